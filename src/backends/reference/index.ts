@@ -1,0 +1,57 @@
+import { BackendError } from "../../core/errors.js";
+import { Tensor, type Shape } from "../../core/tensor.js";
+import type { KernelArgs, KernelName } from "../../kernels/contract.js";
+import { validateKernelArgs } from "../../kernels/validate.js";
+import type { Backend, KernelTable } from "../backend.js";
+import { KERNELS } from "./kernels/index.js";
+
+/**
+ * The reference backend: plain TypeScript loops over Float32Arrays. It is the specification
+ * of every kernel; faster backends are tested against it. Accumulations are done in float64
+ * (JS numbers) and stored as float32.
+ */
+export class ReferenceBackend implements Backend {
+  readonly name = "reference";
+  readonly description = "reference (plain TypeScript, 1 thread)";
+  private buffers = new Map<number, Float32Array>();
+  private nextId = 1;
+  private readonly kernels: KernelTable<ReferenceBackend> = KERNELS;
+
+  alloc(shape: Shape): Tensor {
+    const t = new Tensor(this.name, this.nextId++, shape);
+    this.buffers.set(t.id, new Float32Array(t.size));
+    return t;
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    const buf = this.data(t);
+    if (data.length !== buf.length) {
+      throw new BackendError(`upload: ${t} holds ${buf.length} values, found ${data.length}`);
+    }
+    buf.set(data);
+  }
+
+  async read(t: Tensor): Promise<Float32Array> {
+    return this.data(t).slice();
+  }
+
+  dispose(t: Tensor): void {
+    this.buffers.delete(t.id);
+  }
+
+  run<K extends KernelName>(kernel: K, args: KernelArgs[K]): void {
+    validateKernelArgs(kernel, args);
+    this.kernels[kernel](this, args);
+  }
+
+  async close(): Promise<void> {
+    this.buffers.clear();
+  }
+
+  /** The values of a tensor (the live buffer, for kernels). */
+  data(t: Tensor): Float32Array {
+    const buf = t.backend === this.name ? this.buffers.get(t.id) : undefined;
+    if (!buf) throw new BackendError(`${t} is not a live tensor of the reference backend`, "was it disposed, or made by another backend?");
+    return buf;
+  }
+}

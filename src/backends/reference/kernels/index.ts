@@ -1,0 +1,23 @@
+import type { KernelTable } from "../../backend.js";
+import type { ReferenceBackend } from "../index.js";
+import { adam } from "./adam.js";
+import { batchNormBackward } from "./batchNormBackward.js";
+import { batchNormInfer } from "./batchNormInfer.js";
+import { batchNormTrain } from "./batchNormTrain.js";
+import { biasAdd } from "./biasAdd.js";
+import { binarize } from "./binarize.js";
+import { columnSum } from "./columnSum.js";
+import { copy } from "./copy.js";
+import { dropout } from "./dropout.js";
+import { fill } from "./fill.js";
+import { matmul } from "./matmul.js";
+import { multiply } from "./multiply.js";
+import { relu } from "./relu.js";
+import { reluBackward } from "./reluBackward.js";
+import { squareHingeLoss } from "./squareHingeLoss.js";
+
+/** Every kernel of the reference backend (a missing one fails the type check). */
+export const KERNELS: KernelTable<ReferenceBackend> = {
+  matmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
+  dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
+};

@@ -1,0 +1,33 @@
+/**
+ * Typed errors. Each says what was expected, what was found, and (where there is one) a hint
+ * at the fix. Nothing in the library throws a bare `Error`.
+ */
+export class BinaryConnectError extends Error {
+  constructor(message: string, readonly hint?: string) {
+    super(hint ? `${message}\n  hint: ${hint}` : message);
+    this.name = new.target.name;
+  }
+}
+
+/** A tensor or array has the wrong shape or size. */
+export class ShapeError extends BinaryConnectError {}
+
+/** A dataset file is missing, truncated or not in the expected format. */
+export class DataFormatError extends BinaryConnectError {}
+
+/** An option (CLI flag or config field) is unknown or has a bad value. */
+export class OptionError extends BinaryConnectError {}
+
+/** A checkpoint or model file is corrupt, of another version, or does not match. */
+export class CheckpointError extends BinaryConnectError {}
+
+/** Training diverged: a loss or parameter became NaN or infinite. */
+export class NumericalError extends BinaryConnectError {}
+
+/** A backend cannot be created or was asked for something it does not support. */
+export class BackendError extends BinaryConnectError {}
+
+/** Throws a ShapeError unless `cond` holds. */
+export function check(cond: boolean, message: () => string): asserts cond {
+  if (!cond) throw new ShapeError(message());
+}

@@ -1,0 +1,126 @@
+import type { Tensor } from "../core/tensor.js";
+
+/**
+ * The kernel contract: every kernel's name and its typed arguments. A backend provides a
+ * complete `KernelTable` (one implementation per name), so a missing kernel fails the type
+ * check. Kernels write into output tensors the caller allocated (no allocation inside a
+ * kernel) and return nothing: this maps onto asynchronous backends (WebGPU) unchanged.
+ *
+ * Layouts are row-major. Matrices are [rows, cols]; per-channel tensors are [C] and act on
+ * the last axis of an [M, C] tensor (for images stored NHWC, M = N*H*W).
+ */
+export interface KernelArgs {
+  /**
+   * out[M,N] = op(a) . op(b) (+ out when `accumulate`), op(X) = X or X^T.
+   * a: [M,K] (or [K,M] when transA); b: [K,N] (or [N,K] when transB).
+   */
+  matmul: { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
+
+  /** out[m,n] = x[m,n] + bias[n]. x: [M,N], bias: [N]. `out` may be `x`. */
+  biasAdd: { x: Tensor; bias: Tensor; out: Tensor };
+
+  /** out[n] = sum_m x[m,n] (the bias gradient). x: [M,N], out: [N]. */
+  columnSum: { x: Tensor; out: Tensor };
+
+  /**
+   * Batch normalization, training mode, over the rows of x: [M,C].
+   *   mean[c] = (1/M) sum_m x[m,c];  variance[c] = (1/M) sum_m (x[m,c] - mean[c])^2 (biased)
+   *   authors:  r = 1 / (sqrt(variance) + eps)      standard: r = 1 / sqrt(variance + eps)
+   *   out[m,c] = (x[m,c] - mean[c]) * r[c] * gamma[c] + beta[c]
+   * Running statistics (exponential moving average with factor `momentum`):
+   *   authors:  runningMean += momentum (mean - runningMean); runningScale += momentum (sqrt(variance) - runningScale)
+   *   standard: runningMean likewise;  runningScale += momentum (variance * M/(M-1) - runningScale)
+   * `mean` and `variance` ([C]) are saved for the backward pass.
+   */
+  batchNormTrain: {
+    x: Tensor; gamma: Tensor; beta: Tensor; out: Tensor;
+    mean: Tensor; variance: Tensor; runningMean: Tensor; runningScale: Tensor;
+    variant: BatchNormVariant; eps: number; momentum: number;
+  };
+
+  /**
+   * Batch normalization, inference mode, with the running statistics:
+   *   authors:  out = (x - runningMean) * gamma / (runningScale + eps) + beta   (runningScale = std)
+   *   standard: out = (x - runningMean) * gamma / sqrt(runningScale + eps) + beta (runningScale = var)
+   */
+  batchNormInfer: {
+    x: Tensor; gamma: Tensor; beta: Tensor; out: Tensor;
+    runningMean: Tensor; runningScale: Tensor; variant: BatchNormVariant; eps: number;
+  };
+
+  /**
+   * Gradient of batchNormTrain. With g = dy * gamma, xhat = (x - mean) r, s = sqrt(variance):
+   *   dbeta[c] = sum_m dy;  dgamma[c] = sum_m dy * xhat
+   *   standard: dx = r (g - mean_m(g) - xhat * mean_m(g xhat))
+   *   authors:  dx = r (g - mean_m(g)) - xhat * mean_m(g xhat) / s     (0 where s = 0)
+   */
+  batchNormBackward: {
+    x: Tensor; dy: Tensor; gamma: Tensor; mean: Tensor; variance: Tensor;
+    dx: Tensor; dgamma: Tensor; dbeta: Tensor; variant: BatchNormVariant; eps: number;
+  };
+
+  /** out = max(x, 0). */
+  relu: { x: Tensor; out: Tensor };
+
+  /** dx = dy where x > 0, else 0. (x is the ReLU's input.) */
+  reluBackward: { x: Tensor; dy: Tensor; dx: Tensor };
+
+  /**
+   * Inverted dropout with a counter-based seeded stream (see core/rng.ts):
+   *   mask[i] = (u(key, i) >= p) / (1 - p);  out = x * mask.   key = streamKey(seed, counter)
+   */
+  dropout: { x: Tensor; out: Tensor; mask: Tensor; p: number; key: number };
+
+  /** out = a * b elementwise (the dropout backward: dx = dy * mask). */
+  multiply: { a: Tensor; b: Tensor; out: Tensor };
+
+  /**
+   * Square hinge loss over logits y: [M,K] and integer labels (stored as floats): [M].
+   *   t = 2 onehot(label) - 1;  loss = (1/(M K)) sum max(0, 1 - t y)^2
+   *   grad[m,k] = -2 t max(0, 1 - t y) / (M K)            (written only when `grad` is given)
+   *   metrics[0] += loss * M   (sum of per-example losses);  metrics[1] += #(argmax_k y[m,k] != label[m])
+   * argmax takes the first maximum.
+   */
+  squareHingeLoss: { logits: Tensor; labels: Tensor; grad: Tensor | null; metrics: Tensor };
+
+  /**
+   * BinaryConnect binarization (paper section 2.3), Wb in {-H, +H}:
+   *   det:   Wb = +H if W >= 0 else -H          (zero maps to +H)
+   *   stoch: p = hard_sigmoid(W / H) = clip((W/H + 1)/2, 0, 1); Wb = +H if u(key, i) < p else -H
+   * The gradient is straight-through: dC/dW := dC/dWb (no kernel needed).
+   */
+  binarize: { w: Tensor; out: Tensor; mode: "det" | "stoch"; H: number; key: number };
+
+  /**
+   * Adam (Kingma & Ba, as in Lasagne) with the BinaryConnect scale and clip (paper 2.4, authors' code):
+   *   m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2;  a = lr sqrt(1 - b2^t) / (1 - b1^t)
+   *   step = a m / (sqrt(v) + eps)
+   *   param = param - lrScale * step;  then, when clip > 0, param = clip(param, -clip, clip)
+   * t is the 1-based step count. lrScale = 1 and clip = 0 give plain Adam.
+   */
+  adam: {
+    param: Tensor; grad: Tensor; m: Tensor; v: Tensor;
+    lr: number; beta1: number; beta2: number; eps: number; t: number; lrScale: number; clip: number;
+  };
+
+  /** out = value everywhere. */
+  fill: { out: Tensor; value: number };
+
+  /** out = x (same size). */
+  copy: { x: Tensor; out: Tensor };
+}
+
+export type BatchNormVariant = "authors" | "standard";
+
+export type KernelName = keyof KernelArgs;
+
+/** Every kernel name, for tests that iterate over the contract. */
+export const KERNEL_NAMES = [
+  "matmul", "biasAdd", "columnSum", "batchNormTrain", "batchNormInfer", "batchNormBackward",
+  "relu", "reluBackward", "dropout", "multiply", "squareHingeLoss", "binarize", "adam", "fill", "copy",
+] as const satisfies readonly KernelName[];
+
+// Compile-time check that KERNEL_NAMES lists every kernel.
+type Missing = Exclude<KernelName, (typeof KERNEL_NAMES)[number]>;
+const _allListed: Missing extends never ? true : never = true;
+void _allListed;
