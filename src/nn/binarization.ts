@@ -1,0 +1,32 @@
+import { OptionError } from "../core/errors.js";
+
+/**
+ * How a layer's weights are binarized during training (paper section 2.3):
+ * - "none": real weights (the "no regularizer" baseline);
+ * - "det": Wb = H * sign(W) (zero maps to +H);
+ * - "stoch": Wb = +H with probability hard_sigmoid(W / H), else -H, sampled on every forward pass.
+ */
+export type Binarization = "none" | "det" | "stoch";
+export const BINARIZATIONS: readonly Binarization[] = ["none", "det", "stoch"];
+
+/**
+ * Test-time inference (paper section 2.6): "binary" (Wb, for det), "real" (W, for stoch in
+ * the paper's table), or an ensemble of N stochastic binarizations whose outputs are averaged.
+ */
+export type TestTime = { kind: "binary" } | { kind: "real" } | { kind: "ensemble"; samples: number };
+
+/** The test-time mode the paper uses for a training mode: det -> binary, stoch/none -> real. */
+export function defaultTestTime(mode: Binarization): TestTime {
+  return mode === "det" ? { kind: "binary" } : { kind: "real" };
+}
+
+export function parseTestTime(text: string): TestTime {
+  if (text === "binary" || text === "real") return { kind: text };
+  const m = /^ensemble:(\d+)$/.exec(text);
+  if (m && Number(m[1]) >= 1) return { kind: "ensemble", samples: Number(m[1]) };
+  throw new OptionError(`bad test-time mode "${text}"; expected binary, real or ensemble:N (N >= 1, e.g. ensemble:8)`);
+}
+
+export function testTimeToString(t: TestTime): string {
+  return t.kind === "ensemble" ? `ensemble:${t.samples}` : t.kind;
+}

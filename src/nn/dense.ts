@@ -1,0 +1,101 @@
+import type { Backend } from "../backends/backend.js";
+import type { Tensor } from "../core/tensor.js";
+import type { Binarization } from "./binarization.js";
+import type { ForwardContext, Layer } from "./layer.js";
+import { glorotLrScale, type Param } from "./param.js";
+import { Workspace } from "./workspace.js";
+
+export interface DenseOptions {
+  inputs: number;
+  units: number;
+  binarization: Binarization;
+  /** Binary weights are +-H; latent weights are clipped to [-H, H]. */
+  H: number;
+  /** A bias is useless before batch norm (its gradient is zero), so layers followed by BN have none. */
+  bias: boolean;
+  /** Whether backward must compute dL/dx (false for the first layer). */
+  inputGrad: boolean;
+  /** Slot of this layer's random stream (stochastic binarization). */
+  randomSlot: number;
+}
+
+/**
+ * Fully connected layer with BinaryConnect weights (paper sections 2.3-2.4).
+ *   forward:  y[B,U] = x[B,I] . Wb[I,U] (+ b),  Wb = binarize(W) (or W when binarization is none)
+ *   backward: dWb = x^T . dy;  dx = dy . Wb^T;  db = sum_B dy
+ * Straight-through estimator: the gradient with respect to Wb is applied to W unchanged.
+ */
+export class Dense implements Layer {
+  readonly W: Param;
+  readonly b: Param | null;
+  /** The weights used by the last forward pass (W itself when they are real). */
+  private wUsed: Tensor;
+  private readonly wb: Tensor | null;
+  private readonly ws: Workspace;
+  private x: Tensor | null = null;
+
+  constructor(private readonly backend: Backend, readonly name: string, readonly opts: DenseOptions) {
+    const { inputs, units } = opts;
+    const binary = opts.binarization !== "none" ? { lrScale: glorotLrScale(inputs, units), H: opts.H } : null;
+    this.W = makeParam(backend, `${name}.W`, [inputs, units], binary);
+    this.b = opts.bias ? makeParam(backend, `${name}.b`, [units], null) : null;
+    this.wb = backend.alloc([inputs, units]);
+    this.wUsed = this.W.value;
+    this.ws = new Workspace(backend);
+  }
+
+  forward(x: Tensor, ctx: ForwardContext): Tensor {
+    const w = this.weightsFor(ctx);
+    const y = this.ws.get("y", [x.shape[0], this.opts.units]);
+    this.backend.run("matmul", { a: x, b: w, out: y, transA: false, transB: false, accumulate: false });
+    if (this.b) this.backend.run("biasAdd", { x: y, bias: this.b.value, out: y });
+    this.x = x;
+    this.wUsed = w;
+    return y;
+  }
+
+  backward(dy: Tensor): Tensor | null {
+    const x = this.x;
+    if (!x) throw new Error(`${this.name}: backward before forward`);
+    const be = this.backend;
+    be.run("matmul", { a: x, b: dy, out: this.W.grad, transA: true, transB: false, accumulate: false });
+    if (this.b) be.run("columnSum", { x: dy, out: this.b.grad });
+    if (!this.opts.inputGrad) return null;
+    const dx = this.ws.get("dx", x.shape);
+    be.run("matmul", { a: dy, b: this.wUsed, out: dx, transA: false, transB: true, accumulate: false });
+    return dx;
+  }
+
+  /** Wb per the weight mode: binarize into the Wb buffer, or W itself when real. */
+  private weightsFor(ctx: ForwardContext): Tensor {
+    const mode = this.opts.binarization;
+    const sample = ctx.weights === "sample" || (ctx.weights === "train" && mode === "stoch");
+    const threshold = ctx.weights === "binary" || (ctx.weights === "train" && mode === "det");
+    if (!this.wb || (!sample && !threshold)) return this.W.value;
+    this.backend.run("binarize", {
+      w: this.W.value, out: this.wb, mode: sample ? "stoch" : "det", H: this.opts.H, key: ctx.key(this.opts.randomSlot),
+    });
+    return this.wb;
+  }
+
+  params(): Param[] {
+    return this.b ? [this.W, this.b] : [this.W];
+  }
+
+  buffers(): { name: string; tensor: Tensor }[] {
+    return [];
+  }
+
+  dispose(): void {
+    for (const p of this.params()) for (const t of [p.value, p.grad, p.m, p.v]) this.backend.dispose(t);
+    if (this.wb) this.backend.dispose(this.wb);
+    this.ws.dispose();
+  }
+}
+
+export function makeParam(backend: Backend, name: string, shape: number[], binary: Param["binary"]): Param {
+  return {
+    name, binary,
+    value: backend.alloc(shape), grad: backend.alloc(shape), m: backend.alloc(shape), v: backend.alloc(shape),
+  };
+}

@@ -1,0 +1,28 @@
+import type { Tensor } from "../core/tensor.js";
+
+/**
+ * A trainable parameter with its gradient and Adam moments.
+ * `binary` marks a BinaryConnect weight (paper section 2.4): its Adam step is multiplied by
+ * the Glorot learning-rate scale and the result is clipped to [-H, H].
+ */
+export interface Param {
+  readonly name: string;
+  readonly value: Tensor;
+  readonly grad: Tensor;
+  readonly m: Tensor;
+  readonly v: Tensor;
+  readonly binary: { readonly lrScale: number; readonly H: number } | null;
+}
+
+/**
+ * The Glorot learning-rate scale of the authors' code: W_LR_scale = 1 / sqrt(1.5 / (fanIn + fanOut)).
+ * Example: the MNIST 784->1024 layer gives 1/sqrt(1.5/1808) = 34.7.
+ */
+export function glorotLrScale(fanIn: number, fanOut: number): number {
+  return 1 / Math.sqrt(1.5 / (fanIn + fanOut));
+}
+
+/** Bound of Glorot-uniform init (Lasagne's GlorotUniform, gain 1): sqrt(6 / (fanIn + fanOut)). */
+export function glorotUniformBound(fanIn: number, fanOut: number): number {
+  return Math.sqrt(6 / (fanIn + fanOut));
+}

@@ -1,0 +1,64 @@
+import type { Backend } from "../backends/backend.js";
+import type { Mlp } from "../nn/mlp.js";
+import type { TestTime } from "../nn/binarization.js";
+import { gatherBatch, type LabeledSet } from "./dataset.js";
+
+export interface EvalResult {
+  /** Mean square hinge loss (for ensembles: of the averaged outputs is not defined; NaN). */
+  loss: number;
+  /** Fraction of misclassified examples. */
+  error: number;
+}
+
+/** Key counters for ensemble samples, far from any training step's counters. */
+const ENSEMBLE_COUNTER_BASE = 0x40000000;
+
+/**
+ * Test error of `model` on `set` with a test-time mode (paper section 2.6): deterministic
+ * binary weights, real weights, or the average output of N stochastically binarized networks.
+ */
+export async function evaluate(model: Mlp, set: LabeledSet, testTime: TestTime, batchSize: number): Promise<EvalResult> {
+  const be = model.backend;
+  const metrics = be.alloc([2]);
+  let errors = 0;
+  for (let start = 0; start < set.n; start += batchSize) {
+    const rows = Math.min(batchSize, set.n - start);
+    const { x, y } = uploadBatch(be, set, start, rows);
+    if (testTime.kind === "ensemble") {
+      errors += await ensembleErrors(model, x, set.y.subarray(start, start + rows), testTime.samples);
+    } else {
+      model.evaluateBatch(x, y, testTime.kind, metrics);
+    }
+    be.dispose(x);
+    be.dispose(y);
+  }
+  const [lossSum, metricErrors] = await be.read(metrics);
+  be.dispose(metrics);
+  if (testTime.kind === "ensemble") return { loss: Number.NaN, error: errors / set.n };
+  return { loss: lossSum / set.n, error: metricErrors / set.n };
+}
+
+function uploadBatch(be: Backend, set: LabeledSet, start: number, rows: number) {
+  const xs = new Float32Array(rows * set.features), ys = new Float32Array(rows);
+  gatherBatch(set, null, start, rows, xs, ys);
+  const x = be.alloc([rows, set.features]), y = be.alloc([rows]);
+  be.upload(x, xs);
+  be.upload(y, ys);
+  return { x, y };
+}
+
+async function ensembleErrors(model: Mlp, x: import("../core/tensor.js").Tensor, labels: Float32Array, samples: number): Promise<number> {
+  const classes = model.config.classes;
+  const sum = new Float64Array(labels.length * classes);
+  for (let s = 0; s < samples; s++) {
+    const logits = await model.backend.read(model.forward(x, "sample", ENSEMBLE_COUNTER_BASE + s));
+    for (let i = 0; i < sum.length; i++) sum[i] += logits[i];
+  }
+  let errors = 0;
+  for (let m = 0; m < labels.length; m++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (sum[m * classes + k] > sum[m * classes + best]) best = k;
+    if (best !== labels[m]) errors++;
+  }
+  return errors;
+}
