@@ -1,5 +1,6 @@
 import type { Binarization, TestTime } from "../nn/binarization.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
+import type { MeanFrom } from "../data/split.js";
 
 /**
  * Everything that defines a training run. The CLI only parses flags into this object;
@@ -28,6 +29,6 @@ export interface TrainConfig {
   evalBatchSize: number;
   /** Use only the first n examples of each split (quick tests); undefined = all. */
   limit?: { train?: number; validation?: number; test?: number };
-  /** How the per-pixel mean is subtracted: each split's own ("split") or the training split's ("train"). */
-  meanFrom: "split" | "train";
+  /** Which images the per-pixel mean comes from (see data/split.ts). */
+  meanFrom: MeanFrom;
 }

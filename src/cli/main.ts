@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { BinaryConnectError } from "../core/errors.js";
+import { evalCommand } from "./eval.js";
+import { summaryCommand } from "./summary.js";
+import { trainCommand } from "./train.js";
+
+/** The `binaryconnect` command line: parses flags into typed options and calls the library. */
+export function program(): Command {
+  const root = new Command("binaryconnect")
+    .description("BinaryConnect: train deep networks with binary weights during propagation (Courbariaux et al. 2015)")
+    .version("0.1.0")
+    .showSuggestionAfterError(true)
+    .showHelpAfterError("(run with --help for every option and its default)");
+  for (const cmd of [trainCommand(), evalCommand(), summaryCommand()]) {
+    root.addCommand(cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true));
+  }
+  return root;
+}
+
+async function main(): Promise<void> {
+  try {
+    await program().parseAsync(process.argv);
+  } catch (e) {
+    if (e instanceof BinaryConnectError) {
+      console.error(`error: ${e.message}`);
+      process.exit(1);
+    }
+    if (e instanceof CommanderError) process.exit(e.exitCode);
+    throw e;
+  }
+}
+
+await main();

