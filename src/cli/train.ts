@@ -8,7 +8,8 @@ import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type B
 import type { TrainConfig } from "../train/config.js";
 import { loadSplits } from "../train/data.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
-import { CHECKPOINT_FILE, train } from "../train/trainer.js";
+import { loadCheckpoint } from "../train/checkpoint.js";
+import { CHECKPOINT_FILE, train, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, positiveNumber } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { defaultThreads } from "./threads.js";
@@ -99,7 +100,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     }
     if (!existsSync(join(o.resume, CHECKPOINT_FILE))) throw new OptionError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`, "pass the folder given to --out of the run to continue");
     outDir = o.resume;
-    config = configFromOptions(o); // replaced by the checkpoint's config inside train()
+    config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {
     config = configFromOptions(o);
     outDir = o.out ?? join("runs", `${config.preset}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);

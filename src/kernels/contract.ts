@@ -59,7 +59,7 @@ export interface KernelArgs {
     dx: Tensor; dgamma: Tensor; dbeta: Tensor; variant: BatchNormVariant; eps: number;
   };
 
-  /** out = max(x, 0). */
+  /** out = max(x, 0), NaN propagating (a diverged run stays detectable). */
   relu: { x: Tensor; out: Tensor };
 
   /** dx = dy where x > 0, else 0. (x is the ReLU's input.) */

@@ -1,0 +1,188 @@
+import { availableParallelism } from "node:os";
+import { BackendError, OptionError } from "../../core/errors.js";
+import { Tensor, type Shape } from "../../core/tensor.js";
+import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../../kernels/contract.js";
+import { validateKernelArgs } from "../../kernels/validate.js";
+import type { Backend, KernelTable } from "../backend.js";
+import { Allocator } from "./allocator.js";
+import { KERNELS } from "./kernels.js";
+import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES, type KernelExports } from "./module.js";
+import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from "./threads.js";
+
+/** Options of `WasmBackend.create`. */
+export interface WasmBackendOptions {
+  /** Threads, the main thread included (default: os.availableParallelism(), at most 64). */
+  threads?: number;
+  /** The most memory the backend may use, in MiB (default 2048, at most 4096). */
+  maxMemoryMiB?: number;
+}
+
+const OPTION_KEYS = ["threads", "maxMemoryMiB"] as const;
+const DEFAULT_MAX_MEMORY_MIB = 2048;
+const INITIAL_PAGES = 64;
+
+interface Scratch {
+  ptr: number;
+  bytes: number;
+}
+
+/**
+ * The WebAssembly backend: SIMD128 kernels (compiled from wasm/, AssemblyScript) on one shared
+ * WebAssembly.Memory. Tensors are blocks of that memory (see allocator.ts). Large kernel calls
+ * are split across threads: the main thread runs one share and worker threads the others
+ * (threads.ts), synchronized with Atomics on a control block. Node.js only (worker_threads,
+ * Atomics.wait on the main thread).
+ */
+export class WasmBackend implements Backend {
+  readonly name = "wasm";
+  readonly description: string;
+  /** Bytes of scratch matmul needs per thread. */
+  readonly matmulScratchBytes: number;
+  private readonly kernels: KernelTable<WasmBackend> = KERNELS;
+  private readonly blocks = new Map<number, number>(); // tensor id -> byte offset
+  private readonly scratch: Scratch[] = [];
+  private view: Float32Array;
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly exports: KernelExports,
+    private readonly allocator: Allocator,
+    private readonly pool: ThreadPool,
+  ) {
+    this.view = new Float32Array(memory.buffer);
+    this.matmulScratchBytes = exports.matmulScratchBytes();
+    const n = pool.threads;
+    this.description = `wasm (SIMD128, ${n} thread${n === 1 ? "" : "s"})`;
+  }
+
+  /** Compiles (once) and instantiates the kernels, and starts threads-1 worker threads. */
+  static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
+    const { threads, maxBytes } = checkOptions(options);
+    const module = await kernelsModule();
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxBytes / PAGE_BYTES, shared: true });
+    const exports = instantiate(module, memory);
+    let backend: WasmBackend | undefined;
+    const allocator = new Allocator(exports.heapBase(), maxBytes, (end) => growMemory(memory, end, maxBytes, () => backend?.refreshView()));
+    const control = allocator.alloc(CONTROL_BYTES);
+    new Int32Array(memory.buffer, control, CONTROL_BYTES / 4).fill(0);
+    const pool = await ThreadPool.start(module, memory, control, threads, KERNEL_NAMES);
+    backend = new WasmBackend(memory, exports, allocator, pool);
+    return backend;
+  }
+
+  /** Number of threads, the main thread included. */
+  get threads(): number {
+    return this.pool.threads;
+  }
+
+  alloc(shape: Shape): Tensor {
+    this.checkOpen();
+    const t = new Tensor(this.name, this.nextId++, shape);
+    const ptr = this.allocator.alloc(t.size * 4);
+    this.view.fill(0, ptr / 4, ptr / 4 + t.size);
+    this.blocks.set(t.id, ptr);
+    return t;
+  }
+
+  upload(t: Tensor, data: Float32Array): void {
+    const ptr = this.ptr(t);
+    if (data.length !== t.size) throw new BackendError(`upload: ${t} holds ${t.size} values, found ${data.length}`);
+    this.view.set(data, ptr / 4);
+  }
+
+  async read(t: Tensor): Promise<Float32Array> {
+    const ptr = this.ptr(t);
+    return this.view.slice(ptr / 4, ptr / 4 + t.size);
+  }
+
+  dispose(t: Tensor): void {
+    const ptr = this.ptr(t);
+    this.blocks.delete(t.id);
+    this.allocator.release(ptr);
+  }
+
+  run<K extends KernelName>(kernel: K, args: KernelArgs[K]): void {
+    this.checkOpen();
+    validateKernelArgs(kernel, args);
+    this.kernels[kernel](this, args);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.blocks.clear();
+    await this.pool.close();
+  }
+
+  /** Bytes of the shared memory in live tensors and scratch (for tests and diagnostics). */
+  get usedBytes(): number {
+    return this.allocator.usedBytes;
+  }
+
+  /** The byte offset of a live tensor of this backend. */
+  readonly ptr = (t: Tensor): number => {
+    const ptr = t.backend === this.name ? this.blocks.get(t.id) : undefined;
+    if (ptr === undefined) throw new BackendError(`${t} is not a live tensor of the wasm backend`, "was it disposed, or made by another backend?");
+    return ptr;
+  };
+
+  /**
+   * Runs a kernel export: thread t calls it with (...common, ...parts[t], scratch_t when
+   * scratchBytes > 0). One part runs on the main thread only.
+   */
+  dispatch(kernel: KernelName, common: number[], parts: number[][], scratchBytes = 0): void {
+    if (scratchBytes > 0) parts = parts.map((p, t) => [...p, this.scratchFor(t, scratchBytes)]);
+    this.pool.run(KERNEL_NAMES.indexOf(kernel), this.exports[kernel], common, parts);
+  }
+
+  /** The scratch block of thread t, grown to at least `bytes`. */
+  private scratchFor(t: number, bytes: number): number {
+    const s = this.scratch[t];
+    if (s && s.bytes >= bytes) return s.ptr;
+    if (s) this.allocator.release(s.ptr);
+    const size = Math.max(bytes, s ? 2 * s.bytes : 0);
+    this.scratch[t] = { ptr: this.allocator.alloc(size), bytes: size };
+    return this.scratch[t].ptr;
+  }
+
+  private refreshView(): void {
+    this.view = new Float32Array(this.memory.buffer);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new BackendError("the wasm backend is closed", "create a new backend");
+  }
+}
+
+/** Grows the memory so that bytes [0, end) exist (by at least a quarter, within maxBytes). */
+function growMemory(memory: WebAssembly.Memory, end: number, maxBytes: number, grown: () => void): void {
+  const have = memory.buffer.byteLength;
+  if (end <= have) return;
+  const want = Math.min(maxBytes, Math.max(end, have + have / 4));
+  try {
+    memory.grow(Math.ceil((want - have) / PAGE_BYTES));
+  } catch (e) {
+    throw new BackendError(`wasm backend: cannot grow memory to ${want} bytes: ${(e as Error).message}`, "lower maxMemoryMiB or free memory");
+  }
+  grown();
+}
+
+function checkOptions(options: WasmBackendOptions): { threads: number; maxBytes: number } {
+  for (const key of Object.keys(options)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new OptionError(`WasmBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
+    }
+  }
+  const threads = options.threads ?? Math.min(MAX_THREADS, availableParallelism());
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new OptionError(`WasmBackend.create: threads must be an integer in [1, ${MAX_THREADS}], found ${threads}`);
+  }
+  const maxMiB = options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB;
+  const maxBytes = maxMiB * 2 ** 20;
+  if (!Number.isInteger(maxMiB) || maxBytes < INITIAL_PAGES * PAGE_BYTES || maxBytes > MODULE_MAX_BYTES) {
+    throw new OptionError(`WasmBackend.create: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`);
+  }
+  return { threads, maxBytes };
+}

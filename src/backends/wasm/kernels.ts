@@ -1,0 +1,124 @@
+import type { Tensor } from "../../core/tensor.js";
+import type { KernelTable } from "../backend.js";
+import type { WasmBackend } from "./index.js";
+import { partsFor, splitRange } from "./split.js";
+
+/**
+ * The wasm backend's kernel table: for each kernel of the contract, the host side of
+ * wasm/kernels/<name>.ts - it turns tensors into byte offsets, precomputes scalars the way the
+ * reference does, and decides how the call is split across threads. The formulas are in the
+ * contract (src/kernels/contract.ts) and on each AssemblyScript kernel.
+ *
+ * Split policy: matmul by blocks of rows (multiples of 4) or, for few rows, of columns
+ * (multiples of 8); element-wise kernels by ranges of elements (multiples of 16); per-channel
+ * kernels (columnSum, batch-norm train/backward) by channels; row kernels (biasAdd,
+ * batchNormInfer) by rows. A call uses one thread per MIN_* units of work, so small calls stay
+ * on the main thread (a wake-up costs a few microseconds).
+ */
+export const KERNELS: KernelTable<WasmBackend> = {
+  matmul(be, { a, b, out, transA, transB, accumulate }) {
+    const [M, N] = out.shape;
+    const K = transA ? a.shape[0] : a.shape[1];
+    const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
+    let ranges: number[][] = [[0, M, 0, N]];
+    if (parts > 1 && M >= 8 * parts) ranges = splitRange(M, parts, 4).map(([r0, r1]) => [r0, r1, 0, N]);
+    else if (parts > 1 && N >= 16 * parts) ranges = splitRange(N, parts, 8).map(([c0, c1]) => [0, M, c0, c1]);
+    // (a, b, out, M, N, K, transA, transB, accumulate | r0, r1, c0, c1, scratch)
+    be.dispatch("matmul", [be.ptr(a), be.ptr(b), be.ptr(out), M, N, K, +transA, +transB, +accumulate], ranges, be.matmulScratchBytes);
+  },
+
+  biasAdd(be, { x, bias, out }) {
+    const [M, N] = x.shape;
+    // (x, bias, out, N | r0, r1)
+    be.dispatch("biasAdd", [be.ptr(x), be.ptr(bias), be.ptr(out), N], split(M, M * N, 1, be));
+  },
+
+  columnSum(be, { x, out }) {
+    const N = out.size, M = x.size / N;
+    // (x, out, M, N | c0, c1, scratch)
+    be.dispatch("columnSum", [be.ptr(x), be.ptr(out), M, N], split(N, M * N, 2, be), 8 * N);
+  },
+
+  batchNormTrain(be, args) {
+    const { x, variant, eps, momentum } = args;
+    const C = args.gamma.size, M = x.size / C;
+    const ptrs = [x, args.gamma, args.beta, args.out, args.mean, args.variance, args.runningMean, args.runningScale].map(be.ptr);
+    // (x, gamma, beta, out, mean, variance, runningMean, runningScale, M, C, authors, eps, momentum | c0, c1, scratch)
+    be.dispatch("batchNormTrain", [...ptrs, M, C, +(variant === "authors"), eps, momentum], split(C, M * C, 2, be), 16 * C);
+  },
+
+  batchNormInfer(be, args) {
+    const { x, variant, eps } = args;
+    const C = args.gamma.size, M = x.size / C;
+    const ptrs = [x, args.gamma, args.beta, args.out, args.runningMean, args.runningScale].map(be.ptr);
+    // (x, gamma, beta, out, runningMean, runningScale, C, authors, eps | r0, r1, scratch)
+    be.dispatch("batchNormInfer", [...ptrs, C, +(variant === "authors"), eps], split(M, M * C, 1, be), 8 * C);
+  },
+
+  batchNormBackward(be, args) {
+    const { x, variant, eps } = args;
+    const C = args.gamma.size, M = x.size / C;
+    const ptrs = [x, args.dy, args.gamma, args.mean, args.variance, args.dx, args.dgamma, args.dbeta].map(be.ptr);
+    // (x, dy, gamma, mean, variance, dx, dgamma, dbeta, M, C, authors, eps | c0, c1, scratch)
+    be.dispatch("batchNormBackward", [...ptrs, M, C, +(variant === "authors"), eps], split(C, M * C, 2, be), 24 * C);
+  },
+
+  relu(be, { x, out }) {
+    elementwise(be, "relu", [be.ptr(x), be.ptr(out)], x);
+  },
+
+  reluBackward(be, { x, dy, dx }) {
+    elementwise(be, "reluBackward", [be.ptr(x), be.ptr(dy), be.ptr(dx)], x);
+  },
+
+  dropout(be, { x, out, mask, p, key }) {
+    // u >= p <=> bits >= ceil(p 2^24) (u = bits / 2^24 exactly); keep as the reference rounds it
+    const threshold = Math.ceil(p * 2 ** 24), keep = Math.fround(1 / (1 - p));
+    elementwise(be, "dropout", [be.ptr(x), be.ptr(out), be.ptr(mask), threshold, keep, key >>> 0], x);
+  },
+
+  multiply(be, { a, b, out }) {
+    elementwise(be, "multiply", [be.ptr(a), be.ptr(b), be.ptr(out)], a);
+  },
+
+  squareHingeLoss(be, { logits, labels, grad, metrics }) {
+    const [M, K] = logits.shape;
+    const g = grad ? be.ptr(grad) : 0;
+    // (logits, labels, grad, hasGrad, metrics, M, K): small, main thread only
+    be.dispatch("squareHingeLoss", [be.ptr(logits), be.ptr(labels), g, grad ? 1 : 0, be.ptr(metrics), M, K], [[]]);
+  },
+
+  binarize(be, { w, out, mode, H, key }) {
+    elementwise(be, "binarize", [be.ptr(w), be.ptr(out), mode === "stoch" ? 1 : 0, H, key >>> 0], w);
+  },
+
+  adam(be, { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip }) {
+    const a = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t); // as the reference computes it
+    const ptrs = [param, grad, m, v].map(be.ptr);
+    elementwise(be, "adam", [...ptrs, beta1, 1 - beta1, beta2, 1 - beta2, eps, lrScale * a, clip], param);
+  },
+
+  fill(be, { out, value }) {
+    elementwise(be, "fill", [be.ptr(out), value], out);
+  },
+
+  copy(be, { x, out }) {
+    elementwise(be, "copy", [be.ptr(x), be.ptr(out)], x);
+  },
+};
+
+/** Multiply-adds per thread below which matmul does not split further. */
+const MIN_MATMUL_MACS = 1 << 18;
+/** Elements per thread below which the other kernels do not split further. */
+const MIN_ELEMENTS = 1 << 16;
+
+/** Ranges of [0, n) for the threads that `work` elements deserve, as [start, end] argument lists. */
+function split(n: number, work: number, quantum: number, be: WasmBackend): number[][] {
+  return splitRange(n, partsFor(work, MIN_ELEMENTS, be.threads), quantum);
+}
+
+/** An element-wise kernel (common arguments | start, end) over all elements of `t`. */
+function elementwise(be: WasmBackend, kernel: "relu" | "reluBackward" | "dropout" | "multiply" | "binarize" | "adam" | "fill" | "copy",
+  common: number[], t: Tensor): void {
+  be.dispatch(kernel, common, split(t.size, t.size, 16, be));
+}

@@ -1,0 +1,39 @@
+import type { KernelName } from "../../kernels/contract.js";
+import { KERNELS_WASM_BASE64, KERNELS_WASM_MAX_PAGES } from "./kernels.wasm.generated.js";
+
+/** Bytes in a WebAssembly page. */
+export const PAGE_BYTES = 65536;
+
+/** The most memory the module accepts (its declared maximum), in bytes. */
+export const MODULE_MAX_BYTES = KERNELS_WASM_MAX_PAGES * PAGE_BYTES;
+
+/** A kernel export: positional numbers as declared in wasm/kernels/<name>.ts (pointers are byte offsets). */
+export type KernelFunction = (...args: number[]) => void;
+
+/** The module's exports: one function per kernel of the contract, plus layout queries. */
+export type KernelExports = Record<KernelName, KernelFunction> & {
+  /** The first byte the host may use. */
+  heapBase(): number;
+  /** Bytes of scratch matmul needs per thread. */
+  matmulScratchBytes(): number;
+};
+
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+/** The compiled kernels module (compiled once per process, shared by every backend and thread). */
+export function kernelsModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
+  return compiled;
+}
+
+/** Instantiates the module on a shared memory (the module has no data or start section). */
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}

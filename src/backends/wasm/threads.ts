@@ -1,0 +1,140 @@
+import { Worker } from "node:worker_threads";
+import { BackendError } from "../../core/errors.js";
+import type { KernelFunction } from "./module.js";
+import { WORKER_SOURCE } from "./worker.js";
+
+/** The most threads a pool serves (the size of the control block depends on it). */
+export const MAX_THREADS = 64;
+
+/**
+ * The control block: a small region of the shared memory through which the main thread hands
+ * a kernel call to the workers. Int32 words: the kernel index (`op`, -1 = stop), argument
+ * counts, the `done` counter, an error word, and one sequence word per thread; then Float64
+ * slots: the arguments common to all threads, and `maxExtra` per-thread arguments (its range
+ * and scratch) for each thread.
+ */
+export const CONTROL_LAYOUT = {
+  op: 0, nCommon: 1, nExtra: 2, done: 3, error: 4, seq: 8,
+  ints: 8 + MAX_THREADS,
+  f64Byte: (8 + MAX_THREADS) * 4,
+  maxCommon: 32,
+  maxExtra: 8,
+  f64s: 32 + MAX_THREADS * 8,
+} as const;
+
+/** Bytes of the control block. */
+export const CONTROL_BYTES = CONTROL_LAYOUT.f64Byte + CONTROL_LAYOUT.f64s * 8;
+
+/** How long the main thread waits for the workers before it reports them as stuck. */
+const STUCK_MS = 10 * 60 * 1000;
+
+/**
+ * N-1 worker threads that run shares of a kernel call next to the main thread, all on one
+ * shared WebAssembly.Memory. Synchronization is Atomics.wait/notify on the control block.
+ */
+export class ThreadPool {
+  private readonly i32: Int32Array;
+  private readonly f64: Float64Array;
+  private closed = false;
+  /** Why a worker stopped, once one has (errors after start, e.g. out of memory). */
+  private failure: string | undefined;
+
+  private constructor(memory: WebAssembly.Memory, control: number, private readonly workers: Worker[]) {
+    this.i32 = new Int32Array(memory.buffer, control, CONTROL_LAYOUT.ints);
+    this.f64 = new Float64Array(memory.buffer, control + CONTROL_LAYOUT.f64Byte, CONTROL_LAYOUT.f64s);
+    for (const w of workers) {
+      w.on("error", (e) => (this.failure ??= `a wasm worker thread failed: ${e.message}`));
+      w.on("exit", (code) => (this.failure ??= this.closed ? undefined : `a wasm worker thread exited (code ${code})`));
+    }
+  }
+
+  /** Starts `threads - 1` workers (unreferenced: they never keep the process alive). */
+  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
+    threads: number, names: readonly string[]): Promise<ThreadPool> {
+    const workers: Worker[] = [];
+    for (let index = 1; index < threads; index++) {
+      const workerData = { module, memory, control, index, names, layout: CONTROL_LAYOUT };
+      workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData }));
+    }
+    const pool = new ThreadPool(memory, control, workers);
+    try {
+      await Promise.all(workers.map(ready));
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
+    for (const w of workers) w.unref();
+    return pool;
+  }
+
+  /** Number of threads, the main thread included. */
+  get threads(): number {
+    return this.workers.length + 1;
+  }
+
+  /**
+   * Runs kernel `op`: thread t calls it with (...common, ...parts[t]); the main thread runs
+   * parts[0] itself (through `main`), workers 1..parts.length-1 the others. Returns when all
+   * are done.
+   */
+  run(op: number, main: KernelFunction, common: number[], parts: number[][]): void {
+    if (this.closed) throw new BackendError("the wasm backend is closed", "create a new backend");
+    if (this.failure) throw new BackendError(this.failure, "create a new backend");
+    if (parts.length === 1) return main(...common, ...parts[0]);
+    const L = CONTROL_LAYOUT, i32 = this.i32, f64 = this.f64;
+    if (parts.length > this.threads || common.length > L.maxCommon || parts[0].length > L.maxExtra) {
+      throw new BackendError(`thread pool: call too large (${parts.length} parts, ${common.length}+${parts[0].length} arguments)`);
+    }
+    f64.set(common, 0);
+    for (let t = 1; t < parts.length; t++) f64.set(parts[t], L.maxCommon + t * L.maxExtra);
+    i32[L.op] = op;
+    i32[L.nCommon] = common.length;
+    i32[L.nExtra] = parts[0].length;
+    i32[L.error] = 0;
+    Atomics.store(i32, L.done, 0);
+    for (let t = 1; t < parts.length; t++) {
+      Atomics.add(i32, L.seq + t, 1);
+      Atomics.notify(i32, L.seq + t, 1);
+    }
+    try {
+      main(...common, ...parts[0]);
+    } finally {
+      this.waitDone(parts.length - 1);
+    }
+    const failed = Atomics.load(i32, L.error);
+    if (failed !== 0) throw new BackendError(`wasm kernel #${op} failed on worker thread ${failed}`);
+  }
+
+  /** Stops the workers and waits for them to exit. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const L = CONTROL_LAYOUT;
+    Atomics.store(this.i32, L.op, -1);
+    for (let t = 1; t <= this.workers.length; t++) {
+      Atomics.add(this.i32, L.seq + t, 1);
+      Atomics.notify(this.i32, L.seq + t);
+    }
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private waitDone(expected: number): void {
+    const i32 = this.i32, at = CONTROL_LAYOUT.done, t0 = Date.now();
+    for (;;) {
+      const done = Atomics.load(i32, at);
+      if (done >= expected) return;
+      if (Atomics.wait(i32, at, done, 1000) === "timed-out" && Date.now() - t0 > STUCK_MS) {
+        throw new BackendError(`wasm worker threads did not finish a kernel in ${STUCK_MS / 1000} s`, "a worker thread may have died; create a new backend");
+      }
+    }
+  }
+}
+
+/** Resolves when the worker has instantiated the module; rejects if it fails to start. */
+function ready(worker: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    worker.once("message", () => resolve());
+    worker.once("error", (e) => reject(new BackendError(`a wasm worker thread failed to start: ${e.message}`)));
+    worker.once("exit", (code) => reject(new BackendError(`a wasm worker thread exited during start (code ${code})`)));
+  });
+}

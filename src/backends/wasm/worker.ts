@@ -1,0 +1,45 @@
+/**
+ * The source of a kernel worker thread, as a string for `new Worker(WORKER_SOURCE, { eval: true })`
+ * (so it runs the same from TypeScript sources under vitest and from compiled dist/).
+ *
+ * A worker instantiates the kernels module on the shared memory, says "ready" once, then
+ * loops: Atomics.wait on its sequence word in the control block (see threads.ts); when the
+ * main thread bumps it, it reads the kernel index and arguments from the control block, runs
+ * its share, adds 1 to `done` and notifies. Kernel index -1 means stop: the loop ends and the
+ * thread exits. No message is posted per call.
+ *
+ * workerData: { module, memory, control (byte offset), index (1..threads-1), names (kernel
+ * names by index), layout (CONTROL_LAYOUT) }.
+ */
+export const WORKER_SOURCE = String.raw`
+"use strict";
+const { parentPort, workerData } = require("node:worker_threads");
+const { module, memory, control, index, names, layout } = workerData;
+const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const kernels = names.map((name) => exports[name]);
+const i32 = new Int32Array(memory.buffer, control, layout.ints);
+const f64 = new Float64Array(memory.buffer, control + layout.f64Byte, layout.f64s);
+const seqAt = layout.seq + index;
+const extraAt = layout.maxCommon + index * layout.maxExtra;
+let seen = Atomics.load(i32, seqAt);
+parentPort.postMessage("ready");
+for (;;) {
+  Atomics.wait(i32, seqAt, seen);
+  const now = Atomics.load(i32, seqAt);
+  if (now === seen) continue;
+  seen = now;
+  const op = Atomics.load(i32, layout.op);
+  if (op < 0) break;
+  const nCommon = i32[layout.nCommon], nExtra = i32[layout.nExtra];
+  const args = new Array(nCommon + nExtra);
+  for (let i = 0; i < nCommon; i++) args[i] = f64[i];
+  for (let i = 0; i < nExtra; i++) args[nCommon + i] = f64[extraAt + i];
+  try {
+    kernels[op](...args);
+  } catch (e) {
+    Atomics.store(i32, layout.error, index);
+  }
+  Atomics.add(i32, layout.done, 1);
+  Atomics.notify(i32, layout.done);
+}
+`;

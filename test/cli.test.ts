@@ -1,0 +1,66 @@
+/** The command line (the built CLI in dist/, which `npm test` builds first). */
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+
+const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+/** Help text with its line wrapping undone. */
+const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g, " ");
+
+describe("binaryconnect CLI", () => {
+  it("train --help lists every option with its default", () => {
+    const text = help("train");
+    for (const opt of ["--preset", "--mode", "--dropout", "--epochs", "--seed", "--backend", "--threads", "--out", "--resume", "--data", "--test-time"]) {
+      expect(text).toContain(opt);
+    }
+    expect(text).toContain('(default: "mnist-quick")');
+    expect(text).toContain('(default: "det")');
+    expect(text).toContain('(default: "wasm")');
+    expect(text).toContain("(default: 1)");
+  });
+
+  it("eval and summary have help too", () => {
+    expect(help("eval")).toContain('--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")');
+    expect(help("summary")).toContain('(default: "mnist-quick")');
+  });
+
+  it("an unknown option is an error that suggests the closest one", () => {
+    const r = run("train", "--epoch", "3");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("unknown option '--epoch'");
+    expect(r.stderr).toContain("Did you mean --epochs?");
+  });
+
+  it("a bad value is an error that names the option, what was expected and the closest valid value", () => {
+    const mode = run("train", "--mode", "stochastic");
+    expect(mode.status).not.toBe(0);
+    expect(mode.stderr).toMatch(/--mode <mode>.*expected one of none, det, stoch, found "stochastic" \(did you mean "stoch"\?\)/);
+    const preset = run("summary", "--preset", "mnist-quik");
+    expect(preset.stderr).toContain('did you mean "mnist-quick"');
+    const epochs = run("train", "--epochs", "-2");
+    expect(epochs.stderr).toContain('expected an integer >= 1, found "-2"');
+    const tt = run("train", "--test-time", "ensemble:0");
+    expect(tt.stderr).toContain("expected binary, real or ensemble:N");
+  });
+
+  it("an unknown command is an error with a suggestion", () => {
+    const r = run("trian");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("Did you mean train?");
+  });
+
+  it("summary gives the paper's 2,910,208 binary weights and the compression", () => {
+    const r = run("summary", "--preset", "mnist-paper");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/total\s+2916372\s+2910208\s+11\.125 MiB\s+0\.370 MiB/);
+    expect(r.stdout).toContain("30.0x smaller");
+    const none = run("summary", "--mode", "none");
+    expect(none.stdout).toMatch(/total\s+2916372\s+0\s+/);
+  });
+
+  it("eval of a folder without a model says what is missing", () => {
+    const r = run("eval", "/nonexistent-run");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("no checkpoint at /nonexistent-run/best.bin");
+  });
+});
