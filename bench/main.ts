@@ -1,0 +1,86 @@
+import { Command } from "commander";
+import { availableParallelism, cpus, loadavg } from "node:os";
+import { BinaryConnectError } from "../src/core/errors.js";
+import { measureWasmSimdCeiling } from "./ceiling.js";
+import { DOC_WASM_SIMD_GFLOPS_PER_CORE, runMatmulSuite } from "./matmul-suite.js";
+import { BENCHMARKS, DEFAULTS, QUICK_TIMING, parseBenchOptions, type BenchOptions, type RawBenchOptions } from "./options.js";
+import { formatTable, writeJson, type Row } from "./report.js";
+import { runStepSuite } from "./step-suite.js";
+
+/**
+ * `npm run bench [-- options]`: the wasm matrix product (200x1024x1024, the three forms of
+ * backprop) and the MNIST MLP training step, with the peers measured in the same run
+ * (tfjs-wasm and jax-js in this process, PyTorch in a child process). Method: warm-up, then
+ * min and median of the timed runs (docs: /work/shared/docs/performance.md). Progress goes to
+ * stderr, the report to stdout; the exit code is 1 when a measurement failed or the engines
+ * disagree on the losses (a missing peer is reported as "not available", not a failure).
+ */
+function parseCommandLine(argv: string[]): BenchOptions {
+  const program = new Command("bench")
+    .description("Benchmarks of binaryconnect's wasm engine against tfjs-wasm, jax-js and PyTorch.")
+    .option("--json <file>", "also write the figures as JSON (an array of rows) to FILE")
+    .option("--only <names>", `comma-separated subset of: ${BENCHMARKS.join(", ")}`, "all")
+    .option("--threads <list>", "comma-separated thread counts of our engine and PyTorch", DEFAULTS.threads.join(","))
+    .option("--backend <name>", "our engine's backend: wasm, or reference (slow: to check agreement)", DEFAULTS.backend)
+    .option("--runs <n>", `timed runs per figure (default: ${DEFAULTS.timing.runs}, or ${QUICK_TIMING.runs} with --quick)`)
+    .option("--quick", `smoke run: ${QUICK_TIMING.warmup} warm-up and ${QUICK_TIMING.runs} runs of one repetition ` +
+      `(default: ${DEFAULTS.timing.warmup} warm-up, runs of >= ${DEFAULTS.timing.minRunMs} ms)`)
+    .showHelpAfterError();
+  program.parse(argv);
+  return parseBenchOptions(program.opts<RawBenchOptions>());
+}
+
+async function main(): Promise<number> {
+  const opts = parseCommandLine(process.argv);
+  const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+  const started = performance.now();
+  const load0 = loadavg()[0];
+  console.log(`binaryconnect bench, ${new Date().toISOString()}`);
+  console.log(`machine: ${cpus()[0]?.model ?? "?"}, ${availableParallelism()} cores, Node ${process.version}; load average ${load0.toFixed(2)}`);
+  console.log(`method: ${opts.timing.warmup} warm-up, ${opts.timing.runs} timed runs of >= ${opts.timing.minRunMs} ms; median and best run` +
+    (opts.timing.runs < 5 ? "  (fewer than 5 runs: not a valid measurement)" : ""));
+
+  log("the WebAssembly SIMD128 ceiling of this machine");
+  const ceiling = await measureWasmSimdCeiling();
+  const groups: Row[][] = [[{
+    name: "wasm SIMD128 mul+add loop 1 thread (the ceiling)", value: ceiling, unit: "GFLOP/s",
+    note: `best run; the ceiling per core of the fractions below (docs/performance.md: ~${DOC_WASM_SIMD_GFLOPS_PER_CORE} on its Xeon)`,
+  }]];
+  const problems: string[] = [];
+  let lossReport = "";
+  if (opts.only.includes("matmul")) {
+    const out = await runMatmulSuite(opts, ceiling, log);
+    groups.push(out.rows);
+    problems.push(...out.problems);
+  }
+  if (opts.only.some((b) => b !== "matmul")) {
+    const out = await runStepSuite(opts, ceiling, log);
+    groups.push(out.rows);
+    problems.push(...out.problems);
+    lossReport = out.lossReport;
+  }
+
+  console.log("");
+  console.log(formatTable(groups));
+  if (lossReport) console.log(`\n${lossReport}`);
+  console.log(`\nmatmul: GFLOP/s = 2*M*K*N / time; ceiling: the SIMD128 mul+add loop (${ceiling.toFixed(1)} GFLOP/s per core here) x threads.`);
+  console.log("mlp-step: examples/s of forward + backward + Adam update at batch 200; ceiling: every matrix product at the ceiling, the rest free.");
+  console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)} (was ${load0.toFixed(2)})`);
+  if (opts.json) {
+    writeJson(opts.json, groups.flat());
+    console.log(`wrote ${opts.json}`);
+  }
+  if (problems.length) {
+    console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    return 1;
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e instanceof BinaryConnectError ? `error: ${e.message}` : e);
+    process.exit(1);
+  },
+);

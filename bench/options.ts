@@ -1,0 +1,86 @@
+import { BACKEND_NAMES, type BackendName } from "../src/backends/index.js";
+import { OptionError } from "../src/core/errors.js";
+import { closest } from "../src/core/suggest.js";
+import type { TimingOptions } from "./stats.js";
+
+/**
+ * What `--only` selects:
+ * - matmul:   our engine's matrix products (and tfjs-wasm's matMul when tfjs is selected too);
+ * - mlp-step: our engine's training step;
+ * - tfjs, jax-js, torch: that peer's training step.
+ */
+export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch"] as const;
+export type Benchmark = (typeof BENCHMARKS)[number];
+
+/** The options of `npm run bench`; the CLI only parses into this. */
+export interface BenchOptions {
+  /** Write the figures as JSON (an array of Row, see bench/report.ts) to this file. */
+  json: string | null;
+  /** The benchmarks to run. */
+  only: Benchmark[];
+  /** Thread counts of our engine (and PyTorch); tfjs-wasm and jax-js have one thread in Node. */
+  threads: number[];
+  /** Our engine's backend: wasm, or reference (the specification: slow, for checking agreement). */
+  backend: BackendName;
+  timing: TimingOptions;
+  /** Steps from the shared start whose losses are compared across engines (also warm-up). */
+  lossSteps: number;
+}
+
+export const DEFAULTS = {
+  json: null,
+  only: [...BENCHMARKS],
+  threads: [1, 2],
+  backend: "wasm",
+  timing: { warmup: 2, runs: 10, minRunMs: 250 },
+  lossSteps: 3,
+} as const satisfies BenchOptions;
+
+/** --quick: 5 runs of one repetition after one warm-up (a smoke run; the figures are noisier). */
+export const QUICK_TIMING: TimingOptions = { warmup: 1, runs: 5, minRunMs: 0 };
+
+/** The raw strings from the command line (commander's output). */
+export interface RawBenchOptions {
+  json?: string;
+  only: string;
+  threads: string;
+  backend: string;
+  runs?: string;
+  quick?: boolean;
+}
+
+export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
+  const only = raw.only === "all" ? [...BENCHMARKS] : raw.only.split(",").map((s) => s.trim()).filter(Boolean).map(parseBenchmark);
+  if (only.length === 0) throw new OptionError(`--only: expected a comma-separated list of ${BENCHMARKS.join(", ")}, found "${raw.only}"`);
+  const threads = raw.threads.split(",").map((s) => parseIntOption("--threads", s.trim(), 1, 64));
+  if (!(BACKEND_NAMES as readonly string[]).includes(raw.backend)) {
+    throw new OptionError(`--backend: unknown backend "${raw.backend}"; expected one of ${BACKEND_NAMES.join(", ")}`,
+      `did you mean "${closest(raw.backend, BACKEND_NAMES)}"?`);
+  }
+  const backend = raw.backend as BackendName;
+  const base = raw.quick ? QUICK_TIMING : DEFAULTS.timing;
+  const runs = raw.runs === undefined ? base.runs : parseIntOption("--runs", raw.runs, 1, 1000);
+  return {
+    json: raw.json ?? null,
+    only: [...new Set(only)],
+    // The reference backend has one thread; asking it for more would only repeat the figure.
+    threads: backend === "reference" ? [1] : [...new Set(threads)].sort((a, b) => a - b),
+    backend,
+    timing: { ...base, runs },
+    lossSteps: DEFAULTS.lossSteps,
+  };
+}
+
+function parseBenchmark(name: string): Benchmark {
+  if ((BENCHMARKS as readonly string[]).includes(name)) return name as Benchmark;
+  throw new OptionError(`--only: unknown benchmark "${name}"; expected some of ${BENCHMARKS.join(", ")}`,
+    `did you mean "${closest(name, BENCHMARKS)}"?`);
+}
+
+function parseIntOption(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new OptionError(`${flag}: expected an integer from ${min} to ${max}, found "${text}"`);
+  }
+  return n;
+}
