@@ -1,10 +1,13 @@
 /**
- * Quick GFLOP/s of the wasm backend's matmul in the forms backprop needs, on 1 and 2 threads
- * (min over runs; GFLOP/s = 2 M K N / time). Build, then run:
- *   npx tsc -p tsconfig.json && node dist/bench/matmul-wasm.js [runs=15] [threads=1,2]
- * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), plus the weight
- * gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200) and accumulate.
+ * GFLOP/s of the wasm backend's matmul in the forms backprop needs, on 1 and 2 threads.
+ * GFLOP/s = 2 M K N / time, from the fastest of all runs: the machine is shared, so the runs
+ * of every form and thread count are interleaved (rounds x 3 runs each) and the minimum is kept.
+ * Build, then run:
+ *   npx tsc -p tsconfig.json && node dist/bench/matmul-wasm.js [rounds=10] [threads=1,2]
+ * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), accumulate, and the
+ * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200).
  */
+import type { Tensor } from "../src/core/tensor.js";
 import { tensorFrom } from "../src/backends/backend.js";
 import { WasmBackend } from "../src/backends/wasm/index.js";
 import { Xoshiro128 } from "../src/core/rng.js";
@@ -27,29 +30,44 @@ const FORMS: Form[] = [
   { name: "A^T.B dW M=1024 K=200 N=1024", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false },
 ];
 
-async function measure(threads: number, runs: number): Promise<void> {
-  const be = await WasmBackend.create({ threads });
-  const rng = new Xoshiro128(1);
+type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
+
+function setup(be: WasmBackend, f: Form, rng: Xoshiro128): MatmulArgs {
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-  for (const f of FORMS) {
-    const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K));
-    const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], random(f.K * f.N));
-    const out = be.alloc([f.M, f.N]);
-    const args = { a, b, out, transA: f.transA, transB: f.transB, accumulate: f.accumulate };
-    let best = Infinity;
-    for (let r = 0; r < runs + 3; r++) {
-      const t0 = performance.now();
-      be.run("matmul", args);
-      const dt = performance.now() - t0;
-      if (r >= 3) best = Math.min(best, dt);
-    }
-    const gflops = (2 * f.M * f.K * f.N) / (best * 1e6);
-    console.log(`${f.name}  threads=${threads}  ${gflops.toFixed(1).padStart(5)} GFLOP/s  (min ${best.toFixed(3)} ms)`);
-    for (const t of [a, b, out]) be.dispose(t);
-  }
-  await be.close();
+  const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K));
+  const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], random(f.K * f.N));
+  return { a, b, out: be.alloc([f.M, f.N]), transA: f.transA, transB: f.transB, accumulate: f.accumulate };
 }
 
-const runs = Number(process.argv[2] ?? 15);
-const threadCounts = (process.argv[3] ?? "1,2").split(",").map(Number);
-for (const threads of threadCounts) await measure(threads, runs);
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 10);
+  const threadCounts = (process.argv[3] ?? "1,2").split(",").map(Number);
+  const rng = new Xoshiro128(1);
+  const runs: Array<{ be: WasmBackend; threads: number; args: MatmulArgs[]; best: number[] }> = [];
+  for (const threads of threadCounts) {
+    const be = await WasmBackend.create({ threads });
+    runs.push({ be, threads, args: FORMS.map((f) => setup(be, f, rng)), best: FORMS.map(() => Infinity) });
+  }
+  for (let round = 0; round <= rounds; round++) {
+    for (const r of runs) {
+      FORMS.forEach((_, i) => {
+        for (let rep = 0; rep < 3; rep++) {
+          const t0 = performance.now();
+          r.be.run("matmul", r.args[i]);
+          const ms = performance.now() - t0;
+          if (round > 0) r.best[i] = Math.min(r.best[i], ms); // round 0 warms up (tier-up to optimized code)
+        }
+      });
+    }
+  }
+  const gflops = (f: Form, ms: number) => (2 * f.M * f.K * f.N) / (ms * 1e6);
+  console.log(`form                           ${runs.map((r) => `${r.threads} thread${r.threads > 1 ? "s" : " "}`.padStart(10)).join("")}   (GFLOP/s, best of ${rounds * 3})`);
+  FORMS.forEach((f, i) => {
+    const cells = runs.map((r) => gflops(f, r.best[i]).toFixed(1).padStart(10));
+    const ratio = runs.length > 1 ? `   x${(runs[0].best[i] / runs[runs.length - 1].best[i]).toFixed(2)}` : "";
+    console.log(`${f.name}   ${cells.join("")}${ratio}`);
+  });
+  for (const r of runs) await r.be.close();
+}
+
+await main();

@@ -77,6 +77,11 @@ export class WasmBackend implements Backend {
     return this.pool.threads;
   }
 
+  /** Byte offset of the shared work counter that dynamically shared kernels (matmul) take chunks from. */
+  get workCounter(): number {
+    return this.pool.counterAddress;
+  }
+
   alloc(shape: Shape): Tensor {
     this.checkOpen();
     const t = new Tensor(this.name, this.nextId++, shape);

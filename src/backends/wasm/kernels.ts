@@ -9,22 +9,21 @@ import { partsFor, splitRange } from "./split.js";
  * reference does, and decides how the call is split across threads. The formulas are in the
  * contract (src/kernels/contract.ts) and on each AssemblyScript kernel.
  *
- * Split policy: matmul by blocks of rows (multiples of 4) or, for few rows, of columns
- * (multiples of 8); element-wise kernels by ranges of elements (multiples of 16); per-channel
+ * Split policy: matmul shares chunks of its output dynamically (see matmulChunks);
+ * element-wise kernels split by ranges of elements (multiples of 16); per-channel
  * kernels (columnSum, batch-norm train/backward) by channels; row kernels (biasAdd,
- * batchNormInfer) by rows. A call uses one thread per MIN_* units of work, so small calls stay
- * on the main thread (a wake-up costs a few microseconds).
+ * batchNormInfer) by rows; squareHingeLoss (tiny) runs on the main thread. A call uses one
+ * thread per MIN_* units of work, so small calls stay on the main thread.
  */
 export const KERNELS: KernelTable<WasmBackend> = {
   matmul(be, { a, b, out, transA, transB, accumulate }) {
     const [M, N] = out.shape;
     const K = transA ? a.shape[0] : a.shape[1];
     const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
-    let ranges: number[][] = [[0, M, 0, N]];
-    if (parts > 1 && M >= 8 * parts) ranges = splitRange(M, parts, 4).map(([r0, r1]) => [r0, r1, 0, N]);
-    else if (parts > 1 && N >= 16 * parts) ranges = splitRange(N, parts, 8).map(([c0, c1]) => [0, M, c0, c1]);
-    // (a, b, out, M, N, K, transA, transB, accumulate | r0, r1, c0, c1, scratch)
-    be.dispatch("matmul", [be.ptr(a), be.ptr(b), be.ptr(out), M, N, K, +transA, +transB, +accumulate], ranges, be.matmulScratchBytes);
+    const [rowChunk, colChunk] = matmulChunks(M, N, K, parts);
+    // (a, b, out, M, N, K, transA, transB, accumulate, rowChunk, colChunk, counter | scratch)
+    const common = [be.ptr(a), be.ptr(b), be.ptr(out), M, N, K, +transA, +transB, +accumulate, rowChunk, colChunk, be.workCounter];
+    be.dispatch("matmul", common, Array.from({ length: parts }, () => []), be.matmulScratchBytes);
   },
 
   biasAdd(be, { x, bias, out }) {
@@ -107,10 +106,33 @@ export const KERNELS: KernelTable<WasmBackend> = {
   },
 };
 
-/** Multiply-adds per thread below which matmul does not split further. */
-const MIN_MATMUL_MACS = 1 << 18;
-/** Elements per thread below which the other kernels do not split further. */
-const MIN_ELEMENTS = 1 << 16;
+/**
+ * Work per thread below which a call does not split further. Waking a sleeping worker costs
+ * ~10 us (workers spin ~50 us after a call, so calls in a burst cost ~1 us), so each share
+ * should take several times that: 2^19 multiply-adds ~ 25 us at 40 GFLOP/s; 2^18 elements of
+ * a memory-bound kernel ~ 30 us.
+ */
+const MIN_MATMUL_MACS = 1 << 19;
+const MIN_CHUNK_MACS = 1 << 18;
+const MIN_ELEMENTS = 1 << 18;
+
+/**
+ * The chunk grid of a matmul on `parts` threads: up to 4 chunks per thread (so a slowed thread
+ * costs at most a chunk) of at least MIN_CHUNK_MACS each, as column blocks (multiples of 8, at
+ * least 32 wide: each chunk packs its own op(b) panel and repacks op(a), ~1% for the layers
+ * here) or, for narrow outputs, row blocks (multiples of 4). One thread: one chunk.
+ */
+export function matmulChunks(M: number, N: number, K: number, parts: number): [number, number] {
+  if (parts === 1) return [Math.max(M, 1), Math.max(N, 1)];
+  const chunks = Math.min(4 * parts, Math.max(parts, Math.floor((M * N * K) / MIN_CHUNK_MACS)));
+  const colChunk = roundUp(Math.ceil(N / chunks), 8);
+  if (colChunk >= 32) return [Math.max(M, 1), colChunk];
+  return [roundUp(Math.ceil(M / chunks), 4), Math.max(N, 1)];
+}
+
+function roundUp(n: number, q: number): number {
+  return Math.max(q, Math.ceil(n / q) * q);
+}
 
 /** Ranges of [0, n) for the threads that `work` elements deserve, as [start, end] argument lists. */
 function split(n: number, work: number, quantum: number, be: WasmBackend): number[][] {

@@ -9,17 +9,20 @@ export const MAX_THREADS = 64;
 /**
  * The control block: a small region of the shared memory through which the main thread hands
  * a kernel call to the workers. Int32 words: the kernel index (`op`, -1 = stop), argument
- * counts, the `done` counter, an error word, and one sequence word per thread; then Float64
+ * counts, the `done` counter, an error word, a work counter for kernels that share their work
+ * dynamically (zeroed before every call), and one sequence word per thread; then Float64
  * slots: the arguments common to all threads, and `maxExtra` per-thread arguments (its range
  * and scratch) for each thread.
  */
 export const CONTROL_LAYOUT = {
-  op: 0, nCommon: 1, nExtra: 2, done: 3, error: 4, seq: 8,
+  op: 0, nCommon: 1, nExtra: 2, done: 3, error: 4, counter: 5, seq: 8,
   ints: 8 + MAX_THREADS,
   f64Byte: (8 + MAX_THREADS) * 4,
   maxCommon: 32,
   maxExtra: 8,
   f64s: 32 + MAX_THREADS * 8,
+  /** How long a thread spins on the control block before it sleeps in Atomics.wait. */
+  spinMs: 0.05,
 } as const;
 
 /** Bytes of the control block. */
@@ -39,7 +42,12 @@ export class ThreadPool {
   /** Why a worker stopped, once one has (errors after start, e.g. out of memory). */
   private failure: string | undefined;
 
-  private constructor(memory: WebAssembly.Memory, control: number, private readonly workers: Worker[]) {
+  private constructor(
+    memory: WebAssembly.Memory,
+    private readonly control: number,
+    private readonly workers: Worker[],
+    private readonly names: readonly string[],
+  ) {
     this.i32 = new Int32Array(memory.buffer, control, CONTROL_LAYOUT.ints);
     this.f64 = new Float64Array(memory.buffer, control + CONTROL_LAYOUT.f64Byte, CONTROL_LAYOUT.f64s);
     for (const w of workers) {
@@ -56,7 +64,7 @@ export class ThreadPool {
       const workerData = { module, memory, control, index, names, layout: CONTROL_LAYOUT };
       workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData }));
     }
-    const pool = new ThreadPool(memory, control, workers);
+    const pool = new ThreadPool(memory, control, workers, names);
     try {
       await Promise.all(workers.map(ready));
     } catch (e) {
@@ -72,6 +80,11 @@ export class ThreadPool {
     return this.workers.length + 1;
   }
 
+  /** Byte offset of the work counter (an i32, zeroed before every call) for dynamically shared kernels. */
+  get counterAddress(): number {
+    return this.control + CONTROL_LAYOUT.counter * 4;
+  }
+
   /**
    * Runs kernel `op`: thread t calls it with (...common, ...parts[t]); the main thread runs
    * parts[0] itself (through `main`), workers 1..parts.length-1 the others. Returns when all
@@ -80,8 +93,9 @@ export class ThreadPool {
   run(op: number, main: KernelFunction, common: number[], parts: number[][]): void {
     if (this.closed) throw new BackendError("the wasm backend is closed", "create a new backend");
     if (this.failure) throw new BackendError(this.failure, "create a new backend");
-    if (parts.length === 1) return main(...common, ...parts[0]);
     const L = CONTROL_LAYOUT, i32 = this.i32, f64 = this.f64;
+    Atomics.store(i32, L.counter, 0);
+    if (parts.length === 1) return main(...common, ...parts[0]);
     if (parts.length > this.threads || common.length > L.maxCommon || parts[0].length > L.maxExtra) {
       throw new BackendError(`thread pool: call too large (${parts.length} parts, ${common.length}+${parts[0].length} arguments)`);
     }
@@ -102,7 +116,7 @@ export class ThreadPool {
       this.waitDone(parts.length - 1);
     }
     const failed = Atomics.load(i32, L.error);
-    if (failed !== 0) throw new BackendError(`wasm kernel #${op} failed on worker thread ${failed}`);
+    if (failed !== 0) throw new BackendError(`wasm kernel ${this.names[op]} failed on worker thread ${failed}`);
   }
 
   /** Stops the workers and waits for them to exit. */
@@ -120,6 +134,10 @@ export class ThreadPool {
 
   private waitDone(expected: number): void {
     const i32 = this.i32, at = CONTROL_LAYOUT.done, t0 = Date.now();
+    const until = performance.now() + CONTROL_LAYOUT.spinMs;
+    for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
+      if ((spin & 63) === 0 && performance.now() > until) break;
+    }
     for (;;) {
       const done = Atomics.load(i32, at);
       if (done >= expected) return;

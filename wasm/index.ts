@@ -1,0 +1,39 @@
+/**
+ * The WebAssembly module of the wasm backend: one export per kernel of the contract
+ * (src/kernels/contract.ts), with the same name, plus two layout queries.
+ *
+ * Conventions (every kernel):
+ * - tensors are byte offsets into the imported shared memory; sizes are element counts;
+ * - a kernel computes only its part: a range [start, end) of elements, rows or channels (and
+ *   for matmul a block of rows x columns), so the host can split one call across threads;
+ * - kernels allocate nothing: per-thread scratch memory is passed in by the host;
+ * - no static data (no strings: compiled with --use abort=), so instantiating the module in
+ *   every worker never writes to the shared memory.
+ */
+export { adam } from "./kernels/adam";
+export { batchNormBackward } from "./kernels/batchNormBackward";
+export { batchNormInfer } from "./kernels/batchNormInfer";
+export { batchNormTrain } from "./kernels/batchNormTrain";
+export { biasAdd } from "./kernels/biasAdd";
+export { binarize } from "./kernels/binarize";
+export { columnSum } from "./kernels/columnSum";
+export { copy } from "./kernels/copy";
+export { dropout } from "./kernels/dropout";
+export { fill } from "./kernels/fill";
+export { matmul } from "./kernels/matmul";
+export { multiply } from "./kernels/multiply";
+export { relu } from "./kernels/relu";
+export { reluBackward } from "./kernels/reluBackward";
+export { squareHingeLoss } from "./kernels/squareHingeLoss";
+
+import { MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
+
+/** The first byte the host may use: everything below belongs to the module. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Bytes of scratch one thread needs for matmul. */
+export function matmulScratchBytes(): i32 {
+  return MATMUL_SCRATCH_BYTES;
+}
