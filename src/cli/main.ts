@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { BinaryConnectError } from "../core/errors.js";
+import { dataCommand } from "./data.js";
 import { evalCommand } from "./eval.js";
+import { exportCommand } from "./export.js";
+import { predictCommand } from "./predict.js";
 import { summaryCommand } from "./summary.js";
 import { trainCommand } from "./train.js";
 
@@ -12,7 +15,7 @@ export function program(): Command {
     .version("0.1.0")
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for every option and its default)");
-  for (const cmd of [trainCommand(), evalCommand(), summaryCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand()]) {
     root.addCommand(cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true));
   }
   return root;

@@ -1,4 +1,8 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
+import { OptionError } from "../core/errors.js";
+import { architecture, float32Bytes, type BcnetModel } from "../format/bcnet.js";
+import { decodeBcnet } from "../format/decode.js";
 import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
 import { oneOf } from "./parse.js";
@@ -42,14 +46,57 @@ export function formatSummary(rows: LayerSummary[]): string {
   return [line(header), ...body.map(line), `compression: ${(total.f / total.p).toFixed(1)}x smaller with 1-bit weights`].join("\n");
 }
 
+/** The layers of a .bcnet model file, as rows of the same table (sizes as stored in the file). */
+export function summarizeModel(model: BcnetModel): LayerSummary[] {
+  return model.layers.flatMap((l, i) => [
+    { name: `dense${i}`, shape: `${l.inputs}x${l.units}`, params: l.inputs * l.units, binary: l.inputs * l.units, float32Bytes: 4 * l.inputs * l.units, packedBytes: l.bits.length },
+    { name: `bn${i} (folded, ${l.activation})`, shape: `2x${l.units}`, params: 2 * l.units, binary: 0, float32Bytes: 8 * l.units, packedBytes: 8 * l.units },
+  ]);
+}
+
+/** What `summary MODEL` prints: the file, its preprocessing, the layer table and the model info. */
+export function formatModelSummary(path: string, bytes: Uint8Array): string {
+  const model = decodeBcnet(bytes, path);
+  const rows = summarizeModel(model);
+  const layerBytes = rows.reduce((s, r) => s + r.packedBytes, 0);
+  const { inputScale, mean } = model.preprocess;
+  const meanAvg = mean.reduce((s, v) => s + v, 0) / mean.length;
+  const f32 = float32Bytes(model);
+  const { producer, ...rest } = model.info;
+  return [
+    `${path}: .bcnet model (format version 1), ${architecture(model)} MLP, ${model.layers.at(-1)!.units} classes`,
+    `preprocessing: x' = x * ${inputScale.toPrecision(6)} - mean[${mean.length}] (mean of the mean ${meanAvg.toFixed(4)})`,
+    formatSummary(rows),
+    `file: ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}): the layers above ${layerBytes.toLocaleString("en-US")}, ` +
+      `the header, mean, info and padding ${(bytes.length - layerBytes).toLocaleString("en-US")}; as float32 ${mib(f32)} (${(f32 / bytes.length).toFixed(1)}x the file)`,
+    `written by ${producer}: ${JSON.stringify(rest)}`,
+  ].join("\n");
+}
+
 export function summaryCommand(): Command {
   return new Command("summary")
-    .description("parameters per layer, which are binary, and memory as float32 vs 1-bit")
+    .description("parameters per layer, which are binary, and memory as float32 vs 1-bit: of a preset's network, or of a .bcnet model file")
+    .argument("[model]", "a .bcnet file written by `binaryconnect export` (default: describe --preset's network)")
     .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
     .addOption(new Option("--mode <mode>", "weight binarization").default("det").argParser(oneOf(BINARIZATIONS)))
-    .action((o: { preset: string; mode: Binarization }) => {
+    .action((model: string | undefined, o: { preset: string; mode: Binarization }, cmd: Command) => {
+      if (model !== undefined) {
+        const given = ["preset", "mode"].filter((k) => cmd.getOptionValueSource(k) === "cli");
+        if (given.length) throw new OptionError(`--${given.join(", --")} describe a preset's network, not the model file ${model}`, "give either a model file or --preset/--mode");
+        console.log(formatModelSummary(model, readModelFile(model)));
+        return;
+      }
       const p = getPreset(o.preset);
       console.log(`${o.preset} (${o.mode}): 784-${p.hidden.join("-")}-10 MLP`);
       console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
     });
+}
+
+/** The bytes of a model file; a missing or unreadable file is an OptionError naming it. */
+export function readModelFile(path: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    throw new OptionError(`cannot read the model file ${path}: ${(e as Error).message}`, "pass a .bcnet file written by `binaryconnect export RUN_DIR --out FILE`");
+  }
 }

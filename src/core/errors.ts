@@ -21,6 +21,20 @@ export class OptionError extends BinaryConnectError {}
 /** A checkpoint or model file is corrupt, of another version, or does not match. */
 export class CheckpointError extends BinaryConnectError {}
 
+/** Why a model file (.bcnet) was rejected: the checks of src/format/decode.ts, in the order they run. */
+export type ModelFormatProblem = "magic" | "version" | "truncated" | "checksum" | "invalid";
+
+/**
+ * A model file (.bcnet) is not one: a wrong magic, a format version this code does not read, a
+ * truncated file, a checksum mismatch, or contents that contradict the layout ("invalid").
+ * The only error the model loader throws (its fuzz test checks that).
+ */
+export class ModelFormatError extends BinaryConnectError {
+  constructor(readonly problem: ModelFormatProblem, message: string, hint?: string) {
+    super(message, hint);
+  }
+}
+
 /** Training diverged: a loss or parameter became NaN or infinite. */
 export class NumericalError extends BinaryConnectError {}
 

@@ -1,0 +1,103 @@
+import { floatRunner, inferNetwork, ortRunner, ourRunner, type InferNetwork, type InferRunner } from "./infer-net.js";
+import type { BenchOptions } from "./options.js";
+import { comparison, figure, type Row } from "./report.js";
+import { PeerUnavailable } from "./runner.js";
+import { MLP_SPEC } from "./spec.js";
+import { timeIt, type Timing } from "./stats.js";
+import { describeError, type Log, type SuiteOutput } from "./suite.js";
+
+/** The issue's goals for binaryconnect/infer: >= 3x our float32 forward, >= 2x onnxruntime-web. */
+export const INFER_GOAL_VS_FLOAT = 3;
+export const INFER_GOAL_VS_ORT_WEB = 2;
+export const INFER_BATCHES = [1, 200] as const;
+/** Every engine's scores must agree with ours to |a - b| <= ATOL + RTOL |b|, and give the same classes. */
+const ATOL = 1e-3, RTOL = 1e-4;
+const UNIT = "images/s";
+
+interface Measured {
+  runner: InferRunner;
+  timing: Map<number, Timing>;
+  scores: Float32Array;
+}
+
+/**
+ * Inference of the MNIST MLP (infer-net.ts) at batch 1 and 200, one thread each:
+ * binaryconnect/infer (the packed 1-bit lookup-table kernel) against our float32 wasm forward
+ * pass of the same network, onnxruntime-web (WASM) and onnxruntime-node (native CPU) running the
+ * exported ONNX graph; then a check that every engine computes the same scores.
+ */
+export async function runInferSuite(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
+  const net = inferNetwork(MLP_SPEC);
+  const rows: Row[] = [];
+  const problems: string[] = [];
+  const measured: Measured[] = [];
+  const attempt = async (label: string, create: () => Promise<InferRunner>) => {
+    log(`infer: ${label}`);
+    try {
+      measured.push(await measure(await create(), net, opts));
+    } catch (e) {
+      if (e instanceof PeerUnavailable) rows.push({ name: `infer ${e.peer}`, value: null, unit: UNIT, note: e.note });
+      else problems.push(`infer ${label}: ${describeError(e)}`);
+    }
+  };
+  if (opts.only.includes("infer")) {
+    await attempt("binaryconnect/infer", () => ourRunner(net));
+    await attempt("float32 wasm forward", () => floatRunner(net, MLP_SPEC, 1));
+  }
+  if (opts.only.includes("ort-web")) await attempt("onnxruntime-web", () => ortRunner(net, "web"));
+  if (opts.only.includes("ort-node")) await attempt("onnxruntime-node", () => ortRunner(net, "node"));
+
+  const ours = measured.find((m) => m.runner.name.startsWith("binaryconnect/infer"));
+  for (const batch of INFER_BATCHES) {
+    const rate = (t: Timing | undefined) => (t ? batch / t.median : NaN);
+    for (const m of measured) {
+      const t = m.timing.get(batch)!;
+      rows.push(figure(`infer b${batch} ${m.runner.name}`, UNIT, batch / t.median, batch / t.min, batch === 1 ? { note: m.runner.description } : {}));
+    }
+    if (!ours) continue;
+    for (const m of measured) {
+      if (m === ours) continue;
+      const value = rate(ours.timing.get(batch)), peer = rate(m.timing.get(batch)), ratio = value / peer;
+      const goal = m.runner.name.startsWith("float32") ? INFER_GOAL_VS_FLOAT : m.runner.name.startsWith("onnxruntime-web") ? INFER_GOAL_VS_ORT_WEB : null;
+      rows.push(comparison(`infer b${batch} 1-bit LUT vs ${m.runner.name}`, UNIT, value, m.runner.name, peer,
+        goal === null ? {} : { goal: `>= ${goal}x`, goalMet: ratio >= goal }));
+    }
+  }
+  if (ours) {
+    for (const m of measured) {
+      if (m === ours) continue;
+      const check = agreement(m.scores, ours.scores, net.model.layers.at(-1)!.units);
+      rows.push({ name: `infer scores ${m.runner.name} vs 1-bit LUT`, value: check.maxAbs, unit: "max |difference|", goal: `<= ${ATOL} + ${RTOL}|x|, same classes`, goalMet: check.ok });
+      if (!check.ok) problems.push(`infer: ${m.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`);
+    }
+  }
+  return { rows, problems };
+}
+
+/** Times the runner at each batch size (after checking it runs); keeps the batch-200 scores. */
+async function measure(runner: InferRunner, net: InferNetwork, opts: BenchOptions): Promise<Measured> {
+  try {
+    const scores = await runner.predict(net.pixels.length / net.model.inputs);
+    const timing = new Map<number, Timing>();
+    for (const batch of INFER_BATCHES) timing.set(batch, await timeIt(() => runner.predict(batch), opts.timing));
+    return { runner, timing, scores };
+  } finally {
+    await runner.close();
+  }
+}
+
+function agreement(got: Float32Array, want: Float32Array, classes: number): { ok: boolean; maxAbs: number; classDiffs: number } {
+  let maxAbs = 0, within = got.length === want.length, classDiffs = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    maxAbs = Math.max(maxAbs, d);
+    if (!(d <= ATOL + RTOL * Math.abs(want[i]))) within = false;
+  }
+  const argmax = (s: Float32Array, m: number) => {
+    let b = 0;
+    for (let k = 1; k < classes; k++) if (s[m * classes + k] > s[m * classes + b]) b = k;
+    return b;
+  };
+  for (let m = 0; m < want.length / classes; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
+  return { ok: within && classDiffs === 0, maxAbs, classDiffs };
+}

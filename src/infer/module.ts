@@ -1,0 +1,45 @@
+import { INFER_WASM_BASE64 } from "./lut.wasm.generated.js";
+
+/** The inference module's exports (wasm/infer/index.ts): pointers are byte offsets into the memory. */
+export interface InferExports {
+  denseLut(x: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, out: number, blocks: number, table: number): void;
+  denseLutRow(xb: number, lane: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, ob: number, table: number): void;
+  denseLutTableBytes(): number;
+  prepPixels(src: number, rows: number, inputs: number, kPad: number, scale: number, mean: number, dst: number, blocks: number): void;
+  heapBase(): number;
+}
+
+let bytes: Uint8Array<ArrayBuffer> | undefined;
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  return (bytes ??= decodeBase64(INFER_WASM_BASE64));
+}
+
+/** True where WebAssembly with SIMD128 runs (the module validates). */
+export function wasmSimdAvailable(): boolean {
+  return typeof WebAssembly === "object" && WebAssembly.validate(moduleBytes());
+}
+
+/** The compiled module (once per page or process). */
+export function inferModule(): Promise<WebAssembly.Module> {
+  compiled ??= WebAssembly.compile(moduleBytes());
+  return compiled;
+}
+
+export async function instantiateInfer(memory: WebAssembly.Memory): Promise<InferExports> {
+  const instance = await WebAssembly.instantiate(await inferModule(), { env: { memory } });
+  return instance.exports as unknown as InferExports;
+}
+
+/** Size in bytes of the embedded module. */
+export function inferModuleBytes(): number {
+  return moduleBytes().length;
+}
+
+function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

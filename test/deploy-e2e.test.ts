@@ -1,0 +1,232 @@
+/**
+ * Deployment end to end: train small MLPs for one epoch (wasm backend), export them, and check
+ * that the inference engine (binaryconnect/infer) and the exported ONNX graph (onnxruntime-node)
+ * give the training engine's binary test-time outputs on all 10,000 MNIST test images.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encode as encodePng } from "fast-png";
+import * as ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend } from "../src/backends/backend.js";
+import { createBackend } from "../src/backends/index.js";
+import { OptionError } from "../src/core/errors.js";
+import { loadMnist, type MnistData } from "../src/data/mnist.js";
+import { mnistSplits } from "../src/data/split.js";
+import { toOnnx } from "../src/export/onnx.js";
+import { readRun, toBcnet } from "../src/export/runModel.js";
+import { encodeBcnet } from "../src/format/encode.js";
+import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
+import { Mlp } from "../src/nn/mlp.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { TrainConfig } from "../src/train/config.js";
+import { writeModelState } from "../src/train/modelState.js";
+import { BEST_FILE, mlpConfigOf, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
+
+/**
+ * Stated tolerance of the engine's (and ONNX's) outputs against the training engine's: both sum
+ * the same float32 values in different orders (observed max |difference| ~5e-6).
+ */
+const ATOL = 1e-4, RTOL = 1e-4;
+const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+
+const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
+  preset: "test", dataset: "mnist", hidden: [256, 128], mode, H: 1, dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant, eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 1, lrStart: 3e-3, lrEnd: 3e-3,
+  seed: 11, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 1000,
+  // "train": the test images are centred with the training split's mean, the one the model file
+  // stores, so raw pixels through the model file meet the same inputs as the training engine.
+  meanFrom: "train", limit: { train: 5000, validation: 1000 },
+});
+
+let backend: Backend;
+let raw: MnistData;
+let data: Splits;
+const root = mkdtempSync(join(tmpdir(), "bc-deploy-"));
+const runs: Record<string, string> = {};
+
+/** The training engine's outputs with binary test-time weights (what `eval --test-time binary` measures). */
+async function trainingEngineScores(dir: string): Promise<Float32Array> {
+  const path = join(dir, BEST_FILE);
+  const ckpt = loadCheckpoint<CheckpointMeta>(path);
+  const model = Mlp.create(backend, mlpConfigOf(ckpt.meta.config, 784, 10), 1);
+  writeModelState(model, ckpt.tensors, false, path);
+  const n = data.test.n, out = new Float32Array(n * 10);
+  for (let s = 0; s < n; s += 1000) {
+    const x = backend.alloc([1000, 784]);
+    backend.upload(x, data.test.x.subarray(s * 784, (s + 1000) * 784));
+    out.set(await backend.read(model.forward(x, "binary")), s * 10);
+    backend.dispose(x);
+  }
+  model.dispose();
+  return out;
+}
+
+function argmax(scores: Float32Array, m: number): number {
+  let best = 0;
+  for (let k = 1; k < 10; k++) if (scores[m * 10 + k] > scores[m * 10 + best]) best = k;
+  return best;
+}
+
+/** Largest |a - b| - (atol + rtol |b|), and how many rows' argmax differ. */
+function compare(got: Float32Array, want: Float32Array): { excess: number; maxAbs: number; classDiffs: number } {
+  let excess = -Infinity, maxAbs = 0, classDiffs = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    excess = Math.max(excess, Number.isNaN(d) ? Infinity : d - (ATOL + RTOL * Math.abs(want[i])));
+    maxAbs = Math.max(maxAbs, d);
+  }
+  for (let m = 0; m < want.length / 10; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
+  return { excess, maxAbs, classDiffs };
+}
+
+beforeAll(async () => {
+  backend = await createBackend("wasm", { threads: 2 });
+  raw = await loadMnist();
+  data = mnistSplits(raw, { meanFrom: "train", limit: { train: 5000, validation: 1000 } });
+  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
+    runs[name] = join(root, name);
+    const cfg = name === "none" ? { ...config(mode, variant), hidden: [32] } : config(mode, variant);
+    const result = await train({ config: cfg, backend, data, outDir: runs[name] });
+    result.model.dispose();
+  }
+});
+
+afterAll(async () => {
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("export -> binaryconnect/infer equals the training engine's binary test-time mode", () => {
+  for (const name of ["det", "stoch-standard"]) {
+    it(`${name}: the same class for all 10,000 test images, scores within atol ${ATOL} + rtol ${RTOL}`, async () => {
+      const model = toBcnet(await readRun(runs[name]));
+      const net = await BinaryClassifier.load(encodeBcnet(model));
+      expect(net.engine).toBe("wasm");
+      const want = await trainingEngineScores(runs[name]);
+      const fromPixels = net.predict(raw.test.images).scores; // raw 0..255 through the file's preprocessing
+      const fromFeatures = net.predictFeatures(data.test.x).scores; // the training engine's own inputs
+      for (const got of [fromPixels, fromFeatures]) {
+        const c = compare(got, want);
+        expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
+        expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
+      }
+      let errors = 0;
+      for (let m = 0; m < data.test.n; m++) if (argmax(want, m) !== data.test.y[m]) errors++;
+      expect(errors / data.test.n).toBeLessThan(0.2); // a trained model, not noise
+    });
+  }
+
+  it("the MNIST MLP's layout: 1 bit per weight and batch norm folded (sizes of the 784-256-128-10 file)", async () => {
+    const model = toBcnet(await readRun(runs.det));
+    const bytes = encodeBcnet(model);
+    const bits = (784 * 256 + 256 * 128 + 128 * 10) / 8;
+    expect(bytes.length).toBeGreaterThan(bits);
+    expect(bytes.length).toBeLessThan(bits + 4 * (784 + 2 * (256 + 128 + 10)) + 2048);
+    expect(decodeBcnet(bytes).info).toMatchObject({ mode: "det", preset: "test", epoch: 1, meanFrom: "train" });
+  });
+
+  it("refuses a model with real weights (mode none) with a clear message", async () => {
+    const run = await readRun(runs.none);
+    expect(() => toBcnet(run)).toThrow(OptionError);
+    expect(() => toBcnet(run)).toThrow(/trained with real weights \(--mode none\)[\s\S]*hint: export it as ONNX/);
+  });
+});
+
+describe("ONNX export, run by onnxruntime-node", () => {
+  for (const name of ["det", "stoch-standard", "none"]) {
+    it(`${name}: the same classes as ${name === "none" ? "the training engine (real weights)" : "binaryconnect/infer"} on 10,000 test images`, async () => {
+      const run = await readRun(runs[name]);
+      const session = await ort.InferenceSession.create(toOnnx(run));
+      const pixels = Float32Array.from(raw.test.images);
+      const result = await session.run({ pixels: new ort.Tensor("float32", pixels, [raw.test.n, 784]) });
+      const got = result.scores.data as Float32Array;
+      expect(result.scores.dims).toEqual([10_000, 10]);
+      let want: Float32Array;
+      if (name === "none") {
+        const ckpt = loadCheckpoint<CheckpointMeta>(join(runs[name], BEST_FILE));
+        const model = Mlp.create(backend, mlpConfigOf(ckpt.meta.config, 784, 10), 1);
+        writeModelState(model, ckpt.tensors, false, "none");
+        const x = backend.alloc([10_000, 784]);
+        backend.upload(x, data.test.x);
+        want = await backend.read(model.forward(x, "real"));
+        model.dispose();
+        backend.dispose(x);
+      } else {
+        want = (await BinaryClassifier.load(toBcnet(run))).predict(raw.test.images).scores;
+      }
+      const c = compare(got, want);
+      expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
+      expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
+      await session.release();
+    });
+  }
+});
+
+describe("CLI: export, summary MODEL, predict", () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+
+  it("export and predict list every option with its default; a bad format names the choices", () => {
+    const help = (cmd: string) => cli(cmd, "--help").stdout.replace(/\s+/g, " ");
+    expect(help("export")).toContain('--format <format> bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H) (default: "bcnet")');
+    expect(help("export")).toContain('--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")');
+    expect(help("predict")).toContain('--engine <name> auto (wasm SIMD where available), wasm, or js (plain loops) (default: "auto")');
+    expect(help("predict")).toContain("--labels <file>");
+    expect(cli("export", runs.det, "--format", "onx").stderr).toMatch(/expected one of bcnet, onnx, found "onx" \(did you mean "onnx"\?\)/);
+  });
+
+  it("exports .bcnet and ONNX files, and summary prints the layers and sizes", () => {
+    const out = join(root, "m.bcnet");
+    const r = cli("export", runs.det, "--out", out);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/wrote .*m\.bcnet: 784-256-128-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.9\d\d MiB as float32, 2\d\.\dx smaller\); trained det, epoch 1/);
+    expect(statSync(out).size).toBe(encodeBcnet(decodeBcnet(new Uint8Array(readFileSync(out)))).length);
+    const s = cli("summary", out);
+    expect(s.status).toBe(0);
+    expect(s.stdout).toMatch(/\.bcnet model \(format version 1\), 784-256-128-10 MLP, 10 classes/);
+    expect(s.stdout).toMatch(/dense0\s+784x256\s+200704\s+200704\s+0\.766 MiB\s+0\.024 MiB/);
+    expect(s.stdout).toMatch(/bn2 \(folded, identity\)\s+2x10/);
+    expect(s.stdout).toContain('"mode":"det"');
+    expect(cli("summary", out, "--preset", "mnist-paper").stderr).toMatch(/--preset describe a preset's network, not the model file/);
+    const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "m.onnx"));
+    expect(onnx.stdout).toMatch(/wrote .*m\.onnx: ONNX \(opset 13\), 784-256-128-10, binary weights as float32 \+-1/);
+    const none = cli("export", runs.none);
+    expect(none.status).toBe(1);
+    expect(none.stderr).toMatch(/error: .*trained with real weights/);
+    const bad = join(root, "bad.bcnet");
+    writeFileSync(bad, readFileSync(out).subarray(0, 1000));
+    expect(cli("summary", bad).stderr).toMatch(/error: .*bad\.bcnet: file is 1000 bytes but its header declares \d+: the file is truncated/);
+  });
+
+  it("predict: PNG images give the engine's class and scores; an IDX file with labels gives the error rate", async () => {
+    const model = join(root, "p.bcnet");
+    expect(cli("export", runs.det, "--out", model).status).toBe(0);
+    const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
+    const want = net.predict(raw.test.images.subarray(0, 2 * 784));
+    const pngs = [0, 1].map((i) => {
+      const file = join(root, `digit${i}.png`);
+      writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
+      return file;
+    });
+    const r = cli("predict", model, ...pngs);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trim().split("\n");
+    lines.forEach((line, i) => {
+      expect(line).toMatch(new RegExp(`^digit${i}\\.png: class ${want.labels[i]}  scores 0:-?\\d+\\.\\d{3} 1:`));
+      expect(Number(/ 3:(-?[\d.]+)/.exec(line)![1])).toBeCloseTo(want.scores[i * 10 + 3], 3);
+    });
+    const imgs = join(root, "imgs.idx"), labs = join(root, "labs.idx");
+    writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, 200 * 784)]));
+    writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, 200]), raw.test.labels.subarray(0, 200)]));
+    const all = net.predict(raw.test.images.subarray(0, 200 * 784));
+    const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
+    const e = cli("predict", model, imgs, "--labels", labs);
+    expect(e.stdout).toMatch(new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`));
+    const big = join(root, "big.png");
+    writeFileSync(big, encodePng({ width: 32, height: 28, data: new Uint8Array(32 * 28), channels: 1, depth: 8 }));
+    expect(cli("predict", model, big).stderr).toMatch(/big\.png: expected a 28 x 28 image, found 32 x 28[\s\S]*hint: MNIST models take 28 x 28 grayscale images/);
+    expect(cli("predict", model, imgs, "--labels", imgs).stderr).toMatch(/expected an IDX vector of labels/);
+  });
+});
