@@ -3,8 +3,11 @@ import { availableParallelism, cpus, loadavg } from "node:os";
 import { BinaryConnectError } from "../src/core/errors.js";
 import { measureWasmSimdCeiling } from "./ceiling.js";
 import { DOC_WASM_SIMD_GFLOPS_PER_CORE, runMatmulSuite } from "./matmul-suite.js";
-import { BENCHMARKS, DEFAULTS, QUICK_TIMING, parseBenchOptions, type BenchOptions, type RawBenchOptions } from "./options.js";
+import { BENCHMARKS, CNN_BENCHMARKS, DEFAULTS, INFER_BENCHMARKS, OPT_IN_BENCHMARKS, QUICK_TIMING, STEP_BENCHMARKS, parseBenchOptions, type BenchOptions, type RawBenchOptions } from "./options.js";
+import { runCnnSuite } from "./cnn-suite.js";
+import { runGpuBench } from "./gpu-suite.js";
 import { formatTable, writeJson, type Row } from "./report.js";
+import { runInferSuite } from "./infer-suite.js";
 import { runStepSuite } from "./step-suite.js";
 
 /**
@@ -19,9 +22,9 @@ function parseCommandLine(argv: string[]): BenchOptions {
   const program = new Command("bench")
     .description("Benchmarks of binaryconnect's wasm engine against tfjs-wasm, jax-js and PyTorch.")
     .option("--json <file>", "also write the figures as JSON (an array of rows) to FILE")
-    .option("--only <names>", `comma-separated subset of: ${BENCHMARKS.join(", ")}`, "all")
+    .option("--only <names>", `comma-separated subset of: ${BENCHMARKS.join(", ")} ("all" leaves out ${OPT_IN_BENCHMARKS.join(", ")}: minutes long)`, "all")
     .option("--threads <list>", "comma-separated thread counts of our engine and PyTorch", DEFAULTS.threads.join(","))
-    .option("--backend <name>", "our engine's backend: wasm, or reference (slow: to check agreement)", DEFAULTS.backend)
+    .option("--backend <name>", "our engine's backend: wasm, reference (slow: to check agreement), or webgpu (the GPU suite: matmul and an MNIST epoch vs PyTorch CUDA)", DEFAULTS.backend)
     .option("--runs <n>", `timed runs per figure (default: ${DEFAULTS.timing.runs}, or ${QUICK_TIMING.runs} with --quick)`)
     .option("--quick", `smoke run: ${QUICK_TIMING.warmup} warm-up and ${QUICK_TIMING.runs} runs of one repetition ` +
       `(default: ${DEFAULTS.timing.warmup} warm-up, runs of >= ${DEFAULTS.timing.minRunMs} ms)`)
@@ -32,6 +35,7 @@ function parseCommandLine(argv: string[]): BenchOptions {
 
 async function main(): Promise<number> {
   const opts = parseCommandLine(process.argv);
+  if (opts.backend === "webgpu") return runGpuBench(opts);
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const started = performance.now();
   const load0 = loadavg()[0];
@@ -53,18 +57,34 @@ async function main(): Promise<number> {
     groups.push(out.rows);
     problems.push(...out.problems);
   }
-  if (opts.only.some((b) => b !== "matmul")) {
+  if (opts.only.some((b) => STEP_BENCHMARKS.includes(b))) {
     const out = await runStepSuite(opts, ceiling, log);
     groups.push(out.rows);
     problems.push(...out.problems);
     lossReport = out.lossReport;
   }
 
+  if (opts.only.some((b) => INFER_BENCHMARKS.includes(b))) {
+    const out = await runInferSuite(opts, log);
+    groups.push(out.rows);
+    problems.push(...out.problems);
+  }
+  let cnnLossReport = "";
+  if (opts.only.some((b) => CNN_BENCHMARKS.includes(b))) {
+    const out = await runCnnSuite(opts, ceiling, log);
+    groups.push(out.rows);
+    problems.push(...out.problems);
+    cnnLossReport = out.lossReport;
+  }
+
   console.log("");
   console.log(formatTable(groups));
   if (lossReport) console.log(`\n${lossReport}`);
+  if (cnnLossReport) console.log(`\n${cnnLossReport}`);
   console.log(`\nmatmul: GFLOP/s = 2*M*K*N / time; ceiling: the SIMD128 mul+add loop (${ceiling.toFixed(1)} GFLOP/s per core here) x threads.`);
   console.log("mlp-step: examples/s of forward + backward + Adam update at batch 200; ceiling: every matrix product at the ceiling, the rest free.");
+  console.log("infer: images/s of the MNIST MLP's inference (preprocessing included) at batch 1 and 200, every engine on one thread.");
+  console.log("conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product at the SIMD128 ceiling.");
   console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)} (was ${load0.toFixed(2)})`);
   if (opts.json) {
     writeJson(opts.json, groups.flat());

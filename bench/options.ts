@@ -7,9 +7,18 @@ import type { TimingOptions } from "./stats.js";
  * What `--only` selects:
  * - matmul:   our engine's matrix products (and tfjs-wasm's matMul when tfjs is selected too);
  * - mlp-step: our engine's training step;
- * - tfjs, jax-js, torch: that peer's training step.
+ * - tfjs, jax-js, torch: that peer's training step;
+ * - infer: binaryconnect/infer (1-bit lookup-table kernel) and our float32 forward pass;
+ * - ort-web, ort-node: the exported ONNX graph in onnxruntime-web (WASM) / onnxruntime-node;
+ * - conv: our engine's 3x3 convolution kernels (forward, dX, dW) at batch 50, 128 -> 128, 32x32;
+ * - cnn-step, tfjs-cnn: the CIFAR-10 paper network's training step, ours and tfjs's cpu backend's
+ *   (tfjs-cnn takes minutes: not in "all"; select it with --only).
  */
-export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch"] as const;
+export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "conv", "cnn-step", "tfjs-cnn"] as const;
+/** The benchmarks of the training-step suite and of the inference suite. */
+export const STEP_BENCHMARKS: readonly Benchmark[] = ["mlp-step", "tfjs", "jax-js", "torch"];
+export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node"];
+export const CNN_BENCHMARKS: readonly Benchmark[] = ["conv", "cnn-step", "tfjs-cnn"];
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 /** The options of `npm run bench`; the CLI only parses into this. */
@@ -20,9 +29,11 @@ export interface BenchOptions {
   only: Benchmark[];
   /** Thread counts of our engine (and PyTorch); tfjs-wasm and jax-js have one thread in Node. */
   threads: number[];
-  /** Our engine's backend: wasm, or reference (the specification: slow, for checking agreement). */
+  /** Our engine's backend: wasm, or reference (the specification: slow, for checking agreement); webgpu runs the GPU suite (bench/gpu-suite.ts). */
   backend: BackendName;
   timing: TimingOptions;
+  /** --quick: a smoke run (the GPU suite also shrinks its sizes, to run on a software adapter). */
+  quick: boolean;
   /** Steps from the shared start whose losses are compared across engines (also warm-up). */
   lossSteps: number;
 }
@@ -33,6 +44,7 @@ export const DEFAULTS = {
   threads: [1, 2],
   backend: "wasm",
   timing: { warmup: 2, runs: 10, minRunMs: 250 },
+  quick: false,
   lossSteps: 3,
 } as const satisfies BenchOptions;
 
@@ -49,8 +61,11 @@ export interface RawBenchOptions {
   quick?: boolean;
 }
 
+/** Benchmarks that "all" leaves out (minutes long): run them with --only. */
+export const OPT_IN_BENCHMARKS: readonly Benchmark[] = ["tfjs-cnn"];
+
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
-  const only = raw.only === "all" ? [...BENCHMARKS] : raw.only.split(",").map((s) => s.trim()).filter(Boolean).map(parseBenchmark);
+  const only = raw.only === "all" ? BENCHMARKS.filter((b) => !OPT_IN_BENCHMARKS.includes(b)) : raw.only.split(",").map((s) => s.trim()).filter(Boolean).map(parseBenchmark);
   if (only.length === 0) throw new OptionError(`--only: expected a comma-separated list of ${BENCHMARKS.join(", ")}, found "${raw.only}"`);
   const threads = raw.threads.split(",").map((s) => parseIntOption("--threads", s.trim(), 1, 64));
   if (!(BACKEND_NAMES as readonly string[]).includes(raw.backend)) {
@@ -67,6 +82,7 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     threads: backend === "reference" ? [1] : [...new Set(threads)].sort((a, b) => a - b),
     backend,
     timing: { ...base, runs },
+    quick: raw.quick === true,
     lossSteps: DEFAULTS.lossSteps,
   };
 }

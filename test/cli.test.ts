@@ -15,7 +15,7 @@ describe("binaryconnect CLI", () => {
     }
     expect(text).toContain('(default: "mnist-quick")');
     expect(text).toContain('(default: "det")');
-    expect(text).toContain('(default: "wasm")');
+    expect(text).toContain('(default: "auto")');
     expect(text).toContain("(default: 1)");
   });
 

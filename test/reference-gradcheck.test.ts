@@ -18,79 +18,9 @@
  * missing term, or the other batch-norm variant's formula at eps = 0.5 give errors of 1e-2..1).
  */
 import { describe, expect, it } from "vitest";
-import { tensorFrom } from "../src/backends/backend.js";
-import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { Xoshiro128 } from "../src/core/rng.js";
-import type { Shape, Tensor } from "../src/core/tensor.js";
 import type { BatchNormVariant } from "../src/kernels/contract.js";
-
-const H_STEP = 1e-2;
-const ATOL = 5e-4;
-const RTOL = 5e-4;
-
-/**
- * Central differences of f at x, in float64: g[i] = (f(x + h e_i) - f(x - h e_i)) / (x+ - x-),
- * where x+ and x- are the perturbed values as stored in float32. x is restored afterwards.
- */
-function numericGradient(x: Float32Array, f: (x: Float32Array) => number, h = H_STEP): Float64Array {
-  const g = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const orig = x[i];
-    x[i] = orig + h;
-    const xPlus = x[i];
-    const fPlus = f(x);
-    x[i] = orig - h;
-    const xMinus = x[i];
-    const fMinus = f(x);
-    x[i] = orig;
-    g[i] = (fPlus - fMinus) / (xPlus - xMinus);
-  }
-  return g;
-}
-
-/**
- * Asserts analytic ~ numeric elementwise (ATOL + RTOL |numeric|), listing every offending
- * index. Also asserts the numeric gradient is not negligible, so that the check cannot pass
- * because both sides are zero.
- */
-function expectGradientsClose(what: string, analytic: ArrayLike<number>, numeric: Float64Array): void {
-  expect(analytic.length, `${what}: length`).toBe(numeric.length);
-  const bad: string[] = [];
-  for (let i = 0; i < numeric.length; i++) {
-    const err = Math.abs(analytic[i] - numeric[i]);
-    if (!(err <= ATOL + RTOL * Math.abs(numeric[i]))) bad.push(`[${i}] analytic ${analytic[i]} numeric ${numeric[i]}`);
-  }
-  expect(bad, `${what}: entries outside ${ATOL} + ${RTOL}|numeric|`).toEqual([]);
-  expect(Math.max(...Array.from(numeric, Math.abs)), `${what}: numeric gradient is all ~0`).toBeGreaterThan(0.05);
-}
-
-/** sum(g * y) in float64. */
-function dot(g: ArrayLike<number>, y: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < g.length; i++) s += g[i] * y[i];
-  return s;
-}
-
-function randomArray(rng: Xoshiro128, n: number, lo = -1, hi = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
-}
-
-/** Random values with |v| in [minAbs, maxAbs] (away from a kink at 0). */
-function randomAwayFromZero(rng: Xoshiro128, n: number, minAbs: number, maxAbs: number): Float32Array {
-  return Float32Array.from({ length: n }, () => (rng.next() < 0.5 ? -1 : 1) * rng.uniform(minAbs, maxAbs));
-}
-
-/** A fresh backend and helpers to make tensors and to read one synchronously. */
-function setup() {
-  const be = new ReferenceBackend();
-  return {
-    be,
-    make: (shape: Shape, data: ArrayLike<number>): Tensor => tensorFrom(be, shape, data),
-    zeros: (shape: Shape): Tensor => be.alloc(shape),
-    /** A copy of the tensor's values. */
-    get: (t: Tensor): Float32Array => be.data(t).slice(),
-  };
-}
+import { dot, expectGradientsClose, numericGradient, randomArray, randomAwayFromZero, setup } from "./gradcheck.js";
 
 describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other forms", () => {
   const M = 3, K = 4, N = 5;

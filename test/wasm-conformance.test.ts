@@ -20,6 +20,7 @@ import { BackendError, OptionError } from "../src/core/errors.js";
 import { counterUniform, Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../src/kernels/contract.js";
+import { CONV_POOL_TOLERANCE, convPoolCases } from "./conv-cases.js";
 
 interface Tolerance {
   atol: number;
@@ -33,6 +34,7 @@ const TOLERANCE: Record<KernelName, Tolerance> = {
   biasAdd: EXACT, columnSum: EXACT, batchNormTrain: EXACT, batchNormInfer: EXACT, batchNormBackward: EXACT,
   relu: EXACT, reluBackward: EXACT, dropout: EXACT, multiply: EXACT, squareHingeLoss: EXACT, binarize: EXACT,
   adam: EXACT, fill: EXACT, copy: EXACT,
+  ...CONV_POOL_TOLERANCE,
 };
 
 /** A tensor's initial values: an explicit list, or a function of (rng, index); default uniform in [-1, 1). */
@@ -204,6 +206,7 @@ const CASES: Cases = {
     tensors: { x: { shape: [n], init: special }, out: { shape: [n] } },
     args: ({ x, out }) => ({ x, out }),
   })),
+  ...convPoolCases(),
 };
 
 // ---------------------------------------------------------------------------------------------

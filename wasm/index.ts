@@ -17,16 +17,22 @@ export { batchNormTrain } from "./kernels/batchNormTrain";
 export { biasAdd } from "./kernels/biasAdd";
 export { binarize } from "./kernels/binarize";
 export { columnSum } from "./kernels/columnSum";
+export { conv2d } from "./kernels/conv2d";
+export { conv2dBackwardFilter } from "./kernels/conv2dBackwardFilter";
+export { conv2dBackwardInput } from "./kernels/conv2dBackwardInput";
 export { copy } from "./kernels/copy";
 export { dropout } from "./kernels/dropout";
 export { fill } from "./kernels/fill";
 export { matmul } from "./kernels/matmul";
+export { maxPool } from "./kernels/maxPool";
+export { maxPoolBackward } from "./kernels/maxPoolBackward";
 export { multiply } from "./kernels/multiply";
 export { relu } from "./kernels/relu";
 export { reluBackward } from "./kernels/reluBackward";
 export { squareHingeLoss } from "./kernels/squareHingeLoss";
 
 import { MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
+import { CONV_HEADER_BYTES } from "./kernels/convPack";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -36,4 +42,9 @@ export function heapBase(): usize {
 /** Bytes of scratch one thread needs for matmul. */
 export function matmulScratchBytes(): i32 {
   return MATMUL_SCRATCH_BYTES;
+}
+
+/** Bytes of scratch one thread needs for the convolutions (a geometry header, then matmul's). */
+export function convScratchBytes(): i32 {
+  return CONV_HEADER_BYTES + MATMUL_SCRATCH_BYTES;
 }

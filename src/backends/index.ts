@@ -1,9 +1,11 @@
-import { OptionError } from "../core/errors.js";
+import { BackendError, OptionError } from "../core/errors.js";
+import type { KernelArgs, KernelName } from "../kernels/contract.js";
 import type { Backend } from "./backend.js";
 import { ReferenceBackend } from "./reference/index.js";
 
-export type BackendName = "reference" | "wasm";
-export const BACKEND_NAMES: readonly BackendName[] = ["reference", "wasm"];
+/** `auto`: webgpu on a hardware GPU adapter, else wasm (its description says which and why). */
+export type BackendName = "reference" | "wasm" | "webgpu" | "auto";
+export const BACKEND_NAMES: readonly BackendName[] = ["reference", "wasm", "webgpu", "auto"];
 
 export interface BackendOptions {
   /** Threads for the wasm backend (default: the number of cores). */
@@ -19,9 +21,48 @@ export async function createBackend(name: BackendName, options: BackendOptions =
       const { WasmBackend } = await import("./wasm/index.js");
       return WasmBackend.create({ threads: options.threads });
     }
+    case "webgpu": {
+      const { WebGpuBackend } = await import("./webgpu/index.js");
+      return WebGpuBackend.create();
+    }
+    case "auto":
+      return createAuto(options);
     default: {
       const never: never = name;
       throw new OptionError(`unknown backend "${String(never)}"; expected one of ${BACKEND_NAMES.join(", ")}`);
     }
   }
+}
+
+/** webgpu when a hardware (not software: llvmpipe, SwiftShader) adapter is present, else wasm. */
+async function createAuto(options: BackendOptions): Promise<Backend> {
+  let reason: string;
+  try {
+    const { requestAdapter } = await import("./webgpu/adapter.js");
+    const choice = await requestAdapter({});
+    if (!choice.software) {
+      const { WebGpuBackend } = await import("./webgpu/index.js");
+      return await WebGpuBackend.create({ adapter: choice, note: "auto: a GPU adapter is present" });
+    }
+    reason = `the only WebGPU adapter is a software one, ${choice.label}`;
+  } catch (e) {
+    if (!(e instanceof BackendError)) throw e;
+    reason = e.message.split("\n")[0].replace(/^webgpu( backend)?: /, "");
+  }
+  const wasm = await createBackend("wasm", options);
+  return describedAs(wasm, `${wasm.description} - auto: no WebGPU GPU (${reason})`);
+}
+
+/** The same backend with another description. */
+function describedAs(inner: Backend, description: string): Backend {
+  return {
+    name: inner.name,
+    description,
+    alloc: (shape) => inner.alloc(shape),
+    upload: (t, data) => inner.upload(t, data),
+    read: (t) => inner.read(t),
+    dispose: (t) => inner.dispose(t),
+    run: <K extends KernelName>(kernel: K, args: KernelArgs[K]) => inner.run(kernel, args),
+    close: () => inner.close(),
+  };
 }

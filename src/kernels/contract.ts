@@ -7,7 +7,8 @@ import type { Tensor } from "../core/tensor.js";
  * kernel) and return nothing: this maps onto asynchronous backends (WebGPU) unchanged.
  *
  * Layouts are row-major. Matrices are [rows, cols]; per-channel tensors are [C] and act on
- * the last axis of an [M, C] tensor (for images stored NHWC, M = N*H*W).
+ * the last axis of an [M, C] tensor (for images stored NHWC, M = N*H*W). Images are NHWC
+ * ([batch, height, width, channels]) and convolution filters [kh, kw, Cin, Cout].
  */
 export interface KernelArgs {
   /**
@@ -103,6 +104,51 @@ export interface KernelArgs {
     lr: number; beta1: number; beta2: number; eps: number; t: number; lrScale: number; clip: number;
   };
 
+  /**
+   * 2-D convolution (cross-correlation, as in every deep-learning library), NHWC images and
+   * [kh, kw, Cin, Cout] filters; zero padding `pad` on each side, `stride` (both [rows, cols]):
+   *   x: [N, H, W, Cin], w: [kh, kw, Cin, Cout], out: [N, Ho, Wo, Cout],
+   *   Ho = floor((H + 2 pad[0] - kh) / stride[0]) + 1   (Wo likewise; see convOutputSize)
+   *   out[n,i,j,co] = sum_{ki,kj,ci} x[n, i s0 - p0 + ki, j s1 - p1 + kj, ci] w[ki,kj,ci,co]
+   * (terms whose input position falls in the padding are 0). As a matrix product:
+   * out[N Ho Wo, Cout] = im2col(x)[N Ho Wo, kh kw Cin] . w[kh kw Cin, Cout].
+   */
+  conv2d: { x: Tensor; w: Tensor; out: Tensor; stride: Pair; pad: Pair };
+
+  /**
+   * Gradient of conv2d with respect to its input (shapes as conv2d: dy like out, dx like x):
+   *   dx[n,r,c,ci] = sum over (ki, kj, co) with i = (r + p0 - ki) / s0 and j = (c + p1 - kj) / s1
+   *                  integers inside [0, Ho) x [0, Wo) of dy[n,i,j,co] w[ki,kj,ci,co]
+   * Input positions that no window covers get 0. dx = col2im(dy . w^T).
+   */
+  conv2dBackwardInput: { dy: Tensor; w: Tensor; dx: Tensor; stride: Pair; pad: Pair };
+
+  /**
+   * Gradient of conv2d with respect to its filters (dw like w):
+   *   dw[ki,kj,ci,co] = sum_{n,i,j} x[n, i s0 - p0 + ki, j s1 - p1 + kj, ci] dy[n,i,j,co]
+   * i.e. dw[kh kw Cin, Cout] = im2col(x)^T . dy[N Ho Wo, Cout].
+   */
+  conv2dBackwardFilter: { x: Tensor; dy: Tensor; dw: Tensor; stride: Pair; pad: Pair };
+
+  /**
+   * Max pooling over windows of `window` [rows, cols] moved by `stride`, no padding (windows
+   * that would cross the border are dropped, as Lasagne's ignore_border=True):
+   *   x: [N, H, W, C], out: [N, Ho, Wo, C], Ho = floor((H - window[0]) / stride[0]) + 1
+   *   out[n,i,j,c] = max_{di,dj} x[n, i s0 + di, j s1 + dj, c]
+   * NaN propagates: a window holding a NaN gives NaN. The value is that of the window's
+   * argmax (see maxPoolBackward), so -0 and +0 are told apart as the argmax says.
+   */
+  maxPool: { x: Tensor; out: Tensor; window: Pair; stride: Pair };
+
+  /**
+   * Gradient of maxPool (x: its input, dy like out, dx like x):
+   *   dx = 0;  for each output (n,i,j,c) in row-major order: dx[argmax] += dy[n,i,j,c]
+   * argmax = the first position of the window in row-major order (di, then dj) holding the
+   * maximum (ties: the first one gets the whole gradient; a NaN: the first NaN). Overlapping
+   * windows (stride < window) add their gradients, in that order.
+   */
+  maxPoolBackward: { x: Tensor; dy: Tensor; dx: Tensor; window: Pair; stride: Pair };
+
   /** out = value everywhere. */
   fill: { out: Tensor; value: number };
 
@@ -112,12 +158,24 @@ export interface KernelArgs {
 
 export type BatchNormVariant = "authors" | "standard";
 
+/** A [rows, cols] pair of a 2-D window: kernel size, stride or padding. */
+export type Pair = readonly [number, number];
+
+/**
+ * Output size of a convolution or pooling along one axis: floor((size + 2 pad - kernel) / stride) + 1.
+ * (Pooling has pad 0.) Callers check that size + 2 pad >= kernel.
+ */
+export function convOutputSize(size: number, kernel: number, stride: number, pad: number): number {
+  return Math.floor((size + 2 * pad - kernel) / stride) + 1;
+}
+
 export type KernelName = keyof KernelArgs;
 
 /** Every kernel name, for tests that iterate over the contract. */
 export const KERNEL_NAMES = [
   "matmul", "biasAdd", "columnSum", "batchNormTrain", "batchNormInfer", "batchNormBackward",
   "relu", "reluBackward", "dropout", "multiply", "squareHingeLoss", "binarize", "adam", "fill", "copy",
+  "conv2d", "conv2dBackwardInput", "conv2dBackwardFilter", "maxPool", "maxPoolBackward",
 ] as const satisfies readonly KernelName[];
 
 // Compile-time check that KERNEL_NAMES lists every kernel.

@@ -1,6 +1,6 @@
 import { ShapeError } from "../core/errors.js";
 import { shapeToString, type Tensor } from "../core/tensor.js";
-import type { KernelArgs, KernelName } from "./contract.js";
+import { convOutputSize, type KernelArgs, type KernelName, type Pair } from "./contract.js";
 
 /**
  * Shape checks shared by every backend: `Backend.run` calls this before dispatching, so a
@@ -27,6 +27,49 @@ function vector(kernel: string, name: string, t: Tensor, n: number): void {
 
 function sameSize(kernel: string, name: string, t: Tensor, ref: Tensor): void {
   if (t.size !== ref.size) fail(kernel, name, `${shapeToString(ref.shape)} (${ref.size} elements)`, t);
+}
+
+/** A 4-D NHWC tensor's dimensions. */
+function image(kernel: string, name: string, t: Tensor): [number, number, number, number] {
+  if (t.shape.length !== 4) fail(kernel, name, "[N, H, W, C] (NHWC)", t);
+  return [t.shape[0], t.shape[1], t.shape[2], t.shape[3]];
+}
+
+/** Checks a [rows, cols] attribute: integers >= min. */
+function pair(kernel: string, name: string, p: Pair, min: number): void {
+  if (!(Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= min))) {
+    throw new ShapeError(`${kernel}: ${name} must be a pair [rows, cols] of integers >= ${min}, found ${JSON.stringify(p)}`);
+  }
+}
+
+/**
+ * The shared checks of the three convolution kernels: x [N,H,W,Cin], w [kh,kw,Cin,Cout] and
+ * y (out, or dy) [N,Ho,Wo,Cout] with Ho, Wo from the geometry.
+ */
+function conv(kernel: string, x: Tensor, xName: string, w: Tensor, wName: string, y: Tensor, yName: string, stride: Pair, pad: Pair): void {
+  pair(kernel, "stride", stride, 1);
+  pair(kernel, "pad", pad, 0);
+  const [N, H, W, C] = image(kernel, xName, x);
+  if (w.shape.length !== 4 || w.shape[2] !== C) fail(kernel, wName, `[kh, kw, ${C}, Cout] (Cin = ${xName}'s channels)`, w);
+  const [kh, kw, , Co] = w.shape;
+  if (H + 2 * pad[0] < kh || W + 2 * pad[1] < kw) {
+    throw new ShapeError(`${kernel}: the ${kh}x${kw} kernel is larger than the padded ${H + 2 * pad[0]}x${W + 2 * pad[1]} input (${xName} ${shapeToString(x.shape)}, pad [${pad}])`,
+    );
+  }
+  const Ho = convOutputSize(H, kh, stride[0], pad[0]), Wo = convOutputSize(W, kw, stride[1], pad[1]);
+  const [n, h, ww, c] = image(kernel, yName, y);
+  if (n !== N || h !== Ho || ww !== Wo || c !== Co) fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${Co}] (stride [${stride}], pad [${pad}])`, y);
+}
+
+/** The shared checks of the pooling kernels: x [N,H,W,C], y [N,Ho,Wo,C]. */
+function pool(kernel: string, x: Tensor, y: Tensor, yName: string, window: Pair, stride: Pair): void {
+  pair(kernel, "window", window, 1);
+  pair(kernel, "stride", stride, 1);
+  const [N, H, W, C] = image(kernel, "x", x);
+  if (H < window[0] || W < window[1]) throw new ShapeError(`${kernel}: the ${window[0]}x${window[1]} window is larger than x ${shapeToString(x.shape)}`);
+  const Ho = convOutputSize(H, window[0], stride[0], 0), Wo = convOutputSize(W, window[1], stride[1], 0);
+  const [n, h, w, c] = image(kernel, yName, y);
+  if (n !== N || h !== Ho || w !== Wo || c !== C) fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${C}] (window [${window}], stride [${stride}])`, y);
 }
 
 /** Channels = last axis; rows = everything else. */
@@ -109,6 +152,22 @@ const VALIDATORS: Validators = {
     sameSize("adam", "m", m, param);
     sameSize("adam", "v", v, param);
     if (!(Number.isInteger(t) && t >= 1)) throw new ShapeError(`adam: step t must be an integer >= 1, found ${t}`);
+  },
+  conv2d({ x, w, out, stride, pad }) {
+    conv("conv2d", x, "x", w, "w", out, "out", stride, pad);
+  },
+  conv2dBackwardInput({ dy, w, dx, stride, pad }) {
+    conv("conv2dBackwardInput", dx, "dx", w, "w", dy, "dy", stride, pad);
+  },
+  conv2dBackwardFilter({ x, dy, dw, stride, pad }) {
+    conv("conv2dBackwardFilter", x, "x", dw, "dw", dy, "dy", stride, pad);
+  },
+  maxPool({ x, out, window, stride }) {
+    pool("maxPool", x, out, "out", window, stride);
+  },
+  maxPoolBackward({ x, dy, dx, window, stride }) {
+    pool("maxPoolBackward", x, dy, "dy", window, stride);
+    sameSize("maxPoolBackward", "dx", dx, x);
   },
   fill() {},
   copy({ x, out }) {

@@ -1,6 +1,7 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Binarization } from "./binarization.js";
+import { weightsForPass } from "./binaryWeights.js";
 import type { ForwardContext, Layer } from "./layer.js";
 import { glorotLrScale, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
@@ -68,14 +69,8 @@ export class Dense implements Layer {
 
   /** Wb per the weight mode: binarize into the Wb buffer, or W itself when real. */
   private weightsFor(ctx: ForwardContext): Tensor {
-    const mode = this.opts.binarization;
-    const sample = ctx.weights === "sample" || (ctx.weights === "train" && mode === "stoch");
-    const threshold = ctx.weights === "binary" || (ctx.weights === "train" && mode === "det");
-    if (!this.wb || (!sample && !threshold)) return this.W.value;
-    this.backend.run("binarize", {
-      w: this.W.value, out: this.wb, mode: sample ? "stoch" : "det", H: this.opts.H, key: ctx.key(this.opts.randomSlot),
-    });
-    return this.wb;
+    if (!this.wb) return this.W.value;
+    return weightsForPass(this.backend, this.W.value, this.wb, this.opts.binarization, this.opts.H, ctx, this.opts.randomSlot);
   }
 
   params(): Param[] {

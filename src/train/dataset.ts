@@ -1,11 +1,16 @@
 import { Xoshiro128, fmix32 } from "../core/rng.js";
 
-/** A labelled set in host memory: x is n rows of `features` floats, y the class of each row. */
+/**
+ * A labelled set in host memory: x is n rows of `features` floats, y the class of each row.
+ * A set too large to hold preprocessed (SVHN) gives `example` instead, which writes example i's
+ * features at out[offset..]; its x is then empty.
+ */
 export interface LabeledSet {
   x: Float32Array;
   y: Float32Array;
   n: number;
   features: number;
+  example?: (i: number, out: Float32Array, offset: number) => void;
 }
 
 /**
@@ -24,7 +29,8 @@ export function gatherBatch(set: LabeledSet, order: ArrayLike<number> | null, st
   const f = set.features;
   for (let r = 0; r < rows; r++) {
     const i = order ? order[start + r] : start + r;
-    x.set(set.x.subarray(i * f, (i + 1) * f), r * f);
+    if (set.example) set.example(i, x, r * f);
+    else x.set(set.x.subarray(i * f, (i + 1) * f), r * f);
     y[r] = set.y[i];
   }
 }

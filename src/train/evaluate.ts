@@ -1,5 +1,5 @@
 import type { Backend } from "../backends/backend.js";
-import type { Mlp } from "../nn/mlp.js";
+import type { Sequential } from "../nn/sequential.js";
 import type { TestTime } from "../nn/binarization.js";
 import { gatherBatch, type LabeledSet } from "./dataset.js";
 
@@ -10,14 +10,19 @@ export interface EvalResult {
   error: number;
 }
 
-/** Key counters for ensemble samples, far from any training step's counters. */
-const ENSEMBLE_COUNTER_BASE = 0x40000000;
+/**
+ * Key counters for ensemble samples, far from any training step's counters. The stream key takes
+ * counter * slotsPerStep + slot modulo 2^32 (core/rng.ts streamKey), so the base times the
+ * slots per step (16 for the MLP, 32 for the general network) must stay below 2^32:
+ * 2^26 steps (a 0x40000000 base wrapped around to step 0's streams).
+ */
+const ENSEMBLE_COUNTER_BASE = 0x04000000;
 
 /**
  * Test error of `model` on `set` with a test-time mode (paper section 2.6): deterministic
  * binary weights, real weights, or the average output of N stochastically binarized networks.
  */
-export async function evaluate(model: Mlp, set: LabeledSet, testTime: TestTime, batchSize: number): Promise<EvalResult> {
+export async function evaluate(model: Sequential, set: LabeledSet, testTime: TestTime, batchSize: number): Promise<EvalResult> {
   const be = model.backend;
   const metrics = be.alloc([2]);
   let errors = 0;
@@ -47,8 +52,8 @@ function uploadBatch(be: Backend, set: LabeledSet, start: number, rows: number) 
   return { x, y };
 }
 
-async function ensembleErrors(model: Mlp, x: import("../core/tensor.js").Tensor, labels: Float32Array, samples: number): Promise<number> {
-  const classes = model.config.classes;
+async function ensembleErrors(model: Sequential, x: import("../core/tensor.js").Tensor, labels: Float32Array, samples: number): Promise<number> {
+  const classes = model.classes;
   const sum = new Float64Array(labels.length * classes);
   for (let s = 0; s < samples; s++) {
     const logits = await model.backend.read(model.forward(x, "sample", ENSEMBLE_COUNTER_BASE + s));

@@ -1,12 +1,12 @@
 import { CheckpointError } from "../core/errors.js";
-import type { Mlp } from "../nn/mlp.js";
+import type { Sequential } from "../nn/sequential.js";
 import type { NamedArray } from "./checkpoint.js";
 
 /**
  * The tensors of a model as named host arrays: parameter values and batch-norm running
  * statistics, plus (`withOptimizer`) Adam's moments for an exact resume.
  */
-export async function readModelState(model: Mlp, withOptimizer: boolean): Promise<NamedArray[]> {
+export async function readModelState(model: Sequential, withOptimizer: boolean): Promise<NamedArray[]> {
   const out: NamedArray[] = [];
   const add = async (name: string, t: import("../core/tensor.js").Tensor) => {
     out.push({ name, shape: [...t.shape], data: await model.backend.read(t) });
@@ -23,7 +23,7 @@ export async function readModelState(model: Mlp, withOptimizer: boolean): Promis
 }
 
 /** Uploads named arrays into the model; every tensor the model has must be present with its shape. */
-export function writeModelState(model: Mlp, arrays: NamedArray[], withOptimizer: boolean, source: string): void {
+export function writeModelState(model: Sequential, arrays: NamedArray[], withOptimizer: boolean, source: string): void {
   const byName = new Map(arrays.map((a) => [a.name, a]));
   const put = (name: string, t: import("../core/tensor.js").Tensor) => {
     const a = byName.get(name);

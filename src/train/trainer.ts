@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync, appendFileSync } fr
 import { join } from "node:path";
 import type { Backend } from "../backends/backend.js";
 import { CheckpointError, NumericalError } from "../core/errors.js";
-import { Mlp, type MlpConfig } from "../nn/mlp.js";
+import type { Sequential } from "../nn/sequential.js";
 import { exponentialLr } from "../optim/schedule.js";
 import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
 import type { TrainConfig } from "./config.js";
 import { epochOrder, gatherBatch, type LabeledSet } from "./dataset.js";
 import { evaluate } from "./evaluate.js";
+import { createModel } from "./model.js";
 import { readModelState, writeModelState } from "./modelState.js";
 
 /** One line of metrics.jsonl. Errors are fractions (0.0123 = 1.23 %). */
@@ -62,7 +63,7 @@ export interface TrainOptions {
 }
 
 export interface TrainResult {
-  model: Mlp;
+  model: Sequential;
   records: EpochRecord[];
   best: CheckpointMeta["best"];
 }
@@ -71,9 +72,8 @@ export const CHECKPOINT_FILE = "checkpoint.bin";
 export const BEST_FILE = "best.bin";
 export const METRICS_FILE = "metrics.jsonl";
 
-export function mlpConfigOf(config: TrainConfig, inputs: number, classes: number): MlpConfig {
-  return { inputs, hidden: config.hidden, classes, binarization: config.mode, H: config.H, dropout: config.dropout, batchNorm: config.batchNorm };
-}
+/** Kept here for the callers that import it from the trainer. */
+export { mlpConfigOf } from "./model.js";
 
 /**
  * BinaryConnect training (paper Algorithm 1, the authors' training loop): shuffle every
@@ -85,7 +85,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (outDir) mkdirSync(outDir, { recursive: true });
   const start = opts.resume ? resumeState(opts) : null;
   const config = start?.meta.config ?? opts.config;
-  const model = Mlp.create(backend, mlpConfigOf(config, data.train.features, 10), config.seed);
+  const model = createModel(backend, config, data.train.features);
   let best = { valError: Infinity, testError: Number.NaN, epoch: 0 };
   let firstEpoch = 0;
   if (start) {
@@ -120,7 +120,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 }
 
 /** Trains one epoch and validates; `seconds` holds the start time until the caller finishes the record. */
-async function runEpoch(model: Mlp, config: TrainConfig, data: Splits, epoch: number, best: CheckpointMeta["best"], cb: TrainCallbacks): Promise<EpochRecord> {
+async function runEpoch(model: Sequential, config: TrainConfig, data: Splits, epoch: number, best: CheckpointMeta["best"], cb: TrainCallbacks): Promise<EpochRecord> {
   const be = model.backend;
   const started = performance.now();
   const { train } = data;
@@ -154,7 +154,7 @@ async function runEpoch(model: Mlp, config: TrainConfig, data: Splits, epoch: nu
   };
 }
 
-async function saveModel(model: Mlp, config: TrainConfig, epochsDone: number, best: CheckpointMeta["best"], path: string, withOptimizer: boolean): Promise<void> {
+async function saveModel(model: Sequential, config: TrainConfig, epochsDone: number, best: CheckpointMeta["best"], path: string, withOptimizer: boolean): Promise<void> {
   const meta: CheckpointMeta = { kind: "training", config, epochsDone, step: model.step, best };
   saveCheckpoint(path, { meta, tensors: await readModelState(model, withOptimizer) });
 }

@@ -19,8 +19,8 @@
 
 import { MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
 
-const KC = 256; // k block
-const MC = 256; // row block (the packed a panel, MC x KC floats = 256 KiB, stays in L2)
+export const KC = 256; // k block
+export const MC = 256; // row block (the packed a panel, MC x KC floats = 256 KiB, stays in L2)
 
 /** Bytes of per-thread scratch matmul needs: packed a, packed b (two tiles), an edge tile. */
 export const MATMUL_SCRATCH_BYTES: i32 = (MC * KC + 2 * KC * NR + MR * NR) * 4;
@@ -71,8 +71,8 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   if (nb > NR) packBT(b, K, j + NR, nb - NR, k0, kc, bp + <usize>(kc * NR * 4));
 }
 
-/** c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), one 4x8 tile at a time. */
-@inline function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize): void {
+/** c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), one 4x8 tile at a time. (Also the inner loop of the convolutions.) */
+@inline export function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize): void {
   for (let t = 0; t < nb; t += NR) {
     const nr = min(NR, nb - t);
     const tile = bp + <usize>(t / NR) * <usize>(kc * NR * 4);
@@ -141,7 +141,7 @@ function addEdge(edge: usize, c: usize, ldc: usize, mr: i32, nr: i32): void {
 }
 
 /** out[r0..r1, c0..c1] = 0. */
-function zeroBlock(out: usize, N: i32, r0: i32, r1: i32, c0: i32, c1: i32): void {
+export function zeroBlock(out: usize, N: i32, r0: i32, r1: i32, c0: i32, c1: i32): void {
   if (c1 <= c0) return;
   for (let i = r0; i < r1; i++) memory.fill(out + ((<usize>i * <usize>N + <usize>c0) << 2), 0, <usize>(c1 - c0) << 2);
 }

@@ -114,7 +114,7 @@ export function packBT(b: usize, K: i32, j: i32, nr: i32, k0: i32, kc: i32, bp: 
 }
 
 /** Transposes the 4x4 block of rows x0..x3 and stores its 4 columns at dst, dst+stride, ... */
-@inline function transpose4(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize, stride: usize): void {
+@inline export function transpose4(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize, stride: usize): void {
   const t0 = i32x4.shuffle(x0, x1, 0, 4, 1, 5); // x0[0] x1[0] x0[1] x1[1]
   const t1 = i32x4.shuffle(x2, x3, 0, 4, 1, 5); // x2[0] x3[0] x2[1] x3[1]
   const t2 = i32x4.shuffle(x0, x1, 2, 6, 3, 7);

@@ -38,6 +38,8 @@ export class WasmBackend implements Backend {
   readonly description: string;
   /** Bytes of scratch matmul needs per thread. */
   readonly matmulScratchBytes: number;
+  /** Bytes of scratch the convolutions need per thread. */
+  readonly convScratchBytes: number;
   private readonly kernels: KernelTable<WasmBackend> = KERNELS;
   private readonly blocks = new Map<number, number>(); // tensor id -> byte offset
   private readonly scratch: Scratch[] = [];
@@ -53,6 +55,7 @@ export class WasmBackend implements Backend {
   ) {
     this.view = new Float32Array(memory.buffer);
     this.matmulScratchBytes = exports.matmulScratchBytes();
+    this.convScratchBytes = exports.convScratchBytes();
     const n = pool.threads;
     this.description = `wasm (SIMD128, ${n} thread${n === 1 ? "" : "s"})`;
   }

@@ -1,6 +1,7 @@
 import type { Tensor } from "../../core/tensor.js";
 import type { KernelTable } from "../backend.js";
 import type { WasmBackend } from "./index.js";
+import { convDims, type ConvDims } from "../../kernels/convDims.js";
 import { partsFor, splitRange } from "./split.js";
 
 /**
@@ -104,7 +105,47 @@ export const KERNELS: KernelTable<WasmBackend> = {
   copy(be, { x, out }) {
     elementwise(be, "copy", [be.ptr(x), be.ptr(out)], x);
   },
+
+  conv2d(be, { x, w, out, stride, pad }) {
+    const d = convDims(x, w, out, stride, pad);
+    convProduct(be, "conv2d", [be.ptr(x), be.ptr(w), be.ptr(out)], d, d.N * d.Ho * d.Wo, d.Co, d.kh * d.kw * d.C);
+  },
+
+  conv2dBackwardInput(be, { dy, w, dx, stride, pad }) {
+    const d = convDims(dx, w, dy, stride, pad);
+    convProduct(be, "conv2dBackwardInput", [be.ptr(dy), be.ptr(w), be.ptr(dx)], d, d.N * d.H * d.W, d.C, d.kh * d.kw * d.Co);
+  },
+
+  conv2dBackwardFilter(be, { x, dy, dw, stride, pad }) {
+    const d = convDims(x, dw, dy, stride, pad);
+    convProduct(be, "conv2dBackwardFilter", [be.ptr(x), be.ptr(dy), be.ptr(dw)], d, d.kh * d.kw * d.C, d.Co, d.N * d.Ho * d.Wo);
+  },
+
+  maxPool(be, { x, out, window, stride }) {
+    const [N, H, W, C] = x.shape, [, Ho, Wo] = out.shape;
+    // (x, out, H, W, C, Ho, Wo, wh, ww, sh, sw | n0, n1): split by images
+    be.dispatch("maxPool", [be.ptr(x), be.ptr(out), H, W, C, Ho, Wo, ...window, ...stride], split(N, x.size, 1, be));
+  },
+
+  maxPoolBackward(be, { x, dy, dx, window, stride }) {
+    const [N, H, W, C] = x.shape, [, Ho, Wo] = dy.shape;
+    // (x, dy, dx, H, W, C, Ho, Wo, wh, ww, sh, sw | n0, n1): split by images (windows never span two)
+    be.dispatch("maxPoolBackward", [be.ptr(x), be.ptr(dy), be.ptr(dx), H, W, C, Ho, Wo, ...window, ...stride], split(N, x.size, 1, be));
+  },
 };
+
+/**
+ * A convolution kernel as the product [M, N] = (M x K) . (K x N) it computes (see
+ * wasm/kernels/convGemm.ts), shared by chunks of the output as matmul:
+ * (ptr0, ptr1, ptr2, N, H, W, C, Ho, Wo, Co, kh, kw, sh, sw, ph, pw, rowChunk, colChunk, counter | scratch).
+ */
+function convProduct(be: WasmBackend, kernel: "conv2d" | "conv2dBackwardInput" | "conv2dBackwardFilter",
+  ptrs: number[], d: ConvDims, M: number, N: number, K: number): void {
+  const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
+  const [rowChunk, colChunk] = matmulChunks(M, N, K, parts);
+  const dims = [d.N, d.H, d.W, d.C, d.Ho, d.Wo, d.Co, d.kh, d.kw, d.sh, d.sw, d.ph, d.pw];
+  be.dispatch(kernel, [...ptrs, ...dims, rowChunk, colChunk, be.workCounter], Array.from({ length: parts }, () => []), be.convScratchBytes);
+}
 
 /**
  * Work per thread below which a call does not split further. Waking a sleeping worker costs

@@ -16,6 +16,8 @@ export type KernelExports = Record<KernelName, KernelFunction> & {
   heapBase(): number;
   /** Bytes of scratch matmul needs per thread. */
   matmulScratchBytes(): number;
+  /** Bytes of scratch the convolutions need per thread. */
+  convScratchBytes(): number;
 };
 
 let compiled: Promise<WebAssembly.Module> | undefined;

@@ -7,10 +7,15 @@ import { batchNormTrain } from "./batchNormTrain.js";
 import { biasAdd } from "./biasAdd.js";
 import { binarize } from "./binarize.js";
 import { columnSum } from "./columnSum.js";
+import { conv2d } from "./conv2d.js";
+import { conv2dBackwardFilter } from "./conv2dBackwardFilter.js";
+import { conv2dBackwardInput } from "./conv2dBackwardInput.js";
 import { copy } from "./copy.js";
 import { dropout } from "./dropout.js";
 import { fill } from "./fill.js";
 import { matmul } from "./matmul.js";
+import { maxPool } from "./maxPool.js";
+import { maxPoolBackward } from "./maxPoolBackward.js";
 import { multiply } from "./multiply.js";
 import { relu } from "./relu.js";
 import { reluBackward } from "./reluBackward.js";
@@ -20,4 +25,5 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
 export const KERNELS: KernelTable<ReferenceBackend> = {
   matmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
   dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
+  conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
 };

@@ -1,0 +1,100 @@
+import { counterUniform, streamKey } from "../src/core/rng.js";
+import { convOutputSize } from "../src/kernels/contract.js";
+import { parseArchitecture, type LayerSpec } from "../src/nn/architecture.js";
+import { glorotLrScale } from "../src/nn/param.js";
+import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
+
+/**
+ * The benchmarked CNN, the same for our engine and the tfjs peer: the paper's CIFAR-10 network
+ * (section 3; src/train/presets.ts) on 32x32x3 images, trained on a fixed batch. Every conv and
+ * dense layer has binary weights (deterministic: Wb = +H where W >= 0, straight-through
+ * gradient) and no bias; max pooling before batch norm + ReLU; the output layer dense + batch
+ * norm. Batch norm is the "standard" variant (the one tfjs provides natively), square hinge
+ * loss, Adam (Lasagne's form) with the Glorot scale and clip on W (conv fans k k Cin, k k Cout).
+ */
+export interface CnnSpec {
+  readonly architecture: string;
+  readonly input: readonly [number, number, number];
+  readonly classes: number;
+  /** Our engine's batch (the paper's). */
+  readonly batch: number;
+  readonly H: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly adamEps: number;
+  readonly bnEps: number;
+  readonly bnMomentum: number;
+}
+
+export const CNN_SPEC: CnnSpec = {
+  architecture: CIFAR10_PAPER_NET, input: [32, 32, 3], classes: 10, batch: 50, H: 1,
+  lr: 0.003, beta1: 0.9, beta2: 0.999, adamEps: 1e-8, bnEps: 1e-4, bnMomentum: 0.1,
+};
+
+/** A weight layer of the network: conv (k x k) or dense, with its input and output sizes. */
+export interface WeightLayer {
+  kind: "conv" | "dense";
+  /** conv: [k, k, Cin, Cout]; dense: [in, out]. */
+  shape: number[];
+  /** conv: the output's spatial size (H x W); dense: 1. */
+  positions: number;
+  /** Glorot learning-rate scale of W. */
+  lrScale: number;
+}
+
+/** The weight layers in order, with the output positions each conv computes. */
+export function weightLayers(spec: CnnSpec): WeightLayer[] {
+  const out: WeightLayer[] = [];
+  let [h, w, c] = spec.input;
+  let features = 0;
+  for (const l of parseArchitecture(spec.architecture) as LayerSpec[]) {
+    if (l.kind === "conv") {
+      const [kh, kw] = l.kernel;
+      h = convOutputSize(h, kh, l.stride[0], l.pad[0]);
+      w = convOutputSize(w, kw, l.stride[1], l.pad[1]);
+      out.push({ kind: "conv", shape: [kh, kw, c, l.filters], positions: h * w, lrScale: glorotLrScale(kh * kw * c, kh * kw * l.filters) });
+      c = l.filters;
+    } else if (l.kind === "maxpool") {
+      h = convOutputSize(h, l.window[0], l.stride[0], 0);
+      w = convOutputSize(w, l.window[1], l.stride[1], 0);
+    } else if (l.kind === "flatten") {
+      features = h * w * c;
+    } else if (l.kind === "dense") {
+      out.push({ kind: "dense", shape: [features, l.units], positions: 1, lrScale: glorotLrScale(features, l.units) });
+      features = l.units;
+    }
+  }
+  return out;
+}
+
+/** Useful FLOPs of one training step on `batch` images: 2 x MACs for the forward pass, dX and dW (no dX for the first layer). */
+export function cnnStepFlops(spec: CnnSpec, batch: number): number {
+  return weightLayers(spec).reduce((s, l, i) => {
+    const macs = batch * l.positions * l.shape.reduce((a, b) => a * b, 1);
+    return s + (i === 0 ? 2 : 3) * 2 * macs;
+  }, 0);
+}
+
+/** The shared start: weights uniform in (-H, H) (never 0), images uniform in [-1, 1), labels. */
+export interface CnnInitialState {
+  readonly weights: Float32Array[];
+  readonly x: Float32Array;
+  readonly labels: Float32Array;
+  readonly targets: Float32Array;
+  readonly batch: number;
+}
+
+export function cnnInitialState(spec: CnnSpec, batch: number, seed: number): CnnInitialState {
+  const uniform = (stream: number, n: number, f: (u: number) => number): Float32Array => {
+    const key = streamKey(seed, stream);
+    return Float32Array.from({ length: n }, (_, i) => f(counterUniform(key, i)));
+  };
+  const weights = weightLayers(spec).map((l, i) => uniform(i + 1, l.shape.reduce((a, b) => a * b, 1), (u) => (2 * u - 1 + 2 ** -24) * spec.H));
+  const [h, w, c] = spec.input;
+  const x = uniform(100, batch * h * w * c, (u) => 2 * u - 1);
+  const labels = uniform(101, batch, (u) => Math.floor(u * spec.classes));
+  const targets = new Float32Array(batch * spec.classes).fill(-1);
+  labels.forEach((label, m) => (targets[m * spec.classes + label] = 1));
+  return { weights, x, labels, targets, batch };
+}

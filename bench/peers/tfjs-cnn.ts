@@ -1,0 +1,134 @@
+import type * as TF from "@tensorflow/tfjs";
+import { parseArchitecture } from "../../src/nn/architecture.js";
+import { weightLayers, type CnnInitialState, type CnnSpec } from "../cnn-spec.js";
+import { PeerUnavailable, type StepRunner } from "../runner.js";
+
+/** Loads tfjs with its plain-JavaScript cpu backend; throws PeerUnavailable when it is not installed. */
+async function loadTfjsCpu(): Promise<typeof TF> {
+  let tf: typeof TF;
+  try {
+    tf = await import("@tensorflow/tfjs");
+  } catch (e) {
+    throw new PeerUnavailable("tfjs-cpu", `cannot load @tensorflow/tfjs: ${String(e)}`, "npm install --save-dev @tensorflow/tfjs");
+  }
+  if (!(await tf.setBackend("cpu"))) throw new PeerUnavailable("tfjs-cpu", "tf.setBackend('cpu') failed");
+  await tf.ready();
+  return tf;
+}
+
+/**
+ * Peer: the benchmarked CNN's training step (bench/cnn-spec.ts) in TensorFlow.js 4.x with its
+ * cpu backend (plain JavaScript, one thread). Not its wasm backend: tfjs-backend-wasm has no
+ * Conv2DBackpropFilter kernel, so a convolutional network cannot train on it
+ * (docs/performance.md; it also returns wrong MaxPoolGrad gradients for negative inputs).
+ *
+ * Binarization is an op with a straight-through gradient (tf.customGrad: value H sign(W), 0 ->
+ * +H; gradient passed unchanged to W); convolutions, pooling, batch norm (standard, batch
+ * statistics over N, H, W) and the loss use tfjs's own ops and gradients. Adam as in our kernel
+ * contract (Lasagne's form), with the Glorot scale and the clip on W.
+ */
+export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState): Promise<StepRunner> {
+  const tf = await loadTfjsCpu();
+  const { H, bnEps, bnMomentum, beta1, beta2, adamEps } = spec;
+  const M = init.batch;
+  const binarize = tf.customGrad(((w: TF.Tensor, save: TF.GradSaveFunc) => {
+    save([]);
+    return { value: tf.mul(tf.neg(tf.step(tf.neg(w), -1)), H), gradFunc: (dy: TF.Tensor) => [dy] };
+  }) as unknown as Parameters<typeof TF.customGrad>[0]) as (w: TF.Tensor) => TF.Tensor;
+
+  const shapes = weightLayers(spec);
+  const params = shapes.map((l, i) => {
+    const units = l.shape[l.shape.length - 1];
+    return {
+      kind: l.kind, lrScale: l.lrScale,
+      w: tf.variable(tf.tensor(init.weights[i], l.shape), true, `w${i}`),
+      gamma: tf.variable(tf.ones([units]), true, `gamma${i}`),
+      beta: tf.variable(tf.zeros([units]), true, `beta${i}`),
+      runningMean: tf.variable(tf.zeros([units]), false),
+      runningVar: tf.variable(tf.ones([units]), false),
+    };
+  });
+  const trainable = params.flatMap((p) => [p.w, p.gamma, p.beta]);
+  const lrScale = new Map<TF.Variable, number>(params.map((p) => [p.w, p.lrScale]));
+  const adam = new Map(trainable.map((p) => [p.name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) }]));
+  const [h0, w0, c0] = spec.input;
+  const x = tf.tensor4d(init.x, [M, h0, w0, c0]);
+  const targets = tf.tensor2d(init.targets, [M, spec.classes]);
+  const layers = parseArchitecture(spec.architecture);
+  let t = 0;
+
+  /** Per batch norm: the batch mean and variance (kept) and the number of values per channel. */
+  const lossFn = (stats: TF.Tensor[], counts: number[]): TF.Scalar => {
+    let h: TF.Tensor = x, k = 0, bn = 0;
+    for (const l of layers) {
+      switch (l.kind) {
+        case "conv":
+          h = tf.conv2d(h as TF.Tensor4D, binarize(params[k++].w) as TF.Tensor4D, [l.stride[0], l.stride[1]],
+            [[0, 0], [l.pad[0], l.pad[0]], [l.pad[1], l.pad[1]], [0, 0]]);
+          break;
+        case "maxpool":
+          h = tf.maxPool(h as TF.Tensor4D, [l.window[0], l.window[1]], [l.stride[0], l.stride[1]], "valid");
+          break;
+        case "flatten":
+          h = tf.reshape(h, [M, -1]);
+          break;
+        case "dense":
+          h = tf.matMul(h as TF.Tensor2D, binarize(params[k++].w) as TF.Tensor2D);
+          break;
+        case "batchnorm": {
+          const p = params[bn++];
+          const { mean, variance } = tf.moments(h, h.rank === 4 ? [0, 1, 2] : [0]);
+          stats.push(tf.keep(mean), tf.keep(variance));
+          counts.push(h.size / p.gamma.size);
+          h = tf.batchNorm(h, mean, variance, p.beta, p.gamma, bnEps);
+          break;
+        }
+        case "relu":
+          h = tf.relu(h);
+          break;
+        case "dropout":
+          throw new Error("the benchmarked CNN has no dropout");
+      }
+    }
+    return tf.mean(tf.square(tf.relu(tf.sub(1, tf.mul(targets, h))))) as TF.Scalar;
+  };
+
+  const step = async (): Promise<number> => {
+    t++;
+    const stats: TF.Tensor[] = [], counts: number[] = [];
+    const { value, grads } = tf.variableGrads(() => lossFn(stats, counts), trainable);
+    const a = (spec.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
+    tf.tidy(() => {
+      for (const p of trainable) {
+        const g = grads[p.name], s = adam.get(p.name)!;
+        s.m.assign(tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1)));
+        s.v.assign(tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
+        const scale = lrScale.get(p);
+        const next = tf.sub(p, tf.div(tf.mul(s.m, a * (scale ?? 1)), tf.add(tf.sqrt(s.v), adamEps)));
+        p.assign(scale !== undefined ? tf.clipByValue(next, -H, H) : next);
+      }
+      params.forEach((p, i) => {
+        const [mean, variance] = [stats[2 * i], stats[2 * i + 1]];
+        const unbiased = tf.mul(variance, counts[i] / (counts[i] - 1));
+        p.runningMean.assign(tf.add(p.runningMean, tf.mul(tf.sub(mean, p.runningMean), bnMomentum)));
+        p.runningVar.assign(tf.add(p.runningVar, tf.mul(tf.sub(unbiased, p.runningVar), bnMomentum)));
+      });
+    });
+    tf.dispose(grads);
+    tf.dispose(stats);
+    const loss = (await value.data())[0];
+    value.dispose();
+    return loss;
+  };
+
+  return {
+    name: "tfjs-cpu",
+    description: `@tensorflow/tfjs ${tf.version.tfjs}, cpu backend (plain JavaScript, 1 thread; its wasm backend cannot train convolutions: no Conv2DBackpropFilter), batch ${M}`,
+    sharedStart: true,
+    step,
+    close: async () => {
+      tf.disposeVariables();
+      tf.dispose([x, targets]);
+    },
+  };
+}

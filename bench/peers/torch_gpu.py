@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Peer of the GPU benchmark (bench/gpu-suite.ts): the same computations in PyTorch on CUDA.
+
+Run by bench/peers/torch-gpu.ts as a child process of the benchmark run:
+    python3 torch_gpu.py CONFIG_JSON
+CONFIG_JSON has "task" and the timing ("warmup", "runs", "minRunMs"):
+  {"task": "matmul", "shapes": [{"form": "A.B" | "A^T.B" | "A.B^T", "M", "K", "N"}, ...]}
+      -> {"results": [{"form", "M", "K", "N", "seconds": [per product, one per run], "inner"}]}
+  {"task": "epoch", "spec": MlpSpec, "init": path, "lossSteps": k, "examples": n}
+      -> {"losses": [k], "seconds": [per epoch, one per run]}
+Every output is one JSON line, with "torch", "device" and "cuda"; or {"unavailable": reason}.
+"device": "cpu" in CONFIG_JSON (the environment variable BC_TORCH_GPU_DEVICE=cpu of the benchmark)
+runs the same code on the CPU: a check of this script on machines without a GPU, not a figure.
+
+Precision: float32 everywhere, TF32 off (torch.backends.cuda.matmul.allow_tf32 = False and
+torch.set_float32_matmul_precision("highest")), as our WebGPU kernels compute.
+
+Timing (as bench/stats.ts, with GPU batching): a product is too short to time alone against
+the cost of a synchronization, so a run times `inner` products (or one epoch) followed by
+torch.cuda.synchronize(); `inner` grows until a run lasts >= minRunMs.
+
+The epoch is the MNIST MLP of bench/spec.ts (784-1024-1024-1024-10, standard batch norm,
+ReLU, deterministic binarization with the straight-through gradient, square hinge loss, Adam
+with the Glorot scale of W and the clip) at batch 200 over `examples` synthetic images of
+MNIST's shape; each batch is copied from host memory to the GPU, as our benchmark uploads it.
+The first `lossSteps` steps train on the shared start (the init file, as bench/peers/torch_mlp.py)
+so their losses can be compared with ours.
+"""
+import json
+import sys
+import time
+
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:  # reported as "not available" by the caller
+    print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
+    sys.exit(0)
+
+
+def sync():
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def timed_runs(fn, cfg):
+    """Seconds per call of fn (which must end with a synchronize), as bench/stats.ts: warm-up, calibration, runs."""
+    for _ in range(cfg["warmup"]):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - t0, 1e-6)
+    reps = max(1, int(-(-cfg["minRunMs"] / 1000 // one)))
+    seconds = []
+    for _ in range(cfg["runs"]):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        seconds.append((time.perf_counter() - t0) / reps)
+    return seconds
+
+
+def bench_matmul(cfg, dev):
+    results = []
+    for s in cfg["shapes"]:
+        M, K, N, form = s["M"], s["K"], s["N"], s["form"]
+        g = torch.Generator(device=dev).manual_seed(1)
+        a = torch.rand(*((K, M) if form == "A^T.B" else (M, K)), device=dev, generator=g) * 2 - 1
+        b = torch.rand(*((N, K) if form == "A.B^T" else (K, N)), device=dev, generator=g) * 2 - 1
+        out = torch.empty(M, N, device=dev)
+        opA = a.t() if form == "A^T.B" else a
+        opB = b.t() if form == "A.B^T" else b
+        torch.mm(opA, opB, out=out)
+        sync()
+        inner = 1
+        while True:  # products per synchronization, so that the sync is a small part of a run
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                torch.mm(opA, opB, out=out)
+            sync()
+            if time.perf_counter() - t0 >= 0.02 or inner >= 4096:
+                break
+            inner *= 4
+
+        def batch():
+            for _ in range(inner):
+                torch.mm(opA, opB, out=out)
+            sync()
+
+        seconds = [t / inner for t in timed_runs(batch, cfg)]
+        results.append({"form": form, "M": M, "K": K, "N": N, "inner": inner, "seconds": seconds})
+    return {"results": results}
+
+
+class BinarizeSte(torch.autograd.Function):
+    """Wb = +H where W >= 0 else -H; backward: dC/dW := dC/dWb (straight-through)."""
+
+    @staticmethod
+    def forward(ctx, w, H):
+        return torch.where(w >= 0, torch.full_like(w, H), torch.full_like(w, -H))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def bench_epoch(cfg, dev):
+    spec = cfg["spec"]
+    sizes = [spec["inputs"], *spec["hidden"], spec["classes"]]
+    shapes = list(zip(sizes[:-1], sizes[1:]))
+    B, H, classes = spec["batch"], spec["H"], spec["classes"]
+    raw = np.fromfile(cfg["init"], dtype="<f4")
+    offset = 0
+
+    def take(*shape):
+        nonlocal offset
+        n = int(np.prod(shape))
+        a = torch.from_numpy(raw[offset:offset + n].copy()).reshape(*shape)
+        offset += n
+        return a
+
+    weights = [take(k, n).to(dev).requires_grad_() for k, n in shapes]
+    x0 = take(B, spec["inputs"]).to(dev)
+    t0 = take(B, classes).to(dev)
+    gammas = [torch.ones(n, device=dev, requires_grad=True) for _, n in shapes]
+    betas = [torch.zeros(n, device=dev, requires_grad=True) for _, n in shapes]
+    running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for _, n in shapes]
+    scale = lambda k, n: 1.0 / (1.5 / (k + n)) ** 0.5
+    groups = [{"params": [w], "lr": spec["lr"] * scale(k, n)} for w, (k, n) in zip(weights, shapes)]
+    groups.append({"params": gammas + betas, "lr": spec["lr"]})
+    opt = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["adamEps"])
+    t = 0
+
+    def step(x, targets):
+        nonlocal t
+        t += 1
+        for group in opt.param_groups:  # Lasagne's eps placement (see torch_mlp.py)
+            group["eps"] = spec["adamEps"] / (1 - spec["beta2"] ** t) ** 0.5
+        h = x
+        for i, (w, g, b, (rm, rv)) in enumerate(zip(weights, gammas, betas, running)):
+            z = torch.mm(h, BinarizeSte.apply(w, H))
+            y = F.batch_norm(z, rm, rv, g, b, training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
+            h = F.relu(y) if i < len(weights) - 1 else y
+        loss = torch.mean(torch.square(F.relu(1 - targets * h)))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for w in weights:
+                w.clamp_(-H, H)
+        return loss
+
+    losses = [step(x0, t0).item() for _ in range(cfg["lossSteps"])]
+
+    # synthetic images of MNIST's shape in host memory, cycled; labels as +-1 targets
+    rng = np.random.default_rng(1)
+    pool = 10_000
+    xs = torch.from_numpy(rng.random((pool, spec["inputs"]), dtype=np.float32))
+    labels = torch.from_numpy(rng.integers(0, classes, pool))
+    ts = torch.full((pool, classes), -1.0)
+    ts[torch.arange(pool), labels] = 1.0
+    batches = cfg["examples"] // B
+
+    def epoch():
+        total = torch.zeros((), device=dev)
+        for k in range(batches):
+            lo = (k * B) % (pool - B + 1)
+            total += step(xs[lo:lo + B].to(dev), ts[lo:lo + B].to(dev)).detach()
+        total.item()  # the epoch's loss reaches the host: the end of its work
+        sync()
+
+    seconds = timed_runs(epoch, {**cfg, "minRunMs": 0})
+    return {"losses": losses, "seconds": seconds, "batches": batches}
+
+
+def main():
+    cfg = json.loads(sys.argv[1])
+    cpu = cfg.get("device") == "cpu"
+    if not cpu and not torch.cuda.is_available():
+        print(json.dumps({"unavailable": f"torch {torch.__version__} sees no CUDA device"}))
+        return
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    if hasattr(torch, "set_float32_matmul_precision"):
+        torch.set_float32_matmul_precision("highest")
+    dev = torch.device("cpu" if cpu else "cuda")
+    out = bench_matmul(cfg, dev) if cfg["task"] == "matmul" else bench_epoch(cfg, dev)
+    name = "CPU (a check of the script, not a figure)" if cpu else torch.cuda.get_device_name(0)
+    out.update({"torch": torch.__version__, "cuda": torch.version.cuda, "device": name})
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

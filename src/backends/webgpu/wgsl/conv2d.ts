@@ -1,0 +1,35 @@
+/**
+ * conv2d as an implicit matrix product (gemm.ts): out[N Ho Wo, Cout] = im2col(x) . w, with
+ * im2col(x)[m, k] = x[n, i sh - ph + ki, j sw - pw + kj, ci] (0 in the padding) read on the
+ * fly, m = (n, i, j) and k = (ki, kj, ci) row-major; w [kh, kw, Cin, Cout] is already [K, Cout].
+ * Sums in float32 (the reference: float64).
+ */
+export const CONV_GEOMETRY = [
+  ["H", "u32"], ["W", "u32"], ["C", "u32"], ["kh", "u32"], ["kw", "u32"], ["Co", "u32"],
+  ["Ho", "u32"], ["Wo", "u32"], ["sh", "u32"], ["sw", "u32"], ["ph", "u32"], ["pw", "u32"],
+] as const;
+
+/** x at output position p = (n, i, j) and tap t = (ki, kj, ci) of the filter: 0 in the padding. */
+export const IM2COL_WGSL = `
+fn im2col(p: u32, t: u32) -> f32 {
+  let hw = P.Ho * P.Wo;
+  let n = p / hw;
+  let i = (p % hw) / P.Wo;
+  let j = p % P.Wo;
+  let tap = t / P.C;
+  let ci = t % P.C;
+  let r = i32(i * P.sh + tap / P.kw) - i32(P.ph);
+  let c = i32(j * P.sw + tap % P.kw) - i32(P.pw);
+  if (r < 0 || r >= i32(P.H) || c < 0 || c >= i32(P.W)) { return 0.0; }
+  return x[((n * P.H + u32(r)) * P.W + u32(c)) * P.C + ci];
+}`;
+
+export const conv2dLoaders = (): string => `${IM2COL_WGSL}
+fn loadA(m: u32, k: u32) -> f32 {
+  if (m < P.M && k < P.K) { return im2col(m, k); }
+  return 0.0;
+}
+fn loadB(k: u32, n: u32) -> f32 {
+  if (k < P.K && n < P.N) { return w[k * P.N + n]; }
+  return 0.0;
+}`;

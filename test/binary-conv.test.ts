@@ -1,0 +1,66 @@
+/**
+ * A binary convolution layer is exactly a float convolution layer run on sign(W) * H: same
+ * outputs, same input gradient, and its weight gradient (straight-through) equals the float
+ * layer's - on every backend. (The dense version: test/binary-layer.test.ts.)
+ */
+import { describe, expect, it } from "vitest";
+import { Xoshiro128 } from "../src/core/rng.js";
+import { Conv2D, type Conv2DOptions } from "../src/nn/conv2d.js";
+import type { ForwardContext } from "../src/nn/layer.js";
+import { glorotLrScale } from "../src/nn/param.js";
+import { TEST_BACKENDS, label, open } from "./backends.js";
+
+const N = 2, Hs = 6, Ws = 5, C = 3, Co = 4, H = 0.5;
+const ctx = (weights: ForwardContext["weights"]): ForwardContext => ({ weights, key: () => 1234 });
+const opts: Omit<Conv2DOptions, "binarization"> = {
+  inChannels: C, filters: Co, kernel: [3, 3], stride: [1, 1], pad: [1, 1], H, bias: false, inputGrad: true, randomSlot: 0,
+};
+
+for (const b of TEST_BACKENDS) {
+  describe(`binary conv layer on ${label(b)}`, () => {
+    it("equals the float layer on sign(W) * H: forward, dx and dW", async () => {
+      const be = await open(b);
+      const rng = new Xoshiro128(5);
+      const w = Float32Array.from({ length: 9 * C * Co }, () => rng.uniform(-H, H));
+      w[0] = 0; // zero maps to +H
+      const signW = w.map((v) => (v >= 0 ? H : -H));
+      const x = be.alloc([N, Hs, Ws, C]), dy = be.alloc([N, Hs, Ws, Co]);
+      be.upload(x, Float32Array.from({ length: x.size }, () => rng.uniform(-1, 1)));
+      be.upload(dy, Float32Array.from({ length: dy.size }, () => rng.uniform(-1, 1)));
+      const binary = new Conv2D(be, "binary", { ...opts, binarization: "det" });
+      const float = new Conv2D(be, "float", { ...opts, binarization: "none" });
+      be.upload(binary.W.value, w);
+      be.upload(float.W.value, signW);
+
+      for (const mode of ["train", "binary"] as const) {
+        const yb = await be.read(binary.forward(x, ctx(mode)));
+        const yf = await be.read(float.forward(x, ctx("train")));
+        expect(Array.from(yb), mode).toEqual(Array.from(yf));
+      }
+      binary.forward(x, ctx("train"));
+      float.forward(x, ctx("train"));
+      expect(Array.from(await be.read(binary.backward(dy)!))).toEqual(Array.from(await be.read(float.backward(dy)!)));
+      expect(Array.from(await be.read(binary.W.grad))).toEqual(Array.from(await be.read(float.W.grad)));
+      // the latent weights are untouched by the forward pass, and "real" test time uses them
+      expect(Array.from(await be.read(binary.W.value))).toEqual(Array.from(w));
+      const yReal = await be.read(binary.forward(x, ctx("real")));
+      be.upload(float.W.value, w);
+      expect(Array.from(yReal)).toEqual(Array.from(await be.read(float.forward(x, ctx("train")))));
+      await be.close();
+    });
+  });
+}
+
+describe("conv layer parameters", () => {
+  it("uses the conv Glorot scale (fan_in = k k Cin, fan_out = k k Cout) and clips to H; real weights have none", async () => {
+    const be = await open({ name: "reference" });
+    const det = new Conv2D(be, "c", { ...opts, binarization: "det" });
+    expect(det.W.binary).toEqual({ lrScale: glorotLrScale(9 * C, 9 * Co), H });
+    expect(det.W.binary!.lrScale).toBeCloseTo(1 / Math.sqrt(1.5 / (27 + 36)), 12);
+    // the paper's 128 -> 128 3x3 layer: 1 / sqrt(1.5 / 2304) = 39.2
+    expect(glorotLrScale(9 * 128, 9 * 128)).toBeCloseTo(39.19, 2);
+    expect(new Conv2D(be, "r", { ...opts, binarization: "none" }).W.binary).toBeNull();
+    expect(det.W.value.shape).toEqual([3, 3, C, Co]);
+    await be.close();
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * Conformance cases of the convolution and pooling kernels, shared by the backends' conformance
+ * tests (test/wasm-conformance.test.ts, test/webgpu-conformance.test.ts): odd sizes, channel
+ * counts that are not multiples of 4, strides and paddings other than 1, non-square kernels and
+ * windows, padding wider than the kernel's half (whole output rows of padding), 1x1 kernels,
+ * overlapping pooling windows, ties, +-0 and NaN, and calls big enough to be shared by threads
+ * (with K beyond the 256-deep cache blocks).
+ *
+ * Tolerance: the convolutions are matrix products (float32 accumulation where the reference
+ * uses float64): atol = 2e-6 K (K = the length of each sum: kh kw Cin forward, kh kw Cout for
+ * the input gradient, N Ho Wo for the filter gradient), rtol = 1e-5, as matmul. Pooling is
+ * exact (a selection, and the same float32 adds in the same order).
+ */
+import type { Xoshiro128 } from "../src/core/rng.js";
+import type { Tensor } from "../src/core/tensor.js";
+import { convOutputSize, type KernelArgs, type Pair } from "../src/kernels/contract.js";
+
+export type ConvPoolKernel = "conv2d" | "conv2dBackwardInput" | "conv2dBackwardFilter" | "maxPool" | "maxPoolBackward";
+
+export type Init = readonly number[] | ((rng: Xoshiro128, i: number) => number);
+export interface Tolerance {
+  atol: number;
+  rtol: number;
+}
+export interface Case<K extends ConvPoolKernel> {
+  label: string;
+  tensors: Record<string, { shape: number[]; init?: Init }>;
+  args: (t: Record<string, Tensor>) => KernelArgs[K];
+  tol?: Tolerance;
+}
+
+const EXACT: Tolerance = { atol: 0, rtol: 0 };
+const ATOL_PER_TERM = 2e-6, RTOL = 1e-5;
+
+export const CONV_POOL_TOLERANCE: Record<ConvPoolKernel, Tolerance> = {
+  conv2d: { atol: ATOL_PER_TERM, rtol: RTOL }, // atol per term of the sums (see sumTolerance)
+  conv2dBackwardInput: { atol: ATOL_PER_TERM, rtol: RTOL },
+  conv2dBackwardFilter: { atol: ATOL_PER_TERM, rtol: RTOL },
+  maxPool: EXACT,
+  maxPoolBackward: EXACT,
+};
+
+const sumTolerance = (terms: number): Tolerance => ({ atol: ATOL_PER_TERM * Math.max(terms, 1), rtol: RTOL });
+
+/** [N, H, W, Cin, Cout, kh, kw, stride, pad] */
+type ConvShape = [number, number, number, number, number, number, number, Pair, Pair];
+export const CONV_SHAPES: ConvShape[] = [
+  [1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0]], // 1x1 everything
+  [2, 5, 4, 3, 2, 3, 3, [1, 1], [1, 1]], // the paper's 3x3 pad 1, odd sizes, Cin = 3 (the first layer)
+  [2, 7, 6, 5, 7, 3, 3, [2, 2], [1, 1]], // stride 2
+  [1, 6, 5, 4, 9, 2, 3, [2, 1], [1, 0]], // non-square kernel, stride and padding per axis
+  [1, 4, 4, 8, 4, 1, 1, [1, 1], [0, 0]], // 1x1 kernel
+  [2, 5, 5, 3, 3, 5, 5, [1, 1], [2, 2]], // 5x5 pad 2
+  [1, 3, 3, 2, 2, 3, 3, [3, 3], [0, 0]], // stride = kernel
+  [1, 2, 2, 3, 2, 3, 3, [1, 1], [3, 3]], // padding wider than the kernel: output rows of padding only
+  [1, 9, 9, 6, 5, 3, 3, [2, 3], [2, 1]],
+  [4, 16, 16, 32, 40, 3, 3, [1, 1], [1, 1]], // shared by two threads; K = 288 > 256
+  [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // two threads, channels not multiples of 4, K = 270
+  [2, 12, 10, 12, 8, 3, 2, [2, 2], [0, 1]], // stride 2 with an uncovered last row
+];
+
+function convGeometry([N, H, W, C, Co, kh, kw, stride, pad]: ConvShape) {
+  const Ho = convOutputSize(H, kh, stride[0], pad[0]), Wo = convOutputSize(W, kw, stride[1], pad[1]);
+  return { x: [N, H, W, C], w: [kh, kw, C, Co], y: [N, Ho, Wo, Co], stride, pad, N, Ho, Wo, C, Co, kh, kw };
+}
+
+const label = (s: ConvShape) => {
+  const [N, H, W, C, Co, kh, kw, stride, pad] = s;
+  return `x[${N},${H},${W},${C}] w[${kh},${kw},${C},${Co}] stride [${stride}] pad [${pad}]`;
+};
+
+/** [N, H, W, C, window, stride] */
+type PoolShape = [number, number, number, number, Pair, Pair];
+export const POOL_SHAPES: PoolShape[] = [
+  [1, 2, 2, 1, [2, 2], [2, 2]],
+  [2, 5, 7, 3, [2, 2], [2, 2]], // odd sizes (the last row and column dropped), C = 3: the scalar path
+  [2, 6, 6, 9, [2, 2], [2, 2]], // 4 channels at a time and a remainder
+  [1, 5, 5, 4, [3, 3], [1, 1]], // overlapping windows
+  [1, 7, 6, 5, [3, 2], [2, 1]], // overlapping, non-square
+  [3, 4, 4, 8, [1, 1], [1, 1]], // identity
+  [8, 32, 32, 64, [2, 2], [2, 2]], // shared by two threads
+];
+
+/** Values with many ties (multiples of 1/2), +-0 and a NaN now and then. */
+const tiesAndSpecials: Init = (rng, i) => (i % 97 === 13 ? Number.NaN : i % 11 === 0 ? 0 : i % 11 === 1 ? -0 : Math.round(rng.uniform(-2, 2) * 2) / 2);
+
+interface PoolCase {
+  label: string;
+  x: { shape: number[]; init?: Init };
+  y: number[];
+  window: Pair;
+  stride: Pair;
+}
+
+/** Each pooling shape with random values, then with ties, +-0 and NaN. */
+function poolShapes(): PoolCase[] {
+  return POOL_SHAPES.flatMap(([N, H, W, C, window, stride]) => {
+    const y = [N, convOutputSize(H, window[0], stride[0], 0), convOutputSize(W, window[1], stride[1], 0), C];
+    return ([["random", undefined], ["ties, +-0, NaN", tiesAndSpecials]] as const).map(([what, init]) => ({
+      label: `x[${N},${H},${W},${C}] window [${window}] stride [${stride}] ${what}`,
+      x: { shape: [N, H, W, C], init }, y, window, stride,
+    }));
+  });
+}
+
+/** Every case per kernel. (dx of maxPoolBackward starts as garbage: the kernel must zero it.) */
+export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
+  const garbage: Init = (rng) => rng.uniform(-9, 9);
+  return {
+    conv2d: CONV_SHAPES.map((s) => {
+      const g = convGeometry(s);
+      return {
+        label: label(s), tol: sumTolerance(g.kh * g.kw * g.C),
+        tensors: { x: { shape: g.x }, w: { shape: g.w }, out: { shape: g.y, init: garbage } },
+        args: ({ x, w, out }) => ({ x, w, out, stride: g.stride, pad: g.pad }),
+      };
+    }),
+    conv2dBackwardInput: CONV_SHAPES.map((s) => {
+      const g = convGeometry(s);
+      return {
+        label: label(s), tol: sumTolerance(g.kh * g.kw * g.Co),
+        tensors: { dy: { shape: g.y }, w: { shape: g.w }, dx: { shape: g.x, init: garbage } },
+        args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
+      };
+    }),
+    conv2dBackwardFilter: CONV_SHAPES.map((s) => {
+      const g = convGeometry(s);
+      return {
+        label: label(s), tol: sumTolerance(g.N * g.Ho * g.Wo),
+        tensors: { x: { shape: g.x }, dy: { shape: g.y }, dw: { shape: g.w, init: garbage } },
+        args: ({ x, dy, dw }) => ({ x, dy, dw, stride: g.stride, pad: g.pad }),
+      };
+    }),
+    maxPool: poolShapes().map((p) => ({
+      label: p.label,
+      tensors: { x: p.x, out: { shape: p.y, init: garbage } },
+      args: ({ x, out }) => ({ x, out, window: p.window, stride: p.stride }),
+    })),
+    maxPoolBackward: poolShapes().map((p) => ({
+      label: p.label,
+      tensors: { x: p.x, dy: { shape: p.y }, dx: { shape: p.x.shape, init: garbage } },
+      args: ({ x, dy, dx }) => ({ x, dy, dx, window: p.window, stride: p.stride }),
+    })),
+  };
+}
