@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suite needs beyond npm (as root, from Debian's archive):
+# - Debian's chromium, for the browser tests (playwright-core downloads no browser);
+# - Mesa's software Vulkan (lavapipe), so the webgpu backend's tests run on the CPU.
+# Idempotent; used by .ci/run and by the README's test command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium
+fi
+if [ -x ../shared/gpu/lavapipe.sh ] || [ -f ../shared/gpu/lavapipe.sh ]; then
+  # this workplace's script: the first Mesa that Dawn accepts (bookworm-backports)
+  bash ../shared/gpu/lavapipe.sh
+else
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mesa-vulkan-drivers libvulkan1
+fi
