@@ -1,5 +1,9 @@
 import { WebGpuBackend, type WebGpuBackendOptions } from "../src/backends/webgpu/index.js";
 import { FORCED_TILES, gpuMatmulShapes, matmulFlops, shapeLabel, timeOurMatmul, type GpuMatmulShape } from "./gpu-matmul.js";
+import { CIFAR10_SMALL_NET } from "../src/train/presets.js";
+import { parseArchitecture } from "../src/nn/architecture.js";
+import { CNN_SPEC, cnnInitialState, type CnnSpec } from "./cnn-spec.js";
+import { timeOurCnnEpoch } from "./gpu-cnn-epoch.js";
 import { timeOurEpoch, type EpochResult } from "./gpu-epoch.js";
 import type { BenchOptions } from "./options.js";
 import { runTorchGpu } from "./peers/torch-gpu.js";
@@ -7,7 +11,7 @@ import { writeInitFile } from "./peers/torch-mlp.js";
 import { comparison, figure, fmt, formatTable, writeJson, type Row } from "./report.js";
 import { PeerUnavailable } from "./runner.js";
 import { MLP_SPEC, initialState, type MlpSpec } from "./spec.js";
-import { summarize, type Timing } from "./stats.js";
+import { summarize, type Timing, type TimingOptions } from "./stats.js";
 import { describeError, type Log } from "./suite.js";
 
 /** The issue's goals: our matmul vs cuBLAS (same card, fp32, TF32 off), and an epoch within 2x of PyTorch's time. */
@@ -23,7 +27,8 @@ const LOSS_RTOL = 1e-3;
  *   the same GPU;
  * - mlp-step: one training epoch of the MNIST MLP (50,000 synthetic images, batch 200) against
  *   the same epoch in PyTorch on the same GPU, after checking that both compute the same
- *   network (the losses of the first steps from a shared start).
+ *   network (the losses of the first steps from a shared start);
+ * - cnn-step: the same for the CIFAR-10 paper network (batch 50).
  * PyTorch runs as a child process (bench/peers/torch_gpu.py); without it (no Python, torch or
  * CUDA) its rows say "not available". --quick shrinks the sizes so that a software adapter
  * (lavapipe) runs the whole suite in about a minute. Exit code 1 when a measurement failed or
@@ -45,8 +50,9 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
     groups.push(out.rows);
     problems.push(...out.problems);
   }
-  if (opts.only.includes("mlp-step")) {
-    const out = await epochSuite(opts, log);
+  for (const [bench, suite] of [["mlp-step", epochSuite], ["cnn-step", cnnEpochSuite]] as const) {
+    if (!opts.only.includes(bench)) continue;
+    const out = await suite(opts, log);
     groups.push(out.rows);
     problems.push(...out.problems);
     notes.push(out.lossReport);
@@ -71,12 +77,13 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
 /**
  * The backend settings measured: the defaults ("auto": the tile by shape), then one
  * change at a time, so that a single run on the GPU shows what each choice is worth: split K
- * on (kernels/gemm.ts: pickSplitK says why it is off by default), Dawn's bounds checks off (the kernels check their own bounds; off is not the default),
+ * for K >= 512 (kernels/gemm.ts: pickSplitK says why the default is K >= 4096) and off, Dawn's bounds checks off (the kernels check their own bounds; off is not the default),
  * and each tile forced.
  */
 const MATMUL_VARIANTS: { label: string; options: WebGpuBackendOptions }[] = [
   { label: "auto", options: {} },
-  { label: "split K on", options: { matmulSplitK: "auto" } },
+  { label: "split K from K=512", options: { matmulSplitK: "auto" } },
+  { label: "split K off", options: { matmulSplitK: "off" } },
   { label: "Dawn robustness off", options: { dawnFlags: ["enable-dawn-features=disable_robustness"] } },
   ...FORCED_TILES.map((tile) => ({ label: `tile ${tile}`, options: { matmulTile: tile } })),
 ];
@@ -143,21 +150,53 @@ interface TorchEpoch {
   seconds: number[];
 }
 
-async function epochSuite(opts: BenchOptions, log: Log): Promise<{ rows: Row[]; problems: string[]; lossReport: string }> {
-  // --quick: a narrower network and 5 batches, so that a software adapter finishes quickly
+/** The MNIST MLP's epoch (bench/spec.ts); --quick: a narrower network and 5 batches, so that a software adapter finishes quickly. */
+async function epochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutput> {
   const spec: MlpSpec = opts.quick ? { ...MLP_SPEC, hidden: [128, 128, 128] } : MLP_SPEC;
   const examples = opts.quick ? 5 * spec.batch : 50_000;
-  const name = `mnist epoch ${spec.inputs}-${spec.hidden.join("-")}-${spec.classes} batch ${spec.batch}, ${examples} images`;
   const init = initialState(spec, 1);
+  return compareEpochs(`mnist epoch ${spec.inputs}-${spec.hidden.join("-")}-${spec.classes} batch ${spec.batch}, ${examples} images`, opts, log, init,
+    (be) => timeOurEpoch(be, spec, init, examples, opts.lossSteps, opts.timing),
+    (path) => ({ task: "epoch", spec, init: path, lossSteps: opts.lossSteps, examples }), opts.timing);
+}
+
+/**
+ * The CIFAR-10 paper network's epoch (bench/cnn-spec.ts, batch 50, 50,000 synthetic images):
+ * 1 warm-up and 3 runs (an epoch is long). --quick: the quarter-width network, 2 batches.
+ */
+async function cnnEpochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutput> {
+  const spec: CnnSpec = opts.quick ? { ...CNN_SPEC, architecture: CIFAR10_SMALL_NET } : CNN_SPEC;
+  const examples = opts.quick ? 2 * spec.batch : 50_000;
+  const init = cnnInitialState(spec, spec.batch, 1);
+  const timing = { ...opts.timing, warmup: 1, runs: Math.min(opts.timing.runs, 3) };
+  return compareEpochs(`cifar-10 epoch ${spec.architecture} batch ${spec.batch}, ${examples} images`, opts, log, init,
+    (be) => timeOurCnnEpoch(be, spec, init, examples, opts.lossSteps, timing),
+    (path) => ({ task: "cnn-epoch", spec, layers: parseArchitecture(spec.architecture), batch: spec.batch, init: path, lossSteps: opts.lossSteps, examples }),
+    timing);
+}
+
+interface EpochSuiteOutput {
+  rows: Row[];
+  problems: string[];
+  lossReport: string;
+}
+
+/**
+ * One epoch on the webgpu backend and (with `torch` selected) the same epoch in PyTorch on
+ * the same GPU: rows for both, their ratio against the goal (within 2x), and whether both
+ * compute the same network (the losses of the first steps from the shared start `init`).
+ */
+async function compareEpochs(name: string, opts: BenchOptions, log: Log, init: { weights: Float32Array[]; x: Float32Array; targets: Float32Array },
+  ours: (be: WebGpuBackend) => Promise<EpochResult>, torchTask: (initPath: string) => Record<string, unknown>, timing: TimingOptions): Promise<EpochSuiteOutput> {
   const rows: Row[] = [];
   const problems: string[] = [];
-  let ours: EpochResult | null = null;
+  let mine: EpochResult | null = null;
   let torch: (TorchEpoch & { device: string; torch: string }) | null = null;
   log(`${name}: webgpu`);
   const be = await WebGpuBackend.create();
   try {
-    ours = await timeOurEpoch(be, spec, init, examples, opts.lossSteps, opts.timing);
-    rows.push(figure(`${name} webgpu`, "s", ours.timing.median, ours.timing.min, { note: `${fmt(examples / ours.timing.median)} examples/s; ${be.adapterLabel}` }));
+    mine = await ours(be);
+    rows.push(figure(`${name} webgpu`, "s", mine.timing.median, mine.timing.min, { note: be.adapterLabel }));
   } catch (e) {
     problems.push(`${name} webgpu: ${describeError(e)}`);
   } finally {
@@ -165,14 +204,14 @@ async function epochSuite(opts: BenchOptions, log: Log): Promise<{ rows: Row[]; 
   }
   if (opts.only.includes("torch")) {
     log(`${name}: PyTorch (CUDA)`);
-    const file = await writeInitFile(init);
+    const file = await writeInitFile(init as Parameters<typeof writeInitFile>[0]);
     try {
-      torch = await runTorchGpu<TorchEpoch>({ task: "epoch", spec, init: file.path, lossSteps: opts.lossSteps, examples }, opts.timing);
+      torch = await runTorchGpu<TorchEpoch>(torchTask(file.path), timing);
       const t = summarize(torch.seconds, 1);
-      rows.push(figure(`${name} PyTorch CUDA`, "s", t.median, t.min, { note: `${fmt(examples / t.median)} examples/s; PyTorch ${torch.torch}, ${torch.device}` }));
-      if (ours) {
-        const ratio = t.median / ours.timing.median;
-        rows.push({ ...comparison(`${name} webgpu vs PyTorch`, "s", ours.timing.median, "PyTorch CUDA", t.median, { goal: `>= ${GOAL_EPOCH}x`, goalMet: ratio >= GOAL_EPOCH }), ratio });
+      rows.push(figure(`${name} PyTorch CUDA`, "s", t.median, t.min, { note: `PyTorch ${torch.torch}, ${torch.device}` }));
+      if (mine) {
+        const ratio = t.median / mine.timing.median;
+        rows.push({ ...comparison(`${name} webgpu vs PyTorch`, "s", mine.timing.median, "PyTorch CUDA", t.median, { goal: `>= ${GOAL_EPOCH}x`, goalMet: ratio >= GOAL_EPOCH }), ratio });
       }
     } catch (e) {
       if (e instanceof PeerUnavailable) rows.push({ name: `${name} PyTorch CUDA`, value: null, unit: "s", note: e.note });
@@ -182,15 +221,16 @@ async function epochSuite(opts: BenchOptions, log: Log): Promise<{ rows: Row[]; 
     }
   }
   let lossReport = "";
-  if (ours && torch) {
-    const rel = Math.max(...ours.losses.map((l, i) => Math.abs(l - (torch!.losses[i] ?? NaN)) / Math.abs(torch!.losses[i])));
+  const fmtLosses = (ls: number[]) => ls.map((l) => l.toFixed(6)).join(" ");
+  if (mine && torch) {
+    const rel = Math.max(...mine.losses.map((l, i) => Math.abs(l - (torch!.losses[i] ?? NaN)) / Math.abs(torch!.losses[i])));
     const ok = rel <= LOSS_RTOL;
-    lossReport = `Same network? Losses of steps 1-${ours.losses.length} from the shared start: webgpu ${ours.losses.map((l) => l.toFixed(6)).join(" ")}; ` +
-      `PyTorch ${torch.losses.map((l) => l.toFixed(6)).join(" ")}; max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"} (tolerance ${LOSS_RTOL})`;
-    rows.push({ name: "mnist epoch losses webgpu vs PyTorch", value: rel, unit: "max relative difference", goal: `<= ${LOSS_RTOL}`, goalMet: ok });
-    if (!ok) problems.push(`mnist epoch: webgpu and PyTorch do not compute the same network (${lossReport})`);
-  } else if (ours) {
-    lossReport = `Losses of steps 1-${ours.losses.length} from the shared start (webgpu): ${ours.losses.map((l) => l.toFixed(6)).join(" ")}`;
+    lossReport = `Same network (${name})? Losses of steps 1-${mine.losses.length} from the shared start: webgpu ${fmtLosses(mine.losses)}; ` +
+      `PyTorch ${fmtLosses(torch.losses)}; max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"} (tolerance ${LOSS_RTOL})`;
+    rows.push({ name: `${name} losses webgpu vs PyTorch`, value: rel, unit: "max relative difference", goal: `<= ${LOSS_RTOL}`, goalMet: ok });
+    if (!ok) problems.push(`${name}: webgpu and PyTorch do not compute the same network (${lossReport})`);
+  } else if (mine) {
+    lossReport = `Losses of steps 1-${mine.losses.length} from the shared start (${name}, webgpu): ${fmtLosses(mine.losses)}`;
   }
   return { rows, problems, lossReport };
 }

@@ -63,11 +63,12 @@ const special: Init = (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-4
 
 /**
  * [M, K, N]: tiny, odd, K = 1, several tiles of every size, an odd number of K slabs, and long
- * sums over few outputs (split K: 4 parts, the last one shorter; 2 parts).
+ * sums over few outputs (split K with matmulSplitK "auto": 4 parts, the last one shorter; 2
+ * parts; by default: 8 parts of K = 5000).
  */
 const MATMUL_SHAPES: Array<[number, number, number]> = [
   [1, 1, 1], [1, 5, 3], [3, 1, 7], [5, 7, 9], [4, 8, 8], [13, 300, 21], [130, 260, 19], [129, 17, 133], [33, 40, 65],
-  [5, 1100, 7], [130, 520, 19],
+  [5, 1100, 7], [130, 520, 19], [3, 5000, 5],
 ];
 
 function matmulCase(M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate: boolean): Case<"matmul"> {
@@ -437,7 +438,11 @@ describeWebGpu("webgpu backend buffers and errors", () => {
     expect(pickMatmulTile(200, 1024, 1024, "auto", "auto")).toBe("64x64");
     expect(pickSplitK(200, 1024, 1024, "64x64", "auto")).toBe(4); // 64 blocks x 4 = 256 workgroups
     expect(pickSplitK(200, 1024, 1024, "64x64", "off")).toBe(1);
+    expect(pickSplitK(200, 1024, 1024, "64x64", "long")).toBe(1);
     expect(pickSplitK(1024, 1024, 200, "64x64", "auto")).toBe(1);
+    // a convolution's weight gradient, 128 -> 128 channels at 32x32, batch 50: K = 51,200
+    expect(pickMatmulTile(1152, 128, 51200, "auto")).toBe("64x64");
+    expect(pickSplitK(1152, 128, 51200, "64x64", "long")).toBe(8);
     expect(pickMatmulTile(200, 300, 64, "auto")).toBe("32x32");
     expect(pickMatmulTile(4096, 4096, 4096, "32x32")).toBe("32x32");
   });

@@ -8,6 +8,10 @@ CONFIG_JSON has "task" and the timing ("warmup", "runs", "minRunMs"):
       -> {"results": [{"form", "M", "K", "N", "seconds": [per product, one per run], "inner"}]}
   {"task": "epoch", "spec": MlpSpec, "init": path, "lossSteps": k, "examples": n}
       -> {"losses": [k], "seconds": [per epoch, one per run]}
+  {"task": "cnn-epoch", "spec": CnnSpec, "layers": [LayerSpec], "init": path, "batch": b, "lossSteps": k, "examples": n}
+      -> the same: the CIFAR-10 network of bench/cnn-spec.ts, its layers as src/nn/architecture.ts
+         parses them (conv, maxpool, batchnorm, relu, flatten, dense), from the shared start
+         (weights [kh, kw, Cin, Cout] / [in, out] row-major, then x NHWC, then targets)
 Every output is one JSON line, with "torch", "device" and "cuda"; or {"unavailable": reason}.
 "device": "cpu" in CONFIG_JSON (the environment variable BC_TORCH_GPU_DEVICE=cpu of the benchmark)
 runs the same code on the CPU: a check of this script on machines without a GPU, not a figure.
@@ -174,6 +178,109 @@ def bench_epoch(cfg, dev):
     return {"losses": losses, "seconds": seconds, "batches": batches}
 
 
+def bench_cnn_epoch(cfg, dev):
+    spec, layers, B = cfg["spec"], cfg["layers"], cfg["batch"]
+    H, classes = spec["H"], spec["classes"]
+    h0, w0, c0 = spec["input"]
+    raw = np.fromfile(cfg["init"], dtype="<f4")
+    offset = 0
+
+    def take(*shape):
+        nonlocal offset
+        n = int(np.prod(shape))
+        a = torch.from_numpy(raw[offset:offset + n].copy()).reshape(*shape)
+        offset += n
+        return a
+
+    # weight shapes and Glorot scales, walking the layers as bench/cnn-spec.ts weightLayers does
+    weights, scales, channels = [], [], []
+    hh, ww, c, features = h0, w0, c0, 0
+    for l in layers:
+        if l["kind"] == "conv":
+            kh, kw = l["kernel"]
+            hh = (hh + 2 * l["pad"][0] - kh) // l["stride"][0] + 1
+            ww = (ww + 2 * l["pad"][1] - kw) // l["stride"][1] + 1
+            w = take(kh, kw, c, l["filters"]).permute(3, 2, 0, 1).contiguous()  # -> [Cout, Cin, kh, kw]
+            weights.append(w.to(dev).requires_grad_())
+            scales.append(1.0 / (1.5 / (kh * kw * c + kh * kw * l["filters"])) ** 0.5)
+            c = l["filters"]
+            channels.append(c)
+        elif l["kind"] == "maxpool":
+            hh = (hh - l["window"][0]) // l["stride"][0] + 1
+            ww = (ww - l["window"][1]) // l["stride"][1] + 1
+        elif l["kind"] == "flatten":
+            features = hh * ww * c
+        elif l["kind"] == "dense":
+            weights.append(take(features, l["units"]).to(dev).requires_grad_())
+            scales.append(1.0 / (1.5 / (features + l["units"])) ** 0.5)
+            features = l["units"]
+            channels.append(features)
+    x0 = take(B, h0, w0, c0).permute(0, 3, 1, 2).contiguous().to(dev)
+    t0 = take(B, classes).to(dev)
+    gammas = [torch.ones(n, device=dev, requires_grad=True) for n in channels]
+    betas = [torch.zeros(n, device=dev, requires_grad=True) for n in channels]
+    running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for n in channels]
+    groups = [{"params": [w], "lr": spec["lr"] * s} for w, s in zip(weights, scales)]
+    groups.append({"params": gammas + betas, "lr": spec["lr"]})
+    opt = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["adamEps"])
+    t = 0
+
+    def step(x, targets):
+        nonlocal t
+        t += 1
+        for group in opt.param_groups:  # Lasagne's eps placement (see torch_mlp.py)
+            group["eps"] = spec["adamEps"] / (1 - spec["beta2"] ** t) ** 0.5
+        h, k, bn = x, 0, 0
+        for l in layers:
+            kind = l["kind"]
+            if kind == "conv":
+                h = F.conv2d(h, BinarizeSte.apply(weights[k], H), stride=tuple(l["stride"]), padding=tuple(l["pad"]))
+                k += 1
+            elif kind == "maxpool":
+                h = F.max_pool2d(h, tuple(l["window"]), tuple(l["stride"]))
+            elif kind == "flatten":
+                h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)  # NHWC order, as ours
+            elif kind == "dense":
+                h = torch.mm(h, BinarizeSte.apply(weights[k], H))
+                k += 1
+            elif kind == "batchnorm":
+                rm, rv = running[bn]
+                h = F.batch_norm(h, rm, rv, gammas[bn], betas[bn], training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
+                bn += 1
+            elif kind == "relu":
+                h = F.relu(h)
+            else:
+                raise ValueError(f"layer {kind} is not in the benchmarked network")
+        loss = torch.mean(torch.square(F.relu(1 - targets * h)))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for w in weights:
+                w.clamp_(-H, H)
+        return loss
+
+    losses = [step(x0, t0).item() for _ in range(cfg["lossSteps"])]
+    rng = np.random.default_rng(2)
+    pool = 2_000
+    xs = torch.from_numpy(rng.uniform(-1, 1, (pool, c0, h0, w0)).astype(np.float32))
+    labels = torch.from_numpy(rng.integers(0, classes, pool))
+    ts = torch.full((pool, classes), -1.0)
+    ts[torch.arange(pool), labels] = 1.0
+    batches = cfg["examples"] // B
+
+    def epoch():
+        total = torch.zeros((), device=dev)
+        for j in range(batches):
+            lo = (j * B) % (pool - B + 1)
+            total += step(xs[lo:lo + B].to(dev), ts[lo:lo + B].to(dev)).detach()
+        total.item()
+        sync()
+
+    seconds = timed_runs(epoch, {**cfg, "minRunMs": 0})
+    return {"losses": losses, "seconds": seconds, "batches": batches}
+
+
 def main():
     cfg = json.loads(sys.argv[1])
     cpu = cfg.get("device") == "cpu"
@@ -185,7 +292,8 @@ def main():
     if hasattr(torch, "set_float32_matmul_precision"):
         torch.set_float32_matmul_precision("highest")
     dev = torch.device("cpu" if cpu else "cuda")
-    out = bench_matmul(cfg, dev) if cfg["task"] == "matmul" else bench_epoch(cfg, dev)
+    tasks = {"matmul": bench_matmul, "epoch": bench_epoch, "cnn-epoch": bench_cnn_epoch}
+    out = tasks[cfg["task"]](cfg, dev)
     name = "CPU (a check of the script, not a figure)" if cpu else torch.cuda.get_device_name(0)
     out.update({"torch": torch.__version__, "cuda": torch.version.cuda, "device": name})
     print(json.dumps(out))

@@ -8,7 +8,7 @@ import { requestAdapter, type AdapterChoice, type AdapterOptions } from "./adapt
 import { COPY_PROGRAM } from "./kernels/copy.js";
 import { FILL_PROGRAM } from "./kernels/fill.js";
 import { KERNELS } from "./kernels/index.js";
-import { MATMUL_TILES, type MatmulTileName } from "./kernels/gemm.js";
+import { MATMUL_TILES, type MatmulTileName, type SplitKPolicy } from "./kernels/gemm.js";
 import { BufferPool } from "./pool.js";
 import { PARAM_BLOCK_BYTES, groups1d, type Program } from "./program.js";
 
@@ -18,8 +18,8 @@ export interface WebGpuBackendOptions extends AdapterOptions {
   adapter?: AdapterChoice;
   /** The matrix product's tile: "auto" (by output size, the default) or a fixed one (benchmarks). */
   matmulTile?: MatmulTileName | "auto";
-  /** Split K for skinny products: "off" (the default: kernels/gemm.ts pickSplitK says why) or "auto". */
-  matmulSplitK?: "auto" | "off";
+  /** Split K for skinny products: "long" sums only (the default: kernels/gemm.ts pickSplitK says why), "auto" or "off". */
+  matmulSplitK?: SplitKPolicy;
   /** MiB of released buffers kept for reuse (default 256). */
   poolMiB?: number;
   /** Added to `description` (createBackend("auto") says why it chose this backend). */
@@ -84,7 +84,7 @@ export class WebGpuBackend implements Backend {
   /** The matrix product's tile choice. */
   readonly matmulTile: MatmulTileName | "auto";
   /** Split K for skinny matrix products (kernels/gemm.ts: pickSplitK). */
-  readonly matmulSplitK: "auto" | "off";
+  readonly matmulSplitK: SplitKPolicy;
   /** Bytes of workgroup memory a shader may use (the adapter's limit). */
   readonly maxWorkgroupBytes: number;
   private readonly kernels: KernelTable<WebGpuBackend> = KERNELS;
@@ -117,7 +117,7 @@ export class WebGpuBackend implements Backend {
     this.adapterLabel = choice.label;
     this.software = choice.software;
     this.matmulTile = options.matmulTile ?? "auto";
-    this.matmulSplitK = options.matmulSplitK ?? "off";
+    this.matmulSplitK = options.matmulSplitK ?? "long";
     this.pool = new BufferPool((options.poolMiB ?? 256) * 2 ** 20);
     this.maxWorkgroupBytes = device.limits.maxComputeWorkgroupStorageSize;
     this.maxTensorBytes = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
@@ -415,8 +415,9 @@ function checkOptions(options: WebGpuBackendOptions): void {
       throw new OptionError(`WebGpuBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
     }
   }
-  if (options.matmulSplitK !== undefined && options.matmulSplitK !== "auto" && options.matmulSplitK !== "off") {
-    throw new OptionError(`WebGpuBackend.create: matmulSplitK must be "auto" or "off", found "${String(options.matmulSplitK)}"`);
+  const split = options.matmulSplitK;
+  if (split !== undefined && !["long", "auto", "off"].includes(split)) {
+    throw new OptionError(`WebGpuBackend.create: matmulSplitK must be "long", "auto" or "off", found "${String(split)}"`);
   }
   const tile = options.matmulTile;
   if (tile !== undefined && tile !== "auto" && !(tile in MATMUL_TILES)) {

@@ -13,32 +13,37 @@ export type MatmulTileName = keyof typeof MATMUL_TILES;
 
 const groupsOf = (M: number, N: number, t: MatmulTile) => Math.ceil(M / t.BM) * Math.ceil(N / t.BN);
 
+/** When split K may apply: "long" sums only (K >= 4096: convolution weight gradients; the default), "auto" (K >= 512), or "off". */
+export type SplitKPolicy = "long" | "auto" | "off";
+const SPLIT_MIN_K: Record<SplitKPolicy, number> = { long: 4096, auto: 512, off: Infinity };
+
 /**
  * "auto": the largest tile that still gives enough workgroups to fill a large GPU (a few per
  * compute unit; an H100 has 132): 128x128 from 256 workgroups, 64x64 from 128 - or fewer
  * when K >= 512 and split K is on, which makes up the workgroups (pickSplitK) - else 32x32.
  */
-export function pickMatmulTile(M: number, N: number, K: number, choice: MatmulTileName | "auto", splitK: "auto" | "off" = "off"): MatmulTileName {
+export function pickMatmulTile(M: number, N: number, K: number, choice: MatmulTileName | "auto", splitK: SplitKPolicy = "long"): MatmulTileName {
   if (choice !== "auto") return choice;
   if (groupsOf(M, N, MATMUL_TILES["128x128"]) >= 256) return "128x128";
-  if (groupsOf(M, N, MATMUL_TILES["64x64"]) >= 128 || (splitK === "auto" && K >= 512)) return "64x64";
+  if (groupsOf(M, N, MATMUL_TILES["64x64"]) >= 128 || K >= SPLIT_MIN_K[splitK]) return "64x64";
   return "32x32";
 }
 
 /**
- * Split K for a skinny product (few output blocks, long sums, e.g. 200x1024x1024 at batch 200):
- * up to 8 parts of >= 256 terms, enough for ~256 workgroups; 1 (no split) from 128 workgroups
- * or below K = 512, or when `choice` is "off".
+ * Split K for a skinny product (few output blocks, long sums: a convolution's weight gradient,
+ * K = N Ho Wo; 200x1024x1024 at batch 200): up to 8 parts of >= 256 terms, enough for ~256
+ * workgroups; 1 (no split) from 128 workgroups or below the policy's K.
  *
- * Off by default: it changes the order of each sum, and BinaryConnect training amplifies
- * rounding differences - after batch norm some weight gradients are sums that cancel to
- * rounding noise (inputs constant over the batch), and Adam's first steps turn their sign into
- * full-size updates - so a det run then leaves the reference backend's trajectory within an
- * epoch (test/webgpu-train.test.ts), where the plain order follows it to ~1e-7.
+ * The default policy splits only very long sums (K >= 4096): splitting changes the order of
+ * each sum, and BinaryConnect training amplifies rounding differences - after batch norm some
+ * weight gradients are sums that cancel to rounding noise (inputs constant over the batch),
+ * and Adam's first steps turn their sign into full-size updates - so with "auto" (K >= 512) a
+ * det MLP run leaves the reference backend's trajectory within an epoch
+ * (test/webgpu-train.test.ts), where the plain order follows it to ~1e-7.
  */
-export function pickSplitK(M: number, N: number, K: number, tile: MatmulTileName, choice: "auto" | "off"): number {
+export function pickSplitK(M: number, N: number, K: number, tile: MatmulTileName, choice: SplitKPolicy): number {
   const groups = groupsOf(M, N, MATMUL_TILES[tile]);
-  if (choice === "off" || groups >= 128 || K < 512) return 1;
+  if (groups >= 128 || K < SPLIT_MIN_K[choice]) return 1;
   return Math.max(1, Math.min(8, Math.floor(K / 256), Math.ceil(256 / groups)));
 }
 
