@@ -1,10 +1,10 @@
-import { closeSync, fsyncSync, openSync, renameSync, writeSync, existsSync, readFileSync, unlinkSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, writeSync, existsSync, readFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { CheckpointError } from "../core/errors.js";
 
 /**
  * The checkpoint file (little-endian):
- *   bytes 0-7   magic "BCCKPT01"... see MAGIC
+ *   bytes 0-7   magic "BCONNECT" (MAGIC)
  *   uint32      format version (CHECKPOINT_VERSION)
  *   uint32      header length in bytes (UTF-8 JSON)
  *   uint32      CRC-32 of everything after this field (header + padding + data)
@@ -104,12 +104,6 @@ export function saveCheckpoint<Meta>(path: string, contents: CheckpointContents<
 export function loadCheckpoint<Meta>(path: string): CheckpointContents<Meta> {
   if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
   return decodeCheckpoint<Meta>(new Uint8Array(readFileSync(path)), path);
-}
-
-/** Removes leftovers of an interrupted atomic write (never trusted: they are not renamed). */
-export function removeStaleTemp(path: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  if (existsSync(tmp)) unlinkSync(tmp);
 }
 
 function align4(n: number): number {

@@ -101,6 +101,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const records: EpochRecord[] = [];
   const lastEpoch = Math.min(config.epochs, firstEpoch + (opts.maxEpochsThisCall ?? Infinity));
   for (let epoch = firstEpoch; epoch < lastEpoch; epoch++) {
+    const started = performance.now();
     const record = await runEpoch(model, config, data, epoch, best, callbacks);
     if (record.val_error <= best.valError) {
       best = { valError: record.val_error, testError: (await evaluate(model, data.test, config.testTime, config.evalBatchSize)).error, epoch: epoch + 1 };
@@ -108,7 +109,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     record.test_error = best.testError;
     record.best_epoch = best.epoch;
-    record.seconds = (performance.now() - record.seconds) / 1000;
+    record.seconds = (performance.now() - started) / 1000;
     if (outDir) {
       await saveModel(model, config, epoch + 1, best, join(outDir, CHECKPOINT_FILE), true);
       appendFileSync(join(outDir, METRICS_FILE), JSON.stringify(record) + "\n");
@@ -119,7 +120,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   return { model, records, best };
 }
 
-/** Trains one epoch and validates; `seconds` holds the start time until the caller finishes the record. */
+/**
+ * Trains one epoch and validates. The caller completes the record: test_error and best_epoch
+ * after its best-validation check, and seconds (which then include that test evaluation).
+ */
 async function runEpoch(model: Sequential, config: TrainConfig, data: Splits, epoch: number, best: CheckpointMeta["best"], cb: TrainCallbacks): Promise<EpochRecord> {
   const be = model.backend;
   const started = performance.now();
@@ -150,7 +154,7 @@ async function runEpoch(model: Sequential, config: TrainConfig, data: Splits, ep
   const val = await evaluate(model, data.validation, config.testTime, config.evalBatchSize);
   return {
     epoch: epoch + 1, train_loss: lossSum / examples, train_error: errors / examples, val_loss: val.loss, val_error: val.error,
-    test_error: best.testError, best_epoch: best.epoch, lr, seconds: started, examples_per_second: examples / trainSeconds,
+    test_error: best.testError, best_epoch: best.epoch, lr, seconds: trainSeconds, examples_per_second: examples / trainSeconds,
   };
 }
 
