@@ -3,6 +3,7 @@ import { convOutputSize } from "../src/kernels/contract.js";
 import { parseArchitecture, type LayerSpec } from "../src/nn/architecture.js";
 import { glorotLrScale } from "../src/nn/param.js";
 import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
+import type { StepHyperparams } from "./spec.js";
 
 /**
  * The benchmarked CNN, the same for our engine and the tfjs peer: the paper's CIFAR-10 network
@@ -12,19 +13,10 @@ import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
  * norm. Batch norm is the "standard" variant (the one tfjs provides natively), square hinge
  * loss, Adam (Lasagne's form) with the Glorot scale and clip on W (conv fans k k Cin, k k Cout).
  */
-export interface CnnSpec {
+/** `batch` is our engine's batch (the paper's). */
+export interface CnnSpec extends StepHyperparams {
   readonly architecture: string;
   readonly input: readonly [number, number, number];
-  readonly classes: number;
-  /** Our engine's batch (the paper's). */
-  readonly batch: number;
-  readonly H: number;
-  readonly lr: number;
-  readonly beta1: number;
-  readonly beta2: number;
-  readonly adamEps: number;
-  readonly bnEps: number;
-  readonly bnMomentum: number;
 }
 
 export const CNN_SPEC: CnnSpec = {

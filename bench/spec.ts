@@ -13,9 +13,8 @@ import { glorotLrScale } from "../src/nn/param.js";
  * scaled by the Glorot factor (wLrScale) and W is then clipped to [-H, H] (paper 2.4).
  * No dropout.
  */
-export interface MlpSpec {
-  readonly inputs: number;
-  readonly hidden: readonly number[];
+/** The training hyperparameters every benchmarked network shares (MLP and CNN specs). */
+export interface StepHyperparams {
   readonly classes: number;
   readonly batch: number;
   /** Binary weight magnitude: Wb in {-H, +H}; W is clipped to [-H, H] after each update. */
@@ -27,6 +26,11 @@ export interface MlpSpec {
   readonly bnEps: number;
   /** Running statistics: running += momentum * (batch statistic - running). */
   readonly bnMomentum: number;
+}
+
+export interface MlpSpec extends StepHyperparams {
+  readonly inputs: number;
+  readonly hidden: readonly number[];
 }
 
 export const MLP_SPEC: MlpSpec = {
