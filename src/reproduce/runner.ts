@@ -1,0 +1,111 @@
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../train/checkpoint.js";
+import { planRuns, trainArgs, type PlanOptions, type RunSpec } from "./plan.js";
+import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
+import { readMetrics, runStatus } from "./runStatus.js";
+
+/** The CLI entry point the runs are started with (this file is dist/src/reproduce/runner.js). */
+const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
+
+export interface ReproduceOptions extends PlanOptions {
+  /** Trainings run at once, each as its own process. */
+  parallel: number;
+  /** Threads of each training's wasm backend. */
+  threads: number;
+  backend: string;
+  /** Passed to every `train`: --data and the split limits (smoke tests). */
+  extraTrainArgs?: string[];
+  /** Where progress lines go (default: stdout). */
+  log?: (line: string) => void;
+}
+
+export interface ReproduceOutcome {
+  results: ExperimentResults;
+  failed: string[];
+}
+
+/**
+ * Runs every run of the plan that has not finished: new ones from the start, interrupted ones
+ * with `train --resume` from their last checkpoint (which continues them exactly), at most
+ * `parallel` at a time. Then writes DIR/results.json and DIR/results.md. A failed run is
+ * reported and the others go on.
+ */
+export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> {
+  const log = o.log ?? ((line: string) => console.log(line));
+  const plan = planRuns(o);
+  mkdirSync(join(o.outDir, "runs"), { recursive: true });
+  const statuses = new Map(plan.map((run) => [run.name, runStatus(run)]));
+  const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished");
+  log(`${plan.length} runs (${plan.length - todo.length} finished, ${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
+    `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`);
+  const failed: string[] = [];
+  let next = 0, started = 0;
+  const lane = async () => {
+    while (next < todo.length) {
+      const run = todo[next++];
+      const resume = statuses.get(run.name)!.state === "interrupted";
+      log(`[${++started}/${todo.length}] ${run.name}: ${resume ? "resuming" : "starting"} (${run.preset}, ${run.epochs} epochs)`);
+      const code = await trainProcess(run, resume, o, log);
+      if (code !== 0) {
+        failed.push(run.name);
+        log(`${run.name}: FAILED (exit code ${code}); see ${join(run.dir, "train.log")}`);
+      } else {
+        log(`${run.name}: finished`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, o.parallel) }, lane));
+  const results = writeResults(o, plan, failed);
+  return { results, failed };
+}
+
+/** Collects every run's state into results.json and results.md (atomically). */
+export function writeResults(o: PlanOptions & { backend: string }, plan: RunSpec[] = planRuns(o), failed: string[] = []): ExperimentResults {
+  const runs: RunResult[] = plan.map((run) => {
+    const status = runStatus(run);
+    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, readMetrics(run.dir));
+  });
+  const results: ExperimentResults = {
+    dataset: o.dataset, budget: o.budget, preset: plan[0]?.preset ?? "", epochs: plan[0]?.epochs ?? 0, seeds: o.seeds,
+    date: new Date().toISOString().slice(0, 10),
+    machine: `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; backend ${o.backend}`,
+    methods: summarize(o.dataset, plan, runs),
+  };
+  writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(JSON.stringify(results, null, 2) + "\n"));
+  writeFileAtomic(join(o.outDir, "results.md"), new TextEncoder().encode(resultsMarkdown(results)));
+  return results;
+}
+
+/** Runs one `binaryconnect train` process; its output goes to the run's train.log, epoch lines also to `log`. */
+function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (line: string) => void): Promise<number> {
+  mkdirSync(run.dir, { recursive: true });
+  const common = ["--backend", o.backend, "--threads", String(o.threads)];
+  const args = resume ? ["train", "--resume", run.dir, ...common, ...dataArg(o)] : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
+  const logFile = createWriteStream(join(run.dir, "train.log"), { flags: "a" });
+  logFile.write(`$ binaryconnect ${args.join(" ")}\n`);
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr.pipe(logFile, { end: false });
+  createInterface({ input: child.stdout }).on("line", (line) => {
+    logFile.write(line + "\n");
+    if (line.startsWith("epoch ") || line.startsWith("done:")) log(`${run.name}: ${line}`);
+  });
+  return new Promise((resolve) => {
+    child.on("close", (code, signal) => {
+      logFile.end(`[exit ${code ?? signal}]\n`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+/** --resume takes only --data of the extra arguments (the rest is in the checkpoint). */
+function dataArg(o: ReproduceOptions): string[] {
+  const extra = o.extraTrainArgs ?? [];
+  const i = extra.indexOf("--data");
+  return i >= 0 ? extra.slice(i, i + 2) : [];
+}
+
