@@ -5,6 +5,7 @@ import { dataCommand } from "./data.js";
 import { evalCommand } from "./eval.js";
 import { exportCommand } from "./export.js";
 import { predictCommand } from "./predict.js";
+import { reproduceCommand } from "./reproduce.js";
 import { summaryCommand } from "./summary.js";
 import { trainCommand } from "./train.js";
 
@@ -15,7 +16,7 @@ export function program(): Command {
     .version("0.1.0")
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for every option and its default)");
-  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand(), reproduceCommand()]) {
     root.addCommand(cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true));
   }
   return root;
