@@ -1,0 +1,133 @@
+/**
+ * `binaryconnect reproduce`: plans the paper's table, runs it as separate processes, skips
+ * finished runs, resumes interrupted ones exactly, and summarizes the metrics it finds. Runs the
+ * built CLI (dist/), which `npm test` builds first.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { METHODS, planRuns } from "../src/reproduce/plan.js";
+import { meanStd, type ExperimentResults } from "../src/reproduce/results.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+
+const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+const SIZES = ["--train-size", "2000", "--val-size", "200", "--test-size", "200"];
+const root = mkdtempSync(join(tmpdir(), "bc-reproduce-"));
+const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+const reproduce = (out: string, ...args: string[]) =>
+  cli("reproduce", "mnist", "--out", out, "--backend", "wasm", "--epochs", "2", ...SIZES, ...args);
+const metrics = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as EpochRecord);
+
+/** Starts `train` and kills it (SIGKILL) as soon as it reports its first epoch. */
+function trainAndKillAfterFirstEpoch(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, "train", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/^epoch 1\/2/m.test(stdout)) child.kill("SIGKILL");
+    });
+    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`not killed: ${stdout}`))));
+  });
+}
+
+describe("reproduce plan", () => {
+  it("has every method of the paper's table, seed-major, dropout for MNIST only", () => {
+    const mnist = planRuns({ dataset: "mnist", budget: "quick", seeds: 2, outDir: "x" });
+    expect(mnist.map((r) => r.name)).toEqual(["none-seed1", "det-seed1", "stoch-seed1", "dropout-seed1", "none-seed2", "det-seed2", "stoch-seed2", "dropout-seed2"]);
+    expect(mnist[0]).toMatchObject({ preset: "mnist-quick", epochs: 20, dir: join("x", "runs", "none-seed1") });
+    expect(mnist[3].method).toEqual(METHODS.dropout);
+    const cifar = planRuns({ dataset: "cifar10", budget: "paper", seeds: 1, outDir: "x" });
+    expect(cifar.map((r) => `${r.name} ${r.preset} ${r.epochs}`)).toEqual(["none-seed1 cifar10-paper 500", "det-seed1 cifar10-paper 500", "stoch-seed1 cifar10-paper 500"]);
+    expect(() => planRuns({ dataset: "svhn", budget: "quick", seeds: 1, outDir: "x", methods: ["dropout"] })).toThrow(/not in the paper's svhn table/);
+  });
+
+  it("mean and sample standard deviation", () => {
+    expect(meanStd([])).toEqual({ mean: null, std: null });
+    expect(meanStd([1.5])).toEqual({ mean: 1.5, std: null });
+    const { mean, std } = meanStd([1, 2, 4]);
+    expect(mean).toBeCloseTo(7 / 3, 12);
+    expect(std).toBeCloseTo(Math.sqrt(((1 - 7 / 3) ** 2 + (2 - 7 / 3) ** 2 + (4 - 7 / 3) ** 2) / 2), 12);
+  });
+
+  it("rejects an unknown method with a suggestion", () => {
+    const r = cli("reproduce", "mnist", "--methods", "det,stoh");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('found "stoh" (did you mean "stoch"?)');
+  });
+});
+
+describe("reproduce runs", () => {
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const out = join(root, "exp");
+
+  it("trains every run, resumes an interrupted one exactly, and writes the table", async () => {
+    // det-seed1 was interrupted after its first epoch
+    const detDir = join(out, "runs", "det-seed1");
+    await trainAndKillAfterFirstEpoch(["--preset", "mnist-quick", "--mode", "det", "--seed", "1", "--epochs", "2", "--out", detDir, "--backend", "wasm", "--threads", "1", ...SIZES]);
+    const r = reproduce(out, "--methods", "none,det", "--seeds", "2", "--parallel", "2");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("4 runs (0 finished, 1 to resume, 3 to start); 2 at a time, 1 thread(s) each");
+    expect(r.stdout).toMatch(/det-seed1: resuming/);
+    expect(readFileSync(join(detDir, "train.log"), "utf8")).toContain(`train --resume ${detDir}`);
+    expect(metrics(detDir).map((m) => m.epoch)).toEqual([1, 2]);
+
+    // the resumed run ends with the weights of an uninterrupted one
+    const whole = join(root, "whole");
+    const u = cli("train", "--preset", "mnist-quick", "--mode", "det", "--seed", "1", "--epochs", "2", "--out", whole, "--backend", "wasm", "--threads", "1", ...SIZES);
+    expect(u.status, u.stderr).toBe(0);
+    const a = loadCheckpoint<CheckpointMeta>(join(whole, "checkpoint.bin")).tensors;
+    const b = loadCheckpoint<CheckpointMeta>(join(detDir, "checkpoint.bin")).tensors;
+    for (let i = 0; i < a.length; i++) expect(Buffer.compare(Buffer.from(a[i].data.buffer, a[i].data.byteOffset, a[i].data.byteLength), Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength)), a[i].name).toBe(0);
+
+    // results.json: each run's test error at its best validation epoch, mean +- std per method
+    const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as ExperimentResults;
+    expect(results).toMatchObject({ dataset: "mnist", budget: "quick", preset: "mnist-quick", epochs: 2, seeds: 2 });
+    expect(results.methods.map((m) => m.method)).toEqual(["none", "det"]);
+    for (const m of results.methods) {
+      const errors = [1, 2].map((seed) => 100 * metrics(join(out, "runs", `${m.method}-seed${seed}`)).at(-1)!.test_error);
+      expect(m.finished).toBe(2);
+      expect(m.mean).toBeCloseTo((errors[0] + errors[1]) / 2, 10);
+      expect(m.std).toBeCloseTo(Math.abs(errors[0] - errors[1]) / Math.SQRT2, 10);
+      expect(m.runs.map((x) => x.state)).toEqual(["finished", "finished"]);
+    }
+    const md = readFileSync(join(out, "results.md"), "utf8");
+    expect(md).toContain("| No regularizer |");
+    expect(md).toContain("| 1.29 +- 0.08 % |");
+    expect(md).toMatch(/\| det-seed2 \| finished \| 2\/2 \|/);
+  });
+
+  it("skips finished runs on a second call", () => {
+    const ckpt = join(out, "runs", "none-seed1", "checkpoint.bin");
+    const before = statSync(ckpt).mtimeMs;
+    const r = reproduce(out, "--methods", "none,det", "--seeds", "2");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("4 runs (4 finished, 0 to resume, 0 to start)");
+    expect(statSync(ckpt).mtimeMs).toBe(before);
+  });
+
+  it("refuses a run folder trained with other settings", () => {
+    const r = reproduce(out, "--methods", "none", "--seeds", "1", "--epochs", "3");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("holds a run with epochs 2, but this experiment trains epochs 3");
+  });
+
+  it("reports a failed run and goes on with the others", () => {
+    const bad = join(root, "bad");
+    // a corrupt checkpoint in an unfinished run: its resume fails, the other run still trains
+    mkdirSync(join(bad, "runs", "none-seed1"), { recursive: true });
+    writeFileSync(join(bad, "runs", "none-seed1", "config.json"), JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }));
+    writeFileSync(join(bad, "runs", "none-seed1", "checkpoint.bin"), "not a checkpoint");
+    const r = reproduce(bad, "--methods", "none,det", "--seeds", "1");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain("none-seed1: FAILED");
+    expect(r.stdout).toContain("det-seed1: finished");
+    expect(r.stderr).toContain("1 run(s) failed: none-seed1");
+    const results = JSON.parse(readFileSync(join(bad, "results.json"), "utf8")) as ExperimentResults;
+    expect(results.methods[0].runs[0].state).toBe("failed");
+    expect(results.methods[1].finished).toBe(1);
+  });
+});
