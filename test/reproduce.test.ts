@@ -86,6 +86,7 @@ describe("reproduce runs", () => {
     // results.json: each run's test error at its best validation epoch, mean +- std per method
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as ExperimentResults;
     expect(results).toMatchObject({ dataset: "mnist", budget: "quick", preset: "mnist-quick", epochs: 2, seeds: 2 });
+    expect(results.machine).toMatch(/\d+ cores; wasm \(SIMD128, 1 thread\)$/);
     expect(results.methods.map((m) => m.method)).toEqual(["none", "det"]);
     for (const m of results.methods) {
       const errors = [1, 2].map((seed) => 100 * metrics(join(out, "runs", `${m.method}-seed${seed}`)).at(-1)!.test_error);
@@ -93,6 +94,7 @@ describe("reproduce runs", () => {
       expect(m.mean).toBeCloseTo((errors[0] + errors[1]) / 2, 10);
       expect(m.std).toBeCloseTo(Math.abs(errors[0] - errors[1]) / Math.SQRT2, 10);
       expect(m.runs.map((x) => x.state)).toEqual(["finished", "finished"]);
+      expect(m.runs.map((x) => x.backend)).toEqual(["wasm (SIMD128, 1 thread)", "wasm (SIMD128, 1 thread)"]);
     }
     const md = readFileSync(join(out, "results.md"), "utf8");
     expect(md).toContain("| No regularizer |");

@@ -16,6 +16,8 @@ export interface RunResult {
   bestEpoch: number | null;
   /** Wall time of the epochs done, seconds (training + evaluation). */
   seconds: number;
+  /** The backend the run's last `train` process used, as it printed it (null: not started). */
+  backend: string | null;
 }
 
 export interface MethodResult {
@@ -43,7 +45,7 @@ export interface ExperimentResults {
 }
 
 /** A run's result from its epoch records. */
-export function runResult(run: RunSpec, state: RunResult["state"], records: EpochRecord[]): RunResult {
+export function runResult(run: RunSpec, state: RunResult["state"], records: EpochRecord[], backend: string | null): RunResult {
   const last = records.at(-1);
   const best = last ? records.find((r) => r.epoch === last.best_epoch) : undefined;
   return {
@@ -52,6 +54,7 @@ export function runResult(run: RunSpec, state: RunResult["state"], records: Epoc
     valError: best ? 100 * best.val_error : null,
     bestEpoch: last?.best_epoch ?? null,
     seconds: records.reduce((s, r) => s + r.seconds, 0),
+    backend,
   };
 }
 
@@ -111,10 +114,10 @@ export function resultsMarkdown(x: ExperimentResults): string {
     const wall = finished.length ? duration(finished.reduce((s, r) => s + r.seconds, 0) / finished.length) : "-";
     lines.push(`| ${m.label} | ${meanStdText(m.mean, m.std)} | ${m.finished}/${m.runs.length} | ${m.paper ? meanStdText(m.paper.mean, m.paper.std) : "-"} | ${x.epochs} | ${wall} |`);
   }
-  lines.push("", "## Runs", "", "| run | state | epochs done | best epoch | validation error | test error | wall time |", "|---|---|---|---|---|---|---|");
+  lines.push("", "## Runs", "", "| run | state | epochs done | best epoch | validation error | test error | wall time | backend |", "|---|---|---|---|---|---|---|---|");
   for (const m of x.methods) {
     for (const r of m.runs) {
-      lines.push(`| ${r.name} | ${r.state} | ${r.epochsDone}/${r.epochs} | ${r.bestEpoch ?? "-"} | ${pct(r.valError)} | ${pct(r.testError)} | ${duration(r.seconds)} |`);
+      lines.push(`| ${r.name} | ${r.state} | ${r.epochsDone}/${r.epochs} | ${r.bestEpoch ?? "-"} | ${pct(r.valError)} | ${pct(r.testError)} | ${duration(r.seconds)} | ${r.backend ?? "-"} |`);
     }
   }
   return lines.join("\n") + "\n";

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -68,17 +68,27 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
 export function writeResults(o: PlanOptions & { backend: string }, plan: RunSpec[] = planRuns(o), failed: string[] = []): ExperimentResults {
   const runs: RunResult[] = plan.map((run) => {
     const status = runStatus(run);
-    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, readMetrics(run.dir));
+    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, readMetrics(run.dir), backendOf(run.dir));
   });
+  const backends = [...new Set(runs.map((r) => r.backend).filter((b) => b !== null))];
   const results: ExperimentResults = {
     dataset: o.dataset, budget: o.budget, preset: plan[0]?.preset ?? "", epochs: plan[0]?.epochs ?? 0, seeds: o.seeds,
     date: new Date().toISOString().slice(0, 10),
-    machine: `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; backend ${o.backend}`,
+    machine: `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; ${backends.length ? backends.join(", ") : `backend ${o.backend}`}`,
     methods: summarize(o.dataset, plan, runs),
   };
   writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(JSON.stringify(results, null, 2) + "\n"));
   writeFileAtomic(join(o.outDir, "results.md"), new TextEncoder().encode(resultsMarkdown(results)));
   return results;
+}
+
+/** The backend a run's last `train` process reported in its train.log ("... on wasm (SIMD128, 1 thread); run folder ..."). */
+function backendOf(dir: string): string | null {
+  const path = join(dir, "train.log");
+  if (!existsSync(path)) return null;
+  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.startsWith("binaryconnect train: "));
+  const match = lines.at(-1)?.match(/ on (.+?)(?: - auto: .*)?; run folder /);
+  return match ? match[1] : null;
 }
 
 /** Runs one `binaryconnect train` process; its output goes to the run's train.log, epoch lines also to `log`. */
