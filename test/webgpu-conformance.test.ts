@@ -18,21 +18,13 @@
  *    matmul with K = the length of each sum; maxPool and maxPoolBackward exact
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { Backend } from "../src/backends/backend.js";
-import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { MATMUL_TILES, pickMatmulTile, pickSplitK, type MatmulTileName } from "../src/backends/webgpu/kernels/gemm.js";
 import { WebGpuBackend } from "../src/backends/webgpu/index.js";
-import { counterUniform, Xoshiro128 } from "../src/core/rng.js";
-import type { Tensor } from "../src/core/tensor.js";
-import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../src/kernels/contract.js";
-import { CONV_POOL_TOLERANCE, convPoolCases } from "./conv-cases.js";
+import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
+import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
 import { describeWebGpu } from "./backends.js";
+import { conformance as conformanceOn, EXACT, kernelCases, type Case, type Tolerance } from "./kernel-cases.js";
 
-interface Tolerance {
-  atol: number;
-  rtol: number;
-}
-const EXACT: Tolerance = { atol: 0, rtol: 0 };
 const SUMS: Tolerance = { atol: 2e-5, rtol: 1e-5 };
 
 const TOLERANCE: Record<KernelName, Tolerance> = {
@@ -43,269 +35,26 @@ const TOLERANCE: Record<KernelName, Tolerance> = {
   ...CONV_POOL_TOLERANCE,
 };
 
-type Init = readonly number[] | ((rng: Xoshiro128, i: number) => number);
-
-interface Case<K extends KernelName> {
-  label: string;
-  tensors: Record<string, { shape: number[]; init?: Init }>;
-  args: (t: Record<string, Tensor>) => KernelArgs[K];
-  tol?: Tolerance;
-}
-type Cases = { [K in KernelName]: Case<K>[] };
-
-const uniform = (lo: number, hi: number): Init => (rng) => rng.uniform(lo, hi);
-const ints = (n: number): Init => (rng) => Math.floor(rng.next() * n);
-/** Uniform in [-1, 1) with zeros, -0, NaN, infinities and a subnormal mixed in. */
-const special: Init = (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][i % 23] ?? rng.uniform(-1, 1);
-
-// ---------------------------------------------------------------------------------------------
-// Cases per kernel
-
 /**
- * [M, K, N]: tiny, odd, K = 1, several tiles of every size, an odd number of K slabs, and long
- * sums over few outputs (split K with matmulSplitK "auto": 4 parts, the last one shorter; 2
- * parts; by default: 8 parts of K = 5000).
+ * matmul [M, K, N]: tiny, odd, K = 1, several tiles of every size, an odd number of K slabs, and
+ * long sums over few outputs (split K with matmulSplitK "auto": 4 parts, the last one shorter; 2
+ * parts; by default: 8 parts of K = 5000). Element counts: tiny, not multiples of 4; more than
+ * one 65535-workgroup row of the grid is not needed here.
  */
-const MATMUL_SHAPES: Array<[number, number, number]> = [
-  [1, 1, 1], [1, 5, 3], [3, 1, 7], [5, 7, 9], [4, 8, 8], [13, 300, 21], [130, 260, 19], [129, 17, 133], [33, 40, 65],
-  [5, 1100, 7], [130, 520, 19], [3, 5000, 5],
-];
-
-function matmulCase(M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate: boolean): Case<"matmul"> {
-  return {
-    label: `M=${M} K=${K} N=${N} ${transA ? "A^T" : "A"}.${transB ? "B^T" : "B"}${accumulate ? " +=" : ""}`,
-    tensors: { a: { shape: transA ? [K, M] : [M, K] }, b: { shape: transB ? [N, K] : [K, N] }, out: { shape: [M, N] } },
-    args: ({ a, b, out }) => ({ a, b, out, transA, transB, accumulate }),
-    tol: { atol: TOLERANCE.matmul.atol * K, rtol: TOLERANCE.matmul.rtol },
-  };
-}
-
-const matmulCases = MATMUL_SHAPES.flatMap(([M, K, N]) =>
-  [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) =>
-    [false, true].map((acc) => matmulCase(M, K, N, tA, tB, acc))));
-
-const ROWS_CHANNELS: number[][] = [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [100, 70]];
-const channels = (shape: number[]): number => shape[shape.length - 1];
-const pick = <N extends string>(t: Record<string, Tensor>, ...names: N[]): Record<N, Tensor> =>
-  Object.fromEntries(names.map((n) => [n, t[n]])) as Record<N, Tensor>;
-
-const batchNormCases = (variant: "authors" | "standard") => ({
-  train: ROWS_CHANNELS.map((shape): Case<"batchNormTrain"> => ({
-    label: `${variant} x[${shape}]`,
-    tensors: {
-      x: { shape, init: uniform(-2, 3) }, gamma: { shape: [channels(shape)] }, beta: { shape: [channels(shape)] },
-      out: { shape }, mean: { shape: [channels(shape)] }, variance: { shape: [channels(shape)] },
-      runningMean: { shape: [channels(shape)] }, runningScale: { shape: [channels(shape)], init: uniform(0.5, 2) },
-    },
-    args: (t) => ({ ...pick(t, "x", "gamma", "beta", "out", "mean", "variance", "runningMean", "runningScale"), variant, eps: 1e-4, momentum: 0.1 }),
-  })),
-  infer: ROWS_CHANNELS.map((shape): Case<"batchNormInfer"> => ({
-    label: `${variant} x[${shape}]`,
-    tensors: {
-      x: { shape }, gamma: { shape: [channels(shape)] }, beta: { shape: [channels(shape)] }, out: { shape },
-      runningMean: { shape: [channels(shape)] }, runningScale: { shape: [channels(shape)], init: uniform(0.1, 2) },
-    },
-    args: (t) => ({ ...pick(t, "x", "gamma", "beta", "out", "runningMean", "runningScale"), variant, eps: 1e-4 }),
-  })),
-  backward: ROWS_CHANNELS.map((shape): Case<"batchNormBackward"> => ({
-    label: `${variant} x[${shape}]`,
-    tensors: {
-      x: { shape }, dy: { shape }, gamma: { shape: [channels(shape)] }, mean: { shape: [channels(shape)] },
-      // channel 0 has zero variance (the authors' s = 0 branch)
-      variance: { shape: [channels(shape)], init: (rng, i) => (i === 0 ? 0 : rng.uniform(0.1, 2)) },
-      dx: { shape }, dgamma: { shape: [channels(shape)] }, dbeta: { shape: [channels(shape)] },
-    },
-    args: (t) => ({ ...pick(t, "x", "dy", "gamma", "mean", "variance", "dx", "dgamma", "dbeta"), variant, eps: 1e-4 }),
-  })),
-});
-const bnAuthors = batchNormCases("authors"), bnStandard = batchNormCases("standard");
-
-/** Element counts: tiny, not multiples of 4, and more than one 65535-workgroup row of the grid is not needed here. */
-const SIZES = [1, 3, 4, 5, 17, 1003, 70001];
-
-function dropoutEdgeP(key: number, i: number, above: boolean): number {
-  const bits = counterUniform(key, i) * 2 ** 24;
-  return (bits + (above ? 0.5 : 0)) / 2 ** 24;
-}
-
-/** A key whose stream gives exactly u = 1/2 (24-bit value 2^23) at `index` (found by search). */
-function keyWithHalfAt(index: number): number {
-  for (let key = 1; ; key++) if (counterUniform(key, index) === 0.5) return key;
-}
-const HALF_KEY = keyWithHalfAt(3);
-
-/** Stochastic binarization's ties: W exactly at H (2u - 1), one float32 step either side, and the u = 1/2 rounding of the float64 reference. */
-function binarizeTieCases(): Case<"binarize">[] {
-  const key = 0x5eed;
-  const n = 40;
-  const at = (i: number) => 2 * counterUniform(key, i) - 1; // W with p == u exactly (H = 1)
-  const up = (x: number) => nextFloat32(x, +1), down = (x: number) => nextFloat32(x, -1);
-  return [
-    { label: "stoch H=1: W = 2u-1 exactly, and one float32 step above and below", tensors: {
-      w: { shape: [n], init: (_, i) => [at(i), up(at(i)), down(at(i))][i % 3] }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key }) },
-    { label: "stoch H=0.5: W = H(2u-1), exactly representable", tensors: {
-      w: { shape: [n], init: (_, i) => 0.5 * at(i) }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.5, key }) },
-    { label: "stoch H=0.0427: W = fround(H(2u-1))", tensors: {
-      w: { shape: [n], init: (_, i) => 0.0427 * at(i) }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.0427, key }) },
-    ...[2 ** -60, 2 ** -53, 2 ** -52, -(2 ** -60), 1e-40, 0, -0].map((w3): Case<"binarize"> => ({
-      label: `stoch H=1, u(key, 3) = 1/2, W[3] = ${w3}`,
-      tensors: { w: { shape: [5], init: [0.1, -0.1, 0.3, w3, -0.7] }, out: { shape: [5] } },
-      args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key: HALF_KEY }),
-    })),
-  ];
-}
-
-function nextFloat32(x: number, dir: 1 | -1): number {
-  const f = new Float32Array([x]), u = new Uint32Array(f.buffer);
-  if (x === 0) return dir * 2 ** -149;
-  u[0] += (x > 0) === (dir > 0) ? 1 : -1;
-  return f[0];
-}
-
-const CASES: Cases = {
-  matmul: matmulCases,
-  biasAdd: [
-    ...[[1, 1], [5, 7], [3, 4], [300, 51]].map(([M, N]): Case<"biasAdd"> => ({
-      label: `x[${M},${N}]`,
-      tensors: { x: { shape: [M, N] }, bias: { shape: [N] }, out: { shape: [M, N] } },
-      args: ({ x, bias, out }) => ({ x, bias, out }),
-    })),
-    {
-      label: "in place (out = x) [300,51]",
-      tensors: { x: { shape: [300, 51] }, bias: { shape: [51] } },
-      args: ({ x, bias }) => ({ x, bias, out: x }),
-    },
+const CASES = kernelCases({
+  matmul: [
+    [1, 1, 1], [1, 5, 3], [3, 1, 7], [5, 7, 9], [4, 8, 8], [13, 300, 21], [130, 260, 19], [129, 17, 133], [33, 40, 65],
+    [5, 1100, 7], [130, 520, 19], [3, 5000, 5],
   ],
-  columnSum: [[1, 1], [7, 5], [3, 1], [1, 10], [200, 103], [300, 33]].map(([M, N]) => ({
-    label: `x[${M},${N}]`,
-    tensors: { x: { shape: [M, N] }, out: { shape: [N] } },
-    args: ({ x, out }) => ({ x, out }),
-  })),
-  batchNormTrain: [...bnAuthors.train, ...bnStandard.train],
-  batchNormInfer: [...bnAuthors.infer, ...bnStandard.infer],
-  batchNormBackward: [...bnAuthors.backward, ...bnStandard.backward],
-  relu: [...SIZES.map((n): Case<"relu"> => ({
-    label: `n=${n}`,
-    tensors: { x: { shape: [n], init: special }, out: { shape: [n] } },
-    args: ({ x, out }) => ({ x, out }),
-  })), {
-    label: "in place (out = x)",
-    tensors: { x: { shape: [50], init: special } },
-    args: ({ x }) => ({ x, out: x }),
-  }],
-  reluBackward: SIZES.map((n) => ({
-    label: `n=${n}`,
-    tensors: { x: { shape: [n], init: special }, dy: { shape: [n] }, dx: { shape: [n] } },
-    args: ({ x, dy, dx }) => ({ x, dy, dx }),
-  })),
-  dropout: [
-    ...SIZES.flatMap((n) => [0, 0.1, 0.5, 0.3].map((p): Case<"dropout"> => ({
-      label: `n=${n} p=${p}`,
-      tensors: { x: { shape: [n] }, out: { shape: [n] }, mask: { shape: [n] } },
-      args: ({ x, out, mask }) => ({ x, out, mask, p, key: 0x9e3779b9 ^ n }),
-    }))),
-    ...[true, false].map((above): Case<"dropout"> => ({
-      label: `p ${above ? "just above" : "equal to"} u(key, 5)`,
-      tensors: { x: { shape: [9] }, out: { shape: [9] }, mask: { shape: [9] } },
-      args: ({ x, out, mask }) => ({ x, out, mask, p: dropoutEdgeP(1234567, 5, above), key: 1234567 }),
-    })),
-  ],
-  multiply: SIZES.map((n) => ({
-    label: `n=${n}`,
-    tensors: { a: { shape: [n] }, b: { shape: [n], init: uniform(-3, 3) }, out: { shape: [n] } },
-    args: ({ a, b, out }) => ({ a, b, out }),
-  })),
-  squareHingeLoss: [[1, 1], [7, 10], [200, 10], [5, 3], [300, 10]].flatMap(([M, K]) => [true, false].map((withGrad): Case<"squareHingeLoss"> => ({
-    label: `logits[${M},${K}] ${withGrad ? "with" : "without"} grad`,
-    tensors: {
-      // rounded to one decimal so rows have ties (argmax takes the first maximum)
-      logits: { shape: [M, K], init: (rng) => Math.round(rng.uniform(-2, 2) * 10) / 10 },
-      labels: { shape: [M], init: ints(K) }, grad: { shape: [M, K] }, metrics: { shape: [2], init: [1.5, 3] },
-    },
-    args: ({ logits, labels, grad, metrics }) => ({ logits, labels, grad: withGrad ? grad : null, metrics }),
-  }))),
-  binarize: [
-    ...SIZES.flatMap((n) => (["det", "stoch"] as const).flatMap((mode) => [1, 0.0427].map((H): Case<"binarize"> => ({
-      label: `n=${n} ${mode} H=${H}`,
-      tensors: { w: { shape: [n], init: (rng, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 13 === 0 ? NaN : rng.uniform(-1.5 * H, 1.5 * H)) }, out: { shape: [n] } },
-      args: ({ w, out }) => ({ w, out, mode, H, key: 0xdeadbeef + n }),
-    })))),
-    ...binarizeTieCases(),
-  ],
-  adam: SIZES.flatMap((n) => [[1, 0, 1], [7, 0.5, 3.5]].map(([t, clip, lrScale]): Case<"adam"> => ({
-    label: `n=${n} t=${t} clip=${clip} lrScale=${lrScale}`,
-    tensors: {
-      param: { shape: [n] }, grad: { shape: [n], init: uniform(-0.1, 0.1) },
-      m: { shape: [n], init: uniform(-0.01, 0.01) }, v: { shape: [n], init: uniform(0, 1e-3) },
-    },
-    args: ({ param, grad, m, v }) => ({ param, grad, m, v, lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, t, lrScale, clip }),
-  }))),
-  ...convPoolCases(),
-  fill: [...SIZES.map((n): Case<"fill"> => ({ label: `n=${n}`, tensors: { out: { shape: [n] } }, args: ({ out }) => ({ out, value: 0.1 + n }) })),
-    { label: "-0", tensors: { out: { shape: [3] } }, args: ({ out }) => ({ out, value: -0 }) }],
-  copy: SIZES.map((n) => ({
-    label: `n=${n}`,
-    tensors: { x: { shape: [n], init: special }, out: { shape: [n] } },
-    args: ({ x, out }) => ({ x, out }),
-  })),
-};
+  rowsChannels: [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [100, 70]],
+  elements: [1, 3, 4, 5, 17, 1003, 70001],
+  biasAdd: [[1, 1], [5, 7], [3, 4], [300, 51]],
+  columnSum: [[1, 1], [7, 5], [3, 1], [1, 10], [200, 103], [300, 33]],
+  hinge: [[1, 1], [7, 10], [200, 10], [5, 3], [300, 10]],
+}, TOLERANCE.matmul);
+const matmulCases = CASES.matmul;
 
-// ---------------------------------------------------------------------------------------------
-// Running a case on two backends
-
-function initialValues(c: Case<KernelName>, seed: number): Record<string, Float32Array> {
-  const rng = new Xoshiro128(seed);
-  const values: Record<string, Float32Array> = {};
-  for (const [name, { shape, init }] of Object.entries(c.tensors)) {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const f = init ?? uniform(-1, 1);
-    values[name] = typeof f === "function" ? Float32Array.from({ length: n }, (_, i) => f(rng, i)) : Float32Array.from(f);
-  }
-  return values;
-}
-
-async function runCase<K extends KernelName>(be: Backend, kernel: K, c: Case<K>, values: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
-  const t: Record<string, Tensor> = {};
-  for (const [name, { shape }] of Object.entries(c.tensors)) {
-    t[name] = be.alloc(shape);
-    be.upload(t[name], values[name]);
-  }
-  be.run(kernel, c.args(t));
-  const after: Record<string, Float32Array> = {};
-  for (const name of Object.keys(t)) {
-    after[name] = await be.read(t[name]);
-    be.dispose(t[name]);
-  }
-  return after;
-}
-
-function mismatches(name: string, actual: Float32Array, expected: Float32Array, tol: Tolerance): string {
-  const bad: string[] = [];
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
-    const ok = tol.atol === 0 && tol.rtol === 0 ? Object.is(a, e) : Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e);
-    if (!ok && bad.length < 5) bad.push(`${name}[${i}]: webgpu ${a}, reference ${e}`);
-  }
-  return bad.join("; ");
-}
-
-async function conformance<K extends KernelName>(be: WebGpuBackend, kernel: K, cases: Case<K>[]): Promise<string[]> {
-  const failures: string[] = [];
-  for (const [i, c] of cases.entries()) {
-    const values = initialValues(c as Case<KernelName>, 1000 + i);
-    const expected = await runCase(new ReferenceBackend(), kernel, c, values);
-    const actual = await runCase(be, kernel, c, values);
-    const tol = c.tol ?? TOLERANCE[kernel];
-    for (const name of Object.keys(expected)) {
-      const m = mismatches(name, actual[name], expected[name], tol);
-      if (m) failures.push(`${c.label}: ${m}`);
-    }
-  }
-  return failures;
-}
+const conformance = <K extends KernelName>(be: WebGpuBackend, kernel: K, cases: Case<K>[]) => conformanceOn(be, "webgpu", kernel, cases, TOLERANCE);
 
 // ---------------------------------------------------------------------------------------------
 
