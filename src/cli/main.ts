@@ -4,6 +4,7 @@ import { BinaryConnectError } from "../core/errors.js";
 import { dataCommand } from "./data.js";
 import { evalCommand } from "./eval.js";
 import { exportCommand } from "./export.js";
+import { plotCommand } from "./plot.js";
 import { predictCommand } from "./predict.js";
 import { reproduceCommand } from "./reproduce.js";
 import { summaryCommand } from "./summary.js";
@@ -16,7 +17,7 @@ export function program(): Command {
     .version("0.1.0")
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for every option and its default)");
-  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand(), reproduceCommand()]) {
+  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand(), reproduceCommand(), plotCommand()]) {
     root.addCommand(cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true));
   }
   return root;
