@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Backend } from "../src/backends/backend.js";
 import { createBackend } from "../src/backends/index.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
-import { OptionError } from "../src/core/errors.js";
+import { OptionError, UsageError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { describeLayers, parseArchitecture } from "../src/nn/architecture.js";
@@ -183,5 +183,27 @@ describe("training and state", () => {
     net.dispose();
     copy.dispose();
     await be.close();
+  });
+});
+
+describe("layers used out of order", () => {
+  it("backward before forward is a UsageError naming the layer, for every kind of layer", async () => {
+    const { Relu } = await import("../src/nn/relu.js");
+    const { MaxPool2D } = await import("../src/nn/maxPool.js");
+    const { Dropout } = await import("../src/nn/dropout.js");
+    const { Reshape } = await import("../src/nn/reshape.js");
+    const { BatchNorm } = await import("../src/nn/batchNorm.js");
+    const be = new ReferenceBackend();
+    const dy = be.alloc([2, 4]);
+    const layers = [
+      new Relu(be, "relu0"), new MaxPool2D(be, "pool0", [2, 2]), new Dropout(be, "drop0", 0.5, 9), new Reshape("flat0", [4]),
+      new Dense(be, "dense0", { inputs: 4, units: 4, binarization: "det", H: 1, bias: false, inputGrad: true, randomSlot: 0 }),
+      new BatchNorm(be, "bn0", 4, BN),
+    ];
+    for (const layer of layers) {
+      expect(() => layer.backward(dy), layer.name).toThrow(UsageError);
+      expect(() => layer.backward(dy), layer.name).toThrow(new RegExp(`^${layer.name}: backward called before a (training )?forward`));
+      layer.dispose();
+    }
   });
 });

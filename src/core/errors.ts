@@ -38,6 +38,9 @@ export class ModelFormatError extends BinaryConnectError {
 /** Training diverged: a loss or parameter became NaN or infinite. */
 export class NumericalError extends BinaryConnectError {}
 
+/** The library was called out of order, e.g. a layer's backward before its forward. */
+export class UsageError extends BinaryConnectError {}
+
 /** A backend cannot be created or was asked for something it does not support. */
 export class BackendError extends BinaryConnectError {}
 

@@ -91,7 +91,7 @@ function findFile(dir: string, entries: Set<string>, base: string): string {
 /** Lists the folder's entries; a missing folder is a DataFormatError. */
 async function listDir(dir: string): Promise<Set<string>> {
   try {
-    if (!(await stat(dir)).isDirectory()) throw new Error("not a directory");
+    if (!(await stat(dir)).isDirectory()) throw new DataFormatError("not a directory");
     return new Set(await readdir(dir));
   } catch (err) {
     throw new DataFormatError(

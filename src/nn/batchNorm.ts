@@ -2,7 +2,7 @@ import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { makeParam } from "./dense.js";
-import type { ForwardContext, Layer } from "./layer.js";
+import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import type { Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
@@ -55,8 +55,7 @@ export class BatchNorm implements Layer {
   }
 
   backward(dy: Tensor): Tensor {
-    const x = this.x;
-    if (!x) throw new Error(`${this.name}: backward before a training forward`);
+    const x = savedByForward(this.x, this.name, "training forward");
     const dx = this.ws.get("dx", x.shape);
     this.backend.run("batchNormBackward", {
       x, dy, gamma: this.gamma.value, mean: this.mean, variance: this.variance, dx,

@@ -4,7 +4,7 @@ import { convOutputSize, type Pair } from "../kernels/contract.js";
 import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
 import { makeParam } from "./dense.js";
-import type { ForwardContext, Layer } from "./layer.js";
+import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import { glorotLrScale, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
@@ -74,8 +74,7 @@ export class Conv2D implements Layer {
   }
 
   backward(dy: Tensor): Tensor | null {
-    const x = this.x;
-    if (!x) throw new Error(`${this.name}: backward before forward`);
+    const x = savedByForward(this.x, this.name);
     const { stride, pad } = this.opts;
     this.backend.run("conv2dBackwardFilter", { x, dy, dw: this.W.grad, stride, pad });
     if (this.b) this.backend.run("columnSum", { x: reshape(dy, [dy.size / this.opts.filters, this.opts.filters]), out: this.b.grad });

@@ -2,7 +2,7 @@ import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
-import type { ForwardContext, Layer } from "./layer.js";
+import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import { glorotLrScale, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
@@ -56,8 +56,7 @@ export class Dense implements Layer {
   }
 
   backward(dy: Tensor): Tensor | null {
-    const x = this.x;
-    if (!x) throw new Error(`${this.name}: backward before forward`);
+    const x = savedByForward(this.x, this.name);
     const be = this.backend;
     be.run("matmul", { a: x, b: dy, out: this.W.grad, transA: true, transB: false, accumulate: false });
     if (this.b) be.run("columnSum", { x: dy, out: this.b.grad });

@@ -1,19 +1,16 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
-import type { ForwardContext, Layer } from "./layer.js";
-import type { Param } from "./param.js";
-import { Workspace } from "./workspace.js";
+import { ParameterFreeLayer, savedByForward, type ForwardContext } from "./layer.js";
 
 /**
  * Inverted dropout (Srivastava et al. 2014), the "50% dropout" baseline of the paper's table:
  * training: y = x * mask, mask = [u >= p] / (1 - p) from a seeded stream; test: y = x.
  * backward: dx = dy * mask.
  */
-export class Dropout implements Layer {
-  private readonly ws: Workspace;
+export class Dropout extends ParameterFreeLayer {
   private mask: Tensor | null = null;
-  constructor(private readonly backend: Backend, readonly name: string, readonly p: number, private readonly randomSlot: number) {
-    this.ws = new Workspace(backend);
+  constructor(backend: Backend, name: string, readonly p: number, private readonly randomSlot: number) {
+    super(backend, name);
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     if (ctx.weights !== "train" || this.p === 0) return x;
@@ -24,18 +21,9 @@ export class Dropout implements Layer {
   }
   backward(dy: Tensor): Tensor {
     if (this.p === 0) return dy;
-    if (!this.mask) throw new Error(`${this.name}: backward before a training forward`);
+    const mask = savedByForward(this.mask, this.name, "training forward");
     const dx = this.ws.get("dx", dy.shape);
-    this.backend.run("multiply", { a: dy, b: this.mask, out: dx });
+    this.backend.run("multiply", { a: dy, b: mask, out: dx });
     return dx;
-  }
-  params(): Param[] {
-    return [];
-  }
-  buffers(): { name: string; tensor: Tensor }[] {
-    return [];
-  }
-  dispose(): void {
-    this.ws.dispose();
   }
 }

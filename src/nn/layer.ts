@@ -1,5 +1,8 @@
+import type { Backend } from "../backends/backend.js";
+import { UsageError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { Param } from "./param.js";
+import { Workspace } from "./workspace.js";
 
 /**
  * Which weights a forward pass uses (paper section 2.6):
@@ -31,4 +34,29 @@ export interface Layer {
   buffers(): { name: string; tensor: Tensor }[];
   /** Frees every tensor. */
   dispose(): void;
+}
+
+/** What a forward pass saved for backward; a UsageError when backward comes first. */
+export function savedByForward<T>(value: T | null | undefined, layer: string, forward = "forward"): T {
+  if (value === null || value === undefined) throw new UsageError(`${layer}: backward called before a ${forward}`, "run forward on the batch first (Sequential.trainStep does both)");
+  return value;
+}
+
+/** A layer without parameters or checkpointed state (ReLU, max pooling, dropout); its outputs live in a Workspace. */
+export abstract class ParameterFreeLayer implements Layer {
+  protected readonly ws: Workspace;
+  constructor(protected readonly backend: Backend, readonly name: string) {
+    this.ws = new Workspace(backend);
+  }
+  abstract forward(x: Tensor, ctx: ForwardContext): Tensor;
+  abstract backward(dy: Tensor): Tensor | null;
+  params(): Param[] {
+    return [];
+  }
+  buffers(): { name: string; tensor: Tensor }[] {
+    return [];
+  }
+  dispose(): void {
+    this.ws.dispose();
+  }
 }

@@ -1,9 +1,7 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import { convOutputSize, type Pair } from "../kernels/contract.js";
-import type { ForwardContext, Layer } from "./layer.js";
-import type { Param } from "./param.js";
-import { Workspace } from "./workspace.js";
+import { ParameterFreeLayer, savedByForward, type ForwardContext } from "./layer.js";
 
 /**
  * Max pooling over NHWC images (the paper's CNNs: 2x2, stride 2; Lasagne's MaxPool2DLayer,
@@ -11,11 +9,10 @@ import { Workspace } from "./workspace.js";
  *   forward:  y[n,i,j,c] = max of the window;  backward: dx[argmax] += dy (ties: the first
  *   maximum in row-major window order - see the maxPoolBackward kernel).
  */
-export class MaxPool2D implements Layer {
-  private readonly ws: Workspace;
+export class MaxPool2D extends ParameterFreeLayer {
   private x: Tensor | null = null;
-  constructor(private readonly backend: Backend, readonly name: string, readonly window: Pair, readonly stride: Pair = window) {
-    this.ws = new Workspace(backend);
+  constructor(backend: Backend, name: string, readonly window: Pair, readonly stride: Pair = window) {
+    super(backend, name);
   }
 
   /** [N, Ho, Wo, C] for an input [N, H, W, C]. */
@@ -31,21 +28,9 @@ export class MaxPool2D implements Layer {
   }
 
   backward(dy: Tensor): Tensor {
-    if (!this.x) throw new Error(`${this.name}: backward before forward`);
-    const dx = this.ws.get("dx", this.x.shape);
-    this.backend.run("maxPoolBackward", { x: this.x, dy, dx, window: this.window, stride: this.stride });
+    const x = savedByForward(this.x, this.name);
+    const dx = this.ws.get("dx", x.shape);
+    this.backend.run("maxPoolBackward", { x, dy, dx, window: this.window, stride: this.stride });
     return dx;
-  }
-
-  params(): Param[] {
-    return [];
-  }
-
-  buffers(): { name: string; tensor: Tensor }[] {
-    return [];
-  }
-
-  dispose(): void {
-    this.ws.dispose();
   }
 }

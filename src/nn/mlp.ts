@@ -1,3 +1,4 @@
+import { OptionError } from "../core/errors.js";
 import type { Backend } from "../backends/backend.js";
 import { Xoshiro128 } from "../core/rng.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
@@ -66,7 +67,7 @@ export class Mlp extends Sequential {
 function buildLayers(backend: Backend, config: MlpConfig): Layer[] {
   const layers: Layer[] = [];
   const sizes = [...config.hidden, config.classes];
-  if (sizes.length > DROPOUT_SLOT) throw new Error(`at most ${DROPOUT_SLOT} dense layers are supported`);
+  if (sizes.length > DROPOUT_SLOT) throw new OptionError(`at most ${DROPOUT_SLOT} dense layers are supported, found ${sizes.length}`);
   let dropouts = 0;
   const addDropout = (p: number, name: string) => {
     if (p > 0) layers.push(new Dropout(backend, name, p, DROPOUT_SLOT + dropouts++));

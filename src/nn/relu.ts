@@ -1,15 +1,12 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
-import type { ForwardContext, Layer } from "./layer.js";
-import type { Param } from "./param.js";
-import { Workspace } from "./workspace.js";
+import { ParameterFreeLayer, savedByForward, type ForwardContext } from "./layer.js";
 
 /** y = max(x, 0);  dx = dy * [x > 0]. */
-export class Relu implements Layer {
-  private readonly ws: Workspace;
+export class Relu extends ParameterFreeLayer {
   private x: Tensor | null = null;
-  constructor(private readonly backend: Backend, readonly name: string) {
-    this.ws = new Workspace(backend);
+  constructor(backend: Backend, name: string) {
+    super(backend, name);
   }
   forward(x: Tensor, _ctx: ForwardContext): Tensor {
     const y = this.ws.get("y", x.shape);
@@ -18,18 +15,9 @@ export class Relu implements Layer {
     return y;
   }
   backward(dy: Tensor): Tensor {
-    if (!this.x) throw new Error(`${this.name}: backward before forward`);
+    const x = savedByForward(this.x, this.name);
     const dx = this.ws.get("dx", dy.shape);
-    this.backend.run("reluBackward", { x: this.x, dy, dx });
+    this.backend.run("reluBackward", { x, dy, dx });
     return dx;
-  }
-  params(): Param[] {
-    return [];
-  }
-  buffers(): { name: string; tensor: Tensor }[] {
-    return [];
-  }
-  dispose(): void {
-    this.ws.dispose();
   }
 }

@@ -1,5 +1,5 @@
 import { reshape, type Shape, type Tensor } from "../core/tensor.js";
-import type { ForwardContext, Layer } from "./layer.js";
+import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import type { Param } from "./param.js";
 
 /**
@@ -18,8 +18,7 @@ export class Reshape implements Layer {
   }
 
   backward(dy: Tensor): Tensor {
-    if (!this.inputShape) throw new Error(`${this.name}: backward before forward`);
-    return reshape(dy, this.inputShape);
+    return reshape(dy, savedByForward(this.inputShape, this.name));
   }
 
   params(): Param[] {

@@ -284,7 +284,7 @@ export class WebGpuBackend implements Backend {
   }
 
   private encode(program: Program, bindings: readonly Binding[], params: readonly number[], groups: readonly number[]): void {
-    if (params.length !== program.params.length) throw new Error(`${program.key}: ${params.length} parameters given, ${program.params.length} declared`);
+    if (params.length !== program.params.length) throw new BackendError(`${program.key}: ${params.length} parameters given, ${program.params.length} declared`);
     const { pipeline, layout } = this.pipeline(program);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
