@@ -101,6 +101,6 @@ export function initialState(spec: MlpSpec, seed: number): InitialState {
 }
 
 /** Lasagne's Adam step size at (1-based) step t: lr sqrt(1 - b2^t) / (1 - b1^t). */
-export function adamStepSize(spec: MlpSpec, t: number): number {
+export function adamStepSize(spec: { lr: number; beta1: number; beta2: number }, t: number): number {
   return (spec.lr * Math.sqrt(1 - spec.beta2 ** t)) / (1 - spec.beta1 ** t);
 }

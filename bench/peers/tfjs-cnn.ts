@@ -2,6 +2,7 @@ import type * as TF from "@tensorflow/tfjs";
 import { parseArchitecture } from "../../src/nn/architecture.js";
 import { weightLayers, type CnnInitialState, type CnnSpec } from "../cnn-spec.js";
 import { PeerUnavailable, type StepRunner } from "../runner.js";
+import { tfjsTrainStep } from "./tfjs-train.js";
 
 /** Loads tfjs with its plain-JavaScript cpu backend; throws PeerUnavailable when it is not installed. */
 async function loadTfjsCpu(): Promise<typeof TF> {
@@ -29,7 +30,7 @@ async function loadTfjsCpu(): Promise<typeof TF> {
  */
 export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState): Promise<StepRunner> {
   const tf = await loadTfjsCpu();
-  const { H, bnEps, bnMomentum, beta1, beta2, adamEps } = spec;
+  const { H, bnEps } = spec;
   const M = init.batch;
   const binarize = tf.customGrad(((w: TF.Tensor, save: TF.GradSaveFunc) => {
     save([]);
@@ -48,14 +49,10 @@ export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState):
       runningVar: tf.variable(tf.ones([units]), false),
     };
   });
-  const trainable = params.flatMap((p) => [p.w, p.gamma, p.beta]);
-  const lrScale = new Map<TF.Variable, number>(params.map((p) => [p.w, p.lrScale]));
-  const adam = new Map(trainable.map((p) => [p.name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) }]));
   const [h0, w0, c0] = spec.input;
   const x = tf.tensor4d(init.x, [M, h0, w0, c0]);
   const targets = tf.tensor2d(init.targets, [M, spec.classes]);
   const layers = parseArchitecture(spec.architecture);
-  let t = 0;
 
   /** Per batch norm: the batch mean and variance (kept) and the number of values per channel. */
   const lossFn = (stats: TF.Tensor[], counts: number[]): TF.Scalar => {
@@ -93,33 +90,7 @@ export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState):
     return tf.mean(tf.square(tf.relu(tf.sub(1, tf.mul(targets, h))))) as TF.Scalar;
   };
 
-  const step = async (): Promise<number> => {
-    t++;
-    const stats: TF.Tensor[] = [], counts: number[] = [];
-    const { value, grads } = tf.variableGrads(() => lossFn(stats, counts), trainable);
-    const a = (spec.lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t);
-    tf.tidy(() => {
-      for (const p of trainable) {
-        const g = grads[p.name], s = adam.get(p.name)!;
-        s.m.assign(tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1)));
-        s.v.assign(tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const scale = lrScale.get(p);
-        const next = tf.sub(p, tf.div(tf.mul(s.m, a * (scale ?? 1)), tf.add(tf.sqrt(s.v), adamEps)));
-        p.assign(scale !== undefined ? tf.clipByValue(next, -H, H) : next);
-      }
-      params.forEach((p, i) => {
-        const [mean, variance] = [stats[2 * i], stats[2 * i + 1]];
-        const unbiased = tf.mul(variance, counts[i] / (counts[i] - 1));
-        p.runningMean.assign(tf.add(p.runningMean, tf.mul(tf.sub(mean, p.runningMean), bnMomentum)));
-        p.runningVar.assign(tf.add(p.runningVar, tf.mul(tf.sub(unbiased, p.runningVar), bnMomentum)));
-      });
-    });
-    tf.dispose(grads);
-    tf.dispose(stats);
-    const loss = (await value.data())[0];
-    value.dispose();
-    return loss;
-  };
+  const step = tfjsTrainStep(tf, params, spec, lossFn);
 
   return {
     name: "tfjs-cpu",

@@ -1,6 +1,7 @@
 import type * as TF from "@tensorflow/tfjs";
 import { PeerUnavailable, type StepRunner } from "../runner.js";
-import { adamStepSize, layerShapes, wLrScale, type InitialState, type MlpSpec } from "../spec.js";
+import { layerShapes, wLrScale, type InitialState, type MlpSpec } from "../spec.js";
+import { tfjsTrainStep } from "./tfjs-train.js";
 
 /** Loads tfjs with its wasm backend selected; throws PeerUnavailable when it is not installed. */
 export async function loadTfjsWasm(): Promise<typeof TF> {
@@ -34,7 +35,7 @@ export async function createTfjsRunner(spec: MlpSpec, init: InitialState): Promi
   const threads = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "threads" : "1 thread";
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
 
-  const { H, bnEps, bnMomentum, beta1, beta2, adamEps } = spec;
+  const { H, bnEps } = spec;
   const M = spec.batch;
 
   // Wb = +H where W >= 0, else -H: -step(-W, -1) is +1 for W >= 0 and -1 for W < 0.
@@ -62,55 +63,24 @@ export async function createTfjsRunner(spec: MlpSpec, init: InitialState): Promi
     runningVar: tf.variable(tf.ones([n]), false),
     lrScale: wLrScale(k, n),
   }));
-  const trainable = layers.flatMap((L) => [L.w, L.gamma, L.beta]);
-  const lrScale = new Map<TF.Variable, number>(layers.map((L) => [L.w, L.lrScale]));
-  const adam = new Map(trainable.map((p) => [p.name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) }]));
   const x = tf.tensor2d(init.x, [M, spec.inputs]);
   const targets = tf.tensor2d(init.targets, [M, spec.classes]);
-  let t = 0;
 
   /** Forward pass and loss; batch statistics are kept (tf.keep) for the running averages. */
-  const lossFn = (stats: TF.Tensor[]): TF.Scalar => {
+  const lossFn = (stats: TF.Tensor[], counts: number[]): TF.Scalar => {
     let h: TF.Tensor = x;
     layers.forEach((L, i) => {
       const z = binaryMatMul(h, L.w);
       const { mean, variance } = tf.moments(z, 0);
       stats.push(tf.keep(mean), tf.keep(variance));
+      counts.push(M);
       const y = tf.batchNorm(z, mean, variance, L.beta, L.gamma, bnEps);
       h = i < layers.length - 1 ? tf.relu(y) : y;
     });
     // Square hinge: mean over batch x classes of max(0, 1 - t y)^2.
     return tf.mean(tf.square(tf.relu(tf.sub(1, tf.mul(targets, h))))) as TF.Scalar;
   };
-
-  const step = async (): Promise<number> => {
-    t++;
-    const stats: TF.Tensor[] = [];
-    const { value, grads } = tf.variableGrads(() => lossFn(stats), trainable);
-    const a = adamStepSize(spec, t);
-    tf.tidy(() => {
-      for (const p of trainable) {
-        const g = grads[p.name];
-        const s = adam.get(p.name)!;
-        s.m.assign(tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1)));
-        s.v.assign(tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
-        const scale = lrScale.get(p);
-        const next = tf.sub(p, tf.div(tf.mul(s.m, a * (scale ?? 1)), tf.add(tf.sqrt(s.v), adamEps)));
-        p.assign(scale !== undefined ? tf.clipByValue(next, -H, H) : next);
-      }
-      layers.forEach((L, i) => {
-        const [mean, variance] = [stats[2 * i], stats[2 * i + 1]];
-        L.runningMean.assign(tf.add(L.runningMean, tf.mul(tf.sub(mean, L.runningMean), bnMomentum)));
-        const unbiased = tf.mul(variance, M / (M - 1));
-        L.runningVar.assign(tf.add(L.runningVar, tf.mul(tf.sub(unbiased, L.runningVar), bnMomentum)));
-      });
-    });
-    tf.dispose(grads);
-    tf.dispose(stats);
-    const loss = (await value.data())[0];
-    value.dispose();
-    return loss;
-  };
+  const step = tfjsTrainStep(tf, layers, spec, lossFn);
 
   return {
     name: "tfjs-wasm",
