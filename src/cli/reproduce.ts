@@ -50,7 +50,7 @@ export function reproduceCommand(): Command {
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
       const { failed } = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, backend: o.backend, extraTrainArgs });
-      console.log(`wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}`);
+      console.log(`wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`);
       if (failed.length) throw new BinaryConnectError(`${failed.length} run(s) failed: ${failed.join(", ")}`, "see each run's train.log; run the same command again to retry them");
     });
 }
