@@ -1,7 +1,8 @@
 import { createBackend } from "../src/backends/index.js";
+import { OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { encodeOnnx } from "../src/export/onnx.js";
-import type { BcnetModel } from "../src/format/bcnet.js";
+import type { BcnetDense, BcnetModel } from "../src/format/bcnet.js";
 import { foldBatchNorm, type BatchNormState } from "../src/format/fold.js";
 import { packSigns, unpackSigns } from "../src/format/pack.js";
 import { BinaryClassifier } from "../src/infer/index.js";
@@ -38,14 +39,14 @@ export function inferNetwork(spec: MlpSpec): InferNetwork {
     runningMean: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
     runningScale: Float32Array.from({ length: n }, () => Math.sqrt(k) * rng.uniform(0.3, 0.6)),
   }));
-  const layers = shapes.map(([k, n], i) => ({
-    inputs: k, units: n, activation: (i < shapes.length - 1 ? "relu" : "identity") as "relu" | "identity",
+  const layers = shapes.map(([k, n], i): BcnetDense => ({
+    kind: "dense", inputs: k, units: n, activation: i < shapes.length - 1 ? "relu" : "identity",
     bits: packSigns(init.weights[i], k, n), ...foldBatchNorm(bn[i], spec.H),
   }));
   const model: BcnetModel = { inputs: spec.inputs, preprocess: { inputScale: 1 / 255, mean }, layers, info: { producer: "bench" } };
   const onnx = encodeOnnx({
     name: "bench", inputScale: 1 / 255, mean, info: model.info,
-    layers: layers.map((l, i) => ({ inputs: l.inputs, units: l.units, bn: bn[i], weights: unpackSigns(l.bits, l.inputs, l.units, spec.H) })),
+    layers: layers.map((l, i) => ({ kind: "dense", inputs: l.inputs, units: l.units, bn: bn[i], relu: l.activation === "relu", weights: unpackSigns(l.bits, l.inputs, l.units, spec.H) })),
   });
   return { model, onnx, bn, pixels: Uint8Array.from(init.x, (u) => Math.floor(u * 256)) };
 }
@@ -78,7 +79,10 @@ export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: num
     inputs: spec.inputs, hidden: [...spec.hidden], classes: spec.classes, binarization: "none", H: spec.H,
     dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: spec.bnEps, momentum: spec.bnMomentum },
   }, 1);
-  net.model.layers.forEach((l, i) => backend.upload(mlp.dense[i].W.value, unpackSigns(l.bits, l.inputs, l.units, spec.H)));
+  net.model.layers.forEach((l, i) => {
+    if (l.kind !== "dense") throw new OptionError("floatRunner: an MLP only");
+    backend.upload(mlp.dense[i].W.value, unpackSigns(l.bits, l.inputs, l.units, spec.H));
+  });
   mlp.layers.filter((l): l is BatchNorm => l instanceof BatchNorm).forEach((b, i) => {
     const s = net.bn[i];
     for (const [t, v] of [[b.gamma.value, s.gamma], [b.beta.value, s.beta], [b.runningMean, s.runningMean], [b.runningScale, s.runningScale]] as const) {

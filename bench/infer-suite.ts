@@ -1,3 +1,5 @@
+import { classesOf } from "../src/format/bcnet.js";
+import { INFER_CNN_ARCHITECTURE, INFER_CNN_IMAGES, inferCnnNetwork } from "./infer-cnn.js";
 import { floatRunner, inferNetwork, ortRunner, ourRunner, type InferNetwork, type InferRunner } from "./infer-net.js";
 import type { BenchOptions } from "./options.js";
 import { comparison, figure, type Row } from "./report.js";
@@ -10,6 +12,8 @@ import { describeError, type Log, type SuiteOutput } from "./suite.js";
 export const INFER_GOAL_VS_FLOAT = 3;
 export const INFER_GOAL_VS_ORT_WEB = 2;
 export const INFER_BATCHES = [1, 200] as const;
+/** Batches of the CNN (cifar10-small): one image, and the CNN presets' batch. */
+export const INFER_CNN_BATCHES = [1, INFER_CNN_IMAGES] as const;
 /** Every engine's scores must agree with ours to |a - b| <= ATOL + RTOL |b|, and give the same classes. */
 const ATOL = 1e-3, RTOL = 1e-4;
 const UNIT = "images/s";
@@ -24,9 +28,47 @@ interface Measured {
  * Inference of the MNIST MLP (infer-net.ts) at batch 1 and 200, one thread each:
  * binaryconnect/infer (the packed 1-bit lookup-table kernel) against our float32 wasm forward
  * pass of the same network, onnxruntime-web (WASM) and onnxruntime-node (native CPU) running the
- * exported ONNX graph; then a check that every engine computes the same scores.
+ * exported ONNX graph; then a check that every engine computes the same scores. With
+ * `infer-cnn`, the same for cifar10-small's CNN (infer-cnn.ts) against onnxruntime-node.
  */
 export async function runInferSuite(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
+  const mlp = opts.only.some((b) => INFER_ONLY_MLP.includes(b)) ? await runMlp(opts, log) : { rows: [], problems: [] };
+  const cnn = opts.only.includes("infer-cnn") ? await runCnn(opts, log) : { rows: [], problems: [] };
+  return { rows: [...mlp.rows, ...cnn.rows], problems: [...mlp.problems, ...cnn.problems] };
+}
+
+const INFER_ONLY_MLP: readonly string[] = ["infer", "ort-web", "ort-node"];
+
+/** cifar10-small's CNN (32x32x3, random weights): the 1-bit engine and onnxruntime-node at batch 1 and 50, one thread. */
+async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
+  const net = inferCnnNetwork();
+  const rows: Row[] = [], problems: string[] = [], measured: Measured[] = [];
+  for (const [label, create] of [["binaryconnect/infer", () => ourRunner(net)], ["onnxruntime-node", () => ortRunner(net, "node")]] as const) {
+    log(`infer-cnn: ${label}`);
+    try {
+      measured.push(await measure(await create(), net, opts, INFER_CNN_BATCHES));
+    } catch (e) {
+      if (e instanceof PeerUnavailable) rows.push({ name: `infer-cnn ${e.peer}`, value: null, unit: UNIT, note: e.note });
+      else problems.push(`infer-cnn ${label}: ${describeError(e)}`);
+    }
+  }
+  const [ours, peer] = measured;
+  for (const batch of INFER_CNN_BATCHES) {
+    for (const m of measured) {
+      const t = m.timing.get(batch)!;
+      rows.push(figure(`infer-cnn b${batch} ${m.runner.name}`, UNIT, batch / t.median, batch / t.min, batch === 1 ? { note: `${INFER_CNN_ARCHITECTURE} on 32x32x3; ${m.runner.description}` } : {}));
+    }
+    if (ours && peer) rows.push(comparison(`infer-cnn b${batch} 1-bit LUT vs ${peer.runner.name}`, UNIT, batch / ours.timing.get(batch)!.median, peer.runner.name, batch / peer.timing.get(batch)!.median));
+  }
+  if (ours && peer) {
+    const check = agreement(peer.scores, ours.scores, classesOf(net.model));
+    rows.push({ name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`, value: check.maxAbs, unit: "max |difference|", goal: `<= ${ATOL} + ${RTOL}|x|, same classes`, goalMet: check.ok });
+    if (!check.ok) problems.push(`infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`);
+  }
+  return { rows, problems };
+}
+
+async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferNetwork(MLP_SPEC);
   const rows: Row[] = [];
   const problems: string[] = [];
@@ -66,7 +108,7 @@ export async function runInferSuite(opts: BenchOptions, log: Log): Promise<Suite
   if (ours) {
     for (const m of measured) {
       if (m === ours) continue;
-      const check = agreement(m.scores, ours.scores, net.model.layers.at(-1)!.units);
+      const check = agreement(m.scores, ours.scores, classesOf(net.model));
       rows.push({ name: `infer scores ${m.runner.name} vs 1-bit LUT`, value: check.maxAbs, unit: "max |difference|", goal: `<= ${ATOL} + ${RTOL}|x|, same classes`, goalMet: check.ok });
       if (!check.ok) problems.push(`infer: ${m.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`);
     }
@@ -74,12 +116,12 @@ export async function runInferSuite(opts: BenchOptions, log: Log): Promise<Suite
   return { rows, problems };
 }
 
-/** Times the runner at each batch size (after checking it runs); keeps the batch-200 scores. */
-async function measure(runner: InferRunner, net: InferNetwork, opts: BenchOptions): Promise<Measured> {
+/** Times the runner at each batch size (after checking it runs); keeps the scores of every image of the network. */
+async function measure(runner: InferRunner, net: InferNetwork, opts: BenchOptions, batches: readonly number[] = INFER_BATCHES): Promise<Measured> {
   try {
     const scores = await runner.predict(net.pixels.length / net.model.inputs);
     const timing = new Map<number, Timing>();
-    for (const batch of INFER_BATCHES) timing.set(batch, await timeIt(() => runner.predict(batch), opts.timing));
+    for (const batch of batches) timing.set(batch, await timeIt(() => runner.predict(batch), opts.timing));
     return { runner, timing, scores };
   } finally {
     await runner.close();

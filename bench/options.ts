@@ -10,14 +10,15 @@ import type { TimingOptions } from "./stats.js";
  * - tfjs, jax-js, torch: that peer's training step;
  * - infer: binaryconnect/infer (1-bit lookup-table kernel) and our float32 forward pass;
  * - ort-web, ort-node: the exported ONNX graph in onnxruntime-web (WASM) / onnxruntime-node;
+ * - infer-cnn: binaryconnect/infer on cifar10-small's CNN (32x32x3) against onnxruntime-node;
  * - conv: our engine's 3x3 convolution kernels (forward, dX, dW) at batch 50, 128 -> 128, 32x32;
  * - cnn-step, tfjs-cnn: the CIFAR-10 paper network's training step, ours and tfjs's cpu backend's
  *   (tfjs-cnn takes minutes: not in "all"; select it with --only).
  */
-export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "conv", "cnn-step", "tfjs-cnn"] as const;
+export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "infer-cnn", "conv", "cnn-step", "tfjs-cnn"] as const;
 /** The benchmarks of the training-step suite and of the inference suite. */
 export const STEP_BENCHMARKS: readonly Benchmark[] = ["mlp-step", "tfjs", "jax-js", "torch"];
-export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node"];
+export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node", "infer-cnn"];
 export const CNN_BENCHMARKS: readonly Benchmark[] = ["conv", "cnn-step", "tfjs-cnn"];
 export type Benchmark = (typeof BENCHMARKS)[number];
 

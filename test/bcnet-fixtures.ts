@@ -1,5 +1,8 @@
+import { ShapeError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
-import { rowBytes, type BcnetModel } from "../src/format/bcnet.js";
+import { fanIn, fanOut, rowBytes, type BcnetLayer, type BcnetModel, type ImageShape } from "../src/format/bcnet.js";
+import { chainLayers, type LayerEntry } from "../src/format/chain.js";
+import { imageSize } from "../src/format/shapes.js";
 
 /**
  * A random .bcnet model with the given layer sizes ([inputs, ...units]): random sign bits
@@ -7,23 +10,46 @@ import { rowBytes, type BcnetModel } from "../src/format/bcnet.js";
  * layers, preprocessing 1/255 and a random mean in [0, 0.5).
  */
 export function randomModel(sizes: number[], seed = 1): BcnetModel {
+  const entries = sizes.slice(1).map((units, i): LayerEntry => ({ kind: "dense", units, activation: i < sizes.length - 2 ? "relu" : "identity" }));
+  return randomNetwork(sizes[0], undefined, entries, seed);
+}
+
+/**
+ * A random model of any layers on an image (e.g. conv 3x3 pad 1 with 2x2 pooling, then dense):
+ * arrays as randomModel's. `entries` as the layer table holds them; shapes follow from `image`.
+ */
+export function randomImageModel(image: ImageShape, entries: LayerEntry[], seed = 1): BcnetModel {
+  return randomNetwork(imageSize(image), image, entries, seed);
+}
+
+/** The conv layer entry of the paper's "nC3" (3x3, stride 1, pad 1), optionally with 2x2 max pooling before the batch norm. */
+export function c3(filters: number, pool = false): Extract<LayerEntry, { kind: "conv" }> {
+  return { kind: "conv", filters, kernel: [3, 3], stride: [1, 1], pad: [1, 1], pool: pool ? { window: [2, 2], stride: [2, 2] } : null, activation: "relu" };
+}
+
+function randomNetwork(inputs: number, image: ImageShape | undefined, entries: LayerEntry[], seed: number): BcnetModel {
   const rng = new Xoshiro128(seed);
-  const layers = sizes.slice(1).map((units, i) => {
-    const inputs = sizes[i], rb = rowBytes(inputs);
-    const bits = new Uint8Array(units * rb);
-    for (let n = 0; n < units; n++) for (let k = 0; k < inputs; k++) if (rng.next() < 0.5) bits[n * rb + (k >> 3)] |= 1 << (k & 7);
+  const heads = chainLayers(inputs, image, entries, (what) => {
+    throw new ShapeError(`fixture: ${what}`);
+  });
+  const layers = heads.map((h): BcnetLayer => {
+    if (h.kind === "maxpool") return h;
+    const k = fanIn(h), n = fanOut(h), rb = rowBytes(k);
+    const bits = new Uint8Array(n * rb);
+    for (let u = 0; u < n; u++) for (let j = 0; j < k; j++) if (rng.next() < 0.5) bits[u * rb + (j >> 3)] |= 1 << (j & 7);
     return {
-      inputs, units, activation: (i < sizes.length - 2 ? "relu" : "identity") as "relu" | "identity", bits,
-      scale: Float32Array.from({ length: units }, () => rng.uniform(0.5, 1.5) / Math.sqrt(inputs)),
-      shift: Float32Array.from({ length: units }, () => rng.uniform(-0.5, 0.5)),
+      ...h, bits,
+      scale: Float32Array.from({ length: n }, () => rng.uniform(0.5, 1.5) / Math.sqrt(k)),
+      shift: Float32Array.from({ length: n }, () => rng.uniform(-0.5, 0.5)),
     };
   });
-  return {
-    inputs: sizes[0],
-    preprocess: { inputScale: Math.fround(1 / 255), mean: Float32Array.from({ length: sizes[0] }, () => rng.uniform(0, 0.5)) },
+  const model = {
+    inputs,
+    preprocess: { inputScale: Math.fround(1 / 255), mean: Float32Array.from({ length: inputs }, () => rng.uniform(0, 0.5)) },
     layers,
     info: { producer: "test", seed },
   };
+  return image ? { ...model, image } : model;
 }
 
 /** `count` rows of random raw inputs 0..255 (integers, like pixels). */

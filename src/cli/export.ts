@@ -3,6 +3,7 @@ import { Command, Option } from "commander";
 import { decodeBcnet } from "../format/decode.js";
 import { encodeBcnet } from "../format/encode.js";
 import { architecture, float32Bytes } from "../format/bcnet.js";
+import { shapeText } from "../format/shapes.js";
 import { toOnnx } from "../export/onnx.js";
 import { readRun, toBcnet } from "../export/runModel.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
@@ -35,7 +36,8 @@ export function exportCommand(): Command {
         const bytes = toOnnx(run);
         writeFileAtomic(out, bytes);
         const weights = run.config.mode === "none" ? "real float32 weights" : `binary weights as float32 +-${run.config.H}`;
-        console.log(`wrote ${out}: ONNX (opset 13), ${[run.layers[0].inputs, ...run.layers.map((l) => l.units)].join("-")}, ${weights}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)})`);
+        const layers = run.image ? `${shapeText(run.image)}-${run.config.architecture}` : [run.mean.length, ...run.layers.map((l) => (l.kind === "dense" ? l.units : "?"))].join("-");
+        console.log(`wrote ${out}: ONNX (opset 13), ${layers}, ${weights}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)})`);
         return;
       }
       const bytes = encodeBcnet(toBcnet(run));

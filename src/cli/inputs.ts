@@ -4,21 +4,31 @@ import { convertIndexedToRgb, decode as decodePng, hasPngSignature, type Decoded
 import { DataFormatError } from "../core/errors.js";
 import { parseIdx } from "../data/idx.js";
 import { MNIST_COLS, MNIST_ROWS } from "../data/mnist.js";
+import { shapeText, type ImageShape } from "../format/shapes.js";
 
-/** Images for `predict`: raw pixels 0..255, row-major 28 x 28, and a name per image. */
+/** Images for `predict`: raw pixels 0..255, row-major NHWC (MNIST: 28 x 28 x 1), and a name per image. */
 export interface InputImages {
   pixels: Uint8Array;
   names: string[];
 }
 
-const SIDE_HINT = "MNIST models take 28 x 28 grayscale images, a white digit on black (as in MNIST: the digit fitted in a 20 x 20 box, centred): resize it first";
+export const MNIST_IMAGE: ImageShape = { height: MNIST_ROWS, width: MNIST_COLS, channels: 1 };
+
+const MNIST_HINT = "MNIST models take 28 x 28 grayscale images, a white digit on black (as in MNIST: the digit fitted in a 20 x 20 box, centred): resize it first";
+
+function sideHint(image: ImageShape): string {
+  return image.height === MNIST_ROWS && image.width === MNIST_COLS && image.channels === 1 ? MNIST_HINT
+    : `this model takes ${image.width} x ${image.height} images (width x height) with ${image.channels} channel(s): resize it first`;
+}
 
 /**
- * Reads PNG files (any colour type and bit depth; converted to 8-bit gray: luminance
- * 0.299 R + 0.587 G + 0.114 B, composited over black by its alpha) and IDX image files
- * (N x 28 x 28 or 28 x 28, plain or .gz), in the order given.
+ * Reads PNG files and IDX image files (unsigned bytes, plain or .gz) for a model on `image`
+ * (default MNIST's 28 x 28 x 1), in the order given. PNG: any colour type and bit depth, of the
+ * model's height and width, composited over black by its alpha; for one channel converted to
+ * 8-bit gray by luminance 0.299 R + 0.587 G + 0.114 B, for three kept as RGB (a gray image
+ * repeated in each). IDX: N x H x W or H x W (one channel), N x H x W x C or H x W x C.
  */
-export function readInputImages(paths: string[]): InputImages {
+export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE): InputImages {
   const parts: Uint8Array[] = [];
   const names: string[] = [];
   for (const path of paths) {
@@ -29,16 +39,19 @@ export function readInputImages(paths: string[]): InputImages {
       throw new DataFormatError(`cannot read ${path}: ${(e as Error).message}`, "pass PNG images or MNIST IDX image files");
     }
     if (hasPngSignature(bytes)) {
-      parts.push(pngToGray(bytes, path));
+      parts.push(pngToPixels(bytes, path, image));
       names.push(basename(path));
       continue;
     }
     const idx = parseIdx(bytes, path);
-    const d = idx.dims;
-    const n = d.length === 3 ? d[0] : 1;
-    if (!((d.length === 3 || d.length === 2) && d.at(-2) === MNIST_ROWS && d.at(-1) === MNIST_COLS)) {
-      throw new DataFormatError(`${path}: expected IDX images of shape N x 28 x 28 (or 28 x 28), found ${d.join(" x ")}`, "pass an images file such as t10k-images-idx3-ubyte, not a labels file");
+    const d = idx.dims, { height, width, channels } = image;
+    const one = channels === 1 ? [height, width] : [height, width, channels];
+    const matches = (d.length === one.length || d.length === one.length + 1) && d.slice(-one.length).every((v, i) => v === one[i]);
+    if (!matches) {
+      const want = channels === 1 ? `N x ${height} x ${width} (or ${height} x ${width})` : `N x ${height} x ${width} x ${channels} (or ${height} x ${width} x ${channels})`;
+      throw new DataFormatError(`${path}: expected IDX images of shape ${want}, found ${d.join(" x ")}`, "pass an images file such as t10k-images-idx3-ubyte, not a labels file");
     }
+    const n = d.length > one.length ? d[0] : 1;
     parts.push(idx.data);
     for (let i = 0; i < n; i++) names.push(`${basename(path)}[${i}]`);
   }
@@ -51,8 +64,11 @@ export function readInputImages(paths: string[]): InputImages {
   return { pixels, names };
 }
 
-/** A PNG as 28 x 28 8-bit gray. */
-export function pngToGray(bytes: Uint8Array, source: string): Uint8Array {
+/** A PNG of the image's height and width as 8-bit samples: gray (1 channel) or RGB (3), NHWC. */
+export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape): Uint8Array {
+  if (image.channels !== 1 && image.channels !== 3) {
+    throw new DataFormatError(`${source}: this model takes ${shapeText(image)} images; PNG inputs need 1 (gray) or 3 (RGB) channels`, "pass the images as an IDX file (N x H x W x C, unsigned bytes)");
+  }
   let png: DecodedPng;
   try {
     png = decodePng(bytes);
@@ -60,16 +76,20 @@ export function pngToGray(bytes: Uint8Array, source: string): Uint8Array {
     throw new DataFormatError(`${source}: not a readable PNG (${(e as Error).message})`);
   }
   const { width, height } = png;
-  if (width !== MNIST_COLS || height !== MNIST_ROWS) throw new DataFormatError(`${source}: expected a 28 x 28 image, found ${width} x ${height}`, SIDE_HINT);
+  if (width !== image.width || height !== image.height) throw new DataFormatError(`${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`, sideHint(image));
   const { values, channels, max } = samples(png);
-  const gray = new Uint8Array(width * height);
-  for (let i = 0; i < gray.length; i++) {
+  const out = new Uint8Array(width * height * image.channels);
+  for (let i = 0; i < width * height; i++) {
     const s = (c: number) => values(i * channels + c) / max;
-    const lum = channels >= 3 ? 0.299 * s(0) + 0.587 * s(1) + 0.114 * s(2) : s(0);
     const alpha = channels === 2 || channels === 4 ? s(channels - 1) : 1;
-    gray[i] = Math.round(255 * lum * alpha);
+    if (image.channels === 3) {
+      for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(255 * (channels >= 3 ? s(c) : s(0)) * alpha);
+      continue;
+    }
+    const lum = channels >= 3 ? 0.299 * s(0) + 0.587 * s(1) + 0.114 * s(2) : s(0);
+    out[i] = Math.round(255 * lum * alpha);
   }
-  return gray;
+  return out;
 }
 
 /** The image's samples as numbers, channels per pixel and the largest sample value. */

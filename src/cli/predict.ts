@@ -2,7 +2,7 @@ import { Command, Option } from "commander";
 import { DataFormatError } from "../core/errors.js";
 import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type Prediction } from "../infer/index.js";
-import { readInputImages } from "./inputs.js";
+import { MNIST_IMAGE, readInputImages } from "./inputs.js";
 import { oneOf } from "./parse.js";
 import { readModelFile } from "./summary.js";
 
@@ -17,14 +17,14 @@ export function predictCommand(): Command {
   return new Command("predict")
     .description("classify images with a .bcnet model: the class and per-class scores of each, or the error rate when labels are given")
     .argument("<model>", "a .bcnet file written by `binaryconnect export`")
-    .argument("<inputs...>", "PNG images (28 x 28, white digit on black) and/or MNIST IDX image files (N x 28 x 28, plain or .gz)")
+    .argument("<inputs...>", "PNG images of the model's size (MNIST: 28 x 28, white digit on black; RGB for a model on 3 channels) and/or IDX image files (N x 28 x 28, or N x H x W x C; plain or .gz)")
     .addOption(new Option("--labels <file>", "an IDX labels file for all the inputs, in order: print the error rate instead of each image's scores"))
     .addOption(new Option("--engine <name>", "auto (wasm SIMD where available), wasm, or js (plain loops)").default("auto").argParser(oneOf(["auto", "wasm", "js"] as const)))
     .option("--json", "print a JSON object (per image: name, class, scores; or the error rate) instead of text", false)
     .action(async (modelPath: string, inputs: string[], o: PredictCliOptions) => {
       const model = decodeBcnet(readModelFile(modelPath), modelPath);
       const net = await BinaryClassifier.load(model, { engine: o.engine });
-      const images = readInputImages(inputs);
+      const images = readInputImages(inputs, model.image ?? MNIST_IMAGE);
       if (images.pixels.length !== images.names.length * net.inputs) {
         throw new DataFormatError(`the model takes ${net.inputs} inputs per image; the images have ${images.pixels.length / images.names.length}`);
       }

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionError } from "../core/errors.js";
-import { architecture, float32Bytes, type BcnetModel } from "../format/bcnet.js";
+import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
 import { decodeBcnet } from "../format/decode.js";
 import { convOutputSize } from "../kernels/contract.js";
 import { parseArchitecture } from "../nn/architecture.js";
@@ -81,12 +81,26 @@ export function summarizeArchitecture(architecture: string, input: readonly [num
   return rows;
 }
 
-/** The layers of a .bcnet model file, as rows of the same table (sizes as stored in the file). */
+/**
+ * The layers of a .bcnet model file, as rows of the same table (sizes as stored in the file):
+ * conv{i} / dense{i} by layer index, with the folded batch norm after each; max pooling (a
+ * convolution's or a layer of its own) has no parameters and no row.
+ */
 export function summarizeModel(model: BcnetModel): LayerSummary[] {
-  return model.layers.flatMap((l, i) => [
-    { name: `dense${i}`, shape: `${l.inputs}x${l.units}`, params: l.inputs * l.units, binary: l.inputs * l.units, float32Bytes: 4 * l.inputs * l.units, packedBytes: l.bits.length },
-    { name: `bn${i} (folded, ${l.activation})`, shape: `2x${l.units}`, params: 2 * l.units, binary: 0, float32Bytes: 8 * l.units, packedBytes: 8 * l.units },
-  ]);
+  return model.layers.flatMap((l, i) => {
+    if (l.kind === "maxpool") return [];
+    const k = fanIn(l), n = fanOut(l);
+    const shape = l.kind === "dense" ? `${k}x${n}` : `${l.kernel[0]}x${l.kernel[1]}x${l.input.channels}x${n}`;
+    return [
+      { name: `${l.kind}${i}`, shape, params: k * n, binary: k * n, float32Bytes: 4 * k * n, packedBytes: l.bits.length },
+      { name: `bn${i} (folded${l.kind === "conv" && l.pool ? ", after the pooling" : ""}, ${l.activation})`, shape: `2x${n}`, params: 2 * n, binary: 0, float32Bytes: 8 * n, packedBytes: 8 * n },
+    ];
+  });
+}
+
+/** "MLP" for dense layers only, "CNN" with convolutions. */
+function networkKind(layers: readonly LayerHead[]): string {
+  return layers.some((l) => l.kind === "conv") ? "CNN" : "MLP";
 }
 
 /** What `summary MODEL` prints: the file, its preprocessing, the layer table and the model info. */
@@ -99,7 +113,7 @@ export function formatModelSummary(path: string, bytes: Uint8Array): string {
   const f32 = float32Bytes(model);
   const { producer, ...rest } = model.info;
   return [
-    `${path}: .bcnet model (format version 1), ${architecture(model)} MLP, ${model.layers.at(-1)!.units} classes`,
+    `${path}: .bcnet model (format version ${formatVersionOf(model)}), ${architecture(model)} ${networkKind(model.layers)}, ${classesOf(model)} classes`,
     `preprocessing: x' = x * ${inputScale.toPrecision(6)} - mean[${mean.length}] (mean of the mean ${meanAvg.toFixed(4)})`,
     formatSummary(rows),
     `file: ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}): the layers above ${layerBytes.toLocaleString("en-US")}, ` +

@@ -1,21 +1,22 @@
-import type { ModelInfo } from "../format/bcnet.js";
-import { foldBatchNorm, type BatchNormState } from "../format/fold.js";
+import { buildGraph, ONNX_INPUT, ONNX_OUTPUT, type OnnxInitializer, type OnnxLayer, type OnnxNetwork, type OnnxNode } from "./onnxGraph.js";
 import { ProtoWriter } from "./protobuf.js";
 import { MNIST_INPUT_SCALE, modelInfo, type RunModel } from "./runModel.js";
 
-/** ONNX's IR version and the default-domain opset the graph uses (MatMul, Mul, Add, Sub, Relu). */
+export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onnxGraph.js";
+
+/** ONNX's IR version and the default-domain opset the graph uses (MatMul, Conv, MaxPool, Mul, Add, Sub, Relu, Reshape, Transpose, Flatten). */
 export const ONNX_IR_VERSION = 7;
 export const ONNX_OPSET = 13;
-export const ONNX_INPUT = "pixels";
-export const ONNX_OUTPUT = "scores";
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+const FLOAT = 1, INT64 = 7; // TensorProto.DataType
+const ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType
 
 /** Field numbers of onnx.proto (the messages this writer uses). */
 const F = {
   model: { irVersion: 1, producerName: 2, producerVersion: 3, graph: 7, opsetImport: 8, metadataProps: 14 },
   opset: { domain: 1, version: 2 },
   graph: { node: 1, name: 2, initializer: 5, input: 11, output: 12 },
-  node: { input: 1, output: 2, name: 3, opType: 4 },
+  node: { input: 1, output: 2, name: 3, opType: 4, attribute: 5 },
+  attribute: { name: 1, ints: 8, type: 20 },
   tensor: { dims: 1, dataType: 2, name: 8, rawData: 9 },
   valueInfo: { name: 1, type: 2 },
   type: { tensorType: 1 },
@@ -25,69 +26,27 @@ const F = {
   entry: { key: 1, value: 2 },
 } as const;
 
-interface Node {
-  op: string;
-  inputs: string[];
-  output: string;
-}
-
-/** A network as the ONNX graph holds it: float weights, batch norm to fold, preprocessing. */
-export interface OnnxNetwork {
-  name: string;
-  /** x' = x * inputScale - mean. */
-  inputScale: number;
-  mean: ArrayLike<number>;
-  /** weights: [inputs, units] as they go into the graph (+-H for a binary layer). */
-  layers: { inputs: number; units: number; weights: Float32Array; bn: BatchNormState }[];
-  info: ModelInfo;
-}
-
 /**
  * The run as a standard ONNX model (opset 13), for onnxruntime and other runtimes. W holds the
  * binary weights as floats +-H (det and stoch runs: sign(W), zero maps to +H) or, for a run
- * with real weights (mode none), W itself. See encodeOnnx for the graph.
+ * with real weights (mode none), W itself. See buildGraph (onnxGraph.ts) for the graph.
  */
 export function toOnnx(run: RunModel): Uint8Array {
   const { H, mode, preset } = run.config;
-  return encodeOnnx({
-    name: `binaryconnect ${preset} ${mode}`,
-    inputScale: MNIST_INPUT_SCALE,
-    mean: run.mean,
-    layers: run.layers.map((l) => ({ inputs: l.inputs, units: l.units, bn: l.bn, weights: mode === "none" ? l.W : l.W.map((w) => (w >= 0 ? H : -H)) })),
-    info: modelInfo(run),
-  });
+  const weights = (W: Float32Array) => (mode === "none" ? W : W.map((w) => (w >= 0 ? H : -H)));
+  const layers = run.layers.map((l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W) }));
+  return encodeOnnx({ name: `binaryconnect ${preset} ${mode}`, inputScale: MNIST_INPUT_SCALE, mean: run.mean, image: run.image, layers, info: modelInfo(run) });
 }
 
 /**
- * The ONNX graph (written with our protobuf writer, protobuf.ts):
- *   pixels [batch, inputs] -> Mul(inputScale) -> Sub(mean) -> per layer:
- *   MatMul(W) -> Mul(a) -> Add(b) [-> Relu on all but the last] -> scores [batch, classes]
- * with batch norm folded into a = gamma r and b = beta - a mean (src/format/fold.ts, H = 1:
- * the weights carry H). The model info goes into metadata_props["binaryconnect"] as JSON.
+ * The ONNX model of a network (written with our protobuf writer, protobuf.ts): the graph of
+ * buildGraph, input `pixels` [batch, inputs] (NHWC rows for images), output `scores`
+ * [batch, classes]; the model info goes into metadata_props["binaryconnect"] as JSON.
  */
 export function encodeOnnx(net: OnnxNetwork): Uint8Array {
-  const nodes: Node[] = [];
-  const initializers: { name: string; dims: number[]; data: Float32Array }[] = [];
-  const constant = (name: string, dims: number[], data: Float32Array) => {
-    initializers.push({ name, dims, data });
-    return name;
-  };
-  const op = (opType: string, inputs: string[], output: string) => {
-    nodes.push({ op: opType, inputs, output });
-    return output;
-  };
-  const inputs = net.layers[0].inputs;
-  let x = op("Mul", [ONNX_INPUT, constant("input_scale", [], Float32Array.of(net.inputScale))], "scaled");
-  x = op("Sub", [x, constant("input_mean", [inputs], Float32Array.from(net.mean))], "x0");
-  net.layers.forEach((l, i) => {
-    const { scale, shift } = foldBatchNorm(l.bn, 1);
-    const last = i === net.layers.length - 1;
-    x = op("MatMul", [x, constant(`dense${i}.W`, [l.inputs, l.units], l.weights)], `z${i}`);
-    x = op("Mul", [x, constant(`bn${i}.scale`, [l.units], scale)], `scaled${i}`);
-    x = op("Add", [x, constant(`bn${i}.shift`, [l.units], shift)], last ? ONNX_OUTPUT : `bn${i}`);
-    if (!last) x = op("Relu", [x], `h${i}`);
-  });
-  const classes = net.layers[net.layers.length - 1].units;
+  const { nodes, initializers } = buildGraph(net);
+  const lastLayer = net.layers[net.layers.length - 1];
+  const classes = lastLayer.kind === "dense" ? lastLayer.units : 0;
   return new ProtoWriter()
     .varint(F.model.irVersion, ONNX_IR_VERSION)
     .string(F.model.producerName, "binaryconnect")
@@ -95,8 +54,8 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
     .message(F.model.graph, (g) => {
       for (const n of nodes) g.message(F.graph.node, (w) => writeNode(w, n));
       g.string(F.graph.name, net.name);
-      for (const t of initializers) g.message(F.graph.initializer, (w) => writeTensor(w, t.name, t.dims, t.data));
-      g.message(F.graph.input, (w) => writeValueInfo(w, ONNX_INPUT, inputs));
+      for (const t of initializers) g.message(F.graph.initializer, (w) => writeTensor(w, t));
+      g.message(F.graph.input, (w) => writeValueInfo(w, ONNX_INPUT, net.mean.length));
       g.message(F.graph.output, (w) => writeValueInfo(w, ONNX_OUTPUT, classes));
     })
     .message(F.model.opsetImport, (w) => w.string(F.opset.domain, "").varint(F.opset.version, ONNX_OPSET))
@@ -104,17 +63,26 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
     .finish();
 }
 
-function writeNode(w: ProtoWriter, n: Node): void {
+function writeNode(w: ProtoWriter, n: OnnxNode): void {
   for (const i of n.inputs) w.string(F.node.input, i);
   w.string(F.node.output, n.output).string(F.node.name, n.output).string(F.node.opType, n.op);
+  for (const a of n.attributes) {
+    w.message(F.node.attribute, (m) => {
+      m.string(F.attribute.name, a.name);
+      for (const v of a.ints) m.varint(F.attribute.ints, v);
+      m.varint(F.attribute.type, ATTRIBUTE_INTS);
+    });
+  }
 }
 
-function writeTensor(w: ProtoWriter, name: string, dims: number[], data: Float32Array): void {
-  for (const d of dims) w.varint(F.tensor.dims, d);
-  const raw = new Uint8Array(data.length * 4);
+function writeTensor(w: ProtoWriter, t: OnnxInitializer): void {
+  for (const d of t.dims) w.varint(F.tensor.dims, d);
+  const int64 = t.data instanceof BigInt64Array;
+  const raw = new Uint8Array(t.data.length * (int64 ? 8 : 4));
   const view = new DataView(raw.buffer);
-  data.forEach((v, i) => view.setFloat32(4 * i, v, true)); // ONNX raw_data is little-endian
-  w.varint(F.tensor.dataType, FLOAT).string(F.tensor.name, name).bytes(F.tensor.rawData, raw);
+  if (t.data instanceof BigInt64Array) t.data.forEach((v, i) => view.setBigInt64(8 * i, v, true)); // ONNX raw_data is little-endian
+  else t.data.forEach((v, i) => view.setFloat32(4 * i, v, true));
+  w.varint(F.tensor.dataType, int64 ? INT64 : FLOAT).string(F.tensor.name, t.name).bytes(F.tensor.rawData, raw);
 }
 
 /** A float tensor [batch, features] with a symbolic batch dimension. */

@@ -2,32 +2,29 @@ import { join } from "node:path";
 import { CheckpointError, OptionError } from "../core/errors.js";
 import { loadMnist } from "../data/mnist.js";
 import { trainingMean } from "../data/split.js";
-import type { BcnetModel, ModelInfo } from "../format/bcnet.js";
+import type { BcnetLayer, BcnetModel, ModelInfo } from "../format/bcnet.js";
 import { foldBatchNorm, type BatchNormState } from "../format/fold.js";
 import { packSigns } from "../format/pack.js";
+import type { ImageShape } from "../format/shapes.js";
 import { testTimeToString } from "../nn/binarization.js";
 import { loadCheckpoint, type NamedArray } from "../train/checkpoint.js";
-import type { TrainConfig } from "../train/config.js";
+import { DATASET_IMAGE, type TrainConfig } from "../train/config.js";
 import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
+import { networkLayers, type RunLayer } from "./runNetwork.js";
+
+export type { RunConv, RunDense, RunLayer, RunMaxPool } from "./runNetwork.js";
 
 export const PRODUCER = "binaryconnect 0.1.0";
 /** MNIST pixels 0..255 are scaled to [0, 1] before the mean is subtracted (data/split.ts). */
 export const MNIST_INPUT_SCALE = 1 / 255;
-
-/** One dense layer of a trained run, as the checkpoint holds it. */
-export interface RunLayer {
-  inputs: number;
-  units: number;
-  /** The latent (real) weights W [inputs, units]. */
-  W: Float32Array;
-  bn: BatchNormState;
-}
 
 /** What export needs from a run folder: its configuration, layers and preprocessing. */
 export interface RunModel {
   source: string;
   config: TrainConfig;
   meta: CheckpointMeta;
+  /** The input image of a network in the paper's notation (a CNN); absent for an MLP (inputs are feature vectors). */
+  image?: ImageShape;
   layers: RunLayer[];
   /** The per-pixel mean the training split was centred with (float64). */
   mean: Float64Array;
@@ -41,20 +38,20 @@ export interface ReadRunOptions {
 }
 
 /**
- * Reads a run folder written by `binaryconnect train`: the model's tensors (dense{i}.W,
- * bn{i}.gamma/beta/runningMean/runningScale) and the preprocessing mean, recomputed from the
- * training images exactly as training computed it (the checkpoint does not store it).
+ * Reads a run folder written by `binaryconnect train`: the model's tensors (MLP: dense{i}.W,
+ * bn{i}.gamma/beta/runningMean/runningScale; a network in the paper's notation: also conv{i}.W,
+ * runNetwork.ts) and the preprocessing mean, recomputed from the training images exactly as
+ * training computed it (the checkpoint does not store it). MNIST runs only: the CIFAR-10 and
+ * SVHN preprocessing (GCN + ZCA, LCN) is not in the model file.
  */
 export async function readRun(dir: string, options: ReadRunOptions = {}): Promise<RunModel> {
   const source = join(dir, options.which === "last" ? CHECKPOINT_FILE : BEST_FILE);
   const ckpt = loadCheckpoint<CheckpointMeta>(source);
   if (ckpt.meta.kind !== "training") throw new CheckpointError(`${source} is not a model written by binaryconnect train`);
   const config = ckpt.meta.config;
-  if (config.dataset !== "mnist") throw new OptionError(`${source}: export knows the MNIST preprocessing only, found dataset "${config.dataset}"`);
-  const { architecture } = config as { architecture?: string };
-  if (architecture) {
-    throw new OptionError(`${source}: a network "${architecture}": export (format version 1) holds MLPs of dense layers only`,
-      "convolutional layers are not in the .bcnet format yet (issue 5)");
+  if (config.dataset !== "mnist") {
+    throw new OptionError(`${source}: export knows the MNIST preprocessing only (x / 255 - mean), found dataset "${config.dataset}"`,
+      "the CIFAR-10 and SVHN preprocessing (GCN + ZCA whitening, LCN) is not in the .bcnet format yet: train the network on MNIST to deploy it");
   }
   const byName = new Map<string, NamedArray>(ckpt.tensors.map((t) => [t.name, t]));
   const get = (name: string): NamedArray => {
@@ -63,14 +60,20 @@ export async function readRun(dir: string, options: ReadRunOptions = {}): Promis
     return t;
   };
   const { variant, eps } = config.batchNorm;
-  const layers = [...config.hidden, 10].map((_, i): RunLayer => {
-    const W = get(`dense${i}.W`);
-    const [inputs, units] = W.shape;
-    const bn = { variant, eps, gamma: get(`bn${i}.gamma`).data, beta: get(`bn${i}.beta`).data, runningMean: get(`bn${i}.runningMean`).data, runningScale: get(`bn${i}.runningScale`).data };
-    return { inputs, units, W: W.data, bn };
+  const bnOf = (name: string): BatchNormState => ({
+    variant, eps, gamma: get(`${name}.gamma`).data, beta: get(`${name}.beta`).data, runningMean: get(`${name}.runningMean`).data, runningScale: get(`${name}.runningScale`).data,
   });
+  const [height, width, channels] = DATASET_IMAGE[config.dataset];
+  const image = config.architecture ? { height, width, channels } : undefined;
+  const layers = config.architecture
+    ? networkLayers(config.architecture, image!, get, bnOf, source)
+    : [...config.hidden, 10].map((_, i, all): RunLayer => {
+      const W = get(`dense${i}.W`);
+      const [inputs, units] = W.shape;
+      return { kind: "dense", inputs, units, W: W.data, bn: bnOf(`bn${i}`), relu: i < all.length - 1 };
+    });
   const mean = trainingMean(await loadMnist(options.data ? { dir: options.data } : {}), config.meanFrom);
-  return { source, config, meta: ckpt.meta, layers, mean };
+  return image ? { source, config, meta: ckpt.meta, image, layers, mean } : { source, config, meta: ckpt.meta, layers, mean };
 }
 
 /** Provenance recorded in the model file. */
@@ -80,6 +83,7 @@ export function modelInfo(run: RunModel): ModelInfo {
     producer: PRODUCER,
     source: run.source,
     preset: config.preset,
+    ...(config.architecture ? { architecture: config.architecture } : {}),
     mode: config.mode,
     seed: config.seed,
     H: config.H,
@@ -95,7 +99,8 @@ export function modelInfo(run: RunModel): ModelInfo {
 
 /**
  * The .bcnet model of a run: 1 bit per weight (Wb = H sign(W)), batch norm and H folded into a
- * per-unit scale and shift, ReLU on hidden layers. A stochastic run is exported with its
+ * per-unit (per-filter) scale and shift, ReLU where the network has it; a convolution's filters
+ * W [kh, kw, Cin, Cout] are packed as a dense layer of kh kw Cin inputs. A stochastic run is exported with its
  * binary test-time weights (paper section 2.6, mode 1). A run with real weights (mode none)
  * has no binary weights: it is refused (its ONNX export keeps the real weights).
  */
@@ -104,17 +109,19 @@ export function toBcnet(run: RunModel): BcnetModel {
     throw new OptionError(`${run.source} was trained with real weights (--mode none): a .bcnet file holds binary weights only, and sign(W) of this model is not the network that was trained`,
       "export it as ONNX (--format onnx keeps the real weights), or train with --mode det or stoch");
   }
-  const layers = run.layers.map((l, i) => {
+  const layers = run.layers.map((l): BcnetLayer => {
+    if (l.kind === "maxpool") return l;
     const { scale, shift } = foldBatchNorm(l.bn, run.config.H);
-    return {
-      inputs: l.inputs, units: l.units, activation: (i < run.layers.length - 1 ? "relu" : "identity") as "relu" | "identity",
-      bits: packSigns(l.W, l.inputs, l.units), scale, shift,
-    };
+    const activation = l.relu ? "relu" : "identity";
+    if (l.kind === "dense") return { kind: "dense", inputs: l.inputs, units: l.units, activation, bits: packSigns(l.W, l.inputs, l.units), scale, shift };
+    const { input, filters, kernel, stride, pad, pool } = l;
+    return { kind: "conv", input, filters, kernel, stride, pad, pool, activation, bits: packSigns(l.W, kernel[0] * kernel[1] * input.channels, filters), scale, shift };
   });
-  return {
-    inputs: run.layers[0].inputs,
+  const model = {
+    inputs: run.mean.length,
     preprocess: { inputScale: MNIST_INPUT_SCALE, mean: Float32Array.from(run.mean) },
     layers,
     info: modelInfo(run),
   };
+  return run.image ? { ...model, image: run.image } : model;
 }

@@ -1,14 +1,17 @@
 import { ModelFormatError, type ModelFormatProblem } from "../core/errors.js";
 import {
-  ACTIVATIONS, BCNET_MAGIC, BCNET_VERSION, HEADER_BYTES, LAYER_ENTRY_BYTES, LAYER_KIND_BINARY_DENSE, LIMITS,
-  layoutOf, rowBytes, type BcnetLayer, type BcnetModel, type ModelInfo,
+  BCNET_MAGIC, BCNET_VERSION, BCNET_VERSIONS, HEADER_BYTES, LAYER_ENTRY_BYTES, LIMITS, fanIn, fanOut, layerSizes, layoutOf, rowBytes,
+  type BcnetLayer, type BcnetModel, type BcnetVersion, type LayerHead, type ModelInfo,
 } from "./bcnet.js";
+import { chainLayers, type LayerEntry } from "./chain.js";
 import { crc32 } from "./crc32.js";
+import { readEntry } from "./layerTable.js";
+import { imageSize, shapeText, type ImageShape } from "./shapes.js";
 
 const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --out model.bcnet";
 
 /**
- * Reads .bcnet bytes (docs/FORMAT.md). Checks, in this order: the magic, the version, the
+ * Reads .bcnet bytes of any version in BCNET_VERSIONS (docs/FORMAT.md). Checks, in this order: the magic, the version, the
  * length (truncation), the CRC-32, then that every header field is within the format's limits
  * and that the sizes they imply add up to the file's length. Any failure is a
  * ModelFormatError (its `problem` says which check) and nothing else: sizes are checked
@@ -24,8 +27,8 @@ export function decodeBcnet(bytes: Uint8Array, source = "model"): BcnetModel {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const u32 = (at: number) => view.getUint32(at, true);
   const version = u32(8);
-  if (version !== BCNET_VERSION) {
-    fail("version", `model format version ${version}; this binaryconnect reads version ${BCNET_VERSION}`,
+  if (!BCNET_VERSIONS.includes(version)) {
+    fail("version", `model format version ${version}; this binaryconnect reads versions ${BCNET_VERSIONS.join(" and ")}`,
       version > BCNET_VERSION ? "the file was written by a newer binaryconnect: update binaryconnect" : HINT_REEXPORT);
   }
   const fileBytes = u32(12);
@@ -33,7 +36,7 @@ export function decodeBcnet(bytes: Uint8Array, source = "model"): BcnetModel {
   if (bytes.length > fileBytes) fail("invalid", `file is ${bytes.length} bytes but its header declares ${fileBytes}: trailing data or a corrupt header`, HINT_REEXPORT);
   const stored = u32(16), actual = crc32(bytes.subarray(20));
   if (stored !== actual) fail("checksum", `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`, "copy or download the file again, or export it again");
-  return readContents(bytes, view, fail);
+  return readContents(bytes, view, version as BcnetVersion, fail);
 }
 
 type Fail = (problem: ModelFormatProblem, what: string, hint?: string) => never;
@@ -51,7 +54,7 @@ function checkMagic(bytes: Uint8Array, fail: Fail): void {
 }
 
 /** The header fields, the layer table, the info JSON and the arrays (after the checksum). */
-function readContents(bytes: Uint8Array, view: DataView, fail: Fail): BcnetModel {
+function readContents(bytes: Uint8Array, view: DataView, version: BcnetVersion, fail: Fail): BcnetModel {
   const u32 = (at: number) => view.getUint32(at, true);
   const inputs = u32(20), layerCount = u32(24), infoBytes = u32(28), inputScale = view.getFloat32(32, true);
   const inRange = (n: number, max: number) => n >= 1 && n <= max;
@@ -59,39 +62,48 @@ function readContents(bytes: Uint8Array, view: DataView, fail: Fail): BcnetModel
   if (!inRange(layerCount, LIMITS.layers)) fail("invalid", `${layerCount} layers; the format allows 1..${LIMITS.layers}`);
   if (infoBytes > LIMITS.infoBytes) fail("invalid", `${infoBytes} bytes of model info; the format allows at most ${LIMITS.infoBytes}`);
   if (!Number.isFinite(inputScale)) fail("invalid", `the input scale is ${inputScale}; expected a finite number`);
-  if (u32(36) !== 0 || u32(40) !== 0 || u32(44) !== 0) fail("invalid", "reserved header bytes 36..47 are not zero");
-  if (HEADER_BYTES + layerCount * LAYER_ENTRY_BYTES > bytes.length) fail("invalid", `the table of ${layerCount} layers runs past the end of the file`);
-  const units: number[] = [];
-  const activations: BcnetLayer["activation"][] = [];
-  for (let i = 0; i < layerCount; i++) {
-    const e = HEADER_BYTES + i * LAYER_ENTRY_BYTES;
-    const kind = u32(e), n = u32(e + 4), act = u32(e + 8);
-    if (kind !== LAYER_KIND_BINARY_DENSE) fail("invalid", `layer ${i} has kind ${kind}; version ${BCNET_VERSION} knows kind ${LAYER_KIND_BINARY_DENSE} (binary dense) only`);
-    if (!inRange(n, LIMITS.units)) fail("invalid", `layer ${i} has ${n} units; the format allows 1..${LIMITS.units}`);
-    if (act >= ACTIVATIONS.length) fail("invalid", `layer ${i} has activation ${act}; expected 0 (identity) or 1 (relu)`);
-    if (u32(e + 12) !== 0) fail("invalid", `layer ${i}: reserved bytes are not zero`);
-    units.push(n);
-    activations.push(ACTIVATIONS[act]);
-  }
-  const layout = layoutOf(inputs, units, infoBytes);
-  if (layout.fileBytes !== bytes.length) fail("invalid", `the header's sizes (${[inputs, ...units].join("-")}, ${infoBytes} bytes of info) make a ${layout.fileBytes}-byte file, but it has ${bytes.length} bytes`);
+  const image = readImage(view, version, inputs, fail);
+  const entryBytes = LAYER_ENTRY_BYTES[version];
+  if (HEADER_BYTES + layerCount * entryBytes > bytes.length) fail("invalid", `the table of ${layerCount} layers runs past the end of the file`);
+  const invalid = (what: string): never => fail("invalid", what);
+  const entries: LayerEntry[] = [];
+  for (let i = 0; i < layerCount; i++) entries.push(readEntry(view, HEADER_BYTES + i * entryBytes, version, i, invalid));
+  const heads = chainLayers(inputs, image, entries, invalid);
+  const layout = layoutOf(version, inputs, heads.map(layerSizes), infoBytes);
+  if (layout.fileBytes !== bytes.length) fail("invalid", `the header's sizes (${sizesText(inputs, image, heads)}, ${infoBytes} bytes of info) make a ${layout.fileBytes}-byte file, but it has ${bytes.length} bytes`);
   const floats = (at: number, n: number) => {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, true);
     return out;
   };
-  const layers: BcnetLayer[] = [];
-  let fanIn = inputs;
-  units.forEach((n, i) => {
-    const at = layout.layers[i];
-    layers.push({
-      inputs: fanIn, units: n, activation: activations[i],
-      scale: floats(at.scale, n), shift: floats(at.shift, n), bits: bytes.slice(at.bits, at.bits + n * rowBytes(fanIn)),
-    });
-    fanIn = n;
+  const layers = heads.map((h, i): BcnetLayer => {
+    if (h.kind === "maxpool") return h;
+    const at = layout.layers[i], n = fanOut(h);
+    return { ...h, scale: floats(at.scale, n), shift: floats(at.shift, n), bits: bytes.slice(at.bits, at.bits + n * rowBytes(fanIn(h))) };
   });
   const info = readInfo(bytes.subarray(layout.info, layout.info + infoBytes), fail);
-  return { inputs, preprocess: { inputScale, mean: floats(layout.mean, inputs) }, layers, info };
+  const preprocess = { inputScale, mean: floats(layout.mean, inputs) };
+  return image ? { inputs, image, preprocess, layers, info } : { inputs, preprocess, layers, info };
+}
+
+/** Version 1: header bytes 36..47 are reserved (zero). Version 2: the input image, u32 height, width, channels. */
+function readImage(view: DataView, version: BcnetVersion, inputs: number, fail: Fail): ImageShape | undefined {
+  const u32 = (at: number) => view.getUint32(at, true);
+  if (version === 1) {
+    if (u32(36) !== 0 || u32(40) !== 0 || u32(44) !== 0) fail("invalid", "reserved header bytes 36..47 are not zero");
+    return undefined;
+  }
+  const image = { height: u32(36), width: u32(40), channels: u32(44) };
+  if (![image.height, image.width, image.channels].every((n) => n >= 1 && n <= LIMITS.units) || imageSize(image) !== inputs) {
+    fail("invalid", `the input image ${shapeText(image)} does not hold the ${inputs} inputs (each side 1..${LIMITS.units}, height x width x channels = inputs)`);
+  }
+  return image;
+}
+
+/** "784-12-5" (version 1) or "28x28x1-conv 8-maxpool-10" (version 2), for messages. */
+function sizesText(inputs: number, image: ImageShape | undefined, heads: readonly LayerHead[]): string {
+  const layers = heads.map((h) => (h.kind === "maxpool" ? "maxpool" : h.kind === "conv" ? `conv ${h.filters}` : `${h.units}`));
+  return [image ? shapeText(image) : `${inputs}`, ...layers].join("-");
 }
 
 function readInfo(bytes: Uint8Array, fail: Fail): ModelInfo {

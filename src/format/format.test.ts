@@ -1,10 +1,11 @@
+import { readFileSync } from "node:fs";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { randomModel } from "../../test/bcnet-fixtures.js";
+import { c3, randomImageModel, randomModel } from "../../test/bcnet-fixtures.js";
 import { ModelFormatError, ShapeError } from "../core/errors.js";
 import { Xoshiro128 } from "../core/rng.js";
 import { BinaryClassifier } from "../infer/classifier.js";
-import { BCNET_MAGIC, HEADER_BYTES, layoutOf } from "./bcnet.js";
+import { BCNET_MAGIC, HEADER_BYTES, architecture, layerSizes, layoutOf, type BcnetModel } from "./bcnet.js";
 import { crc32 } from "./crc32.js";
 import { decodeBcnet } from "./decode.js";
 import { encodeBcnet } from "./encode.js";
@@ -13,6 +14,12 @@ import { packSigns, unpackSigns } from "./pack.js";
 
 const model = randomModel([20, 12, 5], 3);
 const good = encodeBcnet(model);
+/** A version 2 model: conv 3x3 (pooled 2x2), conv (stride 1x2, pad 1x0), max pool 2x1, dense, dense on an 8x7x2 image. */
+const convModel = randomImageModel({ height: 8, width: 7, channels: 2 }, [
+  c3(4, true), { ...c3(3), stride: [1, 2], pad: [1, 0] }, { kind: "maxpool", window: [2, 1], stride: [1, 1] },
+  { kind: "dense", units: 7, activation: "relu" }, { kind: "dense", units: 3, activation: "identity" },
+], 4);
+const goodConv = encodeBcnet(convModel);
 
 /** The decoder's error for `bytes` (fails the test when it decodes). */
 function errorOf(bytes: Uint8Array): ModelFormatError {
@@ -45,24 +52,20 @@ describe(".bcnet encode / decode", () => {
     expect(back.info).toEqual(model.info);
     expect(back.preprocess.inputScale).toBe(model.preprocess.inputScale);
     expect(Array.from(back.preprocess.mean)).toEqual(Array.from(model.preprocess.mean));
-    back.layers.forEach((l, i) => {
-      const m = model.layers[i];
-      expect([l.inputs, l.units, l.activation]).toEqual([m.inputs, m.units, m.activation]);
-      expect(Array.from(l.bits)).toEqual(Array.from(m.bits));
-      expect(Array.from(l.scale)).toEqual(Array.from(m.scale));
-      expect(Array.from(l.shift)).toEqual(Array.from(m.shift));
-    });
+    expect(back.image).toBeUndefined();
+    expectSameLayers(back, model);
     expect(Array.from(encodeBcnet(back))).toEqual(Array.from(good));
-    expect(good.length).toBe(layoutOf(20, [12, 5], new TextEncoder().encode(JSON.stringify(model.info)).length).fileBytes);
+    expect(good.length).toBe(layoutOf(1, 20, model.layers.map(layerSizes), new TextEncoder().encode(JSON.stringify(model.info)).length).fileBytes);
     // An unaligned view of the same bytes decodes too.
     const shifted = new Uint8Array(good.length + 1);
     shifted.set(good, 1);
-    expect(decodeBcnet(shifted.subarray(1)).layers[1].shift[2]).toBe(model.layers[1].shift[2]);
+    const shift = (m: BcnetModel) => (m.layers[1] as { shift: Float32Array }).shift[2];
+    expect(shift(decodeBcnet(shifted.subarray(1)))).toBe(shift(model));
   });
 
   it("the paper's MNIST MLP (784-1024-1024-1024-10) takes <= 0.40 MiB", () => {
     const sizes = [784, 1024, 1024, 1024, 10];
-    const bytes = layoutOf(784, sizes.slice(1), 300).fileBytes;
+    const bytes = layoutOf(1, 784, sizes.slice(1).map((units, i) => ({ affine: units, bitBytes: units * Math.ceil(sizes[i] / 8) })), 300).fileBytes;
     expect(bytes / 2 ** 20).toBeLessThanOrEqual(0.4);
     expect(bytes).toBeGreaterThan(2_910_208 / 8); // 1 bit per weight, plus the floats
   });
@@ -74,9 +77,11 @@ describe(".bcnet encode / decode", () => {
     expect(errorOf(magic).message).toMatch(/m\.bcnet: not a \.bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a .* found 89 58 43/);
     expect(errorOf(new TextEncoder().encode("BCONNECT\x01\x00\x00\x00")).problem).toBe("magic"); // a checkpoint
     const version = good.slice();
-    new DataView(version.buffer).setUint32(8, 2, true);
+    new DataView(version.buffer).setUint32(8, 3, true);
     expect(errorOf(version).problem).toBe("version");
-    expect(errorOf(version).message).toMatch(/model format version 2; this binaryconnect reads version 1[\s\S]*hint: .*newer binaryconnect/);
+    expect(errorOf(version).message).toMatch(/model format version 3; this binaryconnect reads versions 1 and 2[\s\S]*hint: .*newer binaryconnect/);
+    new DataView(version.buffer).setUint32(8, 0, true);
+    expect(errorOf(version).message).toMatch(/model format version 0;[\s\S]*hint: export the model again/);
     for (const n of [0, 3, 8, 30, HEADER_BYTES, good.length - 1]) {
       const e = errorOf(good.subarray(0, n));
       expect(e.problem, `cut at ${n}`).toBe("truncated");
@@ -106,50 +111,121 @@ describe(".bcnet encode / decode", () => {
     expect(errorOf(set(28, 0)).problem).toBe("invalid");
   });
 
-  it("fuzz: 3,000 random mutations of a valid file give only ModelFormatError (or a model that runs), never another exception", async () => {
-    const rng = new Xoshiro128(20251127);
-    const int = (n: number) => Math.floor(rng.next() * n);
-    const counts = { magic: 0, version: 0, truncated: 0, checksum: 0, invalid: 0, decoded: 0 };
-    const started = performance.now();
-    for (let i = 0; i < 3000; i++) {
-      let b: Uint8Array = good.slice();
-      const kind = int(6);
-      if (kind === 0) b = b.subarray(0, int(b.length)); // truncate
-      else if (kind === 1) for (let j = 0, n = 1 + int(4); j < n; j++) b[int(b.length)] ^= 1 << int(8); // bit flips
-      else if (kind === 2) for (let j = 0, n = 1 + int(8); j < n; j++) b[int(b.length)] = int(256); // random bytes
-      else if (kind === 3) b.set(Uint8Array.from({ length: 4 }, () => int(256)), 4 * int(HEADER_BYTES / 4 + 8)); // header words
-      else if (kind === 4) { // header word, checksum fixed: exercises the checks after the CRC
-        new DataView(b.buffer).setUint32(4 * (3 + int(13)), rng.next() < 0.5 ? int(1 << 20) : rng.nextUint32(), true);
-        withCrc(b);
-      } else { // random bytes anywhere, checksum fixed
-        for (let j = 0, n = 1 + int(16); j < n; j++) b[20 + int(b.length - 20)] = int(256);
-        withCrc(b);
-      }
-      try {
-        const decoded = decodeBcnet(b);
-        const scores = (await BinaryClassifier.load(decoded)).predict(new Uint8Array(decoded.inputs)).scores;
-        expect(scores.length).toBe(decoded.layers[decoded.layers.length - 1].units);
-        counts.decoded++;
-      } catch (e) {
-        if (!(e instanceof ModelFormatError)) throw new Error(`mutation ${i} (kind ${kind}) threw ${String(e)}`);
-        counts[e.problem]++;
-      }
-    }
-    expect(performance.now() - started).toBeLessThan(10_000); // no hang
-    for (const k of ["magic", "truncated", "checksum", "invalid"] as const) expect(counts[k], JSON.stringify(counts)).toBeGreaterThan(10);
-    expect(counts.version).toBeGreaterThan(0);
+  it("version 2: a CNN round-trips (image, conv with pooling, stride and padding, max pool, dense), and its architecture reads as the paper's", () => {
+    expect(new DataView(goodConv.buffer).getUint32(8, true)).toBe(2);
+    expect(new DataView(good.buffer).getUint32(8, true)).toBe(1); // an MLP stays version 1: older readers keep reading it
+    const back = decodeBcnet(goodConv);
+    expect(back.image).toEqual({ height: 8, width: 7, channels: 2 });
+    expectSameLayers(back, convModel);
+    expect(Array.from(encodeBcnet(back))).toEqual(Array.from(goodConv));
+    expect(architecture(back)).toBe("8x7x2-4C3-MP2-3C3s1x2p1x0-MP2x1s1-7FC-3");
+    const [conv0, conv1, pool, dense0] = back.layers;
+    expect(conv0.kind === "conv" && conv0.pool).toEqual({ window: [2, 2], stride: [2, 2] });
+    expect(conv1.kind === "conv" && conv1.input).toEqual({ height: 4, width: 3, channels: 4 });
+    expect(pool.kind === "maxpool" && pool.input).toEqual({ height: 4, width: 1, channels: 3 });
+    expect(dense0.kind === "dense" && dense0.inputs).toBe(3 * 1 * 3);
+    const info = new TextEncoder().encode(JSON.stringify(convModel.info)).length;
+    expect(goodConv.length).toBe(layoutOf(2, 112, convModel.layers.map(layerSizes), info).fileBytes);
+    expect(conv0.kind === "conv" && conv0.bits.length).toBe(4 * Math.ceil((9 * 2) / 8));
   });
+
+  it("reads the version 1 file the previous release wrote (the demo's MNIST MLP)", async () => {
+    const file = new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url)));
+    expect(new DataView(file.buffer, file.byteOffset).getUint32(8, true)).toBe(1);
+    const m = decodeBcnet(file);
+    expect(architecture(m)).toMatch(/^784-(\d+-)+10$/);
+    expect(Array.from(encodeBcnet(m))).toEqual(Array.from(file));
+    expect((await BinaryClassifier.load(m)).predict(new Uint8Array(784)).scores.length).toBe(10);
+  });
+
+  it("version 2: rejects unknown kinds, windows that do not fit, a conv after a dense layer, a wrong image and a conv last, with a valid checksum", () => {
+    const T = HEADER_BYTES; // the first entry (32 bytes each)
+    const set = (at: number, v: number, bytes = 4) => {
+      const b = goodConv.slice();
+      const view = new DataView(b.buffer);
+      if (bytes === 4) view.setUint32(at, v, true);
+      else view.setUint16(at, v, true);
+      return withCrc(b);
+    };
+    expect(errorOf(set(T, 4)).message).toMatch(/layer 0 has kind 4; version 2 knows kinds 1 \(binary dense\), 2 \(binary convolution\) and 3 \(max pooling\)/);
+    expect(errorOf(set(T + 20, 3, 2)).message).toMatch(/layer 0 \(conv\): padding 3x1; expected 0\.\.kernel-1 per side/);
+    expect(errorOf(set(T + 12, 33, 2)).message).toMatch(/kernel 33x3; the format allows 1\.\.32 per side/);
+    expect(errorOf(set(T + 24, 9, 2)).message).toMatch(/the 9x2 pooling window does not fit its 8x7x2 input/);
+    expect(errorOf(set(T + 32 * 2 + 4, 9)).message).toMatch(/layer 2 \(maxpool\): units and activation must be 0/);
+    expect(errorOf(set(36, 5)).message).toMatch(/the input image 5x7x2 does not hold the 112 inputs/);
+    expect(errorOf(set(T + 32 * 3, 2)).message).toMatch(/layer 3 \(conv\): kernel 0x0; the format allows 1\.\.32 per side/);
+    expect(errorOf(set(T + 32 * 4, 2)).message).toMatch(/layer 4 \(conv\) needs an image, but its input is 7 features/);
+    expect(errorOf(set(T + 30, 1, 2)).message).toMatch(/pooling stride 2x1|the header's sizes/);
+    const v1conv = good.slice();
+    new DataView(v1conv.buffer).setUint32(HEADER_BYTES, 2, true);
+    expect(errorOf(withCrc(v1conv)).message).toMatch(/layer 0 has kind 2; version 1 knows kind 1 \(binary dense\) only/);
+  });
+
+  for (const [name, file, tableWords, mutations] of [["an MLP (version 1)", good, 8, 3000], ["a CNN (version 2)", goodConv, 16, 2000]] as const) {
+    it(`fuzz: ${mutations.toLocaleString("en-US")} random mutations of ${name} give only ModelFormatError (or a model that runs), never another exception`, async () => {
+      const rng = new Xoshiro128(20251127);
+      const int = (n: number) => Math.floor(rng.next() * n);
+      const counts = { magic: 0, version: 0, truncated: 0, checksum: 0, invalid: 0, decoded: 0 };
+      const started = performance.now();
+      for (let i = 0; i < mutations; i++) {
+        let b: Uint8Array = file.slice();
+        const kind = int(6);
+        if (kind === 0) b = b.subarray(0, int(b.length)); // truncate
+        else if (kind === 1) for (let j = 0, n = 1 + int(4); j < n; j++) b[int(b.length)] ^= 1 << int(8); // bit flips
+        else if (kind === 2) for (let j = 0, n = 1 + int(8); j < n; j++) b[int(b.length)] = int(256); // random bytes
+        else if (kind === 3) b.set(Uint8Array.from({ length: 4 }, () => int(256)), 4 * int(HEADER_BYTES / 4 + tableWords)); // header and table words
+        else if (kind === 4) { // a header or table word (a small value, one of 16 bits, or any), checksum fixed: exercises the checks after the CRC
+          const r = rng.next();
+          new DataView(b.buffer).setUint32(4 * (3 + int(HEADER_BYTES / 4 + tableWords - 3)), r < 0.3 ? int(8) : r < 0.6 ? int(1 << 16) : rng.nextUint32(), true);
+          withCrc(b);
+        } else { // random bytes anywhere, checksum fixed
+          for (let j = 0, n = 1 + int(16); j < n; j++) b[20 + int(b.length - 20)] = int(256);
+          withCrc(b);
+        }
+        try {
+          const decoded = decodeBcnet(b);
+          const scores = (await BinaryClassifier.load(decoded)).predict(new Uint8Array(decoded.inputs)).scores;
+          const last = decoded.layers[decoded.layers.length - 1];
+          expect(scores.length).toBe(last.kind === "dense" ? last.units : -1);
+          counts.decoded++;
+        } catch (e) {
+          if (!(e instanceof ModelFormatError)) throw new Error(`mutation ${i} (kind ${kind}) threw ${String(e)}`);
+          counts[e.problem]++;
+        }
+      }
+      expect(performance.now() - started).toBeLessThan(10_000); // no hang
+      for (const k of ["magic", "truncated", "checksum", "invalid"] as const) expect(counts[k], JSON.stringify(counts)).toBeGreaterThan(10);
+      expect(counts.version).toBeGreaterThan(0);
+      expect(counts.decoded, JSON.stringify(counts)).toBeGreaterThan(10);
+    });
+  }
 
   it("encode refuses a model that contradicts itself", () => {
     const bad = { ...model, layers: [model.layers[1]] };
     expect(() => encodeBcnet(bad)).toThrow(ShapeError);
     expect(() => encodeBcnet(bad)).toThrow(/layer 0 has 12 inputs but the previous layer gives 20/);
+    const [conv0, ...rest] = convModel.layers;
+    const wrongImage = { ...convModel, layers: [{ ...conv0, input: { height: 5, width: 6, channels: 2 } }, ...rest] } as BcnetModel;
+    expect(() => encodeBcnet(wrongImage)).toThrow(/layer 0 takes a 5x6x2 image but the previous layer gives 8x7x2/);
+    const { image: _, ...noImage } = convModel;
+    expect(() => encodeBcnet(noImage)).toThrow(/layer 0 \(conv\) needs an image, but its input is 112 features/);
+    expect(() => encodeBcnet({ ...convModel, layers: convModel.layers.slice(0, 2) })).toThrow(/the last layer is conv; it must be dense/);
   });
 
   it("starts with the magic", () => {
     expect(Array.from(good.subarray(0, 8))).toEqual(Array.from(BCNET_MAGIC));
   });
 });
+
+/** Every field and array of every layer is the same. */
+function expectSameLayers(a: BcnetModel, b: BcnetModel): void {
+  expect(a.layers.length).toBe(b.layers.length);
+  a.layers.forEach((l, i) => {
+    const m = b.layers[i];
+    const plain = (x: object) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v]));
+    expect(plain(l), `layer ${i}`).toEqual(plain(m));
+  });
+}
 
 describe("bit packing and batch-norm folding", () => {
   it("packSigns / unpackSigns: bit j of byte g of unit n is sign(W[8g+j][n]), zero maps to +1", () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { randomModel, randomPixels } from "../../test/bcnet-fixtures.js";
+import { c3, randomImageModel, randomModel, randomPixels } from "../../test/bcnet-fixtures.js";
+import type { LayerEntry } from "../format/chain.js";
+import type { ImageShape } from "../format/shapes.js";
 import { worstExcess } from "../../test/backends.js";
 import { ShapeError } from "../core/errors.js";
 import { encodeBcnet } from "../format/encode.js";
@@ -31,6 +33,64 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     });
   }
 
+  // Networks on images: conv 3x3 pad 1 with and without 2x2 pooling (the paper's), other
+  // kernels, strides and paddings, a max-pool layer of its own, dense layers after them;
+  // channels 1, 2 and 3 (patches of 9, 18, 27 inputs: not multiples of 8), odd filter counts
+  // and both table kernels (fewer than 192 filters: 4-input tables), output positions not a
+  // multiple of 16, a batch larger than one pass (the engine's chunk of images).
+  const dense = (units: number, activation: "relu" | "identity" = "identity"): LayerEntry => ({ kind: "dense", units, activation });
+  const convCases: [string, ImageShape, LayerEntry[], number][] = [
+    ["28x28x1-8C3-MP2-16C3-MP2-32FC-10", { height: 28, width: 28, channels: 1 }, [c3(8, true), c3(16, true), dense(32, "relu"), dense(10)], 5],
+    ["32x32x3-(2x8C3)-MP2-12C3-MP2-10", { height: 32, width: 32, channels: 3 }, [c3(8), c3(8, true), c3(12, true), dense(10)], 3],
+    ["9x7x3-5C3-stride2-pad0-maxpool-10, 1 row", { height: 9, width: 7, channels: 3 }, [{ ...c3(5), stride: [2, 2], pad: [0, 0] }, { kind: "maxpool", window: [2, 2], stride: [1, 1] }, dense(10)], 1],
+    ["6x6x2-3C5x3 (kernel 5x3, pad 2x1, pool 3x3 stride 2)-4", { height: 6, width: 6, channels: 2 }, [{ ...c3(3), kernel: [5, 3], pad: [2, 1], pool: { window: [3, 3], stride: [2, 2] } }, dense(4)], 19],
+    ["3x4x2-200C3-10 (>= 192 filters: tables of 8 inputs)", { height: 3, width: 4, channels: 2 }, [c3(200), dense(10)], 2],
+    ["4x4x2-40C3-MP2-3, 600 examples (several passes)", { height: 4, width: 4, channels: 2 }, [c3(40, true), dense(9, "relu"), dense(3)], 600],
+  ];
+  for (const [name, image, entries, count] of convCases) {
+    it(`${name}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
+      const model = randomImageModel(image, entries, count + entries.length);
+      const raw = randomPixels(count, model.inputs, count + 7);
+      const wasm = await BinaryClassifier.load(encodeBcnet(model), { engine: "wasm" });
+      const got = wasm.predict(raw);
+      const want = forwardReference(model, preprocess(model, raw, count), count);
+      const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
+      expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
+      expect(Array.from(new Set(want)).length, "the scores vary (not all clipped by ReLU)").toBeGreaterThan(count);
+      const js = await BinaryClassifier.load(model, { engine: "js" });
+      expect(Array.from(js.predict(raw).scores)).toEqual(Array.from(want));
+      expect(Array.from(wasm.predictFeatures(preprocess(model, raw, count)).labels)).toEqual(Array.from(got.labels));
+    });
+  }
+
+  it("a convolution with all weights +1 and no pooling sums each 3x3 neighbourhood (zero padding): the formula by hand", async () => {
+    const image = { height: 3, width: 4, channels: 1 };
+    const model = randomImageModel(image, [{ ...c3(1), activation: "identity" }, dense(1)], 3);
+    const [conv, out] = model.layers;
+    if (conv.kind !== "conv" || out.kind !== "dense") throw new Error("fixture");
+    conv.bits.fill(0xff);
+    conv.bits[1] &= 1; // bits past the 9 weights are 0
+    conv.scale[0] = 1;
+    conv.shift[0] = 0;
+    out.bits.fill(0);
+    out.bits[0] = 0b0000_0001; // output = x0 - x1 - ... - x11 (12 inputs)
+    out.bits[1] = 0;
+    out.scale[0] = 1;
+    out.shift[0] = 0;
+    const x = Float32Array.from({ length: 12 }, (_, i) => i + 1); // features, already preprocessed
+    const sums = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((_, p) => {
+      const i = Math.floor(p / 4), j = p % 4;
+      let s = 0;
+      for (let di = -1; di <= 1; di++) for (let dj = -1; dj <= 1; dj++) if (i + di >= 0 && i + di < 3 && j + dj >= 0 && j + dj < 4) s += x[(i + di) * 4 + j + dj];
+      return s;
+    });
+    const want = sums[0] - sums.slice(1).reduce((a, b) => a + b, 0);
+    for (const engine of ["wasm", "js"] as const) {
+      const net = await BinaryClassifier.load(model, { engine });
+      expect(net.predictFeatures(x).scores[0], engine).toBe(want);
+    }
+  });
+
   it("predictFeatures takes preprocessed rows; predict(raw) equals predictFeatures(preprocess(raw))", async () => {
     const model = randomModel([784, 32, 10], 5);
     const net = await BinaryClassifier.load(model);
@@ -52,5 +112,10 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     }
     expect(() => net.predict(new Uint8Array(17))).toThrow(ShapeError);
     expect(() => net.predict(new Uint8Array(16), 2)).toThrow(/expected 2 x 16 = 32 input values, found 16/);
+    const cnn = await BinaryClassifier.load(randomImageModel({ height: 4, width: 4, channels: 3 }, [c3(2), dense(2)]));
+    expect(() => cnn.predict(new Uint8Array(47))).toThrow(/hint: each example is a 4x4x3 image \(height x width x channels\), 48 values, NHWC order/);
+    const model = randomModel([16, 8, 4], 9);
+    const broken = { ...model, layers: [model.layers[1]] };
+    await expect(BinaryClassifier.load(broken)).rejects.toThrow(/BinaryClassifier.load: layer 0 has 8 inputs but the previous layer gives 16/);
   });
 });

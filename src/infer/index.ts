@@ -1,16 +1,19 @@
 /**
  * `binaryconnect/infer`: run a trained BinaryConnect network (.bcnet file) in Node.js or a web
  * page. No training code, no Node API: the model decoder (src/format), the multiply-free
- * WebAssembly SIMD engine (the lookup-table kernel, embedded as base64) and a plain-JS
- * fallback. Usage:
+ * WebAssembly SIMD engine (the lookup-table kernels for dense layers and convolutions,
+ * embedded as base64) and a plain-JS fallback. MLPs and CNNs (NHWC images). Usage:
  *
  *   import { BinaryClassifier } from "binaryconnect/infer";
  *   const net = await BinaryClassifier.load(bytes);      // Uint8Array | ArrayBuffer of a .bcnet file
- *   const { labels, scores } = net.predict(pixels);       // 784 values 0..255 per image
+ *   const { labels, scores } = net.predict(pixels);       // 784 values 0..255 per image (a CNN: H x W x C, NHWC)
  */
 export { BinaryClassifier, type ClassifierOptions, type Engine, type Prediction } from "./classifier.js";
 export { forwardReference, preprocess } from "./reference.js";
 export { wasmSimdAvailable, inferModuleBytes } from "./module.js";
 export { decodeBcnet } from "../format/decode.js";
-export { architecture, float32Bytes, rowBytes, BCNET_VERSION, type Activation, type BcnetLayer, type BcnetModel, type ModelInfo } from "../format/bcnet.js";
+export {
+  architecture, classesOf, float32Bytes, formatVersionOf, rowBytes, BCNET_VERSION, BCNET_VERSIONS,
+  type Activation, type BcnetConv, type BcnetDense, type BcnetLayer, type BcnetMaxPool, type BcnetModel, type ImageShape, type ModelInfo, type PoolSpec,
+} from "../format/bcnet.js";
 export { BinaryConnectError, ModelFormatError, OptionError, ShapeError, type ModelFormatProblem } from "../core/errors.js";

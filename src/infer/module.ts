@@ -5,6 +5,11 @@ export interface InferExports {
   denseLut(x: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, out: number, blocks: number, table: number): void;
   denseLutRow(xb: number, lane: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, ob: number, table: number): void;
   denseLutTableBytes(): number;
+  conv2dLut(x: number, images: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number,
+    bits: number, units: number, scale: number, shift: number, relu: number, out: number, patch: number, block: number, table: number): void;
+  poolAffine(src: number, images: number, h: number, w: number, c: number, winH: number, winW: number, sh: number, sw: number, ho: number, wo: number,
+    scale: number, shift: number, affine: number, relu: number, dst: number): void;
+  blockRows(src: number, rows: number, inputs: number, kPad: number, dst: number, blocks: number): void;
   prepPixels(src: number, rows: number, inputs: number, kPad: number, scale: number, mean: number, dst: number, blocks: number): void;
   heapBase(): number;
 }

@@ -1,32 +1,42 @@
-import type { BcnetModel } from "../format/bcnet.js";
+import { classesOf, type BcnetDense, type BcnetModel } from "../format/bcnet.js";
+import { convReference, maxPoolReference } from "./referenceConv.js";
 
 /**
  * The specification of inference on a .bcnet model, in plain loops (the wasm engine is tested
  * against it; it is also the fallback where WebAssembly SIMD is missing):
  *   x'[k] = x[k] * inputScale - mean[k]                    (preprocess)
- *   s[n] = sum_k (bit(k, n) ? +h[k] : -h[k])                (float64 sum, no multiplication)
- *   h'[n] = act(scale[n] * s[n] + shift[n])                 (rounded to float32)
+ * then per layer: dense (below), conv and maxpool (referenceConv.ts); images are NHWC and a
+ * dense layer after them reads the image flattened in that order.
  * `features` are rows of x' (already preprocessed); the result is [count, classes].
  */
 export function forwardReference(model: BcnetModel, features: ArrayLike<number>, count: number): Float32Array {
-  const classes = model.layers[model.layers.length - 1].units;
+  const classes = classesOf(model);
   const out = new Float32Array(count * classes);
   for (let m = 0; m < count; m++) {
-    let h = Float32Array.from({ length: model.inputs }, (_, k) => features[m * model.inputs + k]);
+    let h: Float32Array = Float32Array.from({ length: model.inputs }, (_, k) => features[m * model.inputs + k]);
     for (const layer of model.layers) {
-      const rb = Math.ceil(layer.inputs / 8);
-      const y = new Float32Array(layer.units);
-      for (let n = 0; n < layer.units; n++) {
-        let s = 0;
-        for (let k = 0; k < layer.inputs; k++) s += layer.bits[n * rb + (k >> 3)] & (1 << (k & 7)) ? h[k] : -h[k];
-        const v = layer.scale[n] * s + layer.shift[n];
-        y[n] = layer.activation === "relu" ? (v <= 0 ? 0 : v) : v;
-      }
-      h = y;
+      h = layer.kind === "dense" ? denseReference(layer, h) : layer.kind === "conv" ? convReference(layer, h) : maxPoolReference(layer, h);
     }
     out.set(h, m * classes);
   }
   return out;
+}
+
+/**
+ * A binary dense layer on one example h [inputs]:
+ *   s[n] = sum_k (bit(k, n) ? +h[k] : -h[k])                (float64 sum, no multiplication)
+ *   y[n] = act(scale[n] * s[n] + shift[n])                  (rounded to float32)
+ */
+export function denseReference(layer: BcnetDense, h: Float32Array): Float32Array {
+  const rb = Math.ceil(layer.inputs / 8);
+  const y = new Float32Array(layer.units);
+  for (let n = 0; n < layer.units; n++) {
+    let s = 0;
+    for (let k = 0; k < layer.inputs; k++) s += layer.bits[n * rb + (k >> 3)] & (1 << (k & 7)) ? h[k] : -h[k];
+    const v = layer.scale[n] * s + layer.shift[n];
+    y[n] = layer.activation === "relu" ? (v <= 0 ? 0 : v) : v;
+  }
+  return y;
 }
 
 /** x'[m, k] = x[m, k] * inputScale - mean[k], for `count` rows of raw inputs. */

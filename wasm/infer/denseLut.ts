@@ -98,7 +98,7 @@ function buildTables(xb: usize, g0: i32, g1: i32, table: usize): void {
  * = sum_j (bit j of l ? v_j : -v_j).
  */
 @inline
-function half(src: usize, dst: usize): void {
+export function half(src: usize, dst: usize): void {
   const v0 = v128.load(src), v1 = v128.load(src, 64), v2 = v128.load(src, 128), v3 = v128.load(src, 192);
   const d0 = f32x4.add(v0, v0), d1 = f32x4.add(v1, v1), d2 = f32x4.add(v2, v2), d3 = f32x4.add(v3, v3);
   const e0 = f32x4.neg(f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3)));

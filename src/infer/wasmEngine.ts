@@ -1,0 +1,211 @@
+import { classesOf, fanIn, fanOut, imageOutput, type BcnetConv, type BcnetDense, type BcnetModel } from "../format/bcnet.js";
+import { convOutputShape, imageSize } from "../format/shapes.js";
+import { instantiateInfer, type InferExports } from "./module.js";
+
+/** Examples per pass through the layers of an MLP (bounds the working memory; results do not depend on it). */
+export const CHUNK_ROWS = 256;
+/**
+ * Floats one activation buffer may take for a network on images: the chunk of images per pass
+ * is the largest (<= CHUNK_ROWS) whose every layer fits (16 MiB per buffer, two buffers).
+ */
+const IMAGE_BUFFER_FLOATS = 1 << 22;
+/** Rows per block of the blocked activation layout (wasm/infer/denseLut.ts). */
+const ROWS_PER_BLOCK = 16;
+/**
+ * Leftover rows (past the full blocks) up to this many go through the one-row kernel; more fill
+ * a padded block (on the MNIST MLP one row takes ~0.2 ms, a block of 16 ~0.75 ms).
+ */
+const MAX_SINGLE_ROWS = 3;
+const PAGE = 65536;
+const align16 = (n: number) => Math.ceil(n / 16) * 16;
+const pad8 = (n: number) => Math.ceil(n / 8) * 8;
+const blockedFloats = (rows: number, features: number) => Math.ceil(rows / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * pad8(features);
+
+/** Where a binary layer's arrays are in the memory (byte offsets). */
+interface Placed {
+  bits: number;
+  scale: number;
+  shift: number;
+}
+
+/**
+ * A .bcnet model in a WebAssembly memory, run by the inference module (wasm/infer/): weights,
+ * two activation buffers used in turn, table, patch and block scratch. Activations between
+ * dense layers are in the blocked layout of denseLut.ts; between convolutions and pooling they
+ * are plain NHWC images. Per layer:
+ * - dense: denseLut on blocks of 16 rows (denseLutRow for up to 3 leftover rows), after
+ *   blockRows when the input is an image;
+ * - conv: conv2dLut (patches through the lookup-table kernel; its epilogue applies scale, shift
+ *   and ReLU, or, when the layer pools, gives the plain sums and poolAffine then pools and
+ *   applies them);
+ * - maxpool: poolAffine without scale and shift.
+ */
+export class WasmEngine {
+  private f32: Float32Array;
+
+  private constructor(
+    private readonly model: BcnetModel,
+    private readonly memory: WebAssembly.Memory,
+    private readonly kernels: InferExports,
+    /** Per layer, its arrays (null for max pooling). */
+    private readonly placed: (Placed | null)[],
+    private readonly buffers: [number, number],
+    private readonly scratch: { table: number; patch: number; block: number; ones: number; zeros: number },
+    /** Where raw 8-bit inputs are copied for prepPixels (chunk x inputs bytes); the mean (f32) follows. */
+    private readonly staging: { bytes: number; mean: number },
+    /** Examples per forward call (at most). */
+    readonly chunk: number,
+  ) {
+    this.f32 = new Float32Array(memory.buffer);
+  }
+
+  static async create(model: BcnetModel): Promise<WasmEngine> {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernels = await instantiateInfer(memory);
+    let p = align16(kernels.heapBase());
+    const take = (bytes: number) => {
+      const at = p;
+      p = align16(p + bytes);
+      return at;
+    };
+    const images = model.layers.some((l) => l.kind !== "dense");
+    const chunk = images ? Math.max(1, Math.min(CHUNK_ROWS, Math.floor(IMAGE_BUFFER_FLOATS / (bufferFloats(model, ROWS_PER_BLOCK) / ROWS_PER_BLOCK)))) : CHUNK_ROWS;
+    const placed = model.layers.map((l) => (l.kind === "maxpool" ? null : { bits: take(l.bits.length), scale: take(4 * fanOut(l)), shift: take(4 * fanOut(l)) }));
+    const bufferBytes = 4 * bufferFloats(model, chunk);
+    const buffers: [number, number] = [take(bufferBytes), take(bufferBytes)];
+    const convs = model.layers.filter((l): l is BcnetConv => l.kind === "conv");
+    const filters = Math.max(0, ...convs.map((l) => l.filters));
+    const scratch = {
+      table: take(kernels.denseLutTableBytes()),
+      patch: take(Math.max(0, ...convs.map((l) => pad8(fanIn(l)))) * ROWS_PER_BLOCK * 4),
+      block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
+      ones: take(4 * filters), zeros: take(4 * filters),
+    };
+    const staging = { bytes: take(images ? 0 : chunk * model.inputs), mean: take(4 * model.inputs) };
+    memory.grow(Math.max(0, Math.ceil(p / PAGE) - memory.buffer.byteLength / PAGE));
+    const bytes = new Uint8Array(memory.buffer);
+    model.layers.forEach((l, i) => {
+      const at = placed[i];
+      if (!at || l.kind === "maxpool") return;
+      bytes.set(l.bits, at.bits);
+      new Float32Array(memory.buffer, at.scale, l.scale.length).set(l.scale);
+      new Float32Array(memory.buffer, at.shift, l.shift.length).set(l.shift);
+    });
+    new Float32Array(memory.buffer, scratch.ones, filters).fill(1);
+    new Float32Array(memory.buffer, staging.mean, model.inputs).set(model.preprocess.mean);
+    return new WasmEngine(model, memory, kernels, placed, buffers, scratch, staging, chunk);
+  }
+
+  /** Rows [start, start + rows) of x (rows <= chunk) through every layer; scores into `out` [*, classes]. */
+  forward(x: ArrayLike<number>, start: number, rows: number, raw: boolean, out: Float32Array): void {
+    if (this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
+    const k = this.kernels, blocks = Math.ceil(rows / ROWS_PER_BLOCK);
+    let at = 0; // the buffer holding the current activations
+    let blocked = this.model.layers[0].kind === "dense";
+    if (blocked) this.writeBlocked(x, start, rows, blocks, raw);
+    else this.writePlain(x, start, rows, raw);
+    this.model.layers.forEach((l, i) => {
+      const src = this.buffers[at], dst = this.buffers[1 - at];
+      if (l.kind === "conv") {
+        if (this.conv(l, this.placed[i]!, rows, src, dst)) at = 1 - at;
+      } else if (l.kind === "maxpool") {
+        const o = imageOutput(l), { height, width, channels } = l.input;
+        k.poolAffine(src, rows, height, width, channels, l.window[0], l.window[1], l.stride[0], l.stride[1], o.height, o.width, 0, 0, 0, 0, dst);
+        at = 1 - at;
+      } else {
+        if (!blocked) {
+          k.blockRows(src, rows, l.inputs, pad8(l.inputs), dst, blocks);
+          at = 1 - at;
+          blocked = true;
+        }
+        this.dense(l, this.placed[i]!, rows, this.buffers[at], this.buffers[1 - at]);
+        at = 1 - at;
+      }
+    });
+    this.readScores(this.buffers[at], start, rows, out);
+  }
+
+  /** A convolution from NHWC in src: its output in dst (returns true) or, when it pools, back in src (false). */
+  private conv(l: BcnetConv, w: Placed, rows: number, src: number, dst: number): boolean {
+    const { height, width, channels } = l.input;
+    const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+    const relu = l.activation === "relu" ? 1 : 0, pool = l.pool, s = this.scratch;
+    this.kernels.conv2dLut(src, rows, height, width, channels, l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.pad[0], l.pad[1],
+      c.height, c.width, w.bits, l.filters, pool ? s.ones : w.scale, pool ? s.zeros : w.shift, pool ? 0 : relu, dst, s.patch, s.block, s.table);
+    if (!pool) return true;
+    const o = imageOutput(l);
+    this.kernels.poolAffine(dst, rows, c.height, c.width, l.filters, pool.window[0], pool.window[1], pool.stride[0], pool.stride[1], o.height, o.width,
+      w.scale, w.shift, 1, relu, src);
+    return false;
+  }
+
+  /** A dense layer on blocked rows: full blocks of 16, then leftovers through the one-row kernel or a padded block. */
+  private dense(l: BcnetDense, w: Placed, rows: number, xIn: number, xOut: number): void {
+    const full = Math.floor(rows / ROWS_PER_BLOCK), left = rows - full * ROWS_PER_BLOCK;
+    const blocks = left > MAX_SINGLE_ROWS ? full + 1 : full; // blocks through the 16-row kernel
+    const singles = left > MAX_SINGLE_ROWS ? 0 : left; // rows of block `full` through the one-row kernel
+    const kGroups = Math.ceil(l.inputs / 8), relu = l.activation === "relu" ? 1 : 0;
+    if (blocks > 0) this.kernels.denseLut(xIn, kGroups, w.bits, l.units, w.scale, w.shift, relu, xOut, blocks, this.scratch.table);
+    for (let lane = 0; lane < singles; lane++) {
+      const xb = xIn + full * pad8(l.inputs) * ROWS_PER_BLOCK * 4, ob = xOut + full * pad8(l.units) * ROWS_PER_BLOCK * 4;
+      this.kernels.denseLutRow(xb, lane, kGroups, w.bits, l.units, w.scale, w.shift, relu, ob, this.scratch.table);
+    }
+  }
+
+  /** Rows into the blocked layout (16 rows interleaved per feature), zero-padding features and rows. */
+  private writeBlocked(x: ArrayLike<number>, start: number, rows: number, blocks: number, raw: boolean): void {
+    const K = this.model.inputs, kPad = pad8(K), f = this.f32, B = ROWS_PER_BLOCK;
+    if (raw && (x instanceof Uint8Array || x instanceof Uint8ClampedArray)) { // 8-bit pixels: preprocessed in wasm
+      new Uint8Array(this.memory.buffer).set(x.subarray(start * K, (start + rows) * K), this.staging.bytes);
+      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.model.preprocess.inputScale, this.staging.mean, this.buffers[0], blocks);
+      return;
+    }
+    const { inputScale, mean } = this.model.preprocess;
+    const base = this.buffers[0] >> 2;
+    for (let r = 0; r < blocks * B; r++) {
+      let p = base + Math.floor(r / B) * kPad * B + (r % B);
+      if (r >= rows) {
+        for (let k = 0; k < kPad; k++, p += B) f[p] = 0;
+        continue;
+      }
+      const row = (start + r) * K;
+      if (raw) for (let k = 0; k < K; k++, p += B) f[p] = x[row + k] * inputScale - mean[k];
+      else for (let k = 0; k < K; k++, p += B) f[p] = x[row + k];
+      for (let k = K; k < kPad; k++, p += B) f[p] = 0;
+    }
+  }
+
+  /** Rows as plain NHWC images: x' = x * inputScale - mean (in float64, rounded once, as reference.ts). */
+  private writePlain(x: ArrayLike<number>, start: number, rows: number, raw: boolean): void {
+    const K = this.model.inputs, f = this.f32, base = this.buffers[0] >> 2;
+    const { inputScale, mean } = this.model.preprocess;
+    for (let r = 0; r < rows; r++) {
+      const row = (start + r) * K, p = base + r * K;
+      if (raw) for (let k = 0; k < K; k++) f[p + k] = x[row + k] * inputScale - mean[k];
+      else for (let k = 0; k < K; k++) f[p + k] = x[row + k];
+    }
+  }
+
+  private readScores(at: number, start: number, rows: number, out: Float32Array): void {
+    const C = classesOf(this.model), cPad = pad8(C), f = this.f32, B = ROWS_PER_BLOCK;
+    const base = at >> 2;
+    for (let r = 0; r < rows; r++) {
+      const p = base + Math.floor(r / B) * cPad * B + (r % B);
+      for (let c = 0; c < C; c++) out[(start + r) * C + c] = f[p + B * c];
+    }
+  }
+}
+
+/** Floats the larger activation buffer needs for `n` examples: every layer's input and output in its layout. */
+function bufferFloats(model: BcnetModel, n: number): number {
+  let need = model.layers[0].kind === "dense" ? blockedFloats(n, model.inputs) : n * model.inputs;
+  for (const l of model.layers) {
+    if (l.kind === "dense") need = Math.max(need, blockedFloats(n, l.inputs), blockedFloats(n, l.units));
+    else if (l.kind === "maxpool") need = Math.max(need, n * imageSize(imageOutput(l)));
+    else {
+      const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+      need = Math.max(need, n * imageSize(c));
+    }
+  }
+  return need;
+}

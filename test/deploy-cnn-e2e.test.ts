@@ -1,0 +1,222 @@
+/**
+ * Deployment of convolutional networks end to end: train a tiny CNN in the paper's notation
+ * for one epoch on 1,000 MNIST images (wasm backend), export it, and check that the
+ * inference engine (binaryconnect/infer, wasm and js) and the exported ONNX graph
+ * (onnxruntime-node) give the training engine's binary test-time outputs; then the CLI
+ * (export, summary, predict on PNG and IDX inputs, also RGB for a model on 3 channels).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encode as encodePng } from "fast-png";
+import * as ort from "onnxruntime-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Backend } from "../src/backends/backend.js";
+import { createBackend } from "../src/backends/index.js";
+import { loadMnist, type MnistData } from "../src/data/mnist.js";
+import { mnistSplits } from "../src/data/split.js";
+import { toOnnx } from "../src/export/onnx.js";
+import { readRun, toBcnet } from "../src/export/runModel.js";
+import { encodeBcnet } from "../src/format/encode.js";
+import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
+import { Network } from "../src/nn/network.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { TrainConfig } from "../src/train/config.js";
+import { networkConfigOf } from "../src/train/model.js";
+import { writeModelState } from "../src/train/modelState.js";
+import { BEST_FILE, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
+import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
+
+/** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
+const ATOL = 1e-4, RTOL = 1e-4;
+const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
+/**
+ * A convolution without pooling, one with (conv -> pool -> BN -> ReLU), a max pool of its own
+ * (after a ReLU), a hidden dense layer and the output layer: 28x28 -> 14x14 -> 7x7 -> 3x3.
+ */
+const ARCHITECTURE = "(2x8C3)-MP2-12C3-MP2-MP2-24FC-10";
+const LIMIT = { train: 1000, validation: 200, test: 1000 };
+
+const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
+  preset: "test-cnn", dataset: "mnist", hidden: [], architecture: ARCHITECTURE, mode, H: 1, dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant, eps: 1e-4, momentum: 0.1 }, batchSize: 20, epochs: 1, lrStart: 1e-2, lrEnd: 1e-2,
+  seed: 7, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 500,
+  meanFrom: "train", limit: LIMIT, // the model file stores the training split's mean: raw pixels meet the training engine's inputs
+});
+
+let backend: Backend;
+let raw: MnistData;
+let data: Splits;
+const root = mkdtempSync(join(tmpdir(), "bc-deploy-cnn-"));
+const runs: Record<string, string> = {};
+const N = LIMIT.test;
+const testPixels = () => raw.test.images.subarray(0, N * 784);
+
+/** The training engine's outputs on the test split with binary (or real) test-time weights. */
+async function trainingEngineScores(dir: string, weights: "binary" | "real"): Promise<Float32Array> {
+  const path = join(dir, BEST_FILE);
+  const ckpt = loadCheckpoint<CheckpointMeta>(path);
+  const model = Network.create(backend, networkConfigOf(ckpt.meta.config), 1);
+  writeModelState(model, ckpt.tensors, false, path);
+  const out = new Float32Array(N * 10);
+  for (let s = 0; s < N; s += 250) {
+    const x = backend.alloc([250, 784]);
+    backend.upload(x, data.test.x.subarray(s * 784, (s + 250) * 784));
+    out.set(await backend.read(model.forward(x, weights)), s * 10);
+    backend.dispose(x);
+  }
+  model.dispose();
+  return out;
+}
+
+function argmax(scores: Float32Array, m: number): number {
+  let best = 0;
+  for (let k = 1; k < 10; k++) if (scores[m * 10 + k] > scores[m * 10 + best]) best = k;
+  return best;
+}
+
+/** Largest |a - b| - (atol + rtol |b|), the largest |a - b|, and how many rows' argmax differ. */
+function compare(got: Float32Array, want: Float32Array): { excess: number; maxAbs: number; classDiffs: number } {
+  let excess = -Infinity, maxAbs = 0, classDiffs = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]);
+    excess = Math.max(excess, Number.isNaN(d) ? Infinity : d - (ATOL + RTOL * Math.abs(want[i])));
+    maxAbs = Math.max(maxAbs, d);
+  }
+  for (let m = 0; m < want.length / 10; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
+  return { excess, maxAbs, classDiffs };
+}
+
+function expectClose(got: Float32Array, want: Float32Array, what: string): void {
+  const c = compare(got, want);
+  expect(c.classDiffs, `${what}: max |diff| ${c.maxAbs}`).toBe(0);
+  expect(c.excess, `${what}: max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
+}
+
+beforeAll(async () => {
+  backend = await createBackend("wasm", { threads: 2 });
+  raw = await loadMnist();
+  data = mnistSplits(raw, { meanFrom: "train", limit: LIMIT });
+  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
+    runs[name] = join(root, name);
+    const result = await train({ config: config(mode, variant), backend, data, outDir: runs[name] });
+    result.model.dispose();
+  }
+});
+
+afterAll(async () => {
+  await backend?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe("CNN export -> binaryconnect/infer equals the training engine's binary test-time mode", () => {
+  for (const name of ["det", "stoch-standard"]) {
+    it(`${name}: the same class for ${N} test images, scores within atol ${ATOL} + rtol ${RTOL} (wasm engine; js on 200)`, async () => {
+      const model = toBcnet(await readRun(runs[name]));
+      expect(model.image).toEqual({ height: 28, width: 28, channels: 1 });
+      expect(model.layers.map((l) => l.kind)).toEqual(["conv", "conv", "conv", "maxpool", "dense", "dense"]);
+      const bytes = encodeBcnet(model);
+      expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(2);
+      const want = await trainingEngineScores(runs[name], "binary");
+      const net = await BinaryClassifier.load(bytes, { engine: "wasm" });
+      expect(net.engine).toBe("wasm");
+      expectClose(net.predict(testPixels()).scores, want, "wasm, raw pixels"); // through the file's preprocessing
+      expectClose(net.predictFeatures(data.test.x).scores, want, "wasm, features"); // the training engine's own inputs
+      const js = await BinaryClassifier.load(bytes, { engine: "js" }); // the reference loops: slower, 200 images
+      expectClose(js.predict(testPixels().subarray(0, 200 * 784)).scores, want.subarray(0, 200 * 10), "js, raw pixels");
+      let errors = 0;
+      for (let m = 0; m < N; m++) if (argmax(want, m) !== data.test.y[m]) errors++;
+      // A trained model, not noise (chance: 0.9), after one epoch of 50 steps: det ~0.3; stoch's binary test-time weights ~0.8.
+      expect(errors / N).toBeLessThan(name === "det" ? 0.5 : 0.88);
+    });
+  }
+
+  it("1 bit per weight: the file's size is the bits plus the floats", async () => {
+    const bytes = encodeBcnet(toBcnet(await readRun(runs.det)));
+    const weights = 9 * 1 * 8 + 9 * 8 * 8 + 9 * 8 * 12 + 3 * 3 * 12 * 24 + 24 * 10;
+    const floats = 784 + 2 * (8 + 8 + 12 + 24 + 10);
+    expect(bytes.length).toBeGreaterThan(weights / 8 + 4 * floats);
+    expect(bytes.length).toBeLessThan(weights / 8 + 4 * floats + 2048);
+    expect(decodeBcnet(bytes).info).toMatchObject({ mode: "det", architecture: ARCHITECTURE, epoch: 1 });
+  });
+});
+
+describe("CNN ONNX export (Conv, MaxPool, folded batch norm), run by onnxruntime-node", () => {
+  for (const name of ["det", "stoch-standard", "none"]) {
+    it(`${name}: the same classes and scores as ${name === "none" ? "the training engine (real weights)" : "binaryconnect/infer"} on ${N} test images`, async () => {
+      const run = await readRun(runs[name]);
+      const session = await ort.InferenceSession.create(toOnnx(run));
+      const result = await session.run({ pixels: new ort.Tensor("float32", Float32Array.from(testPixels()), [N, 784]) });
+      expect(result.scores.dims).toEqual([N, 10]);
+      const want = name === "none" ? await trainingEngineScores(runs[name], "real") : (await BinaryClassifier.load(toBcnet(run))).predict(testPixels()).scores;
+      expectClose(result.scores.data as Float32Array, want, "onnxruntime-node");
+      await session.release();
+    });
+  }
+});
+
+describe("CLI on a CNN: export, summary MODEL, predict", () => {
+  const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
+
+  it("exports .bcnet and ONNX; summary prints the conv layers; predict gives the engine's classes for PNG and IDX inputs", async () => {
+    const model = join(root, "cnn.bcnet");
+    const r = cli("export", runs.det, "--out", model);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/wrote .*cnn\.bcnet: 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.0\d\d MiB as float32, \d+\.\dx smaller\); trained det, epoch 1/);
+    const s = cli("summary", model);
+    expect(s.stdout).toMatch(/\.bcnet model \(format version 2\), 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10 CNN, 10 classes/);
+    expect(s.stdout).toMatch(/conv1\s+3x3x8x8\s+576\s+576\s+0\.002 MiB\s+0\.000 MiB/);
+    expect(s.stdout).toMatch(/bn2 \(folded, after the pooling, relu\)\s+2x12/);
+    expect(s.stdout).toMatch(/dense4\s+108x24/);
+    const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "cnn.onnx"));
+    expect(onnx.stdout).toMatch(/wrote .*cnn\.onnx: ONNX \(opset 13\), 28x28x1-\(2x8C3\)-MP2-12C3-MP2-MP2-24FC-10, binary weights as float32 \+-1/);
+
+    const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
+    const want = net.predict(raw.test.images.subarray(0, 2 * 784));
+    const pngs = [0, 1].map((i) => {
+      const file = join(root, `digit${i}.png`);
+      writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
+      return file;
+    });
+    const p = cli("predict", model, ...pngs, "--json");
+    expect(p.stderr).toBe("");
+    const got = JSON.parse(p.stdout) as { predictions: { name: string; class: number; scores: number[] }[] };
+    got.predictions.forEach((g, i) => {
+      expect(g.class).toBe(want.labels[i]);
+      expect(g.scores[3]).toBeCloseTo(want.scores[i * 10 + 3], 5);
+    });
+    const imgs = join(root, "imgs.idx"), labs = join(root, "labs.idx");
+    writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, 200 * 784)]));
+    writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, 200]), raw.test.labels.subarray(0, 200)]));
+    const all = net.predict(raw.test.images.subarray(0, 200 * 784));
+    const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
+    expect(cli("predict", model, imgs, "--labels", labs).stdout).toMatch(new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`));
+  });
+
+  it("a model on RGB images: predict reads RGB PNGs and N x H x W x 3 IDX files; a wrong size is an error naming the model's", async () => {
+    const model = randomImageModel({ height: 8, width: 6, channels: 3 }, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 12);
+    const file = join(root, "rgb.bcnet");
+    writeFileSync(file, encodeBcnet(model));
+    const pixels = randomPixels(3, 8 * 6 * 3, 5);
+    const want = (await BinaryClassifier.load(model)).predict(pixels);
+    const png = join(root, "rgb.png");
+    writeFileSync(png, encodePng({ width: 6, height: 8, data: pixels.subarray(0, 144), channels: 3, depth: 8 }));
+    const idx = join(root, "rgb.idx");
+    writeFileSync(idx, Buffer.concat([Buffer.from([0, 0, 8, 4, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 6, 0, 0, 0, 3]), pixels]));
+    const p = cli("predict", file, png, idx, "--json");
+    expect(p.stderr).toBe("");
+    const got = JSON.parse(p.stdout) as { predictions: { name: string; class: number; scores: number[] }[] };
+    expect(got.predictions.map((g) => g.name)).toEqual(["rgb.png", "rgb.idx[0]", "rgb.idx[1]", "rgb.idx[2]"]);
+    [0, 0, 1, 2].forEach((m, i) => {
+      expect(got.predictions[i].class).toBe(want.labels[m]);
+      expect(got.predictions[i].scores[1]).toBeCloseTo(want.scores[m * 5 + 1], 5);
+    });
+    const small = join(root, "small.png");
+    writeFileSync(small, encodePng({ width: 28, height: 28, data: new Uint8Array(784), channels: 1, depth: 8 }));
+    expect(cli("predict", file, small).stderr).toMatch(/small\.png: expected a 6 x 8 image, found 28 x 28[\s\S]*hint: this model takes 6 x 8 images \(width x height\) with 3 channel\(s\)/);
+    const gray = join(root, "gray.idx");
+    writeFileSync(gray, Buffer.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 6, ...new Uint8Array(48)]));
+    expect(cli("predict", file, gray).stderr).toMatch(/gray\.idx: expected IDX images of shape N x 8 x 6 x 3 \(or 8 x 6 x 3\), found 1 x 8 x 6/);
+  });
+});

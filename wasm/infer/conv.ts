@@ -1,0 +1,129 @@
+import { denseLut, LANE_BYTES } from "./denseLut";
+import { DENSE_LUT4_UNITS, denseLut4 } from "./denseLut4";
+
+/**
+ * conv2dLut: a binary convolution (NHWC, filters as sign bits), multiply-free: each block of 16
+ * output positions is unfolded into its patches (im2col) and run through the dense lookup-table
+ * kernel with the filters as units (denseLut4.ts, tables of 4 inputs, for fewer than 192
+ * filters; denseLut.ts, of 8, otherwise):
+ *   s[r, f] = sum_k w[k][f] patch[r, k],  k = (ki kw + kj) C + c,  r = (img Ho + i) Wo + j
+ *   patch[r, k] = x[img, i sh - ph + ki, j sw - pw + kj, c]   (0 in the padding)
+ *   y[r, f] = act(scale[f] * s[r, f] + shift[f])   (the kernel's epilogue; scale 1, shift 0 give the sums)
+ * x and out: plain NHWC f32, [images, h, w, c] and [images, ho, wo, units]. patch: scratch of
+ * kPad * LANE_BYTES bytes (kPad = 8 ceil(kh kw c / 8)); block: scratch of unitsPad * LANE_BYTES
+ * (unitsPad = units rounded up to 8), the block's outputs before they are written as rows.
+ */
+export function conv2dLut(
+  x: usize, images: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
+  bits: usize, units: i32, scale: usize, shift: usize, relu: i32, out: usize, patch: usize, block: usize, table: usize,
+): void {
+  const kGroups = (kh * kw * c + 7) >> 3;
+  const rows = images * ho * wo, blocks = (rows + 15) >> 4;
+  for (let b = 0; b < blocks; b++) {
+    for (let lane = 0; lane < 16; lane++) {
+      im2colRow(x, (b << 4) + lane, rows, h, w, c, kh, kw, sh, sw, ph, pw, ho, wo, kGroups << 3, patch + (<usize>lane << 2));
+    }
+    if (units < DENSE_LUT4_UNITS) denseLut4(patch, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    else denseLut(patch, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    const lanes = min(16, rows - (b << 4));
+    for (let lane = 0; lane < lanes; lane++) {
+      const o = out + (<usize>((b << 4) + lane) * <usize>units << 2), src = block + (<usize>lane << 2);
+      for (let n = 0; n < units; n++) store<f32>(o + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES));
+    }
+  }
+}
+
+/** Row r's patch into one lane of the blocked patch (feature k at dst + k * LANE_BYTES); zeros past `rows` and `kPad`. */
+function im2colRow(
+  x: usize, r: i32, rows: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
+  kPad: i32, dst: usize,
+): void {
+  let k = 0;
+  if (r < rows) {
+    const img = r / (ho * wo), rem = r % (ho * wo), i = rem / wo, j = rem % wo;
+    for (let ki = 0; ki < kh; ki++) {
+      const y = i * sh - ph + ki;
+      for (let kj = 0; kj < kw; kj++) {
+        const xc = j * sw - pw + kj;
+        if (y < 0 || y >= h || xc < 0 || xc >= w) {
+          for (let ci = 0; ci < c; ci++, k++) store<f32>(dst + <usize>k * LANE_BYTES, 0);
+          continue;
+        }
+        const src = x + (<usize>((img * h + y) * w + xc) * <usize>c << 2);
+        let ci = 0;
+        for (; ci + 4 <= c; ci += 4, k += 4) { // 4 channels per load, one lane per feature
+          const v = v128.load(src + (<usize>ci << 2)), d = dst + <usize>k * LANE_BYTES;
+          v128.store32_lane(d, v, 0); v128.store32_lane(d + LANE_BYTES, v, 1);
+          v128.store32_lane(d + 2 * LANE_BYTES, v, 2); v128.store32_lane(d + 3 * LANE_BYTES, v, 3);
+        }
+        for (; ci < c; ci++, k++) store<f32>(dst + <usize>k * LANE_BYTES, load<f32>(src + (<usize>ci << 2)));
+      }
+    }
+  }
+  for (; k < kPad; k++) store<f32>(dst + <usize>k * LANE_BYTES, 0);
+}
+
+/**
+ * poolAffine: max pooling (no padding) of plain NHWC f32 images [images, h, w, c], then
+ * optionally the folded batch norm and ReLU, into NHWC [images, ho, wo, c]:
+ *   m[img, i, j, ch] = max_{di < winH, dj < winW} src[img, i sh + di, j sw + dj, ch]
+ *   y = affine ? scale[ch] * m + shift[ch] : m;  then max(y, 0) when relu
+ * The maximum is WebAssembly's (f32x4.max / f32.max): a NaN in the window gives NaN.
+ */
+export function poolAffine(
+  src: usize, images: i32, h: i32, w: i32, c: i32, winH: i32, winW: i32, sh: i32, sw: i32, ho: i32, wo: i32,
+  scale: usize, shift: usize, affine: i32, relu: i32, dst: usize,
+): void {
+  const rowBytes = <usize>c << 2, c4 = c & ~3, zero = f32x4.splat(0);
+  let o = dst;
+  for (let img = 0; img < images; img++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const corner = src + <usize>((img * h + i * sh) * w + j * sw) * rowBytes;
+        memory.copy(o, corner, rowBytes);
+        for (let di = 0; di < winH; di++) {
+          for (let dj = 0; dj < winW; dj++) {
+            if (di == 0 && dj == 0) continue;
+            const p = corner + <usize>(di * w + dj) * rowBytes;
+            let ch = 0;
+            for (; ch < c4; ch += 4) v128.store(o + (<usize>ch << 2), f32x4.max(v128.load(o + (<usize>ch << 2)), v128.load(p + (<usize>ch << 2))));
+            for (; ch < c; ch++) store<f32>(o + (<usize>ch << 2), max(load<f32>(o + (<usize>ch << 2)), load<f32>(p + (<usize>ch << 2))));
+          }
+        }
+        if (affine) {
+          let ch = 0;
+          for (; ch < c4; ch += 4) {
+            const q = <usize>ch << 2;
+            let y = f32x4.add(f32x4.mul(v128.load(o + q), v128.load(scale + q)), v128.load(shift + q));
+            if (relu) y = f32x4.max(y, zero);
+            v128.store(o + q, y);
+          }
+          for (; ch < c; ch++) {
+            const q = <usize>ch << 2;
+            const y = load<f32>(o + q) * load<f32>(scale + q) + load<f32>(shift + q);
+            store<f32>(o + q, relu && y <= 0 ? 0 : y); // NaN stays NaN
+          }
+        }
+        o += rowBytes;
+      }
+    }
+  }
+}
+
+/**
+ * blockRows: plain f32 rows [rows, inputs] to denseLut's blocked layout (16 rows per block,
+ * features padded to kPad, rows past `rows` up to blocks * 16 zero): the input of a dense layer
+ * after convolutions (an NHWC image flattened in place).
+ */
+export function blockRows(src: usize, rows: i32, inputs: i32, kPad: i32, dst: usize, blocks: i32): void {
+  const total = blocks << 4;
+  for (let r = 0; r < total; r++) {
+    let p = dst + ((<usize>(r >> 4) * <usize>kPad << 4) + <usize>(r & 15)) * 4;
+    let k = 0;
+    if (r < rows) {
+      const row = src + (<usize>r * <usize>inputs << 2);
+      for (; k < inputs; k++, p += 64) store<f32>(p, load<f32>(row + (<usize>k << 2)));
+    }
+    for (; k < kPad; k++, p += 64) store<f32>(p, 0);
+  }
+}
