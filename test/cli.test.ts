@@ -1,5 +1,8 @@
 /** The command line (the built CLI in dist/, which `npm test` builds first). */
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -56,6 +59,31 @@ describe("binaryconnect CLI", () => {
     expect(r.stdout).toContain("30.0x smaller");
     const none = run("summary", "--mode", "none");
     expect(none.stdout).toMatch(/total\s+2916372\s+0\s+/);
+  });
+
+  it("train --architecture trains a CNN on MNIST that export writes as .bcnet and ONNX", () => {
+    const out = mkdtempSync(join(tmpdir(), "bc-cli-cnn-"));
+    try {
+      const arch = "(2x4C3)-MP2-8C3-MP2-16FC-10";
+      const t = run("train", "--architecture", arch, "--epochs", "1", "--train-size", "300", "--val-size", "100", "--test-size", "100", "--threads", "1", "--out", out);
+      expect(t.status, t.stderr).toBe(0);
+      expect(t.stdout).toContain(`(det, ${arch})`);
+      expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8"))).toMatchObject({ architecture: arch, hidden: [] });
+      const bcnet = run("export", out);
+      expect(bcnet.status, bcnet.stderr).toBe(0);
+      expect(bcnet.stdout).toContain("28x28x1-4C3-4C3-MP2-8C3-MP2-16FC-10");
+      const onnx = run("export", out, "--format", "onnx");
+      expect(onnx.status, onnx.stderr).toBe(0);
+      expect(onnx.stdout).toContain(`28x28x1-${arch}`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("a bad --architecture is refused before any data is loaded, with the notation's rules", () => {
+    const r = run("train", "--architecture", "(2x8C3)-MP2-16F");
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('cannot read "16F": expected NC K');
   });
 
   it("eval of a folder without a model says what is missing", () => {

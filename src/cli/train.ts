@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import { OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
+import { parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type Binarization, type TestTime } from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
 import { loadSplits } from "../train/data.js";
@@ -17,6 +18,7 @@ import { defaultThreads } from "./threads.js";
 /** Options of `binaryconnect train`, as parsed by commander. */
 export interface TrainCliOptions {
   preset: string;
+  architecture?: string;
   mode: Binarization;
   dropout: boolean;
   epochs?: number;
@@ -43,6 +45,7 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
   return {
     ...p,
     preset: o.preset,
+    ...(o.architecture ? { architecture: o.architecture, hidden: [] } : {}),
     mode: o.mode,
     dropout: o.dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },
     epochs: o.epochs ?? p.epochs,
@@ -60,6 +63,7 @@ export function trainCommand(): Command {
   return new Command("train")
     .description("train a BinaryConnect network (checkpoint after every epoch; --resume continues exactly)")
     .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
+    .addOption(new Option("--architecture <net>", "the network in the paper's notation, replacing the preset's, e.g. \"(2x16C3)-MP2-(2x32C3)-MP2-256FC-10\" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes)").argParser(parseArchitectureOption))
     .addOption(new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)))
     .option("--dropout", "add dropout (0.2 input, 0.5 hidden): the paper's '50% dropout' baseline (use with --mode none)", false)
     .addOption(new Option("--epochs <n>", "epochs (default: the preset's)").argParser(integer(1)))
@@ -78,6 +82,16 @@ export function trainCommand(): Command {
     .addOption(new Option("--val-size <n>", "use only the first n validation examples").argParser(integer(1)))
     .addOption(new Option("--test-size <n>", "use only the first n test examples").argParser(integer(1)))
     .action(async (o: TrainCliOptions, cmd: Command) => runTrain(o, cmd));
+}
+
+/** Checks the notation while parsing flags, so that a typo fails before any data is loaded. */
+function parseArchitectureOption(text: string): string {
+  try {
+    parseArchitecture(text);
+    return text;
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
 }
 
 export function parseTestTimeOption(text: string): TestTime {
@@ -103,7 +117,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {
     config = configFromOptions(o);
-    outDir = o.out ?? join("runs", `${config.preset}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
+    outDir = o.out ?? join("runs", `${config.preset}${o.architecture ? "-custom" : ""}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
     if (existsSync(join(outDir, CHECKPOINT_FILE))) {
       throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
     }
