@@ -27,9 +27,9 @@ import { networkConfigOf } from "../src/train/model.js";
 import { writeModelState } from "../src/train/modelState.js";
 import { BEST_FILE, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
 import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
+import { ATOL, RTOL, argmax, compareScores, engineScores } from "./scores.js";
 
 /** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
-const ATOL = 1e-4, RTOL = 1e-4;
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 /**
  * A convolution without pooling, one with (conv -> pool -> BN -> ReLU), a max pool of its own
@@ -59,37 +59,14 @@ async function trainingEngineScores(dir: string, weights: "binary" | "real"): Pr
   const ckpt = loadCheckpoint<CheckpointMeta>(path);
   const model = Network.create(backend, networkConfigOf(ckpt.meta.config), 1);
   writeModelState(model, ckpt.tensors, false, path);
-  const out = new Float32Array(N * 10);
-  for (let s = 0; s < N; s += 250) {
-    const x = backend.alloc([250, 784]);
-    backend.upload(x, data.test.x.subarray(s * 784, (s + 250) * 784));
-    out.set(await backend.read(model.forward(x, weights)), s * 10);
-    backend.dispose(x);
-  }
+  const out = await engineScores(backend, model, data.test.x, 784, N, 250, weights);
   model.dispose();
   return out;
 }
 
-function argmax(scores: Float32Array, m: number): number {
-  let best = 0;
-  for (let k = 1; k < 10; k++) if (scores[m * 10 + k] > scores[m * 10 + best]) best = k;
-  return best;
-}
-
-/** Largest |a - b| - (atol + rtol |b|), the largest |a - b|, and how many rows' argmax differ. */
-function compare(got: Float32Array, want: Float32Array): { excess: number; maxAbs: number; classDiffs: number } {
-  let excess = -Infinity, maxAbs = 0, classDiffs = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    excess = Math.max(excess, Number.isNaN(d) ? Infinity : d - (ATOL + RTOL * Math.abs(want[i])));
-    maxAbs = Math.max(maxAbs, d);
-  }
-  for (let m = 0; m < want.length / 10; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
-  return { excess, maxAbs, classDiffs };
-}
 
 function expectClose(got: Float32Array, want: Float32Array, what: string): void {
-  const c = compare(got, want);
+  const c = compareScores(got, want);
   expect(c.classDiffs, `${what}: max |diff| ${c.maxAbs}`).toBe(0);
   expect(c.excess, `${what}: max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
 }

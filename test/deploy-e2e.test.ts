@@ -23,13 +23,13 @@ import { Mlp } from "../src/nn/mlp.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { TrainConfig } from "../src/train/config.js";
 import { writeModelState } from "../src/train/modelState.js";
+import { ATOL, RTOL, argmax, compareScores, engineScores } from "./scores.js";
 import { BEST_FILE, mlpConfigOf, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
 
 /**
  * Stated tolerance of the engine's (and ONNX's) outputs against the training engine's: both sum
  * the same float32 values in different orders (observed max |difference| ~5e-6).
  */
-const ATOL = 1e-4, RTOL = 1e-4;
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
@@ -53,34 +53,11 @@ async function trainingEngineScores(dir: string): Promise<Float32Array> {
   const ckpt = loadCheckpoint<CheckpointMeta>(path);
   const model = Mlp.create(backend, mlpConfigOf(ckpt.meta.config, 784, 10), 1);
   writeModelState(model, ckpt.tensors, false, path);
-  const n = data.test.n, out = new Float32Array(n * 10);
-  for (let s = 0; s < n; s += 1000) {
-    const x = backend.alloc([1000, 784]);
-    backend.upload(x, data.test.x.subarray(s * 784, (s + 1000) * 784));
-    out.set(await backend.read(model.forward(x, "binary")), s * 10);
-    backend.dispose(x);
-  }
+  const out = await engineScores(backend, model, data.test.x, 784, data.test.n, 1000, "binary");
   model.dispose();
   return out;
 }
 
-function argmax(scores: Float32Array, m: number): number {
-  let best = 0;
-  for (let k = 1; k < 10; k++) if (scores[m * 10 + k] > scores[m * 10 + best]) best = k;
-  return best;
-}
-
-/** Largest |a - b| - (atol + rtol |b|), and how many rows' argmax differ. */
-function compare(got: Float32Array, want: Float32Array): { excess: number; maxAbs: number; classDiffs: number } {
-  let excess = -Infinity, maxAbs = 0, classDiffs = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]);
-    excess = Math.max(excess, Number.isNaN(d) ? Infinity : d - (ATOL + RTOL * Math.abs(want[i])));
-    maxAbs = Math.max(maxAbs, d);
-  }
-  for (let m = 0; m < want.length / 10; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
-  return { excess, maxAbs, classDiffs };
-}
 
 beforeAll(async () => {
   backend = await createBackend("wasm", { threads: 2 });
@@ -109,7 +86,7 @@ describe("export -> binaryconnect/infer equals the training engine's binary test
       const fromPixels = net.predict(raw.test.images).scores; // raw 0..255 through the file's preprocessing
       const fromFeatures = net.predictFeatures(data.test.x).scores; // the training engine's own inputs
       for (const got of [fromPixels, fromFeatures]) {
-        const c = compare(got, want);
+        const c = compareScores(got, want);
         expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
         expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
       }
@@ -157,7 +134,7 @@ describe("ONNX export, run by onnxruntime-node", () => {
       } else {
         want = (await BinaryClassifier.load(toBcnet(run))).predict(raw.test.images).scores;
       }
-      const c = compare(got, want);
+      const c = compareScores(got, want);
       expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
       expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
       await session.release();
