@@ -32,7 +32,8 @@ export interface ReproduceOutcome {
 /**
  * Runs every run of the plan that has not finished: new ones from the start, interrupted ones
  * with `train --resume` from their last checkpoint (which continues them exactly), at most
- * `parallel` at a time. Then writes DIR/results.json and DIR/results.md. A failed run is
+ * `parallel` at a time. DIR/results.json and DIR/results.md are rewritten after every run (and
+ * at the end), so an interrupted experiment still has its table so far. A failed run is
  * reported and the others go on.
  */
 export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> {
@@ -57,6 +58,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
       } else {
         log(`${run.name}: finished`);
       }
+      writeResults(o, plan, failed); // the table so far, after every run
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, o.parallel) }, lane));
