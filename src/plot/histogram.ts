@@ -69,6 +69,8 @@ export function weightHistogramSpec(input: PlotInput, layers: MethodLayer[], bin
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: `First-layer weights, ${DATASET_TITLES[input.dataset] ?? input.dataset}`, subtitle: "histogram of the real-valued weights of the first seed" },
-    hconcat: panels,
+    // two panels a row: four methods stay readable on a page
+    concat: panels,
+    columns: 2,
   } as TopLevelSpec;
 }
