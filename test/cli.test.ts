@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PRESETS } from "../src/train/presets.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
@@ -84,6 +85,15 @@ describe("binaryconnect CLI", () => {
     const r = run("train", "--architecture", "(2x8C3)-MP2-16F");
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('cannot read "16F": expected NC K');
+  });
+
+  it("every preset's network builds (summary), each with binary weights", () => {
+    expect(Object.keys(PRESETS).length).toBeGreaterThanOrEqual(7);
+    for (const preset of Object.keys(PRESETS)) {
+      const r = run("summary", "--preset", preset);
+      expect(r.status, `${preset}: ${r.stderr}`).toBe(0);
+      expect(r.stdout, preset).toMatch(/compression: \d+\.\dx smaller with 1-bit weights/);
+    }
   });
 
   it("eval of a folder without a model says what is missing", () => {
