@@ -5,7 +5,7 @@ import type { BenchOptions } from "./options.js";
 import { comparison, figure, type Row } from "./report.js";
 import { PeerUnavailable } from "./runner.js";
 import { MLP_SPEC } from "./spec.js";
-import { timeIt, type Timing } from "./stats.js";
+import { timeInterleaved, type Timing } from "./stats.js";
 import { describeError, type Log, type SuiteOutput } from "./suite.js";
 
 /** The issue's goals for binaryconnect/infer: >= 3x our float32 forward, >= 2x onnxruntime-web. */
@@ -42,16 +42,15 @@ const INFER_ONLY_MLP: readonly string[] = ["infer", "ort-web", "ort-node"];
 /** cifar10-small's CNN (32x32x3, random weights): the 1-bit engine and onnxruntime-node at batch 1 and 50, one thread. */
 async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferCnnNetwork();
-  const rows: Row[] = [], problems: string[] = [], measured: Measured[] = [];
+  const rows: Row[] = [], problems: string[] = [], ready: Ready[] = [];
   for (const [label, create] of [["binaryconnect/infer", () => ourRunner(net)], ["onnxruntime-node", () => ortRunner(net, "node")]] as const) {
     log(`infer-cnn: ${label}`);
-    try {
-      measured.push(await measure(await create(), net, opts, INFER_CNN_BATCHES));
-    } catch (e) {
-      if (e instanceof PeerUnavailable) rows.push({ name: `infer-cnn ${e.peer}`, value: null, unit: UNIT, note: e.note });
-      else problems.push(`infer-cnn ${label}: ${describeError(e)}`);
-    }
+    const r = await prepare(label, create, net);
+    if ("runner" in r) ready.push(r);
+    else if (r.unavailable) rows.push({ name: `infer-cnn ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
+    else problems.push(`infer-cnn ${r.problem}`);
   }
+  const measured = await measureTogether(ready, opts, INFER_CNN_BATCHES);
   const [ours, peer] = measured;
   for (const batch of INFER_CNN_BATCHES) {
     for (const m of measured) {
@@ -72,15 +71,13 @@ async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferNetwork(MLP_SPEC);
   const rows: Row[] = [];
   const problems: string[] = [];
-  const measured: Measured[] = [];
+  const ready: Ready[] = [];
   const attempt = async (label: string, create: () => Promise<InferRunner>) => {
     log(`infer: ${label}`);
-    try {
-      measured.push(await measure(await create(), net, opts));
-    } catch (e) {
-      if (e instanceof PeerUnavailable) rows.push({ name: `infer ${e.peer}`, value: null, unit: UNIT, note: e.note });
-      else problems.push(`infer ${label}: ${describeError(e)}`);
-    }
+    const r = await prepare(label, create, net);
+    if ("runner" in r) ready.push(r);
+    else if (r.unavailable) rows.push({ name: `infer ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
+    else problems.push(`infer ${r.problem}`);
   };
   if (opts.only.includes("infer")) {
     await attempt("binaryconnect/infer", () => ourRunner(net));
@@ -88,6 +85,8 @@ async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   }
   if (opts.only.includes("ort-web")) await attempt("onnxruntime-web", () => ortRunner(net, "web"));
   if (opts.only.includes("ort-node")) await attempt("onnxruntime-node", () => ortRunner(net, "node"));
+  log(`infer: timing ${ready.map((r) => r.runner.name).join(", ")} side by side`);
+  const measured = await measureTogether(ready, opts);
 
   const ours = measured.find((m) => m.runner.name.startsWith("binaryconnect/infer"));
   for (const batch of INFER_BATCHES) {
@@ -116,15 +115,36 @@ async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   return { rows, problems };
 }
 
-/** Times the runner at each batch size (after checking it runs); keeps the scores of every image of the network. */
-async function measure(runner: InferRunner, net: InferNetwork, opts: BenchOptions, batches: readonly number[] = INFER_BATCHES): Promise<Measured> {
+interface Ready {
+  runner: InferRunner;
+  /** Its scores for every image of the network (checked against ours). */
+  scores: Float32Array;
+}
+
+/** Creates a runner and checks that it runs (its scores of every image); or why it cannot. */
+async function prepare(label: string, create: () => Promise<InferRunner>, net: InferNetwork): Promise<Ready | { unavailable?: PeerUnavailable; problem?: string }> {
+  let runner: InferRunner | undefined;
   try {
-    const scores = await runner.predict(net.pixels.length / net.model.inputs);
-    const timing = new Map<number, Timing>();
-    for (const batch of batches) timing.set(batch, await timeIt(() => runner.predict(batch), opts.timing));
-    return { runner, timing, scores };
+    runner = await create();
+    return { runner, scores: await runner.predict(net.pixels.length / net.model.inputs) };
+  } catch (e) {
+    await runner?.close();
+    if (e instanceof PeerUnavailable) return { unavailable: e };
+    return { problem: `${label}: ${describeError(e)}` };
+  }
+}
+
+/** Times every runner at each batch size, their runs interleaved (stats.ts timeInterleaved); closes them. */
+async function measureTogether(ready: Ready[], opts: BenchOptions, batches: readonly number[] = INFER_BATCHES): Promise<Measured[]> {
+  try {
+    const measured: Measured[] = ready.map((r) => ({ ...r, timing: new Map<number, Timing>() }));
+    for (const batch of batches) {
+      const timings = await timeInterleaved(ready.map((r) => () => r.runner.predict(batch)), opts.timing);
+      timings.forEach((t, k) => measured[k].timing.set(batch, t));
+    }
+    return measured;
   } finally {
-    await runner.close();
+    for (const r of ready) await r.runner.close();
   }
 }
 

@@ -50,6 +50,30 @@ export async function timeIt(fn: () => Promise<unknown>, opts: TimingOptions): P
   return summarize(seconds, repsPerRun);
 }
 
+/**
+ * Times several functions side by side: warm-up and calibration of each, then run r of every
+ * function before run r + 1 of any, so that a change of load on a shared machine falls on all of
+ * them alike and the ratios of their medians stay fair. One Timing per function, in order.
+ */
+export async function timeInterleaved(fns: readonly (() => Promise<unknown>)[], opts: TimingOptions): Promise<Timing[]> {
+  const reps: number[] = [];
+  for (const fn of fns) {
+    for (let i = 0; i < opts.warmup; i++) await fn();
+    const t0 = performance.now();
+    await fn();
+    reps.push(Math.max(1, Math.ceil(opts.minRunMs / Math.max(performance.now() - t0, 1e-3))));
+  }
+  const seconds: number[][] = fns.map(() => []);
+  for (let r = 0; r < opts.runs; r++) {
+    for (const [k, fn] of fns.entries()) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps[k]; i++) await fn();
+      seconds[k].push((performance.now() - t0) / 1000 / reps[k]);
+    }
+  }
+  return seconds.map((s, k) => summarize(s, reps[k]));
+}
+
 /** A rate (work / second) from a time per repetition. */
 export function rate(work: number, seconds: number): number {
   return work / seconds;

@@ -3,8 +3,11 @@ import { INFER_WASM_BASE64 } from "./lut.wasm.generated.js";
 /** The inference module's exports (wasm/infer/index.ts): pointers are byte offsets into the memory. */
 export interface InferExports {
   denseLut(x: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, out: number, blocks: number, table: number): void;
-  denseLutRow(xb: number, lane: number, kGroups: number, bits: number, units: number, scale: number, shift: number, relu: number, ob: number, table: number): void;
   denseLutTableBytes(): number;
+  denseNibbleRow(xb: number, lane: number, kGroups: number, nibbles: number, units: number, scale: number, shift: number, relu: number, ob: number, planes: number): void;
+  nibbleTranspose(bits: number, kGroups: number, units: number, out: number): void;
+  nibbleBytes(kGroups: number, units: number): number;
+  nibblePlaneBytes(kGroups: number): number;
   conv2dLut(x: number, images: number, h: number, w: number, c: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, ho: number, wo: number,
     bits: number, units: number, scale: number, shift: number, relu: number, out: number, patch: number, block: number, table: number): void;
   poolAffine(src: number, images: number, h: number, w: number, c: number, winH: number, winW: number, sh: number, sw: number, ho: number, wo: number,

@@ -13,7 +13,7 @@ const IMAGE_BUFFER_FLOATS = 1 << 22;
 const ROWS_PER_BLOCK = 16;
 /**
  * Leftover rows (past the full blocks) up to this many go through the one-row kernel; more fill
- * a padded block (on the MNIST MLP one row takes ~0.2 ms, a block of 16 ~0.75 ms).
+ * a padded block (on the MNIST MLP one row took ~0.2 ms with scalar tables, now ~0.13 ms, a block of 16 ~0.75 ms).
  */
 const MAX_SINGLE_ROWS = 3;
 const PAGE = 65536;
@@ -26,6 +26,8 @@ interface Placed {
   bits: number;
   scale: number;
   shift: number;
+  /** Dense layers: the weights as nibble rows (denseNibbleRow.ts), for single rows. */
+  nibbles: number;
 }
 
 /**
@@ -33,7 +35,7 @@ interface Placed {
  * two activation buffers used in turn, table, patch and block scratch. Activations between
  * dense layers are in the blocked layout of denseLut.ts; between convolutions and pooling they
  * are plain NHWC images. Per layer:
- * - dense: denseLut on blocks of 16 rows (denseLutRow for up to 3 leftover rows), after
+ * - dense: denseLut on blocks of 16 rows (denseNibbleRow for up to 3 leftover rows), after
  *   blockRows when the input is an image;
  * - conv: conv2dLut (patches through the lookup-table kernel; its epilogue applies scale, shift
  *   and ReLU, or, when the layer pools, gives the plain sums and poolAffine then pools and
@@ -50,7 +52,7 @@ export class WasmEngine {
     /** Per layer, its arrays (null for max pooling). */
     private readonly placed: (Placed | null)[],
     private readonly buffers: [number, number],
-    private readonly scratch: { table: number; patch: number; block: number; ones: number; zeros: number },
+    private readonly scratch: { table: number; planes: number; patch: number; block: number; ones: number; zeros: number },
     /** Where raw 8-bit inputs are copied for prepPixels (chunk x inputs bytes); the mean (f32) follows. */
     private readonly staging: { bytes: number; mean: number },
     /** Examples per forward call (at most). */
@@ -70,13 +72,18 @@ export class WasmEngine {
     };
     const images = model.layers.some((l) => l.kind !== "dense");
     const chunk = images ? Math.max(1, Math.min(CHUNK_ROWS, Math.floor(IMAGE_BUFFER_FLOATS / (bufferFloats(model, ROWS_PER_BLOCK) / ROWS_PER_BLOCK)))) : CHUNK_ROWS;
-    const placed = model.layers.map((l) => (l.kind === "maxpool" ? null : { bits: take(l.bits.length), scale: take(4 * fanOut(l)), shift: take(4 * fanOut(l)) }));
+    const placed = model.layers.map((l) => (l.kind === "maxpool" ? null : {
+      bits: take(l.bits.length), scale: take(4 * fanOut(l)), shift: take(4 * fanOut(l)),
+      nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
+    }));
+    const dense = model.layers.filter((l): l is BcnetDense => l.kind === "dense");
     const bufferBytes = 4 * bufferFloats(model, chunk);
     const buffers: [number, number] = [take(bufferBytes), take(bufferBytes)];
     const convs = model.layers.filter((l): l is BcnetConv => l.kind === "conv");
     const filters = Math.max(0, ...convs.map((l) => l.filters));
     const scratch = {
       table: take(kernels.denseLutTableBytes()),
+      planes: take(Math.max(0, ...dense.map((l) => kernels.nibblePlaneBytes(Math.ceil(l.inputs / 8))))),
       patch: take(Math.max(0, ...convs.map((l) => pad8(fanIn(l)))) * ROWS_PER_BLOCK * 4),
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters), zeros: take(4 * filters),
@@ -90,6 +97,7 @@ export class WasmEngine {
       bytes.set(l.bits, at.bits);
       new Float32Array(memory.buffer, at.scale, l.scale.length).set(l.scale);
       new Float32Array(memory.buffer, at.shift, l.shift.length).set(l.shift);
+      if (l.kind === "dense") kernels.nibbleTranspose(at.bits, Math.ceil(l.inputs / 8), l.units, at.nibbles);
     });
     new Float32Array(memory.buffer, scratch.ones, filters).fill(1);
     new Float32Array(memory.buffer, staging.mean, model.inputs).set(model.preprocess.mean);
@@ -139,7 +147,7 @@ export class WasmEngine {
     return false;
   }
 
-  /** A dense layer on blocked rows: full blocks of 16, then leftovers through the one-row kernel or a padded block. */
+  /** A dense layer on blocked rows: full blocks of 16, then leftovers through the one-row kernel (denseNibbleRow) or a padded block. */
   private dense(l: BcnetDense, w: Placed, rows: number, xIn: number, xOut: number): void {
     const full = Math.floor(rows / ROWS_PER_BLOCK), left = rows - full * ROWS_PER_BLOCK;
     const blocks = left > MAX_SINGLE_ROWS ? full + 1 : full; // blocks through the 16-row kernel
@@ -148,7 +156,7 @@ export class WasmEngine {
     if (blocks > 0) this.kernels.denseLut(xIn, kGroups, w.bits, l.units, w.scale, w.shift, relu, xOut, blocks, this.scratch.table);
     for (let lane = 0; lane < singles; lane++) {
       const xb = xIn + full * pad8(l.inputs) * ROWS_PER_BLOCK * 4, ob = xOut + full * pad8(l.units) * ROWS_PER_BLOCK * 4;
-      this.kernels.denseLutRow(xb, lane, kGroups, w.bits, l.units, w.scale, w.shift, relu, ob, this.scratch.table);
+      this.kernels.denseNibbleRow(xb, lane, kGroups, w.nibbles, l.units, w.scale, w.shift, relu, ob, this.scratch.planes);
     }
   }
 

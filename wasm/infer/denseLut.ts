@@ -20,7 +20,8 @@
  * Two kernels:
  * - denseLut: blocks of 16 rows; a table entry is four f32x4 (the 16 rows: one 64-byte cache
  *   line), so one read of a weight byte and one line of table serve 16 rows (batches);
- * - denseLutRow (denseLutRow.ts): one row (lane) of a block; scalar f32 entries (batch 1, and
+ * - denseNibbleRow (denseNibbleRow.ts): one row (lane) of a block, 16 units at a time with
+ *   4-input tables looked up by byte shuffles (batch 1, and
  *   leftover rows).
  *
  * Layouts (byte offsets into the memory, 16-byte aligned):
@@ -40,7 +41,7 @@ const GROUP_TABLE: usize = 256 * LANE_BYTES; // 16 KiB per group of 8 inputs (16
 const CHUNK: i32 = 16;
 const HALVES: usize = 32 * LANE_BYTES; // two 16-entry halves
 
-/** Bytes of table scratch either kernel needs (the same for every layer; denseLutRow needs 32 KiB + 128). */
+/** Bytes of table scratch denseLut needs (the same for every layer). */
 export function denseLutTableBytes(): i32 {
   return <i32>(<usize>CHUNK * GROUP_TABLE + HALVES);
 }

@@ -1,13 +1,13 @@
 /**
  * The inference module of `binaryconnect/infer` (src/infer/): multiply-free binary dense
- * layers (denseLut.ts for blocks of 16 rows, denseLutRow.ts for single rows), binary
+ * layers (denseLut.ts for blocks of 16 rows, denseNibbleRow.ts for single rows), binary
  * convolutions as the same kernel over unfolded patches, max pooling and layout changes
  * (conv.ts), and the input preprocessing (prep.ts). Separate from the training kernels (wasm/index.ts): no threads, no
  * shared memory (a web page needs no cross-origin isolation), no static data. The host owns
  * the imported memory and lays out weights, activations and table scratch in it.
  */
 export { denseLut, denseLutTableBytes } from "./denseLut";
-export { denseLutRow } from "./denseLutRow";
+export { denseNibbleRow, nibbleTranspose, nibbleBytes, nibblePlaneBytes } from "./denseNibbleRow";
 export { conv2dLut, poolAffine, blockRows } from "./conv";
 export { prepPixels } from "./prep";
 
