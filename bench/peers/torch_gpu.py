@@ -38,6 +38,7 @@ try:
     import numpy as np
     import torch
     import torch.nn.functional as F
+    from bc_torch import BinarizeSte, Trainer, glorot_lr_scale, mlp_forward, shared_start_reader
 except ImportError as e:  # reported as "not available" by the caller
     print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
     sys.exit(0)
@@ -97,63 +98,22 @@ def bench_matmul(cfg, dev):
     return {"results": results}
 
 
-class BinarizeSte(torch.autograd.Function):
-    """Wb = +H where W >= 0 else -H; backward: dC/dW := dC/dWb (straight-through)."""
-
-    @staticmethod
-    def forward(ctx, w, H):
-        return torch.where(w >= 0, torch.full_like(w, H), torch.full_like(w, -H))
-
-    @staticmethod
-    def backward(ctx, g):
-        return g, None
-
-
 def bench_epoch(cfg, dev):
     spec = cfg["spec"]
     sizes = [spec["inputs"], *spec["hidden"], spec["classes"]]
     shapes = list(zip(sizes[:-1], sizes[1:]))
-    B, H, classes = spec["batch"], spec["H"], spec["classes"]
-    raw = np.fromfile(cfg["init"], dtype="<f4")
-    offset = 0
-
-    def take(*shape):
-        nonlocal offset
-        n = int(np.prod(shape))
-        a = torch.from_numpy(raw[offset:offset + n].copy()).reshape(*shape)
-        offset += n
-        return a
-
+    B, classes = spec["batch"], spec["classes"]
+    take = shared_start_reader(cfg["init"])
     weights = [take(k, n).to(dev).requires_grad_() for k, n in shapes]
     x0 = take(B, spec["inputs"]).to(dev)
     t0 = take(B, classes).to(dev)
     gammas = [torch.ones(n, device=dev, requires_grad=True) for _, n in shapes]
     betas = [torch.zeros(n, device=dev, requires_grad=True) for _, n in shapes]
     running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for _, n in shapes]
-    scale = lambda k, n: 1.0 / (1.5 / (k + n)) ** 0.5
-    groups = [{"params": [w], "lr": spec["lr"] * scale(k, n)} for w, (k, n) in zip(weights, shapes)]
-    groups.append({"params": gammas + betas, "lr": spec["lr"]})
-    opt = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["adamEps"])
-    t = 0
+    trainer = Trainer(weights, [glorot_lr_scale(k, n) for k, n in shapes], gammas, betas, spec)
 
     def step(x, targets):
-        nonlocal t
-        t += 1
-        for group in opt.param_groups:  # Lasagne's eps placement (see torch_mlp.py)
-            group["eps"] = spec["adamEps"] / (1 - spec["beta2"] ** t) ** 0.5
-        h = x
-        for i, (w, g, b, (rm, rv)) in enumerate(zip(weights, gammas, betas, running)):
-            z = torch.mm(h, BinarizeSte.apply(w, H))
-            y = F.batch_norm(z, rm, rv, g, b, training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
-            h = F.relu(y) if i < len(weights) - 1 else y
-        loss = torch.mean(torch.square(F.relu(1 - targets * h)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for w in weights:
-                w.clamp_(-H, H)
-        return loss
+        return trainer.step(mlp_forward(x, weights, gammas, betas, running, spec), targets)
 
     losses = [step(x0, t0).item() for _ in range(cfg["lossSteps"])]
 
@@ -182,15 +142,7 @@ def bench_cnn_epoch(cfg, dev):
     spec, layers, B = cfg["spec"], cfg["layers"], cfg["batch"]
     H, classes = spec["H"], spec["classes"]
     h0, w0, c0 = spec["input"]
-    raw = np.fromfile(cfg["init"], dtype="<f4")
-    offset = 0
-
-    def take(*shape):
-        nonlocal offset
-        n = int(np.prod(shape))
-        a = torch.from_numpy(raw[offset:offset + n].copy()).reshape(*shape)
-        offset += n
-        return a
+    take = shared_start_reader(cfg["init"])
 
     # weight shapes and Glorot scales, walking the layers as bench/cnn-spec.ts weightLayers does
     weights, scales, channels = [], [], []
@@ -202,7 +154,7 @@ def bench_cnn_epoch(cfg, dev):
             ww = (ww + 2 * l["pad"][1] - kw) // l["stride"][1] + 1
             w = take(kh, kw, c, l["filters"]).permute(3, 2, 0, 1).contiguous()  # -> [Cout, Cin, kh, kw]
             weights.append(w.to(dev).requires_grad_())
-            scales.append(1.0 / (1.5 / (kh * kw * c + kh * kw * l["filters"])) ** 0.5)
+            scales.append(glorot_lr_scale(kh * kw * c, kh * kw * l["filters"]))
             c = l["filters"]
             channels.append(c)
         elif l["kind"] == "maxpool":
@@ -212,7 +164,7 @@ def bench_cnn_epoch(cfg, dev):
             features = hh * ww * c
         elif l["kind"] == "dense":
             weights.append(take(features, l["units"]).to(dev).requires_grad_())
-            scales.append(1.0 / (1.5 / (features + l["units"])) ** 0.5)
+            scales.append(glorot_lr_scale(features, l["units"]))
             features = l["units"]
             channels.append(features)
     x0 = take(B, h0, w0, c0).permute(0, 3, 1, 2).contiguous().to(dev)
@@ -220,16 +172,9 @@ def bench_cnn_epoch(cfg, dev):
     gammas = [torch.ones(n, device=dev, requires_grad=True) for n in channels]
     betas = [torch.zeros(n, device=dev, requires_grad=True) for n in channels]
     running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for n in channels]
-    groups = [{"params": [w], "lr": spec["lr"] * s} for w, s in zip(weights, scales)]
-    groups.append({"params": gammas + betas, "lr": spec["lr"]})
-    opt = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["adamEps"])
-    t = 0
+    trainer = Trainer(weights, scales, gammas, betas, spec)
 
     def step(x, targets):
-        nonlocal t
-        t += 1
-        for group in opt.param_groups:  # Lasagne's eps placement (see torch_mlp.py)
-            group["eps"] = spec["adamEps"] / (1 - spec["beta2"] ** t) ** 0.5
         h, k, bn = x, 0, 0
         for l in layers:
             kind = l["kind"]
@@ -251,14 +196,7 @@ def bench_cnn_epoch(cfg, dev):
                 h = F.relu(h)
             else:
                 raise ValueError(f"layer {kind} is not in the benchmarked network")
-        loss = torch.mean(torch.square(F.relu(1 - targets * h)))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for w in weights:
-                w.clamp_(-H, H)
-        return loss
+        return trainer.step(h, targets)
 
     losses = [step(x0, t0).item() for _ in range(cfg["lossSteps"])]
     rng = np.random.default_rng(2)

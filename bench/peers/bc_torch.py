@@ -1,0 +1,79 @@
+"""BinaryConnect's pieces in PyTorch, shared by the PyTorch peers (torch_mlp.py: the CPU MLP step;
+torch_gpu.py: the GPU suite): the straight-through binarization, the Glorot learning-rate scale,
+Adam with Lasagne's eps placement, the square hinge loss and the clip, and the reader of the
+benchmark's shared start (float32 little-endian arrays, one after another)."""
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+class BinarizeSte(torch.autograd.Function):
+    """Wb = +H where W >= 0 else -H; backward: dC/dW := dC/dWb (straight-through)."""
+
+    @staticmethod
+    def forward(ctx, w, H):
+        return torch.where(w >= 0, torch.full_like(w, H), torch.full_like(w, -H))
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
+def glorot_lr_scale(fan_in, fan_out):
+    """BinaryConnect's per-layer learning-rate scale of W: 1 / sqrt(1.5 / (fan_in + fan_out))."""
+    return 1.0 / (1.5 / (fan_in + fan_out)) ** 0.5
+
+
+def shared_start_reader(path):
+    """take(*shape): the next array of the shared-start file, as a torch tensor of that shape."""
+    raw = np.fromfile(path, dtype="<f4")
+    offset = 0
+
+    def take(*shape):
+        nonlocal offset
+        n = int(np.prod(shape))
+        a = torch.from_numpy(raw[offset:offset + n].copy()).reshape(*shape)
+        offset += n
+        return a
+
+    return take
+
+
+def mlp_forward(x, weights, gammas, betas, running, spec):
+    """The benchmarked MLP: binary matmul, standard batch norm (training mode), ReLU but after the last layer."""
+    h = x
+    for i, (w, g, b, (rm, rv)) in enumerate(zip(weights, gammas, betas, running)):
+        z = torch.mm(h, BinarizeSte.apply(w, spec["H"]))
+        y = F.batch_norm(z, rm, rv, g, b, training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
+        h = F.relu(y) if i < len(weights) - 1 else y
+    return h
+
+
+class Trainer:
+    """Adam over W (its Glorot scale in its own group) and the batch norms' gamma and beta; after each
+    step W is clipped to [-H, H].
+
+    PyTorch's Adam adds eps to sqrt(v / (1 - b2^t)), Lasagne's (our contract's) to sqrt(v); the
+    gradients of W are ~1e-7, so the two differ: each step sets the groups' eps to
+    eps / sqrt(1 - b2^t), which makes PyTorch's update exactly Lasagne's."""
+
+    def __init__(self, weights, scales, gammas, betas, spec):
+        self.weights, self.spec, self.t = weights, spec, 0
+        groups = [{"params": [w], "lr": spec["lr"] * s} for w, s in zip(weights, scales)]
+        groups.append({"params": gammas + betas, "lr": spec["lr"]})
+        self.opt = torch.optim.Adam(groups, lr=spec["lr"], betas=(spec["beta1"], spec["beta2"]), eps=spec["adamEps"])
+
+    def step(self, scores, targets):
+        """Square hinge loss of scores against +-1 targets, backward, Adam, clip; returns the loss (a tensor)."""
+        self.t += 1
+        spec = self.spec
+        for group in self.opt.param_groups:
+            group["eps"] = spec["adamEps"] / (1 - spec["beta2"] ** self.t) ** 0.5
+        loss = torch.mean(torch.square(F.relu(1 - targets * scores)))
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt.step()
+        with torch.no_grad():
+            for w in self.weights:
+                w.clamp_(-spec["H"], spec["H"])
+        return loss
