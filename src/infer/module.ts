@@ -13,7 +13,7 @@ export interface InferExports {
   poolAffine(src: number, images: number, h: number, w: number, c: number, winH: number, winW: number, sh: number, sw: number, ho: number, wo: number,
     scale: number, shift: number, affine: number, relu: number, dst: number): void;
   blockRows(src: number, rows: number, inputs: number, kPad: number, dst: number, blocks: number): void;
-  prepPixels(src: number, rows: number, inputs: number, kPad: number, scale: number, mean: number, dst: number, blocks: number): void;
+  prepPixels(src: number, rows: number, inputs: number, kPad: number, scale: number, mean: number, dst: number, total: number): void;
   heapBase(): number;
 }
 

@@ -165,7 +165,9 @@ export class WasmEngine {
     const K = this.model.inputs, kPad = pad8(K), f = this.f32, B = ROWS_PER_BLOCK;
     if (raw && (x instanceof Uint8Array || x instanceof Uint8ClampedArray)) { // 8-bit pixels: preprocessed in wasm
       new Uint8Array(this.memory.buffer).set(x.subarray(start * K, (start + rows) * K), this.staging.bytes);
-      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.model.preprocess.inputScale, this.staging.mean, this.buffers[0], blocks);
+      // rows that all go through the one-row kernel (a batch of 1 to 3) need no zero rows after them
+      const total = rows <= MAX_SINGLE_ROWS ? rows : blocks * ROWS_PER_BLOCK;
+      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.model.preprocess.inputScale, this.staging.mean, this.buffers[0], total);
       return;
     }
     const { inputScale, mean } = this.model.preprocess;
