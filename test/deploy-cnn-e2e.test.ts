@@ -20,14 +20,10 @@ import { toOnnx } from "../src/export/onnx.js";
 import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
-import { Network } from "../src/nn/network.js";
-import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { TrainConfig } from "../src/train/config.js";
-import { networkConfigOf } from "../src/train/model.js";
-import { writeModelState } from "../src/train/modelState.js";
-import { BEST_FILE, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
+import { train, type Splits } from "../src/train/trainer.js";
 import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
-import { ATOL, RTOL, argmax, compareScores, engineScores } from "./scores.js";
+import { ATOL, RTOL, argmax, bestModelScores, compareScores } from "./scores.js";
 
 /** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -55,13 +51,7 @@ const testPixels = () => raw.test.images.subarray(0, N * 784);
 
 /** The training engine's outputs on the test split with binary (or real) test-time weights. */
 async function trainingEngineScores(dir: string, weights: "binary" | "real"): Promise<Float32Array> {
-  const path = join(dir, BEST_FILE);
-  const ckpt = loadCheckpoint<CheckpointMeta>(path);
-  const model = Network.create(backend, networkConfigOf(ckpt.meta.config), 1);
-  writeModelState(model, ckpt.tensors, false, path);
-  const out = await engineScores(backend, model, data.test.x, 784, N, 250, weights);
-  model.dispose();
-  return out;
+  return bestModelScores(backend, dir, data.test.x, 784, N, 250, weights);
 }
 
 

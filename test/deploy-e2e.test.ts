@@ -19,12 +19,9 @@ import { toOnnx } from "../src/export/onnx.js";
 import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
-import { Mlp } from "../src/nn/mlp.js";
-import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { TrainConfig } from "../src/train/config.js";
-import { writeModelState } from "../src/train/modelState.js";
-import { ATOL, RTOL, argmax, compareScores, engineScores } from "./scores.js";
-import { BEST_FILE, mlpConfigOf, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
+import { ATOL, RTOL, argmax, bestModelScores, compareScores } from "./scores.js";
+import { train, type Splits } from "../src/train/trainer.js";
 
 /**
  * Stated tolerance of the engine's (and ONNX's) outputs against the training engine's: both sum
@@ -49,13 +46,7 @@ const runs: Record<string, string> = {};
 
 /** The training engine's outputs with binary test-time weights (what `eval --test-time binary` measures). */
 async function trainingEngineScores(dir: string): Promise<Float32Array> {
-  const path = join(dir, BEST_FILE);
-  const ckpt = loadCheckpoint<CheckpointMeta>(path);
-  const model = Mlp.create(backend, mlpConfigOf(ckpt.meta.config, 784, 10), 1);
-  writeModelState(model, ckpt.tensors, false, path);
-  const out = await engineScores(backend, model, data.test.x, 784, data.test.n, 1000, "binary");
-  model.dispose();
-  return out;
+  return bestModelScores(backend, dir, data.test.x, 784, data.test.n, 1000, "binary");
 }
 
 
@@ -123,14 +114,7 @@ describe("ONNX export, run by onnxruntime-node", () => {
       expect(result.scores.dims).toEqual([10_000, 10]);
       let want: Float32Array;
       if (name === "none") {
-        const ckpt = loadCheckpoint<CheckpointMeta>(join(runs[name], BEST_FILE));
-        const model = Mlp.create(backend, mlpConfigOf(ckpt.meta.config, 784, 10), 1);
-        writeModelState(model, ckpt.tensors, false, "none");
-        const x = backend.alloc([10_000, 784]);
-        backend.upload(x, data.test.x);
-        want = await backend.read(model.forward(x, "real"));
-        model.dispose();
-        backend.dispose(x);
+        want = await bestModelScores(backend, runs[name], data.test.x, 784, data.test.n, 1000, "real");
       } else {
         want = (await BinaryClassifier.load(toBcnet(run))).predict(raw.test.images).scores;
       }

@@ -2,9 +2,14 @@
  * Comparing two engines' class scores (rows of 10), as the deploy tests do: elementwise
  * |got - want| <= ATOL + RTOL |want|, and the same argmax on every row.
  */
+import { join } from "node:path";
 import type { Backend } from "../src/backends/backend.js";
 import type { WeightMode } from "../src/nn/layer.js";
 import type { Sequential } from "../src/nn/sequential.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import { createModel } from "../src/train/model.js";
+import { writeModelState } from "../src/train/modelState.js";
+import { BEST_FILE, type CheckpointMeta } from "../src/train/trainer.js";
 
 export const ATOL = 1e-4, RTOL = 1e-4;
 const CLASSES = 10;
@@ -26,6 +31,19 @@ export function compareScores(got: Float32Array, want: Float32Array): { excess: 
   }
   for (let m = 0; m < want.length / CLASSES; m++) if (argmax(got, m) !== argmax(want, m)) classDiffs++;
   return { excess, maxAbs, classDiffs };
+}
+
+/** The training engine's scores for the first `n` rows of `x` with the model of a run folder's best.bin (MLP or CNN, as it was trained). */
+export async function bestModelScores(backend: Backend, dir: string, x: Float32Array, features: number, n: number, batch: number, weights: WeightMode): Promise<Float32Array> {
+  const path = join(dir, BEST_FILE);
+  const ckpt = loadCheckpoint<CheckpointMeta>(path);
+  const model = createModel(backend, ckpt.meta.config, features);
+  try {
+    writeModelState(model, ckpt.tensors, false, path);
+    return await engineScores(backend, model, x, features, n, batch, weights);
+  } finally {
+    model.dispose();
+  }
 }
 
 /** The training engine's scores for the first `n` rows of `x` (features per row: `features`), `batch` rows a pass. */
