@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../train/checkpoint.js";
 import { planRuns, trainArgs, type PlanOptions, type RunSpec } from "./plan.js";
 import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
-import { readMetrics, runStatus } from "./runStatus.js";
+import { runStatus } from "./runStatus.js";
 
 /** The CLI entry point the runs are started with (this file is dist/src/reproduce/runner.js). */
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
@@ -70,7 +70,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
 export function writeResults(o: PlanOptions & { backend: string }, plan: RunSpec[] = planRuns(o), failed: string[] = []): ExperimentResults {
   const runs: RunResult[] = plan.map((run) => {
     const status = runStatus(run);
-    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, readMetrics(run.dir), backendOf(run.dir));
+    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, status.records, backendOf(run.dir));
   });
   const backends = [...new Set(runs.map((r) => r.backend).filter((b) => b !== null))];
   const results: ExperimentResults = {
