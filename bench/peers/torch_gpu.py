@@ -98,6 +98,25 @@ def bench_matmul(cfg, dev):
     return {"results": results}
 
 
+def timed_epochs(step, xs, labels, classes, B, cfg, dev):
+    """Seconds per epoch of cfg["examples"] images: batches of B cycled from the host-memory pool xs
+    (labels as +-1 targets), each copied to the device, as our benchmark uploads them."""
+    pool = xs.shape[0]
+    ts = torch.full((pool, classes), -1.0)
+    ts[torch.arange(pool), torch.from_numpy(labels)] = 1.0
+    batches = cfg["examples"] // B
+
+    def epoch():
+        total = torch.zeros((), device=dev)
+        for k in range(batches):
+            lo = (k * B) % (pool - B + 1)
+            total += step(xs[lo:lo + B].to(dev), ts[lo:lo + B].to(dev)).detach()
+        total.item()  # the epoch's loss reaches the host: the end of its work
+        sync()
+
+    return {"seconds": timed_runs(epoch, {**cfg, "minRunMs": 0}), "batches": batches}
+
+
 def bench_epoch(cfg, dev):
     spec = cfg["spec"]
     sizes = [spec["inputs"], *spec["hidden"], spec["classes"]]
@@ -121,21 +140,8 @@ def bench_epoch(cfg, dev):
     rng = np.random.default_rng(1)
     pool = 10_000
     xs = torch.from_numpy(rng.random((pool, spec["inputs"]), dtype=np.float32))
-    labels = torch.from_numpy(rng.integers(0, classes, pool))
-    ts = torch.full((pool, classes), -1.0)
-    ts[torch.arange(pool), labels] = 1.0
-    batches = cfg["examples"] // B
-
-    def epoch():
-        total = torch.zeros((), device=dev)
-        for k in range(batches):
-            lo = (k * B) % (pool - B + 1)
-            total += step(xs[lo:lo + B].to(dev), ts[lo:lo + B].to(dev)).detach()
-        total.item()  # the epoch's loss reaches the host: the end of its work
-        sync()
-
-    seconds = timed_runs(epoch, {**cfg, "minRunMs": 0})
-    return {"losses": losses, "seconds": seconds, "batches": batches}
+    labels = rng.integers(0, classes, pool)
+    return {"losses": losses, **timed_epochs(step, xs, labels, classes, B, cfg, dev)}
 
 
 def bench_cnn_epoch(cfg, dev):
@@ -202,21 +208,8 @@ def bench_cnn_epoch(cfg, dev):
     rng = np.random.default_rng(2)
     pool = 2_000
     xs = torch.from_numpy(rng.uniform(-1, 1, (pool, c0, h0, w0)).astype(np.float32))
-    labels = torch.from_numpy(rng.integers(0, classes, pool))
-    ts = torch.full((pool, classes), -1.0)
-    ts[torch.arange(pool), labels] = 1.0
-    batches = cfg["examples"] // B
-
-    def epoch():
-        total = torch.zeros((), device=dev)
-        for j in range(batches):
-            lo = (j * B) % (pool - B + 1)
-            total += step(xs[lo:lo + B].to(dev), ts[lo:lo + B].to(dev)).detach()
-        total.item()
-        sync()
-
-    seconds = timed_runs(epoch, {**cfg, "minRunMs": 0})
-    return {"losses": losses, "seconds": seconds, "batches": batches}
+    labels = rng.integers(0, classes, pool)
+    return {"losses": losses, **timed_epochs(step, xs, labels, classes, B, cfg, dev)}
 
 
 def main():
