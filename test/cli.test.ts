@@ -85,6 +85,7 @@ describe("binaryconnect CLI", () => {
     const r = run("train", "--architecture", "(2x8C3)-MP2-16F");
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('cannot read "16F": expected NC K');
+    expect(r.stdout, "refused while parsing the flags, before the data is loaded").not.toContain("data:");
   });
 
   it("every preset's network builds (summary), each with binary weights", () => {
