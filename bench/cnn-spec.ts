@@ -1,6 +1,7 @@
+import type { Backend } from "../src/backends/backend.js";
 import { counterUniform, streamKey } from "../src/core/rng.js";
-import { convOutputSize } from "../src/kernels/contract.js";
-import { parseArchitecture, type LayerSpec } from "../src/nn/architecture.js";
+import { layerOutputShape, parseArchitecture } from "../src/nn/architecture.js";
+import { Network } from "../src/nn/network.js";
 import { glorotLrScale } from "../src/nn/param.js";
 import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
 import type { StepHyperparams } from "./spec.js";
@@ -38,24 +39,17 @@ export interface WeightLayer {
 /** The weight layers in order, with the output positions each conv computes. */
 export function weightLayers(spec: CnnSpec): WeightLayer[] {
   const out: WeightLayer[] = [];
-  let [h, w, c] = spec.input;
-  let features = 0;
-  for (const l of parseArchitecture(spec.architecture) as LayerSpec[]) {
+  let dims: number[] = [...spec.input];
+  for (const l of parseArchitecture(spec.architecture)) {
+    const next = layerOutputShape(l, dims);
     if (l.kind === "conv") {
-      const [kh, kw] = l.kernel;
-      h = convOutputSize(h, kh, l.stride[0], l.pad[0]);
-      w = convOutputSize(w, kw, l.stride[1], l.pad[1]);
-      out.push({ kind: "conv", shape: [kh, kw, c, l.filters], positions: h * w, lrScale: glorotLrScale(kh * kw * c, kh * kw * l.filters) });
-      c = l.filters;
-    } else if (l.kind === "maxpool") {
-      h = convOutputSize(h, l.window[0], l.stride[0], 0);
-      w = convOutputSize(w, l.window[1], l.stride[1], 0);
-    } else if (l.kind === "flatten") {
-      features = h * w * c;
+      const [kh, kw] = l.kernel, c = dims[2];
+      out.push({ kind: "conv", shape: [kh, kw, c, l.filters], positions: next[0] * next[1], lrScale: glorotLrScale(kh * kw * c, kh * kw * l.filters) });
     } else if (l.kind === "dense") {
+      const features = dims[0];
       out.push({ kind: "dense", shape: [features, l.units], positions: 1, lrScale: glorotLrScale(features, l.units) });
-      features = l.units;
     }
+    dims = next;
   }
   return out;
 }
@@ -89,4 +83,15 @@ export function cnnInitialState(spec: CnnSpec, batch: number, seed: number): Cnn
   const targets = new Float32Array(batch * spec.classes).fill(-1);
   labels.forEach((label, m) => (targets[m * spec.classes + label] = 1));
   return { weights, x, labels, targets, batch };
+}
+
+/** Our engine's network of the benchmarked CNN on `backend` (binary det, standard batch norm), its weights set to the shared start's. */
+export function createCnnNetwork(backend: Backend, spec: CnnSpec, init: CnnInitialState): Network {
+  const net = Network.create(backend, {
+    input: [...spec.input], layers: parseArchitecture(spec.architecture), binarization: "det", H: spec.H,
+    batchNorm: { variant: "standard", eps: spec.bnEps, momentum: spec.bnMomentum },
+    adam: { beta1: spec.beta1, beta2: spec.beta2, eps: spec.adamEps },
+  }, 1);
+  net.weighted.forEach((l, i) => backend.upload(l.W.value, init.weights[i]));
+  return net;
 }

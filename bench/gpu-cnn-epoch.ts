@@ -1,9 +1,7 @@
 import { tensorFrom } from "../src/backends/backend.js";
 import type { WebGpuBackend } from "../src/backends/webgpu/index.js";
 import { Xoshiro128 } from "../src/core/rng.js";
-import { parseArchitecture } from "../src/nn/architecture.js";
-import { Network } from "../src/nn/network.js";
-import type { CnnInitialState, CnnSpec } from "./cnn-spec.js";
+import { createCnnNetwork, type CnnInitialState, type CnnSpec } from "./cnn-spec.js";
 import type { EpochResult } from "./gpu-epoch.js";
 import { timeIt, type TimingOptions } from "./stats.js";
 
@@ -18,12 +16,7 @@ const POOL = 2_000;
  */
 export async function timeOurCnnEpoch(be: WebGpuBackend, spec: CnnSpec, init: CnnInitialState, examples: number, lossSteps: number,
   timing: TimingOptions): Promise<EpochResult> {
-  const net = Network.create(be, {
-    input: [...spec.input], layers: parseArchitecture(spec.architecture), binarization: "det", H: spec.H,
-    batchNorm: { variant: "standard", eps: spec.bnEps, momentum: spec.bnMomentum },
-    adam: { beta1: spec.beta1, beta2: spec.beta2, eps: spec.adamEps },
-  }, 1);
-  net.weighted.forEach((l, i) => be.upload(l.W.value, init.weights[i]));
+  const net = createCnnNetwork(be, spec, init);
   const features = spec.input[0] * spec.input[1] * spec.input[2];
   const B = init.batch;
   const x = tensorFrom(be, [B, features], init.x), labels = tensorFrom(be, [B], init.labels);

@@ -8,7 +8,7 @@ import { timeOurEpoch, type EpochResult } from "./gpu-epoch.js";
 import type { BenchOptions } from "./options.js";
 import { runTorchGpu } from "./peers/torch-gpu.js";
 import { writeInitFile } from "./peers/torch-mlp.js";
-import { comparison, figure, fmt, formatTable, writeJson, type Row } from "./report.js";
+import { comparison, figure, finishReport, fmt, formatTable, type Row } from "./report.js";
 import { PeerUnavailable } from "./runner.js";
 import { MLP_SPEC, initialState, type MlpSpec } from "./spec.js";
 import { summarize, type Timing, type TimingOptions } from "./stats.js";
@@ -63,15 +63,7 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
   console.log("\nmatmul: GFLOP/s = 2*M*K*N / time; PyTorch: torch.mm (cuBLAS), float32, TF32 off. ratio = ours / PyTorch's.");
   console.log("epoch: seconds for one training epoch (upload of each batch included); ratio = PyTorch's time / ours (goal: >= 0.5, within 2x).");
   console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (opts.json) {
-    writeJson(opts.json, groups.flat());
-    console.log(`wrote ${opts.json}`);
-  }
-  if (problems.length) {
-    console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    return 1;
-  }
-  return 0;
+  return finishReport(groups, problems, opts.json);
 }
 
 /**

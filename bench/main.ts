@@ -6,7 +6,7 @@ import { DOC_WASM_SIMD_GFLOPS_PER_CORE, runMatmulSuite } from "./matmul-suite.js
 import { BENCHMARKS, CNN_BENCHMARKS, DEFAULTS, INFER_BENCHMARKS, OPT_IN_BENCHMARKS, QUICK_TIMING, STEP_BENCHMARKS, parseBenchOptions, type BenchOptions, type RawBenchOptions } from "./options.js";
 import { runCnnSuite } from "./cnn-suite.js";
 import { runGpuBench } from "./gpu-suite.js";
-import { formatTable, writeJson, type Row } from "./report.js";
+import { finishReport, formatTable, type Row } from "./report.js";
 import { runInferSuite } from "./infer-suite.js";
 import { runStepSuite } from "./step-suite.js";
 
@@ -87,15 +87,7 @@ async function main(): Promise<number> {
   if (opts.only.includes("infer-cnn")) console.log("infer-cnn: images/s of cifar10-small's CNN (32x32x3, random weights) at batch 1 and 50, one thread.");
   console.log("conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product at the SIMD128 ceiling.");
   console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)} (was ${load0.toFixed(2)})`);
-  if (opts.json) {
-    writeJson(opts.json, groups.flat());
-    console.log(`wrote ${opts.json}`);
-  }
-  if (problems.length) {
-    console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-    return 1;
-  }
-  return 0;
+  return finishReport(groups, problems, opts.json);
 }
 
 main().then(

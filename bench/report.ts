@@ -80,3 +80,16 @@ export function formatTable(groups: Row[][]): string {
 export function writeJson(file: string, rows: Row[]): void {
   writeFileSync(file, JSON.stringify(rows, null, 2) + "\n");
 }
+
+/** Writes the rows to `json` (when given) and lists the problems on stderr; the exit code: 1 with problems, else 0. */
+export function finishReport(groups: Row[][], problems: string[], json: string | null): number {
+  if (json) {
+    writeJson(json, groups.flat());
+    console.log(`wrote ${json}`);
+  }
+  if (problems.length) {
+    console.error(`\n${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    return 1;
+  }
+  return 0;
+}

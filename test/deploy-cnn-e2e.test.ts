@@ -21,9 +21,9 @@ import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
 import type { TrainConfig } from "../src/train/config.js";
-import { train, type Splits } from "../src/train/trainer.js";
+import type { Splits } from "../src/train/trainer.js";
 import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
-import { ATOL, RTOL, argmax, bestModelScores, compareScores } from "./scores.js";
+import { ATOL, RTOL, argmax, bestModelScores, compareScores, trainDeployRuns, writeDigitPngs, writeIdxTestSet } from "./scores.js";
 
 /** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -45,7 +45,7 @@ let backend: Backend;
 let raw: MnistData;
 let data: Splits;
 const root = mkdtempSync(join(tmpdir(), "bc-deploy-cnn-"));
-const runs: Record<string, string> = {};
+let runs: Record<string, string>;
 const N = LIMIT.test;
 const testPixels = () => raw.test.images.subarray(0, N * 784);
 
@@ -65,11 +65,7 @@ beforeAll(async () => {
   backend = await createBackend("wasm", { threads: 2 });
   raw = await loadMnist();
   data = mnistSplits(raw, { meanFrom: "train", limit: LIMIT });
-  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
-    runs[name] = join(root, name);
-    const result = await train({ config: config(mode, variant), backend, data, outDir: runs[name] });
-    result.model.dispose();
-  }
+  runs = await trainDeployRuns(backend, data, root, config);
 });
 
 afterAll(async () => {
@@ -141,11 +137,7 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
 
     const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
     const want = net.predict(raw.test.images.subarray(0, 2 * 784));
-    const pngs = [0, 1].map((i) => {
-      const file = join(root, `digit${i}.png`);
-      writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
-      return file;
-    });
+    const pngs = writeDigitPngs(root, raw, 2);
     const p = cli("predict", model, ...pngs, "--json");
     expect(p.stderr).toBe("");
     const got = JSON.parse(p.stdout) as { predictions: { name: string; class: number; scores: number[] }[] };
@@ -153,9 +145,7 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
       expect(g.class).toBe(want.labels[i]);
       expect(g.scores[3]).toBeCloseTo(want.scores[i * 10 + 3], 5);
     });
-    const imgs = join(root, "imgs.idx"), labs = join(root, "labs.idx");
-    writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, 200 * 784)]));
-    writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, 200]), raw.test.labels.subarray(0, 200)]));
+    const { imgs, labs } = writeIdxTestSet(root, raw, 200);
     const all = net.predict(raw.test.images.subarray(0, 200 * 784));
     const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
     expect(cli("predict", model, imgs, "--labels", labs).stdout).toMatch(new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`));

@@ -20,8 +20,8 @@ import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
 import type { TrainConfig } from "../src/train/config.js";
-import { ATOL, RTOL, argmax, bestModelScores, compareScores } from "./scores.js";
-import { train, type Splits } from "../src/train/trainer.js";
+import { ATOL, RTOL, argmax, bestModelScores, compareScores, trainDeployRuns, writeDigitPngs, writeIdxTestSet } from "./scores.js";
+import type { Splits } from "../src/train/trainer.js";
 
 /**
  * Stated tolerance of the engine's (and ONNX's) outputs against the training engine's: both sum
@@ -30,7 +30,7 @@ import { train, type Splits } from "../src/train/trainer.js";
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
-  preset: "test", dataset: "mnist", hidden: [256, 128], mode, H: 1, dropout: { input: 0, hidden: 0 },
+  preset: "test", dataset: "mnist", hidden: mode === "none" ? [32] : [256, 128], mode, H: 1, dropout: { input: 0, hidden: 0 },
   batchNorm: { variant, eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 1, lrStart: 3e-3, lrEnd: 3e-3,
   seed: 11, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 1000,
   // "train": the test images are centred with the training split's mean, the one the model file
@@ -42,7 +42,7 @@ let backend: Backend;
 let raw: MnistData;
 let data: Splits;
 const root = mkdtempSync(join(tmpdir(), "bc-deploy-"));
-const runs: Record<string, string> = {};
+let runs: Record<string, string>;
 
 /** The training engine's outputs with binary test-time weights (what `eval --test-time binary` measures). */
 async function trainingEngineScores(dir: string): Promise<Float32Array> {
@@ -54,12 +54,7 @@ beforeAll(async () => {
   backend = await createBackend("wasm", { threads: 2 });
   raw = await loadMnist();
   data = mnistSplits(raw, { meanFrom: "train", limit: { train: 5000, validation: 1000 } });
-  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
-    runs[name] = join(root, name);
-    const cfg = name === "none" ? { ...config(mode, variant), hidden: [32] } : config(mode, variant);
-    const result = await train({ config: cfg, backend, data, outDir: runs[name] });
-    result.model.dispose();
-  }
+  runs = await trainDeployRuns(backend, data, root, config);
 });
 
 afterAll(async () => {
@@ -166,11 +161,7 @@ describe("CLI: export, summary MODEL, predict", () => {
     expect(cli("export", runs.det, "--out", model).status).toBe(0);
     const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
     const want = net.predict(raw.test.images.subarray(0, 2 * 784));
-    const pngs = [0, 1].map((i) => {
-      const file = join(root, `digit${i}.png`);
-      writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
-      return file;
-    });
+    const pngs = writeDigitPngs(root, raw, 2);
     const r = cli("predict", model, ...pngs);
     expect(r.stderr).toBe("");
     const lines = r.stdout.trim().split("\n");
@@ -178,9 +169,7 @@ describe("CLI: export, summary MODEL, predict", () => {
       expect(line).toMatch(new RegExp(`^digit${i}\\.png: class ${want.labels[i]}  scores 0:-?\\d+\\.\\d{3} 1:`));
       expect(Number(/ 3:(-?[\d.]+)/.exec(line)![1])).toBeCloseTo(want.scores[i * 10 + 3], 3);
     });
-    const imgs = join(root, "imgs.idx"), labs = join(root, "labs.idx");
-    writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, 200, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, 200 * 784)]));
-    writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, 200]), raw.test.labels.subarray(0, 200)]));
+    const { imgs, labs } = writeIdxTestSet(root, raw, 200);
     const all = net.predict(raw.test.images.subarray(0, 200 * 784));
     const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
     const e = cli("predict", model, imgs, "--labels", labs);

@@ -4,11 +4,13 @@
  * test/wasm-conformance.test.ts and test/webgpu-conformance.test.ts. Each backend's test
  * chooses the sizes (wasm: calls big enough to be split across threads; webgpu: small, for
  * lavapipe) and the tolerances; the cases themselves (awkward shapes, in-place calls, +-0, NaN,
- * infinities, subnormals, ties of the stochastic rounding) are the same.
+ * infinities, subnormals, ties of the stochastic rounding) are the same. Last, the check of a
+ * backend's buffers that both run.
  *
  * Tolerance: |fast - ref| <= atol + rtol |ref| elementwise, over every tensor of the call (inputs
  * updated in place included); atol = rtol = 0 means bit for bit (Object.is).
  */
+import { expect } from "vitest";
 import type { Backend } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { counterUniform, Xoshiro128 } from "../src/core/rng.js";
@@ -282,4 +284,24 @@ export async function conformance<K extends KernelName>(be: Backend, backend: st
     }
   }
   return failures;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A fast backend's buffers
+
+/** alloc, upload, read and dispose on `be`: read returns a copy, dispose frees, a reused buffer is zero-filled, a disposed tensor is refused with `disposedError`. */
+export async function expectBufferLifecycle(be: Backend & { readonly usedBytes: number }, disposedError: RegExp | (new (...args: never[]) => Error)): Promise<void> {
+  const before = be.usedBytes;
+  const t = be.alloc([100]);
+  be.upload(t, new Float32Array(100).fill(7));
+  const copy = await be.read(t);
+  copy[0] = 1;
+  expect((await be.read(t))[0]).toBe(7);
+  be.dispose(t);
+  expect(be.usedBytes).toBe(before);
+  const u = be.alloc([100]); // the same buffer where the backend pools them
+  expect(Array.from(await be.read(u))).toEqual(new Array(100).fill(0));
+  be.dispose(u);
+  await expect(be.read(u)).rejects.toThrow(disposedError);
+  expect(() => be.dispose(u)).toThrow(disposedError);
 }

@@ -1,15 +1,20 @@
 /**
  * Comparing two engines' class scores (rows of 10), as the deploy tests do: elementwise
- * |got - want| <= ATOL + RTOL |want|, and the same argmax on every row.
+ * |got - want| <= ATOL + RTOL |want|, and the same argmax on every row. Also the runs those
+ * tests train and the MNIST input files they give `predict`.
  */
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { encode as encodePng } from "fast-png";
 import type { Backend } from "../src/backends/backend.js";
+import type { MnistData } from "../src/data/mnist.js";
 import type { WeightMode } from "../src/nn/layer.js";
 import type { Sequential } from "../src/nn/sequential.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { TrainConfig } from "../src/train/config.js";
 import { createModel } from "../src/train/model.js";
 import { writeModelState } from "../src/train/modelState.js";
-import { BEST_FILE, type CheckpointMeta } from "../src/train/trainer.js";
+import { BEST_FILE, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
 
 export const ATOL = 1e-4, RTOL = 1e-4;
 const CLASSES = 10;
@@ -56,4 +61,32 @@ export async function engineScores(backend: Backend, model: Sequential, x: Float
     backend.dispose(t);
   }
   return out;
+}
+
+/** Trains the deploy tests' runs into `root`/NAME: det (authors' batch norm), stoch-standard and none (real weights); their folders by name. */
+export async function trainDeployRuns(backend: Backend, data: Splits, root: string, config: (mode: TrainConfig["mode"], variant: "authors" | "standard") => TrainConfig): Promise<Record<string, string>> {
+  const runs: Record<string, string> = {};
+  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
+    runs[name] = join(root, name);
+    const result = await train({ config: config(mode, variant), backend, data, outDir: runs[name] });
+    result.model.dispose();
+  }
+  return runs;
+}
+
+/** Writes the first `count` MNIST test images as `dir`/digit{i}.png (28x28 grayscale); their paths. */
+export function writeDigitPngs(dir: string, raw: MnistData, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => {
+    const file = join(dir, `digit${i}.png`);
+    writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
+    return file;
+  });
+}
+
+/** Writes the first `n` (< 256) MNIST test images and labels as the IDX files `dir`/imgs.idx and `dir`/labs.idx; their paths. */
+export function writeIdxTestSet(dir: string, raw: MnistData, n: number): { imgs: string; labs: string } {
+  const imgs = join(dir, "imgs.idx"), labs = join(dir, "labs.idx");
+  writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, n * 784)]));
+  writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, n]), raw.test.labels.subarray(0, n)]));
+  return { imgs, labs };
 }

@@ -18,7 +18,7 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
-import { conformance, EXACT, initialValues, kernelCases, matmulCase, mismatches, runCase, type Case, type Tolerance } from "./kernel-cases.js";
+import { conformance, EXACT, expectBufferLifecycle, initialValues, kernelCases, matmulCase, mismatches, runCase, type Case, type Tolerance } from "./kernel-cases.js";
 
 /** Per-kernel tolerance (matmul's per unit of K). */
 const TOLERANCE: Record<KernelName, Tolerance> = {
@@ -118,20 +118,7 @@ describe("wasm allocator", () => {
 
 describe("wasm backend buffers", () => {
   it("alloc is zero-filled after reuse, dispose frees, read returns a copy", async () => {
-    const be = backends.get(1)!;
-    const before = be.usedBytes;
-    const t = be.alloc([100]);
-    be.upload(t, new Float32Array(100).fill(7));
-    const copy = await be.read(t);
-    copy[0] = 1;
-    expect((await be.read(t))[0]).toBe(7);
-    be.dispose(t);
-    expect(be.usedBytes).toBe(before);
-    const u = be.alloc([100]);
-    expect(Array.from(await be.read(u))).toEqual(new Array(100).fill(0));
-    be.dispose(u);
-    await expect(be.read(u)).rejects.toThrow(BackendError);
-    expect(() => be.dispose(u)).toThrow(BackendError);
+    await expectBufferLifecycle(backends.get(1)!, BackendError);
   });
 
   it("grows its memory, keeping values, and the worker threads see the grown memory", async () => {

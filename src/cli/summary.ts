@@ -3,8 +3,7 @@ import { Command, Option } from "commander";
 import { OptionError } from "../core/errors.js";
 import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
 import { decodeBcnet } from "../format/decode.js";
-import { convOutputSize } from "../kernels/contract.js";
-import { parseArchitecture } from "../nn/architecture.js";
+import { layerOutputShape, parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
 import { DATASET_IMAGE } from "../train/config.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
@@ -55,28 +54,21 @@ export function formatSummary(rows: LayerSummary[]): string {
  */
 export function summarizeArchitecture(architecture: string, input: readonly [number, number, number], mode: Binarization): LayerSummary[] {
   const rows: LayerSummary[] = [];
-  let [h, w, c] = input, features = h * w * c, bn = 0, conv = 0, dense = 0, channels = c;
+  let dims: number[] = [...input], bn = 0, conv = 0, dense = 0;
   const weights = (name: string, shape: string, n: number) => {
     const binary = mode === "none" ? 0 : n;
     rows.push({ name, shape, params: n, binary, float32Bytes: 4 * n, packedBytes: binary ? Math.ceil(n / 8) : 4 * n });
   };
   for (const l of parseArchitecture(architecture)) {
+    const channels = dims[dims.length - 1]; // of [H, W, C], or the features after a flatten
     if (l.kind === "conv") {
-      weights(`conv${conv++}`, `${l.kernel[0]}x${l.kernel[1]}x${c}x${l.filters}`, l.kernel[0] * l.kernel[1] * c * l.filters);
-      h = convOutputSize(h, l.kernel[0], l.stride[0], l.pad[0]);
-      w = convOutputSize(w, l.kernel[1], l.stride[1], l.pad[1]);
-      channels = c = l.filters;
-    } else if (l.kind === "maxpool") {
-      h = convOutputSize(h, l.window[0], l.stride[0], 0);
-      w = convOutputSize(w, l.window[1], l.stride[1], 0);
-    } else if (l.kind === "flatten") {
-      features = h * w * c;
+      weights(`conv${conv++}`, `${l.kernel[0]}x${l.kernel[1]}x${channels}x${l.filters}`, l.kernel[0] * l.kernel[1] * channels * l.filters);
     } else if (l.kind === "dense") {
-      weights(`dense${dense++}`, `${features}x${l.units}`, features * l.units);
-      channels = features = l.units;
+      weights(`dense${dense++}`, `${channels}x${l.units}`, channels * l.units);
     } else if (l.kind === "batchnorm") {
       rows.push({ name: `bn${bn++}`, shape: `2x${channels}`, params: 2 * channels, binary: 0, float32Bytes: 8 * channels, packedBytes: 8 * channels });
     }
+    dims = layerOutputShape(l, dims);
   }
   return rows;
 }

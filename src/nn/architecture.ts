@@ -1,5 +1,5 @@
 import { OptionError } from "../core/errors.js";
-import type { Pair } from "../kernels/contract.js";
+import { convOutputSize, type Pair } from "../kernels/contract.js";
 
 /** One layer of a network description (src/nn/network.ts builds them in order). */
 export type LayerSpec =
@@ -61,6 +61,17 @@ export function parseArchitecture(text: string): LayerSpec[] {
     }
   }
   return layers;
+}
+
+/** The shape after `layer` on an input of `shape` ([H, W, C] for images, [features] after a flatten); batch norm, ReLU and dropout keep it. */
+export function layerOutputShape(layer: LayerSpec, shape: readonly number[]): number[] {
+  switch (layer.kind) {
+    case "conv": return [convOutputSize(shape[0], layer.kernel[0], layer.stride[0], layer.pad[0]), convOutputSize(shape[1], layer.kernel[1], layer.stride[1], layer.pad[1]), layer.filters];
+    case "maxpool": return [convOutputSize(shape[0], layer.window[0], layer.stride[0], 0), convOutputSize(shape[1], layer.window[1], layer.stride[1], 0), shape[2]];
+    case "flatten": return [shape.reduce((a, b) => a * b, 1)];
+    case "dense": return [layer.units];
+    default: return [...shape];
+  }
 }
 
 /** A compact description of layers ("conv 3x3x128 pad 1 - maxpool 2x2 - bn - relu - ..."). */

@@ -3,7 +3,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { makeParam } from "./dense.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import type { Param } from "./param.js";
+import { disposeParams, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface BatchNormOptions {
@@ -73,7 +73,7 @@ export class BatchNorm implements Layer {
   }
 
   dispose(): void {
-    for (const p of this.params()) for (const t of [p.value, p.grad, p.m, p.v]) this.backend.dispose(t);
+    disposeParams(this.backend, this.params());
     for (const t of [this.runningMean, this.runningScale, this.mean, this.variance]) this.backend.dispose(t);
     this.ws.dispose();
   }

@@ -5,7 +5,7 @@ import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
 import { makeParam } from "./dense.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { glorotLrScale, type Param } from "./param.js";
+import { disposeParams, glorotLrScale, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface Conv2DOptions {
@@ -93,7 +93,7 @@ export class Conv2D implements Layer {
   }
 
   dispose(): void {
-    for (const p of this.params()) for (const t of [p.value, p.grad, p.m, p.v]) this.backend.dispose(t);
+    disposeParams(this.backend, this.params());
     this.backend.dispose(this.wb);
     this.ws.dispose();
   }

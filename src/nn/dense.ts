@@ -3,7 +3,7 @@ import type { Tensor } from "../core/tensor.js";
 import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { glorotLrScale, type Param } from "./param.js";
+import { disposeParams, glorotLrScale, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface DenseOptions {
@@ -81,7 +81,7 @@ export class Dense implements Layer {
   }
 
   dispose(): void {
-    for (const p of this.params()) for (const t of [p.value, p.grad, p.m, p.v]) this.backend.dispose(t);
+    disposeParams(this.backend, this.params());
     if (this.wb) this.backend.dispose(this.wb);
     this.ws.dispose();
   }

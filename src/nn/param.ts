@@ -1,3 +1,4 @@
+import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 
 /**
@@ -12,6 +13,11 @@ export interface Param {
   readonly m: Tensor;
   readonly v: Tensor;
   readonly binary: { readonly lrScale: number; readonly H: number } | null;
+}
+
+/** Frees each parameter's tensors: value, gradient and Adam moments. */
+export function disposeParams(backend: Backend, params: readonly Param[]): void {
+  for (const p of params) for (const t of [p.value, p.grad, p.m, p.v]) backend.dispose(t);
 }
 
 /**
