@@ -1,9 +1,9 @@
 import type { Backend } from "../backends/backend.js";
 import { OptionError } from "../core/errors.js";
 import { Xoshiro128 } from "../core/rng.js";
-import { convOutputSize, type BatchNormVariant } from "../kernels/contract.js";
+import type { BatchNormVariant } from "../kernels/contract.js";
 import { ADAM_DEFAULTS, type AdamOptions } from "../optim/adam.js";
-import type { LayerSpec } from "./architecture.js";
+import { layerOutputShape, type LayerSpec } from "./architecture.js";
 import { BatchNorm } from "./batchNorm.js";
 import type { Binarization } from "./binarization.js";
 import { Conv2D } from "./conv2d.js";
@@ -99,7 +99,7 @@ function buildLayers(backend: Backend, config: NetworkConfig): Layer[] {
           binarization, H, bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(),
         });
         if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1]) fail(`${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input`);
-        shape = [convOutputSize(shape[0], spec.kernel[0], spec.stride[0], spec.pad[0]), convOutputSize(shape[1], spec.kernel[1], spec.stride[1], spec.pad[1]), spec.filters];
+        shape = layerOutputShape(spec, shape);
         layers.push(conv);
         break;
       }
@@ -107,11 +107,11 @@ function buildLayers(backend: Backend, config: NetworkConfig): Layer[] {
         if (shape.length !== 3) fail(`max pooling needs images, but its input is [${shape}]`);
         if (shape[0] < spec.window[0] || shape[1] < spec.window[1]) fail(`the ${spec.window} pooling window is larger than its ${shape[0]}x${shape[1]} input`);
         layers.push(new MaxPool2D(backend, name("pool"), spec.window, spec.stride));
-        shape = [convOutputSize(shape[0], spec.window[0], spec.stride[0], 0), convOutputSize(shape[1], spec.window[1], spec.stride[1], 0), shape[2]];
+        shape = layerOutputShape(spec, shape);
         break;
       }
       case "flatten":
-        shape = [shape.reduce((a, b) => a * b, 1)];
+        shape = layerOutputShape(spec, shape);
         layers.push(new Reshape(name("flatten"), shape));
         break;
       case "dense":
