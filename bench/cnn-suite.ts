@@ -48,7 +48,7 @@ export async function runCnnSuite(options: BenchOptions, ceilingPerCore: number,
     for (const n of opts.threads) {
       log(`cnn-step: ${opts.backend} ${threadsLabel(n)}, batch ${spec.batch}`);
       try {
-        engine.push(await measureRunner(await createCnnEngineRunner(spec, init, opts.backend, n), 1, opts.timing));
+        engine.push(await measureRunner(await createCnnEngineRunner(spec, init, opts.backend, n, opts.simd), 1, opts.timing));
       } catch (e) {
         problems.push(`cnn-step ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
       }
@@ -104,7 +104,7 @@ async function convFigures(opts: BenchOptions, ceilingPerCore: number, log: Log,
   for (const n of opts.threads) {
     log(`conv: ${opts.backend} ${threadsLabel(n)}`);
     try {
-      for (const { kernel, timing } of await benchEngineConv(opts.backend, n, opts.timing)) {
+      for (const { kernel, timing } of await benchEngineConv(opts.backend, n, opts.timing, opts.simd)) {
         const flops = kernel === "all three" ? 3 * CONV_FLOPS : CONV_FLOPS;
         const value = flops / timing.median / 1e9;
         const goal = kernel === "all three" && n === 2 && opts.backend === "wasm" ? { goal: `>= ${CONV_GOAL_2T}`, goalMet: value >= CONV_GOAL_2T } : {};
@@ -119,7 +119,7 @@ async function convFigures(opts: BenchOptions, ceilingPerCore: number, log: Log,
 
 /** Our engine from the peer's start (its batch): the losses of the first steps must match the peer's. */
 async function checkSameNetwork(opts: BenchOptions, small: ReturnType<typeof cnnInitialState>, peer: StepResult) {
-  const runner = await createCnnEngineRunner(CNN_SPEC, small, opts.backend, opts.threads[0]);
+  const runner = await createCnnEngineRunner(CNN_SPEC, small, opts.backend, opts.threads[0], opts.simd);
   const losses: number[] = [];
   try {
     for (let i = 0; i < peer.losses.length; i++) losses.push(await runner.step());

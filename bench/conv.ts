@@ -1,4 +1,5 @@
 import { createBackend, type BackendName } from "../src/backends/index.js";
+import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { timeIt, type Timing, type TimingOptions } from "./stats.js";
@@ -19,9 +20,9 @@ export interface ConvResult {
 }
 
 /** Times each kernel, then the three in a row (a training step's share of this layer), on `threads` threads. */
-export async function benchEngineConv(backendName: BackendName, threads: number, timing: TimingOptions): Promise<ConvResult[]> {
+export async function benchEngineConv(backendName: BackendName, threads: number, timing: TimingOptions, simd: SimdChoice = "auto"): Promise<ConvResult[]> {
   const { N, H, W, Cin, Cout, k } = CONV_SHAPE;
-  const be = await createBackend(backendName, { threads });
+  const be = await createBackend(backendName, { threads, simd });
   try {
     const rng = new Xoshiro128(7);
     const make = (shape: number[]): Tensor => {

@@ -1,5 +1,6 @@
 import { tensorFrom, type Backend } from "../src/backends/backend.js";
 import { createBackend, type BackendName } from "../src/backends/index.js";
+import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { BinaryConnectError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { matmulFlops } from "./spec.js";
@@ -73,8 +74,8 @@ function outShape(form: (typeof MATMUL_FORMS)[number]): [number, number] {
 }
 
 /** Times each form on our engine's backend with `threads` threads (one product per repetition). */
-export async function benchEngineMatmul(backendName: BackendName, threads: number, timing: TimingOptions): Promise<MatmulResult[]> {
-  const backend: Backend = await createBackend(backendName, { threads });
+export async function benchEngineMatmul(backendName: BackendName, threads: number, timing: TimingOptions, simd: SimdChoice = "auto"): Promise<MatmulResult[]> {
+  const backend: Backend = await createBackend(backendName, { threads, simd });
   try {
     const results: MatmulResult[] = [];
     for (const [f, form] of MATMUL_FORMS.entries()) {

@@ -1,4 +1,5 @@
 import { createBackend, type BackendName } from "../src/backends/index.js";
+import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { Mlp, type MlpConfig } from "../src/nn/mlp.js";
 import type { StepRunner } from "./runner.js";
 import { engineStepRunner } from "./engine-runner.js";
@@ -23,9 +24,9 @@ export function engineConfig(spec: MlpSpec): MlpConfig {
  * `threads` threads, from the shared start (bench/engine-runner.ts times it).
  */
 export async function createEngineRunner(
-  spec: MlpSpec, init: InitialState, backendName: BackendName, threads: number,
+  spec: MlpSpec, init: InitialState, backendName: BackendName, threads: number, simd: SimdChoice = "auto",
 ): Promise<StepRunner> {
-  const backend = await createBackend(backendName, { threads });
+  const backend = await createBackend(backendName, { threads, simd });
   const mlp = Mlp.create(backend, engineConfig(spec), 1);
   mlp.dense.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
   return engineStepRunner(backend, backendName, threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });

@@ -1,4 +1,5 @@
 import { BACKEND_NAMES, type BackendName } from "../src/backends/index.js";
+import { SIMD_CHOICES, type SimdChoice } from "../src/backends/wasm/simd.js";
 import { OptionError } from "../src/core/errors.js";
 import { closest } from "../src/core/suggest.js";
 import type { TimingOptions } from "./stats.js";
@@ -32,6 +33,8 @@ export interface BenchOptions {
   threads: number[];
   /** Our engine's backend: wasm, or reference (the specification: slow, for checking agreement); webgpu runs the GPU suite (bench/gpu-suite.ts). */
   backend: BackendName;
+  /** The wasm backend's SIMD (src/backends/wasm/simd.ts): relaxed (fused multiply-add), baseline or auto. */
+  simd: SimdChoice;
   timing: TimingOptions;
   /** --quick: a smoke run (the GPU suite also shrinks its sizes, to run on a software adapter). */
   quick: boolean;
@@ -44,6 +47,7 @@ export const DEFAULTS = {
   only: [...BENCHMARKS],
   threads: [1, 2],
   backend: "wasm",
+  simd: "auto",
   timing: { warmup: 2, runs: 10, minRunMs: 250 },
   quick: false,
   lossSteps: 3,
@@ -58,6 +62,7 @@ export interface RawBenchOptions {
   only: string;
   threads: string;
   backend: string;
+  simd: string;
   runs?: string;
   quick?: boolean;
 }
@@ -74,6 +79,9 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
       `did you mean "${closest(raw.backend, BACKEND_NAMES)}"?`);
   }
   const backend = raw.backend as BackendName;
+  if (!(SIMD_CHOICES as readonly string[]).includes(raw.simd)) {
+    throw new OptionError(`--simd: expected one of ${SIMD_CHOICES.join(", ")}, found "${raw.simd}"`, `did you mean "${closest(raw.simd, SIMD_CHOICES)}"?`);
+  }
   const base = raw.quick ? QUICK_TIMING : DEFAULTS.timing;
   const runs = raw.runs === undefined ? base.runs : parseIntOption("--runs", raw.runs, 1, 1000);
   return {
@@ -82,6 +90,7 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     // The reference backend has one thread; asking it for more would only repeat the figure.
     threads: backend === "reference" ? [1] : [...new Set(threads)].sort((a, b) => a - b),
     backend,
+    simd: raw.simd as SimdChoice,
     timing: { ...base, runs },
     quick: raw.quick === true,
     lossSteps: DEFAULTS.lossSteps,

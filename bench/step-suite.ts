@@ -41,7 +41,7 @@ export async function runStepSuite(opts: BenchOptions, ceilingPerCore: number, l
   const { lossSteps, timing } = opts;
   if (opts.only.includes("mlp-step")) {
     for (const n of opts.threads) {
-      await attempt(`${opts.backend} ${threadsLabel(n)}`, engine, async () => measureRunner(await createEngineRunner(spec, init, opts.backend, n), lossSteps, timing));
+      await attempt(`${opts.backend} ${threadsLabel(n)}`, engine, async () => measureRunner(await createEngineRunner(spec, init, opts.backend, n, opts.simd), lossSteps, timing));
     }
   }
   if (opts.only.includes("tfjs")) await attempt("tfjs-wasm", peers, async () => measureRunner(await createTfjsRunner(spec, init), lossSteps, timing));

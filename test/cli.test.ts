@@ -14,7 +14,7 @@ const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g
 describe("binaryconnect CLI", () => {
   it("train --help lists every option with its default", () => {
     const text = help("train");
-    for (const opt of ["--preset", "--mode", "--dropout", "--epochs", "--seed", "--backend", "--threads", "--out", "--resume", "--data", "--test-time"]) {
+    for (const opt of ["--preset", "--mode", "--dropout", "--epochs", "--seed", "--backend", "--threads", "--simd", "--out", "--resume", "--data", "--test-time"]) {
       expect(text).toContain(opt);
     }
     expect(text).toContain('(default: "mnist-quick")');
@@ -45,6 +45,8 @@ describe("binaryconnect CLI", () => {
     expect(epochs.stderr).toContain('expected an integer >= 1, found "-2"');
     const tt = run("train", "--test-time", "ensemble:0");
     expect(tt.stderr).toContain("expected binary, real or ensemble:N");
+    const simd = run("eval", "somewhere", "--simd", "relax");
+    expect(simd.stderr).toMatch(/--simd <mode>.*expected one of auto, relaxed, baseline, found "relax" \(did you mean "relaxed"\?\)/);
   });
 
   it("an unknown command is an error with a suggestion", () => {
@@ -66,9 +68,10 @@ describe("binaryconnect CLI", () => {
     const out = mkdtempSync(join(tmpdir(), "bc-cli-cnn-"));
     try {
       const arch = "(2x4C3)-MP2-8C3-MP2-16FC-10";
-      const t = run("train", "--architecture", arch, "--epochs", "1", "--train-size", "300", "--val-size", "100", "--test-size", "100", "--threads", "1", "--out", out);
+      const t = run("train", "--architecture", arch, "--epochs", "1", "--train-size", "300", "--val-size", "100", "--test-size", "100", "--threads", "1", "--simd", "baseline", "--out", out);
       expect(t.status, t.stderr).toBe(0);
       expect(t.stdout).toContain(`(det, ${arch})`);
+      expect(t.stdout).toContain("on wasm (SIMD128, 1 thread)"); // --simd baseline
       expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8"))).toMatchObject({ architecture: arch, hidden: [] });
       const bcnet = run("export", out);
       expect(bcnet.status, bcnet.stderr).toBe(0);

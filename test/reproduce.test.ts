@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { relaxedSimdSupported } from "../src/backends/wasm/simd.js";
 import { METHODS, planRuns } from "../src/reproduce/plan.js";
 import { meanStd, type ExperimentResults } from "../src/reproduce/results.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
@@ -72,7 +73,7 @@ describe("reproduce runs", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("4 runs (0 finished, 1 to resume, 3 to start); 2 at a time, 1 thread(s) each");
     expect(r.stdout).toMatch(/det-seed1: resuming/);
-    expect(readFileSync(join(detDir, "train.log"), "utf8")).toContain(`train --resume ${detDir}`);
+    expect(readFileSync(join(detDir, "train.log"), "utf8")).toContain(`train --resume ${detDir} --backend wasm --threads 1 --simd auto`);
     expect(metrics(detDir).map((m) => m.epoch)).toEqual([1, 2]);
 
     // the resumed run ends with the weights of an uninterrupted one
@@ -86,7 +87,7 @@ describe("reproduce runs", () => {
     // results.json: each run's test error at its best validation epoch, mean +- std per method
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as ExperimentResults;
     expect(results).toMatchObject({ dataset: "mnist", budget: "quick", preset: "mnist-quick", epochs: 2, seeds: 2 });
-    expect(results.machine).toMatch(/\d+ cores; wasm \(SIMD128, 1 thread\)$/);
+    expect(results.machine).toMatch(/\d+ cores; wasm \(SIMD128( \+ relaxed FMA)?, 1 thread\)$/);
     expect(results.methods.map((m) => m.method)).toEqual(["none", "det"]);
     for (const m of results.methods) {
       const errors = [1, 2].map((seed) => 100 * metrics(join(out, "runs", `${m.method}-seed${seed}`)).at(-1)!.test_error);
@@ -94,7 +95,8 @@ describe("reproduce runs", () => {
       expect(m.mean).toBeCloseTo((errors[0] + errors[1]) / 2, 10);
       expect(m.std).toBeCloseTo(Math.abs(errors[0] - errors[1]) / Math.SQRT2, 10);
       expect(m.runs.map((x) => x.state)).toEqual(["finished", "finished"]);
-      expect(m.runs.map((x) => x.backend)).toEqual(["wasm (SIMD128, 1 thread)", "wasm (SIMD128, 1 thread)"]);
+      const wasm = (await relaxedSimdSupported()) ? "wasm (SIMD128 + relaxed FMA, 1 thread)" : "wasm (SIMD128, 1 thread)"; // --simd auto
+      expect(m.runs.map((x) => x.backend)).toEqual([wasm, wasm]);
     }
     const md = readFileSync(join(out, "results.md"), "utf8");
     expect(md).toContain("| No regularizer |");

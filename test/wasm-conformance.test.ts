@@ -2,7 +2,8 @@
  * The wasm backend against the reference backend (the specification): every kernel of the
  * contract, on random inputs and awkward shapes (sizes that are not multiples of 4, one row,
  * 1x1, K = 1, blocks larger than the kernels' cache blocks, calls big enough to be split across
- * threads), with 1 and 2 threads; then the allocator and the backend's buffer handling.
+ * threads), with 1 and 2 threads, in both builds of the module (baseline SIMD128, and relaxed
+ * SIMD: a fused multiply-add in the products); then the allocator and the backend's buffer handling.
  *
  * Tolerance: |wasm - ref| <= atol + rtol |ref| elementwise, over every tensor of the call
  * (inputs updated in place included). Most kernels are exact (atol = rtol = 0): they compute in
@@ -50,11 +51,16 @@ const CASES = kernelCases({
   hinge: [[1, 1], [7, 10], [200, 10], [5, 3]],
 }, TOLERANCE.matmul);
 
-const THREADS = [1, 2];
-const backends = new Map<number, WasmBackend>();
+/** Every kernel runs on each build of the module with 1 and 2 threads. */
+const VARIANTS = [
+  { threads: 1, simd: "baseline" }, { threads: 2, simd: "baseline" },
+  { threads: 1, simd: "relaxed" }, { threads: 2, simd: "relaxed" },
+] as const;
+const label = (v: (typeof VARIANTS)[number]) => `${v.simd}, ${v.threads} thread${v.threads > 1 ? "s" : ""}`;
+const backends = new Map<string, WasmBackend>();
 
 beforeAll(async () => {
-  for (const threads of THREADS) backends.set(threads, await WasmBackend.create({ threads }));
+  for (const v of VARIANTS) backends.set(label(v), await WasmBackend.create(v));
 });
 afterAll(async () => {
   for (const be of backends.values()) await be.close();
@@ -66,9 +72,11 @@ describe("wasm backend conformance (against the reference backend)", () => {
     it(`${kernel}: has test cases`, () => {
       expect(cases.length, `no conformance cases for kernel ${kernel}`).toBeGreaterThan(0);
     });
-    for (const threads of THREADS) {
-      it(`${kernel} (${threads} thread${threads > 1 ? "s" : ""})`, async () => {
-        expect(await conformance(backends.get(threads)!, "wasm", kernel, cases, TOLERANCE)).toEqual([]);
+    for (const v of VARIANTS) {
+      it(`${kernel} (${label(v)})`, async () => {
+        const be = backends.get(label(v))!;
+        expect(be.simd).toBe(v.simd);
+        expect(await conformance(be, "wasm", kernel, cases, TOLERANCE)).toEqual([]);
       });
     }
   }
@@ -118,7 +126,7 @@ describe("wasm allocator", () => {
 
 describe("wasm backend buffers", () => {
   it("alloc is zero-filled after reuse, dispose frees, read returns a copy", async () => {
-    await expectBufferLifecycle(backends.get(1)!, BackendError);
+    await expectBufferLifecycle(backends.get(label(VARIANTS[0]))!, BackendError);
   });
 
   it("grows its memory, keeping values, and the worker threads see the grown memory", async () => {

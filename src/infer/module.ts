@@ -1,3 +1,4 @@
+import { decodeBase64 } from "../core/base64.js";
 import { INFER_WASM_BASE64 } from "./lut.wasm.generated.js";
 
 /** The inference module's exports (wasm/infer/index.ts): pointers are byte offsets into the memory. */
@@ -43,11 +44,4 @@ export async function instantiateInfer(memory: WebAssembly.Memory): Promise<Infe
 /** Size in bytes of the embedded module. */
 export function inferModuleBytes(): number {
   return moduleBytes().length;
-}
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }

@@ -4,6 +4,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { SimdChoice } from "../backends/wasm/simd.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
 import { planRuns, trainArgs, type PlanOptions, type RunSpec } from "./plan.js";
 import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
@@ -17,6 +18,8 @@ export interface ReproduceOptions extends PlanOptions {
   parallel: number;
   /** Threads of each training's wasm backend. */
   threads: number;
+  /** The wasm backend's SIMD of each training (train --simd). */
+  simd: SimdChoice;
   backend: string;
   /** Passed to every `train`: --data and the split limits (smoke tests). */
   extraTrainArgs?: string[];
@@ -96,7 +99,7 @@ function backendOf(dir: string): string | null {
 /** Runs one `binaryconnect train` process; its output goes to the run's train.log, epoch lines also to `log`. */
 function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (line: string) => void): Promise<number> {
   mkdirSync(run.dir, { recursive: true });
-  const common = ["--backend", o.backend, "--threads", String(o.threads)];
+  const common = ["--backend", o.backend, "--threads", String(o.threads), "--simd", o.simd];
   const args = resume ? ["train", "--resume", run.dir, ...common, ...dataArg(o)] : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
   const logFile = createWriteStream(join(run.dir, "train.log"), { flags: "a" });
   logFile.write(`$ binaryconnect ${args.join(" ")}\n`);

@@ -98,17 +98,17 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   while (ap < end) {
     const b0 = v128.load(bp), b1 = v128.load(bp, 16);
     let a = v128.load32_splat(ap);
-    c00 = f32x4.add(c00, f32x4.mul(a, b0));
-    c01 = f32x4.add(c01, f32x4.mul(a, b1));
+    c00 = madd(a, b0, c00);
+    c01 = madd(a, b1, c01);
     a = v128.load32_splat(ap, 4);
-    c10 = f32x4.add(c10, f32x4.mul(a, b0));
-    c11 = f32x4.add(c11, f32x4.mul(a, b1));
+    c10 = madd(a, b0, c10);
+    c11 = madd(a, b1, c11);
     a = v128.load32_splat(ap, 8);
-    c20 = f32x4.add(c20, f32x4.mul(a, b0));
-    c21 = f32x4.add(c21, f32x4.mul(a, b1));
+    c20 = madd(a, b0, c20);
+    c21 = madd(a, b1, c21);
     a = v128.load32_splat(ap, 12);
-    c30 = f32x4.add(c30, f32x4.mul(a, b0));
-    c31 = f32x4.add(c31, f32x4.mul(a, b1));
+    c30 = madd(a, b0, c30);
+    c31 = madd(a, b1, c31);
     ap += 16;
     bp += 32;
   }
@@ -116,6 +116,12 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   addRow(c + ldc, c10, c11);
   addRow(c + 2 * ldc, c20, c21);
   addRow(c + 3 * ldc, c30, c31);
+}
+
+/** acc + a * b: one fused multiply-add where the engine has relaxed SIMD (ASC_FEATURE_RELAXED_SIMD), else a product then a sum. */
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
 }
 
 @inline function addRow(c: usize, lo: v128, hi: v128): void {

@@ -7,6 +7,7 @@ import type { Backend, KernelTable } from "../backend.js";
 import { Allocator } from "./allocator.js";
 import { KERNELS } from "./kernels.js";
 import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES, type KernelExports } from "./module.js";
+import { resolveSimd, SIMD_CHOICES, type SimdChoice, type SimdLevel } from "./simd.js";
 import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from "./threads.js";
 
 /** Options of `WasmBackend.create`. */
@@ -15,9 +16,11 @@ export interface WasmBackendOptions {
   threads?: number;
   /** The most memory the backend may use, in MiB (default 2048, at most 4096). */
   maxMemoryMiB?: number;
+  /** Relaxed SIMD (fused multiply-add in the matrix products) or baseline SIMD128 (default "auto": relaxed where accepted; see simd.ts). */
+  simd?: SimdChoice;
 }
 
-const OPTION_KEYS = ["threads", "maxMemoryMiB"] as const;
+const OPTION_KEYS = ["threads", "maxMemoryMiB", "simd"] as const;
 const DEFAULT_MAX_MEMORY_MIB = 2048;
 const INITIAL_PAGES = 64;
 
@@ -40,6 +43,8 @@ export class WasmBackend implements Backend {
   readonly matmulScratchBytes: number;
   /** Bytes of scratch the convolutions need per thread. */
   readonly convScratchBytes: number;
+  /** The SIMD the kernels use ("relaxed": fused multiply-add in the products). */
+  readonly simd: SimdLevel;
   private readonly kernels: KernelTable<WasmBackend> = KERNELS;
   private readonly blocks = new Map<number, number>(); // tensor id -> byte offset
   private readonly scratch: Scratch[] = [];
@@ -52,18 +57,22 @@ export class WasmBackend implements Backend {
     private readonly exports: KernelExports,
     private readonly allocator: Allocator,
     private readonly pool: ThreadPool,
+    simd: SimdLevel,
   ) {
+    this.simd = simd;
     this.view = new Float32Array(memory.buffer);
     this.matmulScratchBytes = exports.matmulScratchBytes();
     this.convScratchBytes = exports.convScratchBytes();
     const n = pool.threads;
-    this.description = `wasm (SIMD128, ${n} thread${n === 1 ? "" : "s"})`;
+    const simdLabel = simd === "relaxed" ? "SIMD128 + relaxed FMA" : "SIMD128";
+    this.description = `wasm (${simdLabel}, ${n} thread${n === 1 ? "" : "s"})`;
   }
 
   /** Compiles (once) and instantiates the kernels, and starts threads-1 worker threads. */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-    const { threads, maxBytes } = checkOptions(options);
-    const module = await kernelsModule();
+    const { threads, maxBytes, simd: choice } = checkOptions(options);
+    const simd = await resolveSimd(choice);
+    const module = await kernelsModule(simd);
     const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxBytes / PAGE_BYTES, shared: true });
     const exports = instantiate(module, memory);
     let backend: WasmBackend | undefined;
@@ -71,7 +80,7 @@ export class WasmBackend implements Backend {
     const control = allocator.alloc(CONTROL_BYTES);
     new Int32Array(memory.buffer, control, CONTROL_BYTES / 4).fill(0);
     const pool = await ThreadPool.start(module, memory, control, threads, KERNEL_NAMES);
-    backend = new WasmBackend(memory, exports, allocator, pool);
+    backend = new WasmBackend(memory, exports, allocator, pool, simd);
     return backend;
   }
 
@@ -177,7 +186,7 @@ function growMemory(memory: WebAssembly.Memory, end: number, maxBytes: number, g
   grown();
 }
 
-function checkOptions(options: WasmBackendOptions): { threads: number; maxBytes: number } {
+function checkOptions(options: WasmBackendOptions): { threads: number; maxBytes: number; simd: SimdChoice } {
   for (const key of Object.keys(options)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       throw new OptionError(`WasmBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
@@ -192,5 +201,9 @@ function checkOptions(options: WasmBackendOptions): { threads: number; maxBytes:
   if (!Number.isInteger(maxMiB) || maxBytes < INITIAL_PAGES * PAGE_BYTES || maxBytes > MODULE_MAX_BYTES) {
     throw new OptionError(`WasmBackend.create: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`);
   }
-  return { threads, maxBytes };
+  const simd = options.simd ?? "auto";
+  if (!SIMD_CHOICES.includes(simd)) {
+    throw new OptionError(`WasmBackend.create: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(simd)}`);
+  }
+  return { threads, maxBytes, simd };
 }

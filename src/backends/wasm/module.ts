@@ -1,5 +1,7 @@
 import type { KernelName } from "../../kernels/contract.js";
-import { KERNELS_WASM_BASE64, KERNELS_WASM_MAX_PAGES } from "./kernels.wasm.generated.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_MAX_PAGES } from "./kernels.wasm.generated.js";
+import { decodeBase64 } from "../../core/base64.js";
+import type { SimdLevel } from "./simd.js";
 
 /** Bytes in a WebAssembly page. */
 export const PAGE_BYTES = 65536;
@@ -20,22 +22,19 @@ export type KernelExports = Record<KernelName, KernelFunction> & {
   convScratchBytes(): number;
 };
 
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<SimdLevel, Promise<WebAssembly.Module>>();
 
-/** The compiled kernels module (compiled once per process, shared by every backend and thread). */
-export function kernelsModule(): Promise<WebAssembly.Module> {
-  compiled ??= WebAssembly.compile(decodeBase64(KERNELS_WASM_BASE64));
-  return compiled;
+/** The compiled kernels module of a SIMD level (compiled once per process, shared by every backend and thread). */
+export function kernelsModule(simd: SimdLevel): Promise<WebAssembly.Module> {
+  let module = compiled.get(simd);
+  if (!module) {
+    module = WebAssembly.compile(decodeBase64(simd === "relaxed" ? KERNELS_RELAXED_WASM_BASE64 : KERNELS_WASM_BASE64));
+    compiled.set(simd, module);
+  }
+  return module;
 }
 
 /** Instantiates the module on a shared memory (the module has no data or start section). */
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
-}
-
-function decodeBase64(s: string): Uint8Array<ArrayBuffer> {
-  const bin = atob(s);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
 }
