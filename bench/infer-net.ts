@@ -1,4 +1,5 @@
 import { createBackend } from "../src/backends/index.js";
+import type { SimdLevel } from "../src/backends/wasm/simd.js";
 import { OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { encodeOnnx } from "../src/export/onnx.js";
@@ -73,8 +74,8 @@ export async function ourRunner(net: InferNetwork): Promise<InferRunner> {
  * Our float32 forward pass of the same network: the training engine's wasm backend (matmul,
  * batchNormInfer, relu) with W = +-1 as real weights, preprocessing on the host as ourRunner.
  */
-export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: number): Promise<InferRunner> {
-  const backend = await createBackend("wasm", { threads });
+export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: number, simd: SimdLevel = "baseline"): Promise<InferRunner> {
+  const backend = await createBackend("wasm", { threads, simd });
   const mlp = Mlp.create(backend, {
     inputs: spec.inputs, hidden: [...spec.hidden], classes: spec.classes, binarization: "none", H: spec.H,
     dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: spec.bnEps, momentum: spec.bnMomentum },
@@ -92,7 +93,7 @@ export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: num
   const { inputScale, mean } = net.model.preprocess;
   const inputs = new Map<number, ReturnType<typeof backend.alloc>>();
   return {
-    name: `float32 wasm forward (${threads} thread${threads > 1 ? "s" : ""})`, description: `binaryconnect's training engine, ${backend.description}, W = +-1 as float32`,
+    name: `float32 wasm forward (${simd === "relaxed" ? "relaxed FMA" : "SIMD128"}, ${threads} thread${threads > 1 ? "s" : ""})`, description: `binaryconnect's training engine, ${backend.description}, W = +-1 as float32`,
     predict: async (count) => {
       let x = inputs.get(count);
       if (!x) inputs.set(count, (x = backend.alloc([count, spec.inputs])));
