@@ -1,7 +1,9 @@
 /**
  * A binary layer is exactly the float layer run on sign(W) * H: same outputs, same input
  * gradient, and its weight gradient (straight-through) equals the float layer's - for the dense
- * and the convolution layer, on every backend. Then the conv layer's parameters.
+ * and the convolution layer, on every backend. A dense layer large enough for the wasm
+ * backend's lookup-table product (binaryMatmul: the same sums in another order) agrees within
+ * float32 rounding instead, its weight gradient still exactly. Then the conv layer's parameters.
  */
 import { describe, expect, it } from "vitest";
 import type { Backend } from "../src/backends/backend.js";
@@ -22,9 +24,13 @@ interface LayerUnderTest {
   make(be: Backend, name: string, binarization: Binarization): Layer & { W: Param };
   xShape: number[];
   dyShape: number[];
+  /** Tolerance of the outputs and the input gradient (default: bit for bit). */
+  tol?: { atol: number; rtol: number };
 }
 
 const B = 5, I = 13, U = 7;
+/** Above binaryMatmul's lookup-table sizes on wasm (>= 64 units, >= 32 inputs), both products: 3 row blocks, odd sizes. */
+const B2 = 37, I2 = 70, U2 = 66;
 const N = 2, Hs = 6, Ws = 5, C = 3, Co = 4;
 const convOpts: Omit<Conv2DOptions, "binarization"> = {
   inChannels: C, filters: Co, kernel: [3, 3], stride: [1, 1], pad: [1, 1], H, bias: false, inputGrad: true, randomSlot: 0,
@@ -34,6 +40,12 @@ const LAYERS: LayerUnderTest[] = [
   {
     kind: "dense", seed: 3, xShape: [B, I], dyShape: [B, U],
     make: (be, name, binarization) => new Dense(be, name, { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
+  },
+  {
+    kind: "dense (lookup-table sizes)", seed: 4, xShape: [B2, I2], dyShape: [B2, U2],
+    make: (be, name, binarization) => new Dense(be, name, { inputs: I2, units: U2, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
+    // float32 sums of I2 (forward) or U2 (dx) terms |x| H <= 0.5 in another order
+    tol: { atol: 2e-6 * Math.max(I2, U2) * H, rtol: 1e-5 },
   },
   {
     kind: "conv", seed: 5, xShape: [N, Hs, Ws, C], dyShape: [N, Hs, Ws, Co],
@@ -61,11 +73,11 @@ for (const b of TEST_BACKENDS) {
         for (const mode of ["train", "binary"] as const) {
           const yb = await be.read(binary.forward(x, ctx(mode)));
           const yf = await be.read(float.forward(x, ctx("train")));
-          expect(Array.from(yb), mode).toEqual(Array.from(yf));
+          expectClose(yb, yf, layer.tol, `y (${mode})`);
         }
         binary.forward(x, ctx("train"));
         float.forward(x, ctx("train"));
-        expect(Array.from(await be.read(binary.backward(dy)!))).toEqual(Array.from(await be.read(float.backward(dy)!)));
+        expectClose(await be.read(binary.backward(dy)!), await be.read(float.backward(dy)!), layer.tol, "dx");
         expect(Array.from(await be.read(binary.W.grad))).toEqual(Array.from(await be.read(float.W.grad)));
         // the latent weights are untouched by the forward pass, and "real" test time uses them
         expect(Array.from(await be.read(binary.W.value))).toEqual(Array.from(w));
@@ -76,6 +88,17 @@ for (const b of TEST_BACKENDS) {
       });
     });
   }
+}
+
+/** Equal bit for bit, or within atol + rtol |expected| elementwise. */
+function expectClose(actual: Float32Array, expected: Float32Array, tol: LayerUnderTest["tol"], what: string): void {
+  if (!tol) {
+    expect(Array.from(actual), what).toEqual(Array.from(expected));
+    return;
+  }
+  expect(actual.length, what).toBe(expected.length);
+  const bad = Array.from(actual).findIndex((v, i) => !(Math.abs(v - expected[i]) <= tol.atol + tol.rtol * Math.abs(expected[i])));
+  expect(bad, `${what}: element ${bad} is ${actual[bad]}, expected ${expected[bad]}`).toBe(-1);
 }
 
 describe("conv layer parameters", () => {

@@ -33,6 +33,8 @@ export type Cases = { [K in KernelName]: Case<K>[] };
 export interface CaseSizes {
   /** [M, K, N] of the matrix products (each in the four operand layouts, with and without +=). */
   matmul: Array<[number, number, number]>;
+  /** [M, K, N] of binaryMatmul (each with wb and wb^T, and two magnitudes H). */
+  binaryMatmul: Array<[number, number, number]>;
   /** Shapes [rows, ..., channels] of the batch-norm cases. */
   rowsChannels: number[][];
   /** Element counts of the elementwise kernels. */
@@ -53,6 +55,19 @@ const channels = (shape: number[]): number => shape[shape.length - 1];
 
 function pick<N extends string>(t: Record<string, Tensor>, ...names: N[]): Record<N, Tensor> {
   return Object.fromEntries(names.map((n) => [n, t[n]])) as Record<N, Tensor>;
+}
+
+/** Magnitudes of binaryMatmul's wb: 1, and one whose scaling is not exact in binary. */
+const BINARY_H = [1, 0.7];
+
+/** A product with wb in {-H, +H} (random signs); tolerance as matmul's, scaled by H. */
+export function binaryMatmulCase(M: number, K: number, N: number, transB: boolean, H: number, tol: Tolerance): Case<"binaryMatmul"> {
+  return {
+    label: `M=${M} K=${K} N=${N} A.${transB ? "Wb^T" : "Wb"} H=${H}`,
+    tensors: { a: { shape: [M, K] }, wb: { shape: transB ? [N, K] : [K, N], init: (rng) => (rng.next() < 0.5 ? -H : H) }, out: { shape: [M, N] } },
+    args: ({ a, wb, out }) => ({ a, wb, out, transB }),
+    tol: { atol: tol.atol * K * H, rtol: tol.rtol },
+  };
 }
 
 /** A matrix product case; atol is `atolPerTerm` times K (float32 accumulation: error <= ~K 2^-24 sum |a||b|). */
@@ -150,6 +165,8 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
     matmul: sizes.matmul.flatMap(([M, K, N]) =>
       [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) =>
         [false, true].map((acc) => matmulCase(M, K, N, tA, tB, acc, matmulTol)))),
+    binaryMatmul: sizes.binaryMatmul.flatMap(([M, K, N]) =>
+      [false, true].flatMap((tB) => BINARY_H.map((H) => binaryMatmulCase(M, K, N, tB, H, matmulTol)))),
     biasAdd: [
       ...sizes.biasAdd.map(([M, N]): Case<"biasAdd"> => ({
         label: `x[${M},${N}]`,

@@ -282,6 +282,20 @@ describe("matmul accumulate", () => {
   });
 });
 
+describe("binaryMatmul", () => {
+  it("[[1,2],[3,4]] . [[H,-H],[-H,H]] with H = 0.5, and wb^T; a wb that is not +-H is refused", async () => {
+    const { be, make, zeros } = setup();
+    const a = make([2, 2], [1, 2, 3, 4]), out = zeros([2, 2]);
+    be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, -0.5, 0.5]), out, transB: false });
+    expect(Array.from(await be.read(out))).toEqual([-0.5, 0.5, -0.5, 0.5]);
+    // wb^T: b = [[H, H], [-H, H]] given as its transpose [[H, -H], [H, H]]
+    be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, 0.5, 0.5]), out, transB: true });
+    expect(Array.from(await be.read(out))).toEqual([-0.5, 1.5, -0.5, 3.5]);
+    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, 0.25, 0.5]), out, transB: false })).toThrow(/wb must hold \+H and -H only \(one H > 0\), found 0.25 at 2 besides 0.5/);
+    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0, 0, 0, 0]), out, transB: false })).toThrow(BinaryConnectError);
+  });
+});
+
 describe("shape checks: a ShapeError naming the kernel and the shapes, before anything is written", () => {
   it("matmul: inner dimensions differ", async () => {
     const { be, zeros } = setup();

@@ -24,6 +24,7 @@ import { conformance, EXACT, expectBufferLifecycle, initialValues, kernelCases, 
 /** Per-kernel tolerance (matmul's per unit of K). */
 const TOLERANCE: Record<KernelName, Tolerance> = {
   matmul: { atol: 2e-6, rtol: 1e-5 },
+  binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // lookup tables: float32 sums in another order, as matmul's bound
   biasAdd: EXACT, columnSum: EXACT, batchNormTrain: EXACT, batchNormInfer: EXACT, batchNormBackward: EXACT,
   relu: EXACT, reluBackward: EXACT, dropout: EXACT, multiply: EXACT, squareHingeLoss: EXACT, binarize: EXACT,
   adam: EXACT, fill: EXACT, copy: EXACT,
@@ -44,6 +45,10 @@ const CASES = kernelCases({
     [64, 170, 100], [4, 300, 1000], [1, 600, 2000], // column chunks
     [130, 600, 19], // row chunks
   ],
+  // binaryMatmul [M, K, N]: below the lookup tables' sizes (runs as matmul); one row; M, K, N not
+  // multiples of the 16-row block, the 8-input group or the 2-unit step; several 16-group table
+  // chunks (K > 128); blocks shared by two threads
+  binaryMatmul: [[5, 8, 10], [7, 20, 70], [1, 40, 64], [17, 37, 65], [33, 784, 100], [200, 300, 129], [40, 1024, 1030]],
   rowsChannels: [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [520, 1031]],
   elements: [1, 3, 4, 5, 17, 1003, 524291],
   biasAdd: [[1, 1], [5, 7], [3, 4], [1030, 513]],

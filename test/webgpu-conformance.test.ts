@@ -29,6 +29,7 @@ const SUMS: Tolerance = { atol: 2e-5, rtol: 1e-5 };
 
 const TOLERANCE: Record<KernelName, Tolerance> = {
   matmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K
+  binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K, times H
   biasAdd: EXACT, columnSum: SUMS, batchNormTrain: SUMS, batchNormInfer: SUMS, batchNormBackward: SUMS,
   relu: EXACT, reluBackward: EXACT, dropout: EXACT, multiply: EXACT, squareHingeLoss: SUMS, binarize: EXACT,
   adam: { atol: 1e-7, rtol: 1e-6 }, fill: EXACT, copy: EXACT,
@@ -46,6 +47,7 @@ const CASES = kernelCases({
     [1, 1, 1], [1, 5, 3], [3, 1, 7], [5, 7, 9], [4, 8, 8], [13, 300, 21], [130, 260, 19], [129, 17, 133], [33, 40, 65],
     [5, 1100, 7], [130, 520, 19], [3, 5000, 5],
   ],
+  binaryMatmul: [[5, 8, 10], [17, 37, 65]],
   rowsChannels: [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [100, 70]],
   elements: [1, 3, 4, 5, 17, 1003, 70001],
   biasAdd: [[1, 1], [5, 7], [3, 4], [300, 51]],

@@ -16,6 +16,7 @@ export { batchNormInfer } from "./kernels/batchNormInfer";
 export { batchNormTrain } from "./kernels/batchNormTrain";
 export { biasAdd } from "./kernels/biasAdd";
 export { binarize } from "./kernels/binarize";
+export { binaryMatmul } from "./kernels/binaryMatmul";
 export { columnSum } from "./kernels/columnSum";
 export { conv2d } from "./kernels/conv2d";
 export { conv2dBackwardFilter } from "./kernels/conv2dBackwardFilter";
@@ -33,6 +34,7 @@ export { squareHingeLoss } from "./kernels/squareHingeLoss";
 
 import { MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
+import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -47,4 +49,9 @@ export function matmulScratchBytes(): i32 {
 /** Bytes of scratch one thread needs for the convolutions (a geometry header, then matmul's). */
 export function convScratchBytes(): i32 {
   return CONV_HEADER_BYTES + MATMUL_SCRATCH_BYTES;
+}
+
+/** Bytes of scratch one thread needs for binaryMatmul with K inputs and N units. */
+export function binaryMatmulScratchBytes(K: i32, N: i32): i32 {
+  return binaryMatmulScratch(K, N);
 }

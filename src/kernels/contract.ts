@@ -17,6 +17,16 @@ export interface KernelArgs {
    */
   matmul: { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
 
+  /**
+   * The product with a binary matrix (BinaryConnect's forward and input-gradient products,
+   * paper sections 2.3 and 2.6: with weights in {-H, +H} the multiply-accumulates become
+   * additions and subtractions):
+   *   out[M,N] = a[M,K] . op(wb),  op(wb) = wb [K,N], or wb^T (wb: [N,K]) when transB,
+   * where every entry of wb is +H or -H for one H > 0. Equal to matmul's result within float32
+   * rounding (a backend may sum in another order: out = H * sum of +-a by lookup tables).
+   */
+  binaryMatmul: { a: Tensor; wb: Tensor; out: Tensor; transB: boolean };
+
   /** out[m,n] = x[m,n] + bias[n]. x: [M,N], bias: [N]. `out` may be `x`. */
   biasAdd: { x: Tensor; bias: Tensor; out: Tensor };
 
@@ -173,7 +183,7 @@ export type KernelName = keyof KernelArgs;
 
 /** Every kernel name, for tests that iterate over the contract. */
 export const KERNEL_NAMES = [
-  "matmul", "biasAdd", "columnSum", "batchNormTrain", "batchNormInfer", "batchNormBackward",
+  "matmul", "binaryMatmul", "biasAdd", "columnSum", "batchNormTrain", "batchNormInfer", "batchNormBackward",
   "relu", "reluBackward", "dropout", "multiply", "squareHingeLoss", "binarize", "adam", "fill", "copy",
   "conv2d", "conv2dBackwardInput", "conv2dBackwardFilter", "maxPool", "maxPoolBackward",
 ] as const satisfies readonly KernelName[];

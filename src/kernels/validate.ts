@@ -93,6 +93,9 @@ const VALIDATORS: Validators = {
     const [or, oc] = matrix("matmul", "out", out);
     if (or !== M || oc !== N) fail("matmul", "out", `[${M}, ${N}]`, out);
   },
+  binaryMatmul({ a, wb, out, transB }) {
+    VALIDATORS.matmul({ a, b: wb, out, transA: false, transB, accumulate: false });
+  },
   biasAdd({ x, bias, out }) {
     const [, n] = matrix("biasAdd", "x", x);
     vector("biasAdd", "bias", bias, n);

@@ -25,6 +25,8 @@ export interface DenseOptions {
  *   forward:  y[B,U] = x[B,I] . Wb[I,U] (+ b),  Wb = binarize(W) (or W when binarization is none)
  *   backward: dWb = x^T . dy;  dx = dy . Wb^T;  db = sum_B dy
  * Straight-through estimator: the gradient with respect to Wb is applied to W unchanged.
+ * With binary weights the two products by Wb are binaryMatmul (additions and subtractions of
+ * the inputs, paper section 2.6); the weight gradient x^T . dy stays a float product.
  */
 export class Dense implements Layer {
   readonly W: Param;
@@ -48,7 +50,8 @@ export class Dense implements Layer {
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const w = this.weightsFor(ctx);
     const y = this.ws.get("y", [x.shape[0], this.opts.units]);
-    this.backend.run("matmul", { a: x, b: w, out: y, transA: false, transB: false, accumulate: false });
+    if (w === this.wb) this.backend.run("binaryMatmul", { a: x, wb: w, out: y, transB: false });
+    else this.backend.run("matmul", { a: x, b: w, out: y, transA: false, transB: false, accumulate: false });
     if (this.b) this.backend.run("biasAdd", { x: y, bias: this.b.value, out: y });
     this.x = x;
     this.wUsed = w;
@@ -62,7 +65,8 @@ export class Dense implements Layer {
     if (this.b) be.run("columnSum", { x: dy, out: this.b.grad });
     if (!this.opts.inputGrad) return null;
     const dx = this.ws.get("dx", x.shape);
-    be.run("matmul", { a: dy, b: this.wUsed, out: dx, transA: false, transB: true, accumulate: false });
+    if (this.wUsed === this.wb) be.run("binaryMatmul", { a: dy, wb: this.wb, out: dx, transB: true });
+    else be.run("matmul", { a: dy, b: this.wUsed, out: dx, transA: false, transB: true, accumulate: false });
     return dx;
   }
 

@@ -36,10 +36,10 @@
 const ROWS: usize = 16; // rows per block
 /** Bytes of one feature (or unit) of a block: 16 rows of f32, four f32x4. */
 export const LANE_BYTES: usize = ROWS * 4;
-const GROUP_TABLE: usize = 256 * LANE_BYTES; // 16 KiB per group of 8 inputs (16 rows)
+export const GROUP_TABLE: usize = 256 * LANE_BYTES; // 16 KiB per group of 8 inputs (16 rows)
 /** Groups per chunk: 16 x 16 KiB = 256 KiB of tables (chunks of 4, 8 and 32 measured slower). */
-const CHUNK: i32 = 16;
-const HALVES: usize = 32 * LANE_BYTES; // two 16-entry halves
+export const CHUNK: i32 = 16;
+export const HALVES: usize = 32 * LANE_BYTES; // two 16-entry halves
 
 /** Bytes of table scratch denseLut needs (the same for every layer). */
 export function denseLutTableBytes(): i32 {
@@ -69,7 +69,7 @@ export function denseLut(
 }
 
 /** Tables of groups [g0, g1): T[g - g0][h * 16 + l] = hi[h] + lo[l] (lo: inputs 8g..8g+3, hi: 8g+4..8g+7), all four f32x4. */
-function buildTables(xb: usize, g0: i32, g1: i32, table: usize): void {
+export function buildTables(xb: usize, g0: i32, g1: i32, table: usize): void {
   const lo = table + <usize>CHUNK * GROUP_TABLE;
   const hi = lo + 16 * LANE_BYTES;
   for (let g = g0; g < g1; g++) {

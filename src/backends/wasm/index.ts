@@ -48,6 +48,7 @@ export class WasmBackend implements Backend {
   private readonly kernels: KernelTable<WasmBackend> = KERNELS;
   private readonly blocks = new Map<number, number>(); // tensor id -> byte offset
   private readonly scratch: Scratch[] = [];
+  private shared: Scratch | undefined;
   private view: Float32Array;
   private nextId = 1;
   private closed = false;
@@ -154,14 +155,29 @@ export class WasmBackend implements Backend {
     this.pool.run(KERNEL_NAMES.indexOf(kernel), this.exports[kernel], common, parts);
   }
 
+  /** Bytes of scratch binaryMatmul needs per thread for K inputs and N units. */
+  binaryMatmulScratchBytes(K: number, N: number): number {
+    return this.exports.binaryMatmulScratchBytes(K, N);
+  }
+
+  /** A scratch block that every thread of a call may read and write (one per backend), grown to at least `bytes`. */
+  sharedScratch(bytes: number): number {
+    this.shared = this.grown(this.shared, bytes);
+    return this.shared.ptr;
+  }
+
   /** The scratch block of thread t, grown to at least `bytes`. */
   private scratchFor(t: number, bytes: number): number {
-    const s = this.scratch[t];
-    if (s && s.bytes >= bytes) return s.ptr;
+    this.scratch[t] = this.grown(this.scratch[t], bytes);
+    return this.scratch[t].ptr;
+  }
+
+  /** `s` if it holds `bytes`, else a new block of at least `bytes` (and twice the old one). */
+  private grown(s: Scratch | undefined, bytes: number): Scratch {
+    if (s && s.bytes >= bytes) return s;
     if (s) this.allocator.release(s.ptr);
     const size = Math.max(bytes, s ? 2 * s.bytes : 0);
-    this.scratch[t] = { ptr: this.allocator.alloc(size), bytes: size };
-    return this.scratch[t].ptr;
+    return { ptr: this.allocator.alloc(size), bytes: size };
   }
 
   private refreshView(): void {

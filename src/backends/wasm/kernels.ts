@@ -27,6 +27,20 @@ export const KERNELS: KernelTable<WasmBackend> = {
     be.dispatch("matmul", common, Array.from({ length: parts }, () => []), be.matmulScratchBytes);
   },
 
+  binaryMatmul(be, { a, wb, out, transB }) {
+    const [M, N] = out.shape, K = a.shape[1];
+    if (N < LUT_MIN_UNITS || K < LUT_MIN_INPUTS) {
+      KERNELS.matmul(be, { a, b: wb, out, transA: false, transB, accumulate: false });
+      return;
+    }
+    const bits = be.sharedScratch(N * Math.ceil(K / 8));
+    // (a, wb, out, M, N, K, transB, bits, counter, phase | start, end, scratch): see wasm/kernels/binaryMatmul.ts
+    const common = [be.ptr(a), be.ptr(wb), be.ptr(out), M, N, K, +transB, bits, be.workCounter];
+    be.dispatch("binaryMatmul", [...common, LUT_PACK], splitRange(N, partsFor(N * K, MIN_ELEMENTS, be.threads), 1), 0);
+    const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
+    be.dispatch("binaryMatmul", [...common, LUT_PRODUCT], Array.from({ length: parts }, () => [0, 0]), be.binaryMatmulScratchBytes(K, N));
+  },
+
   biasAdd(be, { x, bias, out }) {
     const [M, N] = x.shape;
     // (x, bias, out, N | r0, r1)
@@ -154,6 +168,13 @@ function convProduct(be: WasmBackend, kernel: "conv2d" | "conv2dBackwardInput" |
  * a memory-bound kernel ~ 30 us.
  */
 const MIN_MATMUL_MACS = 1 << 19;
+/**
+ * binaryMatmul's lookup tables pay when many units share them: below these sizes (the
+ * classifier layer, its input gradient) it runs as matmul. Phases of wasm/kernels/binaryMatmul.ts.
+ */
+const LUT_MIN_UNITS = 64;
+const LUT_MIN_INPUTS = 32;
+const LUT_PACK = 0, LUT_PRODUCT = 1;
 const MIN_CHUNK_MACS = 1 << 18;
 const MIN_ELEMENTS = 1 << 18;
 

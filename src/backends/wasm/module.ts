@@ -20,6 +20,8 @@ export type KernelExports = Record<KernelName, KernelFunction> & {
   matmulScratchBytes(): number;
   /** Bytes of scratch the convolutions need per thread. */
   convScratchBytes(): number;
+  /** Bytes of scratch binaryMatmul needs per thread, for K inputs and N units. */
+  binaryMatmulScratchBytes(K: number, N: number): number;
 };
 
 const compiled = new Map<SimdLevel, Promise<WebAssembly.Module>>();

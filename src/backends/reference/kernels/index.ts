@@ -6,6 +6,7 @@ import { batchNormInfer } from "./batchNormInfer.js";
 import { batchNormTrain } from "./batchNormTrain.js";
 import { biasAdd } from "./biasAdd.js";
 import { binarize } from "./binarize.js";
+import { binaryMatmul } from "./binaryMatmul.js";
 import { columnSum } from "./columnSum.js";
 import { conv2d } from "./conv2d.js";
 import { conv2dBackwardFilter } from "./conv2dBackwardFilter.js";
@@ -23,7 +24,7 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
 
 /** Every kernel of the reference backend (a missing one fails the type check). */
 export const KERNELS: KernelTable<ReferenceBackend> = {
-  matmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
+  matmul, binaryMatmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
   dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
   conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
 };

@@ -6,6 +6,7 @@ import { batchNormInfer } from "./batchNormInfer.js";
 import { batchNormTrain } from "./batchNormTrain.js";
 import { biasAdd } from "./biasAdd.js";
 import { binarize } from "./binarize.js";
+import { binaryMatmul } from "./binaryMatmul.js";
 import { columnSum } from "./columnSum.js";
 import { conv2d } from "./conv2d.js";
 import { conv2dBackwardFilter } from "./conv2dBackwardFilter.js";
@@ -26,7 +27,7 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
  * the host side (parameters, variant, workgroup grid), wgsl/<name>.ts the shader.
  */
 export const KERNELS: KernelTable<WebGpuBackend> = {
-  matmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
+  matmul, binaryMatmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
   dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
   conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
 };

@@ -1,0 +1,158 @@
+/**
+ * binaryMatmul (contract): out[M,N] = a[M,K] . op(wb), op(wb) = wb [K,N] (or wb^T, wb [N,K],
+ * when transB), where every entry of wb is +H or -H (BinaryConnect's binarized weights, paper
+ * section 2.3). Multiply-free in the product, as the paper's section 2.6 / 5 proposes:
+ *
+ *   out[m, n] = H * sum_k s[k][n] a[m, k],  s = sign(wb) in {-1, +1} stored as bits
+ *
+ * by the inference engine's 8-bit lookup tables (wasm/infer/denseLut.ts): for a block of 16
+ * rows of a and each group g of 8 inputs, the 256 signed sums T[g][b] = sum_j (bit j of b ?
+ * +a : -a); then out[m, n] = H * sum_g T[g][byte g of unit n's signs]: one table read (16 rows)
+ * and one f32x4 add per 8 weights and 4 rows, the only products being the final scale by H.
+ *
+ * Two phases, called by the host one after the other (each split across threads):
+ * - phase 0 (PACK): the signs of units [start, end) into `bits`: unit n's row of kGroups =
+ *   ceil(K / 8) bytes at bits + n * kGroups, bit j of byte g = (op(wb)[8g + j, n] > 0);
+ * - phase 1 (PRODUCT): blocks of 16 rows taken from the shared counter (as matmul's chunks):
+ *   the block's rows of a are transposed into the thread's scratch (features past K and rows
+ *   past M are 0), tables are built 16 groups at a time, every unit accumulates its sums in the
+ *   scratch, and after the last group out = H * sums (rows past M are not written).
+ *
+ * Sums are float32 in another order than matmul's (the tables add 4 inputs, then two halves,
+ * then the groups): the result equals the float product within float32 rounding. A non-finite
+ * a gives NaN in the tables (+inf - inf), where matmul might give +-inf.
+ *
+ * Scratch per thread: binaryMatmulScratchBytes(K, N).
+ */
+import { buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
+
+export const PACK: i32 = 0;
+export const PRODUCT: i32 = 1;
+const ROWS: i32 = 16;
+
+/** Bytes of one thread's scratch: tables, the block of a (kPad features x 16 rows), the sums (N units x 16 rows). */
+export function binaryMatmulScratchBytes(K: i32, N: i32): i32 {
+  const kPad = ((K + 7) >> 3) << 3;
+  return <i32>(<usize>CHUNK * GROUP_TABLE + HALVES) + (kPad + N) * <i32>LANE_BYTES;
+}
+
+export function binaryMatmul(
+  a: usize, wb: usize, out: usize, M: i32, N: i32, K: i32, transB: bool, bits: usize, counter: usize,
+  phase: i32, start: i32, end: i32, scratch: usize,
+): void {
+  const kGroups = (K + 7) >> 3;
+  if (phase == PACK) {
+    if (transB) packRows(wb, K, kGroups, bits, start, end);
+    else packColumns(wb, N, K, kGroups, bits, start, end);
+    return;
+  }
+  const H = abs<f32>(load<f32>(wb));
+  const tables = scratch, xb = tables + <usize>CHUNK * GROUP_TABLE + HALVES;
+  const sums = xb + (<usize>kGroups << 3) * LANE_BYTES;
+  const blocks = (M + ROWS - 1) / ROWS;
+  for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
+    const r0 = b * ROWS, rows = min(ROWS, M - r0);
+    blockRows(a, K, kGroups << 3, r0, rows, xb);
+    for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
+      const g1 = min(kGroups, g0 + CHUNK);
+      buildTables(xb, g0, g1, tables);
+      accumulate(tables, g0, g1, kGroups, bits, N, sums);
+    }
+    writeRows(sums, N, H, out, r0, rows);
+  }
+}
+
+/** transB: unit n's inputs are the row n of wb [N, K] (contiguous): 8 signs per byte by two bitmasks. */
+function packRows(wb: usize, K: i32, kGroups: i32, bits: usize, start: i32, end: i32): void {
+  const full = K >> 3;
+  for (let n = start; n < end; n++) {
+    const row = wb + ((<usize>n * <usize>K) << 2), dst = bits + <usize>n * <usize>kGroups;
+    for (let g = 0; g < full; g++) {
+      const p = row + (<usize>g << 5);
+      const negative = i32x4.bitmask(v128.load(p)) | (i32x4.bitmask(v128.load(p, 16)) << 4);
+      store<u8>(dst + <usize>g, <u8>(~negative & 0xff));
+    }
+    if (full < kGroups) {
+      let byte = 0;
+      for (let j = 0; (full << 3) + j < K; j++) byte |= <i32>(load<u32>(row + (<usize>((full << 3) + j) << 2)) >>> 31 ^ 1) << j;
+      store<u8>(dst + <usize>full, <u8>byte);
+    }
+  }
+}
+
+/** Not transB: unit n's inputs are the column n of wb [K, N]: rows 8g..8g+7 read along the units, one byte per unit. */
+function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start: i32, end: i32): void {
+  const stride = <usize>N << 2;
+  for (let g = 0; g < kGroups; g++) {
+    const k0 = g << 3, count = min(8, K - k0);
+    const rows = wb + <usize>k0 * stride;
+    for (let n = start; n < end; n++) {
+      let byte = 0, p = rows + (<usize>n << 2);
+      for (let j = 0; j < count; j++) {
+        byte |= <i32>(load<u32>(p) >>> 31 ^ 1) << j;
+        p += stride;
+      }
+      store<u8>(bits + <usize>n * <usize>kGroups + <usize>g, <u8>byte);
+    }
+  }
+}
+
+/** Rows [r0, r0 + rows) of a [M, K] into denseLut's block layout: feature k of row r at xb + (k * 16 + r) * 4; zeros elsewhere. */
+function blockRows(a: usize, K: i32, kPad: i32, r0: i32, rows: i32, xb: usize): void {
+  memory.fill(xb, 0, <usize>kPad * LANE_BYTES);
+  for (let r = 0; r < rows; r++) {
+    const src = a + ((<usize>(r0 + r) * <usize>K) << 2), dst = xb + (<usize>r << 2);
+    for (let k = 0; k < K; k++) store<f32>(dst + <usize>k * LANE_BYTES, load<f32>(src + (<usize>k << 2)));
+  }
+}
+
+/**
+ * Adds groups [g0, g1) of every unit into its 16 sums (unit n at sums + n * 64; from 0 when
+ * g0 = 0), 2 units at a time: 8 independent f32x4 sums hide the add latency.
+ */
+function accumulate(tables: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, N: i32, sums: usize): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0;
+  const zero = f32x4.splat(0);
+  let n = 0;
+  for (; n + 2 <= N; n += 2) {
+    const o = sums + <usize>n * LANE_BYTES;
+    const w0 = bits + <usize>n * rb + <usize>g0, w1 = w0 + rb;
+    let a0 = first ? zero : v128.load(o), b0 = first ? zero : v128.load(o, 16);
+    let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
+    let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
+    let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
+    let t = tables;
+    for (let g: usize = 0; g < len; g++) {
+      const p0 = t + (<usize>load<u8>(w0 + g) << 6), p1 = t + (<usize>load<u8>(w1 + g) << 6);
+      a0 = f32x4.add(a0, v128.load(p0)); b0 = f32x4.add(b0, v128.load(p0, 16));
+      c0 = f32x4.add(c0, v128.load(p0, 32)); d0 = f32x4.add(d0, v128.load(p0, 48));
+      a1 = f32x4.add(a1, v128.load(p1)); b1 = f32x4.add(b1, v128.load(p1, 16));
+      c1 = f32x4.add(c1, v128.load(p1, 32)); d1 = f32x4.add(d1, v128.load(p1, 48));
+      t += GROUP_TABLE;
+    }
+    v128.store(o, a0); v128.store(o, b0, 16); v128.store(o, c0, 32); v128.store(o, d0, 48);
+    v128.store(o, a1, 64); v128.store(o, b1, 80); v128.store(o, c1, 96); v128.store(o, d1, 112);
+  }
+  if (n < N) {
+    const o = sums + <usize>n * LANE_BYTES;
+    const w = bits + <usize>n * rb + <usize>g0;
+    let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
+    let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
+    let t = tables;
+    for (let g: usize = 0; g < len; g++) {
+      const p = t + (<usize>load<u8>(w + g) << 6);
+      a = f32x4.add(a, v128.load(p)); b = f32x4.add(b, v128.load(p, 16));
+      c = f32x4.add(c, v128.load(p, 32)); d = f32x4.add(d, v128.load(p, 48));
+      t += GROUP_TABLE;
+    }
+    v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
+  }
+}
+
+/** out[r0 + r, n] = H * sums[n][r] for the block's valid rows. */
+function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const dst = out + ((<usize>(r0 + r) * <usize>N) << 2), src = sums + (<usize>r << 2);
+    for (let n = 0; n < N; n++) store<f32>(dst + (<usize>n << 2), H * load<f32>(src + <usize>n * LANE_BYTES));
+  }
+}
