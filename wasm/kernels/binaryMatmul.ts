@@ -80,21 +80,54 @@ function packRows(wb: usize, K: i32, kGroups: i32, bits: usize, start: i32, end:
   }
 }
 
-/** Not transB: unit n's inputs are the column n of wb [K, N]: rows 8g..8g+7 read along the units, one byte per unit. */
+/**
+ * Not transB: unit n's inputs are the column n of wb [K, N]. For each group of 8 rows, 16
+ * units at a time: each row's 16 signs (shift, then narrow i32 -> i8: 0xff where negative)
+ * masked to its bit and or-ed, then inverted (1 = +H): one byte per unit.
+ */
 function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start: i32, end: i32): void {
-  const stride = <usize>N << 2;
+  const stride = <usize>N << 2, rb = <usize>kGroups;
   for (let g = 0; g < kGroups; g++) {
     const k0 = g << 3, count = min(8, K - k0);
-    const rows = wb + <usize>k0 * stride;
-    for (let n = start; n < end; n++) {
+    const rows = wb + <usize>k0 * stride, validBits: i32 = (1 << count) - 1;
+    const valid = i8x16.splat(<i8>validBits);
+    let n = start;
+    for (; n + 16 <= end; n += 16) {
+      let negative = i8x16.splat(0), p = rows + (<usize>n << 2);
+      for (let j = 0; j < count; j++) {
+        const lo = i16x8.narrow_i32x4_s(i32x4.shr_s(v128.load(p), 31), i32x4.shr_s(v128.load(p, 16), 31));
+        const hi = i16x8.narrow_i32x4_s(i32x4.shr_s(v128.load(p, 32), 31), i32x4.shr_s(v128.load(p, 48), 31));
+        negative = v128.or(negative, v128.and(i8x16.narrow_i16x8_s(lo, hi), i8x16.splat(<i8>bitOf(j))));
+        p += stride;
+      }
+      storeBytes(v128.and(v128.not(negative), valid), bits + <usize>n * rb + <usize>g, rb);
+    }
+    for (; n < end; n++) {
       let byte = 0, p = rows + (<usize>n << 2);
       for (let j = 0; j < count; j++) {
         byte |= <i32>(load<u32>(p) >>> 31 ^ 1) << j;
         p += stride;
       }
-      store<u8>(bits + <usize>n * <usize>kGroups + <usize>g, <u8>byte);
+      store<u8>(bits + <usize>n * rb + <usize>g, <u8>byte);
     }
   }
+}
+
+/** 1 << j. */
+@inline function bitOf(j: i32): i32 {
+  return 1 << j;
+}
+
+/** The 16 bytes of v to dst, dst + step, ..., dst + 15 step. */
+@inline function storeBytes(v: v128, dst: usize, step: usize): void {
+  store<u8>(dst, i8x16.extract_lane_u(v, 0)); store<u8>(dst + step, i8x16.extract_lane_u(v, 1));
+  store<u8>(dst + 2 * step, i8x16.extract_lane_u(v, 2)); store<u8>(dst + 3 * step, i8x16.extract_lane_u(v, 3));
+  store<u8>(dst + 4 * step, i8x16.extract_lane_u(v, 4)); store<u8>(dst + 5 * step, i8x16.extract_lane_u(v, 5));
+  store<u8>(dst + 6 * step, i8x16.extract_lane_u(v, 6)); store<u8>(dst + 7 * step, i8x16.extract_lane_u(v, 7));
+  store<u8>(dst + 8 * step, i8x16.extract_lane_u(v, 8)); store<u8>(dst + 9 * step, i8x16.extract_lane_u(v, 9));
+  store<u8>(dst + 10 * step, i8x16.extract_lane_u(v, 10)); store<u8>(dst + 11 * step, i8x16.extract_lane_u(v, 11));
+  store<u8>(dst + 12 * step, i8x16.extract_lane_u(v, 12)); store<u8>(dst + 13 * step, i8x16.extract_lane_u(v, 13));
+  store<u8>(dst + 14 * step, i8x16.extract_lane_u(v, 14)); store<u8>(dst + 15 * step, i8x16.extract_lane_u(v, 15));
 }
 
 /** Rows [r0, r0 + rows) of a [M, K] into denseLut's block layout: feature k of row r at xb + (k * 16 + r) * 4; zeros elsewhere. */
