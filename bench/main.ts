@@ -90,7 +90,7 @@ async function main(): Promise<number> {
   if (lossReport) console.log(`\n${lossReport}`);
   if (cnnLossReport) console.log(`\n${cnnLossReport}`);
   console.log(`\nmatmul: GFLOP/s = 2*M*K*N / time; ceiling: the ${ceilingName} (${ceiling.toFixed(1)} GFLOP/s per core here) x threads.`);
-  console.log("mlp-step: examples/s of forward + backward + Adam update at batch 200; ceiling: every matrix product at the ceiling, the rest free.");
+  console.log("mlp-step: examples/s of forward + backward + Adam update at batch 200; ceiling: every float product (the weight gradients, the classifier layer) at the ceiling, the binary products (lookup tables) and the rest free.");
   console.log("infer: images/s of the MNIST MLP's inference (preprocessing included) at batch 1 and 200, every engine on one thread.");
   if (opts.only.includes("infer-cnn")) console.log("infer-cnn: images/s of cifar10-small's CNN (32x32x3, random weights) at batch 1 and 50, one thread.");
   console.log(`conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product at the ${ceilingName}'s ceiling.`);

@@ -63,11 +63,6 @@ export function matmulFlops(m: number, k: number, n: number): number {
   return 2 * m * k * n;
 }
 
-/** Useful FLOPs of one training step: 3 matrix products per layer (forward, dX, dW). */
-export function stepFlops(spec: MlpSpec): number {
-  return layerShapes(spec).reduce((s, [k, n], i) => s + (i === 0 ? 2 : 3) * matmulFlops(spec.batch, k, n), 0);
-}
-
 /**
  * The common start: every peer that accepts it trains from the same weights on the same
  * batch, so their losses can be compared step by step.

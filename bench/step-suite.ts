@@ -1,3 +1,4 @@
+import { usesLookupTables } from "../src/backends/wasm/kernels.js";
 import { createEngineRunner } from "./mlp-step.js";
 import type { BenchOptions } from "./options.js";
 import { createJaxjsRunner } from "./peers/jaxjs-mlp.js";
@@ -5,7 +6,7 @@ import { createTfjsRunner } from "./peers/tfjs-mlp.js";
 import { measureTorch, writeInitFile } from "./peers/torch-mlp.js";
 import { comparison, figure, fmt, type Row } from "./report.js";
 import { PeerUnavailable, measureRunner, type StepResult } from "./runner.js";
-import { MLP_SPEC, initialState, stepFlops, type MlpSpec } from "./spec.js";
+import { MLP_SPEC, initialState, layerShapes, matmulFlops, type MlpSpec } from "./spec.js";
 import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
 
 /** The issue's goal: our training step at least 10x tfjs-wasm's. */
@@ -77,11 +78,22 @@ export async function runStepSuite(opts: BenchOptions, ceilingPerCore: number, l
 }
 
 /**
- * The examples/s our step would reach if its matrix products ran at `gflops` (the WASM
- * SIMD128 ceiling of the cores used) and everything else were free: an upper bound.
+ * The examples/s our step would reach if its float matrix products ran at `gflops` (the SIMD
+ * ceiling of the cores used) and everything else were free: an upper bound. The float products
+ * are the weight gradients and the products of layers too small for binaryMatmul's lookup
+ * tables; the other forward and input-gradient products (additions only) count as free, so
+ * the fraction of this ceiling says what the binary products, batch norm and Adam cost.
  */
 export function ceilingExamplesPerSecond(spec: MlpSpec, gflops: number): number {
-  return (gflops * 1e9) / (stepFlops(spec) / spec.batch);
+  return (gflops * 1e9) / (floatStepFlops(spec) / spec.batch);
+}
+
+/** FLOPs of the step's float products (weight gradients; forward and dx where the layer is too small for the lookup tables). */
+export function floatStepFlops(spec: MlpSpec): number {
+  return layerShapes(spec).reduce((s, [k, n], i) => {
+    const forward = usesLookupTables(k, n) ? 0 : 1, dx = i === 0 || usesLookupTables(n, k) ? 0 : 1;
+    return s + (1 + forward + dx) * matmulFlops(spec.batch, k, n);
+  }, 0);
 }
 
 /** Compares the first losses of every measurement from the shared start with the first one. */

@@ -29,7 +29,7 @@ export const KERNELS: KernelTable<WasmBackend> = {
 
   binaryMatmul(be, { a, wb, out, transB }) {
     const [M, N] = out.shape, K = a.shape[1];
-    if (N < LUT_MIN_UNITS || K < LUT_MIN_INPUTS) {
+    if (!usesLookupTables(K, N)) {
       KERNELS.matmul(be, { a, b: wb, out, transA: false, transB, accumulate: false });
       return;
     }
@@ -175,6 +175,11 @@ const MIN_MATMUL_MACS = 1 << 19;
 const LUT_MIN_UNITS = 64;
 const LUT_MIN_INPUTS = 32;
 const LUT_PACK = 0, LUT_PRODUCT = 1;
+
+/** Whether binaryMatmul with K inputs (a's columns) and N units (out's columns) runs on lookup tables (else as matmul). */
+export function usesLookupTables(K: number, N: number): boolean {
+  return N >= LUT_MIN_UNITS && K >= LUT_MIN_INPUTS;
+}
 const MIN_CHUNK_MACS = 1 << 18;
 const MIN_ELEMENTS = 1 << 18;
 
