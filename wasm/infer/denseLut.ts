@@ -59,7 +59,7 @@ export function denseLut(
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
       const g1 = min(kGroups, g0 + CHUNK);
       buildTables(xb, g0, g1, table);
-      accumulate(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob);
+      accumulate(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
     }
     for (let n = <usize>units; n < unitsPad; n++) {
       const o = ob + n * LANE_BYTES, z = f32x4.splat(0);
@@ -118,10 +118,11 @@ export function half(src: usize, dst: usize): void {
 /**
  * Adds groups [g0, g1) of every unit's sums into the block's outputs (from 0 when g0 = 0), 2
  * units at a time (8 independent f32x4 sums hide the add latency); after the last group, the
- * epilogue.
+ * epilogue when `withEpilogue` (else the sums are stored as they are: the training engine's
+ * binaryMatmul scales and scatters them itself).
  */
-function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = g1 == kGroups;
+export function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = withEpilogue && g1 == kGroups;
   const zero = f32x4.splat(0);
   let n = 0;
   for (; n + 2 <= units; n += 2) {

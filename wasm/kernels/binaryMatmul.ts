@@ -24,7 +24,7 @@
  *
  * Scratch per thread: binaryMatmulScratchBytes(K, N).
  */
-import { buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
+import { accumulate, buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
 
 export const PACK: i32 = 0;
 export const PRODUCT: i32 = 1;
@@ -56,7 +56,7 @@ export function binaryMatmul(
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
       const g1 = min(kGroups, g0 + CHUNK);
       buildTables(xb, g0, g1, tables);
-      accumulate(tables, g0, g1, kGroups, bits, N, sums);
+      accumulate(tables, g0, g1, kGroups, bits, N, 0, 0, 0, sums, false); // the sums, unit n at sums + n * 64
     }
     writeRows(sums, N, H, out, r0, rows);
   }
@@ -136,49 +136,6 @@ function blockRows(a: usize, K: i32, kPad: i32, r0: i32, rows: i32, xb: usize): 
   for (let r = 0; r < rows; r++) {
     const src = a + ((<usize>(r0 + r) * <usize>K) << 2), dst = xb + (<usize>r << 2);
     for (let k = 0; k < K; k++) store<f32>(dst + <usize>k * LANE_BYTES, load<f32>(src + (<usize>k << 2)));
-  }
-}
-
-/**
- * Adds groups [g0, g1) of every unit into its 16 sums (unit n at sums + n * 64; from 0 when
- * g0 = 0), 2 units at a time: 8 independent f32x4 sums hide the add latency.
- */
-function accumulate(tables: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, N: i32, sums: usize): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0;
-  const zero = f32x4.splat(0);
-  let n = 0;
-  for (; n + 2 <= N; n += 2) {
-    const o = sums + <usize>n * LANE_BYTES;
-    const w0 = bits + <usize>n * rb + <usize>g0, w1 = w0 + rb;
-    let a0 = first ? zero : v128.load(o), b0 = first ? zero : v128.load(o, 16);
-    let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
-    let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
-    let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
-    let t = tables;
-    for (let g: usize = 0; g < len; g++) {
-      const p0 = t + (<usize>load<u8>(w0 + g) << 6), p1 = t + (<usize>load<u8>(w1 + g) << 6);
-      a0 = f32x4.add(a0, v128.load(p0)); b0 = f32x4.add(b0, v128.load(p0, 16));
-      c0 = f32x4.add(c0, v128.load(p0, 32)); d0 = f32x4.add(d0, v128.load(p0, 48));
-      a1 = f32x4.add(a1, v128.load(p1)); b1 = f32x4.add(b1, v128.load(p1, 16));
-      c1 = f32x4.add(c1, v128.load(p1, 32)); d1 = f32x4.add(d1, v128.load(p1, 48));
-      t += GROUP_TABLE;
-    }
-    v128.store(o, a0); v128.store(o, b0, 16); v128.store(o, c0, 32); v128.store(o, d0, 48);
-    v128.store(o, a1, 64); v128.store(o, b1, 80); v128.store(o, c1, 96); v128.store(o, d1, 112);
-  }
-  if (n < N) {
-    const o = sums + <usize>n * LANE_BYTES;
-    const w = bits + <usize>n * rb + <usize>g0;
-    let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
-    let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
-    let t = tables;
-    for (let g: usize = 0; g < len; g++) {
-      const p = t + (<usize>load<u8>(w + g) << 6);
-      a = f32x4.add(a, v128.load(p)); b = f32x4.add(b, v128.load(p, 16));
-      c = f32x4.add(c, v128.load(p, 32)); d = f32x4.add(d, v128.load(p, 48));
-      t += GROUP_TABLE;
-    }
-    v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
   }
 }
 
