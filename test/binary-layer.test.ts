@@ -101,6 +101,31 @@ function expectClose(actual: Float32Array, expected: Float32Array, tol: LayerUnd
   expect(bad, `${what}: element ${bad} is ${actual[bad]}, expected ${expected[bad]}`).toBe(-1);
 }
 
+describe("dense layer products", () => {
+  it("binary weights go through binaryMatmul (forward and dx), real ones through matmul; dW is always matmul", async () => {
+    const be = await open({ name: "reference" });
+    const calls: string[] = [];
+    const run = be.run.bind(be);
+    be.run = ((kernel, args) => {
+      if (kernel === "matmul" || kernel === "binaryMatmul") calls.push(kernel);
+      run(kernel, args);
+    }) as typeof be.run;
+    const layer = new Dense(be, "d", { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization: "det" });
+    const x = be.alloc([B, I]), dy = be.alloc([B, U]);
+    const pass = (weights: ForwardContext["weights"]) => {
+      calls.length = 0;
+      layer.forward(x, ctx(weights));
+      layer.backward(dy);
+      return [...calls];
+    };
+    // forward, then backward: dW (x^T dy), then dx (dy Wb^T)
+    expect(pass("train")).toEqual(["binaryMatmul", "matmul", "binaryMatmul"]);
+    expect(pass("binary")).toEqual(["binaryMatmul", "matmul", "binaryMatmul"]);
+    expect(pass("real")).toEqual(["matmul", "matmul", "matmul"]);
+    await be.close();
+  });
+});
+
 describe("conv layer parameters", () => {
   it("uses the conv Glorot scale (fan_in = k k Cin, fan_out = k k Cout) and clips to H; real weights have none", async () => {
     const be = await open({ name: "reference" });
