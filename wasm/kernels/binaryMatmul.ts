@@ -24,6 +24,7 @@
  *
  * Scratch per thread: binaryMatmulScratchBytes(K, N).
  */
+import { blockRows } from "../infer/conv";
 import { accumulate, buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
 
 export const PACK: i32 = 0;
@@ -52,7 +53,7 @@ export function binaryMatmul(
   const blocks = (M + ROWS - 1) / ROWS;
   for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
     const r0 = b * ROWS, rows = min(ROWS, M - r0);
-    blockRows(a, K, kGroups << 3, r0, rows, xb);
+    blockRows(a + ((<usize>r0 * <usize>K) << 2), rows, K, kGroups << 3, xb, 1);
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
       const g1 = min(kGroups, g0 + CHUNK);
       buildTables(xb, g0, g1, tables);
@@ -128,15 +129,6 @@ function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start
   store<u8>(dst + 10 * step, i8x16.extract_lane_u(v, 10)); store<u8>(dst + 11 * step, i8x16.extract_lane_u(v, 11));
   store<u8>(dst + 12 * step, i8x16.extract_lane_u(v, 12)); store<u8>(dst + 13 * step, i8x16.extract_lane_u(v, 13));
   store<u8>(dst + 14 * step, i8x16.extract_lane_u(v, 14)); store<u8>(dst + 15 * step, i8x16.extract_lane_u(v, 15));
-}
-
-/** Rows [r0, r0 + rows) of a [M, K] into denseLut's block layout: feature k of row r at xb + (k * 16 + r) * 4; zeros elsewhere. */
-function blockRows(a: usize, K: i32, kPad: i32, r0: i32, rows: i32, xb: usize): void {
-  memory.fill(xb, 0, <usize>kPad * LANE_BYTES);
-  for (let r = 0; r < rows; r++) {
-    const src = a + ((<usize>(r0 + r) * <usize>K) << 2), dst = xb + (<usize>r << 2);
-    for (let k = 0; k < K; k++) store<f32>(dst + <usize>k * LANE_BYTES, load<f32>(src + (<usize>k << 2)));
-  }
 }
 
 /** out[r0 + r, n] = H * sums[n][r] for the block's valid rows. */
