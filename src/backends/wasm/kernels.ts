@@ -1,6 +1,7 @@
 import type { Tensor } from "../../core/tensor.js";
 import type { KernelTable } from "../backend.js";
 import type { WasmBackend } from "./index.js";
+import { adamConstants } from "../../kernels/adamConstants.js";
 import { convDims, type ConvDims } from "../../kernels/convDims.js";
 import { partsFor, splitRange } from "./split.js";
 
@@ -107,9 +108,9 @@ export const KERNELS: KernelTable<WasmBackend> = {
   },
 
   adam(be, { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip }) {
-    const a = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t); // as the reference computes it
+    const c = adamConstants(lr, beta1, beta2, eps, t, lrScale, clip); // as the reference computes them
     const ptrs = [param, grad, m, v].map(be.ptr);
-    elementwise(be, "adam", [...ptrs, beta1, 1 - beta1, beta2, 1 - beta2, eps, lrScale * a, clip], param);
+    elementwise(be, "adam", [...ptrs, c.b1, c.oneMinusB1, c.b2, c.oneMinusB2, c.eps, c.step, c.clip], param);
   },
 
   fill(be, { out, value }) {

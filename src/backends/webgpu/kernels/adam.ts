@@ -1,3 +1,4 @@
+import { adamConstants } from "../../../kernels/adamConstants.js";
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
 import { groups1d, program } from "../program.js";
@@ -9,8 +10,8 @@ const PROGRAM = program("adam", [
 
 /** Adam with the BinaryConnect learning-rate scale and clip. */
 export const adam: KernelImpl<WebGpuBackend, "adam"> = (be, { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip }) => {
-  const a = (lr * Math.sqrt(1 - beta2 ** t)) / (1 - beta1 ** t); // as the reference computes it
+  const c = adamConstants(lr, beta1, beta2, eps, t, lrScale, clip); // as the reference computes them
   if (param.size) {
-    be.dispatch(PROGRAM, [param, grad, m, v], [param.size, beta1, 1 - beta1, beta2, 1 - beta2, eps, lrScale * a, clip], groups1d(param.size, 256));
+    be.dispatch(PROGRAM, [param, grad, m, v], [param.size, c.b1, c.oneMinusB1, c.b2, c.oneMinusB2, c.eps, c.step, c.clip], groups1d(param.size, 256));
   }
 };
