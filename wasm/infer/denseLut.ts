@@ -116,50 +116,34 @@ export function half(src: usize, dst: usize): void {
 }
 
 /**
- * Adds groups [g0, g1) of every unit's sums into the block's outputs (from 0 when g0 = 0), 2
- * units at a time (8 independent f32x4 sums hide the add latency); after the last group, the
- * epilogue when `withEpilogue` (else the sums are stored as they are: the training engine's
- * binaryMatmul scales and scatters them itself).
+ * Adds groups [g0, g1) of every unit's sums into the block's outputs (from 0 when g0 = 0), one
+ * unit at a time, two groups per step: the two table lines are added first, then into the four
+ * f32x4 sums (4 sums + 8 loaded lines fit V8's registers; a second unit's sums would spill), so
+ * each sum waits for one add per two groups. After the last group, the epilogue when
+ * `withEpilogue` (else the sums are stored as they are: the training engine's binaryMatmul
+ * scales and scatters them itself).
  */
 export function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = withEpilogue && g1 == kGroups;
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), pairs = len & ~1, first = g0 == 0, last = withEpilogue && g1 == kGroups;
   const zero = f32x4.splat(0);
-  let n = 0;
-  for (; n + 2 <= units; n += 2) {
-    const o = ob + <usize>n * LANE_BYTES;
-    const w0 = bits + <usize>n * rb + <usize>g0, w1 = w0 + rb;
-    let a0 = first ? zero : v128.load(o), b0 = first ? zero : v128.load(o, 16);
-    let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
-    let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
-    let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
-    let t = table;
-    for (let g: usize = 0; g < len; g++) {
-      const p0 = t + (<usize>load<u8>(w0 + g) << 6), p1 = t + (<usize>load<u8>(w1 + g) << 6);
-      a0 = f32x4.add(a0, v128.load(p0)); b0 = f32x4.add(b0, v128.load(p0, 16));
-      c0 = f32x4.add(c0, v128.load(p0, 32)); d0 = f32x4.add(d0, v128.load(p0, 48));
-      a1 = f32x4.add(a1, v128.load(p1)); b1 = f32x4.add(b1, v128.load(p1, 16));
-      c1 = f32x4.add(c1, v128.load(p1, 32)); d1 = f32x4.add(d1, v128.load(p1, 48));
-      t += GROUP_TABLE;
-    }
-    if (last) {
-      epilogue(a0, b0, c0, d0, n, scale, shift, relu, ob);
-      epilogue(a1, b1, c1, d1, n + 1, scale, shift, relu, ob);
-    } else {
-      v128.store(o, a0); v128.store(o, b0, 16); v128.store(o, c0, 32); v128.store(o, d0, 48);
-      v128.store(o, a1, 64); v128.store(o, b1, 80); v128.store(o, c1, 96); v128.store(o, d1, 112);
-    }
-  }
-  if (n < units) {
+  for (let n = 0; n < units; n++) {
     const o = ob + <usize>n * LANE_BYTES;
     const w = bits + <usize>n * rb + <usize>g0;
     let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
     let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
     let t = table;
-    for (let g: usize = 0; g < len; g++) {
-      const p = t + (<usize>load<u8>(w + g) << 6);
+    for (let g: usize = 0; g < pairs; g += 2) {
+      const p = t + (<usize>load<u8>(w + g) << 6), q = t + GROUP_TABLE + (<usize>load<u8>(w + g, 1) << 6);
+      a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q)));
+      b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
+      c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32)));
+      d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
+      t += 2 * GROUP_TABLE;
+    }
+    if (pairs < len) {
+      const p = t + (<usize>load<u8>(w + pairs) << 6);
       a = f32x4.add(a, v128.load(p)); b = f32x4.add(b, v128.load(p, 16));
       c = f32x4.add(c, v128.load(p, 32)); d = f32x4.add(d, v128.load(p, 48));
-      t += GROUP_TABLE;
     }
     if (last) epilogue(a, b, c, d, n, scale, shift, relu, ob);
     else {

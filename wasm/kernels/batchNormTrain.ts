@@ -39,10 +39,33 @@ export function batchNormTrain(
   normalize(x, gamma, beta, out, M, C, c0, c1, mu, r);
 }
 
-/** acc[c] += sum_m x[m,c]. */
+/**
+ * acc[c] += sum_m x[m,c], in row order as the reference. Four rows at a time: each pair of
+ * sums is loaded once, takes the four rows' values one after the other, and is stored once.
+ */
 function sumRows(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize): void {
-  for (let m = 0; m < M; m++) {
-    const row = x + ((<usize>m * <usize>C) << 2);
+  const stride = <usize>C << 2;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const row = x + <usize>m * stride;
+    let c = c0;
+    for (; c + 2 <= c1; c += 2) {
+      const a = acc + (<usize>c << 3), p = row + (<usize>c << 2);
+      let s = f64x2.add(v128.load(a), loadF32x2(p));
+      s = f64x2.add(s, loadF32x2(p + stride));
+      s = f64x2.add(s, loadF32x2(p + 2 * stride));
+      v128.store(a, f64x2.add(s, loadF32x2(p + 3 * stride)));
+    }
+    if (c < c1) {
+      const a = acc + (<usize>c << 3), p = row + (<usize>c << 2);
+      let s = load<f64>(a) + <f64>load<f32>(p);
+      s += <f64>load<f32>(p + stride);
+      s += <f64>load<f32>(p + 2 * stride);
+      store<f64>(a, s + <f64>load<f32>(p + 3 * stride));
+    }
+  }
+  for (; m < M; m++) {
+    const row = x + <usize>m * stride;
     let c = c0;
     for (; c + 2 <= c1; c += 2) {
       const a = acc + (<usize>c << 3);
@@ -55,10 +78,31 @@ function sumRows(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize): void {
   }
 }
 
-/** acc[c] += sum_m (x[m,c] - mu[c])^2. */
+/** acc[c] += sum_m (x[m,c] - mu[c])^2, in row order, four rows at a time as sumRows. */
 function sumSquaredDeviations(x: usize, M: i32, C: i32, c0: i32, c1: i32, mu: usize, acc: usize): void {
-  for (let m = 0; m < M; m++) {
-    const row = x + ((<usize>m * <usize>C) << 2);
+  const stride = <usize>C << 2;
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const row = x + <usize>m * stride;
+    let c = c0;
+    for (; c + 2 <= c1; c += 2) {
+      const a = acc + (<usize>c << 3), p = row + (<usize>c << 2), u = v128.load(mu + (<usize>c << 3));
+      const d0 = f64x2.sub(loadF32x2(p), u), d1 = f64x2.sub(loadF32x2(p + stride), u);
+      const d2 = f64x2.sub(loadF32x2(p + 2 * stride), u), d3 = f64x2.sub(loadF32x2(p + 3 * stride), u);
+      let s = f64x2.add(v128.load(a), f64x2.mul(d0, d0));
+      s = f64x2.add(s, f64x2.mul(d1, d1));
+      s = f64x2.add(s, f64x2.mul(d2, d2));
+      v128.store(a, f64x2.add(s, f64x2.mul(d3, d3)));
+    }
+    if (c < c1) {
+      const a = acc + (<usize>c << 3), p = row + (<usize>c << 2), u = load<f64>(mu + (<usize>c << 3));
+      const d0 = <f64>load<f32>(p) - u, d1 = <f64>load<f32>(p + stride) - u;
+      const d2 = <f64>load<f32>(p + 2 * stride) - u, d3 = <f64>load<f32>(p + 3 * stride) - u;
+      store<f64>(a, load<f64>(a) + d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3);
+    }
+  }
+  for (; m < M; m++) {
+    const row = x + <usize>m * stride;
     let c = c0;
     for (; c + 2 <= c1; c += 2) {
       const a = acc + (<usize>c << 3);
