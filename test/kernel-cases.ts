@@ -50,7 +50,9 @@ export interface CaseSizes {
 export const uniform = (lo: number, hi: number): Init => (rng) => rng.uniform(lo, hi);
 const ints = (n: number): Init => (rng) => Math.floor(rng.next() * n);
 /** Uniform in [-1, 1) with zeros, -0, NaN, infinities and subnormals mixed in. */
-const special: Init = (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][i % 23] ?? rng.uniform(-1, 1);
+/** Special values (+-0, NaN, +-inf, subnormals) at every 23rd position from `shift`, uniform(-1, 1) elsewhere. */
+const specialFrom = (shift: number): Init => (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][(i + shift) % 23] ?? rng.uniform(-1, 1);
+const special = specialFrom(0);
 const channels = (shape: number[]): number => shape[shape.length - 1];
 
 function pick<N extends string>(t: Record<string, Tensor>, ...names: N[]): Record<N, Tensor> {
@@ -228,7 +230,7 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
       })))),
       ...binarizeTieCases(),
     ],
-    adam: SIZES.flatMap((n) => [[1, 0, 1], [7, 0.5, 3.5]].map(([t, clip, lrScale]): Case<"adam"> => ({
+    adam: [...SIZES.flatMap((n) => [[1, 0, 1], [7, 0.5, 3.5]].map(([t, clip, lrScale]): Case<"adam"> => ({
       label: `n=${n} t=${t} clip=${clip} lrScale=${lrScale}`,
       tensors: {
         param: { shape: [n] }, grad: { shape: [n], init: uniform(-0.1, 0.1) },
@@ -236,6 +238,15 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
       },
       args: ({ param, grad, m, v }) => ({ param, grad, m, v, lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, t, lrScale, clip }),
     }))),
+    // NaN, +-inf, +-0 and subnormals in the weights and gradients, clipped and not: NaN stays NaN, -0 stays -0
+    ...[0, 1].map((clip): Case<"adam"> => ({
+      label: `special values, clip=${clip}`,
+      tensors: {
+        param: { shape: [1003], init: special }, grad: { shape: [1003], init: specialFrom(5) },
+        m: { shape: [1003], init: uniform(-0.01, 0.01) }, v: { shape: [1003], init: uniform(0, 1e-3) },
+      },
+      args: ({ param, grad, m, v }) => ({ param, grad, m, v, lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 2, lrScale: 20, clip }),
+    }))],
     fill: [
       ...elementwise<"fill">(SIZES, (n) => ({ tensors: { out: { shape: [n] } }, args: ({ out }) => ({ out, value: 0.1 + n }) })),
       { label: "-0", tensors: { out: { shape: [3] } }, args: ({ out }) => ({ out, value: -0 }) },
@@ -281,7 +292,7 @@ export function mismatches(name: string, actual: Float32Array, expected: Float32
   const bad: string[] = [];
   for (let i = 0; i < expected.length; i++) {
     const a = actual[i], e = expected[i];
-    const ok = tol.atol === 0 && tol.rtol === 0 ? Object.is(a, e) : Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e);
+    const ok = Object.is(a, e) || (!(tol.atol === 0 && tol.rtol === 0) && Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e));
     if (!ok && bad.length < 5) bad.push(`${name}[${i}]: ${backend} ${a}, reference ${e}`);
   }
   return bad.join("; ");

@@ -30,7 +30,10 @@ export function adam(
   const num = f32x4.mul(f32x4.splat(step), mNew);
   const den = f32x4.add(f32x4.sqrt(vNew), f32x4.splat(eps));
   let q = f32x4.sub(v128.load(param + p), f32x4.div(num, den));
-  if (clip > 0) q = f32x4.min(f32x4.splat(clip), f32x4.max(f32x4.splat(-clip), q));
+  // pmax(q, -clip) = q < -clip ? -clip : q, then pmin(., clip) = clip < . ? clip : .: a NaN (and
+  // -0) passes through as with Math.max/min on the reference, and each is one x64 instruction
+  // where f32x4.max/min take several (their NaN and signed-zero rules)
+  if (clip > 0) q = f32x4.pmin(f32x4.pmax(q, f32x4.splat(-clip)), f32x4.splat(clip));
   v128.store(param + p, q);
 }
 
