@@ -1,5 +1,6 @@
 import { denseLut, LANE_BYTES } from "./denseLut";
 import { DENSE_LUT4_UNITS, denseLut4 } from "./denseLut4";
+import { transposeCopy4 } from "./transpose4";
 
 /**
  * conv2dLut: a binary convolution (NHWC, filters as sign bits), multiply-free: each block of 16
@@ -113,17 +114,31 @@ export function poolAffine(
 /**
  * blockRows: plain f32 rows [rows, inputs] to denseLut's blocked layout (16 rows per block,
  * features padded to kPad, rows past `rows` up to blocks * 16 zero): the input of a dense layer
- * after convolutions (an NHWC image flattened in place).
+ * after convolutions (an NHWC image flattened in place), and of binaryMatmul. Four rows and four
+ * features at a time by 4 x 4 transposes (missing rows read as zero), the last inputs % 4
+ * features one by one.
  */
 export function blockRows(src: usize, rows: i32, inputs: i32, kPad: i32, dst: usize, blocks: i32): void {
-  const total = blocks << 4;
-  for (let r = 0; r < total; r++) {
-    let p = dst + ((<usize>(r >> 4) * <usize>kPad << 4) + <usize>(r & 15)) * 4;
-    let k = 0;
-    if (r < rows) {
-      const row = src + (<usize>r * <usize>inputs << 2);
-      for (; k < inputs; k++, p += 64) store<f32>(p, load<f32>(row + (<usize>k << 2)));
+  const total = blocks << 4, k4 = inputs & ~3, zero = f32x4.splat(0);
+  const rowBytes = <usize>inputs << 2;
+  for (let r = 0; r < total; r += 4) {
+    const base = dst + ((<usize>(r >> 4) * <usize>kPad << 4) + <usize>(r & 15)) * 4;
+    const row = src + <usize>r * rowBytes;
+    const n = min(4, max(0, rows - r));
+    if (n == 0) {
+      for (let k = 0; k < kPad; k++) v128.store(base + (<usize>k << 6), zero);
+      continue;
     }
-    for (; k < kPad; k++, p += 64) store<f32>(p, 0);
+    for (let k = 0; k < k4; k += 4) {
+      const p = row + (<usize>k << 2);
+      const a = v128.load(p), b = n > 1 ? v128.load(p + rowBytes) : zero;
+      const c = n > 2 ? v128.load(p + 2 * rowBytes) : zero, d = n > 3 ? v128.load(p + 3 * rowBytes) : zero;
+      transposeCopy4(a, b, c, d, base + (<usize>k << 6), 64);
+    }
+    for (let k = k4; k < inputs; k++) {
+      const p = base + (<usize>k << 6);
+      for (let i = 0; i < 4; i++) store<f32>(p + (<usize>i << 2), i < n ? load<f32>(row + <usize>i * rowBytes + (<usize>k << 2)) : 0);
+    }
+    for (let k = inputs; k < kPad; k++) v128.store(base + (<usize>k << 6), zero);
   }
 }
