@@ -1,6 +1,6 @@
 import { denseLut, LANE_BYTES } from "./denseLut";
 import { DENSE_LUT4_UNITS, denseLut4 } from "./denseLut4";
-import { transposeCopy4 } from "./transpose4";
+import { transpose4 } from "./transpose4";
 
 /**
  * conv2dLut: a binary convolution (NHWC, filters as sign bits), multiply-free: each block of 16
@@ -133,7 +133,7 @@ export function blockRows(src: usize, rows: i32, inputs: i32, kPad: i32, dst: us
       const p = row + (<usize>k << 2);
       const a = v128.load(p), b = n > 1 ? v128.load(p + rowBytes) : zero;
       const c = n > 2 ? v128.load(p + 2 * rowBytes) : zero, d = n > 3 ? v128.load(p + 3 * rowBytes) : zero;
-      transposeCopy4(a, b, c, d, base + (<usize>k << 6), 64);
+      transpose4(a, b, c, d, base + (<usize>k << 6), 64);
     }
     for (let k = k4; k < inputs; k++) {
       const p = base + (<usize>k << 6);

@@ -25,7 +25,7 @@
  * Scratch per thread: binaryMatmulScratchBytes(K, N).
  */
 import { blockRows } from "../infer/conv";
-import { transposeStore4 } from "../infer/transpose4";
+import { transpose4 } from "../infer/transpose4";
 import { accumulate, buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
 
 export const PACK: i32 = 0;
@@ -134,7 +134,7 @@ function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start
 
 /**
  * out[r0 + r, n] = H * sums[n][r] for the block's valid rows: four units by four rows at a time
- * by 4 x 4 transposes, the last N % 4 units (and rows % 4 rows) one by one.
+ * (scaled, then a 4 x 4 transpose), the last N % 4 units (and rows % 4 rows) one by one.
  */
 function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32): void {
   const rowBytes = <usize>N << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
@@ -142,7 +142,7 @@ function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32):
     const dst = out + <usize>(r0 + r) * rowBytes, src = sums + (<usize>r << 2);
     for (let n = 0; n < n4; n += 4) {
       const p = src + <usize>n * LANE_BYTES;
-      transposeStore4(v128.load(p), v128.load(p, 64), v128.load(p, 128), v128.load(p, 192), h, dst + (<usize>n << 2), rowBytes);
+      transpose4(f32x4.mul(v128.load(p), h), f32x4.mul(v128.load(p, 64), h), f32x4.mul(v128.load(p, 128), h), f32x4.mul(v128.load(p, 192), h), dst + (<usize>n << 2), rowBytes);
     }
   }
   for (let r = 0; r < rows; r++) {

@@ -12,7 +12,7 @@
  * the output, mul = stride, off = -pad, div = 1. conv2dBackwardInput: the grid is the input,
  * the source is dy, taps are flipped (ki' = kh-1-ki), mul = 1, off = pad - (kh-1), div = stride.
  */
-import { transpose4 } from "./matmulPack";
+import { transpose4 } from "../infer/transpose4";
 import { packBT } from "./matmulPack";
 
 // Byte offsets of the geometry fields (i32) in the header.
