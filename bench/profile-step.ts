@@ -1,0 +1,75 @@
+/**
+ * Where the MNIST MLP training step's time goes: every kernel call of the step on our wasm
+ * backend timed (the wasm backend runs a call to its end before returning), summed per kernel
+ * and shape over many steps. Usage (after `npm run build`):
+ *
+ *   node dist/bench/profile-step.js [--threads N] [--steps N] [--simd auto|relaxed|baseline]
+ *
+ * The same network, batch and start as the benchmark's mlp-step (bench/spec.ts). Prints one
+ * line per kernel and shape (ms per step, share of the step), then the step's mean time and the
+ * time outside the kernels. A diagnostic: the speed figures are the benchmark's (npm run bench).
+ */
+import { Command } from "commander";
+import { createBackend } from "../src/backends/index.js";
+import type { SimdChoice } from "../src/backends/wasm/simd.js";
+import { integer } from "../src/cli/parse.js";
+import { simdOption } from "../src/cli/wasmOptions.js";
+import { Tensor } from "../src/core/tensor.js";
+import type { KernelName } from "../src/kernels/contract.js";
+import { Mlp } from "../src/nn/mlp.js";
+import { engineStepRunner } from "./engine-runner.js";
+import { engineConfig } from "./mlp-step.js";
+import { MLP_SPEC, initialState } from "./spec.js";
+
+const opts = new Command("profile-step")
+  .description("Per-kernel time of the MNIST MLP training step on the wasm backend.")
+  .option("--threads <n>", "threads of the wasm backend", integer(1), 2)
+  .option("--steps <n>", "timed steps (after 20 warm-up steps)", integer(1), 50)
+  .addOption(simdOption())
+  .parse()
+  .opts<{ threads: number; steps: number; simd: SimdChoice }>();
+
+const spec = MLP_SPEC, init = initialState(spec, 1);
+const backend = await createBackend("wasm", { threads: opts.threads, simd: opts.simd });
+const mlp = Mlp.create(backend, engineConfig(spec), 1);
+mlp.dense.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
+const runner = engineStepRunner(backend, "wasm", opts.threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });
+
+const totals = new Map<string, number>();
+let timing = false;
+const run = backend.run.bind(backend);
+backend.run = ((kernel: KernelName, args: Record<string, unknown>) => {
+  if (!timing) return run(kernel as never, args as never);
+  const t0 = performance.now();
+  run(kernel as never, args as never);
+  const key = `${kernel} ${shapes(args)}`;
+  totals.set(key, (totals.get(key) ?? 0) + performance.now() - t0);
+}) as typeof backend.run;
+
+for (let i = 0; i < 20; i++) await runner.step();
+timing = true;
+const t0 = performance.now();
+for (let i = 0; i < opts.steps; i++) await runner.step();
+const step = (performance.now() - t0) / opts.steps;
+timing = false;
+await runner.close();
+
+console.log(`MLP step (${spec.inputs}-${spec.hidden.join("-")}-${spec.classes}, batch ${spec.batch}), ${backend.description}, mean of ${opts.steps} steps:`);
+let inKernels = 0;
+for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
+  const perStep = ms / opts.steps;
+  inKernels += perStep;
+  console.log(`${perStep.toFixed(3).padStart(8)} ms ${((100 * perStep) / step).toFixed(1).padStart(5)} %  ${key}`);
+}
+console.log(`step ${step.toFixed(2)} ms (${((1000 * spec.batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`);
+
+/** The shapes of a call's tensor arguments and its transposition flags, e.g. "a 200x1024, b 200x1024, tA". */
+function shapes(args: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [name, v] of Object.entries(args)) {
+    if (v instanceof Tensor && (name === "a" || name === "b" || name === "wb")) parts.push(`${name} ${v.shape.join("x")}`);
+  }
+  if (args.transA) parts.push("tA");
+  if (args.transB) parts.push("tB");
+  return parts.join(", ");
+}
