@@ -12,10 +12,13 @@
  * entry. Tables are built for a chunk of 16 groups (256 KiB: in the L2 cache; measured faster
  * on this machine than L1-sized chunks, whose partial sums go through memory more often),
  * every unit reads them, and the sums accumulate in the output across chunks. The only
- * multiplications are the epilogue's scale (one per output). Measured: ~1.8 ns per 16-row
- * lookup (a 1024 x 1024 layer on 16 rows: ~235 us, ~140 GFLOP/s-equivalent, on 1 thread of
- * the 2-core AMD EPYC dev machine); V8's code for the inner loop is the limit (the same speed
- * with every read hitting L1), not memory.
+ * multiplications are the epilogue's scale (one per output). Measured on 1 thread of the 2-core
+ * AMD EPYC dev machine (binaryMatmul 200 x 1024 x 1024, 13 blocks): the accumulate ~1.1 ns per
+ * 16-row lookup (~1.9 ms of the 2.7-2.9 ms), the tables ~0.57 ms, the rest (signs, transposes)
+ * ~0.3 ms; V8's code for the inner loop is the limit (the same speed with every read hitting
+ * L1), not memory. Tried without gain: two units a step (V8 spills one of the 8 sums), four
+ * groups a step (spills), the pair sums as fused multiply-adds by 1 (the adders are not the
+ * limit), chunks of 8 or 32 groups.
  *
  * Two kernels:
  * - denseLut: blocks of 16 rows; a table entry is four f32x4 (the 16 rows: one 64-byte cache
