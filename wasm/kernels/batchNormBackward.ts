@@ -1,84 +1,109 @@
-import { channelArray, invStd } from "./batchNormShared";
-import { loadF32x2, storeF32x2, zeroF64 } from "./columns";
+import { channelArray32, invStd32 } from "./batchNormShared";
 
 /**
- * batchNormBackward (contract), channels [c0, c1) of x, dy: [M,C]. With xhat = (x - mean) r,
- * g = dy gamma, s = sqrt(variance):
+ * batchNormBackward (contract), channels [c0, c1) of x, dy: [M,C], in float32 (as
+ * batchNormTrain). With xhat = (x - mean) r, g = dy gamma, s = sqrt(variance):
  *   dbeta = sum_m dy;  dgamma = sum_m dy xhat
  *   standard: dx = r (g - mean_m(g) - xhat mean_m(g xhat))
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
- * Computed as the reference does: dx = r (gamma dy - meanG) - xhat k, float64 throughout.
- * `scratch` holds three float64 arrays over the channels (24 bytes per channel).
+ * Computed as the reference does, one float32 operation at a time in its order (sums in row
+ * order): dx = r (gamma dy - meanG) - xhat k. Four channels per f32x4; the sums take four rows
+ * per load and store (kept in dbeta and dgamma themselves). `scratch` holds r, meanG and k (12
+ * bytes per channel).
  */
 export function batchNormBackward(
   x: usize, dy: usize, gamma: usize, mean: usize, variance: usize, dx: usize, dgamma: usize, dbeta: usize,
-  M: i32, C: i32, authors: bool, eps: f64, c0: i32, c1: i32, scratch: usize,
+  M: i32, C: i32, authors: bool, eps: f32, c0: i32, c1: i32, scratch: usize,
 ): void {
-  const sDy = channelArray(scratch, 0, c0, c1), sDyXhat = channelArray(scratch, 1, c0, c1);
-  const r = channelArray(scratch, 2, c0, c1);
-  zeroF64(sDy, c0, c1);
-  zeroF64(sDyXhat, c0, c1);
+  const r = channelArray32(scratch, 0, c0, c1), meanG = channelArray32(scratch, 1, c0, c1), k = channelArray32(scratch, 2, c0, c1);
+  const m = <f32>M;
   for (let c = c0; c < c1; c++) {
-    store<f64>(r + (<usize>c << 3), invStd(authors, <f64>load<f32>(variance + (<usize>c << 2)), eps));
+    const p = <usize>c << 2;
+    store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
   }
-  sums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat);
+  sums(x, dy, mean, M, C, c0, c1, r, dbeta, dgamma);
   for (let c = c0; c < c1; c++) {
-    const p = <usize>c << 2, q = <usize>c << 3;
-    const sumDy = load<f64>(sDy + q), sumDyXhat = load<f64>(sDyXhat + q);
-    store<f32>(dbeta + p, <f32>sumDy);
-    store<f32>(dgamma + p, <f32>sumDyXhat);
-    const g = <f64>load<f32>(gamma + p);
-    const meanG = (g * sumDy) / <f64>M, meanGXhat = (g * sumDyXhat) / <f64>M;
-    const s = Math.sqrt(<f64>load<f32>(variance + p));
-    store<f64>(sDy + q, meanG);
-    store<f64>(sDyXhat + q, authors ? (s > 0 ? meanGXhat / s : 0) : load<f64>(r + q) * meanGXhat);
+    const p = <usize>c << 2;
+    const g = load<f32>(gamma + p);
+    const mg = (g * load<f32>(dbeta + p)) / m, mgx = (g * load<f32>(dgamma + p)) / m;
+    const s = Mathf.sqrt(load<f32>(variance + p));
+    store<f32>(meanG + p, mg);
+    store<f32>(k + p, authors ? (s > 0 ? mgx / s : 0) : load<f32>(r + p) * mgx);
   }
-  gradient(x, dy, gamma, mean, dx, M, C, c0, c1, r, sDy, sDyXhat);
+  gradient(x, dy, gamma, mean, dx, M, C, c0, c1, r, meanG, k);
 }
 
-/** sDy[c] += sum_m dy;  sDyXhat[c] += sum_m dy (x - mean) r. */
+/** sDy[c] = sum_m dy;  sDyXhat[c] = sum_m dy (x - mean) r, in row order (from 0), four rows per load and store of the sums. */
 function sums(x: usize, dy: usize, mean: usize, M: i32, C: i32, c0: i32, c1: i32, r: usize, sDy: usize, sDyXhat: usize): void {
-  for (let m = 0; m < M; m++) {
-    const off = (<usize>m * <usize>C) << 2;
-    let c = c0;
-    for (; c + 2 <= c1; c += 2) {
-      const p = <usize>c << 2, q = <usize>c << 3;
-      const d = loadF32x2(dy + off + p);
-      v128.store(sDy + q, f64x2.add(v128.load(sDy + q), d));
-      const t = f64x2.mul(f64x2.mul(d, f64x2.sub(loadF32x2(x + off + p), loadF32x2(mean + p))), v128.load(r + q));
-      v128.store(sDyXhat + q, f64x2.add(v128.load(sDyXhat + q), t));
+  const stride = <usize>C << 2, c4 = c0 + ((c1 - c0) & ~3);
+  memory.fill(sDy + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
+  memory.fill(sDyXhat + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
+  let m = 0;
+  for (; m + 4 <= M; m += 4) {
+    const off = <usize>m * stride;
+    for (let c = c0; c < c4; c += 4) {
+      const p = <usize>c << 2;
+      const mu = v128.load(mean + p), rc = v128.load(r + p);
+      let s = v128.load(sDy + p), t = v128.load(sDyXhat + p);
+      const d0 = v128.load(dy + off + p), d1 = v128.load(dy + off + stride + p);
+      const d2 = v128.load(dy + off + 2 * stride + p), d3 = v128.load(dy + off + 3 * stride + p);
+      s = f32x4.add(f32x4.add(f32x4.add(f32x4.add(s, d0), d1), d2), d3);
+      t = f32x4.add(t, f32x4.mul(f32x4.mul(d0, f32x4.sub(v128.load(x + off + p), mu)), rc));
+      t = f32x4.add(t, f32x4.mul(f32x4.mul(d1, f32x4.sub(v128.load(x + off + stride + p), mu)), rc));
+      t = f32x4.add(t, f32x4.mul(f32x4.mul(d2, f32x4.sub(v128.load(x + off + 2 * stride + p), mu)), rc));
+      t = f32x4.add(t, f32x4.mul(f32x4.mul(d3, f32x4.sub(v128.load(x + off + 3 * stride + p), mu)), rc));
+      v128.store(sDy + p, s);
+      v128.store(sDyXhat + p, t);
     }
-    if (c < c1) {
-      const p = <usize>c << 2, q = <usize>c << 3;
-      const d = <f64>load<f32>(dy + off + p);
-      store<f64>(sDy + q, load<f64>(sDy + q) + d);
-      const t = d * (<f64>load<f32>(x + off + p) - <f64>load<f32>(mean + p)) * load<f64>(r + q);
-      store<f64>(sDyXhat + q, load<f64>(sDyXhat + q) + t);
+    for (let c = c4; c < c1; c++) sumsOne(x, dy, mean, off, stride, 4, c, r, sDy, sDyXhat);
+  }
+  for (; m < M; m++) {
+    const off = <usize>m * stride;
+    for (let c = c0; c < c4; c += 4) {
+      const p = <usize>c << 2;
+      const d = v128.load(dy + off + p);
+      v128.store(sDy + p, f32x4.add(v128.load(sDy + p), d));
+      const t = f32x4.mul(f32x4.mul(d, f32x4.sub(v128.load(x + off + p), v128.load(mean + p))), v128.load(r + p));
+      v128.store(sDyXhat + p, f32x4.add(v128.load(sDyXhat + p), t));
     }
+    for (let c = c4; c < c1; c++) sumsOne(x, dy, mean, off, stride, 1, c, r, sDy, sDyXhat);
   }
 }
 
-/** dx = r (gamma dy - meanG) - (x - mean) r k. */
+/** The sums of channel c over `rows` rows from byte offset off. */
+@inline function sumsOne(x: usize, dy: usize, mean: usize, off: usize, stride: usize, rows: i32, c: i32, r: usize, sDy: usize, sDyXhat: usize): void {
+  const p = <usize>c << 2, mu = load<f32>(mean + p), rc = load<f32>(r + p);
+  let s = load<f32>(sDy + p), t = load<f32>(sDyXhat + p);
+  for (let i = 0; i < rows; i++) {
+    const at = off + <usize>i * stride + p, d = load<f32>(dy + at);
+    s += d;
+    t += d * (load<f32>(x + at) - mu) * rc;
+  }
+  store<f32>(sDy + p, s);
+  store<f32>(sDyXhat + p, t);
+}
+
+/** dx = r (gamma dy - meanG) - (x - mean) r k, row by row. */
 function gradient(
   x: usize, dy: usize, gamma: usize, mean: usize, dx: usize, M: i32, C: i32, c0: i32, c1: i32,
   r: usize, meanG: usize, k: usize,
 ): void {
+  const c4 = c0 + ((c1 - c0) & ~3);
   for (let m = 0; m < M; m++) {
     const off = (<usize>m * <usize>C) << 2;
-    let c = c0;
-    for (; c + 2 <= c1; c += 2) {
-      const p = <usize>c << 2, q = <usize>c << 3;
-      const rc = v128.load(r + q);
-      const xhat = f64x2.mul(f64x2.sub(loadF32x2(x + off + p), loadF32x2(mean + p)), rc);
-      const gdy = f64x2.sub(f64x2.mul(loadF32x2(gamma + p), loadF32x2(dy + off + p)), v128.load(meanG + q));
-      storeF32x2(dx + off + p, f64x2.sub(f64x2.mul(rc, gdy), f64x2.mul(xhat, v128.load(k + q))));
+    for (let c = c0; c < c4; c += 4) {
+      const p = <usize>c << 2;
+      const rc = v128.load(r + p);
+      const xhat = f32x4.mul(f32x4.sub(v128.load(x + off + p), v128.load(mean + p)), rc);
+      const gdy = f32x4.sub(f32x4.mul(v128.load(gamma + p), v128.load(dy + off + p)), v128.load(meanG + p));
+      v128.store(dx + off + p, f32x4.sub(f32x4.mul(rc, gdy), f32x4.mul(xhat, v128.load(k + p))));
     }
-    if (c < c1) {
-      const p = <usize>c << 2, q = <usize>c << 3;
-      const rc = load<f64>(r + q);
-      const xhat = (<f64>load<f32>(x + off + p) - <f64>load<f32>(mean + p)) * rc;
-      const gdy = <f64>load<f32>(gamma + p) * <f64>load<f32>(dy + off + p) - load<f64>(meanG + q);
-      store<f32>(dx + off + p, <f32>(rc * gdy - xhat * load<f64>(k + q)));
+    for (let c = c4; c < c1; c++) {
+      const p = <usize>c << 2;
+      const rc = load<f32>(r + p);
+      const xhat = (load<f32>(x + off + p) - load<f32>(mean + p)) * rc;
+      const gdy = load<f32>(gamma + p) * load<f32>(dy + off + p) - load<f32>(meanG + p);
+      store<f32>(dx + off + p, rc * gdy - xhat * load<f32>(k + p));
     }
   }
 }

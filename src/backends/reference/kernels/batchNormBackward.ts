@@ -1,31 +1,36 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
-import { invStd } from "./batchNormShared.js";
+import { invStd32 } from "./batchNormShared.js";
 
-/** Gradient of batchNormTrain with respect to x, gamma and beta (formulas in the contract). */
+const f = Math.fround;
+
+/**
+ * Gradient of batchNormTrain with respect to x, gamma and beta (formulas in the contract), in
+ * float32 as batchNormTrain: one float32 operation at a time, sums in row order.
+ */
 export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchNormBackward"]): void {
   const X = be.data(args.x), dY = be.data(args.dy), dX = be.data(args.dx);
   const gamma = be.data(args.gamma), mean = be.data(args.mean), variance = be.data(args.variance);
   const dgamma = be.data(args.dgamma), dbeta = be.data(args.dbeta);
   const C = gamma.length, M = X.length / C;
   for (let c = 0; c < C; c++) {
-    const r = invStd(args.variant, variance[c], args.eps);
+    const r = invStd32(args.variant, variance[c], args.eps);
     let sumDy = 0, sumDyXhat = 0;
     for (let m = 0; m < M; m++) {
       const i = m * C + c;
-      sumDy += dY[i];
-      sumDyXhat += dY[i] * (X[i] - mean[c]) * r;
+      sumDy = f(sumDy + dY[i]);
+      sumDyXhat = f(sumDyXhat + f(f(dY[i] * f(X[i] - mean[c])) * r));
     }
     dbeta[c] = sumDy;
     dgamma[c] = sumDyXhat;
-    const meanG = (gamma[c] * sumDy) / M, meanGXhat = (gamma[c] * sumDyXhat) / M;
-    const s = Math.sqrt(variance[c]);
+    const meanG = f(f(gamma[c] * sumDy) / M), meanGXhat = f(f(gamma[c] * sumDyXhat) / M);
+    const s = f(Math.sqrt(variance[c]));
     // coefficient of xhat: r (standard) or 1/s (authors; 0 when s = 0, where xhat = 0 anyway)
-    const k = args.variant === "standard" ? r * meanGXhat : s > 0 ? meanGXhat / s : 0;
+    const k = args.variant === "standard" ? f(r * meanGXhat) : s > 0 ? f(meanGXhat / s) : 0;
     for (let m = 0; m < M; m++) {
       const i = m * C + c;
-      const xhat = (X[i] - mean[c]) * r;
-      dX[i] = r * (gamma[c] * dY[i] - meanG) - xhat * k;
+      const xhat = f(f(X[i] - mean[c]) * r);
+      dX[i] = f(f(r * f(f(gamma[c] * dY[i]) - meanG)) - f(xhat * k));
     }
   }
 }
