@@ -8,24 +8,27 @@ import { channelArray32, invStd32 } from "./batchNormShared";
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
  * Computed as the reference does, one float32 operation at a time in its order (sums in row
  * order): dx = r (gamma dy - meanG) - xhat k. Four channels per f32x4; the sums take four rows
- * per load and store (kept in dbeta and dgamma themselves). `scratch` holds r, meanG and k (12
- * bytes per channel).
+ * per load and store. `scratch` holds the two sums, r, meanG and k (20 bytes per channel; the
+ * sums in the thread's own memory, as batchNormTrain's).
  */
 export function batchNormBackward(
   x: usize, dy: usize, gamma: usize, mean: usize, variance: usize, dx: usize, dgamma: usize, dbeta: usize,
   M: i32, C: i32, authors: bool, eps: f32, c0: i32, c1: i32, scratch: usize,
 ): void {
   const r = channelArray32(scratch, 0, c0, c1), meanG = channelArray32(scratch, 1, c0, c1), k = channelArray32(scratch, 2, c0, c1);
+  const sDy = channelArray32(scratch, 3, c0, c1), sDyXhat = channelArray32(scratch, 4, c0, c1);
   const m = <f32>M;
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
   }
-  sums(x, dy, mean, M, C, c0, c1, r, dbeta, dgamma);
+  sums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
-    const g = load<f32>(gamma + p);
-    const mg = (g * load<f32>(dbeta + p)) / m, mgx = (g * load<f32>(dgamma + p)) / m;
+    const g = load<f32>(gamma + p), sumDy = load<f32>(sDy + p), sumDyXhat = load<f32>(sDyXhat + p);
+    store<f32>(dbeta + p, sumDy);
+    store<f32>(dgamma + p, sumDyXhat);
+    const mg = (g * sumDy) / m, mgx = (g * sumDyXhat) / m;
     const s = Mathf.sqrt(load<f32>(variance + p));
     store<f32>(meanG + p, mg);
     store<f32>(k + p, authors ? (s > 0 ? mgx / s : 0) : load<f32>(r + p) * mgx);

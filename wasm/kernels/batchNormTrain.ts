@@ -11,33 +11,36 @@ import { channelArray32, invStd32 } from "./batchNormShared";
  * Every operation is one float32 operation in the reference's order (sums in row order, no fused
  * multiply-add), so the result equals the reference bit for bit. Four channels per f32x4; the
  * rows are streamed three times (sum, squared deviation, output), four rows per load and store
- * of the running sums (kept in `mean` and `variance` themselves). `scratch` holds r (4 bytes per
- * channel).
+ * of the running sums. `scratch` holds the mean, the variance and r (12 bytes per channel): the
+ * sums stay in the thread's own memory (kept in the shared outputs instead, 2 threads ran at
+ * half the speed of 1 on the dev VM; measured, cause not pinned down).
  */
 export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
   runningMean: usize, runningScale: usize, M: i32, C: i32, authors: bool, eps: f32, momentum: f32,
   c0: i32, c1: i32, scratch: usize,
 ): void {
-  const r = channelArray32(scratch, 0, c0, c1), m = <f32>M;
-  columnSums(x, M, C, c0, c1, mean);
+  const mu = channelArray32(scratch, 0, c0, c1), sq = channelArray32(scratch, 1, c0, c1), r = channelArray32(scratch, 2, c0, c1);
+  const m = <f32>M;
+  columnSums(x, M, C, c0, c1, mu);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
-    store<f32>(mean + p, load<f32>(mean + p) / m);
+    store<f32>(mu + p, load<f32>(mu + p) / m);
   }
-  squaredDeviations(x, M, C, c0, c1, mean, variance);
+  squaredDeviations(x, M, C, c0, c1, mu, sq);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
-    const mu = load<f32>(mean + p), v = load<f32>(variance + p) / m;
+    const u = load<f32>(mu + p), v = load<f32>(sq + p) / m;
+    store<f32>(mean + p, u);
     store<f32>(variance + p, v);
     store<f32>(r + p, invStd32(authors, v, eps));
     const rm = load<f32>(runningMean + p);
-    store<f32>(runningMean + p, rm + momentum * (mu - rm));
+    store<f32>(runningMean + p, rm + momentum * (u - rm));
     const scale = authors ? Mathf.sqrt(v) : M > 1 ? (v * m) / <f32>(M - 1) : v;
     const rs = load<f32>(runningScale + p);
     store<f32>(runningScale + p, rs + momentum * (scale - rs));
   }
-  normalize(x, gamma, beta, out, M, C, c0, c1, mean, r);
+  normalize(x, gamma, beta, out, M, C, c0, c1, mu, r);
 }
 
 /** acc[c] = sum_m x[m,c] in row order (from 0), four rows per load and store of the sums. */

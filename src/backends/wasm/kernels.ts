@@ -59,7 +59,7 @@ export const KERNELS: KernelTable<WasmBackend> = {
     const C = args.gamma.size, M = x.size / C;
     const ptrs = [x, args.gamma, args.beta, args.out, args.mean, args.variance, args.runningMean, args.runningScale].map(be.ptr);
     // (x, gamma, beta, out, mean, variance, runningMean, runningScale, M, C, authors, eps, momentum | c0, c1, scratch)
-    be.dispatch("batchNormTrain", [...ptrs, M, C, +(variant === "authors"), Math.fround(eps), Math.fround(momentum)], split(C, M * C, 4, be), 4 * C);
+    be.dispatch("batchNormTrain", [...ptrs, M, C, +(variant === "authors"), Math.fround(eps), Math.fround(momentum)], split(C, M * C, 4, be), 12 * C);
   },
 
   batchNormInfer(be, args) {
@@ -75,7 +75,7 @@ export const KERNELS: KernelTable<WasmBackend> = {
     const C = args.gamma.size, M = x.size / C;
     const ptrs = [x, args.dy, args.gamma, args.mean, args.variance, args.dx, args.dgamma, args.dbeta].map(be.ptr);
     // (x, dy, gamma, mean, variance, dx, dgamma, dbeta, M, C, authors, eps | c0, c1, scratch)
-    be.dispatch("batchNormBackward", [...ptrs, M, C, +(variant === "authors"), Math.fround(eps)], split(C, M * C, 4, be), 12 * C);
+    be.dispatch("batchNormBackward", [...ptrs, M, C, +(variant === "authors"), Math.fround(eps)], split(C, M * C, 4, be), 20 * C);
   },
 
   relu(be, { x, out }) {
