@@ -4,8 +4,10 @@
  * of every form and thread count are interleaved (rounds x 3 runs each) and the minimum is kept.
  * Build, then run:
  *   npx tsc -p tsconfig.json && node dist/bench/matmul-wasm.js [rounds=10] [threads=1,2]
- * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), accumulate, and the
- * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200).
+ * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), accumulate, the
+ * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200), and binaryMatmul
+ * (b = +-1: the lookup-table product, additions only) in the two forms of a binary dense layer,
+ * x.Wb and dy.Wb^T, at the float product's equivalent GFLOP/s (2 M K N / time).
  */
 import type { Tensor } from "../src/core/tensor.js";
 import { tensorFrom } from "../src/backends/backend.js";
@@ -14,6 +16,7 @@ import { Xoshiro128 } from "../src/core/rng.js";
 
 interface Form {
   name: string;
+  kernel: "matmul" | "binaryMatmul";
   M: number;
   K: number;
   N: number;
@@ -23,11 +26,13 @@ interface Form {
 }
 
 const FORMS: Form[] = [
-  { name: "A.B      M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
-  { name: "A^T.B    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: true, transB: false, accumulate: false },
-  { name: "A.B^T    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
-  { name: "A.B +=   M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: true },
-  { name: "A^T.B dW M=1024 K=200 N=1024", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false },
+  { kernel: "matmul", name: "A.B      M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
+  { kernel: "matmul", name: "A^T.B    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: true, transB: false, accumulate: false },
+  { kernel: "matmul", name: "A.B^T    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
+  { kernel: "matmul", name: "A.B +=   M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: true },
+  { kernel: "matmul", name: "A^T.B dW M=1024 K=200 N=1024", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false },
+  { kernel: "binaryMatmul", name: "binary x.Wb     M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
+  { kernel: "binaryMatmul", name: "binary dy.Wb^T  M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
 ];
 
 type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
@@ -35,7 +40,8 @@ type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: 
 function setup(be: WasmBackend, f: Form, rng: Xoshiro128): MatmulArgs {
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
   const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K));
-  const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], random(f.K * f.N));
+  const values = random(f.K * f.N);
+  const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], f.kernel === "binaryMatmul" ? values.map((v) => (v < 0 ? -1 : 1)) : values);
   return { a, b, out: be.alloc([f.M, f.N]), transA: f.transA, transB: f.transB, accumulate: f.accumulate };
 }
 
@@ -53,7 +59,9 @@ async function main(): Promise<void> {
       FORMS.forEach((_, i) => {
         for (let rep = 0; rep < 3; rep++) {
           const t0 = performance.now();
-          r.be.run("matmul", r.args[i]);
+          const { a, b, out, transA, transB, accumulate } = r.args[i];
+          if (FORMS[i].kernel === "matmul") r.be.run("matmul", { a, b, out, transA, transB, accumulate });
+          else r.be.run("binaryMatmul", { a, wb: b, out, transB });
           const ms = performance.now() - t0;
           if (round > 0) r.best[i] = Math.min(r.best[i], ms); // round 0 warms up (tier-up to optimized code)
         }
@@ -61,7 +69,7 @@ async function main(): Promise<void> {
     }
   }
   const gflops = (f: Form, ms: number) => (2 * f.M * f.K * f.N) / (ms * 1e6);
-  console.log(`form                           ${runs.map((r) => `${r.threads} thread${r.threads > 1 ? "s" : " "}`.padStart(10)).join("")}   (GFLOP/s, best of ${rounds * 3})`);
+  console.log(`form                             ${runs.map((r) => `${r.threads} thread${r.threads > 1 ? "s" : " "}`.padStart(10)).join("")}   (GFLOP/s, best of ${rounds * 3})`);
   FORMS.forEach((f, i) => {
     const cells = runs.map((r) => gflops(f, r.best[i]).toFixed(1).padStart(10));
     const ratio = runs.length > 1 ? `   x${(runs[0].best[i] / runs[runs.length - 1].best[i]).toFixed(2)}` : "";
