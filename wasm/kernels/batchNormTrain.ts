@@ -22,12 +22,12 @@ export function batchNormTrain(
 ): void {
   const mu = channelArray32(scratch, 0, c0, c1), sq = channelArray32(scratch, 1, c0, c1), r = channelArray32(scratch, 2, c0, c1);
   const m = <f32>M;
-  columnSums(x, M, C, c0, c1, mu);
+  columnSums(x, M, C, c0, c1, mu, 0, false);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     store<f32>(mu + p, load<f32>(mu + p) / m);
   }
-  squaredDeviations(x, M, C, c0, c1, mu, sq);
+  columnSums(x, M, C, c0, c1, sq, mu, true);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     const u = load<f32>(mu + p), v = load<f32>(sq + p) / m;
@@ -43,71 +43,56 @@ export function batchNormTrain(
   normalize(x, gamma, beta, out, M, C, c0, c1, mu, r);
 }
 
-/** acc[c] = sum_m x[m,c] in row order (from 0), four rows per load and store of the sums. */
-function columnSums(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize): void {
+/**
+ * acc[c] = sum_m t(x[m,c]) in row order (from 0), t(v) = v, or (v - mu[c])^2 when `deviations`
+ * (a constant: each call is compiled for one form); four rows per load and store of the sums.
+ */
+@inline function columnSums(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize, mu: usize, deviations: bool): void {
   const stride = <usize>C << 2, c4 = c0 + ((c1 - c0) & ~3);
   memory.fill(acc + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
   let m = 0;
   for (; m + 4 <= M; m += 4) {
     const row = x + <usize>m * stride;
     for (let c = c0; c < c4; c += 4) {
-      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2);
-      let s = f32x4.add(v128.load(a), v128.load(p));
-      s = f32x4.add(s, v128.load(p + stride));
-      s = f32x4.add(s, v128.load(p + 2 * stride));
-      v128.store(a, f32x4.add(s, v128.load(p + 3 * stride)));
+      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2), u = deviations ? v128.load(mu + (<usize>c << 2)) : f32x4.splat(0);
+      let s = f32x4.add(v128.load(a), term4(v128.load(p), u, deviations));
+      s = f32x4.add(s, term4(v128.load(p + stride), u, deviations));
+      s = f32x4.add(s, term4(v128.load(p + 2 * stride), u, deviations));
+      v128.store(a, f32x4.add(s, term4(v128.load(p + 3 * stride), u, deviations)));
     }
     for (let c = c4; c < c1; c++) {
-      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2);
-      store<f32>(a, load<f32>(a) + load<f32>(p) + load<f32>(p + stride) + load<f32>(p + 2 * stride) + load<f32>(p + 3 * stride));
+      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2), u = deviations ? load<f32>(mu + (<usize>c << 2)) : 0;
+      let s = load<f32>(a) + term1(load<f32>(p), u, deviations);
+      s += term1(load<f32>(p + stride), u, deviations);
+      s += term1(load<f32>(p + 2 * stride), u, deviations);
+      store<f32>(a, s + term1(load<f32>(p + 3 * stride), u, deviations));
     }
   }
   for (; m < M; m++) {
     const row = x + <usize>m * stride;
     for (let c = c0; c < c4; c += 4) {
-      const a = acc + (<usize>c << 2);
-      v128.store(a, f32x4.add(v128.load(a), v128.load(row + (<usize>c << 2))));
+      const a = acc + (<usize>c << 2), u = deviations ? v128.load(mu + (<usize>c << 2)) : f32x4.splat(0);
+      v128.store(a, f32x4.add(v128.load(a), term4(v128.load(row + (<usize>c << 2)), u, deviations)));
     }
     for (let c = c4; c < c1; c++) {
-      const a = acc + (<usize>c << 2);
-      store<f32>(a, load<f32>(a) + load<f32>(row + (<usize>c << 2)));
+      const a = acc + (<usize>c << 2), u = deviations ? load<f32>(mu + (<usize>c << 2)) : 0;
+      store<f32>(a, load<f32>(a) + term1(load<f32>(row + (<usize>c << 2)), u, deviations));
     }
   }
 }
 
-/** acc[c] = sum_m (x[m,c] - mu[c])^2 in row order (from 0), four rows per load and store of the sums. */
-function squaredDeviations(x: usize, M: i32, C: i32, c0: i32, c1: i32, mu: usize, acc: usize): void {
-  const stride = <usize>C << 2, c4 = c0 + ((c1 - c0) & ~3);
-  memory.fill(acc + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
-  let m = 0;
-  for (; m + 4 <= M; m += 4) {
-    const row = x + <usize>m * stride;
-    for (let c = c0; c < c4; c += 4) {
-      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2), u = v128.load(mu + (<usize>c << 2));
-      const d0 = f32x4.sub(v128.load(p), u), d1 = f32x4.sub(v128.load(p + stride), u);
-      const d2 = f32x4.sub(v128.load(p + 2 * stride), u), d3 = f32x4.sub(v128.load(p + 3 * stride), u);
-      let s = f32x4.add(v128.load(a), f32x4.mul(d0, d0));
-      s = f32x4.add(s, f32x4.mul(d1, d1));
-      s = f32x4.add(s, f32x4.mul(d2, d2));
-      v128.store(a, f32x4.add(s, f32x4.mul(d3, d3)));
-    }
-    for (let c = c4; c < c1; c++) {
-      const a = acc + (<usize>c << 2), p = row + (<usize>c << 2), u = load<f32>(mu + (<usize>c << 2));
-      const d0 = load<f32>(p) - u, d1 = load<f32>(p + stride) - u, d2 = load<f32>(p + 2 * stride) - u, d3 = load<f32>(p + 3 * stride) - u;
-      store<f32>(a, load<f32>(a) + d0 * d0 + d1 * d1 + d2 * d2 + d3 * d3);
-    }
-  }
-  for (; m < M; m++) {
-    const row = x + <usize>m * stride;
-    for (let c = c0; c < c4; c += 4) {
-      const a = acc + (<usize>c << 2), d = f32x4.sub(v128.load(row + (<usize>c << 2)), v128.load(mu + (<usize>c << 2)));
-      v128.store(a, f32x4.add(v128.load(a), f32x4.mul(d, d)));
-    }
-    for (let c = c4; c < c1; c++) {
-      const a = acc + (<usize>c << 2), d = load<f32>(row + (<usize>c << 2)) - load<f32>(mu + (<usize>c << 2));
-      store<f32>(a, load<f32>(a) + d * d);
-    }
-  }
+/** v, or (v - u)^2 when `deviations` (four lanes). */
+@inline function term4(v: v128, u: v128, deviations: bool): v128 {
+  if (!deviations) return v;
+  const d = f32x4.sub(v, u);
+  return f32x4.mul(d, d);
+}
+
+/** v, or (v - u)^2 when `deviations`. */
+@inline function term1(v: f32, u: f32, deviations: bool): f32 {
+  if (!deviations) return v;
+  const d = v - u;
+  return d * d;
 }
 
 /** out[m,c] = (x[m,c] - mu[c]) * r[c] * gamma[c] + beta[c], row by row. */
