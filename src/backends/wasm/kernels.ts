@@ -166,8 +166,8 @@ function convProduct(be: WasmBackend, kernel: "conv2d" | "conv2dBackwardInput" |
  * Work per thread below which a call does not split further. Waking a sleeping worker costs
  * ~10 us or more (workers spin 1 ms after a call, so calls in a burst cost ~1 us), so each share
  * should take several times the burst cost: 2^19 multiply-adds ~ 25 us at 40 GFLOP/s; 2^16
- * elements of an element-wise or per-channel kernel ~ 8-40 us (batch norm's 200 x 1024 now
- * splits in two: measured 1.1 -> 1.0 ms per MLP step for the backward, 0.77 -> 0.71 forward).
+ * elements of an element-wise or per-channel kernel ~ 8-40 us (so batch norm's 200 x 1024, ~90
+ * us on one thread, splits in two).
  */
 const MIN_MATMUL_MACS = 1 << 19;
 /**
