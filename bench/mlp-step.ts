@@ -1,3 +1,4 @@
+import type { Backend } from "../src/backends/backend.js";
 import { createBackend, type BackendName } from "../src/backends/index.js";
 import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { Mlp, type MlpConfig } from "../src/nn/mlp.js";
@@ -26,7 +27,11 @@ export function engineConfig(spec: MlpSpec): MlpConfig {
 export async function createEngineRunner(
   spec: MlpSpec, init: InitialState, backendName: BackendName, threads: number, simd: SimdChoice = "auto",
 ): Promise<StepRunner> {
-  const backend = await createBackend(backendName, { threads, simd });
+  return engineRunnerOn(await createBackend(backendName, { threads, simd }), backendName, threads, spec, init);
+}
+
+/** As createEngineRunner on a backend the caller made (bench/profile-step.ts times its kernels); the runner owns it. */
+export function engineRunnerOn(backend: Backend, backendName: BackendName, threads: number, spec: MlpSpec, init: InitialState): StepRunner {
   const mlp = Mlp.create(backend, engineConfig(spec), 1);
   mlp.dense.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
   return engineStepRunner(backend, backendName, threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });

@@ -16,9 +16,7 @@ import { integer } from "../src/cli/parse.js";
 import { simdOption } from "../src/cli/wasmOptions.js";
 import { Tensor } from "../src/core/tensor.js";
 import type { KernelName } from "../src/kernels/contract.js";
-import { Mlp } from "../src/nn/mlp.js";
-import { engineStepRunner } from "./engine-runner.js";
-import { engineConfig } from "./mlp-step.js";
+import { engineRunnerOn } from "./mlp-step.js";
 import { MLP_SPEC, initialState } from "./spec.js";
 
 const opts = new Command("profile-step")
@@ -29,11 +27,9 @@ const opts = new Command("profile-step")
   .parse()
   .opts<{ threads: number; steps: number; simd: SimdChoice }>();
 
-const spec = MLP_SPEC, init = initialState(spec, 1);
+const spec = MLP_SPEC;
 const backend = await createBackend("wasm", { threads: opts.threads, simd: opts.simd });
-const mlp = Mlp.create(backend, engineConfig(spec), 1);
-mlp.dense.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
-const runner = engineStepRunner(backend, "wasm", opts.threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });
+const runner = engineRunnerOn(backend, "wasm", opts.threads, spec, initialState(spec, 1));
 
 const totals = new Map<string, number>();
 let timing = false;

@@ -49,8 +49,7 @@ export interface CaseSizes {
 
 export const uniform = (lo: number, hi: number): Init => (rng) => rng.uniform(lo, hi);
 const ints = (n: number): Init => (rng) => Math.floor(rng.next() * n);
-/** Uniform in [-1, 1) with zeros, -0, NaN, infinities and subnormals mixed in. */
-/** Special values (+-0, NaN, +-inf, subnormals) at every 23rd position from `shift`, uniform(-1, 1) elsewhere. */
+/** Uniform in [-1, 1) with zeros, -0, NaN, infinities and subnormals mixed in at every 23rd position from `shift`. */
 const specialFrom = (shift: number): Init => (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][(i + shift) % 23] ?? rng.uniform(-1, 1);
 const special = specialFrom(0);
 const channels = (shape: number[]): number => shape[shape.length - 1];
