@@ -81,6 +81,25 @@ export function matmulCase(M: number, K: number, N: number, transA: boolean, tra
   };
 }
 
+/**
+ * A weight-gradient product a^T.b whose a ([K,M], the layer's input) is mostly zeros, as after
+ * a ReLU: each value is 0 with probability `zeros`, else uniform in [-1, 1). With `infAt` = [k, j],
+ * row k of a is all zeros and b[k, j] = +inf, so column j of out is NaN (0 * inf) in every row.
+ */
+export function sparseMatmulCase(M: number, K: number, N: number, accumulate: boolean, zeros: number, tol: Tolerance, infAt?: [number, number]): Case<"matmul"> {
+  const zeroRow = infAt?.[0] ?? -1, infIndex = infAt ? infAt[0] * N + infAt[1] : -1;
+  return {
+    label: `M=${M} K=${K} N=${N} A^T.B${accumulate ? " +=" : ""}, a ${Math.round(zeros * 100)} % zeros${infAt ? `, b[${infAt}] = inf under a zero row` : ""}`,
+    tensors: {
+      a: { shape: [K, M], init: (rng, i) => (Math.floor(i / M) === zeroRow || rng.next() < zeros ? 0 : rng.uniform(-1, 1)) },
+      b: { shape: [K, N], init: (rng, i) => (i === infIndex ? Infinity : rng.uniform(-1, 1)) },
+      out: { shape: [M, N] },
+    },
+    args: ({ a, b, out }) => ({ a, b, out, transA: true, transB: false, accumulate }),
+    tol: { atol: tol.atol * K, rtol: tol.rtol },
+  };
+}
+
 function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
   return {
     train: shapes.map((shape): Case<"batchNormTrain"> => ({

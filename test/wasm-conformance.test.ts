@@ -19,7 +19,7 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
-import { conformance, EXACT, expectBufferLifecycle, initialValues, kernelCases, matmulCase, mismatches, runCase, type Case, type Tolerance } from "./kernel-cases.js";
+import { conformance, EXACT, expectBufferLifecycle, initialValues, kernelCases, matmulCase, mismatches, runCase, sparseMatmulCase, type Case, type Tolerance } from "./kernel-cases.js";
 
 /** Per-kernel tolerance (matmul's per unit of K). */
 const TOLERANCE: Record<KernelName, Tolerance> = {
@@ -56,6 +56,18 @@ const CASES = kernelCases({
   hinge: [[1, 1], [7, 10], [200, 10], [5, 3]],
 }, TOLERANCE.matmul);
 
+/**
+ * matmul's sparse path (wasm/kernels/matmulSparse.ts: a^T.b with a mostly zeros, out at least 64
+ * wide): a last column block narrower than 24, k and rows beyond the cache blocks (256), a block
+ * shared by two threads, one row, and a non-finite b under a zero of a (must give NaN, as IEEE).
+ */
+const SPARSE_MATMUL: Array<Parameters<typeof sparseMatmulCase>> = [
+  [70, 37, 100, false, 0.5, TOLERANCE.matmul], [70, 37, 100, true, 0.5, TOLERANCE.matmul],
+  [300, 300, 130, false, 0.5, TOLERANCE.matmul], [520, 200, 260, true, 0.8, TOLERANCE.matmul],
+  [1, 9, 64, false, 0.5, TOLERANCE.matmul], [70, 37, 100, false, 0.5, TOLERANCE.matmul, [5, 30]],
+];
+CASES.matmul.push(...SPARSE_MATMUL.map((args) => sparseMatmulCase(...args)));
+
 /** Every kernel runs on each build of the module with 1 and 2 threads. */
 const VARIANTS = [
   { threads: 1, simd: "baseline" }, { threads: 2, simd: "baseline" },
@@ -84,6 +96,26 @@ describe("wasm backend conformance (against the reference backend)", () => {
         expect(await conformance(be, "wasm", kernel, cases, TOLERANCE)).toEqual([]);
       });
     }
+  }
+});
+
+describe("wasm matmul's sparse path", () => {
+  // a^T.b takes the sparse path, a^T.(b^T)^T the dense one (its b is transposed): same terms in
+  // the same order with the same multiply-add, so the same bits
+  for (const v of VARIANTS) {
+    it(`equals the dense path bit for bit (${label(v)})`, async () => {
+      const be = backends.get(label(v))!;
+      for (const [M, K, N] of [[300, 300, 130], [520, 200, 260]]) {
+        const c = sparseMatmulCase(M, K, N, false, 0.5, TOLERANCE.matmul);
+        const values = initialValues(c as Case<KernelName>, 3);
+        const bT = new Float32Array(N * K);
+        for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = values.b[k * N + j];
+        const sparse = await runCase(be, "matmul", c, values);
+        const denseCase: Case<"matmul"> = { ...c, tensors: { ...c.tensors, b: { shape: [N, K] } }, args: ({ a, b, out }) => ({ a, b, out, transA: true, transB: true, accumulate: false }) };
+        const dense = await runCase(be, "matmul", denseCase, { ...values, b: bT });
+        expect(new Uint32Array(sparse.out.buffer)).toEqual(new Uint32Array(dense.out.buffer));
+      }
+    });
   }
 });
 

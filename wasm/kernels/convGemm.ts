@@ -6,8 +6,8 @@
  *   b: B_PLAIN = a row-major [K, N] matrix (w, or dy)         B_FLIPPED = the flipped filters (conv2dBackwardInput)
  * out[M, N] = a . b, overwritten. `work` is the scratch after the geometry header.
  */
-import { KC, MC, multiplyPanels, zeroBlock } from "./matmul";
-import { NR, packB } from "./matmulPack";
+import { multiplyPanels, zeroBlock } from "./matmul";
+import { KC, MC, NR, packB } from "./matmulPack";
 import { packConvColsT, packConvRows, packFlippedFilter } from "./convPack";
 
 export const A_ROWS = 0;

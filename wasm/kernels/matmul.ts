@@ -17,13 +17,17 @@
  * `scratch` must hold MATMUL_SCRATCH_BYTES and belong to the calling thread.
  */
 
-import { MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
+import { madd } from "./madd";
+import { KC, MC, MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
+import { looksSparse, sparseRowsAT, SPARSE_SCRATCH_BYTES } from "./matmulSparse";
 
-export const KC = 256; // k block
-export const MC = 256; // row block (the packed a panel, MC x KC floats = 256 KiB, stays in L2)
 
-/** Bytes of per-thread scratch matmul needs: packed a, packed b (two tiles), an edge tile. */
-export const MATMUL_SCRATCH_BYTES: i32 = (MC * KC + 2 * KC * NR + MR * NR) * 4;
+/**
+ * Bytes of per-thread scratch matmul needs: the dense path's packed a, packed b (two tiles) and
+ * edge tile, 4 MC KC + 16.3 KiB, or the sparse path's lists and b block, 8 MC KC + 33 KiB, the
+ * larger (matmulSparse.ts; the two are used one after the other, never together).
+ */
+export const MATMUL_SCRATCH_BYTES: i32 = SPARSE_SCRATCH_BYTES;
 
 export function matmul(
   a: usize, b: usize, out: usize, M: i32, N: i32, K: i32, transA: bool, transB: bool, accumulate: bool,
@@ -50,9 +54,14 @@ function matmulBlock(
     const kc = min(KC, K - k0);
     for (let m0 = r0; m0 < r1; m0 += MC) {
       const mc = min(MC, r1 - m0);
+      let j = c0;
+      if (transA && !transB && looksSparse(a, M, m0, mc, k0, kc, c1 - c0)) {
+        j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch);
+        if (j >= c1) continue;
+      }
       if (transA) packAT(a, M, m0, mc, k0, kc, ap);
       else packA(a, K, m0, mc, k0, kc, ap);
-      for (let j = c0; j < c1; j += 2 * NR) {
+      for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
         packB2(b, N, K, transB, j, nb, k0, kc, bp);
         multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge);
@@ -116,12 +125,6 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   addRow(c + ldc, c10, c11);
   addRow(c + 2 * ldc, c20, c21);
   addRow(c + 3 * ldc, c30, c31);
-}
-
-/** acc + a * b: one fused multiply-add where the engine has relaxed SIMD (ASC_FEATURE_RELAXED_SIMD), else a product then a sum. */
-@inline function madd(a: v128, b: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
-  return f32x4.add(acc, f32x4.mul(a, b));
 }
 
 @inline function addRow(c: usize, lo: v128, hi: v128): void {

@@ -6,6 +6,9 @@
 
 import { transpose4 } from "../infer/transpose4";
 
+export const KC = 256; // k block
+export const MC = 256; // row block (the packed a panel, MC x KC floats = 256 KiB, stays in L2)
+
 /** Rows of an a panel and columns of a b tile: the micro-kernel's 4 x 8. */
 export const MR = 4;
 export const NR = 8;
