@@ -23,7 +23,10 @@ export class Adam {
 
   step(lr: number): void {
     this.t++;
-    for (const p of this.params) {
+    // last layer first: the first layer's weights are then the freshest in cache when the next
+    // step binarizes them (each parameter's update is independent of the others')
+    for (let i = this.params.length - 1; i >= 0; i--) {
+      const p = this.params[i];
       this.backend.run("adam", {
         param: p.value, grad: p.grad, m: p.m, v: p.v, lr, t: this.t, ...this.opts,
         lrScale: p.binary ? p.binary.lrScale : 1,
