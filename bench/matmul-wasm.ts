@@ -5,8 +5,9 @@
  * Build, then run:
  *   npx tsc -p tsconfig.json && node dist/bench/matmul-wasm.js [rounds=10] [threads=1,2]
  * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), accumulate, the
- * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200), and binaryMatmul
- * (b = +-1: the lookup-table product, additions only) in the two forms of a binary dense layer,
+ * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200; again with half
+ * and 80 % of a's entries 0, as after a ReLU: matmul's sparse path, in dense-equivalent GFLOP/s),
+ * and binaryMatmul (b = +-1: the lookup-table product, additions only) in the two forms of a binary dense layer,
  * x.Wb and dy.Wb^T, at the float product's equivalent GFLOP/s (2 M K N / time).
  */
 import type { Tensor } from "../src/core/tensor.js";
@@ -23,6 +24,8 @@ interface Form {
   transA: boolean;
   transB: boolean;
   accumulate: boolean;
+  /** Fraction of a's entries that are 0 (the sparse path of x^T.dy: x after a ReLU); default 0. */
+  zeros?: number;
 }
 
 const FORMS: Form[] = [
@@ -31,6 +34,8 @@ const FORMS: Form[] = [
   { kernel: "matmul", name: "A.B^T    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
   { kernel: "matmul", name: "A.B +=   M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: true },
   { kernel: "matmul", name: "A^T.B dW M=1024 K=200 N=1024", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false },
+  { kernel: "matmul", name: "  same, a half zeros (sparse)", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false, zeros: 0.5 },
+  { kernel: "matmul", name: "  same, a 80 % zeros (sparse)", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false, zeros: 0.8 },
   { kernel: "binaryMatmul", name: "binary x.Wb     M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
   { kernel: "binaryMatmul", name: "binary dy.Wb^T  M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
 ];
@@ -39,7 +44,7 @@ type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: 
 
 function setup(be: WasmBackend, f: Form, rng: Xoshiro128): MatmulArgs {
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-  const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K));
+  const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K).map((v) => (rng.next() < (f.zeros ?? 0) ? 0 : v)));
   const values = random(f.K * f.N);
   const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], f.kernel === "binaryMatmul" ? values.map((v) => (v < 0 ? -1 : 1)) : values);
   return { a, b, out: be.alloc([f.M, f.N]), transA: f.transA, transB: f.transB, accumulate: f.accumulate };
