@@ -21,7 +21,8 @@ export const KERNELS: KernelTable<WasmBackend> = {
   matmul(be, { a, b, out, transA, transB, accumulate }) {
     const [M, N] = out.shape;
     const K = transA ? a.shape[0] : a.shape[1];
-    const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
+    const narrow = K < 32 || (N < 32 && !transA);
+    const parts = partsFor(M * N * K, narrow ? MIN_NARROW_MATMUL_MACS : MIN_MATMUL_MACS, be.threads);
     const [rowChunk, colChunk] = matmulChunks(M, N, K, parts, transA && 2 * M >= N);
     // (a, b, out, M, N, K, transA, transB, accumulate, rowChunk, colChunk, counter | scratch)
     const common = [be.ptr(a), be.ptr(b), be.ptr(out), M, N, K, +transA, +transB, +accumulate, rowChunk, colChunk, be.workCounter];
@@ -170,6 +171,13 @@ function convProduct(be: WasmBackend, kernel: "conv2d" | "conv2dBackwardInput" |
  * us on one thread, splits in two).
  */
 const MIN_MATMUL_MACS = 1 << 19;
+/**
+ * The same for a product with a narrow side (K < 32, or N < 32 without transA: the 10-unit
+ * classifier's x.Wb and dy.Wb^T): a share does few multiply-adds per byte of a and out, and
+ * reading what the other core just wrote cost more than the second thread saved (in the
+ * 2-thread MLP step, 0.27 -> 0.19 ms and 0.24 -> 0.18 ms on one thread).
+ */
+const MIN_NARROW_MATMUL_MACS = 1 << 22;
 /**
  * binaryMatmul's lookup tables pay when many units share them: below these sizes (the
  * classifier layer, its input gradient) it runs as matmul. Phases of wasm/kernels/binaryMatmul.ts.
