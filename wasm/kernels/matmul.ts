@@ -13,6 +13,8 @@
  * (8 f32x4 accumulators, one broadcast of a and two loads of b per k) adds the product into
  * out. Packing (matmulPack.ts) makes all forms (a.b, a^T.b, a.b^T, a^T.b^T) run the same inner
  * loop; panels are zero-padded, and edge tiles go through a small buffer. Float32 accumulation.
+ * The form a^T.b (a weight gradient x^T.dy) takes the sparse path instead when a block of a is
+ * mostly zeros (matmulSparse.ts: only the non-zero terms, the same bits).
  *
  * `scratch` must hold MATMUL_SCRATCH_BYTES and belong to the calling thread.
  */
@@ -21,11 +23,11 @@ import { madd } from "./madd";
 import { KC, MC, MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
 import { looksSparse, sparseRowsAT, SPARSE_SCRATCH_BYTES } from "./matmulSparse";
 
-
 /**
  * Bytes of per-thread scratch matmul needs: the dense path's packed a, packed b (two tiles) and
- * edge tile, 4 MC KC + 16.3 KiB, or the sparse path's lists and b block, 8 MC KC + 33 KiB, the
- * larger (matmulSparse.ts; the two are used one after the other, never together).
+ * edge tile, 4 MC KC + 16.1 KiB, or the sparse path's lists, counts, b block and edge row,
+ * 8 MC KC + 25.1 KiB, the larger (matmulSparse.ts; the two are used one after the other, never
+ * together).
  */
 export const MATMUL_SCRATCH_BYTES: i32 = SPARSE_SCRATCH_BYTES;
 
