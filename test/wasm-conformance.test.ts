@@ -42,7 +42,7 @@ const TOLERANCE: Record<KernelName, Tolerance> = {
 const CASES = kernelCases({
   matmul: [
     [1, 1, 1], [1, 5, 3], [3, 1, 7], [3, 0, 5], [5, 7, 9], [4, 8, 8], [13, 300, 21], [259, 260, 19],
-    [64, 170, 100], [4, 300, 1000], [1, 600, 2000], // column chunks
+    [64, 170, 100], [4, 300, 1000], [1, 600, 2000], [130, 300, 700], // column chunks (op(a) packed once, shared: M not a multiple of 4, K > 256)
     [1030, 600, 19], // row chunks (a narrow product splits from 2 x 2^22 multiply-adds)
   ],
   // binaryMatmul [M, K, N]: below the lookup tables' sizes (runs as matmul); one row; M, K, N not

@@ -31,27 +31,55 @@ import { looksSparse, sparseRowsAT, SPARSE_SCRATCH_BYTES } from "./matmulSparse"
  */
 export const MATMUL_SCRATCH_BYTES: i32 = SPARSE_SCRATCH_BYTES;
 
+/** Phases of a product whose op(a) is packed once for all chunks (see matmul). */
+export const PRODUCT: i32 = 0;
+export const PACK_A: i32 = 1;
+
+/**
+ * One phase of the product. PRODUCT: the chunks, as above; when `packedA` is not 0, op(a) is
+ * already packed there (by PACK_A) and the chunks do not pack it themselves. PACK_A: rows
+ * [start, end) of op(a) (multiples of 4, but for the last range) into `packedA`, for every block
+ * of k: the host runs it when out is cut into column chunks, each of which would otherwise pack
+ * all of op(a) again (8 chunks on 2 threads: 8 packings of a 200 x 1024 a instead of 1).
+ * Layout: k block k0 (kc = min(KC, K - k0)) at packedA + 4 Mpad k0, Mpad = M rounded up to 4,
+ * its rows as matmul's 4-row panels (row i's panel at + 4 kc (i & ~3)).
+ */
 export function matmul(
   a: usize, b: usize, out: usize, M: i32, N: i32, K: i32, transA: bool, transB: bool, accumulate: bool,
-  rowChunk: i32, colChunk: i32, counter: usize, scratch: usize,
+  rowChunk: i32, colChunk: i32, counter: usize, packedA: usize, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
+  if (phase == PACK_A) {
+    packRowsOfA(a, M, K, transA, packedA, start, end);
+    return;
+  }
   const colChunks = (N + colChunk - 1) / colChunk;
   const chunks = ((M + rowChunk - 1) / rowChunk) * colChunks;
   for (let t = atomic.add<i32>(counter, 1); t < chunks; t = atomic.add<i32>(counter, 1)) {
     const r0 = (t / colChunks) * rowChunk, c0 = (t % colChunks) * colChunk;
     const r1 = min(M, r0 + rowChunk), c1 = min(N, c0 + colChunk);
-    matmulBlock(a, b, out, M, N, K, transA, transB, accumulate, r0, r1, c0, c1, scratch);
+    matmulBlock(a, b, out, M, N, K, transA, transB, accumulate, r0, r1, c0, c1, packedA, scratch);
   }
 }
 
-/** The block rows [r0, r1) x columns [c0, c1) of out. */
+/** Rows [r0, r1) of op(a), every block of k, into the shared packed op(a) (layout: matmul). */
+function packRowsOfA(a: usize, M: i32, K: i32, transA: bool, packedA: usize, r0: i32, r1: i32): void {
+  const mPad = <usize>((M + 3) & ~3);
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0);
+    const ap = packedA + mPad * <usize>k0 * 4 + <usize>r0 * <usize>kc * 4;
+    if (transA) packAT(a, M, r0, r1 - r0, k0, kc, ap);
+    else packA(a, K, r0, r1 - r0, k0, kc, ap);
+  }
+}
+
+/** The block rows [r0, r1) x columns [c0, c1) of out (op(a) packed at `packedA` when not 0). */
 function matmulBlock(
   a: usize, b: usize, out: usize, M: i32, N: i32, K: i32, transA: bool, transB: bool, accumulate: bool,
-  r0: i32, r1: i32, c0: i32, c1: i32, scratch: usize,
+  r0: i32, r1: i32, c0: i32, c1: i32, packedA: usize, scratch: usize,
 ): void {
   if (!accumulate) zeroBlock(out, N, r0, r1, c0, c1);
-  const ap = scratch, bp = ap + <usize>(MC * KC * 4), edge = bp + <usize>(2 * KC * NR * 4);
-  const ldc = <usize>N << 2;
+  const bp = scratch + <usize>(MC * KC * 4), edge = bp + <usize>(2 * KC * NR * 4);
+  const ldc = <usize>N << 2, mPad = <usize>((M + 3) & ~3);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = min(KC, K - k0);
     for (let m0 = r0; m0 < r1; m0 += MC) {
@@ -61,7 +89,9 @@ function matmulBlock(
         j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch);
         if (j >= c1) continue;
       }
-      if (transA) packAT(a, M, m0, mc, k0, kc, ap);
+      let ap = scratch;
+      if (packedA) ap = packedA + mPad * <usize>k0 * 4 + <usize>m0 * <usize>kc * 4;
+      else if (transA) packAT(a, M, m0, mc, k0, kc, ap);
       else packA(a, K, m0, mc, k0, kc, ap);
       for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
