@@ -32,7 +32,7 @@ export { relu } from "./kernels/relu";
 export { reluBackward } from "./kernels/reluBackward";
 export { squareHingeLoss } from "./kernels/squareHingeLoss";
 
-import { MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
+import { DENSE_SCRATCH_BYTES, MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 
@@ -46,9 +46,9 @@ export function matmulScratchBytes(): i32 {
   return MATMUL_SCRATCH_BYTES;
 }
 
-/** Bytes of scratch one thread needs for the convolutions (a geometry header, then matmul's). */
+/** Bytes of scratch one thread needs for the convolutions (a geometry header, then the dense product's: they have no sparse path). */
 export function convScratchBytes(): i32 {
-  return CONV_HEADER_BYTES + MATMUL_SCRATCH_BYTES;
+  return CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES;
 }
 
 /** Bytes of scratch one thread needs for binaryMatmul with K inputs and N units. */

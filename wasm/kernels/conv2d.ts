@@ -6,7 +6,7 @@ import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
  *   out[n,i,j,co] = sum_{ki,kj,ci} x[n, i sh - ph + ki, j sw - pw + kj, ci] w[ki,kj,ci,co]
  * = im2col(x)[N Ho Wo, kh kw C] . w[kh kw C, Co], with im2col packed on the fly (convPack.ts)
  * and matmul's micro-kernel; float32 accumulation. Threads share chunks of out through
- * `counter` (as matmul). `scratch`: the thread's CONV_HEADER_BYTES + matmul scratch.
+ * `counter` (as matmul). `scratch`: the thread's CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES (matmul.ts).
  */
 export function conv2d(
   x: usize, w: usize, out: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,

@@ -23,11 +23,12 @@ import { madd } from "./madd";
 import { KC, MC, MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
 import { looksSparse, sparseRowsAT, SPARSE_SCRATCH_BYTES } from "./matmulSparse";
 
+/** Bytes of scratch the dense path needs: packed a, packed b (two tiles), an edge tile (also the convolutions', convGemm.ts). */
+export const DENSE_SCRATCH_BYTES: i32 = (MC * KC + 2 * KC * NR + MR * NR) * 4;
 /**
- * Bytes of per-thread scratch matmul needs: the dense path's packed a, packed b (two tiles) and
- * edge tile, 4 MC KC + 16.1 KiB, or the sparse path's lists, counts, b block and edge row,
- * 8 MC KC + 25.1 KiB, the larger (matmulSparse.ts; the two are used one after the other, never
- * together).
+ * Bytes of per-thread scratch matmul needs: the dense path's, 4 MC KC + 16.1 KiB, or the sparse
+ * path's lists, counts, b block and edge row, 8 MC KC + 25.1 KiB, the larger (matmulSparse.ts;
+ * the two are used one after the other, never together).
  */
 export const MATMUL_SCRATCH_BYTES: i32 = SPARSE_SCRATCH_BYTES;
 
