@@ -1,0 +1,98 @@
+/**
+ * The dataset type every loader returns and `Model.fit` / `evaluate` / `predict` take: n
+ * labelled examples of one shape, in host memory.
+ */
+import { OptionError, ShapeError } from "../core/errors.js";
+import type { LabeledSet } from "../train/dataset.js";
+
+export interface Dataset extends LabeledSet {
+  /** n examples, row-major, each of `shape` values ([H, W, C] for NHWC images, [F] for feature vectors). */
+  readonly x: Float32Array;
+  /** The class of each example, 0..classes-1 (as floats, the form the engine uploads). */
+  readonly y: Float32Array;
+  readonly n: number;
+  /** Values per example: the product of `shape`. */
+  readonly features: number;
+  /** The shape of one example. */
+  readonly shape: readonly number[];
+  /** The number of classes (labels are 0..classes-1). */
+  readonly classes: number;
+  /** Optional names of the classes (image folders: the folder names). */
+  readonly classNames?: readonly string[];
+  /**
+   * True when `x` already went through the preprocessing of the pipeline that produced it (the
+   * paper's MNIST / CIFAR-10 / SVHN splits): a model then takes it as it is instead of applying
+   * its own preprocessing first.
+   */
+  readonly preprocessed?: boolean;
+}
+
+/** Typed arrays a dataset can be made from. */
+export type NumericArray = Float32Array | Float64Array | Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | readonly number[];
+
+export interface FromArraysOptions {
+  /** n x prod(shape) values, row-major. */
+  x: NumericArray;
+  /** n class labels, integers in 0..classes-1. */
+  y: NumericArray;
+  /** The shape of one example: [features] or [H, W, C]. */
+  shape: readonly number[];
+  /** Number of classes (default: the largest label + 1). */
+  classes?: number;
+  classNames?: readonly string[];
+}
+
+/**
+ * A dataset from arrays: `x` (n x prod(shape) values) and `y` (n labels). Checks that the sizes
+ * agree and that every label is an integer in 0..classes-1 (a ShapeError / OptionError naming
+ * the first bad one otherwise).
+ */
+export function fromArrays(opts: FromArraysOptions): Dataset {
+  const shape = [...opts.shape];
+  if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ShapeError(`dataset: expected shape to be positive integers ([features] or [H, W, C]), found [${shape}]`);
+  }
+  const features = shape.reduce((a, b) => a * b, 1);
+  const n = opts.y.length;
+  if (opts.x.length !== n * features) {
+    throw new ShapeError(`dataset: ${n} labels of examples of shape [${shape}] need ${n * features} values in x, found ${opts.x.length}`,
+      "x holds the examples one after another, row-major; y one label per example");
+  }
+  let maxLabel = -1;
+  for (let i = 0; i < n; i++) {
+    const label = Number(opts.y[i]);
+    if (!Number.isInteger(label) || label < 0) throw new OptionError(`dataset: label ${i} is ${label}; expected an integer class index >= 0`);
+    if (label > maxLabel) maxLabel = label;
+  }
+  const classes = opts.classes ?? maxLabel + 1;
+  if (!Number.isInteger(classes) || classes < 1) throw new OptionError(`dataset: classes must be an integer >= 1, found ${classes}`);
+  if (maxLabel >= classes) {
+    const i = Array.prototype.findIndex.call(opts.y, (v: number) => Number(v) >= classes);
+    throw new OptionError(`dataset: label ${i} is ${Number(opts.y[i])}, outside the ${classes} classes 0..${classes - 1}`, "pass the right classes, or fix the labels");
+  }
+  if (opts.classNames && opts.classNames.length !== classes) {
+    throw new OptionError(`dataset: ${opts.classNames.length} class names for ${classes} classes`);
+  }
+  return {
+    x: opts.x instanceof Float32Array ? opts.x : Float32Array.from(opts.x as ArrayLike<number>),
+    y: Float32Array.from(opts.y as ArrayLike<number>),
+    n, features, shape, classes,
+    ...(opts.classNames ? { classNames: [...opts.classNames] } : {}),
+  };
+}
+
+/** Examples [start, start + count) of a dataset (views, no copy). */
+export function sliceDataset(d: Dataset, start: number, count: number): Dataset {
+  if (!(Number.isInteger(start) && Number.isInteger(count) && start >= 0 && count >= 0 && start + count <= d.n)) {
+    throw new OptionError(`dataset: cannot take examples ${start}..${start + count - 1} of ${d.n}`);
+  }
+  const f = d.features;
+  const example = d.example;
+  return {
+    ...d,
+    x: example ? d.x : d.x.subarray(start * f, (start + count) * f),
+    y: d.y.subarray(start, start + count),
+    n: count,
+    ...(example ? { example: (i: number, out: Float32Array, offset: number) => example(start + i, out, offset) } : {}),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * Input preprocessing as data: a list of steps, fitted once on the training set and saved with
+ * the model (checkpoints, .bcnet, ONNX), so that training, evaluation, export and prediction
+ * all prepare an input the same way. Each step maps one example (the model's input shape,
+ * row-major; images NHWC) to the same shape:
+ * - scale:        x' = x * factor                                  (e.g. pixels / 255)
+ * - subtractMean: x'[k] = x[k] - mean[k]                           (the per-pixel mean of the training set)
+ * - gcn:          global contrast normalization (pylearn2's, data/preprocess.ts): x -= mean(x);
+ *                 x /= sqrt(sqrtBias + sum x^2 (or the variance with useStd)) / scale  (a divisor < minDivisor -> 1)
+ * - zca:          x' = (x - mean) P                                (ZCA whitening fitted on the training set)
+ * - lcn:          LeCun local contrast normalization per image and channel (data/lcn.ts)
+ */
+import { OptionError, ShapeError } from "../core/errors.js";
+import type { Dataset } from "./dataset.js";
+import { applyZca, fitZca, globalContrastNormalize } from "./preprocess.js";
+import { localContrastNormalize } from "./lcn.js";
+
+export type PreprocessStep =
+  | { readonly kind: "scale"; readonly factor: number }
+  | { readonly kind: "subtractMean"; readonly mean: Float32Array }
+  | { readonly kind: "gcn"; readonly scale: number; readonly sqrtBias: number; readonly minDivisor: number; readonly useStd: boolean }
+  | { readonly kind: "zca"; readonly mean: Float32Array; readonly P: Float32Array }
+  | { readonly kind: "lcn"; readonly kernel: number; readonly sigma: number; readonly threshold: number };
+
+/** A fitted preprocessing: the input shape it applies to and its steps in order. */
+export interface Preprocessing {
+  readonly shape: readonly number[];
+  readonly steps: readonly PreprocessStep[];
+}
+
+/** What a user asks for before fitting: the fitted steps name what they fit instead of carrying arrays. */
+export type PreprocessSpec =
+  | { readonly kind: "scale"; readonly factor: number }
+  | { readonly kind: "subtractMean" }
+  | { readonly kind: "gcn"; readonly scale?: number; readonly sqrtBias?: number; readonly minDivisor?: number; readonly useStd?: boolean }
+  | { readonly kind: "zca"; readonly filterBias?: number }
+  | { readonly kind: "lcn"; readonly kernel?: number; readonly sigma?: number; readonly threshold?: number };
+
+/** Step builders: `[scale(1 / 255), subtractMean()]` is the paper's MNIST preprocessing. */
+export const preprocess = {
+  scale: (factor: number): PreprocessSpec => ({ kind: "scale", factor }),
+  subtractMean: (): PreprocessSpec => ({ kind: "subtractMean" }),
+  gcn: (opts: { scale?: number; sqrtBias?: number; minDivisor?: number; useStd?: boolean } = {}): PreprocessSpec => ({ kind: "gcn", ...opts }),
+  zca: (opts: { filterBias?: number } = {}): PreprocessSpec => ({ kind: "zca", ...opts }),
+  lcn: (opts: { kernel?: number; sigma?: number; threshold?: number } = {}): PreprocessSpec => ({ kind: "lcn", ...opts }),
+};
+
+/**
+ * Fits the steps on the training examples in order (each on the output of the ones before it)
+ * and returns the fitted preprocessing. The dataset is not changed.
+ */
+export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: Dataset): Promise<Preprocessing> {
+  const shape = [...train.shape];
+  let x: Float32Array = materialize(train);
+  const steps: PreprocessStep[] = [];
+  for (const spec of specs) {
+    const step = await fitStep(spec, x, train.n, shape);
+    steps.push(step);
+    x = await applyStep(step, x, train.n, shape);
+  }
+  return { shape, steps };
+}
+
+/** x (n examples of `p.shape`) through every step; a new array (the input is not changed). */
+export async function applyPreprocessing(p: Preprocessing, x: Float32Array, n: number): Promise<Float32Array> {
+  const features = p.shape.reduce((a, b) => a * b, 1);
+  if (x.length !== n * features) throw new ShapeError(`preprocessing: ${n} examples of shape [${p.shape}] need ${n * features} values, found ${x.length}`);
+  let out: Float32Array = x.slice();
+  for (const step of p.steps) out = await applyStep(step, out, n, p.shape);
+  return out;
+}
+
+/** A dataset with the preprocessing applied to its examples (marked preprocessed). */
+export async function preprocessDataset(p: Preprocessing, d: Dataset): Promise<Dataset> {
+  if (d.preprocessed) return d;
+  checkShape(p, d.shape);
+  return { ...d, x: await applyPreprocessing(p, materialize(d), d.n), example: undefined, preprocessed: true };
+}
+
+export function checkShape(p: Preprocessing, shape: readonly number[]): void {
+  if (shape.length !== p.shape.length || shape.some((v, i) => v !== p.shape[i])) {
+    throw new ShapeError(`preprocessing fitted on examples of shape [${p.shape}], given [${shape}]`);
+  }
+}
+
+/** The examples as one array (a lazily computed set is gathered). */
+function materialize(d: Dataset): Float32Array {
+  if (!d.example) return d.x;
+  const x = new Float32Array(d.n * d.features);
+  for (let i = 0; i < d.n; i++) d.example(i, x, i * d.features);
+  return x;
+}
+
+async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: readonly number[]): Promise<PreprocessStep> {
+  const features = x.length / Math.max(n, 1);
+  switch (spec.kind) {
+    case "scale":
+      if (!Number.isFinite(spec.factor)) throw new OptionError(`preprocessing: scale factor must be finite, found ${spec.factor}`);
+      return { kind: "scale", factor: spec.factor };
+    case "subtractMean": {
+      if (n < 1) throw new OptionError("preprocessing: subtractMean needs at least one training example");
+      const sum = new Float64Array(features);
+      for (let i = 0; i < n; i++) for (let k = 0; k < features; k++) sum[k] += x[i * features + k];
+      return { kind: "subtractMean", mean: Float32Array.from(sum, (s) => s / n) };
+    }
+    case "gcn":
+      return { kind: "gcn", scale: spec.scale ?? 1, sqrtBias: spec.sqrtBias ?? 0, minDivisor: spec.minDivisor ?? 1e-8, useStd: spec.useStd ?? false };
+    case "zca": {
+      const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1 });
+      return { kind: "zca", mean: zca.mean, P: zca.P };
+    }
+    case "lcn":
+      if (shape.length !== 3) throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
+      return { kind: "lcn", kernel: spec.kernel ?? 7, sigma: spec.sigma ?? 2, threshold: spec.threshold ?? 1e-4 };
+    default:
+      throw new OptionError(`preprocessing: unknown step ${JSON.stringify((spec as { kind: unknown }).kind)}`, "use scale, subtractMean, gcn, zca or lcn");
+  }
+}
+
+/** One step over n examples, in place where it can (the array is ours). */
+export async function applyStep(step: PreprocessStep, x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array> {
+  const features = shape.reduce((a, b) => a * b, 1);
+  switch (step.kind) {
+    case "scale":
+      for (let i = 0; i < x.length; i++) x[i] *= step.factor;
+      return x;
+    case "subtractMean":
+      for (let i = 0; i < n; i++) for (let k = 0; k < features; k++) x[i * features + k] -= step.mean[k];
+      return x;
+    case "gcn":
+      globalContrastNormalize(x, n, features, step);
+      return x;
+    case "zca":
+      return applyZca({ features, filterBias: 0, mean: step.mean, P: step.P, eigenvalues: new Float64Array(0) }, x, n);
+    case "lcn": {
+      const [H, W, C] = shape;
+      for (let i = 0; i < n; i++) localContrastNormalize(x, i * features, H, W, C, step);
+      return x;
+    }
+  }
+}
