@@ -5,7 +5,7 @@ import { probeWebGpu } from "../src/backends/webgpu/adapter.js";
 
 /**
  * Whether this machine has a WebGPU adapter (a GPU, or Mesa's software lavapipe installed by
- * ../shared/gpu/lavapipe.sh). Without one the webgpu tests are skipped with `reason`, except
+ * `bash scripts/install-test-deps.sh`). Without one the webgpu tests are skipped with `reason`, except
  * in CI (CI=true), where lavapipe is installed and its absence is a failure (test/webgpu-*.test.ts).
  */
 export const WEBGPU = await probeWebGpu();
@@ -17,7 +17,7 @@ export const WEBGPU_SKIP_REASON = WEBGPU.available ? "" : `no WebGPU adapter: ${
  */
 export function describeWebGpu(name: string, body: () => void): void {
   if (WEBGPU.available) describe(name, body);
-  else if (process.env.CI) describe(name, () => it("has a WebGPU adapter (CI installs lavapipe: bash ../shared/gpu/lavapipe.sh)", () => {
+  else if (process.env.CI) describe(name, () => it("has a WebGPU adapter (CI installs lavapipe: bash scripts/install-test-deps.sh)", () => {
     throw new Error(WEBGPU_SKIP_REASON);
   }));
   else describe.skip(`${name} [skipped: ${WEBGPU_SKIP_REASON}]`, body);

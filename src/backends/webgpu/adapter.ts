@@ -61,7 +61,7 @@ export async function requestAdapter(options: AdapterOptions): Promise<AdapterCh
 }
 
 const NO_ADAPTER_HINT = "Node.js needs a Vulkan driver: the GPU's (with libvulkan1), or Mesa's software lavapipe for tests " +
-  "(../shared/gpu/lavapipe.sh); a browser needs WebGPU enabled. Otherwise use --backend wasm";
+  "(as root: bash scripts/install-test-deps.sh); a browser needs WebGPU enabled. Otherwise use --backend wasm";
 
 /** Whether a WebGPU adapter can be had here (for tests and `auto`): its label, or why not. */
 export async function probeWebGpu(options: AdapterOptions = {}): Promise<{ available: true; label: string; software: boolean } | { available: false; reason: string }> {
