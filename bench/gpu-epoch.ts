@@ -1,7 +1,8 @@
 import { tensorFrom } from "../src/backends/backend.js";
 import type { WebGpuBackend } from "../src/backends/webgpu/index.js";
 import { Xoshiro128 } from "../src/core/rng.js";
-import { Mlp } from "../src/nn/mlp.js";
+import { mlpNetwork } from "../src/nn/mlp.js";
+import { Network } from "../src/nn/network.js";
 import { engineConfig } from "./mlp-step.js";
 import type { InitialState, MlpSpec } from "./spec.js";
 import { timeIt, type Timing, type TimingOptions } from "./stats.js";
@@ -26,8 +27,8 @@ export interface EpochResult {
  */
 export async function timeOurEpoch(be: WebGpuBackend, spec: MlpSpec, init: InitialState, examples: number, lossSteps: number,
   timing: TimingOptions): Promise<EpochResult> {
-  const mlp = Mlp.create(be, engineConfig(spec), 1);
-  mlp.dense.forEach((d, i) => be.upload(d.W.value, init.weights[i]));
+  const mlp = Network.create(be, mlpNetwork(engineConfig(spec)), 1);
+  mlp.weighted.forEach((d, i) => be.upload(d.W.value, init.weights[i]));
   const x = tensorFrom(be, [spec.batch, spec.inputs], init.x), labels = tensorFrom(be, [spec.batch], init.labels);
   const metrics = be.alloc([2]);
   try {

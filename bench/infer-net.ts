@@ -8,7 +8,8 @@ import { foldBatchNorm, type BatchNormState } from "../src/format/fold.js";
 import { packSigns, unpackSigns } from "../src/format/pack.js";
 import { BinaryClassifier } from "../src/infer/index.js";
 import { BatchNorm } from "../src/nn/batchNorm.js";
-import { Mlp } from "../src/nn/mlp.js";
+import { mlpNetwork } from "../src/nn/mlp.js";
+import { Network } from "../src/nn/network.js";
 import { PeerUnavailable } from "./runner.js";
 import { initialState, layerShapes, type MlpSpec } from "./spec.js";
 import { packageVersion } from "./peers/version.js";
@@ -76,13 +77,13 @@ export async function ourRunner(net: InferNetwork): Promise<InferRunner> {
  */
 export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: number, simd: SimdLevel = "baseline"): Promise<InferRunner> {
   const backend = await createBackend("wasm", { threads, simd });
-  const mlp = Mlp.create(backend, {
+  const mlp = Network.create(backend, mlpNetwork({
     inputs: spec.inputs, hidden: [...spec.hidden], classes: spec.classes, binarization: "none", H: spec.H,
     dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: spec.bnEps, momentum: spec.bnMomentum },
-  }, 1);
+  }), 1);
   net.model.layers.forEach((l, i) => {
     if (l.kind !== "dense") throw new OptionError("floatRunner: an MLP only");
-    backend.upload(mlp.dense[i].W.value, unpackSigns(l.bits, l.inputs, l.units, spec.H));
+    backend.upload(mlp.weighted[i].W.value, unpackSigns(l.bits, l.inputs, l.units, spec.H));
   });
   mlp.layers.filter((l): l is BatchNorm => l instanceof BatchNorm).forEach((b, i) => {
     const s = net.bn[i];

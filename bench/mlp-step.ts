@@ -1,7 +1,8 @@
 import type { Backend } from "../src/backends/backend.js";
 import { createBackend, type BackendName } from "../src/backends/index.js";
 import type { SimdChoice } from "../src/backends/wasm/simd.js";
-import { Mlp, type MlpConfig } from "../src/nn/mlp.js";
+import { mlpNetwork, type MlpConfig } from "../src/nn/mlp.js";
+import { Network } from "../src/nn/network.js";
 import type { StepRunner } from "./runner.js";
 import { engineStepRunner } from "./engine-runner.js";
 import type { InitialState, MlpSpec } from "./spec.js";
@@ -32,7 +33,7 @@ export async function createEngineRunner(
 
 /** As createEngineRunner on a backend the caller made (bench/profile-step.ts times its kernels); the runner owns it. */
 export function engineRunnerOn(backend: Backend, backendName: BackendName, threads: number, spec: MlpSpec, init: InitialState): StepRunner {
-  const mlp = Mlp.create(backend, engineConfig(spec), 1);
-  mlp.dense.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
+  const mlp = Network.create(backend, mlpNetwork(engineConfig(spec)), 1);
+  mlp.weighted.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
   return engineStepRunner(backend, backendName, threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });
 }

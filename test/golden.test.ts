@@ -11,7 +11,8 @@ import { counterUniform, fmix32, streamKey } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { BatchNorm } from "../src/nn/batchNorm.js";
 import type { Binarization } from "../src/nn/binarization.js";
-import { Mlp } from "../src/nn/mlp.js";
+import { mlpNetwork } from "../src/nn/mlp.js";
+import { Network } from "../src/nn/network.js";
 import { TEST_BACKENDS, WEBGPU, describeWebGpu, label, open, worstExcess } from "./backends.js";
 
 interface GoldenStep {
@@ -57,11 +58,11 @@ for (const b of TEST_BACKENDS) {
         backend ??= await open(b);
         const be = backend;
         const { sizes, classes, H, bnEps, bnMomentum, stochSeed } = golden.config;
-        const model = Mlp.create(be, {
+        const model = Network.create(be, mlpNetwork({
           inputs: sizes[0], hidden: sizes.slice(1, -1), classes, binarization: gcase.mode, H,
           dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: bnEps, momentum: bnMomentum },
-        }, stochSeed);
-        model.dense.forEach((d, l) => be.upload(d.W.value, Float32Array.from(golden.inputs.W0[l])));
+        }), stochSeed);
+        model.weighted.forEach((d, l) => be.upload(d.W.value, Float32Array.from(golden.inputs.W0[l])));
         const bns = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm);
         const read = (t: Tensor) => be.read(t);
         for (const [s, step] of gcase.steps.entries()) {
@@ -74,7 +75,7 @@ for (const b of TEST_BACKENDS) {
           const [lossSum, errors] = await read(metrics);
           expectClose([lossSum / step.labels.length], [step.loss], `${at} loss`);
           expect(errors, `${at} errors`).toBe(step.errors);
-          for (const [l, d] of model.dense.entries()) {
+          for (const [l, d] of model.weighted.entries()) {
             expectClose(await read(d.W.grad), step.grads.Wb[l], `${at} layer ${l} dL/dWb`);
             expectClose(await read(bns[l].gamma.grad), step.grads.gamma[l], `${at} layer ${l} dL/dgamma`);
             expectClose(await read(bns[l].beta.grad), step.grads.beta[l], `${at} layer ${l} dL/dbeta`);

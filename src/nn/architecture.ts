@@ -1,15 +1,55 @@
 import { OptionError } from "../core/errors.js";
-import { convOutputSize, type Pair } from "../kernels/contract.js";
+import { convOutputSize, type BatchNormVariant, type Pair } from "../kernels/contract.js";
+import type { Binarization } from "./binarization.js";
 
-/** One layer of a network description (src/nn/network.ts builds them in order). */
+/**
+ * How one convolution or dense layer takes part in BinaryConnect (paper sections 2.3-2.4); each
+ * field left out takes the network's default (NetworkConfig):
+ * - binarize: "det" (Wb = H sign(W)), "stoch" (Wb = +H with probability hard_sigmoid(W / H)) or
+ *   "none" (real weights: the layer is an ordinary float layer);
+ * - H: the binary weights' magnitude;
+ * - clip: clip the real weights to [-H, H] after each update (the authors' code: true);
+ * - lrScale: the factor on the layer's Adam step: "glorot" = 1 / sqrt(1.5 / (fanIn + fanOut))
+ *   (the authors' W_LR_scale), or a number (1: none).
+ * A real-valued layer (binarize "none") has no clip and no scale.
+ */
+export interface BinaryOptions {
+  binarize?: Binarization;
+  H?: number;
+  clip?: boolean;
+  lrScale?: "glorot" | number;
+  /**
+   * The slot of the layer's random stream within a step (stochastic binarization, dropout);
+   * default: the next free one in layer order. Runs of earlier versions pin theirs.
+   */
+  slot?: number;
+}
+
+/** Batch norm's settings (the network's default for each field left out). */
+export interface BatchNormSpecOptions {
+  /** "authors": eps added to the std, EMA of the std (the paper's code); "standard": Ioffe & Szegedy's. */
+  variant?: BatchNormVariant;
+  eps?: number;
+  /** EMA factor of the running statistics (the authors': 0.15 MNIST, 0.1 the CNNs). */
+  momentum?: number;
+}
+
+/** One layer of a network description (src/nn/network.ts builds them in order). Plain data: JSON round-trips it. */
 export type LayerSpec =
-  | { kind: "conv"; filters: number; kernel: Pair; stride: Pair; pad: Pair }
+  | ({ kind: "conv"; filters: number; kernel: Pair; stride: Pair; pad: Pair } & BinaryOptions)
   | { kind: "maxpool"; window: Pair; stride: Pair }
-  | { kind: "dense"; units: number }
-  | { kind: "batchnorm" }
+  | ({ kind: "dense"; units: number } & BinaryOptions)
+  | ({ kind: "batchnorm" } & BatchNormSpecOptions)
   | { kind: "relu" }
-  | { kind: "dropout"; p: number }
+  | { kind: "dropout"; p: number; slot?: number }
   | { kind: "flatten" };
+
+export type LayerKind = LayerSpec["kind"];
+
+/** Fails at compile time when a switch over layer kinds misses one. */
+export function unknownLayer(layer: never): never {
+  throw new OptionError(`unknown layer kind ${JSON.stringify((layer as { kind?: unknown }).kind)}`, "expected conv, maxpool, dense, batchnorm, relu, dropout or flatten");
+}
 
 /**
  * The paper's notation for a network (section 3), e.g. the CIFAR-10 CNN
@@ -70,7 +110,8 @@ export function layerOutputShape(layer: LayerSpec, shape: readonly number[]): nu
     case "maxpool": return [convOutputSize(shape[0], layer.window[0], layer.stride[0], 0), convOutputSize(shape[1], layer.window[1], layer.stride[1], 0), shape[2]];
     case "flatten": return [shape.reduce((a, b) => a * b, 1)];
     case "dense": return [layer.units];
-    default: return [...shape];
+    case "batchnorm": case "relu": case "dropout": return [...shape];
+    default: return unknownLayer(layer);
   }
 }
 
@@ -85,6 +126,7 @@ export function describeLayers(layers: readonly LayerSpec[]): string {
       case "relu": return "relu";
       case "dropout": return `dropout ${l.p}`;
       case "flatten": return "flatten";
+      default: return unknownLayer(l);
     }
   }).join(" - ");
 }

@@ -5,7 +5,7 @@ import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
 import { makeParam } from "./dense.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { disposeParams, glorotLrScale, type Param } from "./param.js";
+import { binaryUpdate, disposeParams, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface Conv2DOptions {
@@ -17,8 +17,12 @@ export interface Conv2DOptions {
   /** Zero padding on each side [rows, cols] (3x3 with pad 1 keeps the size, as in the paper). */
   pad: Pair;
   binarization: Binarization;
-  /** Binary weights are +-H; latent weights are clipped to [-H, H]. */
+  /** Binary weights are +-H; latent weights are clipped to [-H, H] (unless clip is false). */
   H: number;
+  /** Clip the real weights to [-H, H] after each update (default true). */
+  clip?: boolean;
+  /** The factor on the weights' Adam step: "glorot" (default, paper section 2.4) or a number. */
+  lrScale?: "glorot" | number;
   /** A bias per filter (useless before batch norm, so the paper's networks have none). */
   bias: boolean;
   /** Whether backward must compute dL/dx (false for the first layer). */
@@ -45,7 +49,7 @@ export class Conv2D implements Layer {
 
   constructor(private readonly backend: Backend, readonly name: string, readonly opts: Conv2DOptions) {
     const { inChannels: C, filters: Co, kernel: [kh, kw] } = opts;
-    const binary = opts.binarization !== "none" ? { lrScale: glorotLrScale(kh * kw * C, kh * kw * Co), H: opts.H } : null;
+    const binary = binaryUpdate(opts, kh * kw * C, kh * kw * Co);
     this.W = makeParam(backend, `${name}.W`, [kh, kw, C, Co], binary);
     this.b = opts.bias ? makeParam(backend, `${name}.b`, [Co], null) : null;
     this.wb = backend.alloc([kh, kw, C, Co]);

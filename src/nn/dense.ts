@@ -3,15 +3,19 @@ import type { Tensor } from "../core/tensor.js";
 import type { Binarization } from "./binarization.js";
 import { weightsForPass } from "./binaryWeights.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { disposeParams, glorotLrScale, type Param } from "./param.js";
+import { binaryUpdate, disposeParams, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface DenseOptions {
   inputs: number;
   units: number;
   binarization: Binarization;
-  /** Binary weights are +-H; latent weights are clipped to [-H, H]. */
+  /** Binary weights are +-H; latent weights are clipped to [-H, H] (unless clip is false). */
   H: number;
+  /** Clip the real weights to [-H, H] after each update (default true). */
+  clip?: boolean;
+  /** The factor on the weights' Adam step: "glorot" (default, paper section 2.4) or a number. */
+  lrScale?: "glorot" | number;
   /** A bias is useless before batch norm (its gradient is zero), so layers followed by BN have none. */
   bias: boolean;
   /** Whether backward must compute dL/dx (false for the first layer). */
@@ -39,7 +43,7 @@ export class Dense implements Layer {
 
   constructor(private readonly backend: Backend, readonly name: string, readonly opts: DenseOptions) {
     const { inputs, units } = opts;
-    const binary = opts.binarization !== "none" ? { lrScale: glorotLrScale(inputs, units), H: opts.H } : null;
+    const binary = binaryUpdate(opts, inputs, units);
     this.W = makeParam(backend, `${name}.W`, [inputs, units], binary);
     this.b = opts.bias ? makeParam(backend, `${name}.b`, [units], null) : null;
     this.wb = backend.alloc([inputs, units]);

@@ -3,7 +3,7 @@ import { OptionError } from "../core/errors.js";
 import { Xoshiro128 } from "../core/rng.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { ADAM_DEFAULTS, type AdamOptions } from "../optim/adam.js";
-import { layerOutputShape, type LayerSpec } from "./architecture.js";
+import { layerOutputShape, unknownLayer, type LayerSpec } from "./architecture.js";
 import { BatchNorm } from "./batchNorm.js";
 import type { Binarization } from "./binarization.js";
 import { Conv2D } from "./conv2d.js";
@@ -16,34 +16,40 @@ import { Relu } from "./relu.js";
 import { Reshape } from "./reshape.js";
 import { Sequential } from "./sequential.js";
 
-/** A network described layer by layer (the CNNs of the paper: architecture.ts parses their notation). */
+/** A network described layer by layer: what the engine builds (the public Model's `spec`). */
 export interface NetworkConfig {
   /** One example: [H, W, C] (an NHWC image, stored as H W C features) or [F] (a feature vector). */
   input: number[];
   /** The layers in order; the last dense layer's units are the classes. */
   layers: LayerSpec[];
+  /** The default binarization of conv and dense layers that do not set their own. */
   binarization: Binarization;
-  /** Binary weight magnitude (1 in the authors' code). */
+  /** The default binary weight magnitude (1 in the authors' code). */
   H: number;
+  /** The default batch-norm settings. */
   batchNorm: { variant: BatchNormVariant; eps: number; momentum: number };
   adam?: AdamOptions;
+  /** Random-stream slots reserved per step (default NETWORK_SLOTS_PER_STEP). */
+  slotsPerStep?: number;
 }
 
-/** Random-stream slots per step: binarized layers take 0, 1, ... in order, then dropouts. */
+/** Random-stream slots per step: binarized layers and dropouts take 0, 1, ... in order unless they pin one. */
 export const NETWORK_SLOTS_PER_STEP = 32;
 
 /**
  * A BinaryConnect network of any sequence of convolutions, max pooling, dense layers, batch
- * norm (over channels: the last axis), ReLU and dropout. Every convolution and dense layer is
- * binarized per `binarization` (the first and the last included, as the authors); biases are
- * absent (batch norm follows). Input rows of H W C features are seen as NHWC images.
+ * norm (over channels: the last axis), ReLU and dropout, real and binary layers mixed (each
+ * conv or dense layer binarized per its own options, else the network's default; the first and
+ * last included, as the authors); no biases (batch norm follows). Input rows of H W C features
+ * are seen as NHWC images.
  */
 export class Network extends Sequential {
-  /** The binarizable layers (conv and dense), in order. */
+  /** The weighted layers (conv and dense), in order. */
   readonly weighted: (Conv2D | Dense)[];
 
   private constructor(backend: Backend, readonly config: NetworkConfig, seed: number) {
-    super(backend, buildLayers(backend, config), seed, NETWORK_SLOTS_PER_STEP, config.adam ?? ADAM_DEFAULTS);
+    const slots = config.slotsPerStep ?? NETWORK_SLOTS_PER_STEP;
+    super(backend, buildLayers(backend, config, slots), seed, slots, config.adam ?? ADAM_DEFAULTS);
     this.weighted = this.layers.filter((l): l is Conv2D | Dense => l instanceof Conv2D || l instanceof Dense);
   }
 
@@ -56,7 +62,7 @@ export class Network extends Sequential {
     const rng = new Xoshiro128(seed);
     for (const l of net.weighted) {
       const [fanIn, fanOut] = fans(l);
-      const bound = config.binarization === "none" ? glorotUniformBound(fanIn, fanOut) : config.H;
+      const bound = l.opts.binarization === "none" ? glorotUniformBound(fanIn, fanOut) : l.opts.H;
       const w = new Float32Array(l.W.value.size);
       for (let i = 0; i < w.length; i++) w[i] = rng.uniform(-bound, bound);
       backend.upload(l.W.value, w);
@@ -76,27 +82,53 @@ function fans(l: Conv2D | Dense): [number, number] {
   return [kh * kw * l.opts.inChannels, kh * kw * l.opts.filters];
 }
 
+/** Hands out random-stream slots: pinned ones as asked, the others the lowest free one. */
+function slotAllocator(slotsPerStep: number, layers: readonly LayerSpec[], fail: (why: string) => never) {
+  const used = new Set<number>();
+  for (const l of layers) {
+    if ((l.kind === "dense" || l.kind === "conv" || l.kind === "dropout") && l.slot !== undefined) {
+      if (!(Number.isInteger(l.slot) && l.slot >= 0 && l.slot < slotsPerStep)) fail(`random slot ${l.slot} is outside 0..${slotsPerStep - 1}`);
+      if (used.has(l.slot)) fail(`random slot ${l.slot} is used by two layers`);
+      used.add(l.slot);
+    }
+  }
+  let next = 0;
+  return (pinned: number | undefined): number => {
+    if (pinned !== undefined) return pinned;
+    while (used.has(next)) next++;
+    if (next >= slotsPerStep) fail(`more than ${slotsPerStep} layers with random streams`);
+    used.add(next);
+    return next;
+  };
+}
+
 /** The layers of `config`, following the shape of one example through them. */
-function buildLayers(backend: Backend, config: NetworkConfig): Layer[] {
+function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: number): Layer[] {
   const fail = (why: string): never => {
     throw new OptionError(`network: ${why}`);
   };
   const layers: Layer[] = [];
   let shape = [...config.input];
+  if (shape.some((d) => !Number.isInteger(d) || d < 1)) fail(`input dimensions must be integers >= 1, found [${shape}]`);
   if (shape.length === 3) layers.push(new Reshape("input", shape));
   else if (shape.length !== 1) fail(`input must be [H, W, C] or [features], found [${shape}]`);
   const count: Record<string, number> = {};
   const name = (kind: string) => `${kind}${(count[kind] = (count[kind] ?? -1) + 1)}`;
-  let slot = 0, weighted = 0;
-  const { binarization, H } = config;
-  const randomSlot = () => (slot < NETWORK_SLOTS_PER_STEP ? slot++ : fail(`more than ${NETWORK_SLOTS_PER_STEP} layers with random streams`));
+  const randomSlot = slotAllocator(slotsPerStep, config.layers, fail);
+  let weighted = 0;
+  const binary = (spec: { binarize?: Binarization; H?: number; clip?: boolean; lrScale?: "glorot" | number }) => {
+    const H = spec.H ?? config.H;
+    if (!(H > 0 && Number.isFinite(H))) fail(`H must be a positive number, found ${H}`);
+    if (spec.lrScale !== undefined && spec.lrScale !== "glorot" && !(spec.lrScale > 0)) fail(`lrScale must be "glorot" or a positive number, found ${spec.lrScale}`);
+    return { binarization: spec.binarize ?? config.binarization, H, clip: spec.clip ?? true, lrScale: spec.lrScale ?? "glorot" };
+  };
   for (const spec of config.layers) {
     switch (spec.kind) {
       case "conv": {
         if (shape.length !== 3) fail(`a convolution needs images, but its input is [${shape}] (put convolutions before flatten/dense)`);
         const conv = new Conv2D(backend, name("conv"), {
           inChannels: shape[2], filters: spec.filters, kernel: spec.kernel, stride: spec.stride, pad: spec.pad,
-          binarization, H, bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(),
+          ...binary(spec), bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(spec.slot),
         });
         if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1]) fail(`${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input`);
         shape = layerOutputShape(spec, shape);
@@ -116,21 +148,26 @@ function buildLayers(backend: Backend, config: NetworkConfig): Layer[] {
         break;
       case "dense":
         if (shape.length !== 1) fail(`a dense layer needs feature vectors, but its input is [${shape}] (add a flatten)`);
+        if (!(Number.isInteger(spec.units) && spec.units >= 1)) fail(`dense units must be an integer >= 1, found ${spec.units}`);
         layers.push(new Dense(backend, name("dense"), {
-          inputs: shape[0], units: spec.units, binarization, H, bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(),
+          inputs: shape[0], units: spec.units, ...binary(spec), bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(spec.slot),
         }));
         shape = [spec.units];
         break;
-      case "batchnorm":
-        layers.push(new BatchNorm(backend, name("bn"), shape[shape.length - 1], config.batchNorm));
+      case "batchnorm": {
+        const d = config.batchNorm;
+        layers.push(new BatchNorm(backend, name("bn"), shape[shape.length - 1], { variant: spec.variant ?? d.variant, eps: spec.eps ?? d.eps, momentum: spec.momentum ?? d.momentum }));
         break;
+      }
       case "relu":
         layers.push(new Relu(backend, name("relu")));
         break;
       case "dropout":
         if (!(spec.p >= 0 && spec.p < 1)) fail(`dropout p must be in [0, 1), found ${spec.p}`);
-        layers.push(new Dropout(backend, name("dropout"), spec.p, randomSlot()));
+        layers.push(new Dropout(backend, name("dropout"), spec.p, randomSlot(spec.slot)));
         break;
+      default:
+        unknownLayer(spec);
     }
   }
   if (shape.length !== 1 || !layers.some((l) => l instanceof Dense)) fail(`the network must end in a dense layer (the classes); its output is [${shape}]`);

@@ -4,7 +4,8 @@ import type { Tensor } from "../core/tensor.js";
 /**
  * A trainable parameter with its gradient and Adam moments.
  * `binary` marks a BinaryConnect weight (paper section 2.4): its Adam step is multiplied by
- * the Glorot learning-rate scale and the result is clipped to [-H, H].
+ * `lrScale` (the Glorot learning-rate scale by default) and the result is clipped to
+ * [-clip, clip] (clip = H by default; 0: no clipping).
  */
 export interface Param {
   readonly name: string;
@@ -12,7 +13,7 @@ export interface Param {
   readonly grad: Tensor;
   readonly m: Tensor;
   readonly v: Tensor;
-  readonly binary: { readonly lrScale: number; readonly H: number } | null;
+  readonly binary: { readonly lrScale: number; readonly clip: number } | null;
 }
 
 /** Frees each parameter's tensors: value, gradient and Adam moments. */
@@ -31,4 +32,11 @@ export function glorotLrScale(fanIn: number, fanOut: number): number {
 /** Bound of Glorot-uniform init (Lasagne's GlorotUniform, gain 1): sqrt(6 / (fanIn + fanOut)). */
 export function glorotUniformBound(fanIn: number, fanOut: number): number {
   return Math.sqrt(6 / (fanIn + fanOut));
+}
+
+/** The Adam treatment of a binarized layer's weights from its options (null for real weights). */
+export function binaryUpdate(opts: { binarization: string; H: number; clip?: boolean; lrScale?: "glorot" | number }, fanIn: number, fanOut: number): Param["binary"] {
+  if (opts.binarization === "none") return null;
+  const lrScale = opts.lrScale === undefined || opts.lrScale === "glorot" ? glorotLrScale(fanIn, fanOut) : opts.lrScale;
+  return { lrScale, clip: opts.clip === false ? 0 : opts.H };
 }

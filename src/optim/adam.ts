@@ -30,7 +30,7 @@ export class Adam {
       this.backend.run("adam", {
         param: p.value, grad: p.grad, m: p.m, v: p.v, lr, t: this.t, ...this.opts,
         lrScale: p.binary ? p.binary.lrScale : 1,
-        clip: p.binary ? p.binary.H : 0,
+        clip: p.binary ? p.binary.clip : 0,
       });
     }
   }

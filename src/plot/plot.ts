@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import type { DatasetName } from "../train/config.js";
 import { learningCurvesSpec } from "./curves.js";
 import { featureMosaic, featuresSpec, tilesOf } from "./features.js";
 import { firstLayerWeights } from "./firstLayer.js";
@@ -47,9 +48,9 @@ export async function plotFolder(options: PlotOptions): Promise<string[]> {
     layers.push({ method, layer, H: run.config.mode === "none" ? null : run.config.H });
   }
   if (layers.length > 0) await save("weight-histogram", weightHistogramSpec(input, layers));
-  for (const { method, layer } of layers) {
-    const mosaic = featureMosaic(tilesOf(layer.weights, input.dataset));
-    await save(`features-${method}`, featuresSpec(input.labels[method], input.dataset, layer, mosaic));
+  for (const { method, layer } of input.dataset === "custom" ? [] : layers) {
+    const mosaic = featureMosaic(tilesOf(layer.weights, input.dataset as DatasetName));
+    await save(`features-${method}`, featuresSpec(input.labels[method], input.dataset as DatasetName, layer, mosaic));
   }
   return written;
 }

@@ -26,7 +26,7 @@ export interface PlotRun {
 
 /** The runs of a reproduce folder, grouped by method in the paper's order. */
 export interface PlotInput {
-  dataset: DatasetName;
+  dataset: DatasetName | "custom";
   /** Method ids in display order: none, det, stoch, dropout, then any other id alphabetically. */
   methods: string[];
   labels: Record<string, string>;

@@ -1,6 +1,7 @@
 import type { Binarization, TestTime } from "../nn/binarization.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import type { MeanFrom } from "../data/split.js";
+import type { NetworkConfig } from "../nn/network.js";
 
 /** The datasets a run can train on (each with its paper preprocessing and split: src/train/data.ts). */
 export type DatasetName = "mnist" | "cifar10" | "svhn";
@@ -18,9 +19,23 @@ export const DATASET_IMAGE: Record<DatasetName, [number, number, number]> = {
  * presets fill it; checkpoints store it so `--resume` continues the same run.
  */
 export interface TrainConfig {
-  /** The preset this configuration came from. */
+  /** The preset this configuration came from ("custom": a model built with the library). */
   preset: string;
-  dataset: DatasetName;
+  /** The paper's dataset the run trains on, or "custom" (data the library was given). */
+  dataset: DatasetName | "custom";
+  /**
+   * The network, layer by layer (runs of the library); absent: the MLP of `hidden` or the
+   * network of `architecture` on the dataset's images (runs of the presets).
+   */
+  network?: NetworkConfig;
+  /** Number of classes (absent: 10, every paper dataset). */
+  classes?: number;
+  /** The learning-rate schedule from lrStart to lrEnd (absent: "exponential", the authors'). */
+  schedule?: LrScheduleName;
+  /** Stop when the validation error has not improved for this many epochs (absent: never). */
+  earlyStopping?: { patience: number };
+  /** What the run trained on (checked on resume; eval and export read the same data by default). */
+  data?: DataIdentity;
   /** Hidden layer widths of the MLP (used when `architecture` is absent). */
   hidden: number[];
   /**
@@ -47,4 +62,19 @@ export interface TrainConfig {
   limit?: { train?: number; validation?: number; test?: number };
   /** MNIST: which images the per-pixel mean comes from (see data/split.ts). Unused by the other datasets. */
   meanFrom: MeanFrom;
+}
+
+export type LrScheduleName = "exponential" | "cosine";
+export const LR_SCHEDULES: readonly LrScheduleName[] = ["exponential", "cosine"];
+
+/**
+ * The identity of a run's training data: where it came from (a folder given with --data, or a
+ * description) and a fingerprint of its training split (CRC-32 of labels and values, with the
+ * counts), so that a resumed run can tell whether it is given the same data.
+ */
+export interface DataIdentity {
+  /** Absolute folder of `--data`, absent for the bundled MNIST or for in-memory data. */
+  dir?: string;
+  /** The training split: examples, values per example, fingerprint (hex). */
+  train: { n: number; features: number; fingerprint: string };
 }

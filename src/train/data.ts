@@ -1,3 +1,4 @@
+import { OptionError } from "../core/errors.js";
 import { defaultCacheDir } from "../data/cache.js";
 import { cifar10Splits } from "../data/cifar10Prepare.js";
 import { loadMnist } from "../data/mnist.js";
@@ -21,5 +22,7 @@ export async function loadSplits(config: TrainConfig, dir?: string): Promise<Spl
       return cifar10Splits(dir ?? defaultCacheDir(), config.limit ?? {});
     case "svhn":
       return svhnSplits(dir ?? defaultCacheDir(), config.limit ?? {});
+    case "custom":
+      throw new OptionError("this run trained on data given to the library (dataset \"custom\"), which no loader here can read back", "evaluate or resume it from code, with Model.evaluate / Model.fit on the same data");
   }
 }

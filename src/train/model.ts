@@ -1,9 +1,8 @@
 import type { Backend } from "../backends/backend.js";
 import { OptionError } from "../core/errors.js";
 import { parseArchitecture } from "../nn/architecture.js";
-import { Mlp, type MlpConfig } from "../nn/mlp.js";
+import { mlpNetwork, type MlpConfig } from "../nn/mlp.js";
 import { Network, type NetworkConfig } from "../nn/network.js";
-import type { Sequential } from "../nn/sequential.js";
 import { DATASET_IMAGE, type TrainConfig } from "./config.js";
 
 /** The MLP of a configuration without `architecture` (the paper's PI-MNIST network). */
@@ -15,8 +14,9 @@ export function mlpConfigOf(config: TrainConfig, inputs: number, classes: number
 export function networkConfigOf(config: TrainConfig): NetworkConfig {
   if (!config.architecture) throw new OptionError(`preset ${config.preset} describes an MLP (hidden ${config.hidden.join("-")}), not a network architecture`);
   if (config.dropout.input > 0 || config.dropout.hidden > 0) {
-    throw new OptionError(`--dropout is defined for the MLP only (preset ${config.preset} is a CNN)`, "describe dropout layers through the Network API instead");
+    throw new OptionError(`--dropout is defined for the MLP only (preset ${config.preset} is a CNN)`, "add dropout layers to a model built with the library instead");
   }
+  if (config.dataset === "custom") throw new OptionError("a network in the paper's notation needs a paper dataset's image shape, or an explicit network");
   return {
     input: [...DATASET_IMAGE[config.dataset]], layers: parseArchitecture(config.architecture),
     binarization: config.mode, H: config.H, batchNorm: config.batchNorm,
@@ -24,15 +24,20 @@ export function networkConfigOf(config: TrainConfig): NetworkConfig {
 }
 
 /**
- * The model a configuration trains, with weights from its seed: the network of `architecture`
- * (CNNs), else the MLP of `hidden` over `features` inputs. 10 classes (every dataset here).
+ * The network a configuration trains: its explicit `network` (runs of the library), else the
+ * network of `architecture` (the paper's CNNs), else the MLP of `hidden` over `features` inputs
+ * and `classes` (default 10) classes.
  */
-export function createModel(backend: Backend, config: TrainConfig, features: number): Sequential {
-  if (config.architecture) {
-    const net = Network.create(backend, networkConfigOf(config), config.seed);
-    const [H, W, C] = DATASET_IMAGE[config.dataset];
-    if (features !== H * W * C) throw new OptionError(`${config.dataset} examples have ${features} features, the network expects ${H}x${W}x${C} images`);
-    return net;
-  }
-  return Mlp.create(backend, mlpConfigOf(config, features, 10), config.seed);
+export function networkOf(config: TrainConfig, features: number): NetworkConfig {
+  if (config.network) return config.network;
+  if (config.architecture) return networkConfigOf(config);
+  return mlpNetwork(mlpConfigOf(config, features, config.classes ?? 10));
+}
+
+/** The model a configuration trains, with weights from its seed; `features` must match its input. */
+export function createModel(backend: Backend, config: TrainConfig, features: number): Network {
+  const network = networkOf(config, features);
+  const inputs = network.input.reduce((a, b) => a * b, 1);
+  if (features !== inputs) throw new OptionError(`the data has ${features} values per example, the network expects [${network.input}] = ${inputs}`);
+  return Network.create(backend, network, config.seed);
 }

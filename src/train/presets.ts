@@ -1,11 +1,11 @@
 import { OptionError } from "../core/errors.js";
 import { closest } from "../core/suggest.js";
-import type { TrainConfig } from "./config.js";
+import type { DatasetName, TrainConfig } from "./config.js";
 
 /** The dropout used by the "50% dropout" baseline (p = 0.5 on hidden units, 0.2 on the input). */
 export const PAPER_DROPOUT = { input: 0.2, hidden: 0.5 } as const;
 
-type Preset = Omit<TrainConfig, "preset" | "mode" | "seed" | "testTime" | "dropout" | "limit">;
+type Preset = Omit<TrainConfig, "preset" | "mode" | "seed" | "testTime" | "dropout" | "limit" | "dataset"> & { dataset: DatasetName };
 
 const MNIST_COMMON = {
   dataset: "mnist",
