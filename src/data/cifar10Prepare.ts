@@ -12,10 +12,11 @@ import type { Backend } from "../backends/backend.js";
 import { DataFormatError } from "../core/errors.js";
 import { encodeCheckpoint, loadCheckpoint, MAGIC } from "../train/checkpoint.js";
 import { prepareDir, writeFileAtomic } from "./cache.js";
-import { CIFAR10_MD5, loadCifar10Raw, planesToHwc } from "./cifar10.js";
+import { CIFAR10_CLASSES, CIFAR10_MD5, loadCifar10Raw, planesToHwc } from "./cifar10.js";
 import { fetchCifar10, type FetchCifar10Options } from "./cifar10Fetch.js";
 import { applyZca, fitZca, globalContrastNormalize } from "./preprocess.js";
-import type { Dataset, SplitLimit } from "./split.js";
+import type { Dataset } from "./dataset.js";
+import type { SplitLimit } from "./split.js";
 
 export const CIFAR10_GCN_SCALE = 55;
 export const CIFAR10_ZCA_BIAS = 0.1;
@@ -109,7 +110,10 @@ function readMeta(path: string): PreparedMeta | null {
   }
 }
 
-/** One prepared set (train: 50,000; test: 10,000) as float32 NHWC rows. */
+/** What a prepared set is: 32 x 32 RGB images of the 10 classes, already preprocessed (GCN + ZCA). */
+const PREPARED = { shape: [32, 32, 3], classes: 10, classNames: CIFAR10_CLASSES, preprocessed: true } as const;
+
+/** One prepared set (train: 50,000; test: 10,000) as float32 NHWC rows (shape [32, 32, 3], preprocessed). */
 export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Dataset {
   const path = join(cifar10PreparedDir(cacheDir), `${set}.bin`);
   if (!existsSync(path)) {
@@ -121,7 +125,7 @@ export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Da
   }
   const x = tensors.find((t) => t.name === "x"), y = tensors.find((t) => t.name === "y");
   if (!x || !y || x.shape[1] !== 3072 || x.shape[0] !== y.shape[0]) throw new DataFormatError(`${path}: expected tensors x [n, 3072] and y [n]`);
-  return { x: x.data, y: y.data, n: y.shape[0], features: 3072 };
+  return { x: x.data, y: y.data, n: y.shape[0], features: 3072, ...PREPARED };
 }
 
 /**
@@ -135,7 +139,7 @@ export function cifar10Splits(cacheDir: string, limit: SplitLimit = {}, validati
   const rows = (d: Dataset, start: number, n: number, keep: number | undefined, name: string): Dataset => {
     const k = keep ?? n;
     if (!Number.isInteger(k) || k < 0 || k > n) throw new DataFormatError(`CIFAR-10: the ${name} split has ${n} images, cannot keep ${k}`);
-    return { x: d.x.subarray(start * 3072, (start + k) * 3072), y: d.y.subarray(start, start + k), n: k, features: 3072 };
+    return { x: d.x.subarray(start * 3072, (start + k) * 3072), y: d.y.subarray(start, start + k), n: k, features: 3072, ...PREPARED };
   };
   return {
     train: rows(all, 0, nTrain, limit.train, "train"),

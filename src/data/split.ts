@@ -8,15 +8,17 @@
  * Which images `mean` is taken over is `meanFrom` (see MeanFrom).
  */
 import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
-import { MNIST_PIXELS, type MnistData, type MnistSet } from "./mnist.js";
+import type { Dataset } from "./dataset.js";
+import { MNIST_COLS, MNIST_PIXELS, MNIST_ROWS, type MnistData, type MnistSet } from "./mnist.js";
 
-/** A float dataset ready for training: `x` is n x features row-major, `y` the labels as floats. */
-export interface Dataset {
-  x: Float32Array;
-  y: Float32Array;
-  n: number;
-  features: number;
-}
+/**
+ * The library's dataset type (dataset.ts), re-exported where the paper's splits always named
+ * it: the splits are images of shape [28, 28, 1], 10 classes, already preprocessed.
+ */
+export type { Dataset };
+
+/** The shape of one MNIST example (one channel). */
+export const MNIST_SHAPE: readonly number[] = [MNIST_ROWS, MNIST_COLS, 1];
 
 export interface MnistSplits {
   train: Dataset;
@@ -88,7 +90,7 @@ function toDataset(r: Range, n: number, mean: Float64Array): Dataset {
     for (let p = 0; p < MNIST_PIXELS; p++) x[dst + p] = images[src + p] / 255 - mean[p];
     y[i] = labels[r.start + i];
   }
-  return { x, y, n, features: MNIST_PIXELS };
+  return { x, y, n, features: MNIST_PIXELS, shape: MNIST_SHAPE, classes: 10, preprocessed: true };
 }
 
 function checkSet(set: MnistSet, name: string): void {

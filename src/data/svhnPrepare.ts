@@ -19,9 +19,9 @@ import { Xoshiro128 } from "../core/rng.js";
 import { prepareDir, writeFileAtomic } from "./cache.js";
 import { localContrastNormalize } from "./lcn.js";
 import { globalContrastNormalize } from "./preprocess.js";
+import type { Dataset } from "./dataset.js";
 import type { SplitLimit } from "./split.js";
 import { parseSvhnMat, SVHN_FILES, SVHN_IMAGE_BYTES, type SvhnSet } from "./svhn.js";
-import type { LabeledSet } from "../train/dataset.js";
 
 const MAGIC = "BCU8SET1";
 export const SVHN_PREP_VERSION = 1;
@@ -137,12 +137,14 @@ function decodeSet(path: string, name: string): SvhnSet {
 
 /**
  * An SVHN set as training reads it: example i = GCN (scale 1) then LCN (7x7) of image i,
- * computed when a batch is gathered.
+ * computed when a batch is gathered (`example`; x is empty). Shape [32, 32, 3], 10 classes,
+ * marked preprocessed.
  */
-export function preprocessedSvhn(set: SvhnSet, keep?: number): LabeledSet {
+export function preprocessedSvhn(set: SvhnSet, keep?: number): Dataset {
   const n = keep ?? set.n, F = SVHN_IMAGE_BYTES;
   return {
     x: new Float32Array(0), y: Float32Array.from(set.labels.subarray(0, n)), n, features: F,
+    shape: [32, 32, 3], classes: 10, preprocessed: true,
     example(i: number, out: Float32Array, offset: number): void {
       const row = out.subarray(offset, offset + F);
       for (let f = 0; f < F; f++) row[f] = set.images[i * F + f];
@@ -153,7 +155,7 @@ export function preprocessedSvhn(set: SvhnSet, keep?: number): LabeledSet {
 }
 
 /** The prepared train / validation / test sets (see the top of this file). */
-export function svhnSplits(cacheDir: string, limit: SplitLimit = {}): { train: LabeledSet; validation: LabeledSet; test: LabeledSet } {
+export function svhnSplits(cacheDir: string, limit: SplitLimit = {}): { train: Dataset; validation: Dataset; test: Dataset } {
   const dir = svhnPreparedDir(cacheDir);
   const sets = { train: decodeSet(join(dir, "train.u8"), "train"), validation: decodeSet(join(dir, "valid.u8"), "valid"), test: decodeSet(join(dir, "test.u8"), "test") };
   const keep = (name: keyof typeof sets): number | undefined => {
