@@ -1,6 +1,7 @@
 import type { Backend } from "../backends/backend.js";
 import { OptionError } from "../core/errors.js";
 import { Xoshiro128 } from "../core/rng.js";
+import { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { ADAM_DEFAULTS, type AdamOptions } from "../optim/adam.js";
 import { layerOutputShape, unknownLayer, type LayerSpec } from "./architecture.js";
@@ -74,6 +75,20 @@ export class Network extends Sequential {
     const last = this.weighted[this.weighted.length - 1];
     return last instanceof Dense ? last.opts.units : last.opts.filters;
   }
+}
+
+/**
+ * Checks a network description as building it would (shapes, kernel and window sizes, random
+ * slots, option values), on a backend that allocates nothing: an OptionError for a bad one.
+ */
+export function validateNetwork(config: NetworkConfig): void {
+  let id = 0;
+  const shapesOnly: Backend = {
+    name: "shapes", description: "shape checks only",
+    alloc: (shape) => new Tensor("shapes", id++, shape),
+    upload: () => {}, read: async () => new Float32Array(0), dispose: () => {}, run: () => {}, close: async () => {},
+  };
+  buildLayers(shapesOnly, config, config.slotsPerStep ?? NETWORK_SLOTS_PER_STEP);
 }
 
 function fans(l: Conv2D | Dense): [number, number] {

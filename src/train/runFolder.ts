@@ -43,7 +43,12 @@ export async function checkpointContents(model: Sequential, config: TrainConfig,
 }
 
 export class RunFolder implements RunStore {
-  constructor(readonly dir: string, private readonly preprocessing?: Preprocessing) {}
+  /** `preprocessing`: saved with every checkpoint (a function: read when each checkpoint is written). */
+  constructor(readonly dir: string, private readonly preprocessing?: Preprocessing | (() => Preprocessing | undefined)) {}
+
+  private currentPreprocessing(): Preprocessing | undefined {
+    return typeof this.preprocessing === "function" ? this.preprocessing() : this.preprocessing;
+  }
 
   /** Starts a new run: the folder, an empty metrics.jsonl, config.json. */
   start(config: TrainConfig): void {
@@ -65,11 +70,11 @@ export class RunFolder implements RunStore {
   }
 
   async saveBest(model: Sequential, config: TrainConfig, epochsDone: number, best: Best): Promise<void> {
-    saveCheckpoint(join(this.dir, BEST_FILE), await checkpointContents(model, config, epochsDone, best, false, this.preprocessing));
+    saveCheckpoint(join(this.dir, BEST_FILE), await checkpointContents(model, config, epochsDone, best, false, this.currentPreprocessing()));
   }
 
   async saveEpoch(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, record: EpochRecord): Promise<void> {
-    saveCheckpoint(join(this.dir, CHECKPOINT_FILE), await checkpointContents(model, config, epochsDone, best, true, this.preprocessing));
+    saveCheckpoint(join(this.dir, CHECKPOINT_FILE), await checkpointContents(model, config, epochsDone, best, true, this.currentPreprocessing()));
     appendFileSync(join(this.dir, METRICS_FILE), JSON.stringify(record) + "\n");
   }
 
@@ -80,6 +85,19 @@ export class RunFolder implements RunStore {
     const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
     const kept = lines.filter((l) => (JSON.parse(l) as EpochRecord).epoch <= epochs);
     writeFileSync(path, kept.map((l) => l + "\n").join(""));
+  }
+
+  /** The metrics of the epochs recorded so far (lines that do not parse are an error naming the line). */
+  readMetrics(): EpochRecord[] {
+    const path = join(this.dir, METRICS_FILE);
+    if (!existsSync(path)) return [];
+    return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l, i) => {
+      try {
+        return JSON.parse(l) as EpochRecord;
+      } catch {
+        throw new CheckpointError(`${path}: line ${i + 1} is not JSON (a torn write?)`, "delete that line and resume: the checkpoint holds the state");
+      }
+    });
   }
 
   /** Rewrites config.json (a finished run continued with more epochs). */

@@ -1,0 +1,304 @@
+/**
+ * The model of the library: a network description (plain data), its weights on a backend, its
+ * input preprocessing and its training state. One class for MLPs and CNNs, real and binary
+ * layers mixed. Browser-safe: files, run folders and the CLI are reached through src/index.ts.
+ *
+ *   const model = bc.sequential({ inputShape: [784], layers: [bc.layers.dense({ units: 256 }), ...] });
+ *   await model.fit(train, { epochs: 10, validation: 0.1 });
+ *   const { labels } = await model.predict(test);
+ */
+import type { Backend } from "../backends/backend.js";
+import { createBackend, type BackendName } from "../backends/index.js";
+import type { SimdChoice } from "../backends/wasm/simd.js";
+import { OptionError, ShapeError, UsageError } from "../core/errors.js";
+import type { Dataset } from "../data/dataset.js";
+import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
+import { defaultTestTime, type TestTime } from "../nn/binarization.js";
+import { Network, validateNetwork, type NetworkConfig } from "../nn/network.js";
+import { formatSummary, summarizeNetwork, type LayerSummary } from "../nn/summary.js";
+import type { NamedArray } from "../train/checkpointFormat.js";
+import type { TrainConfig } from "../train/config.js";
+import type { LabeledSet } from "../train/dataset.js";
+import { evaluate as evaluateSet } from "../train/evaluate.js";
+import { NO_BEST, type Best, type EpochRecord } from "../train/loop.js";
+import { readModelState, writeModelState } from "../train/modelState.js";
+import { fit, type FitOptions, type History } from "./fit.js";
+import { modelToBytes, saveModel, type SaveOptions } from "./persist.js";
+
+export interface ModelOptions {
+  /** Compute backend (default "auto": webgpu on a hardware GPU, else wasm), or a backend you created. */
+  backend?: BackendName | Backend;
+  /** Threads of the wasm backend (default: the cores). */
+  threads?: number;
+  simd?: SimdChoice;
+  /** Seed of the initial weights and of every random stream (shuffling, stochastic binarization, dropout). Default 1. */
+  seed?: number;
+}
+
+/** The training state a model carries between `fit` calls and into saved files. */
+export interface TrainingState {
+  /** The settings of the run (epochs = its total so far). */
+  config: TrainConfig;
+  epochsDone: number;
+  best: Best;
+  /** Every epoch's metrics, from the first. */
+  history: EpochRecord[];
+}
+
+export interface ModelSummary {
+  rows: LayerSummary[];
+  params: number;
+  /** Parameters stored as 1 bit once deployed. */
+  binaryParams: number;
+  float32Bytes: number;
+  /** Bytes with binary weights packed 1 bit each (the rest float32). */
+  packedBytes: number;
+  /** The table as text. */
+  toString(): string;
+}
+
+export interface Prediction {
+  count: number;
+  classes: number;
+  /** count x classes scores (the network's outputs), row-major. */
+  scores: Float32Array;
+  /** The class of each example (argmax of its scores). */
+  labels: Int32Array;
+}
+
+export type TestTimeOption = "binary" | "real" | `ensemble:${number}` | TestTime;
+
+/** Inputs to predict: a dataset, or raw examples as one array (n x prod(inputShape)). */
+export type PredictInput = Dataset | Float32Array | { x: Float32Array; n?: number };
+
+export class Model {
+  /** The input preprocessing (fitted by `fit({ preprocess })`, or set); applied to every input that is not marked preprocessed. */
+  preprocessing: Preprocessing | undefined;
+  /** Set by `fit` (and by loading a trained model). */
+  training: TrainingState | undefined;
+  readonly seed: number;
+  private engine: Network | undefined;
+  private backendInstance: Backend | undefined;
+  private ownsBackend = false;
+  /** Weights (and optimizer state) waiting for the engine: a loaded model builds it on first use. */
+  private pendingState: { tensors: NamedArray[]; step: number; withOptimizer: boolean } | undefined;
+
+  constructor(readonly network: NetworkConfig, readonly options: ModelOptions = {}) {
+    this.seed = options.seed ?? 1;
+    if (!Number.isInteger(this.seed) || this.seed < 0) throw new OptionError(`model: seed must be an integer >= 0, found ${options.seed}`);
+    validateNetwork(network);
+  }
+
+  /** The shape of one input example. */
+  get inputShape(): readonly number[] {
+    return this.network.input;
+  }
+
+  /** Values per input example. */
+  get inputSize(): number {
+    return this.network.input.reduce((a, b) => a * b, 1);
+  }
+
+  /** The number of classes (the last dense layer's units). */
+  get classes(): number {
+    const dense = this.network.layers.filter((l) => l.kind === "dense");
+    const last = dense[dense.length - 1];
+    if (!last || last.kind !== "dense") throw new OptionError("model: the network has no dense layer (the classes)");
+    return last.units;
+  }
+
+  /** Parameters and memory per layer: float32, and with binary weights at 1 bit. */
+  summary(): ModelSummary {
+    const rows = summarizeNetwork(this.network, true);
+    const sum = (f: (r: LayerSummary) => number) => rows.reduce((s, r) => s + f(r), 0);
+    const text = formatSummary(rows);
+    return {
+      rows, params: sum((r) => r.params), binaryParams: sum((r) => r.binary), float32Bytes: sum((r) => r.float32Bytes), packedBytes: sum((r) => r.packedBytes),
+      toString: () => `input [${this.network.input.join(", ")}], ${this.classes} classes\n${text}`,
+    };
+  }
+
+  /** The backend the model's weights live on (created on first use). */
+  async backend(): Promise<Backend> {
+    if (!this.backendInstance) {
+      const b = this.options.backend ?? "auto";
+      if (typeof b === "string") {
+        this.backendInstance = await createBackend(b, { threads: this.options.threads, simd: this.options.simd });
+        this.ownsBackend = true;
+      } else {
+        this.backendInstance = b;
+      }
+    }
+    return this.backendInstance;
+  }
+
+  /** The engine network with the model's weights (built on first use, from the seed or the loaded state). */
+  async engineNetwork(): Promise<Network> {
+    if (this.engine) return this.engine;
+    const backend = await this.backend();
+    const net = Network.create(backend, this.network, this.seed);
+    if (this.pendingState) {
+      writeModelState(net, this.pendingState.tensors, this.pendingState.withOptimizer, "the loaded model");
+      net.optimizer.t = this.pendingState.step;
+      this.pendingState = undefined;
+    }
+    this.engine = net;
+    return net;
+  }
+
+  /** Sets the weights (and optionally the optimizer state) from named arrays, as read from a file. */
+  setState(tensors: NamedArray[], step: number, withOptimizer: boolean): void {
+    if (this.engine) {
+      writeModelState(this.engine, tensors, withOptimizer, "the given state");
+      this.engine.optimizer.t = step;
+    } else {
+      this.pendingState = { tensors, step, withOptimizer };
+    }
+  }
+
+  /** The weights, batch-norm statistics and (withOptimizer) Adam's moments as named arrays. */
+  async getState(withOptimizer: boolean): Promise<{ tensors: NamedArray[]; step: number }> {
+    if (!this.engine && this.pendingState && (!withOptimizer || this.pendingState.withOptimizer)) {
+      return { tensors: this.pendingState.tensors, step: this.pendingState.step };
+    }
+    const net = await this.engineNetwork();
+    return { tensors: await readModelState(net, withOptimizer), step: net.step };
+  }
+
+  /** The test-time weights of this model unless told otherwise: binary for a det network, real otherwise (paper section 2.6). */
+  defaultTestTime(): TestTime {
+    return this.training?.config.testTime ?? defaultTestTime(this.network.binarization);
+  }
+
+  /**
+   * The examples in the model's input space: the preprocessing applied unless the set is
+   * marked preprocessed; the shape and classes checked against the model's.
+   */
+  async prepare(data: Dataset, what: string): Promise<LabeledSet> {
+    if (data.features !== this.inputSize) {
+      throw new ShapeError(`${what}: examples of shape [${data.shape}] (${data.features} values), the model takes [${this.network.input}] (${this.inputSize})`,
+        "give data of the model's input shape, or build the model for this data's shape");
+    }
+    checkLabels(data, this.classes, what);
+    if (data.preprocessed || !this.preprocessing) return data;
+    checkShape(this.preprocessing, data.shape.length === this.preprocessing.shape.length ? data.shape : this.preprocessing.shape);
+    const x = await applyPreprocessing(this.preprocessing, materialize(data), data.n);
+    return { x, y: data.y, n: data.n, features: data.features };
+  }
+
+  /**
+   * Trains the model (paper Algorithm 1): see FitOptions. Returns the run's history. Calling it
+   * again with more epochs continues the run; with checkpointDir, a run interrupted at any
+   * point continues exactly where its last epoch ended.
+   */
+  fit(train: Dataset, opts: FitOptions = {}): Promise<History> {
+    return fit(this, train, opts);
+  }
+
+  /** Loss (square hinge) and error on a labelled set, with the model's test-time weights or those asked for. */
+  async evaluate(data: Dataset, opts: { testTime?: TestTimeOption; batchSize?: number } = {}): Promise<{ loss: number; error: number; accuracy: number }> {
+    const set = await this.prepare(data, "evaluate");
+    const net = await this.engineNetwork();
+    const r = await evaluateSet(net, set, toTestTime(opts.testTime) ?? this.defaultTestTime(), opts.batchSize ?? this.training?.config.evalBatchSize ?? 500);
+    return { loss: r.loss, error: r.error, accuracy: 1 - r.error };
+  }
+
+  /** The scores and classes of examples (raw inputs: the model's preprocessing is applied). */
+  async predict(input: PredictInput, opts: { testTime?: "binary" | "real"; batchSize?: number } = {}): Promise<Prediction> {
+    const { x, n, preprocessed } = predictInput(input, this.inputSize);
+    const rows = preprocessed || !this.preprocessing ? x : await applyPreprocessing(this.preprocessing, x, n);
+    const net = await this.engineNetwork();
+    const be = net.backend;
+    const weights = opts.testTime ?? (this.defaultTestTime().kind === "binary" ? "binary" : "real");
+    const batch = opts.batchSize ?? 500, classes = this.classes, F = this.inputSize;
+    const scores = new Float32Array(n * classes);
+    for (let start = 0; start < n; start += batch) {
+      const count = Math.min(batch, n - start);
+      const t = be.alloc([count, F]);
+      be.upload(t, rows.subarray(start * F, (start + count) * F));
+      scores.set(await be.read(net.forward(t, weights)), start * classes);
+      be.dispose(t);
+    }
+    const labels = new Int32Array(n);
+    for (let m = 0; m < n; m++) {
+      let best = 0;
+      for (let k = 1; k < classes; k++) if (scores[m * classes + k] > scores[m * classes + best]) best = k;
+      labels[m] = best;
+    }
+    return { count: n, classes, scores, labels };
+  }
+
+  /** Saves the model (weights, preprocessing, training state): "indexeddb://NAME", "downloads://NAME", or a file path in Node. */
+  save(target: string, opts: SaveOptions = {}): Promise<string> {
+    return saveModel(this, target, opts);
+  }
+
+  /** The model file's bytes (what `save` writes; `bc.loadModel(bytes)` reads them). */
+  toBytes(opts: SaveOptions = {}): Promise<Uint8Array> {
+    return modelToBytes(this, opts);
+  }
+
+  /** Frees the weights, and the backend when the model created it. */
+  async dispose(): Promise<void> {
+    this.engine?.dispose();
+    this.engine = undefined;
+    if (this.ownsBackend) await this.backendInstance?.close();
+    this.backendInstance = undefined;
+  }
+
+  /** Internal: the training state after a fit. */
+  setTraining(state: TrainingState): void {
+    this.training = state;
+  }
+
+  /** The best validation epoch so far (NO_BEST before training). */
+  get best(): Best {
+    return this.training?.best ?? NO_BEST;
+  }
+}
+
+/** Every label an integer in 0..classes-1, else an OptionError naming the first bad one. */
+export function checkLabels(data: { y: Float32Array; n: number }, classes: number, what: string): void {
+  for (let i = 0; i < data.n; i++) {
+    const label = data.y[i];
+    if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+      throw new OptionError(`${what}: label ${i} is ${label}, outside the model's ${classes} classes 0..${classes - 1}`,
+        "build the model with as many output units as the data has classes, or fix the labels");
+    }
+  }
+}
+
+function materialize(d: LabeledSet): Float32Array {
+  if (!d.example) return d.x;
+  const x = new Float32Array(d.n * d.features);
+  for (let i = 0; i < d.n; i++) d.example(i, x, i * d.features);
+  return x;
+}
+
+function predictInput(input: PredictInput, features: number): { x: Float32Array; n: number; preprocessed: boolean } {
+  if (input instanceof Float32Array) {
+    if (input.length % features !== 0) throw new ShapeError(`predict: ${input.length} values are not a whole number of examples of ${features} values`);
+    return { x: input, n: input.length / features, preprocessed: false };
+  }
+  if ("features" in input) {
+    if (input.features !== features) throw new ShapeError(`predict: examples of ${input.features} values, the model takes ${features}`);
+    return { x: materialize(input), n: input.n, preprocessed: Boolean(input.preprocessed) };
+  }
+  const n = input.n ?? input.x.length / features;
+  if (!Number.isInteger(n) || input.x.length !== n * features) throw new ShapeError(`predict: ${n} examples of ${features} values need ${n * features} values, found ${input.x.length}`);
+  return { x: input.x, n, preprocessed: false };
+}
+
+/** A test-time option as the engine's TestTime. */
+export function toTestTime(t: TestTimeOption | undefined): TestTime | undefined {
+  if (t === undefined || typeof t === "object") return t;
+  if (t === "binary" || t === "real") return { kind: t };
+  const m = /^ensemble:(\d+)$/.exec(t);
+  if (m && Number(m[1]) >= 1) return { kind: "ensemble", samples: Number(m[1]) };
+  throw new OptionError(`testTime must be "binary", "real" or "ensemble:N", found ${JSON.stringify(t)}`);
+}
+
+/** Throws unless the model has been trained or loaded with weights. */
+export function requireWeights(model: Model, what: string): void {
+  if (!model.training) throw new UsageError(`${what}: the model has not been trained`, "call fit first, or load a trained model");
+}
