@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// the library's Node parts (run folders, model files): the CLI is a consumer of the library
+import "../api/node.js";
 import { Command, CommanderError } from "commander";
 import { BinaryConnectError } from "../core/errors.js";
 import { dataCommand } from "./data.js";

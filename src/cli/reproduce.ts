@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError } from "../core/errors.js";
-import { DATASET_NAMES, type DatasetName } from "../train/config.js";
+import { PAPER_DATASETS as DATASET_NAMES, type DatasetName } from "../reproduce/plan.js";
 import { BUDGETS, METHODS, type Budget, type MethodId } from "../reproduce/plan.js";
 import { reproduce } from "../reproduce/runner.js";
 import { integer, oneOf } from "./parse.js";

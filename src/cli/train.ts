@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
@@ -8,10 +8,12 @@ import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
 import { parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type Binarization, type TestTime } from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
-import { loadSplits } from "../train/data.js";
+import { loadRunData, runPreprocess } from "../train/data.js";
+import { networkOf } from "../train/model.js";
+import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
-import { CHECKPOINT_FILE, train, type CheckpointMeta } from "../train/trainer.js";
+import { CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, positiveNumber } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
@@ -125,15 +127,28 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
     }
   }
+  // a run reads its own data unless told otherwise (the folder it trained on is in its configuration)
+  const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(`binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`);
-  const data = await loadSplits(config, o.data);
-  console.log(`data: train ${data.train.n}, validation ${data.validation.n}, test ${data.test.n}; test-time mode ${testTimeToString(config.testTime)}`);
   const progress = progressCallbacks(config.epochs);
   try {
-    const result = await train({ config, backend, data, outDir, resume: Boolean(o.resume), callbacks: progress });
-    console.log(`done: best validation error ${(100 * result.best.valError).toFixed(2)}% at epoch ${result.best.epoch}; ` +
-      `test error at that epoch ${(100 * result.best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`);
+    const { splits, preprocessing } = await loadRunData(config, dataDir);
+    console.log(`data: ${dataDir ?? "the bundled set"}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`);
+    const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
+    model.preprocessing = preprocessing;
+    const history = await model.fit(splits.train, {
+      validation: splits.validation, test: splits.test, checkpointDir: outDir,
+      ...(o.resume ? {} : {
+        epochs: config.epochs, batchSize: config.batchSize, lr: { start: config.lrStart, end: config.lrEnd }, testTime: config.testTime, evalBatchSize: config.evalBatchSize,
+        ...(preprocessing ? {} : { preprocess: runPreprocess(config) }),
+        record: { preset: config.preset, dataset: config.dataset, hidden: config.hidden, ...(config.architecture ? { architecture: config.architecture } : {}), mode: config.mode, dropout: config.dropout, meanFrom: config.meanFrom, ...(config.limit ? { limit: config.limit } : {}), ...(dataDir ? { dataDir } : {}) },
+      }),
+      callbacks: { onEpochBegin: (epoch, { batches }) => progress.onEpochStart?.(epoch, batches), onBatchEnd: (batch, i) => progress.onBatch?.(batch, i.batches, i.examplesPerSecond), onEpochEnd: (_e, record) => progress.onEpochEnd?.(record) },
+    });
+    const best = history.best;
+    console.log(`done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
+      `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`);
   } finally {
     progress.stop();
     await backend.close();

@@ -1,6 +1,10 @@
 import { join } from "node:path";
 import { OptionError } from "../core/errors.js";
-import type { DatasetName } from "../train/config.js";
+import type { DatasetName as AnyDatasetName } from "../train/config.js";
+
+/** The datasets of the paper's table (section 3). */
+export type DatasetName = Exclude<AnyDatasetName, "cifar100">;
+export const PAPER_DATASETS: readonly DatasetName[] = ["mnist", "cifar10", "svhn"];
 import type { Binarization } from "../nn/binarization.js";
 import { getPreset } from "../train/presets.js";
 

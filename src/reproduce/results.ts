@@ -1,4 +1,4 @@
-import type { DatasetName } from "../train/config.js";
+import type { DatasetName } from "./plan.js";
 import type { EpochRecord } from "../train/trainer.js";
 import { PAPER_RESULTS, type Budget, type MethodId, type RunSpec } from "./plan.js";
 import type { RunState } from "./runStatus.js";

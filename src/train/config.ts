@@ -4,14 +4,15 @@ import type { MeanFrom } from "../data/split.js";
 import type { NetworkConfig } from "../nn/network.js";
 
 /** The datasets a run can train on (each with its paper preprocessing and split: src/train/data.ts). */
-export type DatasetName = "mnist" | "cifar10" | "svhn";
-export const DATASET_NAMES: readonly DatasetName[] = ["mnist", "cifar10", "svhn"];
+export type DatasetName = "mnist" | "cifar10" | "svhn" | "cifar100";
+export const DATASET_NAMES: readonly DatasetName[] = ["mnist", "cifar10", "svhn", "cifar100"];
 
 /** The shape of one example, [H, W, C] (stored row-major as H W C features, NHWC). */
 export const DATASET_IMAGE: Record<DatasetName, [number, number, number]> = {
   mnist: [28, 28, 1],
   cifar10: [32, 32, 3],
   svhn: [32, 32, 3],
+  cifar100: [32, 32, 3],
 };
 
 /**

