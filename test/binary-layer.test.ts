@@ -130,7 +130,9 @@ describe("conv layer parameters", () => {
   it("uses the conv Glorot scale (fan_in = k k Cin, fan_out = k k Cout) and clips to H; real weights have none", async () => {
     const be = await open({ name: "reference" });
     const det = new Conv2D(be, "c", { ...convOpts, binarization: "det" });
-    expect(det.W.binary).toEqual({ lrScale: glorotLrScale(9 * C, 9 * Co), H });
+    expect(det.W.binary).toEqual({ lrScale: glorotLrScale(9 * C, 9 * Co), clip: H });
+    // per-layer options: no clipping, a fixed scale
+    expect(new Conv2D(be, "u", { ...convOpts, binarization: "stoch", clip: false, lrScale: 2 }).W.binary).toEqual({ lrScale: 2, clip: 0 });
     expect(det.W.binary!.lrScale).toBeCloseTo(1 / Math.sqrt(1.5 / (27 + 36)), 12);
     // the paper's 128 -> 128 3x3 layer: 1 / sqrt(1.5 / 2304) = 39.2
     expect(glorotLrScale(9 * 128, 9 * 128)).toBeCloseTo(39.19, 2);
