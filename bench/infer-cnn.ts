@@ -5,6 +5,7 @@ import { fanIn, fanOut, rowBytes, type BcnetLayer, type BcnetModel } from "../sr
 import { chainLayers, type LayerEntry } from "../src/format/chain.js";
 import { foldBatchNorm, type BatchNormState } from "../src/format/fold.js";
 import { unpackSigns } from "../src/format/pack.js";
+import type { Preprocessing } from "../src/format/preprocessing.js";
 import { imageSize, type ImageShape } from "../src/format/shapes.js";
 import { parseArchitecture, type LayerSpec } from "../src/nn/architecture.js";
 import { CIFAR10_SMALL_NET } from "../src/train/presets.js";
@@ -45,14 +46,16 @@ export function inferCnnNetwork(): InferNetwork {
     return { ...h, bits, ...foldBatchNorm(norm, 1) };
   });
   const mean = Float32Array.from({ length: inputs }, () => rng.uniform(0.3, 0.6));
-  const model: BcnetModel = { inputs, image: INFER_CNN_IMAGE, preprocess: { inputScale: 1 / 255, mean }, layers, info: { producer: "bench" } };
+  const { height, width, channels } = INFER_CNN_IMAGE;
+  const preprocessing: Preprocessing = { shape: [height, width, channels], steps: [{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean", mean }] };
+  const model: BcnetModel = { inputs, image: INFER_CNN_IMAGE, preprocessing, layers, info: { producer: "bench" } };
   let b = 0;
   const onnxLayers = layers.map((l): OnnxLayer => {
     if (l.kind === "maxpool") return l;
     const weights = unpackSigns(l.bits, fanIn(l), fanOut(l), 1);
     return { ...l, weights, bn: bn[b++], relu: l.activation === "relu" };
   });
-  const onnx = encodeOnnx({ name: "bench cnn", inputScale: 1 / 255, mean, image: INFER_CNN_IMAGE, layers: onnxLayers, info: model.info });
+  const onnx = encodeOnnx({ name: "bench cnn", preprocessing, image: INFER_CNN_IMAGE, layers: onnxLayers, info: model.info });
   return { model, onnx, bn, pixels: Uint8Array.from({ length: INFER_CNN_IMAGES * inputs }, () => Math.floor(rng.next() * 256)) };
 }
 

@@ -6,6 +6,7 @@ import { encodeOnnx } from "../src/export/onnx.js";
 import type { BcnetDense, BcnetModel } from "../src/format/bcnet.js";
 import { foldBatchNorm, type BatchNormState } from "../src/format/fold.js";
 import { packSigns, unpackSigns } from "../src/format/pack.js";
+import { scaleMeanOf, type Preprocessing } from "../src/format/preprocessing.js";
 import { BinaryClassifier } from "../src/infer/index.js";
 import { BatchNorm } from "../src/nn/batchNorm.js";
 import { mlpNetwork } from "../src/nn/mlp.js";
@@ -45,9 +46,10 @@ export function inferNetwork(spec: MlpSpec): InferNetwork {
     kind: "dense", inputs: k, units: n, activation: i < shapes.length - 1 ? "relu" : "identity",
     bits: packSigns(init.weights[i], k, n), ...foldBatchNorm(bn[i], spec.H),
   }));
-  const model: BcnetModel = { inputs: spec.inputs, preprocess: { inputScale: 1 / 255, mean }, layers, info: { producer: "bench" } };
+  const preprocessing: Preprocessing = { shape: [spec.inputs], steps: [{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean", mean }] };
+  const model: BcnetModel = { inputs: spec.inputs, preprocessing, layers, info: { producer: "bench" } };
   const onnx = encodeOnnx({
-    name: "bench", inputScale: 1 / 255, mean, info: model.info,
+    name: "bench", preprocessing, info: model.info,
     layers: layers.map((l, i) => ({ kind: "dense", inputs: l.inputs, units: l.units, bn: bn[i], relu: l.activation === "relu", weights: unpackSigns(l.bits, l.inputs, l.units, spec.H) })),
   });
   return { model, onnx, bn, pixels: Uint8Array.from(init.x, (u) => Math.floor(u * 256)) };
@@ -91,7 +93,7 @@ export async function floatRunner(net: InferNetwork, spec: MlpSpec, threads: num
       backend.upload(t, Float32Array.from(v));
     }
   });
-  const { inputScale, mean } = net.model.preprocess;
+  const { inputScale, mean } = scaleMeanOf(net.model.preprocessing, spec.inputs)!;
   const inputs = new Map<number, ReturnType<typeof backend.alloc>>();
   return {
     name: `float32 wasm forward (${simd === "relaxed" ? "relaxed FMA" : "SIMD128"}, ${threads} thread${threads > 1 ? "s" : ""})`, description: `binaryconnect's training engine, ${backend.description}, W = +-1 as float32`,

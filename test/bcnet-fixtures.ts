@@ -2,6 +2,7 @@ import { ShapeError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { fanIn, fanOut, rowBytes, type BcnetLayer, type BcnetModel, type ImageShape } from "../src/format/bcnet.js";
 import { chainLayers, type LayerEntry } from "../src/format/chain.js";
+import type { PreprocessKind, PreprocessStep } from "../src/format/preprocessing.js";
 import { imageSize } from "../src/format/shapes.js";
 
 /**
@@ -43,9 +44,12 @@ function randomNetwork(inputs: number, image: ImageShape | undefined, entries: L
       shift: Float32Array.from({ length: n }, () => rng.uniform(-0.5, 0.5)),
     };
   });
-  const model = {
+  const model: BcnetModel = {
     inputs,
-    preprocess: { inputScale: Math.fround(1 / 255), mean: Float32Array.from({ length: inputs }, () => rng.uniform(0, 0.5)) },
+    preprocessing: {
+      shape: image ? [image.height, image.width, image.channels] : [inputs],
+      steps: [{ kind: "scale", factor: Math.fround(1 / 255) }, { kind: "subtractMean", mean: Float32Array.from({ length: inputs }, () => rng.uniform(0, 0.5)) }],
+    },
     layers,
     info: { producer: "test", seed },
   };
@@ -56,4 +60,24 @@ function randomNetwork(inputs: number, image: ImageShape | undefined, entries: L
 export function randomPixels(count: number, inputs: number, seed = 2): Uint8Array {
   const rng = new Xoshiro128(seed);
   return Uint8Array.from({ length: count * inputs }, () => Math.floor(rng.next() * 256));
+}
+
+/**
+ * The model with its preprocessing replaced by steps of the given kinds: scale 1/255, random
+ * means in [0, 0.5), GCN with the authors' CIFAR-10 scale (55) and a sqrtBias of 10, a random
+ * P in [-1, 1) / sqrt(inputs) for ZCA, a 5x5 LCN with sigma 1.5.
+ */
+export function withSteps(model: BcnetModel, kinds: readonly PreprocessKind[], seed = 3): BcnetModel {
+  const rng = new Xoshiro128(seed), F = model.inputs;
+  const floats = (n: number, lo: number, hi: number) => Float32Array.from({ length: n }, () => rng.uniform(lo, hi));
+  const steps = kinds.map((kind): PreprocessStep => {
+    switch (kind) {
+      case "scale": return { kind, factor: 1 / 255 };
+      case "subtractMean": return { kind, mean: floats(F, 0, 0.5) };
+      case "gcn": return { kind, scale: 55, sqrtBias: 10, minDivisor: 1e-8, useStd: false };
+      case "zca": return { kind, mean: floats(F, -0.1, 0.1), P: floats(F * F, -1 / Math.sqrt(F), 1 / Math.sqrt(F)) };
+      case "lcn": return { kind, kernel: 5, sigma: 1.5, threshold: 1e-4 };
+    }
+  });
+  return { ...model, preprocessing: { shape: model.preprocessing.shape, steps } };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionError } from "../core/errors.js";
 import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
+import { describePreprocessing, scaleMeanOf } from "../format/preprocessing.js";
 import { decodeBcnet } from "../format/decode.js";
 import { layerOutputShape, parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
@@ -100,16 +101,18 @@ export function formatModelSummary(path: string, bytes: Uint8Array): string {
   const model = decodeBcnet(bytes, path);
   const rows = summarizeModel(model);
   const layerBytes = rows.reduce((s, r) => s + r.packedBytes, 0);
-  const { inputScale, mean } = model.preprocess;
-  const meanAvg = mean.reduce((s, v) => s + v, 0) / mean.length;
+  const folded = scaleMeanOf(model.preprocessing, model.inputs);
+  const meanAvg = folded ? folded.mean.reduce((s, v) => s + v, 0) / folded.mean.length : 0;
   const f32 = float32Bytes(model);
   const { producer, ...rest } = model.info;
   return [
     `${path}: .bcnet model (format version ${formatVersionOf(model)}), ${architecture(model)} ${networkKind(model.layers)}, ${classesOf(model)} classes`,
-    `preprocessing: x' = x * ${inputScale.toPrecision(6)} - mean[${mean.length}] (mean of the mean ${meanAvg.toFixed(4)})`,
+    folded
+      ? `preprocessing: x' = x * ${folded.inputScale.toPrecision(6)} - mean[${folded.mean.length}] (mean of the mean ${meanAvg.toFixed(4)})`
+      : `preprocessing: ${describePreprocessing(model.preprocessing)}`,
     formatSummary(rows),
     `file: ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}): the layers above ${layerBytes.toLocaleString("en-US")}, ` +
-      `the header, mean, info and padding ${(bytes.length - layerBytes).toLocaleString("en-US")}; as float32 ${mib(f32)} (${(f32 / bytes.length).toFixed(1)}x the file)`,
+      `the header, preprocessing, info and padding ${(bytes.length - layerBytes).toLocaleString("en-US")}; as float32 ${mib(f32)} (${(f32 / bytes.length).toFixed(1)}x the file)`,
     `written by ${producer}: ${JSON.stringify(rest)}`,
   ].join("\n");
 }

@@ -13,31 +13,14 @@
 import type { Backend } from "../backends/backend.js";
 import { NumericalError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
+import { gcnRows, zcaRows, type GcnOptions } from "../format/preprocessSteps.js";
 import { symmetricEigen } from "./eigh.js";
 
-export interface GcnOptions {
-  scale: number;
-  /** Normalize by the standard deviation (ddof 1) instead of the vector norm (pylearn2 default: false). */
-  useStd?: boolean;
-  sqrtBias?: number;
-  minDivisor?: number;
-}
+export type { GcnOptions } from "../format/preprocessSteps.js";
 
-/** Global contrast normalization of the n rows of x (n x features), in place (float64 arithmetic). */
+/** Global contrast normalization of the n rows of x (n x features), in place (float64 arithmetic; src/format/preprocessSteps.ts, which inference shares). */
 export function globalContrastNormalize(x: Float32Array, n: number, features: number, opts: GcnOptions): void {
-  const { scale, useStd = false, sqrtBias = 0, minDivisor = 1e-8 } = opts;
-  for (let i = 0; i < n; i++) {
-    const row = x.subarray(i * features, (i + 1) * features);
-    let sum = 0;
-    for (let f = 0; f < features; f++) sum += row[f];
-    const mean = sum / features;
-    let sq = 0;
-    for (let f = 0; f < features; f++) sq += (row[f] - mean) ** 2;
-    const ddof = features > 1 ? 1 : 0;
-    let divisor = Math.sqrt(sqrtBias + (useStd ? sq / (features - ddof) : sq)) / scale;
-    if (divisor < minDivisor) divisor = 1;
-    for (let f = 0; f < features; f++) row[f] = (row[f] - mean) / divisor;
-  }
+  gcnRows(x, n, features, opts);
 }
 
 /** A fitted ZCA transform: x' = (x - mean) P. */
@@ -83,21 +66,9 @@ export async function fitZca(x: Float32Array, n: number, features: number, opts:
 
 /** x' = (x - mean) P for the n rows of x; a new array. */
 export async function applyZca(zca: Zca, x: Float32Array, n: number, opts: Pick<ZcaOptions, "backend" | "progress"> = {}): Promise<Float32Array> {
-  const F = zca.features, out = new Float32Array(n * F);
-  const be = opts.backend;
-  if (!be) {
-    const c = new Float64Array(F);
-    for (let i = 0; i < n; i++) {
-      for (let f = 0; f < F; f++) c[f] = x[i * F + f] - zca.mean[f];
-      for (let j = 0; j < F; j++) {
-        let s = 0;
-        for (let f = 0; f < F; f++) s += c[f] * zca.P[f * F + j];
-        out[i * F + j] = s;
-      }
-    }
-    return out;
-  }
-  const P = upload(be, [F, F], zca.P);
+  const F = zca.features, be = opts.backend;
+  if (!be) return zcaRows(x, n, F, zca.mean, zca.P); // float64 sums (src/format/preprocessSteps.ts, which inference shares)
+  const out = new Float32Array(n * F), P = upload(be, [F, F], zca.P);
   for (let start = 0; start < n; start += ROWS_PER_CHUNK) {
     const rows = Math.min(ROWS_PER_CHUNK, n - start);
     const a = upload(be, [rows, F], centered(x, start, rows, F, zca.mean)), o = be.alloc([rows, F]);

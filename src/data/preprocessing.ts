@@ -9,24 +9,16 @@
  *                 x /= sqrt(sqrtBias + sum x^2 (or the variance with useStd)) / scale  (a divisor < minDivisor -> 1)
  * - zca:          x' = (x - mean) P                                (ZCA whitening fitted on the training set)
  * - lcn:          LeCun local contrast normalization per image and channel (data/lcn.ts)
+ * The types and the arithmetic of the steps are in src/format (preprocessing.ts,
+ * preprocessSteps.ts): model files hold the steps and the inference engine applies them.
  */
 import { OptionError, ShapeError } from "../core/errors.js";
 import type { Dataset } from "./dataset.js";
-import { applyZca, fitZca, globalContrastNormalize } from "./preprocess.js";
-import { localContrastNormalize } from "./lcn.js";
+import type { PreprocessStep, Preprocessing } from "../format/preprocessing.js";
+import { applyStepRows } from "../format/preprocessSteps.js";
+import { fitZca } from "./preprocess.js";
 
-export type PreprocessStep =
-  | { readonly kind: "scale"; readonly factor: number }
-  | { readonly kind: "subtractMean"; readonly mean: Float32Array }
-  | { readonly kind: "gcn"; readonly scale: number; readonly sqrtBias: number; readonly minDivisor: number; readonly useStd: boolean }
-  | { readonly kind: "zca"; readonly mean: Float32Array; readonly P: Float32Array }
-  | { readonly kind: "lcn"; readonly kernel: number; readonly sigma: number; readonly threshold: number };
-
-/** A fitted preprocessing: the input shape it applies to and its steps in order. */
-export interface Preprocessing {
-  readonly shape: readonly number[];
-  readonly steps: readonly PreprocessStep[];
-}
+export type { PreprocessStep, Preprocessing } from "../format/preprocessing.js";
 
 /** What a user asks for before fitting: the fitted steps name what they fit instead of carrying arrays. */
 export type PreprocessSpec =
@@ -111,31 +103,14 @@ async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: 
     }
     case "lcn":
       if (shape.length !== 3) throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
+      if (spec.kernel !== undefined && (!Number.isInteger(spec.kernel) || spec.kernel < 1 || spec.kernel % 2 !== 1)) throw new OptionError(`preprocessing: lcn kernel ${spec.kernel}; expected an odd positive integer`);
       return { kind: "lcn", kernel: spec.kernel ?? 7, sigma: spec.sigma ?? 2, threshold: spec.threshold ?? 1e-4 };
     default:
       throw new OptionError(`preprocessing: unknown step ${JSON.stringify((spec as { kind: unknown }).kind)}`, "use scale, subtractMean, gcn, zca or lcn");
   }
 }
 
-/** One step over n examples, in place where it can (the array is ours). */
+/** One step over n examples, in place where it can (the array is ours); the arithmetic is src/format/preprocessSteps.ts's, which inference shares. */
 export async function applyStep(step: PreprocessStep, x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array> {
-  const features = shape.reduce((a, b) => a * b, 1);
-  switch (step.kind) {
-    case "scale":
-      for (let i = 0; i < x.length; i++) x[i] *= step.factor;
-      return x;
-    case "subtractMean":
-      for (let i = 0; i < n; i++) for (let k = 0; k < features; k++) x[i * features + k] -= step.mean[k];
-      return x;
-    case "gcn":
-      globalContrastNormalize(x, n, features, step);
-      return x;
-    case "zca":
-      return applyZca({ features, filterBias: 0, mean: step.mean, P: step.P, eigenvalues: new Float64Array(0) }, x, n);
-    case "lcn": {
-      const [H, W, C] = shape;
-      for (let i = 0; i < n; i++) localContrastNormalize(x, i * features, H, W, C, step);
-      return x;
-    }
-  }
+  return applyStepRows(step, x, n, shape);
 }

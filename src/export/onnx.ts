@@ -1,14 +1,19 @@
 import { buildGraph, ONNX_INPUT, ONNX_OUTPUT, type OnnxInitializer, type OnnxLayer, type OnnxNetwork, type OnnxNode } from "./onnxGraph.js";
 import { ProtoWriter } from "./protobuf.js";
-import { MNIST_INPUT_SCALE, modelInfo, type RunModel } from "./runModel.js";
+import { shapeSize } from "../format/preprocessing.js";
+import { modelInfo, runPreprocessing, type RunModel } from "./runModel.js";
 
 export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onnxGraph.js";
 
-/** ONNX's IR version and the default-domain opset the graph uses (MatMul, Conv, MaxPool, Mul, Add, Sub, Relu, Reshape, Transpose, Flatten). */
+/**
+ * ONNX's IR version and the default-domain opset the graph uses (MatMul, Conv, MaxPool, Mul,
+ * Add, Sub, Div, Relu, Reshape, Transpose, Flatten, Identity; the preprocessing also ReduceMean,
+ * ReduceSum, Sqrt, Less, Where, Max).
+ */
 export const ONNX_IR_VERSION = 7;
 export const ONNX_OPSET = 13;
 const FLOAT = 1, INT64 = 7; // TensorProto.DataType
-const ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType
+const ATTRIBUTE_INT = 2, ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType
 
 /** Field numbers of onnx.proto (the messages this writer uses). */
 const F = {
@@ -16,7 +21,7 @@ const F = {
   opset: { domain: 1, version: 2 },
   graph: { node: 1, name: 2, initializer: 5, input: 11, output: 12 },
   node: { input: 1, output: 2, name: 3, opType: 4, attribute: 5 },
-  attribute: { name: 1, ints: 8, type: 20 },
+  attribute: { name: 1, i: 3, ints: 8, type: 20 },
   tensor: { dims: 1, dataType: 2, name: 8, rawData: 9 },
   valueInfo: { name: 1, type: 2 },
   type: { tensorType: 1 },
@@ -35,12 +40,13 @@ export function toOnnx(run: RunModel): Uint8Array {
   const { H, mode, preset } = run.config;
   const weights = (W: Float32Array) => (mode === "none" ? W : W.map((w) => (w >= 0 ? H : -H)));
   const layers = run.layers.map((l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W) }));
-  return encodeOnnx({ name: `binaryconnect ${preset} ${mode}`, inputScale: MNIST_INPUT_SCALE, mean: run.mean, image: run.image, layers, info: modelInfo(run) });
+  return encodeOnnx({ name: `binaryconnect ${preset} ${mode}`, preprocessing: runPreprocessing(run), image: run.image, layers, info: modelInfo(run) });
 }
 
 /**
  * The ONNX model of a network (written with our protobuf writer, protobuf.ts): the graph of
- * buildGraph, input `pixels` [batch, inputs] (NHWC rows for images), output `scores`
+ * buildGraph, input `pixels` [batch, inputs] (raw values, e.g. pixels 0..255; NHWC rows for
+ * images: the graph starts with the preprocessing), output `scores`
  * [batch, classes]; the model info goes into metadata_props["binaryconnect"] as JSON.
  */
 export function encodeOnnx(net: OnnxNetwork): Uint8Array {
@@ -55,7 +61,7 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
       for (const n of nodes) g.message(F.graph.node, (w) => writeNode(w, n));
       g.string(F.graph.name, net.name);
       for (const t of initializers) g.message(F.graph.initializer, (w) => writeTensor(w, t));
-      g.message(F.graph.input, (w) => writeValueInfo(w, ONNX_INPUT, net.mean.length));
+      g.message(F.graph.input, (w) => writeValueInfo(w, ONNX_INPUT, shapeSize(net.preprocessing.shape)));
       g.message(F.graph.output, (w) => writeValueInfo(w, ONNX_OUTPUT, classes));
     })
     .message(F.model.opsetImport, (w) => w.string(F.opset.domain, "").varint(F.opset.version, ONNX_OPSET))
@@ -69,8 +75,11 @@ function writeNode(w: ProtoWriter, n: OnnxNode): void {
   for (const a of n.attributes) {
     w.message(F.node.attribute, (m) => {
       m.string(F.attribute.name, a.name);
-      for (const v of a.ints) m.varint(F.attribute.ints, v);
-      m.varint(F.attribute.type, ATTRIBUTE_INTS);
+      if ("int" in a) m.varint(F.attribute.i, a.int).varint(F.attribute.type, ATTRIBUTE_INT);
+      else {
+        for (const v of a.ints) m.varint(F.attribute.ints, v);
+        m.varint(F.attribute.type, ATTRIBUTE_INTS);
+      }
     });
   }
 }

@@ -1,5 +1,7 @@
 import type { ModelInfo, PoolSpec } from "../format/bcnet.js";
 import { foldBatchNorm, type BatchNormState } from "../format/fold.js";
+import { shapeSize, type Preprocessing } from "../format/preprocessing.js";
+import { gaussian1d } from "../format/preprocessSteps.js";
 import type { ImageShape } from "../format/shapes.js";
 
 export const ONNX_INPUT = "pixels";
@@ -17,19 +19,16 @@ export type OnnxLayer =
 /** A network as the ONNX graph holds it: float weights, batch norm to fold, preprocessing. */
 export interface OnnxNetwork {
   name: string;
-  /** x' = x * inputScale - mean. */
-  inputScale: number;
-  mean: ArrayLike<number>;
+  /** The steps that prepare a raw input (src/format/preprocessing.ts), on [inputs] or the input image [H, W, C]. */
+  preprocessing: Preprocessing;
   /** The input image of a network with convolutions (rows of the input are NHWC); absent for an MLP. */
   image?: ImageShape;
   layers: OnnxLayer[];
   info: ModelInfo;
 }
 
-export interface OnnxAttribute {
-  name: string;
-  ints: readonly number[];
-}
+/** A node attribute: a list of ints (INTS) or one int (INT). */
+export type OnnxAttribute = { name: string; ints: readonly number[] } | { name: string; int: number };
 
 export interface OnnxNode {
   op: string;
@@ -46,7 +45,7 @@ export interface OnnxInitializer {
 
 /**
  * The graph's nodes and initializers (opset 13):
- *   pixels [batch, inputs] -> Mul(inputScale) -> Sub(mean)
+ *   pixels [batch, inputs] -> the preprocessing steps (preprocessingNodes) -> x0 [batch, inputs]
  *   [images: -> Reshape [batch, H, W, C] -> Transpose to NCHW]
  *   conv:    Conv(W [Cout, Cin, kh, kw], pads, strides) [-> MaxPool] -> Mul(a [C,1,1]) -> Add(b [C,1,1]) [-> Relu]
  *   maxpool: MaxPool(kernel_shape, strides)
@@ -67,8 +66,7 @@ export function buildGraph(net: OnnxNetwork): { nodes: OnnxNode[]; initializers:
     return output;
   };
   const last = net.layers.length - 1;
-  let x = op("Mul", [ONNX_INPUT, constant("input_scale", [], Float32Array.of(net.inputScale))], "scaled");
-  x = op("Sub", [x, constant("input_mean", [net.mean.length], Float32Array.from(net.mean))], "x0");
+  let x = preprocessingNodes(net.preprocessing, constant, op);
   let nchw = false;
   if (net.layers[0].kind !== "dense") {
     const { height, width, channels } = net.image ?? { height: 0, width: 0, channels: 0 };
@@ -105,6 +103,79 @@ export function buildGraph(net: OnnxNetwork): { nodes: OnnxNode[]; initializers:
     }
   });
   return { nodes, initializers };
+}
+
+type Constant = (name: string, dims: number[], data: Float32Array | BigInt64Array) => string;
+type Op = (opType: string, inputs: string[], output: string, attributes?: OnnxAttribute[]) => string;
+
+/**
+ * The preprocessing as standard ops on pixels [batch, F] (F = the values per example; images
+ * NHWC), each step's output [batch, F], the last one named x0 (float32 throughout):
+ *   scale:        Mul(factor)
+ *   subtractMean: Sub(mean [F])
+ *   gcn:          m = ReduceMean(x, axes 1); c = x - m; s = ReduceSum(c c, axes 1) [Div(F - 1) with useStd];
+ *                 d = Sqrt(s + sqrtBias) / scale; d = Where(Less(d, minDivisor), 1, d); c / d
+ *   zca:          MatMul(x - mean, P [F, F])
+ *   lcn:          Reshape [batch, H, W, C] -> Transpose to NCHW; a depthwise Conv (group C) with the
+ *                 k x k Gaussian g g^T, zero padding (k-1)/2: mean = conv(x), denom = Sqrt(conv(x x));
+ *                 divisor = Max(ReduceMean(denom, axes [2, 3]), denom, threshold); (x - mean) / divisor;
+ *                 back to NHWC and [batch, F]
+ * With no steps, x0 is Identity(pixels).
+ */
+export function preprocessingNodes(p: Preprocessing, constant: Constant, op: Op): string {
+  const F = shapeSize(p.shape);
+  let x = ONNX_INPUT;
+  const scalar = (name: string, v: number) => constant(name, [], Float32Array.of(v));
+  p.steps.forEach((step, i) => {
+    const out = i === p.steps.length - 1 ? "x0" : `pre${i}`;
+    const name = (what: string) => `pre${i}.${what}`;
+    switch (step.kind) {
+      case "scale":
+        x = op("Mul", [x, scalar(name("factor"), step.factor)], out);
+        return;
+      case "subtractMean":
+        x = op("Sub", [x, constant(name("mean"), [F], Float32Array.from(step.mean))], out);
+        return;
+      case "gcn": {
+        const mean = op("ReduceMean", [x], name("rowMean"), [{ name: "axes", ints: [1] }, { name: "keepdims", int: 1 }]);
+        const c = op("Sub", [x, mean], name("centred"));
+        const sq = op("Mul", [c, c], name("squares"));
+        let s = op("ReduceSum", [sq, constant(name("axes"), [1], BigInt64Array.of(1n))], name("sumSquares"), [{ name: "keepdims", int: 1 }]);
+        if (step.useStd) s = op("Div", [s, scalar(name("dof"), F > 1 ? F - 1 : 1)], name("variance"));
+        let d = op("Sqrt", [op("Add", [s, scalar(name("sqrtBias"), step.sqrtBias)], name("biased"))], name("norm"));
+        d = op("Div", [d, scalar(name("scale"), step.scale)], name("divisor"));
+        const small = op("Less", [d, scalar(name("minDivisor"), step.minDivisor)], name("small"));
+        d = op("Where", [small, scalar(name("one"), 1), d], name("safeDivisor"));
+        x = op("Div", [c, d], out);
+        return;
+      }
+      case "zca": {
+        const c = op("Sub", [x, constant(name("mean"), [F], Float32Array.from(step.mean))], name("centred"));
+        x = op("MatMul", [c, constant(name("P"), [F, F], Float32Array.from(step.P))], out);
+        return;
+      }
+      case "lcn": {
+        const [H, W, C] = p.shape, k = step.kernel, r = (k - 1) / 2;
+        const g = gaussian1d(k, step.sigma), kernel = new Float32Array(C * k * k);
+        for (let c = 0; c < C; c++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) kernel[(c * k + a) * k + b] = g[a] * g[b];
+        const G = constant(name("gaussian"), [C, 1, k, k], kernel);
+        const conv = (input: string, output: string) => op("Conv", [input, G], output, [
+          { name: "kernel_shape", ints: [k, k] }, { name: "pads", ints: [r, r, r, r] }, { name: "group", int: C },
+        ]);
+        const nhwc = op("Reshape", [x, constant(name("imageShape"), [4], BigInt64Array.of(-1n, BigInt(H), BigInt(W), BigInt(C)))], name("nhwc"));
+        const img = op("Transpose", [nhwc], name("nchw"), [{ name: "perm", ints: [0, 3, 1, 2] }]);
+        const mean = conv(img, name("localMean"));
+        const denom = op("Sqrt", [conv(op("Mul", [img, img], name("squares")), name("localSquares"))], name("denom"));
+        const avg = op("ReduceMean", [denom], name("meanDenom"), [{ name: "axes", ints: [2, 3] }, { name: "keepdims", int: 1 }]);
+        const divisor = op("Max", [avg, denom, scalar(name("threshold"), step.threshold)], name("divisor"));
+        const y = op("Div", [op("Sub", [img, mean], name("centred")), divisor], name("normalized"));
+        const back = op("Transpose", [y], name("normalizedNhwc"), [{ name: "perm", ints: [0, 2, 3, 1] }]);
+        x = op("Reshape", [back, constant(name("rowShape"), [2], BigInt64Array.of(-1n, BigInt(F)))], out);
+        return;
+      }
+    }
+  });
+  return p.steps.length ? x : op("Identity", [x], "x0");
 }
 
 /** W [kh, kw, Cin, Cout] (ours) as ONNX's [Cout, Cin, kh, kw]. */

@@ -5,6 +5,7 @@ import { trainingMean } from "../data/split.js";
 import type { BcnetLayer, BcnetModel, ModelInfo } from "../format/bcnet.js";
 import { foldBatchNorm, type BatchNormState } from "../format/fold.js";
 import { packSigns } from "../format/pack.js";
+import type { Preprocessing } from "../format/preprocessing.js";
 import type { ImageShape } from "../format/shapes.js";
 import { testTimeToString } from "../nn/binarization.js";
 import { loadCheckpoint, type NamedArray } from "../train/checkpoint.js";
@@ -117,11 +118,15 @@ export function toBcnet(run: RunModel): BcnetModel {
     const { input, filters, kernel, stride, pad, pool } = l;
     return { kind: "conv", input, filters, kernel, stride, pad, pool, activation, bits: packSigns(l.W, kernel[0] * kernel[1] * input.channels, filters), scale, shift };
   });
-  const model = {
-    inputs: run.mean.length,
-    preprocess: { inputScale: MNIST_INPUT_SCALE, mean: Float32Array.from(run.mean) },
-    layers,
-    info: modelInfo(run),
-  };
+  const model = { inputs: run.mean.length, preprocessing: runPreprocessing(run), layers, info: modelInfo(run) };
   return run.image ? { ...model, image: run.image } : model;
+}
+
+/** The preprocessing of an MNIST run: [scale 1/255, subtractMean(the training split's mean)], on its input image (a CNN) or its feature vectors (an MLP). */
+export function runPreprocessing(run: RunModel): Preprocessing {
+  const { height, width, channels } = run.image ?? { height: 0, width: 0, channels: 0 };
+  return {
+    shape: run.image ? [height, width, channels] : [run.mean.length],
+    steps: [{ kind: "scale", factor: MNIST_INPUT_SCALE }, { kind: "subtractMean", mean: Float32Array.from(run.mean) }],
+  };
 }

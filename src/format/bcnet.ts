@@ -2,9 +2,9 @@
  * The .bcnet model file: a trained BinaryConnect network for inference (docs/FORMAT.md).
  * Pure TypeScript, no Node API: the inference engine (src/infer, browsers too) reads it.
  *
- * The network: inputs x (raw values, e.g. pixels 0..255) are preprocessed as
- *   x'[k] = x[k] * inputScale - mean[k]
- * then each layer runs in order. A binary dense layer, per unit n, with w[k][n] in {-1, +1}:
+ * The network: inputs x (raw values, e.g. pixels 0..255) are preprocessed (preprocessing.ts:
+ * the steps scale, subtractMean, gcn, zca and lcn, in the model's order; versions 1 and 2 hold
+ * x'[k] = x[k] * inputScale - mean[k] only), then each layer runs in order. A binary dense layer, per unit n, with w[k][n] in {-1, +1}:
  *   s[n] = sum_k w[k][n] x'[k]              (adds and subtracts only)
  *   y[n] = act(scale[n] * s[n] + shift[n])  act = ReLU (hidden layers) or identity (the last)
  * A binary convolution (NHWC images; version 2) is the same product over each output
@@ -15,21 +15,26 @@
  * A max-pool layer takes the maximum of each window. scale and shift fold H, the layer and its
  * batch norm (fold.ts); the last layer (dense) gives the class scores (argmax = the class).
  */
+import { isScaleThenMean, preprocessingFloats, PREPROCESS_ENTRY_BYTES, type Preprocessing } from "./preprocessing.js";
 import { convOutputShape, poolOutputShape, type ImageShape, type Pair } from "./shapes.js";
 
 export type { ImageShape, Pair } from "./shapes.js";
+export type { PreprocessStep, Preprocessing } from "./preprocessing.js";
 
 /** "\x89BCNET\r\n": a non-ASCII first byte and CR LF catch text-mode transfers (as PNG's magic). */
 export const BCNET_MAGIC = Uint8Array.of(0x89, 0x42, 0x43, 0x4e, 0x45, 0x54, 0x0d, 0x0a);
 /** The newest format version this code reads and writes (it reads every version in BCNET_VERSIONS). */
-export const BCNET_VERSION = 2;
-/** The versions this code reads: 1 (dense layers on a feature vector), 2 (+ images, convolutions, max pooling). */
-export const BCNET_VERSIONS: readonly number[] = [1, 2];
-export type BcnetVersion = 1 | 2;
+export const BCNET_VERSION = 3;
+/**
+ * The versions this code reads: 1 (dense layers on a feature vector), 2 (+ images, convolutions,
+ * max pooling), 3 (+ any preprocessing: a table of steps and their arrays).
+ */
+export const BCNET_VERSIONS: readonly number[] = [1, 2, 3];
+export type BcnetVersion = 1 | 2 | 3;
 /** Bytes of the fixed header. */
 export const HEADER_BYTES = 48;
 /** Bytes of one entry of the layer table, per version. */
-export const LAYER_ENTRY_BYTES: Record<BcnetVersion, number> = { 1: 16, 2: 32 };
+export const LAYER_ENTRY_BYTES: Record<BcnetVersion, number> = { 1: 16, 2: 32, 3: 32 };
 /** Every section starts at a multiple of this (typed-array views, SIMD loads). */
 export const SECTION_ALIGN = 16;
 
@@ -43,9 +48,10 @@ export type Activation = (typeof ACTIVATIONS)[number];
 /**
  * Limits the loader enforces before allocating anything (a corrupt header cannot ask for 4 GiB):
  * layers, units (and inputs, filters, values per image side), info bytes, kernel / window /
- * stride sides, and the values of any layer's output for one example.
+ * stride sides (an LCN kernel: below it), the values of any layer's output for one example,
+ * preprocessing steps, and the inputs a ZCA whitening takes (its P is that squared).
  */
-export const LIMITS = { layers: 64, units: 1 << 20, infoBytes: 1 << 16, window: 32, activations: 1 << 24 } as const;
+export const LIMITS = { layers: 64, units: 1 << 20, infoBytes: 1 << 16, window: 32, activations: 1 << 24, steps: 16, zcaFeatures: 1 << 13 } as const;
 
 /** One binary dense layer with its folded batch norm. */
 export interface BcnetDense {
@@ -125,18 +131,24 @@ export interface BcnetModel {
    * absent for a model of dense layers on a feature vector (format version 1).
    */
   readonly image?: ImageShape;
-  /** x' = x * inputScale - mean (the MNIST models: 1/255 and the training split's per-pixel mean). */
-  readonly preprocess: { readonly inputScale: number; readonly mean: Float32Array };
+  /**
+   * What prepares a raw input for the first layer, applied in order (the MNIST models: scale
+   * 1/255, then subtract the training split's per-pixel mean; CIFAR-10: GCN, ZCA; SVHN: GCN,
+   * LCN). Its shape is the input image [height, width, channels], or [inputs] without one.
+   */
+  readonly preprocessing: Preprocessing;
   readonly layers: readonly BcnetLayer[];
   readonly info: ModelInfo;
 }
 
 /**
- * The version a model is written in: the oldest that can hold it, so that readers of version 1
- * keep reading MLP files. 1: dense layers on a feature vector; 2: an input image, convolutions
- * or max pooling.
+ * The version a model is written in: the oldest that can hold it, so that older readers keep
+ * reading the files they can. 1: dense layers on a feature vector; 2: an input image,
+ * convolutions or max pooling; both with the preprocessing [scale, subtractMean] (the factor
+ * stored as float32). 3: any other preprocessing.
  */
-export function formatVersionOf(model: Pick<BcnetModel, "image" | "layers">): BcnetVersion {
+export function formatVersionOf(model: Pick<BcnetModel, "image" | "layers" | "preprocessing">): BcnetVersion {
+  if (!isScaleThenMean(model.preprocessing)) return 3;
   return model.image || model.layers.some((l) => l.kind !== "dense") ? 2 : 1;
 }
 
@@ -183,20 +195,37 @@ export function layerSizes(layer: LayerHead): LayerSizes {
   return { affine: fanOut(layer), bitBytes: fanOut(layer) * rowBytes(fanIn(layer)) };
 }
 
+/**
+ * What the preprocessing stores: entries in the preprocessing table (version 3; 0 before) and
+ * the lengths in floats of its arrays, in order (versions 1 and 2: the mean, [inputs]).
+ */
+export interface PreprocessingSizes {
+  readonly steps: number;
+  readonly arrays: readonly number[];
+}
+
 /** Byte offsets of every section, computed from the header fields alone (docs/FORMAT.md). */
 export interface Layout {
+  /** The preprocessing table (version 3; with no steps, where the info starts). */
+  readonly steps: number;
   readonly info: number;
-  readonly mean: number;
+  /** The preprocessing arrays, in order (versions 1 and 2: the mean). */
+  readonly arrays: number[];
   readonly layers: { scale: number; shift: number; bits: number }[];
   readonly fileBytes: number;
 }
 
-export function layoutOf(version: BcnetVersion, inputs: number, layers: readonly LayerSizes[], infoBytes: number): Layout {
-  let p = align(HEADER_BYTES + layers.length * LAYER_ENTRY_BYTES[version]);
+export function layoutOf(version: BcnetVersion, inputs: number, layers: readonly LayerSizes[], infoBytes: number,
+  pre: PreprocessingSizes = { steps: 0, arrays: version < 3 ? [inputs] : [] }): Layout {
+  const steps = HEADER_BYTES + layers.length * LAYER_ENTRY_BYTES[version];
+  let p = align(steps + pre.steps * PREPROCESS_ENTRY_BYTES);
   const info = p;
   p = align(p + infoBytes);
-  const mean = p;
-  p = align(p + 4 * inputs);
+  const arrays: number[] = [];
+  for (const n of pre.arrays) {
+    arrays.push(p);
+    p = align(p + 4 * n);
+  }
   const out: Layout["layers"] = [];
   for (const { affine, bitBytes } of layers) {
     const scale = p;
@@ -205,12 +234,12 @@ export function layoutOf(version: BcnetVersion, inputs: number, layers: readonly
     p = align(bits + bitBytes);
     out.push({ scale, shift, bits });
   }
-  return { info, mean, layers: out, fileBytes: p };
+  return { steps, info, arrays, layers: out, fileBytes: p };
 }
 
-/** Bytes of the float32 weights the model replaces (weights + scale + shift + mean, as float32). */
+/** Bytes of the float32 weights the model replaces (weights + scale + shift + the preprocessing's arrays, as float32). */
 export function float32Bytes(model: BcnetModel): number {
-  let floats = model.inputs;
+  let floats = preprocessingFloats(model.preprocessing);
   for (const l of model.layers) if (l.kind !== "maxpool") floats += fanIn(l) * fanOut(l) + 2 * fanOut(l);
   return 4 * floats;
 }

@@ -1,12 +1,14 @@
 import { ShapeError } from "../core/errors.js";
 import { ACTIVATIONS, LIMITS, fanIn, fanOut, rowBytes, type BcnetModel, type LayerHead } from "./bcnet.js";
 import { chainLayers, entryOf } from "./chain.js";
+import { checkPreprocessing } from "./preprocessing.js";
 import { imageSize, sameShape, shapeText } from "./shapes.js";
 
 /**
  * Checks that a model (built in memory, not decoded) is one the format can hold and that it
  * agrees with itself: sizes within LIMITS, each layer's input the previous layer's output,
- * arrays of the right lengths, the image's size equal to `inputs`, a dense last layer.
+ * arrays of the right lengths, the image's size equal to `inputs`, a dense last layer, a
+ * preprocessing on the model's input (checkPreprocessing).
  * Throws a ShapeError saying what is wrong (`what` names the caller: "cannot write the model").
  */
 export function checkModel(model: BcnetModel, what = "invalid model"): void {
@@ -20,7 +22,6 @@ export function checkModel(model: BcnetModel, what = "invalid model"): void {
     if (imageSize(model.image) !== model.inputs) fail(`the ${shapeText(model.image)} image has ${imageSize(model.image)} values but inputs is ${model.inputs}`);
   }
   if (model.layers.length < 1 || model.layers.length > LIMITS.layers) fail(`${model.layers.length} layers; expected 1..${LIMITS.layers}`);
-  if (model.preprocess.mean.length !== model.inputs) fail(`the mean has ${model.preprocess.mean.length} values for ${model.inputs} inputs`);
   model.layers.forEach((l, i) => {
     if (l.kind !== "maxpool" && !ACTIVATIONS.includes(l.activation)) fail(`layer ${i}: unknown activation ${String(l.activation)}`);
   });
@@ -34,4 +35,6 @@ export function checkModel(model: BcnetModel, what = "invalid model"): void {
     if (l.scale.length !== n || l.shift.length !== n) fail(`layer ${i}: scale/shift have ${l.scale.length}/${l.shift.length} values for ${n} ${l.kind === "dense" ? "units" : "filters"}`);
     if (l.bits.length !== n * rb) fail(`layer ${i}: ${l.bits.length} bytes of bits; expected ${n} x ${rb}`);
   });
+  if (typeof model.preprocessing !== "object" || model.preprocessing === null) fail("the model has no preprocessing (give { shape, steps: [] } for none)");
+  checkPreprocessing(model.preprocessing, model.inputs, model.image, fail);
 }

@@ -6,14 +6,19 @@ import {
 import { chainLayers, type LayerEntry } from "./chain.js";
 import { crc32 } from "./crc32.js";
 import { readEntry } from "./layerTable.js";
+import {
+  checkPreprocessing, PREPROCESS_ENTRY_BYTES, preprocessingShape, readStepEntry, stepArrayLengths, type PreprocessStep, type Preprocessing, type StepHead,
+} from "./preprocessing.js";
 import { imageSize, shapeText, type ImageShape } from "./shapes.js";
 
 const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --out model.bcnet";
 
 /**
  * Reads .bcnet bytes of any version in BCNET_VERSIONS (docs/FORMAT.md). Checks, in this order: the magic, the version, the
- * length (truncation), the CRC-32, then that every header field is within the format's limits
- * and that the sizes they imply add up to the file's length. Any failure is a
+ * length (truncation), the CRC-32, then that every header field, layer and preprocessing
+ * entry is within the format's limits and that the sizes they imply add up to the file's
+ * length, then the preprocessing's parameters (checkPreprocessing). A version 1 or 2 file's
+ * x * inputScale - mean reads as the steps [scale(inputScale), subtractMean(mean)]. Any failure is a
  * ModelFormatError (its `problem` says which check) and nothing else: sizes are checked
  * before anything is allocated, and every loop is bounded by checked sizes.
  * `source` names the file in messages. The result owns copies of the arrays.
@@ -28,7 +33,7 @@ export function decodeBcnet(bytes: Uint8Array, source = "model"): BcnetModel {
   const u32 = (at: number) => view.getUint32(at, true);
   const version = u32(8);
   if (!BCNET_VERSIONS.includes(version)) {
-    fail("version", `model format version ${version}; this binaryconnect reads versions ${BCNET_VERSIONS.join(" and ")}`,
+    fail("version", `model format version ${version}; this binaryconnect reads versions ${BCNET_VERSIONS.slice(0, -1).join(", ")} and ${BCNET_VERSIONS[BCNET_VERSIONS.length - 1]}`,
       version > BCNET_VERSION ? "the file was written by a newer binaryconnect: update binaryconnect" : HINT_REEXPORT);
   }
   const fileBytes = u32(12);
@@ -56,21 +61,30 @@ function checkMagic(bytes: Uint8Array, fail: Fail): void {
 /** The header fields, the layer table, the info JSON and the arrays (after the checksum). */
 function readContents(bytes: Uint8Array, view: DataView, version: BcnetVersion, fail: Fail): BcnetModel {
   const u32 = (at: number) => view.getUint32(at, true);
-  const inputs = u32(20), layerCount = u32(24), infoBytes = u32(28), inputScale = view.getFloat32(32, true);
+  // Bytes 32..35: versions 1 and 2, f32 inputScale; version 3, u32 the number of preprocessing steps.
+  const inputs = u32(20), layerCount = u32(24), infoBytes = u32(28), inputScale = view.getFloat32(32, true), stepCount = u32(32);
   const inRange = (n: number, max: number) => n >= 1 && n <= max;
   if (!inRange(inputs, LIMITS.units)) fail("invalid", `${inputs} inputs; the format allows 1..${LIMITS.units}`);
   if (!inRange(layerCount, LIMITS.layers)) fail("invalid", `${layerCount} layers; the format allows 1..${LIMITS.layers}`);
   if (infoBytes > LIMITS.infoBytes) fail("invalid", `${infoBytes} bytes of model info; the format allows at most ${LIMITS.infoBytes}`);
-  if (!Number.isFinite(inputScale)) fail("invalid", `the input scale is ${inputScale}; expected a finite number`);
+  if (version < 3 && !Number.isFinite(inputScale)) fail("invalid", `the input scale is ${inputScale}; expected a finite number`);
+  if (version === 3 && stepCount > LIMITS.steps) fail("invalid", `${stepCount} preprocessing steps; the format allows at most ${LIMITS.steps}`);
   const image = readImage(view, version, inputs, fail);
   const entryBytes = LAYER_ENTRY_BYTES[version];
-  if (HEADER_BYTES + layerCount * entryBytes > bytes.length) fail("invalid", `the table of ${layerCount} layers runs past the end of the file`);
+  const steps = version === 3 ? stepCount : 0;
+  const tableEnd = HEADER_BYTES + layerCount * entryBytes;
+  if (tableEnd + steps * PREPROCESS_ENTRY_BYTES > bytes.length) fail("invalid", `the table of ${layerCount} layers${steps ? ` and ${steps} preprocessing steps` : ""} runs past the end of the file`);
   const invalid = (what: string): never => fail("invalid", what);
   const entries: LayerEntry[] = [];
   for (let i = 0; i < layerCount; i++) entries.push(readEntry(view, HEADER_BYTES + i * entryBytes, version, i, invalid));
   const heads = chainLayers(inputs, image, entries, invalid);
-  const layout = layoutOf(version, inputs, heads.map(layerSizes), infoBytes);
-  if (layout.fileBytes !== bytes.length) fail("invalid", `the header's sizes (${sizesText(inputs, image, heads)}, ${infoBytes} bytes of info) make a ${layout.fileBytes}-byte file, but it has ${bytes.length} bytes`);
+  const stepHeads: StepHead[] = [];
+  for (let i = 0; i < steps; i++) stepHeads.push(readStepEntry(view, tableEnd + i * PREPROCESS_ENTRY_BYTES, i, invalid));
+  // Sizes before anything is allocated: a ZCA's P is inputs squared.
+  if (stepHeads.some((s) => s.kind === "zca") && inputs > LIMITS.zcaFeatures) fail("invalid", `a ZCA whitening of ${inputs} inputs; the format allows at most ${LIMITS.zcaFeatures}`);
+  const arrayLengths = version < 3 ? [inputs] : stepHeads.flatMap((s) => stepArrayLengths(s.kind, inputs));
+  const layout = layoutOf(version, inputs, heads.map(layerSizes), infoBytes, { steps, arrays: arrayLengths });
+  if (layout.fileBytes !== bytes.length) fail("invalid", `the header's sizes (${sizesText(inputs, image, heads)}, ${infoBytes} bytes of info${version === 3 ? `, ${preprocessingText(stepHeads)}` : ""}) make a ${layout.fileBytes}-byte file, but it has ${bytes.length} bytes`);
   const floats = (at: number, n: number) => {
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, true);
@@ -82,22 +96,47 @@ function readContents(bytes: Uint8Array, view: DataView, version: BcnetVersion, 
     return { ...h, scale: floats(at.scale, n), shift: floats(at.shift, n), bits: bytes.slice(at.bits, at.bits + n * rowBytes(fanIn(h))) };
   });
   const info = readInfo(bytes.subarray(layout.info, layout.info + infoBytes), fail);
-  const preprocess = { inputScale, mean: floats(layout.mean, inputs) };
-  return image ? { inputs, image, preprocess, layers, info } : { inputs, preprocess, layers, info };
+  const shape = preprocessingShape(inputs, image);
+  let preprocessing: Preprocessing;
+  if (version < 3) {
+    preprocessing = { shape, steps: [{ kind: "scale", factor: inputScale }, { kind: "subtractMean", mean: floats(layout.arrays[0], inputs) }] };
+  } else {
+    let next = 0; // the next array of layout.arrays
+    const array = () => {
+      const n = arrayLengths[next];
+      return floats(layout.arrays[next++], n);
+    };
+    preprocessing = {
+      shape,
+      steps: stepHeads.map((h): PreprocessStep => (h.kind === "subtractMean" ? { kind: h.kind, mean: array() } : h.kind === "zca" ? { kind: h.kind, mean: array(), P: array() } : h)),
+    };
+    checkPreprocessing(preprocessing, inputs, image, invalid);
+  }
+  return image ? { inputs, image, preprocessing, layers, info } : { inputs, preprocessing, layers, info };
 }
 
-/** Version 1: header bytes 36..47 are reserved (zero). Version 2: the input image, u32 height, width, channels. */
+/**
+ * Header bytes 36..47. Version 1: reserved (zero). Version 2: the input image, u32 height,
+ * width, channels. Version 3: the input image, or all zero for a feature vector.
+ */
 function readImage(view: DataView, version: BcnetVersion, inputs: number, fail: Fail): ImageShape | undefined {
   const u32 = (at: number) => view.getUint32(at, true);
+  const zero = u32(36) === 0 && u32(40) === 0 && u32(44) === 0;
   if (version === 1) {
-    if (u32(36) !== 0 || u32(40) !== 0 || u32(44) !== 0) fail("invalid", "reserved header bytes 36..47 are not zero");
+    if (!zero) fail("invalid", "reserved header bytes 36..47 are not zero");
     return undefined;
   }
+  if (version === 3 && zero) return undefined;
   const image = { height: u32(36), width: u32(40), channels: u32(44) };
   if (![image.height, image.width, image.channels].every((n) => n >= 1 && n <= LIMITS.units) || imageSize(image) !== inputs) {
     fail("invalid", `the input image ${shapeText(image)} does not hold the ${inputs} inputs (each side 1..${LIMITS.units}, height x width x channels = inputs)`);
   }
   return image;
+}
+
+/** "3 preprocessing steps (gcn, zca, ...)", for messages. */
+function preprocessingText(steps: readonly StepHead[]): string {
+  return `${steps.length} preprocessing step${steps.length === 1 ? "" : "s"}${steps.length ? ` (${steps.map((s) => s.kind).join(", ")})` : ""}`;
 }
 
 /** "784-12-5" (version 1) or "28x28x1-conv 8-maxpool-10" (version 2), for messages. */

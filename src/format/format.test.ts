@@ -1,16 +1,17 @@
 import { readFileSync } from "node:fs";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { c3, randomImageModel, randomModel } from "../../test/bcnet-fixtures.js";
+import { c3, randomImageModel, randomModel, withSteps } from "../../test/bcnet-fixtures.js";
 import { ModelFormatError, ShapeError } from "../core/errors.js";
 import { Xoshiro128 } from "../core/rng.js";
 import { BinaryClassifier } from "../infer/classifier.js";
-import { BCNET_MAGIC, HEADER_BYTES, architecture, layerSizes, layoutOf, type BcnetModel } from "./bcnet.js";
+import { BCNET_MAGIC, HEADER_BYTES, LIMITS, architecture, layerSizes, layoutOf, type BcnetModel } from "./bcnet.js";
 import { crc32 } from "./crc32.js";
 import { decodeBcnet } from "./decode.js";
 import { encodeBcnet } from "./encode.js";
 import { foldBatchNorm } from "./fold.js";
 import { packSigns, unpackSigns } from "./pack.js";
+import { stepArrays, type PreprocessKind, type PreprocessStep } from "./preprocessing.js";
 
 const model = randomModel([20, 12, 5], 3);
 const good = encodeBcnet(model);
@@ -20,6 +21,14 @@ const convModel = randomImageModel({ height: 8, width: 7, channels: 2 }, [
   { kind: "dense", units: 7, activation: "relu" }, { kind: "dense", units: 3, activation: "identity" },
 ], 4);
 const goodConv = encodeBcnet(convModel);
+/** A version 3 model: the CNN above with every kind of preprocessing step. */
+const ALL_STEPS: PreprocessKind[] = ["scale", "subtractMean", "gcn", "zca", "lcn"];
+const v3Model = withSteps(convModel, ALL_STEPS);
+const goodV3 = encodeBcnet(v3Model);
+/** Where the preprocessing table of goodV3 starts (after the 5 layer entries). */
+const STEPS_AT = HEADER_BYTES + 32 * convModel.layers.length;
+/** A small version 3 file for the fuzz test (4x3x2 inputs: P is 576 floats), every step kind: 2 layers, 5 steps. */
+const fuzzV3 = encodeBcnet(withSteps(randomImageModel({ height: 4, width: 3, channels: 2 }, [c3(3, true), { kind: "dense", units: 3, activation: "identity" }], 6), ALL_STEPS, 7));
 
 /** The decoder's error for `bytes` (fails the test when it decodes). */
 function errorOf(bytes: Uint8Array): ModelFormatError {
@@ -50,8 +59,8 @@ describe(".bcnet encode / decode", () => {
     const back = decodeBcnet(good);
     expect(back.inputs).toBe(20);
     expect(back.info).toEqual(model.info);
-    expect(back.preprocess.inputScale).toBe(model.preprocess.inputScale);
-    expect(Array.from(back.preprocess.mean)).toEqual(Array.from(model.preprocess.mean));
+    expect(back.preprocessing.shape).toEqual([20]);
+    expect(plainSteps(back.preprocessing.steps)).toEqual(plainSteps(model.preprocessing.steps)); // [scale(float32 1/255), subtractMean(mean)]
     expect(back.image).toBeUndefined();
     expectSameLayers(back, model);
     expect(Array.from(encodeBcnet(back))).toEqual(Array.from(good));
@@ -77,9 +86,9 @@ describe(".bcnet encode / decode", () => {
     expect(errorOf(magic).message).toMatch(/m\.bcnet: not a \.bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a .* found 89 58 43/);
     expect(errorOf(new TextEncoder().encode("BCONNECT\x01\x00\x00\x00")).problem).toBe("magic"); // a checkpoint
     const version = good.slice();
-    new DataView(version.buffer).setUint32(8, 3, true);
+    new DataView(version.buffer).setUint32(8, 4, true);
     expect(errorOf(version).problem).toBe("version");
-    expect(errorOf(version).message).toMatch(/model format version 3; this binaryconnect reads versions 1 and 2[\s\S]*hint: .*newer binaryconnect/);
+    expect(errorOf(version).message).toMatch(/model format version 4; this binaryconnect reads versions 1, 2 and 3[\s\S]*hint: .*newer binaryconnect/);
     new DataView(version.buffer).setUint32(8, 0, true);
     expect(errorOf(version).message).toMatch(/model format version 0;[\s\S]*hint: export the model again/);
     for (const n of [0, 3, 8, 30, HEADER_BYTES, good.length - 1]) {
@@ -161,7 +170,9 @@ describe(".bcnet encode / decode", () => {
     expect(errorOf(withCrc(v1conv)).message).toMatch(/layer 0 has kind 2; version 1 knows kind 1 \(binary dense\) only/);
   });
 
-  for (const [name, file, tableWords, mutations] of [["an MLP (version 1)", good, 8, 3000], ["a CNN (version 2)", goodConv, 16, 2000]] as const) {
+  for (const [name, file, tableWords, mutations] of [
+    ["an MLP (version 1)", good, 8, 3000], ["a CNN (version 2)", goodConv, 16, 2000], ["a CNN with every preprocessing step (version 3)", fuzzV3, 8 * (2 + 5), 2000],
+  ] as const) {
     it(`fuzz: ${mutations.toLocaleString("en-US")} random mutations of ${name} give only ModelFormatError (or a model that runs), never another exception`, async () => {
       const rng = new Xoshiro128(20251127);
       const int = (n: number) => Math.floor(rng.next() * n);
@@ -216,6 +227,145 @@ describe(".bcnet encode / decode", () => {
     expect(Array.from(good.subarray(0, 8))).toEqual(Array.from(BCNET_MAGIC));
   });
 });
+
+describe(".bcnet version 3: the preprocessing steps", () => {
+  const sizesOf = (m: BcnetModel) => ({ steps: m.preprocessing.steps.length, arrays: m.preprocessing.steps.flatMap(stepArrays).map((a) => a.length) });
+  const infoBytes = (m: BcnetModel) => new TextEncoder().encode(JSON.stringify(m.info)).length;
+  const version = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(8, true);
+  const gcnStd: PreprocessStep = { kind: "gcn", scale: 1.5, sqrtBias: 0.25, minDivisor: 1e-3, useStd: true };
+  const cases: [string, BcnetModel][] = [
+    ...ALL_STEPS.map((k): [string, BcnetModel] => [k, withSteps(convModel, [k], 5)]),
+    ["gcn with useStd, sqrtBias and minDivisor", { ...convModel, preprocessing: { shape: [8, 7, 2], steps: [gcnStd] } }],
+    ["no steps", withSteps(convModel, [])],
+    ["[subtractMean, scale] (not the versions 1-2 order)", withSteps(convModel, ["subtractMean", "scale"])],
+    ["all five kinds and scale again", withSteps(convModel, [...ALL_STEPS, "scale"])],
+    ["gcn, zca on an MLP without an input image", withSteps(model, ["gcn", "zca"])],
+  ];
+  for (const [name, m] of cases) {
+    it(`${name}: round-trips every parameter and array exactly, as version 3, sized as layoutOf says`, () => {
+      const bytes = encodeBcnet(m);
+      expect(version(bytes)).toBe(3);
+      expect(bytes.length).toBe(layoutOf(3, m.inputs, m.layers.map(layerSizes), infoBytes(m), sizesOf(m)).fileBytes);
+      const back = decodeBcnet(bytes);
+      expect(back.preprocessing.shape).toEqual(m.preprocessing.shape);
+      expect(plainSteps(back.preprocessing.steps)).toEqual(plainSteps(m.preprocessing.steps));
+      expect(back.image).toEqual(m.image);
+      expectSameLayers(back, m);
+      expect(Array.from(encodeBcnet(back))).toEqual(Array.from(bytes));
+    });
+  }
+
+  it("the old preprocessing [scale, subtractMean] is still written as version 1 or 2 (the factor as float32) and reads as those two steps", () => {
+    const mlp = { ...model, preprocessing: { shape: [20], steps: [{ kind: "scale", factor: 1 / 255 }, model.preprocessing.steps[1]] as PreprocessStep[] } };
+    const bytes = encodeBcnet(mlp);
+    expect(version(bytes)).toBe(1);
+    expect(new DataView(bytes.buffer).getFloat32(32, true)).toBe(Math.fround(1 / 255));
+    const back = decodeBcnet(bytes).preprocessing;
+    expect(back.steps.map((s) => s.kind)).toEqual(["scale", "subtractMean"]);
+    expect(back.steps[0]).toEqual({ kind: "scale", factor: Math.fround(1 / 255) });
+    expect(version(goodConv)).toBe(2);
+    expect(decodeBcnet(goodConv).preprocessing.shape).toEqual([8, 7, 2]);
+    // A factor float32 cannot hold does not fit versions 1 and 2.
+    expect(version(encodeBcnet({ ...mlp, preprocessing: { shape: [20], steps: [{ kind: "scale", factor: 1e300 }, model.preprocessing.steps[1]] } }))).toBe(3);
+  });
+
+  it("the header and the preprocessing table, byte by byte (docs/FORMAT.md)", () => {
+    const m: BcnetModel = { ...convModel, preprocessing: { shape: [8, 7, 2], steps: [gcnStd, { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 }, { kind: "scale", factor: 0.5 }] } };
+    const b = encodeBcnet(m), v = new DataView(b.buffer);
+    expect([v.getUint32(32, true), v.getUint32(36, true), v.getUint32(40, true), v.getUint32(44, true)]).toEqual([3, 8, 7, 2]);
+    const entry = (i: number) => {
+      const at = STEPS_AT + 32 * i;
+      return [v.getUint32(at, true), v.getUint32(at + 4, true), v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), v.getFloat64(at + 24, true)];
+    };
+    expect(entry(0)).toEqual([3, 1, 1.5, 0.25, 1e-3]);
+    expect(entry(1)).toEqual([5, 7, 2, 1e-4, 0]);
+    expect(entry(2)).toEqual([1, 0, 0.5, 0, 0]);
+    // The info follows the table at the next multiple of 16; an MLP without an image has zeros in bytes 36..47.
+    expect(new TextDecoder().decode(b.subarray(STEPS_AT + 96, STEPS_AT + 96 + 10))).toBe('{"producer');
+    const mlp = encodeBcnet(withSteps(model, ["zca"]));
+    expect(Array.from(mlp.subarray(32, 48))).toEqual([1, 0, 0, 0, ...new Array(12).fill(0)]);
+    // Its arrays: the mean (20 floats) then P (400 floats), each at a multiple of 16.
+    const layout = layoutOf(3, 20, model.layers.map(layerSizes), infoBytes(model), { steps: 1, arrays: [20, 400] });
+    const zca = withSteps(model, ["zca"]).preprocessing.steps[0] as Extract<PreprocessStep, { kind: "zca" }>;
+    const mv = new DataView(mlp.buffer);
+    expect(mv.getFloat32(layout.arrays[0] + 4 * 19, true)).toBe(zca.mean[19]);
+    expect(mv.getFloat32(layout.arrays[1], true)).toBe(zca.P[0]);
+    expect(layout.arrays[1] % 16).toBe(0);
+  });
+
+  it("rejects corrupt preprocessing tables with a valid checksum, each with a message naming the step", () => {
+    const set = (at: number, v: number, as: "u32" | "f64" = "u32", file = goodV3) => {
+      const b = file.slice();
+      const view = new DataView(b.buffer);
+      if (as === "u32") view.setUint32(at, v, true);
+      else view.setFloat64(at, v, true);
+      return withCrc(b);
+    };
+    const T = (i: number) => STEPS_AT + 32 * i; // steps: 0 scale, 1 subtractMean, 2 gcn, 3 zca, 4 lcn
+    const cases: [Uint8Array, RegExp][] = [
+      [set(T(0), 6), /preprocessing step 0 has kind 6; version 3 knows 1 \(scale\), 2 \(subtractMean\), 3 \(gcn\), 4 \(zca\) and 5 \(lcn\)/],
+      [set(T(0), 0), /preprocessing step 0 has kind 0/],
+      [set(T(0) + 8, NaN, "f64"), /preprocessing step 0 \(scale\): the factor is NaN; expected a finite number/],
+      [set(T(0) + 4, 1), /preprocessing step 0 \(scale\): fields its kind does not use are not zero/],
+      [set(T(1) + 16, 2.5, "f64"), /preprocessing step 1 \(subtractMean\): fields its kind does not use are not zero/],
+      [set(T(2) + 4, 2), /preprocessing step 2 \(gcn\): useStd is 2; expected 0 or 1/],
+      [set(T(2) + 8, Infinity, "f64"), /preprocessing step 2 \(gcn\): the scale is Infinity/],
+      [set(T(2) + 24, NaN, "f64"), /step 2 \(gcn\): minDivisor is NaN/],
+      [set(T(4) + 4, 4), /preprocessing step 4 \(lcn\): kernel 4; expected an odd side 1\.\.31/],
+      [set(T(4) + 4, 33), /step 4 \(lcn\): kernel 33; expected an odd side/],
+      [set(T(4) + 8, 0, "f64"), /step 4 \(lcn\): sigma 0; expected > 0/],
+      [set(T(4) + 16, -Infinity, "f64"), /step 4 \(lcn\): the threshold is -Infinity/],
+      [set(T(4) + 24, 1, "f64"), /step 4 \(lcn\): fields its kind does not use are not zero/],
+      [set(32, 17), /17 preprocessing steps; the format allows at most 16/],
+      [set(32, 4_000_000_000), /4000000000 preprocessing steps/],
+      [set(32, 4), /the header's sizes \(8x7x2-conv 4-conv 3-maxpool-7-3, \d+ bytes of info, 4 preprocessing steps \(scale, subtractMean, gcn, zca\)\) make a \d+-byte file/],
+      [set(T(1), 1), /make a \d+-byte file/], // subtractMean read as scale: one array fewer
+      [set(T(0), 4, "u32"), /step 0 \(zca\): fields its kind does not use are not zero|make a \d+-byte file/],
+    ];
+    for (const [bytes, message] of cases) {
+      const e = errorOf(bytes);
+      expect(e.problem, String(message)).toBe("invalid");
+      expect(e.message).toMatch(message);
+    }
+    // LCN needs an input image: a model of dense layers on an image, its image zeroed (a feature vector in version 3).
+    const imageMlp = withSteps(randomImageModel({ height: 4, width: 5, channels: 1 }, [{ kind: "dense", units: 3, activation: "identity" }]), ["lcn"]);
+    const noImage = encodeBcnet(imageMlp).slice();
+    noImage.fill(0, 36, 48);
+    expect(errorOf(withCrc(noImage)).message).toMatch(/preprocessing step 0 \(lcn\) needs an input image, but the model's input is 20 features/);
+    // ZCA's P is inputs squared: more than LIMITS.zcaFeatures inputs are refused before anything is allocated.
+    const zcaMlp = encodeBcnet(withSteps(model, ["zca"]));
+    expect(errorOf(set(20, LIMITS.zcaFeatures + 1, "u32", zcaMlp)).message).toMatch(/a ZCA whitening of 8193 inputs; the format allows at most 8192/);
+    // Truncated inside the table or the arrays: the declared length says so before anything else.
+    expect(errorOf(goodV3.subarray(0, T(3))).problem).toBe("truncated");
+    expect(errorOf(goodV3.subarray(0, goodV3.length - 1000)).problem).toBe("truncated");
+  });
+
+  it("the writer refuses a preprocessing that does not fit the model (ShapeError)", () => {
+    const steps = (p: BcnetModel["preprocessing"]) => () => encodeBcnet({ ...convModel, preprocessing: p });
+    const shape = [8, 7, 2];
+    const cases: [() => unknown, RegExp][] = [
+      [steps({ shape: [112], steps: [] }), /the preprocessing applies to examples of shape \[112\], the model's input is \[8,7,2\] \(the 8x7x2 image\)/],
+      [steps({ shape, steps: [{ kind: "subtractMean", mean: new Float32Array(111) }] }), /step 0 \(subtractMean\): the mean has 111 float32 values; expected 112/],
+      [steps({ shape, steps: [{ kind: "zca", mean: new Float32Array(112), P: new Float32Array(112) }] }), /step 0 \(zca\): P has 112 float32 values; expected 12544/],
+      [steps({ shape, steps: [{ kind: "scale", factor: NaN }] }), /step 0 \(scale\): the factor is NaN/],
+      [steps({ shape, steps: [{ kind: "lcn", kernel: 6, sigma: 2, threshold: 0 }] }), /step 0 \(lcn\): kernel 6; expected an odd side 1\.\.31/],
+      [steps({ shape, steps: [{ kind: "lcn", kernel: 3, sigma: -1, threshold: 0 }] }), /sigma -1; expected > 0/],
+      [steps({ shape, steps: [{ kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: 1 as unknown as boolean }] }), /useStd is 1; expected true or false/],
+      [steps({ shape, steps: [{ kind: "pca" } as unknown as PreprocessStep] }), /step 0 \(pca\): unknown step kind; expected one of scale, subtractMean, gcn, zca, lcn/],
+      [steps({ shape, steps: new Array(17).fill({ kind: "scale", factor: 1 }) }), /17 preprocessing steps; the format allows at most 16/],
+      [() => encodeBcnet(withSteps(model, ["lcn"])), /step 0 \(lcn\) needs an input image, but the model's input is 20 features/],
+    ];
+    for (const [write, message] of cases) {
+      expect(write).toThrow(ShapeError);
+      expect(write).toThrow(message);
+    }
+  });
+});
+
+/** Steps with their arrays as plain lists (for toEqual). */
+function plainSteps(steps: readonly PreprocessStep[]): object[] {
+  return steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v])));
+}
 
 /** Every field and array of every layer is the same. */
 function expectSameLayers(a: BcnetModel, b: BcnetModel): void {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { c3, randomImageModel, randomModel, randomPixels } from "../../test/bcnet-fixtures.js";
+import { readFileSync } from "node:fs";
+import { c3, randomImageModel, randomModel, randomPixels, withSteps } from "../../test/bcnet-fixtures.js";
+import { fromArrays } from "../data/dataset.js";
+import { applyPreprocessing, fitPreprocessing, preprocess as step, type PreprocessSpec } from "../data/preprocessing.js";
+import type { BcnetModel } from "../format/bcnet.js";
+import { decodeBcnet } from "../format/decode.js";
 import type { LayerEntry } from "../format/chain.js";
 import type { ImageShape } from "../format/shapes.js";
 import { worstExcess } from "../../test/backends.js";
@@ -117,5 +122,81 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     const model = randomModel([16, 8, 4], 9);
     const broken = { ...model, layers: [model.layers[1]] };
     await expect(BinaryClassifier.load(broken)).rejects.toThrow(/BinaryClassifier.load: layer 0 has 8 inputs but the previous layer gives 16/);
+  });
+});
+
+describe("BinaryClassifier applies the model's preprocessing (any steps, format version 3)", () => {
+  const image = { height: 8, width: 8, channels: 3 }, F = 192;
+  const network = randomImageModel(image, [c3(4, true), { kind: "dense", units: 6, activation: "relu" }, { kind: "dense", units: 5, activation: "identity" }], 21);
+  /** Smooth random images (neighbouring pixels correlated, as photos), 0..255 integers. */
+  const images = (n: number, seed: number) => {
+    const noise = randomPixels(n, F, seed), out = new Uint8Array(n * F);
+    for (let m = 0; m < n; m++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) for (let c = 0; c < 3; c++) {
+      const at = (yy: number, xx: number) => noise[m * F + ((Math.min(yy, 7) * 8 + Math.min(xx, 7)) * 3 + c)];
+      out[m * F + (y * 8 + x) * 3 + c] = Math.round((at(y, x) + at(y + 1, x) + at(y, x + 1) + at(y + 1, x + 1)) / 4);
+    }
+    return out;
+  };
+  const fitted = async (specs: PreprocessSpec[]): Promise<BcnetModel> => {
+    const train = images(400, 31);
+    const data = fromArrays({ x: Float32Array.from(train), y: new Float32Array(400), shape: [8, 8, 3], classes: 5 });
+    return { ...network, preprocessing: await fitPreprocessing(specs, data) };
+  };
+  const pipelines: [string, PreprocessSpec[], number][] = [
+    ["GCN (scale 55) + ZCA (CIFAR-10's)", [step.gcn({ scale: 55 }), step.zca()], 7],
+    ["GCN + LCN 7x7 (SVHN's)", [step.gcn(), step.lcn()], 300], // 300 rows: more than one chunk of 256
+    ["scale, subtractMean, GCN (useStd, sqrtBias), LCN 3x3", [step.scale(1 / 255), step.subtractMean(), step.gcn({ useStd: true, sqrtBias: 0.1 }), step.lcn({ kernel: 3, sigma: 1 })], 1],
+  ];
+  for (const [name, specs, count] of pipelines) {
+    it(`${name}, ${count} image(s): predict(raw pixels) equals applyPreprocessing then the layers (js exactly, wasm within atol 1e-4 + rtol 1e-4)`, async () => {
+      const model = await fitted(specs);
+      const raw = images(count, 40 + count);
+      const features = await applyPreprocessing(model.preprocessing, Float32Array.from(raw), count);
+      const want = forwardReference(model, features, count);
+      const bytes = encodeBcnet(model);
+      expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(3);
+      for (const source of [model, bytes]) {
+        const js = await BinaryClassifier.load(source, { engine: "js" });
+        expect(Array.from(js.predict(raw).scores)).toEqual(Array.from(want));
+        const wasm = await BinaryClassifier.load(source, { engine: "wasm" });
+        const got = wasm.predict(raw);
+        const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
+        expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
+        expect(Array.from(wasm.predictFeatures(features).scores)).toEqual(Array.from(got.scores));
+      }
+      expect(Array.from(preprocess(model, raw, count))).toEqual(Array.from(features));
+      // The steps matter: the raw pixels as features, or the scale-and-mean alone, give other scores.
+      const ignored = forwardReference(model, Float32Array.from(raw), count);
+      expect(worstExcess(ignored, want, 1e-3, 1e-3).excess).toBeGreaterThan(0);
+      expect(Array.from(new Set(want)).length, "the scores vary").toBeGreaterThan(count);
+    });
+  }
+
+  it("steps that are x * inputScale - mean ([], [scale], [subtractMean], [scale, subtractMean]) take the engines' fused path: within 1 ulp-ish of the steps", async () => {
+    for (const kinds of [[], ["scale"], ["subtractMean"], ["scale", "subtractMean"]] as const) {
+      const model = withSteps(network, kinds, 9);
+      const raw = images(20, 3);
+      const want = forwardReference(model, await applyPreprocessing(model.preprocessing, Float32Array.from(raw), 20), 20);
+      for (const engine of ["js", "wasm"] as const) {
+        const got = (await BinaryClassifier.load(encodeBcnet(model), { engine })).predict(raw).scores;
+        const { excess, index } = worstExcess(got, want, 1e-4, 1e-4);
+        expect(excess, `[${kinds}] ${engine}: worst at ${index}: ${got[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
+      }
+    }
+  });
+
+  it("a version 1 or 2 file predicts as before: x' = x * inputScale - mean in float64, rounded once, then the layers", async () => {
+    const demo = decodeBcnet(new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url))));
+    const cnn = decodeBcnet(encodeBcnet(randomImageModel(image, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 5)));
+    for (const model of [demo, cnn]) {
+      const [scale, mean] = model.preprocessing.steps;
+      if (scale.kind !== "scale" || mean.kind !== "subtractMean") throw new Error("fixture: versions 1 and 2 read as [scale, subtractMean]");
+      const raw = randomPixels(17, model.inputs, 8);
+      const x = Float32Array.from(raw, (v, i) => v * scale.factor - mean.mean[i % model.inputs]);
+      const want = forwardReference(model, x, 17);
+      expect(Array.from((await BinaryClassifier.load(model, { engine: "js" })).predict(raw).scores)).toEqual(Array.from(want));
+      const wasm = (await BinaryClassifier.load(model, { engine: "wasm" })).predict(raw).scores;
+      expect(worstExcess(wasm, want, 1e-4, 1e-4).excess).toBeLessThanOrEqual(0);
+    }
   });
 });

@@ -2,10 +2,11 @@ import { OptionError, ShapeError } from "../core/errors.js";
 import { classesOf, type BcnetModel } from "../format/bcnet.js";
 import { checkModel } from "../format/check.js";
 import { decodeBcnet } from "../format/decode.js";
+import { scaleMeanOf } from "../format/preprocessing.js";
 import { shapeText } from "../format/shapes.js";
 import { wasmSimdAvailable } from "./module.js";
 import { forwardReference, preprocess } from "./reference.js";
-import { WasmEngine } from "./wasmEngine.js";
+import { CHUNK_ROWS, WasmEngine } from "./wasmEngine.js";
 
 /** "wasm": the SIMD lookup-table kernels; "js": the plain loops of reference.ts (a fallback). */
 export type Engine = "wasm" | "js";
@@ -31,14 +32,24 @@ export interface Prediction {
  * lookup-table kernel of wasm/infer/denseLut.ts, WebAssembly SIMD; wasmEngine.ts) in Node.js
  * and browsers. Create with `BinaryClassifier.load(bytes)`. Not thread-safe: one call at a
  * time per instance.
+ *
+ * `predict` takes raw inputs and applies the model's preprocessing first (on both engines):
+ * the steps [scale, subtractMean] (the MNIST models) as one x * inputScale - mean inside the
+ * engine (wasm: in the kernels for 8-bit pixels); other steps (GCN, ZCA, LCN: the CIFAR-10 and
+ * SVHN models) in JavaScript, a chunk of rows at a time, with training's arithmetic
+ * (src/format/preprocessSteps.ts), before the engine runs the layers.
  */
 export class BinaryClassifier {
   readonly inputs: number;
   readonly classes: number;
 
+  /** True when the preprocessing is x * inputScale - mean, computed inside the engine (scaleMeanOf). */
+  private readonly folded: boolean;
+
   private constructor(readonly model: BcnetModel, readonly engine: Engine, private readonly wasm: WasmEngine | null) {
     this.inputs = model.inputs;
     this.classes = classesOf(model);
+    this.folded = scaleMeanOf(model.preprocessing, model.inputs) !== null;
   }
 
   /**
@@ -59,14 +70,27 @@ export class BinaryClassifier {
 
   /**
    * Classifies raw inputs, `count` rows of `inputs` values (MNIST: 784 pixels 0..255 per image,
-   * row-major 28 x 28; an image model: height x width x channels, NHWC, e.g. RGB interleaved).
+   * row-major 28 x 28; an image model: height x width x channels, NHWC, e.g. RGB interleaved),
+   * through the model's preprocessing (model.preprocessing) and its layers.
    */
   predict(raw: ArrayLike<number>, count = this.countOf(raw)): Prediction {
     this.checkCount(raw, count);
-    return this.wasm ? this.run(raw, count, true) : this.finish(forwardReference(this.model, preprocess(this.model, raw, count), count), count);
+    if (this.folded) {
+      return this.wasm ? this.run(raw, count, true) : this.finish(forwardReference(this.model, preprocess(this.model, raw, count), count), count);
+    }
+    // Other steps: a chunk of rows at a time through them (bounded memory), then the layers.
+    const scores = new Float32Array(count * this.classes);
+    const chunk = this.wasm?.chunk ?? CHUNK_ROWS;
+    for (let start = 0; start < count; start += chunk) {
+      const rows = Math.min(chunk, count - start);
+      const x = preprocess(this.model, raw, rows, start);
+      if (this.wasm) this.wasm.forward(x, 0, rows, false, scores.subarray(start * this.classes));
+      else scores.set(forwardReference(this.model, x, rows), start * this.classes);
+    }
+    return this.finish(scores, count);
   }
 
-  /** Classifies rows that are already preprocessed (x * inputScale - mean). */
+  /** Classifies rows that are already preprocessed (`preprocess(model, raw, count)`: what predict does first). */
   predictFeatures(features: ArrayLike<number>, count = this.countOf(features)): Prediction {
     this.checkCount(features, count);
     return this.wasm ? this.run(features, count, false) : this.finish(forwardReference(this.model, features, count), count);

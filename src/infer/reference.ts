@@ -1,10 +1,12 @@
 import { classesOf, type BcnetDense, type BcnetModel } from "../format/bcnet.js";
+import { scaleMeanOf } from "../format/preprocessing.js";
+import { preprocessRows } from "../format/preprocessSteps.js";
 import { convReference, maxPoolReference } from "./referenceConv.js";
 
 /**
  * The specification of inference on a .bcnet model, in plain loops (the wasm engine is tested
  * against it; it is also the fallback where WebAssembly SIMD is missing):
- *   x'[k] = x[k] * inputScale - mean[k]                    (preprocess)
+ *   x' = the model's preprocessing of x                     (preprocess, below)
  * then per layer: dense (below), conv and maxpool (referenceConv.ts); images are NHWC and a
  * dense layer after them reads the image flattened in that order.
  * `features` are rows of x' (already preprocessed); the result is [count, classes].
@@ -39,11 +41,19 @@ export function denseReference(layer: BcnetDense, h: Float32Array): Float32Array
   return y;
 }
 
-/** x'[m, k] = x[m, k] * inputScale - mean[k], for `count` rows of raw inputs. */
-export function preprocess(model: BcnetModel, raw: ArrayLike<number>, count: number): Float32Array {
-  const { inputScale, mean } = model.preprocess;
-  const K = model.inputs;
+/**
+ * `count` rows of raw inputs (from row `start`) through the model's preprocessing, as
+ * BinaryClassifier.predict prepares them: the steps [scale][, subtractMean] as one
+ * x'[m, k] = x[m, k] * inputScale - mean[k] in float64, rounded once to float32 (the engines'
+ * fast path, and the arithmetic of format versions 1 and 2), any other steps one after another
+ * (src/format/preprocessSteps.ts, training's own arithmetic).
+ */
+export function preprocess(model: BcnetModel, raw: ArrayLike<number>, count: number, start = 0): Float32Array {
+  const folded = scaleMeanOf(model.preprocessing, model.inputs);
+  if (!folded) return preprocessRows(model.preprocessing, raw, count, start);
+  const { inputScale, mean } = folded;
+  const K = model.inputs, from = start * K;
   const x = new Float32Array(count * K);
-  for (let i = 0; i < x.length; i++) x[i] = raw[i] * inputScale - mean[i % K];
+  for (let i = 0; i < x.length; i++) x[i] = raw[from + i] * inputScale - mean[i % K];
   return x;
 }

@@ -1,4 +1,6 @@
+import { ShapeError } from "../core/errors.js";
 import { classesOf, fanIn, fanOut, imageOutput, type BcnetConv, type BcnetDense, type BcnetModel } from "../format/bcnet.js";
+import { scaleMeanOf, type ScaleMean } from "../format/preprocessing.js";
 import { convOutputShape, imageSize } from "../format/shapes.js";
 import { instantiateInfer, type InferExports } from "./module.js";
 
@@ -57,6 +59,11 @@ export class WasmEngine {
     private readonly staging: { bytes: number; mean: number },
     /** Examples per forward call (at most). */
     readonly chunk: number,
+    /**
+     * The model's preprocessing as x * inputScale - mean (scaleMeanOf), which forward applies
+     * to raw rows itself; null for other steps (the caller applies them: forward takes features).
+     */
+    readonly folded: ScaleMean | null,
   ) {
     this.f32 = new Float32Array(memory.buffer);
   }
@@ -88,7 +95,8 @@ export class WasmEngine {
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters), zeros: take(4 * filters),
     };
-    const staging = { bytes: take(images ? 0 : chunk * model.inputs), mean: take(4 * model.inputs) };
+    const folded = scaleMeanOf(model.preprocessing, model.inputs);
+    const staging = { bytes: take(images || !folded ? 0 : chunk * model.inputs), mean: take(folded ? 4 * model.inputs : 0) };
     memory.grow(Math.max(0, Math.ceil(p / PAGE) - memory.buffer.byteLength / PAGE));
     const bytes = new Uint8Array(memory.buffer);
     model.layers.forEach((l, i) => {
@@ -100,12 +108,17 @@ export class WasmEngine {
       if (l.kind === "dense") kernels.nibbleTranspose(at.bits, Math.ceil(l.inputs / 8), l.units, at.nibbles);
     });
     new Float32Array(memory.buffer, scratch.ones, filters).fill(1);
-    new Float32Array(memory.buffer, staging.mean, model.inputs).set(model.preprocess.mean);
-    return new WasmEngine(model, memory, kernels, placed, buffers, scratch, staging, chunk);
+    if (folded) new Float32Array(memory.buffer, staging.mean, model.inputs).set(folded.mean);
+    return new WasmEngine(model, memory, kernels, placed, buffers, scratch, staging, chunk, folded);
   }
 
-  /** Rows [start, start + rows) of x (rows <= chunk) through every layer; scores into `out` [*, classes]. */
+  /**
+   * Rows [start, start + rows) of x (rows <= chunk) through every layer; scores into `out`
+   * [*, classes] at the same rows. `raw`: x holds raw inputs, preprocessed here as
+   * x * inputScale - mean (only when `folded` is not null); else x holds features.
+   */
   forward(x: ArrayLike<number>, start: number, rows: number, raw: boolean, out: Float32Array): void {
+    if (raw && !this.folded) throw new ShapeError("WasmEngine.forward: this model's preprocessing is not x * inputScale - mean; preprocess the rows first (raw = false)");
     if (this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
     const k = this.kernels, blocks = Math.ceil(rows / ROWS_PER_BLOCK);
     let at = 0; // the buffer holding the current activations
@@ -167,10 +180,10 @@ export class WasmEngine {
       new Uint8Array(this.memory.buffer).set(x.subarray(start * K, (start + rows) * K), this.staging.bytes);
       // rows that all go through the one-row kernel (a batch of 1 to 3) need no zero rows after them
       const total = rows <= MAX_SINGLE_ROWS ? rows : blocks * ROWS_PER_BLOCK;
-      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.model.preprocess.inputScale, this.staging.mean, this.buffers[0], total);
+      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.folded!.inputScale, this.staging.mean, this.buffers[0], total);
       return;
     }
-    const { inputScale, mean } = this.model.preprocess;
+    const { inputScale, mean } = this.folded ?? { inputScale: 1, mean: new Float32Array(0) };
     const base = this.buffers[0] >> 2;
     for (let r = 0; r < blocks * B; r++) {
       let p = base + Math.floor(r / B) * kPad * B + (r % B);
@@ -188,7 +201,7 @@ export class WasmEngine {
   /** Rows as plain NHWC images: x' = x * inputScale - mean (in float64, rounded once, as reference.ts). */
   private writePlain(x: ArrayLike<number>, start: number, rows: number, raw: boolean): void {
     const K = this.model.inputs, f = this.f32, base = this.buffers[0] >> 2;
-    const { inputScale, mean } = this.model.preprocess;
+    const { inputScale, mean } = this.folded ?? { inputScale: 1, mean: new Float32Array(0) };
     for (let r = 0; r < rows; r++) {
       const row = (start + r) * K, p = base + r * K;
       if (raw) for (let k = 0; k < K; k++) f[p + k] = x[row + k] * inputScale - mean[k];
