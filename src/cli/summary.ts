@@ -4,74 +4,34 @@ import { OptionError } from "../core/errors.js";
 import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
 import { describePreprocessing, scaleMeanOf } from "../format/preprocessing.js";
 import { decodeBcnet } from "../format/decode.js";
-import { layerOutputShape, parseArchitecture } from "../nn/architecture.js";
+import { parseArchitecture } from "../nn/architecture.js";
+import { mlpNetwork } from "../nn/mlp.js";
+import { formatSummary, summarizeNetwork, type LayerSummary } from "../nn/summary.js";
 import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
 import { DATASET_IMAGE } from "../train/config.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
 import { oneOf } from "./parse.js";
 
-export interface LayerSummary {
-  name: string;
-  shape: string;
-  params: number;
-  binary: number;
-  float32Bytes: number;
-  packedBytes: number;
-}
-
-/**
- * Per-layer parameter counts and memory of the preset's network: as float32, and with every
- * binary weight stored as 1 bit (other parameters, the batch-norm scale and shift after
- * folding, stay float32). Biases are absent (batch norm follows every dense layer).
- */
-export function summarize(hidden: number[], inputs: number, classes: number, mode: Binarization): LayerSummary[] {
-  const sizes = [inputs, ...hidden, classes];
-  const rows: LayerSummary[] = [];
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const w = sizes[i] * sizes[i + 1];
-    const binary = mode === "none" ? 0 : w;
-    rows.push({ name: `dense${i}`, shape: `${sizes[i]}x${sizes[i + 1]}`, params: w, binary, float32Bytes: 4 * w, packedBytes: binary ? Math.ceil(w / 8) : 4 * w });
-    const bn = 2 * sizes[i + 1];
-    rows.push({ name: `bn${i}`, shape: `2x${sizes[i + 1]}`, params: bn, binary: 0, float32Bytes: 4 * bn, packedBytes: 4 * bn });
-  }
-  return rows;
-}
+export { formatSummary, type LayerSummary } from "../nn/summary.js";
 
 const mib = (b: number) => `${(b / 1048576).toFixed(3)} MiB`;
 
-export function formatSummary(rows: LayerSummary[]): string {
-  const header = ["layer", "shape", "params", "binary", "float32", "1-bit"];
-  const body = rows.map((r) => [r.name, r.shape, String(r.params), String(r.binary), mib(r.float32Bytes), mib(r.packedBytes)]);
-  const total = rows.reduce((t, r) => ({ params: t.params + r.params, binary: t.binary + r.binary, f: t.f + r.float32Bytes, p: t.p + r.packedBytes }), { params: 0, binary: 0, f: 0, p: 0 });
-  body.push(["total", "", String(total.params), String(total.binary), mib(total.f), mib(total.p)]);
-  const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c < 2 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
-  return [line(header), ...body.map(line), `compression: ${(total.f / total.p).toFixed(1)}x smaller with 1-bit weights`].join("\n");
+/**
+ * Per-layer parameter counts and memory of the preset's MLP: as float32, and with every
+ * binary weight stored as 1 bit (nn/summary.ts).
+ */
+export function summarize(hidden: number[], inputs: number, classes: number, mode: Binarization): LayerSummary[] {
+  return withoutOutput(summarizeNetwork(mlpNetwork({ inputs, hidden, classes, binarization: mode, H: 1, dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 } })));
 }
 
-/**
- * The same table for a network in the paper's notation (the CNN presets): every conv and dense
- * layer's weights (binary unless mode is none) and its batch norm's scale and shift.
- */
+/** The same table for a network in the paper's notation (the CNN presets). */
 export function summarizeArchitecture(architecture: string, input: readonly [number, number, number], mode: Binarization): LayerSummary[] {
-  const rows: LayerSummary[] = [];
-  let dims: number[] = [...input], bn = 0, conv = 0, dense = 0;
-  const weights = (name: string, shape: string, n: number) => {
-    const binary = mode === "none" ? 0 : n;
-    rows.push({ name, shape, params: n, binary, float32Bytes: 4 * n, packedBytes: binary ? Math.ceil(n / 8) : 4 * n });
-  };
-  for (const l of parseArchitecture(architecture)) {
-    const channels = dims[dims.length - 1]; // of [H, W, C], or the features after a flatten
-    if (l.kind === "conv") {
-      weights(`conv${conv++}`, `${l.kernel[0]}x${l.kernel[1]}x${channels}x${l.filters}`, l.kernel[0] * l.kernel[1] * channels * l.filters);
-    } else if (l.kind === "dense") {
-      weights(`dense${dense++}`, `${channels}x${l.units}`, channels * l.units);
-    } else if (l.kind === "batchnorm") {
-      rows.push({ name: `bn${bn++}`, shape: `2x${channels}`, params: 2 * channels, binary: 0, float32Bytes: 8 * channels, packedBytes: 8 * channels });
-    }
-    dims = layerOutputShape(l, dims);
-  }
-  return rows;
+  return withoutOutput(summarizeNetwork({ input: [...input], layers: parseArchitecture(architecture), binarization: mode, H: 1, batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 } }));
+}
+
+/** The command's table has no output-shape column. */
+function withoutOutput(rows: LayerSummary[]): LayerSummary[] {
+  return rows.map(({ output: _o, ...row }) => row);
 }
 
 /**
