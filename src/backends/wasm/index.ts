@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { BackendError, OptionError } from "../../core/errors.js";
 import { Tensor, type Shape } from "../../core/tensor.js";
 import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../../kernels/contract.js";
@@ -8,11 +7,16 @@ import { Allocator } from "./allocator.js";
 import { KERNELS } from "./kernels.js";
 import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES, type KernelExports } from "./module.js";
 import { resolveSimd, SIMD_CHOICES, type SimdChoice, type SimdLevel } from "./simd.js";
+import { currentHost, ISOLATION_HINT } from "./host.js";
 import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from "./threads.js";
 
 /** Options of `WasmBackend.create`. */
 export interface WasmBackendOptions {
-  /** Threads, the main thread included (default: os.availableParallelism(), at most 64). */
+  /**
+   * Threads, the main thread included (default, at most 64: in Node.js os.availableParallelism();
+   * in a cross-origin isolated page navigator.hardwareConcurrency; in any other page 1, the only
+   * number allowed there).
+   */
   threads?: number;
   /** The most memory the backend may use, in MiB (default 2048, at most 4096). */
   maxMemoryMiB?: number;
@@ -33,8 +37,9 @@ interface Scratch {
  * The WebAssembly backend: SIMD128 kernels (compiled from wasm/, AssemblyScript) on one shared
  * WebAssembly.Memory. Tensors are blocks of that memory (see allocator.ts). Large kernel calls
  * are split across threads: the main thread runs one share and worker threads the others
- * (threads.ts), synchronized with Atomics on a control block. Node.js only (worker_threads,
- * Atomics.wait on the main thread).
+ * (threads.ts), synchronized with Atomics on a control block. Runs in Node.js (worker_threads)
+ * and in web pages (host.ts: Web Workers where the page is cross-origin isolated, else one
+ * thread on an unshared memory); the same kernels, so the same numbers.
  */
 export class WasmBackend implements Backend {
   readonly name = "wasm";
@@ -71,16 +76,21 @@ export class WasmBackend implements Backend {
 
   /** Compiles (once) and instantiates the kernels, and starts threads-1 worker threads. */
   static async create(options: WasmBackendOptions = {}): Promise<WasmBackend> {
-    const { threads, maxBytes, simd: choice } = checkOptions(options);
+    const { threads: asked, maxBytes, simd: choice } = checkOptions(options);
+    const host = await currentHost();
+    const threads = asked ?? host.defaultThreads;
+    if (threads > 1 && !host.sharedMemory) {
+      throw new BackendError(`WasmBackend.create: ${threads} threads need workers on a shared memory, but ${host.noThreads}`, ISOLATION_HINT);
+    }
     const simd = await resolveSimd(choice);
-    const module = await kernelsModule(simd);
-    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxBytes / PAGE_BYTES, shared: true });
+    const module = await kernelsModule(simd, host.sharedMemory);
+    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxBytes / PAGE_BYTES, shared: host.sharedMemory });
     const exports = instantiate(module, memory);
     let backend: WasmBackend | undefined;
     const allocator = new Allocator(exports.heapBase(), maxBytes, (end) => growMemory(memory, end, maxBytes, () => backend?.refreshView()));
     const control = allocator.alloc(CONTROL_BYTES);
     new Int32Array(memory.buffer, control, CONTROL_BYTES / 4).fill(0);
-    const pool = await ThreadPool.start(module, memory, control, threads, KERNEL_NAMES);
+    const pool = await ThreadPool.start(module, memory, control, threads, KERNEL_NAMES, host);
     backend = new WasmBackend(memory, exports, allocator, pool, simd);
     return backend;
   }
@@ -182,6 +192,7 @@ export class WasmBackend implements Backend {
 
   private refreshView(): void {
     this.view = new Float32Array(this.memory.buffer);
+    this.pool.remap(this.memory);
   }
 
   private checkOpen(): void {
@@ -202,14 +213,14 @@ function growMemory(memory: WebAssembly.Memory, end: number, maxBytes: number, g
   grown();
 }
 
-function checkOptions(options: WasmBackendOptions): { threads: number; maxBytes: number; simd: SimdChoice } {
+function checkOptions(options: WasmBackendOptions): { threads: number | undefined; maxBytes: number; simd: SimdChoice } {
   for (const key of Object.keys(options)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       throw new OptionError(`WasmBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
     }
   }
-  const threads = options.threads ?? Math.min(MAX_THREADS, availableParallelism());
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
     throw new OptionError(`WasmBackend.create: threads must be an integer in [1, ${MAX_THREADS}], found ${threads}`);
   }
   const maxMiB = options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB;

@@ -1,6 +1,7 @@
 import { BackendError } from "../../core/errors.js";
 import { KERNELS_RELAXED_WASM_BASE64 } from "./kernels.wasm.generated.js";
 import { decodeBase64 } from "../../core/base64.js";
+import { importNode, isNode } from "./host.js";
 
 /**
  * Which WebAssembly SIMD the wasm backend's kernels use:
@@ -31,8 +32,8 @@ export function relaxedSimdSupported(): Promise<boolean> {
   relaxedSupport ??= (async () => {
     const bytes = decodeBase64(KERNELS_RELAXED_WASM_BASE64);
     if (WebAssembly.validate(bytes)) return true;
-    if (typeof process === "undefined" || !process.versions?.node) return false;
-    const v8 = await import("node:v8");
+    if (!isNode()) return false;
+    const v8 = await importNode<typeof import("node:v8")>("node:v8");
     v8.setFlagsFromString(RELAXED_SIMD_FLAG);
     return WebAssembly.validate(bytes);
   })();

@@ -1,7 +1,5 @@
-import { Worker } from "node:worker_threads";
 import { BackendError } from "../../core/errors.js";
 import type { KernelFunction } from "./module.js";
-import { WORKER_SOURCE } from "./worker.js";
 
 /** The most threads a pool serves (the size of the control block depends on it). */
 export const MAX_THREADS = 64;
@@ -37,13 +35,49 @@ export const CONTROL_BYTES = CONTROL_LAYOUT.f64Byte + CONTROL_LAYOUT.f64s * 8;
 /** How long the main thread waits for the workers before it reports them as stuck. */
 const STUCK_MS = 10 * 60 * 1000;
 
+/** What a worker gets at start (worker.ts: `workerData`, or a Web Worker's first message). */
+export interface WorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte offset of the control block. */
+  control: number;
+  /** The worker's thread index, 1..threads-1. */
+  index: number;
+  /** Kernel names by index. */
+  names: readonly string[];
+  layout: typeof CONTROL_LAYOUT;
+}
+
+/** A started worker as the pool sees it (a worker_threads Worker or a Web Worker). */
+export interface PoolWorker {
+  /** Resolves once the worker has instantiated the module; rejects with a BackendError if it fails to start. */
+  ready: Promise<void>;
+  terminate(): unknown;
+  /** Lets the process exit while the worker runs (Node.js). */
+  unref?(): void;
+}
+
+/**
+ * Where the pool runs (host.ts: Node.js or a web page): how to start a worker on the shared
+ * memory, and whether the main thread may block in Atomics.wait (not on a page's main thread).
+ */
+export interface WorkerHost {
+  /** Starts a worker; `failed` is called (any number of times) if it fails or exits later. */
+  spawn(data: WorkerData, failed: (why: string) => void): PoolWorker;
+  readonly mainCanWait: boolean;
+}
+
 /**
  * N-1 worker threads that run shares of a kernel call next to the main thread, all on one
- * shared WebAssembly.Memory. Synchronization is Atomics.wait/notify on the control block.
+ * shared WebAssembly.Memory. Synchronization is Atomics.wait/notify on the control block (a
+ * page's main thread, which may not block, spins instead). With one thread there are no
+ * workers, and the memory may be an unshared one (a page that is not cross-origin isolated):
+ * `remap` then renews the views after the memory grows.
  */
 export class ThreadPool {
-  private readonly i32: Int32Array;
-  private readonly f64: Float64Array;
+  private i32: Int32Array;
+  private f64: Float64Array;
+  private readonly workers: PoolWorker[] = [];
   private closed = false;
   /** Why a worker stopped, once one has (errors after start, e.g. out of memory). */
   private failure: string | undefined;
@@ -51,33 +85,30 @@ export class ThreadPool {
   private constructor(
     memory: WebAssembly.Memory,
     private readonly control: number,
-    private readonly workers: Worker[],
     private readonly names: readonly string[],
+    private readonly mainCanWait: boolean,
   ) {
     this.i32 = new Int32Array(memory.buffer, control, CONTROL_LAYOUT.ints);
     this.f64 = new Float64Array(memory.buffer, control + CONTROL_LAYOUT.f64Byte, CONTROL_LAYOUT.f64s);
-    for (const w of workers) {
-      w.on("error", (e) => (this.failure ??= `a wasm worker thread failed: ${e.message}`));
-      w.on("exit", (code) => (this.failure ??= this.closed ? undefined : `a wasm worker thread exited (code ${code})`));
-    }
   }
 
-  /** Starts `threads - 1` workers (unreferenced: they never keep the process alive). */
+  /** Starts `threads - 1` workers through `host` (in Node.js unreferenced: they never keep the process alive). */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
-    threads: number, names: readonly string[]): Promise<ThreadPool> {
-    const workers: Worker[] = [];
-    for (let index = 1; index < threads; index++) {
-      const workerData = { module, memory, control, index, names, layout: CONTROL_LAYOUT };
-      workers.push(new Worker(WORKER_SOURCE, { eval: true, workerData }));
-    }
-    const pool = new ThreadPool(memory, control, workers, names);
+    threads: number, names: readonly string[], host: WorkerHost): Promise<ThreadPool> {
+    const pool = new ThreadPool(memory, control, names, host.mainCanWait);
+    const failed = (why: string) => {
+      if (!pool.closed) pool.failure ??= why;
+    };
     try {
-      await Promise.all(workers.map(ready));
+      for (let index = 1; index < threads; index++) {
+        pool.workers.push(host.spawn({ module, memory, control, index, names, layout: CONTROL_LAYOUT }, failed));
+      }
+      await Promise.all(pool.workers.map((w) => w.ready));
     } catch (e) {
       await pool.close();
       throw e;
     }
-    for (const w of workers) w.unref();
+    for (const w of pool.workers) w.unref?.();
     return pool;
   }
 
@@ -89,6 +120,13 @@ export class ThreadPool {
   /** Byte offset of the work counter (an i32, zeroed before every call) for dynamically shared kernels. */
   get counterAddress(): number {
     return this.control + CONTROL_LAYOUT.counter * 4;
+  }
+
+  /** Renews the views of the control block after the memory grew (an unshared memory's old buffer is detached). */
+  remap(memory: WebAssembly.Memory): void {
+    if (this.i32.buffer === memory.buffer) return;
+    this.i32 = new Int32Array(memory.buffer, this.control, CONTROL_LAYOUT.ints);
+    this.f64 = new Float64Array(memory.buffer, this.control + CONTROL_LAYOUT.f64Byte, CONTROL_LAYOUT.f64s);
   }
 
   /**
@@ -129,6 +167,7 @@ export class ThreadPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.workers.length === 0) return;
     const L = CONTROL_LAYOUT;
     Atomics.store(this.i32, L.op, -1);
     for (let t = 1; t <= this.workers.length; t++) {
@@ -144,21 +183,23 @@ export class ThreadPool {
     for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
       if ((spin & 63) === 0 && performance.now() > until) break;
     }
+    if (!this.mainCanWait) return this.spinDone(expected, t0);
     for (;;) {
       const done = Atomics.load(i32, at);
       if (done >= expected) return;
-      if (Atomics.wait(i32, at, done, 1000) === "timed-out" && Date.now() - t0 > STUCK_MS) {
-        throw new BackendError(`wasm worker threads did not finish a kernel in ${STUCK_MS / 1000} s`, "a worker thread may have died; create a new backend");
-      }
+      if (Atomics.wait(i32, at, done, 1000) === "timed-out" && Date.now() - t0 > STUCK_MS) throw stuck();
+    }
+  }
+
+  /** waitDone's end where the main thread may not block (a page's): spins until the workers are done. */
+  private spinDone(expected: number, t0: number): void {
+    const i32 = this.i32, at = CONTROL_LAYOUT.done;
+    for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
+      if ((spin & 1023) === 0 && Date.now() - t0 > STUCK_MS) throw stuck();
     }
   }
 }
 
-/** Resolves when the worker has instantiated the module; rejects if it fails to start. */
-function ready(worker: Worker): Promise<void> {
-  return new Promise((resolve, reject) => {
-    worker.once("message", () => resolve());
-    worker.once("error", (e) => reject(new BackendError(`a wasm worker thread failed to start: ${e.message}`)));
-    worker.once("exit", (code) => reject(new BackendError(`a wasm worker thread exited during start (code ${code})`)));
-  });
+function stuck(): BackendError {
+  return new BackendError(`wasm worker threads did not finish a kernel in ${STUCK_MS / 1000} s`, "a worker thread may have died; create a new backend");
 }
