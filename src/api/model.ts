@@ -24,6 +24,10 @@ import { NO_BEST, type Best, type EpochRecord } from "../train/loop.js";
 import { readModelState, writeModelState } from "../train/modelState.js";
 import { fit, type FitOptions, type History } from "./fit.js";
 import { modelToBytes, saveModel, type SaveOptions } from "./persist.js";
+import { modelRun, toBcnet, type RunModel } from "../export/modelRun.js";
+import { toOnnx } from "../export/onnx.js";
+import { encodeBcnet } from "../format/encode.js";
+import { decodeBcnet } from "../format/decode.js";
 
 export interface ModelOptions {
   /** Compute backend (default "auto": webgpu on a hardware GPU, else wasm), or a backend you created. */
@@ -236,6 +240,26 @@ export class Model {
   /** The model file's bytes (what `save` writes; `bc.loadModel(bytes)` reads them). */
   toBytes(opts: SaveOptions = {}): Promise<Uint8Array> {
     return modelToBytes(this, opts);
+  }
+
+  /**
+   * The model as a .bcnet file: 1 bit per weight, batch norm folded, its preprocessing included
+   * (docs/FORMAT.md); run it with `binaryconnect/infer`. Every conv and dense layer must be binary.
+   */
+  async exportBcnet(): Promise<Uint8Array> {
+    const bytes = encodeBcnet(toBcnet(await this.deployable()));
+    decodeBcnet(bytes, "the exported model"); // what a reader will see: checks the file before it is returned
+    return bytes;
+  }
+
+  /** The model as ONNX (opset 13): binary layers as float weights +-H, real ones as trained, the preprocessing as the graph's first nodes. */
+  async exportOnnx(): Promise<Uint8Array> {
+    return toOnnx(await this.deployable());
+  }
+
+  private async deployable(): Promise<RunModel> {
+    const { tensors } = await this.getState(false);
+    return modelRun(this.network, tensors, this.preprocessing, "memory", this.training ?? {});
   }
 
   /** Frees the weights, and the backend when the model created it. */

@@ -1,7 +1,7 @@
 import { buildGraph, ONNX_INPUT, ONNX_OUTPUT, type OnnxInitializer, type OnnxLayer, type OnnxNetwork, type OnnxNode } from "./onnxGraph.js";
 import { ProtoWriter } from "./protobuf.js";
 import { shapeSize } from "../format/preprocessing.js";
-import { modelInfo, runPreprocessing, type RunModel } from "./runModel.js";
+import type { RunModel } from "./modelRun.js";
 
 export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onnxGraph.js";
 
@@ -32,15 +32,14 @@ const F = {
 } as const;
 
 /**
- * The run as a standard ONNX model (opset 13), for onnxruntime and other runtimes. W holds the
- * binary weights as floats +-H (det and stoch runs: sign(W), zero maps to +H) or, for a run
- * with real weights (mode none), W itself. See buildGraph (onnxGraph.ts) for the graph.
+ * The model as a standard ONNX model (opset 13), for onnxruntime and other runtimes. A binary
+ * layer's weights are floats +-H (det and stoch: sign(W), zero maps to +H); a layer with real
+ * weights (binarize "none") keeps W. See buildGraph (onnxGraph.ts) for the graph.
  */
 export function toOnnx(run: RunModel): Uint8Array {
-  const { H, mode, preset } = run.config;
-  const weights = (W: Float32Array) => (mode === "none" ? W : W.map((w) => (w >= 0 ? H : -H)));
-  const layers = run.layers.map((l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W) }));
-  return encodeOnnx({ name: `binaryconnect ${preset} ${mode}`, preprocessing: runPreprocessing(run), image: run.image, layers, info: modelInfo(run) });
+  const weights = (W: Float32Array, binarize: string, H: number) => (binarize === "none" ? W : W.map((w) => (w >= 0 ? H : -H)));
+  const layers = run.layers.map((l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W, l.binarize, l.H) }));
+  return encodeOnnx({ name: run.name, preprocessing: run.preprocessing, image: run.image, layers, info: run.info });
 }
 
 /**

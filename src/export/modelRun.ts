@@ -1,0 +1,134 @@
+/**
+ * A trained model as deployment sees it (browser-safe): its layers with their weights and the
+ * batch norm that follows each, the preprocessing of raw inputs, and the provenance written
+ * into the file. Built from a model's network description and tensors - in memory (Model's
+ * exportBcnet / exportOnnx) or from a run folder (runModel.ts) - and turned into a .bcnet model.
+ */
+import { OptionError } from "../core/errors.js";
+import type { BcnetLayer, BcnetModel, ModelInfo } from "../format/bcnet.js";
+import { foldBatchNorm } from "../format/fold.js";
+import { packSigns } from "../format/pack.js";
+import type { Preprocessing } from "../format/preprocessing.js";
+import type { ImageShape } from "../format/shapes.js";
+import { testTimeToString } from "../nn/binarization.js";
+import type { NetworkConfig } from "../nn/network.js";
+import type { NamedArray } from "../train/checkpointFormat.js";
+import type { TrainConfig } from "../train/config.js";
+import type { Best } from "../train/loop.js";
+import { CheckpointError } from "../core/errors.js";
+import { networkLayers, type RunLayer } from "./runNetwork.js";
+
+export type { RunConv, RunDense, RunLayer, RunMaxPool } from "./runNetwork.js";
+
+export const PRODUCER = "binaryconnect 0.2.0";
+
+/** What export needs: the layers, the input, the preprocessing and the provenance. */
+export interface RunModel {
+  /** Where the model came from (a file, or "memory"). */
+  source: string;
+  /** A name for the graph ("binaryconnect mnist-quick det"). */
+  name: string;
+  inputs: number;
+  /** The input image of a network on images (rows are NHWC); absent for a network on feature vectors. */
+  image?: ImageShape;
+  layers: RunLayer[];
+  preprocessing: Preprocessing;
+  info: ModelInfo;
+}
+
+/** The training run a model came from, for the provenance. */
+export interface RunProvenance {
+  config?: TrainConfig;
+  epochsDone?: number;
+  best?: Best;
+}
+
+/**
+ * The deployable view of a network with its tensors (named as the engine names them) and its
+ * preprocessing. A preprocessing fitted on [H, W, C] examples for a network on feature vectors
+ * of the same size is re-shaped to [H W C] (every step but LCN is per feature).
+ */
+export function modelRun(network: NetworkConfig, tensors: readonly NamedArray[], preprocessing: Preprocessing | undefined, source: string, run: RunProvenance = {}): RunModel {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const get = (name: string): NamedArray => {
+    const t = byName.get(name);
+    if (!t) throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
+    return t;
+  };
+  const inputs = network.input.reduce((a, b) => a * b, 1);
+  const image = network.input.length === 3 ? { height: network.input[0], width: network.input[1], channels: network.input[2] } : undefined;
+  if (!preprocessing) {
+    throw new OptionError(`${source}: the model has no preprocessing, so a deployed model would not know how to prepare raw inputs`,
+      "fit with { preprocess: [...] }, set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are), or export a run trained by this version");
+  }
+  const config = run.config;
+  const mode = config?.mode ?? network.binarization;
+  return {
+    source, inputs, layers: networkLayers(network, get, source), preprocessing: reshapedFor(preprocessing, network.input, source),
+    name: `binaryconnect ${config?.preset ?? "model"} ${mode}`,
+    ...(image ? { image } : {}),
+    info: modelInfo(network, source, run),
+  };
+}
+
+function reshapedFor(p: Preprocessing, input: readonly number[], source: string): Preprocessing {
+  if (p.shape.length === input.length && p.shape.every((d, i) => d === input[i])) return p;
+  const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+  if (input.length === 1 && size(p.shape) === input[0] && !p.steps.some((s) => s.kind === "lcn")) return { ...p, shape: [input[0]] };
+  throw new OptionError(`${source}: the preprocessing applies to examples of shape [${p.shape}], the network takes [${input}]`);
+}
+
+/** Provenance recorded in the model file. */
+export function modelInfo(network: NetworkConfig, source: string, run: RunProvenance): ModelInfo {
+  const c = run.config;
+  const info: Record<string, unknown> = { producer: PRODUCER, source };
+  if (c) {
+    info.preset = c.preset;
+    if (c.architecture) info.architecture = c.architecture;
+    info.mode = c.mode;
+    info.seed = c.seed;
+    info.H = c.H;
+    info.batchNorm = `${c.batchNorm.variant} (eps ${c.batchNorm.eps})`;
+    if (c.dataset === "mnist") info.meanFrom = c.meanFrom;
+    info.testTime = testTimeToString(c.testTime);
+  } else {
+    info.mode = network.binarization;
+    info.H = network.H;
+  }
+  if (run.epochsDone !== undefined) info.epoch = run.epochsDone;
+  if (run.best) {
+    info.validationError = run.best.valError;
+    info.testError = run.best.testError;
+  }
+  info.weights = "binary: sign(W), zero maps to +H (deterministic binarization)";
+  return info as ModelInfo;
+}
+
+/**
+ * The .bcnet model: 1 bit per weight (Wb = H sign(W)), batch norm and H folded into a per-unit
+ * (per-filter) scale and shift, ReLU where the network has it; a convolution's filters
+ * W [kh, kw, Cin, Cout] are packed as a dense layer of kh kw Cin inputs. A stochastic layer is
+ * exported with its binary test-time weights (paper section 2.6, mode 1). A layer with real
+ * weights (binarize "none") has no binary weights: such a model is refused (its ONNX export
+ * keeps the real weights).
+ */
+export function toBcnet(run: RunModel): BcnetModel {
+  const real = run.layers.find((l) => l.kind !== "maxpool" && l.binarize === "none");
+  if (real) {
+    const all = run.layers.every((l) => l.kind === "maxpool" || l.binarize === "none");
+    throw new OptionError(all
+      ? `${run.source} was trained with real weights (--mode none): a .bcnet file holds binary weights only, and sign(W) of this model is not the network that was trained`
+      : `${run.source} has layers with real weights (binarize "none"): a .bcnet file holds binary weights only`,
+    "export it as ONNX (--format onnx keeps the real weights), or train with --mode det or stoch");
+  }
+  const layers = run.layers.map((l): BcnetLayer => {
+    if (l.kind === "maxpool") return l;
+    const { scale, shift } = foldBatchNorm(l.bn, l.H);
+    const activation = l.relu ? "relu" : "identity";
+    if (l.kind === "dense") return { kind: "dense", inputs: l.inputs, units: l.units, activation, bits: packSigns(l.W, l.inputs, l.units), scale, shift };
+    const { input, filters, kernel, stride, pad, pool } = l;
+    return { kind: "conv", input, filters, kernel, stride, pad, pool, activation, bits: packSigns(l.W, kernel[0] * kernel[1] * input.channels, filters), scale, shift };
+  });
+  const model = { inputs: run.inputs, preprocessing: run.preprocessing, layers, info: run.info };
+  return run.image ? { ...model, image: run.image } : model;
+}
