@@ -7,10 +7,12 @@ import type { ForwardContext } from "./layer.js";
  * The weights a forward pass of a BinaryConnect layer (Dense, Conv2D) uses (paper sections
  * 2.3 and 2.6): Wb = binarize(W) into `wb` when the pass thresholds (training in det mode,
  * test time "binary") or samples (training in stoch mode, test time "sample"); else W itself
- * (real weights: mode none, or test time "real"). The gradient with respect to Wb is applied
+ * (test time "real"). A layer with real weights (mode none) always uses W: in a network that
+ * mixes real and binary layers, the test-time mode chooses the binary layers' weights only. The gradient with respect to Wb is applied
  * to W unchanged (straight-through), so the layer's backward uses the returned tensor.
  */
 export function weightsForPass(backend: Backend, W: Tensor, wb: Tensor, mode: Binarization, H: number, ctx: ForwardContext, slot: number): Tensor {
+  if (mode === "none") return W;
   const sample = ctx.weights === "sample" || (ctx.weights === "train" && mode === "stoch");
   const threshold = ctx.weights === "binary" || (ctx.weights === "train" && mode === "det");
   if (!sample && !threshold) return W;
