@@ -88,14 +88,15 @@ export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): 
   if (saved?.meta.preprocessing) model.preprocessing = preprocessingFromState(saved.meta.preprocessing, saved.tensors, `${opts.checkpointDir}`);
   if (!saved && !previous && opts.preprocess && !model.preprocessing) {
     if (trainSet.preprocessed) throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
-    model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet);
+    model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet, { backend: await model.backend() });
   }
   const data: LoopData = {
     train: await model.prepare(trainSet, "fit (training set)"),
     ...(validationSet ? { validation: await model.prepare(validationSet, "fit (validation set)") } : {}),
     ...(opts.test ? { test: await model.prepare(opts.test, "fit (test set)") } : {}),
   };
-  const identity = dataIdentity(data.train, opts.record?.dataDir);
+  // the data as given (raw pixels, or a pipeline's preprocessed values), before the model's preprocessing
+  const identity = dataIdentity(trainSet, opts.record?.dataDir);
   const fresh = freshConfig(model, opts, data.train, identity);
   let config: TrainConfig;
   let epochsDone = 0, best: Best = NO_BEST, history: EpochRecord[] = [];

@@ -1,15 +1,13 @@
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
 import { Command, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
-import { loadCheckpoint } from "../train/checkpoint.js";
-import { loadSplits } from "../train/data.js";
-import { evaluate } from "../train/evaluate.js";
-import { writeModelState } from "../train/modelState.js";
-import { createModel } from "../train/model.js";
+import { loadRunData } from "../train/data.js";
 import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf } from "./parse.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
@@ -36,22 +34,24 @@ export function evalCommand(): Command {
     .addOption(new Option("--data <dir>", "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`"))
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-      const ckpt = loadCheckpoint<CheckpointMeta>(path);
-      if (ckpt.meta.kind !== "training") throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
-      const config = ckpt.meta.config;
+      if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
+      const bytes = new Uint8Array(readFileSync(path));
+      const training = modelFromBytes(bytes, path, { backend: "reference" }).training;
+      if (!training) throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
+      const config = training.config;
       const testTime = o.testTime ?? config.testTime;
       const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
       // the run's own data unless told otherwise (its configuration names the folder it trained on)
       const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
       try {
-        const data = await loadSplits(config, dataDir);
+        const data = (await loadRunData(config, dataDir)).splits;
         if (o.data !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
           console.warn(`note: ${o.data} is not the data ${path} was trained on (${config.data.dir ?? "the bundled set"}); measuring on its test split anyway`);
         }
-        const model = createModel(backend, config, data.test.features);
-        writeModelState(model, ckpt.tensors, false, path);
-        const result = await evaluate(model, data.test, testTime, config.evalBatchSize);
-        console.log(`${path} (epoch ${ckpt.meta.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
+        // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
+        const model = modelFromBytes(bytes, path, { backend });
+        const result = await model.evaluate(data.test, { testTime, batchSize: config.evalBatchSize });
+        console.log(`${path} (epoch ${training.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
           `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`);
       } finally {
         await backend.close();

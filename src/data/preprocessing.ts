@@ -17,6 +17,7 @@ import type { Dataset } from "./dataset.js";
 import type { PreprocessStep, Preprocessing } from "../format/preprocessing.js";
 import { applyStepRows } from "../format/preprocessSteps.js";
 import { fitZca } from "./preprocess.js";
+import type { Backend } from "../backends/backend.js";
 
 export type { PreprocessStep, Preprocessing } from "../format/preprocessing.js";
 
@@ -41,12 +42,12 @@ export const preprocess = {
  * Fits the steps on the training examples in order (each on the output of the ones before it)
  * and returns the fitted preprocessing. The dataset is not changed.
  */
-export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: Dataset): Promise<Preprocessing> {
+export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: Dataset, opts: { backend?: Backend } = {}): Promise<Preprocessing> {
   const shape = [...train.shape];
   let x: Float32Array = materialize(train);
   const steps: PreprocessStep[] = [];
   for (const spec of specs) {
-    const step = await fitStep(spec, x, train.n, shape);
+    const step = await fitStep(spec, x, train.n, shape, opts.backend);
     steps.push(step);
     x = await applyStep(step, x, train.n, shape);
   }
@@ -83,7 +84,8 @@ function materialize(d: Dataset): Float32Array {
   return x;
 }
 
-async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: readonly number[]): Promise<PreprocessStep> {
+/** `backend` runs ZCA's large products (the covariance and the whitening matrix) in float32; without one they run here in float64. */
+async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: readonly number[], backend?: Backend): Promise<PreprocessStep> {
   const features = x.length / Math.max(n, 1);
   switch (spec.kind) {
     case "scale":
@@ -98,7 +100,7 @@ async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: 
     case "gcn":
       return { kind: "gcn", scale: spec.scale ?? 1, sqrtBias: spec.sqrtBias ?? 0, minDivisor: spec.minDivisor ?? 1e-8, useStd: spec.useStd ?? false };
     case "zca": {
-      const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1 });
+      const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1, ...(backend ? { backend } : {}) });
       return { kind: "zca", mean: zca.mean, P: zca.P };
     }
     case "lcn":

@@ -13,8 +13,12 @@ import { decodeCheckpoint } from "./checkpointFormat.js";
 import type { TrainConfig } from "./config.js";
 import type { Splits } from "./loop.js";
 
-/** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's). */
+/** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's); a set of at most 10,000 images (a sample in the same layout) keeps its last tenth. */
 export const CIFAR100_VALIDATION = 5000;
+
+function cifar100Validation(n: number): number {
+  return n > 2 * CIFAR100_VALIDATION ? CIFAR100_VALIDATION : Math.max(1, Math.floor(n / 10));
+}
 
 /** A run's data: the splits (preprocessed by the paper's pipeline, or raw with `fit` preprocessing), and the preprocessing a deployed model applies to raw pixels. */
 export interface RunData {
@@ -49,10 +53,10 @@ export async function loadRunData(config: Pick<TrainConfig, "dataset" | "meanFro
     case "cifar100": {
       if (!dir) throw new OptionError("CIFAR-100 needs --data: the folder of the official binary files (cifar-100-binary, with train.bin and test.bin)");
       const { train, test } = await loadCifar100(dir, { labels: "fine" });
-      const n = train.n - CIFAR100_VALIDATION;
+      const validation = cifar100Validation(train.n), n = train.n - validation;
       const limit = config.limit ?? {};
       const keep = (set: typeof train, start: number, count: number, k: number | undefined) => sliceDataset(set, start, Math.min(k ?? count, count));
-      return { splits: { train: keep(train, 0, n, limit.train), validation: keep(train, n, CIFAR100_VALIDATION, limit.validation), test: keep(test, 0, test.n, limit.test) } };
+      return { splits: { train: keep(train, 0, n, limit.train), validation: keep(train, n, validation, limit.validation), test: keep(test, 0, test.n, limit.test) } };
     }
     case "custom":
       throw new OptionError("this run trained on data given to the library (dataset \"custom\"), which no loader here can read back", "evaluate or resume it from code, with Model.evaluate / Model.fit on the same data");
