@@ -10,12 +10,13 @@ import { runGpuBench } from "./gpu-suite.js";
 import { finishReport, formatTable, type Row } from "./report.js";
 import { runInferSuite } from "./infer-suite.js";
 import { runStepSuite } from "./step-suite.js";
+import { runFitSuite } from "./fit-suite.js";
 
 /**
  * `npm run bench [-- options]`: the wasm matrix product (200x1024x1024, the three forms of
  * backprop) and the MNIST MLP training step, with the peers measured in the same run
  * (tfjs-wasm and jax-js in this process, PyTorch in a child process). Method: warm-up, then
- * min and median of the timed runs (docs: /work/shared/docs/performance.md). Progress goes to
+ * min and median of the timed runs. Progress goes to
  * stderr, the report to stdout; the exit code is 1 when a measurement failed or the engines
  * disagree on the losses (a missing peer is reported as "not available", not a failure).
  */
@@ -85,6 +86,12 @@ async function main(): Promise<number> {
     cnnLossReport = out.lossReport;
   }
 
+  if (opts.only.includes("fit")) {
+    const out = await runFitSuite(opts, log);
+    groups.push(out.rows);
+    problems.push(...out.problems);
+  }
+
   console.log("");
   console.log(formatTable(groups));
   if (lossReport) console.log(`\n${lossReport}`);
@@ -94,6 +101,7 @@ async function main(): Promise<number> {
   console.log("infer: images/s of the MNIST MLP's inference (preprocessing included) at batch 1 and 200, every engine on one thread.");
   if (opts.only.includes("infer-cnn")) console.log("infer-cnn: images/s of cifar10-small's CNN (32x32x3, random weights) at batch 1 and 50, one thread.");
   console.log(`conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product at the ${ceilingName}'s ceiling.`);
+  if (opts.only.includes("fit")) console.log("fit: examples/s of one epoch of 20,000 MNIST images (MLP, batch 200, no validation) through Model.fit and through the engine's bare loop (gather, upload, trainStep), interleaved.");
   console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s; load average now ${loadavg()[0].toFixed(2)} (was ${load0.toFixed(2)})`);
   return finishReport(groups, problems, opts.json);
 }

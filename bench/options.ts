@@ -14,9 +14,10 @@ import type { TimingOptions } from "./stats.js";
  * - infer-cnn: binaryconnect/infer on cifar10-small's CNN (32x32x3) against onnxruntime-node;
  * - conv: our engine's 3x3 convolution kernels (forward, dX, dW) at batch 50, 128 -> 128, 32x32;
  * - cnn-step, tfjs-cnn: the CIFAR-10 paper network's training step, ours and tfjs's cpu backend's
- *   (tfjs-cnn takes minutes: not in "all"; select it with --only).
+ *   (tfjs-cnn takes minutes: not in "all"; select it with --only);
+ * - fit: the library's Model.fit against the engine's bare training loop (MNIST MLP, one epoch).
  */
-export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "infer-cnn", "conv", "cnn-step", "tfjs-cnn"] as const;
+export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "infer-cnn", "conv", "cnn-step", "tfjs-cnn", "fit"] as const;
 /** The benchmarks of the training-step suite and of the inference suite. */
 export const STEP_BENCHMARKS: readonly Benchmark[] = ["mlp-step", "tfjs", "jax-js", "torch"];
 export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node", "infer-cnn"];
