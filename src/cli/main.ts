@@ -16,7 +16,7 @@ import { trainCommand } from "./train.js";
 export function program(): Command {
   const root = new Command("binaryconnect")
     .description("BinaryConnect: train deep networks with binary weights during propagation (Courbariaux et al. 2015)")
-    .version("0.1.0")
+    .version("0.2.0")
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for every option and its default)");
   for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand(), reproduceCommand(), plotCommand()]) {

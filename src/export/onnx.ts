@@ -1,7 +1,7 @@
 import { buildGraph, ONNX_INPUT, ONNX_OUTPUT, type OnnxInitializer, type OnnxLayer, type OnnxNetwork, type OnnxNode } from "./onnxGraph.js";
 import { ProtoWriter } from "./protobuf.js";
 import { shapeSize } from "../format/preprocessing.js";
-import type { RunModel } from "./modelRun.js";
+import { PRODUCER, type RunModel } from "./modelRun.js";
 
 export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onnxGraph.js";
 
@@ -55,7 +55,7 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
   return new ProtoWriter()
     .varint(F.model.irVersion, ONNX_IR_VERSION)
     .string(F.model.producerName, "binaryconnect")
-    .string(F.model.producerVersion, "0.1.0")
+    .string(F.model.producerVersion, PRODUCER.split(" ")[1])
     .message(F.model.graph, (g) => {
       for (const n of nodes) g.message(F.graph.node, (w) => writeNode(w, n));
       g.string(F.graph.name, net.name);

@@ -116,7 +116,7 @@ export type LayerHead = DenseHead | ConvHead | BcnetMaxPool;
 
 /** Where the model came from (UTF-8 JSON in the file; shown by `binaryconnect summary`). */
 export interface ModelInfo {
-  /** The program that wrote the file ("binaryconnect 0.1.0"). */
+  /** The program that wrote the file ("binaryconnect 0.2.0"). */
   readonly producer: string;
   /** Anything else the producer recorded: preset, training mode, epoch, test error, ... */
   readonly [key: string]: unknown;

@@ -64,7 +64,7 @@ export async function loadRunData(config: Pick<TrainConfig, "dataset" | "meanFro
 }
 
 /** What `fit` fits on the training split of a dataset whose pipeline does not preprocess (CIFAR-100: the CIFAR-10 recipe, GCN 55 then ZCA 0.1). */
-export function runPreprocess(config: TrainConfig): PreprocessSpec[] {
+export function runPreprocess(config: Pick<TrainConfig, "dataset">): PreprocessSpec[] {
   if (config.dataset === "cifar100") return [{ kind: "gcn", scale: CIFAR10_GCN_SCALE }, { kind: "zca", filterBias: 0.1 }];
   return [];
 }
