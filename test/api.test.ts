@@ -233,3 +233,30 @@ describe("the same numbers as the CLI's training", () => {
     await model.dispose();
   });
 });
+
+describe("own data in IDX files", () => {
+  it("a 3,000-image IDX set of 14 x 14 images in 4 classes loads and trains", async () => {
+    const { writeFileSync } = await import("node:fs");
+    const dir = tmp();
+    const n = 3000, header = (dims: number[]) => {
+      const h = Buffer.alloc(4 + 4 * dims.length);
+      h.writeUInt32BE(0x800 + dims.length, 0);
+      dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
+      return h;
+    };
+    const images = new Uint8Array(n * 196), labels = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      labels[i] = i % 4;
+      for (let p = 0; p < 196; p++) images[i * 196 + p] = (Math.floor(p / 49) === labels[i] ? 200 : 0) + ((i * 7 + p * 13) % 50);
+    }
+    writeFileSync(join(dir, "images.idx"), Buffer.concat([header([n, 14, 14]), images]));
+    writeFileSync(join(dir, "labels.idx"), Buffer.concat([header([n]), labels]));
+    const data = await bc.data.loadIdx(join(dir, "images.idx"), join(dir, "labels.idx"));
+    expect([data.n, data.classes, ...data.shape]).toEqual([3000, 4, 14, 14, 1]);
+    const model = bc.fromArchitecture("64FC-4", { inputShape: [14, 14, 1], backend: "reference" });
+    const history = await model.fit(data, { epochs: 2, batchSize: 50, validation: 0.1, preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()] });
+    expect(history.best.valError).toBeLessThan(0.1);
+    await expect(bc.data.loadIdx(join(dir, "labels.idx"), join(dir, "images.idx"))).rejects.toThrow(/expected IDX images N x H x W/);
+    await model.dispose();
+  });
+});

@@ -9,6 +9,8 @@ import { MNIST_SHAPE, mnistSplits as paperMnistSplits, type MnistSplitOptions } 
 import type { Preprocessing } from "../data/preprocessing.js";
 import { loadRunData } from "../train/data.js";
 import { defaultCacheDir } from "../data/cache.js";
+import { DataFormatError } from "../core/errors.js";
+import { readIdxFile } from "../data/idx.js";
 
 export * from "./data.js";
 export { loadCsv } from "../data/csv.js";
@@ -50,3 +52,16 @@ export async function svhnSplits(opts: { cacheDir?: string; limit?: MnistSplitOp
 }
 
 export { paperMnistSplits as mnistSplitsFromRaw };
+
+/**
+ * Any pair of IDX files (plain or .gz; unsigned bytes): images N x H x W (one channel) or
+ * N x H x W x C, and N labels, as raw pixel values 0..255 of shape [H, W, C]. `classes`
+ * defaults to the largest label + 1.
+ */
+export async function loadIdx(imagesPath: string, labelsPath: string, opts: { classes?: number } = {}): Promise<Dataset> {
+  const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
+  const d = images.dims;
+  if (d.length !== 3 && d.length !== 4) throw new DataFormatError(`${imagesPath}: expected IDX images N x H x W or N x H x W x C, found ${d.join(" x ")}`, "pass the images file first, then the labels file");
+  if (labels.dims.length !== 1 || labels.dims[0] !== d[0]) throw new DataFormatError(`${labelsPath}: expected ${d[0]} labels (an IDX vector), found dimensions ${labels.dims.join(" x ")}`);
+  return fromArrays({ x: images.data, y: labels.data, shape: [d[1], d[2], d[3] ?? 1], ...(opts.classes !== undefined ? { classes: opts.classes } : {}) });
+}

@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { defaultMnistDir, loadMnist, mnistFileCandidates, type MnistData } from "./mnist.js";
-import { mnistSplits, type Dataset } from "./split.js";
+import { mnistValidationSize, mnistSplits, type Dataset } from "./split.js";
 
 /** Builds unsigned-byte IDX bytes: magic (0, 0, 0x08, ndims), big-endian uint32 dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {
@@ -186,7 +186,14 @@ describe("mnistSplits on synthetic data", () => {
   it("rejects a training set too small to hold the validation split", () => {
     const small: MnistData = { train: { images: new Uint8Array(784), labels: new Uint8Array(1), n: 1 }, test: data.test };
     expect(() => mnistSplits(small)).toThrow(DataFormatError);
-    expect(() => mnistSplits(small)).toThrow("expected more than 10000 training images");
+    expect(() => mnistSplits(small)).toThrow("expected at least 2 training images");
+  });
+
+  it("a set of at most 10,000 training images keeps its last sixth for validation; a larger one the last 10,000", () => {
+    expect([mnistValidationSize(3000), mnistValidationSize(10_000), mnistValidationSize(10_001), mnistValidationSize(60_000), mnistValidationSize(2)]).toEqual([500, 1666, 10_000, 10_000, 1]);
+    const three = { images: new Uint8Array(3000 * 784), labels: new Uint8Array(3000).map((_, i) => i % 10), n: 3000 };
+    const splits = mnistSplits({ train: three, test: data.test });
+    expect([splits.train.n, splits.validation.n]).toEqual([2500, 500]);
   });
 });
 

@@ -56,6 +56,15 @@ export interface MnistSplitOptions {
 /** Size of the validation split: the last 10,000 official training images. */
 export const MNIST_VALIDATION_SIZE = 10_000;
 
+/**
+ * The validation split's size for a training set of n images: the last 10,000 (the paper's)
+ * when there are more than 10,000; a smaller set in the same layout keeps its last sixth
+ * (MNIST's ratio, 10,000 of 60,000), at least one image.
+ */
+export function mnistValidationSize(n: number): number {
+  return n > MNIST_VALIDATION_SIZE ? MNIST_VALIDATION_SIZE : Math.max(1, Math.floor(n / 6));
+}
+
 const OPTION_KEYS = ["meanFrom", "limit"];
 const LIMIT_KEYS = ["train", "validation", "test"] as const;
 
@@ -166,8 +175,8 @@ function splitMeans(
  */
 export function trainingMean(data: MnistData, meanFrom: MeanFrom): Float64Array {
   checkSet(data.train, "train");
-  const nTrain = data.train.n - MNIST_VALIDATION_SIZE;
-  if (nTrain <= 0) throw new DataFormatError(`MNIST: expected more than ${MNIST_VALIDATION_SIZE} training images, found ${data.train.n}`);
+  const nTrain = data.train.n - mnistValidationSize(data.train.n);
+  if (nTrain <= 0) throw new DataFormatError(`MNIST: expected at least 2 training images (one for validation), found ${data.train.n}`);
   switch (meanFrom) {
     case "split":
     case "train":
@@ -187,15 +196,16 @@ export function mnistSplits(data: MnistData, options: MnistSplitOptions = {}): M
   validateOptions(options);
   checkSet(data.train, "train");
   checkSet(data.test, "test");
-  const nTrain = data.train.n - MNIST_VALIDATION_SIZE;
+  const validationSize = mnistValidationSize(data.train.n);
+  const nTrain = data.train.n - validationSize;
   if (nTrain <= 0) {
     throw new DataFormatError(
-      `MNIST: expected more than ${MNIST_VALIDATION_SIZE} training images (the last ${MNIST_VALIDATION_SIZE} are the validation split), found ${data.train.n}`,
+      `MNIST: expected at least 2 training images (the last sixth of a small set, or the last ${MNIST_VALIDATION_SIZE} of a large one, are the validation split), found ${data.train.n}`,
       "load the full official training set (60,000 images)",
     );
   }
   const train: Range = { set: data.train, start: 0, count: nTrain };
-  const validation: Range = { set: data.train, start: nTrain, count: MNIST_VALIDATION_SIZE };
+  const validation: Range = { set: data.train, start: nTrain, count: validationSize };
   const test: Range = { set: data.test, start: 0, count: data.test.n };
   const limit = options.limit ?? {};
   const nKeep = [
