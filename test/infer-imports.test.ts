@@ -52,6 +52,6 @@ describe("binaryconnect/infer import graph", () => {
 
   it("is exported as binaryconnect/infer", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string> };
-    expect(pkg.exports["./infer"]).toBe("./dist/src/infer/index.js");
+    expect(pkg.exports["./infer"]).toEqual({ types: "./dist/src/infer/index.d.ts", default: "./dist/src/infer/index.js" });
   });
 });
