@@ -20,7 +20,7 @@ import { featureMosaic, mosaicPng, tilesOf } from "../src/plot/features.js";
 import { firstLayerWeights } from "../src/plot/firstLayer.js";
 import { histogram } from "../src/plot/histogram.js";
 import { plotFolder } from "../src/plot/plot.js";
-import { svgToPng } from "../src/plot/render.js";
+import { loadPlotting, svgToPng } from "../src/plot/render.js";
 import { readRuns } from "../src/plot/runs.js";
 
 const HIDDEN = 36;
@@ -131,8 +131,9 @@ describe("binaryconnect plot", () => {
     for (const rgb of ["31,119,180", "85,85,85"]) expect(hist, rgb).toContain(rgb);
   });
 
-  it("PNG text is drawn (a font is found)", () => {
-    const png = decode(svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="white"/><text x="5" y="28" font-size="24" font-family="sans-serif">epoch</text></svg>'));
+  it("PNG text is drawn (a font is found)", async () => {
+    const { Resvg } = await loadPlotting();
+    const png = decode(svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="white"/><text x="5" y="28" font-size="24" font-family="sans-serif">epoch</text></svg>', Resvg));
     let dark = 0;
     for (let i = 0; i < png.data.length; i += png.channels) if (png.data[i] < 128) dark++;
     expect(dark, "no text pixels: install a font (fonts-dejavu-core, scripts/install-test-deps.sh)").toBeGreaterThan(50);
@@ -196,5 +197,12 @@ describe("binaryconnect plot", () => {
     mkdirSync(join(empty, "runs"), { recursive: true });
     await expect(plotFolder({ dir: empty })).rejects.toThrow(OptionError);
     await expect(plotFolder({ dir: empty })).rejects.toThrow(/no runs to plot[\s\S]*hint: run `binaryconnect reproduce`/);
+  });
+
+  it("without the optional plotting libraries, plot says which are missing and how to install them", async () => {
+    const { UsageError } = await import("../src/core/errors.js");
+    const noVega = (name: string) => (name === "vega-lite" ? Promise.reject(new Error("Cannot find package 'vega-lite'")) : import(name));
+    await expect(loadPlotting(noVega)).rejects.toThrow(UsageError);
+    await expect(loadPlotting(noVega)).rejects.toThrow(/optional and not installed: vega-lite[\s\S]*hint: install them beside binaryconnect: npm install vega vega-lite @resvg\/resvg-js/);
   });
 });

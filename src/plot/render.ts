@@ -1,8 +1,44 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Resvg } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
+import { UsageError } from "../core/errors.js";
+
+/**
+ * The plotting libraries (vega, vega-lite, @resvg/resvg-js: ~20 MB) are optional peer
+ * dependencies: only `binaryconnect plot` needs them, so they load on first use.
+ */
+export const PLOTTING_PACKAGES = ["vega", "vega-lite", "@resvg/resvg-js"] as const;
+
+interface Plotting {
+  vega: typeof import("vega");
+  compile: typeof import("vega-lite").compile;
+  Resvg: typeof import("@resvg/resvg-js").Resvg;
+}
+
+let plotting: Plotting | undefined;
+
+/** Loads the plotting libraries, or says how to install them. `load` is replaceable for tests. */
+export async function loadPlotting(loader?: (name: string) => Promise<unknown>): Promise<Plotting> {
+  if (plotting && !loader) return plotting;
+  const load = loader ?? ((name: string) => import(name));
+  const missing: string[] = [];
+  const get = async <T>(name: string): Promise<T | undefined> => {
+    try {
+      return (await load(name)) as T;
+    } catch {
+      missing.push(name);
+      return undefined;
+    }
+  };
+  const [vega, vegaLite, resvg] = await Promise.all([get<typeof import("vega")>("vega"), get<typeof import("vega-lite")>("vega-lite"), get<typeof import("@resvg/resvg-js")>("@resvg/resvg-js")]);
+  if (!vega || !vegaLite || !resvg) {
+    throw new UsageError(`plot needs the plotting libraries, which are optional and not installed: ${missing.join(", ")}`,
+      `install them beside binaryconnect: npm install ${PLOTTING_PACKAGES.join(" ")}`);
+  }
+  const loaded = { vega, compile: vegaLite.compile, Resvg: resvg.Resvg };
+  if (!loader) plotting = loaded;
+  return loaded;
+}
 
 /** The font every figure asks for; resvg needs the file to draw text into the PNG. */
 export const FONT_FAMILY = "DejaVu Sans";
@@ -36,17 +72,18 @@ export interface Figure {
  * view (renderer "none") writes the SVG, and resvg rasterizes that SVG to PNG at PNG_SCALE.
  */
 export async function renderFigure(spec: TopLevelSpec): Promise<Figure> {
+  const { vega, compile, Resvg } = await loadPlotting();
   const view = new vega.View(vega.parse(compile({ ...spec, config: { ...FIGURE_CONFIG, ...spec.config } } as TopLevelSpec).spec), { renderer: "none" });
   try {
     const svg = await view.toSVG();
-    return { svg, png: svgToPng(svg) };
+    return { svg, png: svgToPng(svg, Resvg) };
   } finally {
     view.finalize();
   }
 }
 
 /** Rasterizes an SVG with resvg, using the DejaVu font files where present and the system fonts. */
-export function svgToPng(svg: string): Uint8Array {
+export function svgToPng(svg: string, Resvg: Plotting["Resvg"]): Uint8Array {
   const fontFiles = FONT_FILES.filter((f) => existsSync(f));
   const resvg = new Resvg(svg, {
     fitTo: { mode: "zoom", value: PNG_SCALE },
