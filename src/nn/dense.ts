@@ -37,7 +37,7 @@ export class Dense implements Layer {
   readonly b: Param | null;
   /** The weights used by the last forward pass (W itself when they are real). */
   private wUsed: Tensor;
-  private readonly wb: Tensor | null;
+  private readonly wb: Tensor;
   private readonly ws: Workspace;
   private x: Tensor | null = null;
 
@@ -76,7 +76,6 @@ export class Dense implements Layer {
 
   /** Wb per the weight mode: binarize into the Wb buffer, or W itself when real. */
   private weightsFor(ctx: ForwardContext): Tensor {
-    if (!this.wb) return this.W.value;
     return weightsForPass(this.backend, this.W.value, this.wb, this.opts.binarization, this.opts.H, ctx, this.opts.randomSlot);
   }
 
