@@ -187,6 +187,31 @@ describe("checkpoint folders", () => {
   });
 });
 
+describe("preprocessing fitted by fit", () => {
+  it("leaves the caller's examples as they were and applies the steps once", async () => {
+    const raw = toySet(300);
+    const pixels = bc.data.fromArrays({ x: raw.x.map((v) => v * 100), y: raw.y, shape: [16], classes: 3 });
+    const before = pixels.x.slice();
+    const model = smallMlp();
+    await model.fit(pixels, { epochs: 1, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()] });
+    expect(pixels.x).toEqual(before);
+    const step = model.preprocessing!.steps[1];
+    expect(step.kind).toBe("subtractMean");
+    let mean0 = 0;
+    for (let i = 0; i < raw.n; i++) mean0 += Math.fround(before[i * 16] * Math.fround(1 / 100));
+    if (step.kind === "subtractMean") expect(step.mean[0]).toBeCloseTo(mean0 / raw.n, 5);
+    // the same model trained on the values the steps produce, marked preprocessed, gives the same epoch
+    const prepared = await bc.data.preprocessDataset(model.preprocessing!, pixels);
+    const twin = smallMlp();
+    twin.preprocessing = model.preprocessing;
+    const b = await twin.fit(prepared, { epochs: 1, batchSize: 50 });
+    const again = smallMlp();
+    const h = await again.fit(pixels, { epochs: 1, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()] });
+    expect(h.epochs[0].train_loss).toBe(b.epochs[0].train_loss);
+    for (const m of [model, twin, again]) await m.dispose();
+  });
+});
+
 describe("save and load", () => {
   it("a saved model predicts the same from raw inputs (its preprocessing included) and continues training exactly", async () => {
     const raw = toySet(300);

@@ -13,7 +13,7 @@ import { DataFormatError } from "../core/errors.js";
 import { readIdxFile } from "../data/idx.js";
 
 export * from "./data.js";
-export { loadCsv } from "../data/csv.js";
+export { loadCsv } from "../data/csvFile.js";
 export { loadImageFolder, type ImageFolderDataset, type ImageFolderOptions } from "../data/imageFolder.js";
 export { loadCifar100, parseCifar100, CIFAR100_COARSE_LABELS, CIFAR100_FINE_LABELS, type Cifar100Options } from "../data/cifar100.js";
 

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
-import { loadCsv, parseCsv } from "./csv.js";
+import { parseCsv } from "./csv.js";
+import { loadCsv } from "./csvFile.js";
 
 describe("parseCsv", () => {
   it("reads a header, numeric features and string labels (sorted to class indices)", () => {

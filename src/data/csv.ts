@@ -2,7 +2,7 @@
  * Feature vectors from CSV: one example a row, one column the class label, every other column a
  * number. Parsed by csv-parse (RFC 4180: quoted fields, embedded delimiters and newlines, a UTF-8
  * BOM; blank lines skipped, fields trimmed). `parseCsv` is browser-safe (csv-parse's browser
- * build, no node: imports); `loadCsv` reads the file in Node.js.
+ * build, no node: imports); `loadCsv` (csvFile.ts) reads the file in Node.js.
  *
  *   sepal_length,sepal_width,species        ->  x: n x 2 numbers, y: 0..2,
  *   5.1,3.5,setosa                              classNames ["setosa", "versicolor", "virginica"]
@@ -85,21 +85,6 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
   const empty = labels.findIndex((l) => l === "");
   if (empty >= 0) throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
   return fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
-}
-
-/**
- * Reads a CSV file (UTF-8) as a dataset; see parseCsv. Node.js only (node:fs is imported when
- * called, so this module stays browser-safe).
- */
-export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Dataset> {
-  const { readFile } = await import("node:fs/promises");
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new DataFormatError(`cannot read ${path}: ${errorText(e)}`, "pass the path of a CSV file");
-  }
-  return parseCsv(bytes, opts, path);
 }
 
 function checkOptions(opts: CsvOptions, source: string): void {

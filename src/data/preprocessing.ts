@@ -44,7 +44,8 @@ export const preprocess = {
  */
 export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: Dataset, opts: { backend?: Backend } = {}): Promise<Preprocessing> {
   const shape = [...train.shape];
-  let x: Float32Array = materialize(train);
+  // a copy: the steps run in place, and the caller's examples must stay as they are
+  let x: Float32Array = train.example ? materialize(train) : train.x.slice();
   const steps: PreprocessStep[] = [];
   for (const spec of specs) {
     const step = await fitStep(spec, x, train.n, shape, opts.backend);
