@@ -50,8 +50,14 @@ export type Activation = (typeof ACTIVATIONS)[number];
  * layers, units (and inputs, filters, values per image side), info bytes, kernel / window /
  * stride sides (an LCN kernel: below it), the values of any layer's output for one example,
  * preprocessing steps, and the inputs a ZCA whitening takes (its P is that squared).
+ * The work per example (cost.ts, docs/FORMAT.md "Compute bounds"): any model may do `freeWork`
+ * operations; above that at most `workPerWeight` per weight the file holds, and never more than
+ * `work` (the loader's allowLargeCompute lifts these three).
  */
-export const LIMITS = { layers: 64, units: 1 << 20, infoBytes: 1 << 16, window: 32, activations: 1 << 24, steps: 16, zcaFeatures: 1 << 13 } as const;
+export const LIMITS = {
+  layers: 64, units: 1 << 20, infoBytes: 1 << 16, window: 32, activations: 1 << 24, steps: 16, zcaFeatures: 1 << 13,
+  freeWork: 2 ** 30, workPerWeight: 2 ** 12, work: 2 ** 35,
+} as const;
 
 /** One binary dense layer with its folded batch norm. */
 export interface BcnetDense {

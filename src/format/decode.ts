@@ -4,6 +4,7 @@ import {
   type BcnetLayer, type BcnetModel, type BcnetVersion, type LayerHead, type ModelInfo,
 } from "./bcnet.js";
 import { chainLayers, type LayerEntry } from "./chain.js";
+import { checkCompute, computeCost } from "./cost.js";
 import { crc32 } from "./crc32.js";
 import { readEntry } from "./layerTable.js";
 import {
@@ -12,6 +13,17 @@ import {
 import { imageSize, shapeText, type ImageShape } from "./shapes.js";
 
 const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --out model.bcnet";
+const HINT_LARGE = "a model from an untrusted source should not load; if you trust this file, load it with { allowLargeCompute: true } (binaryconnect predict --allow-large-models)";
+
+/** Options of decodeBcnet. */
+export interface DecodeOptions {
+  /**
+   * Load a model whose work per example passes the format's compute bounds (LIMITS.freeWork,
+   * workPerWeight, work; docs/FORMAT.md "Compute bounds"). Default false: such a file is refused,
+   * since a few kilobytes can otherwise ask for minutes of work per example.
+   */
+  readonly allowLargeCompute?: boolean;
+}
 
 /**
  * Reads .bcnet bytes of any version in BCNET_VERSIONS (docs/FORMAT.md). Checks, in this order: the magic, the version, the
@@ -20,10 +32,11 @@ const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --ou
  * length, then the preprocessing's parameters (checkPreprocessing). A version 1 or 2 file's
  * x * inputScale - mean reads as the steps [scale(inputScale), subtractMean(mean)]. Any failure is a
  * ModelFormatError (its `problem` says which check) and nothing else: sizes are checked
- * before anything is allocated, and every loop is bounded by checked sizes.
+ * before anything is allocated, and every loop is bounded by checked sizes. Last, the work
+ * per example (cost.ts) must be within the compute bounds unless `options.allowLargeCompute`.
  * `source` names the file in messages. The result owns copies of the arrays.
  */
-export function decodeBcnet(bytes: Uint8Array, source = "model"): BcnetModel {
+export function decodeBcnet(bytes: Uint8Array, source = "model", options: DecodeOptions = {}): BcnetModel {
   const fail = (problem: ModelFormatProblem, what: string, hint?: string): never => {
     throw new ModelFormatError(problem, `${source}: ${what}`, hint);
   };
@@ -41,7 +54,11 @@ export function decodeBcnet(bytes: Uint8Array, source = "model"): BcnetModel {
   if (bytes.length > fileBytes) fail("invalid", `file is ${bytes.length} bytes but its header declares ${fileBytes}: trailing data or a corrupt header`, HINT_REEXPORT);
   const stored = u32(16), actual = crc32(bytes.subarray(20));
   if (stored !== actual) fail("checksum", `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}): the file is corrupt`, "copy or download the file again, or export it again");
-  return readContents(bytes, view, version as BcnetVersion, fail);
+  const model = readContents(bytes, view, version as BcnetVersion, fail);
+  if (options.allowLargeCompute !== true) {
+    checkCompute(computeCost(model.inputs, model.layers, model.preprocessing.steps), model.layers, (what) => fail("invalid", what, HINT_LARGE));
+  }
+  return model;
 }
 
 type Fail = (problem: ModelFormatProblem, what: string, hint?: string) => never;

@@ -14,7 +14,14 @@ export type Engine = "wasm" | "js";
 export interface ClassifierOptions {
   /** "auto" (default): wasm where WebAssembly SIMD runs, else js. */
   engine?: Engine | "auto";
+  /**
+   * Bytes only: load a model whose work per example passes the format's compute bounds
+   * (decodeBcnet's option; docs/FORMAT.md "Compute bounds"). Default false.
+   */
+  allowLargeCompute?: boolean;
 }
+
+const OPTION_KEYS = ["engine", "allowLargeCompute"];
 
 /** Scores and classes of `count` examples. */
 export interface Prediction {
@@ -53,16 +60,23 @@ export class BinaryClassifier {
   }
 
   /**
-   * Decodes (when given bytes) and prepares a model. Throws ModelFormatError for a bad file,
-   * ShapeError for a model object that contradicts itself.
+   * Decodes (when given bytes) and prepares a model. Throws ModelFormatError for a bad file (or
+   * one past the compute bounds, unless options.allowLargeCompute), ShapeError for a model
+   * object that contradicts itself. A model object is not held to the compute bounds: it is
+   * already decoded (decodeBcnet checked it) or built by the caller.
    */
   static async load(source: Uint8Array | ArrayBuffer | BcnetModel, options: ClassifierOptions = {}): Promise<BinaryClassifier> {
     for (const key of Object.keys(options)) {
-      if (key !== "engine") throw new OptionError(`BinaryClassifier.load: unknown option "${key}"`, "the only option is engine");
+      if (!OPTION_KEYS.includes(key)) throw new OptionError(`BinaryClassifier.load: unknown option "${key}"`, `the options are ${OPTION_KEYS.join(" and ")}`);
     }
+    if (options.allowLargeCompute !== undefined && typeof options.allowLargeCompute !== "boolean") {
+      throw new OptionError(`BinaryClassifier.load: allowLargeCompute is ${String(options.allowLargeCompute)}; expected true or false`);
+    }
+    const decodeOptions = { allowLargeCompute: options.allowLargeCompute === true };
     const wanted = options.engine ?? "auto";
     if (!["auto", "wasm", "js"].includes(wanted)) throw new OptionError(`BinaryClassifier.load: engine "${wanted}"; expected auto, wasm or js`);
-    const model = source instanceof Uint8Array ? decodeBcnet(source) : source instanceof ArrayBuffer ? decodeBcnet(new Uint8Array(source)) : source;
+    const model = source instanceof Uint8Array ? decodeBcnet(source, "model", decodeOptions)
+      : source instanceof ArrayBuffer ? decodeBcnet(new Uint8Array(source), "model", decodeOptions) : source;
     if (!(source instanceof Uint8Array || source instanceof ArrayBuffer)) checkModel(model, "BinaryClassifier.load");
     const engine: Engine = wanted === "auto" ? (wasmSimdAvailable() ? "wasm" : "js") : wanted;
     return new BinaryClassifier(model, engine, engine === "wasm" ? await WasmEngine.create(model) : null);

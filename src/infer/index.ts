@@ -14,7 +14,8 @@
 export { BinaryClassifier, type ClassifierOptions, type Engine, type Prediction } from "./classifier.js";
 export { forwardReference, preprocess } from "./reference.js";
 export { wasmSimdAvailable, inferModuleBytes } from "./module.js";
-export { decodeBcnet } from "../format/decode.js";
+export { decodeBcnet, type DecodeOptions } from "../format/decode.js";
+export { allowedWork, modelCost, PATCH_WORK, type ComputeCost, type LayerCost } from "../format/cost.js";
 export { describePreprocessing, scaleMeanOf, type PreprocessStep, type Preprocessing, type ScaleMean } from "../format/preprocessing.js";
 export { preprocessRows } from "../format/preprocessSteps.js";
 export {
