@@ -1,8 +1,8 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { convertIndexedToRgb, decode as decodePng, hasPngSignature, type DecodedPng } from "fast-png";
 import { DataFormatError } from "../core/errors.js";
-import { parseIdx } from "../data/idx.js";
+import { OPEN_READ_NONBLOCK, parseIdx, requireRegularFile } from "../data/idx.js";
 import { MNIST_COLS, MNIST_ROWS } from "../data/mnist.js";
 import { shapeText, type ImageShape } from "../format/shapes.js";
 
@@ -27,17 +27,15 @@ function sideHint(image: ImageShape): string {
  * model's height and width, composited over black by its alpha; for one channel converted to
  * 8-bit gray by luminance 0.299 R + 0.587 G + 0.114 B, for three kept as RGB (a gray image
  * repeated in each). IDX: N x H x W or H x W (one channel), N x H x W x C or H x W x C.
+ * Only regular files are read (a FIFO or a device is a DataFormatError, not a hang); a PNG's
+ * size is checked before it is decoded, gzipped IDX data is decompressed no further than its
+ * header declares.
  */
 export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE): InputImages {
   const parts: Uint8Array[] = [];
   const names: string[] = [];
   for (const path of paths) {
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(readFileSync(path));
-    } catch (e) {
-      throw new DataFormatError(`cannot read ${path}: ${(e as Error).message}`, "pass PNG images or MNIST IDX image files");
-    }
+    const bytes = readRegularFile(path, "pass PNG images or MNIST IDX image files");
     if (hasPngSignature(bytes)) {
       parts.push(pngToPixels(bytes, path, image));
       names.push(basename(path));
@@ -64,10 +62,37 @@ export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE
   return { pixels, names };
 }
 
+/** The bytes of a regular file (checked before it is opened and again once open: reading a FIFO would wait for a writer). */
+function readRegularFile(path: string, hint: string): Uint8Array {
+  let fd: number;
+  try {
+    requireRegularFile(path, statSync(path), hint);
+    fd = openSync(path, OPEN_READ_NONBLOCK);
+  } catch (e) {
+    if (e instanceof DataFormatError) throw e;
+    throw new DataFormatError(`cannot read ${path}: ${(e as Error).message}`, hint);
+  }
+  try {
+    requireRegularFile(path, fstatSync(fd), hint);
+    return new Uint8Array(readFileSync(fd));
+  } catch (e) {
+    if (e instanceof DataFormatError) throw e;
+    throw new DataFormatError(`cannot read ${path}: ${(e as Error).message}`, hint);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** A PNG of the image's height and width as 8-bit samples: gray (1 channel) or RGB (3), NHWC. */
 export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape): Uint8Array {
   if (image.channels !== 1 && image.channels !== 3) {
     throw new DataFormatError(`${source}: this model takes ${shapeText(image)} images; PNG inputs need 1 (gray) or 3 (RGB) channels`, "pass the images as an IDX file (N x H x W x C, unsigned bytes)");
+  }
+  // The size from the IHDR chunk (bytes 16..23, right after the signature and the chunk's length and type) before decoding anything.
+  if (bytes.length >= 24 && String.fromCharCode(...bytes.subarray(12, 16)) === "IHDR") {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
+    const width = view.getUint32(16, false), height = view.getUint32(20, false);
+    if (width !== image.width || height !== image.height) throw new DataFormatError(`${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`, sideHint(image));
   }
   let png: DecodedPng;
   try {
