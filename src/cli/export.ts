@@ -43,7 +43,7 @@ export function exportCommand(): Command {
         return;
       }
       const bytes = encodeBcnet(toBcnet(run));
-      const model = decodeBcnet(bytes, out); // what a reader will see: checks the file before it is written
+      const model = decodeBcnet(bytes, out, { allowLargeCompute: true }); // what a reader will see: checks the file before it is written (the compute bounds are for untrusted files)
       writeFileAtomic(out, bytes);
       const f32 = float32Bytes(model);
       console.log(`wrote ${out}: ${architecture(model)}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}; ` +

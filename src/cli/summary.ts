@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { requireRegularFile } from "../data/idx.js";
 import { Command, Option } from "commander";
-import { OptionError } from "../core/errors.js";
+import { DataFormatError, OptionError } from "../core/errors.js";
 import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
 import { describePreprocessing, scaleMeanOf } from "../format/preprocessing.js";
 import { decodeBcnet } from "../format/decode.js";
@@ -57,8 +58,8 @@ function networkKind(layers: readonly LayerHead[]): string {
 }
 
 /** What `summary MODEL` prints: the file, its preprocessing, the layer table and the model info. */
-export function formatModelSummary(path: string, bytes: Uint8Array): string {
-  const model = decodeBcnet(bytes, path);
+export function formatModelSummary(path: string, bytes: Uint8Array, allowLargeCompute = false): string {
+  const model = decodeBcnet(bytes, path, { allowLargeCompute });
   const rows = summarizeModel(model);
   const layerBytes = rows.reduce((s, r) => s + r.packedBytes, 0);
   const folded = scaleMeanOf(model.preprocessing, model.inputs);
@@ -83,11 +84,12 @@ export function summaryCommand(): Command {
     .argument("[model]", "a .bcnet file written by `binaryconnect export` (default: describe --preset's network)")
     .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
     .addOption(new Option("--mode <mode>", "weight binarization").default("det").argParser(oneOf(BINARIZATIONS)))
-    .action((model: string | undefined, o: { preset: string; mode: Binarization }, cmd: Command) => {
+    .option("--allow-large-models", "describe a model file whose work per image passes the format's compute bounds (docs/FORMAT.md, \"Compute bounds\")", false)
+    .action((model: string | undefined, o: { preset: string; mode: Binarization; allowLargeModels: boolean }, cmd: Command) => {
       if (model !== undefined) {
         const given = ["preset", "mode"].filter((k) => cmd.getOptionValueSource(k) === "cli");
         if (given.length) throw new OptionError(`--${given.join(", --")} describe a preset's network, not the model file ${model}`, "give either a model file or --preset/--mode");
-        console.log(formatModelSummary(model, readModelFile(model)));
+        console.log(formatModelSummary(model, readModelFile(model), o.allowLargeModels));
         return;
       }
       const p = getPreset(o.preset);
@@ -105,8 +107,11 @@ export function summaryCommand(): Command {
 /** The bytes of a model file; a missing or unreadable file is an OptionError naming it. */
 export function readModelFile(path: string): Uint8Array {
   try {
+    // only a regular file: a FIFO or a device could block or never end
+    requireRegularFile(path, statSync(path), "pass a .bcnet file written by `binaryconnect export RUN_DIR --out FILE`");
     return new Uint8Array(readFileSync(path));
   } catch (e) {
+    if (e instanceof DataFormatError) throw e;
     throw new OptionError(`cannot read the model file ${path}: ${(e as Error).message}`, "pass a .bcnet file written by `binaryconnect export RUN_DIR --out FILE`");
   }
 }
