@@ -4,8 +4,11 @@ import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../../kernels/co
 import { validateKernelArgs } from "../../kernels/validate.js";
 import type { Backend, KernelTable } from "../backend.js";
 import { Allocator } from "./allocator.js";
-import { KERNELS } from "./kernels.js";
-import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES, type KernelExports } from "./module.js";
+import { KERNELS } from "./kernels/index.js";
+import {
+  instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES,
+  type Drop, type DropLast, type KernelExports, type KernelFunction, type KernelParams, type Prefixes,
+} from "./module.js";
 import { resolveSimd, SIMD_CHOICES, type SimdChoice, type SimdLevel } from "./simd.js";
 import { currentHost, ISOLATION_HINT } from "./host.js";
 import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from "./threads.js";
@@ -157,12 +160,20 @@ export class WasmBackend implements Backend {
   };
 
   /**
-   * Runs a kernel export: thread t calls it with (...common, ...parts[t], scratch_t when
-   * scratchBytes > 0). One part runs on the main thread only.
+   * Runs a kernel export: thread t calls it with (...common, ...parts[t]), plus, when
+   * scratchBytes > 0, its scratch block of at least that many bytes as the last argument (with
+   * 0, as in matmul's packing phase, the scratch argument is left out: the export reads 0).
+   * One part runs on the main thread only. The arguments are typed by the export's declaration
+   * (KernelParams): `common` is a prefix of its parameters, each part the rest (less the scratch
+   * when scratchBytes is given), so a wrong count or a non-0/1 bool fails the type check.
    */
-  dispatch(kernel: KernelName, common: number[], parts: number[][], scratchBytes = 0): void {
+  dispatch<K extends KernelName, const C extends Prefixes<KernelParams<K>>>(
+    kernel: K, common: C, parts: readonly Readonly<Drop<KernelParams<K>, C>>[]): void;
+  dispatch<K extends KernelName, const C extends Prefixes<KernelParams<K>>>(
+    kernel: K, common: C, parts: readonly Readonly<DropLast<Drop<KernelParams<K>, C>>>[], scratchBytes: number): void;
+  dispatch(kernel: KernelName, common: readonly number[], parts: readonly (readonly number[])[], scratchBytes = 0): void {
     if (scratchBytes > 0) parts = parts.map((p, t) => [...p, this.scratchFor(t, scratchBytes)]);
-    this.pool.run(KERNEL_NAMES.indexOf(kernel), this.exports[kernel], common, parts);
+    this.pool.run(KERNEL_NAMES.indexOf(kernel), this.exports[kernel] as KernelFunction, common, parts);
   }
 
   /** Bytes of scratch binaryMatmul needs per thread for K inputs and N units. */

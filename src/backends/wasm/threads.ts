@@ -134,7 +134,7 @@ export class ThreadPool {
    * parts[0] itself (through `main`), workers 1..parts.length-1 the others. Returns when all
    * are done.
    */
-  run(op: number, main: KernelFunction, common: number[], parts: number[][]): void {
+  run(op: number, main: KernelFunction, common: readonly number[], parts: readonly (readonly number[])[]): void {
     if (this.closed) throw new BackendError("the wasm backend is closed", "create a new backend");
     if (this.failure) throw new BackendError(this.failure, "create a new backend");
     const L = CONTROL_LAYOUT, i32 = this.i32, f64 = this.f64;
