@@ -27,7 +27,7 @@ describe("checkpoint format", () => {
     expect(() => decodeCheckpoint(wrongMagic, "f")).toThrow(/not a binaryconnect checkpoint: expected magic "BCONNECT"/);
     const otherVersion = good.slice();
     new DataView(otherVersion.buffer).setUint32(8, 99, true);
-    expect(() => decodeCheckpoint(otherVersion, "f")).toThrow(/format version 99, but this binaryconnect reads version 1/);
+    expect(() => decodeCheckpoint(otherVersion, "f")).toThrow(/format version 99, but this binaryconnect reads versions 1 and 2/);
     expect(() => decodeCheckpoint(good.subarray(0, 10), "f")).toThrow(/shorter than the 20-byte header/);
     expect(() => decodeCheckpoint(good.subarray(0, good.length - 4), "f")).toThrow(/checksum mismatch/);
     const flipped = good.slice();
