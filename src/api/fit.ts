@@ -11,7 +11,7 @@ import { fitPreprocessing, type PreprocessSpec } from "../data/preprocessing.js"
 import { LR_SCHEDULES, type LrScheduleName, type TrainConfig } from "../train/config.js";
 import { dataDifference, dataIdentity } from "../train/dataIdentity.js";
 import type { LabeledSet } from "../train/dataset.js";
-import { NO_BEST, runEpochs, type Best, type EpochRecord, type LoopData, type RunStore } from "../train/loop.js";
+import { NO_BEST, runEpochs, type Best, type EpochRecord, type LoopData, type PartialEpoch, type RunStore } from "../train/loop.js";
 import { networkOf } from "../train/model.js";
 import { readModelState, writeModelState } from "../train/modelState.js";
 import { preprocessingFromState } from "../train/preprocessingState.js";
@@ -50,11 +50,18 @@ export interface FitOptions {
   callbacks?: FitCallbacks;
   /** Stop when the validation error has not improved for `patience` epochs; restoreBest: end with the best epoch's weights. */
   earlyStopping?: { patience: number; restoreBest?: boolean };
-  /** Aborting stops training before the next step; fit then rejects with the signal's reason. */
+  /**
+   * Aborting stops training before the next step (or evaluation batch); fit then rejects with
+   * the signal's reason. With checkpointDir, the epoch so far is checkpointed first: fit on the
+   * same folder continues at the next step, ending with the weights of an uninterrupted run.
+   */
   signal?: AbortSignal;
   /**
-   * A run folder (Node): checkpoint.bin after every epoch, best.bin, metrics.jsonl. A folder that
-   * already holds a run of this model continues it exactly (the data must be the same).
+   * A run folder (Node): checkpoint.bin after every epoch (with the records of every epoch),
+   * best.bin, metrics.jsonl (rewritten from the checkpoint), locked (train.lock) while fit
+   * trains in it: a second training in it is a RunInUseError. A folder that already holds a run
+   * of this model continues it exactly (the data must be the same). A loss or parameter that
+   * is not finite is a NumericalError before anything of its epoch is written.
    */
   checkpointDir?: string;
   /** Settings recorded in the run's configuration (the CLI's preset, dataset and data folder). */
@@ -80,12 +87,26 @@ const FIXED_ON_RESUME: (keyof FitOptions)[] = ["batchSize", "lr", "schedule", "p
 
 export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): Promise<History> {
   for (const key of Object.keys(opts)) if (!FIT_KEYS.includes(key)) throw new OptionError(`fit: unknown option "${key}"`, `known options: ${FIT_KEYS.join(", ")}`);
-  const { trainSet, validationSet } = splitValidation(train, opts.validation);
   const folder = opts.checkpointDir !== undefined ? openRunFolder(opts.checkpointDir, model) : undefined;
+  folder?.open();
+  try {
+    return await fitIn(folder, model, train, opts);
+  } finally {
+    try {
+      folder?.close();
+    } catch {
+      // the lock stays; the next training in the folder takes it over (its process no longer trains)
+    }
+  }
+}
+
+async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dataset, opts: FitOptions): Promise<History> {
+  const { trainSet, validationSet } = splitValidation(train, opts.validation);
   const saved = folder?.hasCheckpoint() ? folder.readCheckpoint() : null;
   const previous = saved ? null : model.training;
-  if ((saved || previous) && opts.preprocess && !model.preprocessing) throw new OptionError("fit: preprocess is fitted at a run's first epoch; this run has started");
+  // a resumed run takes the preprocessing it fitted at its start (a program run again passes the same `preprocess`)
   if (saved?.meta.preprocessing) model.preprocessing = preprocessingFromState(saved.meta.preprocessing, saved.tensors, `${opts.checkpointDir}`);
+  if ((saved || previous) && opts.preprocess && !model.preprocessing) throw new OptionError("fit: preprocess is fitted at a run's first epoch; this run has started without one");
   if (!saved && !previous && opts.preprocess && !model.preprocessing) {
     if (trainSet.preprocessed) throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
     model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet, { backend: await model.backend() });
@@ -100,6 +121,7 @@ export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): 
   const fresh = freshConfig(model, opts, data.train, identity);
   let config: TrainConfig;
   let epochsDone = 0, best: Best = NO_BEST, history: EpochRecord[] = [];
+  let partial: PartialEpoch | undefined;
   const net = await model.engineNetwork();
   if (saved) {
     config = continuedConfig(saved.meta.config, opts, fresh, `the run in ${opts.checkpointDir}`);
@@ -113,20 +135,20 @@ export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): 
     net.optimizer.t = saved.meta.step;
     epochsDone = saved.meta.epochsDone;
     best = saved.meta.best;
-    folder!.truncateMetrics(epochsDone);
-    history = folder!.readMetrics();
+    partial = saved.meta.partial;
+    history = folder!.resume(saved);
     if (config.epochs !== saved.meta.config.epochs) folder!.writeConfig(config);
   } else if (previous) {
     config = continuedConfig(previous.config, opts, fresh, "this model's run");
     ({ epochsDone, best, history } = { epochsDone: previous.epochsDone, best: previous.best, history: [...previous.history] });
-    folder?.start(config);
+    folder?.start(config, history);
   } else {
     config = fresh;
     folder?.start(config);
   }
   const snapshot = opts.earlyStopping?.restoreBest ? new BestSnapshot(folder) : undefined;
   const result = await runEpochs({
-    config, model: net, data, epochsDone, best, store: snapshot ?? folder, signal: opts.signal, maxEpochsThisCall: opts.maxEpochsThisCall,
+    config, model: net, data, epochsDone, best, partial, stored: Boolean(saved), store: snapshot ?? folder, signal: opts.signal, maxEpochsThisCall: opts.maxEpochsThisCall,
     callbacks: {
       onEpochStart: (epoch, batches) => opts.callbacks?.onEpochBegin?.(epoch, { batches }),
       onBatch: (batch, batches, examplesPerSecond) => opts.callbacks?.onBatchEnd?.(batch, { batches, examplesPerSecond }),
@@ -210,6 +232,9 @@ class BestSnapshot implements RunStore {
   }
   async saveEpoch(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, record: EpochRecord): Promise<void> {
     await this.inner?.saveEpoch(model, config, epochsDone, best, record);
+  }
+  async savePartial(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, partial: PartialEpoch): Promise<void> {
+    await this.inner?.savePartial?.(model, config, epochsDone, best, partial);
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * The Node.js parts of the library: run folders for `fit({ checkpointDir })` and files for
  * `model.save(path)` / `bc.loadModel(path)`. Imported by the Node entry (src/index.ts).
+ * File failures are typed errors (StorageError: the path, the cause, a hint).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { CheckpointError } from "../core/errors.js";
-import { writeFileAtomic } from "../train/checkpoint.js";
+import { ensureDir, storageError, writeFileAtomic } from "../train/fsio.js";
 import { RunFolder } from "../train/runFolder.js";
 import { registerFileStorage } from "./persist.js";
 import { registerRunFolder } from "./platform.js";
@@ -14,7 +15,7 @@ registerRunFolder((dir, model) => new RunFolder(dir, () => model.preprocessing))
 
 registerFileStorage(
   async (path, bytes) => {
-    mkdirSync(dirname(path), { recursive: true });
+    ensureDir(dirname(path));
     writeFileAtomic(path, bytes);
     return path;
   },
@@ -23,7 +24,8 @@ registerFileStorage(
       return new Uint8Array(readFileSync(path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CheckpointError(`cannot read the model ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, code === "ENOENT" ? "pass a file written by model.save, or a run folder's best.bin / checkpoint.bin" : undefined);
+      if (code === "ENOENT") throw new CheckpointError(`cannot read the model ${path}: no such file`, "pass a file written by model.save, or a run folder's best.bin / checkpoint.bin");
+      throw storageError(e, "read the model", path);
     }
   },
 );

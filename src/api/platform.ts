@@ -11,11 +11,14 @@ import type { Model } from "./model.js";
 
 /** A run folder as fit uses it (src/train/runFolder.ts). */
 export interface RunFolderLike extends RunStore {
-  start(config: TrainConfig): void;
+  /** Takes the folder (creates and locks it, removes what killed writes left); close() releases it. */
+  open(): void;
+  close(): void;
+  start(config: TrainConfig, history?: readonly EpochRecord[]): void;
   hasCheckpoint(): boolean;
   readCheckpoint(): CheckpointContents<CheckpointMeta>;
-  truncateMetrics(epochs: number): void;
-  readMetrics(): EpochRecord[];
+  /** The records of the checkpoint's epochs (metrics.jsonl is rewritten from them). */
+  resume(ckpt: CheckpointContents<CheckpointMeta>): EpochRecord[];
   writeConfig(config: TrainConfig): void;
 }
 

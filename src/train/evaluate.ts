@@ -2,6 +2,7 @@ import type { Backend } from "../backends/backend.js";
 import type { Sequential } from "../nn/sequential.js";
 import type { TestTime } from "../nn/binarization.js";
 import { gatherBatch, type LabeledSet } from "./dataset.js";
+import { AbortCheck } from "./abortCheck.js";
 
 export interface EvalResult {
   /** Mean square hinge loss (for ensembles: of the averaged outputs is not defined; NaN). */
@@ -21,26 +22,38 @@ const ENSEMBLE_COUNTER_BASE = 0x04000000;
 /**
  * Test error of `model` on `set` with a test-time mode (paper section 2.6): deterministic
  * binary weights, real weights, or the average output of N stochastically binarized networks.
+ * An aborted `signal` stops it before its next batch (with the signal's reason).
  */
-export async function evaluate(model: Sequential, set: LabeledSet, testTime: TestTime, batchSize: number): Promise<EvalResult> {
+export async function evaluate(model: Sequential, set: LabeledSet, testTime: TestTime, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
   const be = model.backend;
   const metrics = be.alloc([2]);
+  const check = signal ? new AbortCheck(signal) : undefined;
   let errors = 0;
-  for (let start = 0; start < set.n; start += batchSize) {
-    const rows = Math.min(batchSize, set.n - start);
-    const { x, y } = uploadBatch(be, set, start, rows);
-    if (testTime.kind === "ensemble") {
-      errors += await ensembleErrors(model, x, set.y.subarray(start, start + rows), testTime.samples);
-    } else {
-      model.evaluateBatch(x, y, testTime.kind, metrics);
+  try {
+    for (let start = 0; start < set.n; start += batchSize) {
+      if (check) {
+        if (check.due()) await check.turn();
+        check.throwIfAborted();
+      }
+      const rows = Math.min(batchSize, set.n - start);
+      const { x, y } = uploadBatch(be, set, start, rows);
+      try {
+        if (testTime.kind === "ensemble") {
+          errors += await ensembleErrors(model, x, set.y.subarray(start, start + rows), testTime.samples);
+        } else {
+          model.evaluateBatch(x, y, testTime.kind, metrics);
+        }
+      } finally {
+        be.dispose(x);
+        be.dispose(y);
+      }
     }
-    be.dispose(x);
-    be.dispose(y);
+    const [lossSum, metricErrors] = await be.read(metrics);
+    if (testTime.kind === "ensemble") return { loss: Number.NaN, error: errors / set.n };
+    return { loss: lossSum / set.n, error: metricErrors / set.n };
+  } finally {
+    be.dispose(metrics);
   }
-  const [lossSum, metricErrors] = await be.read(metrics);
-  be.dispose(metrics);
-  if (testTime.kind === "ensemble") return { loss: Number.NaN, error: errors / set.n };
-  return { loss: lossSum / set.n, error: metricErrors / set.n };
 }
 
 function uploadBatch(be: Backend, set: LabeledSet, start: number, rows: number) {

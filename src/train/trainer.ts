@@ -8,8 +8,8 @@ import { createModel } from "./model.js";
 import { writeModelState } from "./modelState.js";
 import { RunFolder, CHECKPOINT_FILE, type CheckpointMeta } from "./runFolder.js";
 
-export type { Best, EpochRecord, Splits, TrainCallbacks } from "./loop.js";
-export { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE, METRICS_FILE, type CheckpointMeta } from "./runFolder.js";
+export type { Best, EpochRecord, EpochResult, PartialEpoch, Splits, TrainCallbacks } from "./loop.js";
+export { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, METRICS_FILE, type CheckpointMeta } from "./runFolder.js";
 /** Kept here for the callers that import it from the trainer. */
 export { mlpConfigOf } from "./model.js";
 
@@ -44,23 +44,27 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const { backend, data, outDir } = opts;
   const folder = outDir ? new RunFolder(outDir, opts.preprocessing) : undefined;
   if (opts.resume && !folder) throw new CheckpointError("resume needs the run folder (--resume DIR)");
-  const start = opts.resume ? folder!.readCheckpoint() : null;
-  const config = start?.meta.config ?? opts.config;
-  const model = createModel(backend, config, data.train.features);
-  let best: Best = NO_BEST;
-  let epochsDone = 0;
-  if (start) {
-    writeModelState(model, start.tensors, true, `${outDir}/${CHECKPOINT_FILE}`);
-    model.optimizer.t = start.meta.step;
-    best = start.meta.best;
-    epochsDone = start.meta.epochsDone;
-    folder!.truncateMetrics(epochsDone);
-  } else {
-    folder?.start(config);
+  folder?.open();
+  try {
+    const start = opts.resume ? folder!.readCheckpoint() : null;
+    const config = start?.meta.config ?? opts.config;
+    const model = createModel(backend, config, data.train.features);
+    let best: Best = NO_BEST;
+    let epochsDone = 0;
+    if (start) {
+      writeModelState(model, start.tensors, true, `${outDir}/${CHECKPOINT_FILE}`);
+      model.optimizer.t = start.meta.step;
+      best = start.meta.best;
+      epochsDone = start.meta.epochsDone;
+      folder!.resume(start);
+    } else {
+      folder?.start(config);
+    }
+    const result = await runEpochs({
+      config, model, data, epochsDone, best, partial: start?.meta.partial, stored: Boolean(start), callbacks: opts.callbacks, store: folder, maxEpochsThisCall: opts.maxEpochsThisCall, signal: opts.signal,
+    });
+    return { model, records: result.records, best: result.best };
+  } finally {
+    folder?.close();
   }
-  const result = await runEpochs({
-    config, model, data, epochsDone, best, callbacks: opts.callbacks, store: folder, maxEpochsThisCall: opts.maxEpochsThisCall, signal: opts.signal,
-  });
-  return { model, records: result.records, best: result.best };
 }
-
