@@ -175,6 +175,19 @@ describe("checkpoint folders", () => {
     await b2.dispose();
   });
 
+  it("a program run again with the same options (preprocess included) continues its run", async () => {
+    const dir = tmp(), data = toySet(300);
+    const opts = { batchSize: 50, epochs: 3, checkpointDir: dir, preprocess: [bc.preprocess.subtractMean()] };
+    const first = smallMlp();
+    await first.fit(data, { ...opts, maxEpochsThisCall: 1 });
+    await first.dispose();
+    const second = smallMlp();
+    const h = await second.fit(data, opts);
+    expect(h.trained.map((r) => r.epoch)).toEqual([2, 3]);
+    expect(second.preprocessing?.steps[0].kind).toBe("subtractMean");
+    await second.dispose();
+  });
+
   it("a run folder refuses other data, naming the difference, and another network", async () => {
     const dir = tmp();
     const m = smallMlp();
