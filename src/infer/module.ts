@@ -19,7 +19,7 @@ export interface InferExports {
 }
 
 let bytes: Uint8Array<ArrayBuffer> | undefined;
-let compiled: Promise<WebAssembly.Module> | undefined;
+let compiled: Promise<unknown> | undefined;
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   return (bytes ??= decodeBase64(INFER_WASM_BASE64));
@@ -30,14 +30,19 @@ export function wasmSimdAvailable(): boolean {
   return typeof WebAssembly === "object" && WebAssembly.validate(moduleBytes());
 }
 
-/** The compiled module (once per page or process). */
-export function inferModule(): Promise<WebAssembly.Module> {
+/**
+ * The compiled module (once per page or process). Its signatures name no WebAssembly types, so
+ * that the shipped declarations type-check in projects without the DOM library (@types/node
+ * declares no WebAssembly namespace).
+ */
+export function inferModule(): Promise<unknown> {
   compiled ??= WebAssembly.compile(moduleBytes());
   return compiled;
 }
 
-export async function instantiateInfer(memory: WebAssembly.Memory): Promise<InferExports> {
-  const instance = await WebAssembly.instantiate(await inferModule(), { env: { memory } });
+/** An instance of the module on `memory` (a WebAssembly.Memory). */
+export async function instantiateInfer(memory: object): Promise<InferExports> {
+  const instance = await WebAssembly.instantiate((await inferModule()) as WebAssembly.Module, { env: { memory: memory as WebAssembly.Memory } });
   return instance.exports as unknown as InferExports;
 }
 
