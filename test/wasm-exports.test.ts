@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { KERNEL_NAMES } from "../src/kernels/contract.js";
 import type { WasmBackend } from "../src/backends/wasm/index.js";
 import { KERNELS } from "../src/backends/wasm/kernels/index.js";
-import { instantiate, kernelsModule, type KernelExports, type KernelParams } from "../src/backends/wasm/module.js";
+import { instantiate, kernelsModule } from "../src/backends/wasm/module.js";
+import type { KernelExports, KernelParams } from "../src/backends/wasm/signatures.js";
 import { resolveSimd } from "../src/backends/wasm/simd.js";
 
 /**

@@ -246,7 +246,8 @@ function exportsSource(declared) {
   const used = new Set(declared.flatMap((d) => (d.kind === "function" ? [...d.params.map((p) => p.type), d.result] : [])));
   const aliases = Object.entries(AS_TYPES).filter(([t]) => used.has(t)).map(([t, { ts }]) => `export type ${t} = ${ts};`);
   const members = declared.map((d) => d.kind === "memory"
-    ? "  /** The imported memory, exported again. */\n  readonly memory: WebAssembly.Memory;"
+    // no WebAssembly type: the shipped declarations must type-check without the DOM library
+    ? "  /** The imported memory (a WebAssembly.Memory), exported again. */\n  readonly memory: object;"
     : `  /** ${d.source} */\n  ${d.name}(${d.params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${d.result};`);
   return `
 /**

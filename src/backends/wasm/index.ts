@@ -5,10 +5,8 @@ import { validateKernelArgs } from "../../kernels/validate.js";
 import type { Backend, KernelTable } from "../backend.js";
 import { Allocator } from "./allocator.js";
 import { KERNELS } from "./kernels/index.js";
-import {
-  instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES,
-  type Drop, type DropLast, type KernelExports, type KernelFunction, type KernelParams, type Prefixes,
-} from "./module.js";
+import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES } from "./module.js";
+import type { Drop, DropLast, KernelExports, KernelFunction, KernelParams, Prefixes } from "./signatures.js";
 import { resolveSimd, SIMD_CHOICES, type SimdChoice, type SimdLevel } from "./simd.js";
 import { currentHost, ISOLATION_HINT } from "./host.js";
 import { CONTROL_BYTES, MAX_THREADS, ThreadPool } from "./threads.js";

@@ -1,7 +1,7 @@
-import type { KernelName } from "../../kernels/contract.js";
-import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_MAX_PAGES, type KernelsWasmExports } from "./kernels.wasm.generated.js";
+import { KERNELS_RELAXED_WASM_BASE64, KERNELS_WASM_BASE64, KERNELS_WASM_MAX_PAGES } from "./kernels.wasm.generated.js";
 import { decodeBase64 } from "../../core/base64.js";
 import { BackendError } from "../../core/errors.js";
+import type { KernelExports } from "./signatures.js";
 import type { SimdLevel } from "./simd.js";
 
 /** Bytes in a WebAssembly page. */
@@ -9,33 +9,6 @@ export const PAGE_BYTES = 65536;
 
 /** The most memory the module accepts (its declared maximum), in bytes. */
 export const MODULE_MAX_BYTES = KERNELS_WASM_MAX_PAGES * PAGE_BYTES;
-
-/**
- * The module's exports: one function per kernel of the contract, with its name, plus the layout
- * queries (heapBase, matmulScratchBytes, convScratchBytes, binaryMatmulScratchBytes). Declared
- * by wasm/build.mjs from the AssemblyScript sources (kernels.wasm.generated.ts): each export
- * with its parameters as wasm/kernels/<name>.ts declares them.
- */
-export type KernelExports = KernelsWasmExports;
-
-/**
- * The parameters of kernel K's export, named and typed (a labeled tuple). A kernel of the
- * contract without an export of its name fails the type check here.
- */
-export type KernelParams<K extends KernelName> = Parameters<KernelExports[K]>;
-
-/** How the thread pool calls an export: positional numbers (see KernelParams for each kernel's). */
-export type KernelFunction = (...args: number[]) => void;
-
-/** Every prefix of a tuple, labels kept: [], [p0], [p0, p1], ..., P (readonly). */
-export type Prefixes<P extends readonly unknown[]> = Readonly<P extends readonly [...infer H, unknown] ? P | Prefixes<H> : P>;
-
-/** The elements of tuple P after its first C["length"] (labels kept). */
-export type Drop<P extends readonly unknown[], C extends readonly unknown[]> =
-  C extends readonly [unknown, ...infer CT] ? (P extends readonly [unknown, ...infer PT] ? Drop<PT, CT> : never) : P;
-
-/** Tuple T without its last element. */
-export type DropLast<T extends readonly unknown[]> = T extends readonly [...infer H, unknown] ? H : never;
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 

@@ -1,5 +1,5 @@
 import { BackendError } from "../../core/errors.js";
-import type { KernelFunction } from "./module.js";
+import type { KernelFunction } from "./signatures.js";
 
 /** The most threads a pool serves (the size of the control block depends on it). */
 export const MAX_THREADS = 64;
