@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
@@ -7,7 +6,10 @@ import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/inde
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
+import { checkpointFromBytes } from "../train/checkpoint.js";
 import { loadRunData } from "../train/data.js";
+import { checkFinite } from "../train/finite.js";
+import { pathExists, readFileChecked } from "../train/fsio.js";
 import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf } from "./parse.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
@@ -34,8 +36,12 @@ export function evalCommand(): Command {
     .addOption(new Option("--data <dir>", "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`"))
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-      if (!existsSync(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
-      const bytes = new Uint8Array(readFileSync(path));
+      if (!pathExists(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
+      const bytes = readFileChecked(path, "read the checkpoint");
+      // a diverged model is not measured (its scores would be NaN); Adam's moments are not weights
+      const { tensors } = checkpointFromBytes(bytes, path);
+      checkFinite(tensors.filter((t) => !/#[mv]$/.test(t.name)), `${path} holds weights that are not finite`,
+        "the run diverged before this checkpoint: evaluate --which best, or train again with a lower learning rate");
       const training = modelFromBytes(bytes, path, { backend: "reference" }).training;
       if (!training) throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
       const config = training.config;

@@ -6,8 +6,9 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError } from "../core/errors.js";
 import { PAPER_DATASETS as DATASET_NAMES, type DatasetName } from "../reproduce/plan.js";
 import { BUDGETS, METHODS, type Budget, type MethodId } from "../reproduce/plan.js";
-import { reproduce } from "../reproduce/runner.js";
+import { reproduce, stopTrainings } from "../reproduce/runner.js";
 import { integer, oneOf } from "./parse.js";
+import { STOPPED_EXIT_CODES } from "./train.js";
 import { simdOption } from "./wasmOptions.js";
 
 interface ReproduceCliOptions {
@@ -53,10 +54,52 @@ export function reproduceCommand(): Command {
         ...(o.valSize ? ["--val-size", String(o.valSize)] : []),
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
-      const { failed } = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, simd: o.simd, backend: o.backend, extraTrainArgs });
+      const stop = stopOnSignals();
+      let outcome;
+      try {
+        outcome = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, simd: o.simd, backend: o.backend, extraTrainArgs, signal: stop.signal });
+      } finally {
+        stop.dispose();
+      }
+      const { failed, stopped } = outcome;
       console.log(`wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`);
+      if (stop.signal.aborted) {
+        const signal = (stop.signal.reason as { signal: "SIGINT" | "SIGTERM" }).signal;
+        console.log(`stopped (${signal})${stopped.length ? `: ${stopped.join(", ")} checkpointed` : ""}; run the same command again to continue`);
+        process.exitCode = STOPPED_EXIT_CODES[signal];
+        return;
+      }
       if (failed.length) throw new BinaryConnectError(`${failed.length} run(s) failed: ${failed.join(", ")}`, "see each run's train.log; run the same command again to retry them");
     });
+}
+
+/**
+ * SIGINT / SIGTERM stop the experiment: no new run starts, and each training under way gets the
+ * signal, checkpoints where it is and exits (a repeat after a second stops them at once). A
+ * training also stops when this process ends otherwise (its IPC channel closes).
+ */
+function stopOnSignals(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let first = 0;
+  const stop = (signal: "SIGINT" | "SIGTERM") => {
+    if (!controller.signal.aborted) {
+      first = Date.now();
+      console.error(`\n${signal} received: stopping the trainings under way after their current step, with a checkpoint there (again stops them at once)`);
+      controller.abort({ signal });
+    } else if (Date.now() - first >= 1000) {
+      stopTrainings(signal);
+    }
+  };
+  const onInt = () => stop("SIGINT"), onTerm = () => stop("SIGTERM");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    },
+  };
 }
 
 function methodList(text: string): MethodId[] {

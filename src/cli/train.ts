@@ -1,9 +1,8 @@
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
-import { OptionError } from "../core/errors.js";
+import { BinaryConnectError, OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
 import { parseArchitecture } from "../nn/architecture.js";
 import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type Binarization, type TestTime } from "../nn/binarization.js";
@@ -13,7 +12,8 @@ import { networkOf } from "../train/model.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
-import { CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
+import { checkNotLocked, pathExists } from "../train/fsio.js";
+import { CHECKPOINT_FILE, LOCK_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, positiveNumber } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
@@ -65,7 +65,7 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
 
 export function trainCommand(): Command {
   return new Command("train")
-    .description("train a BinaryConnect network (checkpoint after every epoch; --resume continues exactly)")
+    .description("train a BinaryConnect network (checkpoint after every epoch, and where SIGINT/SIGTERM stopped it, exit status 130/143; --resume continues exactly)")
     .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
     .addOption(new Option("--architecture <net>", "the network in the paper's notation, replacing the preset's, e.g. \"(2x16C3)-MP2-(2x32C3)-MP2-256FC-10\" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes)").argParser(parseArchitectureOption))
     .addOption(new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)))
@@ -107,6 +107,68 @@ export function parseTestTimeOption(text: string): TestTime {
   }
 }
 
+/**
+ * Exit status of a training stopped by SIGINT or SIGTERM once its checkpoint is written: 128 +
+ * the signal's number (130, 143), as a shell reports a process ended by that signal.
+ */
+export const STOPPED_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type StopSignal = keyof typeof STOPPED_EXIT_CODES;
+
+/** Why a training was aborted: a signal (or, for a training started by `reproduce`, its parent's end). */
+export class TrainingStopped extends BinaryConnectError {
+  constructor(readonly signal: StopSignal, readonly why: string) {
+    super(`training stopped: ${why}`);
+  }
+}
+
+/** Repeats of a signal within this time are the same request (a terminal's Ctrl-C reaches every process of its group; reproduce forwards it too). */
+const REPEAT_MS = 1000;
+
+/**
+ * SIGINT and SIGTERM stop the training after its current step, with a checkpoint there (the
+ * progress bar is stopped at once, which restores the cursor); a second signal stops at once
+ * (the last checkpoint is kept). A training started by `reproduce` (an IPC channel) stops the
+ * same way when its parent ends.
+ */
+export function stopOnSignals(progress: { stop(): void }): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  let first: { signal: StopSignal; at: number } | undefined;
+  const stop = (signal: StopSignal, why: string) => {
+    if (!first) {
+      first = { signal, at: Date.now() };
+      progress.stop();
+      console.error(`\n${why}: stopping after the current step, with a checkpoint there (${signal === "SIGINT" ? "Ctrl-C" : "the signal"} again stops at once)`);
+      controller.abort(new TrainingStopped(signal, why));
+      return;
+    }
+    if (Date.now() - first.at < REPEAT_MS) return;
+    console.error(`${signal} again: stopping at once; the run folder keeps its last checkpoint`);
+    process.exit(STOPPED_EXIT_CODES[first.signal]);
+  };
+  const onInt = () => stop("SIGINT", "SIGINT received");
+  const onTerm = () => stop("SIGTERM", "SIGTERM received");
+  const onDisconnect = () => stop("SIGTERM", "the parent process (reproduce) ended");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  if (process.channel) {
+    // started by reproduce with an IPC channel: it closes when reproduce ends, however it ends
+    process.channel.unref();
+    process.on("disconnect", onDisconnect);
+  }
+  // output to a reader that has gone (reproduce killed, `| head`) must not end the training
+  const ignore = () => {};
+  process.stdout.on("error", ignore);
+  process.stderr.on("error", ignore);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      process.off("disconnect", onDisconnect);
+    },
+  };
+}
+
 async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   let outDir: string;
   let config: TrainConfig;
@@ -117,13 +179,15 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     if (conflicting.length) {
       throw new OptionError(`--resume continues a run with its saved settings; ${conflicting.join(", ")} cannot be changed`, `only ${allowed.slice(1).join(", ")} may be given with --resume`);
     }
-    if (!existsSync(join(o.resume, CHECKPOINT_FILE))) throw new OptionError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`, "pass the folder given to --out of the run to continue");
     outDir = o.resume;
+    checkNotLocked(join(outDir, LOCK_FILE), outDir);
+    if (!pathExists(join(o.resume, CHECKPOINT_FILE))) throw new OptionError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`, "pass the folder given to --out of the run to continue");
     config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {
     config = configFromOptions(o);
     outDir = o.out ?? join("runs", `${config.preset}${o.architecture ? "-custom" : ""}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
-    if (existsSync(join(outDir, CHECKPOINT_FILE))) {
+    checkNotLocked(join(outDir, LOCK_FILE), outDir);
+    if (pathExists(join(outDir, CHECKPOINT_FILE))) {
       throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
     }
   }
@@ -132,13 +196,14 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(`binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`);
   const progress = progressCallbacks(config.epochs);
+  const stopper = stopOnSignals(progress);
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
     console.log(`data: ${dataDir ?? "the bundled set"}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`);
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;
     const history = await model.fit(splits.train, {
-      validation: splits.validation, test: splits.test, checkpointDir: outDir,
+      validation: splits.validation, test: splits.test, checkpointDir: outDir, signal: stopper.signal,
       ...(o.resume ? {} : {
         epochs: config.epochs, batchSize: config.batchSize, lr: { start: config.lrStart, end: config.lrEnd }, testTime: config.testTime, evalBatchSize: config.evalBatchSize,
         ...(preprocessing ? {} : { preprocess: runPreprocess(config) }),
@@ -149,8 +214,23 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     const best = history.best;
     console.log(`done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
       `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`);
+  } catch (e) {
+    if (!(e instanceof TrainingStopped && e === stopper.signal.reason)) throw e;
+    progress.stop();
+    console.log(stoppedReport(e, outDir));
+    process.exitCode = STOPPED_EXIT_CODES[e.signal];
   } finally {
+    stopper.dispose();
     progress.stop();
     await backend.close();
   }
+}
+
+/** Where a stopped training's run folder stands, and how to continue it. */
+function stoppedReport(e: TrainingStopped, outDir: string): string {
+  const path = join(outDir, CHECKPOINT_FILE);
+  if (!pathExists(path)) return `stopped (${e.why}) before the first checkpoint; nothing to resume: run the same command again to start over`;
+  const { meta } = loadCheckpoint<CheckpointMeta>(path);
+  const where = meta.partial ? `in epoch ${meta.partial.epoch} after step ${meta.partial.batch}` : `after epoch ${meta.epochsDone}`;
+  return `stopped (${e.why}) ${where}; checkpoint ${path}\nresume with: binaryconnect train --resume ${outDir}`;
 }

@@ -16,6 +16,7 @@ import type { NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
 import type { Best } from "../train/loop.js";
 import { CheckpointError } from "../core/errors.js";
+import { checkFinite } from "../train/finite.js";
 import { networkLayers, type RunLayer } from "./runNetwork.js";
 
 export type { RunConv, RunDense, RunLayer, RunMaxPool } from "./runNetwork.js";
@@ -53,6 +54,8 @@ export function modelRun(network: NetworkConfig, tensors: readonly NamedArray[],
   const get = (name: string): NamedArray => {
     const t = byName.get(name);
     if (!t) throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
+    // a diverged model would deploy as one whose every score is NaN
+    checkFinite([t], `${source} holds weights that are not finite`, "the run diverged before this model was saved: export its best epoch (--which best), or train again with a lower learning rate");
     return t;
   };
   const inputs = network.input.reduce((a, b) => a * b, 1);

@@ -1,13 +1,15 @@
-import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CheckpointError, OptionError } from "../core/errors.js";
 import type { TrainConfig } from "../train/config.js";
+import { pathExists, readFileChecked } from "../train/fsio.js";
+import { readMetricsFile } from "../train/runFolder.js";
 import { CHECKPOINT_FILE, METRICS_FILE, type EpochRecord } from "../train/trainer.js";
 import type { RunSpec } from "./plan.js";
 
 /**
  * Where a run stands: not started, interrupted (a checkpoint to resume from), or finished
- * (metrics of every epoch; the trainer appends an epoch's metrics only after its checkpoint).
+ * (metrics of every epoch: metrics.jsonl is rewritten from the checkpoint after each one, and
+ * when a run resumes).
  */
 export type RunState = "new" | "interrupted" | "finished";
 
@@ -16,17 +18,9 @@ export interface RunStatus {
   records: EpochRecord[];
 }
 
-/** Reads a run folder's metrics.jsonl (empty when absent). */
+/** Reads a run folder's metrics.jsonl (empty when absent; a torn last line of an older version is left out). */
 export function readMetrics(dir: string): EpochRecord[] {
-  const path = join(dir, METRICS_FILE);
-  if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((line, i) => {
-    try {
-      return JSON.parse(line) as EpochRecord;
-    } catch {
-      throw new CheckpointError(`${path}: line ${i + 1} is not JSON: ${JSON.stringify(line.slice(0, 80))}`, "the file was edited or corrupted; delete the run folder to retrain it");
-    }
-  });
+  return readMetricsFile(join(dir, METRICS_FILE));
 }
 
 /**
@@ -35,8 +29,16 @@ export function readMetrics(dir: string): EpochRecord[] {
  */
 export function runStatus(run: RunSpec): RunStatus {
   const configPath = join(run.dir, "config.json");
-  if (!existsSync(configPath)) return { state: "new", records: [] };
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as TrainConfig;
+  if (!pathExists(configPath)) return { state: "new", records: [] };
+  let config: TrainConfig;
+  try {
+    config = JSON.parse(new TextDecoder().decode(readFileChecked(configPath, "read the run's configuration"))) as TrainConfig;
+  } catch (e) {
+    if (!(e instanceof SyntaxError)) throw e;
+    // config.json is written before anything else: a run killed while writing it (by an older version) has nothing to keep
+    if (!pathExists(join(run.dir, CHECKPOINT_FILE))) return { state: "new", records: [] };
+    throw new CheckpointError(`${configPath} is not JSON`, "the file was edited or damaged; delete the run folder to retrain it");
+  }
   const expected = { preset: run.preset, mode: run.method.mode, seed: run.seed, epochs: run.epochs, dropout: run.method.dropout };
   const found = { preset: config.preset, mode: config.mode, seed: config.seed, epochs: config.epochs, dropout: config.dropout.hidden > 0 };
   for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
@@ -49,6 +51,6 @@ export function runStatus(run: RunSpec): RunStatus {
   }
   const records = readMetrics(run.dir);
   if (records.length > 0 && records[records.length - 1].epoch >= run.epochs) return { state: "finished", records };
-  if (existsSync(join(run.dir, CHECKPOINT_FILE))) return { state: "interrupted", records };
+  if (pathExists(join(run.dir, CHECKPOINT_FILE))) return { state: "interrupted", records };
   return { state: "new", records };
 }

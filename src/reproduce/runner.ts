@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
@@ -25,11 +25,30 @@ export interface ReproduceOptions extends PlanOptions {
   extraTrainArgs?: string[];
   /** Where progress lines go (default: stdout). */
   log?: (line: string) => void;
+  /**
+   * Aborting stops the experiment: no new run starts, and the trainings under way receive the
+   * signal named by the reason's `signal` (default SIGTERM), checkpoint where they are and exit
+   * (stopTrainings sends them another, which stops them at once).
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReproduceOutcome {
   results: ExperimentResults;
   failed: string[];
+  /** The experiment was stopped (the signal): the runs under way were checkpointed, and the same command continues them. */
+  stopped: string[];
+}
+
+/** The exit statuses of a `train` stopped by SIGINT / SIGTERM after its checkpoint (src/cli/train.ts). */
+const STOPPED_CODES = [130, 143];
+
+/** The trainings under way (all experiments of this process), for stopTrainings. */
+const running = new Set<ChildProcess>();
+
+/** Sends `signal` to every training under way (each checkpoints and exits; a second signal stops it at once). */
+export function stopTrainings(signal: NodeJS.Signals): void {
+  for (const child of running) child.kill(signal);
 }
 
 /**
@@ -47,15 +66,20 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
   const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished");
   log(`${plan.length} runs (${plan.length - todo.length} finished, ${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
     `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`);
-  const failed: string[] = [];
+  const failed: string[] = [], stopped: string[] = [];
   let next = 0, started = 0;
+  const onAbort = () => stopTrainings(((o.signal?.reason as { signal?: NodeJS.Signals } | undefined)?.signal) ?? "SIGTERM");
+  o.signal?.addEventListener("abort", onAbort, { once: true });
   const lane = async () => {
-    while (next < todo.length) {
+    while (next < todo.length && !o.signal?.aborted) {
       const run = todo[next++];
       const resume = statuses.get(run.name)!.state === "interrupted";
-      log(`[${++started}/${todo.length}] ${run.name}: ${resume ? "resuming" : "starting"} (${run.preset}, ${run.epochs} epochs)`);
-      const code = await trainProcess(run, resume, o, log);
-      if (code !== 0) {
+      const count = ++started;
+      const code = await trainProcess(run, resume, o, log, (pid) => log(`[${count}/${todo.length}] ${run.name}: ${resume ? "resuming" : "starting"} (${run.preset}, ${run.epochs} epochs; process ${pid})`));
+      if (o.signal?.aborted && STOPPED_CODES.includes(code)) {
+        stopped.push(run.name);
+        log(`${run.name}: stopped with a checkpoint; the same command continues it`);
+      } else if (code !== 0) {
         failed.push(run.name);
         log(`${run.name}: FAILED (exit code ${code}); see ${join(run.dir, "train.log")}`);
       } else {
@@ -64,9 +88,13 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
       writeResults(o, plan, failed); // the table so far, after every run
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, o.parallel) }, lane));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.parallel) }, lane));
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+  }
   const results = writeResults(o, plan, failed);
-  return { results, failed };
+  return { results, failed, stopped };
 }
 
 /** Collects every run's state into results.json and results.md (atomically). */
@@ -96,21 +124,33 @@ function backendOf(dir: string): string | null {
   return match ? match[1] : null;
 }
 
-/** Runs one `binaryconnect train` process; its output goes to the run's train.log, epoch lines also to `log`. */
-function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (line: string) => void): Promise<number> {
+/**
+ * Runs one `binaryconnect train` process; its output goes to the run's train.log, epoch lines
+ * also to `log`. The process has an IPC channel to this one: when this process ends, however it
+ * ends (even by SIGKILL), the channel closes and the training checkpoints and stops.
+ */
+function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (line: string) => void, onStart: (pid: number | undefined) => void): Promise<number> {
   mkdirSync(run.dir, { recursive: true });
   const common = ["--backend", o.backend, "--threads", String(o.threads), "--simd", o.simd];
   const args = resume ? ["train", "--resume", run.dir, ...common, ...dataArg(o)] : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
   const logFile = createWriteStream(join(run.dir, "train.log"), { flags: "a" });
   logFile.write(`$ binaryconnect ${args.join(" ")}\n`);
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr.pipe(logFile, { end: false });
-  createInterface({ input: child.stdout }).on("line", (line) => {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+  running.add(child);
+  onStart(child.pid);
+  child.stderr!.pipe(logFile, { end: false });
+  createInterface({ input: child.stdout! }).on("line", (line) => {
     logFile.write(line + "\n");
     if (line.startsWith("epoch ") || line.startsWith("done:")) log(`${run.name}: ${line}`);
   });
   return new Promise((resolve) => {
+    child.on("error", (e) => {
+      running.delete(child);
+      logFile.end(`[could not start: ${e.message}]\n`);
+      resolve(1);
+    });
     child.on("close", (code, signal) => {
+      running.delete(child);
       logFile.end(`[exit ${code ?? signal}]\n`);
       resolve(code ?? 1);
     });

@@ -48,15 +48,19 @@ function consult(op: FileOp, path: string): void {
   injector?.(op, path);
 }
 
-/** BINARYCONNECT_TEST_FAULT="N:CODE" or "OP@N:CODE": the Nth operation (of kind OP) fails with errno CODE, or with KILL the process is killed (SIGKILL) there. */
+/**
+ * Test-only, for CLI processes: BINARYCONNECT_TEST_FAULT="[OP[:NAME]@]N:CODE" - the Nth file
+ * operation (of kind OP, on a path that contains NAME) fails with errno CODE, or with CODE KILL
+ * the process is killed there (SIGKILL). E.g. "write:checkpoint.bin@2:ENOSPC", "17:KILL".
+ */
 const envFault = typeof process !== "undefined" ? process.env.BINARYCONNECT_TEST_FAULT : undefined;
 if (envFault) {
-  const m = /^(?:([a-z]+)@)?(\d+):([A-Z]+)$/.exec(envFault);
+  const m = /^(?:([a-z]+)(?::([^@]+))?@)?(\d+):([A-Z]+)$/.exec(envFault);
   if (m) {
-    const [, kind, nth, code] = m;
+    const [, kind, name, nth, code] = m;
     let count = 0;
     setFaultInjector((op, path) => {
-      if (kind && op !== kind) return;
+      if ((kind && op !== kind) || (name && !path.includes(name))) return;
       if (++count !== Number(nth)) return;
       if (code === "KILL") process.kill(process.pid, "SIGKILL");
       throw faultError(code, op, path);

@@ -139,7 +139,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   // what the store holds, for the messages of a diverged run
   let kept = store && opts.stored ? (opts.partial ? `epoch ${opts.partial.epoch} at step ${opts.partial.batch}` : `after epoch ${opts.epochsDone}`) : undefined;
   const diverged = (what: string, epochNumber: number): NumericalError => {
-    const hint = !store ? "lower the learning rate"
+    const hint = !store ? "the last checkpoint holds the previous epoch where a run keeps checkpoints (this one has no run folder); lower the learning rate and start again"
       : kept ? `the run's last checkpoint (${kept}) is kept: nothing of epoch ${epochNumber} was saved. Resuming would repeat the same steps; start a new run with a lower learning rate`
         : "no checkpoint was written; start again with a lower learning rate";
     return new NumericalError(what, hint);
