@@ -226,6 +226,9 @@ function checkSameNetwork(model: Model, savedConfig: TrainConfig, features: numb
 class BestSnapshot implements RunStore {
   state: Awaited<ReturnType<typeof readModelState>> | undefined;
   constructor(private readonly inner: RunStore | undefined) {}
+  get persistent(): boolean {
+    return this.inner !== undefined && this.inner.persistent !== false;
+  }
   async saveBest(model: Sequential, config: TrainConfig, epochsDone: number, best: Best): Promise<void> {
     this.state = await readModelState(model, false);
     await this.inner?.saveBest(model, config, epochsDone, best);

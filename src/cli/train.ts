@@ -128,9 +128,9 @@ const REPEAT_MS = 1000;
  * SIGINT and SIGTERM stop the training after its current step, with a checkpoint there (the
  * progress bar is stopped at once, which restores the cursor); a second signal stops at once
  * (the last checkpoint is kept). A training started by `reproduce` (an IPC channel) stops the
- * same way when its parent ends.
+ * same way when its parent ends (`watchParent`).
  */
-export function stopOnSignals(progress: { stop(): void }): { signal: AbortSignal; dispose(): void } {
+export function stopOnSignals(progress: { stop(): void }, watchParent = process.channel !== undefined): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let first: { signal: StopSignal; at: number } | undefined;
   const stop = (signal: StopSignal, why: string) => {
@@ -150,7 +150,7 @@ export function stopOnSignals(progress: { stop(): void }): { signal: AbortSignal
   const onDisconnect = () => stop("SIGTERM", "the parent process (reproduce) ended");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
-  if (process.channel) {
+  if (watchParent && process.channel) {
     // started by reproduce with an IPC channel: it closes when reproduce ends, however it ends
     process.channel.unref();
     process.on("disconnect", onDisconnect);

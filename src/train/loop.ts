@@ -87,6 +87,8 @@ export interface TrainCallbacks {
 
 /** Where a run's state goes after each epoch (a run folder in Node; nothing in memory-only training). */
 export interface RunStore {
+  /** Whether what it saves outlives the process, as a run folder's checkpoints (default true): error messages say what is kept. */
+  readonly persistent?: boolean;
   /** The model at a new best validation epoch (no optimizer state needed). */
   saveBest(model: Sequential, config: TrainConfig, epochsDone: number, best: Best): Promise<void>;
   /** The full state after an epoch (exact resume), then the epoch's metrics. */
@@ -137,9 +139,10 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   let epoch = opts.epochsDone;
   let stoppedEarly = false;
   // what the store holds, for the messages of a diverged run
-  let kept = store && opts.stored ? (opts.partial ? `epoch ${opts.partial.epoch} at step ${opts.partial.batch}` : `after epoch ${opts.epochsDone}`) : undefined;
+  const keeps = store !== undefined && store.persistent !== false;
+  let kept = keeps && opts.stored ? (opts.partial ? `epoch ${opts.partial.epoch} at step ${opts.partial.batch}` : `after epoch ${opts.epochsDone}`) : undefined;
   const diverged = (what: string, epochNumber: number): NumericalError => {
-    const hint = !store ? "the last checkpoint holds the previous epoch where a run keeps checkpoints (this one has no run folder); lower the learning rate and start again"
+    const hint = !keeps ? "the last checkpoint holds the previous epoch where a run keeps checkpoints (this one has no run folder); lower the learning rate and start again"
       : kept ? `the run's last checkpoint (${kept}) is kept: nothing of epoch ${epochNumber} was saved. Resuming would repeat the same steps; start a new run with a lower learning rate`
         : "no checkpoint was written; start again with a lower learning rate";
     return new NumericalError(what, hint);
@@ -161,7 +164,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     const started = performance.now() - 1000 * (partial?.seconds ?? 0);
     const result = await runEpoch({
       model, config, data, epoch, best, cb: callbacks, signal: opts.signal, partial, diverged,
-      savePartial: store?.savePartial ? async (p) => {
+      savePartial: keeps && store.savePartial ? async (p) => {
         await saving(epoch + 1, () => store.savePartial!(model, config, epoch, best, p));
         kept = `epoch ${p.epoch} at step ${p.batch}`;
       } : undefined,
