@@ -257,6 +257,7 @@ async function runEpoch(c: EpochContext): Promise<{ record: EpochRecord; best: B
     // aborted after steps the store does not have: save the epoch so far, then stop
     if (c.signal?.aborted && e === c.signal.reason && c.savePartial && done > first) {
       const [lossSum, errors] = await be.read(metrics);
+      if (!Number.isFinite(lossSum)) throw c.diverged(`training loss became ${lossSum} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)}), before it was aborted`, epoch + 1);
       const now = performance.now();
       await c.savePartial({
         epoch: epoch + 1, batch: done, lossSum, errors,

@@ -128,7 +128,8 @@ export function trainingCheckpoint(ckpt: CheckpointContents<CheckpointMeta>, pat
     throw new CheckpointError(`${path}: its metadata lacks the run's configuration, epochs, step or best epoch`, "the file was not written by binaryconnect train");
   }
   if (m.records !== undefined && !(Array.isArray(m.records) && m.records.every(isRecord))) throw new CheckpointError(`${path}: its epoch records are not records`);
-  if (m.partial !== undefined && !(typeof m.partial === "object" && m.partial !== null && Number.isInteger(m.partial.batch) && m.partial.epoch === m.epochsDone! + 1)) {
+  if (m.partial !== undefined && !(typeof m.partial === "object" && m.partial !== null && Number.isInteger(m.partial.batch) && m.partial.epoch === m.epochsDone! + 1
+    && typeof m.partial.lossSum === "number" && typeof m.partial.errors === "number")) {
     throw new CheckpointError(`${path}: its partial epoch is not one after epoch ${m.epochsDone}`);
   }
   // JSON has no Infinity or NaN: before its first best epoch (a checkpoint part way through epoch 1), the best validation error is Infinity
@@ -220,6 +221,10 @@ export class RunFolder implements RunStore {
     const records = meta.records
       ? meta.records.map((r) => ({ ...epochResult(recordFromJson(r) as EpochRecord), ...(this.timings.get(r.epoch) ?? { seconds: Number.NaN, examples_per_second: Number.NaN }) }))
       : readMetricsFile(this.path(METRICS_FILE)).filter((r) => r.epoch <= meta.epochsDone);
+    const missing = Array.from({ length: meta.epochsDone }, (_, i) => i + 1).filter((epoch) => !records.some((r) => r.epoch === epoch));
+    if (missing.length) {
+      console.warn(`note: ${this.dir} has no record of epoch${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (lost by a kill under an older version); the run continues without ${missing.length > 1 ? "them" : "it"}`);
+    }
     this.history = records;
     writeFileAtomic(this.path(METRICS_FILE), metricsBytes(records));
     return [...records];
