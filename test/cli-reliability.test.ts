@@ -7,7 +7,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { devNull, tmpdir } from "node:os";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -226,7 +226,7 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
     writeFileSync(file, "x");
     for (const [out, pattern] of [
       [file, /cannot create the folder .*a-file: it exists and is not a folder \(EEXIST\)/],
-      ["/dev/null", /cannot create the folder \/dev\/null: it exists and is not a folder \(EEXIST\)/],
+      [devNull, new RegExp(`cannot create the folder ${devNull}: it exists and is not a folder \\(EEXIST\\)`)],
       [join(file, "run"), /cannot create the folder .*a-file\/run: a part of the path is a file, not a folder \(ENOTDIR\)/],
     ] as const) {
       expectCleanError(cli([...ARGS, "--out", out]), pattern);
@@ -247,7 +247,7 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
     for (const [args, env, pattern] of [
       [["--out", join(root, "missing", "m.bcnet")], {}, /cannot write .*missing\/m\.bcnet: no such file or folder \(ENOENT\)\n {2}hint: /],
       [["--out", root], {}, /cannot write .*: it is a folder, not a file\n {2}hint: name a file inside it/],
-      [["--out", "/dev/null"], {}, /cannot write \/dev\/null: it is not a regular file/],
+      [["--out", devNull], {}, new RegExp(`cannot write ${devNull}: it is not a regular file`)],
       [["--format", "onnx", "--out", join(root, "m.onnx")], { BINARYCONNECT_TEST_FAULT: "open@1:EROFS" }, /cannot write .*m\.onnx: the file system is read-only \(EROFS\)/],
       [["--out", join(root, "m.bcnet")], { BINARYCONNECT_TEST_FAULT: "write@1:ENOSPC" }, /cannot write .*m\.bcnet: no space left on the device \(ENOSPC\)/],
     ] as const) {

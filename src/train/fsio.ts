@@ -158,7 +158,7 @@ export function tmpName(path: string): string {
   return `${path}.tmp-${process.pid}`;
 }
 
-/** Refuses to replace anything but a regular file (a folder, a device such as /dev/null, a pipe). */
+/** Refuses to replace anything but a regular file (a folder, a device such as the null device, a pipe). */
 function checkReplaceable(path: string): void {
   let st;
   try {
