@@ -147,7 +147,7 @@ describe("train stopped by a signal", () => {
         const r = await done;
         counted.signals++;
         // finished before the signal (or the signal came as the finished process was closing, the run complete)
-        if (r.code === 0 || (r.code === null && r.stdout.includes("done: "))) continue;
+        if (r.code === 0 || (r.code === null && r.stdout.includes("done: "))) break; // the run is complete: nothing to stop again
         expect(r.code, r.stderr).toBe(signal === "SIGINT" ? 130 : 143);
         expect(r.stderr).toContain(`${signal} received: stopping after the current step`);
         if (!existsSync(join(dir, "checkpoint.bin"))) {
