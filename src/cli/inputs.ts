@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { convertIndexedToRgb, decode as decodePng, hasPngSignature, type DecodedPng } from "fast-png";
+import { decode as decodePng, hasPngSignature, type DecodedPng } from "fast-png";
+import { rasterOf } from "../data/png.js";
 import { DataFormatError } from "../core/errors.js";
 import { OPEN_READ_NONBLOCK, parseIdx, requireRegularFile } from "../data/idx.js";
 import { MNIST_COLS, MNIST_ROWS } from "../data/mnist.js";
@@ -102,39 +103,5 @@ export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape
   }
   const { width, height } = png;
   if (width !== image.width || height !== image.height) throw new DataFormatError(`${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`, sideHint(image));
-  const { values, channels, max } = samples(png);
-  const out = new Uint8Array(width * height * image.channels);
-  for (let i = 0; i < width * height; i++) {
-    const s = (c: number) => values(i * channels + c) / max;
-    const alpha = channels === 2 || channels === 4 ? s(channels - 1) : 1;
-    if (image.channels === 3) {
-      for (let c = 0; c < 3; c++) out[3 * i + c] = Math.round(255 * (channels >= 3 ? s(c) : s(0)) * alpha);
-      continue;
-    }
-    const lum = channels >= 3 ? 0.299 * s(0) + 0.587 * s(1) + 0.114 * s(2) : s(0);
-    out[i] = Math.round(255 * lum * alpha);
-  }
-  return out;
-}
-
-/** The image's samples as numbers, channels per pixel and the largest sample value. */
-function samples(png: DecodedPng): { values: (i: number) => number; channels: number; max: number } {
-  const pixels = png.width * png.height;
-  if (png.palette) {
-    const rgb = convertIndexedToRgb(png);
-    return { values: (i) => rgb[i], channels: rgb.length / pixels, max: 255 };
-  }
-  const { data, depth, channels } = png;
-  if (depth >= 8) return { values: (i) => data[i], channels, max: depth === 16 ? 65535 : 255 };
-  // Gray at 1, 2 or 4 bits: rows are packed, each starting on a byte.
-  const rowBytes = Math.ceil((png.width * channels * depth) / 8);
-  return {
-    channels,
-    max: (1 << depth) - 1,
-    values: (i) => {
-      const row = Math.floor(i / (png.width * channels)), col = i % (png.width * channels);
-      const bit = col * depth;
-      return (data[row * rowBytes + (bit >> 3)] >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
-    },
-  };
+  return rasterOf(png, image.channels).data;
 }

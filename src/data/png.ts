@@ -37,6 +37,11 @@ export function decodePngRaster(bytes: Uint8Array, source: string, channels: 1 |
   } catch (e) {
     throw new DataFormatError(`${source}: expected a readable PNG, found an error decoding it (${errorText(e)})`, "the file is truncated or corrupt; re-export it as PNG or JPEG");
   }
+  return rasterOf(png, channels);
+}
+
+/** A decoded PNG as an 8-bit raster of `channels` channels (the conversion at the top of this file). */
+export function rasterOf(png: DecodedPng, channels: 1 | 3): Raster {
   const { width, height } = png;
   const { values, channels: inChannels, max } = samples(png);
   const data = new Uint8Array(width * height * channels);
