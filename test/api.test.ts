@@ -12,6 +12,7 @@ import * as bc from "../src/index.js";
 import { networkOf } from "../src/train/model.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import { smallMlp, toySet } from "./toy-model.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-api-"));
 const strip = (r: EpochRecord) => {
@@ -19,26 +20,6 @@ const strip = (r: EpochRecord) => {
   return rest;
 };
 
-/** n examples of `features` values in 3 classes: class k has a bump at features [k*4, k*4+4), plus seeded noise. */
-function toySet(n: number, features = 16, seed = 1): bc.Dataset {
-  let s = seed;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const x = new Float32Array(n * features), y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 3;
-    for (let f = 0; f < features; f++) x[i * features + f] = next() + (Math.floor(f / 4) === y[i] ? 1.5 : 0);
-  }
-  return bc.data.fromArrays({ x, y, shape: [features], classes: 3 });
-}
-
-function smallMlp(opts: Partial<bc.SequentialOptions> = {}): bc.Model {
-  return bc.sequential({
-    inputShape: [16], backend: "reference", seed: 3, layers: [
-      bc.layers.dense({ units: 32 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.dense({ units: 3 }), bc.layers.batchNorm(),
-    ], ...opts,
-  });
-}
 
 describe("building models", () => {
   it("summary counts parameters and the 1-bit memory of binary layers only", () => {

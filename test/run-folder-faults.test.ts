@@ -15,29 +15,10 @@ import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { firstNonFinite } from "../src/train/finite.js";
 import { faultError, RunInUseError, setFaultInjector, SimulatedKill, StorageError, type FileOp } from "../src/train/fsio.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import { smallMlp, toySet } from "./toy-model.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-faults-"));
 
-/** n examples of 16 values in 3 classes (as test/api.test.ts). */
-function toySet(n: number, features = 16, seed = 1): bc.Dataset {
-  let s = seed;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-  const x = new Float32Array(n * features), y = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    y[i] = i % 3;
-    for (let f = 0; f < features; f++) x[i * features + f] = next() + (Math.floor(f / 4) === y[i] ? 1.5 : 0);
-  }
-  return bc.data.fromArrays({ x, y, shape: [features], classes: 3 });
-}
-
-function smallMlp(): bc.Model {
-  return bc.sequential({
-    inputShape: [16], backend: "reference", seed: 3, layers: [
-      bc.layers.dense({ units: 32 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.dense({ units: 3 }), bc.layers.batchNorm(),
-    ],
-  });
-}
 
 const DATA = toySet(400);
 const TEST = toySet(100, 16, 4);
