@@ -22,10 +22,30 @@ const UNROLL = 4;
 const flopsPerIteration = (kind: CeilingKind) => ACCUMULATORS * UNROLL * (kind === "fma" ? 8 : 4);
 
 const OP = {
-  block: 0x02, loop: 0x03, br: 0x0c, brIf: 0x0d, end: 0x0b, localGet: 0x20, localSet: 0x21,
-  i32Const: 0x41, i32Eqz: 0x45, i32Sub: 0x6b, void: 0x40, v128: 0x7b, i32: 0x7f, f32: 0x7d,
+  block: 0x02,
+  loop: 0x03,
+  br: 0x0c,
+  brIf: 0x0d,
+  end: 0x0b,
+  localGet: 0x20,
+  localSet: 0x21,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32Sub: 0x6b,
+  void: 0x40,
+  v128: 0x7b,
+  i32: 0x7f,
+  f32: 0x7d,
 } as const;
-const SIMD = { prefix: 0xfd, v128Const: [0x0c], splat: [0x13], extractLane: [0x1f], add: [0xe4, 0x01], mul: [0xe6, 0x01], relaxedMadd: [0x85, 0x02] } as const;
+const SIMD = {
+  prefix: 0xfd,
+  v128Const: [0x0c],
+  splat: [0x13],
+  extractLane: [0x1f],
+  add: [0xe4, 0x01],
+  mul: [0xe6, 0x01],
+  relaxedMadd: [0x85, 0x02],
+} as const;
 
 function f32x4Const(v: number): number[] {
   const bytes = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
@@ -52,7 +72,12 @@ function uleb(n: number): number[] {
  * $n iterations; returns a lane of the accumulators' sum (so that nothing is dead code).
  */
 function ceilingModule(kind: CeilingKind): Uint8Array<ArrayBuffer> {
-  const n = 0, mIn = 1, cIn = 2, acc = 3, m = acc + ACCUMULATORS, c = m + 1; // params, then v128 locals
+  const n = 0,
+    mIn = 1,
+    cIn = 2,
+    acc = 3,
+    m = acc + ACCUMULATORS,
+    c = m + 1; // params, then v128 locals
   const body: number[] = [1, ...uleb(ACCUMULATORS + 2), OP.v128];
   for (let k = 0; k < ACCUMULATORS; k++) body.push(...f32x4Const(1 + 0.001 * k), OP.localSet, acc + k);
   body.push(OP.localGet, mIn, SIMD.prefix, ...SIMD.splat, OP.localSet, m);
@@ -61,7 +86,18 @@ function ceilingModule(kind: CeilingKind): Uint8Array<ArrayBuffer> {
   for (let u = 0; u < UNROLL; u++) {
     for (let k = 0; k < ACCUMULATORS; k++) {
       if (kind === "fma") {
-        body.push(OP.localGet, acc + k, OP.localGet, m, OP.localGet, c, SIMD.prefix, ...SIMD.relaxedMadd, OP.localSet, acc + k);
+        body.push(
+          OP.localGet,
+          acc + k,
+          OP.localGet,
+          m,
+          OP.localGet,
+          c,
+          SIMD.prefix,
+          ...SIMD.relaxedMadd,
+          OP.localSet,
+          acc + k,
+        );
         continue;
       }
       const [operand, op] = k < MUL_CHAINS ? [m, SIMD.mul] : [c, SIMD.add];
@@ -74,7 +110,14 @@ function ceilingModule(kind: CeilingKind): Uint8Array<ArrayBuffer> {
   body.push(SIMD.prefix, ...SIMD.extractLane, 0, OP.end);
   const name = [..."run"].map((ch) => ch.charCodeAt(0));
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 3, OP.i32, OP.f32, OP.f32, 1, OP.f32]),
     ...section(3, [1, 0]),
     ...section(7, [1, name.length, ...name, 0x00, 0]),

@@ -21,8 +21,17 @@ export interface CnnSpec extends StepHyperparams {
 }
 
 export const CNN_SPEC: CnnSpec = {
-  architecture: CIFAR10_PAPER_NET, input: [32, 32, 3], classes: 10, batch: 50, H: 1,
-  lr: 0.003, beta1: 0.9, beta2: 0.999, adamEps: 1e-8, bnEps: 1e-4, bnMomentum: 0.1,
+  architecture: CIFAR10_PAPER_NET,
+  input: [32, 32, 3],
+  classes: 10,
+  batch: 50,
+  H: 1,
+  lr: 0.003,
+  beta1: 0.9,
+  beta2: 0.999,
+  adamEps: 1e-8,
+  bnEps: 1e-4,
+  bnMomentum: 0.1,
 };
 
 /** A weight layer of the network: conv (k x k) or dense, with its input and output sizes. */
@@ -43,8 +52,14 @@ export function weightLayers(spec: CnnSpec): WeightLayer[] {
   for (const l of parseArchitecture(spec.architecture)) {
     const next = layerOutputShape(l, dims);
     if (l.kind === "conv") {
-      const [kh, kw] = l.kernel, c = dims[2];
-      out.push({ kind: "conv", shape: [kh, kw, c, l.filters], positions: next[0] * next[1], lrScale: glorotLrScale(kh * kw * c, kh * kw * l.filters) });
+      const [kh, kw] = l.kernel,
+        c = dims[2];
+      out.push({
+        kind: "conv",
+        shape: [kh, kw, c, l.filters],
+        positions: next[0] * next[1],
+        lrScale: glorotLrScale(kh * kw * c, kh * kw * l.filters),
+      });
     } else if (l.kind === "dense") {
       const features = dims[0];
       out.push({ kind: "dense", shape: [features, l.units], positions: 1, lrScale: glorotLrScale(features, l.units) });
@@ -76,22 +91,37 @@ export function cnnInitialState(spec: CnnSpec, batch: number, seed: number): Cnn
     const key = streamKey(seed, stream);
     return Float32Array.from({ length: n }, (_, i) => f(counterUniform(key, i)));
   };
-  const weights = weightLayers(spec).map((l, i) => uniform(i + 1, l.shape.reduce((a, b) => a * b, 1), (u) => (2 * u - 1 + 2 ** -24) * spec.H));
+  const weights = weightLayers(spec).map((l, i) =>
+    uniform(
+      i + 1,
+      l.shape.reduce((a, b) => a * b, 1),
+      (u) => (2 * u - 1 + 2 ** -24) * spec.H,
+    ),
+  );
   const [h, w, c] = spec.input;
   const x = uniform(100, batch * h * w * c, (u) => 2 * u - 1);
   const labels = uniform(101, batch, (u) => Math.floor(u * spec.classes));
   const targets = new Float32Array(batch * spec.classes).fill(-1);
-  labels.forEach((label, m) => (targets[m * spec.classes + label] = 1));
+  labels.forEach((label, m) => {
+    targets[m * spec.classes + label] = 1;
+  });
   return { weights, x, labels, targets, batch };
 }
 
 /** Our engine's network of the benchmarked CNN on `backend` (binary det, standard batch norm), its weights set to the shared start's. */
 export function createCnnNetwork(backend: Backend, spec: CnnSpec, init: CnnInitialState): Network {
-  const net = Network.create(backend, {
-    input: [...spec.input], layers: parseArchitecture(spec.architecture), binarization: "det", H: spec.H,
-    batchNorm: { variant: "standard", eps: spec.bnEps, momentum: spec.bnMomentum },
-    adam: { beta1: spec.beta1, beta2: spec.beta2, eps: spec.adamEps },
-  }, 1);
-  net.weighted.forEach((l, i) => backend.upload(l.W.value, init.weights[i]));
+  const net = Network.create(
+    backend,
+    {
+      input: [...spec.input],
+      layers: parseArchitecture(spec.architecture),
+      binarization: "det",
+      H: spec.H,
+      batchNorm: { variant: "standard", eps: spec.bnEps, momentum: spec.bnMomentum },
+      adam: { beta1: spec.beta1, beta2: spec.beta2, eps: spec.adamEps },
+    },
+    1,
+  );
+  for (const [i, l] of net.weighted.entries()) backend.upload(l.W.value, init.weights[i]);
   return net;
 }

@@ -32,9 +32,16 @@ const UNIT = "images/s";
  * backend (the wasm backend cannot train convolutions), with a check that both compute the
  * same network (losses of the first steps from a shared start at the peer's batch).
  */
-export async function runCnnSuite(options: BenchOptions, ceilingPerCore: number, log: Log): Promise<SuiteOutput & { lossReport: string }> {
+export async function runCnnSuite(
+  options: BenchOptions,
+  ceilingPerCore: number,
+  log: Log,
+): Promise<SuiteOutput & { lossReport: string }> {
   // Each repetition here takes a second or more: at most one warm-up and 5 timed runs.
-  const opts = { ...options, timing: { ...options.timing, warmup: Math.min(options.timing.warmup, 1), runs: Math.min(options.timing.runs, 5) } };
+  const opts = {
+    ...options,
+    timing: { ...options.timing, warmup: Math.min(options.timing.warmup, 1), runs: Math.min(options.timing.runs, 5) },
+  };
   const rows: Row[] = [];
   const problems: string[] = [];
   if (opts.only.includes("conv")) await convFigures(opts, ceilingPerCore, log, rows, problems);
@@ -48,7 +55,9 @@ export async function runCnnSuite(options: BenchOptions, ceilingPerCore: number,
     for (const n of opts.threads) {
       log(`cnn-step: ${opts.backend} ${threadsLabel(n)}, batch ${spec.batch}`);
       try {
-        engine.push(await measureRunner(await createCnnEngineRunner(spec, init, opts.backend, n, opts.simd), 1, opts.timing));
+        engine.push(
+          await measureRunner(await createCnnEngineRunner(spec, init, opts.backend, n, opts.simd), 1, opts.timing),
+        );
       } catch (e) {
         problems.push(`cnn-step ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
       }
@@ -60,20 +69,33 @@ export async function runCnnSuite(options: BenchOptions, ceilingPerCore: number,
     try {
       peer = await measureTwoSteps(await createTfjsCnnRunner(spec, small));
     } catch (e) {
-      if (e instanceof PeerUnavailable) rows.push({ name: `cnn-step ${e.peer}`, value: null, unit: UNIT, note: e.note });
+      if (e instanceof PeerUnavailable)
+        rows.push({ name: `cnn-step ${e.peer}`, value: null, unit: UNIT, note: e.note });
       else problems.push(`cnn-step tfjs-cpu: ${describeError(e)}`);
     }
   }
   for (const e of engine) {
     const images = spec.batch / e.timing.median;
     const extra = opts.backend === "wasm" ? { ceiling: (ceilingPerCore * (e.threads ?? 1) * 1e9) / flopsPerImage } : {};
-    rows.push(figure(`cnn-step CIFAR-10 paper net ${e.name}, batch ${spec.batch}`, UNIT, images, spec.batch / e.timing.min,
-      { ...extra, note: e === engine[0] ? `${fmt(flopsPerImage / 1e9)} GFLOP per image; one 45,000-image epoch at the median: ${fmt(45000 / images / 60)} min` : undefined }));
+    rows.push(
+      figure(`cnn-step CIFAR-10 paper net ${e.name}, batch ${spec.batch}`, UNIT, images, spec.batch / e.timing.min, {
+        ...extra,
+        note:
+          e === engine[0]
+            ? `${fmt(flopsPerImage / 1e9)} GFLOP per image; one 45,000-image epoch at the median: ${fmt(45000 / images / 60)} min`
+            : undefined,
+      }),
+    );
   }
   if (peer) {
     const images = TFJS_CNN_BATCH / peer.timing.median;
-    rows.push(figure(`cnn-step tfjs-cpu, batch ${TFJS_CNN_BATCH}`, UNIT, images, TFJS_CNN_BATCH / peer.timing.min, { note: `${peer.description}; one timed step (${fmt(peer.timing.median)} s) after a warm-up step` }));
-    for (const e of engine) rows.push(comparison(`cnn-step ${e.name} vs tfjs-cpu`, UNIT, spec.batch / e.timing.median, "tfjs-cpu", images));
+    rows.push(
+      figure(`cnn-step tfjs-cpu, batch ${TFJS_CNN_BATCH}`, UNIT, images, TFJS_CNN_BATCH / peer.timing.min, {
+        note: `${peer.description}; one timed step (${fmt(peer.timing.median)} s) after a warm-up step`,
+      }),
+    );
+    for (const e of engine)
+      rows.push(comparison(`cnn-step ${e.name} vs tfjs-cpu`, UNIT, spec.batch / e.timing.median, "tfjs-cpu", images));
   }
   let lossReport = "";
   if (peer && opts.only.includes("cnn-step")) {
@@ -98,7 +120,13 @@ async function measureTwoSteps(runner: StepRunner): Promise<StepResult> {
   }
 }
 
-async function convFigures(opts: BenchOptions, ceilingPerCore: number, log: Log, rows: Row[], problems: string[]): Promise<void> {
+async function convFigures(
+  opts: BenchOptions,
+  ceilingPerCore: number,
+  log: Log,
+  rows: Row[],
+  problems: string[],
+): Promise<void> {
   const { N, H, W, Cin, Cout } = CONV_SHAPE;
   const shape = `3x3 ${Cin}->${Cout} ${H}x${W} batch ${N}`;
   for (const n of opts.threads) {
@@ -107,9 +135,19 @@ async function convFigures(opts: BenchOptions, ceilingPerCore: number, log: Log,
       for (const { kernel, timing } of await benchEngineConv(opts.backend, n, opts.timing, opts.simd)) {
         const flops = kernel === "all three" ? 3 * CONV_FLOPS : CONV_FLOPS;
         const value = flops / timing.median / 1e9;
-        const goal = kernel === "all three" && n === 2 && opts.backend === "wasm" ? { goal: `>= ${CONV_GOAL_2T}`, goalMet: value >= CONV_GOAL_2T } : {};
-        rows.push(figure(`conv ${shape} ${kernel === "all three" ? "forward + dX + dW" : kernel} ${opts.backend} ${threadsLabel(n)}`, "GFLOP/s", value, flops / timing.min / 1e9,
-          { ceiling: ceilingPerCore * n, ...goal }));
+        const goal =
+          kernel === "all three" && n === 2 && opts.backend === "wasm"
+            ? { goal: `>= ${CONV_GOAL_2T}`, goalMet: value >= CONV_GOAL_2T }
+            : {};
+        rows.push(
+          figure(
+            `conv ${shape} ${kernel === "all three" ? "forward + dX + dW" : kernel} ${opts.backend} ${threadsLabel(n)}`,
+            "GFLOP/s",
+            value,
+            flops / timing.min / 1e9,
+            { ceiling: ceilingPerCore * n, ...goal },
+          ),
+        );
       }
     } catch (e) {
       problems.push(`conv ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
@@ -128,12 +166,24 @@ async function checkSameNetwork(opts: BenchOptions, small: ReturnType<typeof cnn
   }
   const rel = Math.max(...peer.losses.map((l, i) => Math.abs(losses[i] - l) / Math.abs(l)));
   const ok = rel <= CNN_LOSS_RTOL;
-  const report = [`Same CNN? Losses of steps 1-${losses.length} from the shared start at batch ${TFJS_CNN_BATCH} (tolerance: relative ${CNN_LOSS_RTOL}):`,
+  const report = [
+    `Same CNN? Losses of steps 1-${losses.length} from the shared start at batch ${TFJS_CNN_BATCH} (tolerance: relative ${CNN_LOSS_RTOL}):`,
     `  ${runner.name.padEnd(10)}  ${losses.map((l) => l.toFixed(6)).join("  ")}  (reference)`,
-    `  ${"tfjs-cpu".padEnd(10)}  ${peer.losses.map((l) => l.toFixed(6)).join("  ")}  max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"}`].join("\n");
+    `  ${"tfjs-cpu".padEnd(10)}  ${peer.losses.map((l) => l.toFixed(6)).join("  ")}  max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"}`,
+  ].join("\n");
   return {
-    row: { name: "cnn-step losses tfjs-cpu vs ours", value: rel, unit: "max relative difference", goal: `<= ${CNN_LOSS_RTOL}`, goalMet: ok } as Row,
-    problems: ok ? [] : [`cnn-step: tfjs-cpu does not compute the same network as ours (losses ${peer.losses.join(", ")} vs ${losses.join(", ")})`],
+    row: {
+      name: "cnn-step losses tfjs-cpu vs ours",
+      value: rel,
+      unit: "max relative difference",
+      goal: `<= ${CNN_LOSS_RTOL}`,
+      goalMet: ok,
+    } as Row,
+    problems: ok
+      ? []
+      : [
+          `cnn-step: tfjs-cpu does not compute the same network as ours (losses ${peer.losses.join(", ")} vs ${losses.join(", ")})`,
+        ],
     report,
   };
 }

@@ -19,7 +19,13 @@ export interface EngineBatch {
  * one batch. Each step ends by reading the metrics, so an asynchronous (GPU) backend is timed to
  * the end of its work. The runner owns `backend` and `model` and closes them.
  */
-export function engineStepRunner(backend: Backend, backendName: BackendName, threads: number, model: Sequential, data: EngineBatch): StepRunner {
+export function engineStepRunner(
+  backend: Backend,
+  backendName: BackendName,
+  threads: number,
+  model: Sequential,
+  data: EngineBatch,
+): StepRunner {
   const x = tensorFrom(backend, [data.batch, data.features], data.x);
   const labels = tensorFrom(backend, [data.batch], data.labels);
   const metrics = backend.alloc([2]);

@@ -18,16 +18,30 @@ const BATCH = 200;
  * 784-1024-1024-1024-10 (det, batch 200), one epoch of 20,000 images without validation, at
  * each --threads, interleaved. Goal: fit within 3 % of the bare loop's examples/s.
  */
-export async function runFitSuite(opts: BenchOptions, log: (m: string) => void): Promise<{ rows: Row[]; problems: string[] }> {
+export async function runFitSuite(
+  opts: BenchOptions,
+  log: (m: string) => void,
+): Promise<{ rows: Row[]; problems: string[] }> {
   const data = await mnistSplits({ limit: { train: IMAGES, validation: 0, test: 0 } });
-  const network = mlpNetwork({ inputs: 784, hidden: [1024, 1024, 1024], classes: 10, binarization: "det", H: 1, dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 } });
+  const network = mlpNetwork({
+    inputs: 784,
+    hidden: [1024, 1024, 1024],
+    classes: 10,
+    binarization: "det",
+    H: 1,
+    dropout: { input: 0, hidden: 0 },
+    batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
+  });
   const rows: Row[] = [];
   for (const threads of opts.threads) {
     log(`fit vs the bare training loop, ${threads} thread(s)`);
     const backend = await createBackend(opts.backend, { threads, simd: opts.simd });
     const bare = Network.create(backend, network, 1);
-    const xs = new Float32Array(BATCH * 784), ys = new Float32Array(BATCH);
-    const x = backend.alloc([BATCH, 784]), y = backend.alloc([BATCH]), metrics = backend.alloc([2]);
+    const xs = new Float32Array(BATCH * 784),
+      ys = new Float32Array(BATCH);
+    const x = backend.alloc([BATCH, 784]),
+      y = backend.alloc([BATCH]),
+      metrics = backend.alloc([2]);
     let epoch = 0;
     const bareEpoch = async () => {
       const order = epochOrder(IMAGES, 1, epoch++);
@@ -45,11 +59,19 @@ export async function runFitSuite(opts: BenchOptions, log: (m: string) => void):
       await model.fit(data.train, { epochs: ++epochs, batchSize: BATCH, lr: { start: 1e-3, end: 1e-3 } });
     };
     const [tb, tf] = await timeInterleaved([bareEpoch, fitEpoch], { ...opts.timing, minRunMs: 0 });
-    const bareRate = IMAGES / tb.median, fitRate = IMAGES / tf.median;
-    rows.push(figure(`bare engine loop ${threads} thread${threads > 1 ? "s" : ""}`, "examples/s", bareRate, IMAGES / tb.min));
-    rows.push(comparison(`Model.fit ${threads} thread${threads > 1 ? "s" : ""}`, "examples/s", fitRate, "bare loop", bareRate, {
-      best: IMAGES / tf.min, goal: ">= 0.97x", goalMet: fitRate >= 0.97 * bareRate, note: `one epoch of ${IMAGES} MNIST images, batch ${BATCH}, no validation`,
-    }));
+    const bareRate = IMAGES / tb.median,
+      fitRate = IMAGES / tf.median;
+    rows.push(
+      figure(`bare engine loop ${threads} thread${threads > 1 ? "s" : ""}`, "examples/s", bareRate, IMAGES / tb.min),
+    );
+    rows.push(
+      comparison(`Model.fit ${threads} thread${threads > 1 ? "s" : ""}`, "examples/s", fitRate, "bare loop", bareRate, {
+        best: IMAGES / tf.min,
+        goal: ">= 0.97x",
+        goalMet: fitRate >= 0.97 * bareRate,
+        note: `one epoch of ${IMAGES} MNIST images, batch ${BATCH}, no validation`,
+      }),
+    );
     for (const t of [x, y, metrics]) backend.dispose(t);
     bare.dispose();
     await model.dispose();

@@ -14,12 +14,19 @@ const POOL = 2_000;
  * runs it: per batch, upload the images and labels and Network.trainStep; the loss sum is read
  * once, at the end. First, `lossSteps` steps on the shared start give losses to compare.
  */
-export async function timeOurCnnEpoch(be: WebGpuBackend, spec: CnnSpec, init: CnnInitialState, examples: number, lossSteps: number,
-  timing: TimingOptions): Promise<EpochResult> {
+export async function timeOurCnnEpoch(
+  be: WebGpuBackend,
+  spec: CnnSpec,
+  init: CnnInitialState,
+  examples: number,
+  lossSteps: number,
+  timing: TimingOptions,
+): Promise<EpochResult> {
   const net = createCnnNetwork(be, spec, init);
   const features = spec.input[0] * spec.input[1] * spec.input[2];
   const B = init.batch;
-  const x = tensorFrom(be, [B, features], init.x), labels = tensorFrom(be, [B], init.labels);
+  const x = tensorFrom(be, [B, features], init.x),
+    labels = tensorFrom(be, [B], init.labels);
   const metrics = be.alloc([2]);
   try {
     const losses: number[] = [];

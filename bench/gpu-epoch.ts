@@ -25,11 +25,20 @@ export interface EpochResult {
  * epoch. `examples` / batch steps. First, `lossSteps` steps on the shared start give losses
  * to compare with PyTorch's.
  */
-export async function timeOurEpoch(be: WebGpuBackend, spec: MlpSpec, init: InitialState, examples: number, lossSteps: number,
-  timing: TimingOptions): Promise<EpochResult> {
+export async function timeOurEpoch(
+  be: WebGpuBackend,
+  spec: MlpSpec,
+  init: InitialState,
+  examples: number,
+  lossSteps: number,
+  timing: TimingOptions,
+): Promise<EpochResult> {
   const mlp = Network.create(be, mlpNetwork(engineConfig(spec)), 1);
-  mlp.weighted.forEach((d, i) => be.upload(d.W.value, init.weights[i]));
-  const x = tensorFrom(be, [spec.batch, spec.inputs], init.x), labels = tensorFrom(be, [spec.batch], init.labels);
+  mlp.weighted.forEach((d, i) => {
+    be.upload(d.W.value, init.weights[i]);
+  });
+  const x = tensorFrom(be, [spec.batch, spec.inputs], init.x),
+    labels = tensorFrom(be, [spec.batch], init.labels);
   const metrics = be.alloc([2]);
   try {
     const losses: number[] = [];

@@ -42,12 +42,19 @@ function operandShapes(s: GpuMatmulShape): [[number, number], [number, number]] 
  * the GPU (`sync`); `inner` grows until a repetition lasts >= 20 ms. PyTorch is timed the same
  * way (bench/peers/torch_gpu.py). The result is checked first against the host on 64 entries.
  */
-export async function timeOurMatmul(be: WebGpuBackend, s: GpuMatmulShape, timing: TimingOptions): Promise<{ timing: Timing; inner: number }> {
+export async function timeOurMatmul(
+  be: WebGpuBackend,
+  s: GpuMatmulShape,
+  timing: TimingOptions,
+): Promise<{ timing: Timing; inner: number }> {
   const [aShape, bShape] = operandShapes(s);
   const rng = new Xoshiro128(11);
   const fill = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-  const ha = fill(aShape[0] * aShape[1]), hb = fill(bShape[0] * bShape[1]);
-  const a = tensorFrom(be, aShape, ha), b = tensorFrom(be, bShape, hb), out = be.alloc([s.M, s.N]);
+  const ha = fill(aShape[0] * aShape[1]),
+    hb = fill(bShape[0] * bShape[1]);
+  const a = tensorFrom(be, aShape, ha),
+    b = tensorFrom(be, bShape, hb),
+    out = be.alloc([s.M, s.N]);
   const args = { a, b, out, transA: s.form === "A^T.B", transB: s.form === "A.B^T", accumulate: false };
   try {
     be.run("matmul", args);
@@ -64,7 +71,13 @@ export async function timeOurMatmul(be: WebGpuBackend, s: GpuMatmulShape, timing
       inner *= 4;
     }
     const t = await timeIt(batch(inner), timing);
-    return { timing: summarize(t.seconds.map((x) => x / inner), t.repsPerRun), inner };
+    return {
+      timing: summarize(
+        t.seconds.map((x) => x / inner),
+        t.repsPerRun,
+      ),
+      inner,
+    };
   } finally {
     for (const x of [a, b, out]) be.dispose(x);
   }
@@ -76,16 +89,20 @@ function check(s: GpuMatmulShape, a: Float32Array, b: Float32Array, out: Float32
   const aAt = (i: number, k: number) => (s.form === "A^T.B" ? a[k * s.M + i] : a[i * s.K + k]);
   const bAt = (k: number, j: number) => (s.form === "A.B^T" ? b[j * s.K + k] : b[k * s.N + j]);
   for (let n = 0; n < 64; n++) {
-    const i = Math.floor(rng.next() * s.M), j = Math.floor(rng.next() * s.N);
-    let ref = 0, abs = 0;
+    const i = Math.floor(rng.next() * s.M),
+      j = Math.floor(rng.next() * s.N);
+    let ref = 0,
+      abs = 0;
     for (let k = 0; k < s.K; k++) {
       ref += aAt(i, k) * bAt(k, j);
       abs += Math.abs(aAt(i, k) * bAt(k, j));
     }
     const got = out[i * s.N + j];
     if (!(Math.abs(got - ref) <= 1e-4 * abs + 1e-5)) {
-      throw new BinaryConnectError(`${what} matmul ${shapeLabel(s)}: out[${i},${j}] = ${got}, expected ${ref}; the kernel is wrong, its speed is not reported`,
-        "run the webgpu conformance tests: npx vitest run test/webgpu-conformance.test.ts");
+      throw new BinaryConnectError(
+        `${what} matmul ${shapeLabel(s)}: out[${i},${j}] = ${got}, expected ${ref}; the kernel is wrong, its speed is not reported`,
+        "run the webgpu conformance tests: npx vitest run test/webgpu-conformance.test.ts",
+      );
     }
   }
 }

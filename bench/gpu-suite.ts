@@ -1,5 +1,12 @@
 import { WebGpuBackend, type WebGpuBackendOptions } from "../src/backends/webgpu/index.js";
-import { FORCED_TILES, gpuMatmulShapes, matmulFlops, shapeLabel, timeOurMatmul, type GpuMatmulShape } from "./gpu-matmul.js";
+import {
+  FORCED_TILES,
+  gpuMatmulShapes,
+  matmulFlops,
+  shapeLabel,
+  timeOurMatmul,
+  type GpuMatmulShape,
+} from "./gpu-matmul.js";
 import { CIFAR10_SMALL_NET } from "../src/train/presets.js";
 import { parseArchitecture } from "../src/nn/architecture.js";
 import { CNN_SPEC, cnnInitialState, type CnnSpec } from "./cnn-spec.js";
@@ -38,9 +45,13 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
   const log: Log = (m) => process.stderr.write(`[bench gpu] ${m}\n`);
   const started = performance.now();
   const be = await WebGpuBackend.create();
-  console.log(`binaryconnect bench --backend webgpu${opts.quick ? " --quick (small sizes: a smoke run)" : ""}, ${new Date().toISOString()}`);
+  console.log(
+    `binaryconnect bench --backend webgpu${opts.quick ? " --quick (small sizes: a smoke run)" : ""}, ${new Date().toISOString()}`,
+  );
   console.log(`adapter: ${be.description}; Node ${process.version}`);
-  console.log(`method: ${opts.timing.warmup} warm-up, ${opts.timing.runs} timed runs; median and best run; each run ends by waiting for the GPU`);
+  console.log(
+    `method: ${opts.timing.warmup} warm-up, ${opts.timing.runs} timed runs; median and best run; each run ends by waiting for the GPU`,
+  );
   await be.close();
   const groups: Row[][] = [];
   const problems: string[] = [];
@@ -50,7 +61,10 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
     groups.push(out.rows);
     problems.push(...out.problems);
   }
-  for (const [bench, suite] of [["mlp-step", epochSuite], ["cnn-step", cnnEpochSuite]] as const) {
+  for (const [bench, suite] of [
+    ["mlp-step", epochSuite],
+    ["cnn-step", cnnEpochSuite],
+  ] as const) {
     if (!opts.only.includes(bench)) continue;
     const out = await suite(opts, log);
     groups.push(out.rows);
@@ -60,8 +74,12 @@ export async function runGpuBench(opts: BenchOptions): Promise<number> {
   console.log("");
   console.log(formatTable(groups));
   for (const n of notes.filter(Boolean)) console.log(`\n${n}`);
-  console.log("\nmatmul: GFLOP/s = 2*M*K*N / time; PyTorch: torch.mm (cuBLAS), float32, TF32 off. ratio = ours / PyTorch's.");
-  console.log("epoch: seconds for one training epoch (upload of each batch included); ratio = PyTorch's time / ours (goal: >= 0.5, within 2x).");
+  console.log(
+    "\nmatmul: GFLOP/s = 2*M*K*N / time; PyTorch: torch.mm (cuBLAS), float32, TF32 off. ratio = ours / PyTorch's.",
+  );
+  console.log(
+    "epoch: seconds for one training epoch (upload of each batch included); ratio = PyTorch's time / ours (goal: >= 0.5, within 2x).",
+  );
   console.log(`took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   return finishReport(groups, problems, opts.json);
 }
@@ -114,13 +132,25 @@ async function matmulSuite(opts: BenchOptions, log: Log): Promise<{ rows: Row[];
           const extra: Partial<Row> = {};
           const peer = torch?.get(shapeLabel(s));
           if (peer) {
-            Object.assign(extra, { peer: "PyTorch cuBLAS", peerValue: gflops(s, peer.median), ratio: value / gflops(s, peer.median) });
+            Object.assign(extra, {
+              peer: "PyTorch cuBLAS",
+              peerValue: gflops(s, peer.median),
+              ratio: value / gflops(s, peer.median),
+            });
             if (auto) {
               const goal = s.M === s.N && s.N === s.K ? GOAL_MATMUL_BIG : GOAL_MATMUL_LAYER;
               Object.assign(extra, { goal: `>= ${goal}x`, goalMet: value / gflops(s, peer.median) >= goal });
             }
           }
-          rows.push(figure(`matmul ${shapeLabel(s)} webgpu ${auto ? "(auto)" : variant.label}`, "GFLOP/s", value, gflops(s, timing.min), extra));
+          rows.push(
+            figure(
+              `matmul ${shapeLabel(s)} webgpu ${auto ? "(auto)" : variant.label}`,
+              "GFLOP/s",
+              value,
+              gflops(s, timing.min),
+              extra,
+            ),
+          );
         } catch (e) {
           problems.push(`matmul ${shapeLabel(s)} ${variant.label}: ${describeError(e)}`);
         }
@@ -131,7 +161,12 @@ async function matmulSuite(opts: BenchOptions, log: Log): Promise<{ rows: Row[];
   }
   for (const s of shapes) {
     const t = torch?.get(shapeLabel(s));
-    if (t) rows.push(figure(`matmul ${shapeLabel(s)} PyTorch cuBLAS`, "GFLOP/s", gflops(s, t.median), gflops(s, t.min), { note: s === shapes[0] ? torchNote : undefined }));
+    if (t)
+      rows.push(
+        figure(`matmul ${shapeLabel(s)} PyTorch cuBLAS`, "GFLOP/s", gflops(s, t.median), gflops(s, t.min), {
+          note: s === shapes[0] ? torchNote : undefined,
+        }),
+      );
   }
   if (!torch && torchNote) rows.push({ name: "matmul PyTorch cuBLAS", value: null, unit: "GFLOP/s", note: torchNote });
   return { rows, problems };
@@ -147,9 +182,15 @@ async function epochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutpu
   const spec: MlpSpec = opts.quick ? { ...MLP_SPEC, hidden: [128, 128, 128] } : MLP_SPEC;
   const examples = opts.quick ? 5 * spec.batch : 50_000;
   const init = initialState(spec, 1);
-  return compareEpochs(`mnist epoch ${spec.inputs}-${spec.hidden.join("-")}-${spec.classes} batch ${spec.batch}, ${examples} images`, opts, log, init,
+  return compareEpochs(
+    `mnist epoch ${spec.inputs}-${spec.hidden.join("-")}-${spec.classes} batch ${spec.batch}, ${examples} images`,
+    opts,
+    log,
+    init,
     (be) => timeOurEpoch(be, spec, init, examples, opts.lossSteps, opts.timing),
-    (path) => ({ task: "epoch", spec, init: path, lossSteps: opts.lossSteps, examples }), opts.timing);
+    (path) => ({ task: "epoch", spec, init: path, lossSteps: opts.lossSteps, examples }),
+    opts.timing,
+  );
 }
 
 /**
@@ -161,10 +202,23 @@ async function cnnEpochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOu
   const examples = opts.quick ? 2 * spec.batch : 50_000;
   const init = cnnInitialState(spec, spec.batch, 1);
   const timing = { ...opts.timing, warmup: 1, runs: Math.min(opts.timing.runs, 3) };
-  return compareEpochs(`cifar-10 epoch ${spec.architecture} batch ${spec.batch}, ${examples} images`, opts, log, init,
+  return compareEpochs(
+    `cifar-10 epoch ${spec.architecture} batch ${spec.batch}, ${examples} images`,
+    opts,
+    log,
+    init,
     (be) => timeOurCnnEpoch(be, spec, init, examples, opts.lossSteps, timing),
-    (path) => ({ task: "cnn-epoch", spec, layers: parseArchitecture(spec.architecture), batch: spec.batch, init: path, lossSteps: opts.lossSteps, examples }),
-    timing);
+    (path) => ({
+      task: "cnn-epoch",
+      spec,
+      layers: parseArchitecture(spec.architecture),
+      batch: spec.batch,
+      init: path,
+      lossSteps: opts.lossSteps,
+      examples,
+    }),
+    timing,
+  );
 }
 
 interface EpochSuiteOutput {
@@ -178,8 +232,15 @@ interface EpochSuiteOutput {
  * the same GPU: rows for both, their ratio against the goal (within 2x), and whether both
  * compute the same network (the losses of the first steps from the shared start `init`).
  */
-async function compareEpochs(name: string, opts: BenchOptions, log: Log, init: { weights: Float32Array[]; x: Float32Array; targets: Float32Array },
-  ours: (be: WebGpuBackend) => Promise<EpochResult>, torchTask: (initPath: string) => Record<string, unknown>, timing: TimingOptions): Promise<EpochSuiteOutput> {
+async function compareEpochs(
+  name: string,
+  opts: BenchOptions,
+  log: Log,
+  init: { weights: Float32Array[]; x: Float32Array; targets: Float32Array },
+  ours: (be: WebGpuBackend) => Promise<EpochResult>,
+  torchTask: (initPath: string) => Record<string, unknown>,
+  timing: TimingOptions,
+): Promise<EpochSuiteOutput> {
   const rows: Row[] = [];
   const problems: string[] = [];
   let mine: EpochResult | null = null;
@@ -200,13 +261,22 @@ async function compareEpochs(name: string, opts: BenchOptions, log: Log, init: {
     try {
       torch = await runTorchGpu<TorchEpoch>(torchTask(file.path), timing);
       const t = summarize(torch.seconds, 1);
-      rows.push(figure(`${name} PyTorch CUDA`, "s", t.median, t.min, { note: `PyTorch ${torch.torch}, ${torch.device}` }));
+      rows.push(
+        figure(`${name} PyTorch CUDA`, "s", t.median, t.min, { note: `PyTorch ${torch.torch}, ${torch.device}` }),
+      );
       if (mine) {
         const ratio = t.median / mine.timing.median;
-        rows.push({ ...comparison(`${name} webgpu vs PyTorch`, "s", mine.timing.median, "PyTorch CUDA", t.median, { goal: `>= ${GOAL_EPOCH}x`, goalMet: ratio >= GOAL_EPOCH }), ratio });
+        rows.push({
+          ...comparison(`${name} webgpu vs PyTorch`, "s", mine.timing.median, "PyTorch CUDA", t.median, {
+            goal: `>= ${GOAL_EPOCH}x`,
+            goalMet: ratio >= GOAL_EPOCH,
+          }),
+          ratio,
+        });
       }
     } catch (e) {
-      if (e instanceof PeerUnavailable) rows.push({ name: `${name} PyTorch CUDA`, value: null, unit: "s", note: e.note });
+      if (e instanceof PeerUnavailable)
+        rows.push({ name: `${name} PyTorch CUDA`, value: null, unit: "s", note: e.note });
       else problems.push(`${name} PyTorch: ${describeError(e)}`);
     } finally {
       await file.cleanup();
@@ -215,11 +285,20 @@ async function compareEpochs(name: string, opts: BenchOptions, log: Log, init: {
   let lossReport = "";
   const fmtLosses = (ls: number[]) => ls.map((l) => l.toFixed(6)).join(" ");
   if (mine && torch) {
-    const rel = Math.max(...mine.losses.map((l, i) => Math.abs(l - (torch!.losses[i] ?? NaN)) / Math.abs(torch!.losses[i])));
+    const rel = Math.max(
+      ...mine.losses.map((l, i) => Math.abs(l - (torch!.losses[i] ?? NaN)) / Math.abs(torch!.losses[i])),
+    );
     const ok = rel <= LOSS_RTOL;
-    lossReport = `Same network (${name})? Losses of steps 1-${mine.losses.length} from the shared start: webgpu ${fmtLosses(mine.losses)}; ` +
+    lossReport =
+      `Same network (${name})? Losses of steps 1-${mine.losses.length} from the shared start: webgpu ${fmtLosses(mine.losses)}; ` +
       `PyTorch ${fmtLosses(torch.losses)}; max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"} (tolerance ${LOSS_RTOL})`;
-    rows.push({ name: `${name} losses webgpu vs PyTorch`, value: rel, unit: "max relative difference", goal: `<= ${LOSS_RTOL}`, goalMet: ok });
+    rows.push({
+      name: `${name} losses webgpu vs PyTorch`,
+      value: rel,
+      unit: "max relative difference",
+      goal: `<= ${LOSS_RTOL}`,
+      goalMet: ok,
+    });
     if (!ok) problems.push(`${name}: webgpu and PyTorch do not compute the same network (${lossReport})`);
   } else if (mine) {
     lossReport = `Losses of steps 1-${mine.losses.length} from the shared start (${name}, webgpu): ${fmtLosses(mine.losses)}`;

@@ -32,11 +32,14 @@ export function inferCnnNetwork(): InferNetwork {
   const bn: BatchNormState[] = [];
   const layers = heads.map((h): BcnetLayer => {
     if (h.kind === "maxpool") return h;
-    const k = fanIn(h), n = fanOut(h), rb = rowBytes(k);
+    const k = fanIn(h),
+      n = fanOut(h),
+      rb = rowBytes(k);
     const bits = Uint8Array.from({ length: n * rb }, () => Math.floor(rng.next() * 256));
     for (let u = 0; u < n; u++) for (let j = k; j < 8 * rb; j++) bits[u * rb + (j >> 3)] &= ~(1 << (j & 7)); // padding bits 0
     const norm: BatchNormState = {
-      variant: "authors", eps: 1e-4,
+      variant: "authors",
+      eps: 1e-4,
       gamma: Float32Array.from({ length: n }, () => rng.uniform(0.5, 1.5)),
       beta: Float32Array.from({ length: n }, () => rng.uniform(-0.5, 0.5)),
       runningMean: Float32Array.from({ length: n }, () => rng.uniform(-1, 1)),
@@ -47,7 +50,13 @@ export function inferCnnNetwork(): InferNetwork {
   });
   const mean = Float32Array.from({ length: inputs }, () => rng.uniform(0.3, 0.6));
   const { height, width, channels } = INFER_CNN_IMAGE;
-  const preprocessing: Preprocessing = { shape: [height, width, channels], steps: [{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean", mean }] };
+  const preprocessing: Preprocessing = {
+    shape: [height, width, channels],
+    steps: [
+      { kind: "scale", factor: 1 / 255 },
+      { kind: "subtractMean", mean },
+    ],
+  };
   const model: BcnetModel = { inputs, image: INFER_CNN_IMAGE, preprocessing, layers, info: { producer: "bench" } };
   let b = 0;
   const onnxLayers = layers.map((l): OnnxLayer => {
@@ -55,8 +64,19 @@ export function inferCnnNetwork(): InferNetwork {
     const weights = unpackSigns(l.bits, fanIn(l), fanOut(l), 1);
     return { ...l, weights, bn: bn[b++], relu: l.activation === "relu" };
   });
-  const onnx = encodeOnnx({ name: "bench cnn", preprocessing, image: INFER_CNN_IMAGE, layers: onnxLayers, info: model.info });
-  return { model, onnx, bn, pixels: Uint8Array.from({ length: INFER_CNN_IMAGES * inputs }, () => Math.floor(rng.next() * 256)) };
+  const onnx = encodeOnnx({
+    name: "bench cnn",
+    preprocessing,
+    image: INFER_CNN_IMAGE,
+    layers: onnxLayers,
+    info: model.info,
+  });
+  return {
+    model,
+    onnx,
+    bn,
+    pixels: Uint8Array.from({ length: INFER_CNN_IMAGES * inputs }, () => Math.floor(rng.next() * 256)),
+  };
 }
 
 /** The layer-table entries of parsed layers: a convolution takes the max pooling, batch norm and ReLU after it. */
@@ -65,12 +85,23 @@ function entriesOf(specs: readonly LayerSpec[]): LayerEntry[] {
   let normalized = true; // the last conv/dense layer has its batch norm already
   for (const s of specs) {
     const last = entries[entries.length - 1];
-    if (s.kind === "conv") entries.push({ kind: "conv", filters: s.filters, kernel: s.kernel, stride: s.stride, pad: s.pad, pool: null, activation: "identity" });
+    if (s.kind === "conv")
+      entries.push({
+        kind: "conv",
+        filters: s.filters,
+        kernel: s.kernel,
+        stride: s.stride,
+        pad: s.pad,
+        pool: null,
+        activation: "identity",
+      });
     else if (s.kind === "dense") entries.push({ kind: "dense", units: s.units, activation: "identity" });
-    else if (s.kind === "maxpool" && last?.kind === "conv" && !normalized && !last.pool) last.pool = { window: s.window, stride: s.stride };
+    else if (s.kind === "maxpool" && last?.kind === "conv" && !normalized && !last.pool)
+      last.pool = { window: s.window, stride: s.stride };
     else if (s.kind === "maxpool") entries.push({ kind: "maxpool", window: s.window, stride: s.stride });
     else if (s.kind === "relu" && last && last.kind !== "maxpool") last.activation = "relu";
-    normalized = s.kind === "batchnorm" || s.kind === "relu" ? true : s.kind === "conv" || s.kind === "dense" ? false : normalized;
+    normalized =
+      s.kind === "batchnorm" || s.kind === "relu" ? true : s.kind === "conv" || s.kind === "dense" ? false : normalized;
   }
   return entries;
 }

@@ -16,7 +16,8 @@ export const INFER_BATCHES = [1, 200] as const;
 /** Batches of the CNN (cifar10-small): one image, and the CNN presets' batch. */
 export const INFER_CNN_BATCHES = [1, INFER_CNN_IMAGES] as const;
 /** Every engine's scores must agree with ours to |a - b| <= ATOL + RTOL |b|, and give the same classes. */
-const ATOL = 1e-3, RTOL = 1e-4;
+const ATOL = 1e-3,
+  RTOL = 1e-4;
 const UNIT = "images/s";
 
 interface Measured {
@@ -43,12 +44,18 @@ const INFER_ONLY_MLP: readonly string[] = ["infer", "ort-web", "ort-node"];
 /** cifar10-small's CNN (32x32x3, random weights): the 1-bit engine and onnxruntime-node at batch 1 and 50, one thread. */
 async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferCnnNetwork();
-  const rows: Row[] = [], problems: string[] = [], ready: Ready[] = [];
-  for (const [label, create] of [["binaryconnect/infer", () => ourRunner(net)], ["onnxruntime-node", () => ortRunner(net, "node")]] as const) {
+  const rows: Row[] = [],
+    problems: string[] = [],
+    ready: Ready[] = [];
+  for (const [label, create] of [
+    ["binaryconnect/infer", () => ourRunner(net)],
+    ["onnxruntime-node", () => ortRunner(net, "node")],
+  ] as const) {
     log(`infer-cnn: ${label}`);
     const r = await prepare(label, create, net);
     if ("runner" in r) ready.push(r);
-    else if (r.unavailable) rows.push({ name: `infer-cnn ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
+    else if (r.unavailable)
+      rows.push({ name: `infer-cnn ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
     else problems.push(`infer-cnn ${r.problem}`);
   }
   const measured = await measureTogether(ready, opts, INFER_CNN_BATCHES);
@@ -56,14 +63,40 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   for (const batch of INFER_CNN_BATCHES) {
     for (const m of measured) {
       const t = m.timing.get(batch)!;
-      rows.push(figure(`infer-cnn b${batch} ${m.runner.name}`, UNIT, batch / t.median, batch / t.min, batch === 1 ? { note: `${INFER_CNN_ARCHITECTURE} on 32x32x3; ${m.runner.description}` } : {}));
+      rows.push(
+        figure(
+          `infer-cnn b${batch} ${m.runner.name}`,
+          UNIT,
+          batch / t.median,
+          batch / t.min,
+          batch === 1 ? { note: `${INFER_CNN_ARCHITECTURE} on 32x32x3; ${m.runner.description}` } : {},
+        ),
+      );
     }
-    if (ours && peer) rows.push(comparison(`infer-cnn b${batch} 1-bit LUT vs ${peer.runner.name}`, UNIT, batch / ours.timing.get(batch)!.median, peer.runner.name, batch / peer.timing.get(batch)!.median));
+    if (ours && peer)
+      rows.push(
+        comparison(
+          `infer-cnn b${batch} 1-bit LUT vs ${peer.runner.name}`,
+          UNIT,
+          batch / ours.timing.get(batch)!.median,
+          peer.runner.name,
+          batch / peer.timing.get(batch)!.median,
+        ),
+      );
   }
   if (ours && peer) {
     const check = agreement(peer.scores, ours.scores, classesOf(net.model));
-    rows.push({ name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`, value: check.maxAbs, unit: "max |difference|", goal: `<= ${ATOL} + ${RTOL}|x|, same classes`, goalMet: check.ok });
-    if (!check.ok) problems.push(`infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`);
+    rows.push({
+      name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`,
+      value: check.maxAbs,
+      unit: "max |difference|",
+      goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
+      goalMet: check.ok,
+    });
+    if (!check.ok)
+      problems.push(
+        `infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
+      );
   }
   return { rows, problems };
 }
@@ -77,14 +110,16 @@ async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
     log(`infer: ${label}`);
     const r = await prepare(label, create, net);
     if ("runner" in r) ready.push(r);
-    else if (r.unavailable) rows.push({ name: `infer ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
+    else if (r.unavailable)
+      rows.push({ name: `infer ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
     else problems.push(`infer ${r.problem}`);
   };
   if (opts.only.includes("infer")) {
     await attempt("binaryconnect/infer", () => ourRunner(net));
     // the float32 forward in both builds: the 3x goal was set against SIMD128's; relaxed FMA's is faster
     await attempt("float32 wasm forward (SIMD128)", () => floatRunner(net, MLP_SPEC, 1, "baseline"));
-    if (await resolveSimd(opts.simd) === "relaxed") await attempt("float32 wasm forward (relaxed FMA)", () => floatRunner(net, MLP_SPEC, 1, "relaxed"));
+    if ((await resolveSimd(opts.simd)) === "relaxed")
+      await attempt("float32 wasm forward (relaxed FMA)", () => floatRunner(net, MLP_SPEC, 1, "relaxed"));
   }
   if (opts.only.includes("ort-web")) await attempt("onnxruntime-web", () => ortRunner(net, "web"));
   if (opts.only.includes("ort-node")) await attempt("onnxruntime-node", () => ortRunner(net, "node"));
@@ -96,23 +131,54 @@ async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
     const rate = (t: Timing | undefined) => (t ? batch / t.median : NaN);
     for (const m of measured) {
       const t = m.timing.get(batch)!;
-      rows.push(figure(`infer b${batch} ${m.runner.name}`, UNIT, batch / t.median, batch / t.min, batch === 1 ? { note: m.runner.description } : {}));
+      rows.push(
+        figure(
+          `infer b${batch} ${m.runner.name}`,
+          UNIT,
+          batch / t.median,
+          batch / t.min,
+          batch === 1 ? { note: m.runner.description } : {},
+        ),
+      );
     }
     if (!ours) continue;
     for (const m of measured) {
       if (m === ours) continue;
-      const value = rate(ours.timing.get(batch)), peer = rate(m.timing.get(batch)), ratio = value / peer;
-      const goal = m.runner.name.startsWith("float32") ? INFER_GOAL_VS_FLOAT : m.runner.name.startsWith("onnxruntime-web") ? INFER_GOAL_VS_ORT_WEB : null;
-      rows.push(comparison(`infer b${batch} 1-bit LUT vs ${m.runner.name}`, UNIT, value, m.runner.name, peer,
-        goal === null ? {} : { goal: `>= ${goal}x`, goalMet: ratio >= goal }));
+      const value = rate(ours.timing.get(batch)),
+        peer = rate(m.timing.get(batch)),
+        ratio = value / peer;
+      const goal = m.runner.name.startsWith("float32")
+        ? INFER_GOAL_VS_FLOAT
+        : m.runner.name.startsWith("onnxruntime-web")
+          ? INFER_GOAL_VS_ORT_WEB
+          : null;
+      rows.push(
+        comparison(
+          `infer b${batch} 1-bit LUT vs ${m.runner.name}`,
+          UNIT,
+          value,
+          m.runner.name,
+          peer,
+          goal === null ? {} : { goal: `>= ${goal}x`, goalMet: ratio >= goal },
+        ),
+      );
     }
   }
   if (ours) {
     for (const m of measured) {
       if (m === ours) continue;
       const check = agreement(m.scores, ours.scores, classesOf(net.model));
-      rows.push({ name: `infer scores ${m.runner.name} vs 1-bit LUT`, value: check.maxAbs, unit: "max |difference|", goal: `<= ${ATOL} + ${RTOL}|x|, same classes`, goalMet: check.ok });
-      if (!check.ok) problems.push(`infer: ${m.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`);
+      rows.push({
+        name: `infer scores ${m.runner.name} vs 1-bit LUT`,
+        value: check.maxAbs,
+        unit: "max |difference|",
+        goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
+        goalMet: check.ok,
+      });
+      if (!check.ok)
+        problems.push(
+          `infer: ${m.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
+        );
     }
   }
   return { rows, problems };
@@ -125,7 +191,11 @@ interface Ready {
 }
 
 /** Creates a runner and checks that it runs (its scores of every image); or why it cannot. */
-async function prepare(label: string, create: () => Promise<InferRunner>, net: InferNetwork): Promise<Ready | { unavailable?: PeerUnavailable; problem?: string }> {
+async function prepare(
+  label: string,
+  create: () => Promise<InferRunner>,
+  net: InferNetwork,
+): Promise<Ready | { unavailable?: PeerUnavailable; problem?: string }> {
   let runner: InferRunner | undefined;
   try {
     runner = await create();
@@ -138,12 +208,21 @@ async function prepare(label: string, create: () => Promise<InferRunner>, net: I
 }
 
 /** Times every runner at each batch size, their runs interleaved (stats.ts timeInterleaved); closes them. */
-async function measureTogether(ready: Ready[], opts: BenchOptions, batches: readonly number[] = INFER_BATCHES): Promise<Measured[]> {
+async function measureTogether(
+  ready: Ready[],
+  opts: BenchOptions,
+  batches: readonly number[] = INFER_BATCHES,
+): Promise<Measured[]> {
   try {
     const measured: Measured[] = ready.map((r) => ({ ...r, timing: new Map<number, Timing>() }));
     for (const batch of batches) {
-      const timings = await timeInterleaved(ready.map((r) => () => r.runner.predict(batch)), opts.timing);
-      timings.forEach((t, k) => measured[k].timing.set(batch, t));
+      const timings = await timeInterleaved(
+        ready.map((r) => () => r.runner.predict(batch)),
+        opts.timing,
+      );
+      timings.forEach((t, k) => {
+        measured[k].timing.set(batch, t);
+      });
     }
     return measured;
   } finally {
@@ -151,8 +230,14 @@ async function measureTogether(ready: Ready[], opts: BenchOptions, batches: read
   }
 }
 
-function agreement(got: Float32Array, want: Float32Array, classes: number): { ok: boolean; maxAbs: number; classDiffs: number } {
-  let maxAbs = 0, within = got.length === want.length, classDiffs = 0;
+function agreement(
+  got: Float32Array,
+  want: Float32Array,
+  classes: number,
+): { ok: boolean; maxAbs: number; classDiffs: number } {
+  let maxAbs = 0,
+    within = got.length === want.length,
+    classDiffs = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
     maxAbs = Math.max(maxAbs, d);

@@ -50,19 +50,43 @@ export async function runMatmulSuite(opts: BenchOptions, ceilingPerCore: number,
       const value = gflops(timing.median);
       const extra: Partial<Row> = { ceiling: ceilingPerCore * n };
       if (n === 1) {
-        if (tfjs) Object.assign(extra, { peer: "tfjs-wasm matMul", peerValue: gflops(tfjs[f].timing.median), ratio: value / gflops(tfjs[f].timing.median) });
+        if (tfjs)
+          Object.assign(extra, {
+            peer: "tfjs-wasm matMul",
+            peerValue: gflops(tfjs[f].timing.median),
+            ratio: value / gflops(tfjs[f].timing.median),
+          });
         if (goals) Object.assign(extra, { goal: `>= ${MATMUL_GOAL_1T}`, goalMet: value >= MATMUL_GOAL_1T });
       } else if (oneThread) {
         const base = gflops(oneThread.timing.median);
         Object.assign(extra, { peer: `${opts.backend} 1 thread`, peerValue: base, ratio: value / base });
-        if (goals && n === 2) Object.assign(extra, { goal: `>= ${MATMUL_GOAL_2T_SPEEDUP}x`, goalMet: value / base >= MATMUL_GOAL_2T_SPEEDUP });
+        if (goals && n === 2)
+          Object.assign(extra, {
+            goal: `>= ${MATMUL_GOAL_2T_SPEEDUP}x`,
+            goalMet: value / base >= MATMUL_GOAL_2T_SPEEDUP,
+          });
       }
-      rows.push(figure(`matmul 200x1024x1024 ${form} ${opts.backend} ${threadsLabel(n)}`, "GFLOP/s", value, gflops(timing.min), extra));
+      rows.push(
+        figure(
+          `matmul 200x1024x1024 ${form} ${opts.backend} ${threadsLabel(n)}`,
+          "GFLOP/s",
+          value,
+          gflops(timing.min),
+          extra,
+        ),
+      );
     }
     if (tfjs) {
       const { timing } = tfjs[f];
-      rows.push(figure(`matmul 200x1024x1024 ${form} tfjs-wasm matMul`, "GFLOP/s", gflops(timing.median), gflops(timing.min),
-        { ceiling: ceilingPerCore, note: f === 0 ? "tfjs-wasm: XNNPACK, 1 thread in Node; A^T.B and A.B^T use its transposeA/transposeB flags" : undefined }));
+      rows.push(
+        figure(`matmul 200x1024x1024 ${form} tfjs-wasm matMul`, "GFLOP/s", gflops(timing.median), gflops(timing.min), {
+          ceiling: ceilingPerCore,
+          note:
+            f === 0
+              ? "tfjs-wasm: XNNPACK, 1 thread in Node; A^T.B and A.B^T use its transposeA/transposeB flags"
+              : undefined,
+        }),
+      );
     } else if (tfjsMissing && f === 0) {
       rows.push({ name: "matmul 200x1024x1024 tfjs-wasm matMul", value: null, unit: "GFLOP/s", note: tfjsMissing });
     }

@@ -29,24 +29,115 @@ interface Form {
 }
 
 const FORMS: Form[] = [
-  { kernel: "matmul", name: "A.B      M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
-  { kernel: "matmul", name: "A^T.B    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: true, transB: false, accumulate: false },
-  { kernel: "matmul", name: "A.B^T    M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
-  { kernel: "matmul", name: "A.B +=   M=200 K=1024 N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: true },
-  { kernel: "matmul", name: "A^T.B dW M=1024 K=200 N=1024", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false },
-  { kernel: "matmul", name: "  same, a half zeros (sparse)", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false, zeros: 0.5 },
-  { kernel: "matmul", name: "  same, a 80 % zeros (sparse)", M: 1024, K: 200, N: 1024, transA: true, transB: false, accumulate: false, zeros: 0.8 },
-  { kernel: "binaryMatmul", name: "binary x.Wb     M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: false, accumulate: false },
-  { kernel: "binaryMatmul", name: "binary dy.Wb^T  M=200 K=N=1024", M: 200, K: 1024, N: 1024, transA: false, transB: true, accumulate: false },
+  {
+    kernel: "matmul",
+    name: "A.B      M=200 K=1024 N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: false,
+    transB: false,
+    accumulate: false,
+  },
+  {
+    kernel: "matmul",
+    name: "A^T.B    M=200 K=1024 N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: true,
+    transB: false,
+    accumulate: false,
+  },
+  {
+    kernel: "matmul",
+    name: "A.B^T    M=200 K=1024 N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: false,
+    transB: true,
+    accumulate: false,
+  },
+  {
+    kernel: "matmul",
+    name: "A.B +=   M=200 K=1024 N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: false,
+    transB: false,
+    accumulate: true,
+  },
+  {
+    kernel: "matmul",
+    name: "A^T.B dW M=1024 K=200 N=1024",
+    M: 1024,
+    K: 200,
+    N: 1024,
+    transA: true,
+    transB: false,
+    accumulate: false,
+  },
+  {
+    kernel: "matmul",
+    name: "  same, a half zeros (sparse)",
+    M: 1024,
+    K: 200,
+    N: 1024,
+    transA: true,
+    transB: false,
+    accumulate: false,
+    zeros: 0.5,
+  },
+  {
+    kernel: "matmul",
+    name: "  same, a 80 % zeros (sparse)",
+    M: 1024,
+    K: 200,
+    N: 1024,
+    transA: true,
+    transB: false,
+    accumulate: false,
+    zeros: 0.8,
+  },
+  {
+    kernel: "binaryMatmul",
+    name: "binary x.Wb     M=200 K=N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: false,
+    transB: false,
+    accumulate: false,
+  },
+  {
+    kernel: "binaryMatmul",
+    name: "binary dy.Wb^T  M=200 K=N=1024",
+    M: 200,
+    K: 1024,
+    N: 1024,
+    transA: false,
+    transB: true,
+    accumulate: false,
+  },
 ];
 
 type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
 
 function setup(be: WasmBackend, f: Form, rng: Xoshiro128): MatmulArgs {
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-  const a = tensorFrom(be, f.transA ? [f.K, f.M] : [f.M, f.K], random(f.M * f.K).map((v) => (rng.next() < (f.zeros ?? 0) ? 0 : v)));
+  const a = tensorFrom(
+    be,
+    f.transA ? [f.K, f.M] : [f.M, f.K],
+    random(f.M * f.K).map((v) => (rng.next() < (f.zeros ?? 0) ? 0 : v)),
+  );
   const values = random(f.K * f.N);
-  const b = tensorFrom(be, f.transB ? [f.N, f.K] : [f.K, f.N], f.kernel === "binaryMatmul" ? values.map((v) => (v < 0 ? -1 : 1)) : values);
+  const b = tensorFrom(
+    be,
+    f.transB ? [f.N, f.K] : [f.K, f.N],
+    f.kernel === "binaryMatmul" ? values.map((v) => (v < 0 ? -1 : 1)) : values,
+  );
   return { a, b, out: be.alloc([f.M, f.N]), transA: f.transA, transB: f.transB, accumulate: f.accumulate };
 }
 
@@ -74,7 +165,9 @@ async function main(): Promise<void> {
     }
   }
   const gflops = (f: Form, ms: number) => (2 * f.M * f.K * f.N) / (ms * 1e6);
-  console.log(`form                             ${runs.map((r) => `${r.threads} thread${r.threads > 1 ? "s" : " "}`.padStart(10)).join("")}   (GFLOP/s, best of ${rounds * 3})`);
+  console.log(
+    `form                             ${runs.map((r) => `${r.threads} thread${r.threads > 1 ? "s" : " "}`.padStart(10)).join("")}   (GFLOP/s, best of ${rounds * 3})`,
+  );
   FORMS.forEach((f, i) => {
     const cells = runs.map((r) => gflops(f, r.best[i]).toFixed(1).padStart(10));
     const ratio = runs.length > 1 ? `   x${(runs[0].best[i] / runs[runs.length - 1].best[i]).toFixed(2)}` : "";

@@ -36,7 +36,13 @@ function operands(form: (typeof MATMUL_FORMS)[number], seed: number): [Float32Ar
 }
 
 /** out[i,j] of op(a).op(b) computed in float64 on the host (for the sanity check). */
-function hostEntry(form: (typeof MATMUL_FORMS)[number], a: Float32Array, b: Float32Array, i: number, j: number): number {
+function hostEntry(
+  form: (typeof MATMUL_FORMS)[number],
+  a: Float32Array,
+  b: Float32Array,
+  i: number,
+  j: number,
+): number {
   const [ar, ac] = form.a;
   const [, bc] = form.b;
   const K = form.transA ? ar : ac;
@@ -53,18 +59,28 @@ function hostEntry(form: (typeof MATMUL_FORMS)[number], a: Float32Array, b: Floa
  * Checks 64 entries of the product against the host, so a fast but wrong kernel cannot
  * report a figure (tolerance: 1e-4 * (sum |a_k b_k|) + 1e-5).
  */
-function checkProduct(form: (typeof MATMUL_FORMS)[number], a: Float32Array, b: Float32Array, out: Float32Array, label: string): void {
+function checkProduct(
+  form: (typeof MATMUL_FORMS)[number],
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  label: string,
+): void {
   const [M, N] = outShape(form);
   const rng = new Xoshiro128(7);
-  const absA = a.map(Math.abs), absB = b.map(Math.abs);
+  const absA = a.map(Math.abs),
+    absB = b.map(Math.abs);
   for (let s = 0; s < 64; s++) {
-    const i = Math.floor(rng.next() * M), j = Math.floor(rng.next() * N);
+    const i = Math.floor(rng.next() * M),
+      j = Math.floor(rng.next() * N);
     const ref = hostEntry(form, a, b, i, j);
     const abs = hostEntry(form, absA, absB, i, j);
     const got = out[i * N + j];
     if (!(Math.abs(got - ref) <= 1e-4 * abs + 1e-5)) {
-      throw new BinaryConnectError(`${label}: out[${i},${j}] = ${got}, expected ${ref} (from the host); the kernel is wrong, its speed is not reported`,
-        "run the cross-backend tests: npm test");
+      throw new BinaryConnectError(
+        `${label}: out[${i},${j}] = ${got}, expected ${ref} (from the host); the kernel is wrong, its speed is not reported`,
+        "run the cross-backend tests: npm test",
+      );
     }
   }
 }
@@ -74,13 +90,19 @@ function outShape(form: (typeof MATMUL_FORMS)[number]): [number, number] {
 }
 
 /** Times each form on our engine's backend with `threads` threads (one product per repetition). */
-export async function benchEngineMatmul(backendName: BackendName, threads: number, timing: TimingOptions, simd: SimdChoice = "auto"): Promise<MatmulResult[]> {
+export async function benchEngineMatmul(
+  backendName: BackendName,
+  threads: number,
+  timing: TimingOptions,
+  simd: SimdChoice = "auto",
+): Promise<MatmulResult[]> {
   const backend: Backend = await createBackend(backendName, { threads, simd });
   try {
     const results: MatmulResult[] = [];
     for (const [f, form] of MATMUL_FORMS.entries()) {
       const [ha, hb] = operands(form, 100 + f);
-      const a = tensorFrom(backend, form.a, ha), b = tensorFrom(backend, form.b, hb);
+      const a = tensorFrom(backend, form.a, ha),
+        b = tensorFrom(backend, form.b, hb);
       const out = backend.alloc(outShape(form));
       const args = { a, b, out, transA: form.transA, transB: form.transB, accumulate: false };
       backend.run("matmul", args);
@@ -111,7 +133,8 @@ export async function benchTfjsMatmul(timing: TimingOptions): Promise<MatmulResu
   const results: MatmulResult[] = [];
   for (const [f, form] of MATMUL_FORMS.entries()) {
     const [ha, hb] = operands(form, 100 + f);
-    const a = tf.tensor2d(ha, [form.a[0], form.a[1]]), b = tf.tensor2d(hb, [form.b[0], form.b[1]]);
+    const a = tf.tensor2d(ha, [form.a[0], form.a[1]]),
+      b = tf.tensor2d(hb, [form.b[0], form.b[1]]);
     const product = () => tf.matMul(a, b, form.transA, form.transB);
     const first = product();
     checkProduct(form, ha, hb, (await first.data()) as Float32Array, `tfjs-wasm matMul ${form.form}`);

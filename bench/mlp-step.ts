@@ -26,14 +26,32 @@ export function engineConfig(spec: MlpSpec): MlpConfig {
  * `threads` threads, from the shared start (bench/engine-runner.ts times it).
  */
 export async function createEngineRunner(
-  spec: MlpSpec, init: InitialState, backendName: BackendName, threads: number, simd: SimdChoice = "auto",
+  spec: MlpSpec,
+  init: InitialState,
+  backendName: BackendName,
+  threads: number,
+  simd: SimdChoice = "auto",
 ): Promise<StepRunner> {
   return engineRunnerOn(await createBackend(backendName, { threads, simd }), backendName, threads, spec, init);
 }
 
 /** As createEngineRunner on a backend the caller made (bench/profile-step.ts times its kernels); the runner owns it. */
-export function engineRunnerOn(backend: Backend, backendName: BackendName, threads: number, spec: MlpSpec, init: InitialState): StepRunner {
+export function engineRunnerOn(
+  backend: Backend,
+  backendName: BackendName,
+  threads: number,
+  spec: MlpSpec,
+  init: InitialState,
+): StepRunner {
   const mlp = Network.create(backend, mlpNetwork(engineConfig(spec)), 1);
-  mlp.weighted.forEach((d, i) => backend.upload(d.W.value, init.weights[i]));
-  return engineStepRunner(backend, backendName, threads, mlp, { features: spec.inputs, batch: spec.batch, x: init.x, labels: init.labels, lr: spec.lr });
+  mlp.weighted.forEach((d, i) => {
+    backend.upload(d.W.value, init.weights[i]);
+  });
+  return engineStepRunner(backend, backendName, threads, mlp, {
+    features: spec.inputs,
+    batch: spec.batch,
+    x: init.x,
+    labels: init.labels,
+    lr: spec.lr,
+  });
 }

@@ -17,7 +17,21 @@ import type { TimingOptions } from "./stats.js";
  *   (tfjs-cnn takes minutes: not in "all"; select it with --only);
  * - fit: the library's Model.fit against the engine's bare training loop (MNIST MLP, one epoch).
  */
-export const BENCHMARKS = ["matmul", "mlp-step", "tfjs", "jax-js", "torch", "infer", "ort-web", "ort-node", "infer-cnn", "conv", "cnn-step", "tfjs-cnn", "fit"] as const;
+export const BENCHMARKS = [
+  "matmul",
+  "mlp-step",
+  "tfjs",
+  "jax-js",
+  "torch",
+  "infer",
+  "ort-web",
+  "ort-node",
+  "infer-cnn",
+  "conv",
+  "cnn-step",
+  "tfjs-cnn",
+  "fit",
+] as const;
 /** The benchmarks of the training-step suite and of the inference suite. */
 export const STEP_BENCHMARKS: readonly Benchmark[] = ["mlp-step", "tfjs", "jax-js", "torch"];
 export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node", "infer-cnn"];
@@ -72,16 +86,29 @@ export interface RawBenchOptions {
 export const OPT_IN_BENCHMARKS: readonly Benchmark[] = ["tfjs-cnn"];
 
 export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
-  const only = raw.only === "all" ? BENCHMARKS.filter((b) => !OPT_IN_BENCHMARKS.includes(b)) : raw.only.split(",").map((s) => s.trim()).filter(Boolean).map(parseBenchmark);
-  if (only.length === 0) throw new OptionError(`--only: expected a comma-separated list of ${BENCHMARKS.join(", ")}, found "${raw.only}"`);
+  const only =
+    raw.only === "all"
+      ? BENCHMARKS.filter((b) => !OPT_IN_BENCHMARKS.includes(b))
+      : raw.only
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+          .map(parseBenchmark);
+  if (only.length === 0)
+    throw new OptionError(`--only: expected a comma-separated list of ${BENCHMARKS.join(", ")}, found "${raw.only}"`);
   const threads = raw.threads.split(",").map((s) => parseIntOption("--threads", s.trim(), 1, 64));
   if (!(BACKEND_NAMES as readonly string[]).includes(raw.backend)) {
-    throw new OptionError(`--backend: unknown backend "${raw.backend}"; expected one of ${BACKEND_NAMES.join(", ")}`,
-      `did you mean "${closest(raw.backend, BACKEND_NAMES)}"?`);
+    throw new OptionError(
+      `--backend: unknown backend "${raw.backend}"; expected one of ${BACKEND_NAMES.join(", ")}`,
+      `did you mean "${closest(raw.backend, BACKEND_NAMES)}"?`,
+    );
   }
   const backend = raw.backend as BackendName;
   if (!(SIMD_CHOICES as readonly string[]).includes(raw.simd)) {
-    throw new OptionError(`--simd: expected one of ${SIMD_CHOICES.join(", ")}, found "${raw.simd}"`, `did you mean "${closest(raw.simd, SIMD_CHOICES)}"?`);
+    throw new OptionError(
+      `--simd: expected one of ${SIMD_CHOICES.join(", ")}, found "${raw.simd}"`,
+      `did you mean "${closest(raw.simd, SIMD_CHOICES)}"?`,
+    );
   }
   const base = raw.quick ? QUICK_TIMING : DEFAULTS.timing;
   const runs = raw.runs === undefined ? base.runs : parseIntOption("--runs", raw.runs, 1, 1000);
@@ -100,8 +127,10 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
 
 function parseBenchmark(name: string): Benchmark {
   if ((BENCHMARKS as readonly string[]).includes(name)) return name as Benchmark;
-  throw new OptionError(`--only: unknown benchmark "${name}"; expected some of ${BENCHMARKS.join(", ")}`,
-    `did you mean "${closest(name, BENCHMARKS)}"?`);
+  throw new OptionError(
+    `--only: unknown benchmark "${name}"; expected some of ${BENCHMARKS.join(", ")}`,
+    `did you mean "${closest(name, BENCHMARKS)}"?`,
+  );
 }
 
 function parseIntOption(flag: string, text: string, min: number, max: number): number {

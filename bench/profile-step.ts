@@ -50,20 +50,25 @@ const step = (performance.now() - t0) / opts.steps;
 timing = false;
 await runner.close();
 
-console.log(`MLP step (${spec.inputs}-${spec.hidden.join("-")}-${spec.classes}, batch ${spec.batch}), ${backend.description}, mean of ${opts.steps} steps:`);
+console.log(
+  `MLP step (${spec.inputs}-${spec.hidden.join("-")}-${spec.classes}, batch ${spec.batch}), ${backend.description}, mean of ${opts.steps} steps:`,
+);
 let inKernels = 0;
 for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
   const perStep = ms / opts.steps;
   inKernels += perStep;
   console.log(`${perStep.toFixed(3).padStart(8)} ms ${((100 * perStep) / step).toFixed(1).padStart(5)} %  ${key}`);
 }
-console.log(`step ${step.toFixed(2)} ms (${((1000 * spec.batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`);
+console.log(
+  `step ${step.toFixed(2)} ms (${((1000 * spec.batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`,
+);
 
 /** The shapes of a call's tensor arguments and its transposition flags, e.g. "a 200x1024, b 200x1024, tA". */
 function shapes(args: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [name, v] of Object.entries(args)) {
-    if (v instanceof Tensor && (name === "a" || name === "b" || name === "wb")) parts.push(`${name} ${v.shape.join("x")}`);
+    if (v instanceof Tensor && (name === "a" || name === "b" || name === "wb"))
+      parts.push(`${name} ${v.shape.join("x")}`);
   }
   if (args.transA) parts.push("tA");
   if (args.transB) parts.push("tB");

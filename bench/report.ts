@@ -30,7 +30,14 @@ export function figure(name: string, unit: string, value: number, best: number, 
 }
 
 /** A row comparing `value` with a peer's figure (ratio = value / peerValue). */
-export function comparison(name: string, unit: string, value: number, peer: string, peerValue: number, extra: Partial<Row> = {}): Row {
+export function comparison(
+  name: string,
+  unit: string,
+  value: number,
+  peer: string,
+  peerValue: number,
+  extra: Partial<Row> = {},
+): Row {
   return { name, value, unit, peer, peerValue, ratio: value / peerValue, ...extra };
 }
 
@@ -51,7 +58,10 @@ const COLUMNS: Array<{ title: string; cell: (r: Row) => string; left?: boolean }
   { title: "best", cell: (r) => fmt(r.best) },
   { title: "unit", cell: (r) => r.unit, left: true },
   { title: "ceiling", cell: (r) => fmt(r.ceiling) },
-  { title: "of ceil.", cell: (r) => (r.fractionOfCeiling === undefined ? "" : `${(100 * r.fractionOfCeiling).toFixed(0)}%`) },
+  {
+    title: "of ceil.",
+    cell: (r) => (r.fractionOfCeiling === undefined ? "" : `${(100 * r.fractionOfCeiling).toFixed(0)}%`),
+  },
   { title: "peer", cell: (r) => r.peer ?? "", left: true },
   { title: "peer median", cell: (r) => fmt(r.peerValue) },
   { title: "ratio", cell: (r) => (r.ratio === undefined ? "" : `${fmt(r.ratio)}x`) },
@@ -65,8 +75,11 @@ export function formatTable(groups: Row[][]): string {
   const used = COLUMNS.map((_, j) => cells.some((row) => row[j] !== ""));
   const widths = COLUMNS.map((c, j) => Math.max(c.title.length, ...cells.map((row) => row[j].length)));
   const line = (values: string[]) =>
-    values.map((v, j) => (used[j] ? (COLUMNS[j].left ? v.padEnd(widths[j]) : v.padStart(widths[j])) : null))
-      .filter((v) => v !== null).join("  ").trimEnd();
+    values
+      .map((v, j) => (used[j] ? (COLUMNS[j].left ? v.padEnd(widths[j]) : v.padStart(widths[j])) : null))
+      .filter((v) => v !== null)
+      .join("  ")
+      .trimEnd();
   const out = [line(COLUMNS.map((c) => c.title)), line(widths.map((w) => "-".repeat(w)))];
   let i = 0;
   groups.forEach((g, k) => {
@@ -78,7 +91,7 @@ export function formatTable(groups: Row[][]): string {
 }
 
 export function writeJson(file: string, rows: Row[]): void {
-  writeFileSync(file, JSON.stringify(rows, null, 2) + "\n");
+  writeFileSync(file, `${JSON.stringify(rows, null, 2)}\n`);
 }
 
 /** Writes the rows to `json` (when given) and lists the problems on stderr; the exit code: 1 with problems, else 0. */

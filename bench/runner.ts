@@ -50,7 +50,11 @@ export async function measureRunner(runner: StepRunner, lossSteps: number, timin
 
 /** A peer that cannot run here (library or interpreter not installed): reported, not fatal. */
 export class PeerUnavailable extends BinaryConnectError {
-  constructor(readonly peer: string, readonly reason: string, hint?: string) {
+  constructor(
+    readonly peer: string,
+    readonly reason: string,
+    hint?: string,
+  ) {
     super(`${peer}: not available (${reason})`, hint);
   }
 

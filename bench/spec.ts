@@ -91,7 +91,9 @@ export function initialState(spec: MlpSpec, seed: number): InitialState {
   const x = uniform(100, spec.batch * spec.inputs, (u) => u);
   const labels = uniform(101, spec.batch, (u) => Math.floor(u * spec.classes));
   const targets = new Float32Array(spec.batch * spec.classes).fill(-1);
-  labels.forEach((label, m) => (targets[m * spec.classes + label] = 1));
+  labels.forEach((label, m) => {
+    targets[m * spec.classes + label] = 1;
+  });
   return { weights, x, labels, targets };
 }
 

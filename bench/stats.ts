@@ -55,7 +55,10 @@ export async function timeIt(fn: () => Promise<unknown>, opts: TimingOptions): P
  * function before run r + 1 of any, so that a change of load on a shared machine falls on all of
  * them alike and the ratios of their medians stay fair. One Timing per function, in order.
  */
-export async function timeInterleaved(fns: readonly (() => Promise<unknown>)[], opts: TimingOptions): Promise<Timing[]> {
+export async function timeInterleaved(
+  fns: readonly (() => Promise<unknown>)[],
+  opts: TimingOptions,
+): Promise<Timing[]> {
   const reps: number[] = [];
   for (const fn of fns) {
     for (let i = 0; i < opts.warmup; i++) await fn();

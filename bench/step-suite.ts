@@ -21,7 +21,11 @@ const UNIT = "examples/s";
  * jax-js and PyTorch (a child process, at each thread count), all from the same start on the
  * same batch; then a check that they compute the same network (the losses of the first steps).
  */
-export async function runStepSuite(opts: BenchOptions, ceilingPerCore: number, log: Log): Promise<SuiteOutput & { lossReport: string }> {
+export async function runStepSuite(
+  opts: BenchOptions,
+  ceilingPerCore: number,
+  log: Log,
+): Promise<SuiteOutput & { lossReport: string }> {
   const spec = MLP_SPEC;
   const init = initialState(spec, 1);
   const rows: Row[] = [];
@@ -35,22 +39,28 @@ export async function runStepSuite(opts: BenchOptions, ceilingPerCore: number, l
     try {
       into.push(await measure());
     } catch (e) {
-      if (e instanceof PeerUnavailable) rows.push({ name: `mlp-step ${e.peer}`, value: null, unit: UNIT, note: e.note });
+      if (e instanceof PeerUnavailable)
+        rows.push({ name: `mlp-step ${e.peer}`, value: null, unit: UNIT, note: e.note });
       else problems.push(`mlp-step ${label}: ${describeError(e)}`);
     }
   };
   const { lossSteps, timing } = opts;
   if (opts.only.includes("mlp-step")) {
     for (const n of opts.threads) {
-      await attempt(`${opts.backend} ${threadsLabel(n)}`, engine, async () => measureRunner(await createEngineRunner(spec, init, opts.backend, n, opts.simd), lossSteps, timing));
+      await attempt(`${opts.backend} ${threadsLabel(n)}`, engine, async () =>
+        measureRunner(await createEngineRunner(spec, init, opts.backend, n, opts.simd), lossSteps, timing),
+      );
     }
   }
-  if (opts.only.includes("tfjs")) await attempt("tfjs-wasm", peers, async () => measureRunner(await createTfjsRunner(spec, init), lossSteps, timing));
-  if (opts.only.includes("jax-js")) await attempt("jax-js", peers, async () => measureRunner(await createJaxjsRunner(spec, init), lossSteps, timing));
+  if (opts.only.includes("tfjs"))
+    await attempt("tfjs-wasm", peers, async () => measureRunner(await createTfjsRunner(spec, init), lossSteps, timing));
+  if (opts.only.includes("jax-js"))
+    await attempt("jax-js", peers, async () => measureRunner(await createJaxjsRunner(spec, init), lossSteps, timing));
   if (opts.only.includes("torch")) {
     const file = await writeInitFile(init);
     try {
-      for (const n of opts.threads) await attempt(`PyTorch ${threadsLabel(n)}`, peers, () => measureTorch(spec, file, n, lossSteps, timing));
+      for (const n of opts.threads)
+        await attempt(`PyTorch ${threadsLabel(n)}`, peers, () => measureTorch(spec, file, n, lossSteps, timing));
     } finally {
       await file.cleanup();
     }
@@ -58,17 +68,32 @@ export async function runStepSuite(opts: BenchOptions, ceilingPerCore: number, l
 
   const perSecond = (seconds: number) => spec.batch / seconds;
   for (const e of engine) {
-    const extra = opts.backend === "wasm" ? { ceiling: ceilingExamplesPerSecond(spec, ceilingPerCore * (e.threads ?? 1)) } : {};
+    const extra =
+      opts.backend === "wasm" ? { ceiling: ceilingExamplesPerSecond(spec, ceilingPerCore * (e.threads ?? 1)) } : {};
     rows.push(figure(`mlp-step ${e.name}`, UNIT, perSecond(e.timing.median), perSecond(e.timing.min), extra));
   }
-  for (const p of peers) rows.push(figure(`mlp-step ${p.name}`, UNIT, perSecond(p.timing.median), perSecond(p.timing.min), { note: p.description }));
+  for (const p of peers)
+    rows.push(
+      figure(`mlp-step ${p.name}`, UNIT, perSecond(p.timing.median), perSecond(p.timing.min), { note: p.description }),
+    );
   for (const e of engine) {
     for (const p of peers) {
       if (p.threads !== undefined && p.threads !== e.threads) continue; // PyTorch: same thread count only
       const ratio = p.timing.median / e.timing.median;
-      const goal = p.name === "tfjs-wasm" && opts.backend === "wasm"
-        ? { goal: `>= ${STEP_GOAL_VS_TFJS}x`, goalMet: ratio >= STEP_GOAL_VS_TFJS } : {};
-      rows.push(comparison(`mlp-step ${e.name} vs ${p.name}`, UNIT, perSecond(e.timing.median), p.name, perSecond(p.timing.median), goal));
+      const goal =
+        p.name === "tfjs-wasm" && opts.backend === "wasm"
+          ? { goal: `>= ${STEP_GOAL_VS_TFJS}x`, goalMet: ratio >= STEP_GOAL_VS_TFJS }
+          : {};
+      rows.push(
+        comparison(
+          `mlp-step ${e.name} vs ${p.name}`,
+          UNIT,
+          perSecond(e.timing.median),
+          p.name,
+          perSecond(p.timing.median),
+          goal,
+        ),
+      );
     }
   }
   const agreement = checkLosses([...engine, ...peers]);
@@ -91,7 +116,8 @@ export function ceilingExamplesPerSecond(spec: MlpSpec, gflops: number): number 
 /** FLOPs of the step's float products (weight gradients; forward and dx where the layer is too small for the lookup tables). */
 export function floatStepFlops(spec: MlpSpec): number {
   return layerShapes(spec).reduce((s, [k, n], i) => {
-    const forward = usesLookupTables(k, n) ? 0 : 1, dx = i === 0 || usesLookupTables(n, k) ? 0 : 1;
+    const forward = usesLookupTables(k, n) ? 0 : 1,
+      dx = i === 0 || usesLookupTables(n, k) ? 0 : 1;
     return s + (1 + forward + dx) * matmulFlops(spec.batch, k, n);
   }, 0);
 }
@@ -102,16 +128,29 @@ function checkLosses(results: StepResult[]): SuiteOutput & { report: string } {
   if (shared.length < 2) return { rows: [], problems: [], report: "" };
   const ref = shared[0];
   const width = Math.max(...shared.map((r) => r.name.length));
-  const lines = [`Same network? Losses of steps 1-${ref.losses.length} from the shared start (tolerance: relative ${LOSS_RTOL}):`];
+  const lines = [
+    `Same network? Losses of steps 1-${ref.losses.length} from the shared start (tolerance: relative ${LOSS_RTOL}):`,
+  ];
   const rows: Row[] = [];
   const problems: string[] = [];
   for (const r of shared) {
     const rel = r === ref ? 0 : Math.max(...ref.losses.map((l, i) => Math.abs((r.losses[i] ?? NaN) - l) / Math.abs(l)));
     const ok = rel <= LOSS_RTOL; // NaN (a missing or non-finite loss) fails
-    lines.push(`  ${r.name.padEnd(width)}  ${r.losses.map((l) => l.toFixed(6)).join("  ")}${r === ref ? "  (reference)" : `  max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"}`}`);
+    lines.push(
+      `  ${r.name.padEnd(width)}  ${r.losses.map((l) => l.toFixed(6)).join("  ")}${r === ref ? "  (reference)" : `  max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"}`}`,
+    );
     if (r === ref) continue;
-    rows.push({ name: `mlp-step losses ${r.name} vs ${ref.name}`, value: rel, unit: "max relative difference", goal: `<= ${LOSS_RTOL}`, goalMet: ok });
-    if (!ok) problems.push(`mlp-step: ${r.name} does not compute the same network as ${ref.name} (losses ${r.losses.join(", ")} vs ${ref.losses.join(", ")})`);
+    rows.push({
+      name: `mlp-step losses ${r.name} vs ${ref.name}`,
+      value: rel,
+      unit: "max relative difference",
+      goal: `<= ${LOSS_RTOL}`,
+      goalMet: ok,
+    });
+    if (!ok)
+      problems.push(
+        `mlp-step: ${r.name} does not compute the same network as ${ref.name} (losses ${r.losses.join(", ")} vs ${ref.losses.join(", ")})`,
+      );
   }
   return { rows, problems, report: lines.join("\n") };
 }

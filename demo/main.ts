@@ -8,7 +8,8 @@ import { mnistLike } from "./preprocess.js";
 
 const MODEL_URL = "./mnist-mlp.bcnet";
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const pad = $<HTMLCanvasElement>("pad"), seen = $<HTMLCanvasElement>("seen");
+const pad = $<HTMLCanvasElement>("pad"),
+  seen = $<HTMLCanvasElement>("seen");
 const ctx = pad.getContext("2d", { willReadFrequently: true })!;
 const mib = (b: number) => `${(b / 1048576).toFixed(3)} MiB`;
 
@@ -16,10 +17,12 @@ async function main(): Promise<void> {
   const bytes = new Uint8Array(await (await fetch(MODEL_URL)).arrayBuffer());
   const net = await BinaryClassifier.load(bytes);
   const f32 = float32Bytes(net.model);
-  $("size").textContent = `${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}), ${architecture(net.model)}`;
+  $("size").textContent =
+    `${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}), ${architecture(net.model)}`;
   $("float").textContent = `${mib(f32)} as float32: ${(f32 / bytes.length).toFixed(1)}x larger`;
   const info = net.model.info as { preset?: string; mode?: string; epoch?: number; testError?: number };
-  $("provenance").textContent = `Trained with binaryconnect (${info.preset ?? "?"}, ${info.mode ?? "?"}, best epoch ${info.epoch ?? "?"}; ` +
+  $("provenance").textContent =
+    `Trained with binaryconnect (${info.preset ?? "?"}, ${info.mode ?? "?"}, best epoch ${info.epoch ?? "?"}; ` +
     `test error ${info.testError === undefined ? "?" : `${(100 * info.testError).toFixed(2)}%`}). Engine: ${net.engine === "wasm" ? "WebAssembly SIMD, 1-bit lookup tables" : "plain JavaScript"}.`;
   clear();
   setupDrawing(() => schedule(net));
@@ -87,12 +90,16 @@ function predict(net: BinaryClassifier): void {
   const gray = new Uint8ClampedArray(pad.width * pad.height);
   for (let i = 0; i < gray.length; i++) gray[i] = rgba[4 * i];
   const pixels = mnistLike(gray, pad.width);
-  if (!pixels) return showScores(null);
+  if (!pixels) {
+    showScores(null);
+    return;
+  }
   drawSeen(pixels);
   const t0 = performance.now();
   const p = net.predict(pixels, 1);
   const ms = performance.now() - t0;
-  $("time").textContent = `${ms.toFixed(2)} ms for this drawing (${(1000 / Math.max(ms, 1e-3)).toFixed(0)} images/s), in your browser`;
+  $("time").textContent =
+    `${ms.toFixed(2)} ms for this drawing (${(1000 / Math.max(ms, 1e-3)).toFixed(0)} images/s), in your browser`;
   showScores(p.scores, p.labels[0]);
 }
 
@@ -111,7 +118,8 @@ function showScores(scores: Float32Array | null, label = -1): void {
   if (!scores) return;
   $("label").textContent = String(label);
   $("label").dataset.label = String(label);
-  const lo = Math.min(...scores), hi = Math.max(...scores);
+  const lo = Math.min(...scores),
+    hi = Math.max(...scores);
   scores.forEach((s, k) => {
     const row = document.createElement("div");
     row.className = k === label ? "bar best" : "bar";

@@ -10,23 +10,39 @@ import * as bc from "binaryconnect";
 const env = (name, fallback) => process.env[name] ?? fallback;
 const units = Number(env("UNITS", 1024));
 
-const { train, test } = await bc.data.loadMnist();                      // raw pixels 0..255, [28, 28, 1]
+const { train, test } = await bc.data.loadMnist(); // raw pixels 0..255, [28, 28, 1]
 const model = bc.sequential({
-  inputShape: [28, 28, 1], backend: env("BACKEND", "auto"), layers: [
+  inputShape: [28, 28, 1],
+  backend: env("BACKEND", "auto"),
+  layers: [
     bc.layers.flatten(),
-    bc.layers.dense({ units }), bc.layers.batchNorm(), bc.layers.relu(),  // binary weights (det) by default
-    bc.layers.dense({ units }), bc.layers.batchNorm(), bc.layers.relu(),
-    bc.layers.dense({ units }), bc.layers.batchNorm(), bc.layers.relu(),
-    bc.layers.dense({ units: 10 }), bc.layers.batchNorm(),
+    bc.layers.dense({ units }),
+    bc.layers.batchNorm(),
+    bc.layers.relu(), // binary weights (det) by default
+    bc.layers.dense({ units }),
+    bc.layers.batchNorm(),
+    bc.layers.relu(),
+    bc.layers.dense({ units }),
+    bc.layers.batchNorm(),
+    bc.layers.relu(),
+    bc.layers.dense({ units: 10 }),
+    bc.layers.batchNorm(),
   ],
 });
 console.log(model.summary().toString());
 console.log(`backend: ${(await model.backend()).description}`);
 
 await model.fit(bc.data.sliceDataset(train, 0, Number(env("TRAIN_IMAGES", train.n))), {
-  epochs: Number(env("EPOCHS", 20)), batchSize: 200, validation: 1 / 6,
+  epochs: Number(env("EPOCHS", 20)),
+  batchSize: 200,
+  validation: 1 / 6,
   preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()],
-  callbacks: { onEpochEnd: (epoch, r) => console.log(`epoch ${epoch}: train loss ${r.train_loss.toFixed(4)}, validation error ${(100 * r.val_error).toFixed(2)} %`) },
+  callbacks: {
+    onEpochEnd: (epoch, r) =>
+      console.log(
+        `epoch ${epoch}: train loss ${r.train_loss.toFixed(4)}, validation error ${(100 * r.val_error).toFixed(2)} %`,
+      ),
+  },
 });
 const { error } = await model.evaluate(bc.data.sliceDataset(test, 0, Number(env("TEST_IMAGES", test.n))));
 console.log(`test error ${(100 * error).toFixed(2)} %`);

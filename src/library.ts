@@ -3,7 +3,15 @@
  * evaluation, prediction, saving, presets, preprocessing, backends. src/index.ts (Node) and
  * src/browser.ts add each platform's data loaders and storage.
  */
-export { Model, type ModelOptions, type ModelSummary, type Prediction, type PredictInput, type TestTimeOption, type TrainingState } from "./api/model.js";
+export {
+  Model,
+  type ModelOptions,
+  type ModelSummary,
+  type Prediction,
+  type PredictInput,
+  type TestTimeOption,
+  type TrainingState,
+} from "./api/model.js";
 export type { FitCallbacks, FitOptions, History } from "./api/fit.js";
 export { sequential, fromArchitecture, parseNotation, type SequentialOptions } from "./api/sequential.js";
 export * as layers from "./api/layers.js";
@@ -18,5 +26,13 @@ export type { EpochRecord, Best } from "./train/loop.js";
 export { createBackend, BACKEND_NAMES, type BackendName, type BackendOptions } from "./backends/index.js";
 export type { Backend } from "./backends/backend.js";
 export {
-  BinaryConnectError, BackendError, CheckpointError, DataFormatError, ModelFormatError, NumericalError, OptionError, ShapeError, UsageError,
+  BinaryConnectError,
+  BackendError,
+  CheckpointError,
+  DataFormatError,
+  ModelFormatError,
+  NumericalError,
+  OptionError,
+  ShapeError,
+  UsageError,
 } from "./core/errors.js";

@@ -20,13 +20,19 @@ const strip = (r: EpochRecord) => {
   return rest;
 };
 
-
 describe("building models", () => {
   it("summary counts parameters and the 1-bit memory of binary layers only", () => {
     const model = bc.sequential({
-      inputShape: [28, 28, 1], backend: "reference", layers: [
-        bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.maxPooling2d(), bc.layers.batchNorm(), bc.layers.relu(),
-        bc.layers.flatten(), bc.layers.dense({ units: 10, binarize: "none" }), bc.layers.batchNorm({ variant: "standard" }),
+      inputShape: [28, 28, 1],
+      backend: "reference",
+      layers: [
+        bc.layers.conv2d({ filters: 8, kernelSize: 3 }),
+        bc.layers.maxPooling2d(),
+        bc.layers.batchNorm(),
+        bc.layers.relu(),
+        bc.layers.flatten(),
+        bc.layers.dense({ units: 10, binarize: "none" }),
+        bc.layers.batchNorm({ variant: "standard" }),
       ],
     });
     const s = model.summary();
@@ -40,26 +46,56 @@ describe("building models", () => {
 
   it("the paper's notation parses into the same layer objects as the builders", () => {
     const a = bc.fromArchitecture("(2x8C3)-MP2-32FC-10", { inputShape: [16, 16, 3] });
-    const b = bc.sequential({ inputShape: [16, 16, 3], layers: [
-      bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.conv2d({ filters: 8, kernelSize: 3 }), bc.layers.maxPooling2d({ poolSize: 2 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.flatten(), bc.layers.dense({ units: 32 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.dense({ units: 10 }), bc.layers.batchNorm(),
-    ] });
+    const b = bc.sequential({
+      inputShape: [16, 16, 3],
+      layers: [
+        bc.layers.conv2d({ filters: 8, kernelSize: 3 }),
+        bc.layers.batchNorm(),
+        bc.layers.relu(),
+        bc.layers.conv2d({ filters: 8, kernelSize: 3 }),
+        bc.layers.maxPooling2d({ poolSize: 2 }),
+        bc.layers.batchNorm(),
+        bc.layers.relu(),
+        bc.layers.flatten(),
+        bc.layers.dense({ units: 32 }),
+        bc.layers.batchNorm(),
+        bc.layers.relu(),
+        bc.layers.dense({ units: 10 }),
+        bc.layers.batchNorm(),
+      ],
+    });
     expect(a.network).toEqual(b.network);
   });
 
   it("bad networks and options fail with typed errors that name the problem", () => {
-    expect(() => bc.sequential({ inputShape: [4, 4, 1], layers: [bc.layers.dense({ units: 3 })] })).toThrow(/a dense layer needs feature vectors.*add a flatten/);
+    expect(() => bc.sequential({ inputShape: [4, 4, 1], layers: [bc.layers.dense({ units: 3 })] })).toThrow(
+      /a dense layer needs feature vectors.*add a flatten/,
+    );
     expect(() => bc.layers.dense({ units: 3, binarise: "det" } as never)).toThrow(/dense: unknown option "binarise"/);
     expect(() => bc.layers.dense({ units: 3, binarize: "sign" as never })).toThrow(bc.OptionError);
-    expect(() => bc.sequential({ inputShape: [3, 3, 1], layers: [bc.layers.conv2d({ filters: 2, kernelSize: 5, padding: "valid" }), bc.layers.flatten(), bc.layers.dense({ units: 2 })] })).toThrow(/kernel is larger/);
+    expect(() =>
+      bc.sequential({
+        inputShape: [3, 3, 1],
+        layers: [
+          bc.layers.conv2d({ filters: 2, kernelSize: 5, padding: "valid" }),
+          bc.layers.flatten(),
+          bc.layers.dense({ units: 2 }),
+        ],
+      }),
+    ).toThrow(/kernel is larger/);
   });
 
   it("presets return the paper's network and schedule", () => {
     const p = bc.presets.mnistQuick({ mode: "stoch", backend: "reference" });
-    expect(p.model.network.layers.filter((l) => l.kind === "dense").map((l) => (l.kind === "dense" ? l.units : 0))).toEqual([1024, 1024, 1024, 10]);
-    expect(p.fitOptions).toMatchObject({ epochs: 100, batchSize: 200, lr: { start: 3e-3, end: 3e-6 }, testTime: { kind: "real" } });
+    expect(
+      p.model.network.layers.filter((l) => l.kind === "dense").map((l) => (l.kind === "dense" ? l.units : 0)),
+    ).toEqual([1024, 1024, 1024, 10]);
+    expect(p.fitOptions).toMatchObject({
+      epochs: 100,
+      batchSize: 200,
+      lr: { start: 3e-3, end: 3e-6 },
+      testTime: { kind: "real" },
+    });
     expect(bc.presets.cifar100Paper().model.classes).toBe(100);
   });
 });
@@ -69,14 +105,26 @@ describe("fit", () => {
     const model = smallMlp();
     const events: string[] = [];
     const history = await model.fit(toySet(3000), {
-      epochs: 3, batchSize: 100, validation: 0.2,
+      epochs: 3,
+      batchSize: 100,
+      validation: 0.2,
       callbacks: {
         onEpochBegin: (e, { batches }) => events.push(`begin ${e} ${batches}`),
         onBatchEnd: (b) => b === 24 && events.push("batch 24"),
         onEpochEnd: (e, logs) => void events.push(`end ${e} ${logs.val_error < 1}`),
       },
     });
-    expect(events).toEqual(["begin 1 24", "batch 24", "end 1 true", "begin 2 24", "batch 24", "end 2 true", "begin 3 24", "batch 24", "end 3 true"]);
+    expect(events).toEqual([
+      "begin 1 24",
+      "batch 24",
+      "end 1 true",
+      "begin 2 24",
+      "batch 24",
+      "end 2 true",
+      "begin 3 24",
+      "batch 24",
+      "end 3 true",
+    ]);
     expect(history.epochs.map((r) => r.epoch)).toEqual([1, 2, 3]);
     expect(history.best.valError).toBeLessThan(0.2);
     const { error } = await model.evaluate(toySet(600, 16, 9));
@@ -90,8 +138,12 @@ describe("fit", () => {
   it("labels outside the model's classes are a clear error", async () => {
     const model = smallMlp();
     const bad = bc.data.fromArrays({ x: new Float32Array(16 * 10), y: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1], shape: [16] });
-    await expect(model.fit(bad, { epochs: 1, batchSize: 5 })).rejects.toThrow(/label 3 is 3, outside the model's 3 classes 0\.\.2/);
-    expect(() => bc.data.fromArrays({ x: new Float32Array(4), y: [0, 5], shape: [2], classes: 3 })).toThrow(/label 1 is 5, outside the 3 classes/);
+    await expect(model.fit(bad, { epochs: 1, batchSize: 5 })).rejects.toThrow(
+      /label 3 is 3, outside the model's 3 classes 0\.\.2/,
+    );
+    expect(() => bc.data.fromArrays({ x: new Float32Array(4), y: [0, 5], shape: [2], classes: 3 })).toThrow(
+      /label 1 is 5, outside the 3 classes/,
+    );
     await model.dispose();
   });
 
@@ -112,7 +164,13 @@ describe("fit", () => {
   it("early stopping ends the run after `patience` epochs without a better validation error, and restores the best weights", async () => {
     const model = smallMlp();
     // lr so high that validation stops improving
-    const history = await model.fit(toySet(600), { epochs: 30, batchSize: 50, validation: 0.5, lr: { start: 0.5, end: 0.5 }, earlyStopping: { patience: 2, restoreBest: true } });
+    const history = await model.fit(toySet(600), {
+      epochs: 30,
+      batchSize: 50,
+      validation: 0.5,
+      lr: { start: 0.5, end: 0.5 },
+      earlyStopping: { patience: 2, restoreBest: true },
+    });
     expect(history.stoppedEarly).toBe(true);
     expect(history.epochsDone).toBe(history.best.epoch + 2);
     const val = bc.data.sliceDataset(toySet(600), 300, 300);
@@ -125,7 +183,9 @@ describe("fit", () => {
     const controller = new AbortController();
     let batches = 0;
     const run = model.fit(toySet(1000), {
-      epochs: 5, batchSize: 10, signal: controller.signal,
+      epochs: 5,
+      batchSize: 10,
+      signal: controller.signal,
       callbacks: { onBatchEnd: () => ++batches === 7 && controller.abort(new Error("stop here")) },
     });
     await expect(run).rejects.toThrow("stop here");
@@ -136,7 +196,9 @@ describe("fit", () => {
 
 describe("checkpoint folders", () => {
   it("an interrupted run resumes to the same numbers and weights as an uninterrupted one; a finished run continues with more epochs", async () => {
-    const data = toySet(400), dirA = tmp(), dirB = tmp();
+    const data = toySet(400),
+      dirA = tmp(),
+      dirB = tmp();
     const opts = { batchSize: 50, validation: 0.25, test: toySet(100, 16, 4) } as const;
     const a = smallMlp();
     const full = await a.fit(data, { ...opts, epochs: 4, checkpointDir: dirA });
@@ -157,7 +219,8 @@ describe("checkpoint folders", () => {
   });
 
   it("a program run again with the same options (preprocess included) continues its run", async () => {
-    const dir = tmp(), data = toySet(300);
+    const dir = tmp(),
+      data = toySet(300);
     const opts = { batchSize: 50, epochs: 3, checkpointDir: dir, preprocess: [bc.preprocess.subtractMean()] };
     const first = smallMlp();
     await first.fit(data, { ...opts, maxEpochsThisCall: 1 });
@@ -174,10 +237,21 @@ describe("checkpoint folders", () => {
     const m = smallMlp();
     await m.fit(toySet(200), { epochs: 1, batchSize: 50, checkpointDir: dir });
     await m.dispose();
-    await expect(smallMlp().fit(toySet(200, 16, 2), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/holds a run trained on other data: the same number of examples \(200\) but other values/);
-    await expect(smallMlp().fit(toySet(300), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/trained on 200 examples, this data has 300/);
-    const other = bc.sequential({ inputShape: [16], backend: "reference", seed: 3, layers: [bc.layers.dense({ units: 3 }), bc.layers.batchNorm()] });
-    await expect(other.fit(toySet(200), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(/holds a run of another network/);
+    await expect(smallMlp().fit(toySet(200, 16, 2), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(
+      /holds a run trained on other data: the same number of examples \(200\) but other values/,
+    );
+    await expect(smallMlp().fit(toySet(300), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(
+      /trained on 200 examples, this data has 300/,
+    );
+    const other = bc.sequential({
+      inputShape: [16],
+      backend: "reference",
+      seed: 3,
+      layers: [bc.layers.dense({ units: 3 }), bc.layers.batchNorm()],
+    });
+    await expect(other.fit(toySet(200), { epochs: 2, batchSize: 50, checkpointDir: dir })).rejects.toThrow(
+      /holds a run of another network/,
+    );
   });
 });
 
@@ -187,7 +261,11 @@ describe("preprocessing fitted by fit", () => {
     const pixels = bc.data.fromArrays({ x: raw.x.map((v) => v * 100), y: raw.y, shape: [16], classes: 3 });
     const before = pixels.x.slice();
     const model = smallMlp();
-    await model.fit(pixels, { epochs: 1, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()] });
+    await model.fit(pixels, {
+      epochs: 1,
+      batchSize: 50,
+      preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()],
+    });
     expect(pixels.x).toEqual(before);
     const step = model.preprocessing!.steps[1];
     expect(step.kind).toBe("subtractMean");
@@ -200,7 +278,11 @@ describe("preprocessing fitted by fit", () => {
     twin.preprocessing = model.preprocessing;
     const b = await twin.fit(prepared, { epochs: 1, batchSize: 50 });
     const again = smallMlp();
-    const h = await again.fit(pixels, { epochs: 1, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()] });
+    const h = await again.fit(pixels, {
+      epochs: 1,
+      batchSize: 50,
+      preprocess: [bc.preprocess.scale(1 / 100), bc.preprocess.subtractMean()],
+    });
     expect(h.epochs[0].train_loss).toBe(b.epochs[0].train_loss);
     for (const m of [model, twin, again]) await m.dispose();
   });
@@ -211,7 +293,11 @@ describe("save and load", () => {
     const raw = toySet(300);
     const scaled = bc.data.fromArrays({ x: raw.x.map((v) => v * 255), y: raw.y, shape: [16], classes: 3 });
     const model = smallMlp();
-    await model.fit(scaled, { epochs: 2, batchSize: 50, preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()] });
+    await model.fit(scaled, {
+      epochs: 2,
+      batchSize: 50,
+      preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()],
+    });
     const path = join(tmp(), "m.bcmodel");
     await model.save(path);
     const back = await bc.loadModel(path, { backend: "reference" });
@@ -234,15 +320,23 @@ describe("the same numbers as the CLI's training", () => {
     const data = await bc.data.mnistSplits({ meanFrom: config.meanFrom, limit: config.limit });
     const model = new bc.Model(networkOf(config, 784), { backend: "reference", seed: config.seed });
     const history = await model.fit(data.train, {
-      validation: data.validation, test: data.test, epochs: config.epochs, batchSize: config.batchSize,
-      lr: { start: config.lrStart, end: config.lrEnd }, testTime: config.testTime, evalBatchSize: config.evalBatchSize,
+      validation: data.validation,
+      test: data.test,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      lr: { start: config.lrStart, end: config.lrEnd },
+      testTime: config.testTime,
+      evalBatchSize: config.evalBatchSize,
     });
     expect(history.epochs.map(strip)).toEqual(expected);
     await model.dispose();
   });
 
   it("a checkpoint written by binaryconnect 0.1.0 loads as a model", async () => {
-    const model = await bc.loadModel(join(import.meta.dirname, "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin"), { backend: "reference" });
+    const model = await bc.loadModel(
+      join(import.meta.dirname, "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin"),
+      { backend: "reference" },
+    );
     expect(model.network.input).toEqual([28, 28, 1]);
     expect(model.training?.epochsDone).toBe(2);
     const data = await bc.data.mnistSplits({ limit: { train: 0, validation: 0, test: 100 } });
@@ -257,25 +351,37 @@ describe("own data in IDX files", () => {
   it("a 3,000-image IDX set of 14 x 14 images in 4 classes loads and trains", async () => {
     const { writeFileSync } = await import("node:fs");
     const dir = tmp();
-    const n = 3000, header = (dims: number[]) => {
-      const h = Buffer.alloc(4 + 4 * dims.length);
-      h.writeUInt32BE(0x800 + dims.length, 0);
-      dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-      return h;
-    };
-    const images = new Uint8Array(n * 196), labels = new Uint8Array(n);
+    const n = 3000,
+      header = (dims: number[]) => {
+        const h = Buffer.alloc(4 + 4 * dims.length);
+        h.writeUInt32BE(0x800 + dims.length, 0);
+        dims.forEach((d, i) => {
+          h.writeUInt32BE(d, 4 + 4 * i);
+        });
+        return h;
+      };
+    const images = new Uint8Array(n * 196),
+      labels = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       labels[i] = i % 4;
-      for (let p = 0; p < 196; p++) images[i * 196 + p] = (Math.floor(p / 49) === labels[i] ? 200 : 0) + ((i * 7 + p * 13) % 50);
+      for (let p = 0; p < 196; p++)
+        images[i * 196 + p] = (Math.floor(p / 49) === labels[i] ? 200 : 0) + ((i * 7 + p * 13) % 50);
     }
     writeFileSync(join(dir, "images.idx"), Buffer.concat([header([n, 14, 14]), images]));
     writeFileSync(join(dir, "labels.idx"), Buffer.concat([header([n]), labels]));
     const data = await bc.data.loadIdx(join(dir, "images.idx"), join(dir, "labels.idx"));
     expect([data.n, data.classes, ...data.shape]).toEqual([3000, 4, 14, 14, 1]);
     const model = bc.fromArchitecture("64FC-4", { inputShape: [14, 14, 1], backend: "reference" });
-    const history = await model.fit(data, { epochs: 2, batchSize: 50, validation: 0.1, preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()] });
+    const history = await model.fit(data, {
+      epochs: 2,
+      batchSize: 50,
+      validation: 0.1,
+      preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()],
+    });
     expect(history.best.valError).toBeLessThan(0.1);
-    await expect(bc.data.loadIdx(join(dir, "labels.idx"), join(dir, "images.idx"))).rejects.toThrow(/expected IDX images N x H x W/);
+    await expect(bc.data.loadIdx(join(dir, "labels.idx"), join(dir, "images.idx"))).rejects.toThrow(
+      /expected IDX images N x H x W/,
+    );
     await model.dispose();
   });
 });

@@ -17,9 +17,12 @@ export const WEBGPU_SKIP_REASON = WEBGPU.available ? "" : `no WebGPU adapter: ${
  */
 export function describeWebGpu(name: string, body: () => void): void {
   if (WEBGPU.available) describe(name, body);
-  else if (process.env.CI) describe(name, () => it("has a WebGPU adapter (CI installs lavapipe: bash scripts/install-test-deps.sh)", () => {
-    throw new Error(WEBGPU_SKIP_REASON);
-  }));
+  else if (process.env.CI)
+    describe(name, () =>
+      it("has a WebGPU adapter (CI installs lavapipe: bash scripts/install-test-deps.sh)", () => {
+        throw new Error(WEBGPU_SKIP_REASON);
+      }),
+    );
   else describe.skip(`${name} [skipped: ${WEBGPU_SKIP_REASON}]`, body);
 }
 
@@ -40,9 +43,15 @@ export function open(b: { name: BackendName; threads?: number }): Promise<Backen
 }
 
 /** max over i of |a - b| - (atol + rtol |b|); <= 0 means all within tolerance. */
-export function worstExcess(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol: number): { excess: number; index: number } {
+export function worstExcess(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+): { excess: number; index: number } {
   if (actual.length !== expected.length) throw new Error(`length ${actual.length} != expected ${expected.length}`);
-  let excess = -Infinity, index = -1;
+  let excess = -Infinity,
+    index = -1;
   for (let i = 0; i < expected.length; i++) {
     const e = Math.abs(actual[i] - expected[i]) - (atol + rtol * Math.abs(expected[i]));
     if (!(e <= excess)) {

@@ -16,10 +16,20 @@ import { c3, randomImageModel, randomModel } from "./bcnet-fixtures.js";
 
 type Conv = Extract<LayerEntry, { kind: "conv" }>;
 const conv = (filters: number, kernel: number, pad: number, stride = 1, pool = false): Conv => ({
-  kind: "conv", filters, kernel: [kernel, kernel], stride: [stride, stride], pad: [pad, pad], pool: pool ? { window: [2, 2], stride: [2, 2] } : null, activation: "relu",
+  kind: "conv",
+  filters,
+  kernel: [kernel, kernel],
+  stride: [stride, stride],
+  pad: [pad, pad],
+  pool: pool ? { window: [2, 2], stride: [2, 2] } : null,
+  activation: "relu",
 });
 const maxpool = (w: number, s = w): LayerEntry => ({ kind: "maxpool", window: [w, w], stride: [s, s] });
-const dense = (units: number, last = false): LayerEntry => ({ kind: "dense", units, activation: last ? "identity" : "relu" });
+const dense = (units: number, last = false): LayerEntry => ({
+  kind: "dense",
+  units,
+  activation: last ? "identity" : "relu",
+});
 
 /**
  * The fault-injection file: 60 convolutions of 1 filter, 32x32 kernels, padding 31, growing a
@@ -28,7 +38,8 @@ const dense = (units: number, last = false): LayerEntry => ({ kind: "dense", uni
  */
 function paddingBomb(layers = 60): BcnetModel {
   const entries: LayerEntry[] = Array.from({ length: layers }, () => conv(1, 32, 31));
-  for (let side = 1 + 31 * layers; side > 1; side = Math.floor(side / Math.min(32, side))) entries.push(maxpool(Math.min(32, side)));
+  for (let side = 1 + 31 * layers; side > 1; side = Math.floor(side / Math.min(32, side)))
+    entries.push(maxpool(Math.min(32, side)));
   return randomImageModel({ height: 1, width: 1, channels: 1 }, [...entries, dense(10, true)], 7);
 }
 
@@ -49,7 +60,17 @@ function formatError(fn: () => unknown): ModelFormatError {
   throw new Error("expected a ModelFormatError");
 }
 
-const CIFAR10_PAPER: LayerEntry[] = [c3(128), c3(128, true), c3(256), c3(256, true), c3(512), c3(512, true), dense(1024), dense(1024), dense(10, true)];
+const CIFAR10_PAPER: LayerEntry[] = [
+  c3(128),
+  c3(128, true),
+  c3(256),
+  c3(256, true),
+  c3(512),
+  c3(512, true),
+  dense(1024),
+  dense(1024),
+  dense(10, true),
+];
 
 describe(".bcnet compute bounds", () => {
   const bomb = paddingBomb();
@@ -71,7 +92,9 @@ describe(".bcnet compute bounds", () => {
     const err = formatError(() => decodeBcnet(bytes, "bomb.bcnet"));
     expect(performance.now() - started).toBeLessThan(1000);
     expect(err.problem).toBe("invalid");
-    expect(err.message).toMatch(/^bomb\.bcnet: layer \d+ \(conv \d+x\d+x1 -> \d+x\d+x1, kernel 32x32, stride 1x1, padding 31x31\) brings the work per example to /);
+    expect(err.message).toMatch(
+      /^bomb\.bcnet: layer \d+ \(conv \d+x\d+x1 -> \d+x\d+x1, kernel 32x32, stride 1x1, padding 31x31\) brings the work per example to /,
+    );
     expect(err.message).toContain("multiply-adds");
     expect(err.message).toContain("a model of 61451 weights may do 1.07e9 operations per example");
     expect(err.message).toContain("largest activation 3.46e6 values");
@@ -83,7 +106,8 @@ describe(".bcnet compute bounds", () => {
     const cost = modelCost(bomb);
     const allowed = allowedWork(cost.weights);
     expect(allowed).toBe(LIMITS.freeWork); // 4096 x 61450 is less than 2^30
-    let sofar = cost.preprocessing, at = 0;
+    let sofar = cost.preprocessing,
+      at = 0;
     for (; sofar + cost.layers[at].work <= allowed; at++) sofar += cost.layers[at].work;
     expect(formatError(() => decodeBcnet(bytes, "b")).message).toContain(`: layer ${at} (conv`);
   });
@@ -94,7 +118,9 @@ describe(".bcnet compute bounds", () => {
     await expect(BinaryClassifier.load(bytes)).rejects.toBeInstanceOf(ModelFormatError);
     const net = await BinaryClassifier.load(bytes, { allowLargeCompute: true, engine: "js" });
     expect(net.classes).toBe(10);
-    await expect(BinaryClassifier.load(bytes, { allowLargeCompute: "yes" as unknown as boolean })).rejects.toThrow("expected true or false");
+    await expect(BinaryClassifier.load(bytes, { allowLargeCompute: "yes" as unknown as boolean })).rejects.toThrow(
+      "expected true or false",
+    );
     for (const layers of [8, 20]) {
       expect(formatError(() => decodeBcnet(encodeBcnet(paddingBomb(layers)), "b")).problem).toBe("invalid");
     }
@@ -106,11 +132,21 @@ describe(".bcnet compute bounds", () => {
   });
 
   it("the existing fixtures and the demo's model still load", () => {
-    const demo = decodeBcnet(new Uint8Array(readFileSync(new URL("../demo/public/mnist-mlp.bcnet", import.meta.url))), "demo");
+    const demo = decodeBcnet(
+      new Uint8Array(readFileSync(new URL("../demo/public/mnist-mlp.bcnet", import.meta.url))),
+      "demo",
+    );
     expect(modelCost(demo).work).toBeLessThan(1e7);
     for (const m of [
       randomModel([784, 1024, 1024, 1024, 10]),
-      randomImageModel({ height: 28, width: 28, channels: 1 }, [c3(8), c3(8, true), c3(12, true), maxpool(2), dense(24), dense(10, true)]),
+      randomImageModel({ height: 28, width: 28, channels: 1 }, [
+        c3(8),
+        c3(8, true),
+        c3(12, true),
+        maxpool(2),
+        dense(24),
+        dense(10, true),
+      ]),
       randomImageModel({ height: 1, width: 1, channels: 1 }, [conv(4, 3, 2), conv(4, 3, 2), dense(10, true)]),
     ]) {
       expect(decodeBcnet(encodeBcnet(m), "fixture").layers.length).toBe(m.layers.length);
@@ -131,8 +167,22 @@ describe(".bcnet compute bounds", () => {
       throw new ModelFormatError("invalid", what);
     };
     const vgg = headsOf({ height: 224, width: 224, channels: 3 }, [
-      c3(64), c3(64, true), c3(128), c3(128, true), c3(256), c3(256), c3(256, true), c3(512), c3(512), c3(512, true), c3(512), c3(512), c3(512, true),
-      dense(4096), dense(4096), dense(1000, true),
+      c3(64),
+      c3(64, true),
+      c3(128),
+      c3(128, true),
+      c3(256),
+      c3(256),
+      c3(256, true),
+      c3(512),
+      c3(512),
+      c3(512, true),
+      c3(512),
+      c3(512),
+      c3(512, true),
+      dense(4096),
+      dense(4096),
+      dense(1000, true),
     ]);
     const cost = computeCost(224 * 224 * 3, vgg, []);
     expect(cost.multiplyAdds).toBeGreaterThan(1.5e10);
@@ -148,10 +198,22 @@ describe(".bcnet compute bounds", () => {
     const fail = (what: string): never => {
       throw new ModelFormatError("invalid", what);
     };
-    const small = headsOf({ height: 256, width: 256, channels: 1 }, [conv(8, 3, 1), conv(8, 3, 1, 1, true), maxpool(4), dense(10, true)]);
+    const small = headsOf({ height: 256, width: 256, channels: 1 }, [
+      conv(8, 3, 1),
+      conv(8, 3, 1, 1, true),
+      maxpool(4),
+      dense(10, true),
+    ]);
     expect(() => checkCompute(computeCost(65536, small, []), small, fail)).not.toThrow();
     // 60 "same" convolutions of one 32x32 filter on 1024x1024: 6e10 multiply-adds from 8 KB of weights.
-    const big = headsOf({ height: 1024, width: 1024, channels: 1 }, [...Array.from({ length: 60 }, () => conv(1, 31, 15)), maxpool(32), maxpool(32), dense(10, true)]);
-    expect(() => checkCompute(computeCost(1 << 20, big, []), big, fail)).toThrow(/layer \d+ \(conv 1024x1024x1 -> 1024x1024x1/);
+    const big = headsOf({ height: 1024, width: 1024, channels: 1 }, [
+      ...Array.from({ length: 60 }, () => conv(1, 31, 15)),
+      maxpool(32),
+      maxpool(32),
+      dense(10, true),
+    ]);
+    expect(() => checkCompute(computeCost(1 << 20, big, []), big, fail)).toThrow(
+      /layer \d+ \(conv 1024x1024x1 -> 1024x1024x1/,
+    );
   });
 });

@@ -28,27 +28,54 @@ interface LayerUnderTest {
   tol?: { atol: number; rtol: number };
 }
 
-const B = 5, I = 13, U = 7;
+const B = 5,
+  I = 13,
+  U = 7;
 /** Above binaryMatmul's lookup-table sizes on wasm (>= 64 units, >= 32 inputs), both products: 3 row blocks, odd sizes. */
-const B2 = 37, I2 = 70, U2 = 66;
-const N = 2, Hs = 6, Ws = 5, C = 3, Co = 4;
+const B2 = 37,
+  I2 = 70,
+  U2 = 66;
+const N = 2,
+  Hs = 6,
+  Ws = 5,
+  C = 3,
+  Co = 4;
 const convOpts: Omit<Conv2DOptions, "binarization"> = {
-  inChannels: C, filters: Co, kernel: [3, 3], stride: [1, 1], pad: [1, 1], H, bias: false, inputGrad: true, randomSlot: 0,
+  inChannels: C,
+  filters: Co,
+  kernel: [3, 3],
+  stride: [1, 1],
+  pad: [1, 1],
+  H,
+  bias: false,
+  inputGrad: true,
+  randomSlot: 0,
 };
 
 const LAYERS: LayerUnderTest[] = [
   {
-    kind: "dense", seed: 3, xShape: [B, I], dyShape: [B, U],
-    make: (be, name, binarization) => new Dense(be, name, { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
+    kind: "dense",
+    seed: 3,
+    xShape: [B, I],
+    dyShape: [B, U],
+    make: (be, name, binarization) =>
+      new Dense(be, name, { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
   },
   {
-    kind: "dense (lookup-table sizes)", seed: 4, xShape: [B2, I2], dyShape: [B2, U2],
-    make: (be, name, binarization) => new Dense(be, name, { inputs: I2, units: U2, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
+    kind: "dense (lookup-table sizes)",
+    seed: 4,
+    xShape: [B2, I2],
+    dyShape: [B2, U2],
+    make: (be, name, binarization) =>
+      new Dense(be, name, { inputs: I2, units: U2, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
     // float32 sums of I2 (forward) or U2 (dx) terms |x| H <= 0.5 in another order
     tol: { atol: 2e-6 * Math.max(I2, U2) * H, rtol: 1e-5 },
   },
   {
-    kind: "conv", seed: 5, xShape: [N, Hs, Ws, C], dyShape: [N, Hs, Ws, Co],
+    kind: "conv",
+    seed: 5,
+    xShape: [N, Hs, Ws, C],
+    dyShape: [N, Hs, Ws, Co],
     make: (be, name, binarization) => new Conv2D(be, name, { ...convOpts, binarization }),
   },
 ];
@@ -64,9 +91,16 @@ for (const b of TEST_BACKENDS) {
         const w = Float32Array.from({ length: binary.W.value.size }, () => rng.uniform(-H, H));
         w[0] = 0; // zero maps to +H
         const signW = w.map((v) => (v >= 0 ? H : -H));
-        const x = be.alloc(layer.xShape), dy = be.alloc(layer.dyShape);
-        be.upload(x, Float32Array.from({ length: x.size }, () => rng.uniform(-1, 1)));
-        be.upload(dy, Float32Array.from({ length: dy.size }, () => rng.uniform(-1, 1)));
+        const x = be.alloc(layer.xShape),
+          dy = be.alloc(layer.dyShape);
+        be.upload(
+          x,
+          Float32Array.from({ length: x.size }, () => rng.uniform(-1, 1)),
+        );
+        be.upload(
+          dy,
+          Float32Array.from({ length: dy.size }, () => rng.uniform(-1, 1)),
+        );
         be.upload(binary.W.value, w);
         be.upload(float.W.value, signW);
 
@@ -97,7 +131,9 @@ function expectClose(actual: Float32Array, expected: Float32Array, tol: LayerUnd
     return;
   }
   expect(actual.length, what).toBe(expected.length);
-  const bad = Array.from(actual).findIndex((v, i) => !(Math.abs(v - expected[i]) <= tol.atol + tol.rtol * Math.abs(expected[i])));
+  const bad = Array.from(actual).findIndex(
+    (v, i) => !(Math.abs(v - expected[i]) <= tol.atol + tol.rtol * Math.abs(expected[i])),
+  );
   expect(bad, `${what}: element ${bad} is ${actual[bad]}, expected ${expected[bad]}`).toBe(-1);
 }
 
@@ -110,8 +146,17 @@ describe("dense layer products", () => {
       if (kernel === "matmul" || kernel === "binaryMatmul") calls.push(kernel);
       run(kernel, args);
     }) as typeof be.run;
-    const layer = new Dense(be, "d", { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization: "det" });
-    const x = be.alloc([B, I]), dy = be.alloc([B, U]);
+    const layer = new Dense(be, "d", {
+      inputs: I,
+      units: U,
+      H,
+      bias: false,
+      inputGrad: true,
+      randomSlot: 0,
+      binarization: "det",
+    });
+    const x = be.alloc([B, I]),
+      dy = be.alloc([B, U]);
     const pass = (weights: ForwardContext["weights"]) => {
       calls.length = 0;
       layer.forward(x, ctx(weights));
@@ -132,7 +177,10 @@ describe("conv layer parameters", () => {
     const det = new Conv2D(be, "c", { ...convOpts, binarization: "det" });
     expect(det.W.binary).toEqual({ lrScale: glorotLrScale(9 * C, 9 * Co), clip: H });
     // per-layer options: no clipping, a fixed scale
-    expect(new Conv2D(be, "u", { ...convOpts, binarization: "stoch", clip: false, lrScale: 2 }).W.binary).toEqual({ lrScale: 2, clip: 0 });
+    expect(new Conv2D(be, "u", { ...convOpts, binarization: "stoch", clip: false, lrScale: 2 }).W.binary).toEqual({
+      lrScale: 2,
+      clip: 0,
+    });
     expect(det.W.binary!.lrScale).toBeCloseTo(1 / Math.sqrt(1.5 / (27 + 36)), 12);
     // the paper's 128 -> 128 3x3 layer: 1 / sqrt(1.5 / 2304) = 39.2
     expect(glorotLrScale(9 * 128, 9 * 128)).toBeCloseTo(39.19, 2);

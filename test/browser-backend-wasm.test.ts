@@ -47,8 +47,14 @@ function serve(dir: string): Promise<Server> {
       res.writeHead(404).end();
       return;
     }
-    const headers = { "content-type": extname(file) === ".html" ? "text/html" : "text/javascript", ...(m[1] === "isolated" ? ISOLATION_HEADERS : {}) };
-    readFile(file).then((body) => res.writeHead(200, headers).end(body), () => res.writeHead(404).end());
+    const headers = {
+      "content-type": extname(file) === ".html" ? "text/html" : "text/javascript",
+      ...(m[1] === "isolated" ? ISOLATION_HEADERS : {}),
+    };
+    readFile(file).then(
+      (body) => res.writeHead(200, headers).end(body),
+      () => res.writeHead(404).end(),
+    );
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -64,13 +70,16 @@ function mismatches(actual: Results, expected: Results, tolOf: (i: number) => To
         bad.push(`${c.label}: ${name} has ${got.length} values, expected ${want.length}`);
         continue;
       }
-      let count = 0, first = "";
+      let count = 0,
+        first = "";
       for (let j = 0; j < want.length; j++) {
-        const a = got[j], e = want[j];
+        const a = got[j],
+          e = want[j];
         const ok = Object.is(a, e) || (!(atol === 0 && rtol === 0) && Math.abs(a - e) <= atol + rtol * Math.abs(e));
         if (!ok && count++ === 0) first = `${name}[${j}]: ${who} ${a}, expected ${e}`;
       }
-      if (count > 0) bad.push(`${c.label}: ${count} of ${want.length} values of ${name} out of tolerance, first ${first}`);
+      if (count > 0)
+        bad.push(`${c.label}: ${count} of ${want.length} values of ${name} out of tolerance, first ${first}`);
     }
   });
   return bad;
@@ -80,10 +89,14 @@ const BIT_EXACT = (): Tolerance => ({ atol: 0, rtol: 0 });
 const REFERENCE_TOL = (i: number): Tolerance => BROWSER_CASES[i].tol;
 
 function decode(result: Extract<PageResult, { ok: true }>): Results {
-  return result.results.map((r) => Object.fromEntries(Object.entries(r).map(([k, b64]) => {
-    const bytes = Buffer.from(b64, "base64");
-    return [k, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))];
-  })));
+  return result.results.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).map(([k, b64]) => {
+        const bytes = Buffer.from(b64, "base64");
+        return [k, new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength))];
+      }),
+    ),
+  );
 }
 
 describe("wasm backend in a web page (Chromium)", () => {
@@ -109,14 +122,26 @@ describe("wasm backend in a web page (Chromium)", () => {
   }
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
     outDir = await mkdtemp(join(tmpdir(), "binaryconnect-wasm-page-"));
     warnings = [];
     const logger: Logger = {
-      info() {}, warn: (m) => warnings.push(m), warnOnce: (m) => warnings.push(m), error: (m) => warnings.push(m),
-      clearScreen() {}, hasErrorLogged: () => false, hasWarned: false,
+      info() {},
+      warn: (m) => warnings.push(m),
+      warnOnce: (m) => warnings.push(m),
+      error: (m) => warnings.push(m),
+      clearScreen() {},
+      hasErrorLogged: () => false,
+      hasWarned: false,
     };
-    await build({ configFile: false, root: PAGE, base: "./", customLogger: logger, build: { outDir, emptyOutDir: true, target: "es2022" } });
+    await build({
+      configFile: false,
+      root: PAGE,
+      base: "./",
+      customLogger: logger,
+      build: { outDir, emptyOutDir: true, target: "es2022" },
+    });
     server = await serve(outDir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--headless"] });
     reference = await runCases(new ReferenceBackend());
@@ -142,7 +167,12 @@ describe("wasm backend in a web page (Chromium)", () => {
   const checks = (page: Page, options: WasmBackendOptions) => page.evaluate((o) => window.wasmChecks(o), options);
 
   /** Runs the cases in the page; expects success, the reference's numbers and (baseline) Node's bits. */
-  async function expectSameNumbers(page: Page, options: WasmBackendOptions, isolated: boolean, threads: number): Promise<string> {
+  async function expectSameNumbers(
+    page: Page,
+    options: WasmBackendOptions,
+    isolated: boolean,
+    threads: number,
+  ): Promise<string> {
     const out = await checks(page, options);
     expect(out.crossOriginIsolated).toBe(isolated);
     if (!out.ok) throw new Error(`the page failed: ${out.error.name}: ${out.error.message}`);
@@ -152,7 +182,10 @@ describe("wasm backend in a web page (Chromium)", () => {
     expect(mismatches(got, reference, REFERENCE_TOL, out.description), "against the reference backend").toEqual([]);
     if (out.simd === "baseline") {
       const node = await inNode({ threads, simd: "baseline" });
-      expect(mismatches(got, node, BIT_EXACT, out.description), "against the wasm backend in Node.js, bit for bit").toEqual([]);
+      expect(
+        mismatches(got, node, BIT_EXACT, out.description),
+        "against the wasm backend in Node.js, bit for bit",
+      ).toEqual([]);
     }
     return out.description;
   }
@@ -166,14 +199,19 @@ describe("wasm backend in a web page (Chromium)", () => {
       const js = await readFile(join(outDir, "assets", f), "utf8");
       expect(js).toContain("WasmBackend.create"); // the bundle is the backend (its error messages name the call)
       expect(js).not.toContain("__vite-browser-external");
-      expect(js).not.toMatch(/\bfrom\s*["']node:|\bimport\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:(os|v8)/);
+      expect(js).not.toMatch(
+        /\bfrom\s*["']node:|\bimport\s*["']node:|\bimport\s*\(\s*["']node:|\brequire\s*\(\s*["']node:(os|v8)/,
+      );
     }
   });
 
   it("in a page that is not cross-origin isolated: one thread, no workers, an unshared memory; the reference's numbers and Node's bits", async () => {
     const page = await open("plain");
     try {
-      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([false, "undefined"]);
+      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([
+        false,
+        "undefined",
+      ]);
       const description = await expectSameNumbers(page, {}, false, 1);
       expect(description).toMatch(/^wasm \(SIMD128( \+ relaxed FMA)?, 1 thread\)$/);
       await expectSameNumbers(page, { simd: "baseline" }, false, 1);
@@ -189,8 +227,12 @@ describe("wasm backend in a web page (Chromium)", () => {
       expect(out.ok).toBe(false);
       if (out.ok) return;
       expect(out.error.backendError, `${out.error.name}: ${out.error.message}`).toBe(true); // (a minifier renames the class: not its name)
-      expect(out.error.message).toMatch(/2 threads need workers on a shared memory, but the page is not cross-origin isolated/);
-      expect(out.error.message).toMatch(/Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/);
+      expect(out.error.message).toMatch(
+        /2 threads need workers on a shared memory, but the page is not cross-origin isolated/,
+      );
+      expect(out.error.message).toMatch(
+        /Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/,
+      );
       expect(out.error.message).toMatch(/reference backend/);
     } finally {
       await page.close();
@@ -200,7 +242,10 @@ describe("wasm backend in a web page (Chromium)", () => {
   it("in a cross-origin isolated page: two threads (a Web Worker on the shared memory); the reference's numbers and Node's bits", async () => {
     const page = await open("isolated");
     try {
-      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([true, "function"]);
+      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([
+        true,
+        "function",
+      ]);
       await expectSameNumbers(page, { threads: 2 }, true, 2);
       await expectSameNumbers(page, { threads: 2, simd: "baseline" }, true, 2);
     } finally {

@@ -54,7 +54,17 @@ describe("CIFAR-100 runs", () => {
     expect(none.status).not.toBe(0);
     expect(none.stderr).toMatch(/CIFAR-100 needs --data/);
     const empty = mkdtempSync(join(tmpdir(), "bc-c100-empty-"));
-    const missing = run("train", "--preset", "cifar100-paper", "--backend", "reference", "--data", empty, "--out", join(root, "r2"));
+    const missing = run(
+      "train",
+      "--preset",
+      "cifar100-paper",
+      "--backend",
+      "reference",
+      "--data",
+      empty,
+      "--out",
+      join(root, "r2"),
+    );
     expect(missing.stderr).toMatch(/expected train\.bin and test\.bin in/);
   });
 });

@@ -24,11 +24,22 @@ describe("binaryconnect data", () => {
     const r = run("data", "svhn", "--from", FIXTURES, "--cache", mkdtempSync(join(tmpdir(), "bc-cli-svhn-")));
     expect(r.status).toBe(1);
     // the small fixture files hold 3 images per digit, fewer than the 400 the paper's validation split takes
-    expect(r.stderr).toMatch(/error: SVHN: train_32x32\.mat has 3 images of digit 0, fewer than the 400 the validation split takes/);
+    expect(r.stderr).toMatch(
+      /error: SVHN: train_32x32\.mat has 3 images of digit 0, fewer than the 400 the validation split takes/,
+    );
   });
 
   it("data cifar10 --from a missing path is an error with a hint", () => {
-    const r = run("data", "cifar10", "--from", "/no/such/archive.tar.gz", "--cache", mkdtempSync(join(tmpdir(), "bc-cli-c10-")), "--threads", "1");
+    const r = run(
+      "data",
+      "cifar10",
+      "--from",
+      "/no/such/archive.tar.gz",
+      "--cache",
+      mkdtempSync(join(tmpdir(), "bc-cli-c10-")),
+      "--threads",
+      "1",
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/neither an existing file or folder nor an http\(s\) URL[\s\S]*hint: give the folder/);
   });
@@ -37,13 +48,25 @@ describe("binaryconnect data", () => {
 describe("CNN presets on the command line", () => {
   it("summary describes the CIFAR-10 network: 14,022,016 binary weights, 1-bit 1.70 MiB", () => {
     const r = run("summary", "--preset", "cifar10-paper");
-    expect(r.stdout).toContain("cifar10-paper (det): (2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10 on 32x32x3 images");
+    expect(r.stdout).toContain(
+      "cifar10-paper (det): (2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10 on 32x32x3 images",
+    );
     expect(r.stdout).toMatch(/conv1\s+3x3x128x128\s+147456\s+147456/);
     expect(r.stdout).toMatch(/total\s+\d+\s+14022016\s+53\.5\d\d MiB\s+1\.70\d MiB/);
   });
 
   it("train with a CNN preset and no prepared data says which command prepares it", () => {
-    const r = run("train", "--preset", "cifar10-small", "--data", mkdtempSync(join(tmpdir(), "bc-cli-none-")), "--out", join(mkdtempSync(join(tmpdir(), "bc-cli-run-")), "r"), "--backend", "reference");
+    const r = run(
+      "train",
+      "--preset",
+      "cifar10-small",
+      "--data",
+      mkdtempSync(join(tmpdir(), "bc-cli-none-")),
+      "--out",
+      join(mkdtempSync(join(tmpdir(), "bc-cli-run-")), "r"),
+      "--backend",
+      "reference",
+    );
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/CIFAR-10 is not prepared[\s\S]*hint: run `binaryconnect data cifar10` first/);
   });

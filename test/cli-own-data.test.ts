@@ -13,22 +13,44 @@ import { defaultMnistDir, loadMnist, type MnistSet } from "../src/data/mnist.js"
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-const SMALL = ["--backend", "wasm", "--threads", "1", "--train-size", "2000", "--val-size", "500", "--test-size", "1000", "--epochs", "2"];
+const SMALL = [
+  "--backend",
+  "wasm",
+  "--threads",
+  "1",
+  "--train-size",
+  "2000",
+  "--val-size",
+  "500",
+  "--test-size",
+  "1000",
+  "--epochs",
+  "2",
+];
 
 /** An IDX file of unsigned bytes (magic 0x0000080N, dims big-endian), gzipped. */
 function idx(dims: number[], data: Uint8Array): Uint8Array {
   const header = Buffer.alloc(4 + 4 * dims.length);
   header.writeUInt32BE(0x800 + dims.length, 0);
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
+  dims.forEach((d, i) => {
+    header.writeUInt32BE(d, 4 + 4 * i);
+  });
   return gzipSync(Buffer.concat([header, data]));
 }
 
 function writeInverted(dir: string, name: "train" | "t10k", set: MnistSet): void {
-  writeFileSync(join(dir, `${name}-images-idx3-ubyte.gz`), idx([set.n, 28, 28], set.images.map((v) => 255 - v)));
+  writeFileSync(
+    join(dir, `${name}-images-idx3-ubyte.gz`),
+    idx(
+      [set.n, 28, 28],
+      set.images.map((v) => 255 - v),
+    ),
+  );
   writeFileSync(join(dir, `${name}-labels-idx1-ubyte.gz`), idx([set.n], set.labels));
 }
 
-const errorOf = (text: string) => Number(/test error ([\d.]+)%/.exec(text)?.[1] ?? /error rate ([\d.]+)%/.exec(text)?.[1]);
+const errorOf = (text: string) =>
+  Number(/test error ([\d.]+)%/.exec(text)?.[1] ?? /error rate ([\d.]+)%/.exec(text)?.[1]);
 
 describe("a run trained with --data", () => {
   let root: string, inverted: string, runDir: string;
@@ -61,16 +83,34 @@ describe("a run trained with --data", () => {
     const ex = run("export", runDir, "--out", model);
     expect(ex.status, ex.stderr).toBe(0);
     const evalError = errorOf(run("eval", runDir, "--backend", "wasm", "--threads", "1").stdout);
-    const p = run("predict", model, join(inverted, "t10k-images-idx3-ubyte.gz"), "--labels", join(inverted, "t10k-labels-idx1-ubyte.gz"));
+    const p = run(
+      "predict",
+      model,
+      join(inverted, "t10k-images-idx3-ubyte.gz"),
+      "--labels",
+      join(inverted, "t10k-labels-idx1-ubyte.gz"),
+    );
     expect(p.status, p.stderr).toBe(0);
     // eval measures the first 1,000 test images with each split's own mean; predict all 10,000 with the training mean
     expect(Math.abs(errorOf(p.stdout) - evalError)).toBeLessThan(5);
   }, 60_000);
 
   it("train --resume continues on the run's own data, and refuses other data, naming the difference", () => {
-    const refused = run("train", "--resume", runDir, "--backend", "wasm", "--threads", "1", "--data", defaultMnistDir());
+    const refused = run(
+      "train",
+      "--resume",
+      runDir,
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      "--data",
+      defaultMnistDir(),
+    );
     expect(refused.status).not.toBe(0);
-    expect(refused.stderr).toMatch(/holds a run trained on other data: the same number of examples \(2000\) but other values/);
+    expect(refused.stderr).toMatch(
+      /holds a run trained on other data: the same number of examples \(2000\) but other values/,
+    );
     expect(refused.stderr).toContain(inverted);
     const resumed = run("train", "--resume", runDir, "--backend", "wasm", "--threads", "1");
     expect(resumed.status, resumed.stderr).toBe(0);

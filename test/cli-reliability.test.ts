@@ -19,13 +19,27 @@ import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "bc-cli-faults-"));
-const SMALL = ["--backend", "wasm", "--threads", "1", "--train-size", "1000", "--val-size", "200", "--test-size", "200"];
+const SMALL = [
+  "--backend",
+  "wasm",
+  "--threads",
+  "1",
+  "--train-size",
+  "1000",
+  "--val-size",
+  "200",
+  "--test-size",
+  "200",
+];
 /** 20 steps an epoch, 2 epochs (about 1 s of training). */
 const ARGS = ["train", ...SMALL, "--epochs", "2", "--batch-size", "50", "--seed", "3"];
 
 const counted = { signals: 0, midEpoch: 0, kills: 0, ioErrors: 0, damaged: 0 };
 
-function cli(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -42,7 +56,11 @@ const strip = (r: EpochRecord) => {
   const { seconds: _s, examples_per_second: _e, ...rest } = r;
   return rest;
 };
-const metricsOf = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l) as EpochRecord);
+const metricsOf = (dir: string) =>
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l)
+    .map((l) => JSON.parse(l) as EpochRecord);
 
 let reference: { dir: string; checkpoint: Buffer; best: Buffer; metrics: ReturnType<typeof strip>[] } | undefined;
 function uninterrupted(): NonNullable<typeof reference> {
@@ -50,7 +68,12 @@ function uninterrupted(): NonNullable<typeof reference> {
     const dir = join(root, "reference");
     const r = cli([...ARGS, "--out", dir]);
     expect(r.status, r.stderr).toBe(0);
-    reference = { dir, checkpoint: readFileSync(join(dir, "checkpoint.bin")), best: readFileSync(join(dir, "best.bin")), metrics: metricsOf(dir).map(strip) };
+    reference = {
+      dir,
+      checkpoint: readFileSync(join(dir, "checkpoint.bin")),
+      best: readFileSync(join(dir, "best.bin")),
+      metrics: metricsOf(dir).map(strip),
+    };
   }
   return reference;
 }
@@ -66,9 +89,17 @@ function expectSameAsReference(dir: string, what: string): void {
 }
 
 /** Starts a training; `onLine` sees each stdout line. Resolves with its exit status, signal and output. */
-function start(args: string[], onLine: (line: string, child: ChildProcess) => void = () => {}): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
+function start(
+  args: string[],
+  onLine: (line: string, child: ChildProcess) => void = () => {},
+): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "", stderr = "", pending = "";
+  let stdout = "",
+    stderr = "",
+    pending = "";
   child.stdout!.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
     pending += chunk.toString();
@@ -77,16 +108,20 @@ function start(args: string[], onLine: (line: string, child: ChildProcess) => vo
     for (const line of lines) onLine(line, child);
   });
   child.stderr!.on("data", (chunk: Buffer) => void (stderr += chunk.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
   return { child, done };
 }
 
 afterAll(() => {
-  console.log(`CLI faults: ${counted.signals} SIGTERM/SIGINT (${counted.midEpoch} part way through an epoch), ${counted.kills} SIGKILLs at file operations, ` +
-    `${counted.ioErrors} I/O errors, ${counted.damaged} damaged files; every one an exact resume or one error line`);
+  console.log(
+    `CLI faults: ${counted.signals} SIGTERM/SIGINT (${counted.midEpoch} part way through an epoch), ${counted.kills} SIGKILLs at file operations, ` +
+      `${counted.ioErrors} I/O errors, ${counted.damaged} damaged files; every one an exact resume or one error line`,
+  );
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -133,7 +168,7 @@ describe("train stopped by a signal", () => {
   it("checkpoints at the step it stopped after, exits 143 (SIGTERM) or 130 (SIGINT), and resumes to the bytes of an uninterrupted run", async () => {
     uninterrupted();
     let seed = 11;
-    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     for (let trial = 0; trial < 6; trial++) {
       const dir = join(root, `stopped-${trial}`);
       const signal = trial === 5 ? "SIGINT" : "SIGTERM";
@@ -157,7 +192,9 @@ describe("train stopped by a signal", () => {
         const { meta } = loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin"));
         if (meta.partial) {
           counted.midEpoch++;
-          expect(r.stdout).toContain(`stopped (${signal} received) in epoch ${meta.partial.epoch} after step ${meta.partial.batch}`);
+          expect(r.stdout).toContain(
+            `stopped (${signal} received) in epoch ${meta.partial.epoch} after step ${meta.partial.batch}`,
+          );
           expect(meta.partial.batch).toBeGreaterThan(0);
           expect(meta.partial.batch).toBeLessThanOrEqual(20);
         }
@@ -165,7 +202,9 @@ describe("train stopped by a signal", () => {
         expect(existsSync(join(dir, "train.lock"))).toBe(false);
         args = ["train", "--resume", dir, "--backend", "wasm", "--threads", "1"];
       }
-      const last = existsSync(join(dir, "checkpoint.bin")) ? cli(["train", "--resume", dir, "--backend", "wasm", "--threads", "1"]) : cli([...ARGS, "--out", dir]);
+      const last = existsSync(join(dir, "checkpoint.bin"))
+        ? cli(["train", "--resume", dir, "--backend", "wasm", "--threads", "1"])
+        : cli([...ARGS, "--out", dir]);
       expect(last.status, last.stderr).toBe(0);
       expectSameAsReference(dir, `trial ${trial}`);
     }
@@ -181,7 +220,11 @@ describe("train stopped by a signal", () => {
       const again = cli([...ARGS, "--out", dir]);
       const resume = cli(["train", "--resume", dir]);
       child.kill("SIGTERM");
-      for (const r of [again, resume]) expectCleanError(r, new RegExp(`${dir.replace(/[/\\]/g, ".")} is in use: process ${pid} has been training in it since`));
+      for (const r of [again, resume])
+        expectCleanError(
+          r,
+          new RegExp(`${dir.replace(/[/\\]/g, ".")} is in use: process ${pid} has been training in it since`),
+        );
     });
     const r = await first.done;
     expect(pid).toBeGreaterThan(0);
@@ -200,9 +243,14 @@ describe("train killed at a file operation", () => {
       if (r.status === 0) continue; // fewer operations than n
       expect(r.status, `kill at ${n}: ${r.stderr}`).toBeNull();
       const leftLock = existsSync(join(dir, "train.lock"));
-      const again = existsSync(join(dir, "checkpoint.bin")) ? cli(["train", "--resume", dir, "--backend", "wasm", "--threads", "1"]) : cli([...ARGS, "--out", dir]);
+      const again = existsSync(join(dir, "checkpoint.bin"))
+        ? cli(["train", "--resume", dir, "--backend", "wasm", "--threads", "1"])
+        : cli([...ARGS, "--out", dir]);
       expect(again.status, `after a kill at ${n}: ${again.stderr}`).toBe(0);
-      if (leftLock) expect(again.stderr).toMatch(/^note: .* was locked by process \d+ .*which no longer runs; taking the run over$/m);
+      if (leftLock)
+        expect(again.stderr).toMatch(
+          /^note: .* was locked by process \d+ .*which no longer runs; taking the run over$/m,
+        );
       expectSameAsReference(dir, `killed at operation ${n}`);
     }
   }, 180_000);
@@ -213,7 +261,12 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
     const dir = join(root, "enospc");
     const r = cli([...ARGS, "--out", dir], { BINARYCONNECT_TEST_FAULT: "write:checkpoint.bin@2:ENOSPC" });
     counted.ioErrors++;
-    expectCleanError(r, new RegExp(`error: cannot write ${dir}/checkpoint.bin: no space left on the device \\(ENOSPC\\)\\n  hint: free some space`));
+    expectCleanError(
+      r,
+      new RegExp(
+        `error: cannot write ${dir}/checkpoint.bin: no space left on the device \\(ENOSPC\\)\\n  hint: free some space`,
+      ),
+    );
     expect(readdirSync(dir).filter((f) => f.includes(".tmp-") || f === "train.lock")).toEqual([]);
     expect(loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin")).meta.epochsDone).toBe(1);
     const resumed = cli(["train", "--resume", dir, "--backend", "wasm", "--threads", "1"]);
@@ -227,17 +280,26 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
     for (const [out, pattern] of [
       [file, /cannot create the folder .*a-file: it exists and is not a folder \(EEXIST\)/],
       [devNull, new RegExp(`cannot create the folder ${devNull}: it exists and is not a folder \\(EEXIST\\)`)],
-      [join(file, "run"), /cannot create the folder .*a-file\/run: a part of the path is a file, not a folder \(ENOTDIR\)/],
+      [
+        join(file, "run"),
+        /cannot create the folder .*a-file\/run: a part of the path is a file, not a folder \(ENOTDIR\)/,
+      ],
     ] as const) {
       expectCleanError(cli([...ARGS, "--out", out]), pattern);
       counted.ioErrors++;
     }
     for (const [fault, pattern] of [
-      ["mkdir@1:EROFS", /cannot create the folder .*: the file system is read-only \(EROFS\)\n {2}hint: choose a folder on a writable disk/],
+      [
+        "mkdir@1:EROFS",
+        /cannot create the folder .*: the file system is read-only \(EROFS\)\n {2}hint: choose a folder on a writable disk/,
+      ],
       ["lock@1:EACCES", /cannot create the lock .*train\.lock: permission denied \(EACCES\)\n {2}hint: /],
       ["open@1:EACCES", /cannot write .*config\.json: permission denied \(EACCES\)/],
     ] as const) {
-      expectCleanError(cli([...ARGS, "--out", join(root, `ro-${fault.split("@")[0]}`)], { BINARYCONNECT_TEST_FAULT: fault }), pattern);
+      expectCleanError(
+        cli([...ARGS, "--out", join(root, `ro-${fault.split("@")[0]}`)], { BINARYCONNECT_TEST_FAULT: fault }),
+        pattern,
+      );
       counted.ioErrors++;
     }
   }, 60_000);
@@ -245,11 +307,23 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
   it("export to a missing folder, a folder, a device, a read-only disk; eval of a checkpoint that is a folder", () => {
     const { dir } = uninterrupted();
     for (const [args, env, pattern] of [
-      [["--out", join(root, "missing", "m.bcnet")], {}, /cannot write .*missing\/m\.bcnet: no such file or folder \(ENOENT\)\n {2}hint: /],
+      [
+        ["--out", join(root, "missing", "m.bcnet")],
+        {},
+        /cannot write .*missing\/m\.bcnet: no such file or folder \(ENOENT\)\n {2}hint: /,
+      ],
       [["--out", root], {}, /cannot write .*: it is a folder, not a file\n {2}hint: name a file inside it/],
       [["--out", devNull], {}, new RegExp(`cannot write ${devNull}: it is not a regular file`)],
-      [["--format", "onnx", "--out", join(root, "m.onnx")], { BINARYCONNECT_TEST_FAULT: "open@1:EROFS" }, /cannot write .*m\.onnx: the file system is read-only \(EROFS\)/],
-      [["--out", join(root, "m.bcnet")], { BINARYCONNECT_TEST_FAULT: "write@1:ENOSPC" }, /cannot write .*m\.bcnet: no space left on the device \(ENOSPC\)/],
+      [
+        ["--format", "onnx", "--out", join(root, "m.onnx")],
+        { BINARYCONNECT_TEST_FAULT: "open@1:EROFS" },
+        /cannot write .*m\.onnx: the file system is read-only \(EROFS\)/,
+      ],
+      [
+        ["--out", join(root, "m.bcnet")],
+        { BINARYCONNECT_TEST_FAULT: "write@1:ENOSPC" },
+        /cannot write .*m\.bcnet: no space left on the device \(ENOSPC\)/,
+      ],
     ] as const) {
       expectCleanError(cli(["export", dir, ...args], env), pattern);
       counted.ioErrors++;
@@ -257,7 +331,10 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
     expect(readdirSync(root).filter((f) => f.includes(".tmp-"))).toEqual([]);
     const folderCkpt = join(root, "folder-ckpt");
     mkdirSync(join(folderCkpt, "checkpoint.bin"), { recursive: true });
-    expectCleanError(cli(["eval", folderCkpt, "--which", "last", "--backend", "wasm", "--threads", "1"]), /cannot read the checkpoint .*checkpoint\.bin: it is a folder, not a file \(EISDIR\)/);
+    expectCleanError(
+      cli(["eval", folderCkpt, "--which", "last", "--backend", "wasm", "--threads", "1"]),
+      /cannot read the checkpoint .*checkpoint\.bin: it is a folder, not a file \(EISDIR\)/,
+    );
     counted.ioErrors++;
   }, 60_000);
 
@@ -269,8 +346,15 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
       const bytes = readFileSync(join(bad, "checkpoint.bin"));
       bytes[at] ^= 1;
       writeFileSync(join(bad, "checkpoint.bin"), bytes);
-      for (const args of [["eval", bad, "--which", "last", "--backend", "wasm", "--threads", "1"], ["export", bad, "--which", "last"], ["train", "--resume", bad]]) {
-        expectCleanError(cli(args), /checkpoint\.bin: checksum mismatch .*the file is corrupt or truncated\n {2}hint: /);
+      for (const args of [
+        ["eval", bad, "--which", "last", "--backend", "wasm", "--threads", "1"],
+        ["export", bad, "--which", "last"],
+        ["train", "--resume", bad],
+      ]) {
+        expectCleanError(
+          cli(args),
+          /checkpoint\.bin: checksum mismatch .*the file is corrupt or truncated\n {2}hint: /,
+        );
         counted.damaged++;
       }
     }
@@ -304,8 +388,31 @@ describe("I/O errors and damaged files: one error line with a hint, no stack tra
 describe("divergence", () => {
   it("a NaN validation loss stops train before its epoch is saved; eval and export refuse non-finite weights", () => {
     const dir = join(root, "diverged");
-    const r = cli(["train", "--backend", "wasm", "--threads", "1", "--train-size", "2000", "--val-size", "500", "--test-size", "500", "--epochs", "4", "--lr-start", "1e-3", "--lr-end", "1e38", "--out", dir]);
-    expectCleanError(r, /error: validation loss became NaN in epoch 3 .*\n {2}hint: the run's last checkpoint \(after epoch 2\) is kept: nothing of epoch 3 was saved/);
+    const r = cli([
+      "train",
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      "--train-size",
+      "2000",
+      "--val-size",
+      "500",
+      "--test-size",
+      "500",
+      "--epochs",
+      "4",
+      "--lr-start",
+      "1e-3",
+      "--lr-end",
+      "1e38",
+      "--out",
+      dir,
+    ]);
+    expectCleanError(
+      r,
+      /error: validation loss became NaN in epoch 3 .*\n {2}hint: the run's last checkpoint \(after epoch 2\) is kept: nothing of epoch 3 was saved/,
+    );
     const { meta, tensors } = loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin"));
     expect(meta.epochsDone).toBe(2);
     expect(firstNonFinite(tensors)).toBeNull();
@@ -318,8 +425,14 @@ describe("divergence", () => {
     const w = tensors.find((t) => t.name === "dense1.W")!;
     w.data[17] = Number.NaN;
     writeFileSync(join(bad, "checkpoint.bin"), encodeCheckpoint({ meta, tensors }, crc32));
-    expectCleanError(cli(["eval", bad, "--which", "last", "--backend", "wasm", "--threads", "1"]), /checkpoint\.bin holds weights that are not finite: tensor dense1\.W holds a non-finite value \(NaN at index 17\)\n {2}hint: /);
-    expectCleanError(cli(["export", bad, "--which", "last", "--format", "onnx"]), /checkpoint\.bin holds weights that are not finite: tensor dense1\.W holds a non-finite value/);
+    expectCleanError(
+      cli(["eval", bad, "--which", "last", "--backend", "wasm", "--threads", "1"]),
+      /checkpoint\.bin holds weights that are not finite: tensor dense1\.W holds a non-finite value \(NaN at index 17\)\n {2}hint: /,
+    );
+    expectCleanError(
+      cli(["export", bad, "--which", "last", "--format", "onnx"]),
+      /checkpoint\.bin holds weights that are not finite: tensor dense1\.W holds a non-finite value/,
+    );
     expectCleanError(cli(["export", bad, "--which", "last"]), /holds weights that are not finite/);
     expect(existsSync(join(bad, "model.onnx"))).toBe(false);
     // the best epoch is fine
@@ -328,8 +441,30 @@ describe("divergence", () => {
 });
 
 describe("reproduce stopped", () => {
-  const args = (out: string, epochs = 3, train = 2000) => ["reproduce", "mnist", "--out", out, "--backend", "wasm", "--epochs", String(epochs), "--methods", "det", "--seeds", "2", "--parallel", "2", "--threads", "1",
-    "--train-size", String(train), "--val-size", "200", "--test-size", "200"];
+  const args = (out: string, epochs = 3, train = 2000) => [
+    "reproduce",
+    "mnist",
+    "--out",
+    out,
+    "--backend",
+    "wasm",
+    "--epochs",
+    String(epochs),
+    "--methods",
+    "det",
+    "--seeds",
+    "2",
+    "--parallel",
+    "2",
+    "--threads",
+    "1",
+    "--train-size",
+    String(train),
+    "--val-size",
+    "200",
+    "--test-size",
+    "200",
+  ];
   const pidsOf = (stdout: string) => [...stdout.matchAll(/; process (\d+)\)/g)].map((m) => Number(m[1]));
   const alive = (pid: number) => {
     try {
@@ -340,7 +475,8 @@ describe("reproduce stopped", () => {
     }
   };
   async function waitDead(pids: number[], ms: number): Promise<boolean> {
-    for (const started = Date.now(); Date.now() - started < ms; await new Promise((r) => setTimeout(r, 100))) if (!pids.some(alive)) return true;
+    for (const started = Date.now(); Date.now() - started < ms; await new Promise((r) => setTimeout(r, 100)))
+      if (!pids.some(alive)) return true;
     return false;
   }
   function finishAndCheck(out: string): void {
@@ -366,7 +502,9 @@ describe("reproduce stopped", () => {
     const pids = pidsOf(r.stdout);
     expect(pids).toHaveLength(2);
     expect(await waitDead(pids, 1000)).toBe(true);
-    expect(r.stdout).toMatch(/stopped \(SIGTERM\): det-seed\d(, det-seed\d)? checkpointed; run the same command again to continue/);
+    expect(r.stdout).toMatch(
+      /stopped \(SIGTERM\): det-seed\d(, det-seed\d)? checkpointed; run the same command again to continue/,
+    );
     finishAndCheck(out);
   }, 120_000);
 
@@ -374,7 +512,8 @@ describe("reproduce stopped", () => {
     const out = join(root, "reproduce-kill");
     // 16 epochs of about 0.6 s each: ten seconds to go when reproduce is killed
     const long = args(out, 16, 1000);
-    let seen = 0, killedAt = 0;
+    let seen = 0,
+      killedAt = 0;
     const run = start(long, (line, child) => {
       if (/: epoch +2\/16/.test(line) && ++seen === 1) {
         killedAt = Date.now();
@@ -397,6 +536,9 @@ describe("reproduce stopped", () => {
     }
     const again = cli(long);
     expect(again.status, again.stderr).toBe(0);
-    for (const seed of [1, 2]) expect(metricsOf(join(out, "runs", `det-seed${seed}`)).map((m) => m.epoch)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    for (const seed of [1, 2])
+      expect(metricsOf(join(out, "runs", `det-seed${seed}`)).map((m) => m.epoch)).toEqual(
+        Array.from({ length: 16 }, (_, i) => i + 1),
+      );
   }, 120_000);
 });

@@ -14,7 +14,20 @@ const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g
 describe("binaryconnect CLI", () => {
   it("train --help lists every option with its default", () => {
     const text = help("train");
-    for (const opt of ["--preset", "--mode", "--dropout", "--epochs", "--seed", "--backend", "--threads", "--simd", "--out", "--resume", "--data", "--test-time"]) {
+    for (const opt of [
+      "--preset",
+      "--mode",
+      "--dropout",
+      "--epochs",
+      "--seed",
+      "--backend",
+      "--threads",
+      "--simd",
+      "--out",
+      "--resume",
+      "--data",
+      "--test-time",
+    ]) {
       expect(text).toContain(opt);
     }
     expect(text).toContain('(default: "mnist-quick")');
@@ -24,7 +37,9 @@ describe("binaryconnect CLI", () => {
   });
 
   it("eval and summary have help too", () => {
-    expect(help("eval")).toContain('--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")');
+    expect(help("eval")).toContain(
+      '--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")',
+    );
     expect(help("summary")).toContain('(default: "mnist-quick")');
   });
 
@@ -38,7 +53,9 @@ describe("binaryconnect CLI", () => {
   it("a bad value is an error that names the option, what was expected and the closest valid value", () => {
     const mode = run("train", "--mode", "stochastic");
     expect(mode.status).not.toBe(0);
-    expect(mode.stderr).toMatch(/--mode <mode>.*expected one of none, det, stoch, found "stochastic" \(did you mean "stoch"\?\)/);
+    expect(mode.stderr).toMatch(
+      /--mode <mode>.*expected one of none, det, stoch, found "stochastic" \(did you mean "stoch"\?\)/,
+    );
     const preset = run("summary", "--preset", "mnist-quik");
     expect(preset.stderr).toContain('did you mean "mnist-quick"');
     const epochs = run("train", "--epochs", "-2");
@@ -46,7 +63,9 @@ describe("binaryconnect CLI", () => {
     const tt = run("train", "--test-time", "ensemble:0");
     expect(tt.stderr).toContain("expected binary, real or ensemble:N");
     const simd = run("eval", "somewhere", "--simd", "relax");
-    expect(simd.stderr).toMatch(/--simd <mode>.*expected one of auto, relaxed, baseline, found "relax" \(did you mean "relaxed"\?\)/);
+    expect(simd.stderr).toMatch(
+      /--simd <mode>.*expected one of auto, relaxed, baseline, found "relax" \(did you mean "relaxed"\?\)/,
+    );
   });
 
   it("an unknown command is an error with a suggestion", () => {
@@ -68,11 +87,32 @@ describe("binaryconnect CLI", () => {
     const out = mkdtempSync(join(tmpdir(), "bc-cli-cnn-"));
     try {
       const arch = "(2x4C3)-MP2-8C3-MP2-16FC-10";
-      const t = run("train", "--architecture", arch, "--epochs", "1", "--train-size", "300", "--val-size", "100", "--test-size", "100", "--threads", "1", "--simd", "baseline", "--out", out);
+      const t = run(
+        "train",
+        "--architecture",
+        arch,
+        "--epochs",
+        "1",
+        "--train-size",
+        "300",
+        "--val-size",
+        "100",
+        "--test-size",
+        "100",
+        "--threads",
+        "1",
+        "--simd",
+        "baseline",
+        "--out",
+        out,
+      );
       expect(t.status, t.stderr).toBe(0);
       expect(t.stdout).toContain(`(det, ${arch})`);
       expect(t.stdout).toContain("on wasm (SIMD128, 1 thread)"); // --simd baseline
-      expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8"))).toMatchObject({ architecture: arch, hidden: [] });
+      expect(JSON.parse(readFileSync(join(out, "config.json"), "utf8"))).toMatchObject({
+        architecture: arch,
+        hidden: [],
+      });
       const bcnet = run("export", out);
       expect(bcnet.status, bcnet.stderr).toBe(0);
       expect(bcnet.stdout).toContain("28x28x1-4C3-4C3-MP2-8C3-MP2-16FC-10");

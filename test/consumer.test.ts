@@ -62,7 +62,11 @@ async function node(args: string[], cwd: string, env: Record<string, string> = {
  * The lock entries ("node_modules/...": entry) of `roots` and everything they need, as this
  * repository's lock resolves them (Node's lookup: the nearest node_modules folder up the path).
  */
-function lockClosure(lock: Record<string, LockEntry>, roots: Record<string, "required" | "optional">, flag?: "dev"): Record<string, LockEntry> {
+function lockClosure(
+  lock: Record<string, LockEntry>,
+  roots: Record<string, "required" | "optional">,
+  flag?: "dev",
+): Record<string, LockEntry> {
   const out: Record<string, LockEntry> = {};
   const need = (from: string, name: string, optional: boolean) => {
     for (let base = from; ; base = base.slice(0, Math.max(0, base.lastIndexOf("/node_modules/")))) {
@@ -70,7 +74,9 @@ function lockClosure(lock: Record<string, LockEntry>, roots: Record<string, "req
       if (lock[path]) return visit(path);
       if (!base) {
         if (optional) return;
-        throw new Error(`${name} (needed by ${from || "binaryconnect"}) is not in package-lock.json: run npm install in the repository`);
+        throw new Error(
+          `${name} (needed by ${from || "binaryconnect"}) is not in package-lock.json: run npm install in the repository`,
+        );
       }
     }
   };
@@ -80,7 +86,8 @@ function lockClosure(lock: Record<string, LockEntry>, roots: Record<string, "req
     out[path] = flag ? { ...entry, [flag]: true } : entry;
     for (const n of Object.keys(entry.dependencies ?? {})) need(path, n, false);
     for (const n of Object.keys(entry.optionalDependencies ?? {})) need(path, n, true);
-    for (const n of Object.keys(entry.peerDependencies ?? {})) need(path, n, entry.peerDependenciesMeta?.[n]?.optional === true);
+    for (const n of Object.keys(entry.peerDependencies ?? {}))
+      need(path, n, entry.peerDependenciesMeta?.[n]?.optional === true);
   };
   for (const [name, kind] of Object.entries(roots)) need("", name, kind === "optional");
   return out;
@@ -89,7 +96,11 @@ function lockClosure(lock: Record<string, LockEntry>, roots: Record<string, "req
 const rootsOf = (p: LockEntry): Record<string, "required" | "optional"> => ({
   ...Object.fromEntries(Object.keys(p.dependencies ?? {}).map((n) => [n, "required" as const])),
   ...Object.fromEntries(Object.keys(p.optionalDependencies ?? {}).map((n) => [n, "optional" as const])),
-  ...Object.fromEntries(Object.entries(p.peerDependencies ?? {}).filter(([n]) => !p.peerDependenciesMeta?.[n]?.optional).map(([n]) => [n, "required" as const])),
+  ...Object.fromEntries(
+    Object.entries(p.peerDependencies ?? {})
+      .filter(([n]) => !p.peerDependenciesMeta?.[n]?.optional)
+      .map(([n]) => [n, "required" as const]),
+  ),
 });
 
 /** What the consumer project's ES module checks for each entry of the package's exports. */
@@ -178,12 +189,18 @@ const TSCONFIG = {
  */
 const KNOWN_DECLARATION_ERRORS: Record<keyof typeof TSCONFIG, string[]> = { node: [], web: [] };
 
-let app = "", packed: PackageJson, shipped: string[] = [];
+let app = "",
+  packed: PackageJson,
+  shipped: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "dist/src/index.js"))) throw new Error("dist/ is not built: run npm run build (npm test does) before these tests");
+  if (!existsSync(join(ROOT, "dist/src/index.js")))
+    throw new Error("dist/ is not built: run npm run build (npm test does) before these tests");
   const dir = mkdtempSync(join(tmpdir(), "bc-consumer-"));
-  const [info] = JSON.parse(await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT)) as { filename: string; files: { path: string }[] }[];
+  const [info] = JSON.parse(await npm(["pack", "--ignore-scripts", "--json", "--pack-destination", dir], ROOT)) as {
+    filename: string;
+    files: { path: string }[];
+  }[];
   shipped = info.files.map((f) => f.path);
   packed = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as PackageJson;
   const tarball = join(dir, info.filename);
@@ -191,26 +208,88 @@ beforeAll(async () => {
 
   app = join(dir, "app");
   mkdirSync(app);
-  const repoLock = (JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> }).packages;
+  const repoLock = (
+    JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, LockEntry> }
+  ).packages;
   const typesNode = repoLock["node_modules/@types/node"]?.version;
   if (!typesNode) throw new Error("@types/node is not in package-lock.json");
   const spec = `file:../${info.filename}`;
-  const { name, version, license, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines } = packed;
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", dependencies: { binaryconnect: spec }, devDependencies: { "@types/node": typesNode } }, null, 2));
-  writeFileSync(join(app, "package-lock.json"), JSON.stringify({
-    name: "consumer", lockfileVersion: 3, requires: true, packages: {
-      "": { name: "consumer", dependencies: { binaryconnect: spec }, devDependencies: { "@types/node": typesNode } },
-      "node_modules/binaryconnect": { name, version, resolved: spec, integrity, license, dependencies, optionalDependencies, peerDependencies, peerDependenciesMeta, bin, engines },
-      ...lockClosure(repoLock, rootsOf(packed)),
-      ...lockClosure(repoLock, { "@types/node": "required" }, "dev"),
-    },
-  }, null, 2));
+  const {
+    name,
+    version,
+    license,
+    dependencies,
+    optionalDependencies,
+    peerDependencies,
+    peerDependenciesMeta,
+    bin,
+    engines,
+  } = packed;
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify(
+      {
+        name: "consumer",
+        private: true,
+        type: "module",
+        dependencies: { binaryconnect: spec },
+        devDependencies: { "@types/node": typesNode },
+      },
+      null,
+      2,
+    ),
+  );
+  writeFileSync(
+    join(app, "package-lock.json"),
+    JSON.stringify(
+      {
+        name: "consumer",
+        lockfileVersion: 3,
+        requires: true,
+        packages: {
+          "": {
+            name: "consumer",
+            dependencies: { binaryconnect: spec },
+            devDependencies: { "@types/node": typesNode },
+          },
+          "node_modules/binaryconnect": {
+            name,
+            version,
+            resolved: spec,
+            integrity,
+            license,
+            dependencies,
+            optionalDependencies,
+            peerDependencies,
+            peerDependenciesMeta,
+            bin,
+            engines,
+          },
+          ...lockClosure(repoLock, rootsOf(packed)),
+          ...lockClosure(repoLock, { "@types/node": "required" }, "dev"),
+        },
+      },
+      null,
+      2,
+    ),
+  );
   await npm(["install", "--offline", "--no-audit", "--no-fund", tarball], app);
 }, 180_000);
 
 describe("the packed package, installed in a new project", () => {
   it("ships the built entries with their types and the docs; no tests, no TypeScript sources, no benchmarks", () => {
-    for (const f of ["package.json", "README.md", "docs/API.md", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/browser.js", "dist/src/browser.d.ts", "dist/src/infer/index.js", "dist/src/infer/index.d.ts", "dist/src/cli/main.js"]) {
+    for (const f of [
+      "package.json",
+      "README.md",
+      "docs/API.md",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/browser.js",
+      "dist/src/browser.d.ts",
+      "dist/src/infer/index.js",
+      "dist/src/infer/index.d.ts",
+      "dist/src/cli/main.js",
+    ]) {
       expect(shipped, f).toContain(f);
     }
     expect(shipped.filter((f) => /\.test\.|^src\/|^test\/|^bench\/|^dist\/bench\/|^examples\//.test(f))).toEqual([]);
@@ -219,39 +298,77 @@ describe("the packed package, installed in a new project", () => {
   });
 
   it("an ES module imports every entry of the exports and uses it: trains, exports .bcnet, runs it with binaryconnect/infer", async () => {
-    expect(Object.keys(packed.exports).sort(), "a new entry in package.json's exports: add its use to CONSUMER_MJS and ENTRY_USES").toEqual(Object.keys(ENTRY_USES).sort());
+    expect(
+      Object.keys(packed.exports).sort(),
+      "a new entry in package.json's exports: add its use to CONSUMER_MJS and ENTRY_USES",
+    ).toEqual(Object.keys(ENTRY_USES).sort());
     writeFileSync(join(app, "consumer.mjs"), CONSUMER_MJS);
-    const out = JSON.parse(await node(["consumer.mjs"], app, { MODEL_FILE: join(app, "toy.bcmodel") })) as Record<string, unknown>;
-    expect(out).toMatchObject({ version: packed.version, n: 200, agree: 200, fileLoaders: "function", fromArrays: "function", saved: join(app, "toy.bcmodel") });
+    const out = JSON.parse(await node(["consumer.mjs"], app, { MODEL_FILE: join(app, "toy.bcmodel") })) as Record<
+      string,
+      unknown
+    >;
+    expect(out).toMatchObject({
+      version: packed.version,
+      n: 200,
+      agree: 200,
+      fileLoaders: "function",
+      fromArrays: "function",
+      saved: join(app, "toy.bcmodel"),
+    });
     expect(out.error).toBeLessThan(0.1);
     expect(statSync(join(app, "toy.bcmodel")).size).toBeGreaterThan(0);
   });
 
-  it("under the \"browser\" condition of the exports the same module gets the web-page build: no file loaders, no file paths", async (ctx) => {
+  it('under the "browser" condition of the exports the same module gets the web-page build: no file loaders, no file paths', async (ctx) => {
     const browser = Object.entries(packed.exports).filter(([, t]) => typeof t === "object" && "browser" in t);
     if (browser.length === 0) ctx.skip();
     expect(browser.map(([k]) => k)).toEqual(["."]);
     writeFileSync(join(app, "consumer.mjs"), CONSUMER_MJS);
-    const out = JSON.parse(await node(["--conditions=browser", "consumer.mjs"], app, { MODEL_FILE: "toy.bcmodel" })) as Record<string, unknown>;
+    const out = JSON.parse(
+      await node(["--conditions=browser", "consumer.mjs"], app, { MODEL_FILE: "toy.bcmodel" }),
+    ) as Record<string, unknown>;
     expect(out).toMatchObject({ n: 200, agree: 200, fileLoaders: "undefined", fromArrays: "function" });
     expect(out.saved).toMatch(/^UsageError: save: "toy.bcmodel" is a file path, which needs Node.js/);
   });
 
-  it.each(Object.keys(TSCONFIG) as (keyof typeof TSCONFIG)[])("a TypeScript program type-checks against the shipped declarations (%s project, strict, skipLibCheck off)", async (kind) => {
-    writeFileSync(join(app, "consumer.ts"), CONSUMER_TS);
-    const config = join(app, `tsconfig.${kind}.json`);
-    writeFileSync(config, JSON.stringify({ compilerOptions: { target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, ...TSCONFIG[kind] }, files: ["consumer.ts"] }));
-    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const stdout = await node([tsc, "-p", config], app).catch((e: { stdout?: string }) => e.stdout ?? String(e));
-    const errors = stdout.split("\n").filter((l) => l.trim()).map((l) => l.replace(/\(\d+,\d+\)/, ""));
-    expect(errors.filter((e) => !e.startsWith("node_modules/")), "errors in the consumer's program").toEqual([]);
-    const unknown = errors.filter((e) => e.startsWith("node_modules/") && !KNOWN_DECLARATION_ERRORS[kind].includes(e));
-    expect(unknown, "errors in the shipped declarations (see KNOWN_DECLARATION_ERRORS)").toEqual([]);
-  });
+  it.each(Object.keys(TSCONFIG) as (keyof typeof TSCONFIG)[])(
+    "a TypeScript program type-checks against the shipped declarations (%s project, strict, skipLibCheck off)",
+    async (kind) => {
+      writeFileSync(join(app, "consumer.ts"), CONSUMER_TS);
+      const config = join(app, `tsconfig.${kind}.json`);
+      writeFileSync(
+        config,
+        JSON.stringify({
+          compilerOptions: { target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, ...TSCONFIG[kind] },
+          files: ["consumer.ts"],
+        }),
+      );
+      const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+      const stdout = await node([tsc, "-p", config], app).catch((e: { stdout?: string }) => e.stdout ?? String(e));
+      const errors = stdout
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => l.replace(/\(\d+,\d+\)/, ""));
+      expect(
+        errors.filter((e) => !e.startsWith("node_modules/")),
+        "errors in the consumer's program",
+      ).toEqual([]);
+      const unknown = errors.filter(
+        (e) => e.startsWith("node_modules/") && !KNOWN_DECLARATION_ERRORS[kind].includes(e),
+      );
+      expect(unknown, "errors in the shipped declarations (see KNOWN_DECLARATION_ERRORS)").toEqual([]);
+    },
+  );
 
   it("examples/mnist-mlp.mjs runs against the installed package", async () => {
     copyFileSync(join(ROOT, "examples/mnist-mlp.mjs"), join(app, "mnist-mlp.mjs"));
-    const out = await node(["mnist-mlp.mjs"], app, { TRAIN_IMAGES: "3000", TEST_IMAGES: "2000", UNITS: "256", EPOCHS: "2", BACKEND: "wasm" });
+    const out = await node(["mnist-mlp.mjs"], app, {
+      TRAIN_IMAGES: "3000",
+      TEST_IMAGES: "2000",
+      UNITS: "256",
+      EPOCHS: "2",
+      BACKEND: "wasm",
+    });
     const error = Number(/test error (\d+\.\d+) %/.exec(out)?.[1]);
     expect(error).toBeLessThan(25);
     expect(out).toContain("saved runs/mnist-mlp.bcmodel");

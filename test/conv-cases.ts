@@ -30,7 +30,8 @@ export interface Case<K extends ConvPoolKernel> {
 }
 
 const EXACT: Tolerance = { atol: 0, rtol: 0 };
-const ATOL_PER_TERM = 2e-6, RTOL = 1e-5;
+const ATOL_PER_TERM = 2e-6,
+  RTOL = 1e-5;
 
 export const CONV_POOL_TOLERANCE: Record<ConvPoolKernel, Tolerance> = {
   conv2d: { atol: ATOL_PER_TERM, rtol: RTOL }, // atol per term of the sums (see sumTolerance)
@@ -60,7 +61,8 @@ export const CONV_SHAPES: ConvShape[] = [
 ];
 
 function convGeometry([N, H, W, C, Co, kh, kw, stride, pad]: ConvShape) {
-  const Ho = convOutputSize(H, kh, stride[0], pad[0]), Wo = convOutputSize(W, kw, stride[1], pad[1]);
+  const Ho = convOutputSize(H, kh, stride[0], pad[0]),
+    Wo = convOutputSize(W, kw, stride[1], pad[1]);
   return { x: [N, H, W, C], w: [kh, kw, C, Co], y: [N, Ho, Wo, Co], stride, pad, N, Ho, Wo, C, Co, kh, kw };
 }
 
@@ -82,7 +84,8 @@ export const POOL_SHAPES: PoolShape[] = [
 ];
 
 /** Values with many ties (multiples of 1/2), +-0 and a NaN now and then. */
-const tiesAndSpecials: Init = (rng, i) => (i % 97 === 13 ? Number.NaN : i % 11 === 0 ? 0 : i % 11 === 1 ? -0 : Math.round(rng.uniform(-2, 2) * 2) / 2);
+const tiesAndSpecials: Init = (rng, i) =>
+  i % 97 === 13 ? Number.NaN : i % 11 === 0 ? 0 : i % 11 === 1 ? -0 : Math.round(rng.uniform(-2, 2) * 2) / 2;
 
 interface PoolCase {
   label: string;
@@ -96,9 +99,17 @@ interface PoolCase {
 function poolShapes(): PoolCase[] {
   return POOL_SHAPES.flatMap(([N, H, W, C, window, stride]) => {
     const y = [N, convOutputSize(H, window[0], stride[0], 0), convOutputSize(W, window[1], stride[1], 0), C];
-    return ([["random", undefined], ["ties, +-0, NaN", tiesAndSpecials]] as const).map(([what, init]) => ({
+    return (
+      [
+        ["random", undefined],
+        ["ties, +-0, NaN", tiesAndSpecials],
+      ] as const
+    ).map(([what, init]) => ({
       label: `x[${N},${H},${W},${C}] window [${window}] stride [${stride}] ${what}`,
-      x: { shape: [N, H, W, C], init }, y, window, stride,
+      x: { shape: [N, H, W, C], init },
+      y,
+      window,
+      stride,
     }));
   });
 }
@@ -110,7 +121,8 @@ export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
     conv2d: CONV_SHAPES.map((s) => {
       const g = convGeometry(s);
       return {
-        label: label(s), tol: sumTolerance(g.kh * g.kw * g.C),
+        label: label(s),
+        tol: sumTolerance(g.kh * g.kw * g.C),
         tensors: { x: { shape: g.x }, w: { shape: g.w }, out: { shape: g.y, init: garbage } },
         args: ({ x, w, out }) => ({ x, w, out, stride: g.stride, pad: g.pad }),
       };
@@ -118,7 +130,8 @@ export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
     conv2dBackwardInput: CONV_SHAPES.map((s) => {
       const g = convGeometry(s);
       return {
-        label: label(s), tol: sumTolerance(g.kh * g.kw * g.Co),
+        label: label(s),
+        tol: sumTolerance(g.kh * g.kw * g.Co),
         tensors: { dy: { shape: g.y }, w: { shape: g.w }, dx: { shape: g.x, init: garbage } },
         args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
       };
@@ -126,7 +139,8 @@ export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
     conv2dBackwardFilter: CONV_SHAPES.map((s) => {
       const g = convGeometry(s);
       return {
-        label: label(s), tol: sumTolerance(g.N * g.Ho * g.Wo),
+        label: label(s),
+        tol: sumTolerance(g.N * g.Ho * g.Wo),
         tensors: { x: { shape: g.x }, dy: { shape: g.y }, dw: { shape: g.w, init: garbage } },
         args: ({ x, dy, dw }) => ({ x, dy, dw, stride: g.stride, pad: g.pad }),
       };

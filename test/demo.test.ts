@@ -17,7 +17,8 @@ const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsS
 
 describe("demo: MNIST-like preprocessing of a drawing", () => {
   it("fits the ink in a 20 x 20 box centred by its centre of mass in 28 x 28", () => {
-    const size = 100, gray = new Uint8Array(size * size);
+    const size = 100,
+      gray = new Uint8Array(size * size);
     for (let y = 10; y < 90; y++) for (let x = 60; x < 70; x++) gray[y * size + x] = 255; // a tall bar, off-centre
     const out = mnistLike(gray, size)!;
     const rows = [...Array(28).keys()].filter((y) => out.slice(y * 28, y * 28 + 28).some((v) => v > 0));
@@ -73,13 +74,20 @@ describe("demo page in Chromium", () => {
   });
 
   it("reads a drawn 1 and a drawn 0, with 10 per-class scores and the inference time", async () => {
-    await stroke([[140, 40], [138, 120], [136, 240]]);
+    await stroke([
+      [140, 40],
+      [138, 120],
+      [136, 240],
+    ]);
     expect(await label()).toBe("1");
     expect(await page.locator("#bars .bar").count()).toBe(10);
     expect(await page.locator("#time").textContent()).toMatch(/^\d+\.\d\d ms for this drawing/);
     await page.click("#clear");
     expect(await page.locator("#label").textContent()).toBe("?");
-    const ellipse = Array.from({ length: 41 }, (_, i): [number, number] => [140 + 70 * Math.sin((i / 40) * 2 * Math.PI), 140 - 100 * Math.cos((i / 40) * 2 * Math.PI)]);
+    const ellipse = Array.from({ length: 41 }, (_, i): [number, number] => [
+      140 + 70 * Math.sin((i / 40) * 2 * Math.PI),
+      140 - 100 * Math.cos((i / 40) * 2 * Math.PI),
+    ]);
     await stroke(ellipse);
     expect(await label()).toBe("0");
     mkdirSync(join(ROOT, "runs"), { recursive: true });

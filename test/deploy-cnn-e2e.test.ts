@@ -23,7 +23,16 @@ import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
 import type { TrainConfig } from "../src/train/config.js";
 import type { Splits } from "../src/train/trainer.js";
 import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
-import { ATOL, RTOL, argmax, bestModelScores, compareScores, trainDeployRuns, writeDigitPngs, writeIdxTestSet } from "./scores.js";
+import {
+  ATOL,
+  RTOL,
+  argmax,
+  bestModelScores,
+  compareScores,
+  trainDeployRuns,
+  writeDigitPngs,
+  writeIdxTestSet,
+} from "./scores.js";
 
 /** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -35,10 +44,23 @@ const ARCHITECTURE = "(2x8C3)-MP2-12C3-MP2-MP2-24FC-10";
 const LIMIT = { train: 1000, validation: 200, test: 1000 };
 
 const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
-  preset: "test-cnn", dataset: "mnist", hidden: [], architecture: ARCHITECTURE, mode, H: 1, dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant, eps: 1e-4, momentum: 0.1 }, batchSize: 20, epochs: 1, lrStart: 1e-2, lrEnd: 1e-2,
-  seed: 7, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 500,
-  meanFrom: "train", limit: LIMIT, // the model file stores the training split's mean: raw pixels meet the training engine's inputs
+  preset: "test-cnn",
+  dataset: "mnist",
+  hidden: [],
+  architecture: ARCHITECTURE,
+  mode,
+  H: 1,
+  dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant, eps: 1e-4, momentum: 0.1 },
+  batchSize: 20,
+  epochs: 1,
+  lrStart: 1e-2,
+  lrEnd: 1e-2,
+  seed: 7,
+  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
+  evalBatchSize: 500,
+  meanFrom: "train",
+  limit: LIMIT, // the model file stores the training split's mean: raw pixels meet the training engine's inputs
 });
 
 let backend: Backend;
@@ -53,7 +75,6 @@ const testPixels = () => raw.test.images.subarray(0, N * 784);
 async function trainingEngineScores(dir: string, weights: "binary" | "real"): Promise<Float32Array> {
   return bestModelScores(backend, dir, data.test.x, 784, N, 250, weights);
 }
-
 
 function expectClose(got: Float32Array, want: Float32Array, what: string): void {
   const c = compareScores(got, want);
@@ -110,9 +131,14 @@ describe("CNN ONNX export (Conv, MaxPool, folded batch norm), run by onnxruntime
     it(`${name}: the same classes and scores as ${name === "none" ? "the training engine (real weights)" : "binaryconnect/infer"} on ${N} test images`, async () => {
       const run = await readRun(runs[name]);
       const session = await ort.InferenceSession.create(toOnnx(run));
-      const result = await session.run({ pixels: new ort.Tensor("float32", Float32Array.from(testPixels()), [N, 784]) });
+      const result = await session.run({
+        pixels: new ort.Tensor("float32", Float32Array.from(testPixels()), [N, 784]),
+      });
       expect(result.scores.dims).toEqual([N, 10]);
-      const want = name === "none" ? await trainingEngineScores(runs[name], "real") : (await BinaryClassifier.load(toBcnet(run))).predict(testPixels()).scores;
+      const want =
+        name === "none"
+          ? await trainingEngineScores(runs[name], "real")
+          : (await BinaryClassifier.load(toBcnet(run))).predict(testPixels()).scores;
       expectClose(result.scores.data as Float32Array, want, "onnxruntime-node");
       await session.release();
     });
@@ -126,14 +152,20 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     const model = join(root, "cnn.bcnet");
     const r = cli("export", runs.det, "--out", model);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toMatch(/wrote .*cnn\.bcnet: 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.0\d\d MiB as float32, \d+\.\dx smaller\); trained det, epoch 1/);
+    expect(r.stdout).toMatch(
+      /wrote .*cnn\.bcnet: 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.0\d\d MiB as float32, \d+\.\dx smaller\); trained det, epoch 1/,
+    );
     const s = cli("summary", model);
-    expect(s.stdout).toMatch(/\.bcnet model \(format version 2\), 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10 CNN, 10 classes/);
+    expect(s.stdout).toMatch(
+      /\.bcnet model \(format version 2\), 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10 CNN, 10 classes/,
+    );
     expect(s.stdout).toMatch(/conv1\s+3x3x8x8\s+576\s+576\s+0\.002 MiB\s+0\.000 MiB/);
     expect(s.stdout).toMatch(/bn2 \(folded, after the pooling, relu\)\s+2x12/);
     expect(s.stdout).toMatch(/dense4\s+108x24/);
     const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "cnn.onnx"));
-    expect(onnx.stdout).toMatch(/wrote .*cnn\.onnx: ONNX \(opset 13\), 28x28x1-\(2x8C3\)-MP2-12C3-MP2-MP2-24FC-10, binary weights as float32 \+-1/);
+    expect(onnx.stdout).toMatch(
+      /wrote .*cnn\.onnx: ONNX \(opset 13\), 28x28x1-\(2x8C3\)-MP2-12C3-MP2-MP2-24FC-10, binary weights as float32 \+-1/,
+    );
 
     const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
     const want = net.predict(raw.test.images.subarray(0, 2 * 784));
@@ -148,11 +180,17 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     const { imgs, labs } = writeIdxTestSet(root, raw, 200);
     const all = net.predict(raw.test.images.subarray(0, 200 * 784));
     const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
-    expect(cli("predict", model, imgs, "--labels", labs).stdout).toMatch(new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`));
+    expect(cli("predict", model, imgs, "--labels", labs).stdout).toMatch(
+      new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`),
+    );
   });
 
   it("a model on RGB images: predict reads RGB PNGs and N x H x W x 3 IDX files; a wrong size is an error naming the model's", async () => {
-    const model = randomImageModel({ height: 8, width: 6, channels: 3 }, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 12);
+    const model = randomImageModel(
+      { height: 8, width: 6, channels: 3 },
+      [c3(4, true), { kind: "dense", units: 5, activation: "identity" }],
+      12,
+    );
     const file = join(root, "rgb.bcnet");
     writeFileSync(file, encodeBcnet(model));
     const pixels = randomPixels(3, 8 * 6 * 3, 5);
@@ -160,7 +198,10 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     const png = join(root, "rgb.png");
     writeFileSync(png, encodePng({ width: 6, height: 8, data: pixels.subarray(0, 144), channels: 3, depth: 8 }));
     const idx = join(root, "rgb.idx");
-    writeFileSync(idx, Buffer.concat([Buffer.from([0, 0, 8, 4, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 6, 0, 0, 0, 3]), pixels]));
+    writeFileSync(
+      idx,
+      Buffer.concat([Buffer.from([0, 0, 8, 4, 0, 0, 0, 3, 0, 0, 0, 8, 0, 0, 0, 6, 0, 0, 0, 3]), pixels]),
+    );
     const p = cli("predict", file, png, idx, "--json");
     expect(p.stderr).toBe("");
     const got = JSON.parse(p.stdout) as { predictions: { name: string; class: number; scores: number[] }[] };
@@ -171,9 +212,13 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     });
     const small = join(root, "small.png");
     writeFileSync(small, encodePng({ width: 28, height: 28, data: new Uint8Array(784), channels: 1, depth: 8 }));
-    expect(cli("predict", file, small).stderr).toMatch(/small\.png: expected a 6 x 8 image, found 28 x 28[\s\S]*hint: this model takes 6 x 8 images \(width x height\) with 3 channel\(s\)/);
+    expect(cli("predict", file, small).stderr).toMatch(
+      /small\.png: expected a 6 x 8 image, found 28 x 28[\s\S]*hint: this model takes 6 x 8 images \(width x height\) with 3 channel\(s\)/,
+    );
     const gray = join(root, "gray.idx");
     writeFileSync(gray, Buffer.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 6, ...new Uint8Array(48)]));
-    expect(cli("predict", file, gray).stderr).toMatch(/gray\.idx: expected IDX images of shape N x 8 x 6 x 3 \(or 8 x 6 x 3\), found 1 x 8 x 6/);
+    expect(cli("predict", file, gray).stderr).toMatch(
+      /gray\.idx: expected IDX images of shape N x 8 x 6 x 3 \(or 8 x 6 x 3\), found 1 x 8 x 6/,
+    );
   });
 });

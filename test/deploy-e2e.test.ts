@@ -20,7 +20,16 @@ import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
 import type { TrainConfig } from "../src/train/config.js";
-import { ATOL, RTOL, argmax, bestModelScores, compareScores, trainDeployRuns, writeDigitPngs, writeIdxTestSet } from "./scores.js";
+import {
+  ATOL,
+  RTOL,
+  argmax,
+  bestModelScores,
+  compareScores,
+  trainDeployRuns,
+  writeDigitPngs,
+  writeIdxTestSet,
+} from "./scores.js";
 import type { Splits } from "../src/train/trainer.js";
 
 /**
@@ -30,12 +39,24 @@ import type { Splits } from "../src/train/trainer.js";
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
-  preset: "test", dataset: "mnist", hidden: mode === "none" ? [32] : [256, 128], mode, H: 1, dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant, eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 1, lrStart: 3e-3, lrEnd: 3e-3,
-  seed: 11, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 1000,
+  preset: "test",
+  dataset: "mnist",
+  hidden: mode === "none" ? [32] : [256, 128],
+  mode,
+  H: 1,
+  dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant, eps: 1e-4, momentum: 0.15 },
+  batchSize: 100,
+  epochs: 1,
+  lrStart: 3e-3,
+  lrEnd: 3e-3,
+  seed: 11,
+  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
+  evalBatchSize: 1000,
   // "train": the test images are centred with the training split's mean, the one the model file
   // stores, so raw pixels through the model file meet the same inputs as the training engine.
-  meanFrom: "train", limit: { train: 5000, validation: 1000 },
+  meanFrom: "train",
+  limit: { train: 5000, validation: 1000 },
 });
 
 let backend: Backend;
@@ -48,7 +69,6 @@ let runs: Record<string, string>;
 async function trainingEngineScores(dir: string): Promise<Float32Array> {
   return bestModelScores(backend, dir, data.test.x, 784, data.test.n, 1000, "binary");
 }
-
 
 beforeAll(async () => {
   backend = await createBackend("wasm", { threads: 2 });
@@ -126,18 +146,28 @@ describe("CLI: export, summary MODEL, predict", () => {
 
   it("export and predict list every option with its default; a bad format names the choices", () => {
     const help = (cmd: string) => cli(cmd, "--help").stdout.replace(/\s+/g, " ");
-    expect(help("export")).toContain('--format <format> bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H) (default: "bcnet")');
-    expect(help("export")).toContain('--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")');
-    expect(help("predict")).toContain('--engine <name> auto (wasm SIMD where available), wasm, or js (plain loops) (default: "auto")');
+    expect(help("export")).toContain(
+      '--format <format> bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H) (default: "bcnet")',
+    );
+    expect(help("export")).toContain(
+      '--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")',
+    );
+    expect(help("predict")).toContain(
+      '--engine <name> auto (wasm SIMD where available), wasm, or js (plain loops) (default: "auto")',
+    );
     expect(help("predict")).toContain("--labels <file>");
-    expect(cli("export", runs.det, "--format", "onx").stderr).toMatch(/expected one of bcnet, onnx, found "onx" \(did you mean "onnx"\?\)/);
+    expect(cli("export", runs.det, "--format", "onx").stderr).toMatch(
+      /expected one of bcnet, onnx, found "onx" \(did you mean "onnx"\?\)/,
+    );
   });
 
   it("exports .bcnet and ONNX files, and summary prints the layers and sizes", () => {
     const out = join(root, "m.bcnet");
     const r = cli("export", runs.det, "--out", out);
     expect(r.stderr).toBe("");
-    expect(r.stdout).toMatch(/wrote .*m\.bcnet: 784-256-128-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.9\d\d MiB as float32, 2\d\.\dx smaller\); trained det, epoch 1/);
+    expect(r.stdout).toMatch(
+      /wrote .*m\.bcnet: 784-256-128-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.9\d\d MiB as float32, 2\d\.\dx smaller\); trained det, epoch 1/,
+    );
     expect(statSync(out).size).toBe(encodeBcnet(decodeBcnet(new Uint8Array(readFileSync(out)))).length);
     const s = cli("summary", out);
     expect(s.status).toBe(0);
@@ -145,7 +175,9 @@ describe("CLI: export, summary MODEL, predict", () => {
     expect(s.stdout).toMatch(/dense0\s+784x256\s+200704\s+200704\s+0\.766 MiB\s+0\.024 MiB/);
     expect(s.stdout).toMatch(/bn2 \(folded, identity\)\s+2x10/);
     expect(s.stdout).toContain('"mode":"det"');
-    expect(cli("summary", out, "--preset", "mnist-paper").stderr).toMatch(/--preset describe a preset's network, not the model file/);
+    expect(cli("summary", out, "--preset", "mnist-paper").stderr).toMatch(
+      /--preset describe a preset's network, not the model file/,
+    );
     const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "m.onnx"));
     expect(onnx.stdout).toMatch(/wrote .*m\.onnx: ONNX \(opset 13\), 784-256-128-10, binary weights as float32 \+-1/);
     const none = cli("export", runs.none);
@@ -153,7 +185,9 @@ describe("CLI: export, summary MODEL, predict", () => {
     expect(none.stderr).toMatch(/error: .*trained with real weights/);
     const bad = join(root, "bad.bcnet");
     writeFileSync(bad, readFileSync(out).subarray(0, 1000));
-    expect(cli("summary", bad).stderr).toMatch(/error: .*bad\.bcnet: file is 1000 bytes but its header declares \d+: the file is truncated/);
+    expect(cli("summary", bad).stderr).toMatch(
+      /error: .*bad\.bcnet: file is 1000 bytes but its header declares \d+: the file is truncated/,
+    );
   });
 
   it("predict: PNG images give the engine's class and scores; an IDX file with labels gives the error rate", async () => {
@@ -173,10 +207,14 @@ describe("CLI: export, summary MODEL, predict", () => {
     const all = net.predict(raw.test.images.subarray(0, 200 * 784));
     const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
     const e = cli("predict", model, imgs, "--labels", labs);
-    expect(e.stdout).toMatch(new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`));
+    expect(e.stdout).toMatch(
+      new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`),
+    );
     const big = join(root, "big.png");
     writeFileSync(big, encodePng({ width: 32, height: 28, data: new Uint8Array(32 * 28), channels: 1, depth: 8 }));
-    expect(cli("predict", model, big).stderr).toMatch(/big\.png: expected a 28 x 28 image, found 32 x 28[\s\S]*hint: MNIST models take 28 x 28 grayscale images/);
+    expect(cli("predict", model, big).stderr).toMatch(
+      /big\.png: expected a 28 x 28 image, found 32 x 28[\s\S]*hint: MNIST models take 28 x 28 grayscale images/,
+    );
     expect(cli("predict", model, imgs, "--labels", imgs).stderr).toMatch(/expected an IDX vector of labels/);
   });
 });

@@ -22,7 +22,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { build, preview, type PreviewServer } from "vite";
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from "vitest";
 import { loadMnist, type MnistData } from "../src/data/mnist.js";
-import type { ExampleHooks as _ExampleHooks } from "../examples/browser/main.js"; // and its window.example
+import type { ExampleHooks } from "../examples/browser/main.js";
 import { SAMPLE_TEST, SAMPLE_TRAIN } from "../examples/browser/vite.config.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -41,8 +41,10 @@ function serveStatic(dir: string): Promise<Server> {
     const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
     const file = normalize(join(dir, path === "/" ? "index.html" : path));
     if (!file.startsWith(dir + sep)) return void res.writeHead(404).end();
-    readFile(file).then((body) => res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body),
-      () => res.writeHead(404).end());
+    readFile(file).then(
+      (body) => res.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(body),
+      () => res.writeHead(404).end(),
+    );
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
@@ -57,16 +59,25 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
   let mnist: MnistData;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y --no-install-recommends chromium`);
     outDir = await mkdtemp(join(tmpdir(), "binaryconnect-example-browser-"));
     shots = process.env.EXAMPLE_SCREENSHOT_DIR ?? join(outDir, "screenshots");
     await mkdir(shots, { recursive: true });
     const dist = join(outDir, "dist");
     await build({ configFile: CONFIG, logLevel: "error", build: { outDir: dist, emptyOutDir: true } });
-    server = await preview({ configFile: CONFIG, logLevel: "error", build: { outDir: dist }, preview: { port: 0, host: "127.0.0.1" } });
+    server = await preview({
+      configFile: CONFIG,
+      logLevel: "error",
+      build: { outDir: dist },
+      preview: { port: 0, host: "127.0.0.1" },
+    });
     base = server.resolvedUrls!.local[0];
     plain = await serveStatic(dist);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--headless", "--enable-unsafe-webgpu"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--headless", "--enable-unsafe-webgpu"],
+    });
     mnist = await loadMnist();
   }, 120_000);
 
@@ -93,12 +104,18 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
     await page.click(button);
     await page.waitForSelector(`body[data-state='${done}'], body[data-state='error']`, { state: "attached", timeout });
     const state = await page.locator("body").getAttribute("data-state");
-    expect(state, `${await page.locator("#status").textContent()} ${await page.locator("#storage").textContent()}`).toBe(done);
+    expect(
+      state,
+      `${await page.locator("#status").textContent()} ${await page.locator("#storage").textContent()}`,
+    ).toBe(done);
   }
 
   /** Paints MNIST test image `index` into the drawing canvas (the page's own button does the same); the class and scores it shows. */
-  async function predictTestDigit(page: Page, index: number): Promise<{ label: number; scores: number[]; truth: number }> {
-    await page.evaluate((i) => window.example.showTestDigit(i), index);
+  async function predictTestDigit(
+    page: Page,
+    index: number,
+  ): Promise<{ label: number; scores: number[]; truth: number }> {
+    await page.evaluate((i) => (window as unknown as { example: ExampleHooks }).example.showTestDigit(i), index);
     const out = page.locator("#label");
     return {
       label: Number(await out.getAttribute("data-label")),
@@ -114,24 +131,37 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
     expect(bytes.length).toBe(8 + (SAMPLE_TRAIN + SAMPLE_TEST) * 785);
     const at = 8 + SAMPLE_TRAIN * 785;
     const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((v, i) => v === b[i]);
-    expect(same(bytes.subarray(8, 8 + SAMPLE_TRAIN * 784), mnist.train.images.subarray(0, SAMPLE_TRAIN * 784))).toBe(true);
+    expect(same(bytes.subarray(8, 8 + SAMPLE_TRAIN * 784), mnist.train.images.subarray(0, SAMPLE_TRAIN * 784))).toBe(
+      true,
+    );
     expect(same(bytes.subarray(8 + SAMPLE_TRAIN * 784, at), mnist.train.labels.subarray(0, SAMPLE_TRAIN))).toBe(true);
-    expect(same(bytes.subarray(at, at + SAMPLE_TEST * 784), mnist.test.images.subarray(0, SAMPLE_TEST * 784))).toBe(true);
+    expect(same(bytes.subarray(at, at + SAMPLE_TEST * 784), mnist.test.images.subarray(0, SAMPLE_TEST * 784))).toBe(
+      true,
+    );
     expect(same(bytes.subarray(at + SAMPLE_TEST * 784), mnist.test.labels.subarray(0, SAMPLE_TEST))).toBe(true);
   });
 
   /** The whole example on one backend; `description` checks the backend the page reports. */
-  async function example(backend: "wasm" | "webgpu", description: (text: string, cores: number) => void): Promise<void> {
+  async function example(
+    backend: "wasm" | "webgpu",
+    description: (text: string, cores: number) => void,
+  ): Promise<void> {
     const context = await browser.newContext({ viewport: { width: 900, height: 1180 } });
     try {
       const page = await open(context, backend);
-      const { isolated, cores } = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+      const { isolated, cores } = await page.evaluate(() => ({
+        isolated: crossOriginIsolated,
+        cores: navigator.hardwareConcurrency,
+      }));
       expect(isolated, "vite.config.ts serves the page with COOP/COEP").toBe(true);
 
       // 1. train: the learning curve, the reported errors
       await run(page, "#train", "trained");
       const status = (await page.locator("#status").textContent())!;
-      const m = /^trained: validation error (\d+\.\d\d) %, test error (\d+\.\d\d) % on 500 MNIST test images \((.+)\)$/.exec(status);
+      const m =
+        /^trained: validation error (\d+\.\d\d) %, test error (\d+\.\d\d) % on 500 MNIST test images \((.+)\)$/.exec(
+          status,
+        );
       expect(m, status).not.toBeNull();
       const valError = Number(m![1]) / 100;
       description(m![3], cores);
@@ -141,7 +171,10 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
       for (const series of ["train_error", "val_error"]) {
         const points = (await page.locator(`#curve polyline.${series}`).getAttribute("points"))!.trim().split(/\s+/);
         expect(points, series).toHaveLength(2);
-        expect(points.every((p) => /^\d+(\.\d+)?,\d+(\.\d+)?$/.test(p)), points.join(" ")).toBe(true);
+        expect(
+          points.every((p) => /^\d+(\.\d+)?,\d+(\.\d+)?$/.test(p)),
+          points.join(" "),
+        ).toBe(true);
       }
       const log = (await page.locator("#log").textContent())!.split("\n");
       expect(log).toHaveLength(2);
@@ -178,7 +211,9 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
       const fresh = await open(context, backend);
       expect(await fresh.locator("#curve").getAttribute("data-points")).toBe("0");
       await run(fresh, "#load", "loaded");
-      expect(await fresh.locator("#storage").textContent()).toBe(`loaded indexeddb://mnist-mlp: 2 epochs, validation error ${m![1]} %`);
+      expect(await fresh.locator("#storage").textContent()).toBe(
+        `loaded indexeddb://mnist-mlp: 2 epochs, validation error ${m![1]} %`,
+      );
       expect(await fresh.locator("#curve").getAttribute("data-points")).toBe("2");
       const again = await predictTestDigit(fresh, DIGITS[0]);
       expect(again.label).toBe(seen[DIGITS[0]].label);
@@ -196,9 +231,14 @@ describe("examples/browser: train, draw, save and load in Chromium", () => {
     try {
       const page = await open(context, "wasm");
       await page.click("#load");
-      await page.waitForSelector("body[data-state='loaded'], body[data-state='error']", { state: "attached", timeout: 30_000 });
+      await page.waitForSelector("body[data-state='loaded'], body[data-state='error']", {
+        state: "attached",
+        timeout: 30_000,
+      });
       expect(await page.locator("body").getAttribute("data-state")).toBe("error");
-      expect(await page.locator("#storage").textContent()).toMatch(/^error: indexeddb:\/\/mnist-mlp: no model saved under that name/);
+      expect(await page.locator("#storage").textContent()).toMatch(
+        /^error: indexeddb:\/\/mnist-mlp: no model saved under that name/,
+      );
       expect(await page.locator("#label").textContent()).toBe("?");
     } finally {
       await context.close();

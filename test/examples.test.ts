@@ -17,7 +17,9 @@ const tmp = () => mkdtempSync(join(tmpdir(), "bc-examples-"));
 /** Runs an example; resolves with its standard output (rejects with its output on a non-zero exit). */
 async function example(name: string, env: Record<string, string>, args: string[] = []): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [join(ROOT, "examples", name), ...args], {
-    cwd: ROOT, env: { ...process.env, BACKEND: "wasm", ...env }, maxBuffer: 16 << 20,
+    cwd: ROOT,
+    env: { ...process.env, BACKEND: "wasm", ...env },
+    maxBuffer: 16 << 20,
   });
   return stdout;
 }
@@ -30,13 +32,20 @@ function percent(out: string, label: string): number {
 }
 
 beforeAll(() => {
-  if (!existsSync(join(ROOT, "dist/src/index.js"))) throw new Error("dist/ is not built: run npm run build (npm test does) before these tests");
+  if (!existsSync(join(ROOT, "dist/src/index.js")))
+    throw new Error("dist/ is not built: run npm run build (npm test does) before these tests");
 });
 
 describe("examples/", () => {
   it("mnist-mlp.mjs trains the MLP on 3,000 images to a test error far below chance (90 %) and saves it", async () => {
     const file = join(tmp(), "mlp.bcmodel");
-    const out = await example("mnist-mlp.mjs", { TRAIN_IMAGES: "3000", TEST_IMAGES: "2000", UNITS: "256", EPOCHS: "2", OUT: file });
+    const out = await example("mnist-mlp.mjs", {
+      TRAIN_IMAGES: "3000",
+      TEST_IMAGES: "2000",
+      UNITS: "256",
+      EPOCHS: "2",
+      OUT: file,
+    });
     expect(out).toMatch(/compression: [\d.]+x smaller with 1-bit weights/);
     expect(out).toMatch(/epoch 2: train loss [\d.]+, validation error [\d.]+ %/);
     expect(percent(out, "test error")).toBeLessThan(25);
@@ -56,22 +65,44 @@ describe("examples/", () => {
 
   it("resume-and-fine-tune.mjs: an interrupted run resumes to an uninterrupted run's numbers and weights; the saved model trains on", async () => {
     const dir = tmp();
-    const out = await example("resume-and-fine-tune.mjs", { TRAIN_IMAGES: "2000", TEST_IMAGES: "1000", EPOCHS: "3", MORE: "1", RUN_DIR: dir });
+    const out = await example("resume-and-fine-tune.mjs", {
+      TRAIN_IMAGES: "2000",
+      TEST_IMAGES: "1000",
+      EPOCHS: "3",
+      MORE: "1",
+      RUN_DIR: dir,
+    });
     expect(out).toMatch(/1\. interrupted: stopped at step 8 of 16 of epoch 2; the folder holds epoch 1/);
     expect(out).toMatch(/2\. resumed: trained epochs 2, 3;/);
     expect(out).toContain("the same scores on the test set: yes");
-    const [resumed, full] = [/resumed: .*validation errors (.*)\n/.exec(out)![1], /uninterrupted run: validation errors (.*);/.exec(out)![1]];
+    const [resumed, full] = [
+      /resumed: .*validation errors (.*)\n/.exec(out)![1],
+      /uninterrupted run: validation errors (.*);/.exec(out)![1],
+    ];
     expect(resumed).toBe(full);
     expect(out).toMatch(/3\. .*model\.bcmodel continued: trained epochs 4;/);
     expect(percent(out, "test error")).toBeLessThan(30);
-    expect(readFileSync(join(dir, "run", "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(3);
-    const [resumedFile, fullFile] = [readFileSync(join(dir, "run", "checkpoint.bin")), readFileSync(join(dir, "uninterrupted", "checkpoint.bin"))];
+    expect(
+      readFileSync(join(dir, "run", "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n"),
+    ).toHaveLength(3);
+    const [resumedFile, fullFile] = [
+      readFileSync(join(dir, "run", "checkpoint.bin")),
+      readFileSync(join(dir, "uninterrupted", "checkpoint.bin")),
+    ];
     expect(resumedFile.equals(fullFile), "the two runs' checkpoint.bin are the same bytes").toBe(true); // (toEqual on megabytes is slow)
   });
 
   it("export-and-infer.mjs exports .bcnet and ONNX from memory; binaryconnect/infer classifies raw pixels as the training engine does", async () => {
     const dir = tmp();
-    const out = await example("export-and-infer.mjs", { TRAIN_IMAGES: "3000", TEST_IMAGES: "2000", UNITS: "256", EPOCHS: "2", OUT: dir });
+    const out = await example("export-and-infer.mjs", {
+      TRAIN_IMAGES: "3000",
+      TEST_IMAGES: "2000",
+      UNITS: "256",
+      EPOCHS: "2",
+      OUT: dir,
+    });
     const bcnet = statSync(join(dir, "model.bcnet")).size;
     expect(bcnet).toBeLessThan(335_892 / 8 + 20_000); // 1 bit per weight, plus the folded batch norm and the mean
     expect(statSync(join(dir, "model.onnx")).size).toBeGreaterThan(334_336 * 4);

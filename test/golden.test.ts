@@ -16,19 +16,38 @@ import { Network } from "../src/nn/network.js";
 import { TEST_BACKENDS, WEBGPU, describeWebGpu, label, open, worstExcess } from "./backends.js";
 
 interface GoldenStep {
-  x: number[]; labels: number[]; Wb: number[][]; logits: number[]; loss: number; errors: number;
+  x: number[];
+  labels: number[];
+  Wb: number[][];
+  logits: number[];
+  loss: number;
+  errors: number;
   grads: { Wb: number[][]; gamma: number[][]; beta: number[][] };
   after: Record<"W" | "gamma" | "beta" | "mW" | "vW" | "runningMean" | "runningStd", number[][]>;
 }
 interface Golden {
-  config: { sizes: number[]; batch: number; classes: number; lr: number; H: number; bnEps: number; bnMomentum: number; stochSeed: number };
-  rng: { fmix32: { in: number[]; out: number[] }; streamKey: { seed: number; counters: number[]; keys: number[] }; counterUniform: { key: number; indices: number[]; u: number[] } };
+  config: {
+    sizes: number[];
+    batch: number;
+    classes: number;
+    lr: number;
+    H: number;
+    bnEps: number;
+    bnMomentum: number;
+    stochSeed: number;
+  };
+  rng: {
+    fmix32: { in: number[]; out: number[] };
+    streamKey: { seed: number; counters: number[]; keys: number[] };
+    counterUniform: { key: number; indices: number[]; u: number[] };
+  };
   inputs: { W0: number[][] };
   cases: { mode: Binarization; steps: GoldenStep[] }[];
 }
 
 const golden = JSON.parse(readFileSync(new URL("./golden/golden.json", import.meta.url), "utf8")) as Golden;
-const ATOL = 2e-5, RTOL = 2e-4;
+const ATOL = 2e-5,
+  RTOL = 2e-4;
 
 function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string): void {
   const { excess, index } = worstExcess(actual, expected, ATOL, RTOL);
@@ -58,15 +77,28 @@ for (const b of TEST_BACKENDS) {
         backend ??= await open(b);
         const be = backend;
         const { sizes, classes, H, bnEps, bnMomentum, stochSeed } = golden.config;
-        const model = Network.create(be, mlpNetwork({
-          inputs: sizes[0], hidden: sizes.slice(1, -1), classes, binarization: gcase.mode, H,
-          dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: bnEps, momentum: bnMomentum },
-        }), stochSeed);
-        model.weighted.forEach((d, l) => be.upload(d.W.value, Float32Array.from(golden.inputs.W0[l])));
+        const model = Network.create(
+          be,
+          mlpNetwork({
+            inputs: sizes[0],
+            hidden: sizes.slice(1, -1),
+            classes,
+            binarization: gcase.mode,
+            H,
+            dropout: { input: 0, hidden: 0 },
+            batchNorm: { variant: "authors", eps: bnEps, momentum: bnMomentum },
+          }),
+          stochSeed,
+        );
+        model.weighted.forEach((d, l) => {
+          be.upload(d.W.value, Float32Array.from(golden.inputs.W0[l]));
+        });
         const bns = model.layers.filter((l): l is BatchNorm => l instanceof BatchNorm);
         const read = (t: Tensor) => be.read(t);
         for (const [s, step] of gcase.steps.entries()) {
-          const x = be.alloc([step.labels.length, sizes[0]]), y = be.alloc([step.labels.length]), metrics = be.alloc([2]);
+          const x = be.alloc([step.labels.length, sizes[0]]),
+            y = be.alloc([step.labels.length]),
+            metrics = be.alloc([2]);
           be.upload(x, Float32Array.from(step.x));
           be.upload(y, Float32Array.from(step.labels));
           model.trainStep(x, y, golden.config.lr, metrics);

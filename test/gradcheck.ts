@@ -76,4 +76,3 @@ export function setup() {
     get: (t: Tensor): Float32Array => be.data(t).slice(),
   };
 }
-

@@ -17,7 +17,9 @@ function idxHeader(dims: number[]): Uint8Array {
   const header = new Uint8Array(4 + 4 * dims.length);
   header[2] = 0x08;
   header[3] = dims.length;
-  dims.forEach((d, i) => new DataView(header.buffer).setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    new DataView(header.buffer).setUint32(4 + 4 * i, d, false);
+  });
   return header;
 }
 
@@ -38,7 +40,8 @@ async function gzipWithZeros(head: Uint8Array, zeros: number): Promise<Buffer> {
     gz.on("end", resolve);
     gz.on("error", reject);
   });
-  const write = (b: Uint8Array) => new Promise<void>((resolve) => (gz.write(b) ? resolve() : gz.once("drain", () => resolve())));
+  const write = (b: Uint8Array) =>
+    new Promise<void>((resolve) => (gz.write(b) ? resolve() : gz.once("drain", () => resolve())));
   await write(head);
   const chunk = new Uint8Array(1 << 20);
   for (let left = zeros; left > 0; left -= chunk.length) await write(chunk.subarray(0, Math.min(chunk.length, left)));
@@ -51,11 +54,17 @@ const dir = mkdtempSync(join(tmpdir(), "bc-idx-bounds-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** RSS growth (bytes) and milliseconds of an async call that must reject with a DataFormatError. */
-async function measureRejection(fn: () => Promise<unknown>): Promise<{ err: DataFormatError; grew: number; ms: number }> {
-  const before = process.memoryUsage().rss, started = performance.now();
+async function measureRejection(
+  fn: () => Promise<unknown>,
+): Promise<{ err: DataFormatError; grew: number; ms: number }> {
+  const before = process.memoryUsage().rss,
+    started = performance.now();
   let peak = before;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-  const err = await fn().then(() => null, (e: unknown) => e);
+  const err = await fn().then(
+    () => null,
+    (e: unknown) => e,
+  );
   clearInterval(timer);
   const ms = performance.now() - started;
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -73,7 +82,9 @@ describe("gzip bounded by the IDX header", () => {
     writeFileSync(path, gz);
 
     const file = await measureRejection(() => readIdxFile(path));
-    expect(file.err.message).toContain(`${path}: dimensions 10 x 28 x 28 declare 7840 data bytes after the 16-byte header, but the gzip data decompresses to more`);
+    expect(file.err.message).toContain(
+      `${path}: dimensions 10 x 28 x 28 declare 7840 data bytes after the 16-byte header, but the gzip data decompresses to more`,
+    );
     expect(file.err.hint).toBeDefined();
     expect(file.ms).toBeLessThan(2000);
     expect(file.grew).toBeLessThan(30 * 1024 * 1024);
@@ -82,8 +93,10 @@ describe("gzip bounded by the IDX header", () => {
     expect(bytes.err.message).toContain("bomb.gz: dimensions 10 x 28 x 28 declare 7840 data bytes");
     expect(bytes.ms).toBeLessThan(2000);
     expect(bytes.grew).toBeLessThan(30 * 1024 * 1024);
-    console.log(`100 MB of zeros behind a 10 x 28 x 28 header (${gz.length} bytes of gzip): readIdxFile refused in ${file.ms.toFixed(0)} ms, `
-      + `RSS +${(file.grew / 2 ** 20).toFixed(1)} MiB; parseIdx in ${bytes.ms.toFixed(0)} ms, RSS +${(bytes.grew / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `100 MB of zeros behind a 10 x 28 x 28 header (${gz.length} bytes of gzip): readIdxFile refused in ${file.ms.toFixed(0)} ms, ` +
+        `RSS +${(file.grew / 2 ** 20).toFixed(1)} MiB; parseIdx in ${bytes.ms.toFixed(0)} ms, RSS +${(bytes.grew / 2 ** 20).toFixed(1)} MiB`,
+    );
   });
 
   it("one trailing byte past the declared data is an error too", async () => {
@@ -91,7 +104,9 @@ describe("gzip bounded by the IDX header", () => {
     const gz = gzipSync(new Uint8Array([...data, 0]));
     const path = join(dir, "one-more-idx3-ubyte.gz");
     writeFileSync(path, gz);
-    await expect(readIdxFile(path)).rejects.toThrow("declare 2352 data bytes after the 16-byte header, but the gzip data decompresses to more");
+    await expect(readIdxFile(path)).rejects.toThrow(
+      "declare 2352 data bytes after the 16-byte header, but the gzip data decompresses to more",
+    );
     expect(() => parseIdx(gz, "one-more.gz")).toThrow("decompresses to more");
   });
 
@@ -99,22 +114,31 @@ describe("gzip bounded by the IDX header", () => {
     const gz = gzipSync(new Uint8Array([...idxHeader([1_000_000, 28, 28]), 1, 2, 3]));
     const path = join(dir, "liar-idx3-ubyte.gz");
     writeFileSync(path, gz);
-    await expect(readIdxFile(path)).rejects.toThrow(/the file is truncated: dimensions 1000000 x 28 x 28 declare 784000000 data bytes, but \d+ bytes of gzip data decompress to at most/);
+    await expect(readIdxFile(path)).rejects.toThrow(
+      /the file is truncated: dimensions 1000000 x 28 x 28 declare 784000000 data bytes, but \d+ bytes of gzip data decompress to at most/,
+    );
     expect(() => parseIdx(gz, "liar.gz")).toThrow("deflate expands at most 1032:1");
   });
 
   it("normal .gz files still load, the same as plain ones (a header split across chunks, a name in the gzip header)", async () => {
     const data = idxBytes([300, 28, 28], (i) => (i * 7) % 256);
-    const plain = join(dir, "ok-idx3-ubyte"), gzPath = join(dir, "ok-idx3-ubyte.gz");
+    const plain = join(dir, "ok-idx3-ubyte"),
+      gzPath = join(dir, "ok-idx3-ubyte.gz");
     writeFileSync(plain, data);
     writeFileSync(gzPath, gzipSync(data, { level: 9 }));
-    const a = await readIdxFile(plain), b = await readIdxFile(gzPath), c = parseIdx(gzipSync(data, { level: 1 }), "x.gz");
+    const a = await readIdxFile(plain),
+      b = await readIdxFile(gzPath),
+      c = parseIdx(gzipSync(data, { level: 1 }), "x.gz");
     for (const r of [a, b, c]) {
       expect(r.dims).toEqual([300, 28, 28]);
       expect(Buffer.from(r.data).equals(Buffer.from(data.subarray(16)))).toBe(true);
     }
     // A gzip header with a file name (FNAME) and a stored block: the header found past them.
-    const named = Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]), Buffer.from("ok-idx3-ubyte\0"), gzipSync(data, { level: 0 }).subarray(10)]);
+    const named = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 8, 8, 0, 0, 0, 0, 0, 3]),
+      Buffer.from("ok-idx3-ubyte\0"),
+      gzipSync(data, { level: 0 }).subarray(10),
+    ]);
     expect(parseIdx(named, "named.gz").dims).toEqual([300, 28, 28]);
     const labels = idxBytes([300], (i) => i % 10);
     writeFileSync(join(dir, "l-idx1-ubyte.gz"), gzipSync(labels));
@@ -128,23 +152,38 @@ describe("gzip bounded by the IDX header", () => {
     await expect(readIdxFile(path)).rejects.toThrow("cannot be decompressed");
     writeFileSync(path, gzipSync(new Uint8Array([0, 0, 8, 3, 0, 0])));
     await expect(readIdxFile(path)).rejects.toThrow("expected a 16-byte IDX header");
-    expect(() => parseIdx(gzipSync(new Uint8Array([0, 0, 8, 3, 0, 0])), "h.gz")).toThrow("expected a 16-byte IDX header");
+    expect(() => parseIdx(gzipSync(new Uint8Array([0, 0, 8, 3, 0, 0])), "h.gz")).toThrow(
+      "expected a 16-byte IDX header",
+    );
   });
 });
 
 describe("only regular files are read", () => {
-  it("a FIFO named train-images-idx3-ubyte: readIdxFile and loadMnist reject at once", { timeout: 10_000 }, async () => {
+  it("a FIFO named train-images-idx3-ubyte: readIdxFile and loadMnist reject at once", {
+    timeout: 10_000,
+  }, async () => {
     const data = join(dir, "fifo");
     mkdirSync(data);
     const fifo = join(data, "train-images-idx3-ubyte");
     execSync(`mkfifo "${fifo}"`);
-    writeFileSync(join(data, "train-labels-idx1-ubyte"), idxBytes([2], (i) => i));
-    writeFileSync(join(data, "t10k-images-idx3-ubyte"), idxBytes([2, 28, 28], () => 0));
-    writeFileSync(join(data, "t10k-labels-idx1-ubyte"), idxBytes([2], (i) => i));
+    writeFileSync(
+      join(data, "train-labels-idx1-ubyte"),
+      idxBytes([2], (i) => i),
+    );
+    writeFileSync(
+      join(data, "t10k-images-idx3-ubyte"),
+      idxBytes([2, 28, 28], () => 0),
+    );
+    writeFileSync(
+      join(data, "t10k-labels-idx1-ubyte"),
+      idxBytes([2], (i) => i),
+    );
     const started = performance.now();
     const err = await readIdxFile(fifo).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataFormatError);
-    expect((err as DataFormatError).message).toBe(`${fifo} is a FIFO (named pipe); expected a regular file\n  hint: ${(err as DataFormatError).hint}`);
+    expect((err as DataFormatError).message).toBe(
+      `${fifo} is a FIFO (named pipe); expected a regular file\n  hint: ${(err as DataFormatError).hint}`,
+    );
     const mnist = await loadMnist({ dir: data }).catch((e: unknown) => e);
     expect(mnist).toBeInstanceOf(DataFormatError);
     expect((mnist as DataFormatError).message).toContain(`${fifo} is a FIFO (named pipe)`);

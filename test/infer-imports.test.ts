@@ -13,13 +13,14 @@ const ENTRY = join(ROOT, "src/infer/index.ts");
 const ALLOWED = ["src/infer/", "src/format/", "src/core/errors.ts", "src/core/base64.ts"];
 
 /** Every module specifier of a TypeScript source (imports, re-exports, dynamic imports; comments ignored), by TypeScript's own scanner. */
-export function specifiers(source: string): string[] {
+function specifiers(source: string): string[] {
   return ts.preProcessFile(source, true, true).importedFiles.map((f) => f.fileName);
 }
 
 /** The files reachable from `entry` and every non-relative specifier met on the way. */
 function walk(entry: string): { files: string[]; external: string[] } {
-  const seen = new Set<string>(), external = new Set<string>();
+  const seen = new Set<string>(),
+    external = new Set<string>();
   const stack = [entry];
   while (stack.length) {
     const file = stack.pop()!;
@@ -52,6 +53,9 @@ describe("binaryconnect/infer import graph", () => {
 
   it("is exported as binaryconnect/infer", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { exports: Record<string, string> };
-    expect(pkg.exports["./infer"]).toEqual({ types: "./dist/src/infer/index.d.ts", default: "./dist/src/infer/index.js" });
+    expect(pkg.exports["./infer"]).toEqual({
+      types: "./dist/src/infer/index.d.ts",
+      default: "./dist/src/infer/index.js",
+    });
   });
 });

@@ -47,10 +47,19 @@ export interface CaseSizes {
   hinge: Array<[number, number]>;
 }
 
-export const uniform = (lo: number, hi: number): Init => (rng) => rng.uniform(lo, hi);
-const ints = (n: number): Init => (rng) => Math.floor(rng.next() * n);
+export const uniform =
+  (lo: number, hi: number): Init =>
+  (rng) =>
+    rng.uniform(lo, hi);
+const ints =
+  (n: number): Init =>
+  (rng) =>
+    Math.floor(rng.next() * n);
 /** Uniform in [-1, 1) with zeros, -0, NaN, infinities and subnormals mixed in at every 23rd position from `shift`. */
-const specialFrom = (shift: number): Init => (rng, i) => [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][(i + shift) % 23] ?? rng.uniform(-1, 1);
+const specialFrom =
+  (shift: number): Init =>
+  (rng, i) =>
+    [0, -0, NaN, Infinity, -Infinity, 1e-40, -1e-40][(i + shift) % 23] ?? rng.uniform(-1, 1);
 const special = specialFrom(0);
 const channels = (shape: number[]): number => shape[shape.length - 1];
 
@@ -62,17 +71,36 @@ function pick<N extends string>(t: Record<string, Tensor>, ...names: N[]): Recor
 const BINARY_H = [1, 0.7];
 
 /** A product with wb in {-H, +H} (random signs); tolerance as matmul's, scaled by H. */
-export function binaryMatmulCase(M: number, K: number, N: number, transB: boolean, H: number, tol: Tolerance): Case<"binaryMatmul"> {
+export function binaryMatmulCase(
+  M: number,
+  K: number,
+  N: number,
+  transB: boolean,
+  H: number,
+  tol: Tolerance,
+): Case<"binaryMatmul"> {
   return {
     label: `M=${M} K=${K} N=${N} A.${transB ? "Wb^T" : "Wb"} H=${H}`,
-    tensors: { a: { shape: [M, K] }, wb: { shape: transB ? [N, K] : [K, N], init: (rng) => (rng.next() < 0.5 ? -H : H) }, out: { shape: [M, N] } },
+    tensors: {
+      a: { shape: [M, K] },
+      wb: { shape: transB ? [N, K] : [K, N], init: (rng) => (rng.next() < 0.5 ? -H : H) },
+      out: { shape: [M, N] },
+    },
     args: ({ a, wb, out }) => ({ a, wb, out, transB }),
     tol: { atol: tol.atol * K * H, rtol: tol.rtol },
   };
 }
 
 /** A matrix product case; atol is `atolPerTerm` times K (float32 accumulation: error <= ~K 2^-24 sum |a||b|). */
-export function matmulCase(M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate: boolean, tol: Tolerance): Case<"matmul"> {
+export function matmulCase(
+  M: number,
+  K: number,
+  N: number,
+  transA: boolean,
+  transB: boolean,
+  accumulate: boolean,
+  tol: Tolerance,
+): Case<"matmul"> {
   return {
     label: `M=${M} K=${K} N=${N} ${transA ? "A^T" : "A"}.${transB ? "B^T" : "B"}${accumulate ? " +=" : ""}`,
     tensors: { a: { shape: transA ? [K, M] : [M, K] }, b: { shape: transB ? [N, K] : [K, N] }, out: { shape: [M, N] } },
@@ -86,12 +114,24 @@ export function matmulCase(M: number, K: number, N: number, transA: boolean, tra
  * a ReLU: each value is 0 with probability `zeros`, else uniform in [-1, 1). With `infAt` = [k, j],
  * row k of a is all zeros and b[k, j] = +inf, so column j of out is NaN (0 * inf) in every row.
  */
-export function sparseMatmulCase(M: number, K: number, N: number, accumulate: boolean, zeros: number, tol: Tolerance, infAt?: [number, number]): Case<"matmul"> {
-  const zeroRow = infAt?.[0] ?? -1, infIndex = infAt ? infAt[0] * N + infAt[1] : -1;
+export function sparseMatmulCase(
+  M: number,
+  K: number,
+  N: number,
+  accumulate: boolean,
+  zeros: number,
+  tol: Tolerance,
+  infAt?: [number, number],
+): Case<"matmul"> {
+  const zeroRow = infAt?.[0] ?? -1,
+    infIndex = infAt ? infAt[0] * N + infAt[1] : -1;
   return {
     label: `M=${M} K=${K} N=${N} A^T.B${accumulate ? " +=" : ""}, a ${Math.round(zeros * 100)} % zeros${infAt ? `, b[${infAt}] = inf under a zero row` : ""}`,
     tensors: {
-      a: { shape: [K, M], init: (rng, i) => (Math.floor(i / M) === zeroRow || rng.next() < zeros ? 0 : rng.uniform(-1, 1)) },
+      a: {
+        shape: [K, M],
+        init: (rng, i) => (Math.floor(i / M) === zeroRow || rng.next() < zeros ? 0 : rng.uniform(-1, 1)),
+      },
       b: { shape: [K, N], init: (rng, i) => (i === infIndex ? Infinity : rng.uniform(-1, 1)) },
       out: { shape: [M, N] },
     },
@@ -102,33 +142,62 @@ export function sparseMatmulCase(M: number, K: number, N: number, accumulate: bo
 
 function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
   return {
-    train: shapes.map((shape): Case<"batchNormTrain"> => ({
-      label: `${variant} x[${shape}]`,
-      tensors: {
-        x: { shape, init: uniform(-2, 3) }, gamma: { shape: [channels(shape)] }, beta: { shape: [channels(shape)] },
-        out: { shape }, mean: { shape: [channels(shape)] }, variance: { shape: [channels(shape)] },
-        runningMean: { shape: [channels(shape)] }, runningScale: { shape: [channels(shape)], init: uniform(0.5, 2) },
-      },
-      args: (t) => ({ ...pick(t, "x", "gamma", "beta", "out", "mean", "variance", "runningMean", "runningScale"), variant, eps: 1e-4, momentum: 0.1 }),
-    })),
-    infer: shapes.map((shape): Case<"batchNormInfer"> => ({
-      label: `${variant} x[${shape}]`,
-      tensors: {
-        x: { shape }, gamma: { shape: [channels(shape)] }, beta: { shape: [channels(shape)] }, out: { shape },
-        runningMean: { shape: [channels(shape)] }, runningScale: { shape: [channels(shape)], init: uniform(0.1, 2) },
-      },
-      args: (t) => ({ ...pick(t, "x", "gamma", "beta", "out", "runningMean", "runningScale"), variant, eps: 1e-4 }),
-    })),
-    backward: shapes.map((shape): Case<"batchNormBackward"> => ({
-      label: `${variant} x[${shape}]`,
-      tensors: {
-        x: { shape }, dy: { shape }, gamma: { shape: [channels(shape)] }, mean: { shape: [channels(shape)] },
-        // channel 0 has zero variance (the authors' s = 0 branch)
-        variance: { shape: [channels(shape)], init: (rng, i) => (i === 0 ? 0 : rng.uniform(0.1, 2)) },
-        dx: { shape }, dgamma: { shape: [channels(shape)] }, dbeta: { shape: [channels(shape)] },
-      },
-      args: (t) => ({ ...pick(t, "x", "dy", "gamma", "mean", "variance", "dx", "dgamma", "dbeta"), variant, eps: 1e-4 }),
-    })),
+    train: shapes.map(
+      (shape): Case<"batchNormTrain"> => ({
+        label: `${variant} x[${shape}]`,
+        tensors: {
+          x: { shape, init: uniform(-2, 3) },
+          gamma: { shape: [channels(shape)] },
+          beta: { shape: [channels(shape)] },
+          out: { shape },
+          mean: { shape: [channels(shape)] },
+          variance: { shape: [channels(shape)] },
+          runningMean: { shape: [channels(shape)] },
+          runningScale: { shape: [channels(shape)], init: uniform(0.5, 2) },
+        },
+        args: (t) => ({
+          ...pick(t, "x", "gamma", "beta", "out", "mean", "variance", "runningMean", "runningScale"),
+          variant,
+          eps: 1e-4,
+          momentum: 0.1,
+        }),
+      }),
+    ),
+    infer: shapes.map(
+      (shape): Case<"batchNormInfer"> => ({
+        label: `${variant} x[${shape}]`,
+        tensors: {
+          x: { shape },
+          gamma: { shape: [channels(shape)] },
+          beta: { shape: [channels(shape)] },
+          out: { shape },
+          runningMean: { shape: [channels(shape)] },
+          runningScale: { shape: [channels(shape)], init: uniform(0.1, 2) },
+        },
+        args: (t) => ({ ...pick(t, "x", "gamma", "beta", "out", "runningMean", "runningScale"), variant, eps: 1e-4 }),
+      }),
+    ),
+    backward: shapes.map(
+      (shape): Case<"batchNormBackward"> => ({
+        label: `${variant} x[${shape}]`,
+        tensors: {
+          x: { shape },
+          dy: { shape },
+          gamma: { shape: [channels(shape)] },
+          mean: { shape: [channels(shape)] },
+          // channel 0 has zero variance (the authors' s = 0 branch)
+          variance: { shape: [channels(shape)], init: (rng, i) => (i === 0 ? 0 : rng.uniform(0.1, 2)) },
+          dx: { shape },
+          dgamma: { shape: [channels(shape)] },
+          dbeta: { shape: [channels(shape)] },
+        },
+        args: (t) => ({
+          ...pick(t, "x", "dy", "gamma", "mean", "variance", "dx", "dgamma", "dbeta"),
+          variant,
+          eps: 1e-4,
+        }),
+      }),
+    ),
   };
 }
 
@@ -144,32 +213,53 @@ function keyWithHalfAt(index: number): number {
 }
 
 function nextFloat32(x: number, dir: 1 | -1): number {
-  const f = new Float32Array([x]), u = new Uint32Array(f.buffer);
+  const f = new Float32Array([x]),
+    u = new Uint32Array(f.buffer);
   if (x === 0) return dir * 2 ** -149;
-  u[0] += (x > 0) === (dir > 0) ? 1 : -1;
+  u[0] += x > 0 === dir > 0 ? 1 : -1;
   return f[0];
 }
 
 /** Stochastic binarization's ties: W exactly at H (2u - 1), one float32 step either side, and the u = 1/2 rounding of the float64 reference. */
 function binarizeTieCases(): Case<"binarize">[] {
-  const key = 0x5eed, n = 40, halfKey = keyWithHalfAt(3);
+  const key = 0x5eed,
+    n = 40,
+    halfKey = keyWithHalfAt(3);
   const at = (i: number) => 2 * counterUniform(key, i) - 1; // W with p == u exactly (H = 1)
-  const up = (x: number) => nextFloat32(x, +1), down = (x: number) => nextFloat32(x, -1);
+  const up = (x: number) => nextFloat32(x, +1),
+    down = (x: number) => nextFloat32(x, -1);
   return [
-    { label: "stoch H=1: W = 2u-1 exactly, and one float32 step above and below", tensors: {
-      w: { shape: [n], init: (_, i) => [at(i), up(at(i)), down(at(i))][i % 3] }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key }) },
-    { label: "stoch H=0.5: W = H(2u-1), exactly representable", tensors: {
-      w: { shape: [n], init: (_, i) => 0.5 * at(i) }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.5, key }) },
-    { label: "stoch H=0.0427: W = fround(H(2u-1))", tensors: {
-      w: { shape: [n], init: (_, i) => 0.0427 * at(i) }, out: { shape: [n] } },
-    args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.0427, key }) },
-    ...[2 ** -60, 2 ** -53, 2 ** -52, -(2 ** -60), 1e-40, 0, -0].map((w3): Case<"binarize"> => ({
-      label: `stoch H=1, u(key, 3) = 1/2, W[3] = ${w3}`,
-      tensors: { w: { shape: [5], init: [0.1, -0.1, 0.3, w3, -0.7] }, out: { shape: [5] } },
-      args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key: halfKey }),
-    })),
+    {
+      label: "stoch H=1: W = 2u-1 exactly, and one float32 step above and below",
+      tensors: {
+        w: { shape: [n], init: (_, i) => [at(i), up(at(i)), down(at(i))][i % 3] },
+        out: { shape: [n] },
+      },
+      args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key }),
+    },
+    {
+      label: "stoch H=0.5: W = H(2u-1), exactly representable",
+      tensors: {
+        w: { shape: [n], init: (_, i) => 0.5 * at(i) },
+        out: { shape: [n] },
+      },
+      args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.5, key }),
+    },
+    {
+      label: "stoch H=0.0427: W = fround(H(2u-1))",
+      tensors: {
+        w: { shape: [n], init: (_, i) => 0.0427 * at(i) },
+        out: { shape: [n] },
+      },
+      args: ({ w, out }) => ({ w, out, mode: "stoch", H: 0.0427, key }),
+    },
+    ...[2 ** -60, 2 ** -53, 2 ** -52, -(2 ** -60), 1e-40, 0, -0].map(
+      (w3): Case<"binarize"> => ({
+        label: `stoch H=1, u(key, 3) = 1/2, W[3] = ${w3}`,
+        tensors: { w: { shape: [5], init: [0.1, -0.1, 0.3, w3, -0.7] }, out: { shape: [5] } },
+        args: ({ w, out }) => ({ w, out, mode: "stoch", H: 1, key: halfKey }),
+      }),
+    ),
   ];
 }
 
@@ -179,20 +269,29 @@ const elementwise = <K extends KernelName>(sizes: number[], make: (n: number) =>
 /** Every kernel's cases at the given sizes; `matmulTol` is matmul's tolerance per unit of K. */
 export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
   const SIZES = sizes.elements;
-  const bnAuthors = batchNormCases("authors", sizes.rowsChannels), bnStandard = batchNormCases("standard", sizes.rowsChannels);
+  const bnAuthors = batchNormCases("authors", sizes.rowsChannels),
+    bnStandard = batchNormCases("standard", sizes.rowsChannels);
   const [inM, inN] = sizes.biasAdd[sizes.biasAdd.length - 1];
   return {
     matmul: sizes.matmul.flatMap(([M, K, N]) =>
-      [[false, false], [true, false], [false, true], [true, true]].flatMap(([tA, tB]) =>
-        [false, true].map((acc) => matmulCase(M, K, N, tA, tB, acc, matmulTol)))),
+      [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ].flatMap(([tA, tB]) => [false, true].map((acc) => matmulCase(M, K, N, tA, tB, acc, matmulTol))),
+    ),
     binaryMatmul: sizes.binaryMatmul.flatMap(([M, K, N]) =>
-      [false, true].flatMap((tB) => BINARY_H.map((H) => binaryMatmulCase(M, K, N, tB, H, matmulTol)))),
+      [false, true].flatMap((tB) => BINARY_H.map((H) => binaryMatmulCase(M, K, N, tB, H, matmulTol))),
+    ),
     biasAdd: [
-      ...sizes.biasAdd.map(([M, N]): Case<"biasAdd"> => ({
-        label: `x[${M},${N}]`,
-        tensors: { x: { shape: [M, N] }, bias: { shape: [N] }, out: { shape: [M, N] } },
-        args: ({ x, bias, out }) => ({ x, bias, out }),
-      })),
+      ...sizes.biasAdd.map(
+        ([M, N]): Case<"biasAdd"> => ({
+          label: `x[${M},${N}]`,
+          tensors: { x: { shape: [M, N] }, bias: { shape: [N] }, out: { shape: [M, N] } },
+          args: ({ x, bias, out }) => ({ x, bias, out }),
+        }),
+      ),
       {
         label: `in place (out = x) [${inM},${inN}]`,
         tensors: { x: { shape: [inM, inN] }, bias: { shape: [inN] } },
@@ -208,7 +307,10 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
     batchNormInfer: [...bnAuthors.infer, ...bnStandard.infer],
     batchNormBackward: [...bnAuthors.backward, ...bnStandard.backward],
     relu: [
-      ...elementwise<"relu">(SIZES, (n) => ({ tensors: { x: { shape: [n], init: special }, out: { shape: [n] } }, args: ({ x, out }) => ({ x, out }) })),
+      ...elementwise<"relu">(SIZES, (n) => ({
+        tensors: { x: { shape: [n], init: special }, out: { shape: [n] } },
+        args: ({ x, out }) => ({ x, out }),
+      })),
       { label: "in place (out = x)", tensors: { x: { shape: [50], init: special } }, args: ({ x }) => ({ x, out: x }) },
     ],
     reluBackward: elementwise(SIZES, (n) => ({
@@ -216,60 +318,130 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
       args: ({ x, dy, dx }) => ({ x, dy, dx }),
     })),
     dropout: [
-      ...SIZES.flatMap((n) => [0, 0.1, 0.5, 0.3].map((p): Case<"dropout"> => ({
-        label: `n=${n} p=${p}`,
-        tensors: { x: { shape: [n] }, out: { shape: [n] }, mask: { shape: [n] } },
-        args: ({ x, out, mask }) => ({ x, out, mask, p, key: 0x9e3779b9 ^ n }),
-      }))),
-      ...[true, false].map((above): Case<"dropout"> => ({
-        label: `p ${above ? "just above" : "equal to"} u(key, 5)`,
-        tensors: { x: { shape: [9] }, out: { shape: [9] }, mask: { shape: [9] } },
-        args: ({ x, out, mask }) => ({ x, out, mask, p: dropoutEdgeP(1234567, 5, above), key: 1234567 }),
-      })),
+      ...SIZES.flatMap((n) =>
+        [0, 0.1, 0.5, 0.3].map(
+          (p): Case<"dropout"> => ({
+            label: `n=${n} p=${p}`,
+            tensors: { x: { shape: [n] }, out: { shape: [n] }, mask: { shape: [n] } },
+            args: ({ x, out, mask }) => ({ x, out, mask, p, key: 0x9e3779b9 ^ n }),
+          }),
+        ),
+      ),
+      ...[true, false].map(
+        (above): Case<"dropout"> => ({
+          label: `p ${above ? "just above" : "equal to"} u(key, 5)`,
+          tensors: { x: { shape: [9] }, out: { shape: [9] }, mask: { shape: [9] } },
+          args: ({ x, out, mask }) => ({ x, out, mask, p: dropoutEdgeP(1234567, 5, above), key: 1234567 }),
+        }),
+      ),
     ],
     multiply: elementwise(SIZES, (n) => ({
       tensors: { a: { shape: [n] }, b: { shape: [n], init: uniform(-3, 3) }, out: { shape: [n] } },
       args: ({ a, b, out }) => ({ a, b, out }),
     })),
-    squareHingeLoss: sizes.hinge.flatMap(([M, K]) => [true, false].map((withGrad): Case<"squareHingeLoss"> => ({
-      label: `logits[${M},${K}] ${withGrad ? "with" : "without"} grad`,
-      tensors: {
-        // rounded to one decimal so rows have ties (argmax takes the first maximum)
-        logits: { shape: [M, K], init: (rng) => Math.round(rng.uniform(-2, 2) * 10) / 10 },
-        labels: { shape: [M], init: ints(K) }, grad: { shape: [M, K] }, metrics: { shape: [2], init: [1.5, 3] },
-      },
-      args: ({ logits, labels, grad, metrics }) => ({ logits, labels, grad: withGrad ? grad : null, metrics }),
-    }))),
+    squareHingeLoss: sizes.hinge.flatMap(([M, K]) =>
+      [true, false].map(
+        (withGrad): Case<"squareHingeLoss"> => ({
+          label: `logits[${M},${K}] ${withGrad ? "with" : "without"} grad`,
+          tensors: {
+            // rounded to one decimal so rows have ties (argmax takes the first maximum)
+            logits: { shape: [M, K], init: (rng) => Math.round(rng.uniform(-2, 2) * 10) / 10 },
+            labels: { shape: [M], init: ints(K) },
+            grad: { shape: [M, K] },
+            metrics: { shape: [2], init: [1.5, 3] },
+          },
+          args: ({ logits, labels, grad, metrics }) => ({ logits, labels, grad: withGrad ? grad : null, metrics }),
+        }),
+      ),
+    ),
     binarize: [
-      ...SIZES.flatMap((n) => (["det", "stoch"] as const).flatMap((mode) => [1, 0.0427].map((H): Case<"binarize"> => ({
-        label: `n=${n} ${mode} H=${H}`,
-        tensors: { w: { shape: [n], init: (rng, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 13 === 0 ? NaN : rng.uniform(-1.5 * H, 1.5 * H)) }, out: { shape: [n] } },
-        args: ({ w, out }) => ({ w, out, mode, H, key: 0xdeadbeef + n }),
-      })))),
+      ...SIZES.flatMap((n) =>
+        (["det", "stoch"] as const).flatMap((mode) =>
+          [1, 0.0427].map(
+            (H): Case<"binarize"> => ({
+              label: `n=${n} ${mode} H=${H}`,
+              tensors: {
+                w: {
+                  shape: [n],
+                  init: (rng, i) =>
+                    i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : i % 13 === 0 ? NaN : rng.uniform(-1.5 * H, 1.5 * H),
+                },
+                out: { shape: [n] },
+              },
+              args: ({ w, out }) => ({ w, out, mode, H, key: 0xdeadbeef + n }),
+            }),
+          ),
+        ),
+      ),
       ...binarizeTieCases(),
     ],
-    adam: [...SIZES.flatMap((n) => [[1, 0, 1], [7, 0.5, 3.5]].map(([t, clip, lrScale]): Case<"adam"> => ({
-      label: `n=${n} t=${t} clip=${clip} lrScale=${lrScale}`,
-      tensors: {
-        param: { shape: [n] }, grad: { shape: [n], init: uniform(-0.1, 0.1) },
-        m: { shape: [n], init: uniform(-0.01, 0.01) }, v: { shape: [n], init: uniform(0, 1e-3) },
-      },
-      args: ({ param, grad, m, v }) => ({ param, grad, m, v, lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, t, lrScale, clip }),
-    }))),
-    // NaN, +-inf, +-0 and subnormals in the weights and gradients, clipped and not: NaN stays NaN, -0 stays -0
-    ...[0, 1].map((clip): Case<"adam"> => ({
-      label: `special values, clip=${clip}`,
-      tensors: {
-        param: { shape: [1003], init: special }, grad: { shape: [1003], init: specialFrom(5) },
-        m: { shape: [1003], init: uniform(-0.01, 0.01) }, v: { shape: [1003], init: uniform(0, 1e-3) },
-      },
-      args: ({ param, grad, m, v }) => ({ param, grad, m, v, lr: 0.003, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 2, lrScale: 20, clip }),
-    }))],
+    adam: [
+      ...SIZES.flatMap((n) =>
+        [
+          [1, 0, 1],
+          [7, 0.5, 3.5],
+        ].map(
+          ([t, clip, lrScale]): Case<"adam"> => ({
+            label: `n=${n} t=${t} clip=${clip} lrScale=${lrScale}`,
+            tensors: {
+              param: { shape: [n] },
+              grad: { shape: [n], init: uniform(-0.1, 0.1) },
+              m: { shape: [n], init: uniform(-0.01, 0.01) },
+              v: { shape: [n], init: uniform(0, 1e-3) },
+            },
+            args: ({ param, grad, m, v }) => ({
+              param,
+              grad,
+              m,
+              v,
+              lr: 0.003,
+              beta1: 0.9,
+              beta2: 0.999,
+              eps: 1e-8,
+              t,
+              lrScale,
+              clip,
+            }),
+          }),
+        ),
+      ),
+      // NaN, +-inf, +-0 and subnormals in the weights and gradients, clipped and not: NaN stays NaN, -0 stays -0
+      ...[0, 1].map(
+        (clip): Case<"adam"> => ({
+          label: `special values, clip=${clip}`,
+          tensors: {
+            param: { shape: [1003], init: special },
+            grad: { shape: [1003], init: specialFrom(5) },
+            m: { shape: [1003], init: uniform(-0.01, 0.01) },
+            v: { shape: [1003], init: uniform(0, 1e-3) },
+          },
+          args: ({ param, grad, m, v }) => ({
+            param,
+            grad,
+            m,
+            v,
+            lr: 0.003,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            t: 2,
+            lrScale: 20,
+            clip,
+          }),
+        }),
+      ),
+    ],
     fill: [
-      ...elementwise<"fill">(SIZES, (n) => ({ tensors: { out: { shape: [n] } }, args: ({ out }) => ({ out, value: 0.1 + n }) })),
+      ...elementwise<"fill">(SIZES, (n) => ({
+        tensors: { out: { shape: [n] } },
+        args: ({ out }) => ({ out, value: 0.1 + n }),
+      })),
       { label: "-0", tensors: { out: { shape: [3] } }, args: ({ out }) => ({ out, value: -0 }) },
     ],
-    copy: elementwise(SIZES, (n) => ({ tensors: { x: { shape: [n], init: special }, out: { shape: [n] } }, args: ({ x, out }) => ({ x, out }) })),
+    copy: elementwise(SIZES, (n) => ({
+      tensors: { x: { shape: [n], init: special }, out: { shape: [n] } },
+      args: ({ x, out }) => ({ x, out }),
+    })),
     ...convPoolCases(),
   };
 }
@@ -284,13 +456,19 @@ export function initialValues(c: Case<KernelName>, seed: number): Record<string,
   for (const [name, { shape, init }] of Object.entries(c.tensors)) {
     const n = shape.reduce((a, b) => a * b, 1);
     const f = init ?? uniform(-1, 1);
-    values[name] = typeof f === "function" ? Float32Array.from({ length: n }, (_, i) => f(rng, i)) : Float32Array.from(f);
+    values[name] =
+      typeof f === "function" ? Float32Array.from({ length: n }, (_, i) => f(rng, i)) : Float32Array.from(f);
   }
   return values;
 }
 
 /** Runs the case on `be` from `values`; returns every tensor's values afterwards. */
-export async function runCase<K extends KernelName>(be: Backend, kernel: K, c: Case<K>, values: Record<string, Float32Array>): Promise<Record<string, Float32Array>> {
+export async function runCase<K extends KernelName>(
+  be: Backend,
+  kernel: K,
+  c: Case<K>,
+  values: Record<string, Float32Array>,
+): Promise<Record<string, Float32Array>> {
   const t: Record<string, Tensor> = {};
   for (const [name, { shape }] of Object.entries(c.tensors)) {
     t[name] = be.alloc(shape);
@@ -306,18 +484,32 @@ export async function runCase<K extends KernelName>(be: Backend, kernel: K, c: C
 }
 
 /** "" when every element is within tolerance, else a description of the worst offenders. */
-export function mismatches(name: string, actual: Float32Array, expected: Float32Array, tol: Tolerance, backend: string): string {
+export function mismatches(
+  name: string,
+  actual: Float32Array,
+  expected: Float32Array,
+  tol: Tolerance,
+  backend: string,
+): string {
   const bad: string[] = [];
   for (let i = 0; i < expected.length; i++) {
-    const a = actual[i], e = expected[i];
-    const ok = Object.is(a, e) || (!(tol.atol === 0 && tol.rtol === 0) && Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e));
+    const a = actual[i],
+      e = expected[i];
+    const ok =
+      Object.is(a, e) || (!(tol.atol === 0 && tol.rtol === 0) && Math.abs(a - e) <= tol.atol + tol.rtol * Math.abs(e));
     if (!ok && bad.length < 5) bad.push(`${name}[${i}]: ${backend} ${a}, reference ${e}`);
   }
   return bad.join("; ");
 }
 
 /** Every case of `kernel` on `be` and on the reference backend; the failures as text (empty: all pass). */
-export async function conformance<K extends KernelName>(be: Backend, backend: string, kernel: K, cases: Case<K>[], tolerance: Record<KernelName, Tolerance>): Promise<string[]> {
+export async function conformance<K extends KernelName>(
+  be: Backend,
+  backend: string,
+  kernel: K,
+  cases: Case<K>[],
+  tolerance: Record<KernelName, Tolerance>,
+): Promise<string[]> {
   const failures: string[] = [];
   for (const [i, c] of cases.entries()) {
     const values = initialValues(c as Case<KernelName>, 1000 + i);
@@ -336,7 +528,10 @@ export async function conformance<K extends KernelName>(be: Backend, backend: st
 // A fast backend's buffers
 
 /** alloc, upload, read and dispose on `be`: read returns a copy, dispose frees, a reused buffer is zero-filled, a disposed tensor is refused with `disposedError`. */
-export async function expectBufferLifecycle(be: Backend & { readonly usedBytes: number }, disposedError: RegExp | (new (...args: never[]) => Error)): Promise<void> {
+export async function expectBufferLifecycle(
+  be: Backend & { readonly usedBytes: number },
+  disposedError: RegExp | (new (...args: never[]) => Error),
+): Promise<void> {
   const before = be.usedBytes;
   const t = be.alloc([100]);
   be.upload(t, new Float32Array(100).fill(7));

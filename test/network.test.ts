@@ -27,25 +27,49 @@ describe("architecture notation", () => {
     const layers = parseArchitecture(CIFAR);
     const block = (f: number) => `conv 3x3x${f} pad 1,1 - bn - relu - conv 3x3x${f} pad 1,1 - maxpool 2x2 - bn - relu`;
     expect(describeLayers(layers)).toBe(
-      `${block(128)} - ${block(256)} - ${block(512)} - flatten - dense 1024 - bn - relu - dense 1024 - bn - relu - dense 10 - bn`);
+      `${block(128)} - ${block(256)} - ${block(512)} - flatten - dense 1024 - bn - relu - dense 1024 - bn - relu - dense 10 - bn`,
+    );
   });
 
   it("has the paper's 14.0 M binary weights (CIFAR-10) and output 10 classes", () => {
     const be = new ReferenceBackend();
     // build only the shapes (no weights upload): count from the layer options
-    const net = Network.create(be, { input: [32, 32, 3], layers: parseArchitecture(CIFAR), binarization: "det", H: 1, batchNorm: BN }, 1);
+    const net = Network.create(
+      be,
+      { input: [32, 32, 3], layers: parseArchitecture(CIFAR), binarization: "det", H: 1, batchNorm: BN },
+      1,
+    );
     const weights = net.weighted.reduce((s, l) => s + l.W.value.size, 0);
     expect(weights).toBe(14_022_016);
     expect(net.classes).toBe(10);
-    expect(net.weighted.map((l) => (l instanceof Conv2D ? `c${l.opts.inChannels}>${l.opts.filters}` : `d${l.opts.inputs}>${(l as Dense).opts.units}`)))
-      .toEqual(["c3>128", "c128>128", "c128>256", "c256>256", "c256>512", "c512>512", "d8192>1024", "d1024>1024", "d1024>10"]);
+    expect(
+      net.weighted.map((l) =>
+        l instanceof Conv2D
+          ? `c${l.opts.inChannels}>${l.opts.filters}`
+          : `d${l.opts.inputs}>${(l as Dense).opts.units}`,
+      ),
+    ).toEqual([
+      "c3>128",
+      "c128>128",
+      "c128>256",
+      "c256>256",
+      "c256>512",
+      "c512>512",
+      "d8192>1024",
+      "d1024>1024",
+      "d1024>10",
+    ]);
     // the first layer needs no input gradient; all others do
     expect(net.weighted.map((l) => l.opts.inputGrad)).toEqual([false, true, true, true, true, true, true, true, true]);
     net.dispose();
   });
 
   it("reads the SVHN CNN and rejects what it cannot read, naming the part", () => {
-    expect(parseArchitecture(SVHN).filter((l) => l.kind === "conv").map((l) => (l.kind === "conv" ? l.filters : 0))).toEqual([64, 64, 128, 128, 256, 256]);
+    expect(
+      parseArchitecture(SVHN)
+        .filter((l) => l.kind === "conv")
+        .map((l) => (l.kind === "conv" ? l.filters : 0)),
+    ).toEqual([64, 64, 128, 128, 256, 256]);
     expect(() => parseArchitecture("(2x128C3)-MP2-1024FC")).toThrow(/the last part must be the number of classes/);
     expect(() => parseArchitecture("128K3-10")).toThrow(OptionError);
     expect(() => parseArchitecture("128K3-10")).toThrow(/cannot read "128K3"/);
@@ -56,21 +80,36 @@ describe("architecture notation", () => {
 /** A small CNN exercising every layer kind: conv (stride 1 and 2), pool, BN, ReLU, flatten, dense. */
 function smallConfig(binarization: NetworkConfig["binarization"]): NetworkConfig {
   return {
-    input: [6, 6, 2], binarization, H: 1, batchNorm: BN,
+    input: [6, 6, 2],
+    binarization,
+    H: 1,
+    batchNorm: BN,
     layers: [
-      { kind: "conv", filters: 3, kernel: [3, 3], stride: [1, 1], pad: [1, 1] }, { kind: "maxpool", window: [2, 2], stride: [2, 2] },
-      { kind: "batchnorm" }, { kind: "relu" },
-      { kind: "conv", filters: 4, kernel: [2, 2], stride: [2, 2], pad: [1, 1] }, { kind: "batchnorm" }, { kind: "relu" },
-      { kind: "flatten" }, { kind: "dense", units: 5 }, { kind: "batchnorm" },
+      { kind: "conv", filters: 3, kernel: [3, 3], stride: [1, 1], pad: [1, 1] },
+      { kind: "maxpool", window: [2, 2], stride: [2, 2] },
+      { kind: "batchnorm" },
+      { kind: "relu" },
+      { kind: "conv", filters: 4, kernel: [2, 2], stride: [2, 2], pad: [1, 1] },
+      { kind: "batchnorm" },
+      { kind: "relu" },
+      { kind: "flatten" },
+      { kind: "dense", units: 5 },
+      { kind: "batchnorm" },
     ],
   };
 }
 
-function batch(be: Backend, n: number, features: number, seed: number): { x: Tensor; y: Tensor; xs: Float32Array; ys: Float32Array } {
+function batch(
+  be: Backend,
+  n: number,
+  features: number,
+  seed: number,
+): { x: Tensor; y: Tensor; xs: Float32Array; ys: Float32Array } {
   const rng = new Xoshiro128(seed);
   const xs = Float32Array.from({ length: n * features }, () => rng.uniform(-1, 1));
   const ys = Float32Array.from({ length: n }, (_, i) => i % 5);
-  const x = be.alloc([n, features]), y = be.alloc([n]);
+  const x = be.alloc([n, features]),
+    y = be.alloc([n]);
   be.upload(x, xs);
   be.upload(y, ys);
   return { x, y, xs, ys };
@@ -81,7 +120,8 @@ describe("a small CNN's gradients (reference backend, real weights)", () => {
     const be = new ReferenceBackend();
     const net = Network.create(be, smallConfig("none"), 3);
     const { x, y } = batch(be, 6, 72, 4);
-    const metrics = be.alloc([2]), grad = be.alloc([6, 5]);
+    const metrics = be.alloc([2]),
+      grad = be.alloc([6, 5]);
     const loss = (): number => {
       be.run("fill", { out: metrics, value: 0 });
       const logits = net.forward(x, "train");
@@ -99,14 +139,17 @@ describe("a small CNN's gradients (reference backend, real weights)", () => {
     const numeric = (values: Float32Array, i: number, h: number): number => {
       const orig = values[i];
       values[i] = orig + h;
-      const up = loss(), hUp = values[i] - orig;
+      const up = loss(),
+        hUp = values[i] - orig;
       values[i] = orig - h;
-      const down = loss(), hDown = orig - values[i];
+      const down = loss(),
+        hDown = orig - values[i];
       values[i] = orig;
       return (up - down) / (hUp + hDown);
     };
     for (const p of net.params()) {
-      const analytic = be.data(p.grad).slice(), values = be.data(p.value);
+      const analytic = be.data(p.grad).slice(),
+        values = be.data(p.value);
       for (let k = 0; k < 6; k++) {
         const i = Math.floor(rng.next() * values.length);
         const steps = [1e-3, 3e-4].map((h) => numeric(values, i, h));
@@ -122,7 +165,8 @@ describe("a small CNN's gradients (reference backend, real weights)", () => {
 
 describe("the wasm backend against the reference on training steps of a small binary CNN", () => {
   it("same logits, loss and updated weights after 3 steps (stoch binarization)", async () => {
-    const ref = new ReferenceBackend(), wasm = await createBackend("wasm", { threads: 2 });
+    const ref = new ReferenceBackend(),
+      wasm = await createBackend("wasm", { threads: 2 });
     const run = async (be: Backend) => {
       const net = Network.create(be, smallConfig("stoch"), 11);
       const { x, y } = batch(be, 8, 72, 12);
@@ -134,7 +178,8 @@ describe("the wasm backend against the reference on training steps of a small bi
       net.dispose();
       return { logits, state, m };
     };
-    const a = await run(ref), b = await run(wasm);
+    const a = await run(ref),
+      b = await run(wasm);
     expect(worstExcess(b.logits, a.logits, 1e-4, 1e-4).excess).toBeLessThanOrEqual(0);
     expect(b.m[1]).toBe(a.m[1]);
     expect(b.m[0]).toBeCloseTo(a.m[0], 3);
@@ -150,19 +195,24 @@ describe("training and state", () => {
   it("learns a synthetic task and round-trips its state through readModelState/writeModelState", async () => {
     const be = await createBackend("wasm", { threads: 2 });
     // class = which quadrant of a 6x6x2 image holds a bright blob
-    const n = 200, rng = new Xoshiro128(21);
-    const xs = new Float32Array(n * 72), ys = new Float32Array(n);
+    const n = 200,
+      rng = new Xoshiro128(21);
+    const xs = new Float32Array(n * 72),
+      ys = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const c = i % 4;
       ys[i] = c;
       for (let p = 0; p < 72; p++) {
-        const row = Math.floor(p / 12), col = Math.floor((p % 12) / 2);
-        const inQuadrant = (row < 3) === (c < 2) && (col < 3) === (c % 2 === 0);
+        const row = Math.floor(p / 12),
+          col = Math.floor((p % 12) / 2);
+        const inQuadrant = row < 3 === c < 2 && col < 3 === (c % 2 === 0);
         xs[i * 72 + p] = rng.uniform(-0.5, 0.5) + (inQuadrant ? 1 : 0);
       }
     }
     const net = Network.create(be, smallConfig("det"), 5);
-    const x = be.alloc([50, 72]), y = be.alloc([50]), metrics = be.alloc([2]);
+    const x = be.alloc([50, 72]),
+      y = be.alloc([50]),
+      metrics = be.alloc([2]);
     const errors: number[] = [];
     for (let epoch = 0; epoch < 8; epoch++) {
       be.run("fill", { out: metrics, value: 0 });
@@ -179,7 +229,9 @@ describe("training and state", () => {
     const copy = Network.create(be, smallConfig("det"), 99);
     writeModelState(copy, await readModelState(net, true), true, "memory");
     be.upload(x, xs.subarray(0, 50 * 72));
-    expect(Array.from(await be.read(copy.forward(x, "binary")))).toEqual(Array.from(await be.read(net.forward(x, "binary"))));
+    expect(Array.from(await be.read(copy.forward(x, "binary")))).toEqual(
+      Array.from(await be.read(net.forward(x, "binary"))),
+    );
     net.dispose();
     copy.dispose();
     await be.close();
@@ -196,13 +248,26 @@ describe("layers used out of order", () => {
     const be = new ReferenceBackend();
     const dy = be.alloc([2, 4]);
     const layers = [
-      new Relu(be, "relu0"), new MaxPool2D(be, "pool0", [2, 2]), new Dropout(be, "drop0", 0.5, 9), new Reshape("flat0", [4]),
-      new Dense(be, "dense0", { inputs: 4, units: 4, binarization: "det", H: 1, bias: false, inputGrad: true, randomSlot: 0 }),
+      new Relu(be, "relu0"),
+      new MaxPool2D(be, "pool0", [2, 2]),
+      new Dropout(be, "drop0", 0.5, 9),
+      new Reshape("flat0", [4]),
+      new Dense(be, "dense0", {
+        inputs: 4,
+        units: 4,
+        binarization: "det",
+        H: 1,
+        bias: false,
+        inputGrad: true,
+        randomSlot: 0,
+      }),
       new BatchNorm(be, "bn0", 4, BN),
     ];
     for (const layer of layers) {
       expect(() => layer.backward(dy), layer.name).toThrow(UsageError);
-      expect(() => layer.backward(dy), layer.name).toThrow(new RegExp(`^${layer.name}: backward called before a (training )?forward`));
+      expect(() => layer.backward(dy), layer.name).toThrow(
+        new RegExp(`^${layer.name}: backward called before a (training )?forward`),
+      );
       layer.dispose();
     }
   });

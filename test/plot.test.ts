@@ -25,9 +25,21 @@ import { readRuns } from "../src/plot/runs.js";
 
 const HIDDEN = 36;
 const config = (mode: TrainConfig["mode"], seed: number): TrainConfig => ({
-  preset: "test", dataset: "mnist", hidden: [HIDDEN], mode, H: 1, dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 2, lrStart: 3e-3, lrEnd: 3e-4,
-  seed, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 500, meanFrom: "split",
+  preset: "test",
+  dataset: "mnist",
+  hidden: [HIDDEN],
+  mode,
+  H: 1,
+  dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
+  batchSize: 100,
+  epochs: 2,
+  lrStart: 3e-3,
+  lrEnd: 3e-4,
+  seed,
+  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
+  evalBatchSize: 500,
+  meanFrom: "split",
 });
 
 /** RGB triples of an 8-bit PNG as a set of "r,g,b" strings. */
@@ -55,8 +67,17 @@ describe("binaryconnect plot", () => {
     const backend = await createBackend("wasm", { threads: 1 });
     try {
       const data = mnistSplits(await loadMnist(), { limit: { train: 1000, validation: 500, test: 500 } });
-      for (const [method, mode, seed] of [["det", "det", 1], ["det", "det", 2], ["none", "none", 1]] as const) {
-        const result = await train({ config: config(mode, seed), backend, data, outDir: join(dir, "runs", `${method}-seed${seed}`) });
+      for (const [method, mode, seed] of [
+        ["det", "det", 1],
+        ["det", "det", 2],
+        ["none", "none", 1],
+      ] as const) {
+        const result = await train({
+          config: config(mode, seed),
+          backend,
+          data,
+          outDir: join(dir, "runs", `${method}-seed${seed}`),
+        });
         result.model.dispose();
       }
     } finally {
@@ -77,12 +98,24 @@ describe("binaryconnect plot", () => {
     const input = readRuns(dir);
     expect(input.dataset).toBe("mnist");
     expect(input.methods).toEqual(["none", "det", "stoch"]);
-    expect(input.runs.map((r) => `${r.method}-${r.seed}:${r.records.length}`)).toEqual(["none-1:2", "det-1:2", "det-2:2", "stoch-1:1"]);
+    expect(input.runs.map((r) => `${r.method}-${r.seed}:${r.records.length}`)).toEqual([
+      "none-1:2",
+      "det-1:2",
+      "det-2:2",
+      "stoch-1:1",
+    ]);
     expect(input.labels.det).toBe("BinaryConnect (det.)");
     // results.json (written by reproduce) names the dataset and the labels where present
-    writeFileSync(join(dir, "results.json"), JSON.stringify({ dataset: "mnist", budget: "test", methods: [{ method: "none", label: "Real weights" }] }));
+    writeFileSync(
+      join(dir, "results.json"),
+      JSON.stringify({ dataset: "mnist", budget: "test", methods: [{ method: "none", label: "Real weights" }] }),
+    );
     try {
-      expect(readRuns(dir).labels).toEqual({ none: "Real weights", det: "BinaryConnect (det.)", stoch: "BinaryConnect (stoch.)" });
+      expect(readRuns(dir).labels).toEqual({
+        none: "Real weights",
+        det: "BinaryConnect (det.)",
+        stoch: "BinaryConnect (stoch.)",
+      });
     } finally {
       rmSync(join(dir, "results.json"));
     }
@@ -102,11 +135,28 @@ describe("binaryconnect plot", () => {
   it("the SVGs parse and carry the axis titles and the method labels", () => {
     const curves = parseSvg(join(dir, "figures", "learning-curves.svg"));
     expect(curves.width).toBeGreaterThan(600);
-    for (const s of ["Learning curves, MNIST", "epoch", "training cost", "validation error (%", "No regularizer", "BinaryConnect (det.)", "BinaryConnect (stoch.)", "in progress: stoch-seed1 1/2"]) {
+    for (const s of [
+      "Learning curves, MNIST",
+      "epoch",
+      "training cost",
+      "validation error (%",
+      "No regularizer",
+      "BinaryConnect (det.)",
+      "BinaryConnect (stoch.)",
+      "in progress: stoch-seed1 1/2",
+    ]) {
       expect(curves.text).toContain(s);
     }
     const hist = parseSvg(join(dir, "figures", "weight-histogram.svg"));
-    for (const s of ["First-layer weights, MNIST", "weight", "count", "No regularizer", "BinaryConnect (det.)", `dense0.W [784x${HIDDEN}]`]) expect(hist.text).toContain(s);
+    for (const s of [
+      "First-layer weights, MNIST",
+      "weight",
+      "count",
+      "No regularizer",
+      "BinaryConnect (det.)",
+      `dense0.W [784x${HIDDEN}]`,
+    ])
+      expect(hist.text).toContain(s);
     expect(hist.text).not.toContain("BinaryConnect (stoch.)");
     const features = parseSvg(join(dir, "figures", "features-det.svg"));
     expect(features.text).toContain("First-layer features: BinaryConnect (det.), MNIST");
@@ -133,10 +183,17 @@ describe("binaryconnect plot", () => {
 
   it("PNG text is drawn (a font is found)", async () => {
     const { Resvg } = await loadPlotting();
-    const png = decode(svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="white"/><text x="5" y="28" font-size="24" font-family="sans-serif">epoch</text></svg>', Resvg));
+    const png = decode(
+      svgToPng(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><rect width="120" height="40" fill="white"/><text x="5" y="28" font-size="24" font-family="sans-serif">epoch</text></svg>',
+        Resvg,
+      ),
+    );
     let dark = 0;
     for (let i = 0; i < png.data.length; i += png.channels) if (png.data[i] < 128) dark++;
-    expect(dark, "no text pixels: install a font (fonts-dejavu-core, scripts/install-test-deps.sh)").toBeGreaterThan(50);
+    expect(dark, "no text pixels: install a font (fonts-dejavu-core, scripts/install-test-deps.sh)").toBeGreaterThan(
+      50,
+    );
   });
 
   it("the features mosaic has one min-max normalised 28x28 tile per unit, W[pixel, unit] laid out row by row", () => {
@@ -153,10 +210,17 @@ describe("binaryconnect plot", () => {
     for (let y = 0; y < m.height; y++) expect(px(tile, y)).toBe(255); // the gap after the first column
     const w = layer.weights.data;
     for (const u of [0, 7, HIDDEN - 1]) {
-      const left = (u % 6) * (tile + m.gap), top = Math.floor(u / 6) * (tile + m.gap);
+      const left = (u % 6) * (tile + m.gap),
+        top = Math.floor(u / 6) * (tile + m.gap);
       const column = Array.from({ length: 784 }, (_, i) => w[i * HIDDEN + u]);
-      const lo = Math.min(...column), hi = Math.max(...column);
-      for (const [y, x] of [[0, 0], [14, 3], [27, 27], [5, 20]]) {
+      const lo = Math.min(...column),
+        hi = Math.max(...column);
+      for (const [y, x] of [
+        [0, 0],
+        [14, 3],
+        [27, 27],
+        [5, 20],
+      ]) {
         const expected = Math.round((255 * (w[(y * 28 + x) * HIDDEN + u] - lo)) / (hi - lo));
         expect(px(left + x * m.scale, top + y * m.scale)).toBe(expected);
       }
@@ -174,7 +238,9 @@ describe("binaryconnect plot", () => {
     const png = decode(mosaicPng(m));
     const [r, g, b] = Array.from(png.data.subarray(0, 3));
     expect(r === g && g === b).toBe(false); // colour, not grayscale
-    expect(() => tilesOf({ name: "dense0.W", shape: [100, 4], data: new Float32Array(400) }, "mnist")).toThrow(ShapeError);
+    expect(() => tilesOf({ name: "dense0.W", shape: [100, 4], data: new Float32Array(400) }, "mnist")).toThrow(
+      ShapeError,
+    );
   });
 
   it("histogram bins cover [min, max] and count every value", () => {
@@ -196,13 +262,18 @@ describe("binaryconnect plot", () => {
     const empty = join(dir, "empty");
     mkdirSync(join(empty, "runs"), { recursive: true });
     await expect(plotFolder({ dir: empty })).rejects.toThrow(OptionError);
-    await expect(plotFolder({ dir: empty })).rejects.toThrow(/no runs to plot[\s\S]*hint: run `binaryconnect reproduce`/);
+    await expect(plotFolder({ dir: empty })).rejects.toThrow(
+      /no runs to plot[\s\S]*hint: run `binaryconnect reproduce`/,
+    );
   });
 
   it("without the optional plotting libraries, plot says which are missing and how to install them", async () => {
     const { UsageError } = await import("../src/core/errors.js");
-    const noVega = (name: string) => (name === "vega-lite" ? Promise.reject(new Error("Cannot find package 'vega-lite'")) : import(name));
+    const noVega = (name: string) =>
+      name === "vega-lite" ? Promise.reject(new Error("Cannot find package 'vega-lite'")) : import(name);
     await expect(loadPlotting(noVega)).rejects.toThrow(UsageError);
-    await expect(loadPlotting(noVega)).rejects.toThrow(/optional and not installed: vega-lite[\s\S]*hint: install them beside binaryconnect: npm install vega vega-lite @resvg\/resvg-js/);
+    await expect(loadPlotting(noVega)).rejects.toThrow(
+      /optional and not installed: vega-lite[\s\S]*hint: install them beside binaryconnect: npm install vega vega-lite @resvg\/resvg-js/,
+    );
   });
 });

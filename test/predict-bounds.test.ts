@@ -27,7 +27,9 @@ function idx(dims: number[], data: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(4 + 4 * dims.length + data.length);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => new DataView(out.buffer).setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    new DataView(out.buffer).setUint32(4 + 4 * i, d, false);
+  });
   out.set(Array.from(data), 4 + 4 * dims.length);
   return out;
 }
@@ -43,26 +45,47 @@ describe("predict --labels", () => {
     writeFileSync(labels, idx([3], [1, 255, 12]));
     const err = await readLabels(labels, 3, 10).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DataFormatError);
-    expect((err as DataFormatError).message).toContain(`${labels}: label 255 at index 1; the model has 10 classes, so labels are 0..9`);
+    expect((err as DataFormatError).message).toContain(
+      `${labels}: label 255 at index 1; the model has 10 classes, so labels are 0..9`,
+    );
     const good = join(dir, "labels-idx1-ubyte.gz");
     writeFileSync(good, gzipSync(idx([3], [0, 9, 4])));
     expect(Array.from(await readLabels(good, 3, 10))).toEqual([0, 9, 4]);
-    await expect(readLabels(good, 3, 5)).rejects.toThrow("label 9 at index 1; the model has 5 classes, so labels are 0..4");
+    await expect(readLabels(good, 3, 5)).rejects.toThrow(
+      "label 9 at index 1; the model has 5 classes, so labels are 0..4",
+    );
   });
 
   it("the CLI says so without a stack trace", () => {
     const labels = join(dir, "bad-labels-idx1-ubyte");
     const r = cli("predict", model, images, "--labels", labels);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error: .*bad-labels-idx1-ubyte: label 255 at index 1; the model has 10 classes, so labels are 0\.\.9/);
+    expect(r.stderr).toMatch(
+      /error: .*bad-labels-idx1-ubyte: label 255 at index 1; the model has 10 classes, so labels are 0\.\.9/,
+    );
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
 describe("predict and large models", () => {
   const bomb = join(dir, "bomb.bcnet");
-  const entries: LayerEntry[] = Array.from({ length: 60 }, (): LayerEntry => ({ kind: "conv", filters: 1, kernel: [32, 32], stride: [1, 1], pad: [31, 31], pool: null, activation: "relu" }));
-  entries.push({ kind: "maxpool", window: [32, 32], stride: [32, 32] }, { kind: "maxpool", window: [32, 32], stride: [32, 32] }, { kind: "dense", units: 10, activation: "identity" });
+  const entries: LayerEntry[] = Array.from(
+    { length: 60 },
+    (): LayerEntry => ({
+      kind: "conv",
+      filters: 1,
+      kernel: [32, 32],
+      stride: [1, 1],
+      pad: [31, 31],
+      pool: null,
+      activation: "relu",
+    }),
+  );
+  entries.push(
+    { kind: "maxpool", window: [32, 32], stride: [32, 32] },
+    { kind: "maxpool", window: [32, 32], stride: [32, 32] },
+    { kind: "dense", units: 10, activation: "identity" },
+  );
   writeFileSync(bomb, encodeBcnet(randomImageModel({ height: 1, width: 1, channels: 1 }, entries, 3)));
 
   it("a padding bomb is refused at once with the numbers and a hint; --allow-large-models is documented", () => {
@@ -72,15 +95,21 @@ describe("predict and large models", () => {
     const r = cli("predict", bomb, one);
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/error: .*bomb\.bcnet: layer \d+ \(conv .*padding 31x31\) brings the work per example to [\d.e]+ operations/);
+    expect(r.stderr).toMatch(
+      /error: .*bomb\.bcnet: layer \d+ \(conv .*padding 31x31\) brings the work per example to [\d.e]+ operations/,
+    );
     expect(r.stderr).toContain("--allow-large-models");
     expect(r.stderr).not.toMatch(/\n\s+at /);
-    expect(cli("predict", "--help").stdout.replace(/\s+/g, " ")).toContain("--allow-large-models load a model whose work per image passes the format's compute bounds");
+    expect(cli("predict", "--help").stdout.replace(/\s+/g, " ")).toContain(
+      "--allow-large-models load a model whose work per image passes the format's compute bounds",
+    );
   });
 });
 
 describe("predict inputs", () => {
-  it("a FIFO is refused at once (not read); a PNG of the wrong size is refused from its header", { timeout: 10_000 }, () => {
+  it("a FIFO is refused at once (not read); a PNG of the wrong size is refused from its header", {
+    timeout: 10_000,
+  }, () => {
     const fifo = join(dir, "t10k-images-idx3-ubyte");
     execSync(`mkfifo "${fifo}"`);
     expect(() => readInputImages([fifo])).toThrow(`${fifo} is a FIFO (named pipe); expected a regular file`);

@@ -14,15 +14,26 @@ import { localContrastNormalize } from "../src/data/lcn.js";
 import { applyZca, fitZca, globalContrastNormalize } from "../src/data/preprocess.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 
-interface ZcaCase { n: number; features: number; input: number[][]; gcn: number[][]; mean: number[]; P: number[]; eigenvalues: number[]; output: number[] }
+interface ZcaCase {
+  n: number;
+  features: number;
+  input: number[][];
+  gcn: number[][];
+  mean: number[];
+  P: number[];
+  eigenvalues: number[];
+  output: number[];
+}
 const fixture = JSON.parse(readFileSync(new URL("./fixtures/preprocess/fixture.json", import.meta.url), "utf8")) as {
-  zca: ZcaCase[]; lcn: { shape: number[]; input: number[]; gcn: number[]; output: number[] };
+  zca: ZcaCase[];
+  lcn: { shape: number[]; input: number[]; gcn: number[]; output: number[] };
 };
 
 /** max |a - b| / max |b|: the error relative to the array's scale. */
 function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
-  let err = 0, scale = 0;
+  let err = 0,
+    scale = 0;
   for (let i = 0; i < b.length; i++) {
     err = Math.max(err, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -81,7 +92,8 @@ describe("LCN against NumPy/SciPy (pylearn2's lecun_lcn, 7x7, sigma 2)", () => {
 
 describe("symmetricEigen", () => {
   it("A v = l v with orthonormal v for a random symmetric matrix, and the 1x1 and diagonal cases", () => {
-    const n = 40, rng = new Xoshiro128(3);
+    const n = 40,
+      rng = new Xoshiro128(3);
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) a[i * n + j] = a[j * n + i] = rng.uniform(-1, 1);
     const { values, vectors } = symmetricEigen(a, n);

@@ -23,34 +23,67 @@ import type { BatchNormVariant } from "../src/kernels/contract.js";
 import { dot, expectGradientsClose, numericGradient, randomArray, randomAwayFromZero, setup } from "./gradcheck.js";
 
 describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other forms", () => {
-  const M = 3, K = 4, N = 5;
+  const M = 3,
+    K = 4,
+    N = 5;
   // For each form, the shapes of a and b, and how the kernel computes dA and dB from G [M,N]:
   //   A.B:      dA = G.B^T           dB = A^T.G
   //   A.B^T:    dA = G.B             dB = G^T.A
   //   A^T.B:    dA = B.G^T           dB = A.G
   //   A^T.B^T:  dA = B^T.G^T         dB = G^T.A^T
   type Form = {
-    transA: boolean; transB: boolean; aShape: [number, number]; bShape: [number, number];
+    transA: boolean;
+    transB: boolean;
+    aShape: [number, number];
+    bShape: [number, number];
     dA: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
     dB: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
   };
   const forms: Record<string, Form> = {
-    "A.B": { transA: false, transB: false, aShape: [M, K], bShape: [K, N],
-      dA: { a: "G", b: "B", transA: false, transB: true }, dB: { a: "A", b: "G", transA: true, transB: false } },
-    "A.B^T": { transA: false, transB: true, aShape: [M, K], bShape: [N, K],
-      dA: { a: "G", b: "B", transA: false, transB: false }, dB: { a: "G", b: "A", transA: true, transB: false } },
-    "A^T.B": { transA: true, transB: false, aShape: [K, M], bShape: [K, N],
-      dA: { a: "B", b: "G", transA: false, transB: true }, dB: { a: "A", b: "G", transA: false, transB: false } },
-    "A^T.B^T": { transA: true, transB: true, aShape: [K, M], bShape: [N, K],
-      dA: { a: "B", b: "G", transA: true, transB: true }, dB: { a: "G", b: "A", transA: true, transB: true } },
+    "A.B": {
+      transA: false,
+      transB: false,
+      aShape: [M, K],
+      bShape: [K, N],
+      dA: { a: "G", b: "B", transA: false, transB: true },
+      dB: { a: "A", b: "G", transA: true, transB: false },
+    },
+    "A.B^T": {
+      transA: false,
+      transB: true,
+      aShape: [M, K],
+      bShape: [N, K],
+      dA: { a: "G", b: "B", transA: false, transB: false },
+      dB: { a: "G", b: "A", transA: true, transB: false },
+    },
+    "A^T.B": {
+      transA: true,
+      transB: false,
+      aShape: [K, M],
+      bShape: [K, N],
+      dA: { a: "B", b: "G", transA: false, transB: true },
+      dB: { a: "A", b: "G", transA: false, transB: false },
+    },
+    "A^T.B^T": {
+      transA: true,
+      transB: true,
+      aShape: [K, M],
+      bShape: [N, K],
+      dA: { a: "B", b: "G", transA: true, transB: true },
+      dB: { a: "G", b: "A", transA: true, transB: true },
+    },
   };
 
   it.each(Object.keys(forms))("%s", (formName) => {
     const form = forms[formName];
     const rng = new Xoshiro128(101);
     const { be, make, zeros, get } = setup();
-    const aData = randomArray(rng, M * K), bData = randomArray(rng, K * N), gData = randomArray(rng, M * N);
-    const a = make(form.aShape, aData), b = make(form.bShape, bData), g = make([M, N], gData);
+    const aData = randomArray(rng, M * K),
+      bData = randomArray(rng, K * N),
+      gData = randomArray(rng, M * N);
+    const a = make(form.aShape, aData),
+      b = make(form.bShape, bData),
+      g = make([M, N], gData);
     const out = zeros([M, N]);
     const objective = (): number => {
       be.upload(a, aData);
@@ -59,11 +92,27 @@ describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other fo
       return dot(gData, be.data(out));
     };
     const byName = { G: g, A: a, B: b };
-    const dA = zeros(form.aShape), dB = zeros(form.bShape);
+    const dA = zeros(form.aShape),
+      dB = zeros(form.bShape);
     objective();
-    be.run("matmul", { a: byName[form.dA.a], b: byName[form.dA.b], out: dA, transA: form.dA.transA, transB: form.dA.transB, accumulate: false });
-    be.run("matmul", { a: byName[form.dB.a], b: byName[form.dB.b], out: dB, transA: form.dB.transA, transB: form.dB.transB, accumulate: false });
-    const dAData = get(dA), dBData = get(dB);
+    be.run("matmul", {
+      a: byName[form.dA.a],
+      b: byName[form.dA.b],
+      out: dA,
+      transA: form.dA.transA,
+      transB: form.dA.transB,
+      accumulate: false,
+    });
+    be.run("matmul", {
+      a: byName[form.dB.a],
+      b: byName[form.dB.b],
+      out: dB,
+      transA: form.dB.transA,
+      transB: form.dB.transB,
+      accumulate: false,
+    });
+    const dAData = get(dA),
+      dBData = get(dB);
     expectGradientsClose(`${formName}: dA`, dAData, numericGradient(aData, objective));
     expectGradientsClose(`${formName}: dB`, dBData, numericGradient(bData, objective));
   });
@@ -71,11 +120,17 @@ describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other fo
 
 describe("biasAdd / columnSum", () => {
   it("d sum(G * (x + bias)) / dbias = columnSum(G), / dx = G", () => {
-    const M = 4, N = 3;
+    const M = 4,
+      N = 3;
     const rng = new Xoshiro128(202);
     const { be, make, zeros, get } = setup();
-    const xData = randomArray(rng, M * N), biasData = randomArray(rng, N), gData = randomArray(rng, M * N);
-    const x = make([M, N], xData), bias = make([N], biasData), out = zeros([M, N]), g = make([M, N], gData);
+    const xData = randomArray(rng, M * N),
+      biasData = randomArray(rng, N),
+      gData = randomArray(rng, M * N);
+    const x = make([M, N], xData),
+      bias = make([N], biasData),
+      out = zeros([M, N]),
+      g = make([M, N], gData);
     const objective = (): number => {
       be.upload(x, xData);
       be.upload(bias, biasData);
@@ -90,32 +145,61 @@ describe("biasAdd / columnSum", () => {
 });
 
 describe("batchNormTrain / batchNormBackward", () => {
-  const M = 6, C = 3;
+  const M = 6,
+    C = 3;
   // eps = 0.5 makes the variants' formulas differ by O(1), so using one variant's derivative
   // for the other, or misplacing eps, fails; the small eps values are those of the presets.
-  const cases: [BatchNormVariant, number][] = [["authors", 1e-4], ["authors", 0.5], ["standard", 1e-5], ["standard", 0.5]];
+  const cases: [BatchNormVariant, number][] = [
+    ["authors", 1e-4],
+    ["authors", 0.5],
+    ["standard", 1e-5],
+    ["standard", 0.5],
+  ];
 
   it.each(cases)("%s, eps %s: dx, dgamma, dbeta of sum(dy * out)", (variant, eps) => {
     const rng = new Xoshiro128(303);
     const { be, make, zeros, get } = setup();
     // per-channel offsets and spreads so that the channels differ
     const xData = Float32Array.from({ length: M * C }, (_, i) => (i % C) - 1 + (1 + (i % C)) * rng.uniform(-1, 1));
-    const gammaData = randomAwayFromZero(rng, C, 0.5, 1.5), betaData = randomArray(rng, C);
+    const gammaData = randomAwayFromZero(rng, C, 0.5, 1.5),
+      betaData = randomArray(rng, C);
     const dyData = randomArray(rng, M * C);
-    const x = make([M, C], xData), gamma = make([C], gammaData), beta = make([C], betaData), dy = make([M, C], dyData);
-    const out = zeros([M, C]), mean = zeros([C]), variance = zeros([C]);
-    const runningMean = zeros([C]), runningScale = zeros([C]);
+    const x = make([M, C], xData),
+      gamma = make([C], gammaData),
+      beta = make([C], betaData),
+      dy = make([M, C], dyData);
+    const out = zeros([M, C]),
+      mean = zeros([C]),
+      variance = zeros([C]);
+    const runningMean = zeros([C]),
+      runningScale = zeros([C]);
     const objective = (): number => {
       be.upload(x, xData);
       be.upload(gamma, gammaData);
       be.upload(beta, betaData);
-      be.run("batchNormTrain", { x, gamma, beta, out, mean, variance, runningMean, runningScale, variant, eps, momentum: 0.1 });
+      be.run("batchNormTrain", {
+        x,
+        gamma,
+        beta,
+        out,
+        mean,
+        variance,
+        runningMean,
+        runningScale,
+        variant,
+        eps,
+        momentum: 0.1,
+      });
       return dot(dyData, be.data(out));
     };
     objective(); // saves mean and variance at the unperturbed point
-    const dx = zeros([M, C]), dgamma = zeros([C]), dbeta = zeros([C]);
+    const dx = zeros([M, C]),
+      dgamma = zeros([C]),
+      dbeta = zeros([C]);
     be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });
-    const dxData = get(dx), dgammaData = get(dgamma), dbetaData = get(dbeta);
+    const dxData = get(dx),
+      dgammaData = get(dgamma),
+      dbetaData = get(dbeta);
     expectGradientsClose("dx", dxData, numericGradient(xData, objective));
     expectGradientsClose("dgamma", dgammaData, numericGradient(gammaData, objective));
     expectGradientsClose("dbeta", dbetaData, numericGradient(betaData, objective));
@@ -127,8 +211,12 @@ describe("relu / reluBackward", () => {
     const n = 24;
     const rng = new Xoshiro128(404);
     const { be, make, zeros, get } = setup();
-    const xData = randomAwayFromZero(rng, n, 0.1, 1), dyData = randomArray(rng, n);
-    const x = make([n], xData), dy = make([n], dyData), out = zeros([n]), dx = zeros([n]);
+    const xData = randomAwayFromZero(rng, n, 0.1, 1),
+      dyData = randomArray(rng, n);
+    const x = make([n], xData),
+      dy = make([n], dyData),
+      out = zeros([n]),
+      dx = zeros([n]);
     const objective = (): number => {
       be.upload(x, xData);
       be.run("relu", { x, out });
@@ -147,8 +235,13 @@ describe("dropout / multiply", () => {
     const n = 32;
     const rng = new Xoshiro128(505);
     const { be, make, zeros, get } = setup();
-    const xData = randomArray(rng, n), dyData = randomArray(rng, n);
-    const x = make([n], xData), dy = make([n], dyData), out = zeros([n]), mask = zeros([n]), dx = zeros([n]);
+    const xData = randomArray(rng, n),
+      dyData = randomArray(rng, n);
+    const x = make([n], xData),
+      dy = make([n], dyData),
+      out = zeros([n]),
+      mask = zeros([n]),
+      dx = zeros([n]);
     const objective = (): number => {
       be.upload(x, xData);
       be.run("dropout", { x, out, mask, p: 0.5, key: 12345 }); // same key: same mask every call
@@ -166,15 +259,21 @@ describe("dropout / multiply", () => {
     const n = 16;
     const rng = new Xoshiro128(606);
     const { be, make, zeros, get } = setup();
-    const aData = randomArray(rng, n), bData = randomArray(rng, n), gData = randomArray(rng, n);
-    const a = make([n], aData), b = make([n], bData), g = make([n], gData), out = zeros([n]);
+    const aData = randomArray(rng, n),
+      bData = randomArray(rng, n),
+      gData = randomArray(rng, n);
+    const a = make([n], aData),
+      b = make([n], bData),
+      g = make([n], gData),
+      out = zeros([n]);
     const objective = (): number => {
       be.upload(a, aData);
       be.upload(b, bData);
       be.run("multiply", { a, b, out });
       return dot(gData, be.data(out));
     };
-    const da = zeros([n]), db = zeros([n]);
+    const da = zeros([n]),
+      db = zeros([n]);
     be.run("multiply", { a: g, b, out: da });
     be.run("multiply", { a: g, b: a, out: db });
     expectGradientsClose("da", get(da), numericGradient(aData, objective));
@@ -184,7 +283,8 @@ describe("dropout / multiply", () => {
 
 describe("squareHingeLoss", () => {
   it("grad = d loss / d logits, loss = metrics[0] / M after one call on zeroed metrics", () => {
-    const M = 4, K = 5;
+    const M = 4,
+      K = 5;
     const rng = new Xoshiro128(707);
     const { be, make, zeros, get } = setup();
     // logits in [-2, 2], at least 0.05 away from the hinge's kink at t*y = 1, i.e. |y| = 1
@@ -195,7 +295,10 @@ describe("squareHingeLoss", () => {
       }
     });
     const labelData = Float32Array.from({ length: M }, () => Math.floor(rng.next() * K));
-    const logits = make([M, K], yData), labels = make([M], labelData), metrics = zeros([2]), grad = zeros([M, K]);
+    const logits = make([M, K], yData),
+      labels = make([M], labelData),
+      metrics = zeros([2]),
+      grad = zeros([M, K]);
     const objective = (): number => {
       be.upload(logits, yData);
       be.run("fill", { out: metrics, value: 0 });

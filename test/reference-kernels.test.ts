@@ -37,8 +37,10 @@ function expectClose(what: string, actual: ArrayLike<number>, expected: readonly
 /** Asserts a sample frequency is within 5 binomial standard deviations of p. */
 function expectFrequency(what: string, hits: number, n: number, p: number): void {
   const sd = Math.sqrt((p * (1 - p)) / n);
-  expect(Math.abs(hits / n - p), `${what}: frequency ${hits / n}, expected ${p} +- 5 * ${sd.toExponential(2)}`)
-    .toBeLessThanOrEqual(5 * sd);
+  expect(
+    Math.abs(hits / n - p),
+    `${what}: frequency ${hits / n}, expected ${p} +- 5 * ${sd.toExponential(2)}`,
+  ).toBeLessThanOrEqual(5 * sd);
 }
 
 const hardSigmoid = (x: number): number => Math.min(1, Math.max(0, (x + 1) / 2));
@@ -51,7 +53,9 @@ describe("adam (Lasagne's form: a_t = lr sqrt(1-b2^t)/(1-b1^t), step = a_t m/(sq
 
   it("plain (lrScale 1, clip 0): two steps, no clipping beyond 1", async () => {
     const { be, make } = setup();
-    const param = make([3], [0.5, -0.25, 1.0]), m = make([3], [0, 0, 0]), v = make([3], [0, 0, 0]);
+    const param = make([3], [0.5, -0.25, 1.0]),
+      m = make([3], [0, 0, 0]),
+      v = make([3], [0, 0, 0]);
     // eps = 1e-3 (not 1e-8) so that where eps is added matters at this gradient scale.
     const hp = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-3, lrScale: 1, clip: 0 };
 
@@ -79,7 +83,9 @@ describe("adam (Lasagne's form: a_t = lr sqrt(1-b2^t)/(1-b1^t), step = a_t m/(sq
 
   it("BinaryConnect: lrScale 20 and clip to [-H, H] = [-1, 1]", async () => {
     const { be, make } = setup();
-    const param = make([3], [0.95, -0.9, 0.1]), m = make([3], [0, 0, 0]), v = make([3], [0, 0, 0]);
+    const param = make([3], [0.95, -0.9, 0.1]),
+      m = make([3], [0, 0, 0]),
+      v = make([3], [0, 0, 0]);
     const hp = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, lrScale: 20, clip: 1 };
 
     // t = 1: step_i = a_1 0.1 g / (sqrt(0.001)|g| + eps) = 0.01 sign(g) (1 - eps/(sqrt(0.001)|g|))
@@ -111,14 +117,20 @@ describe("binarize", () => {
 
   it("stoch: P(+H) = hard_sigmoid(W/H) within 5 binomial sd; exactly 0 / 1 at the ends", async () => {
     const { be, make, zeros } = setup();
-    const H = 0.5, n = 100_000;
+    const H = 0.5,
+      n = 100_000;
     const ratios = [-1, -0.5, 0, 0.3, 0.9, 1.5]; // W/H; p = 0, 0.25, 0.5, 0.65, 0.95, 1
     const wData = new Float32Array(ratios.length * n);
-    ratios.forEach((r, j) => wData.fill(r * H, j * n, (j + 1) * n));
+    ratios.forEach((r, j) => {
+      wData.fill(r * H, j * n, (j + 1) * n);
+    });
     const out = zeros([wData.length]);
     be.run("binarize", { w: make([wData.length], wData), out, mode: "stoch", H, key: 0x5eed });
     const wb = await be.read(out);
-    expect(wb.every((x) => x === H || x === -H), "every value is +-H").toBe(true);
+    expect(
+      wb.every((x) => x === H || x === -H),
+      "every value is +-H",
+    ).toBe(true);
     ratios.forEach((r, j) => {
       let hits = 0;
       for (let i = j * n; i < (j + 1) * n; i++) if (wb[i] === H) hits++;
@@ -137,7 +149,9 @@ describe("binarize", () => {
       be.run("binarize", { w, out, mode: "stoch", H: 1, key });
       return be.read(out);
     };
-    const a = await sample(1), again = await sample(1), b = await sample(2);
+    const a = await sample(1),
+      again = await sample(1),
+      b = await sample(2);
     expect(Array.from(again)).toEqual(Array.from(a));
     let differ = 0;
     for (let i = 0; i < n; i++) if (a[i] !== b[i]) differ++;
@@ -149,12 +163,15 @@ describe("binarize", () => {
 describe("dropout", () => {
   it("keeps a fraction 1 - p (5 binomial sd), scales kept values by 1/(1 - p), out = x * mask", async () => {
     const { be, make, zeros } = setup();
-    const n = 100_000, p = 0.3;
+    const n = 100_000,
+      p = 0.3;
     const rng = new Xoshiro128(11);
     const xData = Float32Array.from({ length: n }, () => rng.uniform(-1, 1));
-    const out = zeros([n]), mask = zeros([n]);
+    const out = zeros([n]),
+      mask = zeros([n]);
     be.run("dropout", { x: make([n], xData), out, mask, p, key: 77 });
-    const maskData = await be.read(mask), outData = await be.read(out);
+    const maskData = await be.read(mask),
+      outData = await be.read(out);
     const keep = Math.fround(1 / (1 - p));
     let kept = 0;
     const bad: number[] = [];
@@ -169,7 +186,8 @@ describe("dropout", () => {
 
   it("p = 0 keeps everything with mask 1", async () => {
     const { be, make, zeros } = setup();
-    const out = zeros([4]), mask = zeros([4]);
+    const out = zeros([4]),
+      mask = zeros([4]);
     be.run("dropout", { x: make([4], [1, -2, 3, -4]), out, mask, p: 0, key: 1 });
     expect(Array.from(await be.read(mask))).toEqual([1, 1, 1, 1]);
     expect(Array.from(await be.read(out))).toEqual([1, -2, 3, -4]);
@@ -188,7 +206,8 @@ describe("squareHingeLoss on a hand-computed 2x3 example", () => {
 
   it("loss, gradient, error count (tie: first max wins)", async () => {
     const { be, make, zeros } = setup();
-    const grad = zeros([2, 3]), metrics = zeros([2]);
+    const grad = zeros([2, 3]),
+      metrics = zeros([2]);
     be.run("squareHingeLoss", { logits: make([2, 3], logits), labels: make([2], labels), grad, metrics });
     expectClose("grad", await be.read(grad), [0.5, 0.2666667, -0.1666667, 0, 0, 0.4333333], 1e-6);
     const [lossTimesM, errors] = await be.read(metrics);
@@ -198,7 +217,9 @@ describe("squareHingeLoss on a hand-computed 2x3 example", () => {
 
   it("metrics accumulate across calls; grad null writes no gradient", async () => {
     const { be, make, zeros } = setup();
-    const y = make([2, 3], logits), l = make([2], labels), metrics = zeros([2]);
+    const y = make([2, 3], logits),
+      l = make([2], labels),
+      metrics = zeros([2]);
     be.run("squareHingeLoss", { logits: y, labels: l, grad: null, metrics });
     be.run("squareHingeLoss", { logits: y, labels: l, grad: null, metrics });
     expectClose("metrics after two calls", await be.read(metrics), [2 * 1.61, 2], 1e-5);
@@ -212,8 +233,12 @@ describe("batch norm", () => {
   it("batchNormInfer, both variants", async () => {
     const { be, make, zeros } = setup();
     const args = {
-      x: make([2, 2], [1, 2, 3, -4]), gamma: make([2], [2, 0.5]), beta: make([2], [0.1, -1]),
-      runningMean: make([2], [1, -1]), runningScale: make([2], [3.75, 8.75]), eps: 0.25,
+      x: make([2, 2], [1, 2, 3, -4]),
+      gamma: make([2], [2, 0.5]),
+      beta: make([2], [0.1, -1]),
+      runningMean: make([2], [1, -1]),
+      runningScale: make([2], [3.75, 8.75]),
+      eps: 0.25,
     };
     // authors:  c0: (x - 1)/4 * 2 + 0.1 -> [0.1, 1.1];  c1: (x + 1)/9 * 0.5 - 1 -> [-5/6, -7/6]
     const outA = zeros([2, 2]);
@@ -236,7 +261,8 @@ describe("batch norm", () => {
       out: [-1.5, -0.6666667, -1.5, -1.3333333, 1.7, -0.6666667, 1.7, -1.3333333],
       // EMA of the std: scale = 1 + 0.25 (2 - 1) = 1.25, then 1.25 + 0.25 (2 - 1.25) = 1.4375
       //                         2 + 0.25 (1 - 2) = 1.75, then 1.75 + 0.25 (1 - 1.75) = 1.5625
-      scale1: [1.25, 1.75], scale2: [1.4375, 1.5625],
+      scale1: [1.25, 1.75],
+      scale2: [1.4375, 1.5625],
     },
     {
       variant: "standard" as const,
@@ -245,36 +271,54 @@ describe("batch norm", () => {
       out: [-1.7856181, -0.5917517, -1.7856181, -1.4082483, 1.9856181, -0.5917517, 1.9856181, -1.4082483],
       // EMA of the unbiased variance: 1 + 0.25 (16/3 - 1) = 2.0833333, then 2.0833333 + 0.25 (16/3 - 2.0833333) = 2.8958333
       //                               2 + 0.25 (4/3 - 2) = 1.8333333,  then 1.8333333 + 0.25 (4/3 - 1.8333333) = 1.7083333
-      scale1: [2.0833333, 1.8333333], scale2: [2.8958333, 1.7083333],
+      scale1: [2.0833333, 1.8333333],
+      scale2: [2.8958333, 1.7083333],
     },
   ];
 
-  it.each(cases)("batchNormTrain ($variant): output, saved statistics, running statistics over two calls", async (c) => {
-    const { be, make, zeros } = setup();
-    const out = zeros([4, 2]), mean = zeros([2]), variance = zeros([2]);
-    const runningMean = make([2], [0, 0]), runningScale = make([2], [1, 2]);
-    const args = {
-      x: make([4, 2], trainX), gamma: make([2], [2, 0.5]), beta: make([2], [0.1, -1]), out, mean, variance,
-      runningMean, runningScale, variant: c.variant, eps: 0.5, momentum: 0.25,
-    };
-    be.run("batchNormTrain", args);
-    expectClose("out", await be.read(out), c.out, 1e-6);
-    expectClose("saved mean", await be.read(mean), [2, 3], 1e-6);
-    expectClose("saved (biased) variance", await be.read(variance), [4, 1], 1e-6);
-    // runningMean: 0 + 0.25 (2 - 0) = 0.5, 0 + 0.25 (3 - 0) = 0.75
-    expectClose("runningMean after 1 call", await be.read(runningMean), [0.5, 0.75], 1e-6);
-    expectClose("runningScale after 1 call", await be.read(runningScale), c.scale1, 1e-6);
-    be.run("batchNormTrain", args);
-    // runningMean: 0.5 + 0.25 (2 - 0.5) = 0.875, 0.75 + 0.25 (3 - 0.75) = 1.3125
-    expectClose("runningMean after 2 calls", await be.read(runningMean), [0.875, 1.3125], 1e-6);
-    expectClose("runningScale after 2 calls", await be.read(runningScale), c.scale2, 1e-6);
-  });
+  it.each(cases)(
+    "batchNormTrain ($variant): output, saved statistics, running statistics over two calls",
+    async (c) => {
+      const { be, make, zeros } = setup();
+      const out = zeros([4, 2]),
+        mean = zeros([2]),
+        variance = zeros([2]);
+      const runningMean = make([2], [0, 0]),
+        runningScale = make([2], [1, 2]);
+      const args = {
+        x: make([4, 2], trainX),
+        gamma: make([2], [2, 0.5]),
+        beta: make([2], [0.1, -1]),
+        out,
+        mean,
+        variance,
+        runningMean,
+        runningScale,
+        variant: c.variant,
+        eps: 0.5,
+        momentum: 0.25,
+      };
+      be.run("batchNormTrain", args);
+      expectClose("out", await be.read(out), c.out, 1e-6);
+      expectClose("saved mean", await be.read(mean), [2, 3], 1e-6);
+      expectClose("saved (biased) variance", await be.read(variance), [4, 1], 1e-6);
+      // runningMean: 0 + 0.25 (2 - 0) = 0.5, 0 + 0.25 (3 - 0) = 0.75
+      expectClose("runningMean after 1 call", await be.read(runningMean), [0.5, 0.75], 1e-6);
+      expectClose("runningScale after 1 call", await be.read(runningScale), c.scale1, 1e-6);
+      be.run("batchNormTrain", args);
+      // runningMean: 0.5 + 0.25 (2 - 0.5) = 0.875, 0.75 + 0.25 (3 - 0.75) = 1.3125
+      expectClose("runningMean after 2 calls", await be.read(runningMean), [0.875, 1.3125], 1e-6);
+      expectClose("runningScale after 2 calls", await be.read(runningScale), c.scale2, 1e-6);
+    },
+  );
 });
 
 describe("matmul accumulate", () => {
   it("[[1,2],[3,4]] . [[5,6],[7,8]] = [[19,22],[43,50]]; accumulate adds to out, otherwise overwrites", async () => {
     const { be, make } = setup();
-    const a = make([2, 2], [1, 2, 3, 4]), b = make([2, 2], [5, 6, 7, 8]), out = make([2, 2], [1, 1, 1, 1]);
+    const a = make([2, 2], [1, 2, 3, 4]),
+      b = make([2, 2], [5, 6, 7, 8]),
+      out = make([2, 2], [1, 1, 1, 1]);
     be.run("matmul", { a, b, out, transA: false, transB: false, accumulate: true });
     expect(Array.from(await be.read(out))).toEqual([20, 23, 44, 51]);
     be.run("matmul", { a, b, out, transA: false, transB: false, accumulate: false });
@@ -285,14 +329,19 @@ describe("matmul accumulate", () => {
 describe("binaryMatmul", () => {
   it("[[1,2],[3,4]] . [[H,-H],[-H,H]] with H = 0.5, and wb^T; a wb that is not +-H is refused", async () => {
     const { be, make, zeros } = setup();
-    const a = make([2, 2], [1, 2, 3, 4]), out = zeros([2, 2]);
+    const a = make([2, 2], [1, 2, 3, 4]),
+      out = zeros([2, 2]);
     be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, -0.5, 0.5]), out, transB: false });
     expect(Array.from(await be.read(out))).toEqual([-0.5, 0.5, -0.5, 0.5]);
     // wb^T: b = [[H, H], [-H, H]] given as its transpose [[H, -H], [H, H]]
     be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, 0.5, 0.5]), out, transB: true });
     expect(Array.from(await be.read(out))).toEqual([-0.5, 1.5, -0.5, 3.5]);
-    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, 0.25, 0.5]), out, transB: false })).toThrow(/wb must hold \+H and -H only \(one H > 0\), found 0.25 at 2 besides 0.5/);
-    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0, 0, 0, 0]), out, transB: false })).toThrow(BinaryConnectError);
+    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0.5, -0.5, 0.25, 0.5]), out, transB: false })).toThrow(
+      /wb must hold \+H and -H only \(one H > 0\), found 0.25 at 2 besides 0.5/,
+    );
+    expect(() => be.run("binaryMatmul", { a, wb: make([2, 2], [0, 0, 0, 0]), out, transB: false })).toThrow(
+      BinaryConnectError,
+    );
   });
 });
 
@@ -300,7 +349,8 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
   it("matmul: inner dimensions differ", async () => {
     const { be, zeros } = setup();
     const out = zeros([2, 5]);
-    const run = () => be.run("matmul", { a: zeros([2, 3]), b: zeros([4, 5]), out, transA: false, transB: false, accumulate: false });
+    const run = () =>
+      be.run("matmul", { a: zeros([2, 3]), b: zeros([4, 5]), out, transA: false, transB: false, accumulate: false });
     expect(run).toThrow(ShapeError);
     expect(run).toThrow(/^matmul: inner dimensions differ.*\[2, 3\].*\[4, 5\]/);
   });
@@ -308,35 +358,116 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
   it("matmul: transposes are taken into account", () => {
     const { be, zeros } = setup();
     // a [3, 2] with transA is [2, 3]; b [5, 3] with transB is [3, 5]: valid, out [2, 5]
-    expect(() => be.run("matmul", { a: zeros([3, 2]), b: zeros([5, 3]), out: zeros([2, 5]), transA: true, transB: true, accumulate: false }))
-      .not.toThrow();
+    expect(() =>
+      be.run("matmul", {
+        a: zeros([3, 2]),
+        b: zeros([5, 3]),
+        out: zeros([2, 5]),
+        transA: true,
+        transB: true,
+        accumulate: false,
+      }),
+    ).not.toThrow();
     // the same tensors without transA: [3, 2] . [3, 5] is invalid
-    expect(() => be.run("matmul", { a: zeros([3, 2]), b: zeros([5, 3]), out: zeros([2, 5]), transA: false, transB: true, accumulate: false }))
-      .toThrow(ShapeError);
+    expect(() =>
+      be.run("matmul", {
+        a: zeros([3, 2]),
+        b: zeros([5, 3]),
+        out: zeros([2, 5]),
+        transA: false,
+        transB: true,
+        accumulate: false,
+      }),
+    ).toThrow(ShapeError);
   });
 
   const cases: [string, (be: ReferenceBackend, zeros: (s: Shape) => Tensor) => void, RegExp][] = [
-    ["matmul out", (be, z) => be.run("matmul", { a: z([2, 3]), b: z([3, 4]), out: z([4, 2]), transA: false, transB: false, accumulate: false }),
-      /^matmul: out must have shape \[2, 4\], found \[4, 2\]/],
-    ["biasAdd bias", (be, z) => be.run("biasAdd", { x: z([2, 3]), bias: z([4]), out: z([2, 3]) }),
-      /^biasAdd: bias must have shape \[3\], found \[4\]/],
-    ["columnSum out", (be, z) => be.run("columnSum", { x: z([2, 3]), out: z([2]) }),
-      /^columnSum: out must have shape \[3\], found \[2\]/],
-    ["batchNormTrain gamma", (be, z) => be.run("batchNormTrain", {
-      x: z([4, 2]), gamma: z([3]), beta: z([2]), out: z([4, 2]), mean: z([2]), variance: z([2]),
-      runningMean: z([2]), runningScale: z([2]), variant: "authors", eps: 1e-4, momentum: 0.1,
-    }), /^batchNormTrain: gamma must have shape \[2\], found \[3\]/],
-    ["batchNormBackward dx", (be, z) => be.run("batchNormBackward", {
-      x: z([4, 2]), dy: z([4, 2]), gamma: z([2]), mean: z([2]), variance: z([2]), dx: z([3, 2]),
-      dgamma: z([2]), dbeta: z([2]), variant: "standard", eps: 1e-5,
-    }), /^batchNormBackward: dx must have shape \[4, 2\] \(8 elements\), found \[3, 2\]/],
-    ["squareHingeLoss labels", (be, z) => be.run("squareHingeLoss", { logits: z([2, 3]), labels: z([3]), grad: null, metrics: z([2]) }),
-      /^squareHingeLoss: labels must have shape \[2\], found \[3\]/],
-    ["adam m", (be, z) => be.run("adam", {
-      param: z([3]), grad: z([3]), m: z([4]), v: z([3]), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 1, lrScale: 1, clip: 0,
-    }), /^adam: m must have shape \[3\] \(3 elements\), found \[4\]/],
-    ["multiply b", (be, z) => be.run("multiply", { a: z([2, 2]), b: z([5]), out: z([2, 2]) }),
-      /^multiply: b must have shape \[2, 2\] \(4 elements\), found \[5\]/],
+    [
+      "matmul out",
+      (be, z) =>
+        be.run("matmul", {
+          a: z([2, 3]),
+          b: z([3, 4]),
+          out: z([4, 2]),
+          transA: false,
+          transB: false,
+          accumulate: false,
+        }),
+      /^matmul: out must have shape \[2, 4\], found \[4, 2\]/,
+    ],
+    [
+      "biasAdd bias",
+      (be, z) => be.run("biasAdd", { x: z([2, 3]), bias: z([4]), out: z([2, 3]) }),
+      /^biasAdd: bias must have shape \[3\], found \[4\]/,
+    ],
+    [
+      "columnSum out",
+      (be, z) => be.run("columnSum", { x: z([2, 3]), out: z([2]) }),
+      /^columnSum: out must have shape \[3\], found \[2\]/,
+    ],
+    [
+      "batchNormTrain gamma",
+      (be, z) =>
+        be.run("batchNormTrain", {
+          x: z([4, 2]),
+          gamma: z([3]),
+          beta: z([2]),
+          out: z([4, 2]),
+          mean: z([2]),
+          variance: z([2]),
+          runningMean: z([2]),
+          runningScale: z([2]),
+          variant: "authors",
+          eps: 1e-4,
+          momentum: 0.1,
+        }),
+      /^batchNormTrain: gamma must have shape \[2\], found \[3\]/,
+    ],
+    [
+      "batchNormBackward dx",
+      (be, z) =>
+        be.run("batchNormBackward", {
+          x: z([4, 2]),
+          dy: z([4, 2]),
+          gamma: z([2]),
+          mean: z([2]),
+          variance: z([2]),
+          dx: z([3, 2]),
+          dgamma: z([2]),
+          dbeta: z([2]),
+          variant: "standard",
+          eps: 1e-5,
+        }),
+      /^batchNormBackward: dx must have shape \[4, 2\] \(8 elements\), found \[3, 2\]/,
+    ],
+    [
+      "squareHingeLoss labels",
+      (be, z) => be.run("squareHingeLoss", { logits: z([2, 3]), labels: z([3]), grad: null, metrics: z([2]) }),
+      /^squareHingeLoss: labels must have shape \[2\], found \[3\]/,
+    ],
+    [
+      "adam m",
+      (be, z) =>
+        be.run("adam", {
+          param: z([3]),
+          grad: z([3]),
+          m: z([4]),
+          v: z([3]),
+          lr: 1e-3,
+          beta1: 0.9,
+          beta2: 0.999,
+          eps: 1e-8,
+          t: 1,
+          lrScale: 1,
+          clip: 0,
+        }),
+      /^adam: m must have shape \[3\] \(3 elements\), found \[4\]/,
+    ],
+    [
+      "multiply b",
+      (be, z) => be.run("multiply", { a: z([2, 2]), b: z([5]), out: z([2, 2]) }),
+      /^multiply: b must have shape \[2, 2\] \(4 elements\), found \[5\]/,
+    ],
   ];
 
   it.each(cases)("%s", (_name, run, message) => {
@@ -348,20 +479,46 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
 
   it("rejects bad attributes too: binarize H <= 0, dropout p = 1, adam t = 0", () => {
     const { be, zeros } = setup();
-    const w = zeros([4]), out = zeros([4]);
+    const w = zeros([4]),
+      out = zeros([4]);
     expect(() => be.run("binarize", { w, out, mode: "det", H: 0, key: 0 })).toThrow(BinaryConnectError);
-    expect(() => be.run("binarize", { w, out, mode: "det", H: 0, key: 0 })).toThrow(/^binarize: H must be > 0, found 0/);
-    expect(() => be.run("dropout", { x: w, out, mask: zeros([4]), p: 1, key: 0 })).toThrow(/^dropout: p must be in \[0, 1\), found 1/);
+    expect(() => be.run("binarize", { w, out, mode: "det", H: 0, key: 0 })).toThrow(
+      /^binarize: H must be > 0, found 0/,
+    );
+    expect(() => be.run("dropout", { x: w, out, mask: zeros([4]), p: 1, key: 0 })).toThrow(
+      /^dropout: p must be in \[0, 1\), found 1/,
+    );
     const p = zeros([2]);
-    expect(() => be.run("adam", { param: p, grad: zeros([2]), m: zeros([2]), v: zeros([2]), lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, t: 0, lrScale: 1, clip: 0 }))
-      .toThrow(/^adam: step t must be an integer >= 1, found 0/);
+    expect(() =>
+      be.run("adam", {
+        param: p,
+        grad: zeros([2]),
+        m: zeros([2]),
+        v: zeros([2]),
+        lr: 1e-3,
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        t: 0,
+        lrScale: 1,
+        clip: 0,
+      }),
+    ).toThrow(/^adam: step t must be an integer >= 1, found 0/);
   });
 
   it("a rejected call writes nothing", async () => {
     const { be, make, zeros } = setup();
     const out = make([2, 5], new Float32Array(10).fill(7));
-    expect(() => be.run("matmul", { a: make([2, 3], [1, 1, 1, 1, 1, 1]), b: zeros([4, 5]), out, transA: false, transB: false, accumulate: false }))
-      .toThrow(ShapeError);
+    expect(() =>
+      be.run("matmul", {
+        a: make([2, 3], [1, 1, 1, 1, 1, 1]),
+        b: zeros([4, 5]),
+        out,
+        transA: false,
+        transB: false,
+        accumulate: false,
+      }),
+    ).toThrow(ShapeError);
     expect(Array.from(await be.read(out))).toEqual(new Array(10).fill(7));
   });
 });

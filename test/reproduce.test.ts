@@ -20,7 +20,11 @@ const root = mkdtempSync(join(tmpdir(), "bc-reproduce-"));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 const reproduce = (out: string, ...args: string[]) =>
   cli("reproduce", "mnist", "--out", out, "--backend", "wasm", "--epochs", "2", ...SIZES, ...args);
-const metrics = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as EpochRecord);
+const metrics = (dir: string) =>
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as EpochRecord);
 
 /** Starts `train` and kills it (SIGKILL) as soon as it reports its first epoch. */
 function trainAndKillAfterFirstEpoch(args: string[]): Promise<void> {
@@ -31,19 +35,36 @@ function trainAndKillAfterFirstEpoch(args: string[]): Promise<void> {
       stdout += chunk.toString();
       if (/^epoch 1\/2/m.test(stdout)) child.kill("SIGKILL");
     });
-    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve() : reject(new Error(`not killed: ${stdout}`))));
+    child.on("exit", (_code, signal) =>
+      signal === "SIGKILL" ? resolve() : reject(new Error(`not killed: ${stdout}`)),
+    );
   });
 }
 
 describe("reproduce plan", () => {
   it("has every method of the paper's table, seed-major, dropout for MNIST only", () => {
     const mnist = planRuns({ dataset: "mnist", budget: "quick", seeds: 2, outDir: "x" });
-    expect(mnist.map((r) => r.name)).toEqual(["none-seed1", "det-seed1", "stoch-seed1", "dropout-seed1", "none-seed2", "det-seed2", "stoch-seed2", "dropout-seed2"]);
+    expect(mnist.map((r) => r.name)).toEqual([
+      "none-seed1",
+      "det-seed1",
+      "stoch-seed1",
+      "dropout-seed1",
+      "none-seed2",
+      "det-seed2",
+      "stoch-seed2",
+      "dropout-seed2",
+    ]);
     expect(mnist[0]).toMatchObject({ preset: "mnist-quick", epochs: 20, dir: join("x", "runs", "none-seed1") });
     expect(mnist[3].method).toEqual(METHODS.dropout);
     const cifar = planRuns({ dataset: "cifar10", budget: "paper", seeds: 1, outDir: "x" });
-    expect(cifar.map((r) => `${r.name} ${r.preset} ${r.epochs}`)).toEqual(["none-seed1 cifar10-paper 500", "det-seed1 cifar10-paper 500", "stoch-seed1 cifar10-paper 500"]);
-    expect(() => planRuns({ dataset: "svhn", budget: "quick", seeds: 1, outDir: "x", methods: ["dropout"] })).toThrow(/not in the paper's svhn table/);
+    expect(cifar.map((r) => `${r.name} ${r.preset} ${r.epochs}`)).toEqual([
+      "none-seed1 cifar10-paper 500",
+      "det-seed1 cifar10-paper 500",
+      "stoch-seed1 cifar10-paper 500",
+    ]);
+    expect(() => planRuns({ dataset: "svhn", budget: "quick", seeds: 1, outDir: "x", methods: ["dropout"] })).toThrow(
+      /not in the paper's svhn table/,
+    );
   });
 
   it("mean and sample standard deviation", () => {
@@ -68,21 +89,63 @@ describe("reproduce runs", () => {
   it("trains every run, resumes an interrupted one exactly, and writes the table", async () => {
     // det-seed1 was interrupted after its first epoch
     const detDir = join(out, "runs", "det-seed1");
-    await trainAndKillAfterFirstEpoch(["--preset", "mnist-quick", "--mode", "det", "--seed", "1", "--epochs", "2", "--out", detDir, "--backend", "wasm", "--threads", "1", ...SIZES]);
+    await trainAndKillAfterFirstEpoch([
+      "--preset",
+      "mnist-quick",
+      "--mode",
+      "det",
+      "--seed",
+      "1",
+      "--epochs",
+      "2",
+      "--out",
+      detDir,
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      ...SIZES,
+    ]);
     const r = reproduce(out, "--methods", "none,det", "--seeds", "2", "--parallel", "2");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("4 runs (0 finished, 1 to resume, 3 to start); 2 at a time, 1 thread(s) each");
     expect(r.stdout).toMatch(/det-seed1: resuming/);
-    expect(readFileSync(join(detDir, "train.log"), "utf8")).toContain(`train --resume ${detDir} --backend wasm --threads 1 --simd auto`);
+    expect(readFileSync(join(detDir, "train.log"), "utf8")).toContain(
+      `train --resume ${detDir} --backend wasm --threads 1 --simd auto`,
+    );
     expect(metrics(detDir).map((m) => m.epoch)).toEqual([1, 2]);
 
     // the resumed run ends with the weights of an uninterrupted one
     const whole = join(root, "whole");
-    const u = cli("train", "--preset", "mnist-quick", "--mode", "det", "--seed", "1", "--epochs", "2", "--out", whole, "--backend", "wasm", "--threads", "1", ...SIZES);
+    const u = cli(
+      "train",
+      "--preset",
+      "mnist-quick",
+      "--mode",
+      "det",
+      "--seed",
+      "1",
+      "--epochs",
+      "2",
+      "--out",
+      whole,
+      "--backend",
+      "wasm",
+      "--threads",
+      "1",
+      ...SIZES,
+    );
     expect(u.status, u.stderr).toBe(0);
     const a = loadCheckpoint<CheckpointMeta>(join(whole, "checkpoint.bin")).tensors;
     const b = loadCheckpoint<CheckpointMeta>(join(detDir, "checkpoint.bin")).tensors;
-    for (let i = 0; i < a.length; i++) expect(Buffer.compare(Buffer.from(a[i].data.buffer, a[i].data.byteOffset, a[i].data.byteLength), Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength)), a[i].name).toBe(0);
+    for (let i = 0; i < a.length; i++)
+      expect(
+        Buffer.compare(
+          Buffer.from(a[i].data.buffer, a[i].data.byteOffset, a[i].data.byteLength),
+          Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength),
+        ),
+        a[i].name,
+      ).toBe(0);
 
     // results.json: each run's test error at its best validation epoch, mean +- std per method
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8")) as ExperimentResults;
@@ -90,12 +153,16 @@ describe("reproduce runs", () => {
     expect(results.machine).toMatch(/\d+ cores; wasm \(SIMD128( \+ relaxed FMA)?, 1 thread\)$/);
     expect(results.methods.map((m) => m.method)).toEqual(["none", "det"]);
     for (const m of results.methods) {
-      const errors = [1, 2].map((seed) => 100 * metrics(join(out, "runs", `${m.method}-seed${seed}`)).at(-1)!.test_error);
+      const errors = [1, 2].map(
+        (seed) => 100 * metrics(join(out, "runs", `${m.method}-seed${seed}`)).at(-1)!.test_error,
+      );
       expect(m.finished).toBe(2);
       expect(m.mean).toBeCloseTo((errors[0] + errors[1]) / 2, 10);
       expect(m.std).toBeCloseTo(Math.abs(errors[0] - errors[1]) / Math.SQRT2, 10);
       expect(m.runs.map((x) => x.state)).toEqual(["finished", "finished"]);
-      const wasm = (await relaxedSimdSupported()) ? "wasm (SIMD128 + relaxed FMA, 1 thread)" : "wasm (SIMD128, 1 thread)"; // --simd auto
+      const wasm = (await relaxedSimdSupported())
+        ? "wasm (SIMD128 + relaxed FMA, 1 thread)"
+        : "wasm (SIMD128, 1 thread)"; // --simd auto
       expect(m.runs.map((x) => x.backend)).toEqual([wasm, wasm]);
     }
     const md = readFileSync(join(out, "results.md"), "utf8");
@@ -123,7 +190,10 @@ describe("reproduce runs", () => {
     const bad = join(root, "bad");
     // a corrupt checkpoint in an unfinished run: its resume fails, the other run still trains
     mkdirSync(join(bad, "runs", "none-seed1"), { recursive: true });
-    writeFileSync(join(bad, "runs", "none-seed1", "config.json"), JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }));
+    writeFileSync(
+      join(bad, "runs", "none-seed1", "config.json"),
+      JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }),
+    );
     writeFileSync(join(bad, "runs", "none-seed1", "checkpoint.bin"), "not a checkpoint");
     const r = reproduce(bad, "--methods", "none,det", "--seeds", "1");
     expect(r.status).toBe(1);

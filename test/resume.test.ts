@@ -12,7 +12,23 @@ import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
-const ARGS = ["train", "--mode", "stoch", "--epochs", "3", "--seed", "5", "--threads", "2", "--train-size", "2000", "--val-size", "500", "--test-size", "500"];
+const ARGS = [
+  "train",
+  "--mode",
+  "stoch",
+  "--epochs",
+  "3",
+  "--seed",
+  "5",
+  "--threads",
+  "2",
+  "--train-size",
+  "2000",
+  "--val-size",
+  "500",
+  "--test-size",
+  "500",
+];
 const root = mkdtempSync(join(tmpdir(), "bc-resume-"));
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -30,7 +46,9 @@ function runAndKillAfterFirstEpoch(out: string): Promise<string> {
       if (/^epoch 1\/3/m.test(stdout)) child.kill("SIGKILL");
     });
     child.on("error", reject);
-    child.on("exit", (_code, signal) => (signal === "SIGKILL" ? resolve(stdout) : reject(new Error(`not killed: ${stdout}`))));
+    child.on("exit", (_code, signal) =>
+      signal === "SIGKILL" ? resolve(stdout) : reject(new Error(`not killed: ${stdout}`)),
+    );
   });
 }
 
@@ -38,7 +56,8 @@ describe("resume after a killed process", () => {
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("ends with exactly the weights of an uninterrupted run", async () => {
-    const full = join(root, "full"), cut = join(root, "cut");
+    const full = join(root, "full"),
+      cut = join(root, "cut");
     const uninterrupted = runCli([...ARGS, "--out", full]);
     expect(uninterrupted.status, uninterrupted.stderr).toBe(0);
 
@@ -57,10 +76,18 @@ describe("resume after a killed process", () => {
     expect(b.meta.step).toBe(a.meta.step);
     expect(b.tensors.map((t) => t.name)).toEqual(a.tensors.map((t) => t.name));
     for (let i = 0; i < a.tensors.length; i++) {
-      expect(Buffer.from(b.tensors[i].data.buffer, b.tensors[i].data.byteOffset, b.tensors[i].data.byteLength)
-        .equals(Buffer.from(a.tensors[i].data.buffer, a.tensors[i].data.byteOffset, a.tensors[i].data.byteLength)), a.tensors[i].name).toBe(true);
+      expect(
+        Buffer.from(b.tensors[i].data.buffer, b.tensors[i].data.byteOffset, b.tensors[i].data.byteLength).equals(
+          Buffer.from(a.tensors[i].data.buffer, a.tensors[i].data.byteOffset, a.tensors[i].data.byteLength),
+        ),
+        a.tensors[i].name,
+      ).toBe(true);
     }
-    const metrics = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as EpochRecord);
+    const metrics = (dir: string) =>
+      readFileSync(join(dir, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as EpochRecord);
     const strip = (r: EpochRecord) => ({ ...r, seconds: 0, examples_per_second: 0 });
     expect(metrics(cut).map(strip)).toEqual(metrics(full).map(strip));
   });

@@ -13,12 +13,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import * as bc from "../src/index.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import { firstNonFinite } from "../src/train/finite.js";
-import { faultError, RunInUseError, setFaultInjector, SimulatedKill, StorageError, type FileOp } from "../src/train/fsio.js";
+import {
+  faultError,
+  RunInUseError,
+  setFaultInjector,
+  SimulatedKill,
+  StorageError,
+  type FileOp,
+} from "../src/train/fsio.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
 import { smallMlp, toySet } from "./toy-model.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-faults-"));
-
 
 const DATA = toySet(400);
 const TEST = toySet(100, 16, 4);
@@ -39,7 +45,11 @@ const strip = (r: EpochRecord) => {
   const { seconds: _s, examples_per_second: _e, ...rest } = r;
   return rest;
 };
-const metricsOf = (dir: string) => readFileSync(join(dir, "metrics.jsonl"), "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as EpochRecord);
+const metricsOf = (dir: string) =>
+  readFileSync(join(dir, "metrics.jsonl"), "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as EpochRecord);
 
 /** Everything a finished folder must show: the reference run's bytes, each epoch once with its timings, nothing left over. */
 function expectSameAsReference(dir: string, what: string): void {
@@ -47,18 +57,33 @@ function expectSameAsReference(dir: string, what: string): void {
   expect(readFileSync(join(dir, "best.bin")).equals(reference.best), `${what}: best.bin`).toBe(true);
   const metrics = metricsOf(dir);
   expect(metrics.map(strip), `${what}: metrics.jsonl`).toEqual(reference.metrics);
-  for (const r of metrics) expect(typeof r.seconds === "number" && r.seconds > 0, `${what}: epoch ${r.epoch}'s seconds (${r.seconds})`).toBe(true);
-  expect(readdirSync(dir).sort(), `${what}: files`).toEqual(["best.bin", "checkpoint.bin", "config.json", "metrics.jsonl"]);
+  for (const r of metrics)
+    expect(typeof r.seconds === "number" && r.seconds > 0, `${what}: epoch ${r.epoch}'s seconds (${r.seconds})`).toBe(
+      true,
+    );
+  expect(readdirSync(dir).sort(), `${what}: files`).toEqual([
+    "best.bin",
+    "checkpoint.bin",
+    "config.json",
+    "metrics.jsonl",
+  ]);
 }
 
-let reference: { dir: string; checkpoint: Buffer; best: Buffer; metrics: ReturnType<typeof strip>[]; ops: { op: FileOp; path: string }[] };
+let reference: {
+  dir: string;
+  checkpoint: Buffer;
+  best: Buffer;
+  metrics: ReturnType<typeof strip>[];
+  ops: { op: FileOp; path: string }[];
+};
 /** What the tests injected, for docs/RESULTS.md (printed at the end). */
 const injected = { kills: 0, errors: 0, aborts: 0, resumesAfterFault: 0 };
 const notes: string[] = [];
 
 /** The process "dies" at operation n: it and every later one throw SimulatedKill, so nothing is cleaned up. */
 function killAt(n: number): void {
-  let i = 0, dead = false;
+  let i = 0,
+    dead = false;
   setFaultInjector((op, path) => {
     if (dead || ++i === n) {
       dead = true;
@@ -82,15 +107,23 @@ beforeAll(async () => {
   setFaultInjector((op, path) => void ops.push({ op, path }));
   const history = await fitIn(dir);
   setFaultInjector(undefined);
-  reference = { dir, checkpoint: readFileSync(join(dir, "checkpoint.bin")), best: readFileSync(join(dir, "best.bin")), metrics: history.epochs.map(strip), ops };
+  reference = {
+    dir,
+    checkpoint: readFileSync(join(dir, "checkpoint.bin")),
+    best: readFileSync(join(dir, "best.bin")),
+    metrics: history.epochs.map(strip),
+    ops,
+  };
 });
 
 afterEach(() => setFaultInjector(undefined));
 
 afterAll(() => {
   vi.restoreAllMocks();
-  console.log(`run-folder faults: ${reference.ops.length} file operations in a 3-epoch run; injected ${injected.kills} kills, ${injected.errors} I/O errors, ` +
-    `${injected.aborts} aborts part way through an epoch; ${injected.resumesAfterFault} resumes, all to the uninterrupted run's bytes`);
+  console.log(
+    `run-folder faults: ${reference.ops.length} file operations in a 3-epoch run; injected ${injected.kills} kills, ${injected.errors} I/O errors, ` +
+      `${injected.aborts} aborts part way through an epoch; ${injected.resumesAfterFault} resumes, all to the uninterrupted run's bytes`,
+  );
 });
 
 describe("a run killed at any file operation", () => {
@@ -98,21 +131,30 @@ describe("a run killed at any file operation", () => {
     const counts = new Map<FileOp, number>();
     for (const { op } of reference.ops) counts.set(op, (counts.get(op) ?? 0) + 1);
     expect(reference.ops.length).toBeGreaterThan(40);
-    for (const op of ["lock", "mkdir", "open", "write", "fsync", "rename", "readdir", "unlink"] as const) expect(counts.get(op), op).toBeGreaterThan(0);
+    for (const op of ["lock", "mkdir", "open", "write", "fsync", "rename", "readdir", "unlink"] as const)
+      expect(counts.get(op), op).toBeGreaterThan(0);
     for (let n = 1; n <= reference.ops.length; n++) {
       const dir = tmp();
       killAt(n);
-      const outcome = await fitIn(dir).then(() => "finished", (e: unknown) => e);
+      const outcome = await fitIn(dir).then(
+        () => "finished",
+        (e: unknown) => e,
+      );
       // the last operation releases the lock: a kill there leaves a finished run with its lock file
       if (outcome !== "finished") expect(outcome, `kill at ${n}`).toBeInstanceOf(SimulatedKill);
       injected.kills++;
       setFaultInjector(undefined);
       await fitIn(dir);
       injected.resumesAfterFault++;
-      expectSameAsReference(dir, `killed at operation ${n} (${reference.ops[n - 1].op} ${reference.ops[n - 1].path.split("/").pop()})`);
+      expectSameAsReference(
+        dir,
+        `killed at operation ${n} (${reference.ops[n - 1].op} ${reference.ops[n - 1].path.split("/").pop()})`,
+      );
     }
     // a lock left by a kill is taken over with a note
-    expect(notes.some((l) => /^note: .* was locked by process \d+ .*which no longer runs; taking the run over/.test(l))).toBe(true);
+    expect(
+      notes.some((l) => /^note: .* was locked by process \d+ .*which no longer runs; taking the run over/.test(l)),
+    ).toBe(true);
   }, 240_000);
 
   it("resumes after kills during its resumes too", async () => {
@@ -142,7 +184,10 @@ describe("a run whose file operation fails", () => {
       const dir = tmp();
       const code = CODES[n % CODES.length];
       failAt(n, code);
-      const outcome = await fitIn(dir).then(() => "finished", (e: unknown) => e);
+      const outcome = await fitIn(dir).then(
+        () => "finished",
+        (e: unknown) => e,
+      );
       injected.errors++;
       if (outcome !== "finished") {
         // the error names the file it was writing (or the folder), the code and a hint
@@ -154,13 +199,24 @@ describe("a run whose file operation fails", () => {
         expect(e.path.startsWith(dir)).toBe(true);
         expect(e.message).toContain(e.path);
         expect(e.message).toMatch(/\n {2}hint: /);
-        if (code === "ENOSPC") expect(e.message).toMatch(/no space left on the device[\s\S]*the file it replaces is intact/);
+        if (code === "ENOSPC")
+          expect(e.message).toMatch(/no space left on the device[\s\S]*the file it replaces is intact/);
         // a failed write leaves no temporary file behind, but for new metrics that could not be renamed after their
         // checkpoint was: they hold the epoch's timings, which the next run takes before it removes them
         const { op, path } = reference.ops[n - 1];
-        const afterCheckpoint = reference.ops.slice(0, n - 1).filter((o) => o.op === "rename").at(-1)?.path.endsWith("checkpoint.bin");
-        const left = op === "rename" && path.endsWith("metrics.jsonl") && afterCheckpoint ? [`metrics.jsonl.tmp-${process.pid}`] : [];
-        expect(readdirSync(dir).filter((f) => f.includes(".tmp-")), `${code} at ${n}`).toEqual(left);
+        const afterCheckpoint = reference.ops
+          .slice(0, n - 1)
+          .filter((o) => o.op === "rename")
+          .at(-1)
+          ?.path.endsWith("checkpoint.bin");
+        const left =
+          op === "rename" && path.endsWith("metrics.jsonl") && afterCheckpoint
+            ? [`metrics.jsonl.tmp-${process.pid}`]
+            : [];
+        expect(
+          readdirSync(dir).filter((f) => f.includes(".tmp-")),
+          `${code} at ${n}`,
+        ).toEqual(left);
       } else {
         // only removals (the lock when the run ends, a temporary file: the next run removes what is left) and the fsync
         // of a folder after a rename (which some platforms cannot do) may fail without failing the run
@@ -183,7 +239,12 @@ describe("an aborted fit with a checkpointDir", () => {
       const controller = new AbortController();
       let steps = 0;
       const reason = new Error(`stop at ${at}`);
-      await expect(fitIn(dir, { signal: controller.signal, callbacks: { onBatchEnd: () => void (++steps === at && controller.abort(reason)) } })).rejects.toBe(reason);
+      await expect(
+        fitIn(dir, {
+          signal: controller.signal,
+          callbacks: { onBatchEnd: () => void (++steps === at && controller.abort(reason)) },
+        }),
+      ).rejects.toBe(reason);
       injected.aborts++;
       const { meta } = loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin"));
       const epoch = Math.ceil(at / BATCHES);
@@ -194,7 +255,12 @@ describe("an aborted fit with a checkpointDir", () => {
       // twice: an abort of the resumed epoch too
       const again = new AbortController();
       let more = 0;
-      await expect(fitIn(dir, { signal: again.signal, callbacks: { onBatchEnd: () => void (++more === 1 && again.abort(reason)) } })).rejects.toBe(reason);
+      await expect(
+        fitIn(dir, {
+          signal: again.signal,
+          callbacks: { onBatchEnd: () => void (++more === 1 && again.abort(reason)) },
+        }),
+      ).rejects.toBe(reason);
       injected.aborts++;
       const history = await fitIn(dir);
       injected.resumesAfterFault++;
@@ -206,7 +272,13 @@ describe("an aborted fit with a checkpointDir", () => {
   it("without a checkpointDir, rejects with the reason and writes nothing", async () => {
     const controller = new AbortController();
     const model = smallMlp();
-    await expect(model.fit(DATA, { ...OPTS, signal: controller.signal, callbacks: { onBatchEnd: (b) => void (b === 3 && controller.abort(new Error("stop"))) } })).rejects.toThrow("stop");
+    await expect(
+      model.fit(DATA, {
+        ...OPTS,
+        signal: controller.signal,
+        callbacks: { onBatchEnd: (b) => void (b === 3 && controller.abort(new Error("stop"))) },
+      }),
+    ).rejects.toThrow("stop");
     await model.dispose();
   });
 });
@@ -215,7 +287,10 @@ describe("divergence", () => {
   it("a NaN validation loss stops the run before its epoch is saved; the kept checkpoint is finite and the error says which it is", async () => {
     const dir = tmp();
     const model = smallMlp();
-    const err = await model.fit(DATA, { ...OPTS, epochs: 4, lr: { start: 1e-3, end: 1e38 }, checkpointDir: dir }).then(() => null, (e: unknown) => e);
+    const err = await model.fit(DATA, { ...OPTS, epochs: 4, lr: { start: 1e-3, end: 1e38 }, checkpointDir: dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     await model.dispose();
     expect(err).toBeInstanceOf(bc.NumericalError);
     const message = (err as Error).message;
@@ -224,7 +299,9 @@ describe("divergence", () => {
     const diverged = Number(m![3]);
     const { meta, tensors } = loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin"));
     expect(meta.epochsDone).toBe(diverged - 1);
-    expect(message).toContain(`the run's last checkpoint (after epoch ${diverged - 1}) is kept: nothing of epoch ${diverged} was saved`);
+    expect(message).toContain(
+      `the run's last checkpoint (after epoch ${diverged - 1}) is kept: nothing of epoch ${diverged} was saved`,
+    );
     expect(firstNonFinite(tensors)).toBeNull();
     expect(firstNonFinite(loadCheckpoint<CheckpointMeta>(join(dir, "best.bin")).tensors)).toBeNull();
     expect(metricsOf(dir).map((r) => r.epoch)).toEqual(Array.from({ length: diverged - 1 }, (_, i) => i + 1));
@@ -235,21 +312,30 @@ describe("divergence", () => {
     const model = smallMlp();
     const net = await model.engineNetwork();
     let steps = 0;
-    const err = await model.fit(DATA, {
-      ...OPTS, checkpointDir: dir, callbacks: {
-        // after the last step of epoch 2: Adam's second moment of one weight becomes infinite (the losses stay finite)
-        onBatchEnd: () => {
-          if (++steps !== 2 * BATCHES) return;
-          const p = net.params()[0];
-          const v = new Float32Array(p.value.size);
-          v[5] = Infinity;
-          net.backend.upload(p.v, v);
+    const err = await model
+      .fit(DATA, {
+        ...OPTS,
+        checkpointDir: dir,
+        callbacks: {
+          // after the last step of epoch 2: Adam's second moment of one weight becomes infinite (the losses stay finite)
+          onBatchEnd: () => {
+            if (++steps !== 2 * BATCHES) return;
+            const p = net.params()[0];
+            const v = new Float32Array(p.value.size);
+            v[5] = Infinity;
+            net.backend.upload(p.v, v);
+          },
         },
-      },
-    }).then(() => null, (e: unknown) => e);
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     await model.dispose();
     expect(err).toBeInstanceOf(bc.NumericalError);
-    expect((err as Error).message).toMatch(/the parameters became non-finite in epoch 2: tensor dense0\.W#v holds a non-finite value \(Infinity at index 5\)[\s\S]*hint: the run's last checkpoint \(after epoch 1\) is kept: nothing of epoch 2 was saved/);
+    expect((err as Error).message).toMatch(
+      /the parameters became non-finite in epoch 2: tensor dense0\.W#v holds a non-finite value \(Infinity at index 5\)[\s\S]*hint: the run's last checkpoint \(after epoch 1\) is kept: nothing of epoch 2 was saved/,
+    );
     expect(loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin")).meta.epochsDone).toBe(1);
     expect(metricsOf(dir).map((r) => r.epoch)).toEqual([1]);
   });
@@ -260,25 +346,51 @@ describe("the run folder's lock", () => {
     const dir = tmp();
     // this process, twice at once
     let inner: unknown;
-    await fitIn(dir, { epochs: 1, callbacks: { onEpochBegin: async () => void (inner ??= await fitIn(dir).catch((e: unknown) => e)) } });
+    await fitIn(dir, {
+      epochs: 1,
+      callbacks: { onEpochBegin: async () => void (inner ??= await fitIn(dir).catch((e: unknown) => e)) },
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(inner).toBeInstanceOf(RunInUseError);
-    expect((inner as Error).message).toMatch(new RegExp(`is in use: this process is already training in it`));
+    expect((inner as Error).message).toMatch(/is in use: this process is already training in it/);
     expect(existsSync(join(dir, "train.lock"))).toBe(false);
 
     // another live process (this one's parent) holds it
-    writeFileSync(join(dir, "train.lock"), JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), started: "2025-01-01T00:00:00.000Z" }));
-    const e = await fitIn(dir).then(() => null, (x: unknown) => x);
+    writeFileSync(
+      join(dir, "train.lock"),
+      JSON.stringify({
+        pid: process.ppid,
+        host: (await import("node:os")).hostname(),
+        started: "2025-01-01T00:00:00.000Z",
+      }),
+    );
+    const e = await fitIn(dir).then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(RunInUseError);
     expect((e as RunInUseError).pid).toBe(process.ppid);
-    expect((e as Error).message).toContain(`process ${process.ppid} has been training in it since 2025-01-01T00:00:00.000Z`);
+    expect((e as Error).message).toContain(
+      `process ${process.ppid} has been training in it since 2025-01-01T00:00:00.000Z`,
+    );
     expect((e as Error).message).toMatch(/hint: .*kill \d+.*delete .*train\.lock/);
 
     // a process that no longer runs
-    writeFileSync(join(dir, "train.lock"), JSON.stringify({ pid: 2 ** 22 + 12345, host: (await import("node:os")).hostname(), started: "2025-01-01T00:00:00.000Z" }));
+    writeFileSync(
+      join(dir, "train.lock"),
+      JSON.stringify({
+        pid: 2 ** 22 + 12345,
+        host: (await import("node:os")).hostname(),
+        started: "2025-01-01T00:00:00.000Z",
+      }),
+    );
     notes.length = 0;
     await fitIn(dir, { epochs: 2 });
-    expect(notes).toEqual([expect.stringMatching(new RegExp(`^note: .* was locked by process ${2 ** 22 + 12345} .*which no longer runs; taking the run over$`))]);
+    expect(notes).toEqual([
+      expect.stringMatching(
+        new RegExp(`^note: .* was locked by process ${2 ** 22 + 12345} .*which no longer runs; taking the run over$`),
+      ),
+    ]);
     expect(existsSync(join(dir, "train.lock"))).toBe(false);
   });
 
@@ -306,7 +418,7 @@ describe("runs of the previous version", () => {
     try {
       const history = folder.resume(folder.readCheckpoint());
       expect(history.map(strip)).toEqual(expected.slice(0, 2));
-      expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(lines.map((l) => l + "\n").join(""));
+      expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(lines.map((l) => `${l}\n`).join(""));
     } finally {
       folder.close();
     }

@@ -16,7 +16,8 @@ import { createModel } from "../src/train/model.js";
 import { writeModelState } from "../src/train/modelState.js";
 import { BEST_FILE, train, type CheckpointMeta, type Splits } from "../src/train/trainer.js";
 
-export const ATOL = 1e-4, RTOL = 1e-4;
+export const ATOL = 1e-4,
+  RTOL = 1e-4;
 const CLASSES = 10;
 
 /** The class of row `m`: the first maximum. */
@@ -27,8 +28,13 @@ export function argmax(scores: Float32Array, m: number): number {
 }
 
 /** Largest |a - b| - (ATOL + RTOL |b|) (<= 0: within tolerance), the largest |a - b|, and how many rows' argmax differ. */
-export function compareScores(got: Float32Array, want: Float32Array): { excess: number; maxAbs: number; classDiffs: number } {
-  let excess = -Infinity, maxAbs = 0, classDiffs = 0;
+export function compareScores(
+  got: Float32Array,
+  want: Float32Array,
+): { excess: number; maxAbs: number; classDiffs: number } {
+  let excess = -Infinity,
+    maxAbs = 0,
+    classDiffs = 0;
   for (let i = 0; i < want.length; i++) {
     const d = Math.abs(got[i] - want[i]);
     excess = Math.max(excess, Number.isNaN(d) ? Infinity : d - (ATOL + RTOL * Math.abs(want[i])));
@@ -39,7 +45,15 @@ export function compareScores(got: Float32Array, want: Float32Array): { excess: 
 }
 
 /** The training engine's scores for the first `n` rows of `x` with the model of a run folder's best.bin (MLP or CNN, as it was trained). */
-export async function bestModelScores(backend: Backend, dir: string, x: Float32Array, features: number, n: number, batch: number, weights: WeightMode): Promise<Float32Array> {
+export async function bestModelScores(
+  backend: Backend,
+  dir: string,
+  x: Float32Array,
+  features: number,
+  n: number,
+  batch: number,
+  weights: WeightMode,
+): Promise<Float32Array> {
   const path = join(dir, BEST_FILE);
   const ckpt = loadCheckpoint<CheckpointMeta>(path);
   const model = createModel(backend, ckpt.meta.config, features);
@@ -52,7 +66,15 @@ export async function bestModelScores(backend: Backend, dir: string, x: Float32A
 }
 
 /** The training engine's scores for the first `n` rows of `x` (features per row: `features`), `batch` rows a pass. */
-export async function engineScores(backend: Backend, model: Sequential, x: Float32Array, features: number, n: number, batch: number, weights: WeightMode): Promise<Float32Array> {
+export async function engineScores(
+  backend: Backend,
+  model: Sequential,
+  x: Float32Array,
+  features: number,
+  n: number,
+  batch: number,
+  weights: WeightMode,
+): Promise<Float32Array> {
   const out = new Float32Array(n * CLASSES);
   for (let s = 0; s < n; s += batch) {
     const t = backend.alloc([batch, features]);
@@ -64,9 +86,18 @@ export async function engineScores(backend: Backend, model: Sequential, x: Float
 }
 
 /** Trains the deploy tests' runs into `root`/NAME: det (authors' batch norm), stoch-standard and none (real weights); their folders by name. */
-export async function trainDeployRuns(backend: Backend, data: Splits, root: string, config: (mode: TrainConfig["mode"], variant: "authors" | "standard") => TrainConfig): Promise<Record<string, string>> {
+export async function trainDeployRuns(
+  backend: Backend,
+  data: Splits,
+  root: string,
+  config: (mode: TrainConfig["mode"], variant: "authors" | "standard") => TrainConfig,
+): Promise<Record<string, string>> {
   const runs: Record<string, string> = {};
-  for (const [name, mode, variant] of [["det", "det", "authors"], ["stoch-standard", "stoch", "standard"], ["none", "none", "authors"]] as const) {
+  for (const [name, mode, variant] of [
+    ["det", "det", "authors"],
+    ["stoch-standard", "stoch", "standard"],
+    ["none", "none", "authors"],
+  ] as const) {
     runs[name] = join(root, name);
     const result = await train({ config: config(mode, variant), backend, data, outDir: runs[name] });
     result.model.dispose();
@@ -78,15 +109,31 @@ export async function trainDeployRuns(backend: Backend, data: Splits, root: stri
 export function writeDigitPngs(dir: string, raw: MnistData, count: number): string[] {
   return Array.from({ length: count }, (_, i) => {
     const file = join(dir, `digit${i}.png`);
-    writeFileSync(file, encodePng({ width: 28, height: 28, data: raw.test.images.subarray(i * 784, (i + 1) * 784), channels: 1, depth: 8 }));
+    writeFileSync(
+      file,
+      encodePng({
+        width: 28,
+        height: 28,
+        data: raw.test.images.subarray(i * 784, (i + 1) * 784),
+        channels: 1,
+        depth: 8,
+      }),
+    );
     return file;
   });
 }
 
 /** Writes the first `n` (< 256) MNIST test images and labels as the IDX files `dir`/imgs.idx and `dir`/labs.idx; their paths. */
 export function writeIdxTestSet(dir: string, raw: MnistData, n: number): { imgs: string; labs: string } {
-  const imgs = join(dir, "imgs.idx"), labs = join(dir, "labs.idx");
-  writeFileSync(imgs, Buffer.concat([Buffer.from([0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 28, 0, 0, 0, 28]), raw.test.images.subarray(0, n * 784)]));
+  const imgs = join(dir, "imgs.idx"),
+    labs = join(dir, "labs.idx");
+  writeFileSync(
+    imgs,
+    Buffer.concat([
+      Buffer.from([0, 0, 8, 3, 0, 0, 0, n, 0, 0, 0, 28, 0, 0, 0, 28]),
+      raw.test.images.subarray(0, n * 784),
+    ]),
+  );
   writeFileSync(labs, Buffer.concat([Buffer.from([0, 0, 8, 1, 0, 0, 0, n]), raw.test.labels.subarray(0, n)]));
   return { imgs, labs };
 }

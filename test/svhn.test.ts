@@ -29,12 +29,14 @@ describe("the MAT-file reader on files written by scipy.io.savemat", () => {
       expect(set.n).toBe(want.n);
       expect(Array.from(set.labels)).toEqual(want.labels);
       expect(md5Hex(set.images)).toBe(want.nhwc_md5);
-      for (const [i, row, col, ch, value] of want.pixels_i_row_col_channel_value) expect(set.images[i * 3072 + (row * 32 + col) * 3 + ch]).toBe(value);
+      for (const [i, row, col, ch, value] of want.pixels_i_row_col_channel_value)
+        expect(set.images[i * 3072 + (row * 32 + col) * 3 + ch]).toBe(value);
     });
   }
 
   it("reads the compressed elements (train, test) and the plain ones (extra; y stored as double)", () => {
-    const train = readMat(bytes("train_32x32.mat"), "train"), extra = readMat(bytes("extra_32x32.mat"), "extra");
+    const train = readMat(bytes("train_32x32.mat"), "train"),
+      extra = readMat(bytes("extra_32x32.mat"), "extra");
     expect(bytes("train_32x32.mat")[128]).toBe(15); // the first element is miCOMPRESSED
     expect(bytes("extra_32x32.mat")[128]).toBe(14); // miMATRIX
     expect(train.get("X")!.dims).toEqual([32, 32, 3, 30]);
@@ -66,7 +68,8 @@ describe("the MAT-file reader on files written by scipy.io.savemat", () => {
 describe("binaryconnect data svhn: split, cache, per-example preprocessing", () => {
   const cache = mkdtempSync(join(tmpdir(), "bc-svhn-"));
   const from = mkdtempSync(join(tmpdir(), "bc-svhn-from-"));
-  for (const f of ["train_32x32.mat", "test_32x32.mat", "extra_32x32.mat"]) copyFileSync(join(FIXTURES, f), join(from, f));
+  for (const f of ["train_32x32.mat", "test_32x32.mat", "extra_32x32.mat"])
+    copyFileSync(join(FIXTURES, f), join(from, f));
 
   it("splits train + extra into train and a class-balanced validation set, keeps test, and preprocesses each example", () => {
     const dir = prepareSvhn({ cacheDir: cache, from, validPerClass: { train: 1, extra: 1 } });
@@ -77,11 +80,12 @@ describe("binaryconnect data svhn: split, cache, per-example preprocessing", () 
     for (const label of s.validation.y) perClass[label]++;
     expect(perClass).toEqual(new Array(10).fill(2));
     // every image lands in exactly one of train / validation (by content)
-    const digests = (set: typeof s.train) => Array.from({ length: set.n }, (_, i) => {
-      const out = new Float32Array(3072);
-      set.example!(i, out, 0);
-      return md5Hex(new Uint8Array(out.buffer));
-    });
+    const digests = (set: typeof s.train) =>
+      Array.from({ length: set.n }, (_, i) => {
+        const out = new Float32Array(3072);
+        set.example!(i, out, 0);
+        return md5Hex(new Uint8Array(out.buffer));
+      });
     expect(new Set([...digests(s.train), ...digests(s.validation)]).size).toBe(50);
     // example i = GCN (scale 1) then LCN of test image i
     const raw = parseSvhnMat(bytes("test_32x32.mat"), "test");
@@ -100,7 +104,11 @@ describe("binaryconnect data svhn: split, cache, per-example preprocessing", () 
     const b = readFileSync(path);
     b[b.length - 1] ^= 1;
     writeFileSync(path, b);
-    expect(() => svhnSplits(cache)).toThrow(/test\.u8: checksum mismatch[\s\S]*hint: run `binaryconnect data svhn --from DIR` again/);
-    expect(() => prepareSvhn({ cacheDir: cache, from: tmpdir() + "/nothing-here" })).toThrow(/train_32x32\.mat is missing/);
+    expect(() => svhnSplits(cache)).toThrow(
+      /test\.u8: checksum mismatch[\s\S]*hint: run `binaryconnect data svhn --from DIR` again/,
+    );
+    expect(() => prepareSvhn({ cacheDir: cache, from: `${tmpdir()}/nothing-here` })).toThrow(
+      /train_32x32\.mat is missing/,
+    );
   });
 });

@@ -11,9 +11,21 @@ import type { TrainConfig } from "../src/train/config.js";
 import { train, type Splits } from "../src/train/trainer.js";
 
 const config = (mode: TrainConfig["mode"]): TrainConfig => ({
-  preset: "test", dataset: "mnist", hidden: [256, 256], mode, H: 1, dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 3, lrStart: 3e-3, lrEnd: 3e-4,
-  seed: 7, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 500, meanFrom: "split",
+  preset: "test",
+  dataset: "mnist",
+  hidden: [256, 256],
+  mode,
+  H: 1,
+  dropout: { input: 0, hidden: 0 },
+  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
+  batchSize: 100,
+  epochs: 3,
+  lrStart: 3e-3,
+  lrEnd: 3e-4,
+  seed: 7,
+  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
+  evalBatchSize: 500,
+  meanFrom: "split",
 });
 
 describe("short training on 10,000 MNIST images (wasm backend, 2 threads)", () => {
@@ -27,7 +39,11 @@ describe("short training on 10,000 MNIST images (wasm backend, 2 threads)", () =
 
   // Stated targets after 3 epochs on 10k images (observed 2026-11-27: det 8.65%, stoch 11.2%, none 6.85%;
   // the first 2,000 test images are harder than the validation images here), far below chance (90%).
-  for (const [mode, target] of [["det", 0.1], ["stoch", 0.13], ["none", 0.085]] as const) {
+  for (const [mode, target] of [
+    ["det", 0.1],
+    ["stoch", 0.13],
+    ["none", 0.085],
+  ] as const) {
     it(`mode ${mode}: test error at best validation < ${target * 100}%`, async () => {
       const result = await train({ config: config(mode), backend, data });
       const last = result.records.at(-1)!;
@@ -53,11 +69,18 @@ describe("short training on 10,000 MNIST images (wasm backend, 2 threads)", () =
 describe("numerical failure", () => {
   it("a NaN in training stops with a NumericalError that says what to do", async () => {
     const backend = await createBackend("reference");
-    const n = 40, features = 8;
-    const set = (bad: boolean) => ({ x: new Float32Array(n * features).map((_, i) => (bad && i === 3 ? Number.NaN : (i % 7) / 7)), y: new Float32Array(n).map((_, i) => i % 10), n, features });
+    const n = 40,
+      features = 8;
+    const set = (bad: boolean) => ({
+      x: new Float32Array(n * features).map((_, i) => (bad && i === 3 ? Number.NaN : (i % 7) / 7)),
+      y: new Float32Array(n).map((_, i) => i % 10),
+      n,
+      features,
+    });
     const cfg = { ...config("det"), hidden: [4], batchSize: 10, epochs: 1 };
-    await expect(train({ config: cfg, backend, data: { train: set(true), validation: set(false), test: set(false) } }))
-      .rejects.toThrow(/training loss became NaN in epoch 1[\s\S]*hint: the last checkpoint holds the previous epoch/);
+    await expect(
+      train({ config: cfg, backend, data: { train: set(true), validation: set(false), test: set(false) } }),
+    ).rejects.toThrow(/training loss became NaN in epoch 1[\s\S]*hint: the last checkpoint holds the previous epoch/);
     await backend.close();
   });
 });

@@ -19,15 +19,38 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
-import { conformance, EXACT, expectBufferLifecycle, initialValues, kernelCases, matmulCase, mismatches, runCase, sparseMatmulCase, type Case, type Tolerance } from "./kernel-cases.js";
+import {
+  conformance,
+  EXACT,
+  expectBufferLifecycle,
+  initialValues,
+  kernelCases,
+  matmulCase,
+  mismatches,
+  runCase,
+  sparseMatmulCase,
+  type Case,
+  type Tolerance,
+} from "./kernel-cases.js";
 
 /** Per-kernel tolerance (matmul's per unit of K). */
 const TOLERANCE: Record<KernelName, Tolerance> = {
   matmul: { atol: 2e-6, rtol: 1e-5 },
   binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // lookup tables: float32 sums in another order, as matmul's bound
-  biasAdd: EXACT, columnSum: EXACT, batchNormTrain: EXACT, batchNormInfer: EXACT, batchNormBackward: EXACT,
-  relu: EXACT, reluBackward: EXACT, dropout: EXACT, multiply: EXACT, squareHingeLoss: EXACT, binarize: EXACT,
-  adam: EXACT, fill: EXACT, copy: EXACT,
+  biasAdd: EXACT,
+  columnSum: EXACT,
+  batchNormTrain: EXACT,
+  batchNormInfer: EXACT,
+  batchNormBackward: EXACT,
+  relu: EXACT,
+  reluBackward: EXACT,
+  dropout: EXACT,
+  multiply: EXACT,
+  squareHingeLoss: EXACT,
+  binarize: EXACT,
+  adam: EXACT,
+  fill: EXACT,
+  copy: EXACT,
   ...CONV_POOL_TOLERANCE,
 };
 
@@ -39,22 +62,67 @@ const TOLERANCE: Record<KernelName, Tolerance> = {
  * element counts that are not multiples of 4 or 16, and calls big enough (>= 2^19 elements) for
  * two threads.
  */
-const CASES = kernelCases({
-  matmul: [
-    [1, 1, 1], [1, 5, 3], [3, 1, 7], [3, 0, 5], [5, 7, 9], [4, 8, 8], [13, 300, 21], [259, 260, 19],
-    [64, 170, 100], [4, 300, 1000], [1, 600, 2000], [130, 300, 700], // column chunks (op(a) packed once, shared: M not a multiple of 4, K > 256)
-    [1030, 600, 19], // row chunks (a narrow product splits from 2 x 2^22 multiply-adds)
-  ],
-  // binaryMatmul [M, K, N]: below the lookup tables' sizes (runs as matmul); one row; M, K, N not
-  // multiples of the 16-row block, the 8-input group or the 2-unit step; several 16-group table
-  // chunks (K > 128); blocks shared by two threads
-  binaryMatmul: [[5, 8, 10], [7, 20, 70], [1, 40, 64], [17, 37, 65], [33, 784, 100], [200, 300, 129], [40, 1024, 1030]],
-  rowsChannels: [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [520, 1031]],
-  elements: [1, 3, 4, 5, 17, 1003, 524291],
-  biasAdd: [[1, 1], [5, 7], [3, 4], [1030, 513]],
-  columnSum: [[1, 1], [7, 5], [3, 1], [1, 10], [520, 1030]],
-  hinge: [[1, 1], [7, 10], [200, 10], [5, 3]],
-}, TOLERANCE.matmul);
+const CASES = kernelCases(
+  {
+    matmul: [
+      [1, 1, 1],
+      [1, 5, 3],
+      [3, 1, 7],
+      [3, 0, 5],
+      [5, 7, 9],
+      [4, 8, 8],
+      [13, 300, 21],
+      [259, 260, 19],
+      [64, 170, 100],
+      [4, 300, 1000],
+      [1, 600, 2000],
+      [130, 300, 700], // column chunks (op(a) packed once, shared: M not a multiple of 4, K > 256)
+      [1030, 600, 19], // row chunks (a narrow product splits from 2 x 2^22 multiply-adds)
+    ],
+    // binaryMatmul [M, K, N]: below the lookup tables' sizes (runs as matmul); one row; M, K, N not
+    // multiples of the 16-row block, the 8-input group or the 2-unit step; several 16-group table
+    // chunks (K > 128); blocks shared by two threads
+    binaryMatmul: [
+      [5, 8, 10],
+      [7, 20, 70],
+      [1, 40, 64],
+      [17, 37, 65],
+      [33, 784, 100],
+      [200, 300, 129],
+      [40, 1024, 1030],
+    ],
+    rowsChannels: [
+      [1, 1],
+      [7, 5],
+      [33, 3],
+      [1, 9],
+      [200, 64],
+      [2, 3, 4, 5],
+      [520, 1031],
+    ],
+    elements: [1, 3, 4, 5, 17, 1003, 524291],
+    biasAdd: [
+      [1, 1],
+      [5, 7],
+      [3, 4],
+      [1030, 513],
+    ],
+    columnSum: [
+      [1, 1],
+      [7, 5],
+      [3, 1],
+      [1, 10],
+      [520, 1030],
+    ],
+    hinge: [
+      [1, 1],
+      [7, 10],
+      [200, 10],
+      [5, 3],
+    ],
+  },
+  TOLERANCE.matmul,
+);
 
 /**
  * matmul's sparse path (wasm/kernels/matmulSparse.ts: a^T.b with a mostly zeros, out at least 64
@@ -62,16 +130,21 @@ const CASES = kernelCases({
  * shared by two threads, one row, and a non-finite b under a zero of a (must give NaN, as IEEE).
  */
 const SPARSE_MATMUL: Array<Parameters<typeof sparseMatmulCase>> = [
-  [70, 37, 100, false, 0.5, TOLERANCE.matmul], [70, 37, 100, true, 0.5, TOLERANCE.matmul],
-  [300, 300, 130, false, 0.5, TOLERANCE.matmul], [520, 200, 260, true, 0.8, TOLERANCE.matmul],
-  [1, 9, 64, false, 0.5, TOLERANCE.matmul], [70, 37, 100, false, 0.5, TOLERANCE.matmul, [5, 30]],
+  [70, 37, 100, false, 0.5, TOLERANCE.matmul],
+  [70, 37, 100, true, 0.5, TOLERANCE.matmul],
+  [300, 300, 130, false, 0.5, TOLERANCE.matmul],
+  [520, 200, 260, true, 0.8, TOLERANCE.matmul],
+  [1, 9, 64, false, 0.5, TOLERANCE.matmul],
+  [70, 37, 100, false, 0.5, TOLERANCE.matmul, [5, 30]],
 ];
 CASES.matmul.push(...SPARSE_MATMUL.map((args) => sparseMatmulCase(...args)));
 
 /** Every kernel runs on each build of the module with 1 and 2 threads. */
 const VARIANTS = [
-  { threads: 1, simd: "baseline" }, { threads: 2, simd: "baseline" },
-  { threads: 1, simd: "relaxed" }, { threads: 2, simd: "relaxed" },
+  { threads: 1, simd: "baseline" },
+  { threads: 2, simd: "baseline" },
+  { threads: 1, simd: "relaxed" },
+  { threads: 2, simd: "relaxed" },
 ] as const;
 const label = (v: (typeof VARIANTS)[number]) => `${v.simd}, ${v.threads} thread${v.threads > 1 ? "s" : ""}`;
 const backends = new Map<string, WasmBackend>();
@@ -105,13 +178,20 @@ describe("wasm matmul's sparse path", () => {
   for (const v of VARIANTS) {
     it(`equals the dense path bit for bit (${label(v)})`, async () => {
       const be = backends.get(label(v))!;
-      for (const [M, K, N] of [[300, 300, 130], [520, 200, 260]]) {
+      for (const [M, K, N] of [
+        [300, 300, 130],
+        [520, 200, 260],
+      ]) {
         const c = sparseMatmulCase(M, K, N, false, 0.5, TOLERANCE.matmul);
         const values = initialValues(c as Case<KernelName>, 3);
         const bT = new Float32Array(N * K);
         for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) bT[j * K + k] = values.b[k * N + j];
         const sparse = await runCase(be, "matmul", c, values);
-        const denseCase: Case<"matmul"> = { ...c, tensors: { ...c.tensors, b: { shape: [N, K] } }, args: ({ a, b, out }) => ({ a, b, out, transA: true, transB: true, accumulate: false }) };
+        const denseCase: Case<"matmul"> = {
+          ...c,
+          tensors: { ...c.tensors, b: { shape: [N, K] } },
+          args: ({ a, b, out }) => ({ a, b, out, transA: true, transB: true, accumulate: false }),
+        };
         const dense = await runCase(be, "matmul", denseCase, { ...values, b: bT });
         expect(new Uint32Array(sparse.out.buffer)).toEqual(new Uint32Array(dense.out.buffer));
       }
@@ -127,13 +207,16 @@ describe("wasm allocator", () => {
     const blocks = [1, 63, 64, 65, 1000, 4].map((n) => ({ ptr: al.alloc(n), n }));
     for (const b of blocks) expect(b.ptr % 64).toBe(0);
     blocks.sort((x, y) => x.ptr - y.ptr);
-    for (let i = 1; i < blocks.length; i++) expect(blocks[i].ptr).toBeGreaterThanOrEqual(blocks[i - 1].ptr + blocks[i - 1].n);
+    for (let i = 1; i < blocks.length; i++)
+      expect(blocks[i].ptr).toBeGreaterThanOrEqual(blocks[i - 1].ptr + blocks[i - 1].n);
     expect(blocks[0].ptr).toBeGreaterThanOrEqual(1000);
   });
 
   it("reuses freed blocks and merges neighbours", () => {
     const al = new Allocator(0, 1 << 20, noGrow);
-    const a = al.alloc(128), b = al.alloc(128), c = al.alloc(128);
+    const a = al.alloc(128),
+      b = al.alloc(128),
+      c = al.alloc(128);
     al.release(a);
     expect(al.alloc(64)).toBe(a); // first fit, split
     al.release(a);

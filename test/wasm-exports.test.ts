@@ -19,12 +19,35 @@ import { resolveSimd } from "../src/backends/wasm/simd.js";
  * The parameter count of every export, as the declaration has it: a number that differs from
  * the declaration fails the type check, one that differs from the module fails the test.
  */
-const DECLARED_COUNTS: { [K in keyof KernelExports]: KernelExports[K] extends (...args: infer P) => unknown ? P["length"] : "memory" } = {
+const DECLARED_COUNTS: {
+  [K in keyof KernelExports]: KernelExports[K] extends (...args: infer P) => unknown ? P["length"] : "memory";
+} = {
   memory: "memory",
-  heapBase: 0, matmulScratchBytes: 0, convScratchBytes: 0, binaryMatmulScratchBytes: 2,
-  adam: 13, batchNormBackward: 15, batchNormInfer: 12, batchNormTrain: 16, biasAdd: 6, binarize: 7, binaryMatmul: 13,
-  columnSum: 7, conv2d: 20, conv2dBackwardFilter: 20, conv2dBackwardInput: 20, copy: 4, dropout: 8, fill: 4, matmul: 17,
-  maxPool: 13, maxPoolBackward: 14, multiply: 5, relu: 4, reluBackward: 5, squareHingeLoss: 7,
+  heapBase: 0,
+  matmulScratchBytes: 0,
+  convScratchBytes: 0,
+  binaryMatmulScratchBytes: 2,
+  adam: 13,
+  batchNormBackward: 15,
+  batchNormInfer: 12,
+  batchNormTrain: 16,
+  biasAdd: 6,
+  binarize: 7,
+  binaryMatmul: 13,
+  columnSum: 7,
+  conv2d: 20,
+  conv2dBackwardFilter: 20,
+  conv2dBackwardInput: 20,
+  copy: 4,
+  dropout: 8,
+  fill: 4,
+  matmul: 17,
+  maxPool: 13,
+  maxPoolBackward: 14,
+  multiply: 5,
+  relu: 4,
+  reluBackward: 5,
+  squareHingeLoss: 7,
 };
 
 describe("the module's declared exports", () => {
@@ -33,7 +56,11 @@ describe("the module's declared exports", () => {
       const module = await kernelsModule(await resolveSimd(simd), false); // "relaxed" turns on Node.js 20's flag
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 16 });
       const exports = instantiate(module, memory) as unknown as Record<string, unknown>;
-      expect(WebAssembly.Module.exports(module).map((e) => e.name).sort()).toEqual(Object.keys(DECLARED_COUNTS).sort());
+      expect(
+        WebAssembly.Module.exports(module)
+          .map((e) => e.name)
+          .sort(),
+      ).toEqual(Object.keys(DECLARED_COUNTS).sort());
       for (const [name, count] of Object.entries(DECLARED_COUNTS)) {
         if (count === "memory") expect(exports[name]).toBeInstanceOf(WebAssembly.Memory);
         else expect([name, (exports[name] as (...args: number[]) => unknown).length]).toEqual([name, count]);
@@ -42,7 +69,9 @@ describe("the module's declared exports", () => {
   }
 
   it("every kernel of the contract has an export of its name and a host file of its name (src/backends/wasm/kernels/<name>.ts)", () => {
-    const files = readdirSync(new URL("../src/backends/wasm/kernels/", import.meta.url)).map((f) => f.replace(/\.ts$/, ""));
+    const files = readdirSync(new URL("../src/backends/wasm/kernels/", import.meta.url)).map((f) =>
+      f.replace(/\.ts$/, ""),
+    );
     for (const name of KERNEL_NAMES) {
       expect(DECLARED_COUNTS[name]).toBeTypeOf("number");
       expect(files).toContain(name);
@@ -55,6 +84,7 @@ describe("the module's declared exports", () => {
  * Never called: calls that the type check must refuse (each `@ts-expect-error` fails the type
  * check if its line compiles), next to correct ones.
  */
+// biome-ignore lint/suspicious/noExportsInTest: exported so that the compiler checks this never-called function
 export function typeChecks(be: WasmBackend, n: number, flag: boolean): void {
   // biasAdd(x, bias, out, N | r0, r1)
   be.dispatch("biasAdd", [n, n, n, n], [[0, 1]]);

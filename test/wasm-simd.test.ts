@@ -18,7 +18,11 @@ const no = async () => false;
 
 describe("choosing the build", () => {
   it("baseline never asks the engine; auto and relaxed take relaxed where it is accepted", async () => {
-    expect(await resolveSimd("baseline", () => { throw new Error("asked"); })).toBe("baseline");
+    expect(
+      await resolveSimd("baseline", () => {
+        throw new Error("asked");
+      }),
+    ).toBe("baseline");
     expect(await resolveSimd("auto", yes)).toBe("relaxed");
     expect(await resolveSimd("relaxed", yes)).toBe("relaxed");
   });
@@ -27,7 +31,9 @@ describe("choosing the build", () => {
     expect(await resolveSimd("auto", no)).toBe("baseline");
     const err = await resolveSimd("relaxed", no).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
-    expect((err as Error).message).toMatch(/simd "relaxed" was asked for, but .* does not accept WebAssembly relaxed SIMD; use "auto" or "baseline"/);
+    expect((err as Error).message).toMatch(
+      /simd "relaxed" was asked for, but .* does not accept WebAssembly relaxed SIMD; use "auto" or "baseline"/,
+    );
   });
 
   it("this Node.js accepts the relaxed build (turning on V8's flag where it needs one)", async () => {
@@ -35,8 +41,8 @@ describe("choosing the build", () => {
   });
 
   it("the backend says which build it runs; a bad choice is an OptionError", async () => {
-    const relaxed = await createBackend("wasm", { threads: 1, simd: "relaxed" }) as WasmBackend;
-    const baseline = await createBackend("wasm", { threads: 1, simd: "baseline" }) as WasmBackend;
+    const relaxed = (await createBackend("wasm", { threads: 1, simd: "relaxed" })) as WasmBackend;
+    const baseline = (await createBackend("wasm", { threads: 1, simd: "baseline" })) as WasmBackend;
     try {
       expect([relaxed.simd, baseline.simd]).toEqual(["relaxed", "baseline"]);
       expect(relaxed.description).toBe("wasm (SIMD128 + relaxed FMA, 1 thread)");
@@ -70,7 +76,14 @@ describe("what the relaxed build computes", () => {
     const be = await WasmBackend.create({ threads: 1, simd });
     try {
       const out = be.alloc([1, 1]);
-      be.run("matmul", { a: tensorFrom(be, [1, 2], a), b: tensorFrom(be, [2, 1], b), out, transA: false, transB: false, accumulate: false });
+      be.run("matmul", {
+        a: tensorFrom(be, [1, 2], a),
+        b: tensorFrom(be, [2, 1], b),
+        out,
+        transA: false,
+        transB: false,
+        accumulate: false,
+      });
       return (await be.read(out))[0];
     } finally {
       await be.close();

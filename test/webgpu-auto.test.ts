@@ -7,15 +7,26 @@ import { createBackend } from "../src/backends/index.js";
 import { isSoftwareAdapter } from "../src/backends/webgpu/adapter.js";
 import { WEBGPU } from "./backends.js";
 
-const adapter = (info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }) => ({ info }) as unknown as GPUAdapter;
+const adapter = (info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }) =>
+  ({ info }) as unknown as GPUAdapter;
 
 describe("backend auto", () => {
   it("tells software adapters from GPUs", () => {
-    expect(isSoftwareAdapter(adapter({ vendor: "nvidia", architecture: "hopper", description: "NVIDIA H100 80GB HBM3" }))).toBe(false);
-    expect(isSoftwareAdapter(adapter({ vendor: "apple", architecture: "metal-3", description: "Apple M2" }))).toBe(false);
-    expect(isSoftwareAdapter(adapter({ vendor: "mesa", architecture: "software", description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)" }))).toBe(true);
+    expect(
+      isSoftwareAdapter(adapter({ vendor: "nvidia", architecture: "hopper", description: "NVIDIA H100 80GB HBM3" })),
+    ).toBe(false);
+    expect(isSoftwareAdapter(adapter({ vendor: "apple", architecture: "metal-3", description: "Apple M2" }))).toBe(
+      false,
+    );
+    expect(
+      isSoftwareAdapter(
+        adapter({ vendor: "mesa", architecture: "software", description: "llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)" }),
+      ),
+    ).toBe(true);
     expect(isSoftwareAdapter(adapter({ vendor: "google", architecture: "swiftshader", description: "" }))).toBe(true);
-    expect(isSoftwareAdapter(adapter({ vendor: "microsoft", description: "Microsoft Basic Render Driver" }))).toBe(true);
+    expect(isSoftwareAdapter(adapter({ vendor: "microsoft", description: "Microsoft Basic Render Driver" }))).toBe(
+      true,
+    );
     expect(isSoftwareAdapter(adapter({ vendor: "x", description: "y", isFallbackAdapter: true }))).toBe(true);
   });
 
@@ -27,7 +38,9 @@ describe("backend auto", () => {
         expect(be.description).toMatch(/auto: a GPU adapter is present/);
       } else {
         expect(be.name).toBe("wasm");
-        const why = WEBGPU.available ? /auto: no WebGPU GPU \(the only WebGPU adapter is a software one, / : /auto: no WebGPU GPU \(/;
+        const why = WEBGPU.available
+          ? /auto: no WebGPU GPU \(the only WebGPU adapter is a software one, /
+          : /auto: no WebGPU GPU \(/;
         expect(be.description).toMatch(why);
       }
       const t = be.alloc([3]);

@@ -23,16 +23,34 @@ import { WebGpuBackend } from "../src/backends/webgpu/index.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
 import { describeWebGpu } from "./backends.js";
-import { conformance as conformanceOn, EXACT, expectBufferLifecycle, kernelCases, type Case, type Tolerance } from "./kernel-cases.js";
+import {
+  conformance as conformanceOn,
+  EXACT,
+  expectBufferLifecycle,
+  kernelCases,
+  type Case,
+  type Tolerance,
+} from "./kernel-cases.js";
 
 const SUMS: Tolerance = { atol: 2e-5, rtol: 1e-5 };
 
 const TOLERANCE: Record<KernelName, Tolerance> = {
   matmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K
   binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K, times H
-  biasAdd: EXACT, columnSum: SUMS, batchNormTrain: SUMS, batchNormInfer: SUMS, batchNormBackward: SUMS,
-  relu: EXACT, reluBackward: EXACT, dropout: EXACT, multiply: EXACT, squareHingeLoss: SUMS, binarize: EXACT,
-  adam: { atol: 1e-7, rtol: 1e-6 }, fill: EXACT, copy: EXACT,
+  biasAdd: EXACT,
+  columnSum: SUMS,
+  batchNormTrain: SUMS,
+  batchNormInfer: SUMS,
+  batchNormBackward: SUMS,
+  relu: EXACT,
+  reluBackward: EXACT,
+  dropout: EXACT,
+  multiply: EXACT,
+  squareHingeLoss: SUMS,
+  binarize: EXACT,
+  adam: { atol: 1e-7, rtol: 1e-6 },
+  fill: EXACT,
+  copy: EXACT,
   ...CONV_POOL_TOLERANCE,
 };
 
@@ -42,21 +60,64 @@ const TOLERANCE: Record<KernelName, Tolerance> = {
  * parts; by default: 8 parts of K = 5000). Element counts: tiny, not multiples of 4; more than
  * one 65535-workgroup row of the grid is not needed here.
  */
-const CASES = kernelCases({
-  matmul: [
-    [1, 1, 1], [1, 5, 3], [3, 1, 7], [5, 7, 9], [4, 8, 8], [13, 300, 21], [130, 260, 19], [129, 17, 133], [33, 40, 65],
-    [5, 1100, 7], [130, 520, 19], [3, 5000, 5],
-  ],
-  binaryMatmul: [[5, 8, 10], [17, 37, 65]],
-  rowsChannels: [[1, 1], [7, 5], [33, 3], [1, 9], [200, 64], [2, 3, 4, 5], [100, 70]],
-  elements: [1, 3, 4, 5, 17, 1003, 70001],
-  biasAdd: [[1, 1], [5, 7], [3, 4], [300, 51]],
-  columnSum: [[1, 1], [7, 5], [3, 1], [1, 10], [200, 103], [300, 33]],
-  hinge: [[1, 1], [7, 10], [200, 10], [5, 3], [300, 10]],
-}, TOLERANCE.matmul);
+const CASES = kernelCases(
+  {
+    matmul: [
+      [1, 1, 1],
+      [1, 5, 3],
+      [3, 1, 7],
+      [5, 7, 9],
+      [4, 8, 8],
+      [13, 300, 21],
+      [130, 260, 19],
+      [129, 17, 133],
+      [33, 40, 65],
+      [5, 1100, 7],
+      [130, 520, 19],
+      [3, 5000, 5],
+    ],
+    binaryMatmul: [
+      [5, 8, 10],
+      [17, 37, 65],
+    ],
+    rowsChannels: [
+      [1, 1],
+      [7, 5],
+      [33, 3],
+      [1, 9],
+      [200, 64],
+      [2, 3, 4, 5],
+      [100, 70],
+    ],
+    elements: [1, 3, 4, 5, 17, 1003, 70001],
+    biasAdd: [
+      [1, 1],
+      [5, 7],
+      [3, 4],
+      [300, 51],
+    ],
+    columnSum: [
+      [1, 1],
+      [7, 5],
+      [3, 1],
+      [1, 10],
+      [200, 103],
+      [300, 33],
+    ],
+    hinge: [
+      [1, 1],
+      [7, 10],
+      [200, 10],
+      [5, 3],
+      [300, 10],
+    ],
+  },
+  TOLERANCE.matmul,
+);
 const matmulCases = CASES.matmul;
 
-const conformance = <K extends KernelName>(be: WebGpuBackend, kernel: K, cases: Case<K>[]) => conformanceOn(be, "webgpu", kernel, cases, TOLERANCE);
+const conformance = <K extends KernelName>(be: WebGpuBackend, kernel: K, cases: Case<K>[]) =>
+  conformanceOn(be, "webgpu", kernel, cases, TOLERANCE);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -89,7 +150,13 @@ describeWebGpu("webgpu backend conformance (against the reference backend)", () 
         expect(tileCases.length).toBe(TILE_SHAPES.length * TILE_FORMS.length);
         expect(await conformance(forced, "matmul", tileCases)).toEqual([]);
         for (const kernel of ["conv2d", "conv2dBackwardInput", "conv2dBackwardFilter"] as const) {
-          expect(await conformance(forced, kernel, CASES[kernel].filter((_, i) => i === 1 || i === 9) as Case<typeof kernel>[])).toEqual([]);
+          expect(
+            await conformance(
+              forced,
+              kernel,
+              CASES[kernel].filter((_, i) => i === 1 || i === 9) as Case<typeof kernel>[],
+            ),
+          ).toEqual([]);
         }
       } finally {
         await forced.close();
@@ -111,7 +178,8 @@ describeWebGpu("webgpu backend buffers and errors", () => {
   });
 
   it("keeps call order across uploads, kernels and reads (the queue is asynchronous)", async () => {
-    const x = be.alloc([4]), y = be.alloc([4]);
+    const x = be.alloc([4]),
+      y = be.alloc([4]);
     be.upload(x, Float32Array.from([1, 2, 3, 4]));
     be.run("copy", { x, out: y });
     be.upload(x, Float32Array.from([5, 6, 7, 8])); // after the copy
@@ -122,7 +190,8 @@ describeWebGpu("webgpu backend buffers and errors", () => {
   });
 
   it("two outputs bound to one tensor are an error", () => {
-    const x = be.alloc([4]), out = be.alloc([4]);
+    const x = be.alloc([4]),
+      out = be.alloc([4]);
     expect(() => be.run("dropout", { x, out, mask: out, p: 0.5, key: 1 })).toThrow(/same tensor/);
     be.dispose(x);
     be.dispose(out);
@@ -162,7 +231,9 @@ describeWebGpu("webgpu backend buffers and errors", () => {
     const noAdapter = { requestAdapter: async () => null } as unknown as GPU;
     await expect(WebGpuBackend.create({ gpu: noAdapter })).rejects.toThrow(/no WebGPU adapter[\s\S]*hint: .*lavapipe/);
     const { createNodeGpu } = await import("../src/backends/webgpu/node.js");
-    await expect(createNodeGpu([], "webgpu-not-installed-package")).rejects.toThrow(/not installed[\s\S]*npm install webgpu/);
+    await expect(createNodeGpu([], "webgpu-not-installed-package")).rejects.toThrow(
+      /not installed[\s\S]*npm install webgpu/,
+    );
   });
 
   it("validates its options", async () => {

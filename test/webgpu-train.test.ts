@@ -28,10 +28,21 @@ const LOSS_RTOL = { det: 1e-3, stoch: 1e-2 } as const;
 const ERROR_ATOL = 0.01;
 
 const config = (mode: TrainConfig["mode"], dropout: boolean): TrainConfig => ({
-  preset: "test", dataset: "mnist", hidden: [64, 64], mode, H: 1,
+  preset: "test",
+  dataset: "mnist",
+  hidden: [64, 64],
+  mode,
+  H: 1,
   dropout: dropout ? { input: 0.2, hidden: 0.5 } : { input: 0, hidden: 0 },
-  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 }, batchSize: 100, epochs: 2, lrStart: 3e-3, lrEnd: 3e-4,
-  seed: 7, testTime: mode === "det" ? { kind: "binary" } : { kind: "real" }, evalBatchSize: 250, meanFrom: "split",
+  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
+  batchSize: 100,
+  epochs: 2,
+  lrStart: 3e-3,
+  lrEnd: 3e-4,
+  seed: 7,
+  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
+  evalBatchSize: 250,
+  meanFrom: "split",
 });
 
 function compare(actual: EpochRecord[], expected: EpochRecord[], lossRtol: number): string[] {
@@ -39,10 +50,12 @@ function compare(actual: EpochRecord[], expected: EpochRecord[], lossRtol: numbe
   expected.forEach((e, i) => {
     const a = actual[i];
     for (const key of ["train_loss", "val_loss"] as const) {
-      if (!(Math.abs(a[key] - e[key]) <= lossRtol * Math.abs(e[key]))) bad.push(`epoch ${e.epoch} ${key}: webgpu ${a[key]}, reference ${e[key]}`);
+      if (!(Math.abs(a[key] - e[key]) <= lossRtol * Math.abs(e[key])))
+        bad.push(`epoch ${e.epoch} ${key}: webgpu ${a[key]}, reference ${e[key]}`);
     }
     for (const key of ["train_error", "val_error", "test_error"] as const) {
-      if (!(Math.abs(a[key] - e[key]) <= ERROR_ATOL)) bad.push(`epoch ${e.epoch} ${key}: webgpu ${a[key]}, reference ${e[key]}`);
+      if (!(Math.abs(a[key] - e[key]) <= ERROR_ATOL))
+        bad.push(`epoch ${e.epoch} ${key}: webgpu ${a[key]}, reference ${e[key]}`);
     }
   });
   return bad;
@@ -54,7 +67,10 @@ describeWebGpu("training on the webgpu backend (1,500 MNIST images, 784-64-64-10
     data = mnistSplits(await loadMnist(), { limit: { train: 1500, validation: 500, test: 500 } });
   });
 
-  for (const [mode, dropout] of [["det", false], ["stoch", true]] as const) {
+  for (const [mode, dropout] of [
+    ["det", false],
+    ["stoch", true],
+  ] as const) {
     it(`mode ${mode}${dropout ? " + dropout" : ""}: the reference backend's losses and errors`, async () => {
       const records: Record<string, EpochRecord[]> = {};
       for (const name of ["reference", "webgpu"] as const) {

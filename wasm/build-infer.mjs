@@ -12,14 +12,21 @@ const generated = join(root, "src", "infer", "lut.wasm.generated.ts");
 
 const ARGS = [
   "wasm/infer/index.ts",
-  "--outFile", "wasm/build/infer.wasm",
-  "--textFile", "wasm/build/infer.wat",
-  "-O3", "--noAssert",
-  "--runtime", "stub",
-  "--use", "abort=",
-  "--enable", "simd",
+  "--outFile",
+  "wasm/build/infer.wasm",
+  "--textFile",
+  "wasm/build/infer.wat",
+  "-O3",
+  "--noAssert",
+  "--runtime",
+  "stub",
+  "--use",
+  "abort=",
+  "--enable",
+  "simd",
   "--importMemory",
-  "--initialMemory", "1",
+  "--initialMemory",
+  "1",
 ];
 
 async function main() {
@@ -32,13 +39,16 @@ async function main() {
   }
   const bytes = await readFile(join(root, "wasm", "build", "infer.wasm"));
   await WebAssembly.compile(bytes); // validates with the engine that will run it
-  await writeFile(generated, `// GENERATED FILE - DO NOT EDIT. Made by \`node wasm/build-infer.mjs\` (npm run build:wasm) from
+  await writeFile(
+    generated,
+    `// GENERATED FILE - DO NOT EDIT. Made by \`node wasm/build-infer.mjs\` (npm run build:wasm) from
 // wasm/infer/*.ts with: asc ${ARGS.join(" ")}
 
 /** The inference module (${bytes.length} bytes), base64. */
 export const INFER_WASM_BASE64 =
   "${Buffer.from(bytes).toString("base64")}";
-`);
+`,
+  );
   console.log(`wasm/build-infer.mjs: ${bytes.length} bytes -> ${relative(root, generated)}`);
 }
 

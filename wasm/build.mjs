@@ -30,18 +30,28 @@ const VARIANTS = [
 function ascArgs({ name, features }) {
   return [
     "wasm/index.ts",
-    "--outFile", `wasm/build/${name}.wasm`,
-    "--textFile", `wasm/build/${name}.wat`,
-    "-O3", "--noAssert",
-    "--runtime", "stub",
-    "--use", "abort=",
-    "--enable", features,
-    "--importMemory", "--sharedMemory",
-    "--initialMemory", "1",
-    "--maximumMemory", String(MAX_PAGES),
+    "--outFile",
+    `wasm/build/${name}.wasm`,
+    "--textFile",
+    `wasm/build/${name}.wat`,
+    "-O3",
+    "--noAssert",
+    "--runtime",
+    "stub",
+    "--use",
+    "abort=",
+    "--enable",
+    features,
+    "--importMemory",
+    "--sharedMemory",
+    "--initialMemory",
+    "1",
+    "--maximumMemory",
+    String(MAX_PAGES),
     // also writes wasm/build/NAME.d.ts, asc's declaration of the exports (names and AssemblyScript
     // types of the parameters), from which exportsSource declares them; the module is unchanged
-    "--bindings", "raw",
+    "--bindings",
+    "raw",
   ];
 }
 
@@ -62,7 +72,10 @@ async function main() {
     const bytes = await readFile(join(outDir, `${variant.name}.wasm`));
     const exported = moduleExports(bytes); // also fails on a data or start section
     await WebAssembly.compile(bytes); // validates with the engine that will run it
-    const declared = parseDeclarations(await readFile(join(outDir, `${variant.name}.d.ts`), "utf8"), `wasm/build/${variant.name}.d.ts`);
+    const declared = parseDeclarations(
+      await readFile(join(outDir, `${variant.name}.d.ts`), "utf8"),
+      `wasm/build/${variant.name}.d.ts`,
+    );
     checkExports(declared, exported, `wasm/build/${variant.name}.wasm`);
     modules.push({ bytes, args, declared });
   }
@@ -70,8 +83,10 @@ async function main() {
     fail("the baseline and relaxed-SIMD builds declare different exports");
   }
   await writeFile(generated, moduleSource(modules[0], modules[1]));
-  console.log(`wasm/build.mjs: ${modules[0].bytes.length} + ${modules[1].bytes.length} bytes (baseline, relaxed SIMD), ` +
-    `${modules[0].declared.length} exports declared -> ${relative(root, generated)}`);
+  console.log(
+    `wasm/build.mjs: ${modules[0].bytes.length} + ${modules[1].bytes.length} bytes (baseline, relaxed SIMD), ` +
+      `${modules[0].declared.length} exports declared -> ${relative(root, generated)}`,
+  );
 }
 
 function fail(message) {
@@ -86,12 +101,18 @@ function fail(message) {
  */
 const AS_TYPES = {
   bool: { wasm: "i32", ts: "0 | 1" },
-  i8: { wasm: "i32", ts: "number" }, u8: { wasm: "i32", ts: "number" },
-  i16: { wasm: "i32", ts: "number" }, u16: { wasm: "i32", ts: "number" },
-  i32: { wasm: "i32", ts: "number" }, u32: { wasm: "i32", ts: "number" },
-  isize: { wasm: "i32", ts: "number" }, usize: { wasm: "i32", ts: "number" },
-  i64: { wasm: "i64", ts: "bigint" }, u64: { wasm: "i64", ts: "bigint" },
-  f32: { wasm: "f32", ts: "number" }, f64: { wasm: "f64", ts: "number" },
+  i8: { wasm: "i32", ts: "number" },
+  u8: { wasm: "i32", ts: "number" },
+  i16: { wasm: "i32", ts: "number" },
+  u16: { wasm: "i32", ts: "number" },
+  i32: { wasm: "i32", ts: "number" },
+  u32: { wasm: "i32", ts: "number" },
+  isize: { wasm: "i32", ts: "number" },
+  usize: { wasm: "i32", ts: "number" },
+  i64: { wasm: "i64", ts: "bigint" },
+  u64: { wasm: "i64", ts: "bigint" },
+  f32: { wasm: "f32", ts: "number" },
+  f64: { wasm: "f64", ts: "number" },
 };
 
 /**
@@ -105,30 +126,41 @@ const AS_TYPES = {
  */
 function parseDeclarations(text, file) {
   const declared = [];
-  const block = /\/\*\*([^]*?)\*\/\s*export (function|const) (\w+)([^;]*);/g;
+  const block = /\/\*\*([\s\S]*?)\*\/\s*export (function|const) (\w+)([^;]*);/g;
   for (const [, doc, kind, name, rest] of text.matchAll(block)) {
     if (kind === "const") {
-      if (name !== "memory" || !/^\s*:\s*WebAssembly\.Memory\s*$/.test(rest)) fail(`${file}: unexpected export const ${name}${rest}`);
+      if (name !== "memory" || !/^\s*:\s*WebAssembly\.Memory\s*$/.test(rest))
+        fail(`${file}: unexpected export const ${name}${rest}`);
       declared.push({ name, kind: "memory" });
       continue;
     }
-    const lines = doc.split("\n").map((l) => l.replace(/^\s*\*?\s?/, "").trim()).filter((l) => l !== "");
+    const lines = doc
+      .split("\n")
+      .map((l) => l.replace(/^\s*\*?\s?/, "").trim())
+      .filter((l) => l !== "");
     const element = lines[0] ?? "";
-    if (!element.startsWith("wasm/") || !element.endsWith(`/${name}`)) fail(`${file}: ${name}: no source path in its comment ("${element}")`);
+    if (!element.startsWith("wasm/") || !element.endsWith(`/${name}`))
+      fail(`${file}: ${name}: no source path in its comment ("${element}")`);
     const params = [];
     let result = "void";
     for (const line of lines.slice(1)) {
-      const param = /^@param (\w+) `(\w+)`$/.exec(line), returns = /^@returns `(\w+)`$/.exec(line);
+      const param = /^@param (\w+) `(\w+)`$/.exec(line),
+        returns = /^@returns `(\w+)`$/.exec(line);
       if (param) params.push({ name: param[1], type: param[2] });
       else if (returns) result = returns[1];
       else fail(`${file}: ${name}: unexpected line in its comment: ${line}`);
     }
-    const names = /^\(([^)]*)\)\s*:/.exec(rest)?.[1].split(",").map((p) => p.trim().split(":")[0].trim()).filter((p) => p !== "");
+    const names = /^\(([^)]*)\)\s*:/
+      .exec(rest)?.[1]
+      .split(",")
+      .map((p) => p.trim().split(":")[0].trim())
+      .filter((p) => p !== "");
     if (!names || names.join() !== params.map((p) => p.name).join()) {
       fail(`${file}: ${name}: the parameters (${names}) differ from the @param lines (${params.map((p) => p.name)})`);
     }
     for (const t of [...params.map((p) => p.type), ...(result === "void" ? [] : [result])]) {
-      if (!(t in AS_TYPES)) fail(`${file}: ${name}: type ${t} cannot cross to the host (known: ${Object.keys(AS_TYPES).join(", ")})`);
+      if (!(t in AS_TYPES))
+        fail(`${file}: ${name}: type ${t} cannot cross to the host (known: ${Object.keys(AS_TYPES).join(", ")})`);
     }
     declared.push({ name, kind: "function", source: `${element.slice(0, -name.length - 1)}.ts`, params, result });
   }
@@ -138,7 +170,15 @@ function parseDeclarations(text, file) {
 
 /** Section ids of the binary format that must be absent (data would be rewritten by every thread's instance). */
 const FORBIDDEN_SECTIONS = { 11: "data", 8: "start" };
-const VALUE_TYPES = { 0x7f: "i32", 0x7e: "i64", 0x7d: "f32", 0x7c: "f64", 0x7b: "v128", 0x70: "funcref", 0x6f: "externref" };
+const VALUE_TYPES = {
+  127: "i32",
+  126: "i64",
+  125: "f32",
+  124: "f64",
+  123: "v128",
+  112: "funcref",
+  111: "externref",
+};
 const EXPORT_KINDS = ["function", "table", "memory", "global", "tag"];
 
 /**
@@ -149,8 +189,14 @@ const EXPORT_KINDS = ["function", "table", "memory", "global", "tag"];
 function moduleExports(bytes) {
   let p = 8;
   const u32 = () => {
-    let value = 0, shift = 0, b;
-    do { b = bytes[p++]; value += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+    let value = 0,
+      shift = 0,
+      b;
+    do {
+      b = bytes[p++];
+      value += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
     return value;
   };
   const name = () => {
@@ -164,34 +210,49 @@ function moduleExports(bytes) {
     u32();
     if (flags & 1) u32();
   };
-  const types = [], functions = [], exports = [];
+  const types = [],
+    functions = [],
+    exports = [];
   while (p < bytes.length) {
-    const id = bytes[p++], size = u32(), end = p + size;
+    const id = bytes[p++],
+      size = u32(),
+      end = p + size;
     if (id in FORBIDDEN_SECTIONS) {
-      fail(`the module has a ${FORBIDDEN_SECTIONS[id]} section; kernels must not use static data (strings, arrays) or globals with start code`);
+      fail(
+        `the module has a ${FORBIDDEN_SECTIONS[id]} section; kernels must not use static data (strings, arrays) or globals with start code`,
+      );
     }
-    if (id === 1) { // types
+    if (id === 1) {
+      // types
       for (let n = u32(); n > 0; n--) {
         if (bytes[p++] !== 0x60) fail("unexpected entry in the type section");
         types.push({ params: valueTypes(), results: valueTypes() });
       }
-    } else if (id === 2) { // imports: imported functions come first in the function index space
+    } else if (id === 2) {
+      // imports: imported functions come first in the function index space
       for (let n = u32(); n > 0; n--) {
         name();
         name();
         const kind = bytes[p++];
         if (kind === 0) functions.push(u32());
-        else if (kind === 1) { p++; limits(); }
-        else if (kind === 2) limits();
+        else if (kind === 1) {
+          p++;
+          limits();
+        } else if (kind === 2) limits();
         else if (kind === 3) p += 2;
         else fail(`unexpected import kind ${kind}`);
       }
-    } else if (id === 3) { // functions: their type indices
+    } else if (id === 3) {
+      // functions: their type indices
       for (let n = u32(); n > 0; n--) functions.push(u32());
     } else if (id === 7) {
       for (let n = u32(); n > 0; n--) {
-        const exportName = name(), kind = EXPORT_KINDS[bytes[p++]] ?? "?", index = u32();
-        exports.push(kind === "function" ? { name: exportName, kind, ...types[functions[index]] } : { name: exportName, kind });
+        const exportName = name(),
+          kind = EXPORT_KINDS[bytes[p++]] ?? "?",
+          index = u32();
+        exports.push(
+          kind === "function" ? { name: exportName, kind, ...types[functions[index]] } : { name: exportName, kind },
+        );
       }
     }
     p = end;
@@ -211,12 +272,17 @@ function checkExports(declared, exported, file) {
     if (d.kind !== e.kind) fail(`${file}: ${e.name} is a ${e.kind}, declared as a ${d.kind}`);
     byName.delete(e.name);
     if (e.kind !== "function") continue;
-    const want = d.params.map((q) => AS_TYPES[q.type].wasm), results = d.result === "void" ? [] : [AS_TYPES[d.result].wasm];
+    const want = d.params.map((q) => AS_TYPES[q.type].wasm),
+      results = d.result === "void" ? [] : [AS_TYPES[d.result].wasm];
     if (want.length !== e.params.length) {
-      fail(`${file}: ${e.name} takes ${e.params.length} parameters, ${d.source} declares ${want.length} (${d.params.map((q) => q.name).join(", ")})`);
+      fail(
+        `${file}: ${e.name} takes ${e.params.length} parameters, ${d.source} declares ${want.length} (${d.params.map((q) => q.name).join(", ")})`,
+      );
     }
     if (want.join() !== e.params.join() || results.join() !== e.results.join()) {
-      fail(`${file}: ${e.name} is (${e.params.join(", ")}) -> (${e.results.join(", ")}), ${d.source} declares (${want.join(", ")}) -> (${results.join(", ")})`);
+      fail(
+        `${file}: ${e.name} is (${e.params.join(", ")}) -> (${e.results.join(", ")}), ${d.source} declares (${want.join(", ")}) -> (${results.join(", ")})`,
+      );
     }
   }
   for (const name of byName.keys()) fail(`${name} is declared, but ${file} does not export it`);
@@ -243,12 +309,18 @@ ${exportsSource(baseline.declared)}`;
 
 /** The TypeScript declaration of the exports (the same in both modules: checked by main). */
 function exportsSource(declared) {
-  const used = new Set(declared.flatMap((d) => (d.kind === "function" ? [...d.params.map((p) => p.type), d.result] : [])));
-  const aliases = Object.entries(AS_TYPES).filter(([t]) => used.has(t)).map(([t, { ts }]) => `export type ${t} = ${ts};`);
-  const members = declared.map((d) => d.kind === "memory"
-    // no WebAssembly type: the shipped declarations must type-check without the DOM library
-    ? "  /** The imported memory (a WebAssembly.Memory), exported again. */\n  readonly memory: object;"
-    : `  /** ${d.source} */\n  ${d.name}(${d.params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${d.result};`);
+  const used = new Set(
+    declared.flatMap((d) => (d.kind === "function" ? [...d.params.map((p) => p.type), d.result] : [])),
+  );
+  const aliases = Object.entries(AS_TYPES)
+    .filter(([t]) => used.has(t))
+    .map(([t, { ts }]) => `export type ${t} = ${ts};`);
+  const members = declared.map((d) =>
+    d.kind === "memory"
+      ? // no WebAssembly type: the shipped declarations must type-check without the DOM library
+        "  /** The imported memory (a WebAssembly.Memory), exported again. */\n  readonly memory: object;"
+      : `  /** ${d.source} */\n  ${d.name}(${d.params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${d.result};`,
+  );
   return `
 /**
  * The AssemblyScript types of the exports' parameters and results, as the host passes them

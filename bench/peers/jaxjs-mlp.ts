@@ -35,8 +35,7 @@ export async function createJaxjsRunner(spec: MlpSpec, init: InitialState): Prom
   const scales = shapes.map(([k, n]) => wLrScale(k, n));
 
   /** Wb = +H where W >= 0, else -H, with the straight-through gradient: W + stop_gradient(Wb - W). */
-  const binarizeSte = (w: Arr): Arr =>
-    w.ref.add(lax.stopGradient(np.where(np.greaterEqual(w.ref, 0), H, -H).sub(w)));
+  const binarizeSte = (w: Arr): Arr => w.ref.add(lax.stopGradient(np.where(np.greaterEqual(w.ref, 0), H, -H).sub(w)));
 
   /** Forward pass and loss; the batch statistics are returned as auxiliary outputs. */
   const lossFn = (params: LayerParams[], x: Arr, targets: Arr): [Arr, Running[]] => {
@@ -47,7 +46,11 @@ export async function createJaxjsRunner(spec: MlpSpec, init: InitialState): Prom
       const mean = np.mean(z.ref, 0);
       const variance = np.var_(z.ref, 0); // biased, as batch norm normalizes with
       stats.push({ mean: lax.stopGradient(mean.ref), variance: lax.stopGradient(variance.ref) });
-      const y = z.sub(mean).div(np.sqrt(variance.add(bnEps))).mul(p.gamma).add(p.beta);
+      const y = z
+        .sub(mean)
+        .div(np.sqrt(variance.add(bnEps)))
+        .mul(p.gamma)
+        .add(p.beta);
       h = i < params.length - 1 ? nn.relu(y) : y;
     });
     // Square hinge: mean over batch x classes of max(0, 1 - t y)^2.
@@ -78,7 +81,12 @@ export async function createJaxjsRunner(spec: MlpSpec, init: InitialState): Prom
       const r = state.running[i];
       next.running.push({
         mean: r.mean.ref.add(stats[i].mean.sub(r.mean).mul(bnMomentum)),
-        variance: r.variance.ref.add(stats[i].variance.mul(M / (M - 1)).sub(r.variance).mul(bnMomentum)),
+        variance: r.variance.ref.add(
+          stats[i].variance
+            .mul(M / (M - 1))
+            .sub(r.variance)
+            .mul(bnMomentum),
+        ),
       });
     });
     a.dispose();

@@ -10,7 +10,11 @@ async function loadTfjsCpu(): Promise<typeof TF> {
   try {
     tf = await import("@tensorflow/tfjs");
   } catch (e) {
-    throw new PeerUnavailable("tfjs-cpu", `cannot load @tensorflow/tfjs: ${String(e)}`, "npm install --save-dev @tensorflow/tfjs");
+    throw new PeerUnavailable(
+      "tfjs-cpu",
+      `cannot load @tensorflow/tfjs: ${String(e)}`,
+      "npm install --save-dev @tensorflow/tfjs",
+    );
   }
   if (!(await tf.setBackend("cpu"))) throw new PeerUnavailable("tfjs-cpu", "tf.setBackend('cpu') failed");
   await tf.ready();
@@ -41,7 +45,8 @@ export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState):
   const params = shapes.map((l, i) => {
     const units = l.shape[l.shape.length - 1];
     return {
-      kind: l.kind, lrScale: l.lrScale,
+      kind: l.kind,
+      lrScale: l.lrScale,
       w: tf.variable(tf.tensor(init.weights[i], l.shape), true, `w${i}`),
       gamma: tf.variable(tf.ones([units]), true, `gamma${i}`),
       beta: tf.variable(tf.zeros([units]), true, `beta${i}`),
@@ -56,12 +61,23 @@ export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState):
 
   /** Per batch norm: the batch mean and variance (kept) and the number of values per channel. */
   const lossFn = (stats: TF.Tensor[], counts: number[]): TF.Scalar => {
-    let h: TF.Tensor = x, k = 0, bn = 0;
+    let h: TF.Tensor = x,
+      k = 0,
+      bn = 0;
     for (const l of layers) {
       switch (l.kind) {
         case "conv":
-          h = tf.conv2d(h as TF.Tensor4D, binarize(params[k++].w) as TF.Tensor4D, [l.stride[0], l.stride[1]],
-            [[0, 0], [l.pad[0], l.pad[0]], [l.pad[1], l.pad[1]], [0, 0]]);
+          h = tf.conv2d(
+            h as TF.Tensor4D,
+            binarize(params[k++].w) as TF.Tensor4D,
+            [l.stride[0], l.stride[1]],
+            [
+              [0, 0],
+              [l.pad[0], l.pad[0]],
+              [l.pad[1], l.pad[1]],
+              [0, 0],
+            ],
+          );
           break;
         case "maxpool":
           h = tf.maxPool(h as TF.Tensor4D, [l.window[0], l.window[1]], [l.stride[0], l.stride[1]], "valid");

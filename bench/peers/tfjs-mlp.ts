@@ -10,8 +10,11 @@ export async function loadTfjsWasm(): Promise<typeof TF> {
     tf = await import("@tensorflow/tfjs");
     await import("@tensorflow/tfjs-backend-wasm"); // registers the "wasm" backend
   } catch (e) {
-    throw new PeerUnavailable("tfjs-wasm", `cannot load @tensorflow/tfjs-backend-wasm: ${String(e)}`,
-      "npm install --save-dev @tensorflow/tfjs @tensorflow/tfjs-backend-wasm");
+    throw new PeerUnavailable(
+      "tfjs-wasm",
+      `cannot load @tensorflow/tfjs-backend-wasm: ${String(e)}`,
+      "npm install --save-dev @tensorflow/tfjs @tensorflow/tfjs-backend-wasm",
+    );
   }
   if (!(await tf.setBackend("wasm"))) throw new PeerUnavailable("tfjs-wasm", "tf.setBackend('wasm') failed");
   await tf.ready();

@@ -33,20 +33,29 @@ export type TfjsLossFn = (stats: TF.Tensor[], counts: number[]) => TF.Scalar;
  * Glorot scale, then W clipped to [-H, H]), then the batch norms' running averages (unbiased
  * variance n / (n - 1)). Returns the loss.
  */
-export function tfjsTrainStep(tf: typeof TF, layers: TfjsLayerParams[], hp: TfjsHyperparams, lossFn: TfjsLossFn): () => Promise<number> {
+export function tfjsTrainStep(
+  tf: typeof TF,
+  layers: TfjsLayerParams[],
+  hp: TfjsHyperparams,
+  lossFn: TfjsLossFn,
+): () => Promise<number> {
   const trainable = layers.flatMap((L) => [L.w, L.gamma, L.beta]);
   const lrScale = new Map<TF.Variable, number>(layers.map((L) => [L.w, L.lrScale]));
-  const adam = new Map(trainable.map((p) => [p.name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) }]));
+  const adam = new Map(
+    trainable.map((p) => [p.name, { m: tf.variable(tf.zerosLike(p), false), v: tf.variable(tf.zerosLike(p), false) }]),
+  );
   const { beta1, beta2, adamEps, H, bnMomentum } = hp;
   let t = 0;
   return async () => {
     t++;
-    const stats: TF.Tensor[] = [], counts: number[] = [];
+    const stats: TF.Tensor[] = [],
+      counts: number[] = [];
     const { value, grads } = tf.variableGrads(() => lossFn(stats, counts), trainable);
     const a = adamStepSize(hp, t);
     tf.tidy(() => {
       for (const p of trainable) {
-        const g = grads[p.name], s = adam.get(p.name)!;
+        const g = grads[p.name],
+          s = adam.get(p.name)!;
         s.m.assign(tf.add(tf.mul(s.m, beta1), tf.mul(g, 1 - beta1)));
         s.v.assign(tf.add(tf.mul(s.v, beta2), tf.mul(tf.square(g), 1 - beta2)));
         const scale = lrScale.get(p);

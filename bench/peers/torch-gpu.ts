@@ -33,19 +33,27 @@ export async function runTorchGpu<T>(task: Record<string, unknown>, timing: Timi
         reasons.push(`${python}: not found`);
         continue;
       }
-      throw new BinaryConnectError(`PyTorch (${python}): ${SCRIPT} failed: ${(e as Error).message.split("\n").slice(0, 8).join("\n")}`);
+      throw new BinaryConnectError(
+        `PyTorch (${python}): ${SCRIPT} failed: ${(e as Error).message.split("\n").slice(0, 8).join("\n")}`,
+      );
     }
     const last = stdout.trim().split("\n").pop() ?? "";
     let out: T & TorchGpuInfo & { unavailable?: string };
     try {
       out = JSON.parse(last) as typeof out;
     } catch {
-      throw new BinaryConnectError(`PyTorch (${python}): expected one JSON line from ${SCRIPT}, found: ${last.slice(0, 200)}`);
+      throw new BinaryConnectError(
+        `PyTorch (${python}): expected one JSON line from ${SCRIPT}, found: ${last.slice(0, 200)}`,
+      );
     }
     if (!out.unavailable) return out;
     reasons.push(`${python}: ${out.unavailable}`);
   }
-  throw new PeerUnavailable("PyTorch (CUDA)", reasons.join("; "), "run on a machine with an NVIDIA GPU and PyTorch with CUDA");
+  throw new PeerUnavailable(
+    "PyTorch (CUDA)",
+    reasons.join("; "),
+    "run on a machine with an NVIDIA GPU and PyTorch with CUDA",
+  );
 }
 
 function run(python: string, config: string): Promise<string> {

@@ -59,17 +59,27 @@ function blasLabel(path: string | undefined): string {
  * PeerUnavailable when /usr/bin/python3 or its torch module is missing.
  */
 export async function measureTorch(
-  spec: MlpSpec, initFile: InitFile, threads: number, lossSteps: number, timing: TimingOptions,
+  spec: MlpSpec,
+  initFile: InitFile,
+  threads: number,
+  lossSteps: number,
+  timing: TimingOptions,
 ): Promise<StepResult> {
   const name = `PyTorch ${threadsLabel(threads)}`;
   if (!existsSync(PYTHON)) throw new PeerUnavailable(name, `${PYTHON} not found`, "apt-get install -y python3-torch");
   const config = { spec, init: initFile.path, threads, lossSteps, ...timing };
   const stdout = await new Promise<string>((resolve, reject) => {
     const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
-    execFile(PYTHON, [SCRIPT, JSON.stringify(config)], { env, maxBuffer: 1 << 20, timeout: 300_000 }, (err, out, errOut) => {
-      if (err) reject(new BinaryConnectError(`${name}: ${SCRIPT} failed (${err.message.split("\n")[0]})\n${errOut.trim()}`));
-      else resolve(out);
-    });
+    execFile(
+      PYTHON,
+      [SCRIPT, JSON.stringify(config)],
+      { env, maxBuffer: 1 << 20, timeout: 300_000 },
+      (err, out, errOut) => {
+        if (err)
+          reject(new BinaryConnectError(`${name}: ${SCRIPT} failed (${err.message.split("\n")[0]})\n${errOut.trim()}`));
+        else resolve(out);
+      },
+    );
   });
   const lastLine = stdout.trim().split("\n").pop() ?? "";
   let out: TorchOutput;

@@ -36,11 +36,13 @@ async function loadSample(): Promise<typeof mnist> {
   const view = new DataView(bytes.buffer);
   let at = 8;
   const part = (n: number) => {
-    const x = bytes.subarray(at, at + n * 784), y = bytes.subarray(at + n * 784, at + n * 785);
+    const x = bytes.subarray(at, at + n * 784),
+      y = bytes.subarray(at + n * 784, at + n * 785);
     at += n * 785;
     return { x, y, n };
   };
-  const train = part(view.getUint32(0, true)), test = part(view.getUint32(4, true));
+  const train = part(view.getUint32(0, true)),
+    test = part(view.getUint32(4, true));
   return { train, test: bc.data.fromArrays({ x: test.x, y: test.y, shape: [784], classes: 10 }) };
 }
 
@@ -52,15 +54,22 @@ function newModel(backend: "wasm" | "webgpu"): bc.Model {
     binarize: "det", // every dense layer's weights are sign(w) in the forward and backward passes
     backend,
     layers: [
-      bc.layers.dense({ units: 256 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.dense({ units: 256 }), bc.layers.batchNorm(), bc.layers.relu(),
-      bc.layers.dense({ units: 10 }), bc.layers.batchNorm(),
+      bc.layers.dense({ units: 256 }),
+      bc.layers.batchNorm(),
+      bc.layers.relu(),
+      bc.layers.dense({ units: 256 }),
+      bc.layers.batchNorm(),
+      bc.layers.relu(),
+      bc.layers.dense({ units: 10 }),
+      bc.layers.batchNorm(),
     ],
   });
 }
 
 async function train(): Promise<void> {
-  const count = Math.min(numberIn("train-count"), mnist.train.n), epochs = numberIn("epochs"), batchSize = numberIn("batch");
+  const count = Math.min(numberIn("train-count"), mnist.train.n),
+    epochs = numberIn("epochs"),
+    batchSize = numberIn("batch");
   await model?.dispose();
   storage("");
   model = newModel(backendChoice());
@@ -69,7 +78,12 @@ async function train(): Promise<void> {
   const history: bc.EpochRecord[] = [];
   drawCurve(history, epochs);
   // the first `count` images, raw pixels 0..255 (fromArrays copies them into a Float32Array)
-  const images = bc.data.fromArrays({ x: mnist.train.x.subarray(0, count * 784), y: mnist.train.y.subarray(0, count), shape: [784], classes: 10 });
+  const images = bc.data.fromArrays({
+    x: mnist.train.x.subarray(0, count * 784),
+    y: mnist.train.y.subarray(0, count),
+    shape: [784],
+    classes: 10,
+  });
   await model.fit(images, {
     epochs,
     batchSize,
@@ -85,29 +99,44 @@ async function train(): Promise<void> {
     },
   });
   const test = await model.evaluate(mnist.test);
-  status(`trained: validation error ${percent(history.at(-1)!.val_error)}, test error ${percent(test.error)} ` +
-    `on ${mnist.test.n} MNIST test images (${on})`);
+  status(
+    `trained: validation error ${percent(history.at(-1)!.val_error)}, test error ${percent(test.error)} ` +
+      `on ${mnist.test.n} MNIST test images (${on})`,
+  );
 }
 
 /** The learning curve: training and validation error per epoch, as inline SVG. */
 function drawCurve(history: bc.EpochRecord[], epochs: number): void {
-  const W = 380, H = 220, left = 46, right = 12, top = 24, bottom = 30;
+  const W = 380,
+    H = 220,
+    left = 46,
+    right = 12,
+    top = 24,
+    bottom = 30;
   const yMax = Math.ceil(10 * Math.max(0.1, ...history.flatMap((r) => [r.train_error, r.val_error]))) / 10;
   const x = (epoch: number) => left + ((epoch - 1) / Math.max(1, epochs - 1)) * (W - left - right);
   const y = (error: number) => top + (1 - error / yMax) * (H - top - bottom);
   const svg: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (yMax * i) / 4;
-    svg.push(`<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e6ea"/>`,
-      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${(100 * v).toFixed(1)} %</text>`);
+    svg.push(
+      `<line x1="${left}" x2="${W - right}" y1="${y(v)}" y2="${y(v)}" stroke="#e3e6ea"/>`,
+      `<text x="${left - 6}" y="${y(v) + 4}" text-anchor="end">${(100 * v).toFixed(1)} %</text>`,
+    );
   }
   const every = Math.ceil(epochs / 10);
-  for (let e = 1; e <= epochs; e += every) svg.push(`<text x="${x(e)}" y="${H - bottom + 16}" text-anchor="middle">${e}</text>`);
+  for (let e = 1; e <= epochs; e += every)
+    svg.push(`<text x="${x(e)}" y="${H - bottom + 16}" text-anchor="middle">${e}</text>`);
   svg.push(`<text x="${W - right}" y="${H - 2}" text-anchor="end">epoch</text>`);
-  const series = [["train_error", "#7a8aa0", "training"], ["val_error", "#1f6feb", "validation"]] as const;
+  const series = [
+    ["train_error", "#7a8aa0", "training"],
+    ["val_error", "#1f6feb", "validation"],
+  ] as const;
   series.forEach(([key, color, name], i) => {
     const points = history.map((r) => [x(r.epoch), y(r[key])]);
-    svg.push(`<polyline class="${key}" fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => p.join(",")).join(" ")}"/>`);
+    svg.push(
+      `<polyline class="${key}" fill="none" stroke="${color}" stroke-width="2" points="${points.map((p) => p.join(",")).join(" ")}"/>`,
+    );
     for (const [cx, cy] of points) svg.push(`<circle cx="${cx}" cy="${cy}" r="3" fill="${color}"/>`);
     svg.push(`<text x="${left + 8 + 110 * i}" y="14" fill="${color}">&#9679; ${name} error</text>`);
   });
@@ -115,8 +144,12 @@ function drawCurve(history: bc.EpochRecord[], epochs: number): void {
   curve.innerHTML = svg.join("");
   curve.setAttribute("font-size", "11");
   curve.dataset.points = String(history.length);
-  $("log").textContent = history.map((r) =>
-    `epoch ${String(r.epoch).padStart(2)}  train ${percent(r.train_error).padStart(7)}  validation ${percent(r.val_error).padStart(7)}  ${r.seconds.toFixed(1)} s`).join("\n");
+  $("log").textContent = history
+    .map(
+      (r) =>
+        `epoch ${String(r.epoch).padStart(2)}  train ${percent(r.train_error).padStart(7)}  validation ${percent(r.val_error).padStart(7)}  ${r.seconds.toFixed(1)} s`,
+    )
+    .join("\n");
 }
 
 // --- Drawing and prediction ---
@@ -171,19 +204,24 @@ function setupDrawing(): void {
 function drawingPixels(): Float32Array | null {
   const rgba = ctx.getImageData(0, 0, 280, 280).data;
   const sums = new Float32Array(784);
-  for (let y = 0; y < 280; y++) for (let x = 0; x < 280; x++) sums[Math.floor(y / 10) * 28 + Math.floor(x / 10)] += rgba[(y * 280 + x) * 4];
-  let mass = 0, cx = 0, cy = 0;
+  for (let y = 0; y < 280; y++)
+    for (let x = 0; x < 280; x++) sums[Math.floor(y / 10) * 28 + Math.floor(x / 10)] += rgba[(y * 280 + x) * 4];
+  let mass = 0,
+    cx = 0,
+    cy = 0;
   sums.forEach((v, i) => {
     mass += v;
     cx += v * (i % 28);
     cy += v * Math.floor(i / 28);
   });
   if (mass === 0) return null;
-  const dx = Math.round(14 - cx / mass), dy = Math.round(14 - cy / mass);
+  const dx = Math.round(14 - cx / mass),
+    dy = Math.round(14 - cy / mass);
   const pixels = new Float32Array(784);
   for (let y = 0; y < 28; y++) {
     for (let x = 0; x < 28; x++) {
-      const sx = x - dx, sy = y - dy;
+      const sx = x - dx,
+        sy = y - dy;
       if (sx >= 0 && sx < 28 && sy >= 0 && sy < 28) pixels[y * 28 + x] = sums[sy * 28 + sx] / 100;
     }
   }
@@ -194,7 +232,9 @@ async function predictDrawing(): Promise<void> {
   const pixels = drawingPixels();
   const seen = $<HTMLCanvasElement>("seen").getContext("2d")!;
   const image = seen.createImageData(28, 28);
-  pixels?.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
+  pixels?.forEach((v, i) => {
+    image.data.set([v, v, v, 255], 4 * i);
+  });
   seen.putImageData(image, 0, 0);
   if (!pixels || !model?.training || busy) return showPrediction(null);
   const { labels, scores } = await model.predict(pixels); // raw pixels: the model applies its preprocessing
@@ -212,9 +252,13 @@ function showPrediction(label: number | null, scores?: Float32Array): void {
   }
   out.dataset.label = String(label);
   out.dataset.scores = JSON.stringify(Array.from(scores));
-  const lo = Math.min(...scores), hi = Math.max(...scores);
-  $("bars").innerHTML = Array.from(scores, (s, k) =>
-    `<div class="bar${k === label ? " best" : ""}"><b>${k}</b><span class="track"><span class="fill" style="display:block;width:${(100 * (s - lo)) / (hi - lo || 1)}%"></span></span>${s.toFixed(2)}</div>`).join("");
+  const lo = Math.min(...scores),
+    hi = Math.max(...scores);
+  $("bars").innerHTML = Array.from(
+    scores,
+    (s, k) =>
+      `<div class="bar${k === label ? " best" : ""}"><b>${k}</b><span class="track"><span class="fill" style="display:block;width:${(100 * (s - lo)) / (hi - lo || 1)}%"></span></span>${s.toFixed(2)}</div>`,
+  ).join("");
 }
 
 /** Paints MNIST test image `index` (28 x 28, each pixel a 10 x 10 square) on the pad and predicts it. */
@@ -254,7 +298,9 @@ const backendChoice = () => $<HTMLSelectElement>("backend").value as "wasm" | "w
 const status = (text: string) => ($("status").textContent = text);
 const storage = (text: string) => ($("storage").textContent = text);
 
-const enableButtons = (on: boolean) => document.querySelectorAll("button").forEach((b) => (b.disabled = !on));
+const enableButtons = (on: boolean) => {
+  for (const b of Array.from(document.querySelectorAll("button"))) b.disabled = !on;
+};
 
 /** A button's task: the buttons are disabled while it runs, then the drawing is predicted again; `body[data-state]` says how it ended. */
 function task(fn: () => Promise<void>, done: string, report: (text: string) => void): () => Promise<void> {

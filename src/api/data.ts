@@ -4,6 +4,19 @@
  * (api/dataNode.ts).
  */
 export { fromArrays, sliceDataset, type Dataset, type FromArraysOptions, type NumericArray } from "../data/dataset.js";
-export { decodeImage, imageDataset, type ImageDatasetOptions, type ImageExampleShape, type ImageFile } from "../data/image.js";
+export {
+  decodeImage,
+  imageDataset,
+  type ImageDatasetOptions,
+  type ImageExampleShape,
+  type ImageFile,
+} from "../data/image.js";
 export { parseCsv, type CsvOptions } from "../data/csv.js";
-export { applyPreprocessing, fitPreprocessing, preprocessDataset, type Preprocessing, type PreprocessSpec, type PreprocessStep } from "../data/preprocessing.js";
+export {
+  applyPreprocessing,
+  fitPreprocessing,
+  preprocessDataset,
+  type Preprocessing,
+  type PreprocessSpec,
+  type PreprocessStep,
+} from "../data/preprocessing.js";

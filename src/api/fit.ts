@@ -11,7 +11,15 @@ import { fitPreprocessing, type PreprocessSpec } from "../data/preprocessing.js"
 import { LR_SCHEDULES, type LrScheduleName, type TrainConfig } from "../train/config.js";
 import { dataDifference, dataIdentity } from "../train/dataIdentity.js";
 import type { LabeledSet } from "../train/dataset.js";
-import { NO_BEST, runEpochs, type Best, type EpochRecord, type LoopData, type PartialEpoch, type RunStore } from "../train/loop.js";
+import {
+  NO_BEST,
+  runEpochs,
+  type Best,
+  type EpochRecord,
+  type LoopData,
+  type PartialEpoch,
+  type RunStore,
+} from "../train/loop.js";
 import { networkOf } from "../train/model.js";
 import { readModelState, writeModelState } from "../train/modelState.js";
 import { preprocessingFromState } from "../train/preprocessingState.js";
@@ -65,7 +73,9 @@ export interface FitOptions {
    */
   checkpointDir?: string;
   /** Settings recorded in the run's configuration (the CLI's preset, dataset and data folder). */
-  record?: Partial<Pick<TrainConfig, "preset" | "dataset" | "hidden" | "architecture" | "mode" | "dropout" | "meanFrom" | "limit">> & { dataDir?: string };
+  record?: Partial<
+    Pick<TrainConfig, "preset" | "dataset" | "hidden" | "architecture" | "mode" | "dropout" | "meanFrom" | "limit">
+  > & { dataDir?: string };
   /** Stop after this many epochs of this call (tests of interrupted runs). */
   maxEpochsThisCall?: number;
 }
@@ -80,13 +90,31 @@ export interface History {
   stoppedEarly: boolean;
 }
 
-const FIT_KEYS = ["epochs", "batchSize", "validation", "test", "lr", "schedule", "testTime", "evalBatchSize", "preprocess", "callbacks", "earlyStopping", "signal", "checkpointDir", "record", "maxEpochsThisCall"];
+const FIT_KEYS = [
+  "epochs",
+  "batchSize",
+  "validation",
+  "test",
+  "lr",
+  "schedule",
+  "testTime",
+  "evalBatchSize",
+  "preprocess",
+  "callbacks",
+  "earlyStopping",
+  "signal",
+  "checkpointDir",
+  "record",
+  "maxEpochsThisCall",
+];
 
 /** The settings given to this call that a continued run takes from its saved configuration. */
 const FIXED_ON_RESUME: (keyof FitOptions)[] = ["batchSize", "lr", "schedule", "preprocess"];
 
 export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): Promise<History> {
-  for (const key of Object.keys(opts)) if (!FIT_KEYS.includes(key)) throw new OptionError(`fit: unknown option "${key}"`, `known options: ${FIT_KEYS.join(", ")}`);
+  for (const key of Object.keys(opts))
+    if (!FIT_KEYS.includes(key))
+      throw new OptionError(`fit: unknown option "${key}"`, `known options: ${FIT_KEYS.join(", ")}`);
   const folder = opts.checkpointDir !== undefined ? openRunFolder(opts.checkpointDir, model) : undefined;
   folder?.open();
   try {
@@ -100,15 +128,23 @@ export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): 
   }
 }
 
-async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dataset, opts: FitOptions): Promise<History> {
+async function fitIn(
+  folder: RunFolderLike | undefined,
+  model: Model,
+  train: Dataset,
+  opts: FitOptions,
+): Promise<History> {
   const { trainSet, validationSet } = splitValidation(train, opts.validation);
   const saved = folder?.hasCheckpoint() ? folder.readCheckpoint() : null;
   const previous = saved ? null : model.training;
   // a resumed run takes the preprocessing it fitted at its start (a program run again passes the same `preprocess`)
-  if (saved?.meta.preprocessing) model.preprocessing = preprocessingFromState(saved.meta.preprocessing, saved.tensors, `${opts.checkpointDir}`);
-  if ((saved || previous) && opts.preprocess && !model.preprocessing) throw new OptionError("fit: preprocess is fitted at a run's first epoch; this run has started without one");
+  if (saved?.meta.preprocessing)
+    model.preprocessing = preprocessingFromState(saved.meta.preprocessing, saved.tensors, `${opts.checkpointDir}`);
+  if ((saved || previous) && opts.preprocess && !model.preprocessing)
+    throw new OptionError("fit: preprocess is fitted at a run's first epoch; this run has started without one");
   if (!saved && !previous && opts.preprocess && !model.preprocessing) {
-    if (trainSet.preprocessed) throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
+    if (trainSet.preprocessed)
+      throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
     model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet, { backend: await model.backend() });
   }
   const data: LoopData = {
@@ -120,7 +156,9 @@ async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dat
   const identity = dataIdentity(trainSet, opts.record?.dataDir);
   const fresh = freshConfig(model, opts, data.train, identity);
   let config: TrainConfig;
-  let epochsDone = 0, best: Best = NO_BEST, history: EpochRecord[] = [];
+  let epochsDone = 0,
+    best: Best = NO_BEST,
+    history: EpochRecord[] = [];
   let partial: PartialEpoch | undefined;
   const net = await model.engineNetwork();
   if (saved) {
@@ -128,8 +166,12 @@ async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dat
     checkSameNetwork(model, saved.meta.config, data.train.features, opts.checkpointDir!);
     const difference = saved.meta.config.data ? dataDifference(saved.meta.config.data, identity) : null;
     if (difference) {
-      throw new OptionError(`fit: ${opts.checkpointDir} holds a run trained on other data: ${difference}`,
-        saved.meta.config.data?.dir ? `resume it with its own data (${saved.meta.config.data.dir}), or start a new run in another folder` : "resume it with its own data, or start a new run in another folder");
+      throw new OptionError(
+        `fit: ${opts.checkpointDir} holds a run trained on other data: ${difference}`,
+        saved.meta.config.data?.dir
+          ? `resume it with its own data (${saved.meta.config.data.dir}), or start a new run in another folder`
+          : "resume it with its own data, or start a new run in another folder",
+      );
     }
     writeModelState(net, saved.tensors, true, `${opts.checkpointDir}`);
     net.optimizer.t = saved.meta.step;
@@ -140,7 +182,11 @@ async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dat
     if (config.epochs !== saved.meta.config.epochs) folder!.writeConfig(config);
   } else if (previous) {
     config = continuedConfig(previous.config, opts, fresh, "this model's run");
-    ({ epochsDone, best, history } = { epochsDone: previous.epochsDone, best: previous.best, history: [...previous.history] });
+    ({ epochsDone, best, history } = {
+      epochsDone: previous.epochsDone,
+      best: previous.best,
+      history: [...previous.history],
+    });
     folder?.start(config, history);
   } else {
     config = fresh;
@@ -148,44 +194,86 @@ async function fitIn(folder: RunFolderLike | undefined, model: Model, train: Dat
   }
   const snapshot = opts.earlyStopping?.restoreBest ? new BestSnapshot(folder) : undefined;
   const result = await runEpochs({
-    config, model: net, data, epochsDone, best, partial, stored: Boolean(saved), store: snapshot ?? folder, signal: opts.signal, maxEpochsThisCall: opts.maxEpochsThisCall,
+    config,
+    model: net,
+    data,
+    epochsDone,
+    best,
+    partial,
+    stored: Boolean(saved),
+    store: snapshot ?? folder,
+    signal: opts.signal,
+    maxEpochsThisCall: opts.maxEpochsThisCall,
     callbacks: {
       onEpochStart: (epoch, batches) => opts.callbacks?.onEpochBegin?.(epoch, { batches }),
-      onBatch: (batch, batches, examplesPerSecond) => opts.callbacks?.onBatchEnd?.(batch, { batches, examplesPerSecond }),
+      onBatch: (batch, batches, examplesPerSecond) =>
+        opts.callbacks?.onBatchEnd?.(batch, { batches, examplesPerSecond }),
       onEpochEnd: async (record) => {
         history.push(record);
-        model.setTraining({ config, epochsDone: record.epoch, best: { valError: record.val_error, testError: record.test_error, epoch: record.best_epoch }, history });
+        model.setTraining({
+          config,
+          epochsDone: record.epoch,
+          best: { valError: record.val_error, testError: record.test_error, epoch: record.best_epoch },
+          history,
+        });
         await opts.callbacks?.onEpochEnd?.(record.epoch, record);
       },
     },
   });
   model.setTraining({ config, epochsDone: result.epochsDone, best: result.best, history });
-  if (snapshot?.state && result.best.epoch < result.epochsDone) writeModelState(net, snapshot.state, false, "the best epoch's weights");
-  return { epochs: history, trained: result.records, best: result.best, epochsDone: result.epochsDone, stoppedEarly: result.stoppedEarly };
+  if (snapshot?.state && result.best.epoch < result.epochsDone)
+    writeModelState(net, snapshot.state, false, "the best epoch's weights");
+  return {
+    epochs: history,
+    trained: result.records,
+    best: result.best,
+    epochsDone: result.epochsDone,
+    stoppedEarly: result.stoppedEarly,
+  };
 }
 
 /** The training set and the validation set: a given one, or the last fraction of the training set. */
-function splitValidation(train: Dataset, validation: Dataset | number | undefined): { trainSet: Dataset; validationSet?: Dataset } {
+function splitValidation(
+  train: Dataset,
+  validation: Dataset | number | undefined,
+): { trainSet: Dataset; validationSet?: Dataset } {
   if (validation === undefined) return { trainSet: train };
   if (typeof validation !== "number") return { trainSet: train, validationSet: validation };
-  if (!(validation > 0 && validation < 1)) throw new OptionError(`fit: a validation fraction must be in (0, 1), found ${validation}`);
+  if (!(validation > 0 && validation < 1))
+    throw new OptionError(`fit: a validation fraction must be in (0, 1), found ${validation}`);
   const count = Math.floor(train.n * validation);
-  if (count < 1 || count >= train.n) throw new OptionError(`fit: a validation fraction of ${validation} of ${train.n} examples leaves ${count} for validation and ${train.n - count} for training`, "use a larger fraction, a held-out set, or more data");
-  return { trainSet: sliceDataset(train, 0, train.n - count), validationSet: sliceDataset(train, train.n - count, count) };
+  if (count < 1 || count >= train.n)
+    throw new OptionError(
+      `fit: a validation fraction of ${validation} of ${train.n} examples leaves ${count} for validation and ${train.n - count} for training`,
+      "use a larger fraction, a held-out set, or more data",
+    );
+  return {
+    trainSet: sliceDataset(train, 0, train.n - count),
+    validationSet: sliceDataset(train, train.n - count, count),
+  };
 }
 
 /** The configuration of a new run of `model` with these options. */
 function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: TrainConfig["data"]): TrainConfig {
   const epochs = opts.epochs ?? 10;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new OptionError(`fit: epochs must be an integer >= 1, found ${opts.epochs}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1))
+    throw new OptionError(`fit: epochs must be an integer >= 1, found ${opts.epochs}`);
   const batchSize = opts.batchSize ?? Math.min(100, train.n);
-  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new OptionError(`fit: batchSize must be an integer >= 1, found ${opts.batchSize}`);
-  if (batchSize > train.n) throw new OptionError(`fit: batchSize ${batchSize} is larger than the ${train.n} training examples`, "use a smaller batch");
+  if (!(Number.isInteger(batchSize) && batchSize >= 1))
+    throw new OptionError(`fit: batchSize must be an integer >= 1, found ${opts.batchSize}`);
+  if (batchSize > train.n)
+    throw new OptionError(
+      `fit: batchSize ${batchSize} is larger than the ${train.n} training examples`,
+      "use a smaller batch",
+    );
   const lr = typeof opts.lr === "number" ? { start: opts.lr } : (opts.lr ?? {});
-  const lrStart = lr.start ?? 3e-3, lrEnd = lr.end ?? lrStart / 1000;
-  if (!(lrStart > 0 && lrEnd > 0)) throw new OptionError(`fit: learning rates must be > 0, found start ${lrStart}, end ${lrEnd}`);
+  const lrStart = lr.start ?? 3e-3,
+    lrEnd = lr.end ?? lrStart / 1000;
+  if (!(lrStart > 0 && lrEnd > 0))
+    throw new OptionError(`fit: learning rates must be > 0, found start ${lrStart}, end ${lrEnd}`);
   const schedule = opts.schedule ?? "exponential";
-  if (!LR_SCHEDULES.includes(schedule)) throw new OptionError(`fit: schedule must be one of ${LR_SCHEDULES.join(", ")}, found ${JSON.stringify(schedule)}`);
+  if (!LR_SCHEDULES.includes(schedule))
+    throw new OptionError(`fit: schedule must be one of ${LR_SCHEDULES.join(", ")}, found ${JSON.stringify(schedule)}`);
   if (opts.earlyStopping && !(Number.isInteger(opts.earlyStopping.patience) && opts.earlyStopping.patience >= 1)) {
     throw new OptionError(`fit: earlyStopping.patience must be an integer >= 1, found ${opts.earlyStopping.patience}`);
   }
@@ -193,10 +281,25 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
   const { dataDir: _dir, ...record } = opts.record ?? {};
   const net = model.network;
   return {
-    preset: "custom", dataset: "custom", hidden: [], mode: net.binarization, H: net.H, dropout: { input: 0, hidden: 0 }, batchNorm: net.batchNorm,
-    meanFrom: "split", ...record,
-    network: net, classes: model.classes,
-    batchSize, epochs, lrStart, lrEnd, schedule, seed: model.seed, testTime: toTestTime(opts.testTime) ?? model.defaultTestTime(), evalBatchSize,
+    preset: "custom",
+    dataset: "custom",
+    hidden: [],
+    mode: net.binarization,
+    H: net.H,
+    dropout: { input: 0, hidden: 0 },
+    batchNorm: net.batchNorm,
+    meanFrom: "split",
+    ...record,
+    network: net,
+    classes: model.classes,
+    batchSize,
+    epochs,
+    lrStart,
+    lrEnd,
+    schedule,
+    seed: model.seed,
+    testTime: toTestTime(opts.testTime) ?? model.defaultTestTime(),
+    evalBatchSize,
     ...(opts.earlyStopping ? { earlyStopping: { patience: opts.earlyStopping.patience } } : {}),
     ...(data ? { data } : {}),
   };
@@ -207,19 +310,41 @@ function continuedConfig(savedConfig: TrainConfig, opts: FitOptions, fresh: Trai
   const differs = FIXED_ON_RESUME.filter((key) => {
     if (opts[key] === undefined) return false;
     if (key === "batchSize") return fresh.batchSize !== savedConfig.batchSize;
-    if (key === "lr") return fresh.lrStart !== savedConfig.lrStart || (typeof opts.lr === "object" && opts.lr.end !== undefined && fresh.lrEnd !== savedConfig.lrEnd);
+    if (key === "lr")
+      return (
+        fresh.lrStart !== savedConfig.lrStart ||
+        (typeof opts.lr === "object" && opts.lr.end !== undefined && fresh.lrEnd !== savedConfig.lrEnd)
+      );
     if (key === "schedule") return fresh.schedule !== (savedConfig.schedule ?? "exponential");
     return false;
   });
-  if (differs.length) throw new OptionError(`fit: ${what} continues with its saved settings; ${differs.join(", ")} differ from them`, "leave them out to continue, or start a new run");
+  if (differs.length)
+    throw new OptionError(
+      `fit: ${what} continues with its saved settings; ${differs.join(", ")} differ from them`,
+      "leave them out to continue, or start a new run",
+    );
   const epochs = opts.epochs ?? savedConfig.epochs;
   const { earlyStopping: _e, ...rest } = savedConfig;
-  return { ...rest, epochs, ...(opts.earlyStopping ? { earlyStopping: { patience: opts.earlyStopping.patience } } : savedConfig.earlyStopping ? { earlyStopping: savedConfig.earlyStopping } : {}), ...(savedConfig.data || !fresh.data ? {} : { data: fresh.data }) };
+  return {
+    ...rest,
+    epochs,
+    ...(opts.earlyStopping
+      ? { earlyStopping: { patience: opts.earlyStopping.patience } }
+      : savedConfig.earlyStopping
+        ? { earlyStopping: savedConfig.earlyStopping }
+        : {}),
+    ...(savedConfig.data || !fresh.data ? {} : { data: fresh.data }),
+  };
 }
 
 function checkSameNetwork(model: Model, savedConfig: TrainConfig, features: number, dir: string): void {
-  const saved = JSON.stringify(networkOf(savedConfig, features)), ours = JSON.stringify(model.network);
-  if (saved !== ours) throw new OptionError(`fit: ${dir} holds a run of another network`, "continue it with the model it was trained with (bc.loadModel on its checkpoint), or choose another checkpointDir");
+  const saved = JSON.stringify(networkOf(savedConfig, features)),
+    ours = JSON.stringify(model.network);
+  if (saved !== ours)
+    throw new OptionError(
+      `fit: ${dir} holds a run of another network`,
+      "continue it with the model it was trained with (bc.loadModel on its checkpoint), or choose another checkpointDir",
+    );
 }
 
 /** Keeps the best epoch's weights in memory (and passes everything on to the run folder, if any). */
@@ -233,10 +358,22 @@ class BestSnapshot implements RunStore {
     this.state = await readModelState(model, false);
     await this.inner?.saveBest(model, config, epochsDone, best);
   }
-  async saveEpoch(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, record: EpochRecord): Promise<void> {
+  async saveEpoch(
+    model: Sequential,
+    config: TrainConfig,
+    epochsDone: number,
+    best: Best,
+    record: EpochRecord,
+  ): Promise<void> {
     await this.inner?.saveEpoch(model, config, epochsDone, best, record);
   }
-  async savePartial(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, partial: PartialEpoch): Promise<void> {
+  async savePartial(
+    model: Sequential,
+    config: TrainConfig,
+    epochsDone: number,
+    best: Best,
+    partial: PartialEpoch,
+  ): Promise<void> {
     await this.inner?.savePartial?.(model, config, epochsDone, best, partial);
   }
 }

@@ -15,14 +15,16 @@ export type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/archi
 
 const pair = (v: number | readonly [number, number], what: string): Pair => {
   const p: [number, number] = typeof v === "number" ? [v, v] : [v[0], v[1]];
-  if (!p.every((x) => Number.isInteger(x) && x >= 0)) throw new OptionError(`${what} must be a non-negative integer or a pair of them, found ${JSON.stringify(v)}`);
+  if (!p.every((x) => Number.isInteger(x) && x >= 0))
+    throw new OptionError(`${what} must be a non-negative integer or a pair of them, found ${JSON.stringify(v)}`);
   return p;
 };
 
 /** Checks that an options object has only known keys (a typo is an error, not a default). */
 function known<T extends object>(layer: string, opts: T, keys: readonly string[]): T {
   for (const key of Object.keys(opts)) {
-    if (!keys.includes(key)) throw new OptionError(`${layer}: unknown option "${key}"`, `known options: ${keys.join(", ")}`);
+    if (!keys.includes(key))
+      throw new OptionError(`${layer}: unknown option "${key}"`, `known options: ${keys.join(", ")}`);
   }
   return opts;
 }
@@ -32,7 +34,8 @@ const BINARY_KEYS = ["binarize", "H", "clip", "lrScale", "slot"] as const;
 function binaryPart(o: BinaryOptions): BinaryOptions {
   const out: BinaryOptions = {};
   for (const key of BINARY_KEYS) if (o[key] !== undefined) (out as Record<string, unknown>)[key] = o[key];
-  if (o.binarize !== undefined && !["det", "stoch", "none"].includes(o.binarize)) throw new OptionError(`binarize must be "det", "stoch" or "none", found ${JSON.stringify(o.binarize)}`);
+  if (o.binarize !== undefined && !["det", "stoch", "none"].includes(o.binarize))
+    throw new OptionError(`binarize must be "det", "stoch" or "none", found ${JSON.stringify(o.binarize)}`);
   return out;
 }
 
@@ -44,7 +47,8 @@ export interface DenseOptions extends BinaryOptions {
 /** A fully connected layer, y = x . Wb (no bias: batch norm follows). */
 export function dense(opts: DenseOptions): LayerSpec {
   known("dense", opts, ["units", ...BINARY_KEYS]);
-  if (!(Number.isInteger(opts.units) && opts.units >= 1)) throw new OptionError(`dense: units must be an integer >= 1, found ${opts.units}`);
+  if (!(Number.isInteger(opts.units) && opts.units >= 1))
+    throw new OptionError(`dense: units must be an integer >= 1, found ${opts.units}`);
   return { kind: "dense", units: opts.units, ...binaryPart(opts) };
 }
 
@@ -61,17 +65,26 @@ export interface Conv2dOptions extends BinaryOptions {
 /** A 2-D convolution on NHWC images, filters [kh, kw, Cin, filters] (no bias). */
 export function conv2d(opts: Conv2dOptions): LayerSpec {
   known("conv2d", opts, ["filters", "kernelSize", "strides", "padding", ...BINARY_KEYS]);
-  if (!(Number.isInteger(opts.filters) && opts.filters >= 1)) throw new OptionError(`conv2d: filters must be an integer >= 1, found ${opts.filters}`);
+  if (!(Number.isInteger(opts.filters) && opts.filters >= 1))
+    throw new OptionError(`conv2d: filters must be an integer >= 1, found ${opts.filters}`);
   const kernel = pair(opts.kernelSize, "conv2d: kernelSize");
-  if (kernel[0] < 1 || kernel[1] < 1) throw new OptionError(`conv2d: kernelSize must be >= 1, found ${JSON.stringify(opts.kernelSize)}`);
+  if (kernel[0] < 1 || kernel[1] < 1)
+    throw new OptionError(`conv2d: kernelSize must be >= 1, found ${JSON.stringify(opts.kernelSize)}`);
   const stride = pair(opts.strides ?? 1, "conv2d: strides");
   const padding = opts.padding ?? "same";
-  const pad: Pair = padding === "same" ? [Math.floor(kernel[0] / 2), Math.floor(kernel[1] / 2)] : padding === "valid" ? [0, 0] : pair(padding, "conv2d: padding");
+  const pad: Pair =
+    padding === "same"
+      ? [Math.floor(kernel[0] / 2), Math.floor(kernel[1] / 2)]
+      : padding === "valid"
+        ? [0, 0]
+        : pair(padding, "conv2d: padding");
   return { kind: "conv", filters: opts.filters, kernel, stride, pad, ...binaryPart(opts) };
 }
 
 /** Max pooling over `poolSize` windows (default stride: the window, no padding). */
-export function maxPooling2d(opts: { poolSize?: number | readonly [number, number]; strides?: number | readonly [number, number] } = {}): LayerSpec {
+export function maxPooling2d(
+  opts: { poolSize?: number | readonly [number, number]; strides?: number | readonly [number, number] } = {},
+): LayerSpec {
   known("maxPooling2d", opts, ["poolSize", "strides"]);
   const window = pair(opts.poolSize ?? 2, "maxPooling2d: poolSize");
   return { kind: "maxpool", window, stride: pair(opts.strides ?? window, "maxPooling2d: strides") };
@@ -84,7 +97,8 @@ export function maxPooling2d(opts: { poolSize?: number | readonly [number, numbe
  */
 export function batchNorm(opts: BatchNormSpecOptions = {}): LayerSpec {
   known("batchNorm", opts, ["variant", "eps", "momentum"]);
-  if (opts.variant !== undefined && opts.variant !== "authors" && opts.variant !== "standard") throw new OptionError(`batchNorm: variant must be "authors" or "standard", found ${JSON.stringify(opts.variant)}`);
+  if (opts.variant !== undefined && opts.variant !== "authors" && opts.variant !== "standard")
+    throw new OptionError(`batchNorm: variant must be "authors" or "standard", found ${JSON.stringify(opts.variant)}`);
   return { kind: "batchnorm", ...opts };
 }
 

@@ -87,9 +87,13 @@ export class Model {
   /** Weights (and optimizer state) waiting for the engine: a loaded model builds it on first use. */
   private pendingState: { tensors: NamedArray[]; step: number; withOptimizer: boolean } | undefined;
 
-  constructor(readonly network: NetworkConfig, readonly options: ModelOptions = {}) {
+  constructor(
+    readonly network: NetworkConfig,
+    readonly options: ModelOptions = {},
+  ) {
     this.seed = options.seed ?? 1;
-    if (!Number.isInteger(this.seed) || this.seed < 0) throw new OptionError(`model: seed must be an integer >= 0, found ${options.seed}`);
+    if (!Number.isInteger(this.seed) || this.seed < 0)
+      throw new OptionError(`model: seed must be an integer >= 0, found ${options.seed}`);
     validateNetwork(network);
   }
 
@@ -107,7 +111,7 @@ export class Model {
   get classes(): number {
     const dense = this.network.layers.filter((l) => l.kind === "dense");
     const last = dense[dense.length - 1];
-    if (!last || last.kind !== "dense") throw new OptionError("model: the network has no dense layer (the classes)");
+    if (last?.kind !== "dense") throw new OptionError("model: the network has no dense layer (the classes)");
     return last.units;
   }
 
@@ -117,7 +121,11 @@ export class Model {
     const sum = (f: (r: LayerSummary) => number) => rows.reduce((s, r) => s + f(r), 0);
     const text = formatSummary(rows);
     return {
-      rows, params: sum((r) => r.params), binaryParams: sum((r) => r.binary), float32Bytes: sum((r) => r.float32Bytes), packedBytes: sum((r) => r.packedBytes),
+      rows,
+      params: sum((r) => r.params),
+      binaryParams: sum((r) => r.binary),
+      float32Bytes: sum((r) => r.float32Bytes),
+      packedBytes: sum((r) => r.packedBytes),
       toString: () => `input [${this.network.input.join(", ")}], ${this.classes} classes\n${text}`,
     };
   }
@@ -180,12 +188,17 @@ export class Model {
    */
   async prepare(data: Dataset, what: string): Promise<LabeledSet> {
     if (data.features !== this.inputSize) {
-      throw new ShapeError(`${what}: examples of shape [${data.shape}] (${data.features} values), the model takes [${this.network.input}] (${this.inputSize})`,
-        "give data of the model's input shape, or build the model for this data's shape");
+      throw new ShapeError(
+        `${what}: examples of shape [${data.shape}] (${data.features} values), the model takes [${this.network.input}] (${this.inputSize})`,
+        "give data of the model's input shape, or build the model for this data's shape",
+      );
     }
     checkLabels(data, this.classes, what);
     if (data.preprocessed || !this.preprocessing) return data;
-    checkShape(this.preprocessing, data.shape.length === this.preprocessing.shape.length ? data.shape : this.preprocessing.shape);
+    checkShape(
+      this.preprocessing,
+      data.shape.length === this.preprocessing.shape.length ? data.shape : this.preprocessing.shape,
+    );
     const x = await applyPreprocessing(this.preprocessing, materialize(data), data.n);
     return { x, y: data.y, n: data.n, features: data.features };
   }
@@ -200,21 +213,34 @@ export class Model {
   }
 
   /** Loss (square hinge) and error on a labelled set, with the model's test-time weights or those asked for. */
-  async evaluate(data: Dataset, opts: { testTime?: TestTimeOption; batchSize?: number } = {}): Promise<{ loss: number; error: number; accuracy: number }> {
+  async evaluate(
+    data: Dataset,
+    opts: { testTime?: TestTimeOption; batchSize?: number } = {},
+  ): Promise<{ loss: number; error: number; accuracy: number }> {
     const set = await this.prepare(data, "evaluate");
     const net = await this.engineNetwork();
-    const r = await evaluateSet(net, set, toTestTime(opts.testTime) ?? this.defaultTestTime(), opts.batchSize ?? this.training?.config.evalBatchSize ?? 500);
+    const r = await evaluateSet(
+      net,
+      set,
+      toTestTime(opts.testTime) ?? this.defaultTestTime(),
+      opts.batchSize ?? this.training?.config.evalBatchSize ?? 500,
+    );
     return { loss: r.loss, error: r.error, accuracy: 1 - r.error };
   }
 
   /** The scores and classes of examples (raw inputs: the model's preprocessing is applied). */
-  async predict(input: PredictInput, opts: { testTime?: "binary" | "real"; batchSize?: number } = {}): Promise<Prediction> {
+  async predict(
+    input: PredictInput,
+    opts: { testTime?: "binary" | "real"; batchSize?: number } = {},
+  ): Promise<Prediction> {
     const { x, n, preprocessed } = predictInput(input, this.inputSize);
     const rows = preprocessed || !this.preprocessing ? x : await applyPreprocessing(this.preprocessing, x, n);
     const net = await this.engineNetwork();
     const be = net.backend;
     const weights = opts.testTime ?? (this.defaultTestTime().kind === "binary" ? "binary" : "real");
-    const batch = opts.batchSize ?? 500, classes = this.classes, F = this.inputSize;
+    const batch = opts.batchSize ?? 500,
+      classes = this.classes,
+      F = this.inputSize;
     const scores = new Float32Array(n * classes);
     for (let start = 0; start < n; start += batch) {
       const count = Math.min(batch, n - start);
@@ -287,8 +313,10 @@ export function checkLabels(data: { y: Float32Array; n: number }, classes: numbe
   for (let i = 0; i < data.n; i++) {
     const label = data.y[i];
     if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
-      throw new OptionError(`${what}: label ${i} is ${label}, outside the model's ${classes} classes 0..${classes - 1}`,
-        "build the model with as many output units as the data has classes, or fix the labels");
+      throw new OptionError(
+        `${what}: label ${i} is ${label}, outside the model's ${classes} classes 0..${classes - 1}`,
+        "build the model with as many output units as the data has classes, or fix the labels",
+      );
     }
   }
 }
@@ -302,15 +330,20 @@ function materialize(d: LabeledSet): Float32Array {
 
 function predictInput(input: PredictInput, features: number): { x: Float32Array; n: number; preprocessed: boolean } {
   if (input instanceof Float32Array) {
-    if (input.length % features !== 0) throw new ShapeError(`predict: ${input.length} values are not a whole number of examples of ${features} values`);
+    if (input.length % features !== 0)
+      throw new ShapeError(`predict: ${input.length} values are not a whole number of examples of ${features} values`);
     return { x: input, n: input.length / features, preprocessed: false };
   }
   if ("features" in input) {
-    if (input.features !== features) throw new ShapeError(`predict: examples of ${input.features} values, the model takes ${features}`);
+    if (input.features !== features)
+      throw new ShapeError(`predict: examples of ${input.features} values, the model takes ${features}`);
     return { x: materialize(input), n: input.n, preprocessed: Boolean(input.preprocessed) };
   }
   const n = input.n ?? input.x.length / features;
-  if (!Number.isInteger(n) || input.x.length !== n * features) throw new ShapeError(`predict: ${n} examples of ${features} values need ${n * features} values, found ${input.x.length}`);
+  if (!Number.isInteger(n) || input.x.length !== n * features)
+    throw new ShapeError(
+      `predict: ${n} examples of ${features} values need ${n * features} values, found ${input.x.length}`,
+    );
   return { x: input.x, n, preprocessed: false };
 }
 
@@ -325,5 +358,6 @@ export function toTestTime(t: TestTimeOption | undefined): TestTime | undefined 
 
 /** Throws unless the model has been trained or loaded with weights. */
 export function requireWeights(model: Model, what: string): void {
-  if (!model.training) throw new UsageError(`${what}: the model has not been trained`, "call fit first, or load a trained model");
+  if (!model.training)
+    throw new UsageError(`${what}: the model has not been trained`, "call fit first, or load a trained model");
 }

@@ -24,7 +24,11 @@ registerFileStorage(
       return new Uint8Array(readFileSync(path));
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === "ENOENT") throw new CheckpointError(`cannot read the model ${path}: no such file`, "pass a file written by model.save, or a run folder's best.bin / checkpoint.bin");
+      if (code === "ENOENT")
+        throw new CheckpointError(
+          `cannot read the model ${path}: no such file`,
+          "pass a file written by model.save, or a run folder's best.bin / checkpoint.bin",
+        );
       throw storageError(e, "read the model", path);
     }
   },

@@ -41,7 +41,13 @@ export interface SaveOptions {
 export async function modelToBytes(model: Model, opts: SaveOptions = {}): Promise<Uint8Array> {
   const withOptimizer = opts.includeOptimizer ?? true;
   const { tensors, step } = await model.getState(withOptimizer);
-  const meta: ModelFileMeta = { kind: "model", format: 1, network: model.network, seed: model.seed, optimizer: withOptimizer };
+  const meta: ModelFileMeta = {
+    kind: "model",
+    format: 1,
+    network: model.network,
+    seed: model.seed,
+    optimizer: withOptimizer,
+  };
   const all = [...tensors];
   if (model.preprocessing) {
     const p = preprocessingToState(model.preprocessing);
@@ -63,11 +69,18 @@ export function modelFromBytes(bytes: Uint8Array, source: string, options: Model
   const { meta, tensors } = decodeCheckpoint<ModelFileMeta | CheckpointMeta | { kind?: unknown }>(bytes, source);
   if (meta.kind === "model") return fromModelFile(meta as ModelFileMeta, tensors, source, options);
   if (meta.kind === "training") return fromCheckpoint(meta as CheckpointMeta, tensors, source, options);
-  throw new CheckpointError(`${source}: a binaryconnect file, but not a model or a training checkpoint (kind ${JSON.stringify(meta.kind)})`, "prepared data sets and other files cannot be loaded as models");
+  throw new CheckpointError(
+    `${source}: a binaryconnect file, but not a model or a training checkpoint (kind ${JSON.stringify(meta.kind)})`,
+    "prepared data sets and other files cannot be loaded as models",
+  );
 }
 
 function fromModelFile(meta: ModelFileMeta, tensors: NamedArray[], source: string, options: ModelOptions): Model {
-  if (meta.format !== 1) throw new CheckpointError(`${source}: model file layout ${meta.format}, this binaryconnect reads layout 1`, "use the binaryconnect version that wrote it");
+  if (meta.format !== 1)
+    throw new CheckpointError(
+      `${source}: model file layout ${meta.format}, this binaryconnect reads layout 1`,
+      "use the binaryconnect version that wrote it",
+    );
   const model = new Model(meta.network, { ...options, seed: meta.seed });
   model.setState(tensors, meta.training?.step ?? 0, meta.optimizer);
   if (meta.preprocessing) model.preprocessing = preprocessingFromState(meta.preprocessing, tensors, source);
@@ -86,7 +99,9 @@ function fromCheckpoint(meta: CheckpointMeta, tensors: NamedArray[], source: str
   try {
     network = networkOf(config, features);
   } catch (e) {
-    throw new CheckpointError(`${source}: cannot rebuild the network of this checkpoint: ${(e as Error).message.split("\n")[0]}`);
+    throw new CheckpointError(
+      `${source}: cannot rebuild the network of this checkpoint: ${(e as Error).message.split("\n")[0]}`,
+    );
   }
   const model = new Model(network, { ...options, seed: config.seed });
   const withOptimizer = tensors.some((t) => t.name.endsWith("#m"));
@@ -119,24 +134,39 @@ export async function saveModel(model: Model, target: string, opts: SaveOptions 
   const bytes = await modelToBytes(model, opts);
   const scheme = savers.find((s) => target.startsWith(s.scheme));
   if (scheme) return scheme.save(target.slice(scheme.scheme.length), bytes);
-  if (/^[a-z]+:\/\//.test(target) && !target.startsWith("file://")) throw new OptionError(`save: unknown destination "${target}"`, "use indexeddb://NAME or downloads://NAME in a browser, a file path in Node");
-  if (!fileSaver) throw new UsageError(`save: "${target}" is a file path, which needs Node.js`, "in a browser use indexeddb://NAME or downloads://NAME, or model.toBytes()");
+  if (/^[a-z]+:\/\//.test(target) && !target.startsWith("file://"))
+    throw new OptionError(
+      `save: unknown destination "${target}"`,
+      "use indexeddb://NAME or downloads://NAME in a browser, a file path in Node",
+    );
+  if (!fileSaver)
+    throw new UsageError(
+      `save: "${target}" is a file path, which needs Node.js`,
+      "in a browser use indexeddb://NAME or downloads://NAME, or model.toBytes()",
+    );
   return fileSaver(target.replace(/^file:\/\//, ""), bytes);
 }
 
 /** Loads a model saved by `save`, or a training checkpoint: "indexeddb://NAME", a file path (Node), or the bytes. */
 export async function loadModel(source: string | Uint8Array | ArrayBuffer, options: ModelOptions = {}): Promise<Model> {
-  if (typeof source !== "string") return modelFromBytes(source instanceof Uint8Array ? source : new Uint8Array(source), "the given bytes", options);
+  if (typeof source !== "string")
+    return modelFromBytes(source instanceof Uint8Array ? source : new Uint8Array(source), "the given bytes", options);
   const scheme = loaders.find((s) => source.startsWith(s.scheme));
   if (scheme) return modelFromBytes(await scheme.load(source.slice(scheme.scheme.length)), source, options);
-  if (!fileLoader) throw new UsageError(`load: "${source}" is a file path, which needs Node.js`, "in a browser load from indexeddb://NAME, or pass the bytes (e.g. of a fetch)");
+  if (!fileLoader)
+    throw new UsageError(
+      `load: "${source}" is a file path, which needs Node.js`,
+      "in a browser load from indexeddb://NAME, or pass the bytes (e.g. of a fetch)",
+    );
   return modelFromBytes(await fileLoader(source.replace(/^file:\/\//, "")), source, options);
 }
 
-const DB_NAME = "binaryconnect", STORE = "models";
+const DB_NAME = "binaryconnect",
+  STORE = "models";
 
 function openDb(): Promise<IDBDatabase> {
-  if (typeof indexedDB === "undefined") return Promise.reject(new UsageError("indexeddb:// needs a browser with IndexedDB"));
+  if (typeof indexedDB === "undefined")
+    return Promise.reject(new UsageError("indexeddb:// needs a browser with IndexedDB"));
   return new Promise((resolve, reject) => {
     const req = indexedDB.open(DB_NAME, 1);
     req.onupgradeneeded = () => req.result.createObjectStore(STORE);
@@ -146,37 +176,53 @@ function openDb(): Promise<IDBDatabase> {
 }
 
 function idb<T>(mode: IDBTransactionMode, op: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  return openDb().then((db) => new Promise<T>((resolve, reject) => {
-    const req = op(db.transaction(STORE, mode).objectStore(STORE));
-    req.onsuccess = () => {
-      db.close();
-      resolve(req.result);
-    };
-    req.onerror = () => {
-      db.close();
-      reject(req.error);
-    };
-  }));
+  return openDb().then(
+    (db) =>
+      new Promise<T>((resolve, reject) => {
+        const req = op(db.transaction(STORE, mode).objectStore(STORE));
+        req.onsuccess = () => {
+          db.close();
+          resolve(req.result);
+        };
+        req.onerror = () => {
+          db.close();
+          reject(req.error);
+        };
+      }),
+  );
 }
 
 savers.push(
-  { scheme: "indexeddb://", save: async (name, bytes) => {
-    await idb("readwrite", (s) => s.put(bytes, name));
-    return `indexeddb://${name}`;
-  } },
-  { scheme: "downloads://", save: async (name, bytes) => {
-    if (typeof document === "undefined") throw new UsageError("downloads:// needs a web page");
-    const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type: "application/octet-stream" }));
-    const a = document.createElement("a");
-    a.href = url;
-    a.download = name.endsWith(".bcmodel") ? name : `${name}.bcmodel`;
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
-    return `downloads://${a.download}`;
-  } },
+  {
+    scheme: "indexeddb://",
+    save: async (name, bytes) => {
+      await idb("readwrite", (s) => s.put(bytes, name));
+      return `indexeddb://${name}`;
+    },
+  },
+  {
+    scheme: "downloads://",
+    save: async (name, bytes) => {
+      if (typeof document === "undefined") throw new UsageError("downloads:// needs a web page");
+      const url = URL.createObjectURL(new Blob([bytes.slice().buffer], { type: "application/octet-stream" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = name.endsWith(".bcmodel") ? name : `${name}.bcmodel`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+      return `downloads://${a.download}`;
+    },
+  },
 );
-loaders.push({ scheme: "indexeddb://", load: async (name) => {
-  const value = await idb<unknown>("readonly", (s) => s.get(name));
-  if (!(value instanceof Uint8Array)) throw new CheckpointError(`indexeddb://${name}: no model saved under that name`, "save it first with model.save(\"indexeddb://NAME\")");
-  return value;
-} });
+loaders.push({
+  scheme: "indexeddb://",
+  load: async (name) => {
+    const value = await idb<unknown>("readonly", (s) => s.get(name));
+    if (!(value instanceof Uint8Array))
+      throw new CheckpointError(
+        `indexeddb://${name}: no model saved under that name`,
+        'save it first with model.save("indexeddb://NAME")',
+      );
+    return value;
+  },
+});

@@ -31,6 +31,10 @@ export function registerRunFolder(open: RunFolderOpener): void {
 }
 
 export function openRunFolder(dir: string, model: Model): RunFolderLike {
-  if (!opener) throw new UsageError(`fit: checkpointDir "${dir}" needs a file system (Node.js)`, "in a browser, leave checkpointDir out and save the model with model.save(\"indexeddb://name\")");
+  if (!opener)
+    throw new UsageError(
+      `fit: checkpointDir "${dir}" needs a file system (Node.js)`,
+      'in a browser, leave checkpointDir out and save the model with model.save("indexeddb://name")',
+    );
   return opener(dir, model);
 }

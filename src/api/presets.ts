@@ -38,18 +38,33 @@ export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
 export function preset(name: string, opts: PresetOptions = {}): Preset {
   const p = getPreset(name);
   const mode = opts.mode ?? "det";
-  if (!BINARIZATIONS.includes(mode)) throw new OptionError(`preset: mode must be one of ${BINARIZATIONS.join(", ")}, found ${JSON.stringify(mode)}`);
+  if (!BINARIZATIONS.includes(mode))
+    throw new OptionError(`preset: mode must be one of ${BINARIZATIONS.join(", ")}, found ${JSON.stringify(mode)}`);
   const { mode: _m, dropout, ...modelOptions } = opts;
   const seed = opts.seed ?? 1;
   const config: TrainConfig = {
-    ...p, preset: name, mode, seed, testTime: defaultTestTime(mode),
+    ...p,
+    preset: name,
+    mode,
+    seed,
+    testTime: defaultTestTime(mode),
     dropout: dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },
   };
   const features = p.architecture ? 0 : 784;
   const model = new Model(networkOf(config, features), { ...modelOptions, seed });
   return {
-    name, dataset: p.dataset, model, config,
-    fitOptions: { epochs: p.epochs, batchSize: p.batchSize, lr: { start: p.lrStart, end: p.lrEnd }, schedule: "exponential", testTime: config.testTime, evalBatchSize: p.evalBatchSize },
+    name,
+    dataset: p.dataset,
+    model,
+    config,
+    fitOptions: {
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      lr: { start: p.lrStart, end: p.lrEnd },
+      schedule: "exponential",
+      testTime: config.testTime,
+      evalBatchSize: p.evalBatchSize,
+    },
   };
 }
 

@@ -31,14 +31,26 @@ const KEYS = ["inputShape", "layers", "binarize", "H", "batchNorm", "backend", "
  *     bc.layers.dense({ units: 10 }), bc.layers.batchNorm() ] });
  */
 export function sequential(opts: SequentialOptions): Model {
-  for (const key of Object.keys(opts)) if (!KEYS.includes(key)) throw new OptionError(`sequential: unknown option "${key}"`, `known options: ${KEYS.join(", ")}`);
-  if (!Array.isArray(opts.layers) || opts.layers.length === 0) throw new OptionError("sequential: layers must be a non-empty array of bc.layers.*");
+  for (const key of Object.keys(opts))
+    if (!KEYS.includes(key))
+      throw new OptionError(`sequential: unknown option "${key}"`, `known options: ${KEYS.join(", ")}`);
+  if (!Array.isArray(opts.layers) || opts.layers.length === 0)
+    throw new OptionError("sequential: layers must be a non-empty array of bc.layers.*");
   const { inputShape, layers, binarize, H, batchNorm, ...modelOptions } = opts;
-  return new Model({
-    input: [...inputShape], layers: layers.map((l) => ({ ...l })),
-    binarization: binarize ?? "det", H: H ?? 1,
-    batchNorm: { variant: batchNorm?.variant ?? "authors", eps: batchNorm?.eps ?? 1e-4, momentum: batchNorm?.momentum ?? 0.1 },
-  }, modelOptions);
+  return new Model(
+    {
+      input: [...inputShape],
+      layers: layers.map((l) => ({ ...l })),
+      binarization: binarize ?? "det",
+      H: H ?? 1,
+      batchNorm: {
+        variant: batchNorm?.variant ?? "authors",
+        eps: batchNorm?.eps ?? 1e-4,
+        momentum: batchNorm?.momentum ?? 0.1,
+      },
+    },
+    modelOptions,
+  );
 }
 
 /** The layers of a network in the paper's notation, e.g. "(2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10" (nn/architecture.ts). */

@@ -10,7 +10,7 @@ import { checkpointFromBytes } from "../train/checkpoint.js";
 import { loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
-import { BEST_FILE, CHECKPOINT_FILE, type CheckpointMeta } from "../train/trainer.js";
+import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
 import { integer, oneOf } from "./parse.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
@@ -28,20 +28,43 @@ export function evalCommand(): Command {
   return new Command("eval")
     .description("test error of a trained run's model")
     .argument("<dir>", "run folder written by `binaryconnect train`")
-    .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: the run's)").argParser(parseTestTimeOption))
-    .addOption(new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)").default("best").argParser(oneOf(["best", "last"] as const)))
-    .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
-    .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
+    .addOption(
+      new Option("--test-time <mode>", "binary | real | ensemble:N (default: the run's)").argParser(
+        parseTestTimeOption,
+      ),
+    )
+    .addOption(
+      new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)")
+        .default("best")
+        .argParser(oneOf(["best", "last"] as const)),
+    )
+    .addOption(
+      new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)")
+        .default("auto")
+        .argParser(oneOf(BACKEND_NAMES)),
+    )
+    .addOption(
+      new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)),
+    )
     .addOption(simdOption())
-    .addOption(new Option("--data <dir>", "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`"))
+    .addOption(
+      new Option(
+        "--data <dir>",
+        "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`",
+      ),
+    )
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-      if (!pathExists(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
+      if (!pathExists(path))
+        throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
       const bytes = readFileChecked(path, "read the checkpoint");
       // a diverged model is not measured (its scores would be NaN); Adam's moments are not weights
       const { tensors } = checkpointFromBytes(bytes, path);
-      checkFinite(tensors.filter((t) => !/#[mv]$/.test(t.name)), `${path} holds weights that are not finite`,
-        "the run diverged before this checkpoint: evaluate --which best, or train again with a lower learning rate");
+      checkFinite(
+        tensors.filter((t) => !/#[mv]$/.test(t.name)),
+        `${path} holds weights that are not finite`,
+        "the run diverged before this checkpoint: evaluate --which best, or train again with a lower learning rate",
+      );
       const training = modelFromBytes(bytes, path, { backend: "reference" }).training;
       if (!training) throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
       const config = training.config;
@@ -52,13 +75,17 @@ export function evalCommand(): Command {
       try {
         const data = (await loadRunData(config, dataDir)).splits;
         if (o.data !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
-          console.warn(`note: ${o.data} is not the data ${path} was trained on (${config.data.dir ?? "the bundled set"}); measuring on its test split anyway`);
+          console.warn(
+            `note: ${o.data} is not the data ${path} was trained on (${config.data.dir ?? "the bundled set"}); measuring on its test split anyway`,
+          );
         }
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(data.test, { testTime, batchSize: config.evalBatchSize });
-        console.log(`${path} (epoch ${training.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
-          `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`);
+        console.log(
+          `${path} (epoch ${training.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
+            `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
+        );
       } finally {
         await backend.close();
       }

@@ -26,9 +26,25 @@ export function exportCommand(): Command {
     .description("write a trained run's model for deployment: .bcnet (1 bit per weight, docs/FORMAT.md) or ONNX")
     .argument("<dir>", "run folder written by `binaryconnect train`")
     .addOption(new Option("--out <file>", "output file (default: <dir>/model.bcnet or <dir>/model.onnx)"))
-    .addOption(new Option("--format <format>", "bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H)").default("bcnet").argParser(oneOf(EXPORT_FORMATS)))
-    .addOption(new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)").default("best").argParser(oneOf(["best", "last"] as const)))
-    .addOption(new Option("--data <dir>", "only for runs of version 0.1, which did not save their preprocessing: the data folder to recompute it from (default: the folder the run recorded, else the bundled MNIST)"))
+    .addOption(
+      new Option(
+        "--format <format>",
+        "bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H)",
+      )
+        .default("bcnet")
+        .argParser(oneOf(EXPORT_FORMATS)),
+    )
+    .addOption(
+      new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)")
+        .default("best")
+        .argParser(oneOf(["best", "last"] as const)),
+    )
+    .addOption(
+      new Option(
+        "--data <dir>",
+        "only for runs of version 0.1, which did not save their preprocessing: the data folder to recompute it from (default: the folder the run recorded, else the bundled MNIST)",
+      ),
+    )
     .action(async (dir: string, o: ExportCliOptions) => {
       const run = await readRun(dir, { which: o.which, data: o.data });
       const out = o.out ?? join(dir, `model.${o.format}`);
@@ -36,18 +52,29 @@ export function exportCommand(): Command {
         const bytes = toOnnx(run);
         writeFileAtomic(out, bytes);
         const weighted = run.layers.filter((l) => l.kind !== "maxpool");
-        const weights = weighted.every((l) => l.binarize === "none") ? "real float32 weights"
-          : weighted.some((l) => l.binarize === "none") ? "binary and real weights as float32" : `binary weights as float32 +-${String(run.info.H)}`;
-        const layers = run.image ? `${shapeText(run.image)}-${String(run.info.architecture ?? "network")}` : [run.inputs, ...run.layers.map((l) => (l.kind === "dense" ? l.units : "?"))].join("-");
-        console.log(`wrote ${out}: ONNX (opset 13), ${layers}, ${weights}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)})`);
+        const weights = weighted.every((l) => l.binarize === "none")
+          ? "real float32 weights"
+          : weighted.some((l) => l.binarize === "none")
+            ? "binary and real weights as float32"
+            : `binary weights as float32 +-${String(run.info.H)}`;
+        const layers = run.image
+          ? `${shapeText(run.image)}-${String(run.info.architecture ?? "network")}`
+          : [run.inputs, ...run.layers.map((l) => (l.kind === "dense" ? l.units : "?"))].join("-");
+        console.log(
+          `wrote ${out}: ONNX (opset 13), ${layers}, ${weights}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)})`,
+        );
         return;
       }
       const bytes = encodeBcnet(toBcnet(run));
       const model = decodeBcnet(bytes, out, { allowLargeCompute: true }); // what a reader will see: checks the file before it is written (the compute bounds are for untrusted files)
       writeFileAtomic(out, bytes);
       const f32 = float32Bytes(model);
-      console.log(`wrote ${out}: ${architecture(model)}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}; ` +
-        `${mib(f32)} as float32, ${(f32 / bytes.length).toFixed(1)}x smaller); trained ${String(run.info.mode)}, epoch ${String(run.info.epoch)}` +
-        (run.info.mode === "stoch" ? "; exported with its binary test-time weights (eval --test-time binary gives their error)" : ""));
+      console.log(
+        `wrote ${out}: ${architecture(model)}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}; ` +
+          `${mib(f32)} as float32, ${(f32 / bytes.length).toFixed(1)}x smaller); trained ${String(run.info.mode)}, epoch ${String(run.info.epoch)}` +
+          (run.info.mode === "stoch"
+            ? "; exported with its binary test-time weights (eval --test-time binary gives their error)"
+            : ""),
+      );
     });
 }

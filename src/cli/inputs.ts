@@ -15,10 +15,12 @@ export interface InputImages {
 
 export const MNIST_IMAGE: ImageShape = { height: MNIST_ROWS, width: MNIST_COLS, channels: 1 };
 
-const MNIST_HINT = "MNIST models take 28 x 28 grayscale images, a white digit on black (as in MNIST: the digit fitted in a 20 x 20 box, centred): resize it first";
+const MNIST_HINT =
+  "MNIST models take 28 x 28 grayscale images, a white digit on black (as in MNIST: the digit fitted in a 20 x 20 box, centred): resize it first";
 
 function sideHint(image: ImageShape): string {
-  return image.height === MNIST_ROWS && image.width === MNIST_COLS && image.channels === 1 ? MNIST_HINT
+  return image.height === MNIST_ROWS && image.width === MNIST_COLS && image.channels === 1
+    ? MNIST_HINT
     : `this model takes ${image.width} x ${image.height} images (width x height) with ${image.channels} channel(s): resize it first`;
 }
 
@@ -43,12 +45,20 @@ export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE
       continue;
     }
     const idx = parseIdx(bytes, path);
-    const d = idx.dims, { height, width, channels } = image;
+    const d = idx.dims,
+      { height, width, channels } = image;
     const one = channels === 1 ? [height, width] : [height, width, channels];
-    const matches = (d.length === one.length || d.length === one.length + 1) && d.slice(-one.length).every((v, i) => v === one[i]);
+    const matches =
+      (d.length === one.length || d.length === one.length + 1) && d.slice(-one.length).every((v, i) => v === one[i]);
     if (!matches) {
-      const want = channels === 1 ? `N x ${height} x ${width} (or ${height} x ${width})` : `N x ${height} x ${width} x ${channels} (or ${height} x ${width} x ${channels})`;
-      throw new DataFormatError(`${path}: expected IDX images of shape ${want}, found ${d.join(" x ")}`, "pass an images file such as t10k-images-idx3-ubyte, not a labels file");
+      const want =
+        channels === 1
+          ? `N x ${height} x ${width} (or ${height} x ${width})`
+          : `N x ${height} x ${width} x ${channels} (or ${height} x ${width} x ${channels})`;
+      throw new DataFormatError(
+        `${path}: expected IDX images of shape ${want}, found ${d.join(" x ")}`,
+        "pass an images file such as t10k-images-idx3-ubyte, not a labels file",
+      );
     }
     const n = d.length > one.length ? d[0] : 1;
     parts.push(idx.data);
@@ -87,13 +97,21 @@ function readRegularFile(path: string, hint: string): Uint8Array {
 /** A PNG of the image's height and width as 8-bit samples: gray (1 channel) or RGB (3), NHWC. */
 export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape): Uint8Array {
   if (image.channels !== 1 && image.channels !== 3) {
-    throw new DataFormatError(`${source}: this model takes ${shapeText(image)} images; PNG inputs need 1 (gray) or 3 (RGB) channels`, "pass the images as an IDX file (N x H x W x C, unsigned bytes)");
+    throw new DataFormatError(
+      `${source}: this model takes ${shapeText(image)} images; PNG inputs need 1 (gray) or 3 (RGB) channels`,
+      "pass the images as an IDX file (N x H x W x C, unsigned bytes)",
+    );
   }
   // The size from the IHDR chunk (bytes 16..23, right after the signature and the chunk's length and type) before decoding anything.
   if (bytes.length >= 24 && String.fromCharCode(...bytes.subarray(12, 16)) === "IHDR") {
     const view = new DataView(bytes.buffer, bytes.byteOffset, 24);
-    const width = view.getUint32(16, false), height = view.getUint32(20, false);
-    if (width !== image.width || height !== image.height) throw new DataFormatError(`${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`, sideHint(image));
+    const width = view.getUint32(16, false),
+      height = view.getUint32(20, false);
+    if (width !== image.width || height !== image.height)
+      throw new DataFormatError(
+        `${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`,
+        sideHint(image),
+      );
   }
   let png: DecodedPng;
   try {
@@ -102,6 +120,10 @@ export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape
     throw new DataFormatError(`${source}: not a readable PNG (${(e as Error).message})`);
   }
   const { width, height } = png;
-  if (width !== image.width || height !== image.height) throw new DataFormatError(`${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`, sideHint(image));
+  if (width !== image.width || height !== image.height)
+    throw new DataFormatError(
+      `${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`,
+      sideHint(image),
+    );
   return rasterOf(png, image.channels).data;
 }

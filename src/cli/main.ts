@@ -19,8 +19,19 @@ export function program(): Command {
     .version("0.2.0")
     .showSuggestionAfterError(true)
     .showHelpAfterError("(run with --help for every option and its default)");
-  for (const cmd of [trainCommand(), evalCommand(), summaryCommand(), exportCommand(), predictCommand(), dataCommand(), reproduceCommand(), plotCommand()]) {
-    root.addCommand(cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true));
+  for (const cmd of [
+    trainCommand(),
+    evalCommand(),
+    summaryCommand(),
+    exportCommand(),
+    predictCommand(),
+    dataCommand(),
+    reproduceCommand(),
+    plotCommand(),
+  ]) {
+    root.addCommand(
+      cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true),
+    );
   }
   return root;
 }

@@ -5,7 +5,8 @@ import { closest } from "../core/suggest.js";
 export function integer(min: number) {
   return (text: string): number => {
     const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}, found "${text}"`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected an integer >= ${min}, found "${text}"`);
     return n;
   };
 }
@@ -19,6 +20,8 @@ export function positiveNumber(text: string): number {
 export function oneOf<T extends string>(values: readonly T[]) {
   return (text: string): T => {
     if ((values as readonly string[]).includes(text)) return text as T;
-    throw new InvalidArgumentError(`expected one of ${values.join(", ")}, found "${text}" (did you mean "${closest(text, values)}"?)`);
+    throw new InvalidArgumentError(
+      `expected one of ${values.join(", ")}, found "${text}" (did you mean "${closest(text, values)}"?)`,
+    );
   };
 }

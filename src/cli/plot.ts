@@ -8,8 +8,13 @@ interface PlotCliOptions {
 /** `binaryconnect plot DIR`: the paper's figures (learning curves, weight histogram, features) as SVG and PNG. */
 export function plotCommand(): Command {
   return new Command("plot")
-    .description("draw the paper's figures from a reproduce folder's runs: learning curves (Fig. 3), first-layer weight histogram (Fig. 2) and features (Fig. 1), as SVG and PNG")
-    .argument("<dir>", "folder written by `binaryconnect reproduce` (DIR/runs/<method>-seed<k>/), or one run folder of `binaryconnect train`")
+    .description(
+      "draw the paper's figures from a reproduce folder's runs: learning curves (Fig. 3), first-layer weight histogram (Fig. 2) and features (Fig. 1), as SVG and PNG",
+    )
+    .argument(
+      "<dir>",
+      "folder written by `binaryconnect reproduce` (DIR/runs/<method>-seed<k>/), or one run folder of `binaryconnect train`",
+    )
     .addOption(new Option("--out <dir>", "where the figures go (default: DIR/figures)"))
     .action(async (dir: string, o: PlotCliOptions) => {
       const files = await plotFolder({ dir, out: o.out, log: (line) => console.log(line) });

@@ -21,10 +21,18 @@ export function formatEpoch(r: EpochRecord, epochs: number): string {
  * Progress within each epoch (a bar with examples/s and ETA on a terminal; nothing per batch
  * when stderr is not a terminal) and the epoch summary line on stdout.
  */
-export function progressCallbacks(epochs: number, print: (line: string) => void = console.log): TrainCallbacks & { stop(): void } {
+export function progressCallbacks(
+  epochs: number,
+  print: (line: string) => void = console.log,
+): TrainCallbacks & { stop(): void } {
   const tty = Boolean(process.stderr.isTTY);
   const bar = new cliProgress.SingleBar(
-    { format: "epoch {epoch} [{bar}] {value}/{total} batches | {rate} ex/s | ETA {eta_formatted}", hideCursor: true, clearOnComplete: true, stream: process.stderr },
+    {
+      format: "epoch {epoch} [{bar}] {value}/{total} batches | {rate} ex/s | ETA {eta_formatted}",
+      hideCursor: true,
+      clearOnComplete: true,
+      stream: process.stderr,
+    },
     cliProgress.Presets.shades_classic,
   );
   let active = false;

@@ -30,17 +30,39 @@ interface ReproduceCliOptions {
 /** `binaryconnect reproduce`: every method of the paper's table for a dataset, N seeds, resumable. */
 export function reproduceCommand(): Command {
   return new Command("reproduce")
-    .description("train every method of the paper's table (section 3) for a dataset and N seeds; resumable (finished runs are skipped, interrupted ones resume); writes DIR/results.json and DIR/results.md")
+    .description(
+      "train every method of the paper's table (section 3) for a dataset and N seeds; resumable (finished runs are skipped, interrupted ones resume); writes DIR/results.json and DIR/results.md",
+    )
     .argument("<dataset>", `one of ${DATASET_NAMES.join(", ")}`, oneOf(DATASET_NAMES))
-    .addOption(new Option("--budget <budget>", "quick: schedules that fit a 2-core machine (MNIST: 20 epochs; CIFAR-10/SVHN: quarter-width networks); paper: the paper's presets").default("quick").argParser(oneOf(BUDGETS)))
+    .addOption(
+      new Option(
+        "--budget <budget>",
+        "quick: schedules that fit a 2-core machine (MNIST: 20 epochs; CIFAR-10/SVHN: quarter-width networks); paper: the paper's presets",
+      )
+        .default("quick")
+        .argParser(oneOf(BUDGETS)),
+    )
     .addOption(new Option("--seeds <n>", "seeds per method (1..n)").default(3).argParser(integer(1)))
     .addOption(new Option("--parallel <n>", "trainings at once, each its own process").default(1).argParser(integer(1)))
-    .addOption(new Option("--threads <n>", "threads of each training (default: cores / parallel, at least 1)").argParser(integer(1)))
+    .addOption(
+      new Option("--threads <n>", "threads of each training (default: cores / parallel, at least 1)").argParser(
+        integer(1),
+      ),
+    )
     .addOption(simdOption())
-    .addOption(new Option("--backend <name>", "compute backend of the trainings").default("auto").argParser(oneOf(BACKEND_NAMES)))
+    .addOption(
+      new Option("--backend <name>", "compute backend of the trainings")
+        .default("auto")
+        .argParser(oneOf(BACKEND_NAMES)),
+    )
     .addOption(new Option("--out <dir>", "experiment folder (default: reproduce/<dataset>-<budget>)"))
     .addOption(new Option("--epochs <n>", "override the budget's epochs").argParser(integer(1)))
-    .addOption(new Option("--methods <list>", `comma-separated subset of ${Object.keys(METHODS).join(", ")} (default: the dataset's table)`).argParser(methodList))
+    .addOption(
+      new Option(
+        "--methods <list>",
+        `comma-separated subset of ${Object.keys(METHODS).join(", ")} (default: the dataset's table)`,
+      ).argParser(methodList),
+    )
     .addOption(new Option("--data <dir>", "passed to train --data"))
     .addOption(new Option("--train-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
     .addOption(new Option("--val-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
@@ -55,21 +77,42 @@ export function reproduceCommand(): Command {
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
       const stop = stopOnSignals();
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof reproduce>>;
       try {
-        outcome = await reproduce({ dataset, budget: o.budget, seeds: o.seeds, outDir, epochs: o.epochs, methods: o.methods, parallel: o.parallel, threads, simd: o.simd, backend: o.backend, extraTrainArgs, signal: stop.signal });
+        outcome = await reproduce({
+          dataset,
+          budget: o.budget,
+          seeds: o.seeds,
+          outDir,
+          epochs: o.epochs,
+          methods: o.methods,
+          parallel: o.parallel,
+          threads,
+          simd: o.simd,
+          backend: o.backend,
+          extraTrainArgs,
+          signal: stop.signal,
+        });
       } finally {
         stop.dispose();
       }
       const { failed, stopped } = outcome;
-      console.log(`wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`);
+      console.log(
+        `wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`,
+      );
       if (stop.signal.aborted) {
         const signal = (stop.signal.reason as { signal: "SIGINT" | "SIGTERM" }).signal;
-        console.log(`stopped (${signal})${stopped.length ? `: ${stopped.join(", ")} checkpointed` : ""}; run the same command again to continue`);
+        console.log(
+          `stopped (${signal})${stopped.length ? `: ${stopped.join(", ")} checkpointed` : ""}; run the same command again to continue`,
+        );
         process.exitCode = STOPPED_EXIT_CODES[signal];
         return;
       }
-      if (failed.length) throw new BinaryConnectError(`${failed.length} run(s) failed: ${failed.join(", ")}`, "see each run's train.log; run the same command again to retry them");
+      if (failed.length)
+        throw new BinaryConnectError(
+          `${failed.length} run(s) failed: ${failed.join(", ")}`,
+          "see each run's train.log; run the same command again to retry them",
+        );
     });
 }
 
@@ -84,13 +127,16 @@ function stopOnSignals(): { signal: AbortSignal; dispose(): void } {
   const stop = (signal: "SIGINT" | "SIGTERM") => {
     if (!controller.signal.aborted) {
       first = Date.now();
-      console.error(`\n${signal} received: stopping the trainings under way after their current step, with a checkpoint there (again stops them at once)`);
+      console.error(
+        `\n${signal} received: stopping the trainings under way after their current step, with a checkpoint there (again stops them at once)`,
+      );
       controller.abort({ signal });
     } else if (Date.now() - first >= 1000) {
       stopTrainings(signal);
     }
   };
-  const onInt = () => stop("SIGINT"), onTerm = () => stop("SIGTERM");
+  const onInt = () => stop("SIGINT"),
+    onTerm = () => stop("SIGTERM");
   process.on("SIGINT", onInt);
   process.on("SIGTERM", onTerm);
   return {
@@ -103,7 +149,13 @@ function stopOnSignals(): { signal: AbortSignal; dispose(): void } {
 }
 
 function methodList(text: string): MethodId[] {
-  const ids = text.split(",").map((s) => s.trim()).filter(Boolean);
-  if (ids.length === 0) throw new InvalidArgumentError(`expected a comma-separated list of ${Object.keys(METHODS).join(", ")}, found "${text}"`);
+  const ids = text
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (ids.length === 0)
+    throw new InvalidArgumentError(
+      `expected a comma-separated list of ${Object.keys(METHODS).join(", ")}, found "${text}"`,
+    );
   return ids.map(oneOf(Object.keys(METHODS) as MethodId[]));
 }

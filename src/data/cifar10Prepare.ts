@@ -59,27 +59,62 @@ export async function prepareCifar10(opts: PrepareCifar10Options): Promise<strin
   }
   log("CIFAR-10: reading the batches (md5 verified again)");
   const raw = loadCifar10Raw(binDir, md5);
-  const train = planesToHwc(raw.train.images, raw.train.n, 32, 32, 3), test = planesToHwc(raw.test.images, raw.test.n, 32, 32, 3);
+  const train = planesToHwc(raw.train.images, raw.train.n, 32, 32, 3),
+    test = planesToHwc(raw.test.images, raw.test.n, 32, 32, 3);
   log(`CIFAR-10: global contrast normalization (scale ${CIFAR10_GCN_SCALE})`);
   globalContrastNormalize(train, raw.train.n, 3072, { scale: CIFAR10_GCN_SCALE });
   globalContrastNormalize(test, raw.test.n, 3072, { scale: CIFAR10_GCN_SCALE });
-  log(`CIFAR-10: fitting ZCA (filter_bias ${CIFAR10_ZCA_BIAS}) on the ${raw.train.n} training images: covariance, then a 3072x3072 eigendecomposition (minutes)`);
-  const zca = await fitZca(train, raw.train.n, 3072, { filterBias: CIFAR10_ZCA_BIAS, backend: opts.backend, progress: opts.progress });
+  log(
+    `CIFAR-10: fitting ZCA (filter_bias ${CIFAR10_ZCA_BIAS}) on the ${raw.train.n} training images: covariance, then a 3072x3072 eigendecomposition (minutes)`,
+  );
+  const zca = await fitZca(train, raw.train.n, 3072, {
+    filterBias: CIFAR10_ZCA_BIAS,
+    backend: opts.backend,
+    progress: opts.progress,
+  });
   log("CIFAR-10: whitening the training and test images");
   const trainW = await applyZca(zca, train, raw.train.n, { backend: opts.backend, progress: opts.progress });
   const testW = await applyZca(zca, test, raw.test.n, { backend: opts.backend, progress: opts.progress });
-  const base = { kind: "cifar10-preprocessed", version: CIFAR10_PREP_VERSION, gcnScale: CIFAR10_GCN_SCALE, zcaFilterBias: CIFAR10_ZCA_BIAS, layout: "NHWC 32x32x3", sources: md5 } as const;
+  const base = {
+    kind: "cifar10-preprocessed",
+    version: CIFAR10_PREP_VERSION,
+    gcnScale: CIFAR10_GCN_SCALE,
+    zcaFilterBias: CIFAR10_ZCA_BIAS,
+    layout: "NHWC 32x32x3",
+    sources: md5,
+  } as const;
   const labels = (l: Uint8Array) => Float32Array.from(l);
-  writeFileAtomic(join(dir, "zca.bin"), encodeCheckpoint({ meta: { ...base, set: "train" }, tensors: [
-    { name: "mean", shape: [3072], data: zca.mean }, { name: "P", shape: [3072, 3072], data: zca.P },
-  ] }));
-  writeFileAtomic(join(dir, "test.bin"), encodeCheckpoint({ meta: { ...base, set: "test" } satisfies PreparedMeta, tensors: [
-    { name: "x", shape: [raw.test.n, 3072], data: testW }, { name: "y", shape: [raw.test.n], data: labels(raw.test.labels) },
-  ] }));
+  writeFileAtomic(
+    join(dir, "zca.bin"),
+    encodeCheckpoint({
+      meta: { ...base, set: "train" },
+      tensors: [
+        { name: "mean", shape: [3072], data: zca.mean },
+        { name: "P", shape: [3072, 3072], data: zca.P },
+      ],
+    }),
+  );
+  writeFileAtomic(
+    join(dir, "test.bin"),
+    encodeCheckpoint({
+      meta: { ...base, set: "test" } satisfies PreparedMeta,
+      tensors: [
+        { name: "x", shape: [raw.test.n, 3072], data: testW },
+        { name: "y", shape: [raw.test.n], data: labels(raw.test.labels) },
+      ],
+    }),
+  );
   // train.bin last: its presence marks a complete preparation
-  writeFileAtomic(join(dir, "train.bin"), encodeCheckpoint({ meta: { ...base, set: "train" } satisfies PreparedMeta, tensors: [
-    { name: "x", shape: [raw.train.n, 3072], data: trainW }, { name: "y", shape: [raw.train.n], data: labels(raw.train.labels) },
-  ] }));
+  writeFileAtomic(
+    join(dir, "train.bin"),
+    encodeCheckpoint({
+      meta: { ...base, set: "train" } satisfies PreparedMeta,
+      tensors: [
+        { name: "x", shape: [raw.train.n, 3072], data: trainW },
+        { name: "y", shape: [raw.train.n], data: labels(raw.train.labels) },
+      ],
+    }),
+  );
   log(`CIFAR-10: wrote ${dir}/{train,test,zca}.bin`);
   return dir;
 }
@@ -117,14 +152,22 @@ const PREPARED = { shape: [32, 32, 3], classes: 10, classNames: CIFAR10_CLASSES,
 export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Dataset {
   const path = join(cifar10PreparedDir(cacheDir), `${set}.bin`);
   if (!existsSync(path)) {
-    throw new DataFormatError(`CIFAR-10 is not prepared: ${path} is missing`, `run \`binaryconnect data cifar10\` first (it fetches and preprocesses once), or pass --data with the cache folder it used`);
+    throw new DataFormatError(
+      `CIFAR-10 is not prepared: ${path} is missing`,
+      `run \`binaryconnect data cifar10\` first (it fetches and preprocesses once), or pass --data with the cache folder it used`,
+    );
   }
   const { meta, tensors } = loadCheckpoint<PreparedMeta>(path);
   if (meta.kind !== "cifar10-preprocessed" || meta.set !== set || meta.version !== CIFAR10_PREP_VERSION) {
-    throw new DataFormatError(`${path}: not a prepared CIFAR-10 ${set} set of version ${CIFAR10_PREP_VERSION} (found ${meta.kind} ${meta.set} v${meta.version})`, "run `binaryconnect data cifar10` again");
+    throw new DataFormatError(
+      `${path}: not a prepared CIFAR-10 ${set} set of version ${CIFAR10_PREP_VERSION} (found ${meta.kind} ${meta.set} v${meta.version})`,
+      "run `binaryconnect data cifar10` again",
+    );
   }
-  const x = tensors.find((t) => t.name === "x"), y = tensors.find((t) => t.name === "y");
-  if (!x || !y || x.shape[1] !== 3072 || x.shape[0] !== y.shape[0]) throw new DataFormatError(`${path}: expected tensors x [n, 3072] and y [n]`);
+  const x = tensors.find((t) => t.name === "x"),
+    y = tensors.find((t) => t.name === "y");
+  if (!x || !y || x.shape[1] !== 3072 || x.shape[0] !== y.shape[0])
+    throw new DataFormatError(`${path}: expected tensors x [n, 3072] and y [n]`);
   return { x: x.data, y: y.data, n: y.shape[0], features: 3072, ...PREPARED };
 }
 
@@ -132,14 +175,29 @@ export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Da
  * The paper's split: train = the first 45,000 training images, validation = the last 5,000
  * (`validation`), test = 10,000. `limit` keeps the first n of each split.
  */
-export function cifar10Splits(cacheDir: string, limit: SplitLimit = {}, validation = CIFAR10_VALIDATION): { train: Dataset; validation: Dataset; test: Dataset } {
-  const all = loadPreparedCifar10(cacheDir, "train"), test = loadPreparedCifar10(cacheDir, "test");
+export function cifar10Splits(
+  cacheDir: string,
+  limit: SplitLimit = {},
+  validation = CIFAR10_VALIDATION,
+): { train: Dataset; validation: Dataset; test: Dataset } {
+  const all = loadPreparedCifar10(cacheDir, "train"),
+    test = loadPreparedCifar10(cacheDir, "test");
   const nTrain = all.n - validation;
-  if (nTrain <= 0) throw new DataFormatError(`CIFAR-10: ${all.n} training images, not more than the ${validation} of the validation split`);
+  if (nTrain <= 0)
+    throw new DataFormatError(
+      `CIFAR-10: ${all.n} training images, not more than the ${validation} of the validation split`,
+    );
   const rows = (d: Dataset, start: number, n: number, keep: number | undefined, name: string): Dataset => {
     const k = keep ?? n;
-    if (!Number.isInteger(k) || k < 0 || k > n) throw new DataFormatError(`CIFAR-10: the ${name} split has ${n} images, cannot keep ${k}`);
-    return { x: d.x.subarray(start * 3072, (start + k) * 3072), y: d.y.subarray(start, start + k), n: k, features: 3072, ...PREPARED };
+    if (!Number.isInteger(k) || k < 0 || k > n)
+      throw new DataFormatError(`CIFAR-10: the ${name} split has ${n} images, cannot keep ${k}`);
+    return {
+      x: d.x.subarray(start * 3072, (start + k) * 3072),
+      y: d.y.subarray(start, start + k),
+      n: k,
+      features: 3072,
+      ...PREPARED,
+    };
   };
   return {
     train: rows(all, 0, nTrain, limit.train, "train"),

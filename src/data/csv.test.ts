@@ -25,7 +25,12 @@ describe("parseCsv", () => {
   it("takes the label column by name or index (negative from the end), with a shape and a class count", () => {
     const text = "label,a,b,c,d\n2,1,2,3,4\n0,5,6,7,8\n";
     const byName = parseCsv(text, { label: "label", shape: [2, 2, 1], classes: 5 });
-    expect([byName.shape, byName.classes, Array.from(byName.y), Array.from(byName.x)]).toEqual([[2, 2, 1], 5, [2, 0], [1, 2, 3, 4, 5, 6, 7, 8]]);
+    expect([byName.shape, byName.classes, Array.from(byName.y), Array.from(byName.x)]).toEqual([
+      [2, 2, 1],
+      5,
+      [2, 0],
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    ]);
     const byIndex = parseCsv(text, { label: 0 });
     expect(Array.from(byIndex.y)).toEqual([2, 0]);
     const fromEnd = parseCsv(text, { label: -5, header: true });
@@ -45,33 +50,46 @@ describe("parseCsv", () => {
   });
 
   it("handles quoting, a BOM, blank lines, spaces, tabs and bytes", () => {
-    const text = "\uFEFF\"a, first\",\"b\"\"\",label\n\n 1 , 2 , x \n3,4,\"y\nz\"\n";
+    const text = '\uFEFF"a, first","b""",label\n\n 1 , 2 , x \n3,4,"y\nz"\n';
     const d = parseCsv(new TextEncoder().encode(text));
-    expect([Array.from(d.x), d.classNames]).toEqual([[1, 2, 3, 4], ["x", "y\nz"]]);
+    expect([Array.from(d.x), d.classNames]).toEqual([
+      [1, 2, 3, 4],
+      ["x", "y\nz"],
+    ]);
     expect(Array.from(parseCsv("a\tb\tl\n1\t2\t0\n", { delimiter: "\t" }).x)).toEqual([1, 2]);
   });
 
   it("names the line, row and column of a value that is not a number", () => {
     const text = "a,b,label\n1,2,cat\n3,oops,dog\n";
     expect(() => parseCsv(text, {}, "pets.csv")).toThrow(DataFormatError);
-    expect(() => parseCsv(text, {}, "pets.csv")).toThrow(/pets\.csv: line 3 \(data row 2\), column 2 \("b"\): expected a number, found "oops"/);
-    expect(() => parseCsv("1,,0\n", { header: false })).toThrow(/line 1 \(data row 1\), column 2: expected a number, found ""/);
-    expect(() => parseCsv("a,b,l\n\"1\n\",x,0\n")).toThrow(/line 2 \(data row 1\), column 2 \("b"\)/); // the row starts on line 2
-    expect(() => parseCsv("a,b\n1,\n", { header: true })).toThrow(/column 2 \("b"\): expected a label, found an empty cell/);
+    expect(() => parseCsv(text, {}, "pets.csv")).toThrow(
+      /pets\.csv: line 3 \(data row 2\), column 2 \("b"\): expected a number, found "oops"/,
+    );
+    expect(() => parseCsv("1,,0\n", { header: false })).toThrow(
+      /line 1 \(data row 1\), column 2: expected a number, found ""/,
+    );
+    expect(() => parseCsv('a,b,l\n"1\n",x,0\n')).toThrow(/line 2 \(data row 1\), column 2 \("b"\)/); // the row starts on line 2
+    expect(() => parseCsv("a,b\n1,\n", { header: true })).toThrow(
+      /column 2 \("b"\): expected a label, found an empty cell/,
+    );
   });
 
   it("rejects malformed files and bad options with what was expected", () => {
     expect(() => parseCsv("a,b,c\n1,2\n")).toThrow(/expected well-formed CSV, found: .*Record Length/);
-    expect(() => parseCsv("a,\"b\n")).toThrow(/Quote Not Closed/);
+    expect(() => parseCsv('a,"b\n')).toThrow(/Quote Not Closed/);
     expect(() => parseCsv("")).toThrow(/expected rows of comma-separated values, found none/);
     expect(() => parseCsv("a,b,c\n")).toThrow(/expected data rows after the header, found none/);
-    expect(() => parseCsv("1;2;3\n")).toThrow(/expected at least 2 columns[\s\S]*hint: if the fields are not separated by commas, pass delimiter/);
+    expect(() => parseCsv("1;2;3\n")).toThrow(
+      /expected at least 2 columns[\s\S]*hint: if the fields are not separated by commas, pass delimiter/,
+    );
     expect(() => parseCsv("1,2,0\n", { shape: [3] })).toThrow(ShapeError);
     expect(() => parseCsv("1,2,0\n", { label: "y" })).toThrow(/expected data rows after the header/);
     expect(() => parseCsv("a,b\n1,0\n", { label: "y" })).toThrow(/expected a column named "y", found columns "a", "b"/);
     expect(() => parseCsv("1,2,0\n", { label: "y", header: false })).toThrow(OptionError);
     expect(() => parseCsv("1,2,0\n", { label: 3 })).toThrow(/column index in -3\.\.2, found 3/);
-    expect(() => parseCsv("1,2,5\n", { classes: 3 })).toThrow(/line 1 \(data row 1\), column 3: expected a class index in 0\.\.2, found 5/);
+    expect(() => parseCsv("1,2,5\n", { classes: 3 })).toThrow(
+      /line 1 \(data row 1\), column 3: expected a class index in 0\.\.2, found 5/,
+    );
     expect(() => parseCsv("1,2,cow\n", { classes: ["cat"] })).toThrow(/expected one of the classes "cat", found "cow"/);
     expect(() => parseCsv("1,2,cow\n", { classes: 2 })).toThrow(/classes is 2, but the labels are 1 class names/);
     expect(() => parseCsv("1,2,0\n", { header: "yes" as unknown as boolean })).toThrow(OptionError);
@@ -87,7 +105,9 @@ describe("loadCsv", () => {
     const d = await loadCsv(path, { label: "y" });
     expect([d.n, d.classNames, Array.from(d.y), Array.from(d.x)]).toEqual([2, ["a", "b"], [1, 0], [0.5, 1, 2, 3]]);
     writeFileSync(path, "f1,f2,y\n0.5,x,b\n");
-    await expect(loadCsv(path)).rejects.toThrow(/data\.csv: line 2 \(data row 1\), column 2 \("f2"\): expected a number, found "x"/);
+    await expect(loadCsv(path)).rejects.toThrow(
+      /data\.csv: line 2 \(data row 1\), column 2 \("f2"\): expected a number, found "x"/,
+    );
     await expect(loadCsv(join(dir, "missing.csv"))).rejects.toThrow(/cannot read .*missing\.csv/);
   });
 });

@@ -60,7 +60,11 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
   const rows = parseRows(text, opts.delimiter ?? ",", source);
   if (rows.length === 0) throw new DataFormatError(`${source}: expected rows of comma-separated values, found none`);
   const width = rows[0].cells.length;
-  if (width < 2) throw new DataFormatError(`${source}: expected at least 2 columns (features and a label), found ${width}`, `if the fields are not separated by commas, pass delimiter (found line 1: ${JSON.stringify(rows[0].cells.join(""))})`);
+  if (width < 2)
+    throw new DataFormatError(
+      `${source}: expected at least 2 columns (features and a label), found ${width}`,
+      `if the fields are not separated by commas, pass delimiter (found line 1: ${JSON.stringify(rows[0].cells.join(""))})`,
+    );
   const header = hasHeader(rows, opts);
   const names = header ? rows[0].cells : null;
   const data = header ? rows.slice(1) : rows;
@@ -70,32 +74,46 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
   const shape = opts.shape ? [...opts.shape] : [featureCols.length];
   const features = shape.reduce((a, b) => a * b, 1);
   if (features !== featureCols.length) {
-    throw new ShapeError(`${source}: shape [${shape}] needs ${features} feature columns, found ${featureCols.length} (${width} columns minus the label)`, "pass a shape whose product is the number of feature columns, or none");
+    throw new ShapeError(
+      `${source}: shape [${shape}] needs ${features} feature columns, found ${featureCols.length} (${width} columns minus the label)`,
+      "pass a shape whose product is the number of feature columns, or none",
+    );
   }
-  const where = (r: number, c: number) => `line ${data[r].line} (data row ${r + 1}), column ${c + 1}${names ? ` (${JSON.stringify(names[c])})` : ""}`;
+  const where = (r: number, c: number) =>
+    `line ${data[r].line} (data row ${r + 1}), column ${c + 1}${names ? ` (${JSON.stringify(names[c])})` : ""}`;
   const x = new Float32Array(data.length * features);
   data.forEach((row, r) => {
     featureCols.forEach((c, k) => {
       const cell = row.cells[c];
-      if (!isNumber(cell)) throw new DataFormatError(`${source}: ${where(r, c)}: expected a number, found ${JSON.stringify(cell)}`, "every column but the label must hold numbers; encode categorical features as numbers first");
+      if (!isNumber(cell))
+        throw new DataFormatError(
+          `${source}: ${where(r, c)}: expected a number, found ${JSON.stringify(cell)}`,
+          "every column but the label must hold numbers; encode categorical features as numbers first",
+        );
       x[r * features + k] = Number(cell);
     });
   });
   const labels = data.map((row) => row.cells[labelCol]);
-  const empty = labels.findIndex((l) => l === "");
-  if (empty >= 0) throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
+  const empty = labels.indexOf("");
+  if (empty >= 0)
+    throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
   return fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
 }
 
 function checkOptions(opts: CsvOptions, source: string): void {
   for (const key of Object.keys(opts)) {
-    if (!KEYS.includes(key)) throw new OptionError(`${source}: unknown CSV option "${key}"`, `known options: ${KEYS.join(", ")}`);
+    if (!KEYS.includes(key))
+      throw new OptionError(`${source}: unknown CSV option "${key}"`, `known options: ${KEYS.join(", ")}`);
   }
   if (opts.header !== undefined && opts.header !== true && opts.header !== false && opts.header !== "auto") {
-    throw new OptionError(`${source}: expected header to be true, false or "auto", found ${JSON.stringify(opts.header)}`);
+    throw new OptionError(
+      `${source}: expected header to be true, false or "auto", found ${JSON.stringify(opts.header)}`,
+    );
   }
   if (opts.delimiter !== undefined && (typeof opts.delimiter !== "string" || opts.delimiter.length === 0)) {
-    throw new OptionError(`${source}: expected delimiter to be a non-empty string, found ${JSON.stringify(opts.delimiter)}`);
+    throw new OptionError(
+      `${source}: expected delimiter to be a non-empty string, found ${JSON.stringify(opts.delimiter)}`,
+    );
   }
 }
 
@@ -104,12 +122,24 @@ function parseRows(text: string | Uint8Array, delimiter: string, source: string)
   let records: { record: string[]; info: { lines: number } }[];
   try {
     const input = typeof text === "string" ? text : new TextDecoder("utf-8").decode(text);
-    records = parse(input, { delimiter, bom: true, trim: true, skip_empty_lines: true, info: true }) as unknown as typeof records;
+    records = parse(input, {
+      delimiter,
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      info: true,
+    }) as unknown as typeof records;
   } catch (e) {
-    throw new DataFormatError(`${source}: expected well-formed CSV, found: ${errorText(e)}`, "every row needs the same number of fields; quote fields that contain the delimiter, quotes or newlines");
+    throw new DataFormatError(
+      `${source}: expected well-formed CSV, found: ${errorText(e)}`,
+      "every row needs the same number of fields; quote fields that contain the delimiter, quotes or newlines",
+    );
   }
   // info.lines is the line a record ends on; a quoted field may span lines.
-  return records.map(({ record, info }) => ({ cells: record, line: info.lines - record.reduce((s, f) => s + (f.match(/\n/g)?.length ?? 0), 0) }));
+  return records.map(({ record, info }) => ({
+    cells: record,
+    line: info.lines - record.reduce((s, f) => s + (f.match(/\n/g)?.length ?? 0), 0),
+  }));
 }
 
 function hasHeader(rows: readonly Row[], opts: CsvOptions): boolean {
@@ -121,49 +151,88 @@ function hasHeader(rows: readonly Row[], opts: CsvOptions): boolean {
   return first.cells.some((c, i) => !isNumber(c) && isNumber(second.cells[i]));
 }
 
-function labelColumn(label: string | number | undefined, names: readonly string[] | null, width: number, source: string): number {
+function labelColumn(
+  label: string | number | undefined,
+  names: readonly string[] | null,
+  width: number,
+  source: string,
+): number {
   if (label === undefined) return width - 1;
   if (typeof label === "number") {
     if (!Number.isInteger(label) || label < -width || label >= width) {
-      throw new OptionError(`${source}: expected label to be a column index in ${-width}..${width - 1}, found ${label}`, `the file has ${width} columns`);
+      throw new OptionError(
+        `${source}: expected label to be a column index in ${-width}..${width - 1}, found ${label}`,
+        `the file has ${width} columns`,
+      );
     }
     return label < 0 ? width + label : label;
   }
-  if (typeof label !== "string") throw new OptionError(`${source}: expected label to be a column name or index, found ${JSON.stringify(label)}`);
-  if (!names) throw new OptionError(`${source}: label "${label}" is a column name, but the file is read without a header`, "pass header: true (or \"auto\"), or the label's column index");
+  if (typeof label !== "string")
+    throw new OptionError(`${source}: expected label to be a column name or index, found ${JSON.stringify(label)}`);
+  if (!names)
+    throw new OptionError(
+      `${source}: label "${label}" is a column name, but the file is read without a header`,
+      'pass header: true (or "auto"), or the label\'s column index',
+    );
   const col = names.indexOf(label);
-  if (col < 0) throw new OptionError(`${source}: expected a column named "${label}", found columns ${names.map((n) => JSON.stringify(n)).join(", ")}`);
+  if (col < 0)
+    throw new OptionError(
+      `${source}: expected a column named "${label}", found columns ${names.map((n) => JSON.stringify(n)).join(", ")}`,
+    );
   return col;
 }
 
 /** y, classes and classNames from the label cells (see CsvOptions.classes). */
-function labelsOf(labels: readonly string[], classes: CsvOptions["classes"], where: (row: number) => string, source: string): { y: Float32Array; classes: number; classNames?: readonly string[] } {
+function labelsOf(
+  labels: readonly string[],
+  classes: CsvOptions["classes"],
+  where: (row: number) => string,
+  source: string,
+): { y: Float32Array; classes: number; classNames?: readonly string[] } {
   const y = new Float32Array(labels.length);
   if (Array.isArray(classes)) {
     const index = new Map(classes.map((c, i) => [String(c), i]));
-    if (index.size === 0 || index.size !== classes.length) throw new OptionError(`${source}: expected classes to be a list of distinct class names, found ${JSON.stringify(classes)}`);
+    if (index.size === 0 || index.size !== classes.length)
+      throw new OptionError(
+        `${source}: expected classes to be a list of distinct class names, found ${JSON.stringify(classes)}`,
+      );
     labels.forEach((l, r) => {
       const i = index.get(l);
-      if (i === undefined) throw new DataFormatError(`${source}: ${where(r)}: expected one of the classes ${[...index.keys()].map((c) => JSON.stringify(c)).join(", ")}, found ${JSON.stringify(l)}`, "add it to classes, or fix the row");
+      if (i === undefined)
+        throw new DataFormatError(
+          `${source}: ${where(r)}: expected one of the classes ${[...index.keys()].map((c) => JSON.stringify(c)).join(", ")}, found ${JSON.stringify(l)}`,
+          "add it to classes, or fix the row",
+        );
       y[r] = i;
     });
     return { y, classes: classes.length, classNames: [...classes] };
   }
   if (classes !== undefined && !(typeof classes === "number" && Number.isInteger(classes) && classes >= 1)) {
-    throw new OptionError(`${source}: expected classes to be an integer >= 1 or a list of class names, found ${JSON.stringify(classes)}`);
+    throw new OptionError(
+      `${source}: expected classes to be an integer >= 1 or a list of class names, found ${JSON.stringify(classes)}`,
+    );
   }
   if (labels.every((l) => isNumber(l) && Number.isInteger(Number(l)) && Number(l) >= 0)) {
-    labels.forEach((l, r) => (y[r] = Number(l)));
+    labels.forEach((l, r) => {
+      y[r] = Number(l);
+    });
     const count = classes ?? y.reduce((m, v) => Math.max(m, v), 0) + 1;
     const bad = y.findIndex((v) => v >= count);
-    if (bad >= 0) throw new DataFormatError(`${source}: ${where(bad)}: expected a class index in 0..${count - 1}, found ${y[bad]}`, "pass the right classes, or fix the row");
+    if (bad >= 0)
+      throw new DataFormatError(
+        `${source}: ${where(bad)}: expected a class index in 0..${count - 1}, found ${y[bad]}`,
+        "pass the right classes, or fix the row",
+      );
     return { y, classes: count };
   }
   const names = [...new Set(labels)].sort();
   if (classes !== undefined && classes !== names.length) {
-    throw new OptionError(`${source}: classes is ${classes}, but the labels are ${names.length} class names`, "pass classes as the list of names (their label order), or leave it out");
+    throw new OptionError(
+      `${source}: classes is ${classes}, but the labels are ${names.length} class names`,
+      "pass classes as the list of names (their label order), or leave it out",
+    );
   }
   const index = new Map(names.map((c, i) => [c, i]));
-  labels.forEach((l, r) => (y[r] = index.get(l)!));
+  for (const [r, l] of labels.entries()) y[r] = index.get(l)!;
   return { y, classes: names.length, classNames: names };
 }

@@ -28,7 +28,17 @@ export interface Dataset extends LabeledSet {
 }
 
 /** Typed arrays a dataset can be made from. */
-export type NumericArray = Float32Array | Float64Array | Uint8Array | Uint8ClampedArray | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | readonly number[];
+export type NumericArray =
+  | Float32Array
+  | Float64Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int8Array
+  | Uint16Array
+  | Int16Array
+  | Uint32Array
+  | Int32Array
+  | readonly number[];
 
 export interface FromArraysOptions {
   /** n x prod(shape) values, row-major. */
@@ -55,20 +65,27 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   const features = shape.reduce((a, b) => a * b, 1);
   const n = opts.y.length;
   if (opts.x.length !== n * features) {
-    throw new ShapeError(`dataset: ${n} labels of examples of shape [${shape}] need ${n * features} values in x, found ${opts.x.length}`,
-      "x holds the examples one after another, row-major; y one label per example");
+    throw new ShapeError(
+      `dataset: ${n} labels of examples of shape [${shape}] need ${n * features} values in x, found ${opts.x.length}`,
+      "x holds the examples one after another, row-major; y one label per example",
+    );
   }
   let maxLabel = -1;
   for (let i = 0; i < n; i++) {
     const label = Number(opts.y[i]);
-    if (!Number.isInteger(label) || label < 0) throw new OptionError(`dataset: label ${i} is ${label}; expected an integer class index >= 0`);
+    if (!Number.isInteger(label) || label < 0)
+      throw new OptionError(`dataset: label ${i} is ${label}; expected an integer class index >= 0`);
     if (label > maxLabel) maxLabel = label;
   }
   const classes = opts.classes ?? maxLabel + 1;
-  if (!Number.isInteger(classes) || classes < 1) throw new OptionError(`dataset: classes must be an integer >= 1, found ${classes}`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new OptionError(`dataset: classes must be an integer >= 1, found ${classes}`);
   if (maxLabel >= classes) {
     const i = Array.prototype.findIndex.call(opts.y, (v: number) => Number(v) >= classes);
-    throw new OptionError(`dataset: label ${i} is ${Number(opts.y[i])}, outside the ${classes} classes 0..${classes - 1}`, "pass the right classes, or fix the labels");
+    throw new OptionError(
+      `dataset: label ${i} is ${Number(opts.y[i])}, outside the ${classes} classes 0..${classes - 1}`,
+      "pass the right classes, or fix the labels",
+    );
   }
   if (opts.classNames && opts.classNames.length !== classes) {
     throw new OptionError(`dataset: ${opts.classNames.length} class names for ${classes} classes`);
@@ -76,7 +93,10 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   return {
     x: opts.x instanceof Float32Array ? opts.x : Float32Array.from(opts.x as ArrayLike<number>),
     y: Float32Array.from(opts.y as ArrayLike<number>),
-    n, features, shape, classes,
+    n,
+    features,
+    shape,
+    classes,
     ...(opts.classNames ? { classNames: [...opts.classNames] } : {}),
   };
 }

@@ -17,11 +17,16 @@ export interface SymmetricEigen {
  * The eigendecomposition of the symmetric n x n matrix `a` (row-major; only its lower triangle is
  * read; not modified). `progress(done, total)` is called now and then.
  */
-export function symmetricEigen(a: ArrayLike<number>, n: number, progress?: (done: number, total: number) => void): SymmetricEigen {
+export function symmetricEigen(
+  a: ArrayLike<number>,
+  n: number,
+  progress?: (done: number, total: number) => void,
+): SymmetricEigen {
   // w[j*n + k] = V[k][j]: V starts as A (symmetric: the transpose of its lower triangle).
   const w = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) w[j * n + i] = w[i * n + j] = a[i * n + j];
-  const d = new Float64Array(n), e = new Float64Array(n);
+  const d = new Float64Array(n),
+    e = new Float64Array(n);
   if (n === 0) return { values: d, vectors: w };
   tridiagonalize(w, d, e, n, progress);
   qlImplicit(w, d, e, n, progress);
@@ -29,11 +34,18 @@ export function symmetricEigen(a: ArrayLike<number>, n: number, progress?: (done
 }
 
 /** EISPACK tred2 on w = V^T: Householder reduction; d, e receive the tridiagonal matrix, w the transformations. */
-function tridiagonalize(w: Float64Array, d: Float64Array, e: Float64Array, n: number, progress?: (done: number, total: number) => void): void {
+function tridiagonalize(
+  w: Float64Array,
+  d: Float64Array,
+  e: Float64Array,
+  n: number,
+  progress?: (done: number, total: number) => void,
+): void {
   for (let j = 0; j < n; j++) d[j] = w[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     if (progress && i % 64 === 0) progress(n - i, 3 * n);
-    let scale = 0, h = 0;
+    let scale = 0,
+      h = 0;
     for (let k = 0; k < i; k++) scale += Math.abs(d[k]);
     if (scale === 0) {
       e[i] = d[i - 1];
@@ -110,10 +122,17 @@ function tridiagonalize(w: Float64Array, d: Float64Array, e: Float64Array, n: nu
 }
 
 /** EISPACK tql2: the implicit QL algorithm on the tridiagonal (d, e), rotations applied to the rows of w. */
-function qlImplicit(w: Float64Array, d: Float64Array, e: Float64Array, n: number, progress?: (done: number, total: number) => void): void {
+function qlImplicit(
+  w: Float64Array,
+  d: Float64Array,
+  e: Float64Array,
+  n: number,
+  progress?: (done: number, total: number) => void,
+): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
-  let f = 0, tst1 = 0;
+  let f = 0,
+    tst1 = 0;
   const eps = 2 ** -52;
   for (let l = 0; l < n; l++) {
     if (progress && l % 64 === 0) progress(2 * n + l, 3 * n);
@@ -133,7 +152,11 @@ function qlImplicit(w: Float64Array, d: Float64Array, e: Float64Array, n: number
         for (let i = l + 2; i < n; i++) d[i] -= h;
         f += h;
         p = d[m];
-        let c = 1, c2 = c, c3 = c, s = 0, s2 = 0;
+        let c = 1,
+          c2 = c,
+          c3 = c,
+          s = 0,
+          s2 = 0;
         const el1 = e[l + 1];
         for (let i = m - 1; i >= l; i--) {
           c3 = c2;
@@ -147,7 +170,8 @@ function qlImplicit(w: Float64Array, d: Float64Array, e: Float64Array, n: number
           c = p / r;
           p = c * d[i] - s * g;
           d[i + 1] = h + s * (c * g + s * d[i]);
-          const lo = i * n, hi = (i + 1) * n;
+          const lo = i * n,
+            hi = (i + 1) * n;
           for (let k = 0; k < n; k++) {
             const t = w[hi + k];
             w[hi + k] = s * w[lo + k] + c * t;

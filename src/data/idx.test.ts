@@ -12,7 +12,9 @@ function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Ar
   const view = new DataView(header.buffer);
   header[2] = type;
   header[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   const out = new Uint8Array(header.length + data.length);
   out.set(header);
   out.set(Array.from(data), header.length);

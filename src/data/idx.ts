@@ -33,12 +33,12 @@ export const IDX_TYPE_UBYTE = 0x08;
 
 /** Element types the IDX format defines (byte 2 of the magic), for error messages. */
 const IDX_TYPE_NAMES: Record<number, string> = {
-  0x08: "unsigned byte",
-  0x09: "signed byte",
-  0x0b: "int16",
-  0x0c: "int32",
-  0x0d: "float32",
-  0x0e: "float64",
+  8: "unsigned byte",
+  9: "signed byte",
+  11: "int16",
+  12: "int32",
+  13: "float32",
+  14: "float64",
 };
 
 const MAX_DIMS = 4;
@@ -161,8 +161,8 @@ function checkDataBytes(dims: number[], headerBytes: number, found: number, sour
 /** The error for gzip data that decompresses past what its header declares (found as soon as it does). */
 function tooLong(header: IdxHeader, source: string): DataFormatError {
   return new DataFormatError(
-    `${source}: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes after the ${header.headerBytes}-byte header, `
-      + "but the gzip data decompresses to more: decompression stopped there (trailing data, or a header that does not match the contents)",
+    `${source}: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes after the ${header.headerBytes}-byte header, ` +
+      "but the gzip data decompresses to more: decompression stopped there (trailing data, or a header that does not match the contents)",
     "the file is corrupt or its header does not match its contents; download it again",
   );
 }
@@ -188,8 +188,8 @@ function checkInflatable(header: IdxHeader, compressed: number, source: string):
   const total = header.headerBytes + header.dataBytes;
   if (total > maxInflated(compressed)) {
     throw new DataFormatError(
-      `${source}: the file is truncated: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes, `
-        + `but ${compressed} bytes of gzip data decompress to at most ${maxInflated(compressed)} (deflate expands at most 1032:1)`,
+      `${source}: the file is truncated: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes, ` +
+        `but ${compressed} bytes of gzip data decompress to at most ${maxInflated(compressed)} (deflate expands at most 1032:1)`,
       "download the file again",
     );
   }
@@ -234,7 +234,8 @@ function gzipMemberStart(bytes: Uint8Array, source: string): number {
   const flags = bytes[3];
   let at = 10;
   if (flags & 4) at += 2 + (bytes[at] | (bytes[at + 1] << 8)); // FEXTRA: its length, then the field
-  for (const flag of [8, 16]) { // FNAME, FCOMMENT: zero-terminated
+  for (const flag of [8, 16]) {
+    // FNAME, FCOMMENT: zero-terminated
     if (!(flags & flag)) continue;
     while (at < bytes.length && bytes[at] !== 0) at++;
     at++;
@@ -322,10 +323,15 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
     requireRegularFile(path, stats, HINT_IDX_FILE);
     const magic = new Uint8Array(2);
     const { bytesRead } = await handle.read(magic, 0, 2, 0);
-    return isGzip(magic.subarray(0, bytesRead)) ? await readGzipIdx(handle, stats.size, path) : await readPlainIdx(handle, stats.size, path);
+    return isGzip(magic.subarray(0, bytesRead))
+      ? await readGzipIdx(handle, stats.size, path)
+      : await readPlainIdx(handle, stats.size, path);
   } catch (err) {
     if (err instanceof DataFormatError) throw err;
-    throw new DataFormatError(`cannot read IDX file ${path}: ${(err as Error).message}`, "expected a readable regular file");
+    throw new DataFormatError(
+      `cannot read IDX file ${path}: ${(err as Error).message}`,
+      "expected a readable regular file",
+    );
   } finally {
     await handle.close();
   }
@@ -377,7 +383,10 @@ async function readGzipIdx(handle: FileHandle, size: number, path: string): Prom
       try {
         data = new Uint8Array(header.dataBytes);
       } catch {
-        throw new DataFormatError(`${path}: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes, more than this process can hold`, "the file is corrupt, or too large to load at once");
+        throw new DataFormatError(
+          `${path}: dimensions ${header.dims.join(" x ")} declare ${header.dataBytes} data bytes, more than this process can hold`,
+          "the file is corrupt, or too large to load at once",
+        );
       }
       // Bytes of the prefix past the header are data.
       const extra = prefixBytes - header.headerBytes;
@@ -391,16 +400,20 @@ async function readGzipIdx(handle: FileHandle, size: number, path: string): Prom
   // The error that stopped decompression (pipeline may report the abort of its streams instead).
   let stopped: DataFormatError | null = null;
   try {
-    await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createGunzip(), async (chunks: AsyncIterable<Buffer>) => {
-      for await (const chunk of chunks) {
-        try {
-          take(chunk);
-        } catch (err) {
-          if (err instanceof DataFormatError) stopped = err;
-          throw err;
+    await pipeline(
+      handle.createReadStream({ start: 0, autoClose: false }),
+      createGunzip(),
+      async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) {
+          try {
+            take(chunk);
+          } catch (err) {
+            if (err instanceof DataFormatError) stopped = err;
+            throw err;
+          }
         }
-      }
-    });
+      },
+    );
   } catch (err) {
     if (stopped) throw stopped;
     if (err instanceof DataFormatError) throw err;

@@ -47,10 +47,16 @@ export function isImageFileName(name: string): boolean {
 /** Throws an OptionError unless `shape` is [H, W, C] of positive integers with C = 1 or 3. */
 export function checkImageShape(shape: readonly number[], where: string): void {
   if (!Array.isArray(shape) || shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new OptionError(`${where}: expected shape [height, width, channels] of positive integers, found ${JSON.stringify(shape)}`, "e.g. { shape: [32, 32, 3] }");
+    throw new OptionError(
+      `${where}: expected shape [height, width, channels] of positive integers, found ${JSON.stringify(shape)}`,
+      "e.g. { shape: [32, 32, 3] }",
+    );
   }
   if (shape[2] !== 1 && shape[2] !== 3) {
-    throw new OptionError(`${where}: expected 1 (gray) or 3 (RGB) channels, found ${shape[2]}`, "images are converted to gray by luminance or kept as RGB");
+    throw new OptionError(
+      `${where}: expected 1 (gray) or 3 (RGB) channels, found ${shape[2]}`,
+      "images are converted to gray by luminance or kept as RGB",
+    );
   }
 }
 
@@ -69,19 +75,26 @@ export function decodeRaster(name: string, bytes: Uint8Array, channels: 1 | 3): 
   if (hasPngSignature(bytes)) return decodePngRaster(bytes, name, channels);
   if (!(bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
-    throw new DataFormatError(`${name}: expected a PNG or JPEG image, found ${bytes.length} bytes starting ${head || "(empty file)"}`, "convert the image to PNG or JPEG, or remove it from the folder");
+    throw new DataFormatError(
+      `${name}: expected a PNG or JPEG image, found ${bytes.length} bytes starting ${head || "(empty file)"}`,
+      "convert the image to PNG or JPEG, or remove it from the folder",
+    );
   }
   let rgb: { width: number; height: number; data: Uint8Array };
   try {
     rgb = decodeJpeg(bytes, { useTArray: true, formatAsRGBA: false });
   } catch (e) {
-    throw new DataFormatError(`${name}: expected a readable JPEG, found an error decoding it (${errorText(e)})`, "the file is truncated or corrupt; re-export it as PNG or JPEG");
+    throw new DataFormatError(
+      `${name}: expected a readable JPEG, found an error decoding it (${errorText(e)})`,
+      "the file is truncated or corrupt; re-export it as PNG or JPEG",
+    );
   }
   const { width, height } = rgb;
   if (channels === 3) return { width, height, channels, data: rgb.data };
   const data = new Uint8Array(width * height);
   const s = rgb.data;
-  for (let i = 0; i < data.length; i++) data[i] = Math.round(255 * luminance(s[3 * i] / 255, s[3 * i + 1] / 255, s[3 * i + 2] / 255));
+  for (let i = 0; i < data.length; i++)
+    data[i] = Math.round(255 * luminance(s[3 * i] / 255, s[3 * i + 1] / 255, s[3 * i + 2] / 255));
   return { width, height, channels, data };
 }
 
@@ -90,13 +103,16 @@ export function decodeRaster(name: string, bytes: Uint8Array, channels: 1 | 3): 
  * of this file) into out[offset ..] as floats 0..255, row-major HWC.
  */
 export function resizeBilinear(r: Raster, height: number, width: number, out: Float32Array, offset = 0): void {
-  const C = r.channels, src = r.data;
+  const C = r.channels,
+    src = r.data;
   if (r.height === height && r.width === width) {
     for (let i = 0; i < src.length; i++) out[offset + i] = src[i];
     return;
   }
   const axis = (size: number, inSize: number) => {
-    const lo = new Int32Array(size), hi = new Int32Array(size), f = new Float64Array(size);
+    const lo = new Int32Array(size),
+      hi = new Int32Array(size),
+      f = new Float64Array(size);
     for (let o = 0; o < size; o++) {
       const s = Math.min(Math.max((o + 0.5) * (inSize / size) - 0.5, 0), inSize - 1);
       lo[o] = Math.floor(s);
@@ -105,14 +121,21 @@ export function resizeBilinear(r: Raster, height: number, width: number, out: Fl
     }
     return { lo, hi, f };
   };
-  const ys = axis(height, r.height), xs = axis(width, r.width);
+  const ys = axis(height, r.height),
+    xs = axis(width, r.width);
   for (let y = 0; y < height; y++) {
-    const top = ys.lo[y] * r.width, bottom = ys.hi[y] * r.width, fy = ys.f[y];
+    const top = ys.lo[y] * r.width,
+      bottom = ys.hi[y] * r.width,
+      fy = ys.f[y];
     for (let x = 0; x < width; x++) {
-      const left = xs.lo[x], right = xs.hi[x], fx = xs.f[x];
+      const left = xs.lo[x],
+        right = xs.hi[x],
+        fx = xs.f[x];
       for (let c = 0; c < C; c++) {
-        const a = src[(top + left) * C + c], b = src[(top + right) * C + c];
-        const d = src[(bottom + left) * C + c], e = src[(bottom + right) * C + c];
+        const a = src[(top + left) * C + c],
+          b = src[(top + right) * C + c];
+        const d = src[(bottom + left) * C + c],
+          e = src[(bottom + right) * C + c];
         out[offset + (y * width + x) * C + c] = (1 - fy) * ((1 - fx) * a + fx * b) + fy * ((1 - fx) * d + fx * e);
       }
     }
@@ -124,11 +147,20 @@ export function resizeBilinear(r: Raster, height: number, width: number, out: Fl
  * channels, resized to H x W; H x W x C floats 0..255, row-major HWC. Written into
  * out[offset ..] when `out` is given (and returned), else into a new array.
  */
-export function decodeImage(name: string, bytes: Uint8Array, shape: ImageExampleShape, out?: Float32Array, offset = 0): Float32Array {
+export function decodeImage(
+  name: string,
+  bytes: Uint8Array,
+  shape: ImageExampleShape,
+  out?: Float32Array,
+  offset = 0,
+): Float32Array {
   checkImageShape(shape, "decodeImage");
   const [H, W, C] = shape;
   const target = out ?? new Float32Array(H * W * C);
-  if (target.length < offset + H * W * C) throw new ShapeError(`decodeImage: an example of shape [${shape}] needs ${H * W * C} values from offset ${offset}, the output holds ${target.length}`);
+  if (target.length < offset + H * W * C)
+    throw new ShapeError(
+      `decodeImage: an example of shape [${shape}] needs ${H * W * C} values from offset ${offset}, the output holds ${target.length}`,
+    );
   resizeBilinear(decodeRaster(name, bytes, C as 1 | 3), H, W, target, offset);
   return target;
 }
@@ -142,19 +174,32 @@ export function classOrder(found: Iterable<string>, given: readonly string[] | u
   const have = new Set(found);
   if (!given) return [...have].sort();
   if (!Array.isArray(given) || given.length === 0 || given.some((c) => typeof c !== "string")) {
-    throw new OptionError(`${where}: expected classes to be a non-empty list of class names, found ${JSON.stringify(given)}`);
+    throw new OptionError(
+      `${where}: expected classes to be a non-empty list of class names, found ${JSON.stringify(given)}`,
+    );
   }
-  if (new Set(given).size !== given.length) throw new OptionError(`${where}: the class list ${JSON.stringify(given)} names a class twice`);
+  if (new Set(given).size !== given.length)
+    throw new OptionError(`${where}: the class list ${JSON.stringify(given)} names a class twice`);
   const missing = given.find((c) => !have.has(c));
   if (missing !== undefined) {
-    throw new DataFormatError(`${where}: expected images of class "${missing}", found none`, `the classes found are ${[...have].sort().map((c) => JSON.stringify(c)).join(", ") || "(none)"}`);
+    throw new DataFormatError(
+      `${where}: expected images of class "${missing}", found none`,
+      `the classes found are ${
+        [...have]
+          .sort()
+          .map((c) => JSON.stringify(c))
+          .join(", ") || "(none)"
+      }`,
+    );
   }
   return [...given];
 }
 
 /** The files of each class (classes in label order, files sorted by name, at most `limit` each). */
 export function groupByClass<T extends { readonly name: string; readonly className: string }>(
-  files: readonly T[], classNames: readonly string[], limit: number | undefined,
+  files: readonly T[],
+  classNames: readonly string[],
+  limit: number | undefined,
 ): T[][] {
   const index = new Map(classNames.map((c, i) => [c, i]));
   const groups: T[][] = classNames.map(() => []);
@@ -162,7 +207,9 @@ export function groupByClass<T extends { readonly name: string; readonly classNa
     const i = index.get(f.className);
     if (i !== undefined) groups[i].push(f);
   }
-  return groups.map((g) => g.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit ?? g.length));
+  return groups.map((g) =>
+    g.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit ?? g.length),
+  );
 }
 
 /**
@@ -174,12 +221,19 @@ export function groupByClass<T extends { readonly name: string; readonly classNa
 export function imageDataset(files: readonly ImageFile[], opts: ImageDatasetOptions): Dataset {
   checkImageShape(opts.shape, "imageDataset");
   checkLimit(opts.limit, "imageDataset");
-  if (files.length === 0) throw new DataFormatError("imageDataset: expected image files, found none", "pass at least one file of each class");
-  const classNames = classOrder(files.map((f) => f.className), opts.classes, "imageDataset");
+  if (files.length === 0)
+    throw new DataFormatError("imageDataset: expected image files, found none", "pass at least one file of each class");
+  const classNames = classOrder(
+    files.map((f) => f.className),
+    opts.classes,
+    "imageDataset",
+  );
   const groups = groupByClass(files, classNames, opts.limit);
-  const [H, W, C] = opts.shape, F = H * W * C;
+  const [H, W, C] = opts.shape,
+    F = H * W * C;
   const n = groups.reduce((s, g) => s + g.length, 0);
-  const x = new Float32Array(n * F), y = new Float32Array(n);
+  const x = new Float32Array(n * F),
+    y = new Float32Array(n);
   let i = 0;
   groups.forEach((group, label) => {
     for (const f of group) {

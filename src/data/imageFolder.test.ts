@@ -23,7 +23,8 @@ function folder(files: Record<string, Uint8Array | string>): string {
 const png = (img: ImageData): Uint8Array => encodePng(img);
 /** A width x height PNG of one colour (channels = the colour's length: 1 gray, 2 gray+alpha, 3 RGB, 4 RGBA). */
 const uniformPng = (width: number, height: number, colour: number[], depth: 8 | 16 = 8): Uint8Array => {
-  const data = (depth === 16 ? new Uint16Array(width * height * colour.length) : new Uint8Array(width * height * colour.length));
+  const data =
+    depth === 16 ? new Uint16Array(width * height * colour.length) : new Uint8Array(width * height * colour.length);
   for (let i = 0; i < data.length; i++) data[i] = colour[i % colour.length];
   return png({ width, height, data, channels: colour.length, depth });
 };
@@ -37,7 +38,8 @@ const uniformJpeg = (width: number, height: number, [r, g, b]: number[]): Uint8A
 /** Every pixel of every example of x (n x H x W x C) equals `colour` within `tol`. */
 function expectUniform(x: Float32Array, colour: number[], tol = 0): void {
   const C = colour.length;
-  for (let i = 0; i < x.length; i++) expect(Math.abs(x[i] - colour[i % C]), `value ${i}: ${x[i]} vs ${colour[i % C]}`).toBeLessThanOrEqual(tol);
+  for (let i = 0; i < x.length; i++)
+    expect(Math.abs(x[i] - colour[i % C]), `value ${i}: ${x[i]} vs ${colour[i % C]}`).toBeLessThanOrEqual(tol);
 }
 
 describe("loadImageFolder", () => {
@@ -71,7 +73,7 @@ describe("loadImageFolder", () => {
     const d = await loadImageFolder(dir, { shape: [2, 2, 1] });
     const first = (i: number) => d.x[i * 4];
     expect(d.files).toEqual(["a/half.png", "a/red.png", "b/gray.png", "b/rgb.jpg"]);
-    expect(first(0)).toBe(Math.round(255 * (0.299 * 200 / 255 + 0.587 * 100 / 255) * (128 / 255))); // 66
+    expect(first(0)).toBe(Math.round(255 * ((0.299 * 200) / 255 + (0.587 * 100) / 255) * (128 / 255))); // 66
     expect(first(1)).toBe(76); // round(255 * 0.299)
     expect(first(2)).toBe(90);
     expect(Math.abs(first(3) - 124)).toBeLessThanOrEqual(3); // round(0.299 * 10 + 0.587 * 200 + 0.114 * 30)
@@ -81,22 +83,21 @@ describe("loadImageFolder", () => {
   it("resizes bilinearly with half-pixel centres: a 2x upscale of a known image", async () => {
     const img = png({ width: 2, height: 2, data: Uint8Array.from([0, 100, 200, 40]), channels: 1, depth: 8 });
     const d = await loadImageFolder(folder({ "k/img.png": img }), { shape: [4, 4, 1] });
-    expect(Array.from(d.x)).toEqual([
-      0, 25, 75, 100,
-      50, 58.75, 76.25, 85,
-      150, 126.25, 78.75, 55,
-      200, 160, 80, 40,
-    ]);
+    expect(Array.from(d.x)).toEqual([0, 25, 75, 100, 50, 58.75, 76.25, 85, 150, 126.25, 78.75, 55, 200, 160, 80, 40]);
     // gray repeated into RGB, and a uniform image shrunk stays its colour
-    const rgb = await loadImageFolder(folder({ "k/img.png": img, "u/big.png": uniformPng(9, 7, [17, 34, 51]) }), { shape: [4, 4, 3] });
+    const rgb = await loadImageFolder(folder({ "k/img.png": img, "u/big.png": uniformPng(9, 7, [17, 34, 51]) }), {
+      shape: [4, 4, 3],
+    });
     expect(Array.from(rgb.x.subarray(0, 12))).toEqual([0, 0, 0, 25, 25, 25, 75, 75, 75, 100, 100, 100]);
     expectUniform(rgb.x.subarray(48), [17, 34, 51]);
   });
 
   it("takes the classes in the order given (leaving out the others) and at most `limit` images per class", async () => {
     const dir = folder({
-      "cat/1.png": uniformPng(2, 2, [1]), "cat/2.png": uniformPng(2, 2, [2]),
-      "dog/1.png": uniformPng(2, 2, [3]), "dog/2.png": uniformPng(2, 2, [4]),
+      "cat/1.png": uniformPng(2, 2, [1]),
+      "cat/2.png": uniformPng(2, 2, [2]),
+      "dog/1.png": uniformPng(2, 2, [3]),
+      "dog/2.png": uniformPng(2, 2, [4]),
       "eel/1.png": uniformPng(2, 2, [5]),
     });
     const d = await loadImageFolder(dir, { shape: [2, 2, 1], classes: ["dog", "cat"], limit: 1 });
@@ -108,34 +109,53 @@ describe("loadImageFolder", () => {
 
   it("names the folder, class or file at fault", async () => {
     const shape = [2, 2, 1] as const;
-    await expect(loadImageFolder(folder({ "a.png": uniformPng(2, 2, [1]) }), { shape })).rejects.toThrow(/expected one sub-folder per class, found no sub-folders/);
+    await expect(loadImageFolder(folder({ "a.png": uniformPng(2, 2, [1]) }), { shape })).rejects.toThrow(
+      /expected one sub-folder per class, found no sub-folders/,
+    );
     await expect(loadImageFolder(join(tmp(), "missing"), { shape })).rejects.toThrow(DataFormatError);
     const emptyClass = folder({ "cat/1.png": uniformPng(2, 2, [1]) });
     mkdirSync(join(emptyClass, "dog"));
-    await expect(loadImageFolder(emptyClass, { shape })).rejects.toThrow(/dog: expected PNG or JPEG images of class "dog", found none/);
+    await expect(loadImageFolder(emptyClass, { shape })).rejects.toThrow(
+      /dog: expected PNG or JPEG images of class "dog", found none/,
+    );
     const onlyText = folder({ "cat/1.png": uniformPng(2, 2, [1]), "dog/readme.txt": "x" });
     await expect(loadImageFolder(onlyText, { shape })).rejects.toThrow(/class "dog", found none/);
     const broken = folder({ "cat/1.png": uniformPng(2, 2, [1]), "cat/2.png": uniformPng(2, 2, [1]).subarray(0, 30) });
     await expect(loadImageFolder(broken, { shape })).rejects.toThrow(/cat[\\/]2\.png: expected a readable PNG/);
     const notJpeg = folder({ "cat/photo.jpg": "GIF89a..." });
-    await expect(loadImageFolder(notJpeg, { shape })).rejects.toThrow(/cat[\\/]photo\.jpg: expected a PNG or JPEG image, found 9 bytes starting 47 49 46 38/);
+    await expect(loadImageFolder(notJpeg, { shape })).rejects.toThrow(
+      /cat[\\/]photo\.jpg: expected a PNG or JPEG image, found 9 bytes starting 47 49 46 38/,
+    );
     const badJpeg = folder({ "cat/photo.jpg": Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 1, 2, 3]) });
     await expect(loadImageFolder(badJpeg, { shape })).rejects.toThrow(/photo\.jpg: expected a readable JPEG/);
     const jpeg = uniformJpeg(16, 16, [1, 2, 3]);
     const cutJpeg = folder({ "cat/ok.jpg": jpeg, "cat/cut.jpg": jpeg.subarray(0, jpeg.length >> 1) });
-    await expect(loadImageFolder(cutJpeg, { shape })).rejects.toThrow(/cat[\\/]cut\.jpg: expected a readable JPEG, found an error decoding it/);
-    await expect(loadImageFolder(broken, { shape, classes: ["cow"] })).rejects.toThrow(/expected images of class "cow", found none[\s\S]*hint: the classes found are "cat"/);
+    await expect(loadImageFolder(cutJpeg, { shape })).rejects.toThrow(
+      /cat[\\/]cut\.jpg: expected a readable JPEG, found an error decoding it/,
+    );
+    await expect(loadImageFolder(broken, { shape, classes: ["cow"] })).rejects.toThrow(
+      /expected images of class "cow", found none[\s\S]*hint: the classes found are "cat"/,
+    );
     await expect(loadImageFolder(broken, { shape: [2, 2, 2] })).rejects.toThrow(OptionError);
-    await expect(loadImageFolder(broken, { shape: [2, 0, 1] as unknown as [number, number, number] })).rejects.toThrow(/expected shape \[height, width, channels\] of positive integers/);
+    await expect(loadImageFolder(broken, { shape: [2, 0, 1] as unknown as [number, number, number] })).rejects.toThrow(
+      /expected shape \[height, width, channels\] of positive integers/,
+    );
     await expect(loadImageFolder(broken, { shape, limit: 0 })).rejects.toThrow(/limit to be an integer >= 1/);
   });
 });
 
 describe("image decoding from (name, bytes), as in a browser", () => {
   it("decodeImage and imageDataset give what the folder loader gives", async () => {
-    const files = { "b/x.png": uniformPng(3, 3, [9, 8, 7]), "a/y.jpg": uniformJpeg(5, 4, [100, 50, 25]), "a/w.png": uniformPng(2, 2, [1, 2, 3, 255]) };
+    const files = {
+      "b/x.png": uniformPng(3, 3, [9, 8, 7]),
+      "a/y.jpg": uniformJpeg(5, 4, [100, 50, 25]),
+      "a/w.png": uniformPng(2, 2, [1, 2, 3, 255]),
+    };
     const fromDisk = await loadImageFolder(folder(files), { shape: [3, 3, 3] });
-    const fromBytes = imageDataset(Object.entries(files).map(([name, bytes]) => ({ name, bytes, className: name.split("/")[0] })), { shape: [3, 3, 3] });
+    const fromBytes = imageDataset(
+      Object.entries(files).map(([name, bytes]) => ({ name, bytes, className: name.split("/")[0] })),
+      { shape: [3, 3, 3] },
+    );
     expect(fromBytes.classNames).toEqual(["a", "b"]);
     expect(Array.from(fromBytes.y)).toEqual(Array.from(fromDisk.y));
     expect(Array.from(fromBytes.x)).toEqual(Array.from(fromDisk.x));
@@ -143,11 +163,26 @@ describe("image decoding from (name, bytes), as in a browser", () => {
     expect(one.length).toBe(27);
     expectUniform(one, [9, 8, 7]);
     expect(() => imageDataset([], { shape: [3, 3, 3] })).toThrow(/expected image files, found none/);
-    expect(() => imageDataset([{ name: "q.png", bytes: files["b/x.png"], className: "b" }], { shape: [3, 3, 3], classes: ["b", "c"] })).toThrow(/class "c", found none/);
+    expect(() =>
+      imageDataset([{ name: "q.png", bytes: files["b/x.png"], className: "b" }], {
+        shape: [3, 3, 3],
+        classes: ["b", "c"],
+      }),
+    ).toThrow(/class "c", found none/);
   });
 
   it("decodes palette PNGs", () => {
-    const pal = png({ width: 2, height: 1, data: Uint8Array.from([0, 1]), channels: 1, depth: 8, palette: [[255, 0, 0], [0, 0, 255]] });
+    const pal = png({
+      width: 2,
+      height: 1,
+      data: Uint8Array.from([0, 1]),
+      channels: 1,
+      depth: 8,
+      palette: [
+        [255, 0, 0],
+        [0, 0, 255],
+      ],
+    });
     expect(Array.from(decodeImage("p.png", pal, [1, 2, 3]))).toEqual([255, 0, 0, 0, 0, 255]);
   });
 
@@ -159,7 +194,10 @@ describe("image decoding from (name, bytes), as in a browser", () => {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+"([^"]+)"/gm)) {
         const spec = m[1];
-        expect(spec.startsWith("node:") || ["fs", "path", "os", "zlib", "crypto"].includes(spec), `${file} imports ${spec}`).toBe(false);
+        expect(
+          spec.startsWith("node:") || ["fs", "path", "os", "zlib", "crypto"].includes(spec),
+          `${file} imports ${spec}`,
+        ).toBe(false);
         if (spec.startsWith(".")) walk(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
       }
     };

@@ -9,7 +9,15 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataFormatError } from "../core/errors.js";
 import { fromArrays, type Dataset } from "./dataset.js";
-import { checkImageShape, checkLimit, classOrder, decodeImage, groupByClass, isImageFileName, type ImageExampleShape } from "./image.js";
+import {
+  checkImageShape,
+  checkLimit,
+  classOrder,
+  decodeImage,
+  groupByClass,
+  isImageFileName,
+  type ImageExampleShape,
+} from "./image.js";
 
 export interface ImageFolderOptions {
   /** [H, W, C] of every example: each image is converted to C = 1 (luminance) or 3 (RGB) channels and resized to H x W (bilinear). */
@@ -49,7 +57,10 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
   let skipped = entries.filter((e) => !e.isDirectory()).length;
   const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
   if (folders.length === 0) {
-    throw new DataFormatError(`${dir}: expected one sub-folder per class, found no sub-folders`, "put the images of each class in a folder named after the class, e.g. cats/ and dogs/");
+    throw new DataFormatError(
+      `${dir}: expected one sub-folder per class, found no sub-folders`,
+      "put the images of each class in a folder named after the class, e.g. cats/ and dogs/",
+    );
   }
   const classNames = classOrder(folders, opts.classes, dir);
   const found: Found[] = [];
@@ -62,12 +73,19 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
         images++;
       } else skipped++;
     }
-    if (images === 0) throw new DataFormatError(`${folder}: expected PNG or JPEG images of class "${className}", found none`, "remove the empty class folder, or pass classes without it");
+    if (images === 0)
+      throw new DataFormatError(
+        `${folder}: expected PNG or JPEG images of class "${className}", found none`,
+        "remove the empty class folder, or pass classes without it",
+      );
   }
   const groups = groupByClass(found, classNames, opts.limit);
-  const [H, W, C] = opts.shape, F = H * W * C;
+  const [H, W, C] = opts.shape,
+    F = H * W * C;
   const n = groups.reduce((s, g) => s + g.length, 0);
-  const x = new Float32Array(n * F), y = new Float32Array(n), files: string[] = [];
+  const x = new Float32Array(n * F),
+    y = new Float32Array(n),
+    files: string[] = [];
   for (let label = 0; label < groups.length; label++) {
     for (const f of groups[label]) {
       decodeImage(f.path, await read(f.path), opts.shape, x, files.length * F);
@@ -75,14 +93,22 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
       files.push(f.name);
     }
   }
-  return { ...fromArrays({ x, y, shape: opts.shape, classes: classNames.length, classNames }), classNames, files, skipped };
+  return {
+    ...fromArrays({ x, y, shape: opts.shape, classes: classNames.length, classNames }),
+    classNames,
+    files,
+    skipped,
+  };
 }
 
 async function list(dir: string) {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    throw new DataFormatError(`cannot read the folder ${dir}: ${(e as Error).message}`, "pass a folder holding one sub-folder of images per class");
+    throw new DataFormatError(
+      `cannot read the folder ${dir}: ${(e as Error).message}`,
+      "pass a folder holding one sub-folder of images per class",
+    );
   }
 }
 

@@ -18,7 +18,11 @@ const described = (d: Dataset) => [d.shape, d.classes, d.preprocessed, d.feature
 
 describe("the paper's pipelines return Datasets", () => {
   it("mnistSplits: [28, 28, 1], 10 classes, preprocessed", () => {
-    const set = (n: number) => ({ n, images: Uint8Array.from({ length: n * 784 }, (_, i) => i % 251), labels: Uint8Array.from({ length: n }, (_, i) => i % 10) });
+    const set = (n: number) => ({
+      n,
+      images: Uint8Array.from({ length: n * 784 }, (_, i) => i % 251),
+      labels: Uint8Array.from({ length: n }, (_, i) => i % 10),
+    });
     const s = mnistSplits({ train: set(10_002), test: set(3) }, { limit: { train: 2, validation: 1 } });
     for (const d of [s.train, s.validation, s.test]) expect(described(d)).toEqual([[28, 28, 1], 10, true, 784]);
     expect(s.train.x[0]).toBeCloseTo(0 / 255 - (0 + 31) / 2 / 255, 6); // pixel 0 of images 0 and 1: 0 and 784 % 251; the train split's mean
@@ -26,12 +30,34 @@ describe("the paper's pipelines return Datasets", () => {
   });
 
   it("cifar10Splits / loadPreparedCifar10: [32, 32, 3], 10 classes with their names, preprocessed", () => {
-    const cache = mkdtempSync(join(tmpdir(), "bc-loaders-")), dir = cifar10PreparedDir(cache);
+    const cache = mkdtempSync(join(tmpdir(), "bc-loaders-")),
+      dir = cifar10PreparedDir(cache);
     mkdirSync(dir, { recursive: true });
-    for (const [set, n] of [["train", 5], ["test", 2]] as const) {
-      const meta = { kind: "cifar10-preprocessed", version: 1, set, gcnScale: 55, zcaFilterBias: 0.1, layout: "NHWC 32x32x3", sources: {} };
-      const x = Float32Array.from({ length: n * 3072 }, (_, i) => i / 3072), y = Float32Array.from({ length: n }, (_, i) => i % 10);
-      writeFileSync(join(dir, `${set}.bin`), encodeCheckpoint({ meta, tensors: [{ name: "x", shape: [n, 3072], data: x }, { name: "y", shape: [n], data: y }] }));
+    for (const [set, n] of [
+      ["train", 5],
+      ["test", 2],
+    ] as const) {
+      const meta = {
+        kind: "cifar10-preprocessed",
+        version: 1,
+        set,
+        gcnScale: 55,
+        zcaFilterBias: 0.1,
+        layout: "NHWC 32x32x3",
+        sources: {},
+      };
+      const x = Float32Array.from({ length: n * 3072 }, (_, i) => i / 3072),
+        y = Float32Array.from({ length: n }, (_, i) => i % 10);
+      writeFileSync(
+        join(dir, `${set}.bin`),
+        encodeCheckpoint({
+          meta,
+          tensors: [
+            { name: "x", shape: [n, 3072], data: x },
+            { name: "y", shape: [n], data: y },
+          ],
+        }),
+      );
     }
     const s = cifar10Splits(cache, { train: 2 }, 1);
     for (const d of [s.train, s.validation, s.test, loadPreparedCifar10(cache, "test")]) {
@@ -42,7 +68,9 @@ describe("the paper's pipelines return Datasets", () => {
   });
 
   it("svhnSplits / preprocessedSvhn: [32, 32, 3], 10 classes, preprocessed, examples computed per batch", () => {
-    const n = 3, images = Uint8Array.from({ length: n * 3072 }, (_, i) => (i * 13) % 256), labels = Uint8Array.from([3, 0, 9]);
+    const n = 3,
+      images = Uint8Array.from({ length: n * 3072 }, (_, i) => (i * 13) % 256),
+      labels = Uint8Array.from([3, 0, 9]);
     const d = preprocessedSvhn({ images, labels, n }, 2);
     expect(described(d)).toEqual([[32, 32, 3], 10, true, 3072]);
     expect([d.n, Array.from(d.y), d.x.length]).toEqual([2, [3, 0], 0]);

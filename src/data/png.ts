@@ -35,7 +35,10 @@ export function decodePngRaster(bytes: Uint8Array, source: string, channels: 1 |
   try {
     png = decode(bytes);
   } catch (e) {
-    throw new DataFormatError(`${source}: expected a readable PNG, found an error decoding it (${errorText(e)})`, "the file is truncated or corrupt; re-export it as PNG or JPEG");
+    throw new DataFormatError(
+      `${source}: expected a readable PNG, found an error decoding it (${errorText(e)})`,
+      "the file is truncated or corrupt; re-export it as PNG or JPEG",
+    );
   }
   return rasterOf(png, channels);
 }
@@ -77,7 +80,8 @@ function samples(png: DecodedPng): { values: (i: number) => number; channels: nu
     channels,
     max: (1 << depth) - 1,
     values: (i) => {
-      const row = Math.floor(i / (png.width * channels)), col = i % (png.width * channels);
+      const row = Math.floor(i / (png.width * channels)),
+        col = i % (png.width * channels);
       const bit = col * depth;
       return (data[row * rowBytes + (bit >> 3)] >> (8 - depth - (bit & 7))) & ((1 << depth) - 1);
     },

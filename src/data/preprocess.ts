@@ -52,26 +52,42 @@ export async function fitZca(x: Float32Array, n: number, features: number, opts:
   for (let i = 0; i < n; i++) for (let f = 0; f < features; f++) mean64[f] += x[i * features + f];
   for (let f = 0; f < features; f++) mean64[f] /= n;
   const mean = Float32Array.from(mean64);
-  const cov = opts.backend ? await gramOnBackend(opts.backend, x, n, features, mean, opts.progress) : gramHere(x, n, features, mean);
+  const cov = opts.backend
+    ? await gramOnBackend(opts.backend, x, n, features, mean, opts.progress)
+    : gramHere(x, n, features, mean);
   for (let i = 0; i < features * features; i++) cov[i] /= n;
   for (let f = 0; f < features; f++) cov[f * features + f] += filterBias;
   const eig = symmetricEigen(cov, features, (done, total) => opts.progress?.("eigendecomposition", done / total));
   const scale = eig.values.map((l) => {
-    if (!(l > 0)) throw new NumericalError(`ZCA: eigenvalue ${l} <= 0: the covariance plus filter_bias is not positive definite`, "use a filter_bias > 0, and check the data for NaN");
+    if (!(l > 0))
+      throw new NumericalError(
+        `ZCA: eigenvalue ${l} <= 0: the covariance plus filter_bias is not positive definite`,
+        "use a filter_bias > 0, and check the data for NaN",
+      );
     return 1 / Math.sqrt(l);
   });
-  const P = opts.backend ? await whiteningOnBackend(opts.backend, eig.vectors, scale, features) : whiteningHere(eig.vectors, scale, features);
+  const P = opts.backend
+    ? await whiteningOnBackend(opts.backend, eig.vectors, scale, features)
+    : whiteningHere(eig.vectors, scale, features);
   return { features, filterBias, mean, P, eigenvalues: Float64Array.from(eig.values).sort() };
 }
 
 /** x' = (x - mean) P for the n rows of x; a new array. */
-export async function applyZca(zca: Zca, x: Float32Array, n: number, opts: Pick<ZcaOptions, "backend" | "progress"> = {}): Promise<Float32Array> {
-  const F = zca.features, be = opts.backend;
+export async function applyZca(
+  zca: Zca,
+  x: Float32Array,
+  n: number,
+  opts: Pick<ZcaOptions, "backend" | "progress"> = {},
+): Promise<Float32Array> {
+  const F = zca.features,
+    be = opts.backend;
   if (!be) return zcaRows(x, n, F, zca.mean, zca.P); // float64 sums (src/format/preprocessSteps.ts, which inference shares)
-  const out = new Float32Array(n * F), P = upload(be, [F, F], zca.P);
+  const out = new Float32Array(n * F),
+    P = upload(be, [F, F], zca.P);
   for (let start = 0; start < n; start += ROWS_PER_CHUNK) {
     const rows = Math.min(ROWS_PER_CHUNK, n - start);
-    const a = upload(be, [rows, F], centered(x, start, rows, F, zca.mean)), o = be.alloc([rows, F]);
+    const a = upload(be, [rows, F], centered(x, start, rows, F, zca.mean)),
+      o = be.alloc([rows, F]);
     be.run("matmul", { a, b: P, out: o, transA: false, transB: false, accumulate: false });
     out.set(await be.read(o), start * F);
     be.dispose(a);
@@ -96,11 +112,13 @@ function upload(be: Backend, shape: number[], data: Float32Array): Tensor {
 
 /** Xc^T Xc in float64, here (small problems, tests). */
 function gramHere(x: Float32Array, n: number, F: number, mean: Float32Array): Float64Array {
-  const g = new Float64Array(F * F), c = new Float64Array(F);
+  const g = new Float64Array(F * F),
+    c = new Float64Array(F);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < F; f++) c[f] = Math.fround(x[i * F + f] - mean[f]);
     for (let a = 0; a < F; a++) {
-      const va = c[a], row = a * F;
+      const va = c[a],
+        row = a * F;
       for (let b = 0; b <= a; b++) g[row + b] += va * c[b];
     }
   }
@@ -109,8 +127,16 @@ function gramHere(x: Float32Array, n: number, F: number, mean: Float32Array): Fl
 }
 
 /** Xc^T Xc with the backend's matmul, chunk by chunk (float32 products, float64 sum of the chunks). */
-async function gramOnBackend(be: Backend, x: Float32Array, n: number, F: number, mean: Float32Array, progress?: ZcaOptions["progress"]): Promise<Float64Array> {
-  const g = new Float64Array(F * F), out = be.alloc([F, F]);
+async function gramOnBackend(
+  be: Backend,
+  x: Float32Array,
+  n: number,
+  F: number,
+  mean: Float32Array,
+  progress?: ZcaOptions["progress"],
+): Promise<Float64Array> {
+  const g = new Float64Array(F * F),
+    out = be.alloc([F, F]);
   for (let start = 0; start < n; start += ROWS_PER_CHUNK) {
     const rows = Math.min(ROWS_PER_CHUNK, n - start);
     const a = upload(be, [rows, F], centered(x, start, rows, F, mean));
@@ -126,11 +152,13 @@ async function gramOnBackend(be: Backend, x: Float32Array, n: number, F: number,
 
 /** P = V^T diag(s) V with the eigenvectors as the rows of `vectors`, in float64. */
 function whiteningHere(vectors: Float64Array, s: Float64Array, F: number): Float32Array {
-  const P = new Float32Array(F * F), acc = new Float64Array(F);
+  const P = new Float32Array(F * F),
+    acc = new Float64Array(F);
   for (let i = 0; i < F; i++) {
     acc.fill(0);
     for (let k = 0; k < F; k++) {
-      const w = vectors[k * F + i] * s[k], row = k * F;
+      const w = vectors[k * F + i] * s[k],
+        row = k * F;
       for (let j = 0; j < F; j++) acc[j] += w * vectors[row + j];
     }
     P.set(acc, i * F);
@@ -139,10 +167,17 @@ function whiteningHere(vectors: Float64Array, s: Float64Array, F: number): Float
 }
 
 /** The same product with the backend's matmul: P = V^T (diag(s) V). */
-async function whiteningOnBackend(be: Backend, vectors: Float64Array, s: Float64Array, F: number): Promise<Float32Array> {
+async function whiteningOnBackend(
+  be: Backend,
+  vectors: Float64Array,
+  s: Float64Array,
+  F: number,
+): Promise<Float32Array> {
   const scaled = new Float32Array(F * F);
   for (let k = 0; k < F; k++) for (let j = 0; j < F; j++) scaled[k * F + j] = vectors[k * F + j] * s[k];
-  const v = upload(be, [F, F], Float32Array.from(vectors)), sv = upload(be, [F, F], scaled), out = be.alloc([F, F]);
+  const v = upload(be, [F, F], Float32Array.from(vectors)),
+    sv = upload(be, [F, F], scaled),
+    out = be.alloc([F, F]);
   be.run("matmul", { a: v, b: sv, out, transA: true, transB: false, accumulate: false });
   const P = await be.read(out);
   for (const t of [v, sv, out]) be.dispose(t);

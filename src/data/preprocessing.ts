@@ -25,7 +25,13 @@ export type { PreprocessStep, Preprocessing } from "../format/preprocessing.js";
 export type PreprocessSpec =
   | { readonly kind: "scale"; readonly factor: number }
   | { readonly kind: "subtractMean" }
-  | { readonly kind: "gcn"; readonly scale?: number; readonly sqrtBias?: number; readonly minDivisor?: number; readonly useStd?: boolean }
+  | {
+      readonly kind: "gcn";
+      readonly scale?: number;
+      readonly sqrtBias?: number;
+      readonly minDivisor?: number;
+      readonly useStd?: boolean;
+    }
   | { readonly kind: "zca"; readonly filterBias?: number }
   | { readonly kind: "lcn"; readonly kernel?: number; readonly sigma?: number; readonly threshold?: number };
 
@@ -33,16 +39,26 @@ export type PreprocessSpec =
 export const preprocess = {
   scale: (factor: number): PreprocessSpec => ({ kind: "scale", factor }),
   subtractMean: (): PreprocessSpec => ({ kind: "subtractMean" }),
-  gcn: (opts: { scale?: number; sqrtBias?: number; minDivisor?: number; useStd?: boolean } = {}): PreprocessSpec => ({ kind: "gcn", ...opts }),
+  gcn: (opts: { scale?: number; sqrtBias?: number; minDivisor?: number; useStd?: boolean } = {}): PreprocessSpec => ({
+    kind: "gcn",
+    ...opts,
+  }),
   zca: (opts: { filterBias?: number } = {}): PreprocessSpec => ({ kind: "zca", ...opts }),
-  lcn: (opts: { kernel?: number; sigma?: number; threshold?: number } = {}): PreprocessSpec => ({ kind: "lcn", ...opts }),
+  lcn: (opts: { kernel?: number; sigma?: number; threshold?: number } = {}): PreprocessSpec => ({
+    kind: "lcn",
+    ...opts,
+  }),
 };
 
 /**
  * Fits the steps on the training examples in order (each on the output of the ones before it)
  * and returns the fitted preprocessing. The dataset is not changed.
  */
-export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: Dataset, opts: { backend?: Backend } = {}): Promise<Preprocessing> {
+export async function fitPreprocessing(
+  specs: readonly PreprocessSpec[],
+  train: Dataset,
+  opts: { backend?: Backend } = {},
+): Promise<Preprocessing> {
   const shape = [...train.shape];
   // a copy: the steps run in place, and the caller's examples must stay as they are
   let x: Float32Array = train.example ? materialize(train) : train.x.slice();
@@ -58,7 +74,10 @@ export async function fitPreprocessing(specs: readonly PreprocessSpec[], train: 
 /** x (n examples of `p.shape`) through every step; a new array (the input is not changed). */
 export async function applyPreprocessing(p: Preprocessing, x: Float32Array, n: number): Promise<Float32Array> {
   const features = p.shape.reduce((a, b) => a * b, 1);
-  if (x.length !== n * features) throw new ShapeError(`preprocessing: ${n} examples of shape [${p.shape}] need ${n * features} values, found ${x.length}`);
+  if (x.length !== n * features)
+    throw new ShapeError(
+      `preprocessing: ${n} examples of shape [${p.shape}] need ${n * features} values, found ${x.length}`,
+    );
   let out: Float32Array = x.slice();
   for (const step of p.steps) out = await applyStep(step, out, n, p.shape);
   return out;
@@ -86,11 +105,18 @@ function materialize(d: Dataset): Float32Array {
 }
 
 /** `backend` runs ZCA's large products (the covariance and the whitening matrix) in float32; without one they run here in float64. */
-async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: readonly number[], backend?: Backend): Promise<PreprocessStep> {
+async function fitStep(
+  spec: PreprocessSpec,
+  x: Float32Array,
+  n: number,
+  shape: readonly number[],
+  backend?: Backend,
+): Promise<PreprocessStep> {
   const features = x.length / Math.max(n, 1);
   switch (spec.kind) {
     case "scale":
-      if (!Number.isFinite(spec.factor)) throw new OptionError(`preprocessing: scale factor must be finite, found ${spec.factor}`);
+      if (!Number.isFinite(spec.factor))
+        throw new OptionError(`preprocessing: scale factor must be finite, found ${spec.factor}`);
       return { kind: "scale", factor: spec.factor };
     case "subtractMean": {
       if (n < 1) throw new OptionError("preprocessing: subtractMean needs at least one training example");
@@ -99,21 +125,37 @@ async function fitStep(spec: PreprocessSpec, x: Float32Array, n: number, shape: 
       return { kind: "subtractMean", mean: Float32Array.from(sum, (s) => s / n) };
     }
     case "gcn":
-      return { kind: "gcn", scale: spec.scale ?? 1, sqrtBias: spec.sqrtBias ?? 0, minDivisor: spec.minDivisor ?? 1e-8, useStd: spec.useStd ?? false };
+      return {
+        kind: "gcn",
+        scale: spec.scale ?? 1,
+        sqrtBias: spec.sqrtBias ?? 0,
+        minDivisor: spec.minDivisor ?? 1e-8,
+        useStd: spec.useStd ?? false,
+      };
     case "zca": {
       const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1, ...(backend ? { backend } : {}) });
       return { kind: "zca", mean: zca.mean, P: zca.P };
     }
     case "lcn":
-      if (shape.length !== 3) throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
-      if (spec.kernel !== undefined && (!Number.isInteger(spec.kernel) || spec.kernel < 1 || spec.kernel % 2 !== 1)) throw new OptionError(`preprocessing: lcn kernel ${spec.kernel}; expected an odd positive integer`);
+      if (shape.length !== 3)
+        throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
+      if (spec.kernel !== undefined && (!Number.isInteger(spec.kernel) || spec.kernel < 1 || spec.kernel % 2 !== 1))
+        throw new OptionError(`preprocessing: lcn kernel ${spec.kernel}; expected an odd positive integer`);
       return { kind: "lcn", kernel: spec.kernel ?? 7, sigma: spec.sigma ?? 2, threshold: spec.threshold ?? 1e-4 };
     default:
-      throw new OptionError(`preprocessing: unknown step ${JSON.stringify((spec as { kind: unknown }).kind)}`, "use scale, subtractMean, gcn, zca or lcn");
+      throw new OptionError(
+        `preprocessing: unknown step ${JSON.stringify((spec as { kind: unknown }).kind)}`,
+        "use scale, subtractMean, gcn, zca or lcn",
+      );
   }
 }
 
 /** One step over n examples, in place where it can (the array is ours); the arithmetic is src/format/preprocessSteps.ts's, which inference shares. */
-export async function applyStep(step: PreprocessStep, x: Float32Array, n: number, shape: readonly number[]): Promise<Float32Array> {
+export async function applyStep(
+  step: PreprocessStep,
+  x: Float32Array,
+  n: number,
+  shape: readonly number[],
+): Promise<Float32Array> {
   return applyStepRows(step, x, n, shape);
 }

@@ -176,7 +176,8 @@ function splitMeans(
 export function trainingMean(data: MnistData, meanFrom: MeanFrom): Float64Array {
   checkSet(data.train, "train");
   const nTrain = data.train.n - mnistValidationSize(data.train.n);
-  if (nTrain <= 0) throw new DataFormatError(`MNIST: expected at least 2 training images (one for validation), found ${data.train.n}`);
+  if (nTrain <= 0)
+    throw new DataFormatError(`MNIST: expected at least 2 training images (one for validation), found ${data.train.n}`);
   switch (meanFrom) {
     case "split":
     case "train":

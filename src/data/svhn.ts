@@ -19,29 +19,38 @@ export interface SvhnSet {
 /** Reads one format-2 file's X and y. */
 export function parseSvhnMat(bytes: Uint8Array, source: string): SvhnSet {
   const vars = readMat(bytes, source, ["X", "y"]);
-  const X = vars.get("X"), y = vars.get("y");
+  const X = vars.get("X"),
+    y = vars.get("y");
   if (!X || !y) {
-    throw new DataFormatError(`${source}: expected variables X and y (SVHN format 2), found ${[...readMat(bytes, source).keys()].join(", ") || "none"}`,
-      "use the format-2 files (train_32x32.mat, test_32x32.mat, extra_32x32.mat), not format 1");
+    throw new DataFormatError(
+      `${source}: expected variables X and y (SVHN format 2), found ${[...readMat(bytes, source).keys()].join(", ") || "none"}`,
+      "use the format-2 files (train_32x32.mat, test_32x32.mat, extra_32x32.mat), not format 1",
+    );
   }
   const [h, w, c, n = 1] = X.dims;
-  if (X.dims.length > 4 || h !== 32 || w !== 32 || c !== 3) throw new DataFormatError(`${source}: X must be 32 x 32 x 3 x N, found ${X.dims.join(" x ")}`);
+  if (X.dims.length > 4 || h !== 32 || w !== 32 || c !== 3)
+    throw new DataFormatError(`${source}: X must be 32 x 32 x 3 x N, found ${X.dims.join(" x ")}`);
   if (y.data.length !== n || !(y.dims.length === 2 && (y.dims[0] === 1 || y.dims[1] === 1))) {
-    throw new DataFormatError(`${source}: y must be an N x 1 vector of ${n} labels (one per image of X), found ${y.dims.join(" x ")}`);
+    throw new DataFormatError(
+      `${source}: y must be an N x 1 vector of ${n} labels (one per image of X), found ${y.dims.join(" x ")}`,
+    );
   }
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const v = y.data[i];
-    if (!(Number.isInteger(v) && v >= 1 && v <= 10)) throw new DataFormatError(`${source}: y(${i + 1}) = ${v}, expected a label 1..10 (10 is the digit 0)`);
+    if (!(Number.isInteger(v) && v >= 1 && v <= 10))
+      throw new DataFormatError(`${source}: y(${i + 1}) = ${v}, expected a label 1..10 (10 is the digit 0)`);
     labels[i] = v % 10;
   }
-  const images = new Uint8Array(n * SVHN_IMAGE_BYTES), src = X.data;
+  const images = new Uint8Array(n * SVHN_IMAGE_BYTES),
+    src = X.data;
   for (let i = 0; i < n; i++) {
     for (let ch = 0; ch < 3; ch++) {
       for (let col = 0; col < 32; col++) {
         for (let row = 0; row < 32; row++) {
           const v = src[row + 32 * col + 1024 * ch + 3072 * i];
-          if (!(v >= 0 && v <= 255 && Number.isInteger(v))) throw new DataFormatError(`${source}: X holds ${v}, expected pixels 0..255`);
+          if (!(v >= 0 && v <= 255 && Number.isInteger(v)))
+            throw new DataFormatError(`${source}: X holds ${v}, expected pixels 0..255`);
           images[i * SVHN_IMAGE_BYTES + (row * 32 + col) * 3 + ch] = v;
         }
       }

@@ -47,7 +47,11 @@ export function prepareSvhn(opts: PrepareSvhnOptions): string {
   const read = (file: string, required: boolean): SvhnSet | null => {
     const path = join(opts.from, file);
     if (!existsSync(path)) {
-      if (required) throw new DataFormatError(`SVHN: ${path} is missing`, `--from must be the folder holding ${Object.values(SVHN_FILES).join(", ")} (format 2)`);
+      if (required)
+        throw new DataFormatError(
+          `SVHN: ${path} is missing`,
+          `--from must be the folder holding ${Object.values(SVHN_FILES).join(", ")} (format 2)`,
+        );
       return null;
     }
     log(`SVHN: reading ${path}`);
@@ -55,20 +59,33 @@ export function prepareSvhn(opts: PrepareSvhnOptions): string {
     log(`SVHN: ${file}: ${set.n.toLocaleString("en-US")} images`);
     return set;
   };
-  const train = read(SVHN_FILES.train, true)!, test = read(SVHN_FILES.test, true)!, extra = read(SVHN_FILES.extra, false);
-  if (!extra) log(`SVHN: no ${SVHN_FILES.extra}: training on ${SVHN_FILES.train} only (the paper adds extra), validation 600 per class from it`);
+  const train = read(SVHN_FILES.train, true)!,
+    test = read(SVHN_FILES.test, true)!,
+    extra = read(SVHN_FILES.extra, false);
+  if (!extra)
+    log(
+      `SVHN: no ${SVHN_FILES.extra}: training on ${SVHN_FILES.train} only (the paper adds extra), validation 600 per class from it`,
+    );
   const rng = new Xoshiro128(SPLIT_SEED);
   const per = opts.validPerClass ?? VALID_PER_CLASS;
   const fromTrain = pickPerClass(train, extra ? per.train : per.train + per.extra, rng, SVHN_FILES.train);
   const fromExtra = extra ? pickPerClass(extra, per.extra, rng, SVHN_FILES.extra) : new Set<number>();
   const dir = svhnPreparedDir(opts.cacheDir);
   prepareDir(dir);
-  const valid = gather([[train, (i) => fromTrain.has(i)], [extra, (i) => fromExtra.has(i)]]);
-  const rest = gather([[train, (i) => !fromTrain.has(i)], [extra, (i) => !fromExtra.has(i)]]);
+  const valid = gather([
+    [train, (i) => fromTrain.has(i)],
+    [extra, (i) => fromExtra.has(i)],
+  ]);
+  const rest = gather([
+    [train, (i) => !fromTrain.has(i)],
+    [extra, (i) => !fromExtra.has(i)],
+  ]);
   writeFileAtomic(join(dir, "test.u8"), ...encodeSet(test, "test"));
   writeFileAtomic(join(dir, "valid.u8"), ...encodeSet(valid, "valid"));
   writeFileAtomic(join(dir, "train.u8"), ...encodeSet(rest, "train")); // last: marks a complete preparation
-  log(`SVHN: wrote ${dir}: train ${rest.n.toLocaleString("en-US")}, validation ${valid.n.toLocaleString("en-US")}, test ${test.n.toLocaleString("en-US")}`);
+  log(
+    `SVHN: wrote ${dir}: train ${rest.n.toLocaleString("en-US")}, validation ${valid.n.toLocaleString("en-US")}, test ${test.n.toLocaleString("en-US")}`,
+  );
   return dir;
 }
 
@@ -78,7 +95,10 @@ function pickPerClass(set: SvhnSet, perClass: number, rng: Xoshiro128, file: str
   for (let label = 0; label < 10; label++) {
     const idx: number[] = [];
     for (let i = 0; i < set.n; i++) if (set.labels[i] === label) idx.push(i);
-    if (idx.length < perClass) throw new DataFormatError(`SVHN: ${file} has ${idx.length} images of digit ${label}, fewer than the ${perClass} the validation split takes`);
+    if (idx.length < perClass)
+      throw new DataFormatError(
+        `SVHN: ${file} has ${idx.length} images of digit ${label}, fewer than the ${perClass} the validation split takes`,
+      );
     const order = Uint32Array.from(idx);
     rng.shuffle(order);
     for (let k = 0; k < perClass; k++) picked.add(order[k]);
@@ -90,7 +110,8 @@ function pickPerClass(set: SvhnSet, perClass: number, rng: Xoshiro128, file: str
 function gather(parts: [SvhnSet | null, (i: number) => boolean][]): SvhnSet {
   let n = 0;
   for (const [set, keep] of parts) if (set) for (let i = 0; i < set.n; i++) if (keep(i)) n++;
-  const images = new Uint8Array(n * SVHN_IMAGE_BYTES), labels = new Uint8Array(n);
+  const images = new Uint8Array(n * SVHN_IMAGE_BYTES),
+    labels = new Uint8Array(n);
   let at = 0;
   for (const [set, keep] of parts) {
     if (!set) continue;
@@ -105,7 +126,16 @@ function gather(parts: [SvhnSet | null, (i: number) => boolean][]): SvhnSet {
 }
 
 function encodeSet(set: SvhnSet, name: string): Uint8Array[] {
-  const header = new TextEncoder().encode(JSON.stringify({ kind: "svhn", version: SVHN_PREP_VERSION, set: name, n: set.n, features: SVHN_IMAGE_BYTES, layout: "NHWC 32x32x3 uint8" }));
+  const header = new TextEncoder().encode(
+    JSON.stringify({
+      kind: "svhn",
+      version: SVHN_PREP_VERSION,
+      set: name,
+      n: set.n,
+      features: SVHN_IMAGE_BYTES,
+      layout: "NHWC 32x32x3 uint8",
+    }),
+  );
   const prefix = new Uint8Array(16);
   prefix.set(new TextEncoder().encode(MAGIC));
   const view = new DataView(prefix.buffer);
@@ -119,7 +149,10 @@ function encodeSet(set: SvhnSet, name: string): Uint8Array[] {
 
 function decodeSet(path: string, name: string): SvhnSet {
   if (!existsSync(path)) {
-    throw new DataFormatError(`SVHN is not prepared: ${path} is missing`, "run `binaryconnect data svhn --from DIR` with the folder of the official format-2 files");
+    throw new DataFormatError(
+      `SVHN is not prepared: ${path} is missing`,
+      "run `binaryconnect data svhn --from DIR` with the folder of the official format-2 files",
+    );
   }
   const bytes = readFileSync(path);
   const fail = (why: string): never => {
@@ -127,10 +160,18 @@ function decodeSet(path: string, name: string): SvhnSet {
   };
   if (bytes.length < 16 || bytes.subarray(0, 8).toString() !== MAGIC) fail("not a prepared SVHN set");
   const length = bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.subarray(16, 16 + length).toString()) as { version: number; set: string; n: number; features: number };
-  if (header.version !== SVHN_PREP_VERSION || header.set !== name) fail(`expected the ${name} set of version ${SVHN_PREP_VERSION}, found ${header.set} v${header.version}`);
-  const start = 16 + length, n = header.n;
-  if (bytes.length !== start + n * (1 + SVHN_IMAGE_BYTES)) fail(`${bytes.length} bytes, expected ${start + n * (1 + SVHN_IMAGE_BYTES)} (truncated?)`);
+  const header = JSON.parse(bytes.subarray(16, 16 + length).toString()) as {
+    version: number;
+    set: string;
+    n: number;
+    features: number;
+  };
+  if (header.version !== SVHN_PREP_VERSION || header.set !== name)
+    fail(`expected the ${name} set of version ${SVHN_PREP_VERSION}, found ${header.set} v${header.version}`);
+  const start = 16 + length,
+    n = header.n;
+  if (bytes.length !== start + n * (1 + SVHN_IMAGE_BYTES))
+    fail(`${bytes.length} bytes, expected ${start + n * (1 + SVHN_IMAGE_BYTES)} (truncated?)`);
   if (crc32(bytes.subarray(16)) !== bytes.readUInt32LE(12)) fail("checksum mismatch: the file is corrupt");
   return { labels: bytes.subarray(start, start + n), images: bytes.subarray(start + n), n };
 }
@@ -141,10 +182,16 @@ function decodeSet(path: string, name: string): SvhnSet {
  * marked preprocessed.
  */
 export function preprocessedSvhn(set: SvhnSet, keep?: number): Dataset {
-  const n = keep ?? set.n, F = SVHN_IMAGE_BYTES;
+  const n = keep ?? set.n,
+    F = SVHN_IMAGE_BYTES;
   return {
-    x: new Float32Array(0), y: Float32Array.from(set.labels.subarray(0, n)), n, features: F,
-    shape: [32, 32, 3], classes: 10, preprocessed: true,
+    x: new Float32Array(0),
+    y: Float32Array.from(set.labels.subarray(0, n)),
+    n,
+    features: F,
+    shape: [32, 32, 3],
+    classes: 10,
+    preprocessed: true,
     example(i: number, out: Float32Array, offset: number): void {
       const row = out.subarray(offset, offset + F);
       for (let f = 0; f < F; f++) row[f] = set.images[i * F + f];
@@ -155,13 +202,25 @@ export function preprocessedSvhn(set: SvhnSet, keep?: number): Dataset {
 }
 
 /** The prepared train / validation / test sets (see the top of this file). */
-export function svhnSplits(cacheDir: string, limit: SplitLimit = {}): { train: Dataset; validation: Dataset; test: Dataset } {
+export function svhnSplits(
+  cacheDir: string,
+  limit: SplitLimit = {},
+): { train: Dataset; validation: Dataset; test: Dataset } {
   const dir = svhnPreparedDir(cacheDir);
-  const sets = { train: decodeSet(join(dir, "train.u8"), "train"), validation: decodeSet(join(dir, "valid.u8"), "valid"), test: decodeSet(join(dir, "test.u8"), "test") };
+  const sets = {
+    train: decodeSet(join(dir, "train.u8"), "train"),
+    validation: decodeSet(join(dir, "valid.u8"), "valid"),
+    test: decodeSet(join(dir, "test.u8"), "test"),
+  };
   const keep = (name: keyof typeof sets): number | undefined => {
     const k = limit[name];
-    if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= sets[name].n)) throw new DataFormatError(`SVHN: the ${name} split has ${sets[name].n} images, cannot keep ${k}`);
+    if (k !== undefined && !(Number.isInteger(k) && k >= 0 && k <= sets[name].n))
+      throw new DataFormatError(`SVHN: the ${name} split has ${sets[name].n} images, cannot keep ${k}`);
     return k;
   };
-  return { train: preprocessedSvhn(sets.train, keep("train")), validation: preprocessedSvhn(sets.validation, keep("validation")), test: preprocessedSvhn(sets.test, keep("test")) };
+  return {
+    train: preprocessedSvhn(sets.train, keep("train")),
+    validation: preprocessedSvhn(sets.validation, keep("validation")),
+    test: preprocessedSvhn(sets.test, keep("test")),
+  };
 }

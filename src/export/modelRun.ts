@@ -49,25 +49,44 @@ export interface RunProvenance {
  * preprocessing. A preprocessing fitted on [H, W, C] examples for a network on feature vectors
  * of the same size is re-shaped to [H W C] (every step but LCN is per feature).
  */
-export function modelRun(network: NetworkConfig, tensors: readonly NamedArray[], preprocessing: Preprocessing | undefined, source: string, run: RunProvenance = {}): RunModel {
+export function modelRun(
+  network: NetworkConfig,
+  tensors: readonly NamedArray[],
+  preprocessing: Preprocessing | undefined,
+  source: string,
+  run: RunProvenance = {},
+): RunModel {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const get = (name: string): NamedArray => {
     const t = byName.get(name);
-    if (!t) throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
+    if (!t)
+      throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
     // a diverged model would deploy as one whose every score is NaN
-    checkFinite([t], `${source} holds weights that are not finite`, "the run diverged before this model was saved: export its best epoch (--which best), or train again with a lower learning rate");
+    checkFinite(
+      [t],
+      `${source} holds weights that are not finite`,
+      "the run diverged before this model was saved: export its best epoch (--which best), or train again with a lower learning rate",
+    );
     return t;
   };
   const inputs = network.input.reduce((a, b) => a * b, 1);
-  const image = network.input.length === 3 ? { height: network.input[0], width: network.input[1], channels: network.input[2] } : undefined;
+  const image =
+    network.input.length === 3
+      ? { height: network.input[0], width: network.input[1], channels: network.input[2] }
+      : undefined;
   if (!preprocessing) {
-    throw new OptionError(`${source}: the model has no preprocessing, so a deployed model would not know how to prepare raw inputs`,
-      "fit with { preprocess: [...] }, set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are), or export a run trained by this version");
+    throw new OptionError(
+      `${source}: the model has no preprocessing, so a deployed model would not know how to prepare raw inputs`,
+      "fit with { preprocess: [...] }, set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are), or export a run trained by this version",
+    );
   }
   const config = run.config;
   const mode = config?.mode ?? network.binarization;
   return {
-    source, inputs, layers: networkLayers(network, get, source), preprocessing: reshapedFor(preprocessing, network.input, source),
+    source,
+    inputs,
+    layers: networkLayers(network, get, source),
+    preprocessing: reshapedFor(preprocessing, network.input, source),
     name: `binaryconnect ${config?.preset ?? "model"} ${mode}`,
     ...(image ? { image } : {}),
     info: modelInfo(network, source, run),
@@ -77,8 +96,11 @@ export function modelRun(network: NetworkConfig, tensors: readonly NamedArray[],
 function reshapedFor(p: Preprocessing, input: readonly number[], source: string): Preprocessing {
   if (p.shape.length === input.length && p.shape.every((d, i) => d === input[i])) return p;
   const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-  if (input.length === 1 && size(p.shape) === input[0] && !p.steps.some((s) => s.kind === "lcn")) return { ...p, shape: [input[0]] };
-  throw new OptionError(`${source}: the preprocessing applies to examples of shape [${p.shape}], the network takes [${input}]`);
+  if (input.length === 1 && size(p.shape) === input[0] && !p.steps.some((s) => s.kind === "lcn"))
+    return { ...p, shape: [input[0]] };
+  throw new OptionError(
+    `${source}: the preprocessing applies to examples of shape [${p.shape}], the network takes [${input}]`,
+  );
 }
 
 /** Provenance recorded in the model file. */
@@ -119,18 +141,41 @@ export function toBcnet(run: RunModel): BcnetModel {
   const real = run.layers.find((l) => l.kind !== "maxpool" && l.binarize === "none");
   if (real) {
     const all = run.layers.every((l) => l.kind === "maxpool" || l.binarize === "none");
-    throw new OptionError(all
-      ? `${run.source} was trained with real weights (--mode none): a .bcnet file holds binary weights only, and sign(W) of this model is not the network that was trained`
-      : `${run.source} has layers with real weights (binarize "none"): a .bcnet file holds binary weights only`,
-    "export it as ONNX (--format onnx keeps the real weights), or train with --mode det or stoch");
+    throw new OptionError(
+      all
+        ? `${run.source} was trained with real weights (--mode none): a .bcnet file holds binary weights only, and sign(W) of this model is not the network that was trained`
+        : `${run.source} has layers with real weights (binarize "none"): a .bcnet file holds binary weights only`,
+      "export it as ONNX (--format onnx keeps the real weights), or train with --mode det or stoch",
+    );
   }
   const layers = run.layers.map((l): BcnetLayer => {
     if (l.kind === "maxpool") return l;
     const { scale, shift } = foldBatchNorm(l.bn, l.H);
     const activation = l.relu ? "relu" : "identity";
-    if (l.kind === "dense") return { kind: "dense", inputs: l.inputs, units: l.units, activation, bits: packSigns(l.W, l.inputs, l.units), scale, shift };
+    if (l.kind === "dense")
+      return {
+        kind: "dense",
+        inputs: l.inputs,
+        units: l.units,
+        activation,
+        bits: packSigns(l.W, l.inputs, l.units),
+        scale,
+        shift,
+      };
     const { input, filters, kernel, stride, pad, pool } = l;
-    return { kind: "conv", input, filters, kernel, stride, pad, pool, activation, bits: packSigns(l.W, kernel[0] * kernel[1] * input.channels, filters), scale, shift };
+    return {
+      kind: "conv",
+      input,
+      filters,
+      kernel,
+      stride,
+      pad,
+      pool,
+      activation,
+      bits: packSigns(l.W, kernel[0] * kernel[1] * input.channels, filters),
+      scale,
+      shift,
+    };
   });
   const model = { inputs: run.inputs, preprocessing: run.preprocessing, layers, info: run.info };
   return run.image ? { ...model, image: run.image } : model;

@@ -1,4 +1,12 @@
-import { buildGraph, ONNX_INPUT, ONNX_OUTPUT, type OnnxInitializer, type OnnxLayer, type OnnxNetwork, type OnnxNode } from "./onnxGraph.js";
+import {
+  buildGraph,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  type OnnxInitializer,
+  type OnnxLayer,
+  type OnnxNetwork,
+  type OnnxNode,
+} from "./onnxGraph.js";
 import { ProtoWriter } from "./protobuf.js";
 import { shapeSize } from "../format/preprocessing.js";
 import { PRODUCER, type RunModel } from "./modelRun.js";
@@ -12,8 +20,10 @@ export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onn
  */
 export const ONNX_IR_VERSION = 7;
 export const ONNX_OPSET = 13;
-const FLOAT = 1, INT64 = 7; // TensorProto.DataType
-const ATTRIBUTE_INT = 2, ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType
+const FLOAT = 1,
+  INT64 = 7; // TensorProto.DataType
+const ATTRIBUTE_INT = 2,
+  ATTRIBUTE_INTS = 7; // AttributeProto.AttributeType
 
 /** Field numbers of onnx.proto (the messages this writer uses). */
 const F = {
@@ -37,8 +47,11 @@ const F = {
  * weights (binarize "none") keeps W. See buildGraph (onnxGraph.ts) for the graph.
  */
 export function toOnnx(run: RunModel): Uint8Array {
-  const weights = (W: Float32Array, binarize: string, H: number) => (binarize === "none" ? W : W.map((w) => (w >= 0 ? H : -H)));
-  const layers = run.layers.map((l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W, l.binarize, l.H) }));
+  const weights = (W: Float32Array, binarize: string, H: number) =>
+    binarize === "none" ? W : W.map((w) => (w >= 0 ? H : -H));
+  const layers = run.layers.map(
+    (l): OnnxLayer => (l.kind === "maxpool" ? l : { ...l, weights: weights(l.W, l.binarize, l.H) }),
+  );
   return encodeOnnx({ name: run.name, preprocessing: run.preprocessing, image: run.image, layers, info: run.info });
 }
 
@@ -64,7 +77,9 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
       g.message(F.graph.output, (w) => writeValueInfo(w, ONNX_OUTPUT, classes));
     })
     .message(F.model.opsetImport, (w) => w.string(F.opset.domain, "").varint(F.opset.version, ONNX_OPSET))
-    .message(F.model.metadataProps, (w) => w.string(F.entry.key, "binaryconnect").string(F.entry.value, JSON.stringify(net.info)))
+    .message(F.model.metadataProps, (w) =>
+      w.string(F.entry.key, "binaryconnect").string(F.entry.value, JSON.stringify(net.info)),
+    )
     .finish();
 }
 
@@ -88,9 +103,12 @@ function writeTensor(w: ProtoWriter, t: OnnxInitializer): void {
   const int64 = t.data instanceof BigInt64Array;
   const raw = new Uint8Array(t.data.length * (int64 ? 8 : 4));
   const view = new DataView(raw.buffer);
-  if (t.data instanceof BigInt64Array) t.data.forEach((v, i) => view.setBigInt64(8 * i, v, true)); // ONNX raw_data is little-endian
-  else t.data.forEach((v, i) => view.setFloat32(4 * i, v, true));
-  w.varint(F.tensor.dataType, int64 ? INT64 : FLOAT).string(F.tensor.name, t.name).bytes(F.tensor.rawData, raw);
+  // ONNX raw_data is little-endian.
+  if (t.data instanceof BigInt64Array) for (const [i, v] of t.data.entries()) view.setBigInt64(8 * i, v, true);
+  else for (const [i, v] of t.data.entries()) view.setFloat32(4 * i, v, true);
+  w.varint(F.tensor.dataType, int64 ? INT64 : FLOAT)
+    .string(F.tensor.name, t.name)
+    .bytes(F.tensor.rawData, raw);
 }
 
 /** A float tensor [batch, features] with a symbolic batch dimension. */
@@ -100,5 +118,7 @@ function writeValueInfo(w: ProtoWriter, name: string, features: number): void {
       tt.varint(F.tensorType.elemType, FLOAT).message(F.tensorType.shape, (s) => {
         s.message(F.shape.dim, (d) => d.string(F.dim.param, "batch"));
         s.message(F.shape.dim, (d) => d.varint(F.dim.value, features));
-      })));
+      }),
+    ),
+  );
 }

@@ -9,11 +9,26 @@ export const ONNX_OUTPUT = "scores";
 
 /** A layer as the ONNX graph holds it: float weights (+-H for a binary layer, real ones otherwise), its batch norm (folded) and ReLU. */
 export type OnnxLayer =
-  | { kind: "dense"; inputs: number; units: number; /** [inputs, units] */ weights: Float32Array; bn: BatchNormState; relu: boolean }
   | {
-    kind: "conv"; input: ImageShape; filters: number; kernel: readonly [number, number]; stride: readonly [number, number]; pad: readonly [number, number];
-    pool: PoolSpec | null; /** [kh, kw, Cin, Cout], the training engine's layout */ weights: Float32Array; bn: BatchNormState; relu: boolean;
-  }
+      kind: "dense";
+      inputs: number;
+      units: number /** [inputs, units] */;
+      weights: Float32Array;
+      bn: BatchNormState;
+      relu: boolean;
+    }
+  | {
+      kind: "conv";
+      input: ImageShape;
+      filters: number;
+      kernel: readonly [number, number];
+      stride: readonly [number, number];
+      pad: readonly [number, number];
+      pool: PoolSpec | null /** [kh, kw, Cin, Cout], the training engine's layout */;
+      weights: Float32Array;
+      bn: BatchNormState;
+      relu: boolean;
+    }
   | { kind: "maxpool"; input: ImageShape; window: readonly [number, number]; stride: readonly [number, number] };
 
 /** A network as the ONNX graph holds it: float weights, batch norm to fold, preprocessing. */
@@ -70,7 +85,11 @@ export function buildGraph(net: OnnxNetwork): { nodes: OnnxNode[]; initializers:
   let nchw = false;
   if (net.layers[0].kind !== "dense") {
     const { height, width, channels } = net.image ?? { height: 0, width: 0, channels: 0 };
-    x = op("Reshape", [x, constant("image_shape", [4], BigInt64Array.of(-1n, BigInt(height), BigInt(width), BigInt(channels)))], "x0_nhwc");
+    x = op(
+      "Reshape",
+      [x, constant("image_shape", [4], BigInt64Array.of(-1n, BigInt(height), BigInt(width), BigInt(channels)))],
+      "x0_nhwc",
+    );
     x = op("Transpose", [x], "x0_nchw", [{ name: "perm", ints: [0, 3, 1, 2] }]);
     nchw = true;
   }
@@ -80,15 +99,25 @@ export function buildGraph(net: OnnxNetwork): { nodes: OnnxNode[]; initializers:
     x = op("Add", [x, constant(`bn${i}.shift`, dims, shift)], i === last ? ONNX_OUTPUT : `bn${i}`);
     if (relu) x = op("Relu", [x], `h${i}`);
   };
-  const maxPool = (p: PoolSpec, output: string) => op("MaxPool", [x], output, [{ name: "kernel_shape", ints: p.window }, { name: "strides", ints: p.stride }]);
+  const maxPool = (p: PoolSpec, output: string) =>
+    op("MaxPool", [x], output, [
+      { name: "kernel_shape", ints: p.window },
+      { name: "strides", ints: p.stride },
+    ]);
   net.layers.forEach((l, i) => {
     if (l.kind === "maxpool") {
       x = maxPool(l, `pool${i}`);
     } else if (l.kind === "conv") {
       const [kh, kw] = l.kernel;
-      const W = constant(`conv${i}.W`, [l.filters, l.input.channels, kh, kw], toOihw(l.weights, kh, kw, l.input.channels, l.filters));
+      const W = constant(
+        `conv${i}.W`,
+        [l.filters, l.input.channels, kh, kw],
+        toOihw(l.weights, kh, kw, l.input.channels, l.filters),
+      );
       x = op("Conv", [x, W], `z${i}`, [
-        { name: "kernel_shape", ints: l.kernel }, { name: "pads", ints: [l.pad[0], l.pad[1], l.pad[0], l.pad[1]] }, { name: "strides", ints: l.stride },
+        { name: "kernel_shape", ints: l.kernel },
+        { name: "pads", ints: [l.pad[0], l.pad[1], l.pad[0], l.pad[1]] },
+        { name: "strides", ints: l.stride },
       ]);
       if (l.pool) x = maxPool(l.pool, `pooled${i}`);
       affine(i, l.bn, l.relu, [l.filters, 1, 1]);
@@ -137,10 +166,15 @@ export function preprocessingNodes(p: Preprocessing, constant: Constant, op: Op)
         x = op("Sub", [x, constant(name("mean"), [F], Float32Array.from(step.mean))], out);
         return;
       case "gcn": {
-        const mean = op("ReduceMean", [x], name("rowMean"), [{ name: "axes", ints: [1] }, { name: "keepdims", int: 1 }]);
+        const mean = op("ReduceMean", [x], name("rowMean"), [
+          { name: "axes", ints: [1] },
+          { name: "keepdims", int: 1 },
+        ]);
         const c = op("Sub", [x, mean], name("centred"));
         const sq = op("Mul", [c, c], name("squares"));
-        let s = op("ReduceSum", [sq, constant(name("axes"), [1], BigInt64Array.of(1n))], name("sumSquares"), [{ name: "keepdims", int: 1 }]);
+        let s = op("ReduceSum", [sq, constant(name("axes"), [1], BigInt64Array.of(1n))], name("sumSquares"), [
+          { name: "keepdims", int: 1 },
+        ]);
         if (step.useStd) s = op("Div", [s, scalar(name("dof"), F > 1 ? F - 1 : 1)], name("variance"));
         let d = op("Sqrt", [op("Add", [s, scalar(name("sqrtBias"), step.sqrtBias)], name("biased"))], name("norm"));
         d = op("Div", [d, scalar(name("scale"), step.scale)], name("divisor"));
@@ -155,18 +189,32 @@ export function preprocessingNodes(p: Preprocessing, constant: Constant, op: Op)
         return;
       }
       case "lcn": {
-        const [H, W, C] = p.shape, k = step.kernel, r = (k - 1) / 2;
-        const g = gaussian1d(k, step.sigma), kernel = new Float32Array(C * k * k);
-        for (let c = 0; c < C; c++) for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) kernel[(c * k + a) * k + b] = g[a] * g[b];
+        const [H, W, C] = p.shape,
+          k = step.kernel,
+          r = (k - 1) / 2;
+        const g = gaussian1d(k, step.sigma),
+          kernel = new Float32Array(C * k * k);
+        for (let c = 0; c < C; c++)
+          for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) kernel[(c * k + a) * k + b] = g[a] * g[b];
         const G = constant(name("gaussian"), [C, 1, k, k], kernel);
-        const conv = (input: string, output: string) => op("Conv", [input, G], output, [
-          { name: "kernel_shape", ints: [k, k] }, { name: "pads", ints: [r, r, r, r] }, { name: "group", int: C },
-        ]);
-        const nhwc = op("Reshape", [x, constant(name("imageShape"), [4], BigInt64Array.of(-1n, BigInt(H), BigInt(W), BigInt(C)))], name("nhwc"));
+        const conv = (input: string, output: string) =>
+          op("Conv", [input, G], output, [
+            { name: "kernel_shape", ints: [k, k] },
+            { name: "pads", ints: [r, r, r, r] },
+            { name: "group", int: C },
+          ]);
+        const nhwc = op(
+          "Reshape",
+          [x, constant(name("imageShape"), [4], BigInt64Array.of(-1n, BigInt(H), BigInt(W), BigInt(C)))],
+          name("nhwc"),
+        );
         const img = op("Transpose", [nhwc], name("nchw"), [{ name: "perm", ints: [0, 3, 1, 2] }]);
         const mean = conv(img, name("localMean"));
         const denom = op("Sqrt", [conv(op("Mul", [img, img], name("squares")), name("localSquares"))], name("denom"));
-        const avg = op("ReduceMean", [denom], name("meanDenom"), [{ name: "axes", ints: [2, 3] }, { name: "keepdims", int: 1 }]);
+        const avg = op("ReduceMean", [denom], name("meanDenom"), [
+          { name: "axes", ints: [2, 3] },
+          { name: "keepdims", int: 1 },
+        ]);
         const divisor = op("Max", [avg, denom, scalar(name("threshold"), step.threshold)], name("divisor"));
         const y = op("Div", [op("Sub", [img, mean], name("centred")), divisor], name("normalized"));
         const back = op("Transpose", [y], name("normalizedNhwc"), [{ name: "perm", ints: [0, 2, 3, 1] }]);

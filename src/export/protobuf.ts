@@ -58,7 +58,8 @@ export class ProtoWriter {
   }
 
   private rawVarint(value: number): void {
-    if (!Number.isSafeInteger(value) || value < 0) throw new ShapeError(`protobuf varint: expected a safe non-negative integer, found ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw new ShapeError(`protobuf varint: expected a safe non-negative integer, found ${value}`);
     const bytes: number[] = [];
     let v = value;
     while (v >= 0x80) {

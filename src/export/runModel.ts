@@ -12,7 +12,16 @@ import { loadRunData } from "../train/data.js";
 import { BEST_FILE, CHECKPOINT_FILE } from "../train/runFolder.js";
 import { modelRun, type RunModel } from "./modelRun.js";
 
-export { modelRun, PRODUCER, toBcnet, type RunConv, type RunDense, type RunLayer, type RunMaxPool, type RunModel } from "./modelRun.js";
+export {
+  modelRun,
+  PRODUCER,
+  toBcnet,
+  type RunConv,
+  type RunDense,
+  type RunLayer,
+  type RunMaxPool,
+  type RunModel,
+} from "./modelRun.js";
 
 export interface ReadRunOptions {
   /** best (default): best.bin, the model at the best validation epoch; last: checkpoint.bin. */
@@ -33,6 +42,8 @@ export async function readRun(dir: string, options: ReadRunOptions = {}): Promis
   const training = model.training;
   if (!training) throw new CheckpointError(`${source} is not a model written by binaryconnect train`);
   const { tensors } = await model.getState(false);
-  const preprocessing = model.preprocessing ?? (await loadRunData(training.config, options.data ?? training.config.data?.dir)).preprocessing;
+  const preprocessing =
+    model.preprocessing ??
+    (await loadRunData(training.config, options.data ?? training.config.data?.dir)).preprocessing;
   return modelRun(model.network, tensors, preprocessing, source, training);
 }

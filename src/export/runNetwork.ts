@@ -60,18 +60,29 @@ type Open = (Omit<RunDense, "bn"> | Omit<RunConv, "bn">) & { bn: BatchNormState 
 export function networkLayers(network: NetworkConfig, get: (name: string) => NamedArray, source: string): RunLayer[] {
   const layers: RunLayer[] = [];
   const input = network.input;
-  const image: ImageShape | number = input.length === 3 ? { height: input[0], width: input[1], channels: input[2] } : input[0];
+  const image: ImageShape | number =
+    input.length === 3 ? { height: input[0], width: input[1], channels: input[2] } : input[0];
   const architecture = describeLayers(network.layers);
-  const weightsOf = (spec: { binarize?: Binarization; H?: number }): RunWeights => ({ binarize: spec.binarize ?? network.binarization, H: spec.H ?? network.H });
+  const weightsOf = (spec: { binarize?: Binarization; H?: number }): RunWeights => ({
+    binarize: spec.binarize ?? network.binarization,
+    H: spec.H ?? network.H,
+  });
   const bnOf = (name: string, spec: { variant?: BatchNormState["variant"]; eps?: number }): BatchNormState => ({
-    variant: spec.variant ?? network.batchNorm.variant, eps: spec.eps ?? network.batchNorm.eps,
-    gamma: get(`${name}.gamma`).data, beta: get(`${name}.beta`).data, runningMean: get(`${name}.runningMean`).data, runningScale: get(`${name}.runningScale`).data,
+    variant: spec.variant ?? network.batchNorm.variant,
+    eps: spec.eps ?? network.batchNorm.eps,
+    gamma: get(`${name}.gamma`).data,
+    beta: get(`${name}.beta`).data,
+    runningMean: get(`${name}.runningMean`).data,
+    runningScale: get(`${name}.runningScale`).data,
   });
   const count = { conv: 0, dense: 0, bn: 0 };
   let shape: ImageShape | number = image;
   let open: Open | null = null;
   const unsupported = (why: string): never => {
-    throw new OptionError(`${source}: cannot export the network "${architecture}": ${why}`, "export supports convolution/dense layers each followed by [max pooling,] batch norm [and ReLU], as the paper's notation builds them");
+    throw new OptionError(
+      `${source}: cannot export the network "${architecture}": ${why}`,
+      "export supports convolution/dense layers each followed by [max pooling,] batch norm [and ReLU], as the paper's notation builds them",
+    );
   };
   const close = () => {
     if (!open) return;
@@ -81,7 +92,11 @@ export function networkLayers(network: NetworkConfig, get: (name: string) => Nam
   };
   const weights = (name: string, dims: number[]) => {
     const t = get(name);
-    if (t.shape.join("x") !== dims.join("x")) throw new CheckpointError(`${source}: tensor "${name}" has shape [${t.shape}], the network expects [${dims}]`, "the file was written for another network");
+    if (t.shape.join("x") !== dims.join("x"))
+      throw new CheckpointError(
+        `${source}: tensor "${name}" has shape [${t.shape}], the network expects [${dims}]`,
+        "the file was written for another network",
+      );
     return t.data;
   };
   for (const spec of network.layers) {
@@ -92,7 +107,19 @@ export function networkLayers(network: NetworkConfig, get: (name: string) => Nam
         const input: ImageShape = shape;
         const kernel = [...spec.kernel] as [number, number];
         const W = weights(`conv${count.conv++}.W`, [...kernel, input.channels, spec.filters]);
-        open = { kind: "conv", input, filters: spec.filters, kernel, stride: [...spec.stride], pad: [...spec.pad], pool: null, W, bn: null, relu: false, ...weightsOf(spec) };
+        open = {
+          kind: "conv",
+          input,
+          filters: spec.filters,
+          kernel,
+          stride: [...spec.stride],
+          pad: [...spec.pad],
+          pool: null,
+          W,
+          bn: null,
+          relu: false,
+          ...weightsOf(spec),
+        };
         shape = convOutputShape(input, spec.filters, spec.kernel, spec.stride, spec.pad);
         break;
       }
@@ -114,7 +141,15 @@ export function networkLayers(network: NetworkConfig, get: (name: string) => Nam
       case "dense": {
         close();
         const inputs = typeof shape === "number" ? shape : imageSize(shape);
-        open = { kind: "dense", inputs, units: spec.units, W: weights(`dense${count.dense++}.W`, [inputs, spec.units]), bn: null, relu: false, ...weightsOf(spec) };
+        open = {
+          kind: "dense",
+          inputs,
+          units: spec.units,
+          W: weights(`dense${count.dense++}.W`, [inputs, spec.units]),
+          bn: null,
+          relu: false,
+          ...weightsOf(spec),
+        };
         shape = spec.units;
         break;
       }
@@ -126,7 +161,10 @@ export function networkLayers(network: NetworkConfig, get: (name: string) => Nam
       }
       case "relu": {
         const o = open as Open | null;
-        if (!o?.bn || o.relu) return unsupported(`a ReLU that does not follow a batch norm (input ${typeof shape === "number" ? shape : shapeText(shape)})`);
+        if (!o?.bn || o.relu)
+          return unsupported(
+            `a ReLU that does not follow a batch norm (input ${typeof shape === "number" ? shape : shapeText(shape)})`,
+          );
         o.relu = true;
         break;
       }

@@ -55,8 +55,16 @@ export type Activation = (typeof ACTIVATIONS)[number];
  * `work` (the loader's allowLargeCompute lifts these three).
  */
 export const LIMITS = {
-  layers: 64, units: 1 << 20, infoBytes: 1 << 16, window: 32, activations: 1 << 24, steps: 16, zcaFeatures: 1 << 13,
-  freeWork: 2 ** 30, workPerWeight: 2 ** 12, work: 2 ** 35,
+  layers: 64,
+  units: 1 << 20,
+  infoBytes: 1 << 16,
+  window: 32,
+  activations: 1 << 24,
+  steps: 16,
+  zcaFeatures: 1 << 13,
+  freeWork: 2 ** 30,
+  workPerWeight: 2 ** 12,
+  work: 2 ** 35,
 } as const;
 
 /** One binary dense layer with its folded batch norm. */
@@ -221,8 +229,13 @@ export interface Layout {
   readonly fileBytes: number;
 }
 
-export function layoutOf(version: BcnetVersion, inputs: number, layers: readonly LayerSizes[], infoBytes: number,
-  pre: PreprocessingSizes = { steps: 0, arrays: version < 3 ? [inputs] : [] }): Layout {
+export function layoutOf(
+  version: BcnetVersion,
+  inputs: number,
+  layers: readonly LayerSizes[],
+  infoBytes: number,
+  pre: PreprocessingSizes = { steps: 0, arrays: version < 3 ? [inputs] : [] },
+): Layout {
   const steps = HEADER_BYTES + layers.length * LAYER_ENTRY_BYTES[version];
   let p = align(steps + pre.steps * PREPROCESS_ENTRY_BYTES);
   const info = p;
@@ -256,16 +269,20 @@ export function float32Bytes(model: BcnetModel): number {
  * it; "s2" a stride other than 1, "p0" a padding other than kernel/2 rounded down).
  */
 export function architecture(model: BcnetModel): string {
-  if (!model.image && model.layers.every((l) => l.kind === "dense")) return [model.inputs, ...model.layers.map((l) => (l.kind === "dense" ? l.units : "?"))].join("-");
+  if (!model.image && model.layers.every((l) => l.kind === "dense"))
+    return [model.inputs, ...model.layers.map((l) => (l.kind === "dense" ? l.units : "?"))].join("-");
   const { height, width, channels } = model.image ?? { height: 1, width: 1, channels: model.inputs };
   const parts = [`${height}x${width}x${channels}`];
-  const pool = (p: PoolSpec) => `MP${side(p.window)}${p.stride[0] !== p.window[0] || p.stride[1] !== p.window[1] ? `s${side(p.stride)}` : ""}`;
+  const pool = (p: PoolSpec) =>
+    `MP${side(p.window)}${p.stride[0] !== p.window[0] || p.stride[1] !== p.window[1] ? `s${side(p.stride)}` : ""}`;
   model.layers.forEach((l, i) => {
     if (l.kind === "dense") parts.push(i === model.layers.length - 1 ? `${l.units}` : `${l.units}FC`);
     else if (l.kind === "maxpool") parts.push(pool(l));
     else {
       const samePad = l.pad[0] === Math.floor(l.kernel[0] / 2) && l.pad[1] === Math.floor(l.kernel[1] / 2);
-      parts.push(`${l.filters}C${side(l.kernel)}${l.stride[0] !== 1 || l.stride[1] !== 1 ? `s${side(l.stride)}` : ""}${samePad ? "" : `p${side(l.pad)}`}`);
+      parts.push(
+        `${l.filters}C${side(l.kernel)}${l.stride[0] !== 1 || l.stride[1] !== 1 ? `s${side(l.stride)}` : ""}${samePad ? "" : `p${side(l.pad)}`}`,
+      );
       if (l.pool) parts.push(pool(l.pool));
     }
   });

@@ -62,20 +62,37 @@ export function layerCost(layer: LayerHead): LayerCost {
     return { work: n, multiplyAdds: n, weights: n, activation: layer.units };
   }
   const out = imageOutput(layer);
-  if (layer.kind === "maxpool") return { work: imageSize(out) * layer.window[0] * layer.window[1], multiplyAdds: 0, weights: 0, activation: imageSize(out) };
+  if (layer.kind === "maxpool")
+    return {
+      work: imageSize(out) * layer.window[0] * layer.window[1],
+      multiplyAdds: 0,
+      weights: 0,
+      activation: imageSize(out),
+    };
   const conv = convOutputShape(layer.input, layer.filters, layer.kernel, layer.stride, layer.pad);
-  const positions = conv.height * conv.width, k = fanIn(layer), f = fanOut(layer);
+  const positions = conv.height * conv.width,
+    k = fanIn(layer),
+    f = fanOut(layer);
   const pooling = layer.pool ? imageSize(out) * layer.pool.window[0] * layer.pool.window[1] : 0;
-  return { work: positions * k * (f + PATCH_WORK) + pooling, multiplyAdds: positions * k * f, weights: k * f, activation: Math.max(imageSize(conv), imageSize(out)) };
+  return {
+    work: positions * k * (f + PATCH_WORK) + pooling,
+    multiplyAdds: positions * k * f,
+    weights: k * f,
+    activation: Math.max(imageSize(conv), imageSize(out)),
+  };
 }
 
 /** Operations of one preprocessing step on `inputs` values. */
 function stepWork(step: Pick<PreprocessStep, "kind"> & { kernel?: number }, inputs: number): number {
   switch (step.kind) {
-    case "zca": return inputs * inputs + inputs;
-    case "lcn": return (4 * (step.kernel ?? 1) + 6) * inputs;
-    case "gcn": return 3 * inputs;
-    default: return inputs;
+    case "zca":
+      return inputs * inputs + inputs;
+    case "lcn":
+      return (4 * (step.kernel ?? 1) + 6) * inputs;
+    case "gcn":
+      return 3 * inputs;
+    default:
+      return inputs;
   }
 }
 
@@ -85,7 +102,11 @@ function stepWeights(kind: PreprocessStep["kind"], inputs: number): number {
 }
 
 /** The cost of a model (or of a decoded header: its inputs, layer heads and preprocessing steps). */
-export function computeCost(inputs: number, layers: readonly LayerHead[], steps: readonly PreprocessStep[]): ComputeCost {
+export function computeCost(
+  inputs: number,
+  layers: readonly LayerHead[],
+  steps: readonly PreprocessStep[],
+): ComputeCost {
   const perLayer = layers.map(layerCost);
   const preprocessing = steps.reduce((s, step) => s + stepWork(step, inputs), 0);
   const sum = (f: (c: LayerCost) => number) => perLayer.reduce((s, c) => s + f(c), 0);
@@ -112,22 +133,27 @@ export function modelCost(model: BcnetModel): ComputeCost {
 export function checkCompute(cost: ComputeCost, layers: readonly LayerHead[], fail: (what: string) => never): void {
   const allowed = allowedWork(cost.weights);
   if (cost.work <= allowed) return;
-  let sofar = cost.preprocessing, at = -1;
+  let sofar = cost.preprocessing,
+    at = -1;
   while (sofar <= allowed && at + 1 < layers.length) sofar += cost.layers[++at].work;
   const where = at < 0 ? "the preprocessing" : `layer ${at} (${layerText(layers[at])})`;
   const ratio = cost.work / Math.max(1, cost.weights);
-  const bound = allowed === LIMITS.work
-    ? `the format allows at most ${big(LIMITS.work)} operations per example`
-    : `a model of ${big(cost.weights)} weights may do ${big(allowed)} operations per example (${big(LIMITS.workPerWeight)} per weight, at least ${big(LIMITS.freeWork)}, at most ${big(LIMITS.work)})`;
-  fail(`${where} brings the work per example to ${big(sofar)} operations; the whole model does ${big(cost.work)} (${big(cost.multiplyAdds)} multiply-adds, ${big(Math.round(ratio))} per weight, `
-    + `largest activation ${big(cost.largestActivation)} values) but ${bound}: padding or strides that make a layer's output far larger than its input, or a file that does not hold the weights such work needs`);
+  const bound =
+    allowed === LIMITS.work
+      ? `the format allows at most ${big(LIMITS.work)} operations per example`
+      : `a model of ${big(cost.weights)} weights may do ${big(allowed)} operations per example (${big(LIMITS.workPerWeight)} per weight, at least ${big(LIMITS.freeWork)}, at most ${big(LIMITS.work)})`;
+  fail(
+    `${where} brings the work per example to ${big(sofar)} operations; the whole model does ${big(cost.work)} (${big(cost.multiplyAdds)} multiply-adds, ${big(Math.round(ratio))} per weight, ` +
+      `largest activation ${big(cost.largestActivation)} values) but ${bound}: padding or strides that make a layer's output far larger than its input, or a file that does not hold the weights such work needs`,
+  );
 }
 
 /** "conv 1x1x1 -> 32x32x1, kernel 32x32, padding 31x31" for messages. */
 function layerText(l: LayerHead): string {
   if (l.kind === "dense") return `dense ${l.inputs} -> ${l.units}`;
   const out: ImageShape = imageOutput(l);
-  if (l.kind === "maxpool") return `maxpool ${shapeText(l.input)} -> ${shapeText(out)}, window ${l.window[0]}x${l.window[1]}`;
+  if (l.kind === "maxpool")
+    return `maxpool ${shapeText(l.input)} -> ${shapeText(out)}, window ${l.window[0]}x${l.window[1]}`;
   return `conv ${shapeText(l.input)} -> ${shapeText(out)}, kernel ${l.kernel[0]}x${l.kernel[1]}, stride ${l.stride[0]}x${l.stride[1]}, padding ${l.pad[0]}x${l.pad[1]}`;
 }
 

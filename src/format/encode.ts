@@ -1,5 +1,14 @@
 import { ShapeError } from "../core/errors.js";
-import { BCNET_MAGIC, HEADER_BYTES, LAYER_ENTRY_BYTES, LIMITS, formatVersionOf, layerSizes, layoutOf, type BcnetModel } from "./bcnet.js";
+import {
+  BCNET_MAGIC,
+  HEADER_BYTES,
+  LAYER_ENTRY_BYTES,
+  LIMITS,
+  formatVersionOf,
+  layerSizes,
+  layoutOf,
+  type BcnetModel,
+} from "./bcnet.js";
 import { entryOf } from "./chain.js";
 import { checkModel } from "./check.js";
 import { crc32 } from "./crc32.js";
@@ -18,12 +27,16 @@ export function encodeBcnet(model: BcnetModel): Uint8Array {
   checkModel(model, "cannot write the model");
   const version = formatVersionOf(model);
   const info = new TextEncoder().encode(JSON.stringify(model.info));
-  if (info.length > LIMITS.infoBytes) throw new ShapeError(`model info is ${info.length} bytes of JSON; at most ${LIMITS.infoBytes}`);
+  if (info.length > LIMITS.infoBytes)
+    throw new ShapeError(`model info is ${info.length} bytes of JSON; at most ${LIMITS.infoBytes}`);
   const steps = model.preprocessing.steps;
   // Versions 1 and 2: the factor in the header, the mean as the one array; version 3: the table and every step's arrays.
-  const arrays = version < 3 ? [(steps[1] as Extract<PreprocessStep, { kind: "subtractMean" }>).mean] : steps.flatMap(stepArrays);
-  const layout = layoutOf(version, model.inputs, model.layers.map(layerSizes), info.length,
-    { steps: version < 3 ? 0 : steps.length, arrays: arrays.map((a) => a.length) });
+  const arrays =
+    version < 3 ? [(steps[1] as Extract<PreprocessStep, { kind: "subtractMean" }>).mean] : steps.flatMap(stepArrays);
+  const layout = layoutOf(version, model.inputs, model.layers.map(layerSizes), info.length, {
+    steps: version < 3 ? 0 : steps.length,
+    arrays: arrays.map((a) => a.length),
+  });
   const bytes = new Uint8Array(layout.fileBytes);
   const view = new DataView(bytes.buffer);
   bytes.set(BCNET_MAGIC, 0);
@@ -41,10 +54,15 @@ export function encodeBcnet(model: BcnetModel): Uint8Array {
     view.setUint32(40, image.width, true);
     view.setUint32(44, image.channels, true);
   }
-  model.layers.forEach((l, i) => writeEntry(view, HEADER_BYTES + i * LAYER_ENTRY_BYTES[version], version, entryOf(l)));
-  if (version === 3) steps.forEach((s, i) => writeStepEntry(view, layout.steps + i * PREPROCESS_ENTRY_BYTES, s));
+  model.layers.forEach((l, i) => {
+    writeEntry(view, HEADER_BYTES + i * LAYER_ENTRY_BYTES[version], version, entryOf(l));
+  });
+  if (version === 3)
+    steps.forEach((s, i) => {
+      writeStepEntry(view, layout.steps + i * PREPROCESS_ENTRY_BYTES, s);
+    });
   bytes.set(info, layout.info);
-  arrays.forEach((a, i) => putFloats(view, layout.arrays[i], a));
+  for (const [i, a] of arrays.entries()) putFloats(view, layout.arrays[i], a);
   model.layers.forEach((l, i) => {
     if (l.kind === "maxpool") return;
     const at = layout.layers[i];

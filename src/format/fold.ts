@@ -22,10 +22,15 @@ export interface BatchNormState {
  */
 export function foldBatchNorm(bn: BatchNormState, H: number): { scale: Float32Array; shift: Float32Array } {
   const n = bn.gamma.length;
-  for (const [name, a] of [["beta", bn.beta], ["runningMean", bn.runningMean], ["runningScale", bn.runningScale]] as const) {
+  for (const [name, a] of [
+    ["beta", bn.beta],
+    ["runningMean", bn.runningMean],
+    ["runningScale", bn.runningScale],
+  ] as const) {
     if (a.length !== n) throw new ShapeError(`foldBatchNorm: ${name} has ${a.length} values, gamma ${n}`);
   }
-  const scale = new Float32Array(n), shift = new Float32Array(n);
+  const scale = new Float32Array(n),
+    shift = new Float32Array(n);
   for (let c = 0; c < n; c++) {
     const r = bn.variant === "authors" ? 1 / (bn.runningScale[c] + bn.eps) : 1 / Math.sqrt(bn.runningScale[c] + bn.eps);
     const a = bn.gamma[c] * r;

@@ -16,10 +16,17 @@ import { stepArrays, type PreprocessKind, type PreprocessStep } from "./preproce
 const model = randomModel([20, 12, 5], 3);
 const good = encodeBcnet(model);
 /** A version 2 model: conv 3x3 (pooled 2x2), conv (stride 1x2, pad 1x0), max pool 2x1, dense, dense on an 8x7x2 image. */
-const convModel = randomImageModel({ height: 8, width: 7, channels: 2 }, [
-  c3(4, true), { ...c3(3), stride: [1, 2], pad: [1, 0] }, { kind: "maxpool", window: [2, 1], stride: [1, 1] },
-  { kind: "dense", units: 7, activation: "relu" }, { kind: "dense", units: 3, activation: "identity" },
-], 4);
+const convModel = randomImageModel(
+  { height: 8, width: 7, channels: 2 },
+  [
+    c3(4, true),
+    { ...c3(3), stride: [1, 2], pad: [1, 0] },
+    { kind: "maxpool", window: [2, 1], stride: [1, 1] },
+    { kind: "dense", units: 7, activation: "relu" },
+    { kind: "dense", units: 3, activation: "identity" },
+  ],
+  4,
+);
 const goodConv = encodeBcnet(convModel);
 /** A version 3 model: the CNN above with every kind of preprocessing step. */
 const ALL_STEPS: PreprocessKind[] = ["scale", "subtractMean", "gcn", "zca", "lcn"];
@@ -28,7 +35,17 @@ const goodV3 = encodeBcnet(v3Model);
 /** Where the preprocessing table of goodV3 starts (after the 5 layer entries). */
 const STEPS_AT = HEADER_BYTES + 32 * convModel.layers.length;
 /** A small version 3 file for the fuzz test (4x3x2 inputs: P is 576 floats), every step kind: 2 layers, 5 steps. */
-const fuzzV3 = encodeBcnet(withSteps(randomImageModel({ height: 4, width: 3, channels: 2 }, [c3(3, true), { kind: "dense", units: 3, activation: "identity" }], 6), ALL_STEPS, 7));
+const fuzzV3 = encodeBcnet(
+  withSteps(
+    randomImageModel(
+      { height: 4, width: 3, channels: 2 },
+      [c3(3, true), { kind: "dense", units: 3, activation: "identity" }],
+      6,
+    ),
+    ALL_STEPS,
+    7,
+  ),
+);
 
 /** The decoder's error for `bytes` (fails the test when it decodes). */
 function errorOf(bytes: Uint8Array): ModelFormatError {
@@ -64,7 +81,10 @@ describe(".bcnet encode / decode", () => {
     expect(back.image).toBeUndefined();
     expectSameLayers(back, model);
     expect(Array.from(encodeBcnet(back))).toEqual(Array.from(good));
-    expect(good.length).toBe(layoutOf(1, 20, model.layers.map(layerSizes), new TextEncoder().encode(JSON.stringify(model.info)).length).fileBytes);
+    expect(good.length).toBe(
+      layoutOf(1, 20, model.layers.map(layerSizes), new TextEncoder().encode(JSON.stringify(model.info)).length)
+        .fileBytes,
+    );
     // An unaligned view of the same bytes decodes too.
     const shifted = new Uint8Array(good.length + 1);
     shifted.set(good, 1);
@@ -74,7 +94,12 @@ describe(".bcnet encode / decode", () => {
 
   it("the paper's MNIST MLP (784-1024-1024-1024-10) takes <= 0.40 MiB", () => {
     const sizes = [784, 1024, 1024, 1024, 10];
-    const bytes = layoutOf(1, 784, sizes.slice(1).map((units, i) => ({ affine: units, bitBytes: units * Math.ceil(sizes[i] / 8) })), 300).fileBytes;
+    const bytes = layoutOf(
+      1,
+      784,
+      sizes.slice(1).map((units, i) => ({ affine: units, bitBytes: units * Math.ceil(sizes[i] / 8) })),
+      300,
+    ).fileBytes;
     expect(bytes / 2 ** 20).toBeLessThanOrEqual(0.4);
     expect(bytes).toBeGreaterThan(2_910_208 / 8); // 1 bit per weight, plus the floats
   });
@@ -83,12 +108,16 @@ describe(".bcnet encode / decode", () => {
     const magic = good.slice();
     magic[1] = 0x58;
     expect(errorOf(magic).problem).toBe("magic");
-    expect(errorOf(magic).message).toMatch(/m\.bcnet: not a \.bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a .* found 89 58 43/);
+    expect(errorOf(magic).message).toMatch(
+      /m\.bcnet: not a \.bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a .* found 89 58 43/,
+    );
     expect(errorOf(new TextEncoder().encode("BCONNECT\x01\x00\x00\x00")).problem).toBe("magic"); // a checkpoint
     const version = good.slice();
     new DataView(version.buffer).setUint32(8, 4, true);
     expect(errorOf(version).problem).toBe("version");
-    expect(errorOf(version).message).toMatch(/model format version 4; this binaryconnect reads versions 1, 2 and 3[\s\S]*hint: .*newer binaryconnect/);
+    expect(errorOf(version).message).toMatch(
+      /model format version 4; this binaryconnect reads versions 1, 2 and 3[\s\S]*hint: .*newer binaryconnect/,
+    );
     new DataView(version.buffer).setUint32(8, 0, true);
     expect(errorOf(version).message).toMatch(/model format version 0;[\s\S]*hint: export the model again/);
     for (const n of [0, 3, 8, 30, HEADER_BYTES, good.length - 1]) {
@@ -96,11 +125,15 @@ describe(".bcnet encode / decode", () => {
       expect(e.problem, `cut at ${n}`).toBe("truncated");
       expect(e.message).toMatch(/truncated/);
     }
-    expect(errorOf(good.subarray(0, good.length - 5)).message).toMatch(/file is \d+ bytes but its header declares \d+: the file is truncated \(5 bytes missing\)/);
+    expect(errorOf(good.subarray(0, good.length - 5)).message).toMatch(
+      /file is \d+ bytes but its header declares \d+: the file is truncated \(5 bytes missing\)/,
+    );
     const flipped = good.slice();
     flipped[good.length - 20] ^= 0x10;
     expect(errorOf(flipped).problem).toBe("checksum");
-    expect(errorOf(flipped).message).toMatch(/checksum mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/);
+    expect(errorOf(flipped).message).toMatch(
+      /checksum mismatch \(stored 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}\): the file is corrupt/,
+    );
     const longer = new Uint8Array(good.length + 4);
     longer.set(good);
     expect(errorOf(longer).problem).toBe("invalid");
@@ -114,7 +147,9 @@ describe(".bcnet encode / decode", () => {
     };
     expect(errorOf(set(24, 0)).message).toMatch(/0 layers; the format allows 1\.\.64/);
     expect(errorOf(set(24, 1e9)).message).toMatch(/layers; the format allows/);
-    expect(errorOf(set(20, 21)).message).toMatch(/the header's sizes \(21-12-5, \d+ bytes of info\) make a \d+-byte file/);
+    expect(errorOf(set(20, 21)).message).toMatch(
+      /the header's sizes \(21-12-5, \d+ bytes of info\) make a \d+-byte file/,
+    );
     expect(errorOf(set(HEADER_BYTES, 7)).message).toMatch(/layer 0 has kind 7/);
     expect(errorOf(set(HEADER_BYTES + 8, 2)).message).toMatch(/activation 2; expected 0 \(identity\) or 1 \(relu\)/);
     expect(errorOf(set(28, 0)).problem).toBe("invalid");
@@ -156,22 +191,32 @@ describe(".bcnet encode / decode", () => {
       else view.setUint16(at, v, true);
       return withCrc(b);
     };
-    expect(errorOf(set(T, 4)).message).toMatch(/layer 0 has kind 4; version 2 knows kinds 1 \(binary dense\), 2 \(binary convolution\) and 3 \(max pooling\)/);
-    expect(errorOf(set(T + 20, 3, 2)).message).toMatch(/layer 0 \(conv\): padding 3x1; expected 0\.\.kernel-1 per side/);
+    expect(errorOf(set(T, 4)).message).toMatch(
+      /layer 0 has kind 4; version 2 knows kinds 1 \(binary dense\), 2 \(binary convolution\) and 3 \(max pooling\)/,
+    );
+    expect(errorOf(set(T + 20, 3, 2)).message).toMatch(
+      /layer 0 \(conv\): padding 3x1; expected 0\.\.kernel-1 per side/,
+    );
     expect(errorOf(set(T + 12, 33, 2)).message).toMatch(/kernel 33x3; the format allows 1\.\.32 per side/);
     expect(errorOf(set(T + 24, 9, 2)).message).toMatch(/the 9x2 pooling window does not fit its 8x7x2 input/);
     expect(errorOf(set(T + 32 * 2 + 4, 9)).message).toMatch(/layer 2 \(maxpool\): units and activation must be 0/);
     expect(errorOf(set(36, 5)).message).toMatch(/the input image 5x7x2 does not hold the 112 inputs/);
-    expect(errorOf(set(T + 32 * 3, 2)).message).toMatch(/layer 3 \(conv\): kernel 0x0; the format allows 1\.\.32 per side/);
+    expect(errorOf(set(T + 32 * 3, 2)).message).toMatch(
+      /layer 3 \(conv\): kernel 0x0; the format allows 1\.\.32 per side/,
+    );
     expect(errorOf(set(T + 32 * 4, 2)).message).toMatch(/layer 4 \(conv\) needs an image, but its input is 7 features/);
     expect(errorOf(set(T + 30, 1, 2)).message).toMatch(/pooling stride 2x1|the header's sizes/);
     const v1conv = good.slice();
     new DataView(v1conv.buffer).setUint32(HEADER_BYTES, 2, true);
-    expect(errorOf(withCrc(v1conv)).message).toMatch(/layer 0 has kind 2; version 1 knows kind 1 \(binary dense\) only/);
+    expect(errorOf(withCrc(v1conv)).message).toMatch(
+      /layer 0 has kind 2; version 1 knows kind 1 \(binary dense\) only/,
+    );
   });
 
   for (const [name, file, tableWords, mutations] of [
-    ["an MLP (version 1)", good, 8, 3000], ["a CNN (version 2)", goodConv, 16, 2000], ["a CNN with every preprocessing step (version 3)", fuzzV3, 8 * (2 + 5), 2000],
+    ["an MLP (version 1)", good, 8, 3000],
+    ["a CNN (version 2)", goodConv, 16, 2000],
+    ["a CNN with every preprocessing step (version 3)", fuzzV3, 8 * (2 + 5), 2000],
   ] as const) {
     it(`fuzz: ${mutations.toLocaleString("en-US")} random mutations of ${name} give only ModelFormatError (or a model that runs), never another exception`, async () => {
       const rng = new Xoshiro128(20251127);
@@ -181,15 +226,28 @@ describe(".bcnet encode / decode", () => {
       for (let i = 0; i < mutations; i++) {
         let b: Uint8Array = file.slice();
         const kind = int(6);
-        if (kind === 0) b = b.subarray(0, int(b.length)); // truncate
-        else if (kind === 1) for (let j = 0, n = 1 + int(4); j < n; j++) b[int(b.length)] ^= 1 << int(8); // bit flips
-        else if (kind === 2) for (let j = 0, n = 1 + int(8); j < n; j++) b[int(b.length)] = int(256); // random bytes
-        else if (kind === 3) b.set(Uint8Array.from({ length: 4 }, () => int(256)), 4 * int(HEADER_BYTES / 4 + tableWords)); // header and table words
-        else if (kind === 4) { // a header or table word (a small value, one of 16 bits, or any), checksum fixed: exercises the checks after the CRC
+        if (kind === 0)
+          b = b.subarray(0, int(b.length)); // truncate
+        else if (kind === 1)
+          for (let j = 0, n = 1 + int(4); j < n; j++) b[int(b.length)] ^= 1 << int(8); // bit flips
+        else if (kind === 2)
+          for (let j = 0, n = 1 + int(8); j < n; j++) b[int(b.length)] = int(256); // random bytes
+        else if (kind === 3)
+          b.set(
+            Uint8Array.from({ length: 4 }, () => int(256)),
+            4 * int(HEADER_BYTES / 4 + tableWords),
+          ); // header and table words
+        else if (kind === 4) {
+          // a header or table word (a small value, one of 16 bits, or any), checksum fixed: exercises the checks after the CRC
           const r = rng.next();
-          new DataView(b.buffer).setUint32(4 * (3 + int(HEADER_BYTES / 4 + tableWords - 3)), r < 0.3 ? int(8) : r < 0.6 ? int(1 << 16) : rng.nextUint32(), true);
+          new DataView(b.buffer).setUint32(
+            4 * (3 + int(HEADER_BYTES / 4 + tableWords - 3)),
+            r < 0.3 ? int(8) : r < 0.6 ? int(1 << 16) : rng.nextUint32(),
+            true,
+          );
           withCrc(b);
-        } else { // random bytes anywhere, checksum fixed
+        } else {
+          // random bytes anywhere, checksum fixed
           for (let j = 0, n = 1 + int(16); j < n; j++) b[20 + int(b.length - 20)] = int(256);
           withCrc(b);
         }
@@ -205,7 +263,8 @@ describe(".bcnet encode / decode", () => {
         }
       }
       expect(performance.now() - started).toBeLessThan(10_000); // no hang
-      for (const k of ["magic", "truncated", "checksum", "invalid"] as const) expect(counts[k], JSON.stringify(counts)).toBeGreaterThan(10);
+      for (const k of ["magic", "truncated", "checksum", "invalid"] as const)
+        expect(counts[k], JSON.stringify(counts)).toBeGreaterThan(10);
       expect(counts.version).toBeGreaterThan(0);
       expect(counts.decoded, JSON.stringify(counts)).toBeGreaterThan(10);
     });
@@ -216,11 +275,16 @@ describe(".bcnet encode / decode", () => {
     expect(() => encodeBcnet(bad)).toThrow(ShapeError);
     expect(() => encodeBcnet(bad)).toThrow(/layer 0 has 12 inputs but the previous layer gives 20/);
     const [conv0, ...rest] = convModel.layers;
-    const wrongImage = { ...convModel, layers: [{ ...conv0, input: { height: 5, width: 6, channels: 2 } }, ...rest] } as BcnetModel;
+    const wrongImage = {
+      ...convModel,
+      layers: [{ ...conv0, input: { height: 5, width: 6, channels: 2 } }, ...rest],
+    } as BcnetModel;
     expect(() => encodeBcnet(wrongImage)).toThrow(/layer 0 takes a 5x6x2 image but the previous layer gives 8x7x2/);
     const { image: _, ...noImage } = convModel;
     expect(() => encodeBcnet(noImage)).toThrow(/layer 0 \(conv\) needs an image, but its input is 112 features/);
-    expect(() => encodeBcnet({ ...convModel, layers: convModel.layers.slice(0, 2) })).toThrow(/the last layer is conv; it must be dense/);
+    expect(() => encodeBcnet({ ...convModel, layers: convModel.layers.slice(0, 2) })).toThrow(
+      /the last layer is conv; it must be dense/,
+    );
   });
 
   it("starts with the magic", () => {
@@ -229,13 +293,19 @@ describe(".bcnet encode / decode", () => {
 });
 
 describe(".bcnet version 3: the preprocessing steps", () => {
-  const sizesOf = (m: BcnetModel) => ({ steps: m.preprocessing.steps.length, arrays: m.preprocessing.steps.flatMap(stepArrays).map((a) => a.length) });
+  const sizesOf = (m: BcnetModel) => ({
+    steps: m.preprocessing.steps.length,
+    arrays: m.preprocessing.steps.flatMap(stepArrays).map((a) => a.length),
+  });
   const infoBytes = (m: BcnetModel) => new TextEncoder().encode(JSON.stringify(m.info)).length;
   const version = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset).getUint32(8, true);
   const gcnStd: PreprocessStep = { kind: "gcn", scale: 1.5, sqrtBias: 0.25, minDivisor: 1e-3, useStd: true };
   const cases: [string, BcnetModel][] = [
     ...ALL_STEPS.map((k): [string, BcnetModel] => [k, withSteps(convModel, [k], 5)]),
-    ["gcn with useStd, sqrtBias and minDivisor", { ...convModel, preprocessing: { shape: [8, 7, 2], steps: [gcnStd] } }],
+    [
+      "gcn with useStd, sqrtBias and minDivisor",
+      { ...convModel, preprocessing: { shape: [8, 7, 2], steps: [gcnStd] } },
+    ],
     ["no steps", withSteps(convModel, [])],
     ["[subtractMean, scale] (not the versions 1-2 order)", withSteps(convModel, ["subtractMean", "scale"])],
     ["all five kinds and scale again", withSteps(convModel, [...ALL_STEPS, "scale"])],
@@ -256,7 +326,13 @@ describe(".bcnet version 3: the preprocessing steps", () => {
   }
 
   it("the old preprocessing [scale, subtractMean] is still written as version 1 or 2 (the factor as float32) and reads as those two steps", () => {
-    const mlp = { ...model, preprocessing: { shape: [20], steps: [{ kind: "scale", factor: 1 / 255 }, model.preprocessing.steps[1]] as PreprocessStep[] } };
+    const mlp = {
+      ...model,
+      preprocessing: {
+        shape: [20],
+        steps: [{ kind: "scale", factor: 1 / 255 }, model.preprocessing.steps[1]] as PreprocessStep[],
+      },
+    };
     const bytes = encodeBcnet(mlp);
     expect(version(bytes)).toBe(1);
     expect(new DataView(bytes.buffer).getFloat32(32, true)).toBe(Math.fround(1 / 255));
@@ -266,16 +342,38 @@ describe(".bcnet version 3: the preprocessing steps", () => {
     expect(version(goodConv)).toBe(2);
     expect(decodeBcnet(goodConv).preprocessing.shape).toEqual([8, 7, 2]);
     // A factor float32 cannot hold does not fit versions 1 and 2.
-    expect(version(encodeBcnet({ ...mlp, preprocessing: { shape: [20], steps: [{ kind: "scale", factor: 1e300 }, model.preprocessing.steps[1]] } }))).toBe(3);
+    expect(
+      version(
+        encodeBcnet({
+          ...mlp,
+          preprocessing: { shape: [20], steps: [{ kind: "scale", factor: 1e300 }, model.preprocessing.steps[1]] },
+        }),
+      ),
+    ).toBe(3);
   });
 
   it("the header and the preprocessing table, byte by byte (docs/FORMAT.md)", () => {
-    const m: BcnetModel = { ...convModel, preprocessing: { shape: [8, 7, 2], steps: [gcnStd, { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 }, { kind: "scale", factor: 0.5 }] } };
-    const b = encodeBcnet(m), v = new DataView(b.buffer);
-    expect([v.getUint32(32, true), v.getUint32(36, true), v.getUint32(40, true), v.getUint32(44, true)]).toEqual([3, 8, 7, 2]);
+    const m: BcnetModel = {
+      ...convModel,
+      preprocessing: {
+        shape: [8, 7, 2],
+        steps: [gcnStd, { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 }, { kind: "scale", factor: 0.5 }],
+      },
+    };
+    const b = encodeBcnet(m),
+      v = new DataView(b.buffer);
+    expect([v.getUint32(32, true), v.getUint32(36, true), v.getUint32(40, true), v.getUint32(44, true)]).toEqual([
+      3, 8, 7, 2,
+    ]);
     const entry = (i: number) => {
       const at = STEPS_AT + 32 * i;
-      return [v.getUint32(at, true), v.getUint32(at + 4, true), v.getFloat64(at + 8, true), v.getFloat64(at + 16, true), v.getFloat64(at + 24, true)];
+      return [
+        v.getUint32(at, true),
+        v.getUint32(at + 4, true),
+        v.getFloat64(at + 8, true),
+        v.getFloat64(at + 16, true),
+        v.getFloat64(at + 24, true),
+      ];
     };
     expect(entry(0)).toEqual([3, 1, 1.5, 0.25, 1e-3]);
     expect(entry(1)).toEqual([5, 7, 2, 1e-4, 0]);
@@ -303,7 +401,10 @@ describe(".bcnet version 3: the preprocessing steps", () => {
     };
     const T = (i: number) => STEPS_AT + 32 * i; // steps: 0 scale, 1 subtractMean, 2 gcn, 3 zca, 4 lcn
     const cases: [Uint8Array, RegExp][] = [
-      [set(T(0), 6), /preprocessing step 0 has kind 6; version 3 knows 1 \(scale\), 2 \(subtractMean\), 3 \(gcn\), 4 \(zca\) and 5 \(lcn\)/],
+      [
+        set(T(0), 6),
+        /preprocessing step 0 has kind 6; version 3 knows 1 \(scale\), 2 \(subtractMean\), 3 \(gcn\), 4 \(zca\) and 5 \(lcn\)/,
+      ],
       [set(T(0), 0), /preprocessing step 0 has kind 0/],
       [set(T(0) + 8, NaN, "f64"), /preprocessing step 0 \(scale\): the factor is NaN; expected a finite number/],
       [set(T(0) + 4, 1), /preprocessing step 0 \(scale\): fields its kind does not use are not zero/],
@@ -318,7 +419,10 @@ describe(".bcnet version 3: the preprocessing steps", () => {
       [set(T(4) + 24, 1, "f64"), /step 4 \(lcn\): fields its kind does not use are not zero/],
       [set(32, 17), /17 preprocessing steps; the format allows at most 16/],
       [set(32, 4_000_000_000), /4000000000 preprocessing steps/],
-      [set(32, 4), /the header's sizes \(8x7x2-conv 4-conv 3-maxpool-7-3, \d+ bytes of info, 4 preprocessing steps \(scale, subtractMean, gcn, zca\)\) make a \d+-byte file/],
+      [
+        set(32, 4),
+        /the header's sizes \(8x7x2-conv 4-conv 3-maxpool-7-3, \d+ bytes of info, 4 preprocessing steps \(scale, subtractMean, gcn, zca\)\) make a \d+-byte file/,
+      ],
       [set(T(1), 1), /make a \d+-byte file/], // subtractMean read as scale: one array fewer
       [set(T(0), 4, "u32"), /step 0 \(zca\): fields its kind does not use are not zero|make a \d+-byte file/],
     ];
@@ -328,13 +432,20 @@ describe(".bcnet version 3: the preprocessing steps", () => {
       expect(e.message).toMatch(message);
     }
     // LCN needs an input image: a model of dense layers on an image, its image zeroed (a feature vector in version 3).
-    const imageMlp = withSteps(randomImageModel({ height: 4, width: 5, channels: 1 }, [{ kind: "dense", units: 3, activation: "identity" }]), ["lcn"]);
+    const imageMlp = withSteps(
+      randomImageModel({ height: 4, width: 5, channels: 1 }, [{ kind: "dense", units: 3, activation: "identity" }]),
+      ["lcn"],
+    );
     const noImage = encodeBcnet(imageMlp).slice();
     noImage.fill(0, 36, 48);
-    expect(errorOf(withCrc(noImage)).message).toMatch(/preprocessing step 0 \(lcn\) needs an input image, but the model's input is 20 features/);
+    expect(errorOf(withCrc(noImage)).message).toMatch(
+      /preprocessing step 0 \(lcn\) needs an input image, but the model's input is 20 features/,
+    );
     // ZCA's P is inputs squared: more than LIMITS.zcaFeatures inputs are refused before anything is allocated.
     const zcaMlp = encodeBcnet(withSteps(model, ["zca"]));
-    expect(errorOf(set(20, LIMITS.zcaFeatures + 1, "u32", zcaMlp)).message).toMatch(/a ZCA whitening of 8193 inputs; the format allows at most 8192/);
+    expect(errorOf(set(20, LIMITS.zcaFeatures + 1, "u32", zcaMlp)).message).toMatch(
+      /a ZCA whitening of 8193 inputs; the format allows at most 8192/,
+    );
     // Truncated inside the table or the arrays: the declared length says so before anything else.
     expect(errorOf(goodV3.subarray(0, T(3))).problem).toBe("truncated");
     expect(errorOf(goodV3.subarray(0, goodV3.length - 1000)).problem).toBe("truncated");
@@ -344,16 +455,43 @@ describe(".bcnet version 3: the preprocessing steps", () => {
     const steps = (p: BcnetModel["preprocessing"]) => () => encodeBcnet({ ...convModel, preprocessing: p });
     const shape = [8, 7, 2];
     const cases: [() => unknown, RegExp][] = [
-      [steps({ shape: [112], steps: [] }), /the preprocessing applies to examples of shape \[112\], the model's input is \[8,7,2\] \(the 8x7x2 image\)/],
-      [steps({ shape, steps: [{ kind: "subtractMean", mean: new Float32Array(111) }] }), /step 0 \(subtractMean\): the mean has 111 float32 values; expected 112/],
-      [steps({ shape, steps: [{ kind: "zca", mean: new Float32Array(112), P: new Float32Array(112) }] }), /step 0 \(zca\): P has 112 float32 values; expected 12544/],
+      [
+        steps({ shape: [112], steps: [] }),
+        /the preprocessing applies to examples of shape \[112\], the model's input is \[8,7,2\] \(the 8x7x2 image\)/,
+      ],
+      [
+        steps({ shape, steps: [{ kind: "subtractMean", mean: new Float32Array(111) }] }),
+        /step 0 \(subtractMean\): the mean has 111 float32 values; expected 112/,
+      ],
+      [
+        steps({ shape, steps: [{ kind: "zca", mean: new Float32Array(112), P: new Float32Array(112) }] }),
+        /step 0 \(zca\): P has 112 float32 values; expected 12544/,
+      ],
       [steps({ shape, steps: [{ kind: "scale", factor: NaN }] }), /step 0 \(scale\): the factor is NaN/],
-      [steps({ shape, steps: [{ kind: "lcn", kernel: 6, sigma: 2, threshold: 0 }] }), /step 0 \(lcn\): kernel 6; expected an odd side 1\.\.31/],
+      [
+        steps({ shape, steps: [{ kind: "lcn", kernel: 6, sigma: 2, threshold: 0 }] }),
+        /step 0 \(lcn\): kernel 6; expected an odd side 1\.\.31/,
+      ],
       [steps({ shape, steps: [{ kind: "lcn", kernel: 3, sigma: -1, threshold: 0 }] }), /sigma -1; expected > 0/],
-      [steps({ shape, steps: [{ kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: 1 as unknown as boolean }] }), /useStd is 1; expected true or false/],
-      [steps({ shape, steps: [{ kind: "pca" } as unknown as PreprocessStep] }), /step 0 \(pca\): unknown step kind; expected one of scale, subtractMean, gcn, zca, lcn/],
-      [steps({ shape, steps: new Array(17).fill({ kind: "scale", factor: 1 }) }), /17 preprocessing steps; the format allows at most 16/],
-      [() => encodeBcnet(withSteps(model, ["lcn"])), /step 0 \(lcn\) needs an input image, but the model's input is 20 features/],
+      [
+        steps({
+          shape,
+          steps: [{ kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: 1 as unknown as boolean }],
+        }),
+        /useStd is 1; expected true or false/,
+      ],
+      [
+        steps({ shape, steps: [{ kind: "pca" } as unknown as PreprocessStep] }),
+        /step 0 \(pca\): unknown step kind; expected one of scale, subtractMean, gcn, zca, lcn/,
+      ],
+      [
+        steps({ shape, steps: new Array(17).fill({ kind: "scale", factor: 1 }) }),
+        /17 preprocessing steps; the format allows at most 16/,
+      ],
+      [
+        () => encodeBcnet(withSteps(model, ["lcn"])),
+        /step 0 \(lcn\) needs an input image, but the model's input is 20 features/,
+      ],
     ];
     for (const [write, message] of cases) {
       expect(write).toThrow(ShapeError);
@@ -364,7 +502,11 @@ describe(".bcnet version 3: the preprocessing steps", () => {
 
 /** Steps with their arrays as plain lists (for toEqual). */
 function plainSteps(steps: readonly PreprocessStep[]): object[] {
-  return steps.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v])));
+  return steps.map((s) =>
+    Object.fromEntries(
+      Object.entries(s).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v]),
+    ),
+  );
 }
 
 /** Every field and array of every layer is the same. */
@@ -372,14 +514,18 @@ function expectSameLayers(a: BcnetModel, b: BcnetModel): void {
   expect(a.layers.length).toBe(b.layers.length);
   a.layers.forEach((l, i) => {
     const m = b.layers[i];
-    const plain = (x: object) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v]));
+    const plain = (x: object) =>
+      Object.fromEntries(
+        Object.entries(x).map(([k, v]) => [k, ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v]),
+      );
     expect(plain(l), `layer ${i}`).toEqual(plain(m));
   });
 }
 
 describe("bit packing and batch-norm folding", () => {
   it("packSigns / unpackSigns: bit j of byte g of unit n is sign(W[8g+j][n]), zero maps to +1", () => {
-    const inputs = 11, units = 3;
+    const inputs = 11,
+      units = 3;
     const w = Float32Array.from({ length: inputs * units }, (_, i) => ((i * 7) % 5) - 2); // includes zeros
     const bits = packSigns(w, inputs, units);
     expect(bits.length).toBe(units * 2);
@@ -391,13 +537,21 @@ describe("bit packing and batch-norm folding", () => {
 
   for (const variant of ["authors", "standard"] as const) {
     it(`folding the ${variant} batch norm: a s + b equals BN(H s)`, () => {
-      const bn = { variant, eps: 1e-4, gamma: [1.5, -0.3, 2], beta: [0.1, 0.2, -1], runningMean: [3, -2, 0.5], runningScale: [0.7, 2, 0.01] };
+      const bn = {
+        variant,
+        eps: 1e-4,
+        gamma: [1.5, -0.3, 2],
+        beta: [0.1, 0.2, -1],
+        runningMean: [3, -2, 0.5],
+        runningScale: [0.7, 2, 0.01],
+      };
       const H = 0.5;
       const { scale, shift } = foldBatchNorm(bn, H);
       for (const s of [-7, 0, 3.25]) {
         for (let c = 0; c < 3; c++) {
           const z = H * s;
-          const r = variant === "authors" ? 1 / (bn.runningScale[c] + bn.eps) : 1 / Math.sqrt(bn.runningScale[c] + bn.eps);
+          const r =
+            variant === "authors" ? 1 / (bn.runningScale[c] + bn.eps) : 1 / Math.sqrt(bn.runningScale[c] + bn.eps);
           const want = (z - bn.runningMean[c]) * r * bn.gamma[c] + bn.beta[c];
           expect(scale[c] * s + shift[c]).toBeCloseTo(want, 4);
         }

@@ -1,6 +1,10 @@
 import { ShapeError } from "../core/errors.js";
 import {
-  ACTIVATIONS, LAYER_KIND_BINARY_CONV, LAYER_KIND_BINARY_DENSE, LAYER_KIND_MAX_POOL, type BcnetVersion,
+  ACTIVATIONS,
+  LAYER_KIND_BINARY_CONV,
+  LAYER_KIND_BINARY_DENSE,
+  LAYER_KIND_MAX_POOL,
+  type BcnetVersion,
 } from "./bcnet.js";
 import type { LayerEntry } from "./chain.js";
 import type { Pair } from "./shapes.js";
@@ -18,19 +22,32 @@ import type { Pair } from "./shapes.js";
  *   28 u16 x 2 the conv's pooling stride (0 0 with no pooling); otherwise 0
  * Fields a kind does not use must be 0.
  */
-export function readEntry(view: DataView, at: number, version: BcnetVersion, index: number, fail: (what: string) => never): LayerEntry {
+export function readEntry(
+  view: DataView,
+  at: number,
+  version: BcnetVersion,
+  index: number,
+  fail: (what: string) => never,
+): LayerEntry {
   const u32 = (o: number) => view.getUint32(at + o, true);
   const pair = (o: number): Pair => [view.getUint16(at + o, true), view.getUint16(at + o + 2, true)];
-  const kind = u32(0), n = u32(4), act = u32(8);
-  const kinds = version === 1 ? [LAYER_KIND_BINARY_DENSE] : [LAYER_KIND_BINARY_DENSE, LAYER_KIND_BINARY_CONV, LAYER_KIND_MAX_POOL];
+  const kind = u32(0),
+    n = u32(4),
+    act = u32(8);
+  const kinds =
+    version === 1 ? [LAYER_KIND_BINARY_DENSE] : [LAYER_KIND_BINARY_DENSE, LAYER_KIND_BINARY_CONV, LAYER_KIND_MAX_POOL];
   if (!kinds.includes(kind)) {
-    fail(version === 1
-      ? `layer ${index} has kind ${kind}; version 1 knows kind ${LAYER_KIND_BINARY_DENSE} (binary dense) only`
-      : `layer ${index} has kind ${kind}; version 2 knows kinds 1 (binary dense), 2 (binary convolution) and 3 (max pooling)`);
+    fail(
+      version === 1
+        ? `layer ${index} has kind ${kind}; version 1 knows kind ${LAYER_KIND_BINARY_DENSE} (binary dense) only`
+        : `layer ${index} has kind ${kind}; version 2 knows kinds 1 (binary dense), 2 (binary convolution) and 3 (max pooling)`,
+    );
   }
   if (act >= ACTIVATIONS.length) fail(`layer ${index} has activation ${act}; expected 0 (identity) or 1 (relu)`);
   const zero = (from: number, what: string) => {
-    for (let o = from; o < (version === 1 ? 16 : 32); o += 4) if (u32(o) !== 0) fail(`layer ${index}: ${what} bytes ${o}..${(version === 1 ? 16 : 32) - 1} of its entry are not zero`);
+    for (let o = from; o < (version === 1 ? 16 : 32); o += 4)
+      if (u32(o) !== 0)
+        fail(`layer ${index}: ${what} bytes ${o}..${(version === 1 ? 16 : 32) - 1} of its entry are not zero`);
   };
   const activation = ACTIVATIONS[act];
   if (kind === LAYER_KIND_BINARY_DENSE) {
@@ -42,10 +59,16 @@ export function readEntry(view: DataView, at: number, version: BcnetVersion, ind
     zero(20, "the unused");
     return { kind: "maxpool", window: pair(12), stride: pair(16) };
   }
-  const poolWindow = pair(24), poolStride = pair(28);
+  const poolWindow = pair(24),
+    poolStride = pair(28);
   const pooled = poolWindow[0] !== 0 || poolWindow[1] !== 0 || poolStride[0] !== 0 || poolStride[1] !== 0;
   return {
-    kind: "conv", filters: n, activation, kernel: pair(12), stride: pair(16), pad: pair(20),
+    kind: "conv",
+    filters: n,
+    activation,
+    kernel: pair(12),
+    stride: pair(16),
+    pad: pair(20),
     pool: pooled ? { window: poolWindow, stride: poolStride } : null,
   };
 }

@@ -45,14 +45,24 @@ export function gcnRows(x: Float32Array, n: number, features: number, opts: GcnO
  * x' = (x - mean) P for the n rows of x (n x features); a new array. Per output j the sum
  * over f runs in ascending f in float64 (c[f] = x[f] - mean[f] in float64), rounded once.
  */
-export function zcaRows(x: Float32Array, n: number, features: number, mean: Float32Array, P: Float32Array): Float32Array {
-  const F = features, out = new Float32Array(n * F);
-  const c = new Float64Array(F), acc = new Float64Array(F);
+export function zcaRows(
+  x: Float32Array,
+  n: number,
+  features: number,
+  mean: Float32Array,
+  P: Float32Array,
+): Float32Array {
+  const F = features,
+    out = new Float32Array(n * F);
+  const c = new Float64Array(F),
+    acc = new Float64Array(F);
   for (let i = 0; i < n; i++) {
     for (let f = 0; f < F; f++) c[f] = x[i * F + f] - mean[f];
     acc.fill(0);
-    for (let f = 0; f < F; f++) { // row f of P, added to every output: the same order of sums as column by column
-      const cf = c[f], row = f * F;
+    for (let f = 0; f < F; f++) {
+      // row f of P, added to every output: the same order of sums as column by column
+      const cf = c[f],
+        row = f * F;
       for (let j = 0; j < F; j++) acc[j] += cf * P[row + j];
     }
     out.set(acc, i * F);
@@ -68,7 +78,8 @@ export interface LcnOptions {
 
 /** The normalized 1-D Gaussian of `k` taps (k odd); the 2-D filter is its outer product with itself. */
 export function gaussian1d(k: number, sigma: number): Float64Array {
-  const mid = Math.floor(k / 2), g = new Float64Array(k);
+  const mid = Math.floor(k / 2),
+    g = new Float64Array(k);
   for (let i = 0; i < k; i++) g[i] = Math.exp(-((i - mid) ** 2) / (2 * sigma * sigma));
   const s = g.reduce((a, b) => a + b, 0);
   return g.map((v) => v / s);
@@ -94,11 +105,21 @@ function blur(src: Float64Array, H: number, W: number, g: Float64Array, tmp: Flo
 }
 
 /** LCN of one NHWC image (H x W x C floats) at `offset` of `x`, in place. */
-export function lcnImage(x: Float32Array, offset: number, H: number, W: number, C: number, opts: LcnOptions = {}): void {
+export function lcnImage(
+  x: Float32Array,
+  offset: number,
+  H: number,
+  W: number,
+  C: number,
+  opts: LcnOptions = {},
+): void {
   const { kernel = 7, sigma = 2, threshold = 1e-4 } = opts;
   const g = gaussian1d(kernel, sigma);
-  const plane = new Float64Array(H * W), sq = new Float64Array(H * W), tmp = new Float64Array(H * W);
-  const mean = new Float64Array(H * W), denom = new Float64Array(H * W);
+  const plane = new Float64Array(H * W),
+    sq = new Float64Array(H * W),
+    tmp = new Float64Array(H * W);
+  const mean = new Float64Array(H * W),
+    denom = new Float64Array(H * W);
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < H * W; p++) {
       plane[p] = x[offset + p * C + c];
@@ -107,7 +128,7 @@ export function lcnImage(x: Float32Array, offset: number, H: number, W: number, 
     blur(plane, H, W, g, tmp, mean);
     blur(sq, H, W, g, tmp, denom);
     let avg = 0;
-    for (let p = 0; p < H * W; p++) avg += (denom[p] = Math.sqrt(denom[p]));
+    for (let p = 0; p < H * W; p++) avg += denom[p] = Math.sqrt(denom[p]);
     avg /= H * W;
     for (let p = 0; p < H * W; p++) x[offset + p * C + c] = (plane[p] - mean[p]) / Math.max(avg, denom[p], threshold);
   }
@@ -117,7 +138,12 @@ export function lcnImage(x: Float32Array, offset: number, H: number, W: number, 
  * One step over the n examples of x (each of `shape`, row-major), in place where it can (zca
  * gives a new array): the result. x * factor and x - mean are float32 operations, rounded per value.
  */
-export function applyStepRows(step: PreprocessStep, x: Float32Array, n: number, shape: readonly number[]): Float32Array {
+export function applyStepRows(
+  step: PreprocessStep,
+  x: Float32Array,
+  n: number,
+  shape: readonly number[],
+): Float32Array {
   const features = shapeSize(shape);
   switch (step.kind) {
     case "scale":
@@ -148,11 +174,14 @@ export function applyStepRows(step: PreprocessStep, x: Float32Array, n: number, 
 export function preprocessRows(p: Preprocessing, x: ArrayLike<number>, n: number, start = 0): Float32Array {
   const features = shapeSize(p.shape);
   if (!Number.isInteger(n) || n < 0 || !Number.isInteger(start) || start < 0 || x.length < (start + n) * features) {
-    throw new ShapeError(`preprocessing: examples ${start}..${start + n - 1} of shape [${p.shape}] need ${(start + n) * features} values, found ${x.length}`);
+    throw new ShapeError(
+      `preprocessing: examples ${start}..${start + n - 1} of shape [${p.shape}] need ${(start + n) * features} values, found ${x.length}`,
+    );
   }
   let out: Float32Array = new Float32Array(n * features);
   const from = start * features;
-  if (ArrayBuffer.isView(x) && !(x instanceof DataView)) out.set((x as unknown as Float32Array).subarray(from, from + n * features));
+  if (ArrayBuffer.isView(x) && !(x instanceof DataView))
+    out.set((x as unknown as Float32Array).subarray(from, from + n * features));
   else for (let i = 0; i < out.length; i++) out[i] = x[from + i];
   for (const step of p.steps) out = applyStepRows(step, out, n, p.shape);
   return out;

@@ -11,13 +11,20 @@
  * - zca:          x' = (x - mean) P                                (ZCA whitening fitted on the training set)
  * - lcn:          LeCun local contrast normalization per image and channel (kernel x kernel Gaussian, zero padding)
  */
+import { ShapeError } from "../core/errors.js";
 import { LIMITS } from "./bcnet.js";
 import { shapeText, type ImageShape } from "./shapes.js";
 
 export type PreprocessStep =
   | { readonly kind: "scale"; readonly factor: number }
   | { readonly kind: "subtractMean"; readonly mean: Float32Array }
-  | { readonly kind: "gcn"; readonly scale: number; readonly sqrtBias: number; readonly minDivisor: number; readonly useStd: boolean }
+  | {
+      readonly kind: "gcn";
+      readonly scale: number;
+      readonly sqrtBias: number;
+      readonly minDivisor: number;
+      readonly useStd: boolean;
+    }
   | { readonly kind: "zca"; readonly mean: Float32Array; readonly P: Float32Array }
   | { readonly kind: "lcn"; readonly kernel: number; readonly sigma: number; readonly threshold: number };
 
@@ -53,7 +60,9 @@ export interface ScaleMean {
  */
 export function scaleMeanOf(p: Preprocessing, inputs: number): ScaleMean | null {
   const s = p.steps;
-  let i = 0, inputScale = 1, mean: Float32Array | null = null;
+  let i = 0,
+    inputScale = 1,
+    mean: Float32Array | null = null;
   if (s[i]?.kind === "scale") inputScale = (s[i++] as Extract<PreprocessStep, { kind: "scale" }>).factor;
   if (s[i]?.kind === "subtractMean") mean = (s[i++] as Extract<PreprocessStep, { kind: "subtractMean" }>).mean;
   return i === s.length ? { inputScale, mean: mean ?? new Float32Array(inputs) } : null;
@@ -61,7 +70,12 @@ export function scaleMeanOf(p: Preprocessing, inputs: number): ScaleMean | null 
 
 /** True when the steps are exactly [scale, subtractMean]: what format versions 1 and 2 can hold (with the factor as float32). */
 export function isScaleThenMean(p: Preprocessing): boolean {
-  return p.steps.length === 2 && p.steps[0].kind === "scale" && p.steps[1].kind === "subtractMean" && Number.isFinite(Math.fround(p.steps[0].factor));
+  return (
+    p.steps.length === 2 &&
+    p.steps[0].kind === "scale" &&
+    p.steps[1].kind === "subtractMean" &&
+    Number.isFinite(Math.fround(p.steps[0].factor))
+  );
 }
 
 /** The float32 arrays a step stores, in file order: subtractMean its mean [inputs]; zca its mean [inputs] and P [inputs x inputs]. */
@@ -80,19 +94,28 @@ export function stepArrayLengths(kind: PreprocessKind, inputs: number): number[]
  * the model's input, finite parameters, arrays of the right lengths, ZCA on at most
  * LIMITS.zcaFeatures values, LCN on an image with an odd kernel of 1..31 and sigma > 0.
  */
-export function checkPreprocessing(p: Preprocessing, inputs: number, image: ImageShape | undefined, fail: (what: string) => never): void {
+export function checkPreprocessing(
+  p: Preprocessing,
+  inputs: number,
+  image: ImageShape | undefined,
+  fail: (what: string) => never,
+): void {
   const want = preprocessingShape(inputs, image);
   if (!Array.isArray(p.shape) || p.shape.length !== want.length || p.shape.some((v, i) => v !== want[i])) {
-    fail(`the preprocessing applies to examples of shape [${String(p.shape)}], the model's input is [${want}]${image ? ` (the ${shapeText(image)} image)` : ""}`);
+    fail(
+      `the preprocessing applies to examples of shape [${String(p.shape)}], the model's input is [${want}]${image ? ` (the ${shapeText(image)} image)` : ""}`,
+    );
   }
-  if (!Array.isArray(p.steps) || p.steps.length > LIMITS.steps) fail(`${p.steps?.length} preprocessing steps; the format allows at most ${LIMITS.steps}`);
+  if (!Array.isArray(p.steps) || p.steps.length > LIMITS.steps)
+    fail(`${p.steps?.length} preprocessing steps; the format allows at most ${LIMITS.steps}`);
   p.steps.forEach((step, i) => {
     const at = `preprocessing step ${i} (${String(step?.kind)})`;
     const finite = (v: number, what: string) => {
       if (typeof v !== "number" || !Number.isFinite(v)) fail(`${at}: ${what} is ${v}; expected a finite number`);
     };
     const length = (a: Float32Array, n: number, what: string) => {
-      if (!(a instanceof Float32Array) || a.length !== n) fail(`${at}: ${what} has ${a instanceof Float32Array ? a.length : "no"} float32 values; expected ${n}`);
+      if (!(a instanceof Float32Array) || a.length !== n)
+        fail(`${at}: ${what} has ${a instanceof Float32Array ? a.length : "no"} float32 values; expected ${n}`);
     };
     switch (step?.kind) {
       case "scale":
@@ -108,13 +131,15 @@ export function checkPreprocessing(p: Preprocessing, inputs: number, image: Imag
         if (typeof step.useStd !== "boolean") fail(`${at}: useStd is ${String(step.useStd)}; expected true or false`);
         return;
       case "zca":
-        if (inputs > LIMITS.zcaFeatures) fail(`${at}: whitening ${inputs} values; the format allows at most ${LIMITS.zcaFeatures}`);
+        if (inputs > LIMITS.zcaFeatures)
+          fail(`${at}: whitening ${inputs} values; the format allows at most ${LIMITS.zcaFeatures}`);
         length(step.mean, inputs, "the mean");
         length(step.P, inputs * inputs, "P");
         return;
       case "lcn":
         if (!image) fail(`${at} needs an input image, but the model's input is ${inputs} features`);
-        if (!Number.isInteger(step.kernel) || step.kernel < 1 || step.kernel >= LIMITS.window || step.kernel % 2 !== 1) fail(`${at}: kernel ${step.kernel}; expected an odd side 1..${LIMITS.window - 1}`);
+        if (!Number.isInteger(step.kernel) || step.kernel < 1 || step.kernel >= LIMITS.window || step.kernel % 2 !== 1)
+          fail(`${at}: kernel ${step.kernel}; expected an odd side 1..${LIMITS.window - 1}`);
         finite(step.sigma, "sigma");
         if (!(step.sigma > 0)) fail(`${at}: sigma ${step.sigma}; expected > 0`);
         finite(step.threshold, "the threshold");
@@ -134,15 +159,24 @@ export function preprocessingFloats(p: Preprocessing): number {
 export function describePreprocessing(p: Preprocessing): string {
   if (p.steps.length === 0) return "none (the inputs as they are)";
   const n = (v: number) => `${Number(v.toPrecision(6))}`;
-  return p.steps.map((s) => {
-    switch (s.kind) {
-      case "scale": return `x * ${n(s.factor)}`;
-      case "subtractMean": return `- mean[${s.mean.length}]`;
-      case "gcn": return `gcn (scale ${n(s.scale)}, sqrtBias ${n(s.sqrtBias)}, minDivisor ${n(s.minDivisor)}${s.useStd ? ", std" : ""})`;
-      case "zca": return `zca (mean[${s.mean.length}], P ${s.mean.length}x${s.mean.length})`;
-      case "lcn": return `lcn (${s.kernel}x${s.kernel}, sigma ${n(s.sigma)}, threshold ${n(s.threshold)})`;
-    }
-  }).join(" -> ");
+  return p.steps
+    .map((s) => {
+      switch (s.kind) {
+        case "scale":
+          return `x * ${n(s.factor)}`;
+        case "subtractMean":
+          return `- mean[${s.mean.length}]`;
+        case "gcn":
+          return `gcn (scale ${n(s.scale)}, sqrtBias ${n(s.sqrtBias)}, minDivisor ${n(s.minDivisor)}${s.useStd ? ", std" : ""})`;
+        case "zca":
+          return `zca (mean[${s.mean.length}], P ${s.mean.length}x${s.mean.length})`;
+        case "lcn":
+          return `lcn (${s.kernel}x${s.kernel}, sigma ${n(s.sigma)}, threshold ${n(s.threshold)})`;
+        default:
+          return unknownStep(s);
+      }
+    })
+    .join(" -> ");
 }
 
 /**
@@ -161,13 +195,18 @@ export type StepHead =
   | { readonly kind: "zca" };
 
 export function readStepEntry(view: DataView, at: number, index: number, fail: (what: string) => never): StepHead {
-  const code = view.getUint32(at, true), word = view.getUint32(at + 4, true);
+  const code = view.getUint32(at, true),
+    word = view.getUint32(at + 4, true);
   const f64 = (o: number) => view.getFloat64(at + o, true);
   const [a, b, c] = [f64(8), f64(16), f64(24)];
-  if (code < 1 || code > PREPROCESS_KINDS.length) fail(`preprocessing step ${index} has kind ${code}; version 3 knows 1 (scale), 2 (subtractMean), 3 (gcn), 4 (zca) and 5 (lcn)`);
+  if (code < 1 || code > PREPROCESS_KINDS.length)
+    fail(
+      `preprocessing step ${index} has kind ${code}; version 3 knows 1 (scale), 2 (subtractMean), 3 (gcn), 4 (zca) and 5 (lcn)`,
+    );
   const kind = PREPROCESS_KINDS[code - 1];
   const unused = (words: number[], floats: number[]) => {
-    if (words.some((w) => w !== 0) || floats.some((f) => !Object.is(f, 0))) fail(`preprocessing step ${index} (${kind}): fields its kind does not use are not zero`);
+    if (words.some((w) => w !== 0) || floats.some((f) => !Object.is(f, 0)))
+      fail(`preprocessing step ${index} (${kind}): fields its kind does not use are not zero`);
   };
   switch (kind) {
     case "scale":
@@ -184,6 +223,13 @@ export function readStepEntry(view: DataView, at: number, index: number, fail: (
       unused([], [c]);
       return { kind, kernel: word, sigma: a, threshold: b };
   }
+}
+
+/** Fails at compile time when a switch over step kinds misses one. */
+export function unknownStep(step: never): never {
+  throw new ShapeError(
+    `unknown preprocessing step ${JSON.stringify((step as { kind?: unknown }).kind)}; expected one of ${PREPROCESS_KINDS.join(", ")}`,
+  );
 }
 
 /** Writes an entry (the inverse of readStepEntry; the step was checked by checkPreprocessing). */

@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { c3, randomImageModel, randomModel, randomPixels, withSteps } from "../../test/bcnet-fixtures.js";
 import { fromArrays } from "../data/dataset.js";
-import { applyPreprocessing, fitPreprocessing, preprocess as step, type PreprocessSpec } from "../data/preprocessing.js";
+import {
+  applyPreprocessing,
+  fitPreprocessing,
+  preprocess as step,
+  type PreprocessSpec,
+} from "../data/preprocessing.js";
 import type { BcnetModel } from "../format/bcnet.js";
 import { decodeBcnet } from "../format/decode.js";
 import type { LayerEntry } from "../format/chain.js";
@@ -19,8 +24,17 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
   // leftover rows through the one-row kernel (1..3) or a padded block (4..15), and of several
   // chunks of 256 rows.
   const cases: [number[], number][] = [
-    [[784, 64, 32, 10], 1], [[784, 64, 32, 10], 3], [[784, 64, 32, 10], 7], [[784, 64, 32, 10], 16], [[784, 40, 10], 18], [[13, 9, 5, 3], 5],
-    [[8, 1], 4], [[100, 200, 10], 300], [[300, 7, 3], 9], [[3, 2], 1], [[3, 2], 2],
+    [[784, 64, 32, 10], 1],
+    [[784, 64, 32, 10], 3],
+    [[784, 64, 32, 10], 7],
+    [[784, 64, 32, 10], 16],
+    [[784, 40, 10], 18],
+    [[13, 9, 5, 3], 5],
+    [[8, 1], 4],
+    [[100, 200, 10], 300],
+    [[300, 7, 3], 9],
+    [[3, 2], 1],
+    [[3, 2], 2],
   ];
   for (const [sizes, count] of cases) {
     it(`${sizes.join("-")}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of float64 sums`, async () => {
@@ -43,14 +57,48 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
   // channels 1, 2 and 3 (patches of 9, 18, 27 inputs: not multiples of 8), odd filter counts
   // and both table kernels (fewer than 192 filters: 4-input tables), output positions not a
   // multiple of 16, a batch larger than one pass (the engine's chunk of images).
-  const dense = (units: number, activation: "relu" | "identity" = "identity"): LayerEntry => ({ kind: "dense", units, activation });
+  const dense = (units: number, activation: "relu" | "identity" = "identity"): LayerEntry => ({
+    kind: "dense",
+    units,
+    activation,
+  });
   const convCases: [string, ImageShape, LayerEntry[], number][] = [
-    ["28x28x1-8C3-MP2-16C3-MP2-32FC-10", { height: 28, width: 28, channels: 1 }, [c3(8, true), c3(16, true), dense(32, "relu"), dense(10)], 5],
-    ["32x32x3-(2x8C3)-MP2-12C3-MP2-10", { height: 32, width: 32, channels: 3 }, [c3(8), c3(8, true), c3(12, true), dense(10)], 3],
-    ["9x7x3-5C3-stride2-pad0-maxpool-10, 1 row", { height: 9, width: 7, channels: 3 }, [{ ...c3(5), stride: [2, 2], pad: [0, 0] }, { kind: "maxpool", window: [2, 2], stride: [1, 1] }, dense(10)], 1],
-    ["6x6x2-3C5x3 (kernel 5x3, pad 2x1, pool 3x3 stride 2)-4", { height: 6, width: 6, channels: 2 }, [{ ...c3(3), kernel: [5, 3], pad: [2, 1], pool: { window: [3, 3], stride: [2, 2] } }, dense(4)], 19],
-    ["3x4x2-200C3-10 (>= 192 filters: tables of 8 inputs)", { height: 3, width: 4, channels: 2 }, [c3(200), dense(10)], 2],
-    ["4x4x2-40C3-MP2-3, 600 examples (several passes)", { height: 4, width: 4, channels: 2 }, [c3(40, true), dense(9, "relu"), dense(3)], 600],
+    [
+      "28x28x1-8C3-MP2-16C3-MP2-32FC-10",
+      { height: 28, width: 28, channels: 1 },
+      [c3(8, true), c3(16, true), dense(32, "relu"), dense(10)],
+      5,
+    ],
+    [
+      "32x32x3-(2x8C3)-MP2-12C3-MP2-10",
+      { height: 32, width: 32, channels: 3 },
+      [c3(8), c3(8, true), c3(12, true), dense(10)],
+      3,
+    ],
+    [
+      "9x7x3-5C3-stride2-pad0-maxpool-10, 1 row",
+      { height: 9, width: 7, channels: 3 },
+      [{ ...c3(5), stride: [2, 2], pad: [0, 0] }, { kind: "maxpool", window: [2, 2], stride: [1, 1] }, dense(10)],
+      1,
+    ],
+    [
+      "6x6x2-3C5x3 (kernel 5x3, pad 2x1, pool 3x3 stride 2)-4",
+      { height: 6, width: 6, channels: 2 },
+      [{ ...c3(3), kernel: [5, 3], pad: [2, 1], pool: { window: [3, 3], stride: [2, 2] } }, dense(4)],
+      19,
+    ],
+    [
+      "3x4x2-200C3-10 (>= 192 filters: tables of 8 inputs)",
+      { height: 3, width: 4, channels: 2 },
+      [c3(200), dense(10)],
+      2,
+    ],
+    [
+      "4x4x2-40C3-MP2-3, 600 examples (several passes)",
+      { height: 4, width: 4, channels: 2 },
+      [c3(40, true), dense(9, "relu"), dense(3)],
+      600,
+    ],
   ];
   for (const [name, image, entries, count] of convCases) {
     it(`${name}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
@@ -84,9 +132,12 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     out.shift[0] = 0;
     const x = Float32Array.from({ length: 12 }, (_, i) => i + 1); // features, already preprocessed
     const sums = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((_, p) => {
-      const i = Math.floor(p / 4), j = p % 4;
+      const i = Math.floor(p / 4),
+        j = p % 4;
       let s = 0;
-      for (let di = -1; di <= 1; di++) for (let dj = -1; dj <= 1; dj++) if (i + di >= 0 && i + di < 3 && j + dj >= 0 && j + dj < 4) s += x[(i + di) * 4 + j + dj];
+      for (let di = -1; di <= 1; di++)
+        for (let dj = -1; dj <= 1; dj++)
+          if (i + di >= 0 && i + di < 3 && j + dj >= 0 && j + dj < 4) s += x[(i + di) * 4 + j + dj];
       return s;
     });
     const want = sums[0] - sums.slice(1).reduce((a, b) => a + b, 0);
@@ -100,7 +151,8 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     const model = randomModel([784, 32, 10], 5);
     const net = await BinaryClassifier.load(model);
     const raw = randomPixels(9, 784, 3);
-    const a = net.predict(raw), b = net.predictFeatures(preprocess(model, raw, 9));
+    const a = net.predict(raw),
+      b = net.predictFeatures(preprocess(model, raw, 9));
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
     expect(worstExcess(a.scores, b.scores, 1e-5, 1e-5).excess).toBeLessThanOrEqual(0);
     // 8-bit inputs are preprocessed in wasm, others on the host: the same f64 arithmetic.
@@ -118,23 +170,38 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     expect(() => net.predict(new Uint8Array(17))).toThrow(ShapeError);
     expect(() => net.predict(new Uint8Array(16), 2)).toThrow(/expected 2 x 16 = 32 input values, found 16/);
     const cnn = await BinaryClassifier.load(randomImageModel({ height: 4, width: 4, channels: 3 }, [c3(2), dense(2)]));
-    expect(() => cnn.predict(new Uint8Array(47))).toThrow(/hint: each example is a 4x4x3 image \(height x width x channels\), 48 values, NHWC order/);
+    expect(() => cnn.predict(new Uint8Array(47))).toThrow(
+      /hint: each example is a 4x4x3 image \(height x width x channels\), 48 values, NHWC order/,
+    );
     const model = randomModel([16, 8, 4], 9);
     const broken = { ...model, layers: [model.layers[1]] };
-    await expect(BinaryClassifier.load(broken)).rejects.toThrow(/BinaryClassifier.load: layer 0 has 8 inputs but the previous layer gives 16/);
+    await expect(BinaryClassifier.load(broken)).rejects.toThrow(
+      /BinaryClassifier.load: layer 0 has 8 inputs but the previous layer gives 16/,
+    );
   });
 });
 
 describe("BinaryClassifier applies the model's preprocessing (any steps, format version 3)", () => {
-  const image = { height: 8, width: 8, channels: 3 }, F = 192;
-  const network = randomImageModel(image, [c3(4, true), { kind: "dense", units: 6, activation: "relu" }, { kind: "dense", units: 5, activation: "identity" }], 21);
+  const image = { height: 8, width: 8, channels: 3 },
+    F = 192;
+  const network = randomImageModel(
+    image,
+    [c3(4, true), { kind: "dense", units: 6, activation: "relu" }, { kind: "dense", units: 5, activation: "identity" }],
+    21,
+  );
   /** Smooth random images (neighbouring pixels correlated, as photos), 0..255 integers. */
   const images = (n: number, seed: number) => {
-    const noise = randomPixels(n, F, seed), out = new Uint8Array(n * F);
-    for (let m = 0; m < n; m++) for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) for (let c = 0; c < 3; c++) {
-      const at = (yy: number, xx: number) => noise[m * F + ((Math.min(yy, 7) * 8 + Math.min(xx, 7)) * 3 + c)];
-      out[m * F + (y * 8 + x) * 3 + c] = Math.round((at(y, x) + at(y + 1, x) + at(y, x + 1) + at(y + 1, x + 1)) / 4);
-    }
+    const noise = randomPixels(n, F, seed),
+      out = new Uint8Array(n * F);
+    for (let m = 0; m < n; m++)
+      for (let y = 0; y < 8; y++)
+        for (let x = 0; x < 8; x++)
+          for (let c = 0; c < 3; c++) {
+            const at = (yy: number, xx: number) => noise[m * F + ((Math.min(yy, 7) * 8 + Math.min(xx, 7)) * 3 + c)];
+            out[m * F + (y * 8 + x) * 3 + c] = Math.round(
+              (at(y, x) + at(y + 1, x) + at(y, x + 1) + at(y + 1, x + 1)) / 4,
+            );
+          }
     return out;
   };
   const fitted = async (specs: PreprocessSpec[]): Promise<BcnetModel> => {
@@ -145,7 +212,16 @@ describe("BinaryClassifier applies the model's preprocessing (any steps, format 
   const pipelines: [string, PreprocessSpec[], number][] = [
     ["GCN (scale 55) + ZCA (CIFAR-10's)", [step.gcn({ scale: 55 }), step.zca()], 7],
     ["GCN + LCN 7x7 (SVHN's)", [step.gcn(), step.lcn()], 300], // 300 rows: more than one chunk of 256
-    ["scale, subtractMean, GCN (useStd, sqrtBias), LCN 3x3", [step.scale(1 / 255), step.subtractMean(), step.gcn({ useStd: true, sqrtBias: 0.1 }), step.lcn({ kernel: 3, sigma: 1 })], 1],
+    [
+      "scale, subtractMean, GCN (useStd, sqrtBias), LCN 3x3",
+      [
+        step.scale(1 / 255),
+        step.subtractMean(),
+        step.gcn({ useStd: true, sqrtBias: 0.1 }),
+        step.lcn({ kernel: 3, sigma: 1 }),
+      ],
+      1,
+    ],
   ];
   for (const [name, specs, count] of pipelines) {
     it(`${name}, ${count} image(s): predict(raw pixels) equals applyPreprocessing then the layers (js exactly, wasm within atol 1e-4 + rtol 1e-4)`, async () => {
@@ -176,25 +252,38 @@ describe("BinaryClassifier applies the model's preprocessing (any steps, format 
     for (const kinds of [[], ["scale"], ["subtractMean"], ["scale", "subtractMean"]] as const) {
       const model = withSteps(network, kinds, 9);
       const raw = images(20, 3);
-      const want = forwardReference(model, await applyPreprocessing(model.preprocessing, Float32Array.from(raw), 20), 20);
+      const want = forwardReference(
+        model,
+        await applyPreprocessing(model.preprocessing, Float32Array.from(raw), 20),
+        20,
+      );
       for (const engine of ["js", "wasm"] as const) {
         const got = (await BinaryClassifier.load(encodeBcnet(model), { engine })).predict(raw).scores;
         const { excess, index } = worstExcess(got, want, 1e-4, 1e-4);
-        expect(excess, `[${kinds}] ${engine}: worst at ${index}: ${got[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
+        expect(excess, `[${kinds}] ${engine}: worst at ${index}: ${got[index]} vs ${want[index]}`).toBeLessThanOrEqual(
+          0,
+        );
       }
     }
   });
 
   it("a version 1 or 2 file predicts as before: x' = x * inputScale - mean in float64, rounded once, then the layers", async () => {
-    const demo = decodeBcnet(new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url))));
-    const cnn = decodeBcnet(encodeBcnet(randomImageModel(image, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 5)));
+    const demo = decodeBcnet(
+      new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url))),
+    );
+    const cnn = decodeBcnet(
+      encodeBcnet(randomImageModel(image, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 5)),
+    );
     for (const model of [demo, cnn]) {
       const [scale, mean] = model.preprocessing.steps;
-      if (scale.kind !== "scale" || mean.kind !== "subtractMean") throw new Error("fixture: versions 1 and 2 read as [scale, subtractMean]");
+      if (scale.kind !== "scale" || mean.kind !== "subtractMean")
+        throw new Error("fixture: versions 1 and 2 read as [scale, subtractMean]");
       const raw = randomPixels(17, model.inputs, 8);
       const x = Float32Array.from(raw, (v, i) => v * scale.factor - mean.mean[i % model.inputs]);
       const want = forwardReference(model, x, 17);
-      expect(Array.from((await BinaryClassifier.load(model, { engine: "js" })).predict(raw).scores)).toEqual(Array.from(want));
+      expect(Array.from((await BinaryClassifier.load(model, { engine: "js" })).predict(raw).scores)).toEqual(
+        Array.from(want),
+      );
       const wasm = (await BinaryClassifier.load(model, { engine: "wasm" })).predict(raw).scores;
       expect(worstExcess(wasm, want, 1e-4, 1e-4).excess).toBeLessThanOrEqual(0);
     }

@@ -53,7 +53,11 @@ export class BinaryClassifier {
   /** True when the preprocessing is x * inputScale - mean, computed inside the engine (scaleMeanOf). */
   private readonly folded: boolean;
 
-  private constructor(readonly model: BcnetModel, readonly engine: Engine, private readonly wasm: WasmEngine | null) {
+  private constructor(
+    readonly model: BcnetModel,
+    readonly engine: Engine,
+    private readonly wasm: WasmEngine | null,
+  ) {
     this.inputs = model.inputs;
     this.classes = classesOf(model);
     this.folded = scaleMeanOf(model.preprocessing, model.inputs) !== null;
@@ -65,18 +69,32 @@ export class BinaryClassifier {
    * object that contradicts itself. A model object is not held to the compute bounds: it is
    * already decoded (decodeBcnet checked it) or built by the caller.
    */
-  static async load(source: Uint8Array | ArrayBuffer | BcnetModel, options: ClassifierOptions = {}): Promise<BinaryClassifier> {
+  static async load(
+    source: Uint8Array | ArrayBuffer | BcnetModel,
+    options: ClassifierOptions = {},
+  ): Promise<BinaryClassifier> {
     for (const key of Object.keys(options)) {
-      if (!OPTION_KEYS.includes(key)) throw new OptionError(`BinaryClassifier.load: unknown option "${key}"`, `the options are ${OPTION_KEYS.join(" and ")}`);
+      if (!OPTION_KEYS.includes(key))
+        throw new OptionError(
+          `BinaryClassifier.load: unknown option "${key}"`,
+          `the options are ${OPTION_KEYS.join(" and ")}`,
+        );
     }
     if (options.allowLargeCompute !== undefined && typeof options.allowLargeCompute !== "boolean") {
-      throw new OptionError(`BinaryClassifier.load: allowLargeCompute is ${String(options.allowLargeCompute)}; expected true or false`);
+      throw new OptionError(
+        `BinaryClassifier.load: allowLargeCompute is ${String(options.allowLargeCompute)}; expected true or false`,
+      );
     }
     const decodeOptions = { allowLargeCompute: options.allowLargeCompute === true };
     const wanted = options.engine ?? "auto";
-    if (!["auto", "wasm", "js"].includes(wanted)) throw new OptionError(`BinaryClassifier.load: engine "${wanted}"; expected auto, wasm or js`);
-    const model = source instanceof Uint8Array ? decodeBcnet(source, "model", decodeOptions)
-      : source instanceof ArrayBuffer ? decodeBcnet(new Uint8Array(source), "model", decodeOptions) : source;
+    if (!["auto", "wasm", "js"].includes(wanted))
+      throw new OptionError(`BinaryClassifier.load: engine "${wanted}"; expected auto, wasm or js`);
+    const model =
+      source instanceof Uint8Array
+        ? decodeBcnet(source, "model", decodeOptions)
+        : source instanceof ArrayBuffer
+          ? decodeBcnet(new Uint8Array(source), "model", decodeOptions)
+          : source;
     if (!(source instanceof Uint8Array || source instanceof ArrayBuffer)) checkModel(model, "BinaryClassifier.load");
     const engine: Engine = wanted === "auto" ? (wasmSimdAvailable() ? "wasm" : "js") : wanted;
     return new BinaryClassifier(model, engine, engine === "wasm" ? await WasmEngine.create(model) : null);
@@ -90,7 +108,9 @@ export class BinaryClassifier {
   predict(raw: ArrayLike<number>, count = this.countOf(raw)): Prediction {
     this.checkCount(raw, count);
     if (this.folded) {
-      return this.wasm ? this.run(raw, count, true) : this.finish(forwardReference(this.model, preprocess(this.model, raw, count), count), count);
+      return this.wasm
+        ? this.run(raw, count, true)
+        : this.finish(forwardReference(this.model, preprocess(this.model, raw, count), count), count);
     }
     // Other steps: a chunk of rows at a time through them (bounded memory), then the layers.
     const scores = new Float32Array(count * this.classes);
@@ -107,7 +127,9 @@ export class BinaryClassifier {
   /** Classifies rows that are already preprocessed (`preprocess(model, raw, count)`: what predict does first). */
   predictFeatures(features: ArrayLike<number>, count = this.countOf(features)): Prediction {
     this.checkCount(features, count);
-    return this.wasm ? this.run(features, count, false) : this.finish(forwardReference(this.model, features, count), count);
+    return this.wasm
+      ? this.run(features, count, false)
+      : this.finish(forwardReference(this.model, features, count), count);
   }
 
   private run(x: ArrayLike<number>, count: number, raw: boolean): Prediction {
@@ -137,9 +159,12 @@ export class BinaryClassifier {
 
   private checkCount(x: ArrayLike<number>, count: number): void {
     if (!Number.isInteger(count) || count < 0 || x.length !== count * this.inputs) {
-      throw new ShapeError(`expected ${count} x ${this.inputs} = ${count * this.inputs} input values, found ${x.length}`,
-        this.model.image ? `each example is a ${shapeText(this.model.image)} image (height x width x channels), ${this.inputs} values, NHWC order`
-          : `each example is ${this.inputs} values (MNIST: 28 x 28 pixels, row-major)`);
+      throw new ShapeError(
+        `expected ${count} x ${this.inputs} = ${count * this.inputs} input values, found ${x.length}`,
+        this.model.image
+          ? `each example is a ${shapeText(this.model.image)} image (height x width x channels), ${this.inputs} values, NHWC order`
+          : `each example is ${this.inputs} values (MNIST: 28 x 28 pixels, row-major)`,
+      );
     }
   }
 }

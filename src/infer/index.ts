@@ -16,10 +16,36 @@ export { forwardReference, preprocess } from "./reference.js";
 export { wasmSimdAvailable, inferModuleBytes } from "./module.js";
 export { decodeBcnet, type DecodeOptions } from "../format/decode.js";
 export { allowedWork, modelCost, PATCH_WORK, type ComputeCost, type LayerCost } from "../format/cost.js";
-export { describePreprocessing, scaleMeanOf, type PreprocessStep, type Preprocessing, type ScaleMean } from "../format/preprocessing.js";
+export {
+  describePreprocessing,
+  scaleMeanOf,
+  type PreprocessStep,
+  type Preprocessing,
+  type ScaleMean,
+} from "../format/preprocessing.js";
 export { preprocessRows } from "../format/preprocessSteps.js";
 export {
-  architecture, classesOf, float32Bytes, formatVersionOf, rowBytes, BCNET_VERSION, BCNET_VERSIONS,
-  type Activation, type BcnetConv, type BcnetDense, type BcnetLayer, type BcnetMaxPool, type BcnetModel, type ImageShape, type ModelInfo, type PoolSpec,
+  architecture,
+  classesOf,
+  float32Bytes,
+  formatVersionOf,
+  rowBytes,
+  BCNET_VERSION,
+  BCNET_VERSIONS,
+  type Activation,
+  type BcnetConv,
+  type BcnetDense,
+  type BcnetLayer,
+  type BcnetMaxPool,
+  type BcnetModel,
+  type ImageShape,
+  type ModelInfo,
+  type PoolSpec,
 } from "../format/bcnet.js";
-export { BinaryConnectError, ModelFormatError, OptionError, ShapeError, type ModelFormatProblem } from "../core/errors.js";
+export {
+  BinaryConnectError,
+  ModelFormatError,
+  OptionError,
+  ShapeError,
+  type ModelFormatProblem,
+} from "../core/errors.js";

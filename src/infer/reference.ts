@@ -17,7 +17,12 @@ export function forwardReference(model: BcnetModel, features: ArrayLike<number>,
   for (let m = 0; m < count; m++) {
     let h: Float32Array = Float32Array.from({ length: model.inputs }, (_, k) => features[m * model.inputs + k]);
     for (const layer of model.layers) {
-      h = layer.kind === "dense" ? denseReference(layer, h) : layer.kind === "conv" ? convReference(layer, h) : maxPoolReference(layer, h);
+      h =
+        layer.kind === "dense"
+          ? denseReference(layer, h)
+          : layer.kind === "conv"
+            ? convReference(layer, h)
+            : maxPoolReference(layer, h);
     }
     out.set(h, m * classes);
   }
@@ -52,7 +57,8 @@ export function preprocess(model: BcnetModel, raw: ArrayLike<number>, count: num
   const folded = scaleMeanOf(model.preprocessing, model.inputs);
   if (!folded) return preprocessRows(model.preprocessing, raw, count, start);
   const { inputScale, mean } = folded;
-  const K = model.inputs, from = start * K;
+  const K = model.inputs,
+    from = start * K;
   const x = new Float32Array(count * K);
   for (let i = 0; i < x.length; i++) x[i] = raw[from + i] * inputScale - mean[i % K];
   return x;

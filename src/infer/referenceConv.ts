@@ -11,7 +11,10 @@ import { convOutputShape, type ImageShape } from "../format/shapes.js";
  */
 export function convReference(layer: BcnetConv, x: Float32Array): Float32Array {
   const { height: H, width: W, channels: C } = layer.input;
-  const [kh, kw] = layer.kernel, [sh, sw] = layer.stride, [ph, pw] = layer.pad, F = layer.filters;
+  const [kh, kw] = layer.kernel,
+    [sh, sw] = layer.stride,
+    [ph, pw] = layer.pad,
+    F = layer.filters;
   const c = convOutputShape(layer.input, F, layer.kernel, layer.stride, layer.pad);
   const rb = Math.ceil(fanIn(layer) / 8);
   const s = new Float64Array(c.height * c.width * F);
@@ -26,7 +29,8 @@ export function convReference(layer: BcnetConv, x: Float32Array): Float32Array {
             const q = j * sw - pw + kj;
             if (q < 0 || q >= W) continue;
             for (let ch = 0; ch < C; ch++) {
-              const k = (ki * kw + kj) * C + ch, v = x[(r * W + q) * C + ch];
+              const k = (ki * kw + kj) * C + ch,
+                v = x[(r * W + q) * C + ch];
               sum += layer.bits[f * rb + (k >> 3)] & (1 << (k & 7)) ? v : -v;
             }
           }
@@ -53,18 +57,24 @@ export function maxPoolReference(layer: BcnetMaxPool, x: Float32Array): Float32A
  * m[i,j,c] = max_{di, dj} x[i s0 + di, j s1 + dj, c] over the window (no padding). Ties: the first
  * maximum in row-major window order; a NaN wins over numbers (the training engine's rule).
  */
-function maxPool<T extends Float32Array | Float64Array>(x: T, input: ImageShape, window: readonly [number, number], stride: readonly [number, number]): Float64Array {
+function maxPool<T extends Float32Array | Float64Array>(
+  x: T,
+  input: ImageShape,
+  window: readonly [number, number],
+  stride: readonly [number, number],
+): Float64Array {
   const o = imageOutput({ kind: "maxpool", input, window, stride });
   const { width: W, channels: C } = input;
   const m = new Float64Array(o.height * o.width * C);
   for (let i = 0; i < o.height; i++) {
     for (let j = 0; j < o.width; j++) {
       for (let ch = 0; ch < C; ch++) {
-        let best = Number.NaN, first = true;
+        let best = Number.NaN,
+          first = true;
         for (let di = 0; di < window[0]; di++) {
           for (let dj = 0; dj < window[1]; dj++) {
             const v = x[((i * stride[0] + di) * W + j * stride[1] + dj) * C + ch];
-            if (first || v > best || (v !== v && best === best)) best = v;
+            if (first || v > best || (Number.isNaN(v) && !Number.isNaN(best))) best = v;
             first = false;
           }
         }

@@ -1,5 +1,13 @@
 import { ShapeError } from "../core/errors.js";
-import { classesOf, fanIn, fanOut, imageOutput, type BcnetConv, type BcnetDense, type BcnetModel } from "../format/bcnet.js";
+import {
+  classesOf,
+  fanIn,
+  fanOut,
+  imageOutput,
+  type BcnetConv,
+  type BcnetDense,
+  type BcnetModel,
+} from "../format/bcnet.js";
 import { scaleMeanOf, type ScaleMean } from "../format/preprocessing.js";
 import { convOutputShape, imageSize } from "../format/shapes.js";
 import { instantiateInfer, type InferExports } from "./module.js";
@@ -21,7 +29,8 @@ const MAX_SINGLE_ROWS = 3;
 const PAGE = 65536;
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
-const blockedFloats = (rows: number, features: number) => Math.ceil(rows / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * pad8(features);
+const blockedFloats = (rows: number, features: number) =>
+  Math.ceil(rows / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * pad8(features);
 
 /** Where a binary layer's arrays are in the memory (byte offsets). */
 interface Placed {
@@ -54,7 +63,14 @@ export class WasmEngine {
     /** Per layer, its arrays (null for max pooling). */
     private readonly placed: (Placed | null)[],
     private readonly buffers: [number, number],
-    private readonly scratch: { table: number; planes: number; patch: number; block: number; ones: number; zeros: number },
+    private readonly scratch: {
+      table: number;
+      planes: number;
+      patch: number;
+      block: number;
+      ones: number;
+      zeros: number;
+    },
     /** Where raw 8-bit inputs are copied for prepPixels (chunk x inputs bytes); the mean (f32) follows. */
     private readonly staging: { bytes: number; mean: number },
     /** Examples per forward call (at most). */
@@ -78,11 +94,25 @@ export class WasmEngine {
       return at;
     };
     const images = model.layers.some((l) => l.kind !== "dense");
-    const chunk = images ? Math.max(1, Math.min(CHUNK_ROWS, Math.floor(IMAGE_BUFFER_FLOATS / (bufferFloats(model, ROWS_PER_BLOCK) / ROWS_PER_BLOCK)))) : CHUNK_ROWS;
-    const placed = model.layers.map((l) => (l.kind === "maxpool" ? null : {
-      bits: take(l.bits.length), scale: take(4 * fanOut(l)), shift: take(4 * fanOut(l)),
-      nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
-    }));
+    const chunk = images
+      ? Math.max(
+          1,
+          Math.min(
+            CHUNK_ROWS,
+            Math.floor(IMAGE_BUFFER_FLOATS / (bufferFloats(model, ROWS_PER_BLOCK) / ROWS_PER_BLOCK)),
+          ),
+        )
+      : CHUNK_ROWS;
+    const placed = model.layers.map((l) =>
+      l.kind === "maxpool"
+        ? null
+        : {
+            bits: take(l.bits.length),
+            scale: take(4 * fanOut(l)),
+            shift: take(4 * fanOut(l)),
+            nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
+          },
+    );
     const dense = model.layers.filter((l): l is BcnetDense => l.kind === "dense");
     const bufferBytes = 4 * bufferFloats(model, chunk);
     const buffers: [number, number] = [take(bufferBytes), take(bufferBytes)];
@@ -93,10 +123,14 @@ export class WasmEngine {
       planes: take(Math.max(0, ...dense.map((l) => kernels.nibblePlaneBytes(Math.ceil(l.inputs / 8))))),
       patch: take(Math.max(0, ...convs.map((l) => pad8(fanIn(l)))) * ROWS_PER_BLOCK * 4),
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
-      ones: take(4 * filters), zeros: take(4 * filters),
+      ones: take(4 * filters),
+      zeros: take(4 * filters),
     };
     const folded = scaleMeanOf(model.preprocessing, model.inputs);
-    const staging = { bytes: take(images || !folded ? 0 : chunk * model.inputs), mean: take(folded ? 4 * model.inputs : 0) };
+    const staging = {
+      bytes: take(images || !folded ? 0 : chunk * model.inputs),
+      mean: take(folded ? 4 * model.inputs : 0),
+    };
     memory.grow(Math.max(0, Math.ceil(p / PAGE) - memory.buffer.byteLength / PAGE));
     const bytes = new Uint8Array(memory.buffer);
     model.layers.forEach((l, i) => {
@@ -118,20 +152,43 @@ export class WasmEngine {
    * x * inputScale - mean (only when `folded` is not null); else x holds features.
    */
   forward(x: ArrayLike<number>, start: number, rows: number, raw: boolean, out: Float32Array): void {
-    if (raw && !this.folded) throw new ShapeError("WasmEngine.forward: this model's preprocessing is not x * inputScale - mean; preprocess the rows first (raw = false)");
+    if (raw && !this.folded)
+      throw new ShapeError(
+        "WasmEngine.forward: this model's preprocessing is not x * inputScale - mean; preprocess the rows first (raw = false)",
+      );
     if (this.f32.buffer !== this.memory.buffer) this.f32 = new Float32Array(this.memory.buffer);
-    const k = this.kernels, blocks = Math.ceil(rows / ROWS_PER_BLOCK);
+    const k = this.kernels,
+      blocks = Math.ceil(rows / ROWS_PER_BLOCK);
     let at = 0; // the buffer holding the current activations
     let blocked = this.model.layers[0].kind === "dense";
     if (blocked) this.writeBlocked(x, start, rows, blocks, raw);
     else this.writePlain(x, start, rows, raw);
     this.model.layers.forEach((l, i) => {
-      const src = this.buffers[at], dst = this.buffers[1 - at];
+      const src = this.buffers[at],
+        dst = this.buffers[1 - at];
       if (l.kind === "conv") {
         if (this.conv(l, this.placed[i]!, rows, src, dst)) at = 1 - at;
       } else if (l.kind === "maxpool") {
-        const o = imageOutput(l), { height, width, channels } = l.input;
-        k.poolAffine(src, rows, height, width, channels, l.window[0], l.window[1], l.stride[0], l.stride[1], o.height, o.width, 0, 0, 0, 0, dst);
+        const o = imageOutput(l),
+          { height, width, channels } = l.input;
+        k.poolAffine(
+          src,
+          rows,
+          height,
+          width,
+          channels,
+          l.window[0],
+          l.window[1],
+          l.stride[0],
+          l.stride[1],
+          o.height,
+          o.width,
+          0,
+          0,
+          0,
+          0,
+          dst,
+        );
         at = 1 - at;
       } else {
         if (!blocked) {
@@ -150,37 +207,105 @@ export class WasmEngine {
   private conv(l: BcnetConv, w: Placed, rows: number, src: number, dst: number): boolean {
     const { height, width, channels } = l.input;
     const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-    const relu = l.activation === "relu" ? 1 : 0, pool = l.pool, s = this.scratch;
-    this.kernels.conv2dLut(src, rows, height, width, channels, l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.pad[0], l.pad[1],
-      c.height, c.width, w.bits, l.filters, pool ? s.ones : w.scale, pool ? s.zeros : w.shift, pool ? 0 : relu, dst, s.patch, s.block, s.table);
+    const relu = l.activation === "relu" ? 1 : 0,
+      pool = l.pool,
+      s = this.scratch;
+    this.kernels.conv2dLut(
+      src,
+      rows,
+      height,
+      width,
+      channels,
+      l.kernel[0],
+      l.kernel[1],
+      l.stride[0],
+      l.stride[1],
+      l.pad[0],
+      l.pad[1],
+      c.height,
+      c.width,
+      w.bits,
+      l.filters,
+      pool ? s.ones : w.scale,
+      pool ? s.zeros : w.shift,
+      pool ? 0 : relu,
+      dst,
+      s.patch,
+      s.block,
+      s.table,
+    );
     if (!pool) return true;
     const o = imageOutput(l);
-    this.kernels.poolAffine(dst, rows, c.height, c.width, l.filters, pool.window[0], pool.window[1], pool.stride[0], pool.stride[1], o.height, o.width,
-      w.scale, w.shift, 1, relu, src);
+    this.kernels.poolAffine(
+      dst,
+      rows,
+      c.height,
+      c.width,
+      l.filters,
+      pool.window[0],
+      pool.window[1],
+      pool.stride[0],
+      pool.stride[1],
+      o.height,
+      o.width,
+      w.scale,
+      w.shift,
+      1,
+      relu,
+      src,
+    );
     return false;
   }
 
   /** A dense layer on blocked rows: full blocks of 16, then leftovers through the one-row kernel (denseNibbleRow) or a padded block. */
   private dense(l: BcnetDense, w: Placed, rows: number, xIn: number, xOut: number): void {
-    const full = Math.floor(rows / ROWS_PER_BLOCK), left = rows - full * ROWS_PER_BLOCK;
+    const full = Math.floor(rows / ROWS_PER_BLOCK),
+      left = rows - full * ROWS_PER_BLOCK;
     const blocks = left > MAX_SINGLE_ROWS ? full + 1 : full; // blocks through the 16-row kernel
     const singles = left > MAX_SINGLE_ROWS ? 0 : left; // rows of block `full` through the one-row kernel
-    const kGroups = Math.ceil(l.inputs / 8), relu = l.activation === "relu" ? 1 : 0;
-    if (blocks > 0) this.kernels.denseLut(xIn, kGroups, w.bits, l.units, w.scale, w.shift, relu, xOut, blocks, this.scratch.table);
+    const kGroups = Math.ceil(l.inputs / 8),
+      relu = l.activation === "relu" ? 1 : 0;
+    if (blocks > 0)
+      this.kernels.denseLut(xIn, kGroups, w.bits, l.units, w.scale, w.shift, relu, xOut, blocks, this.scratch.table);
     for (let lane = 0; lane < singles; lane++) {
-      const xb = xIn + full * pad8(l.inputs) * ROWS_PER_BLOCK * 4, ob = xOut + full * pad8(l.units) * ROWS_PER_BLOCK * 4;
-      this.kernels.denseNibbleRow(xb, lane, kGroups, w.nibbles, l.units, w.scale, w.shift, relu, ob, this.scratch.planes);
+      const xb = xIn + full * pad8(l.inputs) * ROWS_PER_BLOCK * 4,
+        ob = xOut + full * pad8(l.units) * ROWS_PER_BLOCK * 4;
+      this.kernels.denseNibbleRow(
+        xb,
+        lane,
+        kGroups,
+        w.nibbles,
+        l.units,
+        w.scale,
+        w.shift,
+        relu,
+        ob,
+        this.scratch.planes,
+      );
     }
   }
 
   /** Rows into the blocked layout (16 rows interleaved per feature), zero-padding features and rows. */
   private writeBlocked(x: ArrayLike<number>, start: number, rows: number, blocks: number, raw: boolean): void {
-    const K = this.model.inputs, kPad = pad8(K), f = this.f32, B = ROWS_PER_BLOCK;
-    if (raw && (x instanceof Uint8Array || x instanceof Uint8ClampedArray)) { // 8-bit pixels: preprocessed in wasm
+    const K = this.model.inputs,
+      kPad = pad8(K),
+      f = this.f32,
+      B = ROWS_PER_BLOCK;
+    if (raw && (x instanceof Uint8Array || x instanceof Uint8ClampedArray)) {
+      // 8-bit pixels: preprocessed in wasm
       new Uint8Array(this.memory.buffer).set(x.subarray(start * K, (start + rows) * K), this.staging.bytes);
       // rows that all go through the one-row kernel (a batch of 1 to 3) need no zero rows after them
       const total = rows <= MAX_SINGLE_ROWS ? rows : blocks * ROWS_PER_BLOCK;
-      this.kernels.prepPixels(this.staging.bytes, rows, K, kPad, this.folded!.inputScale, this.staging.mean, this.buffers[0], total);
+      this.kernels.prepPixels(
+        this.staging.bytes,
+        rows,
+        K,
+        kPad,
+        this.folded!.inputScale,
+        this.staging.mean,
+        this.buffers[0],
+        total,
+      );
       return;
     }
     const { inputScale, mean } = this.folded ?? { inputScale: 1, mean: new Float32Array(0) };
@@ -200,17 +325,23 @@ export class WasmEngine {
 
   /** Rows as plain NHWC images: x' = x * inputScale - mean (in float64, rounded once, as reference.ts). */
   private writePlain(x: ArrayLike<number>, start: number, rows: number, raw: boolean): void {
-    const K = this.model.inputs, f = this.f32, base = this.buffers[0] >> 2;
+    const K = this.model.inputs,
+      f = this.f32,
+      base = this.buffers[0] >> 2;
     const { inputScale, mean } = this.folded ?? { inputScale: 1, mean: new Float32Array(0) };
     for (let r = 0; r < rows; r++) {
-      const row = (start + r) * K, p = base + r * K;
+      const row = (start + r) * K,
+        p = base + r * K;
       if (raw) for (let k = 0; k < K; k++) f[p + k] = x[row + k] * inputScale - mean[k];
       else for (let k = 0; k < K; k++) f[p + k] = x[row + k];
     }
   }
 
   private readScores(at: number, start: number, rows: number, out: Float32Array): void {
-    const C = classesOf(this.model), cPad = pad8(C), f = this.f32, B = ROWS_PER_BLOCK;
+    const C = classesOf(this.model),
+      cPad = pad8(C),
+      f = this.f32,
+      B = ROWS_PER_BLOCK;
     const base = at >> 2;
     for (let r = 0; r < rows; r++) {
       const p = base + Math.floor(r / B) * cPad * B + (r % B);

@@ -44,9 +44,17 @@ export interface KernelArgs {
    * `mean` and `variance` ([C]) are saved for the backward pass.
    */
   batchNormTrain: {
-    x: Tensor; gamma: Tensor; beta: Tensor; out: Tensor;
-    mean: Tensor; variance: Tensor; runningMean: Tensor; runningScale: Tensor;
-    variant: BatchNormVariant; eps: number; momentum: number;
+    x: Tensor;
+    gamma: Tensor;
+    beta: Tensor;
+    out: Tensor;
+    mean: Tensor;
+    variance: Tensor;
+    runningMean: Tensor;
+    runningScale: Tensor;
+    variant: BatchNormVariant;
+    eps: number;
+    momentum: number;
   };
 
   /**
@@ -55,8 +63,14 @@ export interface KernelArgs {
    *   standard: out = (x - runningMean) * gamma / sqrt(runningScale + eps) + beta (runningScale = var)
    */
   batchNormInfer: {
-    x: Tensor; gamma: Tensor; beta: Tensor; out: Tensor;
-    runningMean: Tensor; runningScale: Tensor; variant: BatchNormVariant; eps: number;
+    x: Tensor;
+    gamma: Tensor;
+    beta: Tensor;
+    out: Tensor;
+    runningMean: Tensor;
+    runningScale: Tensor;
+    variant: BatchNormVariant;
+    eps: number;
   };
 
   /**
@@ -66,8 +80,16 @@ export interface KernelArgs {
    *   authors:  dx = r (g - mean_m(g)) - xhat * mean_m(g xhat) / s     (0 where s = 0)
    */
   batchNormBackward: {
-    x: Tensor; dy: Tensor; gamma: Tensor; mean: Tensor; variance: Tensor;
-    dx: Tensor; dgamma: Tensor; dbeta: Tensor; variant: BatchNormVariant; eps: number;
+    x: Tensor;
+    dy: Tensor;
+    gamma: Tensor;
+    mean: Tensor;
+    variance: Tensor;
+    dx: Tensor;
+    dgamma: Tensor;
+    dbeta: Tensor;
+    variant: BatchNormVariant;
+    eps: number;
   };
 
   /** out = max(x, 0), NaN propagating (a diverged run stays detectable). */
@@ -110,8 +132,17 @@ export interface KernelArgs {
    * t is the 1-based step count. lrScale = 1 and clip = 0 give plain Adam.
    */
   adam: {
-    param: Tensor; grad: Tensor; m: Tensor; v: Tensor;
-    lr: number; beta1: number; beta2: number; eps: number; t: number; lrScale: number; clip: number;
+    param: Tensor;
+    grad: Tensor;
+    m: Tensor;
+    v: Tensor;
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    t: number;
+    lrScale: number;
+    clip: number;
   };
 
   /**
@@ -183,9 +214,27 @@ export type KernelName = keyof KernelArgs;
 
 /** Every kernel name, for tests that iterate over the contract. */
 export const KERNEL_NAMES = [
-  "matmul", "binaryMatmul", "biasAdd", "columnSum", "batchNormTrain", "batchNormInfer", "batchNormBackward",
-  "relu", "reluBackward", "dropout", "multiply", "squareHingeLoss", "binarize", "adam", "fill", "copy",
-  "conv2d", "conv2dBackwardInput", "conv2dBackwardFilter", "maxPool", "maxPoolBackward",
+  "matmul",
+  "binaryMatmul",
+  "biasAdd",
+  "columnSum",
+  "batchNormTrain",
+  "batchNormInfer",
+  "batchNormBackward",
+  "relu",
+  "reluBackward",
+  "dropout",
+  "multiply",
+  "squareHingeLoss",
+  "binarize",
+  "adam",
+  "fill",
+  "copy",
+  "conv2d",
+  "conv2dBackwardInput",
+  "conv2dBackwardFilter",
+  "maxPool",
+  "maxPoolBackward",
 ] as const satisfies readonly KernelName[];
 
 // Compile-time check that KERNEL_NAMES lists every kernel.

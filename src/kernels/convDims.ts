@@ -3,10 +3,19 @@ import type { Pair } from "./contract.js";
 
 /** The sizes of a convolution: x [N,H,W,C], w [kh,kw,C,Co], y [N,Ho,Wo,Co]. */
 export interface ConvDims {
-  N: number; H: number; W: number; C: number;
-  kh: number; kw: number; Co: number;
-  Ho: number; Wo: number;
-  sh: number; sw: number; ph: number; pw: number;
+  N: number;
+  H: number;
+  W: number;
+  C: number;
+  kh: number;
+  kw: number;
+  Co: number;
+  Ho: number;
+  Wo: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
 }
 
 /** Reads the sizes of a convolution call from its (validated) tensors: `x` shaped like the input, `w` the filters, `y` the output. */

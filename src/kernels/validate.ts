@@ -38,7 +38,9 @@ function image(kernel: string, name: string, t: Tensor): [number, number, number
 /** Checks a [rows, cols] attribute: integers >= min. */
 function pair(kernel: string, name: string, p: Pair, min: number): void {
   if (!(Array.isArray(p) && p.length === 2 && p.every((v) => Number.isInteger(v) && v >= min))) {
-    throw new ShapeError(`${kernel}: ${name} must be a pair [rows, cols] of integers >= ${min}, found ${JSON.stringify(p)}`);
+    throw new ShapeError(
+      `${kernel}: ${name} must be a pair [rows, cols] of integers >= ${min}, found ${JSON.stringify(p)}`,
+    );
   }
 }
 
@@ -46,19 +48,33 @@ function pair(kernel: string, name: string, p: Pair, min: number): void {
  * The shared checks of the three convolution kernels: x [N,H,W,Cin], w [kh,kw,Cin,Cout] and
  * y (out, or dy) [N,Ho,Wo,Cout] with Ho, Wo from the geometry.
  */
-function conv(kernel: string, x: Tensor, xName: string, w: Tensor, wName: string, y: Tensor, yName: string, stride: Pair, pad: Pair): void {
+function conv(
+  kernel: string,
+  x: Tensor,
+  xName: string,
+  w: Tensor,
+  wName: string,
+  y: Tensor,
+  yName: string,
+  stride: Pair,
+  pad: Pair,
+): void {
   pair(kernel, "stride", stride, 1);
   pair(kernel, "pad", pad, 0);
   const [N, H, W, C] = image(kernel, xName, x);
-  if (w.shape.length !== 4 || w.shape[2] !== C) fail(kernel, wName, `[kh, kw, ${C}, Cout] (Cin = ${xName}'s channels)`, w);
+  if (w.shape.length !== 4 || w.shape[2] !== C)
+    fail(kernel, wName, `[kh, kw, ${C}, Cout] (Cin = ${xName}'s channels)`, w);
   const [kh, kw, , Co] = w.shape;
   if (H + 2 * pad[0] < kh || W + 2 * pad[1] < kw) {
-    throw new ShapeError(`${kernel}: the ${kh}x${kw} kernel is larger than the padded ${H + 2 * pad[0]}x${W + 2 * pad[1]} input (${xName} ${shapeToString(x.shape)}, pad [${pad}])`,
+    throw new ShapeError(
+      `${kernel}: the ${kh}x${kw} kernel is larger than the padded ${H + 2 * pad[0]}x${W + 2 * pad[1]} input (${xName} ${shapeToString(x.shape)}, pad [${pad}])`,
     );
   }
-  const Ho = convOutputSize(H, kh, stride[0], pad[0]), Wo = convOutputSize(W, kw, stride[1], pad[1]);
+  const Ho = convOutputSize(H, kh, stride[0], pad[0]),
+    Wo = convOutputSize(W, kw, stride[1], pad[1]);
   const [n, h, ww, c] = image(kernel, yName, y);
-  if (n !== N || h !== Ho || ww !== Wo || c !== Co) fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${Co}] (stride [${stride}], pad [${pad}])`, y);
+  if (n !== N || h !== Ho || ww !== Wo || c !== Co)
+    fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${Co}] (stride [${stride}], pad [${pad}])`, y);
 }
 
 /** The shared checks of the pooling kernels: x [N,H,W,C], y [N,Ho,Wo,C]. */
@@ -66,10 +82,13 @@ function pool(kernel: string, x: Tensor, y: Tensor, yName: string, window: Pair,
   pair(kernel, "window", window, 1);
   pair(kernel, "stride", stride, 1);
   const [N, H, W, C] = image(kernel, "x", x);
-  if (H < window[0] || W < window[1]) throw new ShapeError(`${kernel}: the ${window[0]}x${window[1]} window is larger than x ${shapeToString(x.shape)}`);
-  const Ho = convOutputSize(H, window[0], stride[0], 0), Wo = convOutputSize(W, window[1], stride[1], 0);
+  if (H < window[0] || W < window[1])
+    throw new ShapeError(`${kernel}: the ${window[0]}x${window[1]} window is larger than x ${shapeToString(x.shape)}`);
+  const Ho = convOutputSize(H, window[0], stride[0], 0),
+    Wo = convOutputSize(W, window[1], stride[1], 0);
   const [n, h, w, c] = image(kernel, yName, y);
-  if (n !== N || h !== Ho || w !== Wo || c !== C) fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${C}] (window [${window}], stride [${stride}])`, y);
+  if (n !== N || h !== Ho || w !== Wo || c !== C)
+    fail(kernel, yName, `[${N}, ${Ho}, ${Wo}, ${C}] (window [${window}], stride [${stride}])`, y);
 }
 
 /** Channels = last axis; rows = everything else. */
@@ -107,20 +126,38 @@ const VALIDATORS: Validators = {
   },
   batchNormTrain({ x, gamma, beta, out, mean, variance, runningMean, runningScale }) {
     const [, c] = rowsChannels(x);
-    for (const [name, t] of [["gamma", gamma], ["beta", beta], ["mean", mean], ["variance", variance],
-      ["runningMean", runningMean], ["runningScale", runningScale]] as const) vector("batchNormTrain", name, t, c);
+    for (const [name, t] of [
+      ["gamma", gamma],
+      ["beta", beta],
+      ["mean", mean],
+      ["variance", variance],
+      ["runningMean", runningMean],
+      ["runningScale", runningScale],
+    ] as const)
+      vector("batchNormTrain", name, t, c);
     sameSize("batchNormTrain", "out", out, x);
   },
   batchNormInfer({ x, gamma, beta, out, runningMean, runningScale }) {
     const [, c] = rowsChannels(x);
-    for (const [name, t] of [["gamma", gamma], ["beta", beta], ["runningMean", runningMean],
-      ["runningScale", runningScale]] as const) vector("batchNormInfer", name, t, c);
+    for (const [name, t] of [
+      ["gamma", gamma],
+      ["beta", beta],
+      ["runningMean", runningMean],
+      ["runningScale", runningScale],
+    ] as const)
+      vector("batchNormInfer", name, t, c);
     sameSize("batchNormInfer", "out", out, x);
   },
   batchNormBackward({ x, dy, gamma, mean, variance, dx, dgamma, dbeta }) {
     const [, c] = rowsChannels(x);
-    for (const [name, t] of [["gamma", gamma], ["mean", mean], ["variance", variance], ["dgamma", dgamma],
-      ["dbeta", dbeta]] as const) vector("batchNormBackward", name, t, c);
+    for (const [name, t] of [
+      ["gamma", gamma],
+      ["mean", mean],
+      ["variance", variance],
+      ["dgamma", dgamma],
+      ["dbeta", dbeta],
+    ] as const)
+      vector("batchNormBackward", name, t, c);
     sameSize("batchNormBackward", "dy", dy, x);
     sameSize("batchNormBackward", "dx", dx, x);
   },

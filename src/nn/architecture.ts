@@ -48,7 +48,10 @@ export type LayerKind = LayerSpec["kind"];
 
 /** Fails at compile time when a switch over layer kinds misses one. */
 export function unknownLayer(layer: never): never {
-  throw new OptionError(`unknown layer kind ${JSON.stringify((layer as { kind?: unknown }).kind)}`, "expected conv, maxpool, dense, batchnorm, relu, dropout or flatten");
+  throw new OptionError(
+    `unknown layer kind ${JSON.stringify((layer as { kind?: unknown }).kind)}`,
+    "expected conv, maxpool, dense, batchnorm, relu, dropout or flatten",
+  );
 }
 
 /**
@@ -77,7 +80,13 @@ export function parseArchitecture(text: string): LayerSpec[] {
       case "conv": {
         if (!image) throw archError(text, `a convolution (${item.token}) cannot follow a dense layer`);
         const k = item.size;
-        layers.push({ kind: "conv", filters: item.n, kernel: [k, k], stride: [1, 1], pad: [Math.floor(k / 2), Math.floor(k / 2)] });
+        layers.push({
+          kind: "conv",
+          filters: item.n,
+          kernel: [k, k],
+          stride: [1, 1],
+          pad: [Math.floor(k / 2), Math.floor(k / 2)],
+        });
         const next = items[i + 1];
         if (next?.kind === "pool") {
           layers.push(pool(next.size));
@@ -96,7 +105,8 @@ export function parseArchitecture(text: string): LayerSpec[] {
         image = false;
         layers.push({ kind: "dense", units: item.n }, { kind: "batchnorm" });
         if (item.kind === "fc") layers.push({ kind: "relu" });
-        else if (i !== items.length - 1) throw archError(text, `a bare number (${item.token}) is the output layer: it must come last`);
+        else if (i !== items.length - 1)
+          throw archError(text, `a bare number (${item.token}) is the output layer: it must come last`);
         break;
     }
   }
@@ -106,29 +116,55 @@ export function parseArchitecture(text: string): LayerSpec[] {
 /** The shape after `layer` on an input of `shape` ([H, W, C] for images, [features] after a flatten); batch norm, ReLU and dropout keep it. */
 export function layerOutputShape(layer: LayerSpec, shape: readonly number[]): number[] {
   switch (layer.kind) {
-    case "conv": return [convOutputSize(shape[0], layer.kernel[0], layer.stride[0], layer.pad[0]), convOutputSize(shape[1], layer.kernel[1], layer.stride[1], layer.pad[1]), layer.filters];
-    case "maxpool": return [convOutputSize(shape[0], layer.window[0], layer.stride[0], 0), convOutputSize(shape[1], layer.window[1], layer.stride[1], 0), shape[2]];
-    case "flatten": return [shape.reduce((a, b) => a * b, 1)];
-    case "dense": return [layer.units];
-    case "batchnorm": case "relu": case "dropout": return [...shape];
-    default: return unknownLayer(layer);
+    case "conv":
+      return [
+        convOutputSize(shape[0], layer.kernel[0], layer.stride[0], layer.pad[0]),
+        convOutputSize(shape[1], layer.kernel[1], layer.stride[1], layer.pad[1]),
+        layer.filters,
+      ];
+    case "maxpool":
+      return [
+        convOutputSize(shape[0], layer.window[0], layer.stride[0], 0),
+        convOutputSize(shape[1], layer.window[1], layer.stride[1], 0),
+        shape[2],
+      ];
+    case "flatten":
+      return [shape.reduce((a, b) => a * b, 1)];
+    case "dense":
+      return [layer.units];
+    case "batchnorm":
+    case "relu":
+    case "dropout":
+      return [...shape];
+    default:
+      return unknownLayer(layer);
   }
 }
 
 /** A compact description of layers ("conv 3x3x128 pad 1 - maxpool 2x2 - bn - relu - ..."). */
 export function describeLayers(layers: readonly LayerSpec[]): string {
-  return layers.map((l) => {
-    switch (l.kind) {
-      case "conv": return `conv ${l.kernel[0]}x${l.kernel[1]}x${l.filters}${l.stride[0] > 1 || l.stride[1] > 1 ? ` stride ${l.stride}` : ""} pad ${l.pad}`;
-      case "maxpool": return `maxpool ${l.window[0]}x${l.window[1]}`;
-      case "dense": return `dense ${l.units}`;
-      case "batchnorm": return "bn";
-      case "relu": return "relu";
-      case "dropout": return `dropout ${l.p}`;
-      case "flatten": return "flatten";
-      default: return unknownLayer(l);
-    }
-  }).join(" - ");
+  return layers
+    .map((l) => {
+      switch (l.kind) {
+        case "conv":
+          return `conv ${l.kernel[0]}x${l.kernel[1]}x${l.filters}${l.stride[0] > 1 || l.stride[1] > 1 ? ` stride ${l.stride}` : ""} pad ${l.pad}`;
+        case "maxpool":
+          return `maxpool ${l.window[0]}x${l.window[1]}`;
+        case "dense":
+          return `dense ${l.units}`;
+        case "batchnorm":
+          return "bn";
+        case "relu":
+          return "relu";
+        case "dropout":
+          return `dropout ${l.p}`;
+        case "flatten":
+          return "flatten";
+        default:
+          return unknownLayer(l);
+      }
+    })
+    .join(" - ");
 }
 
 type Item =
@@ -155,13 +191,21 @@ function expand(text: string): Item[] {
     else if ((m = /^MP(\d+)$/.exec(unit))) item = { kind: "pool", size: Number(m[1]), token };
     else if ((m = /^(\d+)FC$/.exec(unit))) item = { kind: "fc", n: Number(m[1]), token };
     else if ((m = /^(\d+)$/.exec(unit)) && !rep) item = { kind: "out", n: Number(m[1]), token };
-    else throw archError(text, `cannot read "${token}": expected NC K (a KxK convolution with N filters, e.g. 128C3), MPk, NFC, (RxPART), or the number of classes last`);
-    if (("n" in item && item.n < 1) || ("size" in item && item.size < 1) || count < 1) throw archError(text, `"${token}": sizes must be >= 1`);
+    else
+      throw archError(
+        text,
+        `cannot read "${token}": expected NC K (a KxK convolution with N filters, e.g. 128C3), MPk, NFC, (RxPART), or the number of classes last`,
+      );
+    if (("n" in item && item.n < 1) || ("size" in item && item.size < 1) || count < 1)
+      throw archError(text, `"${token}": sizes must be >= 1`);
     for (let r = 0; r < count; r++) items.push(item);
   }
   return items;
 }
 
 function archError(text: string, why: string): OptionError {
-  return new OptionError(`architecture "${text}": ${why}`, 'the paper\'s CIFAR-10 network reads "(2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10"');
+  return new OptionError(
+    `architecture "${text}": ${why}`,
+    'the paper\'s CIFAR-10 network reads "(2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10"',
+  );
 }

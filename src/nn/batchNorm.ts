@@ -29,7 +29,12 @@ export class BatchNorm implements Layer {
   private readonly ws: Workspace;
   private x: Tensor | null = null;
 
-  constructor(private readonly backend: Backend, readonly name: string, readonly channels: number, readonly opts: BatchNormOptions) {
+  constructor(
+    private readonly backend: Backend,
+    readonly name: string,
+    readonly channels: number,
+    readonly opts: BatchNormOptions,
+  ) {
     this.gamma = makeParam(backend, `${name}.gamma`, [channels], null);
     this.beta = makeParam(backend, `${name}.beta`, [channels], null);
     this.runningMean = backend.alloc([channels]);
@@ -44,7 +49,16 @@ export class BatchNorm implements Layer {
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const y = this.ws.get("y", x.shape);
     const { variant, eps, momentum } = this.opts;
-    const common = { x, gamma: this.gamma.value, beta: this.beta.value, out: y, runningMean: this.runningMean, runningScale: this.runningScale, variant, eps };
+    const common = {
+      x,
+      gamma: this.gamma.value,
+      beta: this.beta.value,
+      out: y,
+      runningMean: this.runningMean,
+      runningScale: this.runningScale,
+      variant,
+      eps,
+    };
     if (ctx.weights === "train") {
       this.backend.run("batchNormTrain", { ...common, mean: this.mean, variance: this.variance, momentum });
       this.x = x;
@@ -58,8 +72,16 @@ export class BatchNorm implements Layer {
     const x = savedByForward(this.x, this.name, "training forward");
     const dx = this.ws.get("dx", x.shape);
     this.backend.run("batchNormBackward", {
-      x, dy, gamma: this.gamma.value, mean: this.mean, variance: this.variance, dx,
-      dgamma: this.gamma.grad, dbeta: this.beta.grad, variant: this.opts.variant, eps: this.opts.eps,
+      x,
+      dy,
+      gamma: this.gamma.value,
+      mean: this.mean,
+      variance: this.variance,
+      dx,
+      dgamma: this.gamma.grad,
+      dbeta: this.beta.grad,
+      variant: this.opts.variant,
+      eps: this.opts.eps,
     });
     return dx;
   }
@@ -69,7 +91,10 @@ export class BatchNorm implements Layer {
   }
 
   buffers(): { name: string; tensor: Tensor }[] {
-    return [{ name: `${this.name}.runningMean`, tensor: this.runningMean }, { name: `${this.name}.runningScale`, tensor: this.runningScale }];
+    return [
+      { name: `${this.name}.runningMean`, tensor: this.runningMean },
+      { name: `${this.name}.runningScale`, tensor: this.runningScale },
+    ];
   }
 
   dispose(): void {

@@ -11,7 +11,15 @@ import type { ForwardContext } from "./layer.js";
  * mixes real and binary layers, the test-time mode chooses the binary layers' weights only. The gradient with respect to Wb is applied
  * to W unchanged (straight-through), so the layer's backward uses the returned tensor.
  */
-export function weightsForPass(backend: Backend, W: Tensor, wb: Tensor, mode: Binarization, H: number, ctx: ForwardContext, slot: number): Tensor {
+export function weightsForPass(
+  backend: Backend,
+  W: Tensor,
+  wb: Tensor,
+  mode: Binarization,
+  H: number,
+  ctx: ForwardContext,
+  slot: number,
+): Tensor {
   if (mode === "none") return W;
   const sample = ctx.weights === "sample" || (ctx.weights === "train" && mode === "stoch");
   const threshold = ctx.weights === "binary" || (ctx.weights === "train" && mode === "det");

@@ -47,8 +47,16 @@ export class Conv2D implements Layer {
   private readonly ws: Workspace;
   private x: Tensor | null = null;
 
-  constructor(private readonly backend: Backend, readonly name: string, readonly opts: Conv2DOptions) {
-    const { inChannels: C, filters: Co, kernel: [kh, kw] } = opts;
+  constructor(
+    private readonly backend: Backend,
+    readonly name: string,
+    readonly opts: Conv2DOptions,
+  ) {
+    const {
+      inChannels: C,
+      filters: Co,
+      kernel: [kh, kw],
+    } = opts;
     const binary = binaryUpdate(opts, kh * kw * C, kh * kw * Co);
     this.W = makeParam(backend, `${name}.W`, [kh, kw, C, Co], binary);
     this.b = opts.bias ? makeParam(backend, `${name}.b`, [Co], null) : null;
@@ -60,7 +68,12 @@ export class Conv2D implements Layer {
   /** The output shape [N, Ho, Wo, Cout] for an input [N, H, W, Cin]. */
   outputShape([N, H, W]: readonly number[]): [number, number, number, number] {
     const { kernel, stride, pad } = this.opts;
-    return [N, convOutputSize(H, kernel[0], stride[0], pad[0]), convOutputSize(W, kernel[1], stride[1], pad[1]), this.opts.filters];
+    return [
+      N,
+      convOutputSize(H, kernel[0], stride[0], pad[0]),
+      convOutputSize(W, kernel[1], stride[1], pad[1]),
+      this.opts.filters,
+    ];
   }
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
@@ -81,7 +94,11 @@ export class Conv2D implements Layer {
     const x = savedByForward(this.x, this.name);
     const { stride, pad } = this.opts;
     this.backend.run("conv2dBackwardFilter", { x, dy, dw: this.W.grad, stride, pad });
-    if (this.b) this.backend.run("columnSum", { x: reshape(dy, [dy.size / this.opts.filters, this.opts.filters]), out: this.b.grad });
+    if (this.b)
+      this.backend.run("columnSum", {
+        x: reshape(dy, [dy.size / this.opts.filters, this.opts.filters]),
+        out: this.b.grad,
+      });
     if (!this.opts.inputGrad) return null;
     const dx = this.ws.get("dx", x.shape);
     this.backend.run("conv2dBackwardInput", { dy, w: this.wUsed, dx, stride, pad });

@@ -41,7 +41,11 @@ export class Dense implements Layer {
   private readonly ws: Workspace;
   private x: Tensor | null = null;
 
-  constructor(private readonly backend: Backend, readonly name: string, readonly opts: DenseOptions) {
+  constructor(
+    private readonly backend: Backend,
+    readonly name: string,
+    readonly opts: DenseOptions,
+  ) {
     const { inputs, units } = opts;
     const binary = binaryUpdate(opts, inputs, units);
     this.W = makeParam(backend, `${name}.W`, [inputs, units], binary);
@@ -76,7 +80,15 @@ export class Dense implements Layer {
 
   /** Wb per the weight mode: binarize into the Wb buffer, or W itself when real. */
   private weightsFor(ctx: ForwardContext): Tensor {
-    return weightsForPass(this.backend, this.W.value, this.wb, this.opts.binarization, this.opts.H, ctx, this.opts.randomSlot);
+    return weightsForPass(
+      this.backend,
+      this.W.value,
+      this.wb,
+      this.opts.binarization,
+      this.opts.H,
+      ctx,
+      this.opts.randomSlot,
+    );
   }
 
   params(): Param[] {
@@ -96,7 +108,11 @@ export class Dense implements Layer {
 
 export function makeParam(backend: Backend, name: string, shape: number[], binary: Param["binary"]): Param {
   return {
-    name, binary,
-    value: backend.alloc(shape), grad: backend.alloc(shape), m: backend.alloc(shape), v: backend.alloc(shape),
+    name,
+    binary,
+    value: backend.alloc(shape),
+    grad: backend.alloc(shape),
+    m: backend.alloc(shape),
+    v: backend.alloc(shape),
   };
 }

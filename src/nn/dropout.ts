@@ -9,7 +9,12 @@ import { ParameterFreeLayer, savedByForward, type ForwardContext } from "./layer
  */
 export class Dropout extends ParameterFreeLayer {
   private mask: Tensor | null = null;
-  constructor(backend: Backend, name: string, readonly p: number, private readonly randomSlot: number) {
+  constructor(
+    backend: Backend,
+    name: string,
+    readonly p: number,
+    private readonly randomSlot: number,
+  ) {
     super(backend, name);
   }
   forward(x: Tensor, ctx: ForwardContext): Tensor {

@@ -38,14 +38,21 @@ export interface Layer {
 
 /** What a forward pass saved for backward; a UsageError when backward comes first. */
 export function savedByForward<T>(value: T | null | undefined, layer: string, forward = "forward"): T {
-  if (value === null || value === undefined) throw new UsageError(`${layer}: backward called before a ${forward}`, "run forward on the batch first (Sequential.trainStep does both)");
+  if (value === null || value === undefined)
+    throw new UsageError(
+      `${layer}: backward called before a ${forward}`,
+      "run forward on the batch first (Sequential.trainStep does both)",
+    );
   return value;
 }
 
 /** A layer without parameters or checkpointed state (ReLU, max pooling, dropout); its outputs live in a Workspace. */
 export abstract class ParameterFreeLayer implements Layer {
   protected readonly ws: Workspace;
-  constructor(protected readonly backend: Backend, readonly name: string) {
+  constructor(
+    protected readonly backend: Backend,
+    readonly name: string,
+  ) {
     this.ws = new Workspace(backend);
   }
   abstract forward(x: Tensor, ctx: ForwardContext): Tensor;

@@ -11,13 +11,23 @@ import { ParameterFreeLayer, savedByForward, type ForwardContext } from "./layer
  */
 export class MaxPool2D extends ParameterFreeLayer {
   private x: Tensor | null = null;
-  constructor(backend: Backend, name: string, readonly window: Pair, readonly stride: Pair = window) {
+  constructor(
+    backend: Backend,
+    name: string,
+    readonly window: Pair,
+    readonly stride: Pair = window,
+  ) {
     super(backend, name);
   }
 
   /** [N, Ho, Wo, C] for an input [N, H, W, C]. */
   outputShape([N, H, W, C]: readonly number[]): [number, number, number, number] {
-    return [N, convOutputSize(H, this.window[0], this.stride[0], 0), convOutputSize(W, this.window[1], this.stride[1], 0), C];
+    return [
+      N,
+      convOutputSize(H, this.window[0], this.stride[0], 0),
+      convOutputSize(W, this.window[1], this.stride[1], 0),
+      C,
+    ];
   }
 
   forward(x: Tensor, _ctx: ForwardContext): Tensor {

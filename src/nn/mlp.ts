@@ -30,7 +30,8 @@ export const SLOTS_PER_STEP = 16;
  */
 export function mlpNetwork(config: MlpConfig): NetworkConfig {
   const sizes = [...config.hidden, config.classes];
-  if (sizes.length > DROPOUT_SLOT) throw new OptionError(`at most ${DROPOUT_SLOT} dense layers are supported, found ${sizes.length}`);
+  if (sizes.length > DROPOUT_SLOT)
+    throw new OptionError(`at most ${DROPOUT_SLOT} dense layers are supported, found ${sizes.length}`);
   const layers: LayerSpec[] = [];
   let dropouts = 0;
   const addDropout = (p: number) => {
@@ -45,7 +46,12 @@ export function mlpNetwork(config: MlpConfig): NetworkConfig {
     }
   });
   return {
-    input: [config.inputs], layers, binarization: config.binarization, H: config.H, batchNorm: config.batchNorm,
-    slotsPerStep: SLOTS_PER_STEP, ...(config.adam ? { adam: config.adam } : {}),
+    input: [config.inputs],
+    layers,
+    binarization: config.binarization,
+    H: config.H,
+    batchNorm: config.batchNorm,
+    slotsPerStep: SLOTS_PER_STEP,
+    ...(config.adam ? { adam: config.adam } : {}),
   };
 }

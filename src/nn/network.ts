@@ -48,7 +48,11 @@ export class Network extends Sequential {
   /** The weighted layers (conv and dense), in order. */
   readonly weighted: (Conv2D | Dense)[];
 
-  private constructor(backend: Backend, readonly config: NetworkConfig, seed: number) {
+  private constructor(
+    backend: Backend,
+    readonly config: NetworkConfig,
+    seed: number,
+  ) {
     const slots = config.slotsPerStep ?? NETWORK_SLOTS_PER_STEP;
     super(backend, buildLayers(backend, config, slots), seed, slots, config.adam ?? ADAM_DEFAULTS);
     this.weighted = this.layers.filter((l): l is Conv2D | Dense => l instanceof Conv2D || l instanceof Dense);
@@ -84,9 +88,14 @@ export class Network extends Sequential {
 export function validateNetwork(config: NetworkConfig): void {
   let id = 0;
   const shapesOnly: Backend = {
-    name: "shapes", description: "shape checks only",
+    name: "shapes",
+    description: "shape checks only",
     alloc: (shape) => new Tensor("shapes", id++, shape),
-    upload: () => {}, read: async () => new Float32Array(0), dispose: () => {}, run: () => {}, close: async () => {},
+    upload: () => {},
+    read: async () => new Float32Array(0),
+    dispose: () => {},
+    run: () => {},
+    close: async () => {},
   };
   buildLayers(shapesOnly, config, config.slotsPerStep ?? NETWORK_SLOTS_PER_STEP);
 }
@@ -102,7 +111,8 @@ function slotAllocator(slotsPerStep: number, layers: readonly LayerSpec[], fail:
   const used = new Set<number>();
   for (const l of layers) {
     if ((l.kind === "dense" || l.kind === "conv" || l.kind === "dropout") && l.slot !== undefined) {
-      if (!(Number.isInteger(l.slot) && l.slot >= 0 && l.slot < slotsPerStep)) fail(`random slot ${l.slot} is outside 0..${slotsPerStep - 1}`);
+      if (!(Number.isInteger(l.slot) && l.slot >= 0 && l.slot < slotsPerStep))
+        fail(`random slot ${l.slot} is outside 0..${slotsPerStep - 1}`);
       if (used.has(l.slot)) fail(`random slot ${l.slot} is used by two layers`);
       used.add(l.slot);
     }
@@ -124,7 +134,8 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
   };
   const layers: Layer[] = [];
   let shape = [...config.input];
-  if (shape.some((d) => !Number.isInteger(d) || d < 1)) fail(`input dimensions must be integers >= 1, found [${shape}]`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 1))
+    fail(`input dimensions must be integers >= 1, found [${shape}]`);
   if (shape.length === 3) layers.push(new Reshape("input", shape));
   else if (shape.length !== 1) fail(`input must be [H, W, C] or [features], found [${shape}]`);
   const count: Record<string, number> = {};
@@ -134,25 +145,41 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
   const binary = (spec: { binarize?: Binarization; H?: number; clip?: boolean; lrScale?: "glorot" | number }) => {
     const H = spec.H ?? config.H;
     if (!(H > 0 && Number.isFinite(H))) fail(`H must be a positive number, found ${H}`);
-    if (spec.lrScale !== undefined && spec.lrScale !== "glorot" && !(spec.lrScale > 0)) fail(`lrScale must be "glorot" or a positive number, found ${spec.lrScale}`);
-    return { binarization: spec.binarize ?? config.binarization, H, clip: spec.clip ?? true, lrScale: spec.lrScale ?? "glorot" };
+    if (spec.lrScale !== undefined && spec.lrScale !== "glorot" && !(spec.lrScale > 0))
+      fail(`lrScale must be "glorot" or a positive number, found ${spec.lrScale}`);
+    return {
+      binarization: spec.binarize ?? config.binarization,
+      H,
+      clip: spec.clip ?? true,
+      lrScale: spec.lrScale ?? "glorot",
+    };
   };
   for (const spec of config.layers) {
     switch (spec.kind) {
       case "conv": {
-        if (shape.length !== 3) fail(`a convolution needs images, but its input is [${shape}] (put convolutions before flatten/dense)`);
+        if (shape.length !== 3)
+          fail(`a convolution needs images, but its input is [${shape}] (put convolutions before flatten/dense)`);
         const conv = new Conv2D(backend, name("conv"), {
-          inChannels: shape[2], filters: spec.filters, kernel: spec.kernel, stride: spec.stride, pad: spec.pad,
-          ...binary(spec), bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(spec.slot),
+          inChannels: shape[2],
+          filters: spec.filters,
+          kernel: spec.kernel,
+          stride: spec.stride,
+          pad: spec.pad,
+          ...binary(spec),
+          bias: false,
+          inputGrad: weighted++ > 0,
+          randomSlot: randomSlot(spec.slot),
         });
-        if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1]) fail(`${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input`);
+        if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1])
+          fail(`${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input`);
         shape = layerOutputShape(spec, shape);
         layers.push(conv);
         break;
       }
       case "maxpool": {
         if (shape.length !== 3) fail(`max pooling needs images, but its input is [${shape}]`);
-        if (shape[0] < spec.window[0] || shape[1] < spec.window[1]) fail(`the ${spec.window} pooling window is larger than its ${shape[0]}x${shape[1]} input`);
+        if (shape[0] < spec.window[0] || shape[1] < spec.window[1])
+          fail(`the ${spec.window} pooling window is larger than its ${shape[0]}x${shape[1]} input`);
         layers.push(new MaxPool2D(backend, name("pool"), spec.window, spec.stride));
         shape = layerOutputShape(spec, shape);
         break;
@@ -162,16 +189,31 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
         layers.push(new Reshape(name("flatten"), shape));
         break;
       case "dense":
-        if (shape.length !== 1) fail(`a dense layer needs feature vectors, but its input is [${shape}] (add a flatten)`);
-        if (!(Number.isInteger(spec.units) && spec.units >= 1)) fail(`dense units must be an integer >= 1, found ${spec.units}`);
-        layers.push(new Dense(backend, name("dense"), {
-          inputs: shape[0], units: spec.units, ...binary(spec), bias: false, inputGrad: weighted++ > 0, randomSlot: randomSlot(spec.slot),
-        }));
+        if (shape.length !== 1)
+          fail(`a dense layer needs feature vectors, but its input is [${shape}] (add a flatten)`);
+        if (!(Number.isInteger(spec.units) && spec.units >= 1))
+          fail(`dense units must be an integer >= 1, found ${spec.units}`);
+        layers.push(
+          new Dense(backend, name("dense"), {
+            inputs: shape[0],
+            units: spec.units,
+            ...binary(spec),
+            bias: false,
+            inputGrad: weighted++ > 0,
+            randomSlot: randomSlot(spec.slot),
+          }),
+        );
         shape = [spec.units];
         break;
       case "batchnorm": {
         const d = config.batchNorm;
-        layers.push(new BatchNorm(backend, name("bn"), shape[shape.length - 1], { variant: spec.variant ?? d.variant, eps: spec.eps ?? d.eps, momentum: spec.momentum ?? d.momentum }));
+        layers.push(
+          new BatchNorm(backend, name("bn"), shape[shape.length - 1], {
+            variant: spec.variant ?? d.variant,
+            eps: spec.eps ?? d.eps,
+            momentum: spec.momentum ?? d.momentum,
+          }),
+        );
         break;
       }
       case "relu":
@@ -185,6 +227,7 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
         unknownLayer(spec);
     }
   }
-  if (shape.length !== 1 || !layers.some((l) => l instanceof Dense)) fail(`the network must end in a dense layer (the classes); its output is [${shape}]`);
+  if (shape.length !== 1 || !layers.some((l) => l instanceof Dense))
+    fail(`the network must end in a dense layer (the classes); its output is [${shape}]`);
   return layers;
 }

@@ -35,7 +35,11 @@ export function glorotUniformBound(fanIn: number, fanOut: number): number {
 }
 
 /** The Adam treatment of a binarized layer's weights from its options (null for real weights). */
-export function binaryUpdate(opts: { binarization: string; H: number; clip?: boolean; lrScale?: "glorot" | number }, fanIn: number, fanOut: number): Param["binary"] {
+export function binaryUpdate(
+  opts: { binarization: string; H: number; clip?: boolean; lrScale?: "glorot" | number },
+  fanIn: number,
+  fanOut: number,
+): Param["binary"] {
   if (opts.binarization === "none") return null;
   const lrScale = opts.lrScale === undefined || opts.lrScale === "glorot" ? glorotLrScale(fanIn, fanOut) : opts.lrScale;
   return { lrScale, clip: opts.clip === false ? 0 : opts.H };

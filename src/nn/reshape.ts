@@ -10,7 +10,10 @@ import type { Param } from "./param.js";
 export class Reshape implements Layer {
   private inputShape: Shape | null = null;
   /** `shape` excludes the batch axis: [H, W, C] (to images) or [F] (flatten). */
-  constructor(readonly name: string, readonly shape: readonly number[]) {}
+  constructor(
+    readonly name: string,
+    readonly shape: readonly number[],
+  ) {}
 
   forward(x: Tensor, _ctx: ForwardContext): Tensor {
     this.inputShape = x.shape;

@@ -73,7 +73,13 @@ export abstract class Sequential {
   }
 
   /** Accumulates loss and errors of a batch at test time into metrics (no update). */
-  evaluateBatch(x: Tensor, labels: Tensor, weights: Exclude<WeightMode, "train">, metrics: Tensor, keyCounter?: number): Tensor {
+  evaluateBatch(
+    x: Tensor,
+    labels: Tensor,
+    weights: Exclude<WeightMode, "train">,
+    metrics: Tensor,
+    keyCounter?: number,
+  ): Tensor {
     const logits = this.forward(x, weights, keyCounter);
     this.backend.run("squareHingeLoss", { logits, labels, grad: null, metrics });
     return logits;

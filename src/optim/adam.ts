@@ -19,7 +19,11 @@ export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8 
 export class Adam {
   /** Number of steps taken (the next step uses t + 1). */
   t = 0;
-  constructor(private readonly backend: Backend, private readonly params: Param[], readonly opts: AdamOptions = ADAM_DEFAULTS) {}
+  constructor(
+    private readonly backend: Backend,
+    private readonly params: Param[],
+    readonly opts: AdamOptions = ADAM_DEFAULTS,
+  ) {}
 
   step(lr: number): void {
     this.t++;
@@ -28,7 +32,13 @@ export class Adam {
     for (let i = this.params.length - 1; i >= 0; i--) {
       const p = this.params[i];
       this.backend.run("adam", {
-        param: p.value, grad: p.grad, m: p.m, v: p.v, lr, t: this.t, ...this.opts,
+        param: p.value,
+        grad: p.grad,
+        m: p.m,
+        v: p.v,
+        lr,
+        t: this.t,
+        ...this.opts,
         lrScale: p.binary ? p.binary.lrScale : 1,
         clip: p.binary ? p.binary.clip : 0,
       });

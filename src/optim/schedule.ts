@@ -18,6 +18,12 @@ export function cosineLr(lrStart: number, lrEnd: number, epochs: number, epoch: 
 }
 
 /** The learning rate of `epoch` (from 0) under a named schedule. */
-export function scheduledLr(schedule: "exponential" | "cosine", lrStart: number, lrEnd: number, epochs: number, epoch: number): number {
+export function scheduledLr(
+  schedule: "exponential" | "cosine",
+  lrStart: number,
+  lrEnd: number,
+  epochs: number,
+  epoch: number,
+): number {
   return schedule === "cosine" ? cosineLr(lrStart, lrEnd, epochs, epoch) : exponentialLr(lrStart, lrEnd, epochs, epoch);
 }

@@ -24,22 +24,50 @@ export function methodColorScale(input: PlotInput): { domain: string[]; range: s
  * differ by fractions of a percent).
  */
 export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
-  const rows = input.runs.flatMap((r) => r.records.map((rec) => ({
-    method: input.labels[r.method], seed: r.seed, epoch: rec.epoch, train_loss: rec.train_loss, val_error: 100 * rec.val_error,
-  })));
+  const rows = input.runs.flatMap((r) =>
+    r.records.map((rec) => ({
+      method: input.labels[r.method],
+      seed: r.seed,
+      epoch: rec.epoch,
+      train_loss: rec.train_loss,
+      val_error: 100 * rec.val_error,
+    })),
+  );
   const seedsPerMethod = Math.max(...input.methods.map((m) => input.runs.filter((r) => r.method === m).length));
   const maxEpoch = Math.max(1, ...rows.map((r) => r.epoch));
-  const legend = { orient: "bottom", direction: "horizontal", symbolType: "stroke", symbolStrokeWidth: 3, symbolOpacity: 1, symbolSize: 300 } as const;
+  const legend = {
+    orient: "bottom",
+    direction: "horizontal",
+    symbolType: "stroke",
+    symbolStrokeWidth: 3,
+    symbolOpacity: 1,
+    symbolSize: 300,
+  } as const;
   const color = { field: "method", type: "nominal", title: null, scale: methodColorScale(input), legend } as const;
-  const x = { field: "epoch", type: "quantitative" as const, title: "epoch", scale: { domain: [maxEpoch > 1 ? 1 : 0, maxEpoch] }, axis: { tickMinStep: 1 } };
+  const x = {
+    field: "epoch",
+    type: "quantitative" as const,
+    title: "epoch",
+    scale: { domain: [maxEpoch > 1 ? 1 : 0, maxEpoch] },
+    axis: { tickMinStep: 1 },
+  };
   const panel = (field: string, title: string) => ({
     width: 380,
     height: 280,
     layer: [
-      ...(seedsPerMethod > 1 ? [{
-        mark: { type: "line", strokeWidth: 1, opacity: 0.35 },
-        encoding: { x, y: { field, type: "quantitative", scale: { type: "log" } }, color, detail: { field: "seed", type: "nominal" } },
-      }] : []),
+      ...(seedsPerMethod > 1
+        ? [
+            {
+              mark: { type: "line", strokeWidth: 1, opacity: 0.35 },
+              encoding: {
+                x,
+                y: { field, type: "quantitative", scale: { type: "log" } },
+                color,
+                detail: { field: "seed", type: "nominal" },
+              },
+            },
+          ]
+        : []),
       {
         mark: { type: "line", strokeWidth: 2.5, point: maxEpoch <= 20 },
         encoding: { x, y: { aggregate: "mean", field, type: "quantitative", title, scale: { type: "log" } }, color },
@@ -48,14 +76,23 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
   });
   const incomplete = input.runs.filter((r) => r.records.length < r.config.epochs);
   const subtitle = [
-    seedsPerMethod > 1 ? `bold: mean over seeds (${seedsPerMethod} per method at most); thin: each seed` : "one seed per method",
-    ...(incomplete.length ? [`in progress: ${incomplete.map((r) => `${r.method}-seed${r.seed} ${r.records.length}/${r.config.epochs}`).join(", ")} epochs`] : []),
+    seedsPerMethod > 1
+      ? `bold: mean over seeds (${seedsPerMethod} per method at most); thin: each seed`
+      : "one seed per method",
+    ...(incomplete.length
+      ? [
+          `in progress: ${incomplete.map((r) => `${r.method}-seed${r.seed} ${r.records.length}/${r.config.epochs}`).join(", ")} epochs`,
+        ]
+      : []),
   ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: { text: `Learning curves, ${DATASET_TITLES[input.dataset] ?? input.dataset}`, subtitle },
     data: { values: rows },
-    hconcat: [panel("train_loss", "training cost (square hinge loss, log)"), panel("val_error", "validation error (%, log)")],
+    hconcat: [
+      panel("train_loss", "training cost (square hinge loss, log)"),
+      panel("val_error", "validation error (%, log)"),
+    ],
     resolve: { scale: { color: "shared" } },
   } as TopLevelSpec;
 }

@@ -30,15 +30,23 @@ export function tilesOf(weights: NamedArray, dataset: DatasetName): TileSource {
   if (shape.length === 2) {
     const [inputs, units] = shape;
     const [h, w, c] = DATASET_IMAGE[dataset];
-    if (inputs !== h * w * c) throw new ShapeError(`${name} [${shape}]: ${inputs} inputs, but a ${dataset} image has ${h}x${w}x${c} = ${h * w * c} pixels`);
+    if (inputs !== h * w * c)
+      throw new ShapeError(
+        `${name} [${shape}]: ${inputs} inputs, but a ${dataset} image has ${h}x${w}x${c} = ${h * w * c} pixels`,
+      );
     return { count: units, h, w, c, value: (t, y, x, ch) => data[((y * w + x) * c + ch) * units + t] };
   }
   if (shape.length === 4) {
     const [kh, kw, cin, cout] = shape;
-    if (cin !== 1 && cin !== 3) throw new ShapeError(`${name} [${shape}]: a first-layer filter has 1 or 3 input channels to show as an image, found ${cin}`);
+    if (cin !== 1 && cin !== 3)
+      throw new ShapeError(
+        `${name} [${shape}]: a first-layer filter has 1 or 3 input channels to show as an image, found ${cin}`,
+      );
     return { count: cout, h: kh, w: kw, c: cin, value: (t, y, x, ch) => data[((y * kw + x) * cin + ch) * cout + t] };
   }
-  throw new ShapeError(`${name} [${shape}]: expected a dense [inputs, units] or convolution [kh, kw, Cin, Cout] weight`);
+  throw new ShapeError(
+    `${name} [${shape}]: expected a dense [inputs, units] or convolution [kh, kw, Cin, Cout] weight`,
+  );
 }
 
 /** A grid of tiles as RGBA pixels. */
@@ -76,25 +84,32 @@ export function featureMosaic(src: TileSource, options: MosaicOptions = {}): Mos
   const rows = Math.ceil(tiles / cols);
   const scale = Math.max(1, Math.round(targetWidth / (cols * src.w)));
   const gap = options.gap ?? Math.min(8, Math.max(2, scale));
-  const tw = src.w * scale, th = src.h * scale;
-  const width = cols * tw + (cols - 1) * gap, height = rows * th + (rows - 1) * gap;
+  const tw = src.w * scale,
+    th = src.h * scale;
+  const width = cols * tw + (cols - 1) * gap,
+    height = rows * th + (rows - 1) * gap;
   const rgba = new Uint8Array(width * height * 4).fill(255);
   for (let t = 0; t < tiles; t++) {
-    let lo = Infinity, hi = -Infinity;
-    for (let y = 0; y < src.h; y++) for (let x = 0; x < src.w; x++) for (let ch = 0; ch < src.c; ch++) {
-      const v = src.value(t, y, x, ch);
-      lo = Math.min(lo, v);
-      hi = Math.max(hi, v);
-    }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (let y = 0; y < src.h; y++)
+      for (let x = 0; x < src.w; x++)
+        for (let ch = 0; ch < src.c; ch++) {
+          const v = src.value(t, y, x, ch);
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
     const range = hi > lo ? hi - lo : 1;
-    const left = (t % cols) * (tw + gap), top = Math.floor(t / cols) * (th + gap);
-    for (let y = 0; y < th; y++) for (let x = 0; x < tw; x++) {
-      const o = ((top + y) * width + left + x) * 4;
-      for (let k = 0; k < 3; k++) {
-        const v = src.value(t, Math.floor(y / scale), Math.floor(x / scale), src.c === 3 ? k : 0);
-        rgba[o + k] = Math.round((255 * (v - lo)) / range);
+    const left = (t % cols) * (tw + gap),
+      top = Math.floor(t / cols) * (th + gap);
+    for (let y = 0; y < th; y++)
+      for (let x = 0; x < tw; x++) {
+        const o = ((top + y) * width + left + x) * 4;
+        for (let k = 0; k < 3; k++) {
+          const v = src.value(t, Math.floor(y / scale), Math.floor(x / scale), src.c === 3 ? k : 0);
+          rgba[o + k] = Math.round((255 * (v - lo)) / range);
+        }
       }
-    }
   }
   return { rgba, width, height, rows, cols, tiles, scale, gap };
 }
@@ -110,7 +125,8 @@ export function mosaicPng(m: Mosaic): Uint8Array {
  * sized so the figure's PNG (at PNG_SCALE) shows it pixel for pixel.
  */
 export function featuresSpec(label: string, dataset: DatasetName, layer: FirstLayer, mosaic: Mosaic): TopLevelSpec {
-  const width = mosaic.width / PNG_SCALE, height = mosaic.height / PNG_SCALE;
+  const width = mosaic.width / PNG_SCALE,
+    height = mosaic.height / PNG_SCALE;
   const url = `data:image/png;base64,${Buffer.from(mosaicPng(mosaic)).toString("base64")}`;
   const { name, shape } = layer.weights;
   const what = shape.length === 2 ? "units" : "filters";
@@ -118,8 +134,10 @@ export function featuresSpec(label: string, dataset: DatasetName, layer: FirstLa
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
       text: `First-layer features: ${label}, ${DATASET_TITLES[dataset] ?? dataset}`,
-      subtitle: [`${name} [${shape.join("x")}], ${basename(layer.source)} (epoch ${layer.epoch}): the first ${mosaic.tiles} of ${shape[shape.length - 1]} ${what}`,
-        "each tile min-max normalised (black: its smallest weight, white: its largest)"],
+      subtitle: [
+        `${name} [${shape.join("x")}], ${basename(layer.source)} (epoch ${layer.epoch}): the first ${mosaic.tiles} of ${shape[shape.length - 1]} ${what}`,
+        "each tile min-max normalised (black: its smallest weight, white: its largest)",
+      ],
     },
     width,
     height,

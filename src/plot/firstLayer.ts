@@ -23,8 +23,10 @@ export function firstLayerWeights(run: PlotRun): FirstLayer | null {
   const ckpt = loadCheckpoint<CheckpointMeta>(run.checkpoint);
   const weights = ckpt.tensors.find((t) => t.name.endsWith(".W") && (t.shape.length === 2 || t.shape.length === 4));
   if (!weights) {
-    throw new CheckpointError(`${run.checkpoint}: no dense or convolution weight tensor ("*.W") among ${ckpt.tensors.map((t) => t.name).join(", ")}`,
-      "the file was not written by binaryconnect train");
+    throw new CheckpointError(
+      `${run.checkpoint}: no dense or convolution weight tensor ("*.W") among ${ckpt.tensors.map((t) => t.name).join(", ")}`,
+      "the file was not written by binaryconnect train",
+    );
   }
   return { weights, source: run.checkpoint, epoch: ckpt.meta.epochsDone };
 }

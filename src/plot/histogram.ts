@@ -13,7 +13,8 @@ export interface Bin {
 
 /** Equal-width histogram of `values` over [min, max] of the values, `bins` bars. */
 export function histogram(values: Float32Array, bins: number): Bin[] {
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of values) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
@@ -48,19 +49,33 @@ export function weightHistogramSpec(input: PlotInput, layers: MethodLayer[], bin
       data: { values: histogram(layer.weights.data, bins) },
       mark: { type: "rect", color, stroke: color, strokeWidth: 0.3 },
       encoding: {
-        x: { field: "x0", type: "quantitative", title: H === null ? "weight" : "weight (dashed: ±H)", scale: { nice: false, zero: false } },
+        x: {
+          field: "x0",
+          type: "quantitative",
+          title: H === null ? "weight" : "weight (dashed: ±H)",
+          scale: { nice: false, zero: false },
+        },
         x2: { field: "x1" },
         y: { field: "count", type: "quantitative", title: "count" },
         y2: { datum: 0 },
       },
     };
-    const rules = H === null ? [] : [{
-      data: { values: [{ x: -H }, { x: H }] },
-      mark: { type: "rule", strokeDash: [4, 3], color: "#333333" },
-      encoding: { x: { field: "x", type: "quantitative" } },
-    }];
+    const rules =
+      H === null
+        ? []
+        : [
+            {
+              data: { values: [{ x: -H }, { x: H }] },
+              mark: { type: "rule", strokeDash: [4, 3], color: "#333333" },
+              encoding: { x: { field: "x", type: "quantitative" } },
+            },
+          ];
     return {
-      title: { text: label, subtitle: `${name} [${shape.join("x")}], ${basename(layer.source)} (epoch ${layer.epoch})`, fontSize: 13 },
+      title: {
+        text: label,
+        subtitle: `${name} [${shape.join("x")}], ${basename(layer.source)} (epoch ${layer.epoch})`,
+        fontSize: 13,
+      },
       width: 240,
       height: 200,
       layer: [bars, ...rules],
@@ -68,7 +83,10 @@ export function weightHistogramSpec(input: PlotInput, layers: MethodLayer[], bin
   });
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: `First-layer weights, ${DATASET_TITLES[input.dataset] ?? input.dataset}`, subtitle: "histogram of the real-valued weights of the first seed" },
+    title: {
+      text: `First-layer weights, ${DATASET_TITLES[input.dataset] ?? input.dataset}`,
+      subtitle: "histogram of the real-valued weights of the first seed",
+    },
     // two panels a row: four methods stay readable on a page
     concat: panels,
     columns: 2,

@@ -30,10 +30,16 @@ export async function loadPlotting(loader?: (name: string) => Promise<unknown>):
       return undefined;
     }
   };
-  const [vega, vegaLite, resvg] = await Promise.all([get<typeof import("vega")>("vega"), get<typeof import("vega-lite")>("vega-lite"), get<typeof import("@resvg/resvg-js")>("@resvg/resvg-js")]);
+  const [vega, vegaLite, resvg] = await Promise.all([
+    get<typeof import("vega")>("vega"),
+    get<typeof import("vega-lite")>("vega-lite"),
+    get<typeof import("@resvg/resvg-js")>("@resvg/resvg-js"),
+  ]);
   if (!vega || !vegaLite || !resvg) {
-    throw new UsageError(`plot needs the plotting libraries, which are optional and not installed: ${missing.join(", ")}`,
-      `install them beside binaryconnect: npm install ${PLOTTING_PACKAGES.join(" ")}`);
+    throw new UsageError(
+      `plot needs the plotting libraries, which are optional and not installed: ${missing.join(", ")}`,
+      `install them beside binaryconnect: npm install ${PLOTTING_PACKAGES.join(" ")}`,
+    );
   }
   const loaded = { vega, compile: vegaLite.compile, Resvg: resvg.Resvg };
   if (!loader) plotting = loaded;
@@ -73,7 +79,10 @@ export interface Figure {
  */
 export async function renderFigure(spec: TopLevelSpec): Promise<Figure> {
   const { vega, compile, Resvg } = await loadPlotting();
-  const view = new vega.View(vega.parse(compile({ ...spec, config: { ...FIGURE_CONFIG, ...spec.config } } as TopLevelSpec).spec), { renderer: "none" });
+  const view = new vega.View(
+    vega.parse(compile({ ...spec, config: { ...FIGURE_CONFIG, ...spec.config } } as TopLevelSpec).spec),
+    { renderer: "none" },
+  );
   try {
     const svg = await view.toSVG();
     return { svg, png: svgToPng(svg, Resvg) };
@@ -97,15 +106,19 @@ export function svgToPng(svg: string, Resvg: Plotting["Resvg"]): Uint8Array {
  * font file, and a bare container image may have none.
  */
 export function missingFontWarning(): string | null {
-  if (FONT_FILES.some((f) => existsSync(f)) || hasFontFile("/usr/share/fonts") || hasFontFile("/usr/local/share/fonts")) return null;
-  return "no font files found (e.g. /usr/share/fonts): the PNGs will have no text (the SVGs are complete); " +
-    "install one, e.g. `apt-get install fonts-dejavu-core` (scripts/install-test-deps.sh does)";
+  if (FONT_FILES.some((f) => existsSync(f)) || hasFontFile("/usr/share/fonts") || hasFontFile("/usr/local/share/fonts"))
+    return null;
+  return (
+    "no font files found (e.g. /usr/share/fonts): the PNGs will have no text (the SVGs are complete); " +
+    "install one, e.g. `apt-get install fonts-dejavu-core` (scripts/install-test-deps.sh does)"
+  );
 }
 
 function hasFontFile(dir: string, depth = 4): boolean {
   if (depth === 0 || !existsSync(dir)) return false;
   return readdirSync(dir, { withFileTypes: true }).some((e) =>
-    e.isDirectory() ? hasFontFile(join(dir, e.name), depth - 1) : /\.(ttf|otf|ttc)$/i.test(e.name));
+    e.isDirectory() ? hasFontFile(join(dir, e.name), depth - 1) : /\.(ttf|otf|ttc)$/i.test(e.name),
+  );
 }
 
 /** Writes NAME.svg and NAME.png into `dir` and returns their paths. */

@@ -43,7 +43,10 @@ const METHOD_ORDER = Object.keys(METHOD_LABELS);
  */
 export function readRuns(dir: string): PlotInput {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new OptionError(`${dir}: no such folder`, "pass the folder written by `binaryconnect reproduce` (or a run folder of `binaryconnect train`)");
+    throw new OptionError(
+      `${dir}: no such folder`,
+      "pass the folder written by `binaryconnect reproduce` (or a run folder of `binaryconnect train`)",
+    );
   }
   const runsDir = join(dir, "runs");
   const runs: PlotRun[] = [];
@@ -56,8 +59,10 @@ export function readRuns(dir: string): PlotInput {
     }
   }
   if (runs.length === 0) {
-    throw new OptionError(`${dir}: no runs to plot (expected ${join(dir, "runs", "<method>-seed<k>", METRICS_FILE)})`,
-      "run `binaryconnect reproduce` into this folder first, or pass the folder it wrote");
+    throw new OptionError(
+      `${dir}: no runs to plot (expected ${join(dir, "runs", "<method>-seed<k>", METRICS_FILE)})`,
+      "run `binaryconnect reproduce` into this folder first, or pass the folder it wrote",
+    );
   }
   const results = readResults(dir);
   const labels: Record<string, string> = {};
@@ -79,10 +84,16 @@ function byMethodOrder(a: string, b: string): number {
  */
 function readRun(dir: string, name: string | null): PlotRun {
   const configPath = join(dir, "config.json");
-  if (!existsSync(configPath)) throw new DataFormatError(`${dir}: has ${METRICS_FILE} but no config.json`, "the run folder is incomplete; rerun it");
+  if (!existsSync(configPath))
+    throw new DataFormatError(
+      `${dir}: has ${METRICS_FILE} but no config.json`,
+      "the run folder is incomplete; rerun it",
+    );
   const config = parseJson<TrainConfig>(readFileSync(configPath, "utf8"), configPath);
   const match = name ? /^(.+)-seed(\d+)$/.exec(name) : null;
-  const method = match ? match[1] : name ?? (config.mode === "none" && config.dropout.hidden > 0 ? "dropout" : config.mode);
+  const method = match
+    ? match[1]
+    : (name ?? (config.mode === "none" && config.dropout.hidden > 0 ? "dropout" : config.mode));
   const seed = match ? Number(match[2]) : config.seed;
   const checkpoint = [BEST_FILE, CHECKPOINT_FILE].map((f) => join(dir, f)).find((p) => existsSync(p)) ?? null;
   return { method, seed, dir, config, records: readMetrics(join(dir, METRICS_FILE)), checkpoint };
@@ -93,13 +104,16 @@ function readRun(dir: string, name: string | null): PlotRun {
  * an unparsable last line is left out; one anywhere else is an error.
  */
 export function readMetrics(path: string): EpochRecord[] {
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "");
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const records: EpochRecord[] = [];
   lines.forEach((line, i) => {
     try {
       records.push(JSON.parse(line) as EpochRecord);
     } catch (e) {
-      if (i < lines.length - 1) throw new DataFormatError(`${path}: line ${i + 1} is not JSON (${(e as Error).message})`);
+      if (i < lines.length - 1)
+        throw new DataFormatError(`${path}: line ${i + 1} is not JSON (${(e as Error).message})`);
     }
   });
   return records;
@@ -109,7 +123,10 @@ export function readMetrics(path: string): EpochRecord[] {
 function readResults(dir: string): { dataset?: DatasetName; labels: Record<string, string> } {
   const path = join(dir, "results.json");
   if (!existsSync(path)) return { labels: {} };
-  const results = parseJson<{ dataset?: DatasetName; methods?: { method: string; label?: string }[] }>(readFileSync(path, "utf8"), path);
+  const results = parseJson<{ dataset?: DatasetName; methods?: { method: string; label?: string }[] }>(
+    readFileSync(path, "utf8"),
+    path,
+  );
   const labels: Record<string, string> = {};
   for (const m of results.methods ?? []) if (m.label) labels[m.method] = m.label;
   return { dataset: results.dataset, labels };

@@ -29,9 +29,14 @@ export const METHODS: Record<MethodId, Method> = {
 
 /** The paper's test errors (Table 2), percent; MNIST with its std over runs. */
 export const PAPER_RESULTS: Record<DatasetName, Partial<Record<MethodId, { mean: number; std?: number }>>> = {
-  mnist: { none: { mean: 1.30, std: 0.04 }, det: { mean: 1.29, std: 0.08 }, stoch: { mean: 1.18, std: 0.04 }, dropout: { mean: 1.01, std: 0.04 } },
-  cifar10: { none: { mean: 10.64 }, det: { mean: 9.90 }, stoch: { mean: 8.27 } },
-  svhn: { none: { mean: 2.44 }, det: { mean: 2.30 }, stoch: { mean: 2.15 } },
+  mnist: {
+    none: { mean: 1.3, std: 0.04 },
+    det: { mean: 1.29, std: 0.08 },
+    stoch: { mean: 1.18, std: 0.04 },
+    dropout: { mean: 1.01, std: 0.04 },
+  },
+  cifar10: { none: { mean: 10.64 }, det: { mean: 9.9 }, stoch: { mean: 8.27 } },
+  svhn: { none: { mean: 2.44 }, det: { mean: 2.3 }, stoch: { mean: 2.15 } },
 };
 
 /** The methods the paper's table has for each dataset (dropout: MNIST only). */
@@ -50,7 +55,11 @@ export const BUDGETS: readonly Budget[] = ["quick", "paper"];
  * --parallel 3 --threads 1), the quarter-width SVHN network on its 5-epoch preset.
  */
 export const BUDGET_PRESETS: Record<Budget, Record<DatasetName, { preset: string; epochs?: number }>> = {
-  quick: { mnist: { preset: "mnist-quick", epochs: 20 }, cifar10: { preset: "cifar10-small" }, svhn: { preset: "svhn-small" } },
+  quick: {
+    mnist: { preset: "mnist-quick", epochs: 20 },
+    cifar10: { preset: "cifar10-small" },
+    svhn: { preset: "svhn-small" },
+  },
   paper: { mnist: { preset: "mnist-paper" }, cifar10: { preset: "cifar10-paper" }, svhn: { preset: "svhn-paper" } },
 };
 
@@ -94,14 +103,26 @@ export function planRuns(o: PlanOptions): RunSpec[] {
 
 function methodOf(id: MethodId, available: Method[], dataset: DatasetName): Method {
   const m = available.find((a) => a.id === id);
-  if (!m) throw new OptionError(`method "${id}" is not in the paper's ${dataset} table; expected one of ${available.map((a) => a.id).join(", ")}`);
+  if (!m)
+    throw new OptionError(
+      `method "${id}" is not in the paper's ${dataset} table; expected one of ${available.map((a) => a.id).join(", ")}`,
+    );
   return m;
 }
 
 /** The `train` arguments of a run. */
 export function trainArgs(run: RunSpec): string[] {
   return [
-    "--preset", run.preset, "--mode", run.method.mode, ...(run.method.dropout ? ["--dropout"] : []),
-    "--seed", String(run.seed), "--epochs", String(run.epochs), "--out", run.dir,
+    "--preset",
+    run.preset,
+    "--mode",
+    run.method.mode,
+    ...(run.method.dropout ? ["--dropout"] : []),
+    "--seed",
+    String(run.seed),
+    "--epochs",
+    String(run.epochs),
+    "--out",
+    run.dir,
   ];
 }

@@ -45,11 +45,20 @@ export interface ExperimentResults {
 }
 
 /** A run's result from its epoch records. */
-export function runResult(run: RunSpec, state: RunResult["state"], records: EpochRecord[], backend: string | null): RunResult {
+export function runResult(
+  run: RunSpec,
+  state: RunResult["state"],
+  records: EpochRecord[],
+  backend: string | null,
+): RunResult {
   const last = records.at(-1);
   const best = last ? records.find((r) => r.epoch === last.best_epoch) : undefined;
   return {
-    name: run.name, seed: run.seed, state, epochsDone: last?.epoch ?? 0, epochs: run.epochs,
+    name: run.name,
+    seed: run.seed,
+    state,
+    epochsDone: last?.epoch ?? 0,
+    epochs: run.epochs,
     testError: last && Number.isFinite(last.test_error) ? 100 * last.test_error : null,
     valError: best ? 100 * best.val_error : null,
     bestEpoch: last?.best_epoch ?? null,
@@ -74,7 +83,15 @@ export function summarize(dataset: DatasetName, plan: RunSpec[], results: RunRes
   for (const run of plan) {
     let m = methods.find((x) => x.method === run.method.id);
     if (!m) {
-      m = { method: run.method.id, label: run.method.label, mean: null, std: null, finished: 0, paper: PAPER_RESULTS[dataset][run.method.id] ?? null, runs: [] };
+      m = {
+        method: run.method.id,
+        label: run.method.label,
+        mean: null,
+        std: null,
+        finished: 0,
+        paper: PAPER_RESULTS[dataset][run.method.id] ?? null,
+        runs: [],
+      };
       methods.push(m);
     }
     const r = byName.get(run.name);
@@ -112,13 +129,23 @@ export function resultsMarkdown(x: ExperimentResults): string {
   for (const m of x.methods) {
     const finished = m.runs.filter((r) => r.state === "finished");
     const wall = finished.length ? duration(finished.reduce((s, r) => s + r.seconds, 0) / finished.length) : "-";
-    lines.push(`| ${m.label} | ${meanStdText(m.mean, m.std)} | ${m.finished}/${m.runs.length} | ${m.paper ? meanStdText(m.paper.mean, m.paper.std) : "-"} | ${x.epochs} | ${wall} |`);
+    lines.push(
+      `| ${m.label} | ${meanStdText(m.mean, m.std)} | ${m.finished}/${m.runs.length} | ${m.paper ? meanStdText(m.paper.mean, m.paper.std) : "-"} | ${x.epochs} | ${wall} |`,
+    );
   }
-  lines.push("", "## Runs", "", "| run | state | epochs done | best epoch | validation error | test error | wall time | backend |", "|---|---|---|---|---|---|---|---|");
+  lines.push(
+    "",
+    "## Runs",
+    "",
+    "| run | state | epochs done | best epoch | validation error | test error | wall time | backend |",
+    "|---|---|---|---|---|---|---|---|",
+  );
   for (const m of x.methods) {
     for (const r of m.runs) {
-      lines.push(`| ${r.name} | ${r.state} | ${r.epochsDone}/${r.epochs} | ${r.bestEpoch ?? "-"} | ${pct(r.valError)} | ${pct(r.testError)} | ${duration(r.seconds)} | ${r.backend ?? "-"} |`);
+      lines.push(
+        `| ${r.name} | ${r.state} | ${r.epochsDone}/${r.epochs} | ${r.bestEpoch ?? "-"} | ${pct(r.valError)} | ${pct(r.testError)} | ${duration(r.seconds)} | ${r.backend ?? "-"} |`,
+      );
     }
   }
-  return lines.join("\n") + "\n";
+  return `${lines.join("\n")}\n`;
 }

@@ -32,15 +32,32 @@ export function runStatus(run: RunSpec): RunStatus {
   if (!pathExists(configPath)) return { state: "new", records: [] };
   let config: TrainConfig;
   try {
-    config = JSON.parse(new TextDecoder().decode(readFileChecked(configPath, "read the run's configuration"))) as TrainConfig;
+    config = JSON.parse(
+      new TextDecoder().decode(readFileChecked(configPath, "read the run's configuration")),
+    ) as TrainConfig;
   } catch (e) {
     if (!(e instanceof SyntaxError)) throw e;
     // config.json is written before anything else: a run killed while writing it (by an older version) has nothing to keep
     if (!pathExists(join(run.dir, CHECKPOINT_FILE))) return { state: "new", records: [] };
-    throw new CheckpointError(`${configPath} is not JSON`, "the file was edited or damaged; delete the run folder to retrain it");
+    throw new CheckpointError(
+      `${configPath} is not JSON`,
+      "the file was edited or damaged; delete the run folder to retrain it",
+    );
   }
-  const expected = { preset: run.preset, mode: run.method.mode, seed: run.seed, epochs: run.epochs, dropout: run.method.dropout };
-  const found = { preset: config.preset, mode: config.mode, seed: config.seed, epochs: config.epochs, dropout: config.dropout.hidden > 0 };
+  const expected = {
+    preset: run.preset,
+    mode: run.method.mode,
+    seed: run.seed,
+    epochs: run.epochs,
+    dropout: run.method.dropout,
+  };
+  const found = {
+    preset: config.preset,
+    mode: config.mode,
+    seed: config.seed,
+    epochs: config.epochs,
+    dropout: config.dropout.hidden > 0,
+  };
   for (const key of Object.keys(expected) as (keyof typeof expected)[]) {
     if (expected[key] !== found[key]) {
       throw new OptionError(

@@ -64,18 +64,27 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
   mkdirSync(join(o.outDir, "runs"), { recursive: true });
   const statuses = new Map(plan.map((run) => [run.name, runStatus(run)]));
   const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished");
-  log(`${plan.length} runs (${plan.length - todo.length} finished, ${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
-    `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`);
-  const failed: string[] = [], stopped: string[] = [];
-  let next = 0, started = 0;
-  const onAbort = () => stopTrainings(((o.signal?.reason as { signal?: NodeJS.Signals } | undefined)?.signal) ?? "SIGTERM");
+  log(
+    `${plan.length} runs (${plan.length - todo.length} finished, ${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
+      `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`,
+  );
+  const failed: string[] = [],
+    stopped: string[] = [];
+  let next = 0,
+    started = 0;
+  const onAbort = () =>
+    stopTrainings((o.signal?.reason as { signal?: NodeJS.Signals } | undefined)?.signal ?? "SIGTERM");
   o.signal?.addEventListener("abort", onAbort, { once: true });
   const lane = async () => {
     while (next < todo.length && !o.signal?.aborted) {
       const run = todo[next++];
       const resume = statuses.get(run.name)!.state === "interrupted";
       const count = ++started;
-      const code = await trainProcess(run, resume, o, log, (pid) => log(`[${count}/${todo.length}] ${run.name}: ${resume ? "resuming" : "starting"} (${run.preset}, ${run.epochs} epochs; process ${pid})`));
+      const code = await trainProcess(run, resume, o, log, (pid) =>
+        log(
+          `[${count}/${todo.length}] ${run.name}: ${resume ? "resuming" : "starting"} (${run.preset}, ${run.epochs} epochs; process ${pid})`,
+        ),
+      );
       if (o.signal?.aborted && STOPPED_CODES.includes(code)) {
         stopped.push(run.name);
         log(`${run.name}: stopped with a checkpoint; the same command continues it`);
@@ -98,19 +107,32 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
 }
 
 /** Collects every run's state into results.json and results.md (atomically). */
-export function writeResults(o: PlanOptions & { backend: string }, plan: RunSpec[] = planRuns(o), failed: string[] = []): ExperimentResults {
+export function writeResults(
+  o: PlanOptions & { backend: string },
+  plan: RunSpec[] = planRuns(o),
+  failed: string[] = [],
+): ExperimentResults {
   const runs: RunResult[] = plan.map((run) => {
     const status = runStatus(run);
-    return runResult(run, failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state, status.records, backendOf(run.dir));
+    return runResult(
+      run,
+      failed.includes(run.name) && status.state !== "finished" ? "failed" : status.state,
+      status.records,
+      backendOf(run.dir),
+    );
   });
   const backends = [...new Set(runs.map((r) => r.backend).filter((b) => b !== null))];
   const results: ExperimentResults = {
-    dataset: o.dataset, budget: o.budget, preset: plan[0]?.preset ?? "", epochs: plan[0]?.epochs ?? 0, seeds: o.seeds,
+    dataset: o.dataset,
+    budget: o.budget,
+    preset: plan[0]?.preset ?? "",
+    epochs: plan[0]?.epochs ?? 0,
+    seeds: o.seeds,
     date: new Date().toISOString().slice(0, 10),
     machine: `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; ${backends.length ? backends.join(", ") : `backend ${o.backend}`}`,
     methods: summarize(o.dataset, plan, runs),
   };
-  writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(JSON.stringify(results, null, 2) + "\n"));
+  writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
   writeFileAtomic(join(o.outDir, "results.md"), new TextEncoder().encode(resultsMarkdown(results)));
   return results;
 }
@@ -119,7 +141,9 @@ export function writeResults(o: PlanOptions & { backend: string }, plan: RunSpec
 function backendOf(dir: string): string | null {
   const path = join(dir, "train.log");
   if (!existsSync(path)) return null;
-  const lines = readFileSync(path, "utf8").split("\n").filter((l) => l.startsWith("binaryconnect train: "));
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("binaryconnect train: "));
   const match = lines.at(-1)?.match(/ on (.+?)(?: - auto: .*)?; run folder /);
   return match ? match[1] : null;
 }
@@ -129,10 +153,18 @@ function backendOf(dir: string): string | null {
  * also to `log`. The process has an IPC channel to this one: when this process ends, however it
  * ends (even by SIGKILL), the channel closes and the training checkpoints and stops.
  */
-function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (line: string) => void, onStart: (pid: number | undefined) => void): Promise<number> {
+function trainProcess(
+  run: RunSpec,
+  resume: boolean,
+  o: ReproduceOptions,
+  log: (line: string) => void,
+  onStart: (pid: number | undefined) => void,
+): Promise<number> {
   mkdirSync(run.dir, { recursive: true });
   const common = ["--backend", o.backend, "--threads", String(o.threads), "--simd", o.simd];
-  const args = resume ? ["train", "--resume", run.dir, ...common, ...dataArg(o)] : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
+  const args = resume
+    ? ["train", "--resume", run.dir, ...common, ...dataArg(o)]
+    : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
   const logFile = createWriteStream(join(run.dir, "train.log"), { flags: "a" });
   logFile.write(`$ binaryconnect ${args.join(" ")}\n`);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
@@ -140,7 +172,7 @@ function trainProcess(run: RunSpec, resume: boolean, o: ReproduceOptions, log: (
   onStart(child.pid);
   child.stderr!.pipe(logFile, { end: false });
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    logFile.write(line + "\n");
+    logFile.write(`${line}\n`);
     if (line.startsWith("epoch ") || line.startsWith("done:")) log(`${run.name}: ${line}`);
   });
   return new Promise((resolve) => {
@@ -163,4 +195,3 @@ function dataArg(o: ReproduceOptions): string[] {
   const i = extra.indexOf("--data");
   return i >= 0 ? extra.slice(i, i + 2) : [];
 }
-

@@ -3,7 +3,8 @@
 /** With a signal, the loops give the event loop a turn this often (milliseconds), so that a signal handler can abort. */
 const YIELD_EVERY_MS = 20;
 
-const macrotask: (resume: () => void) => void = typeof setImmediate === "function" ? (r) => setImmediate(r) : (r) => setTimeout(r, 0);
+const macrotask: (resume: () => void) => void =
+  typeof setImmediate === "function" ? (r) => setImmediate(r) : (r) => setTimeout(r, 0);
 
 /** Checks an abort signal between steps: a turn of the event loop every YIELD_EVERY_MS, a flag test otherwise. */
 export class AbortCheck {

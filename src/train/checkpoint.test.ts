@@ -17,17 +17,23 @@ describe("checkpoint format", () => {
   it("round-trips metadata and tensors", () => {
     const back = decodeCheckpoint<typeof contents.meta>(encodeCheckpoint(contents), "mem");
     expect(back.meta).toEqual(contents.meta);
-    expect(back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual(contents.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]));
+    expect(back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual(
+      contents.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]),
+    );
   });
 
   it("rejects a wrong magic, another version, truncation and corruption with clear messages", () => {
     const good = encodeCheckpoint(contents);
     const wrongMagic = good.slice();
     wrongMagic[0] = 0x58;
-    expect(() => decodeCheckpoint(wrongMagic, "f")).toThrow(/not a binaryconnect checkpoint: expected magic "BCONNECT"/);
+    expect(() => decodeCheckpoint(wrongMagic, "f")).toThrow(
+      /not a binaryconnect checkpoint: expected magic "BCONNECT"/,
+    );
     const otherVersion = good.slice();
     new DataView(otherVersion.buffer).setUint32(8, 99, true);
-    expect(() => decodeCheckpoint(otherVersion, "f")).toThrow(/format version 99, but this binaryconnect reads versions 1 and 2/);
+    expect(() => decodeCheckpoint(otherVersion, "f")).toThrow(
+      /format version 99, but this binaryconnect reads versions 1 and 2/,
+    );
     expect(() => decodeCheckpoint(good.subarray(0, 10), "f")).toThrow(/shorter than the 20-byte header/);
     expect(() => decodeCheckpoint(good.subarray(0, good.length - 4), "f")).toThrow(/checksum mismatch/);
     const flipped = good.slice();

@@ -4,7 +4,15 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from "./c
 import { pathExists, readFileChecked, writeFileAtomic } from "./fsio.js";
 
 /** The container format (browser-safe) lives in checkpointFormat.ts; this file reads and writes it as files (Node). */
-export { CHECKPOINT_VERSION, CHECKPOINT_VERSIONS, decodeCheckpoint, encodeCheckpoint, MAGIC, type CheckpointContents, type NamedArray } from "./checkpointFormat.js";
+export {
+  CHECKPOINT_VERSION,
+  CHECKPOINT_VERSIONS,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  MAGIC,
+  type CheckpointContents,
+  type NamedArray,
+} from "./checkpointFormat.js";
 /** Atomic writes with typed errors (fsio.ts); kept here for the callers that import them from the checkpoint module. */
 export { writeFileAtomic } from "./fsio.js";
 
@@ -18,6 +26,7 @@ export function checkpointFromBytes<Meta>(bytes: Uint8Array, source: string): Ch
 }
 
 export function loadCheckpoint<Meta>(path: string): CheckpointContents<Meta> {
-  if (!pathExists(path)) throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
+  if (!pathExists(path))
+    throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
   return decodeCheckpoint<Meta>(readFileChecked(path, "read the checkpoint"), path, crc32);
 }

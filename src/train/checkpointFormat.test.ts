@@ -19,14 +19,26 @@ const FIXTURE = join(import.meta.dirname, "..", "..", "test", "fixtures", "v0.1-
 const v1 = new Uint8Array(readFileSync(FIXTURE));
 const fixture = checkpointFromBytes<CheckpointMeta>(v1, "v1");
 /** The same run as this version writes it: format version 2, with the records of its epochs and an epoch stopped part way. */
-const v2 = encodeCheckpoint<CheckpointMeta>({
-  meta: {
-    ...fixture.meta,
-    records: [1, 2].map((epoch) => ({ epoch, train_loss: 0.5 / epoch, train_error: 0.1, val_loss: 0.4, val_error: 0.09, test_error: 0.08, best_epoch: epoch, lr: 0.003, })),
-    partial: { epoch: 3, batch: 7, lossSum: 12.5, errors: 3, trainSeconds: 1.5, seconds: 1.75 },
+const v2 = encodeCheckpoint<CheckpointMeta>(
+  {
+    meta: {
+      ...fixture.meta,
+      records: [1, 2].map((epoch) => ({
+        epoch,
+        train_loss: 0.5 / epoch,
+        train_error: 0.1,
+        val_loss: 0.4,
+        val_error: 0.09,
+        test_error: 0.08,
+        best_epoch: epoch,
+        lr: 0.003,
+      })),
+      partial: { epoch: 3, batch: 7, lossSum: 12.5, errors: 3, trainSeconds: 1.5, seconds: 1.75 },
+    },
+    tensors: fixture.tensors,
   },
-  tensors: fixture.tensors,
-}, zlibCrc32);
+  zlibCrc32,
+);
 
 /** The CRC of version 2, for mutations that keep the checksum right (so that the checks after it run). */
 function withCrc(bytes: Uint8Array): Uint8Array {
@@ -56,7 +68,9 @@ describe("checkpoint format version 2", () => {
   it("round-trips; the same contents give the same bytes", () => {
     const back = checkpointFromBytes<CheckpointMeta>(v2, "v2");
     expect(back.meta).toEqual({ ...fixture.meta, records: expect.any(Array), partial: expect.any(Object) });
-    expect(back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual(fixture.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]));
+    expect(back.tensors.map((t) => [t.name, t.shape, Array.from(t.data)])).toEqual(
+      fixture.tensors.map((t) => [t.name, t.shape, Array.from(t.data)]),
+    );
     expect(Buffer.from(encodeCheckpoint(back, zlibCrc32)).equals(Buffer.from(v2))).toBe(true);
     // the browser's CRC (src/format/crc32.ts) reads and writes the same bytes
     expect(Buffer.from(encodeCheckpoint(back)).equals(Buffer.from(v2))).toBe(true);
@@ -87,12 +101,18 @@ describe("checkpoint format version 2", () => {
       for (let bit = 0; bit < 8; bit++) {
         const b = v1.slice();
         b[at] ^= 1 << bit;
-        expect(errorOf(() => readAll(b)), `byte ${at} bit ${bit}`).toBeInstanceOf(CheckpointError);
+        expect(
+          errorOf(() => readAll(b)),
+          `byte ${at} bit ${bit}`,
+        ).toBeInstanceOf(CheckpointError);
       }
     }
   });
 
-  for (const [name, file, mutations] of [["version 2 (this version's training checkpoint)", v2, 3000], ["version 1 (binaryconnect 0.1's)", v1, 2000]] as const) {
+  for (const [name, file, mutations] of [
+    ["version 2 (this version's training checkpoint)", v2, 3000],
+    ["version 1 (binaryconnect 0.1's)", v1, 2000],
+  ] as const) {
     it(`fuzz: ${mutations.toLocaleString("en-US")} random mutations of a ${name} give a CheckpointError each, never another exception`, () => {
       const rng = new Xoshiro128(20251204);
       const int = (n: number) => Math.floor(rng.next() * n);
@@ -107,20 +127,25 @@ describe("checkpoint format version 2", () => {
         if (kind === "truncated") b = b.subarray(0, int(b.length));
         else if (kind === "bit flips") for (let j = 0, n = 1 + int(4); j < n; j++) b[int(b.length)] ^= 1 << int(8);
         else if (kind === "random bytes") for (let j = 0, n = 1 + int(8); j < n; j++) b[int(b.length)] = int(256);
-        else if (kind === "prefix word") new DataView(b.buffer).setUint32(4 * (2 + int(3)), rng.next() < 0.5 ? int(1 << 16) : rng.nextUint32(), true);
-        else if (kind === "header bytes") for (let j = 0, n = 1 + int(8); j < n; j++) b[20 + int(headerEnd - 20)] = int(256);
+        else if (kind === "prefix word")
+          new DataView(b.buffer).setUint32(4 * (2 + int(3)), rng.next() < 0.5 ? int(1 << 16) : rng.nextUint32(), true);
+        else if (kind === "header bytes")
+          for (let j = 0, n = 1 + int(8); j < n; j++) b[20 + int(headerEnd - 20)] = int(256);
         else b = Uint8Array.from([...b, ...Array.from({ length: 1 + int(8) }, () => int(256))]);
         if (b.length === file.length && b.every((x, k) => x === file[k])) {
           unchanged++;
           continue;
         }
         const e = errorOf(() => readAll(b));
-        if (!(e instanceof CheckpointError)) throw new Error(`mutation ${i} (${kind}) gave ${e === null ? "no error" : String(e)}`);
+        if (!(e instanceof CheckpointError))
+          throw new Error(`mutation ${i} (${kind}) gave ${e === null ? "no error" : String(e)}`);
         counts[kind]++;
       }
       expect(performance.now() - started).toBeLessThan(30_000);
       for (const k of kinds) expect(counts[k], JSON.stringify(counts)).toBeGreaterThan(mutations / 10);
-      console.log(`checkpoint fuzz, ${name}: ${mutations - unchanged} mutated files, each a CheckpointError (${JSON.stringify(counts)}); ${unchanged} mutations changed nothing`);
+      console.log(
+        `checkpoint fuzz, ${name}: ${mutations - unchanged} mutated files, each a CheckpointError (${JSON.stringify(counts)}); ${unchanged} mutations changed nothing`,
+      );
     });
   }
 
@@ -132,15 +157,23 @@ describe("checkpoint format version 2", () => {
     const header = new TextDecoder().decode(v2.subarray(20, 20 + headerLength));
     const counts = { error: 0, decoded: 0 };
     const edits: ((h: string) => string)[] = [
-      (h) => { const at = int(h.length); return h.slice(0, at) + String.fromCharCode(32 + int(95)) + h.slice(at + 1); },
+      (h) => {
+        const at = int(h.length);
+        return h.slice(0, at) + String.fromCharCode(32 + int(95)) + h.slice(at + 1);
+      },
       (h) => h.replace(/\d+/g, (d) => (rng.next() < 0.05 ? String(int(2) ? -1 : 2 ** (20 + int(40))) : d)),
-      (h) => h.replace(/"(shape|offset|name|tensors|meta|epochsDone|step|best|records|partial|batch|epoch)"/g, (k) => (rng.next() < 0.1 ? `"x${k.slice(1)}` : k)),
+      (h) =>
+        h.replace(/"(shape|offset|name|tensors|meta|epochsDone|step|best|records|partial|batch|epoch)"/g, (k) =>
+          rng.next() < 0.1 ? `"x${k.slice(1)}` : k,
+        ),
       (h) => h.replace(/\[[^[\]]*\]/g, (a) => (rng.next() < 0.05 ? (int(2) ? "null" : "{}") : a)),
       (h) => h.slice(0, int(h.length)),
     ];
     for (let i = 0; i < 2000; i++) {
       const text = new TextEncoder().encode(edits[int(edits.length)](header));
-      const b = new Uint8Array(Math.ceil((20 + text.length) / 4) * 4 + (v2.length - Math.ceil((20 + headerLength) / 4) * 4));
+      const b = new Uint8Array(
+        Math.ceil((20 + text.length) / 4) * 4 + (v2.length - Math.ceil((20 + headerLength) / 4) * 4),
+      );
       b.set(v2.subarray(0, 20));
       b.set(text, 20);
       b.set(v2.subarray(Math.ceil((20 + headerLength) / 4) * 4), Math.ceil((20 + text.length) / 4) * 4);

@@ -34,7 +34,10 @@ export interface CheckpointContents<Meta> {
 const PREFIX = 20;
 const CRC_AT = 16;
 
-export function encodeCheckpoint<Meta>(contents: CheckpointContents<Meta>, crc32: (bytes: Uint8Array) => number = crc32Js): Uint8Array {
+export function encodeCheckpoint<Meta>(
+  contents: CheckpointContents<Meta>,
+  crc32: (bytes: Uint8Array) => number = crc32Js,
+): Uint8Array {
   let offset = 0;
   const index = contents.tensors.map((t) => {
     const entry = { name: t.name, shape: t.shape, offset };
@@ -56,20 +59,36 @@ export function encodeCheckpoint<Meta>(contents: CheckpointContents<Meta>, crc32
   return bytes;
 }
 
-export function decodeCheckpoint<Meta>(bytes: Uint8Array, source: string, crc32: (bytes: Uint8Array) => number = crc32Js): CheckpointContents<Meta> {
-  const fail = (what: string, hint = "the file is damaged; a run folder's checkpoint.bin is only ever replaced whole, so this one was changed or copied incompletely"): never => {
+export function decodeCheckpoint<Meta>(
+  bytes: Uint8Array,
+  source: string,
+  crc32: (bytes: Uint8Array) => number = crc32Js,
+): CheckpointContents<Meta> {
+  const fail = (
+    what: string,
+    hint = "the file is damaged; a run folder's checkpoint.bin is only ever replaced whole, so this one was changed or copied incompletely",
+  ): never => {
     throw new CheckpointError(`${source}: ${what}`, hint);
   };
-  if (bytes.length < PREFIX) fail(`file is ${bytes.length} bytes, shorter than the ${PREFIX}-byte header: truncated or not a checkpoint`);
+  if (bytes.length < PREFIX)
+    fail(`file is ${bytes.length} bytes, shorter than the ${PREFIX}-byte header: truncated or not a checkpoint`);
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
-  if (magic !== MAGIC) fail(`not a binaryconnect checkpoint: expected magic "${MAGIC}", found ${JSON.stringify(magic)}`, "pass a checkpoint.bin, best.bin or model file written by binaryconnect");
+  if (magic !== MAGIC)
+    fail(
+      `not a binaryconnect checkpoint: expected magic "${MAGIC}", found ${JSON.stringify(magic)}`,
+      "pass a checkpoint.bin, best.bin or model file written by binaryconnect",
+    );
   // one copy: the checksum of version 2 reads its own field as zero, and the tensors view the copy (aligned)
   const copy = bytes.slice();
   const view = new DataView(copy.buffer);
   const version = view.getUint32(8, true);
   if (!CHECKPOINT_VERSIONS.includes(version)) {
-    fail(`checkpoint format version ${version}, but this binaryconnect reads versions ${CHECKPOINT_VERSIONS.join(" and ")}`,
-      version > CHECKPOINT_VERSION ? "use the newer binaryconnect that wrote it" : "the file is damaged, or not a checkpoint");
+    fail(
+      `checkpoint format version ${version}, but this binaryconnect reads versions ${CHECKPOINT_VERSIONS.join(" and ")}`,
+      version > CHECKPOINT_VERSION
+        ? "use the newer binaryconnect that wrote it"
+        : "the file is damaged, or not a checkpoint",
+    );
   }
   const headerLength = view.getUint32(12, true);
   const expectedCrc = view.getUint32(CRC_AT, true);
@@ -80,11 +99,16 @@ export function decodeCheckpoint<Meta>(bytes: Uint8Array, source: string, crc32:
     view.setUint32(CRC_AT, 0, true);
     actualCrc = crc32(copy.subarray(8));
   }
-  if (expectedCrc !== actualCrc) fail(`checksum mismatch (stored ${hex(expectedCrc)}, computed ${hex(actualCrc)}): the file is corrupt or truncated`);
+  if (expectedCrc !== actualCrc)
+    fail(
+      `checksum mismatch (stored ${hex(expectedCrc)}, computed ${hex(actualCrc)}): the file is corrupt or truncated`,
+    );
   // version 1 does not cover the header length with its checksum: check it
   const dataStart = align4(PREFIX + headerLength);
-  if (dataStart > copy.length) fail(`header of ${headerLength} bytes runs past the end of the ${copy.length}-byte file (truncated)`);
-  if ((copy.length - dataStart) % 4 !== 0) fail(`the data is ${copy.length - dataStart} bytes, not a whole number of float32 values`);
+  if (dataStart > copy.length)
+    fail(`header of ${headerLength} bytes runs past the end of the ${copy.length}-byte file (truncated)`);
+  if ((copy.length - dataStart) % 4 !== 0)
+    fail(`the data is ${copy.length - dataStart} bytes, not a whole number of float32 values`);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(copy.subarray(PREFIX, PREFIX + headerLength)));
@@ -92,18 +116,29 @@ export function decodeCheckpoint<Meta>(bytes: Uint8Array, source: string, crc32:
     fail(`the ${headerLength}-byte header is not JSON`);
   }
   const h = header as { meta?: unknown; tensors?: unknown };
-  if (typeof h !== "object" || h === null || typeof h.meta !== "object" || h.meta === null || !Array.isArray(h.tensors)) {
+  if (
+    typeof h !== "object" ||
+    h === null ||
+    typeof h.meta !== "object" ||
+    h.meta === null ||
+    !Array.isArray(h.tensors)
+  ) {
     fail("the header is not { meta, tensors }");
   }
   const floatCount = (copy.length - dataStart) / 4;
   const floats = new Float32Array(copy.buffer, dataStart, floatCount);
   const tensors = (h.tensors as unknown[]).map((entry, i) => {
-    const { name, shape, offset } = (typeof entry === "object" && entry !== null ? entry : {}) as { name?: unknown; shape?: unknown; offset?: unknown };
+    const { name, shape, offset } = (typeof entry === "object" && entry !== null ? entry : {}) as {
+      name?: unknown;
+      shape?: unknown;
+      offset?: unknown;
+    };
     if (typeof name !== "string" || !Array.isArray(shape) || !shape.every(isCount) || !isCount(offset)) {
       return fail(`tensor ${i} of the header is not { name, shape, offset } with whole numbers`);
     }
     const n = (shape as number[]).reduce((a, b) => a * b, 1);
-    if (!Number.isSafeInteger(n) || offset + n > floatCount) fail(`tensor ${name} [${String(shape)}] runs past the end of the data`);
+    if (!Number.isSafeInteger(n) || offset + n > floatCount)
+      fail(`tensor ${name} [${String(shape)}] runs past the end of the data`);
     return { name, shape: shape as number[], data: floats.subarray(offset, offset + n) };
   });
   return { meta: h.meta as Meta, tensors };

@@ -33,13 +33,25 @@ export interface RunData {
  * `binaryconnect data` prepared them in (default: data/cache.ts defaultCacheDir());
  * CIFAR-100 - the folder of the official binary files (train.bin, test.bin), or its parent.
  */
-export async function loadRunData(config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">, dir?: string): Promise<RunData> {
+export async function loadRunData(
+  config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">,
+  dir?: string,
+): Promise<RunData> {
   switch (config.dataset) {
     case "mnist": {
       const raw = await loadMnist(dir ? { dir } : {});
       const mean = Float32Array.from(trainingMean(raw, config.meanFrom));
       const splits = mnistSplits(raw, { meanFrom: config.meanFrom, limit: config.limit });
-      return { splits, preprocessing: { shape: [...MNIST_SHAPE], steps: [{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean", mean }] } };
+      return {
+        splits,
+        preprocessing: {
+          shape: [...MNIST_SHAPE],
+          steps: [
+            { kind: "scale", factor: 1 / 255 },
+            { kind: "subtractMean", mean },
+          ],
+        },
+      };
     }
     case "cifar10": {
       const cache = dir ?? defaultCacheDir();
@@ -48,29 +60,56 @@ export async function loadRunData(config: Pick<TrainConfig, "dataset" | "meanFro
     case "svhn":
       return {
         splits: svhnSplits(dir ?? defaultCacheDir(), config.limit ?? {}),
-        preprocessing: { shape: [32, 32, 3], steps: [{ kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: false }, { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 }] },
+        preprocessing: {
+          shape: [32, 32, 3],
+          steps: [
+            { kind: "gcn", scale: 1, sqrtBias: 0, minDivisor: 1e-8, useStd: false },
+            { kind: "lcn", kernel: 7, sigma: 2, threshold: 1e-4 },
+          ],
+        },
       };
     case "cifar100": {
-      if (!dir) throw new OptionError("CIFAR-100 needs --data: the folder of the official binary files (cifar-100-binary, with train.bin and test.bin)");
+      if (!dir)
+        throw new OptionError(
+          "CIFAR-100 needs --data: the folder of the official binary files (cifar-100-binary, with train.bin and test.bin)",
+        );
       const { train, test } = await loadCifar100(dir, { labels: "fine" });
-      const validation = cifar100Validation(train.n), n = train.n - validation;
+      const validation = cifar100Validation(train.n),
+        n = train.n - validation;
       const limit = config.limit ?? {};
-      const keep = (set: typeof train, start: number, count: number, k: number | undefined) => sliceDataset(set, start, Math.min(k ?? count, count));
-      return { splits: { train: keep(train, 0, n, limit.train), validation: keep(train, n, validation, limit.validation), test: keep(test, 0, test.n, limit.test) } };
+      const keep = (set: typeof train, start: number, count: number, k: number | undefined) =>
+        sliceDataset(set, start, Math.min(k ?? count, count));
+      return {
+        splits: {
+          train: keep(train, 0, n, limit.train),
+          validation: keep(train, n, validation, limit.validation),
+          test: keep(test, 0, test.n, limit.test),
+        },
+      };
     }
     case "custom":
-      throw new OptionError("this run trained on data given to the library (dataset \"custom\"), which no loader here can read back", "evaluate or resume it from code, with Model.evaluate / Model.fit on the same data");
+      throw new OptionError(
+        'this run trained on data given to the library (dataset "custom"), which no loader here can read back',
+        "evaluate or resume it from code, with Model.evaluate / Model.fit on the same data",
+      );
   }
 }
 
 /** What `fit` fits on the training split of a dataset whose pipeline does not preprocess (CIFAR-100: the CIFAR-10 recipe, GCN 55 then ZCA 0.1). */
 export function runPreprocess(config: Pick<TrainConfig, "dataset">): PreprocessSpec[] {
-  if (config.dataset === "cifar100") return [{ kind: "gcn", scale: CIFAR10_GCN_SCALE }, { kind: "zca", filterBias: 0.1 }];
+  if (config.dataset === "cifar100")
+    return [
+      { kind: "gcn", scale: CIFAR10_GCN_SCALE },
+      { kind: "zca", filterBias: 0.1 },
+    ];
   return [];
 }
 
 /** The splits only (callers that do not need the preprocessing). */
-export async function loadSplits(config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">, dir?: string): Promise<Splits> {
+export async function loadSplits(
+  config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">,
+  dir?: string,
+): Promise<Splits> {
   return (await loadRunData(config, dir)).splits;
 }
 
@@ -84,10 +123,15 @@ function cifar10Preprocessing(cacheDir: string): Preprocessing {
     throw new DataFormatError(`CIFAR-10 is not prepared: ${path} is missing`, "run `binaryconnect data cifar10` first");
   }
   const { tensors } = decodeCheckpoint(bytes, path);
-  const mean = tensors.find((t) => t.name === "mean"), P = tensors.find((t) => t.name === "P");
-  if (!mean || !P) throw new DataFormatError(`${path}: expected tensors mean and P`, "run `binaryconnect data cifar10` again");
+  const mean = tensors.find((t) => t.name === "mean"),
+    P = tensors.find((t) => t.name === "P");
+  if (!mean || !P)
+    throw new DataFormatError(`${path}: expected tensors mean and P`, "run `binaryconnect data cifar10` again");
   return {
     shape: [32, 32, 3],
-    steps: [{ kind: "gcn", scale: CIFAR10_GCN_SCALE, sqrtBias: 0, minDivisor: 1e-8, useStd: false }, { kind: "zca", mean: Float32Array.from(mean.data), P: Float32Array.from(P.data) }],
+    steps: [
+      { kind: "gcn", scale: CIFAR10_GCN_SCALE, sqrtBias: 0, minDivisor: 1e-8, useStd: false },
+      { kind: "zca", mean: Float32Array.from(mean.data), P: Float32Array.from(P.data) },
+    ],
   };
 }

@@ -38,7 +38,8 @@ function computeFingerprint(set: LabeledSet): string {
     sample = new Float32Array(Math.ceil(total / stride));
     for (let i = 0, j = 0; i < total; i += stride) sample[j++] = set.x[i];
   }
-  const a = crc32(labels), b = crc32(new Uint8Array(sample.buffer, sample.byteOffset, sample.byteLength));
+  const a = crc32(labels),
+    b = crc32(new Uint8Array(sample.buffer, sample.byteOffset, sample.byteLength));
   return `${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}`;
 }
 
@@ -48,9 +49,11 @@ export function dataIdentity(set: LabeledSet, dir?: string): DataIdentity {
 
 /** Why `given` is not the data of `saved`, or null when it is. */
 export function dataDifference(saved: DataIdentity, given: DataIdentity): string | null {
-  const s = saved.train, g = given.train;
+  const s = saved.train,
+    g = given.train;
   if (s.n !== g.n) return `the run trained on ${s.n} examples, this data has ${g.n}`;
   if (s.features !== g.features) return `the run's examples have ${s.features} values, this data's ${g.features}`;
-  if (s.fingerprint !== g.fingerprint) return `the same number of examples (${s.n}) but other values or labels (fingerprint ${s.fingerprint}, this data ${g.fingerprint})`;
+  if (s.fingerprint !== g.fingerprint)
+    return `the same number of examples (${s.n}) but other values or labels (fingerprint ${s.fingerprint}, this data ${g.fingerprint})`;
   return null;
 }

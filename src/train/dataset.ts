@@ -25,7 +25,14 @@ export function epochOrder(n: number, seed: number, epoch: number): Uint32Array 
 }
 
 /** Copies rows `order[start..start+rows)` of `set` into the host batch buffers. */
-export function gatherBatch(set: LabeledSet, order: ArrayLike<number> | null, start: number, rows: number, x: Float32Array, y: Float32Array): void {
+export function gatherBatch(
+  set: LabeledSet,
+  order: ArrayLike<number> | null,
+  start: number,
+  rows: number,
+  x: Float32Array,
+  y: Float32Array,
+): void {
   const f = set.features;
   for (let r = 0; r < rows; r++) {
     const i = order ? order[start + r] : start + r;

@@ -24,7 +24,13 @@ const ENSEMBLE_COUNTER_BASE = 0x04000000;
  * binary weights, real weights, or the average output of N stochastically binarized networks.
  * An aborted `signal` stops it before its next batch (with the signal's reason).
  */
-export async function evaluate(model: Sequential, set: LabeledSet, testTime: TestTime, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
+export async function evaluate(
+  model: Sequential,
+  set: LabeledSet,
+  testTime: TestTime,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<EvalResult> {
   const be = model.backend;
   const metrics = be.alloc([2]);
   const check = signal ? new AbortCheck(signal) : undefined;
@@ -57,15 +63,22 @@ export async function evaluate(model: Sequential, set: LabeledSet, testTime: Tes
 }
 
 function uploadBatch(be: Backend, set: LabeledSet, start: number, rows: number) {
-  const xs = new Float32Array(rows * set.features), ys = new Float32Array(rows);
+  const xs = new Float32Array(rows * set.features),
+    ys = new Float32Array(rows);
   gatherBatch(set, null, start, rows, xs, ys);
-  const x = be.alloc([rows, set.features]), y = be.alloc([rows]);
+  const x = be.alloc([rows, set.features]),
+    y = be.alloc([rows]);
   be.upload(x, xs);
   be.upload(y, ys);
   return { x, y };
 }
 
-async function ensembleErrors(model: Sequential, x: import("../core/tensor.js").Tensor, labels: Float32Array, samples: number): Promise<number> {
+async function ensembleErrors(
+  model: Sequential,
+  x: import("../core/tensor.js").Tensor,
+  labels: Float32Array,
+  samples: number,
+): Promise<number> {
   const classes = model.classes;
   const sum = new Float64Array(labels.length * classes);
   for (let s = 0; s < samples; s++) {

@@ -9,7 +9,19 @@
  * e.g. an errno error (faultError) or a SimulatedKill, after which a test treats the process as
  * dead (every later operation throws too, so nothing is cleaned up, as after a real kill).
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { BinaryConnectError } from "../core/errors.js";
@@ -29,7 +41,10 @@ export function setFaultInjector(f: FaultInjector | undefined): void {
 
 /** Test-only: what an injector throws to "kill" the process at an operation. */
 export class SimulatedKill extends Error {
-  constructor(readonly op: FileOp, readonly path: string) {
+  constructor(
+    readonly op: FileOp,
+    readonly path: string,
+  ) {
     super(`simulated kill at ${op} ${path}`);
     this.name = "SimulatedKill";
   }
@@ -70,25 +85,44 @@ if (envFault) {
 
 /** A file could not be read or written: `code` is the system's (ENOSPC, EACCES, ...). */
 export class StorageError extends BinaryConnectError {
-  constructor(readonly path: string, readonly code: string | undefined, message: string, hint?: string) {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+    hint?: string,
+  ) {
     super(message, hint);
   }
 }
 
 /** Another process (or another training of this one) is training in a run folder. */
 export class RunInUseError extends BinaryConnectError {
-  constructor(readonly dir: string, readonly pid: number | undefined, message: string, hint?: string) {
+  constructor(
+    readonly dir: string,
+    readonly pid: number | undefined,
+    message: string,
+    hint?: string,
+  ) {
     super(message, hint);
   }
 }
 
 const CAUSES: Record<string, [string, string]> = {
-  ENOSPC: ["no space left on the device", "free some space and run again; the file it replaces is intact (files are written to a temporary file first)"],
-  EDQUOT: ["the disk quota is exceeded", "free some space or raise the quota, and run again; the file it replaces is intact"],
+  ENOSPC: [
+    "no space left on the device",
+    "free some space and run again; the file it replaces is intact (files are written to a temporary file first)",
+  ],
+  EDQUOT: [
+    "the disk quota is exceeded",
+    "free some space or raise the quota, and run again; the file it replaces is intact",
+  ],
   EACCES: ["permission denied", "choose a folder you can write to, or change the permissions"],
   EPERM: ["operation not permitted", "choose a folder you can write to, or change the permissions"],
   EROFS: ["the file system is read-only", "choose a folder on a writable disk"],
-  ENOTDIR: ["a part of the path is a file, not a folder", "check the path: every part before the last must be a folder"],
+  ENOTDIR: [
+    "a part of the path is a file, not a folder",
+    "check the path: every part before the last must be a folder",
+  ],
   EISDIR: ["it is a folder, not a file", "name a file, e.g. DIR/model.bcnet"],
   ENOENT: ["no such file or folder", "check the path; a folder to write into must exist"],
   EEXIST: ["it exists and is not a folder", "choose a folder (or a new name) for it"],
@@ -120,7 +154,13 @@ export function ensureDir(dir: string): void {
     mkdirSync(dir, { recursive: true });
   });
   const st = attempt("read", dir, () => statSync(dir));
-  if (!st.isDirectory()) throw new StorageError(dir, "ENOTDIR", `cannot use ${dir} as a folder: it is a file`, "choose a folder (or a new name) for it");
+  if (!st.isDirectory())
+    throw new StorageError(
+      dir,
+      "ENOTDIR",
+      `cannot use ${dir} as a folder: it is a file`,
+      "choose a folder (or a new name) for it",
+    );
 }
 
 /** The contents of a file. */
@@ -160,7 +200,7 @@ export function tmpName(path: string): string {
 
 /** Refuses to replace anything but a regular file (a folder, a device such as the null device, a pipe). */
 function checkReplaceable(path: string): void {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path);
   } catch (e) {
@@ -168,8 +208,20 @@ function checkReplaceable(path: string): void {
     if (code === "ENOENT") return;
     throw storageError(e, "write", path);
   }
-  if (st.isDirectory()) throw new StorageError(path, "EISDIR", `cannot write ${path}: it is a folder, not a file`, "name a file inside it, e.g. " + join(path, "model.bcnet"));
-  if (!st.isFile()) throw new StorageError(path, "EINVAL", `cannot write ${path}: it is not a regular file (a device, a pipe or a socket)`, "name a regular file");
+  if (st.isDirectory())
+    throw new StorageError(
+      path,
+      "EISDIR",
+      `cannot write ${path}: it is a folder, not a file`,
+      `name a file inside it, e.g. ${join(path, "model.bcnet")}`,
+    );
+  if (!st.isFile())
+    throw new StorageError(
+      path,
+      "EINVAL",
+      `cannot write ${path}: it is not a regular file (a device, a pipe or a socket)`,
+      "name a regular file",
+    );
 }
 
 /** Writes `bytes` to the temporary name of `path` and fsyncs it; commit() moves it into place. */
@@ -200,7 +252,8 @@ export function stageFile(path: string, bytes: Uint8Array): StagedFile {
     throw storageError(e, "write", path);
   }
   return {
-    path, tmp,
+    path,
+    tmp,
     commit(keep = false) {
       try {
         consult("rename", path);
@@ -267,10 +320,12 @@ export function staleTemporaries(dir: string): string[] {
     consult("readdir", dir);
     return readdirSync(dir);
   });
-  return names.filter((name) => {
-    const m = TMP.exec(name);
-    return m !== null && (Number(m[1]) === process.pid || !processAlive(Number(m[1])));
-  }).map((name) => join(dir, name));
+  return names
+    .filter((name) => {
+      const m = TMP.exec(name);
+      return m !== null && (Number(m[1]) === process.pid || !processAlive(Number(m[1])));
+    })
+    .map((name) => join(dir, name));
 }
 
 /** Whether a process with this id runs on this machine. */
@@ -319,7 +374,8 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
   let info: LockInfo | null = null;
   try {
     const parsed = JSON.parse(text) as Partial<LockInfo>;
-    if (typeof parsed.pid === "number" && typeof parsed.host === "string") info = { pid: parsed.pid, host: parsed.host, started: String(parsed.started) };
+    if (typeof parsed.pid === "number" && typeof parsed.host === "string")
+      info = { pid: parsed.pid, host: parsed.host, started: String(parsed.started) };
   } catch {
     // torn: its process was killed while creating it, or is creating it now
   }
@@ -338,7 +394,7 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
  */
 export function acquireLock(path: string, dir: string): Lock {
   const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
-  const text = new TextEncoder().encode(JSON.stringify(info) + "\n");
+  const text = new TextEncoder().encode(`${JSON.stringify(info)}\n`);
   let note: string | undefined;
   for (let tries = 0; ; tries++) {
     try {
@@ -360,7 +416,8 @@ export function acquireLock(path: string, dir: string): Lock {
     held.add(key);
     let released = false;
     return {
-      path, ...(note ? { note } : {}),
+      path,
+      ...(note ? { note } : {}),
       release() {
         if (released) return;
         released = true;
@@ -407,11 +464,26 @@ export function checkNotLocked(path: string, dir: string): void {
 }
 
 function inUse(dir: string, path: string, info: LockInfo | null): RunInUseError {
-  if (!info) return new RunInUseError(dir, undefined, `${dir} is in use: another process is starting a training in it (${basename(path)} is being created)`, "wait for it, or choose another folder");
+  if (!info)
+    return new RunInUseError(
+      dir,
+      undefined,
+      `${dir} is in use: another process is starting a training in it (${basename(path)} is being created)`,
+      "wait for it, or choose another folder",
+    );
   if (info.pid === process.pid && info.host === hostname()) {
-    return new RunInUseError(dir, info.pid, `${dir} is in use: this process is already training in it (since ${info.started})`, "wait for that training to finish, or choose another folder");
+    return new RunInUseError(
+      dir,
+      info.pid,
+      `${dir} is in use: this process is already training in it (since ${info.started})`,
+      "wait for that training to finish, or choose another folder",
+    );
   }
   const where = info.host === hostname() ? `process ${info.pid}` : `process ${info.pid} on ${info.host}`;
-  return new RunInUseError(dir, info.pid, `${dir} is in use: ${where} has been training in it since ${info.started}`,
-    `wait for it to finish or stop it (kill ${info.pid}: it checkpoints and exits); if no such process runs, delete ${path}`);
+  return new RunInUseError(
+    dir,
+    info.pid,
+    `${dir} is in use: ${where} has been training in it since ${info.started}`,
+    `wait for it to finish or stop it (kill ${info.pid}: it checkpoints and exits); if no such process runs, delete ${path}`,
+  );
 }

@@ -37,7 +37,16 @@ export type EpochResult = Omit<EpochRecord, "seconds" | "examples_per_second">;
 
 /** The record without its timings, its fields in the order of metrics.jsonl. */
 export function epochResult(r: EpochRecord): EpochResult {
-  return { epoch: r.epoch, train_loss: r.train_loss, train_error: r.train_error, val_loss: r.val_loss, val_error: r.val_error, test_error: r.test_error, best_epoch: r.best_epoch, lr: r.lr };
+  return {
+    epoch: r.epoch,
+    train_loss: r.train_loss,
+    train_error: r.train_error,
+    val_loss: r.val_loss,
+    val_error: r.val_error,
+    test_error: r.test_error,
+    best_epoch: r.best_epoch,
+    lr: r.lr,
+  };
 }
 
 /**
@@ -94,7 +103,13 @@ export interface RunStore {
   /** The full state after an epoch (exact resume), then the epoch's metrics. */
   saveEpoch(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, record: EpochRecord): Promise<void>;
   /** The full state in the middle of epoch epochsDone + 1, when the run is aborted there. */
-  savePartial?(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, partial: PartialEpoch): Promise<void>;
+  savePartial?(
+    model: Sequential,
+    config: TrainConfig,
+    epochsDone: number,
+    best: Best,
+    partial: PartialEpoch,
+  ): Promise<void>;
 }
 
 export interface LoopOptions {
@@ -140,10 +155,17 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   let stoppedEarly = false;
   // what the store holds, for the messages of a diverged run
   const keeps = store !== undefined && store.persistent !== false;
-  let kept = keeps && opts.stored ? (opts.partial ? `epoch ${opts.partial.epoch} at step ${opts.partial.batch}` : `after epoch ${opts.epochsDone}`) : undefined;
+  let kept =
+    keeps && opts.stored
+      ? opts.partial
+        ? `epoch ${opts.partial.epoch} at step ${opts.partial.batch}`
+        : `after epoch ${opts.epochsDone}`
+      : undefined;
   const diverged = (what: string, epochNumber: number): NumericalError => {
-    const hint = !keeps ? "the last checkpoint holds the previous epoch where a run keeps checkpoints (this one has no run folder); lower the learning rate and start again"
-      : kept ? `the run's last checkpoint (${kept}) is kept: nothing of epoch ${epochNumber} was saved. Resuming would repeat the same steps; start a new run with a lower learning rate`
+    const hint = !keeps
+      ? "the last checkpoint holds the previous epoch where a run keeps checkpoints (this one has no run folder); lower the learning rate and start again"
+      : kept
+        ? `the run's last checkpoint (${kept}) is kept: nothing of epoch ${epochNumber} was saved. Resuming would repeat the same steps; start a new run with a lower learning rate`
         : "no checkpoint was written; start again with a lower learning rate";
     return new NumericalError(what, hint);
   };
@@ -151,7 +173,11 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     try {
       await save();
     } catch (e) {
-      if (e instanceof NumericalError) throw diverged(`the parameters became non-finite in epoch ${epochNumber}: ${e.message.split("\n")[0]}`, epochNumber);
+      if (e instanceof NumericalError)
+        throw diverged(
+          `the parameters became non-finite in epoch ${epochNumber}: ${e.message.split("\n")[0]}`,
+          epochNumber,
+        );
       throw e;
     }
   };
@@ -163,11 +189,22 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     const partial = opts.partial?.epoch === epoch + 1 ? opts.partial : undefined;
     const started = performance.now() - 1000 * (partial?.seconds ?? 0);
     const result = await runEpoch({
-      model, config, data, epoch, best, cb: callbacks, signal: opts.signal, partial, diverged,
-      savePartial: keeps && store.savePartial ? async (p) => {
-        await saving(epoch + 1, () => store.savePartial!(model, config, epoch, best, p));
-        kept = `epoch ${p.epoch} at step ${p.batch}`;
-      } : undefined,
+      model,
+      config,
+      data,
+      epoch,
+      best,
+      cb: callbacks,
+      signal: opts.signal,
+      partial,
+      diverged,
+      savePartial:
+        keeps && store.savePartial
+          ? async (p) => {
+              await saving(epoch + 1, () => store.savePartial!(model, config, epoch, best, p));
+              kept = `epoch ${p.epoch} at step ${p.batch}`;
+            }
+          : undefined,
     });
     const { record } = result;
     if (result.best) {
@@ -213,8 +250,11 @@ async function runEpoch(c: EpochContext): Promise<{ record: EpochRecord; best: B
   const batches = Math.floor(train.n / config.batchSize);
   const order = epochOrder(train.n, config.seed, epoch);
   const lr = scheduledLr(config.schedule ?? "exponential", config.lrStart, config.lrEnd, config.epochs, epoch);
-  const xs = new Float32Array(config.batchSize * train.features), ys = new Float32Array(config.batchSize);
-  const x = be.alloc([config.batchSize, train.features]), y = be.alloc([config.batchSize]), metrics = be.alloc([2]);
+  const xs = new Float32Array(config.batchSize * train.features),
+    ys = new Float32Array(config.batchSize);
+  const x = be.alloc([config.batchSize, train.features]),
+    y = be.alloc([config.batchSize]),
+    metrics = be.alloc([2]);
   const first = partial?.batch ?? 0;
   if (partial) be.upload(metrics, Float32Array.of(partial.lossSum, partial.errors));
   const check = c.signal ? new AbortCheck(c.signal) : undefined;
@@ -236,20 +276,39 @@ async function runEpoch(c: EpochContext): Promise<{ record: EpochRecord; best: B
     }
     const [lossSum, errors] = await be.read(metrics);
     trainSeconds = (partial?.trainSeconds ?? 0) + (performance.now() - started) / 1000;
-    if (!Number.isFinite(lossSum)) throw c.diverged(`training loss became ${lossSum} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)})`, epoch + 1);
+    if (!Number.isFinite(lossSum))
+      throw c.diverged(
+        `training loss became ${lossSum} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)})`,
+        epoch + 1,
+      );
     const examples = batches * config.batchSize;
-    const val = data.validation ? await evaluate(model, data.validation, config.testTime, config.evalBatchSize, c.signal) : { loss: Number.NaN, error: Number.NaN };
+    const val = data.validation
+      ? await evaluate(model, data.validation, config.testTime, config.evalBatchSize, c.signal)
+      : { loss: Number.NaN, error: Number.NaN };
     // an ensemble's loss is not defined (NaN): its parameters are checked when they are saved
     if (data.validation && config.testTime.kind !== "ensemble" && !Number.isFinite(val.loss)) {
-      throw c.diverged(`validation loss became ${val.loss} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)}; training loss ${(lossSum / examples).toFixed(4)})`, epoch + 1);
+      throw c.diverged(
+        `validation loss became ${val.loss} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)}; training loss ${(lossSum / examples).toFixed(4)})`,
+        epoch + 1,
+      );
     }
     const record: EpochRecord = {
-      epoch: epoch + 1, train_loss: lossSum / examples, train_error: errors / examples, val_loss: val.loss, val_error: val.error,
-      test_error: c.best.testError, best_epoch: c.best.epoch, lr, seconds: trainSeconds, examples_per_second: examples / trainSeconds,
+      epoch: epoch + 1,
+      train_loss: lossSum / examples,
+      train_error: errors / examples,
+      val_loss: val.loss,
+      val_error: val.error,
+      test_error: c.best.testError,
+      best_epoch: c.best.epoch,
+      lr,
+      seconds: trainSeconds,
+      examples_per_second: examples / trainSeconds,
     };
     let best: Best | null = null;
     if (!data.validation || record.val_error <= c.best.valError) {
-      const testError = data.test ? (await evaluate(model, data.test, config.testTime, config.evalBatchSize, c.signal)).error : Number.NaN;
+      const testError = data.test
+        ? (await evaluate(model, data.test, config.testTime, config.evalBatchSize, c.signal)).error
+        : Number.NaN;
       best = { valError: data.validation ? record.val_error : Number.NaN, testError, epoch: epoch + 1 };
     }
     return { record, best };
@@ -257,10 +316,17 @@ async function runEpoch(c: EpochContext): Promise<{ record: EpochRecord; best: B
     // aborted after steps the store does not have: save the epoch so far, then stop
     if (c.signal?.aborted && e === c.signal.reason && c.savePartial && done > first) {
       const [lossSum, errors] = await be.read(metrics);
-      if (!Number.isFinite(lossSum)) throw c.diverged(`training loss became ${lossSum} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)}), before it was aborted`, epoch + 1);
+      if (!Number.isFinite(lossSum))
+        throw c.diverged(
+          `training loss became ${lossSum} in epoch ${epoch + 1} (learning rate ${lr.toExponential(2)}), before it was aborted`,
+          epoch + 1,
+        );
       const now = performance.now();
       await c.savePartial({
-        epoch: epoch + 1, batch: done, lossSum, errors,
+        epoch: epoch + 1,
+        batch: done,
+        lossSum,
+        errors,
         trainSeconds: trainSeconds ?? (partial?.trainSeconds ?? 0) + (now - started) / 1000,
         seconds: (partial?.seconds ?? 0) + (now - started) / 1000,
       });

@@ -27,7 +27,8 @@ export function writeModelState(model: Sequential, arrays: NamedArray[], withOpt
   const byName = new Map(arrays.map((a) => [a.name, a]));
   const put = (name: string, t: import("../core/tensor.js").Tensor) => {
     const a = byName.get(name);
-    if (!a) throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
+    if (!a)
+      throw new CheckpointError(`${source}: tensor "${name}" is missing`, "the file was written for another network");
     if (a.data.length !== t.size) {
       throw new CheckpointError(`${source}: tensor "${name}" has shape [${a.shape}], the model expects [${t.shape}]`);
     }

@@ -20,7 +20,8 @@ export function preprocessingToState(p: Preprocessing): { meta: PreprocessingMet
   const steps = p.steps.map((step, i) => {
     const json: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(step)) {
-      if (value instanceof Float32Array) tensors.push({ name: `preprocess.${i}.${key}`, shape: [value.length], data: value });
+      if (value instanceof Float32Array)
+        tensors.push({ name: `preprocess.${i}.${key}`, shape: [value.length], data: value });
       else json[key] = value;
     }
     return json;
@@ -28,7 +29,11 @@ export function preprocessingToState(p: Preprocessing): { meta: PreprocessingMet
   return { meta: { shape: [...p.shape], steps }, tensors };
 }
 
-export function preprocessingFromState(meta: PreprocessingMeta, tensors: readonly NamedArray[], source: string): Preprocessing {
+export function preprocessingFromState(
+  meta: PreprocessingMeta,
+  tensors: readonly NamedArray[],
+  source: string,
+): Preprocessing {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const steps = meta.steps.map((json, i) => {
     const step: Record<string, unknown> = { ...json };
@@ -37,7 +42,9 @@ export function preprocessingFromState(meta: PreprocessingMeta, tensors: readonl
       if (t) step[field] = Float32Array.from(t.data);
     }
     const needs = step.kind === "subtractMean" ? ["mean"] : step.kind === "zca" ? ["mean", "P"] : [];
-    for (const field of needs) if (!(step[field] instanceof Float32Array)) throw new CheckpointError(`${source}: preprocessing step ${i} (${String(step.kind)}) has no "${field}" tensor`);
+    for (const field of needs)
+      if (!(step[field] instanceof Float32Array))
+        throw new CheckpointError(`${source}: preprocessing step ${i} (${String(step.kind)}) has no "${field}" tensor`);
     return step as unknown as PreprocessStep;
   });
   return { shape: [...meta.shape], steps };

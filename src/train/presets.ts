@@ -5,7 +5,9 @@ import type { DatasetName, TrainConfig } from "./config.js";
 /** The dropout used by the "50% dropout" baseline (p = 0.5 on hidden units, 0.2 on the input). */
 export const PAPER_DROPOUT = { input: 0.2, hidden: 0.5 } as const;
 
-type Preset = Omit<TrainConfig, "preset" | "mode" | "seed" | "testTime" | "dropout" | "limit" | "dataset"> & { dataset: DatasetName };
+type Preset = Omit<TrainConfig, "preset" | "mode" | "seed" | "testTime" | "dropout" | "limit" | "dataset"> & {
+  dataset: DatasetName;
+};
 
 const MNIST_COMMON = {
   dataset: "mnist",
@@ -49,14 +51,76 @@ const CNN_COMMON = {
  * on a 2-core machine.
  */
 export const PRESETS: Record<string, Preset> = {
-  "mnist-quick": { ...MNIST_COMMON, hidden: [1024, 1024, 1024], batchSize: 200, epochs: 100, lrStart: 3e-3, lrEnd: 3e-6 },
-  "mnist-paper": { ...MNIST_COMMON, hidden: [1024, 1024, 1024], batchSize: 200, epochs: 1000, lrStart: 1e-3, lrEnd: 3e-6 },
-  "mnist-lasagne": { ...MNIST_COMMON, hidden: [2048, 2048, 2048], batchSize: 100, epochs: 250, lrStart: 1e-3, lrEnd: 3e-6 },
-  "cifar10-paper": { ...CNN_COMMON, dataset: "cifar10", architecture: CIFAR10_PAPER_NET, batchSize: 50, epochs: 500, lrStart: 3e-3, lrEnd: 2e-6 },
-  "cifar10-small": { ...CNN_COMMON, dataset: "cifar10", architecture: CIFAR10_SMALL_NET, batchSize: 50, epochs: 10, lrStart: 3e-3, lrEnd: 3e-5 },
-  "cifar100-paper": { ...CNN_COMMON, dataset: "cifar100", architecture: CIFAR100_PAPER_NET, classes: 100, batchSize: 50, epochs: 500, lrStart: 3e-3, lrEnd: 2e-6 },
-  "svhn-paper": { ...CNN_COMMON, dataset: "svhn", architecture: SVHN_PAPER_NET, batchSize: 50, epochs: 200, lrStart: 1e-2, lrEnd: 3e-6 },
-  "svhn-small": { ...CNN_COMMON, dataset: "svhn", architecture: SVHN_SMALL_NET, batchSize: 50, epochs: 5, lrStart: 1e-2, lrEnd: 1e-4 },
+  "mnist-quick": {
+    ...MNIST_COMMON,
+    hidden: [1024, 1024, 1024],
+    batchSize: 200,
+    epochs: 100,
+    lrStart: 3e-3,
+    lrEnd: 3e-6,
+  },
+  "mnist-paper": {
+    ...MNIST_COMMON,
+    hidden: [1024, 1024, 1024],
+    batchSize: 200,
+    epochs: 1000,
+    lrStart: 1e-3,
+    lrEnd: 3e-6,
+  },
+  "mnist-lasagne": {
+    ...MNIST_COMMON,
+    hidden: [2048, 2048, 2048],
+    batchSize: 100,
+    epochs: 250,
+    lrStart: 1e-3,
+    lrEnd: 3e-6,
+  },
+  "cifar10-paper": {
+    ...CNN_COMMON,
+    dataset: "cifar10",
+    architecture: CIFAR10_PAPER_NET,
+    batchSize: 50,
+    epochs: 500,
+    lrStart: 3e-3,
+    lrEnd: 2e-6,
+  },
+  "cifar10-small": {
+    ...CNN_COMMON,
+    dataset: "cifar10",
+    architecture: CIFAR10_SMALL_NET,
+    batchSize: 50,
+    epochs: 10,
+    lrStart: 3e-3,
+    lrEnd: 3e-5,
+  },
+  "cifar100-paper": {
+    ...CNN_COMMON,
+    dataset: "cifar100",
+    architecture: CIFAR100_PAPER_NET,
+    classes: 100,
+    batchSize: 50,
+    epochs: 500,
+    lrStart: 3e-3,
+    lrEnd: 2e-6,
+  },
+  "svhn-paper": {
+    ...CNN_COMMON,
+    dataset: "svhn",
+    architecture: SVHN_PAPER_NET,
+    batchSize: 50,
+    epochs: 200,
+    lrStart: 1e-2,
+    lrEnd: 3e-6,
+  },
+  "svhn-small": {
+    ...CNN_COMMON,
+    dataset: "svhn",
+    architecture: SVHN_SMALL_NET,
+    batchSize: 50,
+    epochs: 5,
+    lrStart: 1e-2,
+    lrEnd: 1e-4,
+  },
 };
 
 export const DEFAULT_PRESET = "mnist-quick";
@@ -65,7 +129,10 @@ export function getPreset(name: string): Preset {
   const p = PRESETS[name];
   if (!p) {
     const names = Object.keys(PRESETS);
-    throw new OptionError(`unknown preset "${name}"; expected one of ${names.join(", ")}`, `did you mean "${closest(name, names)}"?`);
+    throw new OptionError(
+      `unknown preset "${name}"; expected one of ${names.join(", ")}`,
+      `did you mean "${closest(name, names)}"?`,
+    );
   }
   return p;
 }

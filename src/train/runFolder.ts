@@ -20,8 +20,25 @@ import { loadCheckpoint } from "./checkpoint.js";
 import { encodeCheckpoint, type CheckpointContents } from "./checkpointFormat.js";
 import type { TrainConfig } from "./config.js";
 import { describeNonFinite, firstNonFinite } from "./finite.js";
-import { acquireLock, ensureDir, pathExists, readFileChecked, removeQuietly, stageFile, staleTemporaries, writeFileAtomic, type Lock } from "./fsio.js";
-import { epochResult, type Best, type EpochRecord, type EpochResult, type PartialEpoch, type RunStore } from "./loop.js";
+import {
+  acquireLock,
+  ensureDir,
+  pathExists,
+  readFileChecked,
+  removeQuietly,
+  stageFile,
+  staleTemporaries,
+  writeFileAtomic,
+  type Lock,
+} from "./fsio.js";
+import {
+  epochResult,
+  type Best,
+  type EpochRecord,
+  type EpochResult,
+  type PartialEpoch,
+  type RunStore,
+} from "./loop.js";
 import { readModelState } from "./modelState.js";
 import { preprocessingToState, type PreprocessingMeta } from "./preprocessingState.js";
 
@@ -52,8 +69,15 @@ export interface CheckpointMeta {
  * `withOptimizer`). A tensor that holds NaN or an infinity is a NumericalError: a diverged
  * model is never written.
  */
-export async function checkpointContents(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, withOptimizer: boolean, preprocessing?: Preprocessing,
-  extra: { records?: EpochResult[]; partial?: PartialEpoch } = {}): Promise<CheckpointContents<CheckpointMeta>> {
+export async function checkpointContents(
+  model: Sequential,
+  config: TrainConfig,
+  epochsDone: number,
+  best: Best,
+  withOptimizer: boolean,
+  preprocessing?: Preprocessing,
+  extra: { records?: EpochResult[]; partial?: PartialEpoch } = {},
+): Promise<CheckpointContents<CheckpointMeta>> {
   const tensors = await readModelState(model, withOptimizer);
   const bad = firstNonFinite(tensors);
   if (bad) throw new NumericalError(describeNonFinite(bad));
@@ -70,7 +94,17 @@ export async function checkpointContents(model: Sequential, config: TrainConfig,
 
 type Timing = Pick<EpochRecord, "seconds" | "examples_per_second">;
 
-const NUMBER_FIELDS = ["train_loss", "train_error", "val_loss", "val_error", "test_error", "best_epoch", "lr", "seconds", "examples_per_second"] as const;
+const NUMBER_FIELDS = [
+  "train_loss",
+  "train_error",
+  "val_loss",
+  "val_error",
+  "test_error",
+  "best_epoch",
+  "lr",
+  "seconds",
+  "examples_per_second",
+] as const;
 
 /** A record as JSON gives it back: null (NaN in JSON) is NaN again. */
 function recordFromJson<R extends EpochResult>(r: R): R {
@@ -80,7 +114,9 @@ function recordFromJson<R extends EpochResult>(r: R): R {
 }
 
 function isRecord(x: unknown): x is EpochRecord {
-  return typeof x === "object" && x !== null && Number.isInteger((x as EpochRecord).epoch) && (x as EpochRecord).epoch >= 1;
+  return (
+    typeof x === "object" && x !== null && Number.isInteger((x as EpochRecord).epoch) && (x as EpochRecord).epoch >= 1
+  );
 }
 
 /**
@@ -100,7 +136,10 @@ export function parseMetrics(text: string, path: string): EpochRecord[] {
     }
     if (!isRecord(parsed)) {
       if (i === lines.length - 1) return; // torn
-      throw new CheckpointError(`${path}: line ${i + 1} is not an epoch's record: ${JSON.stringify(line.slice(0, 80))}`, "delete that line and resume: the checkpoint holds the state");
+      throw new CheckpointError(
+        `${path}: line ${i + 1} is not an epoch's record: ${JSON.stringify(line.slice(0, 80))}`,
+        "delete that line and resume: the checkpoint holds the state",
+      );
     }
     byEpoch.set(parsed.epoch, recordFromJson(parsed));
   });
@@ -114,27 +153,54 @@ export function readMetricsFile(path: string): EpochRecord[] {
 }
 
 function metricsBytes(history: readonly EpochRecord[]): Uint8Array {
-  return new TextEncoder().encode(history.map((r) => JSON.stringify(r) + "\n").join(""));
+  return new TextEncoder().encode(history.map((r) => `${JSON.stringify(r)}\n`).join(""));
 }
 
 /**
  * `ckpt` checked to be a training checkpoint (a CheckpointError otherwise), its best epoch with
  * the infinities and NaNs that JSON wrote as null.
  */
-export function trainingCheckpoint(ckpt: CheckpointContents<CheckpointMeta>, path: string): CheckpointContents<CheckpointMeta> {
+export function trainingCheckpoint(
+  ckpt: CheckpointContents<CheckpointMeta>,
+  path: string,
+): CheckpointContents<CheckpointMeta> {
   const m = ckpt.meta as Partial<CheckpointMeta>;
   if (m.kind !== "training") throw new CheckpointError(`${path} is not a training checkpoint`);
-  if (typeof m.config !== "object" || m.config === null || !Number.isInteger(m.epochsDone) || !Number.isInteger(m.step) || typeof m.best !== "object" || m.best === null) {
-    throw new CheckpointError(`${path}: its metadata lacks the run's configuration, epochs, step or best epoch`, "the file was not written by binaryconnect train");
+  if (
+    typeof m.config !== "object" ||
+    m.config === null ||
+    !Number.isInteger(m.epochsDone) ||
+    !Number.isInteger(m.step) ||
+    typeof m.best !== "object" ||
+    m.best === null
+  ) {
+    throw new CheckpointError(
+      `${path}: its metadata lacks the run's configuration, epochs, step or best epoch`,
+      "the file was not written by binaryconnect train",
+    );
   }
-  if (m.records !== undefined && !(Array.isArray(m.records) && m.records.every(isRecord))) throw new CheckpointError(`${path}: its epoch records are not records`);
-  if (m.partial !== undefined && !(typeof m.partial === "object" && m.partial !== null && Number.isInteger(m.partial.batch) && m.partial.epoch === m.epochsDone! + 1
-    && typeof m.partial.lossSum === "number" && typeof m.partial.errors === "number")) {
+  if (m.records !== undefined && !(Array.isArray(m.records) && m.records.every(isRecord)))
+    throw new CheckpointError(`${path}: its epoch records are not records`);
+  if (
+    m.partial !== undefined &&
+    !(
+      typeof m.partial === "object" &&
+      m.partial !== null &&
+      Number.isInteger(m.partial.batch) &&
+      m.partial.epoch === m.epochsDone! + 1 &&
+      typeof m.partial.lossSum === "number" &&
+      typeof m.partial.errors === "number"
+    )
+  ) {
     throw new CheckpointError(`${path}: its partial epoch is not one after epoch ${m.epochsDone}`);
   }
   // JSON has no Infinity or NaN: before its first best epoch (a checkpoint part way through epoch 1), the best validation error is Infinity
   const best = m.best as { valError: number | null; testError: number | null; epoch: number };
-  ckpt.meta.best = { valError: best.valError ?? (best.epoch === 0 ? Infinity : Number.NaN), testError: best.testError ?? Number.NaN, epoch: best.epoch };
+  ckpt.meta.best = {
+    valError: best.valError ?? (best.epoch === 0 ? Infinity : Number.NaN),
+    testError: best.testError ?? Number.NaN,
+    epoch: best.epoch,
+  };
   return ckpt;
 }
 
@@ -146,7 +212,10 @@ export class RunFolder implements RunStore {
   private lock: Lock | undefined;
 
   /** `preprocessing`: saved with every checkpoint (a function: read when each checkpoint is written). */
-  constructor(readonly dir: string, private readonly preprocessing?: Preprocessing | (() => Preprocessing | undefined)) {}
+  constructor(
+    readonly dir: string,
+    private readonly preprocessing?: Preprocessing | (() => Preprocessing | undefined),
+  ) {}
 
   private currentPreprocessing(): Preprocessing | undefined {
     return typeof this.preprocessing === "function" ? this.preprocessing() : this.preprocessing;
@@ -176,7 +245,8 @@ export class RunFolder implements RunStore {
         } catch {
           continue; // timings only: a damaged file has none to give
         }
-        for (const r of records) this.timings.set(r.epoch, { seconds: r.seconds, examples_per_second: r.examples_per_second });
+        for (const r of records)
+          this.timings.set(r.epoch, { seconds: r.seconds, examples_per_second: r.examples_per_second });
       }
       for (const path of stale) removeQuietly(path);
     } catch (e) {
@@ -197,7 +267,7 @@ export class RunFolder implements RunStore {
   start(config: TrainConfig, history: readonly EpochRecord[] = []): void {
     ensureDir(this.dir);
     this.history = [...history];
-    writeFileAtomic(this.path(CONFIG_FILE), new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"));
+    writeFileAtomic(this.path(CONFIG_FILE), new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`));
     writeFileAtomic(this.path(METRICS_FILE), metricsBytes(this.history));
   }
 
@@ -219,11 +289,18 @@ export class RunFolder implements RunStore {
   resume(ckpt: CheckpointContents<CheckpointMeta>): EpochRecord[] {
     const { meta } = ckpt;
     const records = meta.records
-      ? meta.records.map((r) => ({ ...epochResult(recordFromJson(r) as EpochRecord), ...(this.timings.get(r.epoch) ?? { seconds: Number.NaN, examples_per_second: Number.NaN }) }))
+      ? meta.records.map((r) => ({
+          ...epochResult(recordFromJson(r) as EpochRecord),
+          ...(this.timings.get(r.epoch) ?? { seconds: Number.NaN, examples_per_second: Number.NaN }),
+        }))
       : readMetricsFile(this.path(METRICS_FILE)).filter((r) => r.epoch <= meta.epochsDone);
-    const missing = Array.from({ length: meta.epochsDone }, (_, i) => i + 1).filter((epoch) => !records.some((r) => r.epoch === epoch));
+    const missing = Array.from({ length: meta.epochsDone }, (_, i) => i + 1).filter(
+      (epoch) => !records.some((r) => r.epoch === epoch),
+    );
     if (missing.length) {
-      console.warn(`note: ${this.dir} has no record of epoch${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (lost by a kill under an older version); the run continues without ${missing.length > 1 ? "them" : "it"}`);
+      console.warn(
+        `note: ${this.dir} has no record of epoch${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (lost by a kill under an older version); the run continues without ${missing.length > 1 ? "them" : "it"}`,
+      );
     }
     this.history = records;
     writeFileAtomic(this.path(METRICS_FILE), metricsBytes(records));
@@ -236,9 +313,17 @@ export class RunFolder implements RunStore {
   }
 
   /** checkpoint.bin with the records of every epoch, then metrics.jsonl from them (its new version written before the checkpoint is renamed). */
-  async saveEpoch(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, record: EpochRecord): Promise<void> {
+  async saveEpoch(
+    model: Sequential,
+    config: TrainConfig,
+    epochsDone: number,
+    best: Best,
+    record: EpochRecord,
+  ): Promise<void> {
     const history = [...this.history.filter((r) => r.epoch < record.epoch), record];
-    const contents = await checkpointContents(model, config, epochsDone, best, true, this.currentPreprocessing(), { records: history.map(epochResult) });
+    const contents = await checkpointContents(model, config, epochsDone, best, true, this.currentPreprocessing(), {
+      records: history.map(epochResult),
+    });
     const bytes = encodeCheckpoint(contents, crc32);
     const metrics = stageFile(this.path(METRICS_FILE), metricsBytes(history));
     try {
@@ -253,13 +338,22 @@ export class RunFolder implements RunStore {
   }
 
   /** checkpoint.bin part way through epoch epochsDone + 1 (an aborted run); metrics.jsonl is unchanged. */
-  async savePartial(model: Sequential, config: TrainConfig, epochsDone: number, best: Best, partial: PartialEpoch): Promise<void> {
-    const contents = await checkpointContents(model, config, epochsDone, best, true, this.currentPreprocessing(), { records: this.history.map(epochResult), partial });
+  async savePartial(
+    model: Sequential,
+    config: TrainConfig,
+    epochsDone: number,
+    best: Best,
+    partial: PartialEpoch,
+  ): Promise<void> {
+    const contents = await checkpointContents(model, config, epochsDone, best, true, this.currentPreprocessing(), {
+      records: this.history.map(epochResult),
+      partial,
+    });
     writeFileAtomic(this.path(CHECKPOINT_FILE), encodeCheckpoint(contents, crc32));
   }
 
   /** Rewrites config.json (a finished run continued with more epochs). */
   writeConfig(config: TrainConfig): void {
-    writeFileAtomic(this.path(CONFIG_FILE), new TextEncoder().encode(JSON.stringify(config, null, 2) + "\n"));
+    writeFileAtomic(this.path(CONFIG_FILE), new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`));
   }
 }

@@ -6,7 +6,7 @@ import type { TrainConfig } from "./config.js";
 import { NO_BEST, runEpochs, type Best, type EpochRecord, type Splits, type TrainCallbacks } from "./loop.js";
 import { createModel } from "./model.js";
 import { writeModelState } from "./modelState.js";
-import { RunFolder, CHECKPOINT_FILE, type CheckpointMeta } from "./runFolder.js";
+import { RunFolder, CHECKPOINT_FILE } from "./runFolder.js";
 
 export type { Best, EpochRecord, EpochResult, PartialEpoch, Splits, TrainCallbacks } from "./loop.js";
 export { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, METRICS_FILE, type CheckpointMeta } from "./runFolder.js";
@@ -61,7 +61,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       folder?.start(config);
     }
     const result = await runEpochs({
-      config, model, data, epochsDone, best, partial: start?.meta.partial, stored: Boolean(start), callbacks: opts.callbacks, store: folder, maxEpochsThisCall: opts.maxEpochsThisCall, signal: opts.signal,
+      config,
+      model,
+      data,
+      epochsDone,
+      best,
+      partial: start?.meta.partial,
+      stored: Boolean(start),
+      callbacks: opts.callbacks,
+      store: folder,
+      maxEpochsThisCall: opts.maxEpochsThisCall,
+      signal: opts.signal,
     });
     return { model, records: result.records, best: result.best };
   } finally {

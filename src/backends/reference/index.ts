@@ -51,7 +51,11 @@ export class ReferenceBackend implements Backend {
   /** The values of a tensor (the live buffer, for kernels). */
   data(t: Tensor): Float32Array {
     const buf = t.backend === this.name ? this.buffers.get(t.id) : undefined;
-    if (!buf) throw new BackendError(`${t} is not a live tensor of the reference backend`, "was it disposed, or made by another backend?");
+    if (!buf)
+      throw new BackendError(
+        `${t} is not a live tensor of the reference backend`,
+        "was it disposed, or made by another backend?",
+      );
     return buf;
   }
 }

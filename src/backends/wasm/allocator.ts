@@ -69,7 +69,8 @@ export class Allocator {
   }
 
   private takeTop(size: number): number {
-    const ptr = this.top, end = ptr + size;
+    const ptr = this.top,
+      end = ptr + size;
     if (end > this.limit) {
       throw new BackendError(
         `wasm backend out of memory: ${size} more bytes needed, ${this.usedBytes} in use, limit ${this.limit} bytes (${(this.limit / 2 ** 20).toFixed(0)} MiB)`,

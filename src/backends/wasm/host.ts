@@ -71,14 +71,18 @@ async function nodeHost(): Promise<Host> {
 }
 
 /** The hint of the errors about threads in a page that is not cross-origin isolated. */
-export const ISOLATION_HINT = "leave `threads` out (one thread, no workers), use the reference backend, or serve the page cross-origin isolated " +
+export const ISOLATION_HINT =
+  "leave `threads` out (one thread, no workers), use the reference backend, or serve the page cross-origin isolated " +
   "(headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)";
 
 function webHost(): Host {
   const g = globalThis as { crossOriginIsolated?: boolean; navigator?: { hardwareConcurrency?: number } };
-  const noThreads = typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated !== true
-    ? "the page is not cross-origin isolated (crossOriginIsolated is not true), so it has no SharedArrayBuffer or shared WebAssembly memory"
-    : typeof Worker !== "function" ? "this engine has no Web Workers" : undefined;
+  const noThreads =
+    typeof SharedArrayBuffer !== "function" || g.crossOriginIsolated !== true
+      ? "the page is not cross-origin isolated (crossOriginIsolated is not true), so it has no SharedArrayBuffer or shared WebAssembly memory"
+      : typeof Worker !== "function"
+        ? "this engine has no Web Workers"
+        : undefined;
   const cores = Math.floor(g.navigator?.hardwareConcurrency ?? 1);
   return {
     kind: "web",
@@ -108,8 +112,10 @@ function spawnWebWorker(data: WorkerData, failed: (why: string) => void): PoolWo
   try {
     w = new Worker(workerUrl, { name: `binaryconnect wasm ${data.index}` });
   } catch (e) {
-    throw new BackendError(`cannot start a Web Worker for the wasm backend: ${(e as Error).message}`,
-      "a Content-Security-Policy must allow blob: workers (worker-src blob:), or leave `threads` out for one thread");
+    throw new BackendError(
+      `cannot start a Web Worker for the wasm backend: ${(e as Error).message}`,
+      "a Content-Security-Policy must allow blob: workers (worker-src blob:), or leave `threads` out for one thread",
+    );
   }
   const ready = new Promise<void>((resolve, reject) => {
     w.onmessage = () => {

@@ -81,14 +81,23 @@ export class WasmBackend implements Backend {
     const host = await currentHost();
     const threads = asked ?? host.defaultThreads;
     if (threads > 1 && !host.sharedMemory) {
-      throw new BackendError(`WasmBackend.create: ${threads} threads need workers on a shared memory, but ${host.noThreads}`, ISOLATION_HINT);
+      throw new BackendError(
+        `WasmBackend.create: ${threads} threads need workers on a shared memory, but ${host.noThreads}`,
+        ISOLATION_HINT,
+      );
     }
     const simd = await resolveSimd(choice);
     const module = await kernelsModule(simd, host.sharedMemory);
-    const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: maxBytes / PAGE_BYTES, shared: host.sharedMemory });
+    const memory = new WebAssembly.Memory({
+      initial: INITIAL_PAGES,
+      maximum: maxBytes / PAGE_BYTES,
+      shared: host.sharedMemory,
+    });
     const exports = instantiate(module, memory);
     let backend: WasmBackend | undefined;
-    const allocator = new Allocator(exports.heapBase(), maxBytes, (end) => growMemory(memory, end, maxBytes, () => backend?.refreshView()));
+    const allocator = new Allocator(exports.heapBase(), maxBytes, (end) =>
+      growMemory(memory, end, maxBytes, () => backend?.refreshView()),
+    );
     const control = allocator.alloc(CONTROL_BYTES);
     new Int32Array(memory.buffer, control, CONTROL_BYTES / 4).fill(0);
     const pool = await ThreadPool.start(module, memory, control, threads, KERNEL_NAMES, host);
@@ -153,7 +162,11 @@ export class WasmBackend implements Backend {
   /** The byte offset of a live tensor of this backend. */
   readonly ptr = (t: Tensor): number => {
     const ptr = t.backend === this.name ? this.blocks.get(t.id) : undefined;
-    if (ptr === undefined) throw new BackendError(`${t} is not a live tensor of the wasm backend`, "was it disposed, or made by another backend?");
+    if (ptr === undefined)
+      throw new BackendError(
+        `${t} is not a live tensor of the wasm backend`,
+        "was it disposed, or made by another backend?",
+      );
     return ptr;
   };
 
@@ -166,10 +179,22 @@ export class WasmBackend implements Backend {
    * when scratchBytes is given), so a wrong count or a non-0/1 bool fails the type check.
    */
   dispatch<K extends KernelName, const C extends Prefixes<KernelParams<K>>>(
-    kernel: K, common: C, parts: readonly Readonly<Drop<KernelParams<K>, C>>[]): void;
+    kernel: K,
+    common: C,
+    parts: readonly Readonly<Drop<KernelParams<K>, C>>[],
+  ): void;
   dispatch<K extends KernelName, const C extends Prefixes<KernelParams<K>>>(
-    kernel: K, common: C, parts: readonly Readonly<DropLast<Drop<KernelParams<K>, C>>>[], scratchBytes: number): void;
-  dispatch(kernel: KernelName, common: readonly number[], parts: readonly (readonly number[])[], scratchBytes = 0): void {
+    kernel: K,
+    common: C,
+    parts: readonly Readonly<DropLast<Drop<KernelParams<K>, C>>>[],
+    scratchBytes: number,
+  ): void;
+  dispatch(
+    kernel: KernelName,
+    common: readonly number[],
+    parts: readonly (readonly number[])[],
+    scratchBytes = 0,
+  ): void {
     if (scratchBytes > 0) parts = parts.map((p, t) => [...p, this.scratchFor(t, scratchBytes)]);
     this.pool.run(KERNEL_NAMES.indexOf(kernel), this.exports[kernel] as KernelFunction, common, parts);
   }
@@ -217,12 +242,19 @@ function growMemory(memory: WebAssembly.Memory, end: number, maxBytes: number, g
   try {
     memory.grow(Math.ceil((want - have) / PAGE_BYTES));
   } catch (e) {
-    throw new BackendError(`wasm backend: cannot grow memory to ${want} bytes: ${(e as Error).message}`, "lower maxMemoryMiB or free memory");
+    throw new BackendError(
+      `wasm backend: cannot grow memory to ${want} bytes: ${(e as Error).message}`,
+      "lower maxMemoryMiB or free memory",
+    );
   }
   grown();
 }
 
-function checkOptions(options: WasmBackendOptions): { threads: number | undefined; maxBytes: number; simd: SimdChoice } {
+function checkOptions(options: WasmBackendOptions): {
+  threads: number | undefined;
+  maxBytes: number;
+  simd: SimdChoice;
+} {
   for (const key of Object.keys(options)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
       throw new OptionError(`WasmBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
@@ -235,11 +267,15 @@ function checkOptions(options: WasmBackendOptions): { threads: number | undefine
   const maxMiB = options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB;
   const maxBytes = maxMiB * 2 ** 20;
   if (!Number.isInteger(maxMiB) || maxBytes < INITIAL_PAGES * PAGE_BYTES || maxBytes > MODULE_MAX_BYTES) {
-    throw new OptionError(`WasmBackend.create: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`);
+    throw new OptionError(
+      `WasmBackend.create: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`,
+    );
   }
   const simd = options.simd ?? "auto";
   if (!SIMD_CHOICES.includes(simd)) {
-    throw new OptionError(`WasmBackend.create: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(simd)}`);
+    throw new OptionError(
+      `WasmBackend.create: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(simd)}`,
+    );
   }
   return { threads, maxBytes, simd };
 }

@@ -38,7 +38,9 @@ export function kernelsModule(simd: SimdLevel, shared = true): Promise<WebAssemb
 export function unsharedMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
   const out = bytes.slice();
   const leb = (p: number): [number, number] => {
-    let value = 0, shift = 0, b: number;
+    let value = 0,
+      shift = 0,
+      b: number;
     do {
       b = out[p++];
       value += (b & 0x7f) * 2 ** shift;
@@ -46,7 +48,7 @@ export function unsharedMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array
     } while (b & 0x80);
     return [value, p];
   };
-  for (let p = 8; p < out.length;) {
+  for (let p = 8; p < out.length; ) {
     const id = out[p];
     const [size, start] = leb(p + 1);
     if (id === 2) {
@@ -62,13 +64,17 @@ export function unsharedMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array
           out[q] = 1;
           return out;
         }
-        if (kind === 0) q = leb(q)[1]; // function: type index
+        if (kind === 0)
+          q = leb(q)[1]; // function: type index
         else break; // tables and globals: the kernels module imports neither
       }
     }
     p = start + size;
   }
-  throw new BackendError("wasm: the kernels module does not import a shared memory with a maximum (limits flag 0x03)", "rebuild it: npm run build:wasm");
+  throw new BackendError(
+    "wasm: the kernels module does not import a shared memory with a maximum (limits flag 0x03)",
+    "rebuild it: npm run build:wasm",
+  );
 }
 
 /** Instantiates the module on a shared memory (the module has no data or start section). */

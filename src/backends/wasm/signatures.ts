@@ -23,11 +23,16 @@ export type KernelParams<K extends KernelName> = Parameters<KernelExports[K]>;
 export type KernelFunction = (...args: number[]) => void;
 
 /** Every prefix of a tuple, labels kept: [], [p0], [p0, p1], ..., P (readonly). */
-export type Prefixes<P extends readonly unknown[]> = Readonly<P extends readonly [...infer H, unknown] ? P | Prefixes<H> : P>;
+export type Prefixes<P extends readonly unknown[]> = Readonly<
+  P extends readonly [...infer H, unknown] ? P | Prefixes<H> : P
+>;
 
 /** The elements of tuple P after its first C["length"] (labels kept). */
-export type Drop<P extends readonly unknown[], C extends readonly unknown[]> =
-  C extends readonly [unknown, ...infer CT] ? (P extends readonly [unknown, ...infer PT] ? Drop<PT, CT> : never) : P;
+export type Drop<P extends readonly unknown[], C extends readonly unknown[]> = C extends readonly [unknown, ...infer CT]
+  ? P extends readonly [unknown, ...infer PT]
+    ? Drop<PT, CT>
+    : never
+  : P;
 
 /** Tuple T without its last element. */
 export type DropLast<T extends readonly unknown[]> = T extends readonly [...infer H, unknown] ? H : never;

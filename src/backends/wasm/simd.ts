@@ -41,11 +41,17 @@ export function relaxedSimdSupported(): Promise<boolean> {
 }
 
 /** The SIMD level for a choice: `auto` asks the engine; `relaxed` fails with the reason where it is not accepted. */
-export async function resolveSimd(choice: SimdChoice, supported: () => Promise<boolean> = relaxedSimdSupported): Promise<SimdLevel> {
+export async function resolveSimd(
+  choice: SimdChoice,
+  supported: () => Promise<boolean> = relaxedSimdSupported,
+): Promise<SimdLevel> {
   if (choice === "baseline") return "baseline";
   const ok = await supported();
   if (ok) return "relaxed";
   if (choice === "auto") return "baseline";
-  const engine = typeof process !== "undefined" && process.versions?.node ? `Node.js ${process.versions.node}` : "this engine";
-  throw new BackendError(`wasm: simd "relaxed" was asked for, but ${engine} does not accept WebAssembly relaxed SIMD; use "auto" or "baseline"`);
+  const engine =
+    typeof process !== "undefined" && process.versions?.node ? `Node.js ${process.versions.node}` : "this engine";
+  throw new BackendError(
+    `wasm: simd "relaxed" was asked for, but ${engine} does not accept WebAssembly relaxed SIMD; use "auto" or "baseline"`,
+  );
 }

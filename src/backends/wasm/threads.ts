@@ -13,7 +13,13 @@ export const MAX_THREADS = 64;
  * and scratch) for each thread.
  */
 export const CONTROL_LAYOUT = {
-  op: 0, nCommon: 1, nExtra: 2, done: 3, error: 4, counter: 5, seq: 8,
+  op: 0,
+  nCommon: 1,
+  nExtra: 2,
+  done: 3,
+  error: 4,
+  counter: 5,
+  seq: 8,
   ints: 8 + MAX_THREADS,
   f64Byte: (8 + MAX_THREADS) * 4,
   maxCommon: 32,
@@ -93,8 +99,14 @@ export class ThreadPool {
   }
 
   /** Starts `threads - 1` workers through `host` (in Node.js unreferenced: they never keep the process alive). */
-  static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, control: number,
-    threads: number, names: readonly string[], host: WorkerHost): Promise<ThreadPool> {
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    control: number,
+    threads: number,
+    names: readonly string[],
+    host: WorkerHost,
+  ): Promise<ThreadPool> {
     const pool = new ThreadPool(memory, control, names, host.mainCanWait);
     const failed = (why: string) => {
       if (!pool.closed) pool.failure ??= why;
@@ -137,11 +149,18 @@ export class ThreadPool {
   run(op: number, main: KernelFunction, common: readonly number[], parts: readonly (readonly number[])[]): void {
     if (this.closed) throw new BackendError("the wasm backend is closed", "create a new backend");
     if (this.failure) throw new BackendError(this.failure, "create a new backend");
-    const L = CONTROL_LAYOUT, i32 = this.i32, f64 = this.f64;
+    const L = CONTROL_LAYOUT,
+      i32 = this.i32,
+      f64 = this.f64;
     Atomics.store(i32, L.counter, 0);
-    if (parts.length === 1) return main(...common, ...parts[0]);
+    if (parts.length === 1) {
+      main(...common, ...parts[0]);
+      return;
+    }
     if (parts.length > this.threads || common.length > L.maxCommon || parts[0].length > L.maxExtra) {
-      throw new BackendError(`thread pool: call too large (${parts.length} parts, ${common.length}+${parts[0].length} arguments)`);
+      throw new BackendError(
+        `thread pool: call too large (${parts.length} parts, ${common.length}+${parts[0].length} arguments)`,
+      );
     }
     f64.set(common, 0);
     for (let t = 1; t < parts.length; t++) f64.set(parts[t], L.maxCommon + t * L.maxExtra);
@@ -178,12 +197,17 @@ export class ThreadPool {
   }
 
   private waitDone(expected: number): void {
-    const i32 = this.i32, at = CONTROL_LAYOUT.done, t0 = Date.now();
+    const i32 = this.i32,
+      at = CONTROL_LAYOUT.done,
+      t0 = Date.now();
     const until = performance.now() + CONTROL_LAYOUT.spinMs;
     for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
       if ((spin & 63) === 0 && performance.now() > until) break;
     }
-    if (!this.mainCanWait) return this.spinDone(expected, t0);
+    if (!this.mainCanWait) {
+      this.spinDone(expected, t0);
+      return;
+    }
     for (;;) {
       const done = Atomics.load(i32, at);
       if (done >= expected) return;
@@ -193,7 +217,8 @@ export class ThreadPool {
 
   /** waitDone's end where the main thread may not block (a page's): spins until the workers are done. */
   private spinDone(expected: number, t0: number): void {
-    const i32 = this.i32, at = CONTROL_LAYOUT.done;
+    const i32 = this.i32,
+      at = CONTROL_LAYOUT.done;
     for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
       if ((spin & 1023) === 0 && Date.now() - t0 > STUCK_MS) throw stuck();
     }
@@ -201,5 +226,8 @@ export class ThreadPool {
 }
 
 function stuck(): BackendError {
-  return new BackendError(`wasm worker threads did not finish a kernel in ${STUCK_MS / 1000} s`, "a worker thread may have died; create a new backend");
+  return new BackendError(
+    `wasm worker threads did not finish a kernel in ${STUCK_MS / 1000} s`,
+    "a worker thread may have died; create a new backend",
+  );
 }

@@ -16,7 +16,7 @@
  * workerData: { module, memory, control (byte offset), index (1..threads-1), names (kernel
  * names by index), layout (CONTROL_LAYOUT) }.
  */
-const WORKER_LOOP = String.raw`
+const WORKER_LOOP = `
 const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const kernels = names.map((name) => exports[name]);
 const i32 = new Int32Array(memory.buffer, control, layout.ints);
@@ -53,19 +53,22 @@ for (;;) {
 `;
 
 /** A Node.js worker thread (worker_threads, `eval: true`). */
-export const WORKER_SOURCE = String.raw`
+export const WORKER_SOURCE = `
 "use strict";
 const { parentPort, workerData } = require("node:worker_threads");
 const { module, memory, control, index, names, layout } = workerData;
 const ready = () => parentPort.postMessage("ready");
-` + WORKER_LOOP;
+${WORKER_LOOP}`;
 
 /** A Web Worker (classic script): the data comes in the first message; the loop runs in its handler. */
-export const WEB_WORKER_SOURCE = String.raw`
+export const WEB_WORKER_SOURCE =
+  `
 "use strict";
 self.onmessage = (event) => {
 self.onmessage = null;
 const { module, memory, control, index, names, layout } = event.data;
 const ready = () => self.postMessage("ready");
-` + WORKER_LOOP + `};
+` +
+  WORKER_LOOP +
+  `};
 `;

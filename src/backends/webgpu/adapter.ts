@@ -23,8 +23,11 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|microsoft basic render|
 /** Whether an adapter is a CPU implementation rather than a GPU. */
 export function isSoftwareAdapter(adapter: GPUAdapter): boolean {
   const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const fallback = info.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
-  return fallback || [info.vendor, info.architecture, info.device, info.description].some((s) => SOFTWARE.test(s ?? ""));
+  const fallback =
+    info.isFallbackAdapter === true || (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter === true;
+  return (
+    fallback || [info.vendor, info.architecture, info.device, info.description].some((s) => SOFTWARE.test(s ?? ""))
+  );
 }
 
 export function adapterLabel(adapter: GPUAdapter): string {
@@ -43,8 +46,10 @@ export async function findGpu(options: AdapterOptions): Promise<GPU> {
     const { createNodeGpu } = await import("./node.js");
     return createNodeGpu(options.dawnFlags ?? []);
   }
-  throw new BackendError("webgpu backend: this JavaScript environment has no WebGPU (navigator.gpu is missing)",
-    "use a browser with WebGPU enabled (Chrome/Edge 113+, or --enable-unsafe-webgpu), or the wasm backend");
+  throw new BackendError(
+    "webgpu backend: this JavaScript environment has no WebGPU (navigator.gpu is missing)",
+    "use a browser with WebGPU enabled (Chrome/Edge 113+, or --enable-unsafe-webgpu), or the wasm backend",
+  );
 }
 
 /** The high-performance adapter, or a BackendError that says why there is none. */
@@ -56,15 +61,22 @@ export async function requestAdapter(options: AdapterOptions): Promise<AdapterCh
   } catch (e) {
     throw new BackendError(`webgpu backend: requestAdapter failed: ${(e as Error).message}`, NO_ADAPTER_HINT);
   }
-  if (!adapter) throw new BackendError("webgpu backend: no WebGPU adapter was found (requestAdapter returned null)", NO_ADAPTER_HINT);
+  if (!adapter)
+    throw new BackendError(
+      "webgpu backend: no WebGPU adapter was found (requestAdapter returned null)",
+      NO_ADAPTER_HINT,
+    );
   return { gpu, adapter, label: adapterLabel(adapter), software: isSoftwareAdapter(adapter) };
 }
 
-const NO_ADAPTER_HINT = "Node.js needs a Vulkan driver: the GPU's (with libvulkan1), or Mesa's software lavapipe for tests " +
+const NO_ADAPTER_HINT =
+  "Node.js needs a Vulkan driver: the GPU's (with libvulkan1), or Mesa's software lavapipe for tests " +
   "(as root: bash scripts/install-test-deps.sh); a browser needs WebGPU enabled. Otherwise use --backend wasm";
 
 /** Whether a WebGPU adapter can be had here (for tests and `auto`): its label, or why not. */
-export async function probeWebGpu(options: AdapterOptions = {}): Promise<{ available: true; label: string; software: boolean } | { available: false; reason: string }> {
+export async function probeWebGpu(
+  options: AdapterOptions = {},
+): Promise<{ available: true; label: string; software: boolean } | { available: false; reason: string }> {
   try {
     const { label, software } = await requestAdapter(options);
     return { available: true, label, software };

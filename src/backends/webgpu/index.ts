@@ -38,11 +38,17 @@ const PARAM_SLOTS = 512;
 /** Bind groups kept for reuse (then the cache starts over). */
 const BIND_GROUP_CACHE = 8192;
 const LIMITS_WANTED = [
-  "maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupStorageSize", "maxComputeInvocationsPerWorkgroup",
-  "maxComputeWorkgroupSizeX", "maxComputeWorkgroupSizeY", "maxStorageBuffersPerShaderStage",
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupSizeX",
+  "maxComputeWorkgroupSizeY",
+  "maxStorageBuffersPerShaderStage",
 ] as const;
 
-const LOST_HINT = "training can resume from the last checkpoint on another backend: binaryconnect train --resume DIR --backend wasm";
+const LOST_HINT =
+  "training can resume from the last checkpoint on another backend: binaryconnect train --resume DIR --backend wasm";
 const OOM_HINT = "use a smaller batch or network, free tensors (dispose), or train on --backend wasm";
 
 /** A GPU buffer bound to a dispatch: the buffer and the bytes the kernel may touch. */
@@ -112,7 +118,11 @@ export class WebGpuBackend implements Backend {
   /** The GPU instance: kept referenced while open (Dawn shuts down when it is collected). */
   private gpu: GPU | null;
 
-  private constructor(private readonly device: GPUDevice, choice: AdapterChoice, options: WebGpuBackendOptions) {
+  private constructor(
+    private readonly device: GPUDevice,
+    choice: AdapterChoice,
+    options: WebGpuBackendOptions,
+  ) {
     this.gpu = choice.gpu;
     this.adapterLabel = choice.label;
     this.software = choice.software;
@@ -125,7 +135,13 @@ export class WebGpuBackend implements Backend {
     this.description = `webgpu (${choice.label}; ${kind})${options.note ? ` - ${options.note}` : ""}`;
     this.paramBuffer = device.createBuffer({ size: this.paramData.byteLength, usage: USAGE.UNIFORM | USAGE.COPY_DST });
     void device.lost.then((info) => {
-      if (!this.closed) this.fail(new BackendError(`webgpu: the GPU device was lost (${info.reason}): ${info.message || "no message"}`, LOST_HINT));
+      if (!this.closed)
+        this.fail(
+          new BackendError(
+            `webgpu: the GPU device was lost (${info.reason}): ${info.message || "no message"}`,
+            LOST_HINT,
+          ),
+        );
     });
     device.addEventListener("uncapturederror", (event) => {
       this.fail(classify((event as GPUUncapturedErrorEvent).error, "a GPU command failed"));
@@ -143,7 +159,10 @@ export class WebGpuBackend implements Backend {
     try {
       device = await adapter.requestDevice({ requiredLimits, label: "binaryconnect" });
     } catch (e) {
-      throw new BackendError(`webgpu: the adapter ${choice.label} refused a device: ${(e as Error).message}`, "use --backend wasm");
+      throw new BackendError(
+        `webgpu: the adapter ${choice.label} refused a device: ${(e as Error).message}`,
+        "use --backend wasm",
+      );
     }
     return new WebGpuBackend(device, choice, options);
   }
@@ -162,17 +181,30 @@ export class WebGpuBackend implements Backend {
     const t = new Tensor(this.name, this.nextId++, shape);
     const bytes = bufferBytes(t.size);
     if (bytes > this.maxTensorBytes) {
-      throw new BackendError(`webgpu: out of memory: ${t} needs ${mib(bytes)} MiB, more than the largest buffer this adapter allows (${mib(this.maxTensorBytes)} MiB)`, OOM_HINT);
+      throw new BackendError(
+        `webgpu: out of memory: ${t} needs ${mib(bytes)} MiB, more than the largest buffer this adapter allows (${mib(this.maxTensorBytes)} MiB)`,
+        OOM_HINT,
+      );
     }
     let buffer = this.pool.take(bytes);
     if (buffer && zero) {
       this.encode(FILL_PROGRAM, [{ buffer, size: bytes, write: true }], [bytes / 4, 0], groups1d(bytes / 4, 256));
     } else if (!buffer) {
       this.device.pushErrorScope("out-of-memory");
-      buffer = this.device.createBuffer({ size: bytes, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST, label: String(t) });
+      buffer = this.device.createBuffer({
+        size: bytes,
+        usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST,
+        label: String(t),
+      });
       const live = this.liveBytes;
-      this.watch(this.device.popErrorScope(), (e) => new BackendError(
-        `webgpu: out of GPU memory allocating ${t} (${mib(bytes)} MiB, with ${mib(live)} MiB in live tensors): ${e.message}`, OOM_HINT));
+      this.watch(
+        this.device.popErrorScope(),
+        (e) =>
+          new BackendError(
+            `webgpu: out of GPU memory allocating ${t} (${mib(bytes)} MiB, with ${mib(live)} MiB in live tensors): ${e.message}`,
+            OOM_HINT,
+          ),
+      );
     }
     this.liveBytes += bytes;
     this.buffers.set(t.id, buffer);
@@ -260,12 +292,18 @@ export class WebGpuBackend implements Backend {
    * WebGPU forbids binding one buffer as both; two written bindings of one tensor are an error.
    */
   dispatch(program: Program, tensors: readonly Tensor[], params: readonly number[], groups: readonly number[]): void {
-    const bindings: Binding[] = tensors.map((t, i) => ({ buffer: this.buffer(t), size: Math.max(4, t.size * 4), write: program.tensors[i].write }));
+    const bindings: Binding[] = tensors.map((t, i) => ({
+      buffer: this.buffer(t),
+      size: Math.max(4, t.size * 4),
+      write: program.tensors[i].write,
+    }));
     for (let i = 0; i < bindings.length; i++) {
       for (let j = 0; j < bindings.length; j++) {
         if (i === j || bindings[i].buffer !== bindings[j].buffer || !bindings[i].write) continue;
         if (bindings[j].write) {
-          throw new BackendError(`${program.key}: ${program.tensors[i].name} and ${program.tensors[j].name} are the same tensor ${tensors[i]}; both are outputs`);
+          throw new BackendError(
+            `${program.key}: ${program.tensors[i].name} and ${program.tensors[j].name} are the same tensor ${tensors[i]}; both are outputs`,
+          );
         }
         bindings[j] = { ...bindings[j], buffer: this.snapshot(bindings[j]) };
       }
@@ -276,15 +314,31 @@ export class WebGpuBackend implements Backend {
   /** A copy of a binding's bytes in a scratch buffer (released at once: see BufferPool). */
   private snapshot(b: Binding): GPUBuffer {
     const bytes = bufferBytes(b.size / 4);
-    const copy = this.pool.take(bytes) ?? this.device.createBuffer({ size: bytes, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
+    const copy =
+      this.pool.take(bytes) ??
+      this.device.createBuffer({ size: bytes, usage: USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST });
     const words = b.size / 4;
-    this.encode(COPY_PROGRAM, [{ ...b, write: false }, { buffer: copy, size: b.size, write: true }], [words], groups1d(words, 256));
+    this.encode(
+      COPY_PROGRAM,
+      [
+        { ...b, write: false },
+        { buffer: copy, size: b.size, write: true },
+      ],
+      [words],
+      groups1d(words, 256),
+    );
     this.release(copy);
     return copy;
   }
 
-  private encode(program: Program, bindings: readonly Binding[], params: readonly number[], groups: readonly number[]): void {
-    if (params.length !== program.params.length) throw new BackendError(`${program.key}: ${params.length} parameters given, ${program.params.length} declared`);
+  private encode(
+    program: Program,
+    bindings: readonly Binding[],
+    params: readonly number[],
+    groups: readonly number[],
+  ): void {
+    if (params.length !== program.params.length)
+      throw new BackendError(`${program.key}: ${params.length} parameters given, ${program.params.length} declared`);
     const { pipeline, layout } = this.pipeline(program);
     if (!this.pass) {
       this.encoder = this.device.createCommandEncoder();
@@ -302,8 +356,14 @@ export class WebGpuBackend implements Backend {
     for (const b of bindings) key += `|${this.bufferId(b.buffer)}:${b.size}`;
     let group = this.bindGroups.get(key);
     if (!group) {
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.paramBuffer, offset: slot * PARAM_BLOCK_BYTES, size: PARAM_BLOCK_BYTES } }];
-      bindings.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: 0, size: b.size } }));
+      const entries: GPUBindGroupEntry[] = [
+        {
+          binding: 0,
+          resource: { buffer: this.paramBuffer, offset: slot * PARAM_BLOCK_BYTES, size: PARAM_BLOCK_BYTES },
+        },
+      ];
+      for (const [i, b] of bindings.entries())
+        entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: 0, size: b.size } });
       if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
       group = this.device.createBindGroup({ layout, entries });
       this.bindGroups.set(key, group);
@@ -331,7 +391,12 @@ export class WebGpuBackend implements Backend {
     let p = this.pipelines.get(program.key);
     if (p) return p;
     const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: COMPUTE_STAGE, buffer: { type: "uniform" } }];
-    program.tensors.forEach((t, i) => entries.push({ binding: i + 1, visibility: COMPUTE_STAGE, buffer: { type: t.write ? "storage" : "read-only-storage" } }));
+    for (const [i, t] of program.tensors.entries())
+      entries.push({
+        binding: i + 1,
+        visibility: COMPUTE_STAGE,
+        buffer: { type: t.write ? "storage" : "read-only-storage" },
+      });
     this.device.pushErrorScope("validation");
     const layout = this.device.createBindGroupLayout({ entries, label: program.key });
     const module = this.device.createShaderModule({ code: program.source, label: program.key });
@@ -340,7 +405,10 @@ export class WebGpuBackend implements Backend {
       compute: { module, entryPoint: "main" },
       label: program.key,
     });
-    this.watch(this.device.popErrorScope(), (e) => new BackendError(`webgpu: the ${program.key} shader was rejected (a bug in the backend): ${e.message}`));
+    this.watch(
+      this.device.popErrorScope(),
+      (e) => new BackendError(`webgpu: the ${program.key} shader was rejected (a bug in the backend): ${e.message}`),
+    );
     p = { pipeline, layout };
     this.pipelines.set(program.key, p);
     return p;
@@ -363,15 +431,22 @@ export class WebGpuBackend implements Backend {
   /** The buffer of a live tensor of this backend. */
   private buffer(t: Tensor): GPUBuffer {
     const b = t.backend === this.name ? this.buffers.get(t.id) : undefined;
-    if (!b) throw new BackendError(`${t} is not a live tensor of the webgpu backend`, "was it disposed, or made by another backend?");
+    if (!b)
+      throw new BackendError(
+        `${t} is not a live tensor of the webgpu backend`,
+        "was it disposed, or made by another backend?",
+      );
     return b;
   }
 
   /** Turns an error scope's result into a recorded failure. */
   private watch(scope: Promise<GPUError | null>, toError: (e: GPUError) => BackendError): void {
-    const p = scope.then((e) => {
-      if (e) this.fail(toError(e));
-    }, (e: unknown) => this.fail(new BackendError(`webgpu: ${(e as Error).message}`, LOST_HINT)));
+    const p = scope.then(
+      (e) => {
+        if (e) this.fail(toError(e));
+      },
+      (e: unknown) => this.fail(new BackendError(`webgpu: ${(e as Error).message}`, LOST_HINT)),
+    );
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p));
   }
@@ -397,7 +472,10 @@ function classify(e: GPUError, what: string): BackendError {
   if (e.constructor?.name === "GPUOutOfMemoryError" || /out of memory/i.test(e.message)) {
     return new BackendError(`webgpu: out of GPU memory: ${e.message}`, OOM_HINT);
   }
-  return new BackendError(`webgpu: ${what}: ${e.message}`, "this is a bug in the webgpu backend; please report it with the message");
+  return new BackendError(
+    `webgpu: ${what}: ${e.message}`,
+    "this is a bug in the webgpu backend; please report it with the message",
+  );
 }
 
 /** Bytes of a tensor's buffer: at least 16, a multiple of 16. */
@@ -412,20 +490,26 @@ function mib(bytes: number): string {
 function checkOptions(options: WebGpuBackendOptions): void {
   for (const key of Object.keys(options)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new OptionError(`WebGpuBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
+      throw new OptionError(
+        `WebGpuBackend.create: unknown option "${key}"`,
+        `known options: ${OPTION_KEYS.join(", ")}`,
+      );
     }
   }
   const split = options.matmulSplitK;
   if (split !== undefined && !["long", "auto", "off"].includes(split)) {
-    throw new OptionError(`WebGpuBackend.create: matmulSplitK must be "long", "auto" or "off", found "${String(split)}"`);
+    throw new OptionError(
+      `WebGpuBackend.create: matmulSplitK must be "long", "auto" or "off", found "${String(split)}"`,
+    );
   }
   const tile = options.matmulTile;
   if (tile !== undefined && tile !== "auto" && !(tile in MATMUL_TILES)) {
-    throw new OptionError(`WebGpuBackend.create: matmulTile must be "auto" or one of ${Object.keys(MATMUL_TILES).join(", ")}, found "${tile}"`);
+    throw new OptionError(
+      `WebGpuBackend.create: matmulTile must be "auto" or one of ${Object.keys(MATMUL_TILES).join(", ")}, found "${tile}"`,
+    );
   }
   const pool = options.poolMiB;
   if (pool !== undefined && !(Number.isInteger(pool) && pool >= 0)) {
     throw new OptionError(`WebGpuBackend.create: poolMiB must be an integer >= 0, found ${pool}`);
   }
 }
-

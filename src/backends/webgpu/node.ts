@@ -42,11 +42,15 @@ async function loadDawn(flags: readonly string[], pkg: string): Promise<GPU> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND") {
-      throw new BackendError("webgpu backend: the npm package `webgpu` (Dawn for Node.js) is not installed",
-        "npm install webgpu (it is an optional dependency: an install with --omit=optional leaves it out), or use --backend wasm");
+      throw new BackendError(
+        "webgpu backend: the npm package `webgpu` (Dawn for Node.js) is not installed",
+        "npm install webgpu (it is an optional dependency: an install with --omit=optional leaves it out), or use --backend wasm",
+      );
     }
-    throw new BackendError(`webgpu backend: the npm package \`webgpu\` failed to load: ${(e as Error).message}`,
-      "its native module may not support this platform; use --backend wasm");
+    throw new BackendError(
+      `webgpu backend: the npm package \`webgpu\` failed to load: ${(e as Error).message}`,
+      "its native module may not support this platform; use --backend wasm",
+    );
   }
   return mod.create([...flags]);
 }

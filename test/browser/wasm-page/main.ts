@@ -9,7 +9,14 @@ import { BackendError } from "../../../src/core/errors.js";
 import { runCases } from "../wasm-cases.js";
 
 export type PageResult =
-  | { ok: true; crossOriginIsolated: boolean; description: string; threads: number; simd: string; results: Array<Record<string, string>> }
+  | {
+      ok: true;
+      crossOriginIsolated: boolean;
+      description: string;
+      threads: number;
+      simd: string;
+      results: Array<Record<string, string>>;
+    }
   | { ok: false; crossOriginIsolated: boolean; error: { name: string; backendError: boolean; message: string } };
 
 declare global {
@@ -32,13 +39,24 @@ window.wasmChecks = async (options) => {
     try {
       const out = await runCases(be);
       const results = out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, base64(v)])));
-      return { ok: true, crossOriginIsolated: isolated, description: be.description, threads: be.threads, simd: be.simd, results };
+      return {
+        ok: true,
+        crossOriginIsolated: isolated,
+        description: be.description,
+        threads: be.threads,
+        simd: be.simd,
+        results,
+      };
     } finally {
       await be.close();
     }
   } catch (e) {
     const err = e as Error;
-    return { ok: false, crossOriginIsolated: isolated, error: { name: err.name, backendError: err instanceof BackendError, message: err.message } };
+    return {
+      ok: false,
+      crossOriginIsolated: isolated,
+      error: { name: err.name, backendError: err instanceof BackendError, message: err.message },
+    };
   }
 };
 document.body.dataset.ready = "1";

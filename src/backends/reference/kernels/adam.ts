@@ -16,7 +16,10 @@ const f = Math.fround;
  */
 export function adam(be: ReferenceBackend, args: KernelArgs["adam"]): void {
   const { lr, beta1, beta2, eps, t, lrScale, clip } = args;
-  const P = be.data(args.param), G = be.data(args.grad), Mm = be.data(args.m), V = be.data(args.v);
+  const P = be.data(args.param),
+    G = be.data(args.grad),
+    Mm = be.data(args.m),
+    V = be.data(args.v);
   const c = adamConstants(lr, beta1, beta2, eps, t, lrScale, clip);
   for (let i = 0; i < P.length; i++) {
     const g = G[i];

@@ -9,13 +9,20 @@ const f = Math.fround;
  * float32 as batchNormTrain: one float32 operation at a time, sums in row order.
  */
 export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchNormBackward"]): void {
-  const X = be.data(args.x), dY = be.data(args.dy), dX = be.data(args.dx);
-  const gamma = be.data(args.gamma), mean = be.data(args.mean), variance = be.data(args.variance);
-  const dgamma = be.data(args.dgamma), dbeta = be.data(args.dbeta);
-  const C = gamma.length, M = X.length / C;
+  const X = be.data(args.x),
+    dY = be.data(args.dy),
+    dX = be.data(args.dx);
+  const gamma = be.data(args.gamma),
+    mean = be.data(args.mean),
+    variance = be.data(args.variance);
+  const dgamma = be.data(args.dgamma),
+    dbeta = be.data(args.dbeta);
+  const C = gamma.length,
+    M = X.length / C;
   for (let c = 0; c < C; c++) {
     const r = invStd32(args.variant, variance[c], args.eps);
-    let sumDy = 0, sumDyXhat = 0;
+    let sumDy = 0,
+      sumDyXhat = 0;
     for (let m = 0; m < M; m++) {
       const i = m * C + c;
       sumDy = f(sumDy + dY[i]);
@@ -23,7 +30,8 @@ export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchN
     }
     dbeta[c] = sumDy;
     dgamma[c] = sumDyXhat;
-    const meanG = f(f(gamma[c] * sumDy) / M), meanGXhat = f(f(gamma[c] * sumDyXhat) / M);
+    const meanG = f(f(gamma[c] * sumDy) / M),
+      meanGXhat = f(f(gamma[c] * sumDyXhat) / M);
     const s = f(Math.sqrt(variance[c]));
     // coefficient of xhat: r (standard) or 1/s (authors; 0 when s = 0, where xhat = 0 anyway)
     const k = args.variant === "standard" ? f(r * meanGXhat) : s > 0 ? f(meanGXhat / s) : 0;

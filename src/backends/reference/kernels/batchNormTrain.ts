@@ -14,11 +14,16 @@ const f = Math.fround;
 export function batchNormTrain(be: ReferenceBackend, args: KernelArgs["batchNormTrain"]): void {
   const { variant } = args;
   const momentum = f(args.momentum);
-  const X = be.data(args.x), Y = be.data(args.out);
-  const gamma = be.data(args.gamma), beta = be.data(args.beta);
-  const mean = be.data(args.mean), variance = be.data(args.variance);
-  const rMean = be.data(args.runningMean), rScale = be.data(args.runningScale);
-  const C = gamma.length, M = X.length / C;
+  const X = be.data(args.x),
+    Y = be.data(args.out);
+  const gamma = be.data(args.gamma),
+    beta = be.data(args.beta);
+  const mean = be.data(args.mean),
+    variance = be.data(args.variance);
+  const rMean = be.data(args.runningMean),
+    rScale = be.data(args.runningScale);
+  const C = gamma.length,
+    M = X.length / C;
   for (let c = 0; c < C; c++) {
     let s = 0;
     for (let m = 0; m < M; m++) s = f(s + X[m * C + c]);

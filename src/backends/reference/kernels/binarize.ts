@@ -4,7 +4,8 @@ import type { ReferenceBackend } from "../index.js";
 
 /** Wb = +-H: det (sign, 0 -> +H) or stoch (+H with probability hard_sigmoid(W/H)). */
 export function binarize(be: ReferenceBackend, { w, out, mode, H, key }: KernelArgs["binarize"]): void {
-  const W = be.data(w), Wb = be.data(out);
+  const W = be.data(w),
+    Wb = be.data(out);
   for (let i = 0; i < W.length; i++) {
     if (mode === "det") {
       Wb[i] = W[i] >= 0 ? H : -H;

@@ -13,7 +13,9 @@ export function binaryMatmul(be: ReferenceBackend, { a, wb, out, transB }: Kerne
   const H = Math.abs(W[0]);
   const bad = W.findIndex((w) => Math.abs(w) !== H);
   if (!(H > 0) || bad >= 0) {
-    throw new BackendError(`binaryMatmul: wb must hold +H and -H only (one H > 0), found ${bad >= 0 ? `${W[bad]} at ${bad} besides ${W[0]}` : W[0]}`);
+    throw new BackendError(
+      `binaryMatmul: wb must hold +H and -H only (one H > 0), found ${bad >= 0 ? `${W[bad]} at ${bad} besides ${W[0]}` : W[0]}`,
+    );
   }
   matmul(be, { a, b: wb, out, transA: false, transB, accumulate: false });
 }

@@ -7,7 +7,9 @@ import { convDims } from "../../../kernels/convDims.js";
  * (padding positions contribute 0). Sums in float64, in (ki, kj, ci) order.
  */
 export function conv2d(be: ReferenceBackend, { x, w, out, stride, pad }: KernelArgs["conv2d"]): void {
-  const X = be.data(x), Wt = be.data(w), Y = be.data(out);
+  const X = be.data(x),
+    Wt = be.data(w),
+    Y = be.data(out);
   const { N, H, W, C, kh, kw, Co, Ho, Wo, sh, sw, ph, pw } = convDims(x, w, out, stride, pad);
   const acc = new Float64Array(Co);
   for (let n = 0; n < N; n++) {
@@ -20,9 +22,11 @@ export function conv2d(be: ReferenceBackend, { x, w, out, stride, pad }: KernelA
           for (let kj = 0; kj < kw; kj++) {
             const c = j * sw - pw + kj; // input column
             if (c < 0 || c >= W) continue;
-            const xAt = ((n * H + r) * W + c) * C, wAt = (ki * kw + kj) * C * Co;
+            const xAt = ((n * H + r) * W + c) * C,
+              wAt = (ki * kw + kj) * C * Co;
             for (let ci = 0; ci < C; ci++) {
-              const v = X[xAt + ci], wRow = wAt + ci * Co;
+              const v = X[xAt + ci],
+                wRow = wAt + ci * Co;
               for (let co = 0; co < Co; co++) acc[co] += v * Wt[wRow + co];
             }
           }

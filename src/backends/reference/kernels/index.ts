@@ -24,7 +24,25 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
 
 /** Every kernel of the reference backend (a missing one fails the type check). */
 export const KERNELS: KernelTable<ReferenceBackend> = {
-  matmul, binaryMatmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
-  dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
-  conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
+  matmul,
+  binaryMatmul,
+  biasAdd,
+  columnSum,
+  batchNormTrain,
+  batchNormInfer,
+  batchNormBackward,
+  relu,
+  reluBackward,
+  dropout,
+  multiply,
+  squareHingeLoss,
+  binarize,
+  adam,
+  fill,
+  copy,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
+  maxPool,
+  maxPoolBackward,
 };

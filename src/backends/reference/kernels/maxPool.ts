@@ -7,7 +7,7 @@ import type { ReferenceBackend } from "../index.js";
  * (so the first maximum wins ties, and the first NaN wins over numbers).
  */
 export function takes(v: number, best: number): boolean {
-  return v > best || (v !== v && best === best);
+  return v > best || (Number.isNaN(v) && !Number.isNaN(best));
 }
 
 /** Dimensions of a pooling call: x [N,H,W,C], out [N,Ho,Wo,C], window and stride. */
@@ -18,9 +18,18 @@ export function poolDims(x: { shape: readonly number[] }, y: { shape: readonly n
 }
 
 /** The flat index in x of the argmax of output (n, i, j, c)'s window. */
-export function windowArgmax(X: Float32Array, n: number, i: number, j: number, c: number,
-  d: { H: number; W: number; C: number }, window: readonly [number, number], stride: readonly [number, number]): number {
-  let best = -1, bestValue = Number.NaN;
+export function windowArgmax(
+  X: Float32Array,
+  n: number,
+  i: number,
+  j: number,
+  c: number,
+  d: { H: number; W: number; C: number },
+  window: readonly [number, number],
+  stride: readonly [number, number],
+): number {
+  let best = -1,
+    bestValue = Number.NaN;
   for (let di = 0; di < window[0]; di++) {
     for (let dj = 0; dj < window[1]; dj++) {
       const at = ((n * d.H + i * stride[0] + di) * d.W + j * stride[1] + dj) * d.C + c;
@@ -35,12 +44,14 @@ export function windowArgmax(X: Float32Array, n: number, i: number, j: number, c
 
 /** out[n,i,j,c] = x[argmax of the window] (the maximum; NaN propagating). */
 export function maxPool(be: ReferenceBackend, { x, out, window, stride }: KernelArgs["maxPool"]): void {
-  const X = be.data(x), Y = be.data(out);
+  const X = be.data(x),
+    Y = be.data(out);
   const d = poolDims(x, out);
   for (let n = 0; n < d.N; n++) {
     for (let i = 0; i < d.Ho; i++) {
       for (let j = 0; j < d.Wo; j++) {
-        for (let c = 0; c < d.C; c++) Y[((n * d.Ho + i) * d.Wo + j) * d.C + c] = X[windowArgmax(X, n, i, j, c, d, window, stride)];
+        for (let c = 0; c < d.C; c++)
+          Y[((n * d.Ho + i) * d.Wo + j) * d.C + c] = X[windowArgmax(X, n, i, j, c, d, window, stride)];
       }
     }
   }

@@ -2,11 +2,17 @@ import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
 
 /** Square hinge loss, its gradient, and the accumulated [loss * M, errors] metrics. */
-export function squareHingeLoss(be: ReferenceBackend, { logits, labels, grad, metrics }: KernelArgs["squareHingeLoss"]): void {
-  const Y = be.data(logits), L = be.data(labels), met = be.data(metrics);
+export function squareHingeLoss(
+  be: ReferenceBackend,
+  { logits, labels, grad, metrics }: KernelArgs["squareHingeLoss"],
+): void {
+  const Y = be.data(logits),
+    L = be.data(labels),
+    met = be.data(metrics);
   const G = grad ? be.data(grad) : null;
   const [M, K] = logits.shape;
-  let loss = 0, errors = 0;
+  let loss = 0,
+    errors = 0;
   for (let m = 0; m < M; m++) {
     let best = 0;
     for (let k = 0; k < K; k++) {

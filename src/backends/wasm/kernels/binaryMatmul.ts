@@ -10,7 +10,8 @@ import { matmul } from "./matmul.js";
  * inputs (the classifier layer), matmul.
  */
 export const binaryMatmul: KernelImpl<WasmBackend, "binaryMatmul"> = (be, { a, wb, out, transB }) => {
-  const [M, N] = out.shape, K = a.shape[1];
+  const [M, N] = out.shape,
+    K = a.shape[1];
   if (!usesLookupTables(K, N)) {
     matmul(be, { a, b: wb, out, transA: false, transB, accumulate: false });
     return;
@@ -19,7 +20,12 @@ export const binaryMatmul: KernelImpl<WasmBackend, "binaryMatmul"> = (be, { a, w
   const common = [be.ptr(a), be.ptr(wb), be.ptr(out), M, N, K, transB ? 1 : 0, bits, be.workCounter] as const;
   be.dispatch("binaryMatmul", [...common, LUT_PACK], splitRange(N, partsFor(N * K, MIN_ELEMENTS, be.threads), 1), 0);
   const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
-  be.dispatch("binaryMatmul", [...common, LUT_PRODUCT], Array.from({ length: parts }, (): [number, number] => [0, 0]), be.binaryMatmulScratchBytes(K, N));
+  be.dispatch(
+    "binaryMatmul",
+    [...common, LUT_PRODUCT],
+    Array.from({ length: parts }, (): [number, number] => [0, 0]),
+    be.binaryMatmulScratchBytes(K, N),
+  );
 };
 
 /**
@@ -28,7 +34,8 @@ export const binaryMatmul: KernelImpl<WasmBackend, "binaryMatmul"> = (be, { a, w
  */
 const LUT_MIN_UNITS = 64;
 const LUT_MIN_INPUTS = 32;
-const LUT_PACK = 0, LUT_PRODUCT = 1;
+const LUT_PACK = 0,
+  LUT_PRODUCT = 1;
 
 /** Whether binaryMatmul with K inputs (a's columns) and N units (out's columns) runs on lookup tables (else as matmul). */
 export function usesLookupTables(K: number, N: number): boolean {

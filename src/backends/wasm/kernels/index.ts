@@ -38,7 +38,25 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
  * stay on the main thread.
  */
 export const KERNELS: KernelTable<WasmBackend> = {
-  matmul, binaryMatmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
-  dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
-  conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
+  matmul,
+  binaryMatmul,
+  biasAdd,
+  columnSum,
+  batchNormTrain,
+  batchNormInfer,
+  batchNormBackward,
+  relu,
+  reluBackward,
+  dropout,
+  multiply,
+  squareHingeLoss,
+  binarize,
+  adam,
+  fill,
+  copy,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
+  maxPool,
+  maxPoolBackward,
 };

@@ -14,14 +14,30 @@ export const matmul: KernelImpl<WasmBackend, "matmul"> = (be, { a, b, out, trans
   const parts = partsFor(M * N * K, narrow ? MIN_NARROW_MATMUL_MACS : MIN_MATMUL_MACS, be.threads);
   const [rowChunk, colChunk] = matmulChunks(M, N, K, parts, transA && 2 * M >= N);
   const common = [
-    be.ptr(a), be.ptr(b), be.ptr(out), M, N, K, transA ? 1 : 0, transB ? 1 : 0, accumulate ? 1 : 0, rowChunk, colChunk, be.workCounter,
+    be.ptr(a),
+    be.ptr(b),
+    be.ptr(out),
+    M,
+    N,
+    K,
+    transA ? 1 : 0,
+    transB ? 1 : 0,
+    accumulate ? 1 : 0,
+    rowChunk,
+    colChunk,
+    be.workCounter,
   ] as const;
   let packedA = 0;
   if (sharesPackedA(M, N, K, rowChunk, colChunk)) {
     packedA = be.sharedScratch(4 * roundUp(M, 4) * K);
     be.dispatch("matmul", [...common, packedA, MATMUL_PACK_A], splitRange(M, parts, 4), 0);
   }
-  be.dispatch("matmul", [...common, packedA, MATMUL_PRODUCT], Array.from({ length: parts }, (): [number, number] => [0, 0]), be.matmulScratchBytes);
+  be.dispatch(
+    "matmul",
+    [...common, packedA, MATMUL_PRODUCT],
+    Array.from({ length: parts }, (): [number, number] => [0, 0]),
+    be.matmulScratchBytes,
+  );
 };
 
 /**
@@ -33,7 +49,8 @@ export const matmul: KernelImpl<WasmBackend, "matmul"> = (be, { a, b, out, trans
 const MIN_NARROW_MATMUL_MACS = 1 << 22;
 const MIN_CHUNK_MACS = 1 << 18;
 /** Phases of wasm/kernels/matmul.ts. */
-const MATMUL_PRODUCT = 0, MATMUL_PACK_A = 1;
+const MATMUL_PRODUCT = 0,
+  MATMUL_PACK_A = 1;
 /** The largest op(a) packed once for all chunks (floats): 4 MiB, a 1024 x 1024 a. */
 const MAX_SHARED_A = 1 << 20;
 

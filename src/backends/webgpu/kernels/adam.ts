@@ -4,14 +4,39 @@ import type { WebGpuBackend } from "../index.js";
 import { groups1d, program } from "../program.js";
 import { adamWgsl } from "../wgsl/adam.js";
 
-const PROGRAM = program("adam", [
-  ["n", "u32"], ["b1", "f32"], ["oneMinusB1", "f32"], ["b2", "f32"], ["oneMinusB2", "f32"], ["eps", "f32"], ["step", "f32"], ["clip", "f32"],
-], [{ name: "param", write: true }, { name: "grad", write: false }, { name: "m", write: true }, { name: "v", write: true }], adamWgsl);
+const PROGRAM = program(
+  "adam",
+  [
+    ["n", "u32"],
+    ["b1", "f32"],
+    ["oneMinusB1", "f32"],
+    ["b2", "f32"],
+    ["oneMinusB2", "f32"],
+    ["eps", "f32"],
+    ["step", "f32"],
+    ["clip", "f32"],
+  ],
+  [
+    { name: "param", write: true },
+    { name: "grad", write: false },
+    { name: "m", write: true },
+    { name: "v", write: true },
+  ],
+  adamWgsl,
+);
 
 /** Adam with the BinaryConnect learning-rate scale and clip. */
-export const adam: KernelImpl<WebGpuBackend, "adam"> = (be, { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip }) => {
+export const adam: KernelImpl<WebGpuBackend, "adam"> = (
+  be,
+  { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip },
+) => {
   const c = adamConstants(lr, beta1, beta2, eps, t, lrScale, clip); // as the reference computes them
   if (param.size) {
-    be.dispatch(PROGRAM, [param, grad, m, v], [param.size, c.b1, c.oneMinusB1, c.b2, c.oneMinusB2, c.eps, c.step, c.clip], groups1d(param.size, 256));
+    be.dispatch(
+      PROGRAM,
+      [param, grad, m, v],
+      [param.size, c.b1, c.oneMinusB1, c.b2, c.oneMinusB2, c.eps, c.step, c.clip],
+      groups1d(param.size, 256),
+    );
   }
 };

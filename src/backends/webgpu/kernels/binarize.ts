@@ -3,8 +3,18 @@ import type { WebGpuBackend } from "../index.js";
 import { f32Bits, groups1d, program, type Program } from "../program.js";
 import { binarizeWgsl } from "../wgsl/binarize.js";
 
-const PARAMS = [["n", "u32"], ["hBits", "u32"], ["key", "u32"], ["hHi", "u32"], ["hLo", "u32"], ["hExp", "i32"]] as const;
-const TENSORS = [{ name: "w", write: false, elem: "u32" }, { name: "out", write: true, elem: "u32" }] as const;
+const PARAMS = [
+  ["n", "u32"],
+  ["hBits", "u32"],
+  ["key", "u32"],
+  ["hHi", "u32"],
+  ["hLo", "u32"],
+  ["hExp", "i32"],
+] as const;
+const TENSORS = [
+  { name: "w", write: false, elem: "u32" },
+  { name: "out", write: true, elem: "u32" },
+] as const;
 const PROGRAMS: Record<"det" | "stoch", Program> = {
   det: program("binarize(det)", PARAMS, TENSORS, () => binarizeWgsl(false)),
   stoch: program("binarize(stoch)", PARAMS, TENSORS, () => binarizeWgsl(true)),

@@ -7,7 +7,13 @@ import type { GemmOperands } from "./gemm.js";
 export const CONV_PARAMS: GemmOperands["params"] = [["M", "u32"], ["N", "u32"], ["K", "u32"], ...CONV_GEOMETRY];
 
 /** The geometry values in CONV_GEOMETRY's order: x [N,H,W,C] (or dx), w [kh,kw,C,Co], y [N,Ho,Wo,Co] (out or dy). */
-export function convGeometry(x: Tensor, w: Tensor, y: Tensor, stride: Pair, pad: Pair): { N: number; values: number[] } {
+export function convGeometry(
+  x: Tensor,
+  w: Tensor,
+  y: Tensor,
+  stride: Pair,
+  pad: Pair,
+): { N: number; values: number[] } {
   const [N, H, W, C] = x.shape;
   const [kh, kw, , Co] = w.shape;
   const [, Ho, Wo] = y.shape;

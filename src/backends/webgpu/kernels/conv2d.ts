@@ -5,8 +5,17 @@ import { CONV_PARAMS, convGeometry } from "./conv.js";
 import { dispatchGemm, type GemmOperands } from "./gemm.js";
 
 const OPERANDS: GemmOperands = {
-  key: "conv2d", params: CONV_PARAMS, accumulate: false, aAlongM: false, bAlongN: true, loaders: conv2dLoaders,
-  tensors: [{ name: "x", write: false }, { name: "w", write: false }, { name: "out", write: true }],
+  key: "conv2d",
+  params: CONV_PARAMS,
+  accumulate: false,
+  aAlongM: false,
+  bAlongN: true,
+  loaders: conv2dLoaders,
+  tensors: [
+    { name: "x", write: false },
+    { name: "w", write: false },
+    { name: "out", write: true },
+  ],
 };
 
 /** out[N Ho Wo, Cout] = im2col(x) . w, im2col read on the fly (implicit GEMM). */

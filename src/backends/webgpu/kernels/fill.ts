@@ -4,7 +4,15 @@ import { f32Bits, groups1d, program } from "../program.js";
 import { fillWgsl } from "../wgsl/fill.js";
 
 /** Also zero-fills reused buffers (index.ts). */
-export const FILL_PROGRAM = program("fill", [["n", "u32"], ["value", "u32"]], [{ name: "out", write: true, elem: "u32" }], fillWgsl);
+export const FILL_PROGRAM = program(
+  "fill",
+  [
+    ["n", "u32"],
+    ["value", "u32"],
+  ],
+  [{ name: "out", write: true, elem: "u32" }],
+  fillWgsl,
+);
 
 /** out = value. */
 export const fill: KernelImpl<WebGpuBackend, "fill"> = (be, { out, value }) => {

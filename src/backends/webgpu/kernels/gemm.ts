@@ -22,7 +22,13 @@ const SPLIT_MIN_K: Record<SplitKPolicy, number> = { long: 4096, auto: 512, off: 
  * compute unit; an H100 has 132): 128x128 from 256 workgroups, 64x64 from 128 - or fewer
  * when K >= 512 and split K is on, which makes up the workgroups (pickSplitK) - else 32x32.
  */
-export function pickMatmulTile(M: number, N: number, K: number, choice: MatmulTileName | "auto", splitK: SplitKPolicy = "long"): MatmulTileName {
+export function pickMatmulTile(
+  M: number,
+  N: number,
+  K: number,
+  choice: MatmulTileName | "auto",
+  splitK: SplitKPolicy = "long",
+): MatmulTileName {
   if (choice !== "auto") return choice;
   if (groupsOf(M, N, MATMUL_TILES["128x128"]) >= 256) return "128x128";
   if (groupsOf(M, N, MATMUL_TILES["64x64"]) >= 128 || K >= SPLIT_MIN_K[splitK]) return "64x64";
@@ -64,7 +70,12 @@ export interface GemmOperands {
  * `be.matmulSplitK` pick. `params` must start with M, N, K; the last tensor binding is the
  * output. With split K, the partial blocks go to a scratch tensor that a second dispatch adds up.
  */
-export function dispatchGemm(be: WebGpuBackend, ops: GemmOperands, tensors: readonly Tensor[], params: readonly number[]): void {
+export function dispatchGemm(
+  be: WebGpuBackend,
+  ops: GemmOperands,
+  tensors: readonly Tensor[],
+  params: readonly number[],
+): void {
   const [M, N, K] = params;
   if (M === 0 || N === 0) return;
   const name = pickMatmulTile(M, N, K, be.matmulTile, be.matmulSplitK);
@@ -77,20 +88,60 @@ export function dispatchGemm(be: WebGpuBackend, ops: GemmOperands, tensors: read
   const variant = `${name}${pad ? "" : ",nopad"}`;
   if (split === 1) {
     const prog = program(`${ops.key}[${variant}${ops.accumulate ? ",+=" : ""}]`, ops.params, ops.tensors, () =>
-      gemmWgsl({ tile, loaders: ops.loaders(), aAlongM: ops.aAlongM, bAlongN: ops.bAlongN, accumulate: ops.accumulate, output, split: false, pad }));
+      gemmWgsl({
+        tile,
+        loaders: ops.loaders(),
+        aAlongM: ops.aAlongM,
+        bAlongN: ops.bAlongN,
+        accumulate: ops.accumulate,
+        output,
+        split: false,
+        pad,
+      }),
+    );
     be.dispatch(prog, tensors, params, grid);
     return;
   }
   const chunk = Math.ceil(K / split / tile.BK) * tile.BK;
   const parts = Math.ceil(K / chunk);
-  const prog = program(`${ops.key}[${variant},split]`, [...ops.params, ["kChunk", "u32"]],
-    [...ops.tensors.slice(0, -1), { name: "partial", write: true }], () =>
-      gemmWgsl({ tile, loaders: ops.loaders(), aAlongM: ops.aAlongM, bAlongN: ops.bAlongN, accumulate: false, output: "partial", split: true, pad }));
+  const prog = program(
+    `${ops.key}[${variant},split]`,
+    [...ops.params, ["kChunk", "u32"]],
+    [...ops.tensors.slice(0, -1), { name: "partial", write: true }],
+    () =>
+      gemmWgsl({
+        tile,
+        loaders: ops.loaders(),
+        aAlongM: ops.aAlongM,
+        bAlongN: ops.bAlongN,
+        accumulate: false,
+        output: "partial",
+        split: true,
+        pad,
+      }),
+  );
   const partial = be.scratch([parts, M, N]);
   be.dispatch(prog, [...tensors.slice(0, -1), partial], [...params, chunk], [...grid, parts]);
-  be.dispatch(SPLIT_REDUCE[ops.accumulate ? 1 : 0], [partial, tensors[tensors.length - 1]], [M * N, parts], groups1d(M * N, 256));
+  be.dispatch(
+    SPLIT_REDUCE[ops.accumulate ? 1 : 0],
+    [partial, tensors[tensors.length - 1]],
+    [M * N, parts],
+    groups1d(M * N, 256),
+  );
   be.dispose(partial);
 }
 
-const SPLIT_REDUCE = [false, true].map((accumulate) => program(`splitReduce${accumulate ? "(+=)" : ""}`, [["n", "u32"], ["S", "u32"]],
-  [{ name: "partial", write: false }, { name: "out", write: true }], () => splitReduceWgsl(accumulate)));
+const SPLIT_REDUCE = [false, true].map((accumulate) =>
+  program(
+    `splitReduce${accumulate ? "(+=)" : ""}`,
+    [
+      ["n", "u32"],
+      ["S", "u32"],
+    ],
+    [
+      { name: "partial", write: false },
+      { name: "out", write: true },
+    ],
+    () => splitReduceWgsl(accumulate),
+  ),
+);

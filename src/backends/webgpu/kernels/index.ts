@@ -27,7 +27,25 @@ import { squareHingeLoss } from "./squareHingeLoss.js";
  * the host side (parameters, variant, workgroup grid), wgsl/<name>.ts the shader.
  */
 export const KERNELS: KernelTable<WebGpuBackend> = {
-  matmul, binaryMatmul, biasAdd, columnSum, batchNormTrain, batchNormInfer, batchNormBackward, relu, reluBackward,
-  dropout, multiply, squareHingeLoss, binarize, adam, fill, copy,
-  conv2d, conv2dBackwardInput, conv2dBackwardFilter, maxPool, maxPoolBackward,
+  matmul,
+  binaryMatmul,
+  biasAdd,
+  columnSum,
+  batchNormTrain,
+  batchNormInfer,
+  batchNormBackward,
+  relu,
+  reluBackward,
+  dropout,
+  multiply,
+  squareHingeLoss,
+  binarize,
+  adam,
+  fill,
+  copy,
+  conv2d,
+  conv2dBackwardInput,
+  conv2dBackwardFilter,
+  maxPool,
+  maxPoolBackward,
 };

@@ -5,13 +5,26 @@ import { dispatchGemm, type GemmOperands } from "./gemm.js";
 
 export { MATMUL_TILES, pickMatmulTile, pickSplitK, type MatmulTileName } from "./gemm.js";
 
-const PARAMS = [["M", "u32"], ["N", "u32"], ["K", "u32"]] as const;
-const TENSORS = [{ name: "a", write: false }, { name: "b", write: false }, { name: "out", write: true }] as const;
+const PARAMS = [
+  ["M", "u32"],
+  ["N", "u32"],
+  ["K", "u32"],
+] as const;
+const TENSORS = [
+  { name: "a", write: false },
+  { name: "b", write: false },
+  { name: "out", write: true },
+] as const;
 
 function operands(transA: boolean, transB: boolean, accumulate: boolean): GemmOperands {
   return {
-    key: `matmul(${transA ? "A^T" : "A"}.${transB ? "B^T" : "B"})`, params: PARAMS, tensors: TENSORS,
-    loaders: () => matmulLoaders(transA, transB), aAlongM: transA, bAlongN: !transB, accumulate,
+    key: `matmul(${transA ? "A^T" : "A"}.${transB ? "B^T" : "B"})`,
+    params: PARAMS,
+    tensors: TENSORS,
+    loaders: () => matmulLoaders(transA, transB),
+    aAlongM: transA,
+    bAlongN: !transB,
+    accumulate,
   };
 }
 

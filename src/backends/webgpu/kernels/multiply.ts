@@ -3,8 +3,16 @@ import type { WebGpuBackend } from "../index.js";
 import { groups1d, program } from "../program.js";
 import { multiplyWgsl } from "../wgsl/multiply.js";
 
-const PROGRAM = program("multiply", [["n", "u32"]],
-  [{ name: "a", write: false }, { name: "b", write: false }, { name: "out", write: true }], multiplyWgsl);
+const PROGRAM = program(
+  "multiply",
+  [["n", "u32"]],
+  [
+    { name: "a", write: false },
+    { name: "b", write: false },
+    { name: "out", write: true },
+  ],
+  multiplyWgsl,
+);
 
 /** out = a * b elementwise. */
 export const multiply: KernelImpl<WebGpuBackend, "multiply"> = (be, { a, b, out }) => {

@@ -3,8 +3,15 @@ import type { WebGpuBackend } from "../index.js";
 import { groups1d, program } from "../program.js";
 import { reluWgsl } from "../wgsl/relu.js";
 
-const PROGRAM = program("relu", [["n", "u32"]],
-  [{ name: "x", write: false, elem: "u32" }, { name: "out", write: true, elem: "u32" }], reluWgsl);
+const PROGRAM = program(
+  "relu",
+  [["n", "u32"]],
+  [
+    { name: "x", write: false, elem: "u32" },
+    { name: "out", write: true, elem: "u32" },
+  ],
+  reluWgsl,
+);
 
 /** out = max(x, 0), NaN propagating. */
 export const relu: KernelImpl<WebGpuBackend, "relu"> = (be, { x, out }) => {

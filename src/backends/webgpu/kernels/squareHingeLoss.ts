@@ -3,14 +3,29 @@ import type { WebGpuBackend } from "../index.js";
 import { program, type TensorBinding } from "../program.js";
 import { squareHingeLossWgsl } from "../wgsl/squareHingeLoss.js";
 
-const PARAMS = [["M", "u32"], ["K", "u32"]] as const;
-const INPUTS: TensorBinding[] = [{ name: "logits", write: false }, { name: "labels", write: false }];
-const WITH_GRAD = program("squareHingeLoss+grad", PARAMS, [...INPUTS, { name: "grad", write: true }, { name: "metrics", write: true }],
-  () => squareHingeLossWgsl(true));
-const NO_GRAD = program("squareHingeLoss", PARAMS, [...INPUTS, { name: "metrics", write: true }], () => squareHingeLossWgsl(false));
+const PARAMS = [
+  ["M", "u32"],
+  ["K", "u32"],
+] as const;
+const INPUTS: TensorBinding[] = [
+  { name: "logits", write: false },
+  { name: "labels", write: false },
+];
+const WITH_GRAD = program(
+  "squareHingeLoss+grad",
+  PARAMS,
+  [...INPUTS, { name: "grad", write: true }, { name: "metrics", write: true }],
+  () => squareHingeLossWgsl(true),
+);
+const NO_GRAD = program("squareHingeLoss", PARAMS, [...INPUTS, { name: "metrics", write: true }], () =>
+  squareHingeLossWgsl(false),
+);
 
 /** Square hinge loss, its gradient (when `grad` is given), and the accumulated [loss * M, errors]. */
-export const squareHingeLoss: KernelImpl<WebGpuBackend, "squareHingeLoss"> = (be, { logits, labels, grad, metrics }) => {
+export const squareHingeLoss: KernelImpl<WebGpuBackend, "squareHingeLoss"> = (
+  be,
+  { logits, labels, grad, metrics },
+) => {
   const [M, K] = logits.shape;
   if (M === 0 || K === 0) return;
   if (grad) be.dispatch(WITH_GRAD, [logits, labels, grad, metrics], [M, K], [1]);

@@ -8,7 +8,8 @@ import { elementwiseMain } from "./common.js";
  * The reference computes the same float32 operations; a shader compiler may fuse a multiply and
  * an add, so results agree to a few float32 rounding errors, not bit for bit.
  */
-export const adamWgsl = (): string => elementwiseMain(`  let g = grad[i];
+export const adamWgsl = (): string =>
+  elementwiseMain(`  let g = grad[i];
   let mNew = P.b1 * m[i] + P.oneMinusB1 * g;
   let vNew = P.b2 * v[i] + P.oneMinusB2 * g * g;
   m[i] = mNew;

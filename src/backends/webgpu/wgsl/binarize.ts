@@ -13,11 +13,17 @@ import { elementwiseMain, FLOAT_BITS_WGSL, RNG_WGSL } from "./common.js";
  * k 2^-23 without being equal, impossible for a float32 H and astronomically rare otherwise.
  */
 export const binarizeWgsl = (stoch: boolean): string => `${FLOAT_BITS_WGSL}
-${stoch ? `${RNG_WGSL}
-${EXACT_COMPARE_WGSL}` : ""}
-${elementwiseMain(stoch
-  ? "  out[i] = select(P.hBits | 0x80000000u, P.hBits, stochPlus(w[i], counterBits(P.key, i)));"
-  : "  out[i] = select(P.hBits | 0x80000000u, P.hBits, isNonNegativeBits(w[i]));")}`;
+${
+  stoch
+    ? `${RNG_WGSL}
+${EXACT_COMPARE_WGSL}`
+    : ""
+}
+${elementwiseMain(
+  stoch
+    ? "  out[i] = select(P.hBits | 0x80000000u, P.hBits, stochPlus(w[i], counterBits(P.key, i)));"
+    : "  out[i] = select(P.hBits | 0x80000000u, P.hBits, isNonNegativeBits(w[i]));",
+)}`;
 
 /** Exact W > H k 2^-23 on integers (96-bit products); see binarizeWgsl. */
 const EXACT_COMPARE_WGSL = `

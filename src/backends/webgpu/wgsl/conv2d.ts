@@ -5,8 +5,18 @@
  * Sums in float32 (the reference: float64).
  */
 export const CONV_GEOMETRY = [
-  ["H", "u32"], ["W", "u32"], ["C", "u32"], ["kh", "u32"], ["kw", "u32"], ["Co", "u32"],
-  ["Ho", "u32"], ["Wo", "u32"], ["sh", "u32"], ["sw", "u32"], ["ph", "u32"], ["pw", "u32"],
+  ["H", "u32"],
+  ["W", "u32"],
+  ["C", "u32"],
+  ["kh", "u32"],
+  ["kw", "u32"],
+  ["Co", "u32"],
+  ["Ho", "u32"],
+  ["Wo", "u32"],
+  ["sh", "u32"],
+  ["sw", "u32"],
+  ["ph", "u32"],
+  ["pw", "u32"],
 ] as const;
 
 /** x at output position p = (n, i, j) and tap t = (ki, kj, ci) of the filter: 0 in the padding. */

@@ -49,16 +49,23 @@ export interface GemmVariant {
 
 export function gemmWgsl(v: GemmVariant): string {
   const { BM, BN, BK, TM, TN } = v.tile;
-  const WX = BN / TN, WY = BM / TM, T = WX * WY;
-  const SA = BM + v.pad, SB = BN + v.pad; // floats per workgroup-memory row
-  const LA = (BM * BK) / T, LB = (BN * BK) / T; // global loads per invocation per slab
-  const R = TM / 4, S = TN / 4;
+  const WX = BN / TN,
+    WY = BM / TM,
+    T = WX * WY;
+  const SA = BM + v.pad,
+    SB = BN + v.pad; // floats per workgroup-memory row
+  const LA = (BM * BK) / T,
+    LB = (BN * BK) / T; // global loads per invocation per slab
+  const R = TM / 4,
+    S = TN / 4;
   const lines: string[] = [];
   const emit = (s: string) => lines.push(s);
 
   // (k, m) of A's element number idx of the slab, and (k, n) of B's: the contiguous axis fastest.
-  const aIndex = (idx: string) => v.aAlongM ? [`(${idx}) / ${BM}u`, `(${idx}) % ${BM}u`] : [`(${idx}) % ${BK}u`, `(${idx}) / ${BK}u`];
-  const bIndex = (idx: string) => v.bAlongN ? [`(${idx}) / ${BN}u`, `(${idx}) % ${BN}u`] : [`(${idx}) % ${BK}u`, `(${idx}) / ${BK}u`];
+  const aIndex = (idx: string) =>
+    v.aAlongM ? [`(${idx}) / ${BM}u`, `(${idx}) % ${BM}u`] : [`(${idx}) % ${BK}u`, `(${idx}) / ${BK}u`];
+  const bIndex = (idx: string) =>
+    v.bAlongN ? [`(${idx}) / ${BN}u`, `(${idx}) % ${BN}u`] : [`(${idx}) % ${BK}u`, `(${idx}) / ${BK}u`];
 
   // One slab's loads of op(a) / op(b) into registers ra*/rb*, then into workgroup buffer `dst`.
   const loads = (k0: string) => {
@@ -106,7 +113,8 @@ export function gemmWgsl(v: GemmVariant): string {
   emit(`  let slabs = (kEnd - kBegin + ${BK - 1}u) / ${BK}u;`);
   for (let l = 0; l < LA; l++) emit(`  var ra${l}: f32;`);
   for (let l = 0; l < LB; l++) emit(`  var rb${l}: f32;`);
-  for (let r = 0; r < R; r++) for (let i = 0; i < 4; i++) for (let s = 0; s < S; s++) emit(`  var c${r}_${i}_${s} = vec4<f32>(0.0);`);
+  for (let r = 0; r < R; r++)
+    for (let i = 0; i < 4; i++) for (let s = 0; s < S; s++) emit(`  var c${r}_${i}_${s} = vec4<f32>(0.0);`);
   emit("  {");
   loads("kBegin");
   stores("0u");
@@ -126,7 +134,8 @@ export function gemmWgsl(v: GemmVariant): string {
     for (let s = 0; s < S; s++) emit(`    let b${kk}_${s} = Bs[bBase + ${(kk * SB) / 4 + s * WX}u];`);
     for (let r = 0; r < R; r++) {
       for (let i = 0; i < 4; i++) {
-        for (let s = 0; s < S; s++) emit(`    c${r}_${i}_${s} = fma(vec4<f32>(a${kk}_${r}[${i}]), b${kk}_${s}, c${r}_${i}_${s});`);
+        for (let s = 0; s < S; s++)
+          emit(`    c${r}_${i}_${s} = fma(vec4<f32>(a${kk}_${r}[${i}]), b${kk}_${s}, c${r}_${i}_${s});`);
       }
     }
   }
