@@ -33,6 +33,8 @@ export {
   ModelFormatError,
   NumericalError,
   OptionError,
+  RunInUseError,
   ShapeError,
+  StorageError,
   UsageError,
 } from "./core/errors.js";

@@ -101,6 +101,25 @@ describe("building models", () => {
 });
 
 describe("fit", () => {
+  it("refuses an empty set, a seed past 32 bits, and a checkpoint folder it cannot use, with typed errors", async () => {
+    const empty = bc.data.fromArrays({ x: new Float32Array(0), y: new Int32Array(0), shape: [16], classes: 3 });
+    await expect(smallMlp().evaluate(empty)).rejects.toThrow(/evaluate: the set is empty \(0 examples\)/);
+    await expect(smallMlp().fit(toySet(60), { epochs: 1, batchSize: 20, test: empty })).rejects.toBeInstanceOf(
+      bc.ShapeError,
+    );
+    expect(() => smallMlp({ seed: 2 ** 32 })).toThrow(bc.OptionError);
+    expect(() => smallMlp({ seed: 2 ** 32 - 1 })).not.toThrow();
+    // a file where the folder should be: the typed storage error of the main entry, naming the path
+    const file = join(mkdtempSync(join(tmpdir(), "bc-api-")), "a-file");
+    await bc.sequential({ inputShape: [16], layers: [bc.layers.dense({ units: 3 })] }).save(file);
+    const e = await smallMlp()
+      .fit(toySet(60), { epochs: 1, batchSize: 20, checkpointDir: file })
+      .catch((err: unknown) => err);
+    expect(e).toBeInstanceOf(bc.StorageError);
+    expect((e as bc.StorageError).path).toBe(file);
+    expect(bc.RunInUseError.prototype).toBeInstanceOf(bc.BinaryConnectError);
+  });
+
   it("trains a 3,000-example set from arrays with a validation fraction, calling back per batch and epoch", async () => {
     const model = smallMlp();
     const events: string[] = [];

@@ -92,8 +92,11 @@ export class Model {
     readonly options: ModelOptions = {},
   ) {
     this.seed = options.seed ?? 1;
-    if (!Number.isInteger(this.seed) || this.seed < 0)
-      throw new OptionError(`model: seed must be an integer >= 0, found ${options.seed}`);
+    if (!Number.isInteger(this.seed) || this.seed < 0 || this.seed > 0xffffffff)
+      throw new OptionError(
+        `model: seed must be an integer from 0 to 4294967295 (32 bits), found ${options.seed}`,
+        "a larger seed would silently equal its remainder modulo 2^32",
+      );
     validateNetwork(network);
   }
 
@@ -187,6 +190,11 @@ export class Model {
    * marked preprocessed; the shape and classes checked against the model's.
    */
   async prepare(data: Dataset, what: string): Promise<LabeledSet> {
+    if (!(data.n >= 1))
+      throw new ShapeError(
+        `${what}: the set is empty (${data.n} examples)`,
+        "an error rate over no examples is not a number: give at least one example, or leave the set out",
+      );
     if (data.features !== this.inputSize) {
       throw new ShapeError(
         `${what}: examples of shape [${data.shape}] (${data.features} values), the model takes [${this.network.input}] (${this.inputSize})`,

@@ -9,7 +9,7 @@
  * Where: `model.save("indexeddb://name")` and `"downloads://name"` in a browser, a file path in
  * Node (registered by src/index.ts); `model.toBytes()` anywhere.
  */
-import { CheckpointError, OptionError, UsageError } from "../core/errors.js";
+import { BinaryConnectError, CheckpointError, OptionError, UsageError } from "../core/errors.js";
 import type { NetworkConfig } from "../nn/network.js";
 import { decodeCheckpoint, encodeCheckpoint, type NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
@@ -67,8 +67,17 @@ export async function modelToBytes(model: Model, opts: SaveOptions = {}): Promis
  */
 export function modelFromBytes(bytes: Uint8Array, source: string, options: ModelOptions = {}): Model {
   const { meta, tensors } = decodeCheckpoint<ModelFileMeta | CheckpointMeta | { kind?: unknown }>(bytes, source);
-  if (meta.kind === "model") return fromModelFile(meta as ModelFileMeta, tensors, source, options);
-  if (meta.kind === "training") return fromCheckpoint(meta as CheckpointMeta, tensors, source, options);
+  try {
+    if (meta.kind === "model") return fromModelFile(meta as ModelFileMeta, tensors, source, options);
+    if (meta.kind === "training") return fromCheckpoint(meta as CheckpointMeta, tensors, source, options);
+  } catch (e) {
+    // the checksum held, so the file was written as it is: contents no binaryconnect writes
+    if (e instanceof BinaryConnectError) throw e;
+    throw new CheckpointError(
+      `${source}: its contents do not describe a model (${(e as Error).message.split("\n")[0]})`,
+      "the file was written by another program or edited; load a model file that binaryconnect wrote",
+    );
+  }
   throw new CheckpointError(
     `${source}: a binaryconnect file, but not a model or a training checkpoint (kind ${JSON.stringify(meta.kind)})`,
     "prepared data sets and other files cannot be loaded as models",
@@ -81,6 +90,7 @@ function fromModelFile(meta: ModelFileMeta, tensors: NamedArray[], source: strin
       `${source}: model file layout ${meta.format}, this binaryconnect reads layout 1`,
       "use the binaryconnect version that wrote it",
     );
+  if (meta.training !== undefined) checkTrainingFields(meta.training, source);
   const model = new Model(meta.network, { ...options, seed: meta.seed });
   model.setState(tensors, meta.training?.step ?? 0, meta.optimizer);
   if (meta.preprocessing) model.preprocessing = preprocessingFromState(meta.preprocessing, tensors, source);
@@ -89,6 +99,28 @@ function fromModelFile(meta: ModelFileMeta, tensors: NamedArray[], source: strin
     model.setTraining({ config, epochsDone, best, history });
   }
   return model;
+}
+
+/** The training state's fields have their types (they are used later: test-time mode, history, continuing). */
+function checkTrainingFields(training: unknown, source: string): void {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+  const t = isObject(training) ? training : undefined;
+  const checks: [boolean, string][] = [
+    [t !== undefined, "training is not an object"],
+    [isObject(t?.config), "training.config is not an object"],
+    [isCount(t?.epochsDone), "training.epochsDone is not a count"],
+    [isCount(t?.step), "training.step is not a count"],
+    [Array.isArray(t?.history) && t.history.every(isObject), "training.history is not a list of epoch records"],
+    [isObject(t?.best), "training.best is not an object"],
+  ];
+  const failed = checks.find(([ok]) => !ok);
+  if (failed)
+    throw new CheckpointError(
+      `${source}: ${failed[1]}`,
+      "the file was written by another program or edited; load a model file that binaryconnect wrote",
+    );
 }
 
 function fromCheckpoint(meta: CheckpointMeta, tensors: NamedArray[], source: string, options: ModelOptions): Model {

@@ -51,6 +51,30 @@ export class UsageError extends BinaryConnectError {}
 /** A backend cannot be created or was asked for something it does not support. */
 export class BackendError extends BinaryConnectError {}
 
+/** A file could not be read or written: `code` is the system's (ENOSPC, EACCES, ...). */
+export class StorageError extends BinaryConnectError {
+  constructor(
+    readonly path: string,
+    readonly code: string | undefined,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+/** Another process (or another training of this one) is training in a run folder. */
+export class RunInUseError extends BinaryConnectError {
+  constructor(
+    readonly dir: string,
+    readonly pid: number | undefined,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
 /** Throws a ShapeError unless `cond` holds. */
 export function check(cond: boolean, message: () => string): asserts cond {
   if (!cond) throw new ShapeError(message());

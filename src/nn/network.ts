@@ -86,6 +86,7 @@ export class Network extends Sequential {
  * slots, option values), on a backend that allocates nothing: an OptionError for a bad one.
  */
 export function validateNetwork(config: NetworkConfig): void {
+  checkNetworkFields(config);
   let id = 0;
   const shapesOnly: Backend = {
     name: "shapes",
@@ -98,6 +99,35 @@ export function validateNetwork(config: NetworkConfig): void {
     close: async () => {},
   };
   buildLayers(shapesOnly, config, config.slotsPerStep ?? NETWORK_SLOTS_PER_STEP);
+}
+
+/** The largest example (values) a network takes: 2^26 (a 4096 x 4096 x 4 image). */
+const MAX_INPUT_VALUES = 2 ** 26;
+
+/**
+ * The fields' types and ranges, before any layer is built: a configuration read from a file (a
+ * model file, a checkpoint) may hold anything, and each field is checked before it is used.
+ */
+function checkNetworkFields(config: NetworkConfig): void {
+  const fail = (what: string, found: unknown): never => {
+    throw new OptionError(`network: ${what}, found ${JSON.stringify(found) ?? String(found)}`);
+  };
+  if (typeof config !== "object" || config === null) fail("expected an object", config);
+  const { input, layers, batchNorm } = config;
+  if (
+    !Array.isArray(input) ||
+    input.length < 1 ||
+    input.length > 3 ||
+    !input.every((d) => Number.isInteger(d) && d >= 1) ||
+    input.reduce((a, d) => a * d, 1) > MAX_INPUT_VALUES
+  )
+    fail(`input must be [F] or [H, W, C] of positive integers, at most ${MAX_INPUT_VALUES} values`, input);
+  if (!Array.isArray(layers) || layers.length < 1) fail("layers must be a non-empty list", layers);
+  for (const [i, l] of layers.entries())
+    if (typeof l !== "object" || l === null || typeof l.kind !== "string")
+      fail(`layer ${i} must be an object with a kind`, l);
+  if (typeof batchNorm !== "object" || batchNorm === null)
+    fail("batchNorm must be { variant, eps, momentum }", batchNorm);
 }
 
 function fans(l: Conv2D | Dense): [number, number] {

@@ -18,13 +18,16 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
-import { BinaryConnectError } from "../core/errors.js";
+import { BinaryConnectError, RunInUseError, StorageError } from "../core/errors.js";
+
+export { RunInUseError, StorageError };
 
 /** The operations a fault injector sees. */
 export type FileOp = "mkdir" | "open" | "write" | "fsync" | "rename" | "read" | "readdir" | "unlink" | "lock";
@@ -83,30 +86,6 @@ if (envFault) {
   }
 }
 
-/** A file could not be read or written: `code` is the system's (ENOSPC, EACCES, ...). */
-export class StorageError extends BinaryConnectError {
-  constructor(
-    readonly path: string,
-    readonly code: string | undefined,
-    message: string,
-    hint?: string,
-  ) {
-    super(message, hint);
-  }
-}
-
-/** Another process (or another training of this one) is training in a run folder. */
-export class RunInUseError extends BinaryConnectError {
-  constructor(
-    readonly dir: string,
-    readonly pid: number | undefined,
-    message: string,
-    hint?: string,
-  ) {
-    super(message, hint);
-  }
-}
-
 const CAUSES: Record<string, [string, string]> = {
   ENOSPC: [
     "no space left on the device",
@@ -161,6 +140,15 @@ export function ensureDir(dir: string): void {
       `cannot use ${dir} as a folder: it is a file`,
       "choose a folder (or a new name) for it",
     );
+}
+
+/** Removes a folder if it holds nothing (best effort: a folder in use or not empty stays). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or already gone: it stays as it is
+  }
 }
 
 /** The contents of a file. */

@@ -25,6 +25,7 @@ import {
   ensureDir,
   pathExists,
   readFileChecked,
+  removeIfEmpty,
   removeQuietly,
   stageFile,
   staleTemporaries,
@@ -210,6 +211,8 @@ export class RunFolder implements RunStore {
   /** Timings of epochs found in the folder's metrics (and in a new version of it that a kill left unrenamed). */
   private timings = new Map<number, Timing>();
   private lock: Lock | undefined;
+  /** Whether open() made the folder: a run that then writes nothing leaves no empty folder behind. */
+  private created = false;
 
   /** `preprocessing`: saved with every checkpoint (a function: read when each checkpoint is written). */
   constructor(
@@ -232,6 +235,7 @@ export class RunFolder implements RunStore {
    */
   open(): void {
     if (this.lock) return;
+    this.created = !pathExists(this.dir);
     ensureDir(this.dir);
     this.lock = acquireLock(this.path(LOCK_FILE), this.dir);
     try {
@@ -261,6 +265,7 @@ export class RunFolder implements RunStore {
     const lock = this.lock;
     this.lock = undefined;
     lock?.release();
+    if (lock && this.created) removeIfEmpty(this.dir);
   }
 
   /** Starts a new run: config.json and metrics.jsonl (the records of `history`: a model's earlier epochs trained in memory). */
