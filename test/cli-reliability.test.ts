@@ -542,3 +542,54 @@ describe("reproduce stopped", () => {
       );
   }, 120_000);
 });
+
+describe("nonsense is refused before any work, with what was expected", () => {
+  it("an empty --out, a seed past 32 bits, a word for a mode: clear errors, nothing trained", () => {
+    const empty = cli([...ARGS, "--out", ""]);
+    expectCleanError(empty, /--out <dir>.*expected a path, found an empty string/);
+    expect(empty.stdout).not.toMatch(/epoch/);
+    const seed = cli([...ARGS, "--seed", "99999999999999", "--out", join(root, "big-seed")]);
+    expectCleanError(seed, /expected an integer from 0 to 4294967295, found "99999999999999"/);
+    expect(existsSync(join(root, "big-seed"))).toBe(false);
+    expectCleanError(cli(["train", "--mode", "binary"]), /did you mean "det"\?/);
+    expectCleanError(cli(["train", "--mode", "stochastic"]), /did you mean "stoch"\?/);
+  });
+
+  it("a training set smaller than one batch is an error, and leaves no run folder behind", () => {
+    const out = join(root, "tiny-set");
+    const r = cli(["train", ...SMALL.filter((_, i) => i < 4), "--train-size", "100", "--epochs", "1", "--out", out]);
+    expectCleanError(r, /batchSize 200 is larger than the 100 training examples/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("export infers the format from --out's extension; a contradicting --format is refused", () => {
+    const dir = join(root, "export-format");
+    expect(cli([...ARGS, "--epochs", "1", "--out", dir]).status).toBe(0);
+    const onnx = cli(["export", dir, "--out", join(dir, "m.onnx")]);
+    expect(onnx.stdout, onnx.stderr).toMatch(/ONNX \(opset 13\)/);
+    expect(readFileSync(join(dir, "m.onnx")).subarray(0, 8).toString("latin1")).not.toMatch(/^BCNET/);
+    expectCleanError(
+      cli(["export", dir, "--format", "bcnet", "--out", join(dir, "x.onnx")]),
+      /--format bcnet would write a bcnet file named .*x\.onnx/,
+    );
+    expect(existsSync(join(dir, "x.onnx"))).toBe(false);
+    expect(cli(["export", dir, "--out", join(dir, "m.bcnet")]).stdout).toMatch(/wrote .*m\.bcnet: /);
+  });
+
+  it("--backend auto on a machine without a usable GPU driver prints nothing from the drivers (unless --verbose)", () => {
+    const env: Record<string, string> = { VK_ICD_FILENAMES: join(root, "no-such-driver.json") };
+    const { XDG_RUNTIME_DIR: _x, ...rest } = process.env;
+    const run = (extra: string[]) =>
+      spawnSync(process.execPath, [CLI, "train", ...SMALL.slice(2), "--epochs", "1", "--batch-size", "100", ...extra], {
+        encoding: "utf8",
+        env: { ...rest, ...env } as NodeJS.ProcessEnv,
+      });
+    const quiet = run(["--out", join(root, "quiet")]);
+    expect(quiet.status, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/auto: no WebGPU GPU/);
+    expect(quiet.stderr).toBe("");
+    const verbose = run(["--out", join(root, "verbose"), "--verbose"]);
+    expect(verbose.status, verbose.stderr).toBe(0);
+    expect(verbose.stderr).toMatch(/Warning/);
+  });
+});

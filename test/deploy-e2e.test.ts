@@ -147,7 +147,7 @@ describe("CLI: export, summary MODEL, predict", () => {
   it("export and predict list every option with its default; a bad format names the choices", () => {
     const help = (cmd: string) => cli(cmd, "--help").stdout.replace(/\s+/g, " ");
     expect(help("export")).toContain(
-      '--format <format> bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H) (default: "bcnet")',
+      "--format <format> bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H); default: the extension of --out, else bcnet",
     );
     expect(help("export")).toContain(
       '--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")',

@@ -13,6 +13,11 @@ export interface BackendOptions {
   threads?: number;
   /** The wasm backend's SIMD: "auto" (default), "relaxed" or "baseline" (see wasm/simd.ts). */
   simd?: SimdChoice;
+  /**
+   * `auto` on Node.js: show what the GPU drivers print while the GPU is looked for (default: the
+   * environment variable BINARYCONNECT_VERBOSE=1, which the CLI's --verbose sets; else silent).
+   */
+  verbose?: boolean;
 }
 
 /** Creates a backend by name. Backends other than the reference are loaded lazily. */
@@ -39,21 +44,45 @@ export async function createBackend(name: BackendName, options: BackendOptions =
 
 /** webgpu when a hardware (not software: llvmpipe, SwiftShader) adapter is present, else wasm. */
 async function createAuto(options: BackendOptions): Promise<Backend> {
-  let reason: string;
+  const quiet = await probeQuietly(options);
+  const reason = quiet && !(quiet.available && !quiet.software) ? probeReason(quiet) : await tryWebGpu();
+  if (typeof reason !== "string") return reason;
+  const wasm = await createBackend("wasm", options);
+  return describedAs(wasm, `${wasm.description} - auto: no WebGPU GPU (${reason})`);
+}
+
+/** The webgpu backend on a hardware adapter, or why there is none. */
+async function tryWebGpu(): Promise<Backend | string> {
   try {
     const { requestAdapter } = await import("./webgpu/adapter.js");
     const choice = await requestAdapter({});
-    if (!choice.software) {
-      const { WebGpuBackend } = await import("./webgpu/index.js");
-      return await WebGpuBackend.create({ adapter: choice, note: "auto: a GPU adapter is present" });
-    }
-    reason = `the only WebGPU adapter is a software one, ${choice.label}`;
+    if (choice.software) return `the only WebGPU adapter is a software one, ${choice.label}`;
+    const { WebGpuBackend } = await import("./webgpu/index.js");
+    return await WebGpuBackend.create({ adapter: choice, note: "auto: a GPU adapter is present" });
   } catch (e) {
     if (!(e instanceof BackendError)) throw e;
-    reason = e.message.split("\n")[0].replace(/^webgpu( backend)?: /, "");
+    return stripPrefix(e.message.split("\n")[0]);
   }
-  const wasm = await createBackend("wasm", options);
-  return describedAs(wasm, `${wasm.description} - auto: no WebGPU GPU (${reason})`);
+}
+
+function probeReason(probe: NonNullable<Awaited<ReturnType<typeof probeQuietly>>>): string {
+  return probe.available ? `the only WebGPU adapter is a software one, ${probe.label}` : stripPrefix(probe.reason);
+}
+
+const stripPrefix = (reason: string) => reason.replace(/^webgpu( backend)?: /, "");
+
+/**
+ * On Node.js, the GPU probe in a child process (silent unless verbose; see quietProbe.ts), so
+ * that a machine without a GPU prints nothing from its drivers; elsewhere (browsers) undefined.
+ */
+async function probeQuietly(options: BackendOptions) {
+  if (!(typeof process !== "undefined" && process.versions?.node)) return undefined;
+  const verbose = options.verbose ?? process.env.BINARYCONNECT_VERBOSE === "1";
+  const specifier = "./webgpu/quietProbe.js"; // in a variable: browser bundlers leave this Node-only module out
+  const { probeWebGpuQuietly } = (await import(
+    /* @vite-ignore */ specifier
+  )) as typeof import("./webgpu/quietProbe.js");
+  return probeWebGpuQuietly(verbose);
 }
 
 /** The same backend with another description. */

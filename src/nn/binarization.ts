@@ -9,6 +9,20 @@ import { OptionError } from "../core/errors.js";
 export type Binarization = "none" | "det" | "stoch";
 export const BINARIZATIONS: readonly Binarization[] = ["none", "det", "stoch"];
 
+/** What other words for a binarization mean, for "did you mean ...?" hints ("binary" is not "none"). */
+export const BINARIZATION_SYNONYMS: Readonly<Record<string, Binarization>> = {
+  binary: "det",
+  binarized: "det",
+  sign: "det",
+  deterministic: "det",
+  stochastic: "stoch",
+  random: "stoch",
+  real: "none",
+  float: "none",
+  full: "none",
+  off: "none",
+};
+
 /**
  * Test-time inference (paper section 2.6): "binary" (Wb, for det), "real" (W, for stoch in
  * the paper's table), or an ensemble of N stochastic binarizations whose outputs are averaged.

@@ -110,7 +110,7 @@ export function missingFontWarning(): string | null {
     return null;
   return (
     "no font files found (e.g. /usr/share/fonts): the PNGs will have no text (the SVGs are complete); " +
-    "install one, e.g. `apt-get install fonts-dejavu-core` (scripts/install-test-deps.sh does)"
+    "install one, e.g. `apt-get install fonts-dejavu-core`"
   );
 }
 

@@ -70,8 +70,8 @@ export async function requestAdapter(options: AdapterOptions): Promise<AdapterCh
 }
 
 const NO_ADAPTER_HINT =
-  "Node.js needs a Vulkan driver: the GPU's (with libvulkan1), or Mesa's software lavapipe for tests " +
-  "(as root: bash scripts/install-test-deps.sh); a browser needs WebGPU enabled. Otherwise use --backend wasm";
+  "Node.js needs a Vulkan driver: the GPU's with the Vulkan loader (Debian: libvulkan1), or for tests Mesa's " +
+  "software lavapipe (Debian: mesa-vulkan-drivers, Mesa 25 or newer); a browser needs WebGPU enabled. Otherwise use --backend wasm";
 
 /** Whether a WebGPU adapter can be had here (for tests and `auto`): its label, or why not. */
 export async function probeWebGpu(
