@@ -1,12 +1,24 @@
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
-import { BinaryConnectError } from "../core/errors.js";
+import { BinaryConnectError, OptionError } from "../core/errors.js";
+import { k8sJobName, podOutDir, writeIndexedJob } from "../reproduce/k8s.js";
 import { PAPER_DATASETS as DATASET_NAMES, type DatasetName } from "../reproduce/plan.js";
-import { BUDGETS, METHODS, type Budget, type MethodId } from "../reproduce/plan.js";
-import { reproduce, stopTrainings } from "../reproduce/runner.js";
+import {
+  BUDGETS,
+  METHODS,
+  type Budget,
+  type MethodId,
+  type PlanOptions,
+  type TrainSettings,
+} from "../reproduce/plan.js";
+import { reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
+import { commandLine, jobName, readSubmissions, submitSlurm } from "../reproduce/slurm.js";
+import { statusLines, sweepStatus } from "../reproduce/status.js";
+import { EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
+import { indexRanges } from "../reproduce/task.js";
 import { integer, oneOf } from "./parse.js";
 import { STOPPED_EXIT_CODES } from "./train.js";
 import { simdOption } from "./wasmOptions.js";
@@ -14,7 +26,7 @@ import { simdOption } from "./wasmOptions.js";
 interface ReproduceCliOptions {
   budget: Budget;
   seeds: number;
-  parallel: number;
+  parallel?: number;
   threads?: number;
   simd: SimdChoice;
   backend: string;
@@ -25,6 +37,19 @@ interface ReproduceCliOptions {
   trainSize?: number;
   valSize?: number;
   testSize?: number;
+  on: Executor;
+  dryRun?: boolean;
+  partition?: string;
+  time?: string;
+  cpusPerTask?: number;
+  gpus?: number;
+  account?: string;
+  sbatchArg: string[];
+  signalBefore: number;
+  image: string;
+  pvc?: string;
+  mount: string;
+  retries: number;
 }
 
 /** `binaryconnect reproduce`: every method of the paper's table for a dataset, N seeds, resumable. */
@@ -43,7 +68,12 @@ export function reproduceCommand(): Command {
         .argParser(oneOf(BUDGETS)),
     )
     .addOption(new Option("--seeds <n>", "seeds per method (1..n)").default(3).argParser(integer(1)))
-    .addOption(new Option("--parallel <n>", "trainings at once, each its own process").default(1).argParser(integer(1)))
+    .addOption(
+      new Option(
+        "--parallel <n>",
+        "trainings at once, each its own process (default 1); on a cluster: tasks at once (default: as many as it gives)",
+      ).argParser(integer(1)),
+    )
     .addOption(
       new Option("--threads <n>", "threads of each training (default: cores / parallel, at least 1)").argParser(
         integer(1),
@@ -67,15 +97,84 @@ export function reproduceCommand(): Command {
     .addOption(new Option("--train-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
     .addOption(new Option("--val-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
     .addOption(new Option("--test-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
+    .addOption(
+      new Option(
+        "--on <where>",
+        "where the runs train: local (processes here), slurm (one job array, submitted with sbatch), k8s (writes a Kubernetes Indexed Job)",
+      )
+        .default("local")
+        .argParser(oneOf(EXECUTORS)),
+    )
+    .addOption(
+      new Option("--dry-run", "slurm: write DIR/slurm/sweep.sbatch and print the sbatch command, submit nothing"),
+    )
+    .addOption(new Option("--partition <name>", "slurm: the partition (sbatch --partition)"))
+    .addOption(new Option("--time <limit>", "slurm: each task's time limit (sbatch --time: minutes or [D-]HH:MM:SS)"))
+    .addOption(
+      new Option("--cpus-per-task <n>", "slurm, k8s: CPUs of each task (default: --threads, else 1)").argParser(
+        integer(1),
+      ),
+    )
+    .addOption(new Option("--gpus <n>", "slurm, k8s: GPUs of each task").argParser(integer(1)))
+    .addOption(new Option("--account <name>", "slurm: the account to charge (sbatch --account)"))
+    .addOption(
+      new Option(
+        "--sbatch-arg <arg>",
+        "slurm: another sbatch option for the script, e.g. --sbatch-arg=--qos=long (repeatable)",
+      )
+        .default([])
+        .argParser((v: string, prev: string[]) => [...prev, v]),
+    )
+    .addOption(
+      new Option(
+        "--signal-before <seconds>",
+        "slurm: seconds before the time limit at which a task checkpoints and requeues itself",
+      )
+        .default(120)
+        .argParser(integer(10, 65535)),
+    )
+    .addOption(
+      new Option("--image <name>", "k8s: the container image (the repository's Dockerfile)").default(
+        "binaryconnect:latest",
+      ),
+    )
+    .addOption(
+      new Option("--pvc <claim>", "k8s: the PersistentVolumeClaim holding the run folders (required with --on k8s)"),
+    )
+    .addOption(new Option("--mount <path>", "k8s: where the claim is mounted in the pods").default("/runs"))
+    .addOption(
+      new Option("--retries <n>", "k8s: failed pods per run before it is given up (evictions do not count)")
+        .default(3)
+        .argParser(integer(0)),
+    )
     .action(async (dataset: DatasetName, o: ReproduceCliOptions) => {
       const outDir = o.out ?? join("reproduce", `${dataset}-${o.budget}`);
-      const threads = o.threads ?? Math.max(1, Math.floor(availableParallelism() / o.parallel));
       const extraTrainArgs = [
-        ...(o.data ? ["--data", o.data] : []),
+        ...(o.data ? ["--data", o.on === "slurm" ? resolve(o.data) : o.data] : []),
         ...(o.trainSize ? ["--train-size", String(o.trainSize)] : []),
         ...(o.valSize ? ["--val-size", String(o.valSize)] : []),
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
+      if (o.on !== "local") {
+        const cpusPerTask = o.cpusPerTask ?? o.threads ?? 1;
+        const settings = {
+          dataset,
+          budget: o.budget,
+          seeds: o.seeds,
+          outDir,
+          epochs: o.epochs,
+          methods: o.methods,
+          threads: o.threads ?? cpusPerTask,
+          simd: o.simd,
+          backend: o.backend,
+          extraTrainArgs,
+        };
+        if (o.on === "slurm") submitToSlurm(settings, o, cpusPerTask);
+        else writeK8s(settings, o, cpusPerTask);
+        return;
+      }
+      const parallel = o.parallel ?? 1;
+      const threads = o.threads ?? Math.max(1, Math.floor(availableParallelism() / parallel));
       const stop = stopOnSignals();
       let outcome: Awaited<ReturnType<typeof reproduce>>;
       try {
@@ -86,7 +185,7 @@ export function reproduceCommand(): Command {
           outDir,
           epochs: o.epochs,
           methods: o.methods,
-          parallel: o.parallel,
+          parallel,
           threads,
           simd: o.simd,
           backend: o.backend,
@@ -113,6 +212,111 @@ export function reproduceCommand(): Command {
           `${failed.length} run(s) failed: ${failed.join(", ")}`,
           "see each run's train.log; run the same command again to retry them",
         );
+    })
+    .addCommand(statusCommand())
+    .addCommand(collectCommand());
+}
+
+type Settings = PlanOptions & TrainSettings;
+
+/** --on slurm: writes the job script and submits the runs neither finished nor queued/running. */
+function submitToSlurm(settings: Settings, o: ReproduceCliOptions, cpusPerTask: number): void {
+  const out = submitSlurm(
+    settings,
+    {
+      partition: o.partition,
+      time: o.time,
+      cpusPerTask,
+      gpus: o.gpus,
+      account: o.account,
+      sbatchArgs: o.sbatchArg,
+      parallel: o.parallel,
+      signalSeconds: o.signalBefore,
+    },
+    o.dryRun ?? false,
+  );
+  if (!o.dryRun) writeSweep(settings.outDir, sweepRecord(settings, "slurm"));
+  const finished = out.plan.filter((p) => p.status.state === "finished").length;
+  const active = out.plan.filter((p) => p.active);
+  console.log(
+    `${out.plan.length} runs: ${finished} finished, ${active.length} queued or running${active.length ? ` (${active.map((p) => `${p.run.name}: ${p.active!.state} ${p.active!.id}`).join(", ")})` : ""}, ${out.submitted.length} to submit`,
+  );
+  console.log(`wrote ${out.script}`);
+  const dir = settings.outDir;
+  if (o.dryRun) {
+    if (out.submitted.length) console.log(`to submit: ${commandLine(out.sbatch)}`);
+    return;
+  }
+  if (out.jobId) {
+    const names = out.submitted.map((i) => out.plan[i].run.name);
+    console.log(`submitted job ${out.jobId}: array tasks ${indexRanges(out.submitted)} (${names.join(", ")})`);
+  } else {
+    console.log("nothing to submit");
+  }
+  console.log(
+    `follow it: binaryconnect reproduce status ${dir} (squeue --name=${jobName(settings)}); ` +
+      `each run's output: ${join(dir, "runs", "<run>", "train.log")}, each task's: ${join(dir, "slurm", "logs")}\n` +
+      `the table once they are done: binaryconnect reproduce collect ${dir}; the same command again submits what is left`,
+  );
+}
+
+/** --on k8s: writes the Indexed Job (not applied). */
+function writeK8s(settings: Settings, o: ReproduceCliOptions, cpusPerTask: number): void {
+  if (!o.pvc)
+    throw new OptionError(
+      "--on k8s needs --pvc: the PersistentVolumeClaim that holds the run folders; found none",
+      "create a claim (ReadWriteMany when pods may run on several nodes) and pass its name: --pvc NAME",
+    );
+  const k = {
+    image: o.image,
+    pvc: o.pvc,
+    mountPath: o.mount,
+    parallel: o.parallel,
+    cpusPerTask,
+    gpus: o.gpus,
+    gracePeriodSeconds: o.signalBefore,
+    retries: o.retries,
+  };
+  const { path, plan } = writeIndexedJob(settings, k);
+  writeSweep(settings.outDir, sweepRecord(settings, "k8s"));
+  const inPods = podOutDir(settings, k);
+  console.log(`wrote ${path}: an Indexed Job of ${plan.length} runs (image ${o.image}, claim ${o.pvc} at ${o.mount})`);
+  console.log(
+    `the runs train in ${inPods} on the claim: kubectl apply -f ${path}; follow it: kubectl get job ${k8sJobName(settings)}\n` +
+      `the table: copy ${inPods} from the claim to ${settings.outDir} (kubectl cp) and run binaryconnect reproduce collect ${settings.outDir}`,
+  );
+}
+
+/** `reproduce status DIR`. */
+function statusCommand(): Command {
+  return new Command("status")
+    .description(
+      "each run's state from its folder and, for a sweep on Slurm, the scheduler's (squeue; sacct where accounting is on)",
+    )
+    .argument("<dir>", "the experiment folder (reproduce --out)")
+    .action((dir: string) => {
+      for (const line of statusLines(sweepStatus(dir))) console.log(line);
+    });
+}
+
+/** `reproduce collect DIR`: results.json and results.md from the run folders, as the local runner writes them. */
+function collectCommand(): Command {
+  return new Command("collect")
+    .description("write DIR/results.json and DIR/results.md from the run folders (as a local reproduce does)")
+    .argument("<dir>", "the experiment folder (reproduce --out)")
+    .action((dir: string) => {
+      const sweep = readSweep(dir);
+      const jobs = readSubmissions(dir).map((s) => s.jobId);
+      const results = writeResults({
+        ...sweep,
+        ...(sweep.on === "slurm" ? { machine: `Slurm${jobs.length ? ` (jobs ${jobs.join(", ")})` : ""}` } : {}),
+        ...(sweep.on === "k8s" ? { machine: "Kubernetes" } : {}),
+      });
+      const finished = results.methods.reduce((a, m) => a + m.finished, 0);
+      const total = results.methods.reduce((a, m) => a + m.runs.length, 0);
+      console.log(
+        `${finished}/${total} runs finished; wrote ${join(dir, "results.json")} and ${join(dir, "results.md")}; the figures: binaryconnect plot ${dir}`,
+      );
     });
 }
 

@@ -126,3 +126,29 @@ export function trainArgs(run: RunSpec): string[] {
     run.dir,
   ];
 }
+
+/** How each `train` of an experiment runs: the same on this machine and on a cluster. */
+export interface TrainSettings {
+  backend: string;
+  /** Threads of each training's wasm backend. */
+  threads: number;
+  /** train --simd. */
+  simd: string;
+  /** Passed to every `train`: --data and the split limits (smoke tests). */
+  extraTrainArgs?: string[];
+}
+
+/**
+ * The whole `binaryconnect` command line of a run: `train` with its settings from the start, or
+ * `train --resume` from its last checkpoint (which continues it exactly; --resume takes only
+ * --data of the extra arguments, the rest is in the checkpoint). The local runner, the Slurm
+ * script and the Kubernetes job all run these arguments.
+ */
+export function runArgs(run: RunSpec, resume: boolean, s: TrainSettings): string[] {
+  const common = ["--backend", s.backend, "--threads", String(s.threads), "--simd", s.simd];
+  const extra = s.extraTrainArgs ?? [];
+  const data = extra.indexOf("--data");
+  return resume
+    ? ["train", "--resume", run.dir, ...common, ...(data >= 0 ? extra.slice(data, data + 2) : [])]
+    : ["train", ...trainArgs(run), ...common, ...extra];
+}

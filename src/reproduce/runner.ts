@@ -6,23 +6,19 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
-import { planRuns, trainArgs, type PlanOptions, type RunSpec } from "./plan.js";
+import { planRuns, runArgs, type PlanOptions, type RunSpec, type TrainSettings } from "./plan.js";
 import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
 import { runStatus } from "./runStatus.js";
+import { sweepRecord, writeSweep } from "./sweep.js";
 
 /** The CLI entry point the runs are started with (this file is dist/src/reproduce/runner.js). */
 const CLI = fileURLToPath(new URL("../cli/main.js", import.meta.url));
 
-export interface ReproduceOptions extends PlanOptions {
+export interface ReproduceOptions extends PlanOptions, TrainSettings {
   /** Trainings run at once, each as its own process. */
   parallel: number;
-  /** Threads of each training's wasm backend. */
-  threads: number;
   /** The wasm backend's SIMD of each training (train --simd). */
   simd: SimdChoice;
-  backend: string;
-  /** Passed to every `train`: --data and the split limits (smoke tests). */
-  extraTrainArgs?: string[];
   /** Where progress lines go (default: stdout). */
   log?: (line: string) => void;
   /**
@@ -62,6 +58,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
   const log = o.log ?? ((line: string) => console.log(line));
   const plan = planRuns(o);
   mkdirSync(join(o.outDir, "runs"), { recursive: true });
+  writeSweep(o.outDir, sweepRecord(o, "local"));
   const statuses = new Map(plan.map((run) => [run.name, runStatus(run)]));
   const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished");
   log(
@@ -108,7 +105,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
 
 /** Collects every run's state into results.json and results.md (atomically). */
 export function writeResults(
-  o: PlanOptions & { backend: string },
+  o: PlanOptions & { backend: string; machine?: string },
   plan: RunSpec[] = planRuns(o),
   failed: string[] = [],
 ): ExperimentResults {
@@ -129,7 +126,7 @@ export function writeResults(
     epochs: plan[0]?.epochs ?? 0,
     seeds: o.seeds,
     date: new Date().toISOString().slice(0, 10),
-    machine: `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores; ${backends.length ? backends.join(", ") : `backend ${o.backend}`}`,
+    machine: `${o.machine ?? `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores`}; ${backends.length ? backends.join(", ") : `backend ${o.backend}`}`,
     methods: summarize(o.dataset, plan, runs),
   };
   writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
@@ -161,10 +158,7 @@ function trainProcess(
   onStart: (pid: number | undefined) => void,
 ): Promise<number> {
   mkdirSync(run.dir, { recursive: true });
-  const common = ["--backend", o.backend, "--threads", String(o.threads), "--simd", o.simd];
-  const args = resume
-    ? ["train", "--resume", run.dir, ...common, ...dataArg(o)]
-    : ["train", ...trainArgs(run), ...common, ...(o.extraTrainArgs ?? [])];
+  const args = runArgs(run, resume, o);
   const logFile = createWriteStream(join(run.dir, "train.log"), { flags: "a" });
   logFile.write(`$ binaryconnect ${args.join(" ")}\n`);
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe", "ipc"] });
@@ -187,11 +181,4 @@ function trainProcess(
       resolve(code ?? 1);
     });
   });
-}
-
-/** --resume takes only --data of the extra arguments (the rest is in the checkpoint). */
-function dataArg(o: ReproduceOptions): string[] {
-  const extra = o.extraTrainArgs ?? [];
-  const i = extra.indexOf("--data");
-  return i >= 0 ? extra.slice(i, i + 2) : [];
 }
