@@ -16,8 +16,8 @@ const TENSORS = [
   { name: "out", write: true, elem: "u32" },
 ] as const;
 const PROGRAMS: Record<"det" | "stoch", Program> = {
-  det: program("binarize(det)", PARAMS, TENSORS, () => binarizeWgsl(false)),
-  stoch: program("binarize(stoch)", PARAMS, TENSORS, () => binarizeWgsl(true)),
+  det: program("binarize(det)", PARAMS, TENSORS, () => binarizeWgsl("det")),
+  stoch: program("binarize(stoch)", PARAMS, TENSORS, () => binarizeWgsl("stoch")),
 };
 
 /** Wb = +-H, deterministic (sign) or stochastic (hard sigmoid), bit-exact with the reference. */

@@ -1,3 +1,4 @@
+import type { Binarization } from "../../../nn/binarization.js";
 import { elementwiseMain, FLOAT_BITS_WGSL, RNG_WGSL } from "./common.js";
 
 /**
@@ -12,15 +13,15 @@ import { elementwiseMain, FLOAT_BITS_WGSL, RNG_WGSL } from "./common.js";
  * below it), which the k = 0 branch reproduces; other near-ties need W/H within 2^-53 of
  * k 2^-23 without being equal, impossible for a float32 H and astronomically rare otherwise.
  */
-export const binarizeWgsl = (stoch: boolean): string => `${FLOAT_BITS_WGSL}
+export const binarizeWgsl = (mode: Exclude<Binarization, "none">): string => `${FLOAT_BITS_WGSL}
 ${
-  stoch
+  mode === "stoch"
     ? `${RNG_WGSL}
 ${EXACT_COMPARE_WGSL}`
     : ""
 }
 ${elementwiseMain(
-  stoch
+  mode === "stoch"
     ? "  out[i] = select(P.hBits | 0x80000000u, P.hBits, stochPlus(w[i], counterBits(P.key, i)));"
     : "  out[i] = select(P.hBits | 0x80000000u, P.hBits, isNonNegativeBits(w[i]));",
 )}`;

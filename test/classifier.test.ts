@@ -1,22 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { c3, randomImageModel, randomModel, randomPixels, withSteps } from "../../test/bcnet-fixtures.js";
-import { fromArrays } from "../data/dataset.js";
+import { c3, randomImageModel, randomModel, randomPixels, withSteps } from "./bcnet-fixtures.js";
+import { fromArrays } from "../src/data/dataset.js";
 import {
   applyPreprocessing,
   fitPreprocessing,
   preprocess as step,
   type PreprocessSpec,
-} from "../data/preprocessing.js";
-import type { BcnetModel } from "../format/bcnet.js";
-import { decodeBcnet } from "../format/decode.js";
-import type { LayerEntry } from "../format/chain.js";
-import type { ImageShape } from "../format/shapes.js";
-import { worstExcess } from "../../test/backends.js";
-import { ShapeError } from "../core/errors.js";
-import { encodeBcnet } from "../format/encode.js";
-import { BinaryClassifier } from "./classifier.js";
-import { forwardReference, preprocess } from "./reference.js";
+} from "../src/data/preprocessing.js";
+import type { BcnetModel } from "../src/format/bcnet.js";
+import { decodeBcnet } from "../src/format/decode.js";
+import type { LayerEntry } from "../src/format/chain.js";
+import type { ImageShape } from "../src/format/shapes.js";
+import { worstExcess } from "./backends.js";
+import { ShapeError } from "../src/core/errors.js";
+import { encodeBcnet } from "../src/format/encode.js";
+import { BinaryClassifier } from "../src/infer/classifier.js";
+import { forwardReference, preprocess } from "../src/infer/reference.js";
 
 describe("BinaryClassifier (wasm lookup-table engine) against the reference loops", () => {
   // Sizes that exercise every edge: inputs not a multiple of 8 (or of 4 groups, or past one
@@ -268,9 +268,7 @@ describe("BinaryClassifier applies the model's preprocessing (any steps, format 
   });
 
   it("a version 1 or 2 file predicts as before: x' = x * inputScale - mean in float64, rounded once, then the layers", async () => {
-    const demo = decodeBcnet(
-      new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url))),
-    );
+    const demo = decodeBcnet(new Uint8Array(readFileSync(new URL("../demo/public/mnist-mlp.bcnet", import.meta.url))));
     const cnn = decodeBcnet(
       encodeBcnet(randomImageModel(image, [c3(4, true), { kind: "dense", units: 5, activation: "identity" }], 5)),
     );

@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
-import { parseCsv } from "./csv.js";
-import { loadCsv } from "./csvFile.js";
+import { DataFormatError, OptionError, ShapeError } from "../src/core/errors.js";
+import { parseCsv } from "../src/data/csv.js";
+import { loadCsv } from "../src/data/csvFile.js";
 
 describe("parseCsv", () => {
   it("reads a header, numeric features and string labels (sorted to class indices)", () => {

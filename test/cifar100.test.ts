@@ -2,14 +2,14 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DataFormatError, OptionError } from "../core/errors.js";
+import { DataFormatError, OptionError } from "../src/core/errors.js";
 import {
   CIFAR100_COARSE_LABELS,
   CIFAR100_FINE_LABELS,
   CIFAR100_RECORD_BYTES,
   loadCifar100,
   parseCifar100,
-} from "./cifar100.js";
+} from "../src/data/cifar100.js";
 
 /** Records in the official layout: coarse byte, fine byte, then R, G, B planes of 32 x 32. Pixel (c, p) of record i = (i * 7 + c * 50 + p) % 256. */
 function records(labels: [coarse: number, fine: number][]): Uint8Array {

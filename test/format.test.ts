@@ -1,17 +1,25 @@
 import { readFileSync } from "node:fs";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { c3, randomImageModel, randomModel, withSteps } from "../../test/bcnet-fixtures.js";
-import { ModelFormatError, ShapeError } from "../core/errors.js";
-import { Xoshiro128 } from "../core/rng.js";
-import { BinaryClassifier } from "../infer/classifier.js";
-import { BCNET_MAGIC, HEADER_BYTES, LIMITS, architecture, layerSizes, layoutOf, type BcnetModel } from "./bcnet.js";
-import { crc32 } from "./crc32.js";
-import { decodeBcnet } from "./decode.js";
-import { encodeBcnet } from "./encode.js";
-import { foldBatchNorm } from "./fold.js";
-import { packSigns, unpackSigns } from "./pack.js";
-import { stepArrays, type PreprocessKind, type PreprocessStep } from "./preprocessing.js";
+import { c3, randomImageModel, randomModel, withSteps } from "./bcnet-fixtures.js";
+import { ModelFormatError, ShapeError } from "../src/core/errors.js";
+import { Xoshiro128 } from "../src/core/rng.js";
+import { BinaryClassifier } from "../src/infer/classifier.js";
+import {
+  BCNET_MAGIC,
+  HEADER_BYTES,
+  LIMITS,
+  architecture,
+  layerSizes,
+  layoutOf,
+  type BcnetModel,
+} from "../src/format/bcnet.js";
+import { crc32 } from "../src/format/crc32.js";
+import { decodeBcnet } from "../src/format/decode.js";
+import { encodeBcnet } from "../src/format/encode.js";
+import { foldBatchNorm } from "../src/format/fold.js";
+import { packSigns, unpackSigns } from "../src/format/pack.js";
+import { stepArrays, type PreprocessKind, type PreprocessStep } from "../src/format/preprocessing.js";
 
 const model = randomModel([20, 12, 5], 3);
 const good = encodeBcnet(model);
@@ -174,7 +182,7 @@ describe(".bcnet encode / decode", () => {
   });
 
   it("reads the version 1 file the previous release wrote (the demo's MNIST MLP)", async () => {
-    const file = new Uint8Array(readFileSync(new URL("../../demo/public/mnist-mlp.bcnet", import.meta.url)));
+    const file = new Uint8Array(readFileSync(new URL("../demo/public/mnist-mlp.bcnet", import.meta.url)));
     expect(new DataView(file.buffer, file.byteOffset).getUint32(8, true)).toBe(1);
     const m = decodeBcnet(file);
     expect(architecture(m)).toMatch(/^784-(\d+-)+10$/);

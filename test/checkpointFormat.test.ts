@@ -8,13 +8,18 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { modelFromBytes } from "../api/persist.js";
-import { CheckpointError } from "../core/errors.js";
-import { Xoshiro128 } from "../core/rng.js";
-import { checkpointFromBytes, decodeCheckpoint, encodeCheckpoint, type CheckpointContents } from "./checkpoint.js";
-import { trainingCheckpoint, type CheckpointMeta } from "./runFolder.js";
+import { modelFromBytes } from "../src/api/persist.js";
+import { CheckpointError } from "../src/core/errors.js";
+import { Xoshiro128 } from "../src/core/rng.js";
+import {
+  checkpointFromBytes,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type CheckpointContents,
+} from "../src/train/checkpoint.js";
+import { trainingCheckpoint, type CheckpointMeta } from "../src/train/runFolder.js";
 
-const FIXTURE = join(import.meta.dirname, "..", "..", "test", "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin");
+const FIXTURE = join(import.meta.dirname, "fixtures", "v0.1-runs", "cnn-stoch", "checkpoint.bin");
 /** A training checkpoint of binaryconnect 0.1 (format version 1; 87 KB). */
 const v1 = new Uint8Array(readFileSync(FIXTURE));
 const fixture = checkpointFromBytes<CheckpointMeta>(v1, "v1");

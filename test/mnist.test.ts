@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DataFormatError, OptionError } from "../core/errors.js";
-import { defaultMnistDir, loadMnist, mnistFileCandidates, type MnistData } from "./mnist.js";
-import { mnistValidationSize, mnistSplits, type Dataset } from "./split.js";
+import { DataFormatError, OptionError } from "../src/core/errors.js";
+import { defaultMnistDir, loadMnist, mnistFileCandidates, type MnistData } from "../src/data/mnist.js";
+import { mnistValidationSize, mnistSplits, type Dataset } from "../src/data/split.js";
 
 /** Builds unsigned-byte IDX bytes: magic (0, 0, 0x08, ndims), big-endian uint32 dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CheckpointError } from "../core/errors.js";
-import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
+import { CheckpointError } from "../src/core/errors.js";
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from "../src/train/checkpoint.js";
 
 const contents = {
   meta: { kind: "test", epoch: 3 },

@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeCheckpoint } from "../train/checkpoint.js";
-import { CIFAR10_CLASSES } from "./cifar10.js";
-import { cifar10PreparedDir, cifar10Splits, loadPreparedCifar10 } from "./cifar10Prepare.js";
-import { sliceDataset, type Dataset } from "./dataset.js";
-import { mnistSplits } from "./split.js";
-import { preprocessedSvhn } from "./svhnPrepare.js";
+import { encodeCheckpoint } from "../src/train/checkpoint.js";
+import { CIFAR10_CLASSES } from "../src/data/cifar10.js";
+import { cifar10PreparedDir, cifar10Splits, loadPreparedCifar10 } from "../src/data/cifar10Prepare.js";
+import { sliceDataset, type Dataset } from "../src/data/dataset.js";
+import { mnistSplits } from "../src/data/split.js";
+import { preprocessedSvhn } from "../src/data/svhnPrepare.js";
 
 const described = (d: Dataset) => [d.shape, d.classes, d.preprocessed, d.features];
 

@@ -4,9 +4,9 @@ import { dirname, join, resolve } from "node:path";
 import { encode as encodePng, type ImageData } from "fast-png";
 import { encode as encodeJpeg } from "jpeg-js";
 import { describe, expect, it } from "vitest";
-import { DataFormatError, OptionError } from "../core/errors.js";
-import { decodeImage, imageDataset } from "./image.js";
-import { loadImageFolder } from "./imageFolder.js";
+import { DataFormatError, OptionError } from "../src/core/errors.js";
+import { decodeImage, imageDataset } from "../src/data/image.js";
+import { loadImageFolder } from "../src/data/imageFolder.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-images-"));
 
@@ -201,7 +201,7 @@ describe("image decoding from (name, bytes), as in a browser", () => {
         if (spec.startsWith(".")) walk(resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
       }
     };
-    const here = dirname(new URL(import.meta.url).pathname);
+    const here = new URL("../src/data", import.meta.url).pathname;
     for (const f of ["image.ts", "png.ts", "csv.ts"]) walk(join(here, f));
     expect(seen.size).toBeGreaterThanOrEqual(5);
   });

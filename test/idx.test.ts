@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DataFormatError } from "../core/errors.js";
-import { decodeIdx, parseIdx, readIdxFile } from "./idx.js";
+import { DataFormatError } from "../src/core/errors.js";
+import { decodeIdx, parseIdx, readIdxFile } from "../src/data/idx.js";
 
 /** Builds IDX bytes by hand: magic (0, 0, type, ndims), big-endian uint32 dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
