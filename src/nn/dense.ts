@@ -101,7 +101,7 @@ export class Dense implements Layer {
 
   dispose(): void {
     disposeParams(this.backend, this.params());
-    if (this.wb) this.backend.dispose(this.wb);
+    this.backend.dispose(this.wb);
     this.ws.dispose();
   }
 }

@@ -10,8 +10,6 @@ import { RunFolder, CHECKPOINT_FILE } from "./runFolder.js";
 
 export type { Best, EpochRecord, EpochResult, PartialEpoch, Splits, TrainCallbacks } from "./loop.js";
 export { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, METRICS_FILE, type CheckpointMeta } from "./runFolder.js";
-/** Kept here for the callers that import it from the trainer. */
-export { mlpConfigOf } from "./model.js";
 
 export interface TrainOptions {
   config: TrainConfig;
