@@ -3,6 +3,23 @@ import type { Tensor } from "../core/tensor.js";
 import type { Binarization } from "./binarization.js";
 import type { ForwardContext } from "./layer.js";
 
+/** The options a BinaryConnect layer (dense, conv2d) has beyond its shape. */
+export interface BinaryLayerOptions {
+  binarization: Binarization;
+  /** Binary weights are +-H; latent weights are clipped to [-H, H] (unless clip is false). */
+  H: number;
+  /** Clip the real weights to [-H, H] after each update (default true). */
+  clip?: boolean;
+  /** The factor on the weights' Adam step: "glorot" (default, paper section 2.4) or a number. */
+  lrScale?: "glorot" | number;
+  /** A bias per output (useless before batch norm: its gradient is zero, so the paper's networks have none). */
+  bias: boolean;
+  /** Whether backward must compute dL/dx (false for the first layer). */
+  inputGrad: boolean;
+  /** Slot of this layer's random stream (stochastic binarization). */
+  randomSlot: number;
+}
+
 /**
  * The weights a forward pass of a BinaryConnect layer (Dense, Conv2D) uses (paper sections
  * 2.3 and 2.6): Wb = binarize(W) into `wb` when the pass thresholds (training in det mode,

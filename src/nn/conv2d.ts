@@ -1,14 +1,13 @@
 import type { Backend } from "../backends/backend.js";
 import { reshape, type Tensor } from "../core/tensor.js";
 import { convOutputSize, type Pair } from "../kernels/contract.js";
-import type { Binarization } from "./binarization.js";
-import { weightsForPass } from "./binaryWeights.js";
+import { weightsForPass, type BinaryLayerOptions } from "./binaryWeights.js";
 import { makeParam } from "./dense.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import { binaryUpdate, disposeParams, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
-export interface Conv2DOptions {
+export interface Conv2DOptions extends BinaryLayerOptions {
   inChannels: number;
   filters: number;
   /** Kernel size [kh, kw]. */
@@ -16,19 +15,6 @@ export interface Conv2DOptions {
   stride: Pair;
   /** Zero padding on each side [rows, cols] (3x3 with pad 1 keeps the size, as in the paper). */
   pad: Pair;
-  binarization: Binarization;
-  /** Binary weights are +-H; latent weights are clipped to [-H, H] (unless clip is false). */
-  H: number;
-  /** Clip the real weights to [-H, H] after each update (default true). */
-  clip?: boolean;
-  /** The factor on the weights' Adam step: "glorot" (default, paper section 2.4) or a number. */
-  lrScale?: "glorot" | number;
-  /** A bias per filter (useless before batch norm, so the paper's networks have none). */
-  bias: boolean;
-  /** Whether backward must compute dL/dx (false for the first layer). */
-  inputGrad: boolean;
-  /** Slot of this layer's random stream (stochastic binarization). */
-  randomSlot: number;
 }
 
 /**

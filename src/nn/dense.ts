@@ -1,27 +1,13 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
-import type { Binarization } from "./binarization.js";
-import { weightsForPass } from "./binaryWeights.js";
+import { weightsForPass, type BinaryLayerOptions } from "./binaryWeights.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
 import { binaryUpdate, disposeParams, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
-export interface DenseOptions {
+export interface DenseOptions extends BinaryLayerOptions {
   inputs: number;
   units: number;
-  binarization: Binarization;
-  /** Binary weights are +-H; latent weights are clipped to [-H, H] (unless clip is false). */
-  H: number;
-  /** Clip the real weights to [-H, H] after each update (default true). */
-  clip?: boolean;
-  /** The factor on the weights' Adam step: "glorot" (default, paper section 2.4) or a number. */
-  lrScale?: "glorot" | number;
-  /** A bias is useless before batch norm (its gradient is zero), so layers followed by BN have none. */
-  bias: boolean;
-  /** Whether backward must compute dL/dx (false for the first layer). */
-  inputGrad: boolean;
-  /** Slot of this layer's random stream (stochastic binarization). */
-  randomSlot: number;
 }
 
 /**
