@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import type { Job } from "kubernetes-types/batch/v1.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { planRuns, runArgs } from "../src/reproduce/plan.js";
+import { indexRanges, shellQuote } from "../src/reproduce/task.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "bc-cluster-k8s-"));
@@ -111,5 +112,13 @@ describe("reproduce --on k8s", () => {
     const r = cli("reproduce", "mnist", "--out", join(root, "x"), "--on", "k8s");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("--on k8s needs --pvc");
+  });
+
+  it("quotes any argument for the task's shell, and lists task ids as ranges", () => {
+    const words = ["plain/path-1.0", "a b", "it's", '$HOME "x" `y`', "", "*"];
+    const r = spawnSync("bash", ["-c", `printf '%s\\n' ${words.map(shellQuote).join(" ")}`], { encoding: "utf8" });
+    expect(r.stdout).toBe(words.map((w) => `${w}\n`).join(""));
+    expect(indexRanges([5, 0, 1, 2, 7, 8, 3])).toBe("0-3,5,7-8");
+    expect(indexRanges([4])).toBe("4");
   });
 });

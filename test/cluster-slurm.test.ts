@@ -226,6 +226,11 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
         /stopped \(SIGTERM received\) (in epoch [2-4] after step \d+|after epoch [1-3]); checkpoint/,
       );
 
+    // the signals came while a step was under way (a signal exactly between two epochs is the rarer case)
+    expect(
+      RUNS.slice(0, 2).some((run) => /stopped \(SIGTERM received\) in epoch \d after step \d+/.test(log(run))),
+    ).toBe(true);
+
     // the stopped task (not the requeued one, which the scheduler holds) is submitted again by the same command
     await until("the stopped task to leave the queue", () => !queued(out).some((l) => l.startsWith(`${jobId}_1 `)), 60);
     const again = cli("reproduce", "mnist", "--out", out, ...args, "--on", "slurm");
@@ -267,6 +272,36 @@ describe("reproduce --on slurm without Slurm", () => {
     expect(noPath.stderr).toContain("hint: run the sweep on this machine instead: the same command without --on slurm");
     // nothing was written: no sweep record that says it went to Slurm
     expect(cli("reproduce", "status", out).stderr).toContain("is not an experiment folder");
+  });
+
+  it("status and collect read a local experiment's folder the same way", () => {
+    const out = join(root, "local-status");
+    const r = cli(
+      "reproduce",
+      "mnist",
+      "--out",
+      out,
+      ...SWEEP.slice(0, 1),
+      "none",
+      "--seeds",
+      "1",
+      "--epochs",
+      "1",
+      ...SWEEP.slice(6),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const status = cli("reproduce", "status", out);
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`${out}: mnist, quick budget, 1 runs on local`);
+    expect(status.stdout).toMatch(/0 {2}none-seed1 {2}finished 1\/1 epochs/);
+    const before = readFileSync(join(out, "results.json"), "utf8");
+    const collect = cli("reproduce", "collect", out);
+    expect(collect.status, collect.stderr).toBe(0);
+    expect(collect.stdout).toContain("1/1 runs finished");
+    expect(readFileSync(join(out, "results.json"), "utf8")).toBe(before);
+    const missing = cli("reproduce", "status", join(root, "nothing"));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain("is not an experiment folder: expected");
   });
 
   it("--dry-run writes the job script and the sbatch command without Slurm", () => {
