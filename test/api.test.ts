@@ -11,14 +11,11 @@ import { describe, expect, it } from "vitest";
 import * as bc from "../src/index.js";
 import { networkOf } from "../src/train/model.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
-import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import type { CheckpointMeta } from "../src/train/trainer.js";
 import { smallMlp, toySet } from "./toy-model.js";
+import { withoutTimings } from "./cli-helpers.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-api-"));
-const strip = (r: EpochRecord) => {
-  const { seconds: _s, examples_per_second: _e, ...rest } = r;
-  return rest;
-};
 
 describe("building models", () => {
   it("summary counts parameters and the 1-bit memory of binary layers only", () => {
@@ -227,7 +224,7 @@ describe("checkpoint folders", () => {
     const b2 = smallMlp(); // a new process would start from the model's code again
     const resumed = await b2.fit(data, { ...opts, epochs: 4, checkpointDir: dirB });
     expect(resumed.trained.map((r) => r.epoch)).toEqual([3, 4]);
-    expect(resumed.epochs.map(strip)).toEqual(full.epochs.map(strip));
+    expect(resumed.epochs.map(withoutTimings)).toEqual(full.epochs.map(withoutTimings));
     expect(readFileSync(join(dirB, "checkpoint.bin"))).toEqual(readFileSync(join(dirA, "checkpoint.bin")));
     const more = await b2.fit(data, { ...opts, epochs: 6, checkpointDir: dirB });
     expect(more.trained.map((r) => r.epoch)).toEqual([5, 6]);
@@ -324,7 +321,7 @@ describe("save and load", () => {
     const [p1, p2] = [await model.predict(scaled), await back.predict(scaled)];
     expect(p2.scores).toEqual(p1.scores);
     const [h1, h2] = [await model.fit(scaled, { epochs: 3 }), await back.fit(scaled, { epochs: 3 })];
-    expect(strip(h2.trained[0])).toEqual(strip(h1.trained[0]));
+    expect(withoutTimings(h2.trained[0])).toEqual(withoutTimings(h1.trained[0]));
     await expect(bc.loadModel(join(tmp(), "none.bcmodel"))).rejects.toThrow(/no such file/);
     await model.dispose();
     await back.dispose();
@@ -347,7 +344,7 @@ describe("the same numbers as the CLI's training", () => {
       testTime: config.testTime,
       evalBatchSize: config.evalBatchSize,
     });
-    expect(history.epochs.map(strip)).toEqual(expected);
+    expect(history.epochs.map(withoutTimings)).toEqual(expected);
     await model.dispose();
   });
 

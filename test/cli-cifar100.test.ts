@@ -14,8 +14,8 @@ import { describe, expect, it } from "vitest";
 import * as bc from "../src/index.js";
 import { loadRunData, runPreprocess } from "../src/train/data.js";
 import { getPreset } from "../src/train/presets.js";
+import { CLI } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 
 /** n records: coarse label, fine label i % 100, then the R, G, B planes (pixel value = record index mod 256). */

@@ -4,8 +4,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLI } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const FIXTURES = new URL("./fixtures/svhn/", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g, " ");

@@ -10,23 +10,10 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultMnistDir, loadMnist, type MnistSet } from "../src/data/mnist.js";
+import { CLI, words } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
-const SMALL = [
-  "--backend",
-  "wasm",
-  "--threads",
-  "1",
-  "--train-size",
-  "2000",
-  "--val-size",
-  "500",
-  "--test-size",
-  "1000",
-  "--epochs",
-  "2",
-];
+const SMALL = words("--backend wasm --threads 1 --train-size 2000 --val-size 500 --test-size 1000 --epochs 2");
 
 /** An IDX file of unsigned bytes (magic 0x0000080N, dims big-endian), gzipped. */
 function idx(dims: number[], data: Uint8Array): Uint8Array {

@@ -15,54 +15,19 @@ import { progressCallbacks } from "../src/cli/progress.js";
 import { stopOnSignals, TrainingStopped } from "../src/cli/train.js";
 import { encodeCheckpoint, loadCheckpoint } from "../src/train/checkpoint.js";
 import { firstNonFinite } from "../src/train/finite.js";
-import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import type { CheckpointMeta } from "../src/train/trainer.js";
+import { withoutTimings, metricsOf, cli, expectCleanError, CLI, words } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "bc-cli-faults-"));
-const SMALL = [
-  "--backend",
-  "wasm",
-  "--threads",
-  "1",
-  "--train-size",
-  "1000",
-  "--val-size",
-  "200",
-  "--test-size",
-  "200",
-];
+const SMALL = words("--backend wasm --threads 1 --train-size 1000 --val-size 200 --test-size 200");
 /** 20 steps an epoch, 2 epochs (about 1 s of training). */
 const ARGS = ["train", ...SMALL, "--epochs", "2", "--batch-size", "50", "--seed", "3"];
 
 const counted = { signals: 0, midEpoch: 0, kills: 0, ioErrors: 0, damaged: 0 };
 
-function cli(
-  args: string[],
-  env: Record<string, string> = {},
-): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One `error: ...` line (and its hint), no stack trace. */
-function expectCleanError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
-  expect(r.status, r.stderr).toBe(1);
-  expect(r.stderr).toMatch(/^error: /m);
-  expect(r.stderr).toMatch(pattern);
-  expect(r.stderr, r.stderr).not.toMatch(/^\s+at /m);
-}
-
-const strip = (r: EpochRecord) => {
-  const { seconds: _s, examples_per_second: _e, ...rest } = r;
-  return rest;
-};
-const metricsOf = (dir: string) =>
-  readFileSync(join(dir, "metrics.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l)
-    .map((l) => JSON.parse(l) as EpochRecord);
-
-let reference: { dir: string; checkpoint: Buffer; best: Buffer; metrics: ReturnType<typeof strip>[] } | undefined;
+let reference:
+  | { dir: string; checkpoint: Buffer; best: Buffer; metrics: ReturnType<typeof withoutTimings>[] }
+  | undefined;
 function uninterrupted(): NonNullable<typeof reference> {
   if (!reference) {
     const dir = join(root, "reference");
@@ -72,7 +37,7 @@ function uninterrupted(): NonNullable<typeof reference> {
       dir,
       checkpoint: readFileSync(join(dir, "checkpoint.bin")),
       best: readFileSync(join(dir, "best.bin")),
-      metrics: metricsOf(dir).map(strip),
+      metrics: metricsOf(dir).map(withoutTimings),
     };
   }
   return reference;
@@ -83,7 +48,7 @@ function expectSameAsReference(dir: string, what: string): void {
   expect(readFileSync(join(dir, "checkpoint.bin")).equals(ref.checkpoint), `${what}: checkpoint.bin`).toBe(true);
   expect(readFileSync(join(dir, "best.bin")).equals(ref.best), `${what}: best.bin`).toBe(true);
   const metrics = metricsOf(dir);
-  expect(metrics.map(strip), `${what}: metrics.jsonl`).toEqual(ref.metrics);
+  expect(metrics.map(withoutTimings), `${what}: metrics.jsonl`).toEqual(ref.metrics);
   for (const r of metrics) expect(r.seconds, `${what}: epoch ${r.epoch}'s seconds`).toBeGreaterThan(0);
   expect(readdirSync(dir).sort(), what).toEqual(["best.bin", "checkpoint.bin", "config.json", "metrics.jsonl"]);
 }
@@ -389,24 +354,9 @@ describe("divergence", () => {
   it("a NaN validation loss stops train before its epoch is saved; eval and export refuse non-finite weights", () => {
     const dir = join(root, "diverged");
     const r = cli([
-      "train",
-      "--backend",
-      "wasm",
-      "--threads",
-      "1",
-      "--train-size",
-      "2000",
-      "--val-size",
-      "500",
-      "--test-size",
-      "500",
-      "--epochs",
-      "4",
-      "--lr-start",
-      "1e-3",
-      "--lr-end",
-      "1e38",
-      "--out",
+      ...words(
+        "train --backend wasm --threads 1 --train-size 2000 --val-size 500 --test-size 500 --epochs 4 --lr-start 1e-3 --lr-end 1e38 --out",
+      ),
       dir,
     ]);
     expectCleanError(
@@ -450,20 +400,9 @@ describe("reproduce stopped", () => {
     "wasm",
     "--epochs",
     String(epochs),
-    "--methods",
-    "det",
-    "--seeds",
-    "2",
-    "--parallel",
-    "2",
-    "--threads",
-    "1",
-    "--train-size",
+    ...words("--methods det --seeds 2 --parallel 2 --threads 1 --train-size"),
     String(train),
-    "--val-size",
-    "200",
-    "--test-size",
-    "200",
+    ...words("--val-size 200 --test-size 200"),
   ];
   const pidsOf = (stdout: string) => [...stdout.matchAll(/; process (\d+)\)/g)].map((m) => Number(m[1]));
   const alive = (pid: number) => {

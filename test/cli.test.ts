@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PRESETS } from "../src/train/presets.js";
+import { CLI, words } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 /** Help text with its line wrapping undone. */
 const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g, " ");
@@ -14,20 +14,9 @@ const help = (...args: string[]) => run(...args, "--help").stdout.replace(/\s+/g
 describe("binaryconnect CLI", () => {
   it("train --help lists every option with its default", () => {
     const text = help("train");
-    for (const opt of [
-      "--preset",
-      "--mode",
-      "--dropout",
-      "--epochs",
-      "--seed",
-      "--backend",
-      "--threads",
-      "--simd",
-      "--out",
-      "--resume",
-      "--data",
-      "--test-time",
-    ]) {
+    for (const opt of words(
+      "--preset --mode --dropout --epochs --seed --backend --threads --simd --out --resume --data --test-time",
+    )) {
       expect(text).toContain(opt);
     }
     expect(text).toContain('(default: "mnist-quick")');

@@ -12,15 +12,11 @@ import { createBackend } from "../src/backends/index.js";
 import { loadMnist, type MnistData } from "../src/data/mnist.js";
 import { mnistSplits } from "../src/data/split.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
-import { train, type CheckpointMeta, type EpochRecord } from "../src/train/trainer.js";
+import { train, type CheckpointMeta } from "../src/train/trainer.js";
+import { withoutTimings } from "./cli-helpers.js";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "v0.1-runs");
 const RUNS = ["mlp-stoch-dropout", "mlp-det", "cnn-stoch"];
-
-const strip = (r: EpochRecord) => {
-  const { seconds: _s, examples_per_second: _e, ...rest } = r;
-  return rest;
-};
 
 describe("runs of binaryconnect 0.1.0", () => {
   let backend: Backend;
@@ -40,13 +36,13 @@ describe("runs of binaryconnect 0.1.0", () => {
       const dir = mkdtempSync(join(tmpdir(), "bc-compat-"));
       cpSync(join(FIXTURES, name, "checkpoint.bin"), join(dir, "checkpoint.bin"));
       const result = await train({ config, backend, data: data(), outDir: dir, resume: true });
-      expect(result.records.map(strip)).toEqual(expected.slice(2));
+      expect(result.records.map(withoutTimings)).toEqual(expected.slice(2));
       result.model.dispose();
     });
 
     it(`${name}: training from scratch gives the same three epochs`, async () => {
       const result = await train({ config, backend, data: data() });
-      expect(result.records.map(strip)).toEqual(expected);
+      expect(result.records.map(withoutTimings)).toEqual(expected);
       result.model.dispose();
     });
   }

@@ -21,6 +21,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
+import { words } from "./cli-helpers.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const run = promisify(execFile);
@@ -278,18 +279,9 @@ beforeAll(async () => {
 
 describe("the packed package, installed in a new project", () => {
   it("ships the built entries with their types and the docs; no tests, no TypeScript sources, no benchmarks", () => {
-    for (const f of [
-      "package.json",
-      "README.md",
-      "docs/API.md",
-      "dist/src/index.js",
-      "dist/src/index.d.ts",
-      "dist/src/browser.js",
-      "dist/src/browser.d.ts",
-      "dist/src/infer/index.js",
-      "dist/src/infer/index.d.ts",
-      "dist/src/cli/main.js",
-    ]) {
+    for (const f of words(
+      "package.json README.md docs/API.md dist/src/index.js dist/src/index.d.ts dist/src/browser.js dist/src/browser.d.ts dist/src/infer/index.js dist/src/infer/index.d.ts dist/src/cli/main.js",
+    )) {
       expect(shipped, f).toContain(f);
     }
     expect(shipped.filter((f) => /\.test\.|^src\/|^test\/|^bench\/|^dist\/bench\/|^examples\//.test(f))).toEqual([]);

@@ -33,9 +33,9 @@ import {
   writeDigitPngs,
   writeIdxTestSet,
 } from "./scores.js";
+import { CLI } from "./cli-helpers.js";
 
 /** Stated tolerance of the engine's (and ONNX's) outputs against the training engine's (float32 sums in other orders). */
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 /**
  * A convolution without pooling, one with (conv -> pool -> BN -> ReLU), a max pool of its own
  * (after a ReLU), a hidden dense layer and the output layer: 28x28 -> 14x14 -> 7x7 -> 3x3.

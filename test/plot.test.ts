@@ -22,6 +22,7 @@ import { histogram } from "../src/plot/histogram.js";
 import { plotFolder } from "../src/plot/plot.js";
 import { loadPlotting, svgToPng } from "../src/plot/render.js";
 import { readRuns } from "../src/plot/runs.js";
+import { words } from "./cli-helpers.js";
 
 const HIDDEN = 36;
 const config = (mode: TrainConfig["mode"], seed: number): TrainConfig => ({
@@ -99,10 +100,7 @@ describe("binaryconnect plot", () => {
     expect(input.dataset).toBe("mnist");
     expect(input.methods).toEqual(["none", "det", "stoch"]);
     expect(input.runs.map((r) => `${r.method}-${r.seed}:${r.records.length}`)).toEqual([
-      "none-1:2",
-      "det-1:2",
-      "det-2:2",
-      "stoch-1:1",
+      ...words("none-1:2 det-1:2 det-2:2 stoch-1:1"),
     ]);
     expect(input.labels.det).toBe("BinaryConnect (det.)");
     // results.json (written by reproduce) names the dataset and the labels where present

@@ -16,8 +16,8 @@ import { readLabels } from "../src/cli/predict.js";
 import type { LayerEntry } from "../src/format/chain.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { randomImageModel, randomModel } from "./bcnet-fixtures.js";
+import { CLI } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 60_000 });
 
 const dir = mkdtempSync(join(tmpdir(), "bc-predict-bounds-"));

@@ -10,25 +10,11 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import { CLI, words } from "./cli-helpers.js";
 
-const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
-const ARGS = [
-  "train",
-  "--mode",
-  "stoch",
-  "--epochs",
-  "3",
-  "--seed",
-  "5",
-  "--threads",
-  "2",
-  "--train-size",
-  "2000",
-  "--val-size",
-  "500",
-  "--test-size",
-  "500",
-];
+const ARGS = words(
+  "train --mode stoch --epochs 3 --seed 5 --threads 2 --train-size 2000 --val-size 500 --test-size 500",
+);
 const root = mkdtempSync(join(tmpdir(), "bc-resume-"));
 
 function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {

@@ -23,6 +23,7 @@ import {
 } from "../src/train/fsio.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
 import { smallMlp, toySet } from "./toy-model.js";
+import { withoutTimings, metricsOf, words } from "./cli-helpers.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "bc-faults-"));
 
@@ -41,31 +42,18 @@ async function fitIn(dir: string, extra: bc.FitOptions = {}): Promise<bc.History
   }
 }
 
-const strip = (r: EpochRecord) => {
-  const { seconds: _s, examples_per_second: _e, ...rest } = r;
-  return rest;
-};
-const metricsOf = (dir: string) =>
-  readFileSync(join(dir, "metrics.jsonl"), "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as EpochRecord);
-
 /** Everything a finished folder must show: the reference run's bytes, each epoch once with its timings, nothing left over. */
 function expectSameAsReference(dir: string, what: string): void {
   expect(readFileSync(join(dir, "checkpoint.bin")).equals(reference.checkpoint), `${what}: checkpoint.bin`).toBe(true);
   expect(readFileSync(join(dir, "best.bin")).equals(reference.best), `${what}: best.bin`).toBe(true);
   const metrics = metricsOf(dir);
-  expect(metrics.map(strip), `${what}: metrics.jsonl`).toEqual(reference.metrics);
+  expect(metrics.map(withoutTimings), `${what}: metrics.jsonl`).toEqual(reference.metrics);
   for (const r of metrics)
     expect(typeof r.seconds === "number" && r.seconds > 0, `${what}: epoch ${r.epoch}'s seconds (${r.seconds})`).toBe(
       true,
     );
   expect(readdirSync(dir).sort(), `${what}: files`).toEqual([
-    "best.bin",
-    "checkpoint.bin",
-    "config.json",
-    "metrics.jsonl",
+    ...words("best.bin checkpoint.bin config.json metrics.jsonl"),
   ]);
 }
 
@@ -73,7 +61,7 @@ let reference: {
   dir: string;
   checkpoint: Buffer;
   best: Buffer;
-  metrics: ReturnType<typeof strip>[];
+  metrics: ReturnType<typeof withoutTimings>[];
   ops: { op: FileOp; path: string }[];
 };
 /** What the tests injected, for docs/RESULTS.md (printed at the end). */
@@ -111,7 +99,7 @@ beforeAll(async () => {
     dir,
     checkpoint: readFileSync(join(dir, "checkpoint.bin")),
     best: readFileSync(join(dir, "best.bin")),
-    metrics: history.epochs.map(strip),
+    metrics: history.epochs.map(withoutTimings),
     ops,
   };
 });
@@ -251,7 +239,7 @@ describe("an aborted fit with a checkpointDir", () => {
       expect(meta.epochsDone).toBe(epoch - 1);
       expect(meta.partial).toMatchObject({ epoch, batch: at - (epoch - 1) * BATCHES });
       expect(meta.records?.map((r) => r.epoch)).toEqual(Array.from({ length: epoch - 1 }, (_, i) => i + 1));
-      expect(metricsOf(dir).map(strip)).toEqual(reference.metrics.slice(0, epoch - 1));
+      expect(metricsOf(dir).map(withoutTimings)).toEqual(reference.metrics.slice(0, epoch - 1));
       // twice: an abort of the resumed epoch too
       const again = new AbortController();
       let more = 0;
@@ -264,7 +252,7 @@ describe("an aborted fit with a checkpointDir", () => {
       injected.aborts++;
       const history = await fitIn(dir);
       injected.resumesAfterFault++;
-      expect(history.epochs.map(strip)).toEqual(reference.metrics);
+      expect(history.epochs.map(withoutTimings)).toEqual(reference.metrics);
       expectSameAsReference(dir, `aborted at step ${at}`);
     }
   }, 120_000);
@@ -417,7 +405,7 @@ describe("runs of the previous version", () => {
     folder.open();
     try {
       const history = folder.resume(folder.readCheckpoint());
-      expect(history.map(strip)).toEqual(expected.slice(0, 2));
+      expect(history.map(withoutTimings)).toEqual(expected.slice(0, 2));
       expect(readFileSync(join(dir, "metrics.jsonl"), "utf8")).toBe(lines.map((l) => `${l}\n`).join(""));
     } finally {
       folder.close();

@@ -13,6 +13,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join, normalize } from "node:path";
 import { chromium, type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { words } from "./cli-helpers.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
@@ -58,14 +59,9 @@ function serve(): Promise<Server> {
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         headless: true,
-        args: [
-          "--no-sandbox",
-          "--enable-unsafe-webgpu",
-          "--disable-background-networking",
-          "--disable-default-apps",
-          "--disable-extensions",
-          "--no-first-run",
-        ],
+        args: words(
+          "--no-sandbox --enable-unsafe-webgpu --disable-background-networking --disable-default-apps --disable-extensions --no-first-run",
+        ),
       });
     }, 60_000);
 
