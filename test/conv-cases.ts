@@ -60,6 +60,33 @@ export const CONV_SHAPES: ConvShape[] = [
   [2, 12, 10, 12, 8, 3, 2, [2, 2], [0, 1]], // stride 2 with an uncovered last row
 ];
 
+/**
+ * Shapes run with binary filters (every weight +H or -H, the training step's Wb), which the wasm
+ * backend's conv2d and conv2dBackwardInput compute by lookup tables (additions only) from 8
+ * units and 32 inputs: units (Cout forward, Cin for the input gradient) not multiples of 4 or
+ * 8, 4-input tables (fewer than 192 units) over more than one chunk of 64 groups (K > 512),
+ * 8-input tables (196 and 200 units) over several chunks of 16 groups, strides, padding per
+ * axis, padding wider than the kernel, 1x1 kernels, Cout a multiple of 8 (the input gradient's
+ * signs packed 8 at a time) or not, and calls shared by two threads. The first two stay below
+ * the tables' sizes (K = 27; 5 input channels).
+ */
+export const BINARY_CONV_SHAPES: ConvShape[] = [
+  [2, 5, 4, 3, 9, 3, 3, [1, 1], [1, 1]], // K = 27: the float product with binary filters
+  [2, 7, 6, 5, 9, 3, 3, [2, 2], [1, 1]], // forward: tables; input gradient: 5 units, the float product
+  [1, 9, 9, 12, 11, 3, 3, [2, 3], [2, 1]],
+  [1, 6, 5, 16, 24, 2, 3, [2, 1], [1, 0]], // non-square kernel; Cout = 24: signs 8 at a time
+  [1, 4, 4, 40, 33, 1, 1, [1, 1], [0, 0]], // 1x1
+  [1, 2, 2, 8, 8, 3, 3, [1, 1], [3, 3]], // output rows of padding only
+  [2, 4, 4, 64, 40, 3, 3, [1, 1], [1, 1]], // K = 576: two chunks of 4-input tables
+  [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // shared by two threads
+  [1, 5, 6, 200, 196, 3, 3, [1, 1], [1, 1]], // 8-input tables, K = 1800
+];
+
+/** +H or -H at random (H = 0.3: not a power of two). */
+const binaryWeights: Init = (rng) => (rng.uniform(-1, 1) >= 0 ? 0.3 : -0.3);
+/** Binary but for one weight (|w| = H / 2): the packing must notice, and the float product run. */
+const almostBinary: Init = (rng, i) => (i === 37 ? 0.15 : rng.uniform(-1, 1) >= 0 ? 0.3 : -0.3);
+
 function convGeometry([N, H, W, C, Co, kh, kw, stride, pad]: ConvShape) {
   const Ho = convOutputSize(H, kh, stride[0], pad[0]),
     Wo = convOutputSize(W, kw, stride[1], pad[1]);
@@ -114,25 +141,38 @@ function poolShapes(): PoolCase[] {
   });
 }
 
+/** The shapes of the products by the filters with their filters: random, binary, binary but for one weight. */
+function withFilters(): [ConvShape, string, Init | undefined][] {
+  return [
+    ...CONV_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, "", undefined]),
+    ...BINARY_CONV_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, " binary w", binaryWeights]),
+    ...BINARY_CONV_SHAPES.slice(2, 4).map((s): [ConvShape, string, Init | undefined] => [
+      s,
+      " w binary but one",
+      almostBinary,
+    ]),
+  ];
+}
+
 /** Every case per kernel. (dx of maxPoolBackward starts as garbage: the kernel must zero it.) */
 export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
   const garbage: Init = (rng) => rng.uniform(-9, 9);
   return {
-    conv2d: CONV_SHAPES.map((s) => {
+    conv2d: withFilters().map(([s, what, init]) => {
       const g = convGeometry(s);
       return {
-        label: label(s),
+        label: `${label(s)}${what}`,
         tol: sumTolerance(g.kh * g.kw * g.C),
-        tensors: { x: { shape: g.x }, w: { shape: g.w }, out: { shape: g.y, init: garbage } },
+        tensors: { x: { shape: g.x }, w: { shape: g.w, init }, out: { shape: g.y, init: garbage } },
         args: ({ x, w, out }) => ({ x, w, out, stride: g.stride, pad: g.pad }),
       };
     }),
-    conv2dBackwardInput: CONV_SHAPES.map((s) => {
+    conv2dBackwardInput: withFilters().map(([s, what, init]) => {
       const g = convGeometry(s);
       return {
-        label: label(s),
+        label: `${label(s)}${what}`,
         tol: sumTolerance(g.kh * g.kw * g.Co),
-        tensors: { dy: { shape: g.y }, w: { shape: g.w }, dx: { shape: g.x, init: garbage } },
+        tensors: { dy: { shape: g.y }, w: { shape: g.w, init }, dx: { shape: g.x, init: garbage } },
         args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
       };
     }),

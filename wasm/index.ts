@@ -1,6 +1,6 @@
 /**
  * The WebAssembly module of the wasm backend: one export per kernel of the contract
- * (src/kernels/contract.ts), with the same name, plus two layout queries.
+ * (src/kernels/contract.ts), with the same name, plus the layout queries.
  *
  * Conventions (every kernel):
  * - tensors are byte offsets into the imported shared memory; sizes are element counts;
@@ -35,6 +35,7 @@ export { squareHingeLoss } from "./kernels/squareHingeLoss";
 import { DENSE_SCRATCH_BYTES, MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
+import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -54,4 +55,9 @@ export function convScratchBytes(): i32 {
 /** Bytes of scratch one thread needs for binaryMatmul with K inputs and N units. */
 export function binaryMatmulScratchBytes(K: i32, N: i32): i32 {
   return binaryMatmulScratch(K, N);
+}
+
+/** Bytes of scratch one thread needs for a convolution's lookup-table product (CONV_LUT_PRODUCT) with K inputs and `units` outputs per position. */
+export function convLutScratchBytes(K: i32, units: i32): i32 {
+  return CONV_HEADER_BYTES + convLutScratch(K, units);
 }

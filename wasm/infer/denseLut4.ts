@@ -13,7 +13,7 @@ export const DENSE_LUT4_UNITS: i32 = 192;
 
 const T4: usize = 16 * LANE_BYTES; // 1 KiB: the 16 signed sums of 4 inputs, 16 rows each
 /** Byte groups per chunk: 2 x 64 tables of 1 KiB = 128 KiB (within denseLutTableBytes()). */
-const CHUNK4: i32 = 64;
+export const CHUNK4: i32 = 64;
 
 export function denseLut4(
   x: usize, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32,
@@ -26,14 +26,8 @@ export function denseLut4(
     const ob = out + <usize>b * unitsPad * LANE_BYTES;
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
       const g1 = min(kGroups, g0 + CHUNK4);
-      for (let g = g0; g < g1; g++) {
-        const xg = xb + (<usize>g << 3) * LANE_BYTES, t = table + <usize>(g - g0) * 2 * T4;
-        for (let q: usize = 0; q < 64; q += 16) {
-          half(xg + q, t + q);
-          half(xg + 4 * LANE_BYTES + q, t + T4 + q);
-        }
-      }
-      accumulate4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob);
+      buildTables4(xb, g0, g1, table);
+      accumulate4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
     }
     for (let n = <usize>units; n < unitsPad; n++) {
       const o = ob + n * LANE_BYTES, z = f32x4.splat(0);
@@ -42,12 +36,25 @@ export function denseLut4(
   }
 }
 
+/** The two 4-input tables of each group of [g0, g1) (at most CHUNK4 groups): group g's at table + (g - g0) * 2 * T4 (low nibble, then high). */
+export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize): void {
+  for (let g = g0; g < g1; g++) {
+    const xg = xb + (<usize>g << 3) * LANE_BYTES, t = table + <usize>(g - g0) * 2 * T4;
+    for (let q: usize = 0; q < 64; q += 16) {
+      half(xg + q, t + q);
+      half(xg + 4 * LANE_BYTES + q, t + T4 + q);
+    }
+  }
+}
+
 /**
  * Adds groups [g0, g1) of each unit's sums into the block's outputs (from 0 when g0 = 0), 2
- * units at a time (8 independent f32x4 sums); after the last group, the epilogue.
+ * units at a time (8 independent f32x4 sums); after the last group, the epilogue when
+ * `withEpilogue` (else the sums are stored as they are: the training engine's convolutions
+ * scale and scatter them themselves).
  */
-function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = g1 == kGroups;
+export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = withEpilogue && g1 == kGroups;
   const zero = f32x4.splat(0);
   let n = 0;
   for (; n + 2 <= units; n += 2) {

@@ -87,7 +87,7 @@ function packRows(wb: usize, K: i32, kGroups: i32, bits: usize, start: i32, end:
  * units at a time: each row's 16 signs (shift, then narrow i32 -> i8: 0xff where negative)
  * masked to its bit and or-ed, then inverted (1 = +H): one byte per unit.
  */
-function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start: i32, end: i32): void {
+export function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start: i32, end: i32): void {
   const stride = <usize>N << 2, rb = <usize>kGroups;
   for (let g = 0; g < kGroups; g++) {
     const k0 = g << 3, count = min(8, K - k0);
@@ -136,7 +136,7 @@ function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize, start
  * out[r0 + r, n] = H * sums[n][r] for the block's valid rows: four units by four rows at a time
  * (scaled, then a 4 x 4 transpose), the last N % 4 units (and rows % 4 rows) one by one.
  */
-function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32): void {
+export function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32): void {
   const rowBytes = <usize>N << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
   for (let r = 0; r < r4; r += 4) {
     const dst = out + <usize>(r0 + r) * rowBytes, src = sums + (<usize>r << 2);

@@ -1,4 +1,5 @@
 import { A_ROWS, B_FLIPPED, convGemm } from "./convGemm";
+import { CONV_LUT_PACK, CONV_LUT_PRODUCT, convLutProduct, packFlippedSigns } from "./convLut";
 import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
 
 /**
@@ -7,11 +8,20 @@ import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
  * Computed as a convolution of dy over the input grid with the flipped, transposed filters:
  * with ki' = kh-1-ki, i = (r + ph - (kh-1) + ki') / sh, so dx[N H W, C] = im2col'(dy)[N H W,
  * kh kw Co] . w'[kh kw Co, C] (a stride > 1 makes the taps that fall between strides zeros).
+ * `phase` as conv2d's: the float product (CONV_GEMM), or for binary filters the lookup tables
+ * (convLut.ts: CONV_LUT_PACK the signs of w' for input channels [start, end), CONV_LUT_PRODUCT).
  */
 export function conv2dBackwardInput(
   dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,
-  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, rowChunk: i32, colChunk: i32, counter: usize, scratch: usize,
+  kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, rowChunk: i32, colChunk: i32, counter: usize,
+  bits: usize, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
+  if (phase == CONV_LUT_PACK) {
+    packFlippedSigns(w, C, Co, kh, kw, bits, start, end);
+    return;
+  }
   setGeometry(scratch, dy, Ho, Wo, Co, H, W, kh, kw, 1, ph - (kh - 1), sh, 1, pw - (kw - 1), sw, w);
-  convGemm(A_ROWS, B_FLIPPED, scratch, 0, dx, N * H * W, C, kh * kw * Co, rowChunk, colChunk, counter, scratch + CONV_HEADER_BYTES);
+  const work = scratch + CONV_HEADER_BYTES;
+  if (phase == CONV_LUT_PRODUCT) convLutProduct(scratch, bits, abs<f32>(load<f32>(w)), dx, N * H * W, C, kh * kw * Co, counter, work);
+  else convGemm(A_ROWS, B_FLIPPED, scratch, 0, dx, N * H * W, C, kh * kw * Co, rowChunk, colChunk, counter, work);
 }

@@ -190,3 +190,41 @@ export function packFlippedFilter(g: usize, Cin: i32, j: i32, nb: i32, k0: i32, 
     k += run;
   }
 }
+
+/**
+ * Rows [m0, m0 + rows) (rows <= 16) of the implicit im2col matrix into the lookup-table kernels'
+ * blocked layout (wasm/infer/denseLut.ts): column k of row m0 + r is the f32 at
+ * dst + (k * 16 + r) * 4, for k < kPad (columns past K = kh kw Cs, and rows past `rows`, are 0).
+ * Four rows at a time, the columns in runs of one tap, 4 channels per 4x4 transpose.
+ */
+export function packConvBlock(g: usize, m0: i32, rows: i32, kPad: i32, dst: usize): void {
+  const Cs = field(g, G_CS), kw = field(g, G_KW), K = field(g, G_KH) * kw * Cs;
+  for (let r = 0; r < 16; r += 4) {
+    decodeRows(g, m0 + r, m0 + rows);
+    const base = dst + (<usize>r << 2);
+    let k = 0;
+    while (k < K) {
+      const tap = k / Cs, ki = tap / kw, kj = tap - ki * kw;
+      const p0 = rowAddress(g, 0, ki, kj, 0), p1 = rowAddress(g, 1, ki, kj, 0);
+      const p2 = rowAddress(g, 2, ki, kj, 0), p3 = rowAddress(g, 3, ki, kj, 0);
+      const d = base + (<usize>k << 6);
+      let c = 0;
+      for (; c + 4 <= Cs; c += 4) {
+        const off = <usize>c << 2;
+        transpose4(load4(p0, off), load4(p1, off), load4(p2, off), load4(p3, off), d + (<usize>c << 6), 64);
+      }
+      for (; c < Cs; c++) {
+        const off = <usize>c << 2, e = d + (<usize>c << 6);
+        store<f32>(e, load1(p0, off));
+        store<f32>(e, load1(p1, off), 4);
+        store<f32>(e, load1(p2, off), 8);
+        store<f32>(e, load1(p3, off), 12);
+      }
+      k += Cs;
+    }
+  }
+  for (let k = K; k < kPad; k++) {
+    const d = dst + (<usize>k << 6), z = f32x4.splat(0);
+    v128.store(d, z); v128.store(d, z, 16); v128.store(d, z, 32); v128.store(d, z, 48);
+  }
+}

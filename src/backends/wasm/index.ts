@@ -204,6 +204,21 @@ export class WasmBackend implements Backend {
     return this.exports.binaryMatmulScratchBytes(K, N);
   }
 
+  /** Bytes of scratch a convolution's lookup-table product needs per thread for K inputs and `units` outputs per position. */
+  convLutScratchBytes(K: number, units: number): number {
+    return this.exports.convLutScratchBytes(K, units);
+  }
+
+  /** The i32 at byte offset `ptr` (4-aligned) of the memory: a flag a kernel set in scratch. */
+  readInt32(ptr: number): number {
+    return Atomics.load(new Int32Array(this.memory.buffer, ptr, 1), 0);
+  }
+
+  /** Stores the i32 `value` at byte offset `ptr` (4-aligned) of the memory. */
+  writeInt32(ptr: number, value: number): void {
+    Atomics.store(new Int32Array(this.memory.buffer, ptr, 1), 0, value);
+  }
+
   /** A scratch block that every thread of a call may read and write (one per backend), grown to at least `bytes`. */
   sharedScratch(bytes: number): number {
     this.shared = this.grown(this.shared, bytes);

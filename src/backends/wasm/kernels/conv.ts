@@ -1,4 +1,5 @@
-import { MIN_MATMUL_MACS, partsFor } from "../split.js";
+import type { WasmBackend } from "../index.js";
+import { MIN_ELEMENTS, MIN_MATMUL_MACS, partsFor, splitRange } from "../split.js";
 
 /**
  * The convolutions (conv2d.ts, conv2dBackwardInput.ts, conv2dBackwardFilter.ts) are products
@@ -13,4 +14,44 @@ export function convThreads(M: number, N: number, K: number, threads: number): n
 /** The per-thread arguments of a call whose threads take their work from the counter: none (dispatch adds the scratch). */
 export function counterParts(parts: number): Array<[]> {
   return Array.from({ length: parts }, (): [] => []);
+}
+
+/** The phases of the conv2d and conv2dBackwardInput exports (wasm/kernels/convLut.ts). */
+export const CONV_GEMM = 0,
+  CONV_LUT_PACK = 1,
+  CONV_LUT_PRODUCT = 2;
+/** Bytes before the signs in the lookup tables' shared block: the flag word the PACK phase sets when a weight is not +-H. */
+const CONV_LUT_FLAG_BYTES = 16;
+
+/**
+ * The lookup tables (additions only, wasm/kernels/convLut.ts) pay for a convolution's product by
+ * binary filters from these sizes (measured with bench/conv-lut.ts); below them (the first
+ * layer's 3 x 3 x 3 inputs), and for filters that are not +-H, the float product runs.
+ */
+const LUT_MIN_UNITS = 8;
+const LUT_MIN_INPUTS = 32;
+
+/** Whether a convolution's product with K inputs and `units` outputs per position may run on lookup tables. */
+export function convUsesLookupTables(K: number, units: number): boolean {
+  return units >= LUT_MIN_UNITS && K >= LUT_MIN_INPUTS;
+}
+
+/**
+ * The lookup-table path's shared block, its flag cleared: the PACK phase writes `units` rows of
+ * ceil(K / 8) sign bytes after the flag, and sets the flag when the filters are not binary.
+ */
+export function lutBits(be: WasmBackend, K: number, units: number): number {
+  const bits = be.sharedScratch(CONV_LUT_FLAG_BYTES + units * Math.ceil(K / 8));
+  be.writeInt32(bits, 0);
+  return bits;
+}
+
+/** The PACK phase's ranges of units, by the K x units weights each thread reads. */
+export function lutPackParts(be: WasmBackend, K: number, units: number): Array<[number, number]> {
+  return splitRange(units, partsFor(units * K, MIN_ELEMENTS, be.threads), 1);
+}
+
+/** Whether the PACK phase found every weight +-H (the flag still clear). */
+export function lutBinary(be: WasmBackend, bits: number): boolean {
+  return be.readInt32(bits) === 0;
 }
