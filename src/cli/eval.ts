@@ -2,7 +2,7 @@ import { join, resolve } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
 import { Command, Option } from "commander";
-import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import { createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
@@ -11,8 +11,8 @@ import { loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
 import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
-import { integer, oneOf, path } from "./parse.js";
-import { defaultThreads, simdOption } from "./wasmOptions.js";
+import { oneOf, path } from "./parse.js";
+import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
 
 interface EvalCliOptions {
@@ -38,14 +38,8 @@ export function evalCommand(): Command {
         .default("best")
         .argParser(oneOf(["best", "last"] as const)),
     )
-    .addOption(
-      new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)")
-        .default("auto")
-        .argParser(oneOf(BACKEND_NAMES)),
-    )
-    .addOption(
-      new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(simdOption())
     .addOption(
       new Option(

@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import { createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError, OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
@@ -24,7 +24,7 @@ import { checkNotLocked, pathExists } from "../train/fsio.js";
 import { CHECKPOINT_FILE, LOCK_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
-import { defaultThreads, simdOption } from "./wasmOptions.js";
+import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 
 /** Options of `binaryconnect train`, as parsed by commander. */
 export interface TrainCliOptions {
@@ -122,14 +122,8 @@ export function trainCommand(): Command {
         "binary | real | ensemble:N (default: binary for det, real otherwise, as in the paper)",
       ).argParser(parseTestTimeOption),
     )
-    .addOption(
-      new Option("--backend <name>", "compute backend: auto = webgpu on a GPU, else wasm (the choice is printed)")
-        .default("auto")
-        .argParser(oneOf(BACKEND_NAMES)),
-    )
-    .addOption(
-      new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1)),
-    )
+    .addOption(backendOption())
+    .addOption(threadsOption())
     .addOption(simdOption())
     .addOption(
       new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)").argParser(path),
