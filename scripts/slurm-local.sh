@@ -52,7 +52,7 @@ configure() {
   cat >"$CONF_DIR/slurm.conf" <<EOF
 # written by scripts/slurm-local.sh: a one-node cluster for tests
 ClusterName=binaryconnect-local
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -74,7 +74,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=sched_interval=1
 KillWait=10
 MinJobAge=300
-NodeName=$host CPUs=$cpus State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
   cat >"$CONF_DIR/cgroup.conf" <<EOF

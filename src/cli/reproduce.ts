@@ -122,13 +122,13 @@ export function reproduceCommand(): Command {
         "--sbatch-arg <arg>",
         "slurm: another sbatch option for the script, e.g. --sbatch-arg=--qos=long (repeatable)",
       )
-        .default([])
+        .default([], "none")
         .argParser((v: string, prev: string[]) => [...prev, v]),
     )
     .addOption(
       new Option(
         "--signal-before <seconds>",
-        "slurm: seconds before the time limit at which a task checkpoints and requeues itself",
+        "slurm: seconds before the time limit at which a task checkpoints and requeues itself; k8s: the pods' termination grace period",
       )
         .default(120)
         .argParser(integer(10, 65535)),
