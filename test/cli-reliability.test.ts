@@ -487,6 +487,9 @@ describe("nonsense is refused before any work, with what was expected", () => {
     const empty = cli([...ARGS, "--out", ""]);
     expectCleanError(empty, /--out <dir>.*expected a path, found an empty string/);
     expect(empty.stdout).not.toMatch(/epoch/);
+    const sweep = cli(["reproduce", "mnist", "--out", ""]);
+    expectCleanError(sweep, /--out <dir>.*expected a path, found an empty string/);
+    expect(sweep.stdout).not.toMatch(/starting/);
     const seed = cli([...ARGS, "--seed", "99999999999999", "--out", join(root, "big-seed")]);
     expectCleanError(seed, /expected an integer from 0 to 4294967295, found "99999999999999"/);
     expect(existsSync(join(root, "big-seed"))).toBe(false);

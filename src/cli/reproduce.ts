@@ -19,7 +19,7 @@ import { commandLine, jobName, readSubmissions, submitSlurm } from "../reproduce
 import { statusLines, sweepStatus } from "../reproduce/status.js";
 import { EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
 import { indexRanges } from "../reproduce/task.js";
-import { integer, oneOf } from "./parse.js";
+import { integer, oneOf, path } from "./parse.js";
 import { STOPPED_EXIT_CODES } from "./train.js";
 import { simdOption } from "./wasmOptions.js";
 
@@ -85,7 +85,7 @@ export function reproduceCommand(): Command {
         .default("auto")
         .argParser(oneOf(BACKEND_NAMES)),
     )
-    .addOption(new Option("--out <dir>", "experiment folder (default: reproduce/<dataset>-<budget>)"))
+    .addOption(new Option("--out <dir>", "experiment folder (default: reproduce/<dataset>-<budget>)").argParser(path))
     .addOption(new Option("--epochs <n>", "override the budget's epochs").argParser(integer(1)))
     .addOption(
       new Option(
@@ -93,7 +93,7 @@ export function reproduceCommand(): Command {
         `comma-separated subset of ${Object.keys(METHODS).join(", ")} (default: the dataset's table)`,
       ).argParser(methodList),
     )
-    .addOption(new Option("--data <dir>", "passed to train --data"))
+    .addOption(new Option("--data <dir>", "passed to train --data").argParser(path))
     .addOption(new Option("--train-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
     .addOption(new Option("--val-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
     .addOption(new Option("--test-size <n>", "passed to train (smoke tests)").argParser(integer(1)))
@@ -293,7 +293,7 @@ function statusCommand(): Command {
     .description(
       "each run's state from its folder and, for a sweep on Slurm, the scheduler's (squeue; sacct where accounting is on)",
     )
-    .argument("<dir>", "the experiment folder (reproduce --out)")
+    .argument("<dir>", "the experiment folder (reproduce --out)", path)
     .action((dir: string) => {
       for (const line of statusLines(sweepStatus(dir))) console.log(line);
     });
@@ -303,7 +303,7 @@ function statusCommand(): Command {
 function collectCommand(): Command {
   return new Command("collect")
     .description("write DIR/results.json and DIR/results.md from the run folders (as a local reproduce does)")
-    .argument("<dir>", "the experiment folder (reproduce --out)")
+    .argument("<dir>", "the experiment folder (reproduce --out)", path)
     .action((dir: string) => {
       const sweep = readSweep(dir);
       const jobs = readSubmissions(dir).map((s) => s.jobId);

@@ -75,6 +75,9 @@ export class RunInUseError extends BinaryConnectError {
   }
 }
 
+/** A cluster scheduler's command (sbatch, squeue, ...) is missing or refused a request. */
+export class SchedulerError extends BinaryConnectError {}
+
 /** Throws a ShapeError unless `cond` holds. */
 export function check(cond: boolean, message: () => string): asserts cond {
   if (!cond) throw new ShapeError(message());

@@ -9,15 +9,12 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, mkdirSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BinaryConnectError } from "../core/errors.js";
+import { SchedulerError } from "../core/errors.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
 import { acquireLock, pathExists, readFileChecked } from "../train/fsio.js";
 import { planRuns, type PlanOptions, type RunSpec, type TrainSettings } from "./plan.js";
 import { runStatus, type RunStatus } from "./runStatus.js";
 import { indexRanges, shellQuote, taskScript } from "./task.js";
-
-/** A cluster scheduler's command is missing or refused a request. */
-export class SchedulerError extends BinaryConnectError {}
 
 /** The CLI entry point of this installation (this file is dist/src/reproduce/slurm.js). */
 export const CLI_MAIN = fileURLToPath(new URL("../cli/main.js", import.meta.url));
