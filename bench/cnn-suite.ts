@@ -1,10 +1,11 @@
-import { CNN_SPEC, cnnInitialState, cnnStepFlops } from "./cnn-spec.js";
+import { CNN_NETWORKS, networkFigures } from "./cnn-networks.js";
+import { CNN_SPEC, cnnInitialState } from "./cnn-spec.js";
 import { createCnnEngineRunner } from "./cnn-step.js";
 import { CONV_FLOPS, CONV_SHAPE, benchEngineConv } from "./conv.js";
 import type { BenchOptions } from "./options.js";
 import { createTfjsCnnRunner } from "./peers/tfjs-cnn.js";
 import { comparison, figure, fmt, type Row } from "./report.js";
-import { PeerUnavailable, measureRunner, type StepResult, type StepRunner } from "./runner.js";
+import { PeerUnavailable, type StepResult, type StepRunner } from "./runner.js";
 import { summarize } from "./stats.js";
 import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
 
@@ -27,10 +28,12 @@ export const CNN_LOSS_RTOL = 1e-3;
 const UNIT = "images/s";
 
 /**
- * The convolutional benchmarks: the 3x3 conv kernels (batch 50, 128 -> 128, 32x32) in GFLOP/s,
- * and the paper's CIFAR-10 network's training step in images/s on our engine and on tfjs's cpu
- * backend (the wasm backend cannot train convolutions), with a check that both compute the
- * same network (losses of the first steps from a shared start at the peer's batch).
+ * The convolutional benchmarks: the 3x3 conv kernels (batch 50, 128 -> 128, 32x32) in GFLOP/s;
+ * the training step of the paper's CIFAR-10 network and of cifar10-small's in images/s on our
+ * engine and in PyTorch on the CPU (cnn-networks.ts, ratios per thread count, 2-thread
+ * scaling); the paper network's on tfjs's cpu backend (tfjs-backend-wasm cannot train
+ * convolutions); each peer with a check that it computes the same network (losses of the first
+ * steps from a shared start).
  */
 export async function runCnnSuite(
   options: BenchOptions,
@@ -46,21 +49,17 @@ export async function runCnnSuite(
   const problems: string[] = [];
   if (opts.only.includes("conv")) await convFigures(opts, ceilingPerCore, log, rows, problems);
 
-  const spec = CNN_SPEC;
   const engine: StepResult[] = [];
   let peer: StepResult | null = null;
-  const flopsPerImage = cnnStepFlops(spec, 1);
-  if (opts.only.includes("cnn-step")) {
-    const init = cnnInitialState(spec, spec.batch, 1);
-    for (const n of opts.threads) {
-      log(`cnn-step: ${opts.backend} ${threadsLabel(n)}, batch ${spec.batch}`);
-      try {
-        engine.push(
-          await measureRunner(await createCnnEngineRunner(spec, init, opts.backend, n, opts.simd), 1, opts.timing),
-        );
-      } catch (e) {
-        problems.push(`cnn-step ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
-      }
+  const spec = CNN_SPEC;
+  const lossReports: string[] = [];
+  if (opts.only.includes("cnn-step") || opts.only.includes("torch-cnn")) {
+    for (const net of CNN_NETWORKS) {
+      const out = await networkFigures(opts, net, ceilingPerCore, log);
+      rows.push(...out.rows);
+      problems.push(...out.problems);
+      if (out.lossReport) lossReports.push(out.lossReport);
+      if (net.spec === CNN_SPEC) engine.push(...out.engine);
     }
   }
   const small = cnnInitialState(spec, TFJS_CNN_BATCH, 2);
@@ -74,19 +73,6 @@ export async function runCnnSuite(
       else problems.push(`cnn-step tfjs-cpu: ${describeError(e)}`);
     }
   }
-  for (const e of engine) {
-    const images = spec.batch / e.timing.median;
-    const extra = opts.backend === "wasm" ? { ceiling: (ceilingPerCore * (e.threads ?? 1) * 1e9) / flopsPerImage } : {};
-    rows.push(
-      figure(`cnn-step CIFAR-10 paper net ${e.name}, batch ${spec.batch}`, UNIT, images, spec.batch / e.timing.min, {
-        ...extra,
-        note:
-          e === engine[0]
-            ? `${fmt(flopsPerImage / 1e9)} GFLOP per image; one 45,000-image epoch at the median: ${fmt(45000 / images / 60)} min`
-            : undefined,
-      }),
-    );
-  }
   if (peer) {
     const images = TFJS_CNN_BATCH / peer.timing.median;
     rows.push(
@@ -97,14 +83,13 @@ export async function runCnnSuite(
     for (const e of engine)
       rows.push(comparison(`cnn-step ${e.name} vs tfjs-cpu`, UNIT, spec.batch / e.timing.median, "tfjs-cpu", images));
   }
-  let lossReport = "";
   if (peer && opts.only.includes("cnn-step")) {
     const check = await checkSameNetwork(opts, small, peer);
     rows.push(check.row);
     problems.push(...check.problems);
-    lossReport = check.report;
+    lossReports.push(check.report);
   }
-  return { rows, problems, lossReport };
+  return { rows, problems, lossReport: lossReports.join("\n\n") };
 }
 
 /** Step 1 (warm-up) and step 2 (timed) from the shared start, with their losses. */

@@ -13,8 +13,9 @@ import type { TimingOptions } from "./stats.js";
  * - ort-web, ort-node: the exported ONNX graph in onnxruntime-web (WASM) / onnxruntime-node;
  * - infer-cnn: binaryconnect/infer on cifar10-small's CNN (32x32x3) against onnxruntime-node;
  * - conv: our engine's 3x3 convolution kernels (forward, dX, dW) at batch 50, 128 -> 128, 32x32;
- * - cnn-step, tfjs-cnn: the CIFAR-10 paper network's training step, ours and tfjs's cpu backend's
- *   (tfjs-cnn takes minutes: not in "all"; select it with --only);
+ * - cnn-step, torch-cnn: the training step of the CIFAR-10 paper network and of cifar10-small's,
+ *   ours and PyTorch's on the CPU (a child process);
+ * - tfjs-cnn: the paper network's step in tfjs's cpu backend (minutes: not in "all"; select it with --only);
  * - fit: the library's Model.fit against the engine's bare training loop (MNIST MLP, one epoch).
  */
 export const BENCHMARKS = [
@@ -29,13 +30,14 @@ export const BENCHMARKS = [
   "infer-cnn",
   "conv",
   "cnn-step",
+  "torch-cnn",
   "tfjs-cnn",
   "fit",
 ] as const;
 /** The benchmarks of the training-step suite and of the inference suite. */
 export const STEP_BENCHMARKS: readonly Benchmark[] = ["mlp-step", "tfjs", "jax-js", "torch"];
 export const INFER_BENCHMARKS: readonly Benchmark[] = ["infer", "ort-web", "ort-node", "infer-cnn"];
-export const CNN_BENCHMARKS: readonly Benchmark[] = ["conv", "cnn-step", "tfjs-cnn"];
+export const CNN_BENCHMARKS: readonly Benchmark[] = ["conv", "cnn-step", "torch-cnn", "tfjs-cnn"];
 export type Benchmark = (typeof BENCHMARKS)[number];
 
 /** The options of `npm run bench`; the CLI only parses into this. */

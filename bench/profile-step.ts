@@ -1,35 +1,48 @@
 /**
- * Where the MNIST MLP training step's time goes: every kernel call of the step on our wasm
- * backend timed (the wasm backend runs a call to its end before returning), summed per kernel
- * and shape over many steps. Usage (after `npm run build`):
+ * Where a training step's time goes: every kernel call of the step on our wasm backend timed
+ * (the wasm backend runs a call to its end before returning), summed per kernel and shape over
+ * many steps. Usage (after `npm run build`):
  *
- *   node dist/bench/profile-step.js [--threads N] [--steps N] [--simd auto|relaxed|baseline]
+ *   node dist/bench/profile-step.js [--network mlp|paper|small] [--threads N] [--steps N] [--simd auto|relaxed|baseline]
  *
- * The same network, batch and start as the benchmark's mlp-step (bench/spec.ts). Prints one
+ * The same network, batch and start as the benchmark's mlp-step (bench/spec.ts: the MNIST MLP)
+ * or cnn-step (bench/cnn-networks.ts: the CIFAR-10 paper network, cifar10-small's). Prints one
  * line per kernel and shape (ms per step, share of the step), then the step's mean time and the
  * time outside the kernels. A diagnostic: the speed figures are the benchmark's (npm run bench).
  */
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { createBackend } from "../src/backends/index.js";
 import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { integer } from "../src/cli/parse.js";
 import { simdOption } from "../src/cli/wasmOptions.js";
 import { Tensor } from "../src/core/tensor.js";
 import type { KernelName } from "../src/kernels/contract.js";
+import { CNN_NETWORKS } from "./cnn-networks.js";
+import { cnnInitialState, createCnnNetwork, type CnnSpec } from "./cnn-spec.js";
+import { engineStepRunner } from "./engine-runner.js";
 import { engineRunnerOn } from "./mlp-step.js";
 import { MLP_SPEC, initialState } from "./spec.js";
 
 const opts = new Command("profile-step")
-  .description("Per-kernel time of the MNIST MLP training step on the wasm backend.")
+  .description("Per-kernel time of a training step on the wasm backend.")
+  .addOption(
+    new Option("--network <name>", "the MNIST MLP, or a CNN").choices(["mlp", "paper", "small"]).default("mlp"),
+  )
   .option("--threads <n>", "threads of the wasm backend", integer(1), 2)
-  .option("--steps <n>", "timed steps (after 20 warm-up steps)", integer(1), 50)
+  .option("--steps <n>", "timed steps (after the warm-up steps: 20 for the MLP, 2 for a CNN)", integer(1), 50)
   .addOption(simdOption())
   .parse()
-  .opts<{ threads: number; steps: number; simd: SimdChoice }>();
+  .opts<{ network: "mlp" | "paper" | "small"; threads: number; steps: number; simd: SimdChoice }>();
 
-const spec = MLP_SPEC;
 const backend = await createBackend("wasm", { threads: opts.threads, simd: opts.simd });
-const runner = engineRunnerOn(backend, "wasm", opts.threads, spec, initialState(spec, 1));
+const cnn = opts.network === "mlp" ? undefined : CNN_NETWORKS[opts.network === "paper" ? 0 : 1];
+const batch = cnn ? cnn.spec.batch : MLP_SPEC.batch;
+const title = cnn
+  ? `${cnn.label} step (${cnn.spec.architecture}, batch ${batch})`
+  : `MLP step (${MLP_SPEC.inputs}-${MLP_SPEC.hidden.join("-")}-${MLP_SPEC.classes}, batch ${batch})`;
+const runner = cnn
+  ? engineStepRunnerOf(backend, cnn.spec)
+  : engineRunnerOn(backend, "wasm", opts.threads, MLP_SPEC, initialState(MLP_SPEC, 1));
 
 const totals = new Map<string, number>();
 let timing = false;
@@ -42,7 +55,7 @@ backend.run = ((kernel: KernelName, args: Record<string, unknown>) => {
   totals.set(key, (totals.get(key) ?? 0) + performance.now() - t0);
 }) as typeof backend.run;
 
-for (let i = 0; i < 20; i++) await runner.step();
+for (let i = 0; i < (cnn ? 2 : 20); i++) await runner.step();
 timing = true;
 const t0 = performance.now();
 for (let i = 0; i < opts.steps; i++) await runner.step();
@@ -50,9 +63,7 @@ const step = (performance.now() - t0) / opts.steps;
 timing = false;
 await runner.close();
 
-console.log(
-  `MLP step (${spec.inputs}-${spec.hidden.join("-")}-${spec.classes}, batch ${spec.batch}), ${backend.description}, mean of ${opts.steps} steps:`,
-);
+console.log(`${title}, ${backend.description}, mean of ${opts.steps} steps:`);
 let inKernels = 0;
 for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
   const perStep = ms / opts.steps;
@@ -60,14 +71,28 @@ for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
   console.log(`${perStep.toFixed(3).padStart(8)} ms ${((100 * perStep) / step).toFixed(1).padStart(5)} %  ${key}`);
 }
 console.log(
-  `step ${step.toFixed(2)} ms (${((1000 * spec.batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`,
+  `step ${step.toFixed(2)} ms (${((1000 * batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`,
 );
 
-/** The shapes of a call's tensor arguments and its transposition flags, e.g. "a 200x1024, b 200x1024, tA". */
+/** Our engine's step of a benchmarked CNN from the shared start on `backend`. */
+function engineStepRunnerOf(be: typeof backend, spec: CnnSpec) {
+  const init = cnnInitialState(spec, spec.batch, 1);
+  const [h, w, c] = spec.input;
+  const net = createCnnNetwork(be, spec, init);
+  return engineStepRunner(be, "wasm", opts.threads, net, {
+    features: h * w * c,
+    batch: init.batch,
+    x: init.x,
+    labels: init.labels,
+    lr: spec.lr,
+  });
+}
+
+/** The shapes of a call's tensor arguments and its transposition flags, e.g. "a 200x1024, b 200x1024, tA" or "x 50x32x32x3, w 3x3x3x32". */
 function shapes(args: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [name, v] of Object.entries(args)) {
-    if (v instanceof Tensor && (name === "a" || name === "b" || name === "wb"))
+    if (v instanceof Tensor && ["a", "b", "wb", "x", "w", "dy"].includes(name))
       parts.push(`${name} ${v.shape.join("x")}`);
   }
   if (args.transA) parts.push("tA");

@@ -1,7 +1,8 @@
 """BinaryConnect's pieces in PyTorch, shared by the PyTorch peers (torch_mlp.py: the CPU MLP step;
-torch_gpu.py: the GPU suite): the straight-through binarization, the Glorot learning-rate scale,
-Adam with Lasagne's eps placement, the square hinge loss and the clip, and the reader of the
-benchmark's shared start (float32 little-endian arrays, one after another)."""
+torch_cnn.py: the CPU CNN step; torch_gpu.py: the GPU suite): the straight-through binarization,
+the Glorot learning-rate scale, Adam with Lasagne's eps placement, the square hinge loss and the
+clip, the reader of the benchmark's shared start (float32 little-endian arrays, one after
+another), and the benchmarked CNN built from its layer list."""
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -77,3 +78,67 @@ class Trainer:
             for w in self.weights:
                 w.clamp_(-spec["H"], spec["H"])
         return loss
+
+
+def cnn_network(spec, layers, take, batch, dev):
+    """The CNN of bench/cnn-spec.ts from its layers as src/nn/architecture.ts parses them (conv,
+    maxpool, batchnorm, relu, flatten, dense) and the shared start (weights [kh, kw, Cin, Cout] /
+    [in, out] row-major, then x NHWC, then targets). Returns (step, x0, t0): step(x NCHW, targets)
+    trains one step (forward, square hinge loss, backward, Adam, clip) and returns the loss tensor."""
+    H = spec["H"]
+    h0, w0, c0 = spec["input"]
+    # weight shapes and Glorot scales, walking the layers as bench/cnn-spec.ts weightLayers does
+    weights, scales, channels = [], [], []
+    hh, ww, c, features = h0, w0, c0, 0
+    for l in layers:
+        if l["kind"] == "conv":
+            kh, kw = l["kernel"]
+            hh = (hh + 2 * l["pad"][0] - kh) // l["stride"][0] + 1
+            ww = (ww + 2 * l["pad"][1] - kw) // l["stride"][1] + 1
+            w = take(kh, kw, c, l["filters"]).permute(3, 2, 0, 1).contiguous()  # -> [Cout, Cin, kh, kw]
+            weights.append(w.to(dev).requires_grad_())
+            scales.append(glorot_lr_scale(kh * kw * c, kh * kw * l["filters"]))
+            c = l["filters"]
+            channels.append(c)
+        elif l["kind"] == "maxpool":
+            hh = (hh - l["window"][0]) // l["stride"][0] + 1
+            ww = (ww - l["window"][1]) // l["stride"][1] + 1
+        elif l["kind"] == "flatten":
+            features = hh * ww * c
+        elif l["kind"] == "dense":
+            weights.append(take(features, l["units"]).to(dev).requires_grad_())
+            scales.append(glorot_lr_scale(features, l["units"]))
+            features = l["units"]
+            channels.append(features)
+    x0 = take(batch, h0, w0, c0).permute(0, 3, 1, 2).contiguous().to(dev)
+    t0 = take(batch, spec["classes"]).to(dev)
+    gammas = [torch.ones(n, device=dev, requires_grad=True) for n in channels]
+    betas = [torch.zeros(n, device=dev, requires_grad=True) for n in channels]
+    running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for n in channels]
+    trainer = Trainer(weights, scales, gammas, betas, spec)
+
+    def step(x, targets):
+        h, k, bn = x, 0, 0
+        for l in layers:
+            kind = l["kind"]
+            if kind == "conv":
+                h = F.conv2d(h, BinarizeSte.apply(weights[k], H), stride=tuple(l["stride"]), padding=tuple(l["pad"]))
+                k += 1
+            elif kind == "maxpool":
+                h = F.max_pool2d(h, tuple(l["window"]), tuple(l["stride"]))
+            elif kind == "flatten":
+                h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)  # NHWC order, as ours
+            elif kind == "dense":
+                h = torch.mm(h, BinarizeSte.apply(weights[k], H))
+                k += 1
+            elif kind == "batchnorm":
+                rm, rv = running[bn]
+                h = F.batch_norm(h, rm, rv, gammas[bn], betas[bn], training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
+                bn += 1
+            elif kind == "relu":
+                h = F.relu(h)
+            else:
+                raise ValueError(f"layer {kind} is not in the benchmarked network")
+        return trainer.step(h, targets)
+
+    return step, x0, t0

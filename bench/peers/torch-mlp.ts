@@ -12,8 +12,7 @@ import { summarize, type TimingOptions } from "../stats.js";
 
 /** Debian's python3-torch installs for the system interpreter (apt-get install python3-torch). */
 export const PYTHON = "/usr/bin/python3";
-/** The script stays in bench/peers (tsc does not copy it): from dist/bench/peers/ up to the repo. */
-const SCRIPT = fileURLToPath(new URL("../../../bench/peers/torch_mlp.py", import.meta.url));
+// The scripts stay in bench/peers (tsc does not copy them): runTorchPeer finds them from dist/bench/peers/ up to the repo.
 
 /** The shared start written once for the child processes; `cleanup` removes it. */
 export interface InitFile {
@@ -65,18 +64,37 @@ export async function measureTorch(
   lossSteps: number,
   timing: TimingOptions,
 ): Promise<StepResult> {
-  const name = `PyTorch ${threadsLabel(threads)}`;
+  return runTorchPeer("torch_mlp.py", `PyTorch ${threadsLabel(threads)}`, threads, {
+    spec,
+    init: initFile.path,
+    threads,
+    lossSteps,
+    ...timing,
+  });
+}
+
+/**
+ * Runs a CPU PyTorch peer script of bench/peers (torch_mlp.py, torch_cnn.py) with `config` as
+ * its JSON argument, OMP_NUM_THREADS and OPENBLAS_NUM_THREADS set to `threads`, and reads its
+ * one JSON line (losses, seconds per step, repetitions per run) as a StepResult named `name`.
+ */
+export async function runTorchPeer(
+  script: string,
+  name: string,
+  threads: number,
+  config: Record<string, unknown>,
+): Promise<StepResult> {
+  const path = fileURLToPath(new URL(`../../../bench/peers/${script}`, import.meta.url));
   if (!existsSync(PYTHON)) throw new PeerUnavailable(name, `${PYTHON} not found`, "apt-get install -y python3-torch");
-  const config = { spec, init: initFile.path, threads, lossSteps, ...timing };
   const stdout = await new Promise<string>((resolve, reject) => {
     const env = { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) };
     execFile(
       PYTHON,
-      [SCRIPT, JSON.stringify(config)],
-      { env, maxBuffer: 1 << 20, timeout: 300_000 },
+      [path, JSON.stringify(config)],
+      { env, maxBuffer: 1 << 20, timeout: 600_000 },
       (err, out, errOut) => {
         if (err)
-          reject(new BinaryConnectError(`${name}: ${SCRIPT} failed (${err.message.split("\n")[0]})\n${errOut.trim()}`));
+          reject(new BinaryConnectError(`${name}: ${path} failed (${err.message.split("\n")[0]})\n${errOut.trim()}`));
         else resolve(out);
       },
     );
@@ -86,11 +104,11 @@ export async function measureTorch(
   try {
     out = JSON.parse(lastLine) as TorchOutput;
   } catch {
-    throw new BinaryConnectError(`${name}: expected one JSON line from ${SCRIPT}, found: ${lastLine.slice(0, 200)}`);
+    throw new BinaryConnectError(`${name}: expected one JSON line from ${path}, found: ${lastLine.slice(0, 200)}`);
   }
   if (out.unavailable) throw new PeerUnavailable(name, out.unavailable, "apt-get install -y python3-torch");
   if (!out.losses || !out.seconds || !out.repsPerRun) {
-    throw new BinaryConnectError(`${name}: incomplete output from ${SCRIPT}: ${lastLine.slice(0, 200)}`);
+    throw new BinaryConnectError(`${name}: incomplete output from ${path}: ${lastLine.slice(0, 200)}`);
   }
   return {
     name,

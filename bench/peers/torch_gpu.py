@@ -38,7 +38,7 @@ try:
     import numpy as np
     import torch
     import torch.nn.functional as F
-    from bc_torch import BinarizeSte, Trainer, glorot_lr_scale, mlp_forward, shared_start_reader
+    from bc_torch import Trainer, cnn_network, glorot_lr_scale, mlp_forward, shared_start_reader
 except ImportError as e:  # reported as "not available" by the caller
     print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
     sys.exit(0)
@@ -145,64 +145,10 @@ def bench_epoch(cfg, dev):
 
 
 def bench_cnn_epoch(cfg, dev):
-    spec, layers, B = cfg["spec"], cfg["layers"], cfg["batch"]
-    H, classes = spec["H"], spec["classes"]
+    spec, B = cfg["spec"], cfg["batch"]
+    classes = spec["classes"]
     h0, w0, c0 = spec["input"]
-    take = shared_start_reader(cfg["init"])
-
-    # weight shapes and Glorot scales, walking the layers as bench/cnn-spec.ts weightLayers does
-    weights, scales, channels = [], [], []
-    hh, ww, c, features = h0, w0, c0, 0
-    for l in layers:
-        if l["kind"] == "conv":
-            kh, kw = l["kernel"]
-            hh = (hh + 2 * l["pad"][0] - kh) // l["stride"][0] + 1
-            ww = (ww + 2 * l["pad"][1] - kw) // l["stride"][1] + 1
-            w = take(kh, kw, c, l["filters"]).permute(3, 2, 0, 1).contiguous()  # -> [Cout, Cin, kh, kw]
-            weights.append(w.to(dev).requires_grad_())
-            scales.append(glorot_lr_scale(kh * kw * c, kh * kw * l["filters"]))
-            c = l["filters"]
-            channels.append(c)
-        elif l["kind"] == "maxpool":
-            hh = (hh - l["window"][0]) // l["stride"][0] + 1
-            ww = (ww - l["window"][1]) // l["stride"][1] + 1
-        elif l["kind"] == "flatten":
-            features = hh * ww * c
-        elif l["kind"] == "dense":
-            weights.append(take(features, l["units"]).to(dev).requires_grad_())
-            scales.append(glorot_lr_scale(features, l["units"]))
-            features = l["units"]
-            channels.append(features)
-    x0 = take(B, h0, w0, c0).permute(0, 3, 1, 2).contiguous().to(dev)
-    t0 = take(B, classes).to(dev)
-    gammas = [torch.ones(n, device=dev, requires_grad=True) for n in channels]
-    betas = [torch.zeros(n, device=dev, requires_grad=True) for n in channels]
-    running = [(torch.zeros(n, device=dev), torch.ones(n, device=dev)) for n in channels]
-    trainer = Trainer(weights, scales, gammas, betas, spec)
-
-    def step(x, targets):
-        h, k, bn = x, 0, 0
-        for l in layers:
-            kind = l["kind"]
-            if kind == "conv":
-                h = F.conv2d(h, BinarizeSte.apply(weights[k], H), stride=tuple(l["stride"]), padding=tuple(l["pad"]))
-                k += 1
-            elif kind == "maxpool":
-                h = F.max_pool2d(h, tuple(l["window"]), tuple(l["stride"]))
-            elif kind == "flatten":
-                h = h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)  # NHWC order, as ours
-            elif kind == "dense":
-                h = torch.mm(h, BinarizeSte.apply(weights[k], H))
-                k += 1
-            elif kind == "batchnorm":
-                rm, rv = running[bn]
-                h = F.batch_norm(h, rm, rv, gammas[bn], betas[bn], training=True, momentum=spec["bnMomentum"], eps=spec["bnEps"])
-                bn += 1
-            elif kind == "relu":
-                h = F.relu(h)
-            else:
-                raise ValueError(f"layer {kind} is not in the benchmarked network")
-        return trainer.step(h, targets)
+    step, x0, t0 = cnn_network(spec, cfg["layers"], shared_start_reader(cfg["init"]), B, dev)
 
     losses = [step(x0, t0).item() for _ in range(cfg["lossSteps"])]
     rng = np.random.default_rng(2)
