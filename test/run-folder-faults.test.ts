@@ -330,7 +330,7 @@ describe("divergence", () => {
 });
 
 describe("the run folder's lock", () => {
-  it("a second training in a folder is an error naming the process; a lock of a dead process is taken over with a note", async () => {
+  it("a second training in a folder is an error naming the process; a lock of a dead process, or of an earlier attempt of the same Slurm task on a failed node, is taken over with a note", async () => {
     const dir = tmp();
     // this process, twice at once
     let inner: unknown;
@@ -380,6 +380,28 @@ describe("the run folder's lock", () => {
       ),
     ]);
     expect(existsSync(join(dir, "train.lock"))).toBe(false);
+
+    // another node's lock: live, unless it was taken by an earlier attempt of this same Slurm task
+    const otherNode = (slurmTask: string) =>
+      writeFileSync(
+        join(dir, "train.lock"),
+        JSON.stringify({ pid: 77, host: "node-that-failed", started: "2025-01-01T00:00:00.000Z", slurmTask }),
+      );
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, { SLURM_ARRAY_JOB_ID: "4242", SLURM_ARRAY_TASK_ID: "3" });
+      otherNode("4242_2");
+      await expect(fitIn(dir, { epochs: 2 })).rejects.toBeInstanceOf(RunInUseError);
+      otherNode("4242_3");
+      notes.length = 0;
+      await fitIn(dir, { epochs: 3 });
+      expect(notes).toEqual([
+        expect.stringMatching(/^note: .* was locked by process 77 on node-that-failed .*taking the run over$/),
+      ]);
+      expect(existsSync(join(dir, "train.lock"))).toBe(false);
+    } finally {
+      for (const key of ["SLURM_ARRAY_JOB_ID", "SLURM_ARRAY_TASK_ID"]) if (!(key in saved)) delete process.env[key];
+    }
   });
 
   it("temporary files of dead processes are removed when a run resumes; a live process's are left", async () => {

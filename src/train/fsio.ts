@@ -332,6 +332,19 @@ export interface LockInfo {
   pid: number;
   host: string;
   started: string;
+  /** The Slurm task that took it ("JOB_TASK" of a job array, else the job id), when it ran under Slurm. */
+  slurmTask?: string;
+}
+
+/**
+ * This process's Slurm task, if Slurm started it. Slurm runs one attempt of a task at a time:
+ * a lock of the same task taken on another node was left by an earlier attempt (the node failed
+ * and the task was requeued), never by a live process.
+ */
+function slurmTask(): string | undefined {
+  const env = typeof process !== "undefined" ? process.env : {};
+  if (env.SLURM_ARRAY_JOB_ID && env.SLURM_ARRAY_TASK_ID) return `${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID}`;
+  return env.SLURM_JOB_ID || undefined;
 }
 
 /** The locks this process holds (a lock file with its own pid that is not here was left by a killed run). */
@@ -363,12 +376,17 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
   try {
     const parsed = JSON.parse(text) as Partial<LockInfo>;
     if (typeof parsed.pid === "number" && typeof parsed.host === "string")
-      info = { pid: parsed.pid, host: parsed.host, started: String(parsed.started) };
+      info = {
+        pid: parsed.pid,
+        host: parsed.host,
+        started: String(parsed.started),
+        ...(typeof parsed.slurmTask === "string" ? { slurmTask: parsed.slurmTask } : {}),
+      };
   } catch {
     // torn: its process was killed while creating it, or is creating it now
   }
   if (!info) return { info: null, live: age < UNREADABLE_LOCK_STALE_MS };
-  if (info.host !== hostname()) return { info, live: true };
+  if (info.host !== hostname()) return { info, live: !(info.slurmTask && info.slurmTask === slurmTask()) };
   if (info.pid === process.pid) return { info, live: held.has(resolve(path)) };
   return { info, live: processAlive(info.pid) };
 }
@@ -381,7 +399,13 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
  * (the Lock's note says so); a live one is a RunInUseError naming its process.
  */
 export function acquireLock(path: string, dir: string): Lock {
-  const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  const task = slurmTask();
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    started: new Date().toISOString(),
+    ...(task ? { slurmTask: task } : {}),
+  };
   const text = new TextEncoder().encode(`${JSON.stringify(info)}\n`);
   let note: string | undefined;
   for (let tries = 0; ; tries++) {
@@ -394,7 +418,7 @@ export function acquireLock(path: string, dir: string): Lock {
       if (holder?.live || tries >= 2) throw inUse(dir, path, holder?.info ?? null);
       if (holder) {
         note = holder.info
-          ? `note: ${dir} was locked by process ${holder.info.pid} (started ${holder.info.started}), which no longer runs; taking the run over`
+          ? `note: ${dir} was locked by process ${holder.info.pid} on ${holder.info.host} (started ${holder.info.started}), which no longer runs; taking the run over`
           : `note: ${dir} had an unreadable lock file left by a killed process; taking the run over`;
         removeFile(path);
       }
