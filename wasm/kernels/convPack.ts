@@ -133,39 +133,73 @@ export function packConvRows(g: usize, m0: i32, mc: i32, k0: i32, kc: i32, ap: u
 
 /**
  * Packs rows [r0, r0+mc) x inner [k0, k0+kc) of im2col^T (rows = (tap, channel), inner = grid
- * positions) as a panels: for 4 channels of one tap, one 16-byte load per grid position; rows
- * that cross a tap or the end go element by element.
+ * positions) as a panels: entry (r, kk) at ap + (i kc + 4 kk + r % 4) * 4 for the group of 4
+ * rows at i. The positions are walked a grid row at a time (n, gi fixed): along it the source
+ * column advances by mulW, so each value is one load at an address that advances by a constant
+ * (0 outside the image). Where the 4 rows are 4 channels of one tap, one 16-byte load per
+ * position; otherwise (a group that crosses a tap, or the last rows) each row on its own.
+ * Geometry with div 1 (conv2dBackwardFilter's).
  */
 export function packConvColsT(g: usize, r0: i32, mc: i32, k0: i32, kc: i32, ap: usize): void {
-  const Cs = field(g, G_CS), kw = field(g, G_KW), GH = field(g, G_GH), GW = field(g, G_GW);
+  const Cs = field(g, G_CS), kw = field(g, G_KW), GW = field(g, G_GW);
+  const grid = field(g, G_GH) * GW;
   for (let i = 0; i < mc; i += 4) {
     const row = r0 + i, mr = min(4, mc - i);
-    const tap = row / Cs, c = row - tap * Cs, ki = tap / kw, kj = tap - ki * kw;
     const dst = ap + <usize>i * <usize>kc * 4;
-    const grid = GH * GW;
-    let n = k0 / grid, rem = k0 - n * grid, gi = rem / GW, gj = rem - gi * GW;
-    const fast = mr == 4 && c + 4 <= Cs;
-    for (let kk = 0; kk < kc; kk++) {
-      const d = dst + (<usize>kk << 4);
-      if (fast) {
-        v128.store(d, load4(sourceAddress(g, n, gi, gj, ki, kj, c), 0));
+    const c = row % Cs;
+    if (mr == 4 && c + 4 <= Cs) {
+      const tap = row / Cs;
+      packRowT(g, tap / kw, tap % kw, c, k0, kc, grid, dst, true);
+      continue;
+    }
+    for (let r = 0; r < 4; r++) {
+      if (r < mr) {
+        const rr = row + r, tap = rr / Cs;
+        packRowT(g, tap / kw, tap % kw, rr - tap * Cs, k0, kc, grid, dst + (<usize>r << 2), false);
       } else {
-        for (let r = 0; r < 4; r++) {
-          let v: f32 = 0;
-          if (r < mr) {
-            const rr = row + r, t = rr / Cs, cr = rr - t * Cs, kir = t / kw;
-            v = load1(sourceAddress(g, n, gi, gj, kir, t - kir * kw, cr), 0);
-          }
-          store<f32>(d + (<usize>r << 2), v);
-        }
+        for (let kk = 0; kk < kc; kk++) store<f32>(dst + (<usize>kk << 4) + (<usize>r << 2), 0);
       }
-      if (++gj == GW) {
-        gj = 0;
-        if (++gi == GH) {
-          gi = 0;
-          n++;
-        }
+    }
+  }
+}
+
+/**
+ * Values of tap (ki, kj), channel c at positions [k0, k0 + kc) to dst + 16 kk: four channels
+ * (c..c+3, a v128) when `four`, else one f32.
+ */
+@inline function packRowT(g: usize, ki: i32, kj: i32, c: i32, k0: i32, kc: i32, grid: i32, dst: usize, four: bool): void {
+  const Hs = field(g, G_HS), Ws = field(g, G_WS), Cs = field(g, G_CS), GW = field(g, G_GW);
+  const mulH = field(g, G_MULH), offH = field(g, G_OFFH), mulW = field(g, G_MULW), offW = field(g, G_OFFW);
+  const src = <usize>field(g, G_SRC), pixelBytes = <usize>Cs << 2, step = <isize>mulW * <isize>pixelBytes;
+  let n = k0 / grid, rem = k0 - n * grid, gi = rem / GW, gj = rem - gi * GW;
+  let kk = 0;
+  while (kk < kc) {
+    const run = min(GW - gj, kc - kk);
+    const si = gi * mulH + offH + ki;
+    let d = dst + (<usize>kk << 4);
+    if (si < 0 || si >= Hs) {
+      for (let q = 0; q < run; q++, d += 16) {
+        if (four) v128.store(d, f32x4.splat(0));
+        else store<f32>(d, 0);
       }
+    } else {
+      let sj = gj * mulW + offW + kj;
+      let p = <isize>(src + ((<usize>n * <usize>Hs + <usize>si) * <usize>Ws * pixelBytes) + (<usize>c << 2)) + <isize>sj * <isize>pixelBytes;
+      for (let q = 0; q < run; q++, d += 16) {
+        if (sj >= 0 && sj < Ws) {
+          if (four) v128.store(d, v128.load(<usize>p));
+          else store<f32>(d, load<f32>(<usize>p));
+        } else if (four) v128.store(d, f32x4.splat(0));
+        else store<f32>(d, 0);
+        sj += mulW;
+        p += step;
+      }
+    }
+    kk += run;
+    gj = 0;
+    if (++gi == field(g, G_GH)) {
+      gi = 0;
+      n++;
     }
   }
 }
