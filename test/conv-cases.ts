@@ -62,21 +62,21 @@ export const CONV_SHAPES: ConvShape[] = [
 
 /**
  * Shapes run with binary filters (every weight +H or -H, the training step's Wb), which the wasm
- * backend's conv2d and conv2dBackwardInput compute by lookup tables (additions only) from 8
+ * backend's conv2d and conv2dBackwardInput compute by lookup tables (additions only) from 16
  * units and 32 inputs: units (Cout forward, Cin for the input gradient) not multiples of 4 or
  * 8, 4-input tables (fewer than 192 units) over more than one chunk of 64 groups (K > 512),
  * 8-input tables (196 and 200 units) over several chunks of 16 groups, strides, padding per
  * axis, padding wider than the kernel, 1x1 kernels, Cout a multiple of 8 (the input gradient's
  * signs packed 8 at a time) or not, and calls shared by two threads. The first two stay below
- * the tables' sizes (K = 27; 5 input channels).
+ * the tables' sizes (K = 27; 5 input channels for the input gradient).
  */
 export const BINARY_CONV_SHAPES: ConvShape[] = [
-  [2, 5, 4, 3, 9, 3, 3, [1, 1], [1, 1]], // K = 27: the float product with binary filters
-  [2, 7, 6, 5, 9, 3, 3, [2, 2], [1, 1]], // forward: tables; input gradient: 5 units, the float product
-  [1, 9, 9, 12, 11, 3, 3, [2, 3], [2, 1]],
+  [2, 5, 4, 3, 17, 3, 3, [1, 1], [1, 1]], // K = 27: the float product with binary filters
+  [2, 7, 6, 5, 17, 3, 3, [2, 2], [1, 1]], // forward: tables; input gradient: 5 units, the float product
+  [1, 9, 9, 18, 19, 3, 3, [2, 3], [2, 1]],
   [1, 6, 5, 16, 24, 2, 3, [2, 1], [1, 0]], // non-square kernel; Cout = 24: signs 8 at a time
   [1, 4, 4, 40, 33, 1, 1, [1, 1], [0, 0]], // 1x1
-  [1, 2, 2, 8, 8, 3, 3, [1, 1], [3, 3]], // output rows of padding only
+  [1, 2, 2, 16, 16, 3, 3, [1, 1], [3, 3]], // output rows of padding only
   [2, 4, 4, 64, 40, 3, 3, [1, 1], [1, 1]], // K = 576: two chunks of 4-input tables
   [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // shared by two threads
   [1, 5, 6, 200, 196, 3, 3, [1, 1], [1, 1]], // 8-input tables, K = 1800

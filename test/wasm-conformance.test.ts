@@ -199,6 +199,39 @@ describe("wasm matmul's sparse path", () => {
   }
 });
 
+describe("wasm convolutions by binary filters", () => {
+  // The conformance cases cannot tell which path ran; an infinite input can: the lookup tables
+  // add +inf and -inf into their entries (NaN), the float product gives +-inf.
+  it("take the lookup tables from 16 units and 32 inputs when every weight is +-H, else the float product", async () => {
+    const be = await WasmBackend.create({ threads: 1 });
+    try {
+      const run = async (C: number, Co: number, binary: boolean) => {
+        const x = be.alloc([1, 5, 5, C]),
+          w = be.alloc([3, 3, C, Co]),
+          out = be.alloc([1, 5, 5, Co]);
+        be.upload(
+          x,
+          Float32Array.from({ length: x.size }, (_, i) => (i === 6 * C ? Infinity : 0.5)),
+        );
+        be.upload(
+          w,
+          Float32Array.from({ length: w.size }, (_, i) => (i % 3 ? 0.25 : binary ? -0.25 : -0.125)),
+        );
+        be.run("conv2d", { x, w, out, stride: [1, 1], pad: [1, 1] });
+        const y = await be.read(out);
+        for (const t of [x, w, out]) be.dispose(t);
+        return y.some(Number.isNaN) ? "tables" : "float";
+      };
+      expect(await run(4, 16, true)).toBe("tables");
+      expect(await run(4, 16, false)).toBe("float");
+      expect(await run(4, 15, true)).toBe("float");
+      expect(await run(3, 16, true)).toBe("float"); // 27 inputs
+    } finally {
+      await be.close();
+    }
+  });
+});
+
 describe("wasm allocator", () => {
   const noGrow = () => {};
 

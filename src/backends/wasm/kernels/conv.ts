@@ -25,10 +25,11 @@ const CONV_LUT_FLAG_BYTES = 16;
 
 /**
  * The lookup tables (additions only, wasm/kernels/convLut.ts) pay for a convolution's product by
- * binary filters from these sizes (measured with bench/conv-lut.ts); below them (the first
- * layer's 3 x 3 x 3 inputs), and for filters that are not +-H, the float product runs.
+ * binary filters from these sizes (bench/conv-lut.ts, 1 thread, 2026-12-04: 16 units, svhn-small's
+ * first layers, 0.97-1.33x the float product; 32 units 1.4x; 64 and more 1.5-2.6x); below them
+ * (the first layer's 3 x 3 x 3 inputs), and for filters that are not +-H, the float product runs.
  */
-const LUT_MIN_UNITS = 8;
+const LUT_MIN_UNITS = 16;
 const LUT_MIN_INPUTS = 32;
 
 /** Whether a convolution's product with K inputs and `units` outputs per position may run on lookup tables. */
