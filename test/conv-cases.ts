@@ -44,7 +44,7 @@ export const CONV_POOL_TOLERANCE: Record<ConvPoolKernel, Tolerance> = {
 const sumTolerance = (terms: number): Tolerance => ({ atol: ATOL_PER_TERM * Math.max(terms, 1), rtol: RTOL });
 
 /** [N, H, W, Cin, Cout, kh, kw, stride, pad] */
-type ConvShape = [number, number, number, number, number, number, number, Pair, Pair];
+export type ConvShape = [number, number, number, number, number, number, number, Pair, Pair];
 export const CONV_SHAPES: ConvShape[] = [
   [1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0]], // 1x1 everything
   [2, 5, 4, 3, 2, 3, 3, [1, 1], [1, 1]], // the paper's 3x3 pad 1, odd sizes, Cin = 3 (the first layer)
@@ -82,12 +82,27 @@ export const BINARY_CONV_SHAPES: ConvShape[] = [
   [1, 5, 6, 200, 196, 3, 3, [1, 1], [1, 1]], // 8-input tables, K = 1800
 ];
 
+/**
+ * Shapes of conv2dBackwardFilter run with an input that is half zeros (a ReLU's output), which
+ * the wasm backend's sparse path takes from 128 filters: filters not a multiple of its 24-column
+ * blocks (136, 130), strides and padding per axis (test/wasm-conformance.test.ts also runs them with
+ * an infinite dy, whose column block goes back to the dense path).
+ */
+export const SPARSE_FILTER_SHAPES: ConvShape[] = [
+  [2, 8, 8, 16, 128, 3, 3, [1, 1], [1, 1]],
+  [1, 9, 7, 12, 136, 3, 3, [2, 1], [1, 1]],
+  [2, 6, 6, 20, 130, 2, 3, [1, 2], [0, 1]],
+];
+
+/** A ReLU's output: half zeros, the rest uniform in (0, 1). */
+export const reluOutput: Init = (rng) => Math.max(0, rng.uniform(-1, 1));
+
 /** +H or -H at random (H = 0.3: not a power of two). */
 const binaryWeights: Init = (rng) => (rng.uniform(-1, 1) >= 0 ? 0.3 : -0.3);
 /** Binary but for one weight (|w| = H / 2): the packing must notice, and the float product run. */
 const almostBinary: Init = (rng, i) => (i === 37 ? 0.15 : rng.uniform(-1, 1) >= 0 ? 0.3 : -0.3);
 
-function convGeometry([N, H, W, C, Co, kh, kw, stride, pad]: ConvShape) {
+export function convGeometry([N, H, W, C, Co, kh, kw, stride, pad]: ConvShape) {
   const Ho = convOutputSize(H, kh, stride[0], pad[0]),
     Wo = convOutputSize(W, kw, stride[1], pad[1]);
   return { x: [N, H, W, C], w: [kh, kw, C, Co], y: [N, Ho, Wo, Co], stride, pad, N, Ho, Wo, C, Co, kh, kw };
@@ -154,6 +169,14 @@ function withFilters(): [ConvShape, string, Init | undefined][] {
   ];
 }
 
+/** The filter gradient's shapes with their inputs' values: random, and x half zeros (its sparse path). */
+function filterGradientShapes(): [ConvShape, string, Init | undefined][] {
+  return [
+    ...CONV_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, "", undefined]),
+    ...SPARSE_FILTER_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, " x half zeros", reluOutput]),
+  ];
+}
+
 /** Every case per kernel. (dx of maxPoolBackward starts as garbage: the kernel must zero it.) */
 export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
   const garbage: Init = (rng) => rng.uniform(-9, 9);
@@ -176,12 +199,16 @@ export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
         args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
       };
     }),
-    conv2dBackwardFilter: CONV_SHAPES.map((s) => {
+    conv2dBackwardFilter: filterGradientShapes().map(([s, what, xInit]) => {
       const g = convGeometry(s);
       return {
-        label: label(s),
+        label: `${label(s)}${what}`,
         tol: sumTolerance(g.N * g.Ho * g.Wo),
-        tensors: { x: { shape: g.x }, dy: { shape: g.y }, dw: { shape: g.w, init: garbage } },
+        tensors: {
+          x: { shape: g.x, init: xInit },
+          dy: { shape: g.y },
+          dw: { shape: g.w, init: garbage },
+        },
         args: ({ x, dy, dw }) => ({ x, dy, dw, stride: g.stride, pad: g.pad }),
       };
     }),

@@ -13,12 +13,14 @@
  * entries in [-1, 1) we allow atol = 2e-6 K, rtol = 1e-5 (a wrong or missing term is >= ~1e-2).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { Allocator } from "../src/backends/wasm/allocator.js";
 import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
+import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
-import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
+import { CONV_POOL_TOLERANCE, convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
 import {
   conformance,
   EXACT,
@@ -194,6 +196,57 @@ describe("wasm matmul's sparse path", () => {
         };
         const dense = await runCase(be, "matmul", denseCase, { ...values, b: bT });
         expect(new Uint32Array(sparse.out.buffer)).toEqual(new Uint32Array(dense.out.buffer));
+      }
+    });
+  }
+});
+
+describe("wasm conv2dBackwardFilter's sparse path", () => {
+  // dw = im2col(x)^T . dy: the convolution over an input of half zeros (its sparse path) against
+  // matmul on the explicit im2col matrix (a^T.b, its own sparse path, itself equal to its dense
+  // one): the same terms in the same order with the same multiply-add, so the same bits; last
+  // with an infinite dy, whose column block both take densely (0 * inf = NaN).
+  for (const v of VARIANTS) {
+    it(`equals matmul on the explicit im2col bit for bit (${label(v)})`, async () => {
+      const be = backends.get(label(v))!;
+      const rng = new Xoshiro128(5);
+      for (const [shape, infinite] of [
+        ...SPARSE_FILTER_SHAPES.map((s) => [s, false] as const),
+        [SPARSE_FILTER_SHAPES[2], true] as const,
+      ]) {
+        const g = convGeometry(shape);
+        const xs = Float32Array.from({ length: g.x.reduce((a, b) => a * b) }, () => Math.max(0, rng.uniform(-1, 1)));
+        const dys = Float32Array.from({ length: g.y.reduce((a, b) => a * b) }, (_, i) =>
+          infinite && i === 7 ? Infinity : rng.uniform(-1, 1),
+        );
+        const [N, H, W, C] = g.x,
+          K = g.kh * g.kw * C,
+          P = N * g.Ho * g.Wo;
+        const cols = new Float32Array(P * K);
+        for (let p = 0; p < P; p++) {
+          const n = Math.floor(p / (g.Ho * g.Wo)),
+            i = Math.floor(p / g.Wo) % g.Ho,
+            j = p % g.Wo;
+          for (let ki = 0; ki < g.kh; ki++)
+            for (let kj = 0; kj < g.kw; kj++) {
+              const r = i * g.stride[0] - g.pad[0] + ki,
+                c = j * g.stride[1] - g.pad[1] + kj;
+              if (r < 0 || r >= H || c < 0 || c >= W) continue;
+              for (let ci = 0; ci < C; ci++)
+                cols[p * K + (ki * g.kw + kj) * C + ci] = xs[((n * H + r) * W + c) * C + ci];
+            }
+        }
+        const x = tensorFrom(be, g.x, xs),
+          dy = tensorFrom(be, g.y, dys),
+          a = tensorFrom(be, [P, K], cols),
+          dyRows = tensorFrom(be, [P, g.Co], dys);
+        const dw = be.alloc(g.w),
+          out = be.alloc([K, g.Co]);
+        be.run("conv2dBackwardFilter", { x, dy, dw, stride: g.stride, pad: g.pad });
+        be.run("matmul", { a, b: dyRows, out, transA: true, transB: false, accumulate: false });
+        const [conv, product] = [await be.read(dw), await be.read(out)];
+        expect(new Uint32Array(conv.buffer)).toEqual(new Uint32Array(product.buffer));
+        for (const t of [x, dy, a, dyRows, dw, out]) be.dispose(t);
       }
     });
   }

@@ -33,6 +33,7 @@ export { reluBackward } from "./kernels/reluBackward";
 export { squareHingeLoss } from "./kernels/squareHingeLoss";
 
 import { DENSE_SCRATCH_BYTES, MATMUL_SCRATCH_BYTES } from "./kernels/matmul";
+import { SPARSE_SCRATCH_BYTES } from "./kernels/matmulSparse";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
@@ -47,9 +48,9 @@ export function matmulScratchBytes(): i32 {
   return MATMUL_SCRATCH_BYTES;
 }
 
-/** Bytes of scratch one thread needs for the convolutions (a geometry header, then the dense product's: they have no sparse path). */
+/** Bytes of scratch one thread needs for the convolutions (a geometry header, the dense product's, then the filter gradient's sparse path's). */
 export function convScratchBytes(): i32 {
-  return CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES;
+  return CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES + SPARSE_SCRATCH_BYTES;
 }
 
 /** Bytes of scratch one thread needs for binaryMatmul with K inputs and N units. */

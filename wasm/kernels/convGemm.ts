@@ -4,9 +4,12 @@
  * counter) with the operands packed straight from the images (convPack.ts):
  *   a: A_ROWS  = im2col rows (conv2d, conv2dBackwardInput)   A_COLS_T = im2col^T (conv2dBackwardFilter)
  *   b: B_PLAIN = a row-major [K, N] matrix (w, or dy)         B_FLIPPED = the flipped filters (conv2dBackwardInput)
- * out[M, N] = a . b, overwritten. `work` is the scratch after the geometry header.
+ * out[M, N] = a . b, overwritten. `work` is the scratch after the geometry header: the dense
+ * path's DENSE_SCRATCH_BYTES, then (the filter gradient's sparse path, convSparse.ts, for an
+ * input x that is mostly zeros) SPARSE_SCRATCH_BYTES.
  */
-import { multiplyPanels, zeroBlock } from "./matmul";
+import { DENSE_SCRATCH_BYTES, multiplyPanels, zeroBlock } from "./matmul";
+import { panelLooksSparse, sparsePanelRows } from "./convSparse";
 import { KC, MC, NR, packB } from "./matmulPack";
 import { packConvColsT, packConvRows, packFlippedFilter } from "./convPack";
 
@@ -39,7 +42,11 @@ function block(aMode: i32, bMode: i32, g: usize, b: usize, out: usize, N: i32, K
       const mc = min(MC, r1 - m0);
       if (aMode == A_ROWS) packConvRows(g, m0, mc, k0, kc, ap);
       else packConvColsT(g, m0, mc, k0, kc, ap);
-      for (let j = c0; j < c1; j += 2 * NR) {
+      let j = c0;
+      if (aMode == A_COLS_T && bMode == B_PLAIN && panelLooksSparse(ap, mc, kc, c1 - c0)) {
+        j = sparsePanelRows(ap, b, out, N, m0, mc, k0, kc, c0, c1, work + <usize>DENSE_SCRATCH_BYTES);
+      }
+      for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
         if (bMode == B_PLAIN) packB(b, N, j, nb, k0, kc, bp);
         else packFlippedFilter(g, N, j, nb, k0, kc, bp);

@@ -24,11 +24,11 @@ import { KC, MC } from "./matmulPack";
 /** Columns of out per sparse block: 6 vectors of 4. */
 export const SPARSE_NB = 24;
 /** Above this fraction of non-zeros (sampled) the dense micro-kernel is faster. */
-const MAX_DENSITY: f32 = 0.7;
+export const MAX_DENSITY: f32 = 0.7;
 /** Narrower blocks of out stay dense: 10 columns took 0.36 ms sparse (at half zeros) against 0.14 dense. */
-const MIN_COLS = 64;
+export const MIN_COLS = 64;
 /** Steps of k sampled for the density estimate. */
-const SAMPLE_STEPS = 8;
+export const SAMPLE_STEPS = 8;
 
 /** Bytes of scratch the sparse path needs for blocks of at most MC rows and KC steps of k: lists, counts, b block, an edge row. */
 export const SPARSE_SCRATCH_BYTES: i32 = MC * KC * 8 + MC * 4 + (KC + 1) * SPARSE_NB * 4;
@@ -122,7 +122,7 @@ function buildLists(a: usize, M: i32, m0: i32, mc: i32, k0: i32, kc: i32, lists:
 }
 
 /** Whether the float32 with these bits is not +0 or -0 (NaN counts as non-zero). */
-@inline function isNonZero(bits: u32): bool {
+@inline export function isNonZero(bits: u32): bool {
   return (bits << 1) != 0;
 }
 
@@ -130,7 +130,7 @@ function buildLists(a: usize, M: i32, m0: i32, mc: i32, k0: i32, kc: i32, lists:
  * Packs b[k0..k0+kc, j..j+nb), nb <= 24, into bp (row k at bp + 96 k, zero past nb); false if
  * it holds a non-finite value.
  */
-function packBlock(b: usize, N: i32, j: i32, nb: i32, k0: i32, kc: i32, bp: usize): bool {
+export function packBlock(b: usize, N: i32, j: i32, nb: i32, k0: i32, kc: i32, bp: usize): bool {
   const ldb = <usize>N << 2;
   let finite = f32x4.splat(0);
   for (let k = 0; k < kc; k++) {
@@ -153,7 +153,7 @@ function packBlock(b: usize, N: i32, j: i32, nb: i32, k0: i32, kc: i32, bp: usiz
 }
 
 /** c[0..24) += sum over the list's entries (offset, x) of x * bp[offset ..+24), 6 accumulators. */
-@inline function rowTimesBlock(list: usize, n: i32, bp: usize, c: usize): void {
+@inline export function rowTimesBlock(list: usize, n: i32, bp: usize, c: usize): void {
   // (6, not 8: V8 keeps 15 vector registers, and 8 accumulators + 8 loaded values spilled one to the stack)
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
   let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
