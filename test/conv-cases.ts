@@ -64,8 +64,8 @@ export const CONV_SHAPES: ConvShape[] = [
  * Shapes run with binary filters (every weight +H or -H, the training step's Wb), which the wasm
  * backend's conv2d and conv2dBackwardInput compute by lookup tables (additions only) from 16
  * units and 32 inputs: units (Cout forward, Cin for the input gradient) not multiples of 4 or
- * 8, 4-input tables (fewer than 192 units) over more than one chunk of 64 groups (K > 512),
- * 8-input tables (196 and 200 units) over several chunks of 16 groups, strides, padding per
+ * 8, 4-input tables (fewer than 384 units) over more than one chunk of 64 groups (K > 512),
+ * 8-input tables (390 and 400 units) over several chunks of 16 groups, strides, padding per
  * axis, padding wider than the kernel, 1x1 kernels, Cout a multiple of 8 (the input gradient's
  * signs packed 8 at a time) or not, and calls shared by two threads. The first two stay below
  * the tables' sizes (K = 27; 5 input channels for the input gradient).
@@ -79,7 +79,7 @@ export const BINARY_CONV_SHAPES: ConvShape[] = [
   [1, 2, 2, 16, 16, 3, 3, [1, 1], [3, 3]], // output rows of padding only
   [2, 4, 4, 64, 40, 3, 3, [1, 1], [1, 1]], // K = 576: two chunks of 4-input tables
   [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // shared by two threads
-  [1, 5, 6, 200, 196, 3, 3, [1, 1], [1, 1]], // 8-input tables, K = 1800
+  [1, 3, 4, 400, 390, 3, 3, [1, 1], [1, 1]], // 8-input tables, K = 3600 and 3510
 ];
 
 /**

@@ -17,7 +17,7 @@
  *   bit j of byte g = (weight of input 8g + j > 0);
  * - PRODUCT: blocks of 16 rows of a taken from the shared counter: packed from the image into
  *   the tables' blocked layout (packConvBlock), then the tables of 4 inputs (fewer than
- *   DENSE_LUT4_UNITS units: wasm/infer/denseLut4.ts) or of 8 (wasm/infer/denseLut.ts), every
+ *   CONV_LUT4_UNITS units: wasm/infer/denseLut4.ts) or of 8 (wasm/infer/denseLut.ts), every
  *   unit's sums by table reads and additions, and out = H * sums for the block's rows.
  *
  * Sums are float32 in another order than the float product's: the result equals the reference
@@ -25,7 +25,7 @@
  * tables (+inf - inf) where the float product might give +-inf.
  */
 import { accumulate, buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
-import { accumulate4, buildTables4, CHUNK4, DENSE_LUT4_UNITS } from "../infer/denseLut4";
+import { accumulate4, buildTables4, CHUNK4 } from "../infer/denseLut4";
 import { packColumns, writeRows } from "./binaryMatmul";
 import { packConvBlock } from "./convPack";
 
@@ -33,6 +33,13 @@ import { packConvBlock } from "./convPack";
 export const CONV_GEMM: i32 = 0;
 export const CONV_LUT_PACK: i32 = 1;
 export const CONV_LUT_PRODUCT: i32 = 2;
+/**
+ * Fewer units than this take the tables of 4 inputs, more those of 8 (the inference engine's
+ * switch, DENSE_LUT4_UNITS, is at 192). The paper network's layers, batch 50, 1 thread, best of 3
+ * (2026-12-04): 256 units 4-input 71-135 ms against 8-input 78-157 ms (15-20 % less), 512 units
+ * 60-121 against 58-115 ms (5 % more).
+ */
+const CONV_LUT4_UNITS: i32 = 384;
 /** Bytes before the signs in `bits`: the flag word (0: binary), padded. */
 export const CONV_LUT_FLAG_BYTES: i32 = 16;
 
@@ -93,7 +100,7 @@ export function convLutProduct(g: usize, bits: usize, H: f32, out: usize, M: i32
   for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
     const r0 = b << 4, rows = min(16, M - r0);
     packConvBlock(g, r0, rows, kPad, xb);
-    if (units < DENSE_LUT4_UNITS) {
+    if (units < CONV_LUT4_UNITS) {
       for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
         const g1 = min(kGroups, g0 + CHUNK4);
         buildTables4(xb, g0, g1, tables);
