@@ -1,4 +1,4 @@
-import { usesLookupTables } from "../src/backends/wasm/kernels.js";
+import { usesLookupTables } from "../src/backends/wasm/kernels/binaryMatmul.js";
 import { createEngineRunner } from "./mlp-step.js";
 import type { BenchOptions } from "./options.js";
 import { createJaxjsRunner } from "./peers/jaxjs-mlp.js";
