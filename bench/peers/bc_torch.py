@@ -3,6 +3,10 @@ torch_cnn.py: the CPU CNN step; torch_gpu.py: the GPU suite): the straight-throu
 the Glorot learning-rate scale, Adam with Lasagne's eps placement, the square hinge loss and the
 clip, the reader of the benchmark's shared start (float32 little-endian arrays, one after
 another), and the benchmarked CNN built from its layer list."""
+import json
+import statistics
+import time
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -142,3 +146,40 @@ def cnn_network(spec, layers, take, batch, dev):
         return trainer.step(h, targets)
 
     return step, x0, t0
+
+
+def blas_library():
+    """The BLAS shared library mapped into this process (after a product has run)."""
+    try:
+        with open("/proc/self/maps") as f:
+            names = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
+    except OSError:
+        return "?"
+    return ", ".join(sorted(n for n in names if "openblas" in n)[:1] or sorted(names)[:1]) or "?"
+
+
+def timed_runs(fn, cfg):
+    """Seconds per call of fn (which must end with a synchronize on a GPU), as bench/stats.ts: warm-up, calibration, runs."""
+    for _ in range(cfg["warmup"]):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    one = max(time.perf_counter() - t0, 1e-6)
+    reps = max(1, int(-(-cfg["minRunMs"] / 1000 // one)))  # ceil(minRunMs / one call)
+    seconds = []
+    for _ in range(cfg["runs"]):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            fn()
+        seconds.append((time.perf_counter() - t0) / reps)
+    return seconds, reps
+
+
+def report_steps(step, cfg):
+    """Prints, as JSON, the losses of the first cfg["lossSteps"] training steps (which also warm up) and the timed steps."""
+    losses = [step() for _ in range(cfg["lossSteps"])]
+    seconds, reps = timed_runs(step, cfg)
+    print(json.dumps({
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "losses": losses,
+        "seconds": seconds, "repsPerRun": reps, "median": statistics.median(seconds),
+    }))

@@ -17,14 +17,11 @@ variant), ReLU, square hinge loss, torch.optim.Adam with Lasagne's eps placement
 The timed steps train on the shared start's batch, after the loss steps and the warm-up.
 """
 import json
-import statistics
 import sys
-import time
 
 try:
     import torch
-    from bc_torch import cnn_network, shared_start_reader
-    from torch_mlp import blas_library
+    from bc_torch import cnn_network, report_steps, shared_start_reader
 except ImportError as e:  # reported as "not available" by the caller, not a failure
     print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
     sys.exit(0)
@@ -38,23 +35,7 @@ def main():
     def one():
         return step(x, targets).item()
 
-    losses = [one() for _ in range(cfg["lossSteps"])]  # these steps also warm up
-    for _ in range(cfg["warmup"]):
-        one()
-    t0 = time.perf_counter()
-    one()
-    one_ms = max((time.perf_counter() - t0) * 1000, 1e-3)
-    reps = max(1, int(-(-cfg["minRunMs"] // one_ms)))  # ceil(minRunMs / one_ms), as bench/stats.ts
-    seconds = []
-    for _ in range(cfg["runs"]):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            one()
-        seconds.append((time.perf_counter() - t0) / reps)
-    print(json.dumps({
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "losses": losses,
-        "seconds": seconds, "repsPerRun": reps, "median": statistics.median(seconds),
-    }))
+    report_steps(one, cfg)
 
 
 if __name__ == "__main__":

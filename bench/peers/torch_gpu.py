@@ -38,7 +38,7 @@ try:
     import numpy as np
     import torch
     import torch.nn.functional as F
-    from bc_torch import Trainer, cnn_network, glorot_lr_scale, mlp_forward, shared_start_reader
+    from bc_torch import Trainer, cnn_network, glorot_lr_scale, mlp_forward, shared_start_reader, timed_runs
 except ImportError as e:  # reported as "not available" by the caller
     print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
     sys.exit(0)
@@ -47,23 +47,6 @@ except ImportError as e:  # reported as "not available" by the caller
 def sync():
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-
-
-def timed_runs(fn, cfg):
-    """Seconds per call of fn (which must end with a synchronize), as bench/stats.ts: warm-up, calibration, runs."""
-    for _ in range(cfg["warmup"]):
-        fn()
-    t0 = time.perf_counter()
-    fn()
-    one = max(time.perf_counter() - t0, 1e-6)
-    reps = max(1, int(-(-cfg["minRunMs"] / 1000 // one)))
-    seconds = []
-    for _ in range(cfg["runs"]):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fn()
-        seconds.append((time.perf_counter() - t0) / reps)
-    return seconds
 
 
 def bench_matmul(cfg, dev):
@@ -93,7 +76,7 @@ def bench_matmul(cfg, dev):
                 torch.mm(opA, opB, out=out)
             sync()
 
-        seconds = [t / inner for t in timed_runs(batch, cfg)]
+        seconds = [t / inner for t in timed_runs(batch, cfg)[0]]
         results.append({"form": form, "M": M, "K": K, "N": N, "inner": inner, "seconds": seconds})
     return {"results": results}
 
@@ -114,7 +97,7 @@ def timed_epochs(step, xs, labels, classes, B, cfg, dev):
         total.item()  # the epoch's loss reaches the host: the end of its work
         sync()
 
-    return {"seconds": timed_runs(epoch, {**cfg, "minRunMs": 0}), "batches": batches}
+    return {"seconds": timed_runs(epoch, {**cfg, "minRunMs": 0})[0], "batches": batches}
 
 
 def bench_epoch(cfg, dev):

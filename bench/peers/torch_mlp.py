@@ -19,26 +19,14 @@ is ~15x slower than OpenBLAS (apt-get install libopenblas0-pthread); the output 
 The caller sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the thread count.
 """
 import json
-import statistics
 import sys
-import time
 
 try:
     import torch
-    from bc_torch import Trainer, glorot_lr_scale, mlp_forward, shared_start_reader
+    from bc_torch import Trainer, glorot_lr_scale, mlp_forward, report_steps, shared_start_reader
 except ImportError as e:  # reported as "not available" by the caller, not a failure
     print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
     sys.exit(0)
-
-
-def blas_library():
-    """The BLAS shared library mapped into this process (after a product has run)."""
-    try:
-        with open("/proc/self/maps") as f:
-            names = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
-    except OSError:
-        return "?"
-    return ", ".join(sorted(n for n in names if "openblas" in n)[:1] or sorted(names)[:1]) or "?"
 
 
 def main():
@@ -61,23 +49,7 @@ def main():
     def step():
         return trainer.step(mlp_forward(x, weights, gammas, betas, running, spec), targets).item()
 
-    losses = [step() for _ in range(cfg["lossSteps"])]  # these steps also warm up
-    for _ in range(cfg["warmup"]):
-        step()
-    t0 = time.perf_counter()
-    step()
-    one_ms = max((time.perf_counter() - t0) * 1000, 1e-3)
-    reps = max(1, int(-(-cfg["minRunMs"] // one_ms)))  # ceil(minRunMs / one_ms), as bench/stats.ts
-    seconds = []
-    for _ in range(cfg["runs"]):
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            step()
-        seconds.append((time.perf_counter() - t0) / reps)
-    print(json.dumps({
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "losses": losses,
-        "seconds": seconds, "repsPerRun": reps, "median": statistics.median(seconds),
-    }))
+    report_steps(step, cfg)
 
 
 if __name__ == "__main__":
