@@ -8,6 +8,7 @@ import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import type { Xoshiro128 } from "../src/core/rng.js";
 import type { Shape, Tensor } from "../src/core/tensor.js";
+import type { BatchNormVariant } from "../src/kernels/contract.js";
 
 export const H_STEP = 1e-2;
 export const ATOL = 5e-4;
@@ -75,4 +76,55 @@ export function setup() {
     /** A copy of the tensor's values. */
     get: (t: Tensor): Float32Array => be.data(t).slice(),
   };
+}
+
+/**
+ * Checks batchNormBackward against finite differences of sum(dy * batchNormTrain(x)) on x,
+ * gamma and beta (per channel: the last axis of `shape`). Returns the mean the forward saved.
+ */
+export function checkBatchNormGradients(opts: {
+  shape: Shape;
+  x: Float32Array;
+  gamma: Float32Array;
+  beta: Float32Array;
+  dy: Float32Array;
+  variant: BatchNormVariant;
+  eps: number;
+}): Float32Array {
+  const { be, make, zeros, get } = setup();
+  const C = opts.shape[opts.shape.length - 1];
+  const x = make(opts.shape, opts.x),
+    gamma = make([C], opts.gamma),
+    beta = make([C], opts.beta),
+    dy = make(opts.shape, opts.dy);
+  const [out, dx] = [zeros(opts.shape), zeros(opts.shape)];
+  const [mean, variance, runningMean, runningScale, dgamma, dbeta] = Array.from({ length: 6 }, () => zeros([C]));
+  const { variant, eps } = opts;
+  const objective = (): number => {
+    be.upload(x, opts.x);
+    be.upload(gamma, opts.gamma);
+    be.upload(beta, opts.beta);
+    be.run("batchNormTrain", {
+      x,
+      gamma,
+      beta,
+      out,
+      mean,
+      variance,
+      runningMean,
+      runningScale,
+      variant,
+      eps,
+      momentum: 0.1,
+    });
+    return dot(opts.dy, be.data(out));
+  };
+  objective(); // saves mean and variance at the unperturbed point
+  const savedMean = get(mean);
+  be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });
+  const [dxData, dgammaData, dbetaData] = [get(dx), get(dgamma), get(dbeta)];
+  expectGradientsClose("dx", dxData, numericGradient(opts.x, objective));
+  expectGradientsClose("dgamma", dgammaData, numericGradient(opts.gamma, objective));
+  expectGradientsClose("dbeta", dbetaData, numericGradient(opts.beta, objective));
+  return savedMean;
 }

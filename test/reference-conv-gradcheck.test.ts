@@ -7,7 +7,15 @@
 import { describe, expect, it } from "vitest";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { convOutputSize, type Pair } from "../src/kernels/contract.js";
-import { H_STEP, dot, expectGradientsClose, numericGradient, randomArray, setup } from "./gradcheck.js";
+import {
+  H_STEP,
+  checkBatchNormGradients,
+  dot,
+  expectGradientsClose,
+  numericGradient,
+  randomArray,
+  setup,
+} from "./gradcheck.js";
 
 /** [label, N, H, W, Cin, Cout, kh, kw, stride, pad] */
 const CONV_CASES: [string, number, number, number, number, number, number, number, Pair, Pair][] = [
@@ -149,7 +157,6 @@ describe("batch norm over the channels of NHWC images", () => {
     "%s: dx, dgamma, dbeta of sum(dy * bn(x)) for x [2, 3, 3, 5] (statistics over N, H, W)",
     (variant) => {
       const rng = new Xoshiro128(1111);
-      const { be, make, zeros, get } = setup();
       const shape = [2, 3, 3, 5],
         C = 5,
         n = 2 * 3 * 3 * C;
@@ -157,48 +164,18 @@ describe("batch norm over the channels of NHWC images", () => {
       const gammaData = Float32Array.from({ length: C }, () => rng.uniform(0.5, 1.5)),
         betaData = randomArray(rng, C),
         dyData = randomArray(rng, n);
-      const x = make(shape, xData),
-        gamma = make([C], gammaData),
-        beta = make([C], betaData),
-        dy = make(shape, dyData);
-      const out = zeros(shape),
-        mean = zeros([C]),
-        variance = zeros([C]),
-        runningMean = zeros([C]),
-        runningScale = zeros([C]);
-      const objective = (): number => {
-        be.upload(x, xData);
-        be.upload(gamma, gammaData);
-        be.upload(beta, betaData);
-        be.run("batchNormTrain", {
-          x,
-          gamma,
-          beta,
-          out,
-          mean,
-          variance,
-          runningMean,
-          runningScale,
-          variant,
-          eps: 1e-4,
-          momentum: 0.1,
-        });
-        return dot(dyData, be.data(out));
-      };
-      objective();
+      const mean = checkBatchNormGradients({
+        shape,
+        x: xData,
+        gamma: gammaData,
+        beta: betaData,
+        dy: dyData,
+        variant,
+        eps: 1e-4,
+      });
       // the statistics are per channel over all 18 positions of the batch
       const c2 = Array.from({ length: 18 }, (_, k) => xData[k * C + 2]);
-      expect(get(mean)[2]).toBeCloseTo(c2.reduce((a, b) => a + b, 0) / 18, 5);
-      const dx = zeros(shape),
-        dgamma = zeros([C]),
-        dbeta = zeros([C]);
-      be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps: 1e-4 });
-      const dxData = get(dx),
-        dgammaData = get(dgamma),
-        dbetaData = get(dbeta);
-      expectGradientsClose("dx", dxData, numericGradient(xData, objective));
-      expectGradientsClose("dgamma", dgammaData, numericGradient(gammaData, objective));
-      expectGradientsClose("dbeta", dbetaData, numericGradient(betaData, objective));
+      expect(mean[2]).toBeCloseTo(c2.reduce((a, b) => a + b, 0) / 18, 5);
     },
   );
 });

@@ -20,7 +20,15 @@
 import { describe, expect, it } from "vitest";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { BatchNormVariant } from "../src/kernels/contract.js";
-import { dot, expectGradientsClose, numericGradient, randomArray, randomAwayFromZero, setup } from "./gradcheck.js";
+import {
+  checkBatchNormGradients,
+  dot,
+  expectGradientsClose,
+  numericGradient,
+  randomArray,
+  randomAwayFromZero,
+  setup,
+} from "./gradcheck.js";
 
 describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other forms", () => {
   const M = 3,
@@ -158,51 +166,12 @@ describe("batchNormTrain / batchNormBackward", () => {
 
   it.each(cases)("%s, eps %s: dx, dgamma, dbeta of sum(dy * out)", (variant, eps) => {
     const rng = new Xoshiro128(303);
-    const { be, make, zeros, get } = setup();
     // per-channel offsets and spreads so that the channels differ
     const xData = Float32Array.from({ length: M * C }, (_, i) => (i % C) - 1 + (1 + (i % C)) * rng.uniform(-1, 1));
     const gammaData = randomAwayFromZero(rng, C, 0.5, 1.5),
       betaData = randomArray(rng, C);
     const dyData = randomArray(rng, M * C);
-    const x = make([M, C], xData),
-      gamma = make([C], gammaData),
-      beta = make([C], betaData),
-      dy = make([M, C], dyData);
-    const out = zeros([M, C]),
-      mean = zeros([C]),
-      variance = zeros([C]);
-    const runningMean = zeros([C]),
-      runningScale = zeros([C]);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.upload(gamma, gammaData);
-      be.upload(beta, betaData);
-      be.run("batchNormTrain", {
-        x,
-        gamma,
-        beta,
-        out,
-        mean,
-        variance,
-        runningMean,
-        runningScale,
-        variant,
-        eps,
-        momentum: 0.1,
-      });
-      return dot(dyData, be.data(out));
-    };
-    objective(); // saves mean and variance at the unperturbed point
-    const dx = zeros([M, C]),
-      dgamma = zeros([C]),
-      dbeta = zeros([C]);
-    be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });
-    const dxData = get(dx),
-      dgammaData = get(dgamma),
-      dbetaData = get(dbeta);
-    expectGradientsClose("dx", dxData, numericGradient(xData, objective));
-    expectGradientsClose("dgamma", dgammaData, numericGradient(gammaData, objective));
-    expectGradientsClose("dbeta", dbetaData, numericGradient(betaData, objective));
+    checkBatchNormGradients({ shape: [M, C], x: xData, gamma: gammaData, beta: betaData, dy: dyData, variant, eps });
   });
 });
 

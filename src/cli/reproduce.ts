@@ -155,20 +155,22 @@ export function reproduceCommand(): Command {
         ...(o.valSize ? ["--val-size", String(o.valSize)] : []),
         ...(o.testSize ? ["--test-size", String(o.testSize)] : []),
       ];
+      // the sweep and each training's settings, the same on every scheduler (threads: per training)
+      const sweep = (threads: number) => ({
+        dataset,
+        budget: o.budget,
+        seeds: o.seeds,
+        outDir,
+        epochs: o.epochs,
+        methods: o.methods,
+        threads,
+        simd: o.simd,
+        backend: o.backend,
+        extraTrainArgs,
+      });
       if (o.on !== "local") {
         const cpusPerTask = o.cpusPerTask ?? o.threads ?? 1;
-        const settings = {
-          dataset,
-          budget: o.budget,
-          seeds: o.seeds,
-          outDir,
-          epochs: o.epochs,
-          methods: o.methods,
-          threads: o.threads ?? cpusPerTask,
-          simd: o.simd,
-          backend: o.backend,
-          extraTrainArgs,
-        };
+        const settings = sweep(o.threads ?? cpusPerTask);
         if (o.on === "slurm") submitToSlurm(settings, o, cpusPerTask);
         else writeK8s(settings, o, cpusPerTask);
         return;
@@ -178,20 +180,7 @@ export function reproduceCommand(): Command {
       const stop = stopOnSignals();
       let outcome: Awaited<ReturnType<typeof reproduce>>;
       try {
-        outcome = await reproduce({
-          dataset,
-          budget: o.budget,
-          seeds: o.seeds,
-          outDir,
-          epochs: o.epochs,
-          methods: o.methods,
-          parallel,
-          threads,
-          simd: o.simd,
-          backend: o.backend,
-          extraTrainArgs,
-          signal: stop.signal,
-        });
+        outcome = await reproduce({ ...sweep(threads), parallel, signal: stop.signal });
       } finally {
         stop.dispose();
       }

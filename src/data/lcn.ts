@@ -9,18 +9,9 @@
  * normalized here, which is what its documentation describes.)
  */
 
-import { lcnImage, type LcnOptions } from "../format/preprocessSteps.js";
+import { lcnImage } from "../format/preprocessSteps.js";
 
 export type { LcnOptions } from "../format/preprocessSteps.js";
 
 /** LCN of one NHWC image (H x W x C floats) at `offset` of `x`, in place (src/format/preprocessSteps.ts, which inference shares). */
-export function localContrastNormalize(
-  x: Float32Array,
-  offset: number,
-  H: number,
-  W: number,
-  C: number,
-  opts: LcnOptions = {},
-): void {
-  lcnImage(x, offset, H, W, C, opts);
-}
+export const localContrastNormalize: typeof lcnImage = lcnImage;
