@@ -5,6 +5,7 @@ import { floatRunner, inferNetwork, ortRunner, ourRunner, type InferNetwork, typ
 import type { BenchOptions } from "./options.js";
 import { comparison, figure, type Row } from "./report.js";
 import { PeerUnavailable } from "./runner.js";
+import { tfjsInferRunner } from "./peers/tfjs-infer.js";
 import { MLP_SPEC } from "./spec.js";
 import { timeInterleaved, type Timing } from "./stats.js";
 import { describeError, type Log, type SuiteOutput } from "./suite.js";
@@ -31,7 +32,8 @@ interface Measured {
  * binaryconnect/infer (the packed 1-bit lookup-table kernel) against our float32 wasm forward
  * pass of the same network, onnxruntime-web (WASM) and onnxruntime-node (native CPU) running the
  * exported ONNX graph; then a check that every engine computes the same scores. With
- * `infer-cnn`, the same for cifar10-small's CNN (infer-cnn.ts) against onnxruntime-node.
+ * `infer-cnn`, the same for cifar10-small's CNN (infer-cnn.ts) against onnxruntime-node,
+ * onnxruntime-web and tfjs-wasm.
  */
 export async function runInferSuite(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const mlp = opts.only.some((b) => INFER_ONLY_MLP.includes(b)) ? await runMlp(opts, log) : { rows: [], problems: [] };
@@ -41,7 +43,14 @@ export async function runInferSuite(opts: BenchOptions, log: Log): Promise<Suite
 
 const INFER_ONLY_MLP: readonly string[] = ["infer", "ort-web", "ort-node"];
 
-/** cifar10-small's CNN (32x32x3, random weights): the 1-bit engine and onnxruntime-node at batch 1 and 50, one thread. */
+/** The CNN goals: >= 2x onnxruntime-web, >= 1x onnxruntime-node (no goal against tfjs). */
+export const INFER_CNN_GOAL_VS_ORT_WEB = 2;
+export const INFER_CNN_GOAL_VS_ORT_NODE = 1;
+
+/**
+ * cifar10-small's CNN (32x32x3, random weights): the 1-bit engine against onnxruntime-node,
+ * onnxruntime-web and tfjs-wasm at batch 1 and 50, one thread each, timed side by side.
+ */
 async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferCnnNetwork();
   const rows: Row[] = [],
@@ -50,6 +59,8 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   for (const [label, create] of [
     ["binaryconnect/infer", () => ourRunner(net)],
     ["onnxruntime-node", () => ortRunner(net, "node")],
+    ["onnxruntime-web", () => ortRunner(net, "web")],
+    ["tfjs-wasm", () => tfjsInferRunner(net)],
   ] as const) {
     log(`infer-cnn: ${label}`);
     const r = await prepare(label, create, net);
@@ -58,8 +69,10 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
       rows.push({ name: `infer-cnn ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
     else problems.push(`infer-cnn ${r.problem}`);
   }
+  log(`infer-cnn: timing ${ready.map((r) => r.runner.name).join(", ")} side by side`);
   const measured = await measureTogether(ready, opts, INFER_CNN_BATCHES);
-  const [ours, peer] = measured;
+  const ours = measured.find((m) => m.runner.name.startsWith("binaryconnect/infer"));
+  const peers = measured.filter((m) => m !== ours);
   for (const batch of INFER_CNN_BATCHES) {
     for (const m of measured) {
       const t = m.timing.get(batch)!;
@@ -73,31 +86,42 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
         ),
       );
     }
-    if (ours && peer)
+    if (!ours) continue;
+    for (const peer of peers) {
+      const value = batch / ours.timing.get(batch)!.median,
+        rate = batch / peer.timing.get(batch)!.median;
+      const goal = peer.runner.name.startsWith("onnxruntime-web")
+        ? INFER_CNN_GOAL_VS_ORT_WEB
+        : peer.runner.name.startsWith("onnxruntime-node")
+          ? INFER_CNN_GOAL_VS_ORT_NODE
+          : null;
       rows.push(
         comparison(
           `infer-cnn b${batch} 1-bit LUT vs ${peer.runner.name}`,
           UNIT,
-          batch / ours.timing.get(batch)!.median,
+          value,
           peer.runner.name,
-          batch / peer.timing.get(batch)!.median,
+          rate,
+          goal === null ? {} : { goal: `>= ${goal}x`, goalMet: value / rate >= goal },
         ),
       );
+    }
   }
-  if (ours && peer) {
-    const check = agreement(peer.scores, ours.scores, classesOf(net.model));
-    rows.push({
-      name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`,
-      value: check.maxAbs,
-      unit: "max |difference|",
-      goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
-      goalMet: check.ok,
-    });
-    if (!check.ok)
-      problems.push(
-        `infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
-      );
-  }
+  if (ours)
+    for (const peer of peers) {
+      const check = agreement(peer.scores, ours.scores, classesOf(net.model));
+      rows.push({
+        name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`,
+        value: check.maxAbs,
+        unit: "max |difference|",
+        goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
+        goalMet: check.ok,
+      });
+      if (!check.ok)
+        problems.push(
+          `infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
+        );
+    }
   return { rows, problems };
 }
 

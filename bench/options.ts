@@ -11,7 +11,7 @@ import type { TimingOptions } from "./stats.js";
  * - tfjs, jax-js, torch: that peer's training step;
  * - infer: binaryconnect/infer (1-bit lookup-table kernel) and our float32 forward pass;
  * - ort-web, ort-node: the exported ONNX graph in onnxruntime-web (WASM) / onnxruntime-node;
- * - infer-cnn: binaryconnect/infer on cifar10-small's CNN (32x32x3) against onnxruntime-node;
+ * - infer-cnn: binaryconnect/infer on cifar10-small's CNN (32x32x3) against onnxruntime-node, onnxruntime-web and tfjs-wasm;
  * - conv: our engine's 3x3 convolution kernels (forward, dX, dW) at batch 50, 128 -> 128, 32x32;
  * - cnn-step, torch-cnn: the training step of the CIFAR-10 paper network and of cifar10-small's,
  *   ours and PyTorch's on the CPU (a child process);
