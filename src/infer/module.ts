@@ -55,6 +55,28 @@ export interface InferExports {
     block: number,
     table: number,
   ): void;
+  conv2dPlane(
+    x: number,
+    images: number,
+    h: number,
+    w: number,
+    c: number,
+    kh: number,
+    kw: number,
+    ph: number,
+    pw: number,
+    ho: number,
+    wo: number,
+    bits: number,
+    units: number,
+    scale: number,
+    shift: number,
+    relu: number,
+    out: number,
+    block: number,
+    planes: number,
+  ): void;
+  convPlaneBytes(c: number, hp: number, wp: number, kw: number): number;
   poolAffine(
     src: number,
     images: number,

@@ -27,6 +27,24 @@ const ROWS_PER_BLOCK = 16;
  */
 const MAX_SINGLE_ROWS = 3;
 const PAGE = 65536;
+/** The most bytes of plane tables (conv2dPlane) a convolution may take; a larger one unfolds its patches (conv2dLut). */
+const MAX_PLANE_BYTES = 16 << 20;
+/**
+ * The most lanes conv2dPlane may compute per output position (its blocks run over the padded
+ * width wp, and drop the columns past wo): measured (bench/infer-conv.ts, cifar10-small's
+ * layers, one thread) 1.2x faster than the unfolded patches at 32 x 32 (1.06 lanes per output)
+ * and 16 x 16 (1.13), 0.9x at 8 x 8 (1.25).
+ */
+const MAX_PLANE_LANES = 1.15;
+/**
+ * Which convolutions run on plane tables (conv2dPlane: tables built once per input position)
+ * instead of unfolded patches (conv2dLut): "auto" (default) where they are faster (stride 1,
+ * channels a multiple of 8, tables within MAX_PLANE_BYTES, lanes within MAX_PLANE_LANES);
+ * "planes" every layer that can (the lanes not considered), "unfolded" none. A setting for the
+ * tests and benchmarks that compare the two (bench/infer-conv.ts), not part of the package's
+ * interface; an engine reads it when created.
+ */
+export const convRouting: { route: "auto" | "planes" | "unfolded" } = { route: "auto" };
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 const blockedFloats = (rows: number, features: number) =>
@@ -39,6 +57,8 @@ interface Placed {
   shift: number;
   /** Dense layers: the weights as nibble rows (denseNibbleRow.ts), for single rows. */
   nibbles: number;
+  /** Convolutions: run on plane tables (conv2dPlane) rather than unfolded patches (conv2dLut). */
+  onPlanes: boolean;
 }
 
 /**
@@ -66,6 +86,8 @@ export class WasmEngine {
     private readonly scratch: {
       table: number;
       planes: number;
+      /** Plane tables of conv2dPlane (the largest layer's). */
+      planeTables: number;
       patch: number;
       block: number;
       ones: number;
@@ -103,6 +125,23 @@ export class WasmEngine {
           ),
         )
       : CHUNK_ROWS;
+    const convs = model.layers.filter((l): l is BcnetConv => l.kind === "conv");
+    const planeBytes = (l: BcnetConv) =>
+      kernels.convPlaneBytes(
+        l.input.channels,
+        l.input.height + 2 * l.pad[0],
+        l.input.width + 2 * l.pad[1],
+        l.kernel[1],
+      );
+    const onPlanes = convs.filter(
+      (l) =>
+        convRouting.route !== "unfolded" &&
+        l.stride[0] === 1 &&
+        l.stride[1] === 1 &&
+        l.input.channels % 8 === 0 &&
+        planeBytes(l) <= MAX_PLANE_BYTES &&
+        (convRouting.route === "planes" || planeLanes(l) <= MAX_PLANE_LANES),
+    );
     const placed = model.layers.map((l) =>
       l.kind === "maxpool"
         ? null
@@ -111,12 +150,12 @@ export class WasmEngine {
             scale: take(4 * fanOut(l)),
             shift: take(4 * fanOut(l)),
             nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
+            onPlanes: l.kind === "conv" && onPlanes.includes(l),
           },
     );
     const dense = model.layers.filter((l): l is BcnetDense => l.kind === "dense");
     const bufferBytes = 4 * bufferFloats(model, chunk);
     const buffers: [number, number] = [take(bufferBytes), take(bufferBytes)];
-    const convs = model.layers.filter((l): l is BcnetConv => l.kind === "conv");
     const filters = Math.max(0, ...convs.map((l) => l.filters));
     const scratch = {
       table: take(kernels.denseLutTableBytes()),
@@ -125,6 +164,7 @@ export class WasmEngine {
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
       zeros: take(4 * filters),
+      planeTables: take(Math.max(0, ...onPlanes.map(planeBytes))),
     };
     const folded = scaleMeanOf(model.preprocessing, model.inputs);
     const staging = {
@@ -210,30 +250,53 @@ export class WasmEngine {
     const relu = l.activation === "relu" ? 1 : 0,
       pool = l.pool,
       s = this.scratch;
-    this.kernels.conv2dLut(
-      src,
-      rows,
-      height,
-      width,
-      channels,
-      l.kernel[0],
-      l.kernel[1],
-      l.stride[0],
-      l.stride[1],
-      l.pad[0],
-      l.pad[1],
-      c.height,
-      c.width,
-      w.bits,
-      l.filters,
-      pool ? s.ones : w.scale,
-      pool ? s.zeros : w.shift,
-      pool ? 0 : relu,
-      dst,
-      s.patch,
-      s.block,
-      s.table,
-    );
+    if (w.onPlanes)
+      this.kernels.conv2dPlane(
+        src,
+        rows,
+        height,
+        width,
+        channels,
+        l.kernel[0],
+        l.kernel[1],
+        l.pad[0],
+        l.pad[1],
+        c.height,
+        c.width,
+        w.bits,
+        l.filters,
+        pool ? s.ones : w.scale,
+        pool ? s.zeros : w.shift,
+        pool ? 0 : relu,
+        dst,
+        s.block,
+        s.planeTables,
+      );
+    else
+      this.kernels.conv2dLut(
+        src,
+        rows,
+        height,
+        width,
+        channels,
+        l.kernel[0],
+        l.kernel[1],
+        l.stride[0],
+        l.stride[1],
+        l.pad[0],
+        l.pad[1],
+        c.height,
+        c.width,
+        w.bits,
+        l.filters,
+        pool ? s.ones : w.scale,
+        pool ? s.zeros : w.shift,
+        pool ? 0 : relu,
+        dst,
+        s.patch,
+        s.block,
+        s.table,
+      );
     if (!pool) return true;
     const o = imageOutput(l);
     this.kernels.poolAffine(
@@ -348,6 +411,13 @@ export class WasmEngine {
       for (let c = 0; c < C; c++) out[(start + r) * C + c] = f[p + B * c];
     }
   }
+}
+
+/** Lanes conv2dPlane computes per output position of a stride-1 convolution: blocks of 16 over ho rows of the padded width. */
+function planeLanes(l: BcnetConv): number {
+  const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+  const wp = l.input.width + 2 * l.pad[1];
+  return (Math.ceil((c.height * wp) / 16) * 16) / (c.height * c.width);
 }
 
 /** Floats the larger activation buffer needs for `n` examples: every layer's input and output in its layout. */

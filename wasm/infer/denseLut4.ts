@@ -97,7 +97,7 @@ export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: 
 
 /** Stores unit n's partial sums, or after the last group y = scale[n] s + shift[n] (then max(y, 0) when relu). */
 @inline
-function finish(a: v128, b: v128, c: v128, d: v128, n: i32, scale: usize, shift: usize, relu: i32, last: bool, o: usize): void {
+export function finish(a: v128, b: v128, c: v128, d: v128, n: i32, scale: usize, shift: usize, relu: i32, last: bool, o: usize): void {
   if (last) {
     const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
     a = f32x4.add(f32x4.mul(a, s), k); b = f32x4.add(f32x4.mul(b, s), k);
