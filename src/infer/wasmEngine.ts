@@ -30,10 +30,10 @@ const PAGE = 65536;
 /** The most bytes of plane tables (conv2dPlane) a convolution may take; a larger one unfolds its patches (conv2dLut). */
 const MAX_PLANE_BYTES = 16 << 20;
 /**
- * The most lanes conv2dPlane may compute per output position (its blocks run over the padded
- * width wp, and drop the columns past wo): measured (bench/infer-conv.ts, cifar10-small's
- * layers, one thread) 1.2x faster than the unfolded patches at 32 x 32 (1.06 lanes per output)
- * and 16 x 16 (1.13), 0.9x at 8 x 8 (1.25).
+ * The most lanes conv2dPlane may compute per output position (its blocks are 8 columns of 2
+ * rows): measured 1.13-1.25x faster than the unfolded patches on cifar10-small's layers
+ * (bench/infer-conv.ts, one thread, all at 1 lane per position); a small image of odd size wastes
+ * lanes (5 x 5: 1.44).
  */
 const MAX_PLANE_LANES = 1.15;
 /**
@@ -413,11 +413,10 @@ export class WasmEngine {
   }
 }
 
-/** Lanes conv2dPlane computes per output position of a stride-1 convolution: blocks of 16 over ho rows of the padded width. */
+/** Lanes conv2dPlane computes per output position: blocks of 8 columns of 2 rows over the output. */
 function planeLanes(l: BcnetConv): number {
   const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-  const wp = l.input.width + 2 * l.pad[1];
-  return (Math.ceil((c.height * wp) / 16) * 16) / (c.height * c.width);
+  return (Math.ceil(c.height / 2) * 2 * Math.ceil(c.width / 8) * 8) / (c.height * c.width);
 }
 
 /** Floats the larger activation buffer needs for `n` examples: every layer's input and output in its layout. */

@@ -8,11 +8,11 @@ import { finish } from "./denseLut4";
  *   T[q][l][P] = sum_{j<4} (bit j of l ? +x : -x)[y, x, 4q + j],  P = (y + ph) wp + x + pw
  * (0 in the padding), wp = w + 2 pw, hp = h + 2 ph: entry l of channel quad q is a row of
  * planeFloats() floats, one per plane position. An output position (i, j) is the plane position
- * P = i wp + j, and its patch at kernel offset (ki, kj) is position P + ki wp + kj: the 16 output
- * positions P0..P0+15 of a block read 16 consecutive floats of each table row (one 64-byte
- * line, unaligned), so one table serves all kh kw offsets (the im2col path, conv2dLut, builds
- * it kh kw times, once per patch). Columns j >= wo of a block are computed and dropped (a
- * fraction (wp - wo) / wp of the lanes). Weights as in conv2dLut (k = (ki kw + kj) c + ch, one
+ * P = i wp + j, and its patch at kernel offset (ki, kj) is position P + ki wp + kj. A block is
+ * 8 columns of 2 output rows (positions P0..P0+7 and P0+wp..P0+wp+7): it reads 8 consecutive
+ * floats of each table row twice (unaligned), so one table serves all kh kw offsets (the im2col
+ * path, conv2dLut, builds it kh kw times, once per patch). Positions past ho or wo (an odd
+ * height, a width not a multiple of 8) are computed and dropped. Weights as in conv2dLut (k = (ki kw + kj) c + ch, one
  * bit each; c % 8 == 0, so byte g of a unit's row covers channel quads 2qq, 2qq + 1 of one
  * offset):
  *   s[P, f] = sum_{ki, kj, qq} T[2qq][lo nibble][P + ki wp + kj] + T[2qq+1][hi nibble][...]
@@ -27,28 +27,29 @@ export function conv2dPlane(
   const hp = h + 2 * ph, wp = w + 2 * pw;
   const es = <usize>planeFloats(hp, wp, kw) << 2;
   const rb = <usize>((kh * kw * c) >> 3);
-  const blocks = (ho * wp + 15) >> 4;
+  const pairs = (ho + 1) >> 1, segments = (wo + 7) >> 3, half = <usize>wp << 2;
   const imageBytes = <usize>(h * w * c) << 2, outRow = <usize>units << 2;
   for (let img = 0; img < images; img++) {
     buildPlane(x + <usize>img * imageBytes, h, w, c, ph, pw, hp, wp, es, planes);
     const o = out + <usize>(img * ho * wo) * outRow;
-    for (let b = 0; b < blocks; b++) {
-      const p0 = b << 4;
-      accumulatePlane(planes + (<usize>p0 << 2), es, c >> 3, kh, kw, wp, bits, rb, units, scale, shift, relu, block);
-      for (let lane = 0; lane < 16; lane++) {
-        const p = p0 + lane, i = p / wp, j = p - i * wp;
-        if (i >= ho) break;
-        if (j >= wo) continue;
-        const dst = o + <usize>(i * wo + j) * outRow, src = block + (<usize>lane << 2);
-        for (let n = 0; n < units; n++) store<f32>(dst + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES));
+    for (let ip = 0; ip < pairs; ip++) {
+      for (let sg = 0; sg < segments; sg++) {
+        const i0 = ip << 1, j0 = sg << 3;
+        accumulatePlane(planes + (<usize>(i0 * wp + j0) << 2), es, half, c >> 3, kh, kw, wp, bits, rb, units, scale, shift, relu, block);
+        for (let lane = 0; lane < 16; lane++) {
+          const i = i0 + (lane >> 3), j = j0 + (lane & 7);
+          if (i >= ho || j >= wo) continue;
+          const dst = o + <usize>(i * wo + j) * outRow, src = block + (<usize>lane << 2);
+          for (let n = 0; n < units; n++) store<f32>(dst + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES));
+        }
       }
     }
   }
 }
 
-/** Floats per table row: the plane and the reads past its end (up to kw + 14 positions), rounded to 16; not a multiple of 1024 (cache sets). */
+/** Floats per table row: the plane and the reads past its end (a row and up to kw + 6 positions, for an odd ho or wo), rounded to 16; not a multiple of 1024 (cache sets). */
 function planeFloats(hp: i32, wp: i32, kw: i32): i32 {
-  let n = (hp * wp + kw + 16 + 15) & ~15;
+  let n = (hp * wp + wp + kw + 16 + 15) & ~15;
   if ((n & 1023) == 0) n += 16;
   return n;
 }
@@ -104,9 +105,12 @@ function entries(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, es: usize):
   v128.store(o, e14); o += es; v128.store(o, f32x4.add(e14, d0));
 }
 
-/** One block of 16 plane positions (t: the tables at its first position): every unit's sums, 2 units at a time, then the epilogue, into block [unitsPad][16]. */
+/**
+ * One block of 16 output positions, 8 columns of two rows (t: the tables at its first position; the second row's at t + half): every
+ * unit's sums, 2 units at a time, then the epilogue, into block [unitsPad][16].
+ */
 function accumulatePlane(
-  t: usize, es: usize, bytesPerOffset: i32, kh: i32, kw: i32, wp: i32, bits: usize, rb: usize, units: i32,
+  t: usize, es: usize, half: usize, bytesPerOffset: i32, kh: i32, kw: i32, wp: i32, bits: usize, rb: usize, units: i32,
   scale: usize, shift: usize, relu: i32, block: usize,
 ): void {
   const zero = f32x4.splat(0), es16 = es << 4, es32 = es << 5;
@@ -123,9 +127,9 @@ function accumulatePlane(
           const p0 = tl + (u0 & 15) * es, q0 = th + (u0 >> 4) * es;
           const p1 = tl + (u1 & 15) * es, q1 = th + (u1 >> 4) * es;
           a0 = f32x4.add(a0, f32x4.add(v128.load(p0), v128.load(q0))); b0 = f32x4.add(b0, f32x4.add(v128.load(p0, 16), v128.load(q0, 16)));
-          c0 = f32x4.add(c0, f32x4.add(v128.load(p0, 32), v128.load(q0, 32))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0, 48), v128.load(q0, 48)));
+          c0 = f32x4.add(c0, f32x4.add(v128.load(p0 + half), v128.load(q0 + half))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0 + half, 16), v128.load(q0 + half, 16)));
           a1 = f32x4.add(a1, f32x4.add(v128.load(p1), v128.load(q1))); b1 = f32x4.add(b1, f32x4.add(v128.load(p1, 16), v128.load(q1, 16)));
-          c1 = f32x4.add(c1, f32x4.add(v128.load(p1, 32), v128.load(q1, 32))); d1 = f32x4.add(d1, f32x4.add(v128.load(p1, 48), v128.load(q1, 48)));
+          c1 = f32x4.add(c1, f32x4.add(v128.load(p1 + half), v128.load(q1 + half))); d1 = f32x4.add(d1, f32x4.add(v128.load(p1 + half, 16), v128.load(q1 + half, 16)));
           w0++;
           tl += es32;
         }
@@ -145,7 +149,7 @@ function accumulatePlane(
           const u = <usize>load<u8>(w0);
           const p = tl + (u & 15) * es, q = tl + es16 + (u >> 4) * es;
           a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q))); b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
-          c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
+          c = f32x4.add(c, f32x4.add(v128.load(p + half), v128.load(q + half))); d = f32x4.add(d, f32x4.add(v128.load(p + half, 16), v128.load(q + half, 16)));
           w0++;
           tl += es32;
         }
