@@ -1,5 +1,6 @@
 import { LANE_BYTES } from "./denseLut";
 import { finish } from "./denseLut4";
+import { transpose4 } from "./transpose4";
 
 /**
  * conv2dPlane: a binary convolution of stride 1 on NHWC images whose channels are a multiple
@@ -36,14 +37,31 @@ export function conv2dPlane(
       for (let sg = 0; sg < segments; sg++) {
         const i0 = ip << 1, j0 = sg << 3;
         accumulatePlane(planes + (<usize>(i0 * wp + j0) << 2), es, half, c >> 3, kh, kw, wp, bits, rb, units, scale, shift, relu, block);
-        for (let lane = 0; lane < 16; lane++) {
-          const i = i0 + (lane >> 3), j = j0 + (lane & 7);
-          if (i >= ho || j >= wo) continue;
-          const dst = o + <usize>(i * wo + j) * outRow, src = block + (<usize>lane << 2);
-          for (let n = 0; n < units; n++) store<f32>(dst + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES));
-        }
+        writeBlock(block, units, i0, j0, ho, wo, o, outRow);
       }
     }
+  }
+}
+
+/**
+ * The block's outputs [unitsPad][16 lanes] into the NHWC image o (rows i0, i0 + 1, columns j0..j0+7
+ * that exist): 4 lanes x 4 units at a time by 4 x 4 transposes when units % 4 == 0, else one by one.
+ */
+function writeBlock(block: usize, units: i32, i0: i32, j0: i32, ho: i32, wo: i32, o: usize, outRow: usize): void {
+  for (let lane = 0; lane < 16; lane += 4) {
+    const i = i0 + (lane >> 3), j = j0 + (lane & 7);
+    if (i >= ho || j >= wo) continue;
+    const dst = o + <usize>(i * wo + j) * outRow, src = block + (<usize>lane << 2);
+    if ((units & 3) == 0 && j + 4 <= wo) {
+      for (let n = 0; n < units; n += 4) {
+        const s = src + <usize>n * LANE_BYTES;
+        transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), outRow);
+      }
+      continue;
+    }
+    for (let t = 0; t < 4 && j + t < wo; t++)
+      for (let n = 0; n < units; n++)
+        store<f32>(dst + <usize>t * outRow + (<usize>n << 2), load<f32>(src + (<usize>t << 2) + <usize>n * LANE_BYTES));
   }
 }
 
