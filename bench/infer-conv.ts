@@ -68,7 +68,7 @@ for (const model of models) {
     for (let k = 0; k < ta.length; k++) diff = Math.max(diff, Math.abs(ta[k] - tb[k]));
     const [u, p] = await timeInterleaved(
       [async () => a.predictFeatures(x, batch), async () => b.predictFeatures(x, batch)],
-      { warmup: 1, runs, minRunMs: 150 },
+      { warmup: 3, runs, minRunMs: 150 },
     );
     console.log(
       `${what(model).padEnd(26)} ${String(batch).padStart(5)}  ${(u.median * 1e3).toFixed(3).padStart(11)}  ${(p.median * 1e3).toFixed(3).padStart(9)}  ${(u.median / p.median).toFixed(2)}x  (max |diff| ${diff.toExponential(1)})`,
