@@ -68,9 +68,11 @@ interface Placed {
  * are plain NHWC images. Per layer:
  * - dense: denseLut on blocks of 16 rows (denseNibbleRow for up to 3 leftover rows), after
  *   blockRows when the input is an image;
- * - conv: conv2dLut (patches through the lookup-table kernel; its epilogue applies scale, shift
- *   and ReLU, or, when the layer pools, gives the plain sums and poolAffine then pools and
- *   applies them);
+ * - conv: conv2dPlane (stride 1, input channels a multiple of 8: 4-input tables built once per
+ *   input position of the padded image, read by every kernel offset; convPlane.ts) or conv2dLut
+ *   (patches unfolded into the lookup-table kernel); their epilogue applies scale, shift and
+ *   ReLU, or, when the layer pools, they give the plain sums and poolAffine then pools and
+ *   applies them;
  * - maxpool: poolAffine without scale and shift.
  */
 export class WasmEngine {
