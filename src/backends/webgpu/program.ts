@@ -26,6 +26,16 @@ export interface Program {
   readonly source: string;
 }
 
+/**
+ * The tensor bindings of a program: the `reads` (read-only storage), then the `writes`
+ * (read_write: outputs, and operands updated in place such as Adam's param); elements f32, or
+ * `elem` u32 for kernels that move exact bits.
+ */
+export function bindings(reads: readonly string[], writes: readonly string[], elem?: "u32"): TensorBinding[] {
+  const binding = (name: string, write: boolean): TensorBinding => (elem ? { name, write, elem } : { name, write });
+  return [...reads.map((name) => binding(name, false)), ...writes.map((name) => binding(name, true))];
+}
+
 /** Bytes of one parameter block (a uniform binding); 256 = the largest minUniformBufferOffsetAlignment. */
 export const PARAM_BLOCK_BYTES = 256;
 export const MAX_PARAMS = PARAM_BLOCK_BYTES / 4;

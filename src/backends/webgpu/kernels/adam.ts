@@ -1,13 +1,13 @@
 import { adamConstants } from "../../../kernels/adamConstants.js";
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { adamWgsl } from "../wgsl/adam.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-const PROGRAM = program(
+const PROGRAM = elementwiseProgram(
   "adam",
   [
-    ["n", "u32"],
     ["b1", "f32"],
     ["oneMinusB1", "f32"],
     ["b2", "f32"],
@@ -16,12 +16,7 @@ const PROGRAM = program(
     ["step", "f32"],
     ["clip", "f32"],
   ],
-  [
-    { name: "param", write: true },
-    { name: "grad", write: false },
-    { name: "m", write: true },
-    { name: "v", write: true },
-  ],
+  bindings(["grad"], ["param", "m", "v"]),
   adamWgsl,
 );
 
@@ -31,12 +26,13 @@ export const adam: KernelImpl<WebGpuBackend, "adam"> = (
   { param, grad, m, v, lr, beta1, beta2, eps, t, lrScale, clip },
 ) => {
   const c = adamConstants(lr, beta1, beta2, eps, t, lrScale, clip); // as the reference computes them
-  if (param.size) {
-    be.dispatch(
-      PROGRAM,
-      [param, grad, m, v],
-      [param.size, c.b1, c.oneMinusB1, c.b2, c.oneMinusB2, c.eps, c.step, c.clip],
-      groups1d(param.size, 256),
-    );
-  }
+  dispatchElementwise(be, PROGRAM, [grad, param, m, v], param.size, [
+    c.b1,
+    c.oneMinusB1,
+    c.b2,
+    c.oneMinusB2,
+    c.eps,
+    c.step,
+    c.clip,
+  ]);
 };

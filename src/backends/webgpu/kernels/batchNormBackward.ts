@@ -1,40 +1,17 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { program } from "../program.js";
-import { REDUCE_COLS } from "../wgsl/common.js";
+import { bindings } from "../program.js";
 import { batchNormBackwardWgsl } from "../wgsl/batchNormBackward.js";
+import { BATCH_NORM_PARAMS, dispatchBatchNormColumns } from "./batchNorm.js";
+import { columnProgram } from "./launch.js";
 
-const PROGRAM = program(
+const PROGRAM = columnProgram(
   "batchNormBackward",
-  [
-    ["M", "u32"],
-    ["C", "u32"],
-    ["authors", "u32"],
-    ["eps", "f32"],
-  ],
-  [
-    { name: "x", write: false },
-    { name: "dy", write: false },
-    { name: "gamma", write: false },
-    { name: "mean", write: false },
-    { name: "variance", write: false },
-    { name: "dx", write: true },
-    { name: "dgamma", write: true },
-    { name: "dbeta", write: true },
-  ],
+  BATCH_NORM_PARAMS,
+  bindings(["x", "dy", "gamma", "mean", "variance"], ["dx", "dgamma", "dbeta"]),
   batchNormBackwardWgsl,
 );
 
 /** Gradient of batchNormTrain with respect to x, gamma and beta. */
-export const batchNormBackward: KernelImpl<WebGpuBackend, "batchNormBackward"> = (be, a) => {
-  const C = a.gamma.size,
-    M = C ? a.x.size / C : 0;
-  if (C) {
-    be.dispatch(
-      PROGRAM,
-      [a.x, a.dy, a.gamma, a.mean, a.variance, a.dx, a.dgamma, a.dbeta],
-      [M, C, +(a.variant === "authors"), a.eps],
-      [Math.ceil(C / REDUCE_COLS)],
-    );
-  }
-};
+export const batchNormBackward: KernelImpl<WebGpuBackend, "batchNormBackward"> = (be, a) =>
+  dispatchBatchNormColumns(be, PROGRAM, [a.x, a.dy, a.gamma, a.mean, a.variance, a.dx, a.dgamma, a.dbeta], a);

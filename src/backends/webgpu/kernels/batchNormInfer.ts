@@ -1,36 +1,20 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { batchNormInferWgsl } from "../wgsl/batchNormInfer.js";
+import { BATCH_NORM_PARAMS, batchNormParams } from "./batchNorm.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-const PROGRAM = program(
+const PROGRAM = elementwiseProgram(
   "batchNormInfer",
-  [
-    ["n", "u32"],
-    ["C", "u32"],
-    ["authors", "u32"],
-    ["eps", "f32"],
-  ],
-  [
-    { name: "x", write: false },
-    { name: "gamma", write: false },
-    { name: "beta", write: false },
-    { name: "runningMean", write: false },
-    { name: "runningScale", write: false },
-    { name: "out", write: true },
-  ],
+  [["C", "u32"], ...BATCH_NORM_PARAMS],
+  bindings(["x", "gamma", "beta", "runningMean", "runningScale"], ["out"]),
   batchNormInferWgsl,
 );
 
 /** Batch normalization with the running statistics. */
-export const batchNormInfer: KernelImpl<WebGpuBackend, "batchNormInfer"> = (be, a) => {
-  const n = a.x.size;
-  if (n) {
-    be.dispatch(
-      PROGRAM,
-      [a.x, a.gamma, a.beta, a.runningMean, a.runningScale, a.out],
-      [n, a.gamma.size, +(a.variant === "authors"), a.eps],
-      groups1d(n, 256),
-    );
-  }
-};
+export const batchNormInfer: KernelImpl<WebGpuBackend, "batchNormInfer"> = (be, a) =>
+  dispatchElementwise(be, PROGRAM, [a.x, a.gamma, a.beta, a.runningMean, a.runningScale, a.out], a.x.size, [
+    a.gamma.size,
+    ...batchNormParams(a),
+  ]);

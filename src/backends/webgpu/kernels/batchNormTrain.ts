@@ -1,41 +1,23 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { program } from "../program.js";
-import { REDUCE_COLS } from "../wgsl/common.js";
+import { bindings } from "../program.js";
 import { batchNormTrainWgsl } from "../wgsl/batchNormTrain.js";
+import { BATCH_NORM_PARAMS, dispatchBatchNormColumns } from "./batchNorm.js";
+import { columnProgram } from "./launch.js";
 
-const PROGRAM = program(
+const PROGRAM = columnProgram(
   "batchNormTrain",
-  [
-    ["M", "u32"],
-    ["C", "u32"],
-    ["authors", "u32"],
-    ["eps", "f32"],
-    ["momentum", "f32"],
-  ],
-  [
-    { name: "x", write: false },
-    { name: "gamma", write: false },
-    { name: "beta", write: false },
-    { name: "out", write: true },
-    { name: "mean", write: true },
-    { name: "variance", write: true },
-    { name: "runningMean", write: true },
-    { name: "runningScale", write: true },
-  ],
+  [...BATCH_NORM_PARAMS, ["momentum", "f32"]],
+  bindings(["x", "gamma", "beta"], ["out", "mean", "variance", "runningMean", "runningScale"]),
   batchNormTrainWgsl,
 );
 
 /** Batch normalization, training mode (batch statistics; running statistics updated). */
-export const batchNormTrain: KernelImpl<WebGpuBackend, "batchNormTrain"> = (be, a) => {
-  const C = a.gamma.size,
-    M = C ? a.x.size / C : 0;
-  if (C) {
-    be.dispatch(
-      PROGRAM,
-      [a.x, a.gamma, a.beta, a.out, a.mean, a.variance, a.runningMean, a.runningScale],
-      [M, C, +(a.variant === "authors"), a.eps, a.momentum],
-      [Math.ceil(C / REDUCE_COLS)],
-    );
-  }
-};
+export const batchNormTrain: KernelImpl<WebGpuBackend, "batchNormTrain"> = (be, a) =>
+  dispatchBatchNormColumns(
+    be,
+    PROGRAM,
+    [a.x, a.gamma, a.beta, a.out, a.mean, a.variance, a.runningMean, a.runningScale],
+    a,
+    [a.momentum],
+  );

@@ -1,23 +1,11 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { biasAddWgsl } from "../wgsl/biasAdd.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-const PROGRAM = program(
-  "biasAdd",
-  [
-    ["n", "u32"],
-    ["N", "u32"],
-  ],
-  [
-    { name: "x", write: false },
-    { name: "bias", write: false },
-    { name: "out", write: true },
-  ],
-  biasAddWgsl,
-);
+const PROGRAM = elementwiseProgram("biasAdd", [["N", "u32"]], bindings(["x", "bias"], ["out"]), biasAddWgsl);
 
 /** out[m,n] = x[m,n] + bias[n]; out may be x (the dispatch then reads a snapshot of x). */
-export const biasAdd: KernelImpl<WebGpuBackend, "biasAdd"> = (be, { x, bias, out }) => {
-  if (x.size) be.dispatch(PROGRAM, [x, bias, out], [x.size, bias.size], groups1d(x.size, 256));
-};
+export const biasAdd: KernelImpl<WebGpuBackend, "biasAdd"> = (be, { x, bias, out }) =>
+  dispatchElementwise(be, PROGRAM, [x, bias, out], x.size, [bias.size]);

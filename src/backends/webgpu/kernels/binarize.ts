@@ -1,30 +1,27 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { f32Bits, groups1d, program, type Program } from "../program.js";
+import { bindings, f32Bits, type Program } from "../program.js";
 import { binarizeWgsl } from "../wgsl/binarize.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
 const PARAMS = [
-  ["n", "u32"],
   ["hBits", "u32"],
   ["key", "u32"],
   ["hHi", "u32"],
   ["hLo", "u32"],
   ["hExp", "i32"],
 ] as const;
-const TENSORS = [
-  { name: "w", write: false, elem: "u32" },
-  { name: "out", write: true, elem: "u32" },
-] as const;
+const TENSORS = bindings(["w"], ["out"], "u32");
 const PROGRAMS: Record<"det" | "stoch", Program> = {
-  det: program("binarize(det)", PARAMS, TENSORS, () => binarizeWgsl("det")),
-  stoch: program("binarize(stoch)", PARAMS, TENSORS, () => binarizeWgsl("stoch")),
+  det: elementwiseProgram("binarize(det)", PARAMS, TENSORS, () => binarizeWgsl("det")),
+  stoch: elementwiseProgram("binarize(stoch)", PARAMS, TENSORS, () => binarizeWgsl("stoch")),
 };
 
 /** Wb = +-H, deterministic (sign) or stochastic (hard sigmoid), bit-exact with the reference. */
 export const binarize: KernelImpl<WebGpuBackend, "binarize"> = (be, { w, out, mode, H, key }) => {
   if (!w.size) return;
   const [hHi, hLo, hExp] = float64Parts(H);
-  be.dispatch(PROGRAMS[mode], [w, out], [w.size, f32Bits(H), key >>> 0, hHi, hLo, hExp], groups1d(w.size, 256));
+  dispatchElementwise(be, PROGRAMS[mode], [w, out], w.size, [f32Bits(H), key >>> 0, hHi, hLo, hExp]);
 };
 
 const f64 = new Float64Array(1);

@@ -1,21 +1,17 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { dropoutWgsl } from "../wgsl/dropout.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-const PROGRAM = program(
+const PROGRAM = elementwiseProgram(
   "dropout",
   [
-    ["n", "u32"],
     ["threshold", "u32"],
     ["keep", "f32"],
     ["key", "u32"],
   ],
-  [
-    { name: "x", write: false },
-    { name: "out", write: true },
-    { name: "mask", write: true },
-  ],
+  bindings(["x"], ["out", "mask"]),
   dropoutWgsl,
 );
 
@@ -24,5 +20,5 @@ export const dropout: KernelImpl<WebGpuBackend, "dropout"> = (be, { x, out, mask
   // u >= p <=> bits >= ceil(p 2^24) (u = bits / 2^24 exactly); keep is rounded as the reference rounds it
   const threshold = Math.ceil(p * 2 ** 24),
     keep = Math.fround(1 / (1 - p));
-  if (x.size) be.dispatch(PROGRAM, [x, out, mask], [x.size, threshold, keep, key >>> 0], groups1d(x.size, 256));
+  dispatchElementwise(be, PROGRAM, [x, out, mask], x.size, [threshold, keep, key >>> 0]);
 };

@@ -1,7 +1,8 @@
 import type { Tensor } from "../../../core/tensor.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program, type Program, type TensorBinding } from "../program.js";
+import { bindings, program, type Program, type TensorBinding } from "../program.js";
 import { gemmWgsl, splitReduceWgsl, type MatmulTile } from "../wgsl/gemm.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
 /** The tile shapes (wgsl/gemm.ts): block of out per workgroup, slab depth, outputs per invocation. */
 export const MATMUL_TILES = {
@@ -122,26 +123,12 @@ export function dispatchGemm(
   );
   const partial = be.scratch([parts, M, N]);
   be.dispatch(prog, [...tensors.slice(0, -1), partial], [...params, chunk], [...grid, parts]);
-  be.dispatch(
-    SPLIT_REDUCE[ops.accumulate ? 1 : 0],
-    [partial, tensors[tensors.length - 1]],
-    [M * N, parts],
-    groups1d(M * N, 256),
-  );
+  dispatchElementwise(be, SPLIT_REDUCE[ops.accumulate ? 1 : 0], [partial, tensors[tensors.length - 1]], M * N, [parts]);
   be.dispose(partial);
 }
 
 const SPLIT_REDUCE = [false, true].map((accumulate) =>
-  program(
-    `splitReduce${accumulate ? "(+=)" : ""}`,
-    [
-      ["n", "u32"],
-      ["S", "u32"],
-    ],
-    [
-      { name: "partial", write: false },
-      { name: "out", write: true },
-    ],
-    () => splitReduceWgsl(accumulate),
+  elementwiseProgram(`splitReduce${accumulate ? "(+=)" : ""}`, [["S", "u32"]], bindings(["partial"], ["out"]), () =>
+    splitReduceWgsl(accumulate),
   ),
 );

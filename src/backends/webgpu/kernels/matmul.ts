@@ -1,5 +1,6 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
+import { bindings } from "../program.js";
 import { matmulLoaders } from "../wgsl/matmul.js";
 import { dispatchGemm, type GemmOperands } from "./gemm.js";
 
@@ -10,11 +11,7 @@ const PARAMS = [
   ["N", "u32"],
   ["K", "u32"],
 ] as const;
-const TENSORS = [
-  { name: "a", write: false },
-  { name: "b", write: false },
-  { name: "out", write: true },
-] as const;
+const TENSORS = bindings(["a", "b"], ["out"]);
 
 function operands(transA: boolean, transB: boolean, accumulate: boolean): GemmOperands {
   return {

@@ -1,11 +1,11 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { maxPoolWgsl } from "../wgsl/maxPool.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-/** Parameters of both pooling programs: element count, then the geometry (wgsl/maxPool.ts). */
-export const POOL_PARAMS = [
-  ["n", "u32"],
+/** Parameters of both pooling programs after the element count: the geometry (wgsl/maxPool.ts). */
+export const POOL_GEOMETRY = [
   ["H", "u32"],
   ["W", "u32"],
   ["C", "u32"],
@@ -17,17 +17,9 @@ export const POOL_PARAMS = [
   ["sw", "u32"],
 ] as const;
 
-const PROGRAM = program(
-  "maxPool",
-  POOL_PARAMS,
-  [
-    { name: "x", write: false, elem: "u32" },
-    { name: "out", write: true, elem: "u32" },
-  ],
-  maxPoolWgsl,
-);
+const PROGRAM = elementwiseProgram("maxPool", POOL_GEOMETRY, bindings(["x"], ["out"], "u32"), maxPoolWgsl);
 
-/** The geometry values of POOL_PARAMS after n: x [N,H,W,C], y [N,Ho,Wo,C]. */
+/** The values of POOL_GEOMETRY: x [N,H,W,C], y [N,Ho,Wo,C]. */
 export function poolGeometry(
   x: { shape: readonly number[] },
   y: { shape: readonly number[] },
@@ -40,7 +32,5 @@ export function poolGeometry(
 }
 
 /** out = the maximum of each window (NaN propagating), one invocation per output. */
-export const maxPool: KernelImpl<WebGpuBackend, "maxPool"> = (be, { x, out, window, stride }) => {
-  if (out.size)
-    be.dispatch(PROGRAM, [x, out], [out.size, ...poolGeometry(x, out, window, stride)], groups1d(out.size, 256));
-};
+export const maxPool: KernelImpl<WebGpuBackend, "maxPool"> = (be, { x, out, window, stride }) =>
+  dispatchElementwise(be, PROGRAM, [x, out], out.size, poolGeometry(x, out, window, stride));

@@ -1,20 +1,11 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { groups1d, program } from "../program.js";
+import { bindings } from "../program.js";
 import { multiplyWgsl } from "../wgsl/multiply.js";
+import { dispatchElementwise, elementwiseProgram } from "./launch.js";
 
-const PROGRAM = program(
-  "multiply",
-  [["n", "u32"]],
-  [
-    { name: "a", write: false },
-    { name: "b", write: false },
-    { name: "out", write: true },
-  ],
-  multiplyWgsl,
-);
+const PROGRAM = elementwiseProgram("multiply", [], bindings(["a", "b"], ["out"]), multiplyWgsl);
 
 /** out = a * b elementwise. */
-export const multiply: KernelImpl<WebGpuBackend, "multiply"> = (be, { a, b, out }) => {
-  if (a.size) be.dispatch(PROGRAM, [a, b, out], [a.size], groups1d(a.size, 256));
-};
+export const multiply: KernelImpl<WebGpuBackend, "multiply"> = (be, { a, b, out }) =>
+  dispatchElementwise(be, PROGRAM, [a, b, out], a.size);

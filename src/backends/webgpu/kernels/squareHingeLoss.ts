@@ -1,25 +1,17 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
-import { program, type TensorBinding } from "../program.js";
+import { bindings, program } from "../program.js";
 import { squareHingeLossWgsl } from "../wgsl/squareHingeLoss.js";
 
 const PARAMS = [
   ["M", "u32"],
   ["K", "u32"],
 ] as const;
-const INPUTS: TensorBinding[] = [
-  { name: "logits", write: false },
-  { name: "labels", write: false },
-];
-const WITH_GRAD = program(
-  "squareHingeLoss+grad",
-  PARAMS,
-  [...INPUTS, { name: "grad", write: true }, { name: "metrics", write: true }],
-  () => squareHingeLossWgsl(true),
+const INPUTS = ["logits", "labels"];
+const WITH_GRAD = program("squareHingeLoss+grad", PARAMS, bindings(INPUTS, ["grad", "metrics"]), () =>
+  squareHingeLossWgsl(true),
 );
-const NO_GRAD = program("squareHingeLoss", PARAMS, [...INPUTS, { name: "metrics", write: true }], () =>
-  squareHingeLossWgsl(false),
-);
+const NO_GRAD = program("squareHingeLoss", PARAMS, bindings(INPUTS, ["metrics"]), () => squareHingeLossWgsl(false));
 
 /** Square hinge loss, its gradient (when `grad` is given), and the accumulated [loss * M, errors]. */
 export const squareHingeLoss: KernelImpl<WebGpuBackend, "squareHingeLoss"> = (
