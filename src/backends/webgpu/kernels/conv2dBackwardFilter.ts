@@ -1,22 +1,13 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
+import { bindings } from "../program.js";
 import { conv2dBackwardFilterLoaders } from "../wgsl/conv2dBackwardFilter.js";
-import { CONV_PARAMS, convGeometry } from "./conv.js";
-import { dispatchGemm, type GemmOperands } from "./gemm.js";
+import { convGeometry, convOperands, dispatchConv } from "./conv.js";
 
-const OPERANDS: GemmOperands = {
-  key: "conv2dBackwardFilter",
-  params: CONV_PARAMS,
-  accumulate: false,
+const OPERANDS = convOperands("conv2dBackwardFilter", conv2dBackwardFilterLoaders, bindings(["x", "dy"], ["dw"]), {
   aAlongM: true,
   bAlongN: true,
-  loaders: conv2dBackwardFilterLoaders,
-  tensors: [
-    { name: "x", write: false },
-    { name: "dy", write: false },
-    { name: "dw", write: true },
-  ],
-};
+});
 
 /** dw[kh kw Cin, Cout] = im2col(x)^T . dy (implicit GEMM). */
 export const conv2dBackwardFilter: KernelImpl<WebGpuBackend, "conv2dBackwardFilter"> = (
@@ -24,6 +15,5 @@ export const conv2dBackwardFilter: KernelImpl<WebGpuBackend, "conv2dBackwardFilt
   { x, dy, dw, stride, pad },
 ) => {
   const g = convGeometry(x, dw, dy, stride, pad);
-  const [C, kh, kw, Co, Ho, Wo] = g.values.slice(2, 8);
-  dispatchGemm(be, OPERANDS, [x, dy, dw], [kh * kw * C, Co, g.N * Ho * Wo, ...g.values]);
+  dispatchConv(be, OPERANDS, [x, dy, dw], g, [g.kh * g.kw * g.C, g.Co, g.N * g.Ho * g.Wo]);
 };

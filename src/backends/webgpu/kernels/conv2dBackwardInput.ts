@@ -1,22 +1,13 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WebGpuBackend } from "../index.js";
+import { bindings } from "../program.js";
 import { conv2dBackwardInputLoaders } from "../wgsl/conv2dBackwardInput.js";
-import { CONV_PARAMS, convGeometry } from "./conv.js";
-import { dispatchGemm, type GemmOperands } from "./gemm.js";
+import { convGeometry, convOperands, dispatchConv } from "./conv.js";
 
-const OPERANDS: GemmOperands = {
-  key: "conv2dBackwardInput",
-  params: CONV_PARAMS,
-  accumulate: false,
+const OPERANDS = convOperands("conv2dBackwardInput", conv2dBackwardInputLoaders, bindings(["dy", "w"], ["dx"]), {
   aAlongM: false,
   bAlongN: false,
-  loaders: conv2dBackwardInputLoaders,
-  tensors: [
-    { name: "dy", write: false },
-    { name: "w", write: false },
-    { name: "dx", write: true },
-  ],
-};
+});
 
 /** dx[N H W, Cin] = gather of dy . w^T over the windows covering each input position (implicit GEMM). */
 export const conv2dBackwardInput: KernelImpl<WebGpuBackend, "conv2dBackwardInput"> = (
@@ -24,6 +15,5 @@ export const conv2dBackwardInput: KernelImpl<WebGpuBackend, "conv2dBackwardInput
   { dy, w, dx, stride, pad },
 ) => {
   const g = convGeometry(dx, w, dy, stride, pad);
-  const [H, W, C, kh, kw, Co] = g.values.slice(0, 6);
-  dispatchGemm(be, OPERANDS, [dy, w, dx], [g.N * H * W, C, kh * kw * Co, ...g.values]);
+  dispatchConv(be, OPERANDS, [dy, w, dx], g, [g.N * g.H * g.W, g.C, g.kh * g.kw * g.Co]);
 };
