@@ -1,3 +1,5 @@
+import { boundedLoaders } from "./gemm.js";
+
 /**
  * conv2d as an implicit matrix product (gemm.ts): out[N Ho Wo, Cout] = im2col(x) . w, with
  * im2col(x)[m, k] = x[n, i sh - ph + ki, j sw - pw + kj, ci] (0 in the padding) read on the
@@ -34,12 +36,4 @@ fn im2col(p: u32, t: u32) -> f32 {
   return x[((n * P.H + u32(r)) * P.W + u32(c)) * P.C + ci];
 }`;
 
-export const conv2dLoaders = (): string => `${IM2COL_WGSL}
-fn loadA(m: u32, k: u32) -> f32 {
-  if (m < P.M && k < P.K) { return im2col(m, k); }
-  return 0.0;
-}
-fn loadB(k: u32, n: u32) -> f32 {
-  if (k < P.K && n < P.N) { return w[k * P.N + n]; }
-  return 0.0;
-}`;
+export const conv2dLoaders = (): string => IM2COL_WGSL + boundedLoaders("im2col(m, k)", "w[k * P.N + n]");

@@ -1,3 +1,5 @@
+import { elementwiseMain } from "./common.js";
+
 /**
  * The tiled matrix product behind matmul and the convolutions: out[M,N] = A[M,K] . B[K,N]
  * (+ out), row-major out, where A and B are read through WGSL functions
@@ -45,6 +47,22 @@ export interface GemmVariant {
   readonly split: boolean;
   /** Floats of padding per workgroup-memory row (4, or 0 when workgroup memory is short). */
   readonly pad: number;
+}
+
+/**
+ * `loadA` and `loadB` that return the WGSL expressions `a` (of m, k) and `b` (of k, n) inside
+ * A[M,K] and B[K,N], and 0 outside.
+ */
+export function boundedLoaders(a: string, b: string): string {
+  return `
+fn loadA(m: u32, k: u32) -> f32 {
+  if (m < P.M && k < P.K) { return ${a}; }
+  return 0.0;
+}
+fn loadB(k: u32, n: u32) -> f32 {
+  if (k < P.K && n < P.N) { return ${b}; }
+  return 0.0;
+}`;
 }
 
 export function gemmWgsl(v: GemmVariant): string {
@@ -166,12 +184,7 @@ export function gemmWgsl(v: GemmVariant): string {
 }
 
 /** The sum of split-K partial blocks: out[i] (+)= sum_z partial[z n + i], z < P.S, i < P.n. */
-export const splitReduceWgsl = (accumulate: boolean): string => `
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= P.n) { return; }
-  var s = partial[i];
+export const splitReduceWgsl = (accumulate: boolean): string =>
+  elementwiseMain(`  var s = partial[i];
   for (var z = 1u; z < P.S; z++) { s += partial[z * P.n + i]; }
-  out[i] = ${accumulate ? "out[i] + s" : "s"};
-}`;
+  out[i] = ${accumulate ? "out[i] + s" : "s"};`);
