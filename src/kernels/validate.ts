@@ -97,6 +97,12 @@ function rowsChannels(t: Tensor): [number, number] {
   return [t.size / c, c];
 }
 
+/** The batch-norm checks: each named tensor holds one value per channel of x (its last axis). */
+function perChannel(kernel: string, x: Tensor, vectors: Record<string, Tensor>): void {
+  const [, c] = rowsChannels(x);
+  for (const [name, t] of Object.entries(vectors)) vector(kernel, name, t, c);
+}
+
 const VALIDATORS: Validators = {
   matmul({ a, b, out, transA, transB }) {
     const [ar, ac] = matrix("matmul", "a", a);
@@ -125,39 +131,15 @@ const VALIDATORS: Validators = {
     vector("columnSum", "out", out, n);
   },
   batchNormTrain({ x, gamma, beta, out, mean, variance, runningMean, runningScale }) {
-    const [, c] = rowsChannels(x);
-    for (const [name, t] of [
-      ["gamma", gamma],
-      ["beta", beta],
-      ["mean", mean],
-      ["variance", variance],
-      ["runningMean", runningMean],
-      ["runningScale", runningScale],
-    ] as const)
-      vector("batchNormTrain", name, t, c);
+    perChannel("batchNormTrain", x, { gamma, beta, mean, variance, runningMean, runningScale });
     sameSize("batchNormTrain", "out", out, x);
   },
   batchNormInfer({ x, gamma, beta, out, runningMean, runningScale }) {
-    const [, c] = rowsChannels(x);
-    for (const [name, t] of [
-      ["gamma", gamma],
-      ["beta", beta],
-      ["runningMean", runningMean],
-      ["runningScale", runningScale],
-    ] as const)
-      vector("batchNormInfer", name, t, c);
+    perChannel("batchNormInfer", x, { gamma, beta, runningMean, runningScale });
     sameSize("batchNormInfer", "out", out, x);
   },
   batchNormBackward({ x, dy, gamma, mean, variance, dx, dgamma, dbeta }) {
-    const [, c] = rowsChannels(x);
-    for (const [name, t] of [
-      ["gamma", gamma],
-      ["mean", mean],
-      ["variance", variance],
-      ["dgamma", dgamma],
-      ["dbeta", dbeta],
-    ] as const)
-      vector("batchNormBackward", name, t, c);
+    perChannel("batchNormBackward", x, { gamma, mean, variance, dgamma, dbeta });
     sameSize("batchNormBackward", "dy", dy, x);
     sameSize("batchNormBackward", "dx", dx, x);
   },
