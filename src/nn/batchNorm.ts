@@ -1,9 +1,8 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
-import { makeParam } from "./dense.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { disposeParams, type Param } from "./param.js";
+import { disposeParams, makeParam, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
 
 export interface BatchNormOptions {

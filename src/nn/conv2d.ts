@@ -1,11 +1,9 @@
 import type { Backend } from "../backends/backend.js";
 import { reshape, type Tensor } from "../core/tensor.js";
 import { convOutputSize, type Pair } from "../kernels/contract.js";
-import { weightsForPass, type BinaryLayerOptions } from "./binaryWeights.js";
-import { makeParam } from "./dense.js";
-import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { binaryUpdate, disposeParams, type Param } from "./param.js";
-import { Workspace } from "./workspace.js";
+import { BinaryLayer } from "./binaryLayer.js";
+import type { BinaryLayerOptions } from "./binaryWeights.js";
+import { savedByForward, type ForwardContext } from "./layer.js";
 
 export interface Conv2DOptions extends BinaryLayerOptions {
   inChannels: number;
@@ -25,30 +23,14 @@ export interface Conv2DOptions extends BinaryLayerOptions {
  * Straight-through: the gradient with respect to Wb is applied to W. Glorot learning-rate
  * scale with fan_in = kh kw Cin and fan_out = kh kw Cout (as Lasagne counts a conv layer's fans).
  */
-export class Conv2D implements Layer {
-  readonly W: Param;
-  readonly b: Param | null;
-  private wUsed: Tensor;
-  private readonly wb: Tensor;
-  private readonly ws: Workspace;
-  private x: Tensor | null = null;
-
-  constructor(
-    private readonly backend: Backend,
-    readonly name: string,
-    readonly opts: Conv2DOptions,
-  ) {
+export class Conv2D extends BinaryLayer<Conv2DOptions> {
+  constructor(backend: Backend, name: string, opts: Conv2DOptions) {
     const {
       inChannels: C,
       filters: Co,
       kernel: [kh, kw],
     } = opts;
-    const binary = binaryUpdate(opts, kh * kw * C, kh * kw * Co);
-    this.W = makeParam(backend, `${name}.W`, [kh, kw, C, Co], binary);
-    this.b = opts.bias ? makeParam(backend, `${name}.b`, [Co], null) : null;
-    this.wb = backend.alloc([kh, kw, C, Co]);
-    this.wUsed = this.W.value;
-    this.ws = new Workspace(backend);
+    super(backend, name, opts, { shape: [kh, kw, C, Co], fanIn: kh * kw * C, fanOut: kh * kw * Co });
   }
 
   /** The output shape [N, Ho, Wo, Cout] for an input [N, H, W, Cin]. */
@@ -63,8 +45,8 @@ export class Conv2D implements Layer {
   }
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
-    const { binarization, H, randomSlot, stride, pad } = this.opts;
-    const w = weightsForPass(this.backend, this.W.value, this.wb, binarization, H, ctx, randomSlot);
+    const { stride, pad } = this.opts;
+    const w = this.weightsFor(ctx);
     const y = this.ws.get("y", this.outputShape(x.shape));
     this.backend.run("conv2d", { x, w, out: y, stride, pad });
     if (this.b) {
@@ -89,19 +71,5 @@ export class Conv2D implements Layer {
     const dx = this.ws.get("dx", x.shape);
     this.backend.run("conv2dBackwardInput", { dy, w: this.wUsed, dx, stride, pad });
     return dx;
-  }
-
-  params(): Param[] {
-    return this.b ? [this.W, this.b] : [this.W];
-  }
-
-  buffers(): { name: string; tensor: Tensor }[] {
-    return [];
-  }
-
-  dispose(): void {
-    disposeParams(this.backend, this.params());
-    this.backend.dispose(this.wb);
-    this.ws.dispose();
   }
 }

@@ -1,9 +1,8 @@
 import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
-import { weightsForPass, type BinaryLayerOptions } from "./binaryWeights.js";
-import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
-import { binaryUpdate, disposeParams, type Param } from "./param.js";
-import { Workspace } from "./workspace.js";
+import { BinaryLayer } from "./binaryLayer.js";
+import type { BinaryLayerOptions } from "./binaryWeights.js";
+import { savedByForward, type ForwardContext } from "./layer.js";
 
 export interface DenseOptions extends BinaryLayerOptions {
   inputs: number;
@@ -18,27 +17,10 @@ export interface DenseOptions extends BinaryLayerOptions {
  * With binary weights the two products by Wb are binaryMatmul (additions and subtractions of
  * the inputs, paper section 2.6); the weight gradient x^T . dy stays a float product.
  */
-export class Dense implements Layer {
-  readonly W: Param;
-  readonly b: Param | null;
-  /** The weights used by the last forward pass (W itself when they are real). */
-  private wUsed: Tensor;
-  private readonly wb: Tensor;
-  private readonly ws: Workspace;
-  private x: Tensor | null = null;
-
-  constructor(
-    private readonly backend: Backend,
-    readonly name: string,
-    readonly opts: DenseOptions,
-  ) {
+export class Dense extends BinaryLayer<DenseOptions> {
+  constructor(backend: Backend, name: string, opts: DenseOptions) {
     const { inputs, units } = opts;
-    const binary = binaryUpdate(opts, inputs, units);
-    this.W = makeParam(backend, `${name}.W`, [inputs, units], binary);
-    this.b = opts.bias ? makeParam(backend, `${name}.b`, [units], null) : null;
-    this.wb = backend.alloc([inputs, units]);
-    this.wUsed = this.W.value;
-    this.ws = new Workspace(backend);
+    super(backend, name, opts, { shape: [inputs, units], fanIn: inputs, fanOut: units });
   }
 
   forward(x: Tensor, ctx: ForwardContext): Tensor {
@@ -63,42 +45,4 @@ export class Dense implements Layer {
     else be.run("matmul", { a: dy, b: this.wUsed, out: dx, transA: false, transB: true, accumulate: false });
     return dx;
   }
-
-  /** Wb per the weight mode: binarize into the Wb buffer, or W itself when real. */
-  private weightsFor(ctx: ForwardContext): Tensor {
-    return weightsForPass(
-      this.backend,
-      this.W.value,
-      this.wb,
-      this.opts.binarization,
-      this.opts.H,
-      ctx,
-      this.opts.randomSlot,
-    );
-  }
-
-  params(): Param[] {
-    return this.b ? [this.W, this.b] : [this.W];
-  }
-
-  buffers(): { name: string; tensor: Tensor }[] {
-    return [];
-  }
-
-  dispose(): void {
-    disposeParams(this.backend, this.params());
-    this.backend.dispose(this.wb);
-    this.ws.dispose();
-  }
-}
-
-export function makeParam(backend: Backend, name: string, shape: number[], binary: Param["binary"]): Param {
-  return {
-    name,
-    binary,
-    value: backend.alloc(shape),
-    grad: backend.alloc(shape),
-    m: backend.alloc(shape),
-    v: backend.alloc(shape),
-  };
 }

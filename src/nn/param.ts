@@ -16,6 +16,18 @@ export interface Param {
   readonly binary: { readonly lrScale: number; readonly clip: number } | null;
 }
 
+/** A parameter of the given shape: its value, gradient and Adam moments (zero-filled). */
+export function makeParam(backend: Backend, name: string, shape: number[], binary: Param["binary"]): Param {
+  return {
+    name,
+    binary,
+    value: backend.alloc(shape),
+    grad: backend.alloc(shape),
+    m: backend.alloc(shape),
+    v: backend.alloc(shape),
+  };
+}
+
 /** Frees each parameter's tensors: value, gradient and Adam moments. */
 export function disposeParams(backend: Backend, params: readonly Param[]): void {
   for (const p of params) for (const t of [p.value, p.grad, p.m, p.v]) backend.dispose(t);
