@@ -58,4 +58,17 @@ export class ReferenceBackend implements Backend {
       );
     return buf;
   }
+
+  /**
+   * The values of every tensor operand of a kernel call, by argument name (the live buffers):
+   * `const { x: X, out: Y } = be.buffersOf(args)`.
+   */
+  buffersOf<A extends object>(args: A): Buffers<A> {
+    const views: Record<string, Float32Array> = {};
+    for (const [name, value] of Object.entries(args)) if (value instanceof Tensor) views[name] = this.data(value);
+    return views as Buffers<A>;
+  }
 }
+
+/** The tensor arguments of a kernel call, as Float32Arrays. */
+export type Buffers<A> = { [K in keyof A as A[K] extends Tensor ? K : never]: Float32Array };

@@ -1,6 +1,6 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
-import { invStd32 } from "./batchNormShared.js";
+import { channelSum32, invStd32 } from "./batchNormShared.js";
 
 const f = Math.fround;
 
@@ -9,25 +9,13 @@ const f = Math.fround;
  * float32 as batchNormTrain: one float32 operation at a time, sums in row order.
  */
 export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchNormBackward"]): void {
-  const X = be.data(args.x),
-    dY = be.data(args.dy),
-    dX = be.data(args.dx);
-  const gamma = be.data(args.gamma),
-    mean = be.data(args.mean),
-    variance = be.data(args.variance);
-  const dgamma = be.data(args.dgamma),
-    dbeta = be.data(args.dbeta);
+  const { x: X, dy: dY, dx: dX, gamma, mean, variance, dgamma, dbeta } = be.buffersOf(args);
   const C = gamma.length,
     M = X.length / C;
   for (let c = 0; c < C; c++) {
     const r = invStd32(args.variant, variance[c], args.eps);
-    let sumDy = 0,
-      sumDyXhat = 0;
-    for (let m = 0; m < M; m++) {
-      const i = m * C + c;
-      sumDy = f(sumDy + dY[i]);
-      sumDyXhat = f(sumDyXhat + f(f(dY[i] * f(X[i] - mean[c])) * r));
-    }
+    const sumDy = channelSum32(M, C, c, (i) => dY[i]);
+    const sumDyXhat = channelSum32(M, C, c, (i) => f(f(dY[i] * f(X[i] - mean[c])) * r));
     dbeta[c] = sumDy;
     dgamma[c] = sumDyXhat;
     const meanG = f(f(gamma[c] * sumDy) / M),

@@ -3,12 +3,7 @@ import type { ReferenceBackend } from "../index.js";
 
 /** Batch norm, inference mode, with the running statistics. */
 export function batchNormInfer(be: ReferenceBackend, args: KernelArgs["batchNormInfer"]): void {
-  const X = be.data(args.x),
-    Y = be.data(args.out);
-  const gamma = be.data(args.gamma),
-    beta = be.data(args.beta);
-  const rMean = be.data(args.runningMean),
-    rScale = be.data(args.runningScale);
+  const { x: X, out: Y, gamma, beta, runningMean: rMean, runningScale: rScale } = be.buffersOf(args);
   const C = gamma.length;
   for (let i = 0; i < X.length; i++) {
     const c = i % C;

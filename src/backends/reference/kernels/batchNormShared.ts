@@ -10,3 +10,14 @@ export function invStd32(variant: BatchNormVariant, variance: number, eps: numbe
   const e = f(eps);
   return variant === "authors" ? f(1 / f(f(Math.sqrt(variance)) + e)) : f(1 / f(Math.sqrt(f(variance + e))));
 }
+
+/**
+ * sum_m term(m C + c): a sum over the M rows of channel c of an [M, C] array (given the flat
+ * index of each row's element), in row order, each addition rounded to float32
+ * (batchNormTrain, batchNormBackward).
+ */
+export function channelSum32(M: number, C: number, c: number, term: (i: number) => number): number {
+  let s = 0;
+  for (let m = 0; m < M; m++) s = f(s + term(m * C + c));
+  return s;
+}

@@ -1,6 +1,6 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
-import { invStd32 } from "./batchNormShared.js";
+import { channelSum32, invStd32 } from "./batchNormShared.js";
 
 const f = Math.fround;
 
@@ -14,26 +14,12 @@ const f = Math.fround;
 export function batchNormTrain(be: ReferenceBackend, args: KernelArgs["batchNormTrain"]): void {
   const { variant } = args;
   const momentum = f(args.momentum);
-  const X = be.data(args.x),
-    Y = be.data(args.out);
-  const gamma = be.data(args.gamma),
-    beta = be.data(args.beta);
-  const mean = be.data(args.mean),
-    variance = be.data(args.variance);
-  const rMean = be.data(args.runningMean),
-    rScale = be.data(args.runningScale);
+  const { x: X, out: Y, gamma, beta, mean, variance, runningMean: rMean, runningScale: rScale } = be.buffersOf(args);
   const C = gamma.length,
     M = X.length / C;
   for (let c = 0; c < C; c++) {
-    let s = 0;
-    for (let m = 0; m < M; m++) s = f(s + X[m * C + c]);
-    const mu = f(s / M);
-    let q = 0;
-    for (let m = 0; m < M; m++) {
-      const d = f(X[m * C + c] - mu);
-      q = f(q + f(d * d));
-    }
-    const v = f(q / M);
+    const mu = f(channelSum32(M, C, c, (i) => X[i]) / M);
+    const v = f(channelSum32(M, C, c, (i) => f(f(X[i] - mu) * f(X[i] - mu))) / M);
     const r = invStd32(variant, v, args.eps);
     for (let m = 0; m < M; m++) Y[m * C + c] = f(f(f(f(X[m * C + c] - mu) * r) * gamma[c]) + beta[c]);
     mean[c] = mu;

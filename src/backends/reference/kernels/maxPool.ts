@@ -1,5 +1,6 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
+import { forEachPosition } from "./windows.js";
 
 /**
  * The argmax rule shared by maxPool and maxPoolBackward: scanning the window in row-major
@@ -43,16 +44,10 @@ export function windowArgmax(
 }
 
 /** out[n,i,j,c] = x[argmax of the window] (the maximum; NaN propagating). */
-export function maxPool(be: ReferenceBackend, { x, out, window, stride }: KernelArgs["maxPool"]): void {
-  const X = be.data(x),
-    Y = be.data(out);
-  const d = poolDims(x, out);
-  for (let n = 0; n < d.N; n++) {
-    for (let i = 0; i < d.Ho; i++) {
-      for (let j = 0; j < d.Wo; j++) {
-        for (let c = 0; c < d.C; c++)
-          Y[((n * d.Ho + i) * d.Wo + j) * d.C + c] = X[windowArgmax(X, n, i, j, c, d, window, stride)];
-      }
-    }
-  }
+export function maxPool(be: ReferenceBackend, args: KernelArgs["maxPool"]): void {
+  const { x: X, out: Y } = be.buffersOf(args);
+  const d = poolDims(args.x, args.out);
+  forEachPosition(d.N, d.Ho, d.Wo, (n, i, j, p) => {
+    for (let c = 0; c < d.C; c++) Y[p * d.C + c] = X[windowArgmax(X, n, i, j, c, d, args.window, args.stride)];
+  });
 }
