@@ -71,6 +71,13 @@ ${body}
 }`;
 }
 
+/** (n, h, w) of the row-major index q over [N, H, W]: e.g. the image position of a row of NHWC data. */
+export const NHW_WGSL = `
+fn nhw(q: u32, H: u32, W: u32) -> vec3u {
+  let hw = H * W;
+  return vec3u(q / hw, (q % hw) / W, q % W);
+}`;
+
 /** IEEE-exact tests on a float's bits (immune to flush-to-zero and to NaN-folding compilers). */
 export const FLOAT_BITS_WGSL = `
 fn isNaNBits(b: u32) -> bool { return (b & 0x7fffffffu) > 0x7f800000u; }

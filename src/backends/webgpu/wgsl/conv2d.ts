@@ -1,3 +1,4 @@
+import { NHW_WGSL } from "./common.js";
 import { boundedLoaders } from "./gemm.js";
 
 /**
@@ -22,18 +23,15 @@ export const CONV_GEOMETRY = [
 ] as const;
 
 /** x at output position p = (n, i, j) and tap t = (ki, kj, ci) of the filter: 0 in the padding. */
-export const IM2COL_WGSL = `
+export const IM2COL_WGSL = `${NHW_WGSL}
 fn im2col(p: u32, t: u32) -> f32 {
-  let hw = P.Ho * P.Wo;
-  let n = p / hw;
-  let i = (p % hw) / P.Wo;
-  let j = p % P.Wo;
+  let o = nhw(p, P.Ho, P.Wo); // (n, i, j)
   let tap = t / P.C;
   let ci = t % P.C;
-  let r = i32(i * P.sh + tap / P.kw) - i32(P.ph);
-  let c = i32(j * P.sw + tap % P.kw) - i32(P.pw);
+  let r = i32(o.y * P.sh + tap / P.kw) - i32(P.ph);
+  let c = i32(o.z * P.sw + tap % P.kw) - i32(P.pw);
   if (r < 0 || r >= i32(P.H) || c < 0 || c >= i32(P.W)) { return 0.0; }
-  return x[((n * P.H + u32(r)) * P.W + u32(c)) * P.C + ci];
+  return x[((o.x * P.H + u32(r)) * P.W + u32(c)) * P.C + ci];
 }`;
 
 export const conv2dLoaders = (): string => IM2COL_WGSL + boundedLoaders("im2col(m, k)", "w[k * P.N + n]");

@@ -1,4 +1,4 @@
-import { elementwiseMain, FLOAT_BITS_WGSL } from "./common.js";
+import { elementwiseMain, FLOAT_BITS_WGSL, NHW_WGSL } from "./common.js";
 
 /**
  * The window argmax shared by maxPool and maxPoolBackward, on float bits: scanning the window
@@ -6,7 +6,7 @@ import { elementwiseMain, FLOAT_BITS_WGSL } from "./common.js";
  * and the best is not (first maximum wins ties; the first NaN wins). Returns x's flat index.
  * P: H, W, C, Ho, Wo, wh, ww (window), sh, sw (stride).
  */
-export const WINDOW_ARGMAX_WGSL = `${FLOAT_BITS_WGSL}
+export const WINDOW_ARGMAX_WGSL = `${FLOAT_BITS_WGSL}${NHW_WGSL}
 /** a > b for non-NaN float bits (-0 == +0), without float compares (immune to flush-to-zero). */
 fn greaterBits(a: u32, b: u32) -> bool {
   let ma = a & 0x7fffffffu;
@@ -35,9 +35,5 @@ fn windowArgmax(n: u32, i: u32, j: u32, c: u32) -> u32 {
 
 /** maxPool: out[n,i,j,c] = x[argmax of its window] (bits copied: NaN and -0 kept). One invocation per output. */
 export const maxPoolWgsl = (): string => `${WINDOW_ARGMAX_WGSL}
-${elementwiseMain(`  let c = i % P.C;
-  let q = i / P.C;
-  let jj = q % P.Wo;
-  let ii = (q / P.Wo) % P.Ho;
-  let n = q / (P.Wo * P.Ho);
-  out[i] = x[windowArgmax(n, ii, jj, c)];`)}`;
+${elementwiseMain(`  let o = nhw(i / P.C, P.Ho, P.Wo); // (n, row, column) of output i
+  out[i] = x[windowArgmax(o.x, o.y, o.z, i % P.C)];`)}`;

@@ -8,10 +8,10 @@ import { WINDOW_ARGMAX_WGSL } from "./maxPool.js";
  */
 export const maxPoolBackwardWgsl = (): string => `${WINDOW_ARGMAX_WGSL}
 ${elementwiseMain(`  let ch = i % P.C;
-  let q = i / P.C;
-  let c = q % P.W;
-  let r = (q / P.W) % P.H;
-  let n = q / (P.W * P.H);
+  let p = nhw(i / P.C, P.H, P.W);
+  let n = p.x;
+  let r = p.y;
+  let c = p.z;
   // windows i with i sh <= r <= i sh + wh - 1, inside [0, Ho)
   let iLo = select(0u, (r + 1u - P.wh + P.sh - 1u) / P.sh, r + 1u >= P.wh);
   let iHi = min(r / P.sh, P.Ho - 1u);
