@@ -358,23 +358,11 @@ class BestSnapshot implements RunStore {
     this.state = await readModelState(model, false);
     await this.inner?.saveBest(model, config, epochsDone, best);
   }
-  async saveEpoch(
-    model: Sequential,
-    config: TrainConfig,
-    epochsDone: number,
-    best: Best,
-    record: EpochRecord,
-  ): Promise<void> {
-    await this.inner?.saveEpoch(model, config, epochsDone, best, record);
+  async saveEpoch(...args: Parameters<RunStore["saveEpoch"]>): Promise<void> {
+    await this.inner?.saveEpoch(...args);
   }
-  async savePartial(
-    model: Sequential,
-    config: TrainConfig,
-    epochsDone: number,
-    best: Best,
-    partial: PartialEpoch,
-  ): Promise<void> {
-    await this.inner?.savePartial?.(model, config, epochsDone, best, partial);
+  async savePartial(...args: Parameters<NonNullable<RunStore["savePartial"]>>): Promise<void> {
+    await this.inner?.savePartial?.(...args);
   }
 }
 
