@@ -28,19 +28,26 @@ export function symmetricEigen(
   const d = new Float64Array(n),
     e = new Float64Array(n);
   if (n === 0) return { values: d, vectors: w };
-  tridiagonalize(w, d, e, n, progress);
-  qlImplicit(w, d, e, n, progress);
+  const work: EigenWork = { w, d, e, n, progress };
+  tridiagonalize(work);
+  qlImplicit(work);
   return { values: d, vectors: w };
 }
 
+/**
+ * The arrays the two stages work in: w = V^T (n x n, row-major), the diagonal d and the
+ * off-diagonal e of the tridiagonal matrix; progress(done, total) is called now and then.
+ */
+interface EigenWork {
+  w: Float64Array;
+  d: Float64Array;
+  e: Float64Array;
+  n: number;
+  progress?: (done: number, total: number) => void;
+}
+
 /** EISPACK tred2 on w = V^T: Householder reduction; d, e receive the tridiagonal matrix, w the transformations. */
-function tridiagonalize(
-  w: Float64Array,
-  d: Float64Array,
-  e: Float64Array,
-  n: number,
-  progress?: (done: number, total: number) => void,
-): void {
+function tridiagonalize({ w, d, e, n, progress }: EigenWork): void {
   for (let j = 0; j < n; j++) d[j] = w[j * n + n - 1];
   for (let i = n - 1; i > 0; i--) {
     if (progress && i % 64 === 0) progress(n - i, 3 * n);
@@ -122,13 +129,7 @@ function tridiagonalize(
 }
 
 /** EISPACK tql2: the implicit QL algorithm on the tridiagonal (d, e), rotations applied to the rows of w. */
-function qlImplicit(
-  w: Float64Array,
-  d: Float64Array,
-  e: Float64Array,
-  n: number,
-  progress?: (done: number, total: number) => void,
-): void {
+function qlImplicit({ w, d, e, n, progress }: EigenWork): void {
   for (let i = 1; i < n; i++) e[i - 1] = e[i];
   e[n - 1] = 0;
   let f = 0,
