@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Backend } from "../backends/backend.js";
 import { DataFormatError } from "../core/errors.js";
 import { encodeCheckpoint, loadCheckpoint, MAGIC } from "../train/checkpoint.js";
+import type { NamedArray } from "../train/checkpointFormat.js";
 import { prepareDir, writeFileAtomic } from "./cache.js";
 import { CIFAR10_CLASSES, CIFAR10_MD5, loadCifar10Raw, planesToHwc } from "./cifar10.js";
 import { fetchCifar10, type FetchCifar10Options } from "./cifar10Fetch.js";
@@ -83,38 +84,22 @@ export async function prepareCifar10(opts: PrepareCifar10Options): Promise<strin
     layout: "NHWC 32x32x3",
     sources: md5,
   } as const;
-  const labels = (l: Uint8Array) => Float32Array.from(l);
-  writeFileAtomic(
-    join(dir, "zca.bin"),
-    encodeCheckpoint({
-      meta: { ...base, set: "train" },
-      tensors: [
-        { name: "mean", shape: [3072], data: zca.mean },
-        { name: "P", shape: [3072, 3072], data: zca.P },
-      ],
-    }),
-  );
-  writeFileAtomic(
-    join(dir, "test.bin"),
-    encodeCheckpoint({
-      meta: { ...base, set: "test" } satisfies PreparedMeta,
-      tensors: [
-        { name: "x", shape: [raw.test.n, 3072], data: testW },
-        { name: "y", shape: [raw.test.n], data: labels(raw.test.labels) },
-      ],
-    }),
-  );
+  /** A file of the prepared folder: the checkpoint container, with the preparation in its metadata. */
+  const write = (file: string, set: PreparedMeta["set"], tensors: NamedArray[]) =>
+    writeFileAtomic(join(dir, file), encodeCheckpoint({ meta: { ...base, set } satisfies PreparedMeta, tensors }));
+  /** One set: its whitened images x [n, 3072] (NHWC rows) and labels y [n]. */
+  const writeSet = (set: PreparedMeta["set"], x: Float32Array, split: { n: number; labels: Uint8Array }) =>
+    write(`${set}.bin`, set, [
+      { name: "x", shape: [split.n, 3072], data: x },
+      { name: "y", shape: [split.n], data: Float32Array.from(split.labels) },
+    ]);
+  write("zca.bin", "train", [
+    { name: "mean", shape: [3072], data: zca.mean },
+    { name: "P", shape: [3072, 3072], data: zca.P },
+  ]);
+  writeSet("test", testW, raw.test);
   // train.bin last: its presence marks a complete preparation
-  writeFileAtomic(
-    join(dir, "train.bin"),
-    encodeCheckpoint({
-      meta: { ...base, set: "train" } satisfies PreparedMeta,
-      tensors: [
-        { name: "x", shape: [raw.train.n, 3072], data: trainW },
-        { name: "y", shape: [raw.train.n], data: labels(raw.train.labels) },
-      ],
-    }),
-  );
+  writeSet("train", trainW, raw.train);
   log(`CIFAR-10: wrote ${dir}/{train,test,zca}.bin`);
   return dir;
 }
