@@ -196,7 +196,7 @@ export function classOrder(found: Iterable<string>, given: readonly string[] | u
 }
 
 /** The files of each class (classes in label order, files sorted by name, at most `limit` each). */
-export function groupByClass<T extends { readonly name: string; readonly className: string }>(
+function groupByClass<T extends { readonly name: string; readonly className: string }>(
   files: readonly T[],
   classNames: readonly string[],
   limit: number | undefined,
@@ -210,6 +210,16 @@ export function groupByClass<T extends { readonly name: string; readonly classNa
   return groups.map((g) =>
     g.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).slice(0, limit ?? g.length),
   );
+}
+
+/** The files groupByClass takes, in one list (class by class), and the label of each: its class's index. */
+export function labelledFiles<T extends { readonly name: string; readonly className: string }>(
+  files: readonly T[],
+  classNames: readonly string[],
+  limit: number | undefined,
+): { files: T[]; y: Float32Array } {
+  const groups = groupByClass(files, classNames, limit);
+  return { files: groups.flat(), y: Float32Array.from(groups.flatMap((g, label) => g.map(() => label))) };
 }
 
 /**
@@ -228,18 +238,10 @@ export function imageDataset(files: readonly ImageFile[], opts: ImageDatasetOpti
     opts.classes,
     "imageDataset",
   );
-  const groups = groupByClass(files, classNames, opts.limit);
+  const { files: taken, y } = labelledFiles(files, classNames, opts.limit);
   const [H, W, C] = opts.shape,
     F = H * W * C;
-  const n = groups.reduce((s, g) => s + g.length, 0);
-  const x = new Float32Array(n * F),
-    y = new Float32Array(n);
-  let i = 0;
-  groups.forEach((group, label) => {
-    for (const f of group) {
-      decodeImage(f.name, f.bytes, opts.shape, x, i * F);
-      y[i++] = label;
-    }
-  });
+  const x = new Float32Array(taken.length * F);
+  for (const [i, f] of taken.entries()) decodeImage(f.name, f.bytes, opts.shape, x, i * F);
   return fromArrays({ x, y, shape: opts.shape, classes: classNames.length, classNames });
 }

@@ -14,7 +14,7 @@ import {
   checkLimit,
   classOrder,
   decodeImage,
-  groupByClass,
+  labelledFiles,
   isImageFileName,
   type ImageExampleShape,
 } from "./image.js";
@@ -79,20 +79,12 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions): Pr
         "remove the empty class folder, or pass classes without it",
       );
   }
-  const groups = groupByClass(found, classNames, opts.limit);
+  const { files: taken, y } = labelledFiles(found, classNames, opts.limit);
   const [H, W, C] = opts.shape,
     F = H * W * C;
-  const n = groups.reduce((s, g) => s + g.length, 0);
-  const x = new Float32Array(n * F),
-    y = new Float32Array(n),
-    files: string[] = [];
-  for (let label = 0; label < groups.length; label++) {
-    for (const f of groups[label]) {
-      decodeImage(f.path, await read(f.path), opts.shape, x, files.length * F);
-      y[files.length] = label;
-      files.push(f.name);
-    }
-  }
+  const x = new Float32Array(taken.length * F);
+  for (const [i, f] of taken.entries()) decodeImage(f.path, await read(f.path), opts.shape, x, i * F);
+  const files = taken.map((f) => f.name);
   return {
     ...fromArrays({ x, y, shape: opts.shape, classes: classNames.length, classNames }),
     classNames,
