@@ -97,6 +97,29 @@ export function setGeometry(
 }
 
 /**
+ * The 4 decoded rows' values of tap (ki, kj), channels [c, c+run), into dst: channel c+q's 4
+ * values (rows 0..3) at dst + q * stride, +0, 4, 8, 12 (a padding row or a missing one gives
+ * zeros); 4 channels per 4x4 transpose, then one at a time. For packConvRows (stride 16, a
+ * panel's column) and packConvBlock (stride 64, the lookup tables' blocked layout).
+ */
+@inline function packTapRun(g: usize, ki: i32, kj: i32, c: i32, run: i32, dst: usize, stride: usize): void {
+  const p0 = rowAddress(g, 0, ki, kj, c), p1 = rowAddress(g, 1, ki, kj, c);
+  const p2 = rowAddress(g, 2, ki, kj, c), p3 = rowAddress(g, 3, ki, kj, c);
+  let q = 0;
+  for (; q + 4 <= run; q += 4) {
+    const off = <usize>q << 2;
+    transpose4(load4(p0, off), load4(p1, off), load4(p2, off), load4(p3, off), dst + <usize>q * stride, stride);
+  }
+  for (; q < run; q++) {
+    const off = <usize>q << 2, d = dst + <usize>q * stride;
+    store<f32>(d, load1(p0, off));
+    store<f32>(d, load1(p1, off), 4);
+    store<f32>(d, load1(p2, off), 8);
+    store<f32>(d, load1(p3, off), 12);
+  }
+}
+
+/**
  * Packs rows [m0, m0+mc) x columns [k0, k0+kc) of the implicit im2col matrix (rows = grid
  * positions, columns = (tap, channel)) as matmul's a panels: 4 rows at a time, the columns in
  * runs of one tap (contiguous channels), 4 channels per 4x4 transpose.
@@ -110,21 +133,7 @@ export function packConvRows(g: usize, m0: i32, mc: i32, k0: i32, kc: i32, ap: u
     while (kk < kc) {
       const tap = k / Cs, c = k - tap * Cs, ki = tap / kw, kj = tap - ki * kw;
       const run = min(Cs - c, kc - kk);
-      const p0 = rowAddress(g, 0, ki, kj, c), p1 = rowAddress(g, 1, ki, kj, c);
-      const p2 = rowAddress(g, 2, ki, kj, c), p3 = rowAddress(g, 3, ki, kj, c);
-      const dst = panel + (<usize>kk << 4);
-      let q = 0;
-      for (; q + 4 <= run; q += 4) {
-        const off = <usize>q << 2;
-        transpose4(load4(p0, off), load4(p1, off), load4(p2, off), load4(p3, off), dst + (<usize>q << 4), 16);
-      }
-      for (; q < run; q++) {
-        const off = <usize>q << 2, d = dst + (<usize>q << 4);
-        store<f32>(d, load1(p0, off));
-        store<f32>(d, load1(p1, off), 4);
-        store<f32>(d, load1(p2, off), 8);
-        store<f32>(d, load1(p3, off), 12);
-      }
+      packTapRun(g, ki, kj, c, run, panel + (<usize>kk << 4), 16);
       kk += run;
       k += run;
     }
@@ -239,21 +248,7 @@ export function packConvBlock(g: usize, m0: i32, rows: i32, kPad: i32, dst: usiz
     let k = 0;
     while (k < K) {
       const tap = k / Cs, ki = tap / kw, kj = tap - ki * kw;
-      const p0 = rowAddress(g, 0, ki, kj, 0), p1 = rowAddress(g, 1, ki, kj, 0);
-      const p2 = rowAddress(g, 2, ki, kj, 0), p3 = rowAddress(g, 3, ki, kj, 0);
-      const d = base + (<usize>k << 6);
-      let c = 0;
-      for (; c + 4 <= Cs; c += 4) {
-        const off = <usize>c << 2;
-        transpose4(load4(p0, off), load4(p1, off), load4(p2, off), load4(p3, off), d + (<usize>c << 6), 64);
-      }
-      for (; c < Cs; c++) {
-        const off = <usize>c << 2, e = d + (<usize>c << 6);
-        store<f32>(e, load1(p0, off));
-        store<f32>(e, load1(p1, off), 4);
-        store<f32>(e, load1(p2, off), 8);
-        store<f32>(e, load1(p3, off), 12);
-      }
+      packTapRun(g, ki, kj, 0, Cs, base + (<usize>k << 6), 64);
       k += Cs;
     }
   }

@@ -12,7 +12,7 @@
  * From MIN_COLS filters. The lists are read from the panel packConvColsT wrote (4 rows x kc, a row's value of
  * position kk at ap + (i kc + 4 kk + i % 4) * 4 for the group of 4 rows at i).
  */
-import { isNonZero, MAX_DENSITY, packBlock, rowTimesBlock, SAMPLE_STEPS, SPARSE_NB } from "./matmulSparse";
+import { isNonZero, listCounts, listsTimesB, MAX_DENSITY, SAMPLE_STEPS, SPARSE_NB } from "./matmulSparse";
 
 /**
  * Fewer filters stay dense. Half zeros, batch 50, 3x3 (1 and 2 threads, best of 3-8 calls,
@@ -44,25 +44,8 @@ export function panelLooksSparse(ap: usize, mc: i32, kc: i32, cols: i32): bool {
 export function sparsePanelRows(
   ap: usize, b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize,
 ): i32 {
-  const lists = scratch, counts = lists + <usize>(mc * kc * 8), bp = counts + <usize>(mc * 4), edge = bp + <usize>(kc * SPARSE_NB * 4);
-  buildPanelLists(ap, mc, kc, lists, counts);
-  const ldc = <usize>N << 2;
-  for (let j = c0; j < c1; j += SPARSE_NB) {
-    const nb = min(SPARSE_NB, c1 - j);
-    if (!packBlock(b, N, j, nb, k0, kc, bp)) return j;
-    for (let i = 0; i < mc; i++) {
-      const list = lists + <usize>(i * kc * 8), n = load<i32>(counts + (<usize>i << 2));
-      const c = out + <usize>(m0 + i) * ldc + (<usize>j << 2);
-      if (nb == SPARSE_NB) {
-        rowTimesBlock(list, n, bp, c);
-      } else {
-        memory.fill(edge, 0, SPARSE_NB * 4);
-        rowTimesBlock(list, n, bp, edge);
-        for (let t = 0; t < nb; t++) store<f32>(c + (<usize>t << 2), load<f32>(c + (<usize>t << 2)) + load<f32>(edge + (<usize>t << 2)));
-      }
-    }
-  }
-  return c1;
+  buildPanelLists(ap, mc, kc, scratch, listCounts(scratch, mc, kc));
+  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch);
 }
 
 /** Per row i < mc: lists[i kc ..] = (k * 96, value) for its non-zero values in order of k (as matmulSparse's buildLists); counts[i] = how many. */

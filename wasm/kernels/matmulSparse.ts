@@ -57,8 +57,29 @@ export function looksSparse(a: usize, M: i32, m0: i32, mc: i32, k0: i32, kc: i32
 export function sparseRowsAT(
   a: usize, b: usize, out: usize, M: i32, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize,
 ): i32 {
-  const lists = scratch, counts = lists + <usize>(mc * kc * 8), bp = counts + <usize>(mc * 4), edge = bp + <usize>(kc * SPARSE_NB * 4);
-  buildLists(a, M, m0, mc, k0, kc, lists, counts);
+  buildLists(a, M, m0, mc, k0, kc, scratch, listCounts(scratch, mc, kc));
+  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch);
+}
+
+/**
+ * The sparse path's scratch (SPARSE_SCRATCH_BYTES): the rows' lists from its start (mc rows of
+ * kc entries of 8 bytes), then their mc counts (here), then the packed block of b, then an edge row.
+ */
+@inline export function listCounts(scratch: usize, mc: i32, kc: i32): usize {
+  return scratch + <usize>(mc * kc * 8);
+}
+
+/**
+ * out[m0.., c0..c1) += the mc rows' lists (in `scratch`, as listCounts lays it out) times b
+ * ([K, N]) over k in [k0, k0+kc), for the column blocks of 24 that b holds only finite values
+ * in: each block packed (packBlock), then every row runs over its list (rowTimesBlock). Returns
+ * the first column it did not do (c1 when it did them all). For matmul's and the convolution's
+ * lists alike (sparseRowsAT, convSparse.ts's sparsePanelRows).
+ */
+@inline export function listsTimesB(
+  b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize,
+): i32 {
+  const lists = scratch, counts = listCounts(scratch, mc, kc), bp = counts + <usize>(mc * 4), edge = bp + <usize>(kc * SPARSE_NB * 4);
   const ldc = <usize>N << 2;
   for (let j = c0; j < c1; j += SPARSE_NB) {
     const nb = min(SPARSE_NB, c1 - j);
