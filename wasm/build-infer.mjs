@@ -6,28 +6,12 @@ import asc from "assemblyscript/asc";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ascCommonArgs } from "./asc-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const generated = join(root, "src", "infer", "lut.wasm.generated.ts");
 
-const ARGS = [
-  "wasm/infer/index.ts",
-  "--outFile",
-  "wasm/build/infer.wasm",
-  "--textFile",
-  "wasm/build/infer.wat",
-  "-O3",
-  "--noAssert",
-  "--runtime",
-  "stub",
-  "--use",
-  "abort=",
-  "--enable",
-  "simd",
-  "--importMemory",
-  "--initialMemory",
-  "1",
-];
+const ARGS = [...ascCommonArgs("wasm/infer/index.ts", "infer", "simd"), "--initialMemory", "1"];
 
 async function main() {
   process.chdir(root);

@@ -12,6 +12,7 @@ import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import v8 from "node:v8";
 import { fileURLToPath } from "node:url";
+import { ascCommonArgs } from "./asc-args.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outDir = join(root, "wasm", "build");
@@ -29,20 +30,7 @@ const VARIANTS = [
 /** The asc command line of one variant. */
 function ascArgs({ name, features }) {
   return [
-    "wasm/index.ts",
-    "--outFile",
-    `wasm/build/${name}.wasm`,
-    "--textFile",
-    `wasm/build/${name}.wat`,
-    "-O3",
-    "--noAssert",
-    "--runtime",
-    "stub",
-    "--use",
-    "abort=",
-    "--enable",
-    features,
-    "--importMemory",
+    ...ascCommonArgs("wasm/index.ts", name, features),
     "--sharedMemory",
     "--initialMemory",
     "1",
@@ -101,14 +89,9 @@ function fail(message) {
  */
 const AS_TYPES = {
   bool: { wasm: "i32", ts: "0 | 1" },
-  i8: { wasm: "i32", ts: "number" },
-  u8: { wasm: "i32", ts: "number" },
-  i16: { wasm: "i32", ts: "number" },
-  u16: { wasm: "i32", ts: "number" },
-  i32: { wasm: "i32", ts: "number" },
-  u32: { wasm: "i32", ts: "number" },
-  isize: { wasm: "i32", ts: "number" },
-  usize: { wasm: "i32", ts: "number" },
+  ...Object.fromEntries(
+    ["i8", "u8", "i16", "u16", "i32", "u32", "isize", "usize"].map((t) => [t, { wasm: "i32", ts: "number" }]),
+  ),
   i64: { wasm: "i64", ts: "bigint" },
   u64: { wasm: "i64", ts: "bigint" },
   f32: { wasm: "f32", ts: "number" },
