@@ -1,5 +1,6 @@
-import { denseLut, LANE_BYTES } from "./denseLut";
-import { DENSE_LUT4_UNITS, denseLut4 } from "./denseLut4";
+import { denseLut, denseLut4 } from "./dense";
+import { LANE_BYTES } from "./denseLut";
+import { DENSE_LUT4_UNITS } from "./denseLut4";
 import { transpose4 } from "./transpose4";
 
 /**

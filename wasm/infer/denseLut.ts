@@ -21,8 +21,9 @@
  * limit), chunks of 8 or 32 groups.
  *
  * Two kernels:
- * - denseLut: blocks of 16 rows; a table entry is four f32x4 (the 16 rows: one 64-byte cache
- *   line), so one read of a weight byte and one line of table serve 16 rows (batches);
+ * - denseLut (dense.ts, on this file's tables): blocks of 16 rows; a table entry is four f32x4
+ *   (the 16 rows: one 64-byte cache line), so one read of a weight byte and one line of table
+ *   serve 16 rows (batches);
  * - denseNibbleRow (denseNibbleRow.ts): one row (lane) of a block, 16 units at a time with
  *   4-input tables looked up by byte shuffles (batch 1, and
  *   leftover rows).
@@ -47,28 +48,6 @@ export const HALVES: usize = 32 * LANE_BYTES; // two 16-entry halves
 /** Bytes of table scratch denseLut needs (the same for every layer). */
 export function denseLutTableBytes(): i32 {
   return <i32>(<usize>CHUNK * GROUP_TABLE + HALVES);
-}
-
-/** Layer on `blocks` full blocks of 16 rows. */
-export function denseLut(
-  x: usize, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32,
-  out: usize, blocks: i32, table: usize,
-): void {
-  const kPad = <usize>kGroups << 3;
-  const unitsPad = <usize>((units + 7) & ~7);
-  for (let b = 0; b < blocks; b++) {
-    const xb = x + <usize>b * kPad * LANE_BYTES;
-    const ob = out + <usize>b * unitsPad * LANE_BYTES;
-    for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
-      const g1 = min(kGroups, g0 + CHUNK);
-      buildTables(xb, g0, g1, table);
-      accumulate(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
-    }
-    for (let n = <usize>units; n < unitsPad; n++) {
-      const o = ob + n * LANE_BYTES, z = f32x4.splat(0);
-      v128.store(o, z); v128.store(o, z, 16); v128.store(o, z, 32); v128.store(o, z, 48);
-    }
-  }
 }
 
 /** Tables of groups [g0, g1): T[g - g0][h * 16 + l] = hi[h] + lo[l] (lo: inputs 8g..8g+3, hi: 8g+4..8g+7), all four f32x4. */

@@ -1,8 +1,9 @@
 import { half, LANE_BYTES } from "./denseLut";
 
 /**
- * denseLut4: denseLut's layer (the same formula, layouts and epilogue) with tables of 4 inputs
- * instead of 8, for layers with few units (a convolution's filters):
+ * denseLut4 (dense.ts, on this file's tables): denseLut's layer (the same formula, layouts and
+ * epilogue) with tables of 4 inputs instead of 8, for layers with few units (a convolution's
+ * filters):
  *   T[q][l] = sum_{j<4} (bit j of l ? +x[4q+j] : -x[4q+j]),  l = a nibble of a weight byte
  *   s[m, n] = sum_g T[2g][low nibble of byte g] + T[2g+1][high nibble]
  * A table is 16 entries (1 KiB for 16 rows) instead of 256, and a weight byte takes two reads
@@ -14,27 +15,6 @@ export const DENSE_LUT4_UNITS: i32 = 192;
 const T4: usize = 16 * LANE_BYTES; // 1 KiB: the 16 signed sums of 4 inputs, 16 rows each
 /** Byte groups per chunk: 2 x 64 tables of 1 KiB = 128 KiB (within denseLutTableBytes()). */
 export const CHUNK4: i32 = 64;
-
-export function denseLut4(
-  x: usize, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32,
-  out: usize, blocks: i32, table: usize,
-): void {
-  const kPad = <usize>kGroups << 3;
-  const unitsPad = <usize>((units + 7) & ~7);
-  for (let b = 0; b < blocks; b++) {
-    const xb = x + <usize>b * kPad * LANE_BYTES;
-    const ob = out + <usize>b * unitsPad * LANE_BYTES;
-    for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
-      const g1 = min(kGroups, g0 + CHUNK4);
-      buildTables4(xb, g0, g1, table);
-      accumulate4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
-    }
-    for (let n = <usize>units; n < unitsPad; n++) {
-      const o = ob + n * LANE_BYTES, z = f32x4.splat(0);
-      v128.store(o, z); v128.store(o, z, 16); v128.store(o, z, 32); v128.store(o, z, 48);
-    }
-  }
-}
 
 /** The two 4-input tables of each group of [g0, g1) (at most CHUNK4 groups): group g's at table + (g - g0) * 2 * T4 (low nibble, then high). */
 export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize): void {
