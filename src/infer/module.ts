@@ -1,99 +1,74 @@
 import { decodeBase64 } from "../core/base64.js";
 import { INFER_WASM_BASE64 } from "./lut.wasm.generated.js";
 
+/** A batch of NHWC images at a byte offset: [at, images, height, width, channels]. */
+export type ImageBatch = [at: number, images: number, h: number, w: number, c: number];
+/** Two sizes along height and width: a kernel, window, stride, padding or output side. */
+export type Sides = readonly [h: number, w: number];
+/**
+ * The per-unit epilogue: y = x * scale + shift (float32 arrays at byte offsets), then ReLU where
+ * relu is 1.
+ */
+export type Epilogue = [scale: number, shift: number, relu: number];
+/** Pooling's epilogue: the same, applied only where affine is 1 (else the plain maxima, then ReLU where relu is 1). */
+export type PoolEpilogue = [scale: number, shift: number, affine: number, relu: number];
+/**
+ * A convolution's output and layer: the output's sides, the weight bits, the units (filters),
+ * the epilogue and where the NHWC outputs go.
+ */
+export type ConvOutput = [...output: Sides, bits: number, units: number, ...Epilogue, out: number];
+
 /** The inference module's exports (wasm/infer/index.ts): pointers are byte offsets into the memory. */
 export interface InferExports {
   denseLut(
-    x: number,
-    kGroups: number,
-    bits: number,
-    units: number,
-    scale: number,
-    shift: number,
-    relu: number,
-    out: number,
-    blocks: number,
-    table: number,
+    ...args: [
+      x: number,
+      kGroups: number,
+      bits: number,
+      units: number,
+      ...Epilogue,
+      out: number,
+      blocks: number,
+      table: number,
+    ]
   ): void;
   denseLutTableBytes(): number;
   denseNibbleRow(
-    xb: number,
-    lane: number,
-    kGroups: number,
-    nibbles: number,
-    units: number,
-    scale: number,
-    shift: number,
-    relu: number,
-    ob: number,
-    planes: number,
+    ...args: [
+      xb: number,
+      lane: number,
+      kGroups: number,
+      nibbles: number,
+      units: number,
+      ...Epilogue,
+      ob: number,
+      planes: number,
+    ]
   ): void;
   nibbleTranspose(bits: number, kGroups: number, units: number, out: number): void;
   nibbleBytes(kGroups: number, units: number): number;
   nibblePlaneBytes(kGroups: number): number;
+  /** Kernel, stride and padding sides, then the output and layer (ConvOutput): see wasm/infer/conv.ts. */
   conv2dLut(
-    x: number,
-    images: number,
-    h: number,
-    w: number,
-    c: number,
-    kh: number,
-    kw: number,
-    sh: number,
-    sw: number,
-    ph: number,
-    pw: number,
-    ho: number,
-    wo: number,
-    bits: number,
-    units: number,
-    scale: number,
-    shift: number,
-    relu: number,
-    out: number,
-    patch: number,
-    block: number,
-    table: number,
+    ...args: [
+      ...ImageBatch,
+      ...kernel: Sides,
+      ...stride: Sides,
+      ...pad: Sides,
+      ...ConvOutput,
+      patch: number,
+      block: number,
+      table: number,
+    ]
   ): void;
+  /** Stride 1: kernel and padding sides, then the output and layer (ConvOutput): see wasm/infer/convPlane.ts. */
   conv2dPlane(
-    x: number,
-    images: number,
-    h: number,
-    w: number,
-    c: number,
-    kh: number,
-    kw: number,
-    ph: number,
-    pw: number,
-    ho: number,
-    wo: number,
-    bits: number,
-    units: number,
-    scale: number,
-    shift: number,
-    relu: number,
-    out: number,
-    block: number,
-    planes: number,
+    ...args: [...ImageBatch, ...kernel: Sides, ...pad: Sides, ...ConvOutput, block: number, planes: number]
   ): void;
   convPlaneBytes(c: number, hp: number, wp: number, kw: number): number;
+  /** Window and stride sides, then the output's; scale and shift apply where affine is 1. */
   poolAffine(
-    src: number,
-    images: number,
-    h: number,
-    w: number,
-    c: number,
-    winH: number,
-    winW: number,
-    sh: number,
-    sw: number,
-    ho: number,
-    wo: number,
-    scale: number,
-    shift: number,
-    affine: number,
-    relu: number,
-    dst: number,
+    ...args: [...ImageBatch, ...window: Sides, ...stride: Sides, ...output: Sides, ...PoolEpilogue, dst: number]
   ): void;
   blockRows(src: number, rows: number, inputs: number, kPad: number, dst: number, blocks: number): void;
   prepPixels(

@@ -9,8 +9,16 @@ import {
   type BcnetModel,
 } from "../format/bcnet.js";
 import { scaleMeanOf, type ScaleMean } from "../format/preprocessing.js";
-import { convOutputShape, imageSize } from "../format/shapes.js";
-import { instantiateInfer, type InferExports } from "./module.js";
+import { convOutputShape, imageSize, type ImageShape } from "../format/shapes.js";
+import {
+  instantiateInfer,
+  type ConvOutput,
+  type Epilogue,
+  type ImageBatch,
+  type InferExports,
+  type PoolEpilogue,
+  type Sides,
+} from "./module.js";
 
 /** Examples per pass through the layers of an MLP (bounds the working memory; results do not depend on it). */
 export const CHUNK_ROWS = 256;
@@ -47,6 +55,12 @@ const MAX_PLANE_LANES = 1.15;
 export const convRouting: { route: "auto" | "planes" | "unfolded" } = { route: "auto" };
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
+/** `rows` images of shape `s` at byte offset `at`, as the kernels take them. */
+const images = (at: number, rows: number, s: ImageShape): ImageBatch => [at, rows, s.height, s.width, s.channels];
+/** An image's height and width. */
+const sides = (s: ImageShape): Sides => [s.height, s.width];
+/** Max pooling alone: no scale, shift or ReLU. */
+const NO_AFFINE: PoolEpilogue = [0, 0, 0, 0];
 const blockedFloats = (rows: number, features: number) =>
   Math.ceil(rows / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * pad8(features);
 
@@ -211,24 +225,12 @@ export class WasmEngine {
       if (l.kind === "conv") {
         if (this.conv(l, this.placed[i]!, rows, src, dst)) at = 1 - at;
       } else if (l.kind === "maxpool") {
-        const o = imageOutput(l),
-          { height, width, channels } = l.input;
         k.poolAffine(
-          src,
-          rows,
-          height,
-          width,
-          channels,
-          l.window[0],
-          l.window[1],
-          l.stride[0],
-          l.stride[1],
-          o.height,
-          o.width,
-          0,
-          0,
-          0,
-          0,
+          ...images(src, rows, l.input),
+          ...l.window,
+          ...l.stride,
+          ...sides(imageOutput(l)),
+          ...NO_AFFINE,
           dst,
         );
         at = 1 - at;
@@ -247,72 +249,22 @@ export class WasmEngine {
 
   /** A convolution from NHWC in src: its output in dst (returns true) or, when it pools, back in src (false). */
   private conv(l: BcnetConv, w: Placed, rows: number, src: number, dst: number): boolean {
-    const { height, width, channels } = l.input;
     const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
     const relu = l.activation === "relu" ? 1 : 0,
       pool = l.pool,
-      s = this.scratch;
-    if (w.onPlanes)
-      this.kernels.conv2dPlane(
-        src,
-        rows,
-        height,
-        width,
-        channels,
-        l.kernel[0],
-        l.kernel[1],
-        l.pad[0],
-        l.pad[1],
-        c.height,
-        c.width,
-        w.bits,
-        l.filters,
-        pool ? s.ones : w.scale,
-        pool ? s.zeros : w.shift,
-        pool ? 0 : relu,
-        dst,
-        s.block,
-        s.planeTables,
-      );
-    else
-      this.kernels.conv2dLut(
-        src,
-        rows,
-        height,
-        width,
-        channels,
-        l.kernel[0],
-        l.kernel[1],
-        l.stride[0],
-        l.stride[1],
-        l.pad[0],
-        l.pad[1],
-        c.height,
-        c.width,
-        w.bits,
-        l.filters,
-        pool ? s.ones : w.scale,
-        pool ? s.zeros : w.shift,
-        pool ? 0 : relu,
-        dst,
-        s.patch,
-        s.block,
-        s.table,
-      );
+      s = this.scratch,
+      input = images(src, rows, l.input);
+    // Pooling layers take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
+    const epilogue: Epilogue = pool ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
+    const output: ConvOutput = [...sides(c), w.bits, l.filters, ...epilogue, dst];
+    if (w.onPlanes) this.kernels.conv2dPlane(...input, ...l.kernel, ...l.pad, ...output, s.block, s.planeTables);
+    else this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
     if (!pool) return true;
-    const o = imageOutput(l);
     this.kernels.poolAffine(
-      dst,
-      rows,
-      c.height,
-      c.width,
-      l.filters,
-      pool.window[0],
-      pool.window[1],
-      pool.stride[0],
-      pool.stride[1],
-      o.height,
-      o.width,
+      ...images(dst, rows, c),
+      ...pool.window,
+      ...pool.stride,
+      ...sides(imageOutput(l)),
       w.scale,
       w.shift,
       1,
@@ -329,24 +281,12 @@ export class WasmEngine {
     const blocks = left > MAX_SINGLE_ROWS ? full + 1 : full; // blocks through the 16-row kernel
     const singles = left > MAX_SINGLE_ROWS ? 0 : left; // rows of block `full` through the one-row kernel
     const kGroups = Math.ceil(l.inputs / 8),
-      relu = l.activation === "relu" ? 1 : 0;
-    if (blocks > 0)
-      this.kernels.denseLut(xIn, kGroups, w.bits, l.units, w.scale, w.shift, relu, xOut, blocks, this.scratch.table);
+      epilogue: Epilogue = [w.scale, w.shift, l.activation === "relu" ? 1 : 0];
+    if (blocks > 0) this.kernels.denseLut(xIn, kGroups, w.bits, l.units, ...epilogue, xOut, blocks, this.scratch.table);
     for (let lane = 0; lane < singles; lane++) {
       const xb = xIn + full * pad8(l.inputs) * ROWS_PER_BLOCK * 4,
         ob = xOut + full * pad8(l.units) * ROWS_PER_BLOCK * 4;
-      this.kernels.denseNibbleRow(
-        xb,
-        lane,
-        kGroups,
-        w.nibbles,
-        l.units,
-        w.scale,
-        w.shift,
-        relu,
-        ob,
-        this.scratch.planes,
-      );
+      this.kernels.denseNibbleRow(xb, lane, kGroups, w.nibbles, l.units, ...epilogue, ob, this.scratch.planes);
     }
   }
 
