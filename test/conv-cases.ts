@@ -177,41 +177,46 @@ function filterGradientShapes(): [ConvShape, string, Init | undefined][] {
   ];
 }
 
+type ConvKernel = "conv2d" | "conv2dBackwardInput" | "conv2dBackwardFilter";
+
+/**
+ * A convolution kernel's cases, one per shape: `make` gives the length of each sum (`terms`: the
+ * tolerance, as matmul's with K = terms), the tensors and the call, from the shape's geometry and
+ * the shape's init of its filters (or, for the filter gradient, of its input).
+ */
+function convCases<K extends ConvKernel>(
+  shapes: [ConvShape, string, Init | undefined][],
+  make: (
+    g: ReturnType<typeof convGeometry>,
+    init: Init | undefined,
+  ) => { terms: number; tensors: Case<K>["tensors"]; args: Case<K>["args"] },
+): Case<K>[] {
+  return shapes.map(([s, what, init]) => {
+    const g = convGeometry(s);
+    const { terms, tensors, args } = make(g, init);
+    return { label: `${label(s)}${what}`, tol: sumTolerance(terms), tensors, args };
+  });
+}
+
 /** Every case per kernel. (dx of maxPoolBackward starts as garbage: the kernel must zero it.) */
 export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
   const garbage: Init = (rng) => rng.uniform(-9, 9);
   return {
-    conv2d: withFilters().map(([s, what, init]) => {
-      const g = convGeometry(s);
-      return {
-        label: `${label(s)}${what}`,
-        tol: sumTolerance(g.kh * g.kw * g.C),
-        tensors: { x: { shape: g.x }, w: { shape: g.w, init }, out: { shape: g.y, init: garbage } },
-        args: ({ x, w, out }) => ({ x, w, out, stride: g.stride, pad: g.pad }),
-      };
-    }),
-    conv2dBackwardInput: withFilters().map(([s, what, init]) => {
-      const g = convGeometry(s);
-      return {
-        label: `${label(s)}${what}`,
-        tol: sumTolerance(g.kh * g.kw * g.Co),
-        tensors: { dy: { shape: g.y }, w: { shape: g.w, init }, dx: { shape: g.x, init: garbage } },
-        args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
-      };
-    }),
-    conv2dBackwardFilter: filterGradientShapes().map(([s, what, xInit]) => {
-      const g = convGeometry(s);
-      return {
-        label: `${label(s)}${what}`,
-        tol: sumTolerance(g.N * g.Ho * g.Wo),
-        tensors: {
-          x: { shape: g.x, init: xInit },
-          dy: { shape: g.y },
-          dw: { shape: g.w, init: garbage },
-        },
-        args: ({ x, dy, dw }) => ({ x, dy, dw, stride: g.stride, pad: g.pad }),
-      };
-    }),
+    conv2d: convCases(withFilters(), (g, init) => ({
+      terms: g.kh * g.kw * g.C,
+      tensors: { x: { shape: g.x }, w: { shape: g.w, init }, out: { shape: g.y, init: garbage } },
+      args: ({ x, w, out }) => ({ x, w, out, stride: g.stride, pad: g.pad }),
+    })),
+    conv2dBackwardInput: convCases(withFilters(), (g, init) => ({
+      terms: g.kh * g.kw * g.Co,
+      tensors: { dy: { shape: g.y }, w: { shape: g.w, init }, dx: { shape: g.x, init: garbage } },
+      args: ({ dy, w, dx }) => ({ dy, w, dx, stride: g.stride, pad: g.pad }),
+    })),
+    conv2dBackwardFilter: convCases(filterGradientShapes(), (g, xInit) => ({
+      terms: g.N * g.Ho * g.Wo,
+      tensors: { x: { shape: g.x, init: xInit }, dy: { shape: g.y }, dw: { shape: g.w, init: garbage } },
+      args: ({ x, dy, dw }) => ({ x, dy, dw, stride: g.stride, pad: g.pad }),
+    })),
     maxPool: poolShapes().map((p) => ({
       label: p.label,
       tensors: { x: p.x, out: { shape: p.y, init: garbage } },

@@ -15,11 +15,25 @@ import type { Backend } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { counterUniform, Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
-import type { KernelArgs, KernelName } from "../src/kernels/contract.js";
-import { convPoolCases, type Init, type Tolerance } from "./conv-cases.js";
+import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../src/kernels/contract.js";
+import { CONV_POOL_TOLERANCE, convPoolCases, type Init, type Tolerance } from "./conv-cases.js";
+import { adamArgs, matmulForm, matmulShapes } from "./kernel-args.js";
 
 export type { Init, Tolerance };
 export const EXACT: Tolerance = { atol: 0, rtol: 0 };
+
+/** matmul's and binaryMatmul's tolerance, atol per unit of K (float32 sums of K terms: error <= ~K 2^-24 sum_k |a||b|). */
+export const MATMUL_TOLERANCE: Tolerance = { atol: 2e-6, rtol: 1e-5 };
+
+/**
+ * Every kernel's tolerance: matmul's and binaryMatmul's (MATMUL_TOLERANCE), the convolutions'
+ * and pooling's (test/conv-cases.ts), `others` for the kernels a backend computes in float32
+ * where the reference uses float64, and bit for bit (EXACT) for the rest.
+ */
+export function kernelTolerances(others: Partial<Record<KernelName, Tolerance>> = {}): Record<KernelName, Tolerance> {
+  const exact = Object.fromEntries(KERNEL_NAMES.map((k) => [k, EXACT])) as Record<KernelName, Tolerance>;
+  return { ...exact, matmul: MATMUL_TOLERANCE, binaryMatmul: MATMUL_TOLERANCE, ...CONV_POOL_TOLERANCE, ...others };
+}
 
 export interface Case<K extends KernelName> {
   label: string;
@@ -28,6 +42,39 @@ export interface Case<K extends KernelName> {
   tol?: Tolerance;
 }
 export type Cases = { [K in KernelName]: Case<K>[] };
+
+/**
+ * The small sizes every backend's cases start with (one row, 1x1, odd channel counts, a 4-D NHWC
+ * tensor, element counts that are not multiples of 4 or 16); each backend adds its larger ones.
+ */
+export const SMALL_SIZES: Pick<CaseSizes, "rowsChannels" | "elements" | "biasAdd" | "columnSum" | "hinge"> = {
+  rowsChannels: [
+    [1, 1],
+    [7, 5],
+    [33, 3],
+    [1, 9],
+    [200, 64],
+    [2, 3, 4, 5],
+  ],
+  elements: [1, 3, 4, 5, 17, 1003],
+  biasAdd: [
+    [1, 1],
+    [5, 7],
+    [3, 4],
+  ],
+  columnSum: [
+    [1, 1],
+    [7, 5],
+    [3, 1],
+    [1, 10],
+  ],
+  hinge: [
+    [1, 1],
+    [7, 10],
+    [200, 10],
+    [5, 3],
+  ],
+};
 
 /** The sizes a backend's cases use. */
 export interface CaseSizes {
@@ -101,9 +148,10 @@ export function matmulCase(
   accumulate: boolean,
   tol: Tolerance,
 ): Case<"matmul"> {
+  const shapes = matmulShapes(M, K, N, transA, transB);
   return {
-    label: `M=${M} K=${K} N=${N} ${transA ? "A^T" : "A"}.${transB ? "B^T" : "B"}${accumulate ? " +=" : ""}`,
-    tensors: { a: { shape: transA ? [K, M] : [M, K] }, b: { shape: transB ? [N, K] : [K, N] }, out: { shape: [M, N] } },
+    label: `M=${M} K=${K} N=${N} ${matmulForm(transA, transB, accumulate)}`,
+    tensors: { a: { shape: shapes.a }, b: { shape: shapes.b }, out: { shape: shapes.out } },
     args: ({ a, b, out }) => ({ a, b, out, transA, transB, accumulate }),
     tol: { atol: tol.atol * K, rtol: tol.rtol },
   };
@@ -389,19 +437,7 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
               m: { shape: [n], init: uniform(-0.01, 0.01) },
               v: { shape: [n], init: uniform(0, 1e-3) },
             },
-            args: ({ param, grad, m, v }) => ({
-              param,
-              grad,
-              m,
-              v,
-              lr: 0.003,
-              beta1: 0.9,
-              beta2: 0.999,
-              eps: 1e-8,
-              t,
-              lrScale,
-              clip,
-            }),
+            args: (tensors) => adamArgs(tensors, { lr: 0.003, t, lrScale, clip }),
           }),
         ),
       ),
@@ -415,19 +451,7 @@ export function kernelCases(sizes: CaseSizes, matmulTol: Tolerance): Cases {
             m: { shape: [1003], init: uniform(-0.01, 0.01) },
             v: { shape: [1003], init: uniform(0, 1e-3) },
           },
-          args: ({ param, grad, m, v }) => ({
-            param,
-            grad,
-            m,
-            v,
-            lr: 0.003,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            t: 2,
-            lrScale: 20,
-            clip,
-          }),
+          args: (tensors) => adamArgs(tensors, { lr: 0.003, t: 2, lrScale: 20, clip }),
         }),
       ),
     ],

@@ -14,6 +14,7 @@ import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { BinaryConnectError, ShapeError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Shape, Tensor } from "../src/core/tensor.js";
+import { adamArgs } from "./kernel-args.js";
 
 function setup() {
   const be = new ReferenceBackend();
@@ -358,27 +359,18 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
   it("matmul: transposes are taken into account", () => {
     const { be, zeros } = setup();
     // a [3, 2] with transA is [2, 3]; b [5, 3] with transB is [3, 5]: valid, out [2, 5]
-    expect(() =>
+    const product = (transA: boolean) => () =>
       be.run("matmul", {
         a: zeros([3, 2]),
         b: zeros([5, 3]),
         out: zeros([2, 5]),
-        transA: true,
+        transA,
         transB: true,
         accumulate: false,
-      }),
-    ).not.toThrow();
+      });
+    expect(product(true)).not.toThrow();
     // the same tensors without transA: [3, 2] . [3, 5] is invalid
-    expect(() =>
-      be.run("matmul", {
-        a: zeros([3, 2]),
-        b: zeros([5, 3]),
-        out: zeros([2, 5]),
-        transA: false,
-        transB: true,
-        accumulate: false,
-      }),
-    ).toThrow(ShapeError);
+    expect(product(false)).toThrow(ShapeError);
   });
 
   const cases: [string, (be: ReferenceBackend, zeros: (s: Shape) => Tensor) => void, RegExp][] = [
@@ -448,19 +440,10 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
     [
       "adam m",
       (be, z) =>
-        be.run("adam", {
-          param: z([3]),
-          grad: z([3]),
-          m: z([4]),
-          v: z([3]),
-          lr: 1e-3,
-          beta1: 0.9,
-          beta2: 0.999,
-          eps: 1e-8,
-          t: 1,
-          lrScale: 1,
-          clip: 0,
-        }),
+        be.run(
+          "adam",
+          adamArgs({ param: z([3]), grad: z([3]), m: z([4]), v: z([3]) }, { lr: 1e-3, t: 1, lrScale: 1, clip: 0 }),
+        ),
       /^adam: m must have shape \[3\] \(3 elements\), found \[4\]/,
     ],
     [
@@ -490,19 +473,10 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
     );
     const p = zeros([2]);
     expect(() =>
-      be.run("adam", {
-        param: p,
-        grad: zeros([2]),
-        m: zeros([2]),
-        v: zeros([2]),
-        lr: 1e-3,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        t: 0,
-        lrScale: 1,
-        clip: 0,
-      }),
+      be.run(
+        "adam",
+        adamArgs({ param: p, grad: zeros([2]), m: zeros([2]), v: zeros([2]) }, { lr: 1e-3, t: 0, lrScale: 1, clip: 0 }),
+      ),
     ).toThrow(/^adam: step t must be an integer >= 1, found 0/);
   });
 

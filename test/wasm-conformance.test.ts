@@ -20,41 +20,26 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
-import { CONV_POOL_TOLERANCE, convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
+import { convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
 import {
   conformance,
-  EXACT,
   expectBufferLifecycle,
   initialValues,
   kernelCases,
+  kernelTolerances,
   matmulCase,
   mismatches,
   runCase,
+  SMALL_SIZES,
   sparseMatmulCase,
   type Case,
-  type Tolerance,
 } from "./kernel-cases.js";
 
-/** Per-kernel tolerance (matmul's per unit of K). */
-const TOLERANCE: Record<KernelName, Tolerance> = {
-  matmul: { atol: 2e-6, rtol: 1e-5 },
-  binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // lookup tables: float32 sums in another order, as matmul's bound
-  biasAdd: EXACT,
-  columnSum: EXACT,
-  batchNormTrain: EXACT,
-  batchNormInfer: EXACT,
-  batchNormBackward: EXACT,
-  relu: EXACT,
-  reluBackward: EXACT,
-  dropout: EXACT,
-  multiply: EXACT,
-  squareHingeLoss: EXACT,
-  binarize: EXACT,
-  adam: EXACT,
-  fill: EXACT,
-  copy: EXACT,
-  ...CONV_POOL_TOLERANCE,
-};
+/**
+ * Per-kernel tolerance (matmul's per unit of K): bit for bit but for the products. binaryMatmul's
+ * lookup tables sum in float32 in another order: matmul's bound.
+ */
+const TOLERANCE = kernelTolerances();
 
 /**
  * matmul [M, K, N]: tiny and odd shapes, K = 1, K = 0 (out = 0), K and M beyond the kernel's
@@ -93,35 +78,11 @@ const CASES = kernelCases(
       [200, 300, 129],
       [40, 1024, 1030],
     ],
-    rowsChannels: [
-      [1, 1],
-      [7, 5],
-      [33, 3],
-      [1, 9],
-      [200, 64],
-      [2, 3, 4, 5],
-      [520, 1031],
-    ],
-    elements: [1, 3, 4, 5, 17, 1003, 524291],
-    biasAdd: [
-      [1, 1],
-      [5, 7],
-      [3, 4],
-      [1030, 513],
-    ],
-    columnSum: [
-      [1, 1],
-      [7, 5],
-      [3, 1],
-      [1, 10],
-      [520, 1030],
-    ],
-    hinge: [
-      [1, 1],
-      [7, 10],
-      [200, 10],
-      [5, 3],
-    ],
+    rowsChannels: [...SMALL_SIZES.rowsChannels, [520, 1031]],
+    elements: [...SMALL_SIZES.elements, 524291],
+    biasAdd: [...SMALL_SIZES.biasAdd, [1030, 513]],
+    columnSum: [...SMALL_SIZES.columnSum, [520, 1030]],
+    hinge: SMALL_SIZES.hinge,
   },
   TOLERANCE.matmul,
 );

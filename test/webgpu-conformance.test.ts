@@ -21,38 +21,28 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { MATMUL_TILES, pickMatmulTile, pickSplitK, type MatmulTileName } from "../src/backends/webgpu/kernels/gemm.js";
 import { WebGpuBackend } from "../src/backends/webgpu/index.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
-import { CONV_POOL_TOLERANCE } from "./conv-cases.js";
 import { describeWebGpu } from "./backends.js";
 import {
   conformance as conformanceOn,
-  EXACT,
   expectBufferLifecycle,
   kernelCases,
+  kernelTolerances,
+  SMALL_SIZES,
   type Case,
   type Tolerance,
 } from "./kernel-cases.js";
 
 const SUMS: Tolerance = { atol: 2e-5, rtol: 1e-5 };
 
-const TOLERANCE: Record<KernelName, Tolerance> = {
-  matmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K
-  binaryMatmul: { atol: 2e-6, rtol: 1e-5 }, // atol per unit of K, times H
-  biasAdd: EXACT,
+/** The float32 sums and adam as above; the products, the convolutions and the exact kernels as kernelTolerances gives them. */
+const TOLERANCE = kernelTolerances({
   columnSum: SUMS,
   batchNormTrain: SUMS,
   batchNormInfer: SUMS,
   batchNormBackward: SUMS,
-  relu: EXACT,
-  reluBackward: EXACT,
-  dropout: EXACT,
-  multiply: EXACT,
   squareHingeLoss: SUMS,
-  binarize: EXACT,
   adam: { atol: 1e-7, rtol: 1e-6 },
-  fill: EXACT,
-  copy: EXACT,
-  ...CONV_POOL_TOLERANCE,
-};
+});
 
 /**
  * matmul [M, K, N]: tiny, odd, K = 1, several tiles of every size, an odd number of K slabs, and
@@ -80,37 +70,11 @@ const CASES = kernelCases(
       [5, 8, 10],
       [17, 37, 65],
     ],
-    rowsChannels: [
-      [1, 1],
-      [7, 5],
-      [33, 3],
-      [1, 9],
-      [200, 64],
-      [2, 3, 4, 5],
-      [100, 70],
-    ],
-    elements: [1, 3, 4, 5, 17, 1003, 70001],
-    biasAdd: [
-      [1, 1],
-      [5, 7],
-      [3, 4],
-      [300, 51],
-    ],
-    columnSum: [
-      [1, 1],
-      [7, 5],
-      [3, 1],
-      [1, 10],
-      [200, 103],
-      [300, 33],
-    ],
-    hinge: [
-      [1, 1],
-      [7, 10],
-      [200, 10],
-      [5, 3],
-      [300, 10],
-    ],
+    rowsChannels: [...SMALL_SIZES.rowsChannels, [100, 70]],
+    elements: [...SMALL_SIZES.elements, 70001],
+    biasAdd: [...SMALL_SIZES.biasAdd, [300, 51]],
+    columnSum: [...SMALL_SIZES.columnSum, [200, 103], [300, 33]],
+    hinge: [...SMALL_SIZES.hinge, [300, 10]],
   },
   TOLERANCE.matmul,
 );

@@ -10,6 +10,7 @@ import type { Backend } from "../../src/backends/backend.js";
 import { Xoshiro128 } from "../../src/core/rng.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import type { KernelArgs, KernelName } from "../../src/kernels/contract.js";
+import { adamArgs, matmulForm, matmulShapes } from "../kernel-args.js";
 
 export interface Tolerance {
   atol: number;
@@ -29,21 +30,21 @@ const EXACT: Tolerance = { atol: 0, rtol: 0 };
 const sums = (K: number, scale = 1): Tolerance => ({ atol: 2e-6 * K * scale, rtol: 1e-5 });
 const define = <K extends KernelName>(c: BrowserCase<K>): BrowserCase => c as unknown as BrowserCase;
 
+/** A product op(a).op(b) of [M, K] by [K, N] (+= out with `accumulate`): float32 sums of K terms. */
+function matmul(M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate: boolean): BrowserCase {
+  const shapes = matmulShapes(M, K, N, transA, transB);
+  return define<"matmul">({
+    label: `matmul ${M}x${K}x${N} ${matmulForm(transA, transB, accumulate)}`,
+    kernel: "matmul",
+    tensors: { a: { shape: shapes.a }, b: { shape: shapes.b }, out: { shape: shapes.out } },
+    args: ({ a, b, out }) => ({ a, b, out, transA, transB, accumulate }),
+    tol: sums(K),
+  });
+}
+
 export const BROWSER_CASES: BrowserCase[] = [
-  define<"matmul">({
-    label: "matmul 130x300x700 A.B",
-    kernel: "matmul",
-    tensors: { a: { shape: [130, 300] }, b: { shape: [300, 700] }, out: { shape: [130, 700] } },
-    args: ({ a, b, out }) => ({ a, b, out, transA: false, transB: false, accumulate: false }),
-    tol: sums(300),
-  }),
-  define<"matmul">({
-    label: "matmul 13x300x21 A^T.B^T +=",
-    kernel: "matmul",
-    tensors: { a: { shape: [300, 13] }, b: { shape: [21, 300] }, out: { shape: [13, 21] } },
-    args: ({ a, b, out }) => ({ a, b, out, transA: true, transB: true, accumulate: true }),
-    tol: sums(300),
-  }),
+  matmul(130, 300, 700, false, false, false),
+  matmul(13, 300, 21, true, true, true),
   define<"binaryMatmul">({
     label: "binaryMatmul 40x1024x1030 A.Wb^T H=0.7",
     kernel: "binaryMatmul",
@@ -64,19 +65,7 @@ export const BROWSER_CASES: BrowserCase[] = [
       m: { shape: [524291], init: (rng) => rng.uniform(-0.01, 0.01) },
       v: { shape: [524291], init: (rng) => rng.uniform(0, 1e-3) },
     },
-    args: ({ param, grad, m, v }) => ({
-      param,
-      grad,
-      m,
-      v,
-      lr: 0.003,
-      beta1: 0.9,
-      beta2: 0.999,
-      eps: 1e-8,
-      t: 7,
-      lrScale: 3.5,
-      clip: 0.5,
-    }),
+    args: (tensors) => adamArgs(tensors, { lr: 0.003, t: 7, lrScale: 3.5, clip: 0.5 }),
     tol: EXACT,
   }),
   define<"conv2d">({
