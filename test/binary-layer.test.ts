@@ -52,22 +52,20 @@ const convOpts: Omit<Conv2DOptions, "binarization"> = {
   randomSlot: 0,
 };
 
+/** A dense layer `inputs` -> `units` without bias, with an input gradient. */
+const dense =
+  (inputs: number, units: number): LayerUnderTest["make"] =>
+  (be, name, binarization) =>
+    new Dense(be, name, { inputs, units, H, bias: false, inputGrad: true, randomSlot: 0, binarization });
+
 const LAYERS: LayerUnderTest[] = [
-  {
-    kind: "dense",
-    seed: 3,
-    xShape: [B, I],
-    dyShape: [B, U],
-    make: (be, name, binarization) =>
-      new Dense(be, name, { inputs: I, units: U, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
-  },
+  { kind: "dense", seed: 3, xShape: [B, I], dyShape: [B, U], make: dense(I, U) },
   {
     kind: "dense (lookup-table sizes)",
     seed: 4,
     xShape: [B2, I2],
     dyShape: [B2, U2],
-    make: (be, name, binarization) =>
-      new Dense(be, name, { inputs: I2, units: U2, H, bias: false, inputGrad: true, randomSlot: 0, binarization }),
+    make: dense(I2, U2),
     // float32 sums of I2 (forward) or U2 (dx) terms |x| H <= 0.5 in another order
     tol: { atol: 2e-6 * Math.max(I2, U2) * H, rtol: 1e-5 },
   },
@@ -146,15 +144,7 @@ describe("dense layer products", () => {
       if (kernel === "matmul" || kernel === "binaryMatmul") calls.push(kernel);
       run(kernel, args);
     }) as typeof be.run;
-    const layer = new Dense(be, "d", {
-      inputs: I,
-      units: U,
-      H,
-      bias: false,
-      inputGrad: true,
-      randomSlot: 0,
-      binarization: "det",
-    });
+    const layer = dense(I, U)(be, "d", "det");
     const x = be.alloc([B, I]),
       dy = be.alloc([B, U]);
     const pass = (weights: ForwardContext["weights"]) => {

@@ -164,6 +164,23 @@ describe("wasm backend in a web page (Chromium)", () => {
     return page;
   }
 
+  /** Runs `body` on a new page served under /`where`/, closing the page afterwards. */
+  async function onPage(where: "plain" | "isolated", body: (page: Page) => Promise<void>): Promise<void> {
+    const page = await open(where);
+    try {
+      await body(page);
+    } finally {
+      await page.close();
+    }
+  }
+
+  /** crossOriginIsolated and a SharedArrayBuffer in the page: both or neither. */
+  async function expectIsolation(page: Page, isolated: boolean): Promise<void> {
+    expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual(
+      isolated ? [true, "function"] : [false, "undefined"],
+    );
+  }
+
   const checks = (page: Page, options: WasmBackendOptions) => page.evaluate((o) => window.wasmChecks(o), options);
 
   /** Runs the cases in the page; expects success, the reference's numbers and (baseline) Node's bits. */
@@ -206,23 +223,16 @@ describe("wasm backend in a web page (Chromium)", () => {
   });
 
   it("in a page that is not cross-origin isolated: one thread, no workers, an unshared memory; the reference's numbers and Node's bits", async () => {
-    const page = await open("plain");
-    try {
-      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([
-        false,
-        "undefined",
-      ]);
+    await onPage("plain", async (page) => {
+      await expectIsolation(page, false);
       const description = await expectSameNumbers(page, {}, false, 1);
       expect(description).toMatch(/^wasm \(SIMD128( \+ relaxed FMA)?, 1 thread\)$/);
       await expectSameNumbers(page, { simd: "baseline" }, false, 1);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("in a page that is not cross-origin isolated: threads: 2 is refused with a BackendError that names the headers", async () => {
-    const page = await open("plain");
-    try {
+    await onPage("plain", async (page) => {
       const out = await checks(page, { threads: 2 });
       expect(out.ok).toBe(false);
       if (out.ok) return;
@@ -234,33 +244,22 @@ describe("wasm backend in a web page (Chromium)", () => {
         /Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp/,
       );
       expect(out.error.message).toMatch(/reference backend/);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("in a cross-origin isolated page: two threads (a Web Worker on the shared memory); the reference's numbers and Node's bits", async () => {
-    const page = await open("isolated");
-    try {
-      expect(await page.evaluate(() => [globalThis.crossOriginIsolated, typeof SharedArrayBuffer])).toEqual([
-        true,
-        "function",
-      ]);
+    await onPage("isolated", async (page) => {
+      await expectIsolation(page, true);
       await expectSameNumbers(page, { threads: 2 }, true, 2);
       await expectSameNumbers(page, { threads: 2, simd: "baseline" }, true, 2);
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("in a cross-origin isolated page: threads default to navigator.hardwareConcurrency", async () => {
-    const page = await open("isolated");
-    try {
+    await onPage("isolated", async (page) => {
       const cores = await page.evaluate(() => navigator.hardwareConcurrency);
       await expectSameNumbers(page, { simd: "baseline" }, true, Math.max(1, Math.min(64, cores)));
-    } finally {
-      await page.close();
-    }
+    });
   });
 
   it("the comparison fails on a wrong value (one changed by more than the tolerance, or by one bit where exact)", () => {
