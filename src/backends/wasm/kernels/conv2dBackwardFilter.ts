@@ -1,7 +1,7 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
 import { convDims } from "../../../kernels/convDims.js";
-import { convThreads, counterParts } from "./conv.js";
+import { convGeometry, convThreads, counterParts } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
 
 /** dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts, chunks of dw from the work counter. */
@@ -23,27 +23,7 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
   const [rowChunk, colChunk] = matmulChunks(rows, cols, inner, parts, true);
   be.dispatch(
     "conv2dBackwardFilter",
-    [
-      be.ptr(x),
-      be.ptr(dy),
-      be.ptr(dw),
-      d.N,
-      d.H,
-      d.W,
-      d.C,
-      d.Ho,
-      d.Wo,
-      d.Co,
-      d.kh,
-      d.kw,
-      d.sh,
-      d.sw,
-      d.ph,
-      d.pw,
-      rowChunk,
-      colChunk,
-      be.workCounter,
-    ],
+    [...convGeometry(be, x, dy, dw, d), rowChunk, colChunk, be.workCounter],
     counterParts(parts),
     be.convScratchBytes,
   );
