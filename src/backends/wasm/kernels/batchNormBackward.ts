@@ -1,29 +1,20 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
-import { split } from "../split.js";
+import { batchNormSizes, channelRanges, pointers } from "./batchNorm.js";
 
 /** The gradients of batch normalization in training, float32: wasm/kernels/batchNormBackward.ts, split by channels (multiples of 4). */
 export const batchNormBackward: KernelImpl<WasmBackend, "batchNormBackward"> = (be, args) => {
-  const { x, variant, eps } = args;
-  const C = args.gamma.size,
-    M = x.size / C;
+  const { M, C, authors } = batchNormSizes(args);
   be.dispatch(
     "batchNormBackward",
     [
-      be.ptr(x),
-      be.ptr(args.dy),
-      be.ptr(args.gamma),
-      be.ptr(args.mean),
-      be.ptr(args.variance),
-      be.ptr(args.dx),
-      be.ptr(args.dgamma),
-      be.ptr(args.dbeta),
+      ...pointers(be, args.x, args.dy, args.gamma, args.mean, args.variance, args.dx, args.dgamma, args.dbeta),
       M,
       C,
-      variant === "authors" ? 1 : 0,
-      Math.fround(eps),
+      authors,
+      Math.fround(args.eps),
     ],
-    split(C, M * C, 4, be.threads),
+    channelRanges(be, M, C),
     20 * C,
   );
 };

@@ -1,30 +1,31 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
-import { split } from "../split.js";
+import { batchNormSizes, channelRanges, pointers } from "./batchNorm.js";
 
 /** Batch normalization in training, float32: wasm/kernels/batchNormTrain.ts, split by channels (multiples of 4). */
 export const batchNormTrain: KernelImpl<WasmBackend, "batchNormTrain"> = (be, args) => {
-  const { x, variant, eps, momentum } = args;
-  const C = args.gamma.size,
-    M = x.size / C;
+  const { M, C, authors } = batchNormSizes(args);
   be.dispatch(
     "batchNormTrain",
     [
-      be.ptr(x),
-      be.ptr(args.gamma),
-      be.ptr(args.beta),
-      be.ptr(args.out),
-      be.ptr(args.mean),
-      be.ptr(args.variance),
-      be.ptr(args.runningMean),
-      be.ptr(args.runningScale),
+      ...pointers(
+        be,
+        args.x,
+        args.gamma,
+        args.beta,
+        args.out,
+        args.mean,
+        args.variance,
+        args.runningMean,
+        args.runningScale,
+      ),
       M,
       C,
-      variant === "authors" ? 1 : 0,
-      Math.fround(eps),
-      Math.fround(momentum),
+      authors,
+      Math.fround(args.eps),
+      Math.fround(args.momentum),
     ],
-    split(C, M * C, 4, be.threads),
+    channelRanges(be, M, C),
     12 * C,
   );
 };
