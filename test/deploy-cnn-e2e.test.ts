@@ -6,30 +6,25 @@
  * (export, summary, predict on PNG and IDX inputs, also RGB for a model on 3 channels).
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import * as ort from "onnxruntime-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend } from "../src/backends/backend.js";
-import { createBackend } from "../src/backends/index.js";
-import { loadMnist, type MnistData } from "../src/data/mnist.js";
-import { mnistSplits } from "../src/data/split.js";
+import { describe, expect, it } from "vitest";
 import { toOnnx } from "../src/export/onnx.js";
 import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier, decodeBcnet } from "../src/infer/index.js";
 import type { TrainConfig } from "../src/train/config.js";
-import type { Splits } from "../src/train/trainer.js";
 import { c3, randomImageModel, randomPixels } from "./bcnet-fixtures.js";
 import {
   ATOL,
   RTOL,
   argmax,
   bestModelScores,
-  compareScores,
-  trainDeployRuns,
+  deployFixture,
+  expectScoresClose,
   writeDigitPngs,
   writeIdxTestSet,
 } from "./scores.js";
@@ -63,61 +58,44 @@ const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): Tra
   limit: LIMIT, // the model file stores the training split's mean: raw pixels meet the training engine's inputs
 });
 
-let backend: Backend;
-let raw: MnistData;
-let data: Splits;
 const root = mkdtempSync(join(tmpdir(), "bc-deploy-cnn-"));
-let runs: Record<string, string>;
+const deploy = deployFixture(root, LIMIT, config);
 const N = LIMIT.test;
-const testPixels = () => raw.test.images.subarray(0, N * 784);
+const testPixels = () => deploy.raw.test.images.subarray(0, N * 784);
 
 /** The training engine's outputs on the test split with binary (or real) test-time weights. */
 async function trainingEngineScores(dir: string, weights: "binary" | "real"): Promise<Float32Array> {
-  return bestModelScores(backend, dir, data.test.x, 784, N, 250, weights);
+  return bestModelScores(deploy.backend, dir, deploy.data.test.x, 784, N, 250, weights);
 }
-
-function expectClose(got: Float32Array, want: Float32Array, what: string): void {
-  const c = compareScores(got, want);
-  expect(c.classDiffs, `${what}: max |diff| ${c.maxAbs}`).toBe(0);
-  expect(c.excess, `${what}: max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
-}
-
-beforeAll(async () => {
-  backend = await createBackend("wasm", { threads: 2 });
-  raw = await loadMnist();
-  data = mnistSplits(raw, { meanFrom: "train", limit: LIMIT });
-  runs = await trainDeployRuns(backend, data, root, config);
-});
-
-afterAll(async () => {
-  await backend?.close();
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe("CNN export -> binaryconnect/infer equals the training engine's binary test-time mode", () => {
   for (const name of ["det", "stoch-standard"]) {
     it(`${name}: the same class for ${N} test images, scores within atol ${ATOL} + rtol ${RTOL} (wasm engine; js on 200)`, async () => {
-      const model = toBcnet(await readRun(runs[name]));
+      const model = toBcnet(await readRun(deploy.runs[name]));
       expect(model.image).toEqual({ height: 28, width: 28, channels: 1 });
       expect(model.layers.map((l) => l.kind)).toEqual(["conv", "conv", "conv", "maxpool", "dense", "dense"]);
       const bytes = encodeBcnet(model);
       expect(new DataView(bytes.buffer).getUint32(8, true)).toBe(2);
-      const want = await trainingEngineScores(runs[name], "binary");
+      const want = await trainingEngineScores(deploy.runs[name], "binary");
       const net = await BinaryClassifier.load(bytes, { engine: "wasm" });
       expect(net.engine).toBe("wasm");
-      expectClose(net.predict(testPixels()).scores, want, "wasm, raw pixels"); // through the file's preprocessing
-      expectClose(net.predictFeatures(data.test.x).scores, want, "wasm, features"); // the training engine's own inputs
+      expectScoresClose(net.predict(testPixels()).scores, want, "wasm, raw pixels"); // through the file's preprocessing
+      expectScoresClose(net.predictFeatures(deploy.data.test.x).scores, want, "wasm, features"); // the training engine's own inputs
       const js = await BinaryClassifier.load(bytes, { engine: "js" }); // the reference loops: slower, 200 images
-      expectClose(js.predict(testPixels().subarray(0, 200 * 784)).scores, want.subarray(0, 200 * 10), "js, raw pixels");
+      expectScoresClose(
+        js.predict(testPixels().subarray(0, 200 * 784)).scores,
+        want.subarray(0, 200 * 10),
+        "js, raw pixels",
+      );
       let errors = 0;
-      for (let m = 0; m < N; m++) if (argmax(want, m) !== data.test.y[m]) errors++;
+      for (let m = 0; m < N; m++) if (argmax(want, m) !== deploy.data.test.y[m]) errors++;
       // A trained model, not noise (chance: 0.9), after one epoch of 50 steps: det ~0.3; stoch's binary test-time weights ~0.8.
       expect(errors / N).toBeLessThan(name === "det" ? 0.5 : 0.88);
     });
   }
 
   it("1 bit per weight: the file's size is the bits plus the floats", async () => {
-    const bytes = encodeBcnet(toBcnet(await readRun(runs.det)));
+    const bytes = encodeBcnet(toBcnet(await readRun(deploy.runs.det)));
     const weights = 9 * 1 * 8 + 9 * 8 * 8 + 9 * 8 * 12 + 3 * 3 * 12 * 24 + 24 * 10;
     const floats = 784 + 2 * (8 + 8 + 12 + 24 + 10);
     expect(bytes.length).toBeGreaterThan(weights / 8 + 4 * floats);
@@ -129,7 +107,7 @@ describe("CNN export -> binaryconnect/infer equals the training engine's binary 
 describe("CNN ONNX export (Conv, MaxPool, folded batch norm), run by onnxruntime-node", () => {
   for (const name of ["det", "stoch-standard", "none"]) {
     it(`${name}: the same classes and scores as ${name === "none" ? "the training engine (real weights)" : "binaryconnect/infer"} on ${N} test images`, async () => {
-      const run = await readRun(runs[name]);
+      const run = await readRun(deploy.runs[name]);
       const session = await ort.InferenceSession.create(toOnnx(run));
       const result = await session.run({
         pixels: new ort.Tensor("float32", Float32Array.from(testPixels()), [N, 784]),
@@ -137,9 +115,9 @@ describe("CNN ONNX export (Conv, MaxPool, folded batch norm), run by onnxruntime
       expect(result.scores.dims).toEqual([N, 10]);
       const want =
         name === "none"
-          ? await trainingEngineScores(runs[name], "real")
+          ? await trainingEngineScores(deploy.runs[name], "real")
           : (await BinaryClassifier.load(toBcnet(run))).predict(testPixels()).scores;
-      expectClose(result.scores.data as Float32Array, want, "onnxruntime-node");
+      expectScoresClose(result.scores.data as Float32Array, want, "onnxruntime-node");
       await session.release();
     });
   }
@@ -150,7 +128,7 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
 
   it("exports .bcnet and ONNX; summary prints the conv layers; predict gives the engine's classes for PNG and IDX inputs", async () => {
     const model = join(root, "cnn.bcnet");
-    const r = cli("export", runs.det, "--out", model);
+    const r = cli("export", deploy.runs.det, "--out", model);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(
       /wrote .*cnn\.bcnet: 28x28x1-8C3-8C3-MP2-12C3-MP2-MP2-24FC-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.0\d\d MiB as float32, \d+\.\dx smaller\); trained det, epoch 1/,
@@ -162,14 +140,14 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     expect(s.stdout).toMatch(/conv1\s+3x3x8x8\s+576\s+576\s+0\.002 MiB\s+0\.000 MiB/);
     expect(s.stdout).toMatch(/bn2 \(folded, after the pooling, relu\)\s+2x12/);
     expect(s.stdout).toMatch(/dense4\s+108x24/);
-    const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "cnn.onnx"));
+    const onnx = cli("export", deploy.runs.det, "--format", "onnx", "--out", join(root, "cnn.onnx"));
     expect(onnx.stdout).toMatch(
       /wrote .*cnn\.onnx: ONNX \(opset 13\), 28x28x1-\(2x8C3\)-MP2-12C3-MP2-MP2-24FC-10, binary weights as float32 \+-1/,
     );
 
     const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
-    const want = net.predict(raw.test.images.subarray(0, 2 * 784));
-    const pngs = writeDigitPngs(root, raw, 2);
+    const want = net.predict(deploy.raw.test.images.subarray(0, 2 * 784));
+    const pngs = writeDigitPngs(root, deploy.raw, 2);
     const p = cli("predict", model, ...pngs, "--json");
     expect(p.stderr).toBe("");
     const got = JSON.parse(p.stdout) as { predictions: { name: string; class: number; scores: number[] }[] };
@@ -177,9 +155,9 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
       expect(g.class).toBe(want.labels[i]);
       expect(g.scores[3]).toBeCloseTo(want.scores[i * 10 + 3], 5);
     });
-    const { imgs, labs } = writeIdxTestSet(root, raw, 200);
-    const all = net.predict(raw.test.images.subarray(0, 200 * 784));
-    const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
+    const { imgs, labs } = writeIdxTestSet(root, deploy.raw, 200);
+    const all = net.predict(deploy.raw.test.images.subarray(0, 200 * 784));
+    const errors = all.labels.filter((c, m) => c !== deploy.raw.test.labels[m]).length;
     expect(cli("predict", model, imgs, "--labels", labs).stdout).toMatch(
       new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`),
     );

@@ -4,17 +4,13 @@
  * give the training engine's binary test-time outputs on all 10,000 MNIST test images.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import * as ort from "onnxruntime-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Backend } from "../src/backends/backend.js";
-import { createBackend } from "../src/backends/index.js";
+import { describe, expect, it } from "vitest";
 import { OptionError } from "../src/core/errors.js";
-import { loadMnist, type MnistData } from "../src/data/mnist.js";
-import { mnistSplits } from "../src/data/split.js";
 import { toOnnx } from "../src/export/onnx.js";
 import { readRun, toBcnet } from "../src/export/runModel.js";
 import { encodeBcnet } from "../src/format/encode.js";
@@ -25,12 +21,11 @@ import {
   RTOL,
   argmax,
   bestModelScores,
-  compareScores,
-  trainDeployRuns,
+  deployFixture,
+  expectScoresClose,
   writeDigitPngs,
   writeIdxTestSet,
 } from "./scores.js";
-import type { Splits } from "../src/train/trainer.js";
 import { CLI } from "./cli-helpers.js";
 
 /**
@@ -59,51 +54,32 @@ const config = (mode: TrainConfig["mode"], variant: "authors" | "standard"): Tra
   limit: { train: 5000, validation: 1000 },
 });
 
-let backend: Backend;
-let raw: MnistData;
-let data: Splits;
 const root = mkdtempSync(join(tmpdir(), "bc-deploy-"));
-let runs: Record<string, string>;
+const deploy = deployFixture(root, { train: 5000, validation: 1000 }, config);
 
 /** The training engine's outputs with binary test-time weights (what `eval --test-time binary` measures). */
 async function trainingEngineScores(dir: string): Promise<Float32Array> {
-  return bestModelScores(backend, dir, data.test.x, 784, data.test.n, 1000, "binary");
+  return bestModelScores(deploy.backend, dir, deploy.data.test.x, 784, deploy.data.test.n, 1000, "binary");
 }
-
-beforeAll(async () => {
-  backend = await createBackend("wasm", { threads: 2 });
-  raw = await loadMnist();
-  data = mnistSplits(raw, { meanFrom: "train", limit: { train: 5000, validation: 1000 } });
-  runs = await trainDeployRuns(backend, data, root, config);
-});
-
-afterAll(async () => {
-  await backend?.close();
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe("export -> binaryconnect/infer equals the training engine's binary test-time mode", () => {
   for (const name of ["det", "stoch-standard"]) {
     it(`${name}: the same class for all 10,000 test images, scores within atol ${ATOL} + rtol ${RTOL}`, async () => {
-      const model = toBcnet(await readRun(runs[name]));
+      const model = toBcnet(await readRun(deploy.runs[name]));
       const net = await BinaryClassifier.load(encodeBcnet(model));
       expect(net.engine).toBe("wasm");
-      const want = await trainingEngineScores(runs[name]);
-      const fromPixels = net.predict(raw.test.images).scores; // raw 0..255 through the file's preprocessing
-      const fromFeatures = net.predictFeatures(data.test.x).scores; // the training engine's own inputs
-      for (const got of [fromPixels, fromFeatures]) {
-        const c = compareScores(got, want);
-        expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
-        expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
-      }
+      const want = await trainingEngineScores(deploy.runs[name]);
+      const fromPixels = net.predict(deploy.raw.test.images).scores; // raw 0..255 through the file's preprocessing
+      const fromFeatures = net.predictFeatures(deploy.data.test.x).scores; // the training engine's own inputs
+      for (const got of [fromPixels, fromFeatures]) expectScoresClose(got, want);
       let errors = 0;
-      for (let m = 0; m < data.test.n; m++) if (argmax(want, m) !== data.test.y[m]) errors++;
-      expect(errors / data.test.n).toBeLessThan(0.2); // a trained model, not noise
+      for (let m = 0; m < deploy.data.test.n; m++) if (argmax(want, m) !== deploy.data.test.y[m]) errors++;
+      expect(errors / deploy.data.test.n).toBeLessThan(0.2); // a trained model, not noise
     });
   }
 
   it("the MNIST MLP's layout: 1 bit per weight and batch norm folded (sizes of the 784-256-128-10 file)", async () => {
-    const model = toBcnet(await readRun(runs.det));
+    const model = toBcnet(await readRun(deploy.runs.det));
     const bytes = encodeBcnet(model);
     const bits = (784 * 256 + 256 * 128 + 128 * 10) / 8;
     expect(bytes.length).toBeGreaterThan(bits);
@@ -112,7 +88,7 @@ describe("export -> binaryconnect/infer equals the training engine's binary test
   });
 
   it("refuses a model with real weights (mode none) with a clear message", async () => {
-    const run = await readRun(runs.none);
+    const run = await readRun(deploy.runs.none);
     expect(() => toBcnet(run)).toThrow(OptionError);
     expect(() => toBcnet(run)).toThrow(/trained with real weights \(--mode none\)[\s\S]*hint: export it as ONNX/);
   });
@@ -121,21 +97,27 @@ describe("export -> binaryconnect/infer equals the training engine's binary test
 describe("ONNX export, run by onnxruntime-node", () => {
   for (const name of ["det", "stoch-standard", "none"]) {
     it(`${name}: the same classes as ${name === "none" ? "the training engine (real weights)" : "binaryconnect/infer"} on 10,000 test images`, async () => {
-      const run = await readRun(runs[name]);
+      const run = await readRun(deploy.runs[name]);
       const session = await ort.InferenceSession.create(toOnnx(run));
-      const pixels = Float32Array.from(raw.test.images);
-      const result = await session.run({ pixels: new ort.Tensor("float32", pixels, [raw.test.n, 784]) });
+      const pixels = Float32Array.from(deploy.raw.test.images);
+      const result = await session.run({ pixels: new ort.Tensor("float32", pixels, [deploy.raw.test.n, 784]) });
       const got = result.scores.data as Float32Array;
       expect(result.scores.dims).toEqual([10_000, 10]);
       let want: Float32Array;
       if (name === "none") {
-        want = await bestModelScores(backend, runs[name], data.test.x, 784, data.test.n, 1000, "real");
+        want = await bestModelScores(
+          deploy.backend,
+          deploy.runs[name],
+          deploy.data.test.x,
+          784,
+          deploy.data.test.n,
+          1000,
+          "real",
+        );
       } else {
-        want = (await BinaryClassifier.load(toBcnet(run))).predict(raw.test.images).scores;
+        want = (await BinaryClassifier.load(toBcnet(run))).predict(deploy.raw.test.images).scores;
       }
-      const c = compareScores(got, want);
-      expect(c.classDiffs, `max |diff| ${c.maxAbs}`).toBe(0);
-      expect(c.excess, `max |diff| ${c.maxAbs}`).toBeLessThanOrEqual(0);
+      expectScoresClose(got, want);
       await session.release();
     });
   }
@@ -156,14 +138,14 @@ describe("CLI: export, summary MODEL, predict", () => {
       '--engine <name> auto (wasm SIMD where available), wasm, or js (plain loops) (default: "auto")',
     );
     expect(help("predict")).toContain("--labels <file>");
-    expect(cli("export", runs.det, "--format", "onx").stderr).toMatch(
+    expect(cli("export", deploy.runs.det, "--format", "onx").stderr).toMatch(
       /expected one of bcnet, onnx, found "onx" \(did you mean "onnx"\?\)/,
     );
   });
 
   it("exports .bcnet and ONNX files, and summary prints the layers and sizes", () => {
     const out = join(root, "m.bcnet");
-    const r = cli("export", runs.det, "--out", out);
+    const r = cli("export", deploy.runs.det, "--out", out);
     expect(r.stderr).toBe("");
     expect(r.stdout).toMatch(
       /wrote .*m\.bcnet: 784-256-128-10, [\d,]+ bytes \(0\.0\d\d MiB; 0\.9\d\d MiB as float32, 2\d\.\dx smaller\); trained det, epoch 1/,
@@ -178,9 +160,9 @@ describe("CLI: export, summary MODEL, predict", () => {
     expect(cli("summary", out, "--preset", "mnist-paper").stderr).toMatch(
       /--preset describe a preset's network, not the model file/,
     );
-    const onnx = cli("export", runs.det, "--format", "onnx", "--out", join(root, "m.onnx"));
+    const onnx = cli("export", deploy.runs.det, "--format", "onnx", "--out", join(root, "m.onnx"));
     expect(onnx.stdout).toMatch(/wrote .*m\.onnx: ONNX \(opset 13\), 784-256-128-10, binary weights as float32 \+-1/);
-    const none = cli("export", runs.none);
+    const none = cli("export", deploy.runs.none);
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/error: .*trained with real weights/);
     const bad = join(root, "bad.bcnet");
@@ -192,10 +174,10 @@ describe("CLI: export, summary MODEL, predict", () => {
 
   it("predict: PNG images give the engine's class and scores; an IDX file with labels gives the error rate", async () => {
     const model = join(root, "p.bcnet");
-    expect(cli("export", runs.det, "--out", model).status).toBe(0);
+    expect(cli("export", deploy.runs.det, "--out", model).status).toBe(0);
     const net = await BinaryClassifier.load(new Uint8Array(readFileSync(model)));
-    const want = net.predict(raw.test.images.subarray(0, 2 * 784));
-    const pngs = writeDigitPngs(root, raw, 2);
+    const want = net.predict(deploy.raw.test.images.subarray(0, 2 * 784));
+    const pngs = writeDigitPngs(root, deploy.raw, 2);
     const r = cli("predict", model, ...pngs);
     expect(r.stderr).toBe("");
     const lines = r.stdout.trim().split("\n");
@@ -203,9 +185,9 @@ describe("CLI: export, summary MODEL, predict", () => {
       expect(line).toMatch(new RegExp(`^digit${i}\\.png: class ${want.labels[i]}  scores 0:-?\\d+\\.\\d{3} 1:`));
       expect(Number(/ 3:(-?[\d.]+)/.exec(line)![1])).toBeCloseTo(want.scores[i * 10 + 3], 3);
     });
-    const { imgs, labs } = writeIdxTestSet(root, raw, 200);
-    const all = net.predict(raw.test.images.subarray(0, 200 * 784));
-    const errors = all.labels.filter((c, m) => c !== raw.test.labels[m]).length;
+    const { imgs, labs } = writeIdxTestSet(root, deploy.raw, 200);
+    const all = net.predict(deploy.raw.test.images.subarray(0, 200 * 784));
+    const errors = all.labels.filter((c, m) => c !== deploy.raw.test.labels[m]).length;
     const e = cli("predict", model, imgs, "--labels", labs);
     expect(e.stdout).toMatch(
       new RegExp(`^error rate ${((100 * errors) / 200).toFixed(2)}% \\(${errors} of 200 images\\)`),

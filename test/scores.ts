@@ -1,13 +1,16 @@
 /**
  * Comparing two engines' class scores (rows of 10), as the deploy tests do: elementwise
- * |got - want| <= ATOL + RTOL |want|, and the same argmax on every row. Also the runs those
- * tests train and the MNIST input files they give `predict`.
+ * |got - want| <= ATOL + RTOL |want|, and the same argmax on every row. Also the setting those
+ * tests share (the backend, MNIST, the runs they train) and the MNIST input files they give `predict`.
  */
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { Backend } from "../src/backends/backend.js";
-import type { MnistData } from "../src/data/mnist.js";
+import { createBackend } from "../src/backends/index.js";
+import { loadMnist, type MnistData } from "../src/data/mnist.js";
+import { mnistSplits, type SplitLimit } from "../src/data/split.js";
 import type { WeightMode } from "../src/nn/layer.js";
 import type { Sequential } from "../src/nn/sequential.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
@@ -44,22 +47,18 @@ export function compareScores(
   return { excess, maxAbs, classDiffs };
 }
 
+/** What to score: the first `n` rows of `x` (features per row: `features`), `batch` rows a pass, with these test-time weights. */
+type ScoredRows = [x: Float32Array, features: number, n: number, batch: number, weights: WeightMode];
+
 /** The training engine's scores for the first `n` rows of `x` with the model of a run folder's best.bin (MLP or CNN, as it was trained). */
-export async function bestModelScores(
-  backend: Backend,
-  dir: string,
-  x: Float32Array,
-  features: number,
-  n: number,
-  batch: number,
-  weights: WeightMode,
-): Promise<Float32Array> {
+export async function bestModelScores(backend: Backend, dir: string, ...rows: ScoredRows): Promise<Float32Array> {
+  const [, features] = rows;
   const path = join(dir, BEST_FILE);
   const ckpt = loadCheckpoint<CheckpointMeta>(path);
   const model = createModel(backend, ckpt.meta.config, features);
   try {
     writeModelState(model, ckpt.tensors, false, path);
-    return await engineScores(backend, model, x, features, n, batch, weights);
+    return await engineScores(backend, model, ...rows);
   } finally {
     model.dispose();
   }
@@ -69,11 +68,7 @@ export async function bestModelScores(
 export async function engineScores(
   backend: Backend,
   model: Sequential,
-  x: Float32Array,
-  features: number,
-  n: number,
-  batch: number,
-  weights: WeightMode,
+  ...[x, features, n, batch, weights]: ScoredRows
 ): Promise<Float32Array> {
   const out = new Float32Array(n * CLASSES);
   for (let s = 0; s < n; s += batch) {
@@ -83,6 +78,45 @@ export async function engineScores(
     backend.dispose(t);
   }
   return out;
+}
+
+/** The deploy tests' setting: a wasm backend (2 threads), MNIST (raw, and split with the training split's mean) and the runs of trainDeployRuns. */
+export interface DeployFixture {
+  backend: Backend;
+  raw: MnistData;
+  data: Splits;
+  runs: Record<string, string>;
+}
+
+/**
+ * The deploy fixture, filled in before the file's tests (MNIST split with `limit`, the runs trained
+ * by `config` into `root`/NAME); after them the backend is closed and `root` removed.
+ */
+export function deployFixture(
+  root: string,
+  limit: SplitLimit,
+  config: (mode: TrainConfig["mode"], variant: "authors" | "standard") => TrainConfig,
+): DeployFixture {
+  const f = {} as DeployFixture;
+  beforeAll(async () => {
+    f.backend = await createBackend("wasm", { threads: 2 });
+    f.raw = await loadMnist();
+    f.data = mnistSplits(f.raw, { meanFrom: "train", limit });
+    f.runs = await trainDeployRuns(f.backend, f.data, root, config);
+  });
+  afterAll(async () => {
+    await f.backend?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+  return f;
+}
+
+/** Asserts the same class on every row and every score within ATOL + RTOL |want| (`what` heads the failure message). */
+export function expectScoresClose(got: Float32Array, want: Float32Array, what?: string): void {
+  const c = compareScores(got, want);
+  const message = `${what ? `${what}: ` : ""}max |diff| ${c.maxAbs}`;
+  expect(c.classDiffs, message).toBe(0);
+  expect(c.excess, message).toBeLessThanOrEqual(0);
 }
 
 /** Trains the deploy tests' runs into `root`/NAME: det (authors' batch norm), stoch-standard and none (real weights); their folders by name. */
