@@ -28,99 +28,26 @@ interface Form {
   zeros?: number;
 }
 
+/** A form of `kernel` on [M, K] x [K, N]: no transposes, no accumulation, no zeros unless `options` says. */
+function form(
+  kernel: Form["kernel"],
+  name: string,
+  [M, K, N]: [number, number, number],
+  options: Partial<Pick<Form, "transA" | "transB" | "accumulate" | "zeros">> = {},
+): Form {
+  return { kernel, name, M, K, N, transA: false, transB: false, accumulate: false, ...options };
+}
+
 const FORMS: Form[] = [
-  {
-    kernel: "matmul",
-    name: "A.B      M=200 K=1024 N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: false,
-    transB: false,
-    accumulate: false,
-  },
-  {
-    kernel: "matmul",
-    name: "A^T.B    M=200 K=1024 N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: true,
-    transB: false,
-    accumulate: false,
-  },
-  {
-    kernel: "matmul",
-    name: "A.B^T    M=200 K=1024 N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: false,
-    transB: true,
-    accumulate: false,
-  },
-  {
-    kernel: "matmul",
-    name: "A.B +=   M=200 K=1024 N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: false,
-    transB: false,
-    accumulate: true,
-  },
-  {
-    kernel: "matmul",
-    name: "A^T.B dW M=1024 K=200 N=1024",
-    M: 1024,
-    K: 200,
-    N: 1024,
-    transA: true,
-    transB: false,
-    accumulate: false,
-  },
-  {
-    kernel: "matmul",
-    name: "  same, a half zeros (sparse)",
-    M: 1024,
-    K: 200,
-    N: 1024,
-    transA: true,
-    transB: false,
-    accumulate: false,
-    zeros: 0.5,
-  },
-  {
-    kernel: "matmul",
-    name: "  same, a 80 % zeros (sparse)",
-    M: 1024,
-    K: 200,
-    N: 1024,
-    transA: true,
-    transB: false,
-    accumulate: false,
-    zeros: 0.8,
-  },
-  {
-    kernel: "binaryMatmul",
-    name: "binary x.Wb     M=200 K=N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: false,
-    transB: false,
-    accumulate: false,
-  },
-  {
-    kernel: "binaryMatmul",
-    name: "binary dy.Wb^T  M=200 K=N=1024",
-    M: 200,
-    K: 1024,
-    N: 1024,
-    transA: false,
-    transB: true,
-    accumulate: false,
-  },
+  form("matmul", "A.B      M=200 K=1024 N=1024", [200, 1024, 1024]),
+  form("matmul", "A^T.B    M=200 K=1024 N=1024", [200, 1024, 1024], { transA: true }),
+  form("matmul", "A.B^T    M=200 K=1024 N=1024", [200, 1024, 1024], { transB: true }),
+  form("matmul", "A.B +=   M=200 K=1024 N=1024", [200, 1024, 1024], { accumulate: true }),
+  form("matmul", "A^T.B dW M=1024 K=200 N=1024", [1024, 200, 1024], { transA: true }),
+  form("matmul", "  same, a half zeros (sparse)", [1024, 200, 1024], { transA: true, zeros: 0.5 }),
+  form("matmul", "  same, a 80 % zeros (sparse)", [1024, 200, 1024], { transA: true, zeros: 0.8 }),
+  form("binaryMatmul", "binary x.Wb     M=200 K=N=1024", [200, 1024, 1024]),
+  form("binaryMatmul", "binary dy.Wb^T  M=200 K=N=1024", [200, 1024, 1024], { transB: true }),
 ];
 
 type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
