@@ -53,36 +53,110 @@ export const INFER_CNN_GOAL_VS_ORT_NODE = 1;
  */
 async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
   const net = inferCnnNetwork();
+  return compareEngines(
+    {
+      prefix: "infer-cnn",
+      net,
+      batches: INFER_CNN_BATCHES,
+      engines: [
+        ["binaryconnect/infer", () => ourRunner(net)],
+        ["onnxruntime-node", () => ortRunner(net, "node")],
+        ["onnxruntime-web", () => ortRunner(net, "web")],
+        ["tfjs-wasm", () => tfjsInferRunner(net)],
+      ],
+      note: (r) => `${INFER_CNN_ARCHITECTURE} on 32x32x3; ${r.description}`,
+      goal: (peer) =>
+        peer.startsWith("onnxruntime-web")
+          ? INFER_CNN_GOAL_VS_ORT_WEB
+          : peer.startsWith("onnxruntime-node")
+            ? INFER_CNN_GOAL_VS_ORT_NODE
+            : null,
+    },
+    opts,
+    log,
+  );
+}
+
+async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
+  const net = inferNetwork(MLP_SPEC);
+  const engines: Engine[] = [];
+  if (opts.only.includes("infer")) {
+    engines.push(["binaryconnect/infer", () => ourRunner(net)]);
+    // the float32 forward in both builds: the 3x goal was set against SIMD128's; relaxed FMA's is faster
+    engines.push(["float32 wasm forward (SIMD128)", () => floatRunner(net, MLP_SPEC, 1, "baseline")]);
+    if ((await resolveSimd(opts.simd)) === "relaxed")
+      engines.push(["float32 wasm forward (relaxed FMA)", () => floatRunner(net, MLP_SPEC, 1, "relaxed")]);
+  }
+  if (opts.only.includes("ort-web")) engines.push(["onnxruntime-web", () => ortRunner(net, "web")]);
+  if (opts.only.includes("ort-node")) engines.push(["onnxruntime-node", () => ortRunner(net, "node")]);
+  return compareEngines(
+    {
+      prefix: "infer",
+      net,
+      batches: INFER_BATCHES,
+      engines,
+      note: (r) => r.description,
+      goal: (peer) =>
+        peer.startsWith("float32")
+          ? INFER_GOAL_VS_FLOAT
+          : peer.startsWith("onnxruntime-web")
+            ? INFER_GOAL_VS_ORT_WEB
+            : null,
+    },
+    opts,
+    log,
+  );
+}
+
+/** An engine to time: its label (for the log and a failure) and how to create its runner. */
+type Engine = readonly [label: string, create: () => Promise<InferRunner>];
+
+/** One network's comparison of inference engines (runMlp's and runCnn's). */
+interface EngineComparison {
+  /** The rows' prefix ("infer", "infer-cnn"). */
+  prefix: string;
+  net: InferNetwork;
+  batches: readonly number[];
+  /** In order; the one named binaryconnect/infer is ours, the others are compared with it. */
+  engines: readonly Engine[];
+  /** The note of an engine's batch-1 row. */
+  note: (runner: InferRunner) => string;
+  /** Our goal against a peer (runner name), in times its images/s; null for none. */
+  goal: (peer: string) => number | null;
+}
+
+/**
+ * Creates the engines (a missing one becomes a "not available" row), times them side by side
+ * at each batch, reports each one's images/s and ours against each other's (with the goals),
+ * then checks that every engine computes our scores.
+ */
+async function compareEngines(c: EngineComparison, opts: BenchOptions, log: Log): Promise<SuiteOutput> {
+  const { prefix, net } = c;
   const rows: Row[] = [],
     problems: string[] = [],
     ready: Ready[] = [];
-  for (const [label, create] of [
-    ["binaryconnect/infer", () => ourRunner(net)],
-    ["onnxruntime-node", () => ortRunner(net, "node")],
-    ["onnxruntime-web", () => ortRunner(net, "web")],
-    ["tfjs-wasm", () => tfjsInferRunner(net)],
-  ] as const) {
-    log(`infer-cnn: ${label}`);
+  for (const [label, create] of c.engines) {
+    log(`${prefix}: ${label}`);
     const r = await prepare(label, create, net);
     if ("runner" in r) ready.push(r);
     else if (r.unavailable)
-      rows.push({ name: `infer-cnn ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
-    else problems.push(`infer-cnn ${r.problem}`);
+      rows.push({ name: `${prefix} ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
+    else problems.push(`${prefix} ${r.problem}`);
   }
-  log(`infer-cnn: timing ${ready.map((r) => r.runner.name).join(", ")} side by side`);
-  const measured = await measureTogether(ready, opts, INFER_CNN_BATCHES);
+  log(`${prefix}: timing ${ready.map((r) => r.runner.name).join(", ")} side by side`);
+  const measured = await measureTogether(ready, opts, c.batches);
   const ours = measured.find((m) => m.runner.name.startsWith("binaryconnect/infer"));
   const peers = measured.filter((m) => m !== ours);
-  for (const batch of INFER_CNN_BATCHES) {
+  for (const batch of c.batches) {
     for (const m of measured) {
       const t = m.timing.get(batch)!;
       rows.push(
         figure(
-          `infer-cnn b${batch} ${m.runner.name}`,
+          `${prefix} b${batch} ${m.runner.name}`,
           UNIT,
           batch / t.median,
           batch / t.min,
-          batch === 1 ? { note: `${INFER_CNN_ARCHITECTURE} on 32x32x3; ${m.runner.description}` } : {},
+          batch === 1 ? { note: c.note(m.runner) } : {},
         ),
       );
     }
@@ -90,14 +164,10 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
     for (const peer of peers) {
       const value = batch / ours.timing.get(batch)!.median,
         rate = batch / peer.timing.get(batch)!.median;
-      const goal = peer.runner.name.startsWith("onnxruntime-web")
-        ? INFER_CNN_GOAL_VS_ORT_WEB
-        : peer.runner.name.startsWith("onnxruntime-node")
-          ? INFER_CNN_GOAL_VS_ORT_NODE
-          : null;
+      const goal = c.goal(peer.runner.name);
       rows.push(
         comparison(
-          `infer-cnn b${batch} 1-bit LUT vs ${peer.runner.name}`,
+          `${prefix} b${batch} 1-bit LUT vs ${peer.runner.name}`,
           UNIT,
           value,
           peer.runner.name,
@@ -111,7 +181,7 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
     for (const peer of peers) {
       const check = agreement(peer.scores, ours.scores, classesOf(net.model));
       rows.push({
-        name: `infer-cnn scores ${peer.runner.name} vs 1-bit LUT`,
+        name: `${prefix} scores ${peer.runner.name} vs 1-bit LUT`,
         value: check.maxAbs,
         unit: "max |difference|",
         goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
@@ -119,92 +189,9 @@ async function runCnn(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
       });
       if (!check.ok)
         problems.push(
-          `infer-cnn: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
+          `${prefix}: ${peer.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
         );
     }
-  return { rows, problems };
-}
-
-async function runMlp(opts: BenchOptions, log: Log): Promise<SuiteOutput> {
-  const net = inferNetwork(MLP_SPEC);
-  const rows: Row[] = [];
-  const problems: string[] = [];
-  const ready: Ready[] = [];
-  const attempt = async (label: string, create: () => Promise<InferRunner>) => {
-    log(`infer: ${label}`);
-    const r = await prepare(label, create, net);
-    if ("runner" in r) ready.push(r);
-    else if (r.unavailable)
-      rows.push({ name: `infer ${r.unavailable.peer}`, value: null, unit: UNIT, note: r.unavailable.note });
-    else problems.push(`infer ${r.problem}`);
-  };
-  if (opts.only.includes("infer")) {
-    await attempt("binaryconnect/infer", () => ourRunner(net));
-    // the float32 forward in both builds: the 3x goal was set against SIMD128's; relaxed FMA's is faster
-    await attempt("float32 wasm forward (SIMD128)", () => floatRunner(net, MLP_SPEC, 1, "baseline"));
-    if ((await resolveSimd(opts.simd)) === "relaxed")
-      await attempt("float32 wasm forward (relaxed FMA)", () => floatRunner(net, MLP_SPEC, 1, "relaxed"));
-  }
-  if (opts.only.includes("ort-web")) await attempt("onnxruntime-web", () => ortRunner(net, "web"));
-  if (opts.only.includes("ort-node")) await attempt("onnxruntime-node", () => ortRunner(net, "node"));
-  log(`infer: timing ${ready.map((r) => r.runner.name).join(", ")} side by side`);
-  const measured = await measureTogether(ready, opts);
-
-  const ours = measured.find((m) => m.runner.name.startsWith("binaryconnect/infer"));
-  for (const batch of INFER_BATCHES) {
-    const rate = (t: Timing | undefined) => (t ? batch / t.median : NaN);
-    for (const m of measured) {
-      const t = m.timing.get(batch)!;
-      rows.push(
-        figure(
-          `infer b${batch} ${m.runner.name}`,
-          UNIT,
-          batch / t.median,
-          batch / t.min,
-          batch === 1 ? { note: m.runner.description } : {},
-        ),
-      );
-    }
-    if (!ours) continue;
-    for (const m of measured) {
-      if (m === ours) continue;
-      const value = rate(ours.timing.get(batch)),
-        peer = rate(m.timing.get(batch)),
-        ratio = value / peer;
-      const goal = m.runner.name.startsWith("float32")
-        ? INFER_GOAL_VS_FLOAT
-        : m.runner.name.startsWith("onnxruntime-web")
-          ? INFER_GOAL_VS_ORT_WEB
-          : null;
-      rows.push(
-        comparison(
-          `infer b${batch} 1-bit LUT vs ${m.runner.name}`,
-          UNIT,
-          value,
-          m.runner.name,
-          peer,
-          goal === null ? {} : { goal: `>= ${goal}x`, goalMet: ratio >= goal },
-        ),
-      );
-    }
-  }
-  if (ours) {
-    for (const m of measured) {
-      if (m === ours) continue;
-      const check = agreement(m.scores, ours.scores, classesOf(net.model));
-      rows.push({
-        name: `infer scores ${m.runner.name} vs 1-bit LUT`,
-        value: check.maxAbs,
-        unit: "max |difference|",
-        goal: `<= ${ATOL} + ${RTOL}|x|, same classes`,
-        goalMet: check.ok,
-      });
-      if (!check.ok)
-        problems.push(
-          `infer: ${m.runner.name} does not compute the network of binaryconnect/infer (max |diff| ${check.maxAbs}, ${check.classDiffs} classes differ)`,
-        );
-    }
-  }
   return { rows, problems };
 }
 
@@ -232,11 +219,7 @@ async function prepare(
 }
 
 /** Times every runner at each batch size, their runs interleaved (stats.ts timeInterleaved); closes them. */
-async function measureTogether(
-  ready: Ready[],
-  opts: BenchOptions,
-  batches: readonly number[] = INFER_BATCHES,
-): Promise<Measured[]> {
+async function measureTogether(ready: Ready[], opts: BenchOptions, batches: readonly number[]): Promise<Measured[]> {
   try {
     const measured: Measured[] = ready.map((r) => ({ ...r, timing: new Map<number, Timing>() }));
     for (const batch of batches) {
