@@ -11,6 +11,7 @@ import { BinaryClassifier } from "../src/infer/index.js";
 import { BatchNorm } from "../src/nn/batchNorm.js";
 import { mlpNetwork } from "../src/nn/mlp.js";
 import { Network } from "../src/nn/network.js";
+import { mlpConfig } from "./mlp-step.js";
 import { PeerUnavailable } from "./runner.js";
 import { initialState, layerShapes, type MlpSpec } from "./spec.js";
 import { packageVersion } from "./peers/version.js";
@@ -109,19 +110,7 @@ export async function floatRunner(
   simd: SimdLevel = "baseline",
 ): Promise<InferRunner> {
   const backend = await createBackend("wasm", { threads, simd });
-  const mlp = Network.create(
-    backend,
-    mlpNetwork({
-      inputs: spec.inputs,
-      hidden: [...spec.hidden],
-      classes: spec.classes,
-      binarization: "none",
-      H: spec.H,
-      dropout: { input: 0, hidden: 0 },
-      batchNorm: { variant: "authors", eps: spec.bnEps, momentum: spec.bnMomentum },
-    }),
-    1,
-  );
+  const mlp = Network.create(backend, mlpNetwork(mlpConfig(spec, "none", "authors")), 1);
   net.model.layers.forEach((l, i) => {
     if (l.kind !== "dense") throw new OptionError("floatRunner: an MLP only");
     backend.upload(mlp.weighted[i].W.value, unpackSigns(l.bits, l.inputs, l.units, spec.H));

@@ -7,16 +7,30 @@ import type { StepRunner } from "./runner.js";
 import { engineStepRunner } from "./engine-runner.js";
 import type { InitialState, MlpSpec } from "./spec.js";
 
-/** Our engine's configuration of the benchmarked network (bench/spec.ts). */
-export function engineConfig(spec: MlpSpec): MlpConfig {
+/**
+ * The benchmarked network (bench/spec.ts) as our engine's configuration, with the weights'
+ * binarization and the batch norm's variant; no dropout.
+ */
+export function mlpConfig(
+  spec: MlpSpec,
+  binarization: MlpConfig["binarization"],
+  variant: MlpConfig["batchNorm"]["variant"],
+): MlpConfig {
   return {
     inputs: spec.inputs,
     hidden: [...spec.hidden],
     classes: spec.classes,
-    binarization: "det",
+    binarization,
     H: spec.H,
     dropout: { input: 0, hidden: 0 },
-    batchNorm: { variant: "standard", eps: spec.bnEps, momentum: spec.bnMomentum },
+    batchNorm: { variant, eps: spec.bnEps, momentum: spec.bnMomentum },
+  };
+}
+
+/** Our engine's configuration of the benchmarked network (bench/spec.ts). */
+export function engineConfig(spec: MlpSpec): MlpConfig {
+  return {
+    ...mlpConfig(spec, "det", "standard"),
     adam: { beta1: spec.beta1, beta2: spec.beta2, eps: spec.adamEps },
   };
 }
