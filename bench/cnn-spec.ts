@@ -4,7 +4,7 @@ import { layerOutputShape, parseArchitecture } from "../src/nn/architecture.js";
 import { Network } from "../src/nn/network.js";
 import { glorotLrScale } from "../src/nn/param.js";
 import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
-import type { StepHyperparams } from "./spec.js";
+import { SHARED_HYPERPARAMS, type StepHyperparams } from "./spec.js";
 
 /**
  * The benchmarked CNN, the same for our engine and the tfjs peer: the paper's CIFAR-10 network
@@ -25,12 +25,7 @@ export const CNN_SPEC: CnnSpec = {
   input: [32, 32, 3],
   classes: 10,
   batch: 50,
-  H: 1,
-  lr: 0.003,
-  beta1: 0.9,
-  beta2: 0.999,
-  adamEps: 1e-8,
-  bnEps: 1e-4,
+  ...SHARED_HYPERPARAMS,
   bnMomentum: 0.1,
 };
 

@@ -33,17 +33,25 @@ export interface MlpSpec extends StepHyperparams {
   readonly hidden: readonly number[];
 }
 
-export const MLP_SPEC: MlpSpec = {
-  inputs: 784,
-  hidden: [1024, 1024, 1024],
-  classes: 10,
-  batch: 200,
+/**
+ * The hyperparameters the MLP and the CNN share: H = 1, the learning rate the benchmarks start
+ * from, Adam's defaults and Lasagne's batch-norm epsilon.
+ */
+export const SHARED_HYPERPARAMS = {
   H: 1,
   lr: 0.003,
   beta1: 0.9,
   beta2: 0.999,
   adamEps: 1e-8,
   bnEps: 1e-4,
+} as const satisfies Partial<StepHyperparams>;
+
+export const MLP_SPEC: MlpSpec = {
+  inputs: 784,
+  hidden: [1024, 1024, 1024],
+  classes: 10,
+  batch: 200,
+  ...SHARED_HYPERPARAMS,
   bnMomentum: 0.15,
 };
 
