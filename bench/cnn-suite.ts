@@ -117,7 +117,7 @@ async function convFigures(
   for (const n of opts.threads) {
     log(`conv: ${opts.backend} ${threadsLabel(n)}`);
     try {
-      for (const { kernel, timing } of await benchEngineConv(opts.backend, n, opts.timing, opts.simd)) {
+      for (const { kernel, timing } of await benchEngineConv(opts, n)) {
         const flops = kernel === "all three" ? 3 * CONV_FLOPS : CONV_FLOPS;
         const value = flops / timing.median / 1e9;
         const goal =

@@ -1,8 +1,7 @@
-import { createBackend, type BackendName } from "../src/backends/index.js";
-import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { timeIt, type Timing, type TimingOptions } from "./stats.js";
+import { withBackend, type EngineOptions } from "./options.js";
+import { timeIt, type Timing } from "./stats.js";
 
 /**
  * The 3x3 convolution of the issue: batch 50, 128 -> 128 channels, 32x32, padding 1 (the
@@ -21,15 +20,10 @@ export interface ConvResult {
 }
 
 /** Times each kernel, then the three in a row (a training step's share of this layer), on `threads` threads. */
-export async function benchEngineConv(
-  backendName: BackendName,
-  threads: number,
-  timing: TimingOptions,
-  simd: SimdChoice = "auto",
-): Promise<ConvResult[]> {
+export function benchEngineConv(opts: EngineOptions, threads: number): Promise<ConvResult[]> {
   const { N, H, W, Cin, Cout, k } = CONV_SHAPE;
-  const be = await createBackend(backendName, { threads, simd });
-  try {
+  const { timing } = opts;
+  return withBackend(opts, threads, async (be) => {
     const rng = new Xoshiro128(7);
     const make = (shape: number[]): Tensor => {
       const t = be.alloc(shape);
@@ -70,7 +64,5 @@ export async function benchEngineConv(
       }, timing),
     });
     return results;
-  } finally {
-    await be.close();
-  }
+  });
 }

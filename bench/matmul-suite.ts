@@ -36,7 +36,7 @@ export async function runMatmulSuite(opts: BenchOptions, ceilingPerCore: number,
   for (const n of opts.threads) {
     log(`matmul: ${opts.backend} ${threadsLabel(n)}`);
     try {
-      engine.set(n, await benchEngineMatmul(opts.backend, n, opts.timing, opts.simd));
+      engine.set(n, await benchEngineMatmul(opts, n));
     } catch (e) {
       problems.push(`matmul ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
     }

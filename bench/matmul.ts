@@ -1,8 +1,7 @@
-import { tensorFrom, type Backend } from "../src/backends/backend.js";
-import { createBackend, type BackendName } from "../src/backends/index.js";
-import type { SimdChoice } from "../src/backends/wasm/simd.js";
+import { tensorFrom } from "../src/backends/backend.js";
 import { BinaryConnectError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
+import { withBackend, type EngineOptions } from "./options.js";
 import { matmulFlops } from "./spec.js";
 import { timeIt, type Timing, type TimingOptions } from "./stats.js";
 
@@ -90,14 +89,9 @@ function outShape(form: (typeof MATMUL_FORMS)[number]): [number, number] {
 }
 
 /** Times each form on our engine's backend with `threads` threads (one product per repetition). */
-export async function benchEngineMatmul(
-  backendName: BackendName,
-  threads: number,
-  timing: TimingOptions,
-  simd: SimdChoice = "auto",
-): Promise<MatmulResult[]> {
-  const backend: Backend = await createBackend(backendName, { threads, simd });
-  try {
+export function benchEngineMatmul(opts: EngineOptions, threads: number): Promise<MatmulResult[]> {
+  const { timing } = opts;
+  return withBackend(opts, threads, async (backend) => {
     const results: MatmulResult[] = [];
     for (const [f, form] of MATMUL_FORMS.entries()) {
       const [ha, hb] = operands(form, 100 + f);
@@ -118,9 +112,7 @@ export async function benchEngineMatmul(
       for (const x of [a, b, out, probe]) backend.dispose(x);
     }
     return results;
-  } finally {
-    await backend.close();
-  }
+  });
 }
 
 /**

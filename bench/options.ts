@@ -1,4 +1,5 @@
-import { BACKEND_NAMES, type BackendName } from "../src/backends/index.js";
+import type { Backend } from "../src/backends/backend.js";
+import { BACKEND_NAMES, createBackend, type BackendName } from "../src/backends/index.js";
 import { SIMD_CHOICES, type SimdChoice } from "../src/backends/wasm/simd.js";
 import { OptionError } from "../src/core/errors.js";
 import { closest } from "../src/core/suggest.js";
@@ -57,6 +58,23 @@ export interface BenchOptions {
   quick: boolean;
   /** Steps from the shared start whose losses are compared across engines (also warm-up). */
   lossSteps: number;
+}
+
+/** What a benchmark of our engine's kernels takes of the options: the backend, its SIMD and the timing. */
+export type EngineOptions = Pick<BenchOptions, "backend" | "simd" | "timing">;
+
+/** Runs `body` on our engine's backend (the options' backend and SIMD) with `threads` threads, then closes it. */
+export async function withBackend<T>(
+  opts: EngineOptions,
+  threads: number,
+  body: (backend: Backend) => Promise<T>,
+): Promise<T> {
+  const backend = await createBackend(opts.backend, { threads, simd: opts.simd });
+  try {
+    return await body(backend);
+  } finally {
+    await backend.close();
+  }
 }
 
 export const DEFAULTS = {
