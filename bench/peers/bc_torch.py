@@ -2,14 +2,23 @@
 torch_cnn.py: the CPU CNN step; torch_gpu.py: the GPU suite): the straight-through binarization,
 the Glorot learning-rate scale, Adam with Lasagne's eps placement, the square hinge loss and the
 clip, the reader of the benchmark's shared start (float32 little-endian arrays, one after
-another), and the benchmarked CNN built from its layer list."""
+another), and the benchmarked CNN built from its layer list.
+
+The peers import this module before torch: where torch (or numpy) cannot be imported, importing
+it prints {"unavailable": reason} and exits with status 0 (the caller reports the peer as "not
+available", not a failure)."""
 import json
 import statistics
+import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+try:
+    import numpy as np
+    import torch
+    import torch.nn.functional as F
+except ImportError as e:
+    print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
+    sys.exit(0)
 
 
 class BinarizeSte(torch.autograd.Function):
@@ -22,6 +31,13 @@ class BinarizeSte(torch.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         return g, None
+
+
+def peer_config():
+    """The peer's configuration (the JSON of its command line), with torch's thread count set to its "threads"."""
+    cfg = json.loads(sys.argv[1])
+    torch.set_num_threads(cfg["threads"])
+    return cfg
 
 
 def glorot_lr_scale(fan_in, fan_out):

@@ -16,20 +16,11 @@ the CPU) and torch.mm on the straight-through sign of W, F.max_pool2d, F.batch_n
 variant), ReLU, square hinge loss, torch.optim.Adam with Lasagne's eps placement, the clip of W.
 The timed steps train on the shared start's batch, after the loss steps and the warm-up.
 """
-import json
-import sys
-
-try:
-    import torch
-    from bc_torch import cnn_network, report_steps, shared_start_reader
-except ImportError as e:  # reported as "not available" by the caller, not a failure
-    print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
-    sys.exit(0)
+from bc_torch import cnn_network, peer_config, report_steps, shared_start_reader  # without torch: "unavailable"
 
 
 def main():
-    cfg = json.loads(sys.argv[1])
-    torch.set_num_threads(cfg["threads"])
+    cfg = peer_config()
     step, x, targets = cnn_network(cfg["spec"], cfg["layers"], shared_start_reader(cfg["init"]), cfg["batch"], "cpu")
 
     def one():

@@ -18,21 +18,13 @@ Debian's torch calls whatever libblas.so.3 the system selects: the reference (ne
 is ~15x slower than OpenBLAS (apt-get install libopenblas0-pthread); the output names it.
 The caller sets OMP_NUM_THREADS and OPENBLAS_NUM_THREADS to the thread count.
 """
-import json
-import sys
-
-try:
-    import torch
-    from bc_torch import Trainer, glorot_lr_scale, mlp_forward, report_steps, shared_start_reader
-except ImportError as e:  # reported as "not available" by the caller, not a failure
-    print(json.dumps({"unavailable": f"cannot import torch: {e}"}))
-    sys.exit(0)
+from bc_torch import Trainer, glorot_lr_scale, mlp_forward, peer_config, report_steps, shared_start_reader  # without torch: "unavailable"
+import torch
 
 
 def main():
-    cfg = json.loads(sys.argv[1])
+    cfg = peer_config()
     spec = cfg["spec"]
-    torch.set_num_threads(cfg["threads"])
     sizes = [spec["inputs"], *spec["hidden"], spec["classes"]]
     shapes = list(zip(sizes[:-1], sizes[1:]))
     M = spec["batch"]
