@@ -75,6 +75,17 @@ export function setup() {
     zeros: (shape: Shape): Tensor => be.alloc(shape),
     /** A copy of the tensor's values. */
     get: (t: Tensor): Float32Array => be.data(t).slice(),
+    /**
+     * The objective sum(g * out) of a forward call, for numericGradient: uploads each input's
+     * values (numericGradient perturbs them in place), runs `forward`, and dots `g` with `out`.
+     */
+    weightedSum:
+      (g: ArrayLike<number>, out: Tensor, forward: () => void, ...inputs: [Tensor, Float32Array][]) =>
+      (): number => {
+        for (const [t, values] of inputs) be.upload(t, values);
+        forward();
+        return dot(g, be.data(out));
+      },
   };
 }
 
@@ -91,7 +102,7 @@ export function checkBatchNormGradients(opts: {
   variant: BatchNormVariant;
   eps: number;
 }): Float32Array {
-  const { be, make, zeros, get } = setup();
+  const { be, make, zeros, get, weightedSum } = setup();
   const C = opts.shape[opts.shape.length - 1];
   const x = make(opts.shape, opts.x),
     gamma = make([C], opts.gamma),
@@ -100,25 +111,27 @@ export function checkBatchNormGradients(opts: {
   const [out, dx] = [zeros(opts.shape), zeros(opts.shape)];
   const [mean, variance, runningMean, runningScale, dgamma, dbeta] = Array.from({ length: 6 }, () => zeros([C]));
   const { variant, eps } = opts;
-  const objective = (): number => {
-    be.upload(x, opts.x);
-    be.upload(gamma, opts.gamma);
-    be.upload(beta, opts.beta);
-    be.run("batchNormTrain", {
-      x,
-      gamma,
-      beta,
-      out,
-      mean,
-      variance,
-      runningMean,
-      runningScale,
-      variant,
-      eps,
-      momentum: 0.1,
-    });
-    return dot(opts.dy, be.data(out));
-  };
+  const objective = weightedSum(
+    opts.dy,
+    out,
+    () =>
+      be.run("batchNormTrain", {
+        x,
+        gamma,
+        beta,
+        out,
+        mean,
+        variance,
+        runningMean,
+        runningScale,
+        variant,
+        eps,
+        momentum: 0.1,
+      }),
+    [x, opts.x],
+    [gamma, opts.gamma],
+    [beta, opts.beta],
+  );
   objective(); // saves mean and variance at the unperturbed point
   const savedMean = get(mean);
   be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });

@@ -10,7 +10,6 @@ import { convOutputSize, type Pair } from "../src/kernels/contract.js";
 import {
   H_STEP,
   checkBatchNormGradients,
-  dot,
   expectGradientsClose,
   numericGradient,
   randomArray,
@@ -29,7 +28,7 @@ const CONV_CASES: [string, number, number, number, number, number, number, numbe
 describe("conv2d / conv2dBackwardInput / conv2dBackwardFilter", () => {
   it.each(CONV_CASES)("%s: dx and dw of sum(G * conv2d(x, w))", (_label, N, H, W, C, Co, kh, kw, stride, pad) => {
     const rng = new Xoshiro128(909);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const Ho = convOutputSize(H, kh, stride[0], pad[0]),
       Wo = convOutputSize(W, kw, stride[1], pad[1]);
     const xShape = [N, H, W, C],
@@ -42,12 +41,13 @@ describe("conv2d / conv2dBackwardInput / conv2dBackwardFilter", () => {
       w = make(wShape, wData),
       g = make(yShape, gData),
       out = zeros(yShape);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.upload(w, wData);
-      be.run("conv2d", { x, w, out, stride, pad });
-      return dot(gData, be.data(out));
-    };
+    const objective = weightedSum(
+      gData,
+      out,
+      () => be.run("conv2d", { x, w, out, stride, pad }),
+      [x, xData],
+      [w, wData],
+    );
     const dx = zeros(xShape),
       dw = zeros(wShape);
     be.run("conv2dBackwardInput", { dy: g, w, dx, stride, pad });
@@ -94,7 +94,7 @@ describe("maxPool / maxPoolBackward", () => {
   it.each(cases)("%s: dx of sum(G * maxPool(x))", (_label, N, H, W, C, window, stride) => {
     expect(2 * H_STEP).toBeLessThan(0.05);
     const rng = new Xoshiro128(1010);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const Ho = convOutputSize(H, window[0], stride[0], 0),
       Wo = convOutputSize(W, window[1], stride[1], 0);
     const xData = distinctValues(rng, N * H * W * C),
@@ -102,11 +102,7 @@ describe("maxPool / maxPoolBackward", () => {
     const x = make([N, H, W, C], xData),
       g = make([N, Ho, Wo, C], gData),
       out = zeros([N, Ho, Wo, C]);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.run("maxPool", { x, out, window, stride });
-      return dot(gData, be.data(out));
-    };
+    const objective = weightedSum(gData, out, () => be.run("maxPool", { x, out, window, stride }), [x, xData]);
     const dx = zeros([N, H, W, C]);
     be.run("maxPoolBackward", { x, dy: g, dx, window, stride });
     expectGradientsClose("dx", get(dx), numericGradient(xData, objective));

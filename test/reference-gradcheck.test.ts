@@ -19,10 +19,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { Xoshiro128 } from "../src/core/rng.js";
+import type { Tensor } from "../src/core/tensor.js";
 import type { BatchNormVariant } from "../src/kernels/contract.js";
 import {
   checkBatchNormGradients,
-  dot,
   expectGradientsClose,
   numericGradient,
   randomArray,
@@ -39,53 +39,38 @@ describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other fo
   //   A.B^T:    dA = G.B             dB = G^T.A
   //   A^T.B:    dA = B.G^T           dB = A.G
   //   A^T.B^T:  dA = B^T.G^T         dB = G^T.A^T
+  type Operand = "G" | "A" | "B";
+  /** op(a).op(b) of two of G, A and B. */
+  type Product = { a: Operand; b: Operand; transA: boolean; transB: boolean };
   type Form = {
     transA: boolean;
     transB: boolean;
     aShape: [number, number];
     bShape: [number, number];
-    dA: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
-    dB: { a: "G" | "A" | "B"; b: "G" | "A" | "B"; transA: boolean; transB: boolean };
+    dA: Product;
+    dB: Product;
   };
+  const product = (a: Operand, transA: boolean, b: Operand, transB: boolean): Product => ({ a, b, transA, transB });
+  /** The form op(A).op(B) (A is [M, K], or [K, M] transposed; B is [K, N], or [N, K]) and its gradients' products. */
+  const formOf = (transA: boolean, transB: boolean, dA: Product, dB: Product): Form => ({
+    transA,
+    transB,
+    aShape: transA ? [K, M] : [M, K],
+    bShape: transB ? [N, K] : [K, N],
+    dA,
+    dB,
+  });
   const forms: Record<string, Form> = {
-    "A.B": {
-      transA: false,
-      transB: false,
-      aShape: [M, K],
-      bShape: [K, N],
-      dA: { a: "G", b: "B", transA: false, transB: true },
-      dB: { a: "A", b: "G", transA: true, transB: false },
-    },
-    "A.B^T": {
-      transA: false,
-      transB: true,
-      aShape: [M, K],
-      bShape: [N, K],
-      dA: { a: "G", b: "B", transA: false, transB: false },
-      dB: { a: "G", b: "A", transA: true, transB: false },
-    },
-    "A^T.B": {
-      transA: true,
-      transB: false,
-      aShape: [K, M],
-      bShape: [K, N],
-      dA: { a: "B", b: "G", transA: false, transB: true },
-      dB: { a: "A", b: "G", transA: false, transB: false },
-    },
-    "A^T.B^T": {
-      transA: true,
-      transB: true,
-      aShape: [K, M],
-      bShape: [N, K],
-      dA: { a: "B", b: "G", transA: true, transB: true },
-      dB: { a: "G", b: "A", transA: true, transB: true },
-    },
+    "A.B": formOf(false, false, product("G", false, "B", true), product("A", true, "G", false)),
+    "A.B^T": formOf(false, true, product("G", false, "B", false), product("G", true, "A", false)),
+    "A^T.B": formOf(true, false, product("B", false, "G", true), product("A", false, "G", false)),
+    "A^T.B^T": formOf(true, true, product("B", true, "G", true), product("G", true, "A", true)),
   };
 
   it.each(Object.keys(forms))("%s", (formName) => {
     const form = forms[formName];
     const rng = new Xoshiro128(101);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const aData = randomArray(rng, M * K),
       bData = randomArray(rng, K * N),
       gData = randomArray(rng, M * N);
@@ -93,32 +78,21 @@ describe("matmul: gradients of sum(G * op(A).op(B)) are products of the other fo
       b = make(form.bShape, bData),
       g = make([M, N], gData);
     const out = zeros([M, N]);
-    const objective = (): number => {
-      be.upload(a, aData);
-      be.upload(b, bData);
-      be.run("matmul", { a, b, out, transA: form.transA, transB: form.transB, accumulate: false });
-      return dot(gData, be.data(out));
-    };
+    const objective = weightedSum(
+      gData,
+      out,
+      () => be.run("matmul", { a, b, out, transA: form.transA, transB: form.transB, accumulate: false }),
+      [a, aData],
+      [b, bData],
+    );
     const byName = { G: g, A: a, B: b };
     const dA = zeros(form.aShape),
       dB = zeros(form.bShape);
+    const run = (p: Product, out: Tensor) =>
+      be.run("matmul", { a: byName[p.a], b: byName[p.b], out, transA: p.transA, transB: p.transB, accumulate: false });
     objective();
-    be.run("matmul", {
-      a: byName[form.dA.a],
-      b: byName[form.dA.b],
-      out: dA,
-      transA: form.dA.transA,
-      transB: form.dA.transB,
-      accumulate: false,
-    });
-    be.run("matmul", {
-      a: byName[form.dB.a],
-      b: byName[form.dB.b],
-      out: dB,
-      transA: form.dB.transA,
-      transB: form.dB.transB,
-      accumulate: false,
-    });
+    run(form.dA, dA);
+    run(form.dB, dB);
     const dAData = get(dA),
       dBData = get(dB);
     expectGradientsClose(`${formName}: dA`, dAData, numericGradient(aData, objective));
@@ -131,7 +105,7 @@ describe("biasAdd / columnSum", () => {
     const M = 4,
       N = 3;
     const rng = new Xoshiro128(202);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const xData = randomArray(rng, M * N),
       biasData = randomArray(rng, N),
       gData = randomArray(rng, M * N);
@@ -139,12 +113,7 @@ describe("biasAdd / columnSum", () => {
       bias = make([N], biasData),
       out = zeros([M, N]),
       g = make([M, N], gData);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.upload(bias, biasData);
-      be.run("biasAdd", { x, bias, out });
-      return dot(gData, be.data(out));
-    };
+    const objective = weightedSum(gData, out, () => be.run("biasAdd", { x, bias, out }), [x, xData], [bias, biasData]);
     const dBias = zeros([N]);
     be.run("columnSum", { x: g, out: dBias });
     expectGradientsClose("dbias", get(dBias), numericGradient(biasData, objective));
@@ -179,18 +148,14 @@ describe("relu / reluBackward", () => {
   it("d sum(dy * relu(x)) / dx = reluBackward(x, dy), inputs away from 0", () => {
     const n = 24;
     const rng = new Xoshiro128(404);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const xData = randomAwayFromZero(rng, n, 0.1, 1),
       dyData = randomArray(rng, n);
     const x = make([n], xData),
       dy = make([n], dyData),
       out = zeros([n]),
       dx = zeros([n]);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.run("relu", { x, out });
-      return dot(dyData, be.data(out));
-    };
+    const objective = weightedSum(dyData, out, () => be.run("relu", { x, out }), [x, xData]);
     be.run("reluBackward", { x, dy, dx });
     const numeric = numericGradient(xData, objective);
     expectGradientsClose("dx", get(dx), numeric);
@@ -203,7 +168,7 @@ describe("dropout / multiply", () => {
   it("d sum(dy * dropout(x)) / dx = multiply(dy, mask)", () => {
     const n = 32;
     const rng = new Xoshiro128(505);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const xData = randomArray(rng, n),
       dyData = randomArray(rng, n);
     const x = make([n], xData),
@@ -211,11 +176,8 @@ describe("dropout / multiply", () => {
       out = zeros([n]),
       mask = zeros([n]),
       dx = zeros([n]);
-    const objective = (): number => {
-      be.upload(x, xData);
-      be.run("dropout", { x, out, mask, p: 0.5, key: 12345 }); // same key: same mask every call
-      return dot(dyData, be.data(out));
-    };
+    const forward = () => be.run("dropout", { x, out, mask, p: 0.5, key: 12345 }); // same key: same mask every call
+    const objective = weightedSum(dyData, out, forward, [x, xData]);
     objective();
     const maskData = get(mask);
     be.run("multiply", { a: dy, b: mask, out: dx });
@@ -227,7 +189,7 @@ describe("dropout / multiply", () => {
   it("d sum(g * a * b) / da = multiply(g, b), / db = multiply(g, a)", () => {
     const n = 16;
     const rng = new Xoshiro128(606);
-    const { be, make, zeros, get } = setup();
+    const { be, make, zeros, get, weightedSum } = setup();
     const aData = randomArray(rng, n),
       bData = randomArray(rng, n),
       gData = randomArray(rng, n);
@@ -235,12 +197,7 @@ describe("dropout / multiply", () => {
       b = make([n], bData),
       g = make([n], gData),
       out = zeros([n]);
-    const objective = (): number => {
-      be.upload(a, aData);
-      be.upload(b, bData);
-      be.run("multiply", { a, b, out });
-      return dot(gData, be.data(out));
-    };
+    const objective = weightedSum(gData, out, () => be.run("multiply", { a, b, out }), [a, aData], [b, bData]);
     const da = zeros([n]),
       db = zeros([n]);
     be.run("multiply", { a: g, b, out: da });
