@@ -24,7 +24,7 @@ import {
 } from "../src/data/cifar10.js";
 import { cifar10BinDir, fetchCifar10, pngToRecords } from "../src/data/cifar10Fetch.js";
 import { cifar10PreparedDir, cifar10Splits } from "../src/data/cifar10Prepare.js";
-import { encodeCheckpoint } from "../src/train/checkpoint.js";
+import { writePreparedCifar10 } from "./cifar10-fixtures.js";
 
 /** A small batch: n images with label i % 10 and pixels from a seeded generator. */
 function batch(n: number, seed: number): ImageSet {
@@ -222,29 +222,7 @@ describe("the prepared sets and the split", () => {
     const cache = tmp("bc-c10-prep-"),
       dir = cifar10PreparedDir(cache);
     mkdirSync(dir, { recursive: true });
-    const write = (set: "train" | "test", n: number) => {
-      const x = Float32Array.from({ length: n * 3072 }, (_, i) => Math.floor(i / 3072)); // row i holds i
-      const y = Float32Array.from({ length: n }, (_, i) => i % 10);
-      const meta = {
-        kind: "cifar10-preprocessed",
-        version: 1,
-        set,
-        gcnScale: 55,
-        zcaFilterBias: 0.1,
-        layout: "NHWC 32x32x3",
-        sources: {},
-      };
-      writeFileSync(
-        join(dir, `${set}.bin`),
-        encodeCheckpoint({
-          meta,
-          tensors: [
-            { name: "x", shape: [n, 3072], data: x },
-            { name: "y", shape: [n], data: y },
-          ],
-        }),
-      );
-    };
+    const write = (set: "train" | "test", n: number) => writePreparedCifar10(dir, set, n, (i) => Math.floor(i / 3072)); // row i holds i
     write("train", 12);
     write("test", 4);
     const s = cifar10Splits(cache, {}, 2);

@@ -3,16 +3,16 @@
  * shape, 10 classes and `preprocessed: true` (their values are already preprocessed; the tests
  * of their values are mnist.test.ts, test/cifar10.test.ts and test/svhn.test.ts).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { encodeCheckpoint } from "../src/train/checkpoint.js";
 import { CIFAR10_CLASSES } from "../src/data/cifar10.js";
 import { cifar10PreparedDir, cifar10Splits, loadPreparedCifar10 } from "../src/data/cifar10Prepare.js";
 import { sliceDataset, type Dataset } from "../src/data/dataset.js";
 import { mnistSplits } from "../src/data/split.js";
 import { preprocessedSvhn } from "../src/data/svhnPrepare.js";
+import { writePreparedCifar10 } from "./cifar10-fixtures.js";
 
 const described = (d: Dataset) => [d.shape, d.classes, d.preprocessed, d.features];
 
@@ -36,29 +36,8 @@ describe("the paper's pipelines return Datasets", () => {
     for (const [set, n] of [
       ["train", 5],
       ["test", 2],
-    ] as const) {
-      const meta = {
-        kind: "cifar10-preprocessed",
-        version: 1,
-        set,
-        gcnScale: 55,
-        zcaFilterBias: 0.1,
-        layout: "NHWC 32x32x3",
-        sources: {},
-      };
-      const x = Float32Array.from({ length: n * 3072 }, (_, i) => i / 3072),
-        y = Float32Array.from({ length: n }, (_, i) => i % 10);
-      writeFileSync(
-        join(dir, `${set}.bin`),
-        encodeCheckpoint({
-          meta,
-          tensors: [
-            { name: "x", shape: [n, 3072], data: x },
-            { name: "y", shape: [n], data: y },
-          ],
-        }),
-      );
-    }
+    ] as const)
+      writePreparedCifar10(dir, set, n, (i) => i / 3072);
     const s = cifar10Splits(cache, { train: 2 }, 1);
     for (const d of [s.train, s.validation, s.test, loadPreparedCifar10(cache, "test")]) {
       expect(described(d)).toEqual([[32, 32, 3], 10, true, 3072]);
