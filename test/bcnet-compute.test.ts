@@ -13,6 +13,7 @@ import { decodeBcnet } from "../src/format/decode.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier } from "../src/infer/index.js";
 import { c3, randomImageModel, randomModel } from "./bcnet-fixtures.js";
+import { thrownBy } from "./thrown.js";
 
 type Conv = Extract<LayerEntry, { kind: "conv" }>;
 const conv = (filters: number, kernel: number, pad: number, stride = 1, pool = false): Conv => ({
@@ -50,15 +51,8 @@ function headsOf(image: { height: number; width: number; channels: number }, ent
   });
 }
 
-function formatError(fn: () => unknown): ModelFormatError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelFormatError);
-    return e as ModelFormatError;
-  }
-  throw new Error("expected a ModelFormatError");
-}
+/** Runs `fn` and returns the ModelFormatError it throws (fails the test otherwise). */
+const formatError = (fn: () => unknown): ModelFormatError => thrownBy(ModelFormatError, fn);
 
 const CIFAR10_PAPER: LayerEntry[] = [
   c3(128),

@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { DataFormatError } from "../src/core/errors.js";
 import { decodeIdx, parseIdx, readIdxFile } from "../src/data/idx.js";
+import { thrownBy } from "./thrown.js";
 
 /** Builds IDX bytes by hand: magic (0, 0, type, ndims), big-endian uint32 dims, data. */
 function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Array {
@@ -22,15 +23,7 @@ function idxBytes(dims: number[], data: ArrayLike<number>, type = 0x08): Uint8Ar
 }
 
 /** Runs `fn` and returns the DataFormatError it throws (fails the test otherwise). */
-function dataError(fn: () => unknown): DataFormatError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DataFormatError);
-    return err as DataFormatError;
-  }
-  throw new Error("expected a DataFormatError, but nothing was thrown");
-}
+const dataError = (fn: () => unknown): DataFormatError => thrownBy(DataFormatError, fn);
 
 describe("parseIdx", () => {
   const images = idxBytes([2, 2, 3], [0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]);
