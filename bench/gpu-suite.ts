@@ -187,7 +187,7 @@ async function epochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutpu
     opts,
     log,
     init,
-    (be) => timeOurEpoch(be, spec, init, examples, opts.lossSteps, opts.timing),
+    (be) => timeOurEpoch(be, spec, init, { examples, lossSteps: opts.lossSteps, timing: opts.timing }),
     (path) => ({ task: "epoch", spec, init: path, lossSteps: opts.lossSteps, examples }),
     opts.timing,
   );
@@ -207,7 +207,7 @@ async function cnnEpochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOu
     opts,
     log,
     init,
-    (be) => timeOurCnnEpoch(be, spec, init, examples, opts.lossSteps, timing),
+    (be) => timeOurCnnEpoch(be, spec, init, { examples, lossSteps: opts.lossSteps, timing }),
     (path) => ({
       task: "cnn-epoch",
       spec,
