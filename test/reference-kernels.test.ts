@@ -14,6 +14,7 @@ import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { BinaryConnectError, ShapeError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Shape, Tensor } from "../src/core/tensor.js";
+import type { KernelArgs } from "../src/kernels/contract.js";
 import { adamArgs } from "./kernel-args.js";
 
 function setup() {
@@ -52,20 +53,28 @@ describe("adam (Lasagne's form: a_t = lr sqrt(1-b2^t)/(1-b1^t), step = a_t m/(sq
   // multiplying by the bias correction instead of dividing moves it by ~1e-2).
   const TOL = 1e-6;
 
-  it("plain (lrScale 1, clip 0): two steps, no clipping beyond 1", async () => {
+  type Hyperparameters = Omit<KernelArgs["adam"], "param" | "grad" | "m" | "v" | "t">;
+  /** A parameter of 3 values with zero moments m and v; `step(t, grad)` runs Adam's step t on it with these settings. */
+  function adamOn(values: number[], hp: Hyperparameters) {
     const { be, make } = setup();
-    const param = make([3], [0.5, -0.25, 1.0]),
+    const param = make([3], values),
       m = make([3], [0, 0, 0]),
       v = make([3], [0, 0, 0]);
+    const step = (t: number, grad: number[]) => be.run("adam", { param, grad: make([3], grad), m, v, t, ...hp });
+    return { be, param, m, v, step };
+  }
+
+  it("plain (lrScale 1, clip 0): two steps, no clipping beyond 1", async () => {
     // eps = 1e-3 (not 1e-8) so that where eps is added matters at this gradient scale.
     const hp = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-3, lrScale: 1, clip: 0 };
+    const { be, param, m, v, step } = adamOn([0.5, -0.25, 1.0], hp);
 
     // t = 1, g = [0.2, -0.1, -0.5]: m = 0.1 g = [0.02, -0.01, -0.05]; v = 0.001 g^2 = [4e-5, 1e-5, 2.5e-4]
     // a_1 = 0.01 sqrt(0.001) / 0.1 = 0.0031622777
     // step0 = a_1 * 0.02 / (sqrt(4e-5) + 1e-3) = 6.3245553e-5 / 0.0073245553 = 0.0086347  -> 0.4913653
     // step1 = a_1 * -0.01 / (0.0031622777 + 1e-3) = -0.0075975                          -> -0.2424025
     // step2 = a_1 * -0.05 / (0.0158113883 + 1e-3) = -0.0094051                          -> 1.0094051 (clip 0: not clipped)
-    be.run("adam", { param, grad: make([3], [0.2, -0.1, -0.5]), m, v, t: 1, ...hp });
+    step(1, [0.2, -0.1, -0.5]);
     expectClose("m after step 1", await be.read(m), [0.02, -0.01, -0.05], TOL);
     expectClose("v after step 1", await be.read(v), [4e-5, 1e-5, 2.5e-4], 1e-10);
     expectClose("param after step 1", await be.read(param), [0.4913653, -0.2424025, 1.0094051], TOL);
@@ -76,30 +85,27 @@ describe("adam (Lasagne's form: a_t = lr sqrt(1-b2^t)/(1-b1^t), step = a_t m/(sq
     // step0 = a_2 * 0.008 / (0.0070682388 + 1e-3) = 0.0023333 -> 0.4890320
     // step1 = a_2 * -0.019 / (0.0044710178 + 1e-3) = -0.0081722 -> -0.2342303
     // step2 = a_2 * -0.015 / (0.0184323 + 1e-3) = -0.0018164 -> 1.0112215
-    be.run("adam", { param, grad: make([3], [-0.1, -0.1, 0.3]), m, v, t: 2, ...hp });
+    step(2, [-0.1, -0.1, 0.3]);
     expectClose("m after step 2", await be.read(m), [0.008, -0.019, -0.015], TOL);
     expectClose("v after step 2", await be.read(v), [4.996e-5, 1.999e-5, 3.3975e-4], 1e-10);
     expectClose("param after step 2", await be.read(param), [0.48903203, -0.23423034, 1.01122153], TOL);
   });
 
   it("BinaryConnect: lrScale 20 and clip to [-H, H] = [-1, 1]", async () => {
-    const { be, make } = setup();
-    const param = make([3], [0.95, -0.9, 0.1]),
-      m = make([3], [0, 0, 0]),
-      v = make([3], [0, 0, 0]);
     const hp = { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, lrScale: 20, clip: 1 };
+    const { be, param, step } = adamOn([0.95, -0.9, 0.1], hp);
 
     // t = 1: step_i = a_1 0.1 g / (sqrt(0.001)|g| + eps) = 0.01 sign(g) (1 - eps/(sqrt(0.001)|g|))
     // g = [-0.3, 0.4, 0.02]: lrScale * step = [-0.2, +0.2, +0.19999684]
     // param = [0.95 + 0.2, -0.9 - 0.2, 0.1 - 0.19999684] = [1.15 -> clipped 1, -1.1 -> clipped -1, -0.09999684]
-    be.run("adam", { param, grad: make([3], [-0.3, 0.4, 0.02]), m, v, t: 1, ...hp });
+    step(1, [-0.3, 0.4, 0.02]);
     expectClose("param after step 1", await be.read(param), [1, -1, -0.09999684], TOL);
 
     // t = 2, g = [1.0, 0.1, 0.02]: m = [-0.027 + 0.1, 0.036 + 0.01, 0.0018 + 0.002] = [0.073, 0.046, 0.0038]
     // v = [8.991e-5 + 1e-3, 1.5984e-4 + 1e-5, 3.996e-7 + 4e-7] = [1.08991e-3, 1.6984e-4, 7.996e-7]
     // lrScale * step = 20 a_2 m / (sqrt(v) + eps) = [0.1040663, 0.1661, 0.2000]
     // param = [1 - 0.1040663, -1 - 0.1661 -> clipped -1, -0.09999684 - 0.19999775] = [0.8959337, -1, -0.2999946]
-    be.run("adam", { param, grad: make([3], [1.0, 0.1, 0.02]), m, v, t: 2, ...hp });
+    step(2, [1.0, 0.1, 0.02]);
     expectClose("param after step 2", await be.read(param), [0.8959337, -1, -0.2999946], TOL);
   });
 });
