@@ -23,25 +23,11 @@ import { plotFolder } from "../src/plot/plot.js";
 import { loadPlotting, svgToPng } from "../src/plot/render.js";
 import { readRuns } from "../src/plot/runs.js";
 import { words } from "./cli-helpers.js";
+import { mnistTestConfig } from "./train-config.js";
 
 const HIDDEN = 36;
-const config = (mode: TrainConfig["mode"], seed: number): TrainConfig => ({
-  preset: "test",
-  dataset: "mnist",
-  hidden: [HIDDEN],
-  mode,
-  H: 1,
-  dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
-  batchSize: 100,
-  epochs: 2,
-  lrStart: 3e-3,
-  lrEnd: 3e-4,
-  seed,
-  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
-  evalBatchSize: 500,
-  meanFrom: "split",
-});
+const config = (mode: TrainConfig["mode"], seed: number): TrainConfig =>
+  mnistTestConfig(mode, { hidden: [HIDDEN], epochs: 2, seed });
 
 /** RGB triples of an 8-bit PNG as a set of "r,g,b" strings. */
 function colours(png: ReturnType<typeof decode>): Set<string> {

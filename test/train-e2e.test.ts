@@ -9,24 +9,10 @@ import { loadMnist } from "../src/data/mnist.js";
 import { mnistSplits } from "../src/data/split.js";
 import type { TrainConfig } from "../src/train/config.js";
 import { train, type Splits } from "../src/train/trainer.js";
+import { mnistTestConfig } from "./train-config.js";
 
-const config = (mode: TrainConfig["mode"]): TrainConfig => ({
-  preset: "test",
-  dataset: "mnist",
-  hidden: [256, 256],
-  mode,
-  H: 1,
-  dropout: { input: 0, hidden: 0 },
-  batchNorm: { variant: "authors", eps: 1e-4, momentum: 0.15 },
-  batchSize: 100,
-  epochs: 3,
-  lrStart: 3e-3,
-  lrEnd: 3e-4,
-  seed: 7,
-  testTime: mode === "det" ? { kind: "binary" } : { kind: "real" },
-  evalBatchSize: 500,
-  meanFrom: "split",
-});
+const config = (mode: TrainConfig["mode"]): TrainConfig =>
+  mnistTestConfig(mode, { hidden: [256, 256], epochs: 3, seed: 7 });
 
 describe("short training on 10,000 MNIST images (wasm backend, 2 threads)", () => {
   let backend: Backend;
