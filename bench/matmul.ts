@@ -120,8 +120,8 @@ export function benchEngineMatmul(opts: EngineOptions, threads: number): Promise
  * transposeA / transposeB flags - the transposed forms are its slow path (docs/performance.md).
  */
 export async function benchTfjsMatmul(timing: TimingOptions): Promise<MatmulResult[]> {
-  const { loadTfjsWasm } = await import("./peers/tfjs-mlp.js");
-  const tf = await loadTfjsWasm();
+  const { loadTfjs } = await import("./peers/tfjs-load.js");
+  const tf = await loadTfjs("wasm");
   const results: MatmulResult[] = [];
   for (const [f, form] of MATMUL_FORMS.entries()) {
     const [ha, hb] = operands(form, 100 + f);

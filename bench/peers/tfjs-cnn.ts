@@ -1,25 +1,9 @@
 import type * as TF from "@tensorflow/tfjs";
 import { parseArchitecture } from "../../src/nn/architecture.js";
 import { weightLayers, type CnnInitialState, type CnnSpec } from "../cnn-spec.js";
-import { PeerUnavailable, type StepRunner } from "../runner.js";
+import type { StepRunner } from "../runner.js";
+import { loadTfjs } from "./tfjs-load.js";
 import { tfjsTrainStep } from "./tfjs-train.js";
-
-/** Loads tfjs with its plain-JavaScript cpu backend; throws PeerUnavailable when it is not installed. */
-async function loadTfjsCpu(): Promise<typeof TF> {
-  let tf: typeof TF;
-  try {
-    tf = await import("@tensorflow/tfjs");
-  } catch (e) {
-    throw new PeerUnavailable(
-      "tfjs-cpu",
-      `cannot load @tensorflow/tfjs: ${String(e)}`,
-      "npm install --save-dev @tensorflow/tfjs",
-    );
-  }
-  if (!(await tf.setBackend("cpu"))) throw new PeerUnavailable("tfjs-cpu", "tf.setBackend('cpu') failed");
-  await tf.ready();
-  return tf;
-}
 
 /**
  * Peer: the benchmarked CNN's training step (bench/cnn-spec.ts) in TensorFlow.js 4.x with its
@@ -33,7 +17,7 @@ async function loadTfjsCpu(): Promise<typeof TF> {
  * contract (Lasagne's form), with the Glorot scale and the clip on W.
  */
 export async function createTfjsCnnRunner(spec: CnnSpec, init: CnnInitialState): Promise<StepRunner> {
-  const tf = await loadTfjsCpu();
+  const tf = await loadTfjs("cpu");
   const { H, bnEps } = spec;
   const M = init.batch;
   const binarize = tf.customGrad(((w: TF.Tensor, save: TF.GradSaveFunc) => {

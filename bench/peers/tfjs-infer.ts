@@ -5,7 +5,7 @@ import { scaleMeanOf } from "../../src/format/preprocessing.js";
 import type { InferNetwork, InferRunner } from "../infer-net.js";
 import { PeerUnavailable } from "../runner.js";
 import { packageVersion } from "./version.js";
-import { loadTfjsWasm } from "./tfjs-mlp.js";
+import { loadTfjs } from "./tfjs-load.js";
 
 /**
  * Peer: a .bcnet network's inference in TensorFlow.js with its wasm backend (XNNPACK, one thread
@@ -15,7 +15,7 @@ import { loadTfjsWasm } from "./tfjs-mlp.js";
  * the model (so a flatten is a reshape).
  */
 export async function tfjsInferRunner(net: InferNetwork): Promise<InferRunner> {
-  const tf = await loadTfjsWasm();
+  const tf = await loadTfjs("wasm");
   const model = net.model;
   const folded = scaleMeanOf(model.preprocessing, model.inputs);
   if (!folded) throw new PeerUnavailable("tfjs-wasm", "the model's preprocessing is not x * inputScale - mean");

@@ -1,25 +1,8 @@
 import type * as TF from "@tensorflow/tfjs";
-import { PeerUnavailable, type StepRunner } from "../runner.js";
+import type { StepRunner } from "../runner.js";
+import { loadTfjs } from "./tfjs-load.js";
 import { layerShapes, wLrScale, type InitialState, type MlpSpec } from "../spec.js";
 import { tfjsTrainStep } from "./tfjs-train.js";
-
-/** Loads tfjs with its wasm backend selected; throws PeerUnavailable when it is not installed. */
-export async function loadTfjsWasm(): Promise<typeof TF> {
-  let tf: typeof TF;
-  try {
-    tf = await import("@tensorflow/tfjs");
-    await import("@tensorflow/tfjs-backend-wasm"); // registers the "wasm" backend
-  } catch (e) {
-    throw new PeerUnavailable(
-      "tfjs-wasm",
-      `cannot load @tensorflow/tfjs-backend-wasm: ${String(e)}`,
-      "npm install --save-dev @tensorflow/tfjs @tensorflow/tfjs-backend-wasm",
-    );
-  }
-  if (!(await tf.setBackend("wasm"))) throw new PeerUnavailable("tfjs-wasm", "tf.setBackend('wasm') failed");
-  await tf.ready();
-  return tf;
-}
 
 /**
  * Peer: the benchmarked training step (bench/spec.ts) in TensorFlow.js 4.x with its
@@ -34,7 +17,7 @@ export async function loadTfjsWasm(): Promise<typeof TF> {
  * with jax-js and our engine to rounding.
  */
 export async function createTfjsRunner(spec: MlpSpec, init: InitialState): Promise<StepRunner> {
-  const tf = await loadTfjsWasm();
+  const tf = await loadTfjs("wasm");
   const threads = tf.env().getBool("WASM_HAS_MULTITHREAD_SUPPORT") ? "threads" : "1 thread";
   const simd = tf.env().getBool("WASM_HAS_SIMD_SUPPORT") ? "SIMD" : "no SIMD";
 
