@@ -17,20 +17,16 @@ const mnist = await bc.data.loadMnist();
 const train = bc.data.sliceDataset(mnist.train, 0, Number(env("TRAIN_IMAGES", 20000)));
 const test = bc.data.sliceDataset(mnist.test, 0, Number(env("TEST_IMAGES", mnist.test.n)));
 
+// A hidden layer: dense with `units` units (binary weights, det, by default), batch norm, ReLU.
+const hidden = () => [bc.layers.dense({ units }), bc.layers.batchNorm(), bc.layers.relu()];
 const model = bc.sequential({
   inputShape: [28, 28, 1],
   backend: env("BACKEND", "auto"),
   layers: [
     bc.layers.flatten(),
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(),
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(),
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(),
+    ...hidden(),
+    ...hidden(),
+    ...hidden(),
     bc.layers.dense({ units: 10 }),
     bc.layers.batchNorm(),
   ],

@@ -11,20 +11,16 @@ const env = (name, fallback) => process.env[name] ?? fallback;
 const units = Number(env("UNITS", 1024));
 
 const { train, test } = await bc.data.loadMnist(); // raw pixels 0..255, [28, 28, 1]
+// A hidden layer: dense with `units` units (binary weights, det, by default), batch norm, ReLU.
+const hidden = () => [bc.layers.dense({ units }), bc.layers.batchNorm(), bc.layers.relu()];
 const model = bc.sequential({
   inputShape: [28, 28, 1],
   backend: env("BACKEND", "auto"),
   layers: [
     bc.layers.flatten(),
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(), // binary weights (det) by default
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(),
-    bc.layers.dense({ units }),
-    bc.layers.batchNorm(),
-    bc.layers.relu(),
+    ...hidden(),
+    ...hidden(),
+    ...hidden(),
     bc.layers.dense({ units: 10 }),
     bc.layers.batchNorm(),
   ],
