@@ -13,6 +13,7 @@ import { METHODS, planRuns } from "../src/reproduce/plan.js";
 import { meanStd, type ExperimentResults } from "../src/reproduce/results.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta, EpochRecord } from "../src/train/trainer.js";
+import { words } from "./cli-helpers.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const SIZES = ["--train-size", "2000", "--val-size", "200", "--test-size", "200"];
@@ -20,6 +21,13 @@ const root = mkdtempSync(join(tmpdir(), "bc-reproduce-"));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8" });
 const reproduce = (out: string, ...args: string[]) =>
   cli("reproduce", "mnist", "--out", out, "--backend", "wasm", "--epochs", "2", ...SIZES, ...args);
+/** `train`'s arguments for run det-seed1 of the sweep below (2 epochs, wasm, 1 thread) into `dir`. */
+const detSeed1 = (dir: string) => [
+  ...words("--preset mnist-quick --mode det --seed 1 --epochs 2 --out"),
+  dir,
+  ...words("--backend wasm --threads 1"),
+  ...SIZES,
+];
 const metrics = (dir: string) =>
   readFileSync(join(dir, "metrics.jsonl"), "utf8")
     .trim()
@@ -89,23 +97,7 @@ describe("reproduce runs", () => {
   it("trains every run, resumes an interrupted one exactly, and writes the table", async () => {
     // det-seed1 was interrupted after its first epoch
     const detDir = join(out, "runs", "det-seed1");
-    await trainAndKillAfterFirstEpoch([
-      "--preset",
-      "mnist-quick",
-      "--mode",
-      "det",
-      "--seed",
-      "1",
-      "--epochs",
-      "2",
-      "--out",
-      detDir,
-      "--backend",
-      "wasm",
-      "--threads",
-      "1",
-      ...SIZES,
-    ]);
+    await trainAndKillAfterFirstEpoch(detSeed1(detDir));
     const r = reproduce(out, "--methods", "none,det", "--seeds", "2", "--parallel", "2");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain("4 runs (0 finished, 1 to resume, 3 to start); 2 at a time, 1 thread(s) each");
@@ -117,24 +109,7 @@ describe("reproduce runs", () => {
 
     // the resumed run ends with the weights of an uninterrupted one
     const whole = join(root, "whole");
-    const u = cli(
-      "train",
-      "--preset",
-      "mnist-quick",
-      "--mode",
-      "det",
-      "--seed",
-      "1",
-      "--epochs",
-      "2",
-      "--out",
-      whole,
-      "--backend",
-      "wasm",
-      "--threads",
-      "1",
-      ...SIZES,
-    );
+    const u = cli("train", ...detSeed1(whole));
     expect(u.status, u.stderr).toBe(0);
     const a = loadCheckpoint<CheckpointMeta>(join(whole, "checkpoint.bin")).tensors;
     const b = loadCheckpoint<CheckpointMeta>(join(detDir, "checkpoint.bin")).tensors;
