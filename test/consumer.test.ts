@@ -94,6 +94,17 @@ function lockClosure(
   return out;
 }
 
+/** The fields of the tarball's package.json that its lockfile entry repeats after name, version, resolved and integrity (as npm writes them). */
+const LOCKED_FIELDS = [
+  "license",
+  "dependencies",
+  "optionalDependencies",
+  "peerDependencies",
+  "peerDependenciesMeta",
+  "bin",
+  "engines",
+] as const;
+
 const rootsOf = (p: LockEntry): Record<string, "required" | "optional"> => ({
   ...Object.fromEntries(Object.keys(p.dependencies ?? {}).map((n) => [n, "required" as const])),
   ...Object.fromEntries(Object.keys(p.optionalDependencies ?? {}).map((n) => [n, "optional" as const])),
@@ -215,17 +226,6 @@ beforeAll(async () => {
   const typesNode = repoLock["node_modules/@types/node"]?.version;
   if (!typesNode) throw new Error("@types/node is not in package-lock.json");
   const spec = `file:../${info.filename}`;
-  const {
-    name,
-    version,
-    license,
-    dependencies,
-    optionalDependencies,
-    peerDependencies,
-    peerDependenciesMeta,
-    bin,
-    engines,
-  } = packed;
   writeFileSync(
     join(app, "package.json"),
     JSON.stringify(
@@ -254,17 +254,11 @@ beforeAll(async () => {
             devDependencies: { "@types/node": typesNode },
           },
           "node_modules/binaryconnect": {
-            name,
-            version,
+            name: packed.name,
+            version: packed.version,
             resolved: spec,
             integrity,
-            license,
-            dependencies,
-            optionalDependencies,
-            peerDependencies,
-            peerDependenciesMeta,
-            bin,
-            engines,
+            ...Object.fromEntries(LOCKED_FIELDS.map((k) => [k, packed[k]])),
           },
           ...lockClosure(repoLock, rootsOf(packed)),
           ...lockClosure(repoLock, { "@types/node": "required" }, "dev"),

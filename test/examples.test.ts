@@ -24,6 +24,11 @@ async function example(name: string, env: Record<string, string>, args: string[]
   return stdout;
 }
 
+/** An MNIST example's sizes, as its environment variables: training images, test images, epochs. */
+function mnistSizes(train: number, test: number, epochs: number): Record<string, string> {
+  return { TRAIN_IMAGES: String(train), TEST_IMAGES: String(test), EPOCHS: String(epochs) };
+}
+
 /** The number before " %" after `label` in the output, e.g. percent(out, "test error"). */
 function percent(out: string, label: string): number {
   const m = new RegExp(`${label} (\\d+\\.\\d+) %`).exec(out);
@@ -39,13 +44,7 @@ beforeAll(() => {
 describe("examples/", () => {
   it("mnist-mlp.mjs trains the MLP on 3,000 images to a test error far below chance (90 %) and saves it", async () => {
     const file = join(tmp(), "mlp.bcmodel");
-    const out = await example("mnist-mlp.mjs", {
-      TRAIN_IMAGES: "3000",
-      TEST_IMAGES: "2000",
-      UNITS: "256",
-      EPOCHS: "2",
-      OUT: file,
-    });
+    const out = await example("mnist-mlp.mjs", { ...mnistSizes(3000, 2000, 2), UNITS: "256", OUT: file });
     expect(out).toMatch(/compression: [\d.]+x smaller with 1-bit weights/);
     expect(out).toMatch(/epoch 2: train loss [\d.]+, validation error [\d.]+ %/);
     expect(percent(out, "test error")).toBeLessThan(25);
@@ -65,13 +64,7 @@ describe("examples/", () => {
 
   it("resume-and-fine-tune.mjs: an interrupted run resumes to an uninterrupted run's numbers and weights; the saved model trains on", async () => {
     const dir = tmp();
-    const out = await example("resume-and-fine-tune.mjs", {
-      TRAIN_IMAGES: "2000",
-      TEST_IMAGES: "1000",
-      EPOCHS: "3",
-      MORE: "1",
-      RUN_DIR: dir,
-    });
+    const out = await example("resume-and-fine-tune.mjs", { ...mnistSizes(2000, 1000, 3), MORE: "1", RUN_DIR: dir });
     expect(out).toMatch(/1\. interrupted: stopped at step 8 of 16 of epoch 2; the folder holds epoch 1/);
     expect(out).toMatch(/2\. resumed: trained epochs 2, 3;/);
     expect(out).toContain("the same scores on the test set: yes");
@@ -96,13 +89,7 @@ describe("examples/", () => {
 
   it("export-and-infer.mjs exports .bcnet and ONNX from memory; binaryconnect/infer classifies raw pixels as the training engine does", async () => {
     const dir = tmp();
-    const out = await example("export-and-infer.mjs", {
-      TRAIN_IMAGES: "3000",
-      TEST_IMAGES: "2000",
-      UNITS: "256",
-      EPOCHS: "2",
-      OUT: dir,
-    });
+    const out = await example("export-and-infer.mjs", { ...mnistSizes(3000, 2000, 2), UNITS: "256", OUT: dir });
     const bcnet = statSync(join(dir, "model.bcnet")).size;
     expect(bcnet).toBeLessThan(335_892 / 8 + 20_000); // 1 bit per weight, plus the folded batch norm and the mean
     expect(statSync(join(dir, "model.onnx")).size).toBeGreaterThan(334_336 * 4);
