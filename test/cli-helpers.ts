@@ -13,6 +13,16 @@ export function words(text: string): string[] {
   return text.split(/\s+/).filter((w) => w !== "");
 }
 
+/** The words of `reproduce mnist --out OUT SWEEP... --on CLUSTER MORE...`: a sweep handed to a cluster. */
+export function reproduceOn(
+  cluster: "slurm" | "k8s",
+  out: string,
+  sweep: readonly string[],
+  ...more: string[]
+): string[] {
+  return ["reproduce", "mnist", "--out", out, ...sweep, "--on", cluster, ...more];
+}
+
 /** Runs the CLI to its end with extra environment variables. */
 export function cli(
   args: string[],

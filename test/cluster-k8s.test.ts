@@ -11,6 +11,7 @@ import type { Job } from "kubernetes-types/batch/v1.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { planRuns, runArgs } from "../src/reproduce/plan.js";
 import { indexRanges, shellQuote } from "../src/reproduce/task.js";
+import { reproduceOn } from "./cli-helpers.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "bc-cluster-k8s-"));
@@ -24,13 +25,7 @@ describe("reproduce --on k8s", () => {
 
   it("writes an Indexed Job: one completion index per run, the run folders on the claim", () => {
     const r = cli(
-      "reproduce",
-      "mnist",
-      "--out",
-      out,
-      ...SWEEP,
-      "--on",
-      "k8s",
+      ...reproduceOn("k8s", out, SWEEP),
       "--pvc",
       "bc-runs",
       "--mount",
@@ -109,7 +104,7 @@ describe("reproduce --on k8s", () => {
   });
 
   it("--on k8s without --pvc is an option error", () => {
-    const r = cli("reproduce", "mnist", "--out", join(root, "x"), "--on", "k8s");
+    const r = cli(...reproduceOn("k8s", join(root, "x"), []));
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("--on k8s needs --pvc");
   });

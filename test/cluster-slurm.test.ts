@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExperimentResults } from "../src/reproduce/results.js";
 import { jobName, readSubmissions } from "../src/reproduce/slurm.js";
+import { reproduceOn } from "./cli-helpers.js";
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const SCRIPT = new URL("../scripts/slurm-local.sh", import.meta.url).pathname;
@@ -122,7 +123,7 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
 
   it("trains a sweep through sbatch to the local runner's bytes; the same command again submits nothing twice", async () => {
     const local = cliAsync("reproduce", "mnist", "--out", localOut, ...SWEEP, "--parallel", "1");
-    const first = cli("reproduce", "mnist", "--out", slurmOut, ...SWEEP, "--on", "slurm", "--parallel", "2");
+    const first = cli(...reproduceOn("slurm", slurmOut, SWEEP, "--parallel", "2"));
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain("4 runs: 0 finished, 0 queued or running, 4 to submit");
     expect(first.stdout).toMatch(/submitted job \d+: array tasks 0-3 \(none-seed1, det-seed1, none-seed2, det-seed2\)/);
@@ -131,7 +132,7 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
     expect(script).toContain("#SBATCH --signal=B:USR1@120");
 
     // again while the tasks are queued or running: nothing is submitted
-    const again = cli("reproduce", "mnist", "--out", slurmOut, ...SWEEP, "--on", "slurm", "--parallel", "2");
+    const again = cli(...reproduceOn("slurm", slurmOut, SWEEP, "--parallel", "2"));
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/4 runs: 0 finished, 4 queued or running .*, 0 to submit/);
     expect(again.stdout).toContain("nothing to submit");
@@ -147,7 +148,7 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
     expect(l.status, l.stderr).toBe(0);
 
     // after they finished: still nothing to submit
-    const after = cli("reproduce", "mnist", "--out", slurmOut, ...SWEEP, "--on", "slurm", "--parallel", "2");
+    const after = cli(...reproduceOn("slurm", slurmOut, SWEEP, "--parallel", "2"));
     expect(after.stdout).toContain("4 runs: 4 finished, 0 queued or running, 0 to submit");
     expect(readSubmissions(slurmOut)).toHaveLength(1);
 
@@ -202,7 +203,7 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
       "100",
     ];
     const local = cliAsync("reproduce", "mnist", "--out", ref, ...args, "--parallel", "1");
-    const r = cli("reproduce", "mnist", "--out", out, ...args, "--on", "slurm");
+    const r = cli(...reproduceOn("slurm", out, args));
     expect(r.status, r.stderr).toBe(0);
     const jobId = readSubmissions(out)[0].jobId;
     const log = (run: string) => {
@@ -233,7 +234,7 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
 
     // the stopped task (not the requeued one, which the scheduler holds) is submitted again by the same command
     await until("the stopped task to leave the queue", () => !queued(out).some((l) => l.startsWith(`${jobId}_1 `)), 60);
-    const again = cli("reproduce", "mnist", "--out", out, ...args, "--on", "slurm");
+    const again = cli(...reproduceOn("slurm", out, args));
     expect(again.status, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/submitted job \d+: array tasks 1 \(det-seed1\)/);
 
@@ -259,14 +260,10 @@ describe.skipIf(!running && !canStart && !CI)("reproduce --on slurm (a one-node 
 describe("reproduce --on slurm without Slurm", () => {
   it("a missing sbatch is a typed error that says how to run the sweep locally", () => {
     const out = join(root, "nosbatch");
-    const noPath = spawnSync(
-      process.execPath,
-      [CLI, "reproduce", "mnist", "--out", out, "--on", "slurm", "--seeds", "1"],
-      {
-        encoding: "utf8",
-        env: { ...process.env, PATH: join(root, "no-such-folder") },
-      },
-    );
+    const noPath = spawnSync(process.execPath, [CLI, ...reproduceOn("slurm", out, [], "--seeds", "1")], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: join(root, "no-such-folder") },
+    });
     expect(noPath.status).toBe(1);
     expect(noPath.stderr).toContain("error: --on slurm needs Slurm's sbatch on PATH; found no sbatch");
     expect(noPath.stderr).toContain("hint: run the sweep on this machine instead: the same command without --on slurm");
@@ -310,13 +307,7 @@ describe("reproduce --on slurm without Slurm", () => {
       process.execPath,
       [
         CLI,
-        "reproduce",
-        "mnist",
-        "--out",
-        out,
-        ...SWEEP,
-        "--on",
-        "slurm",
+        ...reproduceOn("slurm", out, SWEEP),
         "--dry-run",
         "--parallel",
         "3",
