@@ -1,5 +1,7 @@
+import { BackendError } from "../core/errors.js";
 import type { Shape, Tensor } from "../core/tensor.js";
 import type { KernelArgs, KernelName } from "../kernels/contract.js";
+import { validateKernelArgs } from "../kernels/validate.js";
 
 /**
  * The backend interface: buffers, kernels, dispatch. Nothing backend-specific leaks out:
@@ -31,9 +33,38 @@ export type KernelImpl<B, K extends KernelName> = (backend: B, args: KernelArgs[
 /** A complete record of kernels: a backend that misses one fails the type check. */
 export type KernelTable<B> = { [K in KernelName]: KernelImpl<B, K> };
 
+/**
+ * Runs `kernel` of a backend's table after checking its arguments against the contract (shapes,
+ * sizes, scalars: src/kernels/validate.ts), so that every backend refuses the same bad calls.
+ */
+export function runKernel<B, K extends KernelName>(
+  backend: B,
+  table: KernelTable<B>,
+  kernel: K,
+  args: KernelArgs[K],
+): void {
+  validateKernelArgs(kernel, args);
+  table[kernel](backend, args);
+}
+
 /** Convenience: allocate and upload in one call. */
 export function tensorFrom(backend: Backend, shape: Shape, data: ArrayLike<number>): Tensor {
   const t = backend.alloc(shape);
   backend.upload(t, data instanceof Float32Array ? data : Float32Array.from(data));
   return t;
+}
+
+/**
+ * What a backend keeps for a live tensor (its buffer, its byte offset): `live`'s entry under the
+ * tensor's id, if the tensor belongs to the backend `name`; a BackendError for a disposed
+ * tensor or one made by another backend.
+ */
+export function liveEntry<T>(name: string, live: ReadonlyMap<number, T>, t: Tensor): T {
+  const entry = t.backend === name ? live.get(t.id) : undefined;
+  if (entry === undefined)
+    throw new BackendError(
+      `${t} is not a live tensor of the ${name} backend`,
+      "was it disposed, or made by another backend?",
+    );
+  return entry;
 }

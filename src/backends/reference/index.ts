@@ -1,8 +1,7 @@
 import { BackendError } from "../../core/errors.js";
 import { Tensor, type Shape } from "../../core/tensor.js";
 import type { KernelArgs, KernelName } from "../../kernels/contract.js";
-import { validateKernelArgs } from "../../kernels/validate.js";
-import type { Backend, KernelTable } from "../backend.js";
+import { type Backend, type KernelTable, liveEntry, runKernel } from "../backend.js";
 import { KERNELS } from "./kernels/index.js";
 
 /**
@@ -40,8 +39,7 @@ export class ReferenceBackend implements Backend {
   }
 
   run<K extends KernelName>(kernel: K, args: KernelArgs[K]): void {
-    validateKernelArgs(kernel, args);
-    this.kernels[kernel](this, args);
+    runKernel(this, this.kernels, kernel, args);
   }
 
   async close(): Promise<void> {
@@ -50,13 +48,7 @@ export class ReferenceBackend implements Backend {
 
   /** The values of a tensor (the live buffer, for kernels). */
   data(t: Tensor): Float32Array {
-    const buf = t.backend === this.name ? this.buffers.get(t.id) : undefined;
-    if (!buf)
-      throw new BackendError(
-        `${t} is not a live tensor of the reference backend`,
-        "was it disposed, or made by another backend?",
-      );
-    return buf;
+    return liveEntry(this.name, this.buffers, t);
   }
 
   /**

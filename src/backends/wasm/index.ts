@@ -1,8 +1,7 @@
 import { BackendError, OptionError } from "../../core/errors.js";
 import { Tensor, type Shape } from "../../core/tensor.js";
 import { KERNEL_NAMES, type KernelArgs, type KernelName } from "../../kernels/contract.js";
-import { validateKernelArgs } from "../../kernels/validate.js";
-import type { Backend, KernelTable } from "../backend.js";
+import { type Backend, type KernelTable, liveEntry, runKernel } from "../backend.js";
 import { Allocator } from "./allocator.js";
 import { KERNELS } from "./kernels/index.js";
 import { instantiate, kernelsModule, MODULE_MAX_BYTES, PAGE_BYTES } from "./module.js";
@@ -143,8 +142,7 @@ export class WasmBackend implements Backend {
 
   run<K extends KernelName>(kernel: K, args: KernelArgs[K]): void {
     this.checkOpen();
-    validateKernelArgs(kernel, args);
-    this.kernels[kernel](this, args);
+    runKernel(this, this.kernels, kernel, args);
   }
 
   async close(): Promise<void> {
@@ -161,13 +159,7 @@ export class WasmBackend implements Backend {
 
   /** The byte offset of a live tensor of this backend. */
   readonly ptr = (t: Tensor): number => {
-    const ptr = t.backend === this.name ? this.blocks.get(t.id) : undefined;
-    if (ptr === undefined)
-      throw new BackendError(
-        `${t} is not a live tensor of the wasm backend`,
-        "was it disposed, or made by another backend?",
-      );
-    return ptr;
+    return liveEntry(this.name, this.blocks, t);
   };
 
   /**

@@ -2,8 +2,7 @@
 import { BackendError, OptionError } from "../../core/errors.js";
 import { Tensor, type Shape } from "../../core/tensor.js";
 import type { KernelArgs, KernelName } from "../../kernels/contract.js";
-import { validateKernelArgs } from "../../kernels/validate.js";
-import type { Backend, KernelTable } from "../backend.js";
+import { type Backend, type KernelTable, liveEntry, runKernel } from "../backend.js";
 import { requestAdapter, type AdapterChoice, type AdapterOptions } from "./adapter.js";
 import { COPY_PROGRAM } from "./kernels/copy.js";
 import { FILL_PROGRAM } from "./kernels/fill.js";
@@ -255,8 +254,7 @@ export class WebGpuBackend implements Backend {
 
   run<K extends KernelName>(kernel: K, args: KernelArgs[K]): void {
     this.check();
-    validateKernelArgs(kernel, args);
-    this.kernels[kernel](this, args);
+    runKernel(this, this.kernels, kernel, args);
   }
 
   async close(): Promise<void> {
@@ -430,13 +428,7 @@ export class WebGpuBackend implements Backend {
 
   /** The buffer of a live tensor of this backend. */
   private buffer(t: Tensor): GPUBuffer {
-    const b = t.backend === this.name ? this.buffers.get(t.id) : undefined;
-    if (!b)
-      throw new BackendError(
-        `${t} is not a live tensor of the webgpu backend`,
-        "was it disposed, or made by another backend?",
-      );
-    return b;
+    return liveEntry(this.name, this.buffers, t);
   }
 
   /** Turns an error scope's result into a recorded failure. */
