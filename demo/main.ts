@@ -4,6 +4,7 @@
  * binaryconnect/infer (src/infer): the .bcnet file is fetched from ./mnist-mlp.bcnet.
  */
 import { BinaryClassifier, architecture, float32Bytes } from "../src/infer/index.js";
+import { setupDrawingPad } from "../examples/browser/drawingPad.js";
 import { mnistLike } from "./preprocess.js";
 
 const MODEL_URL = "./mnist-mlp.bcnet";
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
     `Trained with binaryconnect (${info.preset ?? "?"}, ${info.mode ?? "?"}, best epoch ${info.epoch ?? "?"}; ` +
     `test error ${info.testError === undefined ? "?" : `${(100 * info.testError).toFixed(2)}%`}). Engine: ${net.engine === "wasm" ? "WebAssembly SIMD, 1-bit lookup tables" : "plain JavaScript"}.`;
   clear();
-  setupDrawing(() => schedule(net));
+  setupDrawingPad(pad, { lineWidth: 22, onStroke: () => schedule(net) });
   $("clear").addEventListener("click", () => {
     clear();
     showScores(null);
@@ -39,40 +40,6 @@ function clear(): void {
   seen.getContext("2d")!.clearRect(0, 0, 28, 28);
   $("label").textContent = "?";
   delete $("label").dataset.label;
-}
-
-/** Pointer events: mouse, pen and finger alike. */
-function setupDrawing(changed: () => void): void {
-  let last: { x: number; y: number } | null = null;
-  const at = (e: PointerEvent) => {
-    const r = pad.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) * pad.width) / r.width, y: ((e.clientY - r.top) * pad.height) / r.height };
-  };
-  const line = (a: { x: number; y: number }, b: { x: number; y: number }) => {
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 22;
-    ctx.lineCap = "round";
-    ctx.lineJoin = "round";
-    ctx.beginPath();
-    ctx.moveTo(a.x, a.y);
-    ctx.lineTo(b.x, b.y);
-    ctx.stroke();
-    changed();
-  };
-  pad.addEventListener("pointerdown", (e) => {
-    pad.setPointerCapture(e.pointerId);
-    last = at(e);
-    line(last, last);
-  });
-  pad.addEventListener("pointermove", (e) => {
-    if (!last) return;
-    const p = at(e);
-    line(last, p);
-    last = p;
-  });
-  const up = () => (last = null);
-  pad.addEventListener("pointerup", up);
-  pad.addEventListener("pointercancel", up);
 }
 
 let pending = false;

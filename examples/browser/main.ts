@@ -6,6 +6,7 @@
  * URL parameters set the form's first values: ?train=1000&epochs=2&batch=50&backend=webgpu.
  */
 import * as bc from "../../src/browser.js"; // in an application: import * as bc from "binaryconnect";
+import { setupDrawingPad } from "./drawingPad.js";
 
 const MODEL_URL = "indexeddb://mnist-mlp";
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -161,41 +162,6 @@ function clearPad(): void {
   void predictDrawing();
 }
 
-/** Pointer events: mouse, pen and finger alike. */
-function setupDrawing(): void {
-  let last: { x: number; y: number } | null = null;
-  const at = (e: PointerEvent) => {
-    const r = pad.getBoundingClientRect();
-    return { x: ((e.clientX - r.left) * pad.width) / r.width, y: ((e.clientY - r.top) * pad.height) / r.height };
-  };
-  const line = (a: { x: number; y: number }, b: { x: number; y: number }) => {
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 20;
-    ctx.lineCap = "round";
-    ctx.beginPath();
-    ctx.moveTo(a.x, a.y);
-    ctx.lineTo(b.x, b.y);
-    ctx.stroke();
-  };
-  pad.addEventListener("pointerdown", (e) => {
-    pad.setPointerCapture(e.pointerId);
-    last = at(e);
-    line(last, last);
-  });
-  pad.addEventListener("pointermove", (e) => {
-    if (!last) return;
-    const p = at(e);
-    line(last, p);
-    last = p;
-  });
-  const up = () => {
-    if (last) void predictDrawing();
-    last = null;
-  };
-  pad.addEventListener("pointerup", up);
-  pad.addEventListener("pointercancel", up);
-}
-
 /**
  * The drawing as the network's input: 28 x 28 gray values 0..255, each the mean of a 10 x 10
  * block of the pad, shifted so that the ink's centre of mass is at the centre (as MNIST's
@@ -332,7 +298,7 @@ async function main(): Promise<void> {
   $<HTMLSelectElement>("backend").value = params.get("backend") ?? "wasm";
   enableButtons(false);
   drawCurve([], numberIn("epochs"));
-  setupDrawing();
+  setupDrawingPad(pad, { lineWidth: 20, onLift: () => void predictDrawing() });
   clearPad();
   $("clear").addEventListener("click", clearPad);
   $("sample").addEventListener("click", () => void showTestDigit());
