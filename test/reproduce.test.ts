@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { relaxedSimdSupported } from "../src/backends/wasm/simd.js";
@@ -159,6 +159,38 @@ describe("reproduce runs", () => {
     const r = reproduce(out, "--methods", "none", "--seeds", "1", "--epochs", "3");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("holds a run with epochs 2, but this experiment trains epochs 3");
+  });
+
+  it("leaves a run that another process trains now to it, and status says so", async () => {
+    const busy = join(root, "busy");
+    const runDir = join(busy, "runs", "none-seed1");
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(
+      join(runDir, "config.json"),
+      JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }),
+    );
+    writeFileSync(join(runDir, "checkpoint.bin"), "a checkpoint being written by its trainer");
+    // the lock of a live process on this host: the trainer
+    const trainer = spawn("sleep", ["60"]);
+    const lock = { pid: trainer.pid, host: hostname(), started: new Date().toISOString() };
+    writeFileSync(join(runDir, "train.lock"), `${JSON.stringify(lock)}\n`);
+    try {
+      const r = reproduce(busy, "--methods", "none", "--seeds", "1");
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain("1 runs (0 finished, 1 training in another process, 0 to resume, 0 to start)");
+      expect(r.stdout).toContain(`none-seed1: left to process ${trainer.pid} on ${hostname()}, which trains it now`);
+      expect(readFileSync(join(runDir, "checkpoint.bin"), "utf8")).toBe("a checkpoint being written by its trainer");
+      const status = cli("reproduce", "status", busy);
+      expect(status.status, status.stderr).toBe(0);
+      expect(status.stdout).toMatch(new RegExp(`none-seed1 {2}training 0/2 epochs +pid ${trainer.pid}`));
+      expect(status.stdout).toContain("0 finished, 1 training, 0 with a checkpoint, 0 not started");
+    } finally {
+      trainer.kill();
+      await new Promise((done) => trainer.once("exit", done));
+    }
+    // its trainer gone, the run is interrupted (a later reproduce resumes it)
+    const after = cli("reproduce", "status", busy);
+    expect(after.stdout).toMatch(/none-seed1 {2}interrupted 0\/2 epochs +-/);
   });
 
   it("reports a failed run and goes on with the others", () => {

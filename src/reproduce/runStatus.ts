@@ -1,21 +1,23 @@
 import { join } from "node:path";
 import { CheckpointError, OptionError } from "../core/errors.js";
 import type { TrainConfig } from "../train/config.js";
-import { pathExists, readFileChecked } from "../train/fsio.js";
-import { readMetricsFile } from "../train/runFolder.js";
+import { lockHolder, pathExists, readFileChecked } from "../train/fsio.js";
+import { LOCK_FILE, readMetricsFile } from "../train/runFolder.js";
 import { CHECKPOINT_FILE, METRICS_FILE, type EpochRecord } from "../train/trainer.js";
 import type { RunSpec } from "./plan.js";
 
 /**
  * Where a run stands: not started, interrupted (a checkpoint to resume from), or finished
  * (metrics of every epoch: metrics.jsonl is rewritten from the checkpoint after each one, and
- * when a run resumes).
+ * when a run resumes). A run that is not finished may be training now: RunStatus.trainer.
  */
 export type RunState = "new" | "interrupted" | "finished";
 
 export interface RunStatus {
   state: RunState;
   records: EpochRecord[];
+  /** The process training in the folder now (its train.lock held), if any. */
+  trainer?: { pid: number; host: string };
 }
 
 /** Reads a run folder's metrics.jsonl (empty when absent; a torn last line of an older version is left out). */
@@ -68,6 +70,13 @@ export function runStatus(run: RunSpec): RunStatus {
   }
   const records = readMetrics(run.dir);
   if (records.length > 0 && records[records.length - 1].epoch >= run.epochs) return { state: "finished", records };
-  if (pathExists(join(run.dir, CHECKPOINT_FILE))) return { state: "interrupted", records };
-  return { state: "new", records };
+  const trainer = liveTrainer(run.dir);
+  const state = pathExists(join(run.dir, CHECKPOINT_FILE)) ? "interrupted" : "new";
+  return { state, records, ...(trainer ? { trainer } : {}) };
+}
+
+/** The process that holds `dir`'s train.lock, where one does (on another host: as its lock says). */
+function liveTrainer(dir: string): { pid: number; host: string } | undefined {
+  const holder = lockHolder(join(dir, LOCK_FILE));
+  return holder?.live && holder.info ? { pid: holder.info.pid, host: holder.info.host } : undefined;
 }

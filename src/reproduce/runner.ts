@@ -50,7 +50,8 @@ export function stopTrainings(signal: NodeJS.Signals): void {
 /**
  * Runs every run of the plan that has not finished: new ones from the start, interrupted ones
  * with `train --resume` from their last checkpoint (which continues them exactly), at most
- * `parallel` at a time. DIR/results.json and DIR/results.md are rewritten after every run (and
+ * `parallel` at a time; a run that another process trains now (its train.lock held) is left to
+ * it. DIR/results.json and DIR/results.md are rewritten after every run (and
  * at the end), so an interrupted experiment still has its table so far. A failed run is
  * reported and the others go on.
  */
@@ -60,11 +61,18 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
   mkdirSync(join(o.outDir, "runs"), { recursive: true });
   writeSweep(o.outDir, sweepRecord(o, "local"));
   const statuses = new Map(plan.map((run) => [run.name, runStatus(run)]));
-  const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished");
+  const finished = plan.filter((run) => statuses.get(run.name)!.state === "finished").length;
+  // a run another process trains now (its train.lock held) is left to it
+  const busy = plan.filter((run) => statuses.get(run.name)!.trainer);
+  const todo = plan.filter((run) => statuses.get(run.name)!.state !== "finished" && !busy.includes(run));
   log(
-    `${plan.length} runs (${plan.length - todo.length} finished, ${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
+    `${plan.length} runs (${finished} finished, ${busy.length ? `${busy.length} training in another process, ` : ""}${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
       `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`,
   );
+  for (const run of busy) {
+    const t = statuses.get(run.name)!.trainer!;
+    log(`${run.name}: left to process ${t.pid} on ${t.host}, which trains it now`);
+  }
   const failed: string[] = [],
     stopped: string[] = [];
   let next = 0,

@@ -3,6 +3,7 @@
  * scheduler's view (squeue for the tasks it holds, sacct for the ones that ended, where
  * accounting is enabled).
  */
+import { hostname } from "node:os";
 import { planRuns, type RunSpec } from "./plan.js";
 import { duration } from "./results.js";
 import { runStatus, type RunStatus } from "./runStatus.js";
@@ -48,6 +49,14 @@ export function sweepStatus(outDir: string): SweepStatus {
   return { sweep, rows, jobIds, ...(schedulerNote ? { schedulerNote } : {}) };
 }
 
+/** Who trains a run now: its scheduler task, or the process that holds its train.lock. */
+function trainerNote(r: RunRow): string {
+  if (r.scheduler) return r.scheduler;
+  const t = r.status.trainer;
+  if (!t) return "-";
+  return t.host === hostname() ? `pid ${t.pid}` : `${t.host}, pid ${t.pid}`;
+}
+
 /** The status as text lines. */
 export function statusLines(s: SweepStatus): string[] {
   const { sweep, rows } = s;
@@ -58,16 +67,17 @@ export function statusLines(s: SweepStatus): string[] {
   for (const r of rows) {
     const done = r.status.records.at(-1)?.epoch ?? 0;
     const seconds = r.status.records.reduce((a, x) => a + x.seconds, 0);
-    const folder = `${r.status.state} ${done}/${r.run.epochs} epochs${done ? `, ${duration(seconds)}` : ""}`;
+    const folder = `${r.status.trainer ? "training" : r.status.state} ${done}/${r.run.epochs} epochs${done ? `, ${duration(seconds)}` : ""}`;
     lines.push(
-      `  ${String(r.index).padStart(3)}  ${r.run.name.padEnd(width)}  ${folder.padEnd(30)}  ${r.scheduler ?? "-"}`,
+      `  ${String(r.index).padStart(3)}  ${r.run.name.padEnd(width)}  ${folder.padEnd(30)}  ${trainerNote(r)}`,
     );
   }
-  const count = (state: string) => rows.filter((r) => r.status.state === state).length;
+  const training = rows.filter((r) => r.status.trainer).length;
+  const count = (state: string) => rows.filter((r) => r.status.state === state && !r.status.trainer).length;
   const running = rows.filter((r) => r.scheduler?.startsWith("RUNNING")).length;
   const queued = rows.filter((r) => r.scheduler?.startsWith("PENDING")).length;
   lines.push(
-    `${count("finished")} finished, ${count("interrupted")} with a checkpoint, ${count("new")} not started` +
+    `${count("finished")} finished, ${training} training, ${count("interrupted")} with a checkpoint, ${count("new")} not started` +
       (sweep.on === "slurm" && !s.schedulerNote ? `; ${running} running, ${queued} queued` : ""),
   );
   if (s.schedulerNote) lines.push(s.schedulerNote);
