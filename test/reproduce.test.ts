@@ -193,6 +193,26 @@ describe("reproduce runs", () => {
     expect(after.stdout).toMatch(/none-seed1 {2}interrupted 0\/2 epochs +-/);
   });
 
+  it("leaves a run locked from another host to it, saying how to take it back", () => {
+    const remote = join(root, "remote");
+    const runDir = join(remote, "runs", "none-seed1");
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(
+      join(runDir, "config.json"),
+      JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }),
+    );
+    const lock = { pid: 4242, host: `not-${hostname()}`, started: new Date().toISOString() };
+    writeFileSync(join(runDir, "train.lock"), `${JSON.stringify(lock)}\n`);
+    const r = reproduce(remote, "--methods", "none", "--seeds", "1");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `none-seed1: left to process 4242 on not-${hostname()}, which trains it now (if nothing trains it there any more, delete ${join(runDir, "train.lock")})`,
+    );
+    expect(cli("reproduce", "status", remote).stdout).toMatch(
+      new RegExp(`none-seed1 {2}training 0/2 epochs +not-${hostname()}, pid 4242`),
+    );
+  });
+
   it("reports a failed run and goes on with the others", () => {
     const bad = join(root, "bad");
     // a corrupt checkpoint in an unfinished run: its resume fails, the other run still trains

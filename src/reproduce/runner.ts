@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, hostname } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
+import { LOCK_FILE } from "../train/runFolder.js";
 import { planRuns, runArgs, type PlanOptions, type RunSpec, type TrainSettings } from "./plan.js";
 import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
 import { runStatus } from "./runStatus.js";
@@ -71,7 +72,9 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
   );
   for (const run of busy) {
     const t = statuses.get(run.name)!.trainer!;
-    log(`${run.name}: left to process ${t.pid} on ${t.host}, which trains it now`);
+    const stale =
+      t.host === hostname() ? "" : ` (if nothing trains it there any more, delete ${join(run.dir, LOCK_FILE)})`;
+    log(`${run.name}: left to process ${t.pid} on ${t.host}, which trains it now${stale}`);
   }
   const failed: string[] = [],
     stopped: string[] = [];
