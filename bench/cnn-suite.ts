@@ -9,7 +9,7 @@ import { PeerUnavailable, type StepResult, type StepRunner } from "./runner.js";
 import { summarize } from "./stats.js";
 import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
 
-/** The goal: the 3x3 conv's forward + input gradient + filter gradient on 2 threads, GFLOP/s. */
+/** The target: the 3x3 conv's forward + input gradient + filter gradient on 2 threads, GFLOP/s. */
 export const CONV_GOAL_2T = 40;
 /**
  * tfjs's cpu backend needs minutes per step of this network (its convolutions are plain

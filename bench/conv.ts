@@ -4,7 +4,7 @@ import { withBackend, type EngineOptions } from "./options.js";
 import { timeIt, type Timing } from "./stats.js";
 
 /**
- * The 3x3 convolution of the issue: batch 50, 128 -> 128 channels, 32x32, padding 1 (the
+ * The benchmarked 3x3 convolution: batch 50, 128 -> 128 channels, 32x32, padding 1 (the
  * second layer of the paper's CIFAR-10 network). Each of the three kernels of a training step
  * does 2 N H W Cin Cout 9 floating-point operations.
  */

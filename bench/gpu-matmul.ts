@@ -14,7 +14,7 @@ export interface GpuMatmulShape {
 }
 
 /**
- * The issue's products: 4096^3, and an MNIST layer at batch 200 (200x1024x1024) in the three
+ * The products: 4096^3, and an MNIST layer at batch 200 (200x1024x1024) in the three
  * forms of its training step (forward, weight gradient, input gradient). --quick: small
  * stand-ins that a software adapter runs in seconds.
  */

@@ -21,7 +21,7 @@ import { MLP_SPEC, initialState, type MlpSpec } from "./spec.js";
 import { summarize, type Timing, type TimingOptions } from "./stats.js";
 import { describeError, type Log } from "./suite.js";
 
-/** The goals: our matmul vs cuBLAS (same card, fp32, TF32 off), and an epoch within 2x of PyTorch's time. */
+/** The targets: our matmul vs cuBLAS (same card, fp32, TF32 off), and an epoch within 2x of PyTorch's time. */
 export const GOAL_MATMUL_BIG = 0.6;
 export const GOAL_MATMUL_LAYER = 0.5;
 export const GOAL_EPOCH = 0.5;

@@ -10,7 +10,7 @@ import { MLP_SPEC } from "./spec.js";
 import { timeInterleaved, type Timing } from "./stats.js";
 import { describeError, type Log, type SuiteOutput } from "./suite.js";
 
-/** The goals for binaryconnect/infer: >= 3x our float32 forward, >= 2x onnxruntime-web. */
+/** The targets for binaryconnect/infer: >= 3x our float32 forward, >= 2x onnxruntime-web. */
 export const INFER_GOAL_VS_FLOAT = 3;
 export const INFER_GOAL_VS_ORT_WEB = 2;
 export const INFER_BATCHES = [1, 200] as const;

@@ -6,7 +6,7 @@ import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite
 
 /** docs/performance.md's WebAssembly SIMD128 ceiling per core on its Xeon, GFLOP/s (for the notes). */
 export const DOC_WASM_SIMD_GFLOPS_PER_CORE = 31;
-/** The issue's goals: GFLOP/s on one thread, and the speed-up of two threads over one. */
+/** The targets: GFLOP/s on one thread, and the speed-up of two threads over one. */
 export const MATMUL_GOAL_1T = 25;
 export const MATMUL_GOAL_2T_SPEEDUP = 1.8;
 

@@ -16,7 +16,7 @@ export interface Row {
   ratio?: number;
   ceiling?: number;
   fractionOfCeiling?: number;
-  /** The target for this figure, in words (">= 25 GFLOP/s", ">= 10x"). */
+  /** The target for this figure, in words (">= 25 GFLOP/s", ">= 10x"). */
   goal?: string;
   goalMet?: boolean;
   note?: string;

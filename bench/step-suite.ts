@@ -9,7 +9,7 @@ import { PeerUnavailable, measureRunner, type StepResult } from "./runner.js";
 import { MLP_SPEC, initialState, layerShapes, matmulFlops, type MlpSpec } from "./spec.js";
 import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
 
-/** The goal: our training step at least 10x tfjs-wasm's. */
+/** The target: our training step at least 10x tfjs-wasm's. */
 export const STEP_GOAL_VS_TFJS = 10;
 /** Losses of the first steps from the shared start must agree to this relative difference. */
 export const LOSS_RTOL = 1e-3;
