@@ -94,6 +94,18 @@ export const SPARSE_FILTER_SHAPES: ConvShape[] = [
   [2, 6, 6, 20, 130, 2, 3, [1, 2], [0, 1]],
 ];
 
+/**
+ * Shapes of conv2dBackwardFilter that the wasm backend computes by Winograd's F(4x4, 3x3)
+ * (3x3, stride 1, channels multiples of 4 from 16): outputs not a multiple of the 4 x 4 tiles
+ * (tiles past the edge), padding 0, 2 (patches past the image on every side) and per axis.
+ */
+export const WINOGRAD_FILTER_SHAPES: ConvShape[] = [
+  [1, 6, 7, 16, 20, 3, 3, [1, 1], [1, 1]],
+  [2, 9, 5, 20, 16, 3, 3, [1, 1], [0, 0]],
+  [1, 5, 6, 24, 28, 3, 3, [1, 1], [2, 2]],
+  [2, 4, 5, 16, 16, 3, 3, [1, 1], [0, 1]],
+];
+
 /** A ReLU's output: half zeros, the rest uniform in (0, 1). */
 export const reluOutput: Init = (rng) => Math.max(0, rng.uniform(-1, 1));
 
@@ -169,11 +181,12 @@ function withFilters(): [ConvShape, string, Init | undefined][] {
   ];
 }
 
-/** The filter gradient's shapes with their inputs' values: random, and x half zeros (its sparse path). */
+/** The filter gradient's shapes with their inputs' values: random, x half zeros (its sparse path), and Winograd's. */
 function filterGradientShapes(): [ConvShape, string, Init | undefined][] {
   return [
     ...CONV_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, "", undefined]),
     ...SPARSE_FILTER_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, " x half zeros", reluOutput]),
+    ...WINOGRAD_FILTER_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, "", undefined]),
   ];
 }
 

@@ -12,7 +12,7 @@
  * accumulates in float32 where the reference uses float64: error <= ~K 2^-24 sum_k |a||b|; with
  * entries in [-1, 1) we allow atol = 2e-6 K, rtol = 1e-5 (a wrong or missing term is >= ~1e-2).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { Allocator } from "../src/backends/wasm/allocator.js";
@@ -20,7 +20,9 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
-import { convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
+import { filterGradientPaths, winogradPays } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
+import type { Tensor } from "../src/core/tensor.js";
+import { type ConvShape, convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
 import {
   conformance,
   expectBufferLifecycle,
@@ -167,10 +169,15 @@ describe("wasm conv2dBackwardFilter's sparse path", () => {
   // matmul on the explicit im2col matrix (a^T.b, its own sparse path, itself equal to its dense
   // one): the same terms in the same order with the same multiply-add, so the same bits; last
   // with an infinite dy, whose column block both take densely (0 * inf = NaN).
+  // (the direct product's route: Winograd's, which would take the 3x3 stride-1 shapes, is off)
   for (const v of VARIANTS) {
     it(`equals matmul on the explicit im2col bit for bit (${label(v)})`, async () => {
       const be = backends.get(label(v))!;
       const rng = new Xoshiro128(5);
+      filterGradientPaths.winograd = false;
+      onTestFinished(() => {
+        filterGradientPaths.winograd = true;
+      });
       for (const [shape, infinite] of [
         ...SPARSE_FILTER_SHAPES.map((s) => [s, false] as const),
         [SPARSE_FILTER_SHAPES[2], true] as const,
@@ -333,5 +340,81 @@ describe("wasm backend buffers", () => {
     expect(be.description).toContain("2 threads");
     await be.close();
     expect(() => be.alloc([1])).toThrow(BackendError);
+  });
+});
+
+describe("wasm conv2dBackwardFilter by Winograd's F(4x4, 3x3)", () => {
+  // The reference conformance above runs Winograd on small shapes (conv-cases.ts,
+  // WINOGRAD_FILTER_SHAPES); here the sizes of the CIFAR-10 networks' layers, against the direct
+  // product on the same backend (float32 both: the sums in another order), a call whose tiles
+  // take two blocks (M summed over them), and the same bits on 1 and 2 threads.
+  const SHAPES: ConvShape[] = [
+    [4, 32, 32, 64, 64, 3, 3, [1, 1], [1, 1]], // 256 tiles: two blocks of at most 227
+    [2, 16, 16, 128, 256, 3, 3, [1, 1], [1, 1]],
+    [3, 8, 8, 512, 512, 3, 3, [1, 1], [1, 1]],
+    [2, 10, 14, 32, 36, 3, 3, [1, 1], [1, 1]],
+  ];
+  /** dw of shape s on `be` by Winograd (or, with `winograd` false, the direct product). */
+  async function filterGradient(be: WasmBackend, s: ConvShape, xs: Float32Array, dys: Float32Array, winograd: boolean) {
+    const g = convGeometry(s);
+    const x = tensorFrom(be, g.x, xs),
+      dy = tensorFrom(be, g.y, dys),
+      dw = be.alloc(g.w);
+    filterGradientPaths.winograd = winograd;
+    try {
+      be.run("conv2dBackwardFilter", { x, dy, dw, stride: g.stride, pad: g.pad });
+    } finally {
+      filterGradientPaths.winograd = true;
+    }
+    const out = await be.read(dw);
+    for (const t of [x, dy, dw] as Tensor[]) be.dispose(t);
+    return out;
+  }
+  function inputs(s: ConvShape, seed: number) {
+    const g = convGeometry(s),
+      rng = new Xoshiro128(seed);
+    const size = (shape: number[]) => shape.reduce((a, b) => a * b);
+    const xs = Float32Array.from({ length: size(g.x) }, () => Math.max(0, rng.uniform(-1, 1))); // a ReLU's output
+    const dys = Float32Array.from({ length: size(g.y) }, () => rng.uniform(-1, 1));
+    return { g, xs, dys };
+  }
+
+  for (const simd of ["baseline", "relaxed"] as const) {
+    it(`agrees with the direct product and gives the same bits on 1 and 2 threads (${simd})`, async () => {
+      const one = backends.get(label({ threads: 1, simd }))!,
+        two = backends.get(label({ threads: 2, simd }))!;
+      for (const [k, s] of SHAPES.entries()) {
+        const { g, xs, dys } = inputs(s, 40 + k);
+        const d = { ...g, H: g.x[1], W: g.x[2], sh: g.stride[0], sw: g.stride[1], ph: g.pad[0], pw: g.pad[1] };
+        expect(winogradPays(d)).toBe(true);
+        const [winograd, winograd2, direct] = [
+          await filterGradient(one, s, xs, dys, true),
+          await filterGradient(two, s, xs, dys, true),
+          await filterGradient(one, s, xs, dys, false),
+        ];
+        expect(new Uint32Array(winograd2.buffer)).toEqual(new Uint32Array(winograd.buffer));
+        expect(new Uint32Array(winograd.buffer)).not.toEqual(new Uint32Array(direct.buffer)); // the route taken
+        const atol = 2e-6 * g.N * g.Ho * g.Wo;
+        const worst = direct.reduce(
+          (w, ref, i) => Math.max(w, Math.abs(winograd[i] - ref) - (atol + 1e-5 * Math.abs(ref))),
+          -Infinity,
+        );
+        expect(worst, `${s}: largest excess over atol ${atol} + 1e-5 |direct|`).toBeLessThanOrEqual(0);
+      }
+    });
+  }
+
+  it("keeps a non-finite dy non-finite wherever the direct product does", async () => {
+    const be = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    const s: ConvShape = [2, 8, 8, 16, 20, 3, 3, [1, 1], [1, 1]];
+    const { xs, dys } = inputs(s, 7);
+    dys[3 * 20 + 5] = Infinity;
+    const [winograd, direct] = [
+      await filterGradient(be, s, xs, dys, true),
+      await filterGradient(be, s, xs, dys, false),
+    ];
+    const nonFinite = (a: Float32Array) => [...a.keys()].filter((i) => !Number.isFinite(a[i]));
+    expect(nonFinite(direct).length).toBeGreaterThan(0);
+    expect(nonFinite(direct).filter((i) => Number.isFinite(winograd[i]))).toEqual([]);
   });
 });

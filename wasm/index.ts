@@ -37,6 +37,7 @@ import { SPARSE_SCRATCH_BYTES } from "./kernels/matmulSparse";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
+import { winogradWorkFloats as winogradWork } from "./kernels/convWinograd";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -61,4 +62,9 @@ export function binaryMatmulScratchBytes(K: i32, N: i32): i32 {
 /** Bytes of scratch one thread needs for a convolution's lookup-table product (CONV_LUT_PRODUCT) with K inputs and `units` outputs per position. */
 export function convLutScratchBytes(K: i32, units: i32): i32 {
   return CONV_HEADER_BYTES + convLutScratch(K, units);
+}
+
+/** Floats of the shared work area of the Winograd filter gradient for blocks of `tiles` tiles, C input and Co output channels. */
+export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): i32 {
+  return winogradWork(tiles, C, Co);
 }

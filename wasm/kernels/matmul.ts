@@ -73,8 +73,8 @@ function packRowsOfA(a: usize, M: i32, K: i32, transA: bool, packedA: usize, r0:
   }
 }
 
-/** The block rows [r0, r1) x columns [c0, c1) of out (op(a) packed at `packedA` when not 0). */
-function matmulBlock(
+/** The block rows [r0, r1) x columns [c0, c1) of out (op(a) packed at `packedA` when not 0; also the Winograd filter gradient's products, convWinograd.ts). */
+export function matmulBlock(
   a: usize, b: usize, out: usize, M: i32, N: i32, K: i32, transA: bool, transB: bool, accumulate: bool,
   r0: i32, r1: i32, c0: i32, c1: i32, packedA: usize, scratch: usize,
 ): void {

@@ -201,6 +201,11 @@ export class WasmBackend implements Backend {
     return this.exports.convLutScratchBytes(K, units);
   }
 
+  /** Floats of the Winograd filter gradient's shared work area for blocks of `tiles` tiles, C input and Co output channels. */
+  winogradWorkFloats(tiles: number, C: number, Co: number): number {
+    return this.exports.winogradWorkFloats(tiles, C, Co);
+  }
+
   /** The i32 at byte offset `ptr` (4-aligned) of the memory: a flag a kernel set in scratch. */
   readInt32(ptr: number): number {
     return Atomics.load(new Int32Array(this.memory.buffer, ptr, 1), 0);

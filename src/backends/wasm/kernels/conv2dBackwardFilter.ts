@@ -1,15 +1,23 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
-import { convDims } from "../../../kernels/convDims.js";
+import type { Tensor } from "../../../core/tensor.js";
+import { type ConvDims, convDims } from "../../../kernels/convDims.js";
+import { splitRange } from "../split.js";
 import { convGeometry, convThreads, counterParts } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
 
-/** dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts, chunks of dw from the work counter. */
+/**
+ * dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts. A 3x3, stride-1
+ * filter gradient of a size where it pays goes by Winograd's F(4x4, 3x3) transposed
+ * (wasm/kernels/convWinograd.ts: 4x fewer multiply-adds, the float32 sums in another order);
+ * the others by the direct product, chunks of dw from the work counter.
+ */
 export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter"> = (
   be,
   { x, dy, dw, stride, pad },
 ) => {
   const d = convDims(x, dw, dy, stride, pad);
+  if (filterGradientPaths.winograd && winogradPays(d)) return winogradFilterGradient(be, x, dy, dw, d);
   const rows = d.kh * d.kw * d.C,
     cols = d.Co,
     inner = d.N * d.Ho * d.Wo;
@@ -23,8 +31,72 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
   const [rowChunk, colChunk] = matmulChunks(rows, cols, inner, parts, true);
   be.dispatch(
     "conv2dBackwardFilter",
-    [...convGeometry(be, x, dy, dw, d), rowChunk, colChunk, be.workCounter],
+    [...convGeometry(be, x, dy, dw, d), rowChunk, colChunk, be.workCounter, FILTER_GEMM, 0, 0, 0, 0, 0],
     counterParts(parts),
     be.convScratchBytes,
   );
 };
+
+/** Which filter-gradient methods the wasm backend may use (benchmarks and tests switch Winograd's off to compare). */
+export const filterGradientPaths = { winograd: true };
+
+/** The phases of the conv2dBackwardFilter export (wasm/kernels/conv2dBackwardFilter.ts, convWinograd.ts). */
+const FILTER_GEMM = 0,
+  WINOGRAD_TRANSFORM = 1,
+  WINOGRAD_PRODUCT = 2,
+  WINOGRAD_OUTPUT = 3;
+
+/** Winograd's tiles: 4 x 4 outputs of dy each. */
+const TILE = 4;
+/**
+ * Blocks of tiles: their transforms (V and U) up to 4 MiB (1M floats), the products' operands
+ * kept near the cores, but at least 128 tiles, for each block adds to all of M (36 C Co
+ * floats). 1 thread, batch 50, 2026-12-04: 128 -> 128 at 32x32 (113 tiles a block) 98-100 ms
+ * with blocks of 32-113 tiles, 113-123 ms with 256-4,096; 512 -> 512 at 8x8 (200 tiles) 111 ms
+ * with 28 tiles a block, 98 ms with 128 or more.
+ */
+const WINOGRAD_BLOCK_FLOATS = 1 << 20;
+const WINOGRAD_MIN_BLOCK = 128;
+/** Channels from which Winograd pays (both sides, multiples of 4: its transforms take 4 channels at a time). */
+const WINOGRAD_MIN_CHANNELS = 16;
+
+/** Whether the filter gradient of `d` goes by Winograd: 3x3, stride 1, channels multiples of 4 from WINOGRAD_MIN_CHANNELS. */
+export function winogradPays(d: ConvDims): boolean {
+  const square3 = d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1;
+  const channels = (c: number) => c % 4 === 0 && c >= WINOGRAD_MIN_CHANNELS;
+  return square3 && channels(d.C) && channels(d.Co);
+}
+
+/**
+ * The filter gradient by Winograd, the tiles in blocks: per block, the transforms (tiles split
+ * between the threads), then the 36 products (one per chunk from the work counter, summed over
+ * the blocks in block order: the same bits on any number of threads); then dw from the sums
+ * (input channels split between the threads).
+ */
+function winogradFilterGradient(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims): void {
+  const tiles = d.N * Math.ceil(d.Ho / TILE) * Math.ceil(d.Wo / TILE);
+  const perTile = be.winogradWorkFloats(1, d.C, d.Co) - be.winogradWorkFloats(0, d.C, d.Co);
+  const block = Math.min(tiles, Math.max(WINOGRAD_MIN_BLOCK, Math.floor(WINOGRAD_BLOCK_FLOATS / perTile)));
+  const work = be.sharedScratch(4 * be.winogradWorkFloats(block, d.C, d.Co));
+  const geometry = [...convGeometry(be, x, dy, dw, d), 0, 0, be.workCounter] as const;
+  const threads = be.threads;
+  for (let tile0 = 0; tile0 < tiles; tile0 += block) {
+    const n = Math.min(block, tiles - tile0);
+    const transformParts = splitRange(n, Math.min(threads, convThreads(n * 64, d.C + d.Co, 36, threads)), 1);
+    be.dispatch(
+      "conv2dBackwardFilter",
+      [...geometry, WINOGRAD_TRANSFORM, tile0, n, work],
+      transformParts,
+      be.convScratchBytes,
+    );
+    const productParts = convThreads(d.C * d.Co, 36, n, threads);
+    be.dispatch(
+      "conv2dBackwardFilter",
+      [...geometry, WINOGRAD_PRODUCT, tile0, n, work],
+      counterParts(productParts).map(() => [0, 0] as const),
+      be.convScratchBytes,
+    );
+  }
+  const outputParts = splitRange(d.C, Math.min(threads, Math.max(1, Math.floor((d.C * d.Co) / (1 << 14)))), 1);
+  be.dispatch("conv2dBackwardFilter", [...geometry, WINOGRAD_OUTPUT, 0, block, work], outputParts, 0);
+}
