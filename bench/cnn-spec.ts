@@ -3,7 +3,7 @@ import { counterUniform, streamKey } from "../src/core/rng.js";
 import { layerOutputShape, parseArchitecture } from "../src/nn/architecture.js";
 import { Network } from "../src/nn/network.js";
 import { glorotLrScale } from "../src/nn/param.js";
-import { CIFAR10_PAPER_NET } from "../src/train/presets.js";
+import { CIFAR10_PAPER_NET, CIFAR10_SMALL_NET, SVHN_SMALL_NET } from "../src/train/presets.js";
 import { SHARED_HYPERPARAMS, type StepHyperparams } from "./spec.js";
 
 /**
@@ -120,3 +120,21 @@ export function createCnnNetwork(backend: Backend, spec: CnnSpec, init: CnnIniti
   for (const [i, l] of net.weighted.entries()) backend.upload(l.W.value, init.weights[i]);
   return net;
 }
+
+/**
+ * [network, H = W, Cin, Cout] of a network's 3x3, pad 1 layers after the first (whose 27 inputs
+ * stay float), at most `count` of them (the architectures of src/train/presets.ts).
+ */
+function convLayers(network: string, architecture: string, count = Infinity): [string, number, number, number][] {
+  return weightLayers({ ...CNN_SPEC, architecture })
+    .filter((l) => l.kind === "conv")
+    .slice(1, 1 + count)
+    .map((l) => [network, Math.sqrt(l.positions), l.shape[2], l.shape[3]]);
+}
+
+/** The 3x3, pad 1 layers after the first of svhn-small (its first two), cifar10-small and the paper network, for the per-layer benches. */
+export const CONV_BENCH_LAYERS = [
+  ...convLayers("svhn-small", SVHN_SMALL_NET, 2),
+  ...convLayers("small", CIFAR10_SMALL_NET),
+  ...convLayers("paper", CIFAR10_PAPER_NET),
+];

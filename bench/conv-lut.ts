@@ -16,30 +16,13 @@
 import { WasmBackend } from "../src/backends/wasm/index.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { CIFAR10_PAPER_NET, CIFAR10_SMALL_NET, SVHN_SMALL_NET } from "../src/train/presets.js";
-import { CNN_SPEC, weightLayers } from "./cnn-spec.js";
+import { CONV_BENCH_LAYERS as LAYERS } from "./cnn-spec.js";
 
 const runs = Number(process.argv[2] ?? 5);
 const threadCounts = (process.argv[3] ?? "1,2").split(",").map(Number);
 /** Only the layers of these networks (a comma-separated list: svhn-small, small, paper), default all. */
 const networks = process.argv[4]?.split(",");
 
-/**
- * [network, H = W, Cin, Cout] of a network's 3x3, pad 1 layers after the first (whose 27 inputs
- * stay float), at most `count` of them (the architectures of src/train/presets.ts).
- */
-function convLayers(network: string, architecture: string, count = Infinity): [string, number, number, number][] {
-  return weightLayers({ ...CNN_SPEC, architecture })
-    .filter((l) => l.kind === "conv")
-    .slice(1, 1 + count)
-    .map((l) => [network, Math.sqrt(l.positions), l.shape[2], l.shape[3]]);
-}
-
-const LAYERS = [
-  ...convLayers("svhn-small", SVHN_SMALL_NET, 2),
-  ...convLayers("small", CIFAR10_SMALL_NET),
-  ...convLayers("paper", CIFAR10_PAPER_NET),
-];
 const N = 50;
 
 for (const threads of threadCounts) {
