@@ -154,7 +154,7 @@ async function main(): Promise<number> {
   if (opts.only.includes("infer-cnn"))
     console.log("infer-cnn: images/s of cifar10-small's CNN (32x32x3, random weights) at batch 1 and 50, one thread.");
   console.log(
-    `conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product at the ${ceilingName}'s ceiling.`,
+    `conv: GFLOP/s = 2*N*H*W*Cin*Cout*9 / time per kernel (x3 for forward + dX + dW); cnn-step: images/s of forward + backward + Adam, ceiling = every product done as the direct float product at the ${ceilingName}'s ceiling (the lookup tables and Winograd's filter gradient do fewer operations: above 100 % is possible).`,
   );
   if (opts.only.includes("fit"))
     console.log(
