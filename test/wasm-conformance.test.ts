@@ -404,6 +404,16 @@ describe("wasm conv2dBackwardFilter by Winograd's F(4x4, 3x3)", () => {
     });
   }
 
+  it("leaves a layer whose work area would pass 256 MiB to the direct product", async () => {
+    const be = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    const s: ConvShape = [1, 4, 4, 1376, 1376, 3, 3, [1, 1], [1, 1]]; // M alone: 36 x 1376^2 floats = 273 MB
+    const { xs, dys } = inputs(s, 9);
+    const [auto, direct] = [await filterGradient(be, s, xs, dys, true), await filterGradient(be, s, xs, dys, false)];
+    const [a, b] = [new Uint32Array(auto.buffer), new Uint32Array(direct.buffer)];
+    expect(a.length).toBe(9 * 1376 * 1376);
+    expect(a.findIndex((bits, i) => bits !== b[i])).toBe(-1);
+  });
+
   it("keeps a non-finite dy non-finite wherever the direct product does", async () => {
     const be = backends.get(label({ threads: 2, simd: "baseline" }))!;
     const s: ConvShape = [2, 8, 8, 16, 20, 3, 3, [1, 1], [1, 1]];

@@ -65,6 +65,6 @@ export function convLutScratchBytes(K: i32, units: i32): i32 {
 }
 
 /** Floats of the shared work area of the Winograd filter gradient for blocks of `tiles` tiles, C input and Co output channels. */
-export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): i32 {
+export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
   return winogradWork(tiles, C, Co);
 }

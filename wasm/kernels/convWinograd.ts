@@ -36,9 +36,9 @@ const TERMS: i32 = 36;
 /** Bytes of per-thread scratch the transforms use (one 6 x 6 patch of f32x4). */
 export const WINOGRAD_SCRATCH_BYTES: i32 = TERMS * 16;
 
-/** Floats of the work area for blocks of `tiles` tiles with C input and Co output channels. */
-export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): i32 {
-  return TERMS * (tiles * (C + Co) + C * Co);
+/** Floats of the work area for blocks of `tiles` tiles with C input and Co output channels (f64: no overflow for any layer). */
+export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
+  return <f64>TERMS * (<f64>tiles * <f64>(C + Co) + <f64>C * <f64>Co);
 }
 
 /** Tiles of dy (4 x 4 outputs each) over the batch: N ceil(Ho/4) ceil(Wo/4). */

@@ -17,7 +17,8 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
   { x, dy, dw, stride, pad },
 ) => {
   const d = convDims(x, dw, dy, stride, pad);
-  if (filterGradientPaths.winograd && winogradPays(d)) return winogradFilterGradient(be, x, dy, dw, d);
+  const block = filterGradientPaths.winograd && winogradPays(d) ? winogradBlock(be, d) : 0;
+  if (block > 0) return winogradFilterGradient(be, x, dy, dw, d, block);
   const rows = d.kh * d.kw * d.C,
     cols = d.Co,
     inner = d.N * d.Ho * d.Wo;
@@ -68,15 +69,27 @@ export function winogradPays(d: ConvDims): boolean {
 }
 
 /**
- * The filter gradient by Winograd, the tiles in blocks: per block, the transforms (tiles split
+ * The largest work area Winograd takes (M, 36 C Co floats, and a block's transforms): 256 MiB,
+ * a 3x3 layer of up to ~1,300 x 1,300 channels; a larger one goes by the direct product.
+ */
+const WINOGRAD_MAX_WORK_BYTES = 256 * 2 ** 20;
+
+/** Tiles per block of the filter gradient of `d` by Winograd, or 0 when its work area would pass WINOGRAD_MAX_WORK_BYTES. */
+function winogradBlock(be: WasmBackend, d: ConvDims): number {
+  const tiles = d.N * Math.ceil(d.Ho / TILE) * Math.ceil(d.Wo / TILE);
+  const perTile = be.winogradWorkFloats(1, d.C, d.Co) - be.winogradWorkFloats(0, d.C, d.Co);
+  const block = Math.min(tiles, Math.max(WINOGRAD_MIN_BLOCK, Math.floor(WINOGRAD_BLOCK_FLOATS / perTile)));
+  return 4 * (block * perTile + be.winogradWorkFloats(0, d.C, d.Co)) <= WINOGRAD_MAX_WORK_BYTES ? block : 0;
+}
+
+/**
+ * The filter gradient by Winograd, the tiles in blocks of `block`: per block, the transforms (tiles split
  * between the threads), then the 36 products (one per chunk from the work counter, summed over
  * the blocks in block order: the same bits on any number of threads); then dw from the sums
  * (input channels split between the threads).
  */
-function winogradFilterGradient(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims): void {
+function winogradFilterGradient(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims, block: number): void {
   const tiles = d.N * Math.ceil(d.Ho / TILE) * Math.ceil(d.Wo / TILE);
-  const perTile = be.winogradWorkFloats(1, d.C, d.Co) - be.winogradWorkFloats(0, d.C, d.Co);
-  const block = Math.min(tiles, Math.max(WINOGRAD_MIN_BLOCK, Math.floor(WINOGRAD_BLOCK_FLOATS / perTile)));
   const work = be.sharedScratch(4 * be.winogradWorkFloats(block, d.C, d.Co));
   const geometry = [...convGeometry(be, x, dy, dw, d), 0, 0, be.workCounter] as const;
   const threads = be.threads;
