@@ -97,13 +97,15 @@ export const SPARSE_FILTER_SHAPES: ConvShape[] = [
 /**
  * Shapes of conv2dBackwardFilter that the wasm backend computes by Winograd's F(4x4, 3x3)
  * (3x3, stride 1, channels multiples of 4 from 16): outputs not a multiple of the 4 x 4 tiles
- * (tiles past the edge), padding 0, 2 (patches past the image on every side) and per axis.
+ * (tiles past the edge), padding 0, 2 (patches past the image on every side) and per axis,
+ * and tiles inside the image.
  */
 export const WINOGRAD_FILTER_SHAPES: ConvShape[] = [
   [1, 6, 7, 16, 20, 3, 3, [1, 1], [1, 1]],
   [2, 9, 5, 20, 16, 3, 3, [1, 1], [0, 0]],
   [1, 5, 6, 24, 28, 3, 3, [1, 1], [2, 2]],
   [2, 4, 5, 16, 16, 3, 3, [1, 1], [0, 1]],
+  [1, 10, 11, 16, 24, 3, 3, [1, 1], [1, 1]], // tiles inside the image too (read straight from x and dy)
 ];
 
 /** A ReLU's output: half zeros, the rest uniform in (0, 1). */

@@ -83,19 +83,26 @@ function transformPatch(x: usize, n: i32, H: i32, W: i32, C: i32, y0: i32, x0: i
   const rowBytes = <usize>W * <usize>C << 2, pixelBytes = <usize>C << 2;
   const termBytes = <usize>tiles * <usize>C << 2;
   const out = v + (<usize>t * <usize>C << 2);
+  const inside = y0 >= 0 && y0 + PATCH <= H && x0 >= 0 && x0 + PATCH <= W;
   for (let c = 0; c < C; c += 4) {
     const base = x + (<usize>n * <usize>H * rowBytes) + (<usize>c << 2);
-    for (let r = 0; r < PATCH; r++) {
-      const y = y0 + r;
-      for (let s = 0; s < PATCH; s++) {
-        const xc = x0 + s;
-        let value = f32x4.splat(0);
-        if (<u32>y < <u32>H && <u32>xc < <u32>W) value = v128.load(base + <usize>y * rowBytes + <usize>xc * pixelBytes);
-        v128.store(p + <usize>((r * PATCH + s) << 4), value);
+    // columns: B^T X (down each column: straight from x when the patch is inside the image, else
+    // from a copy with the padding's zeros), then rows: (B^T X) B (along each row), into V
+    if (inside) {
+      const corner = base + <usize>y0 * rowBytes + <usize>x0 * pixelBytes;
+      for (let s = 0; s < PATCH; s++) inputTransform(corner + <usize>s * pixelBytes, rowBytes, p + <usize>(s << 4), PATCH << 4);
+    } else {
+      for (let r = 0; r < PATCH; r++) {
+        const y = y0 + r;
+        for (let s = 0; s < PATCH; s++) {
+          const xc = x0 + s;
+          let value = f32x4.splat(0);
+          if (<u32>y < <u32>H && <u32>xc < <u32>W) value = v128.load(base + <usize>y * rowBytes + <usize>xc * pixelBytes);
+          v128.store(p + <usize>((r * PATCH + s) << 4), value);
+        }
       }
+      for (let s = 0; s < PATCH; s++) inputTransform(p + <usize>(s << 4), PATCH << 4, p + <usize>(s << 4), PATCH << 4);
     }
-    // columns: B^T X (down each column), then rows: (B^T X) B (along each row), into V
-    for (let s = 0; s < PATCH; s++) inputTransform(p + <usize>(s << 4), PATCH << 4, p + <usize>(s << 4), PATCH << 4);
     for (let r = 0; r < PATCH; r++) {
       inputTransform(p + <usize>(r * PATCH << 4), 16, out + (<usize>(r * PATCH) * termBytes) + (<usize>c << 2), termBytes);
     }
@@ -110,19 +117,26 @@ function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0
   const rowBytes = <usize>Wo * <usize>Co << 2, pixelBytes = <usize>Co << 2;
   const termBytes = <usize>tiles * <usize>Co << 2;
   const out = u + (<usize>t * <usize>Co << 2);
+  const inside = i0 + TILE <= Ho && j0 + TILE <= Wo;
   for (let c = 0; c < Co; c += 4) {
     const base = dy + (<usize>n * <usize>Ho * rowBytes) + (<usize>c << 2);
-    for (let r = 0; r < TILE; r++) {
-      const i = i0 + r;
-      for (let s = 0; s < TILE; s++) {
-        const j = j0 + s;
-        let value = f32x4.splat(0);
-        if (i < Ho && j < Wo) value = v128.load(base + <usize>i * rowBytes + <usize>j * pixelBytes);
-        v128.store(p + <usize>((r * PATCH + s) << 4), value);
+    // columns: A dY (4 -> 6 down each of the 4 columns: straight from dy when the tile is inside
+    // it, else from a copy with zeros past the edge), then rows: (A dY) A^T (4 -> 6 along each of the 6 rows)
+    if (inside) {
+      const corner = base + <usize>i0 * rowBytes + <usize>j0 * pixelBytes;
+      for (let s = 0; s < TILE; s++) outputTileTransform(corner + <usize>s * pixelBytes, rowBytes, p + <usize>(s << 4), PATCH << 4);
+    } else {
+      for (let r = 0; r < TILE; r++) {
+        const i = i0 + r;
+        for (let s = 0; s < TILE; s++) {
+          const j = j0 + s;
+          let value = f32x4.splat(0);
+          if (i < Ho && j < Wo) value = v128.load(base + <usize>i * rowBytes + <usize>j * pixelBytes);
+          v128.store(p + <usize>((r * PATCH + s) << 4), value);
+        }
       }
+      for (let s = 0; s < TILE; s++) outputTileTransform(p + <usize>(s << 4), PATCH << 4, p + <usize>(s << 4), PATCH << 4);
     }
-    // columns: A dY (4 -> 6 down each of the 4 columns), then rows: (A dY) A^T (4 -> 6 along each of the 6 rows)
-    for (let s = 0; s < TILE; s++) outputTileTransform(p + <usize>(s << 4), PATCH << 4, p + <usize>(s << 4), PATCH << 4);
     for (let r = 0; r < PATCH; r++) {
       outputTileTransform(p + <usize>(r * PATCH << 4), 16, out + (<usize>(r * PATCH) * termBytes) + (<usize>c << 2), termBytes);
     }
@@ -130,11 +144,10 @@ function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0
 }
 
 /**
- * The 6 values q[k qs] = (B^T x)[k] of the 6 at p[k ps] (in place when q = p, ps = qs), B^T of F(4x4, 3x3):
+ * The 6 values q[k qs] = (B^T x)[k] of the 6 at p[k s] (in place when q = p, s = qs), B^T of F(4x4, 3x3):
  *   [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1].
  */
-@inline function inputTransform(p: usize, ps: i32, q: usize, qs: usize): void {
-  const s = <usize>ps;
+@inline function inputTransform(p: usize, s: usize, q: usize, qs: usize): void {
   const x0 = v128.load(p), x1 = v128.load(p + s), x2 = v128.load(p + 2 * s);
   const x3 = v128.load(p + 3 * s), x4 = v128.load(p + 4 * s), x5 = v128.load(p + 5 * s);
   const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
@@ -147,11 +160,10 @@ function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0
 }
 
 /**
- * The 6 values q[k qs] = (A d)[k] of the 4 at p[k ps] (q = p allowed: all 4 are read first), A of F(4x4, 3x3):
+ * The 6 values q[k qs] = (A d)[k] of the 4 at p[k s] (q = p allowed: all 4 are read first), A of F(4x4, 3x3):
  *   [1 0 0 0; 1 1 1 1; 1 -1 1 -1; 1 2 4 8; 1 -2 4 -8; 0 0 0 1].
  */
-@inline function outputTileTransform(p: usize, ps: i32, q: usize, qs: usize): void {
-  const s = <usize>ps;
+@inline function outputTileTransform(p: usize, s: usize, q: usize, qs: usize): void {
   const d0 = v128.load(p), d1 = v128.load(p + s), d2 = v128.load(p + 2 * s), d3 = v128.load(p + 3 * s);
   const even = f32x4.add(d0, d2), odd = f32x4.add(d1, d3);
   const even4 = f32x4.add(d0, f32x4.mul(f32x4.splat(4), d2));
