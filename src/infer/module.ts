@@ -66,6 +66,7 @@ export interface InferExports {
     ...args: [...ImageBatch, ...kernel: Sides, ...pad: Sides, ...ConvOutput, block: number, planes: number]
   ): void;
   convPlaneBytes(c: number, hp: number, wp: number, kw: number): number;
+  convPatchBytes(K: number): number;
   /** Window and stride sides, then the output's; scale and shift apply where affine is 1. */
   poolAffine(
     ...args: [...ImageBatch, ...window: Sides, ...stride: Sides, ...output: Sides, ...PoolEpilogue, dst: number]

@@ -176,7 +176,7 @@ export class WasmEngine {
     const scratch = {
       table: take(kernels.denseLutTableBytes()),
       planes: take(Math.max(0, ...dense.map((l) => kernels.nibblePlaneBytes(Math.ceil(l.inputs / 8))))),
-      patch: take(Math.max(0, ...convs.map((l) => pad8(fanIn(l)))) * ROWS_PER_BLOCK * 4),
+      patch: take(Math.max(0, ...convs.map((l) => kernels.convPatchBytes(fanIn(l))))),
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
       zeros: take(4 * filters),

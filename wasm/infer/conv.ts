@@ -1,3 +1,4 @@
+import { CONV_HEADER_BYTES, packConvBlock, setGeometry } from "../kernels/convPack";
 import { denseLut, denseLut4 } from "./dense";
 import { LANE_BYTES } from "./denseLut";
 import { DENSE_LUT4_UNITS } from "./denseLut4";
@@ -11,9 +12,12 @@ import { transpose4 } from "./transpose4";
  *   s[r, f] = sum_k w[k][f] patch[r, k],  k = (ki kw + kj) C + c,  r = (img Ho + i) Wo + j
  *   patch[r, k] = x[img, i sh - ph + ki, j sw - pw + kj, c]   (0 in the padding)
  *   y[r, f] = act(scale[f] * s[r, f] + shift[f])   (the kernel's epilogue; scale 1, shift 0 give the sums)
- * x and out: plain NHWC f32, [images, h, w, c] and [images, ho, wo, units]. patch: scratch of
- * kPad * LANE_BYTES bytes (kPad = 8 ceil(kh kw c / 8)); block: scratch of unitsPad * LANE_BYTES
- * (unitsPad = units rounded up to 8), the block's outputs before they are written as rows.
+ * The patches are packed by the training kernels' packConvBlock (wasm/kernels/convPack.ts: 4 rows
+ * and 4 channels of a tap per 4 x 4 transpose, the geometry in a header), the outputs written by
+ * 4 x 4 transposes. x and out: plain NHWC f32, [images, h, w, c] and [images, ho, wo, units].
+ * patch: convPatchBytes(kh kw c) bytes of scratch (the header, then the block of patches, kPad x
+ * 16 lanes); block: scratch of unitsPad * LANE_BYTES (unitsPad = units rounded up to 8), the
+ * block's outputs before they are written as rows.
  */
 export function conv2dLut(
   x: usize, images: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
@@ -21,48 +25,42 @@ export function conv2dLut(
 ): void {
   const kGroups = (kh * kw * c + 7) >> 3;
   const rows = images * ho * wo, blocks = (rows + 15) >> 4;
+  const xb = patch + CONV_HEADER_BYTES;
+  setGeometry(patch, x, h, w, c, ho, wo, kh, kw, sh, -ph, 1, sw, -pw, 1, 0);
   for (let b = 0; b < blocks; b++) {
-    for (let lane = 0; lane < 16; lane++) {
-      im2colRow(x, (b << 4) + lane, rows, h, w, c, kh, kw, sh, sw, ph, pw, ho, wo, kGroups << 3, patch + (<usize>lane << 2));
-    }
-    if (units < DENSE_LUT4_UNITS) denseLut4(patch, kGroups, bits, units, scale, shift, relu, block, 1, table);
-    else denseLut(patch, kGroups, bits, units, scale, shift, relu, block, 1, table);
-    const lanes = min(16, rows - (b << 4));
-    for (let lane = 0; lane < lanes; lane++) {
-      const o = out + (<usize>((b << 4) + lane) * <usize>units << 2), src = block + (<usize>lane << 2);
-      for (let n = 0; n < units; n++) store<f32>(o + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES));
-    }
+    const r0 = b << 4, lanes = min(16, rows - r0);
+    packConvBlock(patch, r0, lanes, kGroups << 3, xb);
+    if (units < DENSE_LUT4_UNITS) denseLut4(xb, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    else denseLut(xb, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    writeLanes(block, units, out + (<usize>r0 * <usize>units << 2), lanes);
   }
 }
 
-/** Row r's patch into one lane of the blocked patch (feature k at dst + k * LANE_BYTES); zeros past `rows` and `kPad`. */
-function im2colRow(
-  x: usize, r: i32, rows: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, sh: i32, sw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
-  kPad: i32, dst: usize,
-): void {
-  let k = 0;
-  if (r < rows) {
-    const img = r / (ho * wo), rem = r % (ho * wo), i = rem / wo, j = rem % wo;
-    for (let ki = 0; ki < kh; ki++) {
-      const y = i * sh - ph + ki;
-      for (let kj = 0; kj < kw; kj++) {
-        const xc = j * sw - pw + kj;
-        if (y < 0 || y >= h || xc < 0 || xc >= w) {
-          for (let ci = 0; ci < c; ci++, k++) store<f32>(dst + <usize>k * LANE_BYTES, 0);
-          continue;
-        }
-        const src = x + (<usize>((img * h + y) * w + xc) * <usize>c << 2);
-        let ci = 0;
-        for (; ci + 4 <= c; ci += 4, k += 4) { // 4 channels per load, one lane per feature
-          const v = v128.load(src + (<usize>ci << 2)), d = dst + <usize>k * LANE_BYTES;
-          v128.store32_lane(d, v, 0); v128.store32_lane(d + LANE_BYTES, v, 1);
-          v128.store32_lane(d + 2 * LANE_BYTES, v, 2); v128.store32_lane(d + 3 * LANE_BYTES, v, 3);
-        }
-        for (; ci < c; ci++, k++) store<f32>(dst + <usize>k * LANE_BYTES, load<f32>(src + (<usize>ci << 2)));
+/** Bytes of conv2dLut's patch scratch for K = kh kw c inputs: the geometry header and a block of 16 patches. */
+export function convPatchBytes(K: i32): i32 {
+  return CONV_HEADER_BYTES + (((K + 7) >> 3) << 3) * <i32>LANE_BYTES;
+}
+
+/**
+ * The block's outputs [unitsPad][16 lanes] as `lanes` consecutive NHWC rows of `units` at o: 4
+ * lanes x 4 units at a time by 4 x 4 transposes, the rest one by one.
+ */
+function writeLanes(block: usize, units: i32, o: usize, lanes: i32): void {
+  const rowBytes = <usize>units << 2, u4 = units & ~3;
+  for (let lane = 0; lane < lanes; lane += 4) {
+    const dst = o + <usize>lane * rowBytes, src = block + (<usize>lane << 2);
+    const whole = lane + 4 <= lanes;
+    let n = 0;
+    if (whole) {
+      for (; n < u4; n += 4) {
+        const s = src + <usize>n * LANE_BYTES;
+        transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), rowBytes);
       }
     }
+    for (let t = 0; t < 4 && lane + t < lanes; t++)
+      for (let m = n; m < units; m++)
+        store<f32>(dst + <usize>t * rowBytes + (<usize>m << 2), load<f32>(src + (<usize>t << 2) + <usize>m * LANE_BYTES));
   }
-  for (; k < kPad; k++) store<f32>(dst + <usize>k * LANE_BYTES, 0);
 }
 
 /**

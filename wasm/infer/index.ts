@@ -10,7 +10,7 @@
 export { denseLut } from "./dense";
 export { denseLutTableBytes } from "./denseLut";
 export { denseNibbleRow, nibbleTranspose, nibbleBytes, nibblePlaneBytes } from "./denseNibbleRow";
-export { conv2dLut, poolAffine, blockRows } from "./conv";
+export { conv2dLut, convPatchBytes, poolAffine, blockRows } from "./conv";
 export { conv2dPlane, convPlaneBytes } from "./convPlane";
 export { prepPixels } from "./prep";
 
