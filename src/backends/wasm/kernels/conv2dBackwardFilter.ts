@@ -52,9 +52,9 @@ const TILE = 4;
 /**
  * Blocks of tiles: their transforms (V and U) up to 4 MiB (1M floats), the products' operands
  * kept near the cores, but at least 128 tiles, for each block adds to all of M (36 C Co
- * floats). 1 thread, batch 50, 2026-12-04: 128 -> 128 at 32x32 (113 tiles a block) 98-100 ms
- * with blocks of 32-113 tiles, 113-123 ms with 256-4,096; 512 -> 512 at 8x8 (200 tiles) 111 ms
- * with 28 tiles a block, 98 ms with 128 or more.
+ * floats). 1 thread, batch 50, best of 3, the machine otherwise idle (2026-12-04): 128 -> 128
+ * at 32x32 (113 tiles a block here) 108.6 ms; blocks of 32, 64, 128, 256 tiles 108.9-110.3,
+ * 1,024: 117.7; 512 -> 512 at 8x8 (128 here) 92.2 ms; 32 tiles 103.9, 64: 98.9, 256: 92.9.
  */
 const WINOGRAD_BLOCK_FLOATS = 1 << 20;
 const WINOGRAD_MIN_BLOCK = 128;
