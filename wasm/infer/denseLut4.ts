@@ -34,6 +34,21 @@ export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize): void {
  * scale and scatter them themselves).
  */
 export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
+  accumulateUnits4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, withEpilogue);
+}
+
+/**
+ * accumulate4 without the epilogue (the plain sums), compiled on its own: V8 keeps its loop's
+ * registers free of the epilogue's arguments (the unfolded convolutions of conv.ts, whose epilogue
+ * runs as the outputs are written: 8.4 -> 5.6 ms on a 16x16x32 -> 64C3 layer, batch 50).
+ */
+export function accumulateSums4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
+  accumulateUnits4(table, g0, g1, kGroups, bits, units, 0, 0, 0, ob, false);
+}
+
+/** accumulate4's body, inlined into each of its two forms. */
+@inline
+function accumulateUnits4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
   const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = withEpilogue && g1 == kGroups;
   const zero = f32x4.splat(0);
   let n = 0;
