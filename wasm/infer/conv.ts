@@ -1,7 +1,7 @@
 import { CONV_HEADER_BYTES, packConvBlock, setGeometry } from "../kernels/convPack";
 import { denseLut, denseLut4 } from "./dense";
 import { LANE_BYTES } from "./denseLut";
-import { accumulateSums4, buildTables4, CHUNK4, DENSE_LUT4_UNITS } from "./denseLut4";
+import { DENSE_LUT4_UNITS } from "./denseLut4";
 import { transpose4 } from "./transpose4";
 
 /**
@@ -30,29 +30,9 @@ export function conv2dLut(
   for (let b = 0; b < blocks; b++) {
     const r0 = b << 4, lanes = min(16, rows - r0);
     packConvBlock(patch, r0, lanes, kGroups << 3, xb);
-    if (units < DENSE_LUT4_UNITS) {
-      for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
-        const g1 = min(kGroups, g0 + CHUNK4);
-        buildTables4(xb, g0, g1, table);
-        accumulateSums4(table, g0, g1, kGroups, bits, units, block);
-      }
-      affine(block, units, scale, shift, relu);
-    } else denseLut(xb, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    if (units < DENSE_LUT4_UNITS) denseLut4(xb, kGroups, bits, units, scale, shift, relu, block, 1, table);
+    else denseLut(xb, kGroups, bits, units, scale, shift, relu, block, 1, table);
     writeLanes(block, units, out + (<usize>r0 * <usize>units << 2), lanes);
-  }
-}
-
-/** y = scale[n] s + shift[n] (then max(y, 0) when relu) over the block's sums, as denseLut4's epilogue. */
-function affine(block: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
-  const z = f32x4.splat(0);
-  for (let n = 0; n < units; n++) {
-    const o = block + <usize>n * LANE_BYTES;
-    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
-    for (let q: usize = 0; q < 64; q += 16) {
-      let y = f32x4.add(f32x4.mul(v128.load(o + q), s), k);
-      if (relu) y = f32x4.max(y, z);
-      v128.store(o + q, y);
-    }
   }
 }
 

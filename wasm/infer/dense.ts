@@ -1,4 +1,4 @@
-import { accumulate, buildTables, CHUNK, LANE_BYTES } from "./denseLut";
+import { accumulate, affine, buildTables, CHUNK, LANE_BYTES } from "./denseLut";
 import { accumulate4, buildTables4, CHUNK4 } from "./denseLut4";
 
 /** Layer on `blocks` full blocks of 16 rows (tables of 8 inputs: denseLut.ts). */
@@ -19,7 +19,7 @@ export function denseLut4(
 
 /**
  * The blocks of denseLut or, when `four`, of denseLut4: per block and chunk of groups, the
- * chunk's tables, then every unit's sums accumulated (the epilogue after the last chunk); the
+ * chunk's tables, then every unit's sums accumulated; then the epilogue (affine); the
  * padding units [units, unitsPad) are written as 0 (so `out` is the next layer's input).
  * Inlined with a constant `four`: each kernel keeps only its own branch.
  */
@@ -38,12 +38,13 @@ function denseBlocks(
       const g1 = min(kGroups, g0 + chunk);
       if (four) {
         buildTables4(xb, g0, g1, table);
-        accumulate4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
+        accumulate4(table, g0, g1, kGroups, bits, units, ob);
       } else {
         buildTables(xb, g0, g1, table);
-        accumulate(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, true);
+        accumulate(table, g0, g1, kGroups, bits, units, ob);
       }
     }
+    affine(ob, units, scale, shift, relu);
     for (let n = <usize>units; n < unitsPad; n++) {
       const o = ob + n * LANE_BYTES, z = f32x4.splat(0);
       v128.store(o, z); v128.store(o, z, 16); v128.store(o, z, 32); v128.store(o, z, 48);

@@ -101,12 +101,11 @@ export function half(src: usize, dst: usize): void {
  * Adds groups [g0, g1) of every unit's sums into the block's outputs (from 0 when g0 = 0), one
  * unit at a time, two groups per step: the two table lines are added first, then into the four
  * f32x4 sums (4 sums + 8 loaded lines fit V8's registers; a second unit's sums would spill), so
- * each sum waits for one add per two groups. After the last group, the epilogue when
- * `withEpilogue` (else the sums are stored as they are: the training engine's binaryMatmul
- * scales and scatters them itself).
+ * each sum waits for one add per two groups. The plain sums: the layer's epilogue is a pass of
+ * its own (affine), which keeps this loop's registers free.
  */
-export function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), pairs = len & ~1, first = g0 == 0, last = withEpilogue && g1 == kGroups;
+export function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), pairs = len & ~1, first = g0 == 0;
   const zero = f32x4.splat(0);
   for (let n = 0; n < units; n++) {
     const o = ob + <usize>n * LANE_BYTES;
@@ -127,24 +126,23 @@ export function accumulate(table: usize, g0: i32, g1: i32, kGroups: i32, bits: u
       a = f32x4.add(a, v128.load(p)); b = f32x4.add(b, v128.load(p, 16));
       c = f32x4.add(c, v128.load(p, 32)); d = f32x4.add(d, v128.load(p, 48));
     }
-    if (last) epilogue(a, b, c, d, n, scale, shift, relu, ob);
-    else {
-      v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
-    }
+    v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
   }
 }
 
-/** y = scale[n] * s + shift[n], then max(y, 0) when relu; stored as unit n of the block (16 rows). */
-@inline
-function epilogue(a: v128, b: v128, c: v128, d: v128, n: i32, scale: usize, shift: usize, relu: i32, ob: usize): void {
-  const p = <usize>n << 2;
-  const s = f32x4.splat(load<f32>(scale + p)), k = f32x4.splat(load<f32>(shift + p));
-  let ya = f32x4.add(f32x4.mul(a, s), k), yb = f32x4.add(f32x4.mul(b, s), k);
-  let yc = f32x4.add(f32x4.mul(c, s), k), yd = f32x4.add(f32x4.mul(d, s), k);
-  if (relu) {
-    const z = f32x4.splat(0);
-    ya = f32x4.max(ya, z); yb = f32x4.max(yb, z); yc = f32x4.max(yc, z); yd = f32x4.max(yd, z);
+/**
+ * The epilogue of a block's sums [units][16 rows] at ob, in place: y = scale[n] * s + shift[n],
+ * then max(y, 0) when relu (the dense layers, denseLut and denseLut4, and the convolutions).
+ */
+export function affine(ob: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
+  const z = f32x4.splat(0);
+  for (let n = 0; n < units; n++) {
+    const o = ob + <usize>n * LANE_BYTES, p = <usize>n << 2;
+    const s = f32x4.splat(load<f32>(scale + p)), k = f32x4.splat(load<f32>(shift + p));
+    for (let q: usize = 0; q < 64; q += 16) {
+      let y = f32x4.add(f32x4.mul(v128.load(o + q), s), k);
+      if (relu) y = f32x4.max(y, z);
+      v128.store(o + q, y);
+    }
   }
-  const o = ob + <usize>n * LANE_BYTES;
-  v128.store(o, ya); v128.store(o, yb, 16); v128.store(o, yc, 32); v128.store(o, yd, 48);
 }

@@ -29,27 +29,12 @@ export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize): void {
 
 /**
  * Adds groups [g0, g1) of each unit's sums into the block's outputs (from 0 when g0 = 0), 2
- * units at a time (8 independent f32x4 sums); after the last group, the epilogue when
- * `withEpilogue` (else the sums are stored as they are: the training engine's convolutions
- * scale and scatter them themselves).
+ * units at a time (8 independent f32x4 sums). The plain sums: the layer's epilogue is a pass of
+ * its own (affine, denseLut.ts), which keeps this loop's registers free (V8 spilled with the
+ * epilogue's arguments live: 8.4 -> 5.6 ms on a 16x16x32 -> 64C3 convolution, batch 50).
  */
-export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
-  accumulateUnits4(table, g0, g1, kGroups, bits, units, scale, shift, relu, ob, withEpilogue);
-}
-
-/**
- * accumulate4 without the epilogue (the plain sums), compiled on its own: V8 keeps its loop's
- * registers free of the epilogue's arguments (the unfolded convolutions of conv.ts, whose epilogue
- * runs as the outputs are written: 8.4 -> 5.6 ms on a 16x16x32 -> 64C3 layer, batch 50).
- */
-export function accumulateSums4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
-  accumulateUnits4(table, g0, g1, kGroups, bits, units, 0, 0, 0, ob, false);
-}
-
-/** accumulate4's body, inlined into each of its two forms. */
-@inline
-function accumulateUnits4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, scale: usize, shift: usize, relu: i32, ob: usize, withEpilogue: bool): void {
-  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0, last = withEpilogue && g1 == kGroups;
+export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0;
   const zero = f32x4.splat(0);
   let n = 0;
   for (; n + 2 <= units; n += 2) {
@@ -70,8 +55,8 @@ function accumulateUnits4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: us
       c1 = f32x4.add(c1, f32x4.add(v128.load(p1, 32), v128.load(q1, 32))); d1 = f32x4.add(d1, f32x4.add(v128.load(p1, 48), v128.load(q1, 48)));
       t += 2 * T4;
     }
-    finish(a0, b0, c0, d0, n, scale, shift, relu, last, o);
-    finish(a1, b1, c1, d1, n + 1, scale, shift, relu, last, o + LANE_BYTES);
+    store4(a0, b0, c0, d0, o);
+    store4(a1, b1, c1, d1, o + LANE_BYTES);
   }
   if (n < units) {
     const o = ob + <usize>n * LANE_BYTES;
@@ -86,8 +71,14 @@ function accumulateUnits4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: us
       c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
       t += 2 * T4;
     }
-    finish(a, b, c, d, n, scale, shift, relu, last, o);
+    store4(a, b, c, d, o);
   }
+}
+
+/** Stores one unit's 16 sums at o. */
+@inline
+export function store4(a: v128, b: v128, c: v128, d: v128, o: usize): void {
+  v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
 }
 
 /** Stores unit n's partial sums, or after the last group y = scale[n] s + shift[n] (then max(y, 0) when relu). */

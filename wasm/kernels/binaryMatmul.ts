@@ -58,7 +58,7 @@ export function binaryMatmul(
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
       const g1 = min(kGroups, g0 + CHUNK);
       buildTables(xb, g0, g1, tables);
-      accumulate(tables, g0, g1, kGroups, bits, N, 0, 0, 0, sums, false); // the sums, unit n at sums + n * 64
+      accumulate(tables, g0, g1, kGroups, bits, N, sums); // the sums, unit n at sums + n * 64
     }
     writeRows(sums, N, H, out, r0, rows);
   }

@@ -104,13 +104,13 @@ export function convLutProduct(g: usize, bits: usize, H: f32, out: usize, M: i32
       for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
         const g1 = min(kGroups, g0 + CHUNK4);
         buildTables4(xb, g0, g1, tables);
-        accumulate4(tables, g0, g1, kGroups, signs, units, 0, 0, 0, sums, false);
+        accumulate4(tables, g0, g1, kGroups, signs, units, sums);
       }
     } else {
       for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
         const g1 = min(kGroups, g0 + CHUNK);
         buildTables(xb, g0, g1, tables);
-        accumulate(tables, g0, g1, kGroups, signs, units, 0, 0, 0, sums, false);
+        accumulate(tables, g0, g1, kGroups, signs, units, sums);
       }
     }
     writeRows(sums, units, H, out, r0, rows);
