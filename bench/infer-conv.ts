@@ -1,12 +1,12 @@
-// The convolutions of binaryconnect/infer per layer: plane tables (conv2dPlane, tables built
-// once per input position) against unfolded patches (conv2dLut), on the layers of the
-// inference benchmark's CNN (cifar10-small), timed side by side on one thread.
+// The convolutions of binaryconnect/infer per layer (conv2dLut: blocks of 16 output positions
+// unfolded into their patches, then the lookup tables), on the layers of the inference
+// benchmark's CNN (cifar10-small), one thread: ms per call (median) and the multiply-adds it
+// stands for (2 Ho Wo Cin Cout kh kw per image) per second.
 //   node dist/bench/infer-conv.js [runs] [images,...]
 import type { BcnetDense, BcnetMaxPool, BcnetModel } from "../src/format/bcnet.js";
 import { imageOutput } from "../src/format/bcnet.js";
-import { imageSize } from "../src/format/shapes.js";
+import { convOutputShape, imageSize } from "../src/format/shapes.js";
 import { BinaryClassifier } from "../src/infer/index.js";
-import { convRouting } from "../src/infer/wasmEngine.js";
 import { inferCnnNetwork } from "./infer-cnn.js";
 import { timeInterleaved } from "./stats.js";
 
@@ -39,39 +39,35 @@ function layerModel(i: number): BcnetModel {
   };
 }
 
-const load = async (model: BcnetModel, route: "planes" | "unfolded" | "auto") => {
-  convRouting.route = route;
-  try {
-    return await BinaryClassifier.load(model, { engine: "wasm" });
-  } finally {
-    convRouting.route = "auto";
-  }
-};
-
 const what = (model: BcnetModel) => {
   const l = model.layers[0];
   return model === net.model
-    ? "network (planes: auto)"
+    ? "network"
     : l.kind === "conv"
       ? `${l.input.height}x${l.input.width}x${l.input.channels} -> ${l.filters}C${l.kernel[0]}${l.pool ? "-MP2" : ""}`
       : "network";
 };
+/** Multiply-adds of a model's convolutions per image. */
+const macs = (model: BcnetModel) =>
+  model.layers.reduce((sum, l) => {
+    if (l.kind !== "conv") return sum;
+    const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+    return sum + c.height * c.width * l.input.channels * l.filters * l.kernel[0] * l.kernel[1];
+  }, 0);
 const models = [...net.model.layers.flatMap((l, i) => (l.kind === "conv" ? [layerModel(i)] : [])), net.model];
-console.log(`${"layer".padEnd(26)} batch  unfolded ms  planes ms  speed-up`);
+console.log(`${"layer".padEnd(26)} batch       ms  GFLOP/s-equivalent`);
 for (const model of models) {
-  const [a, b] = [await load(model, "unfolded"), await load(model, model === net.model ? "auto" : "planes")];
+  const classifier = await BinaryClassifier.load(model, { engine: "wasm" });
   for (const batch of batches) {
     const x = new Float32Array(batch * model.inputs).map((_, k) => Math.sin(k) * 0.5);
-    const ta = a.predictFeatures(x, batch).scores,
-      tb = b.predictFeatures(x, batch).scores;
-    let diff = 0;
-    for (let k = 0; k < ta.length; k++) diff = Math.max(diff, Math.abs(ta[k] - tb[k]));
-    const [u, p] = await timeInterleaved(
-      [async () => a.predictFeatures(x, batch), async () => b.predictFeatures(x, batch)],
-      { warmup: 3, runs, minRunMs: 150 },
-    );
+    const [t] = await timeInterleaved([async () => classifier.predictFeatures(x, batch)], {
+      warmup: 3,
+      runs,
+      minRunMs: 150,
+    });
+    const gflops = (2 * macs(model) * batch) / t.median / 1e9;
     console.log(
-      `${what(model).padEnd(26)} ${String(batch).padStart(5)}  ${(u.median * 1e3).toFixed(3).padStart(11)}  ${(p.median * 1e3).toFixed(3).padStart(9)}  ${(u.median / p.median).toFixed(2)}x  (max |diff| ${diff.toExponential(1)})`,
+      `${what(model).padEnd(26)} ${String(batch).padStart(5)}  ${(t.median * 1e3).toFixed(3).padStart(7)}  ${gflops.toFixed(1).padStart(18)}`,
     );
   }
 }

@@ -16,7 +16,6 @@ import { worstExcess } from "./backends.js";
 import { ShapeError } from "../src/core/errors.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier } from "../src/infer/classifier.js";
-import { convRouting } from "../src/infer/wasmEngine.js";
 import { forwardReference, preprocess } from "../src/infer/reference.js";
 
 describe("BinaryClassifier (wasm lookup-table engine) against the reference loops", () => {
@@ -117,13 +116,12 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     });
   }
 
-  // Convolutions whose input channels are a multiple of 8 and stride 1 run on plane tables
-  // (conv2dPlane: tables built once per input position), the others on unfolded patches
-  // (conv2dLut). Odd heights and widths (output columns not a multiple of 4 or 16), paddings
-  // 0, 1 and 2 (wider than the kernel's half), kernels 1x1, 5x3, 3x3, odd filter counts (a
-  // single unit after the pairs), 8, 16, 24, 40 channels, pooling fused and not, a stride-2
-  // layer among them (unfolded), several images; each model through each route.
-  const planeCases: [string, ImageShape, LayerEntry[], number][] = [
+  // Convolutions of every shape through the unfolded lookup tables (conv2dLut): odd heights and
+  // widths (output rows not a multiple of the 16-position blocks), paddings 0, 1 and 2 (wider
+  // than the kernel's half), kernels 1x1, 5x3, 3x3, odd filter counts (a single unit after the
+  // pairs), 8, 16, 24, 40 channels, pooling fused and not, a stride-2 layer among them, several
+  // images, 200 filters (the 8-input tables).
+  const shapeCases: [string, ImageShape, LayerEntry[], number][] = [
     ["10x9x8-5C3-MP2-3", { height: 10, width: 9, channels: 8 }, [c3(5, true), dense(3)], 3],
     [
       "7x5x16-9C5x3 (pad 2x1)-1x1 conv 7 (pad 0)-4",
@@ -139,7 +137,7 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     ],
     ["6x11x8-3C3 (pad 0)-5", { height: 6, width: 11, channels: 8 }, [{ ...c3(3), pad: [0, 0] }, dense(5)], 5],
     [
-      "9x9x8-16C3 stride 2-40C3-MP2-5 (unfolded, then planes of 16 and 40 channels)",
+      "9x9x8-16C3 stride 2-40C3-MP2-5",
       { height: 9, width: 9, channels: 8 },
       [{ ...c3(16), stride: [2, 2] }, c3(40), c3(13, true), dense(5)],
       3,
@@ -152,29 +150,21 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     ],
     ["3x3x8-200C3-10 (>= 192 filters)", { height: 3, width: 3, channels: 8 }, [c3(200), dense(10)], 2],
   ];
-  for (const [name, image, entries, count] of planeCases) {
-    for (const route of ["planes", "unfolded", "auto"] as const) {
-      it(`${name}, ${route}: within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
-        const model = randomImageModel(image, entries, count + entries.length * 3);
-        const raw = randomPixels(count, model.inputs, count + 11);
-        convRouting.route = route;
-        let wasm: BinaryClassifier;
-        try {
-          wasm = await BinaryClassifier.load(encodeBcnet(model), { engine: "wasm" });
-        } finally {
-          convRouting.route = "auto";
-        }
-        const got = wasm.predict(raw);
-        const want = forwardReference(model, preprocess(model, raw, count), count);
-        const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
-        expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
-        expect(Array.from(new Set(want)).length, "the scores vary (not all clipped by ReLU)").toBeGreaterThan(count);
-        // the last image alone (batch 1: the dense layers' one-row kernel)
-        const one = wasm.predict(raw.subarray(model.inputs * (count - 1)), 1);
-        const last = worstExcess(one.scores, want.subarray(got.classes * (count - 1)), 1e-4, 1e-4);
-        expect(last.excess).toBeLessThanOrEqual(0);
-      });
-    }
+  for (const [name, image, entries, count] of shapeCases) {
+    it(`${name}: within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
+      const model = randomImageModel(image, entries, count + entries.length * 3);
+      const raw = randomPixels(count, model.inputs, count + 11);
+      const wasm = await BinaryClassifier.load(encodeBcnet(model), { engine: "wasm" });
+      const got = wasm.predict(raw);
+      const want = forwardReference(model, preprocess(model, raw, count), count);
+      const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
+      expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
+      expect(Array.from(new Set(want)).length, "the scores vary (not all clipped by ReLU)").toBeGreaterThan(count);
+      // the last image alone (batch 1: the dense layers' one-row kernel)
+      const one = wasm.predict(raw.subarray(model.inputs * (count - 1)), 1);
+      const last = worstExcess(one.scores, want.subarray(got.classes * (count - 1)), 1e-4, 1e-4);
+      expect(last.excess).toBeLessThanOrEqual(0);
+    });
   }
 
   it("a convolution with all weights +1 and no pooling sums each 3x3 neighbourhood (zero padding): the formula by hand", async () => {

@@ -61,11 +61,6 @@ export interface InferExports {
       table: number,
     ]
   ): void;
-  /** Stride 1: kernel and padding sides, then the output and layer (ConvOutput): see wasm/infer/convPlane.ts. */
-  conv2dPlane(
-    ...args: [...ImageBatch, ...kernel: Sides, ...pad: Sides, ...ConvOutput, block: number, planes: number]
-  ): void;
-  convPlaneBytes(c: number, hp: number, wp: number, kw: number): number;
   convPatchBytes(K: number): number;
   /** Window and stride sides, then the output's; scale and shift apply where affine is 1. */
   poolAffine(

@@ -35,24 +35,6 @@ const ROWS_PER_BLOCK = 16;
  */
 const MAX_SINGLE_ROWS = 3;
 const PAGE = 65536;
-/** The most bytes of plane tables (conv2dPlane) a convolution may take; a larger one unfolds its patches (conv2dLut). */
-const MAX_PLANE_BYTES = 16 << 20;
-/**
- * The most lanes conv2dPlane may compute per output position (its blocks are 8 columns of 2
- * rows): measured 1.13-1.25x faster than the unfolded patches on cifar10-small's layers
- * (bench/infer-conv.ts, one thread, all at 1 lane per position); a small image of odd size wastes
- * lanes (5 x 5: 1.44).
- */
-const MAX_PLANE_LANES = 1.15;
-/**
- * Which convolutions run on plane tables (conv2dPlane: tables built once per input position)
- * instead of unfolded patches (conv2dLut): "auto" (default) where they are faster (stride 1,
- * channels a multiple of 8, tables within MAX_PLANE_BYTES, lanes within MAX_PLANE_LANES);
- * "planes" every layer that can (the lanes not considered), "unfolded" none. A setting for the
- * tests and benchmarks that compare the two (bench/infer-conv.ts), not part of the package's
- * interface; an engine reads it when created.
- */
-export const convRouting: { route: "auto" | "planes" | "unfolded" } = { route: "auto" };
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 /** `rows` images of shape `s` at byte offset `at`, as the kernels take them. */
@@ -71,8 +53,6 @@ interface Placed {
   shift: number;
   /** Dense layers: the weights as nibble rows (denseNibbleRow.ts), for single rows. */
   nibbles: number;
-  /** Convolutions: run on plane tables (conv2dPlane) rather than unfolded patches (conv2dLut). */
-  onPlanes: boolean;
 }
 
 /**
@@ -82,11 +62,9 @@ interface Placed {
  * are plain NHWC images. Per layer:
  * - dense: denseLut on blocks of 16 rows (denseNibbleRow for up to 3 leftover rows), after
  *   blockRows when the input is an image;
- * - conv: conv2dPlane (stride 1, input channels a multiple of 8: 4-input tables built once per
- *   input position of the padded image, read by every kernel offset; convPlane.ts) or conv2dLut
- *   (patches unfolded into the lookup-table kernel); their epilogue applies scale, shift and
- *   ReLU, or, when the layer pools, they give the plain sums and poolAffine then pools and
- *   applies them;
+ * - conv: conv2dLut (blocks of 16 output positions unfolded into their patches, then the
+ *   lookup-table kernel); its epilogue applies scale, shift and ReLU, or, when the layer pools,
+ *   it gives the plain sums and poolAffine then pools and applies them;
  * - maxpool: poolAffine without scale and shift.
  */
 export class WasmEngine {
@@ -102,8 +80,6 @@ export class WasmEngine {
     private readonly scratch: {
       table: number;
       planes: number;
-      /** Plane tables of conv2dPlane (the largest layer's). */
-      planeTables: number;
       patch: number;
       block: number;
       ones: number;
@@ -142,22 +118,6 @@ export class WasmEngine {
         )
       : CHUNK_ROWS;
     const convs = model.layers.filter((l): l is BcnetConv => l.kind === "conv");
-    const planeBytes = (l: BcnetConv) =>
-      kernels.convPlaneBytes(
-        l.input.channels,
-        l.input.height + 2 * l.pad[0],
-        l.input.width + 2 * l.pad[1],
-        l.kernel[1],
-      );
-    const onPlanes = convs.filter(
-      (l) =>
-        convRouting.route !== "unfolded" &&
-        l.stride[0] === 1 &&
-        l.stride[1] === 1 &&
-        l.input.channels % 8 === 0 &&
-        planeBytes(l) <= MAX_PLANE_BYTES &&
-        (convRouting.route === "planes" || planeLanes(l) <= MAX_PLANE_LANES),
-    );
     const placed = model.layers.map((l) =>
       l.kind === "maxpool"
         ? null
@@ -166,7 +126,6 @@ export class WasmEngine {
             scale: take(4 * fanOut(l)),
             shift: take(4 * fanOut(l)),
             nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
-            onPlanes: l.kind === "conv" && onPlanes.includes(l),
           },
     );
     const dense = model.layers.filter((l): l is BcnetDense => l.kind === "dense");
@@ -180,7 +139,6 @@ export class WasmEngine {
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
       zeros: take(4 * filters),
-      planeTables: take(Math.max(0, ...onPlanes.map(planeBytes))),
     };
     const folded = scaleMeanOf(model.preprocessing, model.inputs);
     const staging = {
@@ -257,8 +215,7 @@ export class WasmEngine {
     // Pooling layers take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
     const epilogue: Epilogue = pool ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
     const output: ConvOutput = [...sides(c), w.bits, l.filters, ...epilogue, dst];
-    if (w.onPlanes) this.kernels.conv2dPlane(...input, ...l.kernel, ...l.pad, ...output, s.block, s.planeTables);
-    else this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
+    this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
     if (!pool) return true;
     this.kernels.poolAffine(
       ...images(dst, rows, c),
@@ -353,12 +310,6 @@ export class WasmEngine {
       for (let c = 0; c < C; c++) out[(start + r) * C + c] = f[p + B * c];
     }
   }
-}
-
-/** Lanes conv2dPlane computes per output position: blocks of 8 columns of 2 rows over the output. */
-function planeLanes(l: BcnetConv): number {
-  const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-  return (Math.ceil(c.height / 2) * 2 * Math.ceil(c.width / 8) * 8) / (c.height * c.width);
 }
 
 /** Floats the larger activation buffer needs for `n` examples: every layer's input and output in its layout. */

@@ -80,18 +80,3 @@ export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: 
 export function store4(a: v128, b: v128, c: v128, d: v128, o: usize): void {
   v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
 }
-
-/** Stores unit n's partial sums, or after the last group y = scale[n] s + shift[n] (then max(y, 0) when relu). */
-@inline
-export function finish(a: v128, b: v128, c: v128, d: v128, n: i32, scale: usize, shift: usize, relu: i32, last: bool, o: usize): void {
-  if (last) {
-    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
-    a = f32x4.add(f32x4.mul(a, s), k); b = f32x4.add(f32x4.mul(b, s), k);
-    c = f32x4.add(f32x4.mul(c, s), k); d = f32x4.add(f32x4.mul(d, s), k);
-    if (relu) {
-      const z = f32x4.splat(0);
-      a = f32x4.max(a, z); b = f32x4.max(b, z); c = f32x4.max(c, z); d = f32x4.max(d, z);
-    }
-  }
-  v128.store(o, a); v128.store(o, b, 16); v128.store(o, c, 32); v128.store(o, d, 48);
-}
