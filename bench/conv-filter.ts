@@ -12,52 +12,20 @@
  * speed-up. Used to set the sizes from which the wasm backend takes Winograd
  * (src/backends/wasm/kernels/conv2dBackwardFilter.ts).
  */
-import { WasmBackend } from "../src/backends/wasm/index.js";
 import { filterGradientPaths } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
-import { Xoshiro128 } from "../src/core/rng.js";
-import type { Tensor } from "../src/core/tensor.js";
-import { CONV_BENCH_LAYERS } from "./cnn-spec.js";
+import { forEachConvLayer, layerLabel, timePair } from "./conv-layers.js";
 
-const runs = Number(process.argv[2] ?? 5);
-const threadCounts = (process.argv[3] ?? "1,2").split(",").map(Number);
-/** Only the layers of these networks (a comma-separated list: svhn-small, small, paper), default all. */
-const networks = process.argv[4]?.split(",");
-const N = 50;
-
-for (const threads of threadCounts) {
-  const be = await WasmBackend.create({ threads });
-  console.log(`${be.description}, batch ${N}, best of ${runs} (ms, GFLOP/s-equivalent):`);
-  const rng = new Xoshiro128(12);
-  const make = (shape: number[], value: () => number): Tensor => {
-    const t = be.alloc(shape);
-    be.upload(t, Float32Array.from({ length: t.size }, value));
-    return t;
+await forEachConvLayer(12, ({ be, rng, make, N, runs }, layer) => {
+  const { H, Cin, Cout } = layer;
+  const x = make([N, H, H, Cin], () => Math.max(0, rng.uniform(-1, 1)));
+  const dy = make([N, H, H, Cout], () => rng.uniform(-1, 1));
+  const dw = be.alloc([3, 3, Cin, Cout]);
+  const call = (winograd: boolean) => {
+    filterGradientPaths.winograd = winograd;
+    be.run("conv2dBackwardFilter", { x, dy, dw, stride: [1, 1], pad: [1, 1] });
   };
-  for (const [net, H, Cin, Cout] of CONV_BENCH_LAYERS.filter(([n]) => !networks || networks.includes(n))) {
-    const x = make([N, H, H, Cin], () => Math.max(0, rng.uniform(-1, 1)));
-    const dy = make([N, H, H, Cout], () => rng.uniform(-1, 1));
-    const dw = be.alloc([3, 3, Cin, Cout]);
-    const flops = 2 * N * H * H * Cin * Cout * 9;
-    const call = (winograd: boolean) => {
-      filterGradientPaths.winograd = winograd;
-      be.run("conv2dBackwardFilter", { x, dy, dw, stride: [1, 1], pad: [1, 1] });
-    };
-    const best = [Infinity, Infinity];
-    call(true);
-    call(false);
-    for (let r = 0; r < runs; r++) {
-      [true, false].forEach((winograd, i) => {
-        const t0 = performance.now();
-        call(winograd);
-        best[i] = Math.min(best[i], performance.now() - t0);
-      });
-    }
-    filterGradientPaths.winograd = true;
-    const g = (ms: number) => (flops / ms / 1e6).toFixed(1).padStart(6);
-    console.log(
-      `${net.padEnd(10)} ${String(H).padStart(2)}x${H} ${String(Cin).padStart(3)}->${String(Cout).padEnd(3)} winograd ${best[0].toFixed(2).padStart(7)} ms ${g(best[0])}  direct ${best[1].toFixed(2).padStart(7)} ms ${g(best[1])}  ${(best[1] / best[0]).toFixed(2)}x`,
-    );
-    for (const t of [x, dy, dw]) be.dispose(t);
-  }
-  await be.close();
-}
+  const flops = 2 * N * H * H * Cin * Cout * 9;
+  console.log(timePair(runs, call, [true, false], ["winograd", "direct"], layerLabel(layer), flops));
+  filterGradientPaths.winograd = true;
+  for (const t of [x, dy, dw]) be.dispose(t);
+});

@@ -13,57 +13,27 @@
  * and the speed-up of the tables. Used to set the sizes from which the wasm backend takes them
  * (src/backends/wasm/kernels/conv.ts).
  */
-import { WasmBackend } from "../src/backends/wasm/index.js";
-import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { CONV_BENCH_LAYERS as LAYERS } from "./cnn-spec.js";
+import { forEachConvLayer, layerLabel, timePair } from "./conv-layers.js";
 
-const runs = Number(process.argv[2] ?? 5);
-const threadCounts = (process.argv[3] ?? "1,2").split(",").map(Number);
-/** Only the layers of these networks (a comma-separated list: svhn-small, small, paper), default all. */
-const networks = process.argv[4]?.split(",");
-
-const N = 50;
-
-for (const threads of threadCounts) {
-  const be = await WasmBackend.create({ threads });
-  console.log(`${be.description}, batch ${N}, best of ${runs} (ms, GFLOP/s-equivalent):`);
-  const rng = new Xoshiro128(11);
-  const make = (shape: number[], value: () => number): Tensor => {
-    const t = be.alloc(shape);
-    be.upload(t, Float32Array.from({ length: t.size }, value));
-    return t;
+await forEachConvLayer(11, ({ be, rng, make, N, runs }, layer) => {
+  const { H, Cin, Cout } = layer;
+  const x = make([N, H, H, Cin], () => rng.uniform(-1, 1));
+  const dy = make([N, H, H, Cout], () => rng.uniform(-1, 1));
+  const wBinary = make([3, 3, Cin, Cout], () => (rng.next() < 0.5 ? -0.04 : 0.04));
+  const wFloat = make([3, 3, Cin, Cout], () => rng.uniform(-0.04, 0.04));
+  const out = be.alloc([N, H, H, Cout]),
+    dx = be.alloc([N, H, H, Cin]);
+  const geometry = { stride: [1, 1], pad: [1, 1] } as const;
+  const flops = 2 * N * H * H * Cin * Cout * 9;
+  const calls = {
+    conv2d: (w: Tensor) => be.run("conv2d", { x, w, out, ...geometry }),
+    conv2dBackwardInput: (w: Tensor) => be.run("conv2dBackwardInput", { dy, w, dx, ...geometry }),
   };
-  for (const [net, H, Cin, Cout] of LAYERS.filter(([n]) => !networks || networks.includes(n))) {
-    const x = make([N, H, H, Cin], () => rng.uniform(-1, 1));
-    const dy = make([N, H, H, Cout], () => rng.uniform(-1, 1));
-    const wBinary = make([3, 3, Cin, Cout], () => (rng.next() < 0.5 ? -0.04 : 0.04));
-    const wFloat = make([3, 3, Cin, Cout], () => rng.uniform(-0.04, 0.04));
-    const out = be.alloc([N, H, H, Cout]),
-      dx = be.alloc([N, H, H, Cin]);
-    const geometry = { stride: [1, 1], pad: [1, 1] } as const;
-    const flops = 2 * N * H * H * Cin * Cout * 9;
-    const calls = {
-      conv2d: (w: Tensor) => be.run("conv2d", { x, w, out, ...geometry }),
-      conv2dBackwardInput: (w: Tensor) => be.run("conv2dBackwardInput", { dy, w, dx, ...geometry }),
-    };
-    for (const [name, call] of Object.entries(calls)) {
-      const best = [Infinity, Infinity];
-      call(wBinary);
-      call(wFloat);
-      for (let r = 0; r < runs; r++) {
-        [wBinary, wFloat].forEach((w, i) => {
-          const t0 = performance.now();
-          call(w);
-          best[i] = Math.min(best[i], performance.now() - t0);
-        });
-      }
-      const g = (ms: number) => (flops / ms / 1e6).toFixed(1).padStart(6);
-      console.log(
-        `${net.padEnd(10)} ${String(H).padStart(2)}x${H} ${String(Cin).padStart(3)}->${String(Cout).padEnd(3)} ${name.padEnd(19)} tables ${best[0].toFixed(2).padStart(7)} ms ${g(best[0])}  float ${best[1].toFixed(2).padStart(7)} ms ${g(best[1])}  ${(best[1] / best[0]).toFixed(2)}x`,
-      );
-    }
-    for (const t of [x, dy, wBinary, wFloat, out, dx]) be.dispose(t);
+  for (const [name, call] of Object.entries(calls)) {
+    console.log(
+      timePair(runs, call, [wBinary, wFloat], ["tables", "float"], `${layerLabel(layer)} ${name.padEnd(19)}`, flops),
+    );
   }
-  await be.close();
-}
+  for (const t of [x, dy, wBinary, wFloat, out, dx]) be.dispose(t);
+});

@@ -100,28 +100,12 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
       600,
     ],
   ];
-  for (const [name, image, entries, count] of convCases) {
-    it(`${name}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
-      const model = randomImageModel(image, entries, count + entries.length);
-      const raw = randomPixels(count, model.inputs, count + 7);
-      const wasm = await BinaryClassifier.load(encodeBcnet(model), { engine: "wasm" });
-      const got = wasm.predict(raw);
-      const want = forwardReference(model, preprocess(model, raw, count), count);
-      const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
-      expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
-      expect(Array.from(new Set(want)).length, "the scores vary (not all clipped by ReLU)").toBeGreaterThan(count);
-      const js = await BinaryClassifier.load(model, { engine: "js" });
-      expect(Array.from(js.predict(raw).scores)).toEqual(Array.from(want));
-      expect(Array.from(wasm.predictFeatures(preprocess(model, raw, count)).labels)).toEqual(Array.from(got.labels));
-    });
-  }
-
   // Convolutions of every shape through the unfolded lookup tables (conv2dLut): odd heights and
   // widths (output rows not a multiple of the 16-position blocks), paddings 0, 1 and 2 (wider
   // than the kernel's half), kernels 1x1, 5x3, 3x3, odd filter counts (a single unit after the
   // pairs), 8, 16, 24, 40 channels, pooling fused and not, a stride-2 layer among them, several
   // images, 200 filters (the 8-input tables).
-  const shapeCases: [string, ImageShape, LayerEntry[], number][] = [
+  convCases.push(
     ["10x9x8-5C3-MP2-3", { height: 10, width: 9, channels: 8 }, [c3(5, true), dense(3)], 3],
     [
       "7x5x16-9C5x3 (pad 2x1)-1x1 conv 7 (pad 0)-4",
@@ -149,17 +133,20 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
       21,
     ],
     ["3x3x8-200C3-10 (>= 192 filters)", { height: 3, width: 3, channels: 8 }, [c3(200), dense(10)], 2],
-  ];
-  for (const [name, image, entries, count] of shapeCases) {
-    it(`${name}: within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
-      const model = randomImageModel(image, entries, count + entries.length * 3);
-      const raw = randomPixels(count, model.inputs, count + 11);
+  );
+  for (const [name, image, entries, count] of convCases) {
+    it(`${name}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {
+      const model = randomImageModel(image, entries, count + entries.length);
+      const raw = randomPixels(count, model.inputs, count + 7);
       const wasm = await BinaryClassifier.load(encodeBcnet(model), { engine: "wasm" });
       const got = wasm.predict(raw);
       const want = forwardReference(model, preprocess(model, raw, count), count);
       const { excess, index } = worstExcess(got.scores, want, 1e-4, 1e-4);
       expect(excess, `worst at ${index}: ${got.scores[index]} vs ${want[index]}`).toBeLessThanOrEqual(0);
       expect(Array.from(new Set(want)).length, "the scores vary (not all clipped by ReLU)").toBeGreaterThan(count);
+      const js = await BinaryClassifier.load(model, { engine: "js" });
+      expect(Array.from(js.predict(raw).scores)).toEqual(Array.from(want));
+      expect(Array.from(wasm.predictFeatures(preprocess(model, raw, count)).labels)).toEqual(Array.from(got.labels));
       // the last image alone (batch 1: the dense layers' one-row kernel)
       const one = wasm.predict(raw.subarray(model.inputs * (count - 1)), 1);
       const last = worstExcess(one.scores, want.subarray(got.classes * (count - 1)), 1e-4, 1e-4);
