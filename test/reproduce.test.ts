@@ -161,14 +161,20 @@ describe("reproduce runs", () => {
     expect(r.stderr).toContain("holds a run with epochs 2, but this experiment trains epochs 3");
   });
 
-  it("leaves a run that another process trains now to it, and status says so", async () => {
-    const busy = join(root, "busy");
-    const runDir = join(busy, "runs", "none-seed1");
+  /** DIR/runs/none-seed1 with the configuration of a 2-epoch mnist-quick run (no checkpoint yet): its folder. */
+  function noneRunOf(dir: string): string {
+    const runDir = join(dir, "runs", "none-seed1");
     mkdirSync(runDir, { recursive: true });
     writeFileSync(
       join(runDir, "config.json"),
       JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }),
     );
+    return runDir;
+  }
+
+  it("leaves a run that another process trains now to it, and status says so", async () => {
+    const busy = join(root, "busy");
+    const runDir = noneRunOf(busy);
     writeFileSync(join(runDir, "checkpoint.bin"), "a checkpoint being written by its trainer");
     // the lock of a live process on this host: the trainer
     const trainer = spawn("sleep", ["60"]);
@@ -195,12 +201,7 @@ describe("reproduce runs", () => {
 
   it("leaves a run locked from another host to it, saying how to take it back", () => {
     const remote = join(root, "remote");
-    const runDir = join(remote, "runs", "none-seed1");
-    mkdirSync(runDir, { recursive: true });
-    writeFileSync(
-      join(runDir, "config.json"),
-      JSON.stringify({ preset: "mnist-quick", mode: "none", seed: 1, epochs: 2, dropout: { input: 0, hidden: 0 } }),
-    );
+    const runDir = noneRunOf(remote);
     const lock = { pid: 4242, host: `not-${hostname()}`, started: new Date().toISOString() };
     writeFileSync(join(runDir, "train.lock"), `${JSON.stringify(lock)}\n`);
     const r = reproduce(remote, "--methods", "none", "--seeds", "1");
