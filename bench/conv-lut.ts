@@ -4,8 +4,8 @@
  * wasm/kernels/convLut.ts) against the same call with float filters (the float product), on
  * every 3x3 layer of the CIFAR-10 paper network and of cifar10-small (and the first two of
  * svhn-small, the narrowest: 16 filters) at batch 50, on 1 and 2
- * threads. Runs interleaved (binary, float, binary, ...), the best of each kept: the machines
- * are shared. Usage (after `npm run build`):
+ * threads, Winograd's product (bench/conv-winograd.ts) switched off. Runs interleaved (binary,
+ * float, binary, ...), the best of each kept: the machines are shared. Usage (after `npm run build`):
  *
  *   node dist/bench/conv-lut.js [runs] [threads, e.g. 1,2] [networks, e.g. small,paper]
  *
@@ -14,7 +14,10 @@
  * (src/backends/wasm/kernels/conv.ts).
  */
 import type { Tensor } from "../src/core/tensor.js";
+import { convProductPaths } from "../src/backends/wasm/kernels/convWinogradProduct.js";
 import { forEachConvLayer, layerLabel, timePair } from "./conv-layers.js";
+
+convProductPaths.winograd = false;
 
 await forEachConvLayer(11, ({ be, rng, make, N, runs }, layer) => {
   const { H, Cin, Cout } = layer;

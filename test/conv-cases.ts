@@ -106,6 +106,7 @@ export const WINOGRAD_FILTER_SHAPES: ConvShape[] = [
   [1, 5, 6, 24, 28, 3, 3, [1, 1], [2, 2]],
   [2, 4, 5, 16, 16, 3, 3, [1, 1], [0, 1]],
   [1, 10, 11, 16, 24, 3, 3, [1, 1], [1, 1]], // tiles inside the image too (read straight from x and dy)
+  [1, 3, 4, 16, 16, 3, 3, [1, 1], [1, 1]], // one tile: groups without tiles (the grouped form, C Co <= 64 x 64)
 ];
 
 /** A ReLU's output: half zeros, the rest uniform in (0, 1). */
@@ -180,8 +181,29 @@ function withFilters(): [ConvShape, string, Init | undefined][] {
       " w binary but one",
       almostBinary,
     ]),
+    ...WINOGRAD_PRODUCT_SHAPES.map((s): [ConvShape, string, Init | undefined] => [s, "", undefined]),
+    ...WINOGRAD_PRODUCT_SHAPES.slice(0, 3).map((s): [ConvShape, string, Init | undefined] => [
+      s,
+      " binary w",
+      binaryWeights,
+    ]),
   ];
 }
+
+/**
+ * conv2d's and conv2dBackwardInput's product by Winograd's F(4x4, 3x3) (the wasm backend: 3x3,
+ * stride 1, channels multiples of 4 from 16): odd sizes, padding 0, 2 and per axis (the input
+ * gradient's padding 2 - p: 2, 0, and per axis), tiles past the output's edge and inside the
+ * image, and a call of two blocks of tiles.
+ */
+export const WINOGRAD_PRODUCT_SHAPES: ConvShape[] = [
+  [1, 6, 7, 16, 20, 3, 3, [1, 1], [1, 1]],
+  [2, 9, 5, 20, 16, 3, 3, [1, 1], [0, 0]],
+  [1, 5, 6, 24, 28, 3, 3, [1, 1], [2, 2]],
+  [2, 4, 5, 16, 16, 3, 3, [1, 1], [0, 1]],
+  [1, 17, 18, 16, 24, 3, 3, [1, 1], [1, 1]], // tiles inside the image (read straight from it)
+  [8, 16, 16, 16, 16, 3, 3, [1, 1], [1, 1]], // 128 tiles: two blocks
+];
 
 /** The filter gradient's shapes with their inputs' values: random, x half zeros (its sparse path), and Winograd's. */
 function filterGradientShapes(): [ConvShape, string, Init | undefined][] {

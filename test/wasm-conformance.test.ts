@@ -21,6 +21,7 @@ import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { filterGradientPaths, winogradPays } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
+import { convProductPaths, winogradProductPays } from "../src/backends/wasm/kernels/convWinogradProduct.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { type ConvShape, convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
 import {
@@ -132,6 +133,24 @@ describe("wasm backend conformance (against the reference backend)", () => {
         const be = backends.get(label(v))!;
         expect(be.simd).toBe(v.simd);
         expect(await conformance(be, "wasm", kernel, cases, TOLERANCE)).toEqual([]);
+      });
+    }
+  }
+});
+
+describe("wasm conv2d and conv2dBackwardInput without Winograd's product (conformance)", () => {
+  // The cases above take Winograd's product wherever it applies (3x3, stride 1, channels
+  // multiples of 4 from 16); here the same cases by the routes it replaces: the lookup tables
+  // for binary filters, else the float product.
+  for (const kernel of ["conv2d", "conv2dBackwardInput"] as const) {
+    for (const v of [VARIANTS[0], VARIANTS[3]]) {
+      it(`${kernel} (${label(v)})`, async () => {
+        convProductPaths.winograd = false;
+        onTestFinished(() => {
+          convProductPaths.winograd = true;
+        });
+        const cases = CASES[kernel] as Case<KernelName>[];
+        expect(await conformance(backends.get(label(v))!, "wasm", kernel, cases, TOLERANCE)).toEqual([]);
       });
     }
   }
@@ -343,14 +362,139 @@ describe("wasm backend buffers", () => {
   });
 });
 
+describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => {
+  // The reference conformance above runs Winograd's product on small shapes (conv-cases.ts,
+  // WINOGRAD_PRODUCT_SHAPES); here the CIFAR-10 networks' layer sizes against the other route
+  // on the same backend (float32 both: the sums in another order), and the same bits on 1 and 2
+  // threads (each output tile computed by one thread).
+  const SHAPES: ConvShape[] = [
+    [3, 32, 32, 32, 32, 3, 3, [1, 1], [1, 1]], // 192 tiles: blocks of 56
+    [2, 16, 16, 32, 64, 3, 3, [1, 1], [1, 1]],
+    [2, 16, 16, 64, 64, 3, 3, [1, 1], [1, 1]],
+    [2, 8, 8, 64, 128, 3, 3, [1, 1], [1, 1]],
+    [3, 8, 8, 128, 128, 3, 3, [1, 1], [1, 1]],
+    [1, 16, 16, 128, 256, 3, 3, [1, 1], [1, 1]],
+  ];
+  type Product = "conv2d" | "conv2dBackwardInput";
+  /** The product of `kernel` for shape s on `be`, by Winograd or (with `winograd` false) the other route. */
+  async function product(
+    be: WasmBackend,
+    kernel: Product,
+    s: ConvShape,
+    input: Float32Array,
+    ws: Float32Array,
+    winograd: boolean,
+  ) {
+    const g = convGeometry(s);
+    const forward = kernel === "conv2d";
+    const a = tensorFrom(be, forward ? g.x : g.y, input),
+      w = tensorFrom(be, g.w, ws),
+      out = be.alloc(forward ? g.y : g.x);
+    convProductPaths.winograd = winograd;
+    try {
+      if (forward) be.run("conv2d", { x: a, w, out, stride: g.stride, pad: g.pad });
+      else be.run("conv2dBackwardInput", { dy: a, w, dx: out, stride: g.stride, pad: g.pad });
+    } finally {
+      convProductPaths.winograd = true;
+    }
+    const values = await be.read(out);
+    for (const t of [a, w, out]) be.dispose(t);
+    return values;
+  }
+  /** An input of `kernel` for s (x a ReLU's output, or a gradient) and binary filters (+-H, as in training). */
+  function operands(kernel: Product, s: ConvShape, seed: number) {
+    const g = convGeometry(s),
+      rng = new Xoshiro128(seed);
+    const size = (shape: number[]) => shape.reduce((a, b) => a * b);
+    const input =
+      kernel === "conv2d"
+        ? Float32Array.from({ length: size(g.x) }, () => Math.max(0, rng.uniform(-1, 1)))
+        : Float32Array.from({ length: size(g.y) }, () => rng.uniform(-1, 1));
+    const ws = Float32Array.from({ length: size(g.w) }, () => (rng.uniform(-1, 1) >= 0 ? 0.05 : -0.05));
+    return { g, input, ws };
+  }
+
+  for (const kernel of ["conv2d", "conv2dBackwardInput"] as const) {
+    for (const simd of ["baseline", "relaxed"] as const) {
+      it(`${kernel}: agrees with the other route and gives the same bits on 1 and 2 threads (${simd})`, async () => {
+        const one = backends.get(label({ threads: 1, simd }))!,
+          two = backends.get(label({ threads: 2, simd }))!;
+        for (const [k, s] of SHAPES.entries()) {
+          const { g, input, ws } = operands(kernel, s, 60 + k);
+          const d = { ...g, H: g.x[1], W: g.x[2], sh: 1, sw: 1, ph: 1, pw: 1 };
+          const [K, Nc] = kernel === "conv2d" ? [g.C, g.Co] : [g.Co, g.C];
+          expect(winogradProductPays(d, K, Nc)).toBe(true);
+          const [winograd, winograd2, other] = [
+            await product(one, kernel, s, input, ws, true),
+            await product(two, kernel, s, input, ws, true),
+            await product(one, kernel, s, input, ws, false),
+          ];
+          expect(new Uint32Array(winograd2.buffer)).toEqual(new Uint32Array(winograd.buffer));
+          expect(new Uint32Array(winograd.buffer)).not.toEqual(new Uint32Array(other.buffer)); // the route taken
+          const atol = 2e-6 * 9 * K;
+          const worst = other.reduce(
+            (w, ref, i) => Math.max(w, Math.abs(winograd[i] - ref) - (atol + 1e-5 * Math.abs(ref))),
+            -Infinity,
+          );
+          expect(worst, `${s}: largest excess over atol ${atol} + 1e-5 |other|`).toBeLessThanOrEqual(0);
+        }
+      });
+    }
+  }
+
+  it("leaves small output grids with many channels, other strides and sizes to the other routes", () => {
+    const dims = (H: number, C: number, Co: number, k = 3, stride = 1) => ({
+      N: 1,
+      H,
+      W: H,
+      C,
+      Ho: H,
+      Wo: H,
+      Co,
+      kh: k,
+      kw: k,
+      sh: stride,
+      sw: stride,
+      ph: 1,
+      pw: 1,
+    });
+    expect(winogradProductPays(dims(8, 128, 128), 128, 128)).toBe(true);
+    expect(winogradProductPays(dims(8, 256, 512), 256, 512)).toBe(false); // the tables win there
+    expect(winogradProductPays(dims(16, 256, 512), 256, 512)).toBe(true);
+    expect(winogradProductPays(dims(16, 12, 32), 12, 32)).toBe(false); // 12 channels
+    expect(winogradProductPays(dims(16, 18, 32), 18, 32)).toBe(false); // not a multiple of 4
+    expect(winogradProductPays(dims(16, 32, 32, 5), 32, 32)).toBe(false);
+    expect(winogradProductPays(dims(16, 32, 32, 3, 2), 32, 32)).toBe(false);
+  });
+
+  it("keeps a non-finite input non-finite wherever the other route does", async () => {
+    const be = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    const s: ConvShape = [2, 8, 8, 16, 20, 3, 3, [1, 1], [1, 1]];
+    for (const kernel of ["conv2d", "conv2dBackwardInput"] as const) {
+      const { input, ws } = operands(kernel, s, 8);
+      input[3 * 16 + 5] = Infinity;
+      const [winograd, other] = [
+        await product(be, kernel, s, input, ws, true),
+        await product(be, kernel, s, input, ws, false),
+      ];
+      const nonFinite = (a: Float32Array) => [...a.keys()].filter((i) => !Number.isFinite(a[i]));
+      expect(nonFinite(other).length).toBeGreaterThan(0);
+      expect(nonFinite(other).filter((i) => Number.isFinite(winograd[i]))).toEqual([]);
+    }
+  });
+});
+
 describe("wasm conv2dBackwardFilter by Winograd's F(4x4, 3x3)", () => {
   // The reference conformance above runs Winograd on small shapes (conv-cases.ts,
   // WINOGRAD_FILTER_SHAPES); here the sizes of the CIFAR-10 networks' layers, against the direct
-  // product on the same backend (float32 both: the sums in another order), a call whose tiles
-  // take two blocks (M summed over them), and the same bits on 1 and 2 threads.
+  // product on the same backend (float32 both: the sums in another order), in both forms (up to
+  // 64 x 64 channel pairs the grouped one, its partial sums added in group order; above, one M
+  // shared by the threads, here a call whose tiles take two blocks, M summed over them), and the
+  // same bits on 1 and 2 threads.
   const SHAPES: ConvShape[] = [
-    [4, 32, 32, 64, 64, 3, 3, [1, 1], [1, 1]], // 256 tiles: two blocks of at most 227
+    [4, 32, 32, 64, 64, 3, 3, [1, 1], [1, 1]], // grouped: 4 groups of 64 tiles, blocks of 32
     [2, 16, 16, 128, 256, 3, 3, [1, 1], [1, 1]],
+    [10, 16, 16, 64, 128, 3, 3, [1, 1], [1, 1]], // one M: 160 tiles, blocks of 151
     [3, 8, 8, 512, 512, 3, 3, [1, 1], [1, 1]],
     [2, 10, 14, 32, 36, 3, 3, [1, 1], [1, 1]],
   ];

@@ -29,6 +29,8 @@ const DECLARED_COUNTS: {
   binaryMatmulScratchBytes: 2,
   convLutScratchBytes: 2,
   winogradWorkFloats: 3,
+  winogradProductScratchBytes: 3,
+  winogradGroupScratchBytes: 3,
   adam: 13,
   batchNormBackward: 15,
   batchNormInfer: 12,

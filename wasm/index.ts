@@ -37,7 +37,8 @@ import { SPARSE_SCRATCH_BYTES } from "./kernels/matmulSparse";
 import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
-import { winogradWorkFloats as winogradWork } from "./kernels/convWinograd";
+import { winogradGroupScratchBytes as winogradGroupScratch, winogradWorkFloats as winogradWork } from "./kernels/convWinograd";
+import { winogradProductScratchBytes as winogradProductScratch } from "./kernels/convWinogradProduct";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -67,4 +68,14 @@ export function convLutScratchBytes(K: i32, units: i32): i32 {
 /** Floats of the shared work area of the Winograd filter gradient for blocks of `tiles` tiles, C input and Co output channels. */
 export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
   return winogradWork(tiles, C, Co);
+}
+
+/** Bytes of scratch one thread needs for Winograd's convolution product (WINOGRAD_TILES) in blocks of `block` tiles, K input and Nc output channels. */
+export function winogradProductScratchBytes(block: i32, K: i32, Nc: i32): i32 {
+  return winogradProductScratch(block, K, Nc);
+}
+
+/** Bytes of scratch one thread needs for the Winograd filter gradient's grouped form in blocks of `block` tiles, C input and Co output channels. */
+export function winogradGroupScratchBytes(block: i32, C: i32, Co: i32): i32 {
+  return winogradGroupScratch(block, C, Co);
 }

@@ -1,6 +1,7 @@
 import { A_ROWS, B_PLAIN, convGemm } from "./convGemm";
 import { CONV_LUT_PACK, CONV_LUT_PRODUCT, convLutProduct, packForwardSigns } from "./convLut";
 import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
+import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from "./convWinogradProduct";
 
 /**
  * conv2d (contract): x [N,H,W,C], w [kh,kw,C,Co], out [N,Ho,Wo,Co];
@@ -10,8 +11,11 @@ import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
  * out (rowChunk x colChunk) through `counter` (as matmul); or, for binary filters (w = +-H),
  * the lookup tables' two phases (convLut.ts: CONV_LUT_PACK the signs of filters [start, end)
  * into `bits`, CONV_LUT_PRODUCT blocks of 16 output positions through `counter`, additions only).
+ * Or, for a 3x3 stride-1 filter, Winograd's F(4x4, 3x3) (convWinogradProduct.ts: WINOGRAD_FILTERS
+ * the filters' transforms for input channels [start, end) into `bits`, the shared work area, then
+ * WINOGRAD_TILES blocks of rowChunk tiles through `counter`).
  * `scratch`: the thread's CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES (matmul.ts), or
- * + convLutScratchBytes for CONV_LUT_PRODUCT.
+ * + convLutScratchBytes for CONV_LUT_PRODUCT, or winogradProductScratchBytes.
  */
 export function conv2d(
   x: usize, w: usize, out: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,
@@ -22,6 +26,8 @@ export function conv2d(
     packForwardSigns(w, kh * kw * C, Co, bits, start, end);
     return;
   }
+  if (phase == WINOGRAD_FILTERS) return winogradFilters(w, bits, C, Co, false, start, end, scratch);
+  if (phase == WINOGRAD_TILES) return winogradTiles(x, bits, out, N, H, W, C, Ho, Wo, Co, ph, pw, rowChunk, counter, scratch);
   setGeometry(scratch, x, H, W, C, Ho, Wo, kh, kw, sh, -ph, 1, sw, -pw, 1, 0);
   const work = scratch + CONV_HEADER_BYTES;
   if (phase == CONV_LUT_PRODUCT) convLutProduct(scratch, bits, abs<f32>(load<f32>(w)), out, N * Ho * Wo, Co, kh * kw * C, counter, work);

@@ -1,6 +1,7 @@
 import { A_ROWS, B_FLIPPED, convGemm } from "./convGemm";
 import { CONV_LUT_PACK, CONV_LUT_PRODUCT, convLutProduct, packFlippedSigns } from "./convLut";
 import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
+import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from "./convWinogradProduct";
 
 /**
  * conv2dBackwardInput (contract): dy [N,Ho,Wo,Co], w [kh,kw,C,Co], dx [N,H,W,C];
@@ -9,7 +10,9 @@ import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
  * with ki' = kh-1-ki, i = (r + ph - (kh-1) + ki') / sh, so dx[N H W, C] = im2col'(dy)[N H W,
  * kh kw Co] . w'[kh kw Co, C] (a stride > 1 makes the taps that fall between strides zeros).
  * `phase` as conv2d's: the float product (CONV_GEMM), or for binary filters the lookup tables
- * (convLut.ts: CONV_LUT_PACK the signs of w' for input channels [start, end), CONV_LUT_PRODUCT).
+ * (convLut.ts: CONV_LUT_PACK the signs of w' for input channels [start, end), CONV_LUT_PRODUCT),
+ * or for a 3x3 stride-1 filter Winograd's F(4x4, 3x3) on the flipped filters and the padding
+ * 2 - p (convWinogradProduct.ts: WINOGRAD_FILTERS for dy's channels [start, end), WINOGRAD_TILES).
  */
 export function conv2dBackwardInput(
   dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,
@@ -20,6 +23,8 @@ export function conv2dBackwardInput(
     packFlippedSigns(w, C, Co, kh, kw, bits, start, end);
     return;
   }
+  if (phase == WINOGRAD_FILTERS) return winogradFilters(w, bits, Co, C, true, start, end, scratch);
+  if (phase == WINOGRAD_TILES) return winogradTiles(dy, bits, dx, N, Ho, Wo, Co, H, W, C, 2 - ph, 2 - pw, rowChunk, counter, scratch);
   setGeometry(scratch, dy, Ho, Wo, Co, H, W, kh, kw, 1, ph - (kh - 1), sh, 1, pw - (kw - 1), sw, w);
   const work = scratch + CONV_HEADER_BYTES;
   if (phase == CONV_LUT_PRODUCT) convLutProduct(scratch, bits, abs<f32>(load<f32>(w)), dx, N * H * W, C, kh * kw * Co, counter, work);

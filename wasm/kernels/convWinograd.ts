@@ -22,11 +22,28 @@
  * Work area (floats): M [36][C][Co], then V [36][tiles][C], then U [36][tiles][Co]
  * (winogradWorkFloats; M first, where every block finds it). C and Co multiples of 4 (one f32x4 holds 4 channels).
  */
-import { matmulBlock } from "./matmul";
+import { MATMUL_SCRATCH_BYTES, matmulBlock } from "./matmul";
 
 export const WINOGRAD_TRANSFORM = 1;
 export const WINOGRAD_PRODUCT = 2;
 export const WINOGRAD_OUTPUT = 3;
+export const WINOGRAD_GROUPS = 4;
+
+/**
+ * The grouped form's groups of tiles: a fixed number, whatever the number of threads, so that the
+ * sums run in the same order on any (each group's partial M summed in group order at the end).
+ */
+export const WINOGRAD_GROUP_COUNT: i32 = 4;
+
+/**
+ * Floats from one term of a block's transforms (or products) to the next for blocks of `block`
+ * tiles of `channels`: a cache line more than the term, so the 36 terms never lie a multiple of
+ * 4 KiB apart (they would share the cache's sets: in the convolution's product, blocks of 64 tiles
+ * of 32 channels ran 1.3x slower than blocks of 56).
+ */
+@inline export function termFloats(block: i32, channels: i32): i32 {
+  return block * channels + 16;
+}
 
 /** Output positions per tile side, the input patch's side (4 + 3 - 1), and the 36 products. */
 const TILE: i32 = 4;
@@ -39,6 +56,14 @@ export const WINOGRAD_SCRATCH_BYTES: i32 = TERMS * 16;
 /** Floats of the work area for blocks of `tiles` tiles with C input and Co output channels (f64: no overflow for any layer). */
 export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
   return <f64>TERMS * (<f64>tiles * <f64>(C + Co) + <f64>C * <f64>Co);
+}
+
+/**
+ * Bytes of per-thread scratch of the grouped form for blocks of `block` tiles: matmul's (its
+ * sparse path may run: the products are a^T.b), a patch, then the block's V and U.
+ */
+export function winogradGroupScratchBytes(block: i32, C: i32, Co: i32): i32 {
+  return MATMUL_SCRATCH_BYTES + WINOGRAD_SCRATCH_BYTES + TERMS * (termFloats(block, C) + termFloats(block, Co)) * 4;
 }
 
 /** Tiles of dy (4 x 4 outputs each) over the batch: N ceil(Ho/4) ceil(Wo/4). */
@@ -61,8 +86,8 @@ export function winogradFilterGradient(
     for (let t = start; t < end; t++) {
       const g = tile0 + t, n = g / (th * tw), r = g % (th * tw);
       const i0 = (r / tw) * TILE, j0 = (r % tw) * TILE;
-      transformPatch(x, n, H, W, C, i0 - ph, j0 - pw, v, tiles, t, scratch);
-      transformTile(dy, n, Ho, Wo, Co, i0, j0, u, tiles, t, scratch);
+      transformPatch(x, n, H, W, C, i0 - ph, j0 - pw, v + (<usize>t * <usize>C << 2), <usize>tiles * <usize>C << 2, scratch);
+      transformTile(dy, n, Ho, Wo, Co, i0, j0, u + (<usize>t * <usize>Co << 2), <usize>tiles * <usize>Co << 2, scratch);
     }
   } else if (phase == WINOGRAD_PRODUCT) {
     for (let e = atomic.add<i32>(counter, 1); e < TERMS; e = atomic.add<i32>(counter, 1)) {
@@ -70,19 +95,54 @@ export function winogradFilterGradient(
       const me = m + (<usize>e * <usize>C * <usize>Co << 2);
       matmulBlock(ve, ue, me, C, Co, tiles, true, false, tile0 > 0, 0, C, 0, Co, 0, scratch);
     }
+  } else if (phase == WINOGRAD_GROUPS) {
+    groupedProducts(x, dy, N, H, W, C, Ho, Wo, Co, ph, pw, tiles, work, counter, scratch);
   } else {
-    for (let ci = start; ci < end; ci++) outputRow(m, dw, C, Co, ci);
+    for (let ci = start; ci < end; ci++) outputRow(m, dw, C, Co, ci, tile0);
   }
 }
 
 /**
- * V[e][t][.] = (B^T X B)[e] for the 6 x 6 patch of image n whose corner is (y0, x0) (rows and
- * columns outside the image read as 0), 4 channels at a time.
+ * The grouped form (WINOGRAD_GROUPS): the tiles cut into WINOGRAD_GROUP_COUNT groups, taken from
+ * `counter`; a group's thread transforms its tiles `block` at a time into its own scratch (V, U:
+ * small enough to stay in its core's cache) and adds their products into the group's partial M
+ * (`work` + g 36 C Co floats). No barrier between the transforms and the products, and no shared
+ * transforms streamed through memory. `scratch`: winogradGroupScratchBytes(block, C, Co).
  */
-function transformPatch(x: usize, n: i32, H: i32, W: i32, C: i32, y0: i32, x0: i32, v: usize, tiles: i32, t: i32, p: usize): void {
+function groupedProducts(
+  x: usize, dy: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32, ph: i32, pw: i32,
+  block: i32, work: usize, counter: usize, scratch: usize,
+): void {
+  const th = tilesAcross(Ho), tw = tilesAcross(Wo), total = N * th * tw;
+  const mBytes = <usize>TERMS * <usize>C * <usize>Co << 2, productBytes = <usize>C * <usize>Co << 2;
+  const p = scratch + <usize>MATMUL_SCRATCH_BYTES, v = p + <usize>WINOGRAD_SCRATCH_BYTES;
+  const vTerm = <usize>termFloats(block, C) << 2, uTerm = <usize>termFloats(block, Co) << 2;
+  const u = v + <usize>TERMS * vTerm;
+  for (let g = atomic.add<i32>(counter, 1); g < WINOGRAD_GROUP_COUNT; g = atomic.add<i32>(counter, 1)) {
+    const first = <i32>((<i64>total * g) / WINOGRAD_GROUP_COUNT), last = <i32>((<i64>total * (g + 1)) / WINOGRAD_GROUP_COUNT);
+    const m = work + <usize>g * mBytes;
+    if (first == last) memory.fill(m, 0, mBytes);
+    for (let t0 = first; t0 < last; t0 += block) {
+      const n = min(block, last - t0);
+      for (let t = 0; t < n; t++) {
+        const r = (t0 + t) % (th * tw), image = (t0 + t) / (th * tw);
+        const i0 = (r / tw) * TILE, j0 = (r % tw) * TILE;
+        transformPatch(x, image, H, W, C, i0 - ph, j0 - pw, v + (<usize>t * <usize>C << 2), vTerm, p);
+        transformTile(dy, image, Ho, Wo, Co, i0, j0, u + (<usize>t * <usize>Co << 2), uTerm, p);
+      }
+      for (let e = 0; e < TERMS; e++) {
+        matmulBlock(v + <usize>e * vTerm, u + <usize>e * uTerm, m + <usize>e * productBytes, C, Co, n, true, false, t0 > first, 0, C, 0, Co, 0, scratch);
+      }
+    }
+  }
+}
+
+/**
+ * out[e termBytes + .] = (B^T X B)[e] for the 6 x 6 patch of image n whose corner is (y0, x0)
+ * (rows and columns outside the image read as 0), 4 channels at a time: a tile's row of V.
+ */
+export function transformPatch(x: usize, n: i32, H: i32, W: i32, C: i32, y0: i32, x0: i32, out: usize, termBytes: usize, p: usize): void {
   const rowBytes = <usize>W * <usize>C << 2, pixelBytes = <usize>C << 2;
-  const termBytes = <usize>tiles * <usize>C << 2;
-  const out = v + (<usize>t * <usize>C << 2);
   const inside = y0 >= 0 && y0 + PATCH <= H && x0 >= 0 && x0 + PATCH <= W;
   for (let c = 0; c < C; c += 4) {
     const base = x + (<usize>n * <usize>H * rowBytes) + (<usize>c << 2);
@@ -110,13 +170,11 @@ function transformPatch(x: usize, n: i32, H: i32, W: i32, C: i32, y0: i32, x0: i
 }
 
 /**
- * U[e][t][.] = (A dY A^T)[e] for the 4 x 4 outputs of image n from (i0, j0) (outputs past Ho
- * or Wo read as 0), 4 channels at a time.
+ * out[e termBytes + .] = (A dY A^T)[e] for the 4 x 4 outputs of image n from (i0, j0) (outputs
+ * past Ho or Wo read as 0), 4 channels at a time: a tile's row of U.
  */
-function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0: i32, u: usize, tiles: i32, t: i32, p: usize): void {
+function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0: i32, out: usize, termBytes: usize, p: usize): void {
   const rowBytes = <usize>Wo * <usize>Co << 2, pixelBytes = <usize>Co << 2;
-  const termBytes = <usize>tiles * <usize>Co << 2;
-  const out = u + (<usize>t * <usize>Co << 2);
   const inside = i0 + TILE <= Ho && j0 + TILE <= Wo;
   for (let c = 0; c < Co; c += 4) {
     const base = dy + (<usize>n * <usize>Ho * rowBytes) + (<usize>c << 2);
@@ -176,9 +234,13 @@ function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0
   v128.store(q + 5 * qs, d3);
 }
 
-/** dw[ki, kj, ci, .] = (G^T M[., ci, .] G)[ki, kj] for output channels 4 at a time. */
-function outputRow(m: usize, dw: usize, C: i32, Co: i32, ci: i32): void {
+/**
+ * dw[ki, kj, ci, .] = (G^T M[., ci, .] G)[ki, kj] for output channels 4 at a time, M the sum of
+ * the `partials` M at m (1, or the grouped form's WINOGRAD_GROUP_COUNT), added in their order.
+ */
+function outputRow(m: usize, dw: usize, C: i32, Co: i32, ci: i32, partials: i32): void {
   const termBytes = <usize>C * <usize>Co << 2, sliceBytes = termBytes; // dw's [ki, kj] slices are [C, Co] too
+  const partialBytes = <usize>TERMS * termBytes;
   const row = <usize>ci * <usize>Co << 2;
   for (let co = 0; co < Co; co += 4) {
     const src = m + row + (<usize>co << 2), dst = dw + row + (<usize>co << 2);
@@ -188,8 +250,9 @@ function outputRow(m: usize, dw: usize, C: i32, Co: i32, ci: i32): void {
     let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
     for (let r = 0; r < PATCH; r++) {
       const p = src + <usize>(r * PATCH) * termBytes;
-      const m0 = v128.load(p), m1 = v128.load(p + termBytes), m2 = v128.load(p + 2 * termBytes);
-      const m3 = v128.load(p + 3 * termBytes), m4 = v128.load(p + 4 * termBytes), m5 = v128.load(p + 5 * termBytes);
+      const m0 = summed(p, partials, partialBytes), m1 = summed(p + termBytes, partials, partialBytes);
+      const m2 = summed(p + 2 * termBytes, partials, partialBytes), m3 = summed(p + 3 * termBytes, partials, partialBytes);
+      const m4 = summed(p + 4 * termBytes, partials, partialBytes), m5 = summed(p + 5 * termBytes, partials, partialBytes);
       const t0 = filterTransform0(m0, m1, m2, m3, m4), t1 = filterTransform1(m1, m2, m3, m4);
       const t2 = filterTransform2(m1, m2, m3, m4, m5);
       // accumulate G[r][ki] t[kj] for ki = 0, 1, 2
@@ -214,6 +277,13 @@ function outputRow(m: usize, dw: usize, C: i32, Co: i32, ci: i32): void {
     v128.store(dst + 7 * sliceBytes, c1);
     v128.store(dst + 8 * sliceBytes, c2);
   }
+}
+
+/** The sum of the `partials` f32x4 at p, p + stride, ..., added in that order. */
+@inline function summed(p: usize, partials: i32, stride: usize): v128 {
+  let sum = v128.load(p);
+  for (let k = 1; k < partials; k++) sum = f32x4.add(sum, v128.load(p + <usize>k * stride));
+  return sum;
 }
 
 // G of F(4x4, 3x3): [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].

@@ -206,6 +206,16 @@ export class WasmBackend implements Backend {
     return this.exports.winogradWorkFloats(tiles, C, Co);
   }
 
+  /** Bytes of scratch Winograd's convolution product needs per thread for blocks of `block` tiles, K input and Nc output channels. */
+  winogradProductScratchBytes(block: number, K: number, Nc: number): number {
+    return this.exports.winogradProductScratchBytes(block, K, Nc);
+  }
+
+  /** Bytes of scratch the Winograd filter gradient's grouped form needs per thread for blocks of `block` tiles, C input and Co output channels. */
+  winogradGroupScratchBytes(block: number, C: number, Co: number): number {
+    return this.exports.winogradGroupScratchBytes(block, C, Co);
+  }
+
   /** The i32 at byte offset `ptr` (4-aligned) of the memory: a flag a kernel set in scratch. */
   readInt32(ptr: number): number {
     return Atomics.load(new Int32Array(this.memory.buffer, ptr, 1), 0);

@@ -7,7 +7,8 @@ import type { KernelsWasmExports } from "./kernels.wasm.generated.js";
 
 /**
  * The module's exports: one function per kernel of the contract, with its name, plus the layout
- * queries (heapBase, matmulScratchBytes, convScratchBytes, binaryMatmulScratchBytes, convLutScratchBytes, winogradWorkFloats). Declared
+ * queries (heapBase, matmulScratchBytes, convScratchBytes, binaryMatmulScratchBytes, convLutScratchBytes, winogradWorkFloats,
+ * winogradProductScratchBytes, winogradGroupScratchBytes). Declared
  * by wasm/build.mjs from the AssemblyScript sources (kernels.wasm.generated.ts): each export
  * with its parameters as wasm/kernels/<name>.ts declares them.
  */

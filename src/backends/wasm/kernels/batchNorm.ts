@@ -22,7 +22,18 @@ export function pointers<T extends readonly Tensor[]>(be: WasmBackend, ...tensor
   return tensors.map(be.ptr) as { [I in keyof T]: number };
 }
 
-/** The per-channel kernels' (train, backward) split: ranges of the C channels, multiples of 4, by the M x C elements. */
+/**
+ * The per-channel kernels' (train, backward) split: ranges of the C channels, multiples of 4, by
+ * the M x C elements, each at least MIN_SPLIT_CHANNELS wide. Each thread streams every row and
+ * reads its part of it. With narrow parts, 2 threads ran slower than one inside cifar10-small's
+ * step (2026-12-05, per call, 1 / 2 threads: batchNormBackward 50x32x32x32 1.2 / 3.2 ms,
+ * 50x16x16x64 0.65 / 1.7 ms; batchNormTrain alike), though alone they ran 1.2x faster; from 128
+ * channels the split paid in the CIFAR-10 paper network's step and on the MLP's rows.
+ */
 export function channelRanges(be: WasmBackend, M: number, C: number): Array<[number, number]> {
-  return split(C, M * C, 4, be.threads);
+  const threads = Math.min(be.threads, Math.max(1, Math.floor(C / MIN_SPLIT_CHANNELS)));
+  return split(C, M * C, 4, threads);
 }
+
+/** Channels per thread below which the per-channel kernels do not split (see channelRanges). */
+const MIN_SPLIT_CHANNELS = 64;

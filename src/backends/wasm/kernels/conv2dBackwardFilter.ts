@@ -5,6 +5,7 @@ import { type ConvDims, convDims } from "../../../kernels/convDims.js";
 import { splitRange } from "../split.js";
 import { convGeometry, convThreads, counterParts } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
+import { winogradBlockTiles } from "./convWinogradProduct.js";
 
 /**
  * dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts. A 3x3, stride-1
@@ -17,6 +18,7 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
   { x, dy, dw, stride, pad },
 ) => {
   const d = convDims(x, dw, dy, stride, pad);
+  if (filterGradientPaths.winograd && winogradPays(d) && groupedFits(d)) return winogradGrouped(be, x, dy, dw, d);
   const block = filterGradientPaths.winograd && winogradPays(d) ? winogradBlock(be, d) : 0;
   if (block > 0) return winogradFilterGradient(be, x, dy, dw, d, block);
   const rows = d.kh * d.kw * d.C,
@@ -45,7 +47,54 @@ export const filterGradientPaths = { winograd: true };
 const FILTER_GEMM = 0,
   WINOGRAD_TRANSFORM = 1,
   WINOGRAD_PRODUCT = 2,
-  WINOGRAD_OUTPUT = 3;
+  WINOGRAD_OUTPUT = 3,
+  WINOGRAD_GROUPS = 4;
+/** The grouped form's fixed number of groups of tiles (wasm/kernels/convWinograd.ts, WINOGRAD_GROUP_COUNT). */
+const GROUPS = 4;
+/**
+ * The grouped form up to this many channel pairs (C Co): a thread adds each block's products
+ * into its whole partial M (36 C Co floats), which must stay in its core's cache with the block.
+ * batch 50, best of 3 (bench/conv-filter.ts, 2026-12-05), grouped against one shared M, ms,
+ * 1 / 2 threads: 32x32 32 -> 32 9.2 / 5.0 against 9.1 / 8.0; 16x16 32 -> 64 4.4 / 2.4 against
+ * 3.9 / 3.3; 64 -> 64 8.5 / 4.6 against 7.0 / 5.4; 8x8 64 -> 128 4.7 / 3.4 against 3.5 / 2.7
+ * and 128 -> 128 8.9 / 5.4 against 7.3 / 5.6.
+ */
+const GROUPED_MAX_PAIRS = 64 * 64;
+
+/** Whether the filter gradient of `d` (Winograd's) takes the grouped form. */
+function groupedFits(d: ConvDims): boolean {
+  return d.C * d.Co <= GROUPED_MAX_PAIRS;
+}
+
+/**
+ * The filter gradient by Winograd's grouped form: the tiles in GROUPS groups, each by one
+ * thread from its transforms to its partial sum of M (blocks of tiles in the thread's own
+ * scratch, no barrier between transforms and products), then dw from the partials added in
+ * group order (input channels split between the threads): the same bits on any number of threads.
+ */
+function winogradGrouped(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims): void {
+  const tiles = d.N * Math.ceil(d.Ho / TILE) * Math.ceil(d.Wo / TILE);
+  const block = winogradBlockTiles(d.C, d.Co);
+  const work = be.sharedScratch(4 * GROUPS * 36 * d.C * d.Co);
+  const geometry = [...convGeometry(be, x, dy, dw, d), 0, 0, be.workCounter] as const;
+  const parts = Math.min(GROUPS, convThreads(tiles * 16, d.Co, 9 * d.C, be.threads));
+  be.dispatch(
+    "conv2dBackwardFilter",
+    [...geometry, WINOGRAD_GROUPS, 0, block, work],
+    counterParts(parts).map(() => [0, 0] as const),
+    be.winogradGroupScratchBytes(block, d.C, d.Co),
+  );
+  winogradOutput(be, geometry, d, GROUPS, work);
+}
+
+/** The first arguments of the Winograd phases: the convolution's geometry, then rowChunk, colChunk (unused), the work counter. */
+type FilterGeometry = readonly [...ReturnType<typeof convGeometry>, number, number, number];
+
+/** dw from the sums M (`partials` of them, added in order): input channels split between the threads. */
+function winogradOutput(be: WasmBackend, geometry: FilterGeometry, d: ConvDims, partials: number, work: number): void {
+  const outputParts = splitRange(d.C, Math.min(be.threads, Math.max(1, Math.floor((d.C * d.Co) / (1 << 14)))), 1);
+  be.dispatch("conv2dBackwardFilter", [...geometry, WINOGRAD_OUTPUT, partials, 0, work], outputParts, 0);
+}
 
 /** Winograd's tiles: 4 x 4 outputs of dy each. */
 const TILE = 4;
@@ -110,6 +159,5 @@ function winogradFilterGradient(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tens
       be.convScratchBytes,
     );
   }
-  const outputParts = splitRange(d.C, Math.min(threads, Math.max(1, Math.floor((d.C * d.Co) / (1 << 14)))), 1);
-  be.dispatch("conv2dBackwardFilter", [...geometry, WINOGRAD_OUTPUT, 0, block, work], outputParts, 0);
+  winogradOutput(be, geometry, d, 1, work);
 }

@@ -1,0 +1,88 @@
+import type { ConvDims } from "../../../kernels/convDims.js";
+import type { WasmBackend } from "../index.js";
+import { MIN_ELEMENTS, partsFor, splitRange } from "../split.js";
+import type { convGeometry } from "./conv.js";
+import { convThreads, counterParts } from "./conv.js";
+
+/**
+ * conv2d's and conv2dBackwardInput's product for a 3x3, stride-1 filter by Winograd's F(4x4, 3x3)
+ * (wasm/kernels/convWinogradProduct.ts): 36 float multiply-adds per 4 x 4 output tile and
+ * channel pair instead of 144, the float32 sums in another order than the direct product's.
+ */
+
+/** Which product methods conv2d and conv2dBackwardInput may use (benchmarks and tests switch Winograd's off to compare). */
+export const convProductPaths = { winograd: true };
+
+/** The phases of the convolution exports that run Winograd's product (after the float and lookup-table ones, conv.ts). */
+const WINOGRAD_FILTERS = 3,
+  WINOGRAD_TILES = 4;
+
+/** Winograd's output tiles: 4 x 4. */
+const TILE = 4;
+/** Channels from which Winograd's product pays (both sides, multiples of 4: its transforms take 4 channels at a time). */
+const MIN_CHANNELS = 16;
+/**
+ * A block of tiles (one thread's unit of work: its input transforms, 36 products, outputs) holds
+ * 36 tiles (K + Nc) floats; blocks of up to BLOCK_FLOATS floats, BLOCK_TILES_MIN to BLOCK_TILES_MAX tiles.
+ */
+const BLOCK_FLOATS = 1 << 17;
+const BLOCK_TILES_MIN = 32;
+const BLOCK_TILES_MAX = 128;
+
+/**
+ * Whether the product of a convolution goes by Winograd: 3x3, stride 1, its input (K) and output
+ * (Nc) channels multiples of 4 from MIN_CHANNELS, and the switch on.
+ */
+export function winogradProductPays(d: ConvDims, K: number, Nc: number): boolean {
+  const square3 = d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1;
+  const channels = (c: number) => c % 4 === 0 && c >= MIN_CHANNELS;
+  const grid = Math.min(d.Ho, d.Wo) >= MIN_GRID || K * Nc <= MAX_SMALL_GRID_PAIRS;
+  return convProductPaths.winograd && square3 && channels(K) && channels(Nc) && grid;
+}
+
+/**
+ * On a small output grid with many channels the lookup tables win: 1 thread, batch 50
+ * (bench/profile-step.ts): at 8 x 8, 64 -> 128 and 128 -> 128 channels Winograd 3.8 and 7.0 ms
+ * against the tables' 4.7 and 9.0, but 256 -> 512 and 512 -> 512 62 and 124 ms against 56 and
+ * 112; from 16 x 16 up Winograd won on every layer of the CIFAR-10 networks (up to 256 -> 256).
+ */
+const MIN_GRID = 16;
+const MAX_SMALL_GRID_PAIRS = 128 * 128;
+
+/**
+ * The product by Winograd: the filters' transforms (inputs split between the threads, into the
+ * shared work area), then blocks of tiles of the Ho x Wo output grid from the work counter.
+ * K, Nc: the product's input and output channels (conv2d: C, Co; conv2dBackwardInput: Co, C).
+ */
+export function winogradProduct(
+  be: WasmBackend,
+  kernel: "conv2d" | "conv2dBackwardInput",
+  geometry: ReturnType<typeof convGeometry>,
+  images: number,
+  Ho: number,
+  Wo: number,
+  K: number,
+  Nc: number,
+): void {
+  const tiles = images * Math.ceil(Ho / TILE) * Math.ceil(Wo / TILE);
+  const block = winogradBlockTiles(K, Nc);
+  const u = be.sharedScratch(4 * 36 * K * Nc);
+  const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 1);
+  be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, FILTER_SCRATCH_BYTES);
+  const parts = Math.min(convThreads(tiles * 16, Nc, 9 * K, be.threads), Math.ceil(tiles / block));
+  be.dispatch(
+    kernel,
+    [...geometry, block, 0, be.workCounter, u, WINOGRAD_TILES, 0, 0],
+    counterParts(parts),
+    be.winogradProductScratchBytes(block, K, Nc),
+  );
+}
+
+/** Bytes of scratch the filters' transforms take per thread: a 3 x 3 and a 6 x 3 block of f32x4. */
+const FILTER_SCRATCH_BYTES = (9 + 18) * 16;
+
+/** Tiles per block for K input and Nc output channels (multiples of 4: the products' 4-row panels; also the filter gradient's grouped form's). */
+export function winogradBlockTiles(K: number, Nc: number): number {
+  const fit = Math.floor(BLOCK_FLOATS / (36 * (K + Nc)));
+  return Math.min(BLOCK_TILES_MAX, Math.max(BLOCK_TILES_MIN, fit & ~3));
+}
