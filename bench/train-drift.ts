@@ -9,14 +9,19 @@
  *   node dist/bench/train-drift.js run --backend wasm --threads 2 --out a.f32      # prints the sha256 and the losses
  *   node dist/bench/train-drift.js compare a.f32 b.f32                             # max |a - b|, signs of W that differ
  *
+ * `--winograd filter` or `none` switches the wasm backend's Winograd routes off (the products'
+ * lookup tables and, with none, the direct filter gradient) to compare the routes.
+ *
  * Run once with the kernels before a change and once after: the same sha256 is the same
  * training; otherwise compare both against a run on the reference backend (the specification).
  */
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { tensorFrom } from "../src/backends/backend.js";
 import { createBackend, type BackendName } from "../src/backends/index.js";
+import { filterGradientPaths } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
+import { convProductPaths } from "../src/backends/wasm/kernels/convWinogradProduct.js";
 import type { SimdChoice } from "../src/backends/wasm/simd.js";
 import { counterUniform, streamKey } from "../src/core/rng.js";
 import { CIFAR10_SMALL_NET } from "../src/train/presets.js";
@@ -31,6 +36,11 @@ program
   .option("--simd <mode>", "SIMD of the wasm backend: auto, relaxed or baseline", "auto")
   .option("--images <n>", "training images (a multiple of the batch, 50)", "1000")
   .option("--epochs <n>", "passes over the images", "2")
+  .addOption(
+    new Option("--winograd <which>", "the wasm routes by Winograd's F(4x4, 3x3): all, the filter gradient only, none")
+      .choices(["all", "filter", "none"])
+      .default("all"),
+  )
   .requiredOption("--out <file>", "where to write the parameters (float32)")
   .action(run);
 program
@@ -40,7 +50,17 @@ program
   .action((a: string, b: string) => compare(a, b));
 await program.parseAsync();
 
-async function run(o: { backend: string; threads: string; simd: string; images: string; epochs: string; out: string }) {
+async function run(o: {
+  backend: string;
+  threads: string;
+  simd: string;
+  images: string;
+  epochs: string;
+  winograd: "all" | "filter" | "none";
+  out: string;
+}) {
+  convProductPaths.winograd = o.winograd === "all";
+  filterGradientPaths.winograd = o.winograd !== "none";
   const backend = await createBackend(o.backend as BackendName, {
     threads: Number(o.threads),
     simd: o.simd as SimdChoice,
