@@ -58,6 +58,7 @@ export const CONV_SHAPES: ConvShape[] = [
   [4, 16, 16, 32, 40, 3, 3, [1, 1], [1, 1]], // shared by two threads; K = 288 > 256
   [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // two threads, channels not multiples of 4, K = 270
   [2, 12, 10, 12, 8, 3, 2, [2, 2], [0, 1]], // stride 2 with an uncovered last row
+  [4, 16, 16, 3, 64, 3, 3, [1, 1], [1, 1]], // a first layer: 27 rows of dw, 64 filters (its filter gradient in column chunks)
 ];
 
 /**
