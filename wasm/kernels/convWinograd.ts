@@ -20,7 +20,7 @@
  *   overwrites M, the others add to it);
  * - WINOGRAD_OUTPUT: dw = G^T M G for input channels [start, end).
  * Work area (floats): M [36][C][Co], then V [36][tiles][C], then U [36][tiles][Co]
- * (winogradWorkFloats; M first, where every block finds it). C and Co multiples of 4 (one f32x4 holds 4 channels).
+ * (winogradWorkFloats, each term a cache line longer than its data; M first, where every block finds it). C and Co multiples of 4 (one f32x4 holds 4 channels).
  */
 import { MATMUL_SCRATCH_BYTES, matmulBlock } from "./matmul";
 
@@ -53,9 +53,19 @@ const TERMS: i32 = 36;
 /** Bytes of per-thread scratch the transforms use (one 6 x 6 patch of f32x4). */
 export const WINOGRAD_SCRATCH_BYTES: i32 = TERMS * 16;
 
-/** Floats of the work area for blocks of `tiles` tiles with C input and Co output channels (f64: no overflow for any layer). */
+/**
+ * Floats of the work area for blocks of `tiles` tiles with C input and Co output channels: M
+ * (one term per mTermFloats), then, for tiles > 0, V and U (per termFloats). With 0 tiles, one
+ * M alone: a partial sum of the grouped form. (f64: no overflow for any layer.)
+ */
 export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
-  return <f64>TERMS * (<f64>tiles * <f64>(C + Co) + <f64>C * <f64>Co);
+  const transforms = tiles > 0 ? <f64>termFloats(tiles, C) + <f64>termFloats(tiles, Co) : 0;
+  return <f64>TERMS * (mTermFloats(C, Co) + transforms);
+}
+
+/** Floats from one term of M to the next: C Co and a cache line (as termFloats: 36 terms a multiple of 4 KiB apart share the cache's sets). */
+@inline function mTermFloats(C: i32, Co: i32): f64 {
+  return <f64>C * <f64>Co + 16;
 }
 
 /**
@@ -79,26 +89,25 @@ export function winogradFilterGradient(
   x: usize, dy: usize, dw: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32, ph: i32, pw: i32,
   phase: i32, tile0: i32, tiles: i32, work: usize, counter: usize, start: i32, end: i32, scratch: usize,
 ): void {
-  const m = work, v = m + (<usize>TERMS * <usize>C * <usize>Co << 2);
-  const u = v + (<usize>TERMS * <usize>tiles * <usize>C << 2);
+  const mTerm = <usize>mTermFloats(C, Co) << 2, vTerm = <usize>termFloats(tiles, C) << 2, uTerm = <usize>termFloats(tiles, Co) << 2;
+  const m = work, v = m + <usize>TERMS * mTerm, u = v + <usize>TERMS * vTerm;
   if (phase == WINOGRAD_TRANSFORM) {
     const th = tilesAcross(Ho), tw = tilesAcross(Wo);
     for (let t = start; t < end; t++) {
       const g = tile0 + t, n = g / (th * tw), r = g % (th * tw);
       const i0 = (r / tw) * TILE, j0 = (r % tw) * TILE;
-      transformPatch(x, n, H, W, C, i0 - ph, j0 - pw, v + (<usize>t * <usize>C << 2), <usize>tiles * <usize>C << 2, scratch);
-      transformTile(dy, n, Ho, Wo, Co, i0, j0, u + (<usize>t * <usize>Co << 2), <usize>tiles * <usize>Co << 2, scratch);
+      transformPatch(x, n, H, W, C, i0 - ph, j0 - pw, v + (<usize>t * <usize>C << 2), vTerm, scratch);
+      transformTile(dy, n, Ho, Wo, Co, i0, j0, u + (<usize>t * <usize>Co << 2), uTerm, scratch);
     }
   } else if (phase == WINOGRAD_PRODUCT) {
     for (let e = atomic.add<i32>(counter, 1); e < TERMS; e = atomic.add<i32>(counter, 1)) {
-      const ve = v + (<usize>e * <usize>tiles * <usize>C << 2), ue = u + (<usize>e * <usize>tiles * <usize>Co << 2);
-      const me = m + (<usize>e * <usize>C * <usize>Co << 2);
+      const ve = v + <usize>e * vTerm, ue = u + <usize>e * uTerm, me = m + <usize>e * mTerm;
       matmulBlock(ve, ue, me, C, Co, tiles, true, false, tile0 > 0, 0, C, 0, Co, 0, scratch);
     }
   } else if (phase == WINOGRAD_GROUPS) {
     groupedProducts(x, dy, N, H, W, C, Ho, Wo, Co, ph, pw, tiles, work, counter, scratch);
   } else {
-    for (let ci = start; ci < end; ci++) outputRow(m, dw, C, Co, ci, tile0);
+    for (let ci = start; ci < end; ci++) outputRow(m, mTerm, dw, C, Co, ci, tile0);
   }
 }
 
@@ -106,7 +115,7 @@ export function winogradFilterGradient(
  * The grouped form (WINOGRAD_GROUPS): the tiles cut into WINOGRAD_GROUP_COUNT groups, taken from
  * `counter`; a group's thread transforms its tiles `block` at a time into its own scratch (V, U:
  * small enough to stay in its core's cache) and adds their products into the group's partial M
- * (`work` + g 36 C Co floats). No barrier between the transforms and the products, and no shared
+ * (`work` + g winogradWorkFloats(0, C, Co) floats). No barrier between the transforms and the products, and no shared
  * transforms streamed through memory. `scratch`: winogradGroupScratchBytes(block, C, Co).
  */
 function groupedProducts(
@@ -114,7 +123,7 @@ function groupedProducts(
   block: i32, work: usize, counter: usize, scratch: usize,
 ): void {
   const th = tilesAcross(Ho), tw = tilesAcross(Wo), total = N * th * tw;
-  const mBytes = <usize>TERMS * <usize>C * <usize>Co << 2, productBytes = <usize>C * <usize>Co << 2;
+  const productBytes = <usize>mTermFloats(C, Co) << 2, mBytes = <usize>TERMS * productBytes;
   const p = scratch + <usize>MATMUL_SCRATCH_BYTES, v = p + <usize>WINOGRAD_SCRATCH_BYTES;
   const vTerm = <usize>termFloats(block, C) << 2, uTerm = <usize>termFloats(block, Co) << 2;
   const u = v + <usize>TERMS * vTerm;
@@ -236,10 +245,11 @@ function transformTile(dy: usize, n: i32, Ho: i32, Wo: i32, Co: i32, i0: i32, j0
 
 /**
  * dw[ki, kj, ci, .] = (G^T M[., ci, .] G)[ki, kj] for output channels 4 at a time, M the sum of
- * the `partials` M at m (1, or the grouped form's WINOGRAD_GROUP_COUNT), added in their order.
+ * the `partials` M at m (1, or the grouped form's WINOGRAD_GROUP_COUNT), added in their order;
+ * term e of an M at + e termBytes.
  */
-function outputRow(m: usize, dw: usize, C: i32, Co: i32, ci: i32, partials: i32): void {
-  const termBytes = <usize>C * <usize>Co << 2, sliceBytes = termBytes; // dw's [ki, kj] slices are [C, Co] too
+function outputRow(m: usize, termBytes: usize, dw: usize, C: i32, Co: i32, ci: i32, partials: i32): void {
+  const sliceBytes = <usize>C * <usize>Co << 2; // dw's [ki, kj] slices are [C, Co]
   const partialBytes = <usize>TERMS * termBytes;
   const row = <usize>ci * <usize>Co << 2;
   for (let co = 0; co < Co; co += 4) {

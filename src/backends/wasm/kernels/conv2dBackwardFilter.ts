@@ -67,10 +67,10 @@ const GROUPS = 4;
 /**
  * The grouped form up to this many channel pairs (C Co): a thread adds each block's products
  * into its whole partial M (36 C Co floats), which must stay in its core's cache with the block.
- * batch 50, best of 3 (bench/conv-filter.ts, 2026-12-05), grouped against one shared M, ms,
- * 1 / 2 threads: 32x32 32 -> 32 9.2 / 5.0 against 9.1 / 8.0; 16x16 32 -> 64 4.4 / 2.4 against
- * 3.9 / 3.3; 64 -> 64 8.5 / 4.6 against 7.0 / 5.4; 8x8 64 -> 128 4.7 / 3.4 against 3.5 / 2.7
- * and 128 -> 128 8.9 / 5.4 against 7.3 / 5.6.
+ * cifar10-small's layers, batch 50, best of 3 (bench/conv-filter.ts, 2026-12-05), grouped against
+ * one shared M, ms, 1 / 2 threads: 32x32 32 -> 32 8.4 / 3.9 against 9.6 / 7.6; 16x16 32 -> 64
+ * 3.8 / 1.9 against 3.9 / 3.2; 64 -> 64 7.3 / 3.6 against 7.2 / 5.4; but 8x8 64 -> 128 3.6 / 2.5
+ * against 3.4 / 1.8 and 128 -> 128 7.2 / 4.7 against 6.6 / 3.3.
  */
 const GROUPED_MAX_PAIRS = 64 * 64;
 
@@ -88,7 +88,7 @@ function groupedFits(d: ConvDims): boolean {
 function winogradGrouped(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims): void {
   const tiles = d.N * Math.ceil(d.Ho / TILE) * Math.ceil(d.Wo / TILE);
   const block = winogradBlockTiles(d.C, d.Co);
-  const work = be.sharedScratch(4 * GROUPS * 36 * d.C * d.Co);
+  const work = be.sharedScratch(4 * GROUPS * be.winogradWorkFloats(0, d.C, d.Co));
   const geometry = [...convGeometry(be, x, dy, dw, d), 0, 0, be.workCounter] as const;
   const parts = Math.min(GROUPS, convThreads(tiles * 16, d.Co, 9 * d.C, be.threads));
   be.dispatch(
@@ -105,7 +105,7 @@ type FilterGeometry = readonly [...ReturnType<typeof convGeometry>, number, numb
 
 /** dw from the sums M (`partials` of them, added in order): input channels split between the threads. */
 function winogradOutput(be: WasmBackend, geometry: FilterGeometry, d: ConvDims, partials: number, work: number): void {
-  const outputParts = splitRange(d.C, Math.min(be.threads, Math.max(1, Math.floor((d.C * d.Co) / (1 << 14)))), 1);
+  const outputParts = splitRange(d.C, Math.min(be.threads, Math.max(1, Math.floor((d.C * d.Co) / (1 << 12)))), 1);
   be.dispatch("conv2dBackwardFilter", [...geometry, WINOGRAD_OUTPUT, partials, 0, work], outputParts, 0);
 }
 
