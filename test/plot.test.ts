@@ -16,6 +16,7 @@ import { mnistSplits } from "../src/data/split.js";
 import { plotCommand } from "../src/cli/plot.js";
 import type { TrainConfig } from "../src/train/config.js";
 import { train } from "../src/train/trainer.js";
+import { learningCurvesSpec } from "../src/plot/curves.js";
 import { featureMosaic, mosaicPng, tilesOf } from "../src/plot/features.js";
 import { firstLayerWeights } from "../src/plot/firstLayer.js";
 import { histogram } from "../src/plot/histogram.js";
@@ -103,6 +104,20 @@ describe("binaryconnect plot", () => {
     } finally {
       rmSync(join(dir, "results.json"));
     }
+  });
+
+  it("leaves epochs whose training cost is exactly 0 out of the log panel and says so", () => {
+    const input = readRuns(dir);
+    input.runs[0].records[0] = { ...input.runs[0].records[0], train_loss: 0 };
+    const spec = learningCurvesSpec(input) as unknown as {
+      title: { subtitle: string[] };
+      hconcat: { transform: { filter: string }[] }[];
+    };
+    expect(spec.title.subtitle).toContain("training cost exactly 0 in 1 epochs: not drawn on its log axis");
+    expect(spec.hconcat.map((p) => p.transform[0].filter)).toEqual(["datum.train_loss > 0", "datum.val_error > 0"]);
+    expect((learningCurvesSpec(readRuns(dir)) as unknown as typeof spec).title.subtitle.join(" ")).not.toContain(
+      "exactly 0",
+    );
   });
 
   it("writes every figure as SVG and PNG and prints each file", () => {

@@ -21,7 +21,8 @@ export function methodColorScale(input: PlotInput): { domain: string[]; range: s
  * Paper Fig. 3: training cost and validation error (%) per epoch, one panel each, side by
  * side. One bold line per method, the mean over its seeds at each epoch; with several seeds,
  * each seed is also drawn as a thin faint line. Both y axes are logarithmic (late epochs
- * differ by fractions of a percent).
+ * differ by fractions of a percent); values of 0 (a training cost of exactly 0: every margin
+ * met) are left out, and the subtitle says in how many epochs.
  */
 export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
   const rows = input.runs.flatMap((r) =>
@@ -51,9 +52,11 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
     scale: { domain: [maxEpoch > 1 ? 1 : 0, maxEpoch] },
     axis: { tickMinStep: 1 },
   };
+  // a log axis cannot show 0: the epochs whose training cost is exactly 0 (every margin met) are left out of its panel
   const panel = (field: string, title: string) => ({
     width: 380,
     height: 280,
+    transform: [{ filter: `datum.${field} > 0` }],
     layer: [
       ...(seedsPerMethod > 1
         ? [
@@ -75,10 +78,12 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
     ],
   });
   const incomplete = input.runs.filter((r) => r.records.length < r.config.epochs);
+  const zeroCost = rows.filter((r) => !(r.train_loss > 0)).length;
   const subtitle = [
     seedsPerMethod > 1
       ? `bold: mean over seeds (${seedsPerMethod} per method at most); thin: each seed`
       : "one seed per method",
+    ...(zeroCost > 0 ? [`training cost exactly 0 in ${zeroCost} epochs: not drawn on its log axis`] : []),
     ...(incomplete.length
       ? [
           `in progress: ${incomplete.map((r) => `${r.method}-seed${r.seed} ${r.records.length}/${r.config.epochs}`).join(", ")} epochs`,
