@@ -14,6 +14,6 @@ import { winogradProduct, winogradProductPays } from "./convWinogradProduct.js";
 export const conv2d: KernelImpl<WasmBackend, "conv2d"> = (be, { x, w, out, stride, pad }) => {
   const d = convDims(x, w, out, stride, pad);
   const geometry = convGeometry(be, x, w, out, d);
-  if (winogradProductPays(d, d.C, d.Co)) return winogradProduct(be, "conv2d", geometry, d.N, d.Ho, d.Wo, d.C, d.Co);
+  if (winogradProductPays(d)) return winogradProduct(be, "conv2d", geometry, d.N, d.Ho, d.Wo, d.C, d.Co);
   convProduct(be, "conv2d", geometry, d.N * d.Ho * d.Wo, d.Co, d.kh * d.kw * d.C);
 };

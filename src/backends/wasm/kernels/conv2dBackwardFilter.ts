@@ -5,7 +5,7 @@ import { type ConvDims, convDims } from "../../../kernels/convDims.js";
 import { splitRange } from "../split.js";
 import { convGeometry, convThreads, counterParts } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
-import { winogradBlockTiles } from "./convWinogradProduct.js";
+import { winogradBlockTiles, winogradPays } from "./convWinogradProduct.js";
 
 /**
  * dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts. A 3x3, stride-1
@@ -120,16 +120,6 @@ const TILE = 4;
  */
 const WINOGRAD_BLOCK_FLOATS = 1 << 20;
 const WINOGRAD_MIN_BLOCK = 128;
-/** Channels from which Winograd pays (both sides, multiples of 4: its transforms take 4 channels at a time). */
-const WINOGRAD_MIN_CHANNELS = 16;
-
-/** Whether the filter gradient of `d` goes by Winograd: 3x3, stride 1, channels multiples of 4 from WINOGRAD_MIN_CHANNELS. */
-export function winogradPays(d: ConvDims): boolean {
-  const square3 = d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1;
-  const channels = (c: number) => c % 4 === 0 && c >= WINOGRAD_MIN_CHANNELS;
-  return square3 && channels(d.C) && channels(d.Co);
-}
-
 /**
  * The largest work area Winograd takes (M, 36 C Co floats, and a block's transforms): 256 MiB,
  * a 3x3 layer of up to ~1,300 x 1,300 channels; a larger one goes by the direct product.

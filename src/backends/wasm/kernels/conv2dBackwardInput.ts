@@ -14,7 +14,6 @@ import { winogradProduct, winogradProductPays } from "./convWinogradProduct.js";
 export const conv2dBackwardInput: KernelImpl<WasmBackend, "conv2dBackwardInput"> = (be, { dy, w, dx, stride, pad }) => {
   const d = convDims(dx, w, dy, stride, pad);
   const geometry = convGeometry(be, dy, w, dx, d);
-  if (winogradProductPays(d, d.Co, d.C))
-    return winogradProduct(be, "conv2dBackwardInput", geometry, d.N, d.H, d.W, d.Co, d.C);
+  if (winogradProductPays(d)) return winogradProduct(be, "conv2dBackwardInput", geometry, d.N, d.H, d.W, d.Co, d.C);
   convProduct(be, "conv2dBackwardInput", geometry, d.N * d.H * d.W, d.C, d.kh * d.kw * d.Co);
 };

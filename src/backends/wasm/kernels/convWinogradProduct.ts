@@ -19,7 +19,7 @@ const WINOGRAD_FILTERS = 3,
 
 /** Winograd's output tiles: 4 x 4. */
 const TILE = 4;
-/** Channels from which Winograd's product pays (both sides, multiples of 4: its transforms take 4 channels at a time). */
+/** Channels from which Winograd pays (both sides, multiples of 4: its transforms take 4 channels at a time). */
 const MIN_CHANNELS = 16;
 /**
  * A block of tiles (one thread's unit of work: its input transforms, 36 products, outputs) holds
@@ -30,14 +30,19 @@ const BLOCK_TILES_MIN = 32;
 const BLOCK_TILES_MAX = 128;
 
 /**
- * Whether the product of a convolution goes by Winograd: 3x3, stride 1, its input (K) and output
- * (Nc) channels multiples of 4 from MIN_CHANNELS, and the switch on.
+ * Whether a convolution has Winograd's shape (its products and its filter gradient,
+ * conv2dBackwardFilter.ts): 3x3, stride 1, input and output channels multiples of 4 from MIN_CHANNELS.
  */
-export function winogradProductPays(d: ConvDims, K: number, Nc: number): boolean {
+export function winogradPays(d: ConvDims): boolean {
   const square3 = d.kh === 3 && d.kw === 3 && d.sh === 1 && d.sw === 1;
   const channels = (c: number) => c % 4 === 0 && c >= MIN_CHANNELS;
-  const grid = Math.min(d.Ho, d.Wo) >= MIN_GRID || K * Nc <= MAX_SMALL_GRID_PAIRS;
-  return convProductPaths.winograd && square3 && channels(K) && channels(Nc) && grid;
+  return square3 && channels(d.C) && channels(d.Co);
+}
+
+/** Whether the products of a convolution (conv2d's, conv2dBackwardInput's) go by Winograd: its shape, the grid below, and the switch on. */
+export function winogradProductPays(d: ConvDims): boolean {
+  const grid = Math.min(d.Ho, d.Wo) >= MIN_GRID || d.C * d.Co <= MAX_SMALL_GRID_PAIRS;
+  return convProductPaths.winograd && winogradPays(d) && grid;
 }
 
 /**
