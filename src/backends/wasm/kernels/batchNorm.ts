@@ -28,7 +28,12 @@ export function pointers<T extends readonly Tensor[]>(be: WasmBackend, ...tensor
  * reads its part of it. With narrow parts, 2 threads ran slower than one inside cifar10-small's
  * step (2026-12-05, per call, 1 / 2 threads: batchNormBackward 50x32x32x32 1.2 / 3.2 ms,
  * 50x16x16x64 0.65 / 1.7 ms; batchNormTrain alike), though alone they ran 1.2x faster; from 128
- * channels the split paid in the CIFAR-10 paper network's step and on the MLP's rows.
+ * channels the split paid in the CIFAR-10 paper network's step and on the MLP's rows. Tried and
+ * not kept: the statistics split by channels, then the output by rows (each thread writing whole
+ * rows; the same bits). Alone, an element-wise pass writing the input before each call, it ran
+ * 1.3-1.6x faster on 2 threads than one thread on cifar10-small's layers; inside the step
+ * (bench/profile-step.ts, 3 runs interleaved, 2026-12-05) its batch norms took 5.8-6.6 ms per
+ * step against 5.5, and the step 74.7-79.1 ms against 69.4-73.2.
  */
 export function channelRanges(be: WasmBackend, M: number, C: number): Array<[number, number]> {
   const threads = Math.min(be.threads, Math.max(1, Math.floor(C / MIN_SPLIT_CHANNELS)));
