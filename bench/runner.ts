@@ -1,6 +1,6 @@
 import { BinaryConnectError } from "../src/core/errors.js";
 import type { InitialState, MlpSpec } from "./spec.js";
-import { timeIt, type Timing, type TimingOptions } from "./stats.js";
+import { timeInterleaved, timeIt, type Timing, type TimingOptions } from "./stats.js";
 
 /**
  * One way of running the benchmarked training step (our engine or an in-process peer),
@@ -45,6 +45,41 @@ export async function measureRunner(runner: StepRunner, lossSteps: number, timin
     return { name, description, sharedStart, threads, losses, timing: t };
   } finally {
     await runner.close();
+  }
+}
+
+/**
+ * measureRunner for several runners of one engine (its thread counts): the losses of each, then
+ * their steps timed interleaved (timeInterleaved: run r of every runner before run r + 1 of any),
+ * so that the ratios between them (the 2-thread scaling) do not take a change of load on a
+ * shared machine between two measurements for the engine's. Closes every runner.
+ */
+export async function measureRunnersInterleaved(
+  runners: readonly StepRunner[],
+  lossSteps: number,
+  timing: TimingOptions,
+): Promise<StepResult[]> {
+  try {
+    const losses: number[][] = [];
+    for (const runner of runners) {
+      const own: number[] = [];
+      for (let i = 0; i < lossSteps; i++) own.push(await runner.step());
+      losses.push(own);
+    }
+    const timings = await timeInterleaved(
+      runners.map((r) => () => r.step()),
+      timing,
+    );
+    return runners.map(({ name, description, sharedStart, threads }, k) => ({
+      name,
+      description,
+      sharedStart,
+      threads,
+      losses: losses[k],
+      timing: timings[k],
+    }));
+  } finally {
+    for (const runner of runners) await runner.close();
   }
 }
 
