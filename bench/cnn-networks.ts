@@ -5,8 +5,8 @@ import type { BenchOptions } from "./options.js";
 import { measureTorchCnn } from "./peers/torch-cnn.js";
 import { writeInitFile } from "./peers/torch-mlp.js";
 import { comparison, figure, fmt, type Row } from "./report.js";
-import { PeerUnavailable, measureRunnersInterleaved, type StepResult, type StepRunner } from "./runner.js";
-import { describeError, threadsLabel, type Log } from "./suite.js";
+import { PeerUnavailable, type StepResult } from "./runner.js";
+import { describeError, measureEngineThreads, threadsLabel, type Log } from "./suite.js";
 
 /** A benchmarked CNN: the paper's CIFAR-10 network and cifar10-small's (a quarter of the width), same hyperparameters. */
 export interface CnnNetwork {
@@ -57,23 +57,10 @@ export async function networkFigures(
   const ours: StepResult[] = [];
   const torch: StepResult[] = [];
   if (opts.only.includes("cnn-step")) {
-    // every thread count's runner first, then their steps timed interleaved (the scaling's ratio)
-    const runners: StepRunner[] = [];
-    for (const n of opts.threads) {
-      try {
-        runners.push(await createCnnEngineRunner(spec, init, opts.backend, n, opts.simd));
-      } catch (e) {
-        problems.push(`cnn-step ${label} ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
-      }
-    }
-    log(
-      `cnn-step ${label}: ${opts.backend} ${runners.map((r) => threadsLabel(r.threads ?? 1)).join(" and ")} interleaved, batch ${spec.batch}`,
+    const create = (n: number) => createCnnEngineRunner(spec, init, opts.backend, n, opts.simd);
+    ours.push(
+      ...(await measureEngineThreads(`cnn-step ${label} ${opts.backend}`, opts.threads, create, opts, problems, log)),
     );
-    try {
-      ours.push(...(await measureRunnersInterleaved(runners, opts.lossSteps, opts.timing)));
-    } catch (e) {
-      problems.push(`cnn-step ${label} ${opts.backend}: ${describeError(e)}`);
-    }
   }
   if (opts.only.includes("torch-cnn")) {
     const file = await writeInitFile(init);

@@ -5,15 +5,9 @@ import { createJaxjsRunner } from "./peers/jaxjs-mlp.js";
 import { createTfjsRunner } from "./peers/tfjs-mlp.js";
 import { measureTorch, writeInitFile } from "./peers/torch-mlp.js";
 import { comparison, figure, fmt, type Row } from "./report.js";
-import {
-  PeerUnavailable,
-  measureRunner,
-  measureRunnersInterleaved,
-  type StepResult,
-  type StepRunner,
-} from "./runner.js";
+import { PeerUnavailable, measureRunner, type StepResult } from "./runner.js";
 import { MLP_SPEC, initialState, layerShapes, matmulFlops, type MlpSpec } from "./spec.js";
-import { describeError, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
+import { describeError, measureEngineThreads, threadsLabel, type Log, type SuiteOutput } from "./suite.js";
 
 /** The target: our training step at least 10x tfjs-wasm's. */
 export const STEP_GOAL_VS_TFJS = 10;
@@ -52,21 +46,8 @@ export async function runStepSuite(
   };
   const { lossSteps, timing } = opts;
   if (opts.only.includes("mlp-step")) {
-    // every thread count's runner first, then their steps timed interleaved (the scaling's ratio)
-    const runners: StepRunner[] = [];
-    for (const n of opts.threads) {
-      try {
-        runners.push(await createEngineRunner(spec, init, opts.backend, n, opts.simd));
-      } catch (e) {
-        problems.push(`mlp-step ${opts.backend} ${threadsLabel(n)}: ${describeError(e)}`);
-      }
-    }
-    log(`mlp-step: ${opts.backend} ${runners.map((r) => threadsLabel(r.threads ?? 1)).join(" and ")} interleaved`);
-    try {
-      engine.push(...(await measureRunnersInterleaved(runners, lossSteps, timing)));
-    } catch (e) {
-      problems.push(`mlp-step ${opts.backend}: ${describeError(e)}`);
-    }
+    const create = (n: number) => createEngineRunner(spec, init, opts.backend, n, opts.simd);
+    engine.push(...(await measureEngineThreads(`mlp-step ${opts.backend}`, opts.threads, create, opts, problems, log)));
   }
   if (opts.only.includes("tfjs"))
     await attempt("tfjs-wasm", peers, async () => measureRunner(await createTfjsRunner(spec, init), lossSteps, timing));
