@@ -20,6 +20,7 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
+import { BN_CHANNELS, BN_ROWS, BN_STATS, batchNormPasses } from "../src/backends/wasm/kernels/batchNorm.js";
 import { filterGradientPaths } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
 import {
   convProductPaths,
@@ -85,7 +86,9 @@ const CASES = kernelCases(
       [200, 300, 129],
       [40, 1024, 1030],
     ],
-    rowsChannels: [...SMALL_SIZES.rowsChannels, [520, 1031]],
+    // [520, 1031] splits by channels; [4100, 32] and [10, 20, 20, 36], narrow rows, on 2 threads
+    // take the statistics on one thread, then the output split by rows (batchNormPasses)
+    rowsChannels: [...SMALL_SIZES.rowsChannels, [520, 1031], [4100, 32], [10, 20, 20, 36]],
     elements: [...SMALL_SIZES.elements, 524291],
     biasAdd: [...SMALL_SIZES.biasAdd, [1030, 513]],
     columnSum: [...SMALL_SIZES.columnSum, [520, 1030]],
@@ -158,6 +161,43 @@ describe("wasm conv2d and conv2dBackwardInput without Winograd's product (confor
       });
     }
   }
+});
+
+describe("wasm batch norm's passes", () => {
+  // The conformance cases above run each kind of pass and compare bit for bit; this checks which
+  // shapes take which.
+  it("splits wide rows by channels, and narrow ones into statistics on one thread then output by rows", () => {
+    const two = backends.get(label({ threads: 2, simd: "baseline" }))!,
+      one = backends.get(label({ threads: 1, simd: "baseline" }))!;
+    expect(batchNormPasses(two, 520, 1031)).toEqual([
+      {
+        phase: BN_CHANNELS,
+        parts: [
+          [0, 516],
+          [516, 1031],
+        ],
+      },
+    ]);
+    expect(batchNormPasses(two, 4100, 32)).toEqual([
+      { phase: BN_STATS, parts: [[0, 32]] },
+      {
+        phase: BN_ROWS,
+        parts: [
+          [0, 2064],
+          [2064, 4100],
+        ],
+      },
+    ]);
+    expect(batchNormPasses(two, 4000, 36)[1]).toEqual({
+      phase: BN_ROWS,
+      parts: [
+        [0, 2000],
+        [2000, 4000],
+      ],
+    });
+    expect(batchNormPasses(one, 4100, 32)).toEqual([{ phase: BN_CHANNELS, parts: [[0, 32]] }]);
+    expect(batchNormPasses(two, 200, 64)).toEqual([{ phase: BN_CHANNELS, parts: [[0, 64]] }]);
+  });
 });
 
 describe("wasm matmul's sparse path", () => {

@@ -1,4 +1,4 @@
-import { channelArray32, invStd32 } from "./batchNormShared";
+import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShared";
 
 /**
  * batchNormBackward (contract), channels [c0, c1) of x, dy: [M,C], in float32 (as
@@ -7,33 +7,51 @@ import { channelArray32, invStd32 } from "./batchNormShared";
  *   standard: dx = r (g - mean_m(g) - xhat mean_m(g xhat))
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
  * Computed as the reference does, one float32 operation at a time in its order (sums in row
- * order): dx = r (gamma dy - meanG) - xhat k. Four channels per f32x4; the sums take four rows
- * per load and store. `scratch` holds the two sums, r, meanG and k (20 bytes per channel; the
- * sums in the thread's own memory, as batchNormTrain's).
+ * order): dx = r (gamma dy - meanG) - xhat k. The phases as batchNormTrain's: BN_CHANNELS, or
+ * BN_STATS (dbeta and dgamma, channels [start, end)) then BN_ROWS (rows [start, end) of dx,
+ * meanG and k recomputed from dbeta and dgamma by the same operations): the same bits. Four
+ * channels per f32x4; the sums take four rows per load and store. `scratch` holds the two sums,
+ * r, meanG and k (20 bytes per channel; the sums in the thread's own memory, as batchNormTrain's).
  */
 export function batchNormBackward(
   x: usize, dy: usize, gamma: usize, mean: usize, variance: usize, dx: usize, dgamma: usize, dbeta: usize,
-  M: i32, C: i32, authors: bool, eps: f32, c0: i32, c1: i32, scratch: usize,
+  M: i32, C: i32, authors: bool, eps: f32, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
+  const rows = phase == BN_ROWS;
+  const c0 = rows ? 0 : start, c1 = rows ? C : end;
   const r = channelArray32(scratch, 0, c0, c1), meanG = channelArray32(scratch, 1, c0, c1), k = channelArray32(scratch, 2, c0, c1);
-  const sDy = channelArray32(scratch, 3, c0, c1), sDyXhat = channelArray32(scratch, 4, c0, c1);
-  const m = <f32>M;
+  const sDy = rows ? dbeta : channelArray32(scratch, 3, c0, c1), sDyXhat = rows ? dgamma : channelArray32(scratch, 4, c0, c1);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
   }
-  sums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat);
+  if (!rows) sums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat);
+  if (phase == BN_CHANNELS || rows) factors(gamma, variance, M, authors, c0, c1, r, sDy, sDyXhat, meanG, k);
+  if (!rows) {
+    for (let c = c0; c < c1; c++) {
+      const p = <usize>c << 2;
+      store<f32>(dbeta + p, load<f32>(sDy + p));
+      store<f32>(dgamma + p, load<f32>(sDyXhat + p));
+    }
+  }
+  if (phase == BN_CHANNELS) gradient(x, dy, gamma, mean, dx, 0, M, C, c0, c1, r, meanG, k);
+  else if (rows) gradient(x, dy, gamma, mean, dx, start, end, C, 0, C, r, meanG, k);
+}
+
+/** meanG = gamma sDy / M and k (the formula above) of channels [c0, c1), from the two sums. */
+function factors(
+  gamma: usize, variance: usize, M: i32, authors: bool, c0: i32, c1: i32,
+  r: usize, sDy: usize, sDyXhat: usize, meanG: usize, k: usize,
+): void {
+  const m = <f32>M;
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     const g = load<f32>(gamma + p), sumDy = load<f32>(sDy + p), sumDyXhat = load<f32>(sDyXhat + p);
-    store<f32>(dbeta + p, sumDy);
-    store<f32>(dgamma + p, sumDyXhat);
     const mg = (g * sumDy) / m, mgx = (g * sumDyXhat) / m;
     const s = Mathf.sqrt(load<f32>(variance + p));
     store<f32>(meanG + p, mg);
     store<f32>(k + p, authors ? (s > 0 ? mgx / s : 0) : load<f32>(r + p) * mgx);
   }
-  gradient(x, dy, gamma, mean, dx, M, C, c0, c1, r, meanG, k);
 }
 
 /** sDy[c] = sum_m dy;  sDyXhat[c] = sum_m dy (x - mean) r, in row order (from 0), four rows per load and store of the sums. */
@@ -88,11 +106,11 @@ function sums(x: usize, dy: usize, mean: usize, M: i32, C: i32, c0: i32, c1: i32
 
 /** dx = r (gamma dy - meanG) - (x - mean) r k, row by row. */
 function gradient(
-  x: usize, dy: usize, gamma: usize, mean: usize, dx: usize, M: i32, C: i32, c0: i32, c1: i32,
+  x: usize, dy: usize, gamma: usize, mean: usize, dx: usize, m0: i32, m1: i32, C: i32, c0: i32, c1: i32,
   r: usize, meanG: usize, k: usize,
 ): void {
   const c4 = c0 + ((c1 - c0) & ~3);
-  for (let m = 0; m < M; m++) {
+  for (let m = m0; m < m1; m++) {
     const off = (<usize>m * <usize>C) << 2;
     for (let c = c0; c < c4; c += 4) {
       const p = <usize>c << 2;

@@ -1,5 +1,14 @@
 /** Helpers shared by the batch-norm kernels (as src/backends/reference/kernels/batchNormShared.ts). */
 
+// The phases of batchNormTrain and batchNormBackward (the host, src/backends/wasm/kernels/batchNorm.ts, chooses).
+
+/** Statistics and output for channels [start, end): each thread streams every row, reading its channels. */
+export const BN_CHANNELS = 0;
+/** The statistics only (mean, variance, the running averages; batchNormBackward: dbeta, dgamma), channels [start, end). */
+export const BN_STATS = 1;
+/** The output only, rows [start, end) of every channel, from the statistics BN_STATS wrote: each thread writes whole rows. */
+export const BN_ROWS = 2;
+
 /**
  * The scratch layout of the per-channel kernels: `count` float64 arrays, each holding the
  * channels [c0, c1). Returns the base of array `k`, offset so that base + 8c is channel c.

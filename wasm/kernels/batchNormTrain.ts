@@ -1,25 +1,37 @@
-import { channelArray32, invStd32 } from "./batchNormShared";
+import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShared";
 
 /**
- * batchNormTrain (contract), channels [c0, c1) of x: [M,C], in float32 (as the authors' Theano
- * code, floatX = float32):
+ * batchNormTrain (contract), x: [M,C], in float32 (as the authors' Theano code, floatX = float32):
  *   mean = (1/M) sum_m x;  variance = (1/M) sum_m (x - mean)^2
  *   out = (x - mean) * r * gamma + beta,  r = 1/(sqrt(variance) + eps) (authors) | 1/sqrt(variance + eps)
  *   runningMean += momentum (mean - runningMean)
  *   runningScale += momentum (sqrt(variance) - runningScale)            (authors)
  *                 | momentum (variance M/(M-1) - runningScale)          (standard)
  * Every operation is one float32 operation in the reference's order (sums in row order, no fused
- * multiply-add), so the result equals the reference bit for bit. Four channels per f32x4; the
- * rows are streamed three times (sum, squared deviation, output), four rows per load and store
- * of the running sums. `scratch` holds the mean, the variance and r (12 bytes per channel): the
- * sums stay in the thread's own memory (kept in the shared outputs instead, 2 threads ran at
- * half the speed of 1 on the dev VM; measured, cause not pinned down).
+ * multiply-add), so the result equals the reference bit for bit, in every phase
+ * (batchNormShared.ts): BN_CHANNELS, everything for channels [start, end); or BN_STATS (channels
+ * [start, end): the statistics and running averages) then BN_ROWS (rows [start, end) of the
+ * output, r recomputed from the stored variance by the same operation). Four channels per
+ * f32x4; the rows are streamed three times (sum, squared deviation, output), four rows per load
+ * and store of the running sums. `scratch` holds the mean, the variance and r (12 bytes per
+ * channel): the sums stay in the thread's own memory (kept in the shared outputs instead, 2
+ * threads ran at half the speed of 1 on the dev VM; measured, cause not pinned down).
  */
 export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
   runningMean: usize, runningScale: usize, M: i32, C: i32, authors: bool, eps: f32, momentum: f32,
-  c0: i32, c1: i32, scratch: usize,
+  phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
+  if (phase == BN_ROWS) {
+    const r = channelArray32(scratch, 2, 0, C);
+    for (let c = 0; c < C; c++) {
+      const p = <usize>c << 2;
+      store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
+    }
+    normalize(x, gamma, beta, out, start, end, C, 0, C, mean, r);
+    return;
+  }
+  const c0 = start, c1 = end;
   const mu = channelArray32(scratch, 0, c0, c1), sq = channelArray32(scratch, 1, c0, c1), r = channelArray32(scratch, 2, c0, c1);
   const m = <f32>M;
   columnSums(x, M, C, c0, c1, mu, 0, false);
@@ -40,7 +52,7 @@ export function batchNormTrain(
     const rs = load<f32>(runningScale + p);
     store<f32>(runningScale + p, rs + momentum * (scale - rs));
   }
-  normalize(x, gamma, beta, out, M, C, c0, c1, mu, r);
+  if (phase == BN_CHANNELS) normalize(x, gamma, beta, out, 0, M, C, c0, c1, mu, r);
 }
 
 /**
@@ -96,9 +108,9 @@ export function batchNormTrain(
 }
 
 /** out[m,c] = (x[m,c] - mu[c]) * r[c] * gamma[c] + beta[c], row by row. */
-function normalize(x: usize, gamma: usize, beta: usize, out: usize, M: i32, C: i32, c0: i32, c1: i32, mu: usize, r: usize): void {
+function normalize(x: usize, gamma: usize, beta: usize, out: usize, m0: i32, m1: i32, C: i32, c0: i32, c1: i32, mu: usize, r: usize): void {
   const c4 = c0 + ((c1 - c0) & ~3);
-  for (let m = 0; m < M; m++) {
+  for (let m = m0; m < m1; m++) {
     const off = (<usize>m * <usize>C) << 2;
     for (let c = c0; c < c4; c += 4) {
       const p = <usize>c << 2;
