@@ -6,7 +6,7 @@
 // The images are resized to size x size, gray (--channels 1) or RGB (3). A fifth of them (shuffled)
 // is the test set, a fifth of the rest validation. Options: --limit N (images per class),
 // --out FILE (the model file), --backend, --per-class N (synthetic images per class).
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -35,6 +35,7 @@ const images = await bc.data.loadImageFolder(dir, {
   shape: [size, size, channels],
   ...(opts.limit ? { limit: Number(opts.limit) } : {}),
 });
+if (opts.synthetic) rmSync(dir, { recursive: true }); // the images are in memory now
 console.log(
   `${dir}: ${images.n} images of ${images.classes} classes (${images.classNames.join(", ")}), ${images.skipped} other entries skipped`,
 );

@@ -82,6 +82,23 @@ describe("building models", () => {
     ).toThrow(/kernel is larger/);
   });
 
+  it("errors whose message alone does not say what to do carry a hint", async () => {
+    expect(() => bc.layers.dense({ units: 0 })).toThrow(/found 0\n {2}hint: units is the layer's number of outputs/);
+    expect(() =>
+      bc.sequential({
+        inputShape: [4],
+        layers: [bc.layers.conv2d({ filters: 2, kernelSize: 3 }), bc.layers.dense({ units: 2 })],
+      }),
+    ).toThrow(/a convolution needs images[\s\S]*hint: give an image input shape \[height, width, channels\]/);
+    expect(() => bc.data.fromArrays({ x: new Float32Array(12), y: [0, -1, 1], shape: [4] })).toThrow(
+      /label 1 is -1[\s\S]*hint: labels are class indices/,
+    );
+    const model = bc.sequential({ inputShape: [4], backend: "reference", layers: [bc.layers.dense({ units: 2 })] });
+    const data = bc.data.fromArrays({ x: new Float32Array(8), y: [0, 1], shape: [4] });
+    await expect(model.evaluate(data, { testTime: "ensemble" as never })).rejects.toThrow(/hint: e\.g\. "ensemble:5"/);
+    model.dispose();
+  });
+
   it("presets return the paper's network and schedule", () => {
     const p = bc.presets.mnistQuick({ mode: "stoch", backend: "reference" });
     expect(

@@ -34,7 +34,9 @@ describe("checkpoint format", () => {
     expect(() => decodeCheckpoint(otherVersion, "f")).toThrow(
       /format version 99, but this binaryconnect reads versions 1 and 2/,
     );
-    expect(() => decodeCheckpoint(good.subarray(0, 10), "f")).toThrow(/shorter than the 20-byte header/);
+    expect(() => decodeCheckpoint(good.subarray(0, 10), "f")).toThrow(
+      /shorter than the 20-byte header: truncated or not a checkpoint\n {2}hint: pass a checkpoint\.bin, best\.bin or model file/,
+    );
     expect(() => decodeCheckpoint(good.subarray(0, good.length - 4), "f")).toThrow(/checksum mismatch/);
     const flipped = good.slice();
     flipped[flipped.length - 1] ^= 1;

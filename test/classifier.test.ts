@@ -207,6 +207,12 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     }
     expect(() => net.predict(new Uint8Array(17))).toThrow(ShapeError);
     expect(() => net.predict(new Uint8Array(16), 2)).toThrow(/expected 2 x 16 = 32 input values, found 16/);
+    expect(() => net.predict(new Uint8Array(20))).toThrow(
+      /expected a multiple of 16 input values \(16 per example\), found 20/,
+    );
+    await expect(BinaryClassifier.load(randomModel([16, 8, 4], 9), { engine: "gpu" as never })).rejects.toThrow(
+      /engine "gpu"; expected auto, wasm or js\n {2}hint: leave engine out/,
+    );
     const cnn = await BinaryClassifier.load(randomImageModel({ height: 4, width: 4, channels: 3 }, [c3(2), dense(2)]));
     expect(() => cnn.predict(new Uint8Array(47))).toThrow(
       /hint: each example is a 4x4x3 image \(height x width x channels\), 48 values, NHWC order/,

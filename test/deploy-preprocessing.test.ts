@@ -88,6 +88,6 @@ describe("exporting models with image preprocessing", () => {
 
   it("a model without preprocessing is not exported silently", async () => {
     const model = bc.fromArchitecture("4C3-3", { inputShape: [8, 8, 3], backend: "reference" });
-    await expect(model.exportBcnet()).rejects.toThrow(/has no preprocessing/);
+    await expect(model.exportBcnet()).rejects.toThrow(/^the model: no preprocessing, so a deployed model/);
   });
 });

@@ -119,6 +119,7 @@ describe(".bcnet encode / decode", () => {
     expect(errorOf(magic).message).toMatch(
       /m\.bcnet: not a \.bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a .* found 89 58 43/,
     );
+    expect(errorOf(magic).message).toMatch(/`binaryconnect export` or the library's model\.exportBcnet\(\)/);
     expect(errorOf(new TextEncoder().encode("BCONNECT\x01\x00\x00\x00")).problem).toBe("magic"); // a checkpoint
     const version = good.slice();
     new DataView(version.buffer).setUint32(8, 4, true);

@@ -48,7 +48,10 @@ export interface DenseOptions extends BinaryOptions {
 export function dense(opts: DenseOptions): LayerSpec {
   known("dense", opts, ["units", ...BINARY_KEYS]);
   if (!(Number.isInteger(opts.units) && opts.units >= 1))
-    throw new OptionError(`dense: units must be an integer >= 1, found ${opts.units}`);
+    throw new OptionError(
+      `dense: units must be an integer >= 1, found ${opts.units}`,
+      "units is the layer's number of outputs, e.g. bc.layers.dense({ units: 1024 })",
+    );
   return { kind: "dense", units: opts.units, ...binaryPart(opts) };
 }
 

@@ -294,7 +294,7 @@ export class Model {
 
   private async deployable(): Promise<RunModel> {
     const { tensors } = await this.getState(false);
-    return modelRun(this.network, tensors, this.preprocessing, "memory", this.training ?? {});
+    return modelRun(this.network, tensors, this.preprocessing, "the model", this.training ?? {});
   }
 
   /** Frees the weights, and the backend when the model created it. */
@@ -361,7 +361,10 @@ export function toTestTime(t: TestTimeOption | undefined): TestTime | undefined 
   if (t === "binary" || t === "real") return { kind: t };
   const m = /^ensemble:(\d+)$/.exec(t);
   if (m && Number(m[1]) >= 1) return { kind: "ensemble", samples: Number(m[1]) };
-  throw new OptionError(`testTime must be "binary", "real" or "ensemble:N", found ${JSON.stringify(t)}`);
+  throw new OptionError(
+    `testTime must be "binary", "real" or "ensemble:N", found ${JSON.stringify(t)}`,
+    'e.g. "ensemble:5": the mean of the scores of 5 networks with weights sampled as in stochastic training',
+  );
 }
 
 /** Throws unless the model has been trained or loaded with weights. */

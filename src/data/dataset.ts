@@ -74,7 +74,10 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   for (let i = 0; i < n; i++) {
     const label = Number(opts.y[i]);
     if (!Number.isInteger(label) || label < 0)
-      throw new OptionError(`dataset: label ${i} is ${label}; expected an integer class index >= 0`);
+      throw new OptionError(
+        `dataset: label ${i} is ${label}; expected an integer class index >= 0`,
+        "labels are class indices 0, 1, 2, ...; map names or other codes to indices first (parseCsv does this for a CSV)",
+      );
     if (label > maxLabel) maxLabel = label;
   }
   const classes = opts.classes ?? maxLabel + 1;

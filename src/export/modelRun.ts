@@ -25,7 +25,7 @@ export const PRODUCER = "binaryconnect 0.2.0";
 
 /** What export needs: the layers, the input, the preprocessing and the provenance. */
 export interface RunModel {
-  /** Where the model came from (a file, or "memory"). */
+  /** Where the model came from (a file, or "the model": the library's Model in memory). */
   source: string;
   /** A name for the graph ("binaryconnect mnist-quick det"). */
   name: string;
@@ -76,8 +76,8 @@ export function modelRun(
       : undefined;
   if (!preprocessing) {
     throw new OptionError(
-      `${source}: the model has no preprocessing, so a deployed model would not know how to prepare raw inputs`,
-      "fit with { preprocess: [...] }, set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are), or export a run trained by this version",
+      `${source}: no preprocessing, so a deployed model would not know how to prepare raw inputs`,
+      "fit with { preprocess: [...] }, or set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are); a run folder of version 0.1: export it with binaryconnect export --data",
     );
   }
   const config = run.config;

@@ -119,7 +119,7 @@ function checkMagic(bytes: Uint8Array, fail: Fail): void {
       fail(
         "magic",
         `not a .bcnet model: expected the magic 89 42 43 4e 45 54 0d 0a ("\\x89BCNET\\r\\n"), found ${found}`,
-        "pass a file written by `binaryconnect export` (a training checkpoint such as best.bin is not a model file)",
+        "pass a file written by `binaryconnect export` or the library's model.exportBcnet() (a training checkpoint such as best.bin, or a file of model.save(), is not a .bcnet)",
       );
     }
   }

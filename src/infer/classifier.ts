@@ -88,7 +88,10 @@ export class BinaryClassifier {
     const decodeOptions = { allowLargeCompute: options.allowLargeCompute === true };
     const wanted = options.engine ?? "auto";
     if (!["auto", "wasm", "js"].includes(wanted))
-      throw new OptionError(`BinaryClassifier.load: engine "${wanted}"; expected auto, wasm or js`);
+      throw new OptionError(
+        `BinaryClassifier.load: engine "${wanted}"; expected auto, wasm or js`,
+        "leave engine out (auto: WebAssembly where the runtime has SIMD, else plain JavaScript)",
+      );
     const model =
       source instanceof Uint8Array
         ? decodeBcnet(source, "model", decodeOptions)
@@ -159,8 +162,12 @@ export class BinaryClassifier {
 
   private checkCount(x: ArrayLike<number>, count: number): void {
     if (!Number.isInteger(count) || count < 0 || x.length !== count * this.inputs) {
+      const expected =
+        x.length % this.inputs !== 0 && count === this.countOf(x)
+          ? `a multiple of ${this.inputs} input values (${this.inputs} per example)`
+          : `${count} x ${this.inputs} = ${count * this.inputs} input values`;
       throw new ShapeError(
-        `expected ${count} x ${this.inputs} = ${count * this.inputs} input values, found ${x.length}`,
+        `expected ${expected}, found ${x.length}`,
         this.model.image
           ? `each example is a ${shapeText(this.model.image)} image (height x width x channels), ${this.inputs} values, NHWC order`
           : `each example is ${this.inputs} values (MNIST: 28 x 28 pixels, row-major)`,

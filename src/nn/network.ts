@@ -159,8 +159,8 @@ function slotAllocator(slotsPerStep: number, layers: readonly LayerSpec[], fail:
 
 /** The layers of `config`, following the shape of one example through them. */
 function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: number): Layer[] {
-  const fail = (why: string): never => {
-    throw new OptionError(`network: ${why}`);
+  const fail = (why: string, hint?: string): never => {
+    throw new OptionError(`network: ${why}`, hint);
   };
   const layers: Layer[] = [];
   let shape = [...config.input];
@@ -188,7 +188,10 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
     switch (spec.kind) {
       case "conv": {
         if (shape.length !== 3)
-          fail(`a convolution needs images, but its input is [${shape}] (put convolutions before flatten/dense)`);
+          fail(
+            `a convolution needs images, but its input is [${shape}] (put convolutions before flatten/dense)`,
+            "give an image input shape [height, width, channels], e.g. inputShape: [28, 28, 1]",
+          );
         const conv = new Conv2D(backend, name("conv"), {
           inChannels: shape[2],
           filters: spec.filters,

@@ -71,7 +71,10 @@ export function decodeCheckpoint<Meta>(
     throw new CheckpointError(`${source}: ${what}`, hint);
   };
   if (bytes.length < PREFIX)
-    fail(`file is ${bytes.length} bytes, shorter than the ${PREFIX}-byte header: truncated or not a checkpoint`);
+    fail(
+      `file is ${bytes.length} bytes, shorter than the ${PREFIX}-byte header: truncated or not a checkpoint`,
+      "pass a checkpoint.bin, best.bin or model file written by binaryconnect; if it was one, it was cut short (a run folder's checkpoint.bin is only ever replaced whole)",
+    );
   const magic = new TextDecoder().decode(bytes.subarray(0, 8));
   if (magic !== MAGIC)
     fail(
