@@ -153,7 +153,7 @@ interface PoolCase {
   stride: Pair;
 }
 
-/** Each pooling shape with random values, then with ties, +-0 and NaN. */
+/** Each pooling shape with random values, then with ties, +-0 and NaN (in x, and in the gradient dy of maxPoolBackward). */
 function poolShapes(): PoolCase[] {
   return POOL_SHAPES.flatMap(([N, H, W, C, window, stride]) => {
     const y = [N, convOutputSize(H, window[0], stride[0], 0), convOutputSize(W, window[1], stride[1], 0), C];
@@ -262,7 +262,7 @@ export function convPoolCases(): { [K in ConvPoolKernel]: Case<K>[] } {
     })),
     maxPoolBackward: poolShapes().map((p) => ({
       label: p.label,
-      tensors: { x: p.x, dy: { shape: p.y }, dx: { shape: p.x.shape, init: garbage } },
+      tensors: { x: p.x, dy: { shape: p.y, init: p.x.init }, dx: { shape: p.x.shape, init: garbage } },
       args: ({ x, dy, dx }) => ({ x, dy, dx, window: p.window, stride: p.stride }),
     })),
   };
