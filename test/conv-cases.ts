@@ -45,6 +45,21 @@ const sumTolerance = (terms: number): Tolerance => ({ atol: ATOL_PER_TERM * Math
 
 /** [N, H, W, Cin, Cout, kh, kw, stride, pad] */
 export type ConvShape = [number, number, number, number, number, number, number, Pair, Pair];
+/**
+ * Shapes of conv2d's direct product on the wasm backend (fewer than 32 inputs per position,
+ * filters a multiple of 8): rows of 4 positions and a remainder, strides, padding per axis and
+ * wider than the kernel, non-square kernels, 1 to 3 channels, images shared by two threads.
+ */
+export function DIRECT_CONV_SHAPES(): ConvShape[] {
+  return [
+    [2, 5, 7, 3, 8, 3, 3, [1, 1], [1, 1]], // Wo = 7: one block of 4 positions, then 3 one by one
+    [1, 9, 8, 2, 16, 3, 2, [2, 1], [2, 0]], // non-square kernel, stride and padding per axis
+    [1, 2, 2, 1, 8, 3, 3, [1, 1], [3, 3]], // padding wider than the kernel
+    [3, 11, 10, 3, 24, 5, 1, [2, 2], [2, 0]], // K = 15, stride 2
+    [6, 16, 16, 3, 32, 3, 3, [1, 1], [1, 1]], // a first layer, images shared by two threads
+  ];
+}
+
 export const CONV_SHAPES: ConvShape[] = [
   [1, 1, 1, 1, 1, 1, 1, [1, 1], [0, 0]], // 1x1 everything
   [2, 5, 4, 3, 2, 3, 3, [1, 1], [1, 1]], // the paper's 3x3 pad 1, odd sizes, Cin = 3 (the first layer)
@@ -59,6 +74,7 @@ export const CONV_SHAPES: ConvShape[] = [
   [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // two threads, channels not multiples of 4, K = 270
   [2, 12, 10, 12, 8, 3, 2, [2, 2], [0, 1]], // stride 2 with an uncovered last row
   [4, 16, 16, 3, 64, 3, 3, [1, 1], [1, 1]], // a first layer: 27 rows of dw, 64 filters (its filter gradient in column chunks)
+  ...DIRECT_CONV_SHAPES(),
 ];
 
 /**

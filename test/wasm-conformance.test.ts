@@ -28,7 +28,8 @@ import {
   winogradProductPays,
 } from "../src/backends/wasm/kernels/convWinogradProduct.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { type ConvShape, convGeometry, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
+import { type ConvShape, convGeometry, DIRECT_CONV_SHAPES, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
+import { conv2dTakesDirect } from "../src/backends/wasm/kernels/conv2d.js";
 import {
   conformance,
   expectBufferLifecycle,
@@ -614,5 +615,65 @@ describe("wasm conv2dBackwardFilter by Winograd's F(4x4, 3x3)", () => {
     const nonFinite = (a: Float32Array) => [...a.keys()].filter((i) => !Number.isFinite(a[i]));
     expect(nonFinite(direct).length).toBeGreaterThan(0);
     expect(nonFinite(direct).filter((i) => Number.isFinite(winograd[i]))).toEqual([]);
+  });
+});
+
+describe("wasm conv2d's direct product (few inputs per position)", () => {
+  // The conformance cases run it against the reference (DIRECT_CONV_SHAPES); here its bits
+  // against the packed float product's, whose float32 operations it repeats in the same order,
+  // on inputs with -0, zeros and large values, filters of either sign.
+  async function conv(be: WasmBackend, s: ConvShape, x: Float32Array, w: Float32Array, direct: boolean) {
+    const g = convGeometry(s);
+    const xt = tensorFrom(be, g.x, x),
+      wt = tensorFrom(be, g.w, w),
+      out = be.alloc(g.y);
+    convProductPaths.direct = direct;
+    try {
+      be.run("conv2d", { x: xt, w: wt, out, stride: g.stride, pad: g.pad });
+    } finally {
+      convProductPaths.direct = true;
+    }
+    const values = await be.read(out);
+    for (const t of [xt, wt, out]) be.dispose(t);
+    return new Uint32Array(values.buffer);
+  }
+  for (const v of VARIANTS) {
+    it(`gives the packed float product's bits (${label(v)})`, async () => {
+      const be = backends.get(label(v))!;
+      for (const [k, s] of DIRECT_CONV_SHAPES().entries()) {
+        const g = convGeometry(s),
+          rng = new Xoshiro128(90 + k);
+        const size = (shape: number[]) => shape.reduce((a, b) => a * b);
+        const x = Float32Array.from({ length: size(g.x) }, (_, i) =>
+          i % 13 === 0 ? -0 : i % 7 === 0 ? 0 : i % 29 === 0 ? 3e37 : rng.uniform(-2, 2),
+        );
+        const w = Float32Array.from({ length: size(g.w) }, () => rng.uniform(-1, 1));
+        const dims = { ...g, H: g.x[1], W: g.x[2], sh: g.stride[0], sw: g.stride[1], ph: g.pad[0], pw: g.pad[1] };
+        expect(conv2dTakesDirect(dims), `${s}`).toBe(true);
+        expect(await conv(be, s, x, w, true), `${s}`).toEqual(await conv(be, s, x, w, false));
+      }
+    });
+  }
+
+  it("takes fewer than 32 inputs per position and filters in multiples of 8 only", () => {
+    const dims = (C: number, Co: number, k = 3) => ({
+      N: 1,
+      H: 8,
+      W: 8,
+      C,
+      Ho: 8,
+      Wo: 8,
+      Co,
+      kh: k,
+      kw: k,
+      sh: 1,
+      sw: 1,
+      ph: 1,
+      pw: 1,
+    });
+    expect(conv2dTakesDirect(dims(3, 32))).toBe(true);
+    expect(conv2dTakesDirect(dims(3, 12))).toBe(false); // filters not a multiple of 8
+    expect(conv2dTakesDirect(dims(4, 32))).toBe(false); // K = 36: the lookup tables or the packed product
+    expect(conv2dTakesDirect(dims(1, 8, 5))).toBe(true); // K = 25
   });
 });

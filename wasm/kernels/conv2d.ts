@@ -1,5 +1,6 @@
 import { A_ROWS, B_PLAIN, convGemm } from "./convGemm";
 import { CONV_LUT_PACK, CONV_LUT_PRODUCT, convLutProduct, packForwardSigns } from "./convLut";
+import { CONV_DIRECT, convDirect } from "./convDirect";
 import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
 import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from "./convWinogradProduct";
 
@@ -13,9 +14,11 @@ import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from
  * into `bits`, CONV_LUT_PRODUCT blocks of 16 output positions through `counter`, additions only).
  * Or, for a 3x3 stride-1 filter, Winograd's F(4x4, 3x3) (convWinogradProduct.ts: WINOGRAD_FILTERS
  * the filters' transforms for input channels [start, end) into `bits`, the shared work area, then
- * WINOGRAD_TILES blocks of rowChunk tiles through `counter`).
+ * WINOGRAD_TILES blocks of rowChunk tiles through `counter`). Or, for few inputs per position,
+ * CONV_DIRECT: the float product without packing, images through `counter` (convDirect.ts).
  * `scratch`: the thread's CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES (matmul.ts), or
- * + convLutScratchBytes for CONV_LUT_PRODUCT, or winogradProductScratchBytes.
+ * + convLutScratchBytes for CONV_LUT_PRODUCT, or winogradProductScratchBytes, or one padded
+ * image for CONV_DIRECT.
  */
 export function conv2d(
   x: usize, w: usize, out: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,
@@ -27,6 +30,7 @@ export function conv2d(
     return;
   }
   if (phase == WINOGRAD_FILTERS) return winogradFilters(w, bits, C, Co, false, start, end, scratch);
+  if (phase == CONV_DIRECT) return convDirect(x, w, out, N, H, W, C, Ho, Wo, Co, kh, kw, sh, sw, ph, pw, counter, scratch);
   if (phase == WINOGRAD_TILES) return winogradTiles(x, bits, out, N, H, W, C, Ho, Wo, Co, ph, pw, rowChunk, counter, scratch);
   setGeometry(scratch, x, H, W, C, Ho, Wo, kh, kw, sh, -ph, 1, sw, -pw, 1, 0);
   const work = scratch + CONV_HEADER_BYTES;

@@ -10,8 +10,11 @@ import { convThreads, counterParts } from "./conv.js";
  * channel pair instead of 144, the float32 sums in another order than the direct product's.
  */
 
-/** Which product methods conv2d and conv2dBackwardInput may use (benchmarks and tests switch Winograd's off to compare). */
-export const convProductPaths = { winograd: true };
+/**
+ * Which product methods conv2d and conv2dBackwardInput may use (benchmarks and tests switch them
+ * off to compare): Winograd's, and conv2d's direct product for few inputs (conv2d.ts).
+ */
+export const convProductPaths = { winograd: true, direct: true };
 
 /** The phases of the convolution exports that run Winograd's product (after the float and lookup-table ones, conv.ts). */
 const WINOGRAD_FILTERS = 3,
