@@ -46,7 +46,7 @@ const sumTolerance = (terms: number): Tolerance => ({ atol: ATOL_PER_TERM * Math
 /** [N, H, W, Cin, Cout, kh, kw, stride, pad] */
 export type ConvShape = [number, number, number, number, number, number, number, Pair, Pair];
 /**
- * Shapes of conv2d's direct product on the wasm backend (fewer than 32 inputs per position,
+ * Shapes of the direct products of conv2d and conv2dBackwardFilter on the wasm backend (fewer than 32 inputs per position,
  * filters a multiple of 8): rows of 4 positions and a remainder, strides, padding per axis and
  * wider than the kernel, non-square kernels, 1 to 3 channels, images shared by two threads.
  */
@@ -73,7 +73,7 @@ export const CONV_SHAPES: ConvShape[] = [
   [4, 16, 16, 32, 40, 3, 3, [1, 1], [1, 1]], // shared by two threads; K = 288 > 256
   [3, 11, 13, 30, 19, 3, 3, [1, 1], [1, 1]], // two threads, channels not multiples of 4, K = 270
   [2, 12, 10, 12, 8, 3, 2, [2, 2], [0, 1]], // stride 2 with an uncovered last row
-  [4, 16, 16, 3, 64, 3, 3, [1, 1], [1, 1]], // a first layer: 27 rows of dw, 64 filters (its filter gradient in column chunks)
+  [4, 16, 16, 3, 64, 3, 3, [1, 1], [1, 1]], // a first layer: 27 rows of dw, 64 filters (the direct products)
   ...DIRECT_CONV_SHAPES(),
 ];
 

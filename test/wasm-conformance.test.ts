@@ -21,7 +21,7 @@ import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
 import { BN_CHANNELS, BN_ROWS, BN_STATS, batchNormPasses } from "../src/backends/wasm/kernels/batchNorm.js";
-import { filterGradientPaths } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
+import { filterGradientPaths, filterGradientTakesDirect } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
 import {
   convProductPaths,
   winogradPays,
@@ -618,44 +618,51 @@ describe("wasm conv2dBackwardFilter by Winograd's F(4x4, 3x3)", () => {
   });
 });
 
-describe("wasm conv2d's direct product (few inputs per position)", () => {
-  // The conformance cases run it against the reference (DIRECT_CONV_SHAPES); here its bits
-  // against the packed float product's, whose float32 operations it repeats in the same order,
-  // on inputs with -0, zeros and large values, filters of either sign.
-  async function conv(be: WasmBackend, s: ConvShape, x: Float32Array, w: Float32Array, direct: boolean) {
+describe("wasm conv2d's and conv2dBackwardFilter's direct products (few inputs per position)", () => {
+  // The conformance cases run them against the reference (DIRECT_CONV_SHAPES); here their bits
+  // against the packed float product's, whose float32 operations they repeat in the same order,
+  // on inputs with -0, zeros and large values, filters and gradients of either sign.
+  type Direct = "conv2d" | "conv2dBackwardFilter";
+  async function run(be: WasmBackend, kernel: Direct, s: ConvShape, x: Float32Array, b: Float32Array, direct: boolean) {
     const g = convGeometry(s);
-    const xt = tensorFrom(be, g.x, x),
-      wt = tensorFrom(be, g.w, w),
-      out = be.alloc(g.y);
+    const xt = tensorFrom(be, g.x, x);
+    const bt = tensorFrom(be, kernel === "conv2d" ? g.w : g.y, b);
+    const out = be.alloc(kernel === "conv2d" ? g.y : g.w);
     convProductPaths.direct = direct;
+    filterGradientPaths.direct = direct;
     try {
-      be.run("conv2d", { x: xt, w: wt, out, stride: g.stride, pad: g.pad });
+      if (kernel === "conv2d") be.run("conv2d", { x: xt, w: bt, out, stride: g.stride, pad: g.pad });
+      else be.run("conv2dBackwardFilter", { x: xt, dy: bt, dw: out, stride: g.stride, pad: g.pad });
     } finally {
       convProductPaths.direct = true;
+      filterGradientPaths.direct = true;
     }
     const values = await be.read(out);
-    for (const t of [xt, wt, out]) be.dispose(t);
+    for (const t of [xt, bt, out]) be.dispose(t);
     return new Uint32Array(values.buffer);
   }
-  for (const v of VARIANTS) {
-    it(`gives the packed float product's bits (${label(v)})`, async () => {
-      const be = backends.get(label(v))!;
-      for (const [k, s] of DIRECT_CONV_SHAPES().entries()) {
-        const g = convGeometry(s),
-          rng = new Xoshiro128(90 + k);
-        const size = (shape: number[]) => shape.reduce((a, b) => a * b);
-        const x = Float32Array.from({ length: size(g.x) }, (_, i) =>
-          i % 13 === 0 ? -0 : i % 7 === 0 ? 0 : i % 29 === 0 ? 3e37 : rng.uniform(-2, 2),
-        );
-        const w = Float32Array.from({ length: size(g.w) }, () => rng.uniform(-1, 1));
-        const dims = { ...g, H: g.x[1], W: g.x[2], sh: g.stride[0], sw: g.stride[1], ph: g.pad[0], pw: g.pad[1] };
-        expect(conv2dTakesDirect(dims), `${s}`).toBe(true);
-        expect(await conv(be, s, x, w, true), `${s}`).toEqual(await conv(be, s, x, w, false));
-      }
-    });
+  for (const kernel of ["conv2d", "conv2dBackwardFilter"] as const) {
+    for (const v of VARIANTS) {
+      it(`${kernel}: the packed float product's bits (${label(v)})`, async () => {
+        const be = backends.get(label(v))!;
+        for (const [k, s] of DIRECT_CONV_SHAPES().entries()) {
+          const g = convGeometry(s),
+            rng = new Xoshiro128(90 + k);
+          const size = (shape: number[]) => shape.reduce((a, b) => a * b);
+          const x = Float32Array.from({ length: size(g.x) }, (_, i) =>
+            i % 13 === 0 ? -0 : i % 7 === 0 ? 0 : i % 29 === 0 ? 3e37 : rng.uniform(-2, 2),
+          );
+          const b = Float32Array.from({ length: size(kernel === "conv2d" ? g.w : g.y) }, () => rng.uniform(-1, 1));
+          const dims = { ...g, H: g.x[1], W: g.x[2], sh: g.stride[0], sw: g.stride[1], ph: g.pad[0], pw: g.pad[1] };
+          const takes = kernel === "conv2d" ? conv2dTakesDirect(dims) : filterGradientTakesDirect(dims);
+          expect(takes, `${s}`).toBe(true);
+          expect(await run(be, kernel, s, x, b, true), `${s}`).toEqual(await run(be, kernel, s, x, b, false));
+        }
+      });
+    }
   }
 
-  it("takes fewer than 32 inputs per position and filters in multiples of 8 only", () => {
+  it("take fewer than 32 inputs per position and filters in multiples of 8 only", () => {
     const dims = (C: number, Co: number, k = 3) => ({
       N: 1,
       H: 8,
@@ -671,9 +678,11 @@ describe("wasm conv2d's direct product (few inputs per position)", () => {
       ph: 1,
       pw: 1,
     });
-    expect(conv2dTakesDirect(dims(3, 32))).toBe(true);
-    expect(conv2dTakesDirect(dims(3, 12))).toBe(false); // filters not a multiple of 8
-    expect(conv2dTakesDirect(dims(4, 32))).toBe(false); // K = 36: the lookup tables or the packed product
-    expect(conv2dTakesDirect(dims(1, 8, 5))).toBe(true); // K = 25
+    for (const takes of [conv2dTakesDirect, filterGradientTakesDirect]) {
+      expect(takes(dims(3, 32))).toBe(true);
+      expect(takes(dims(3, 12))).toBe(false); // filters not a multiple of 8
+      expect(takes(dims(4, 32))).toBe(false); // K = 36
+      expect(takes(dims(1, 8, 5))).toBe(true); // K = 25
+    }
   });
 });

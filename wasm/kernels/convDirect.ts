@@ -48,7 +48,7 @@ export function convDirect(
 }
 
 /** The image [H, W, C] at src into dst [H + 2 ph, W + 2 pw, C], zeros around it. */
-function padImage(src: usize, H: i32, W: i32, C: i32, ph: i32, pw: i32, dst: usize): void {
+export function padImage(src: usize, H: i32, W: i32, C: i32, ph: i32, pw: i32, dst: usize): void {
   const wp = W + 2 * pw, rowBytes = (<usize>W * <usize>C) << 2, paddedRowBytes = (<usize>wp * <usize>C) << 2;
   const hp = H + 2 * ph;
   memory.fill(dst, 0, <usize>ph * paddedRowBytes);

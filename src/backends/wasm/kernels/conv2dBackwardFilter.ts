@@ -2,7 +2,7 @@ import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
 import type { Tensor } from "../../../core/tensor.js";
 import { type ConvDims, convDims } from "../../../kernels/convDims.js";
-import { splitRange } from "../split.js";
+import { split, splitRange } from "../split.js";
 import { convGeometry, convThreads, counterParts } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
 import { winogradBlockTiles, winogradPays } from "./convWinogradProduct.js";
@@ -11,7 +11,8 @@ import { winogradBlockTiles, winogradPays } from "./convWinogradProduct.js";
  * dw[kh kw C, Co] = im2col(x)^T . dy: wasm/kernels/conv2dBackwardFilter.ts. A 3x3, stride-1
  * filter gradient of a size where it pays goes by Winograd's F(4x4, 3x3) transposed
  * (wasm/kernels/convWinograd.ts: 4x fewer multiply-adds, the float32 sums in another order);
- * the others by the direct product, chunks of dw from the work counter.
+ * one with few inputs per position (a first layer) by the direct product (no packing, the same
+ * bits as the packed one); the others by the packed product, chunks of dw from the work counter.
  */
 export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter"> = (
   be,
@@ -21,6 +22,7 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
   if (filterGradientPaths.winograd && winogradPays(d) && groupedFits(d)) return winogradGrouped(be, x, dy, dw, d);
   const block = filterGradientPaths.winograd && winogradPays(d) ? winogradBlock(be, d) : 0;
   if (block > 0) return winogradFilterGradient(be, x, dy, dw, d, block);
+  if (filterGradientTakesDirect(d)) return directFilterGradient(be, x, dy, dw, d);
   const rows = d.kh * d.kw * d.C,
     cols = d.Co,
     inner = d.N * d.Ho * d.Wo;
@@ -42,7 +44,8 @@ export const conv2dBackwardFilter: KernelImpl<WasmBackend, "conv2dBackwardFilter
 };
 
 /**
- * Up to this many rows of dw (kh kw C: a first layer's 27), with 64 columns or more, column
+ * Up to this many rows of dw (kh kw C: a first layer's 27, when the direct product does not take
+ * it: filters not a multiple of 8), with 64 columns or more, column
  * chunks instead, one per thread: each row chunk streams all of dy, and with so few rows the
  * threads would read it 4 times over; a column chunk reads only its columns of dy. 2 threads,
  * batch 50, best of 20 (2026-12-05): the paper network's 32x32 3 -> 128 8.6 -> 6.5 ms (1 thread
@@ -63,15 +66,57 @@ function fewRowChunks(rows: number, cols: number, parts: number): [number, numbe
   return [4 * Math.ceil(rows / parts / 4), cols];
 }
 
-/** Which filter-gradient methods the wasm backend may use (benchmarks and tests switch Winograd's off to compare). */
-export const filterGradientPaths = { winograd: true };
+/**
+ * Which filter-gradient methods the wasm backend may use (benchmarks and tests switch them off to
+ * compare): Winograd's, and the direct product for few inputs.
+ */
+export const filterGradientPaths = { winograd: true, direct: true };
+
+/**
+ * The direct product (wasm/kernels/convDirectFilter.ts) for fewer than DIRECT_INPUTS rows of dw
+ * (kh kw C: a first layer's 27) and filters in multiples of 8: the packed product's bits without
+ * its packing. 32x32x3, batch 50, best of 11 (2026-12-05), against the packed product: 32 filters
+ * (cifar10-small) 2.28 against 4.35 ms on 1 thread, 1.16 against 2.13 on 2; 128 filters (the
+ * paper network) 9.8 against 13.7 and 4.95 against 6.5. The positions' blocks are the outer
+ * loop and the filter blocks split statically: with the filter blocks from the counter, each over
+ * all positions (so each reading all of dy), 2.32 / 1.79 ms and 12.1 / 7.5 on 1 / 2 threads.
+ */
+const DIRECT_INPUTS = 32;
+
+/** Whether the filter gradient of `d` takes the direct product (unless switched off in filterGradientPaths). */
+export function filterGradientTakesDirect(d: ConvDims): boolean {
+  return filterGradientPaths.direct && d.kh * d.kw * d.C < DIRECT_INPUTS && d.Co % 8 === 0;
+}
+
+/** The direct product: the images padded into shared scratch (split by images), then the blocks of 8 filters split between the threads. */
+function directFilterGradient(be: WasmBackend, x: Tensor, dy: Tensor, dw: Tensor, d: ConvDims): void {
+  const K = d.kh * d.kw * d.C;
+  const paddedFloats = d.N * (d.H + 2 * d.ph) * (d.W + 2 * d.pw) * d.C;
+  const padded = be.sharedScratch(4 * paddedFloats);
+  const geometry = [...convGeometry(be, x, dy, dw, d), 0, 0, be.workCounter] as const;
+  be.dispatch(
+    "conv2dBackwardFilter",
+    [...geometry, FILTER_DIRECT_PAD, 0, 0, padded],
+    split(d.N, paddedFloats, 1, be.threads),
+    0,
+  );
+  const parts = convThreads(K, d.Co, d.N * d.Ho * d.Wo, be.threads);
+  be.dispatch(
+    "conv2dBackwardFilter",
+    [...geometry, FILTER_DIRECT, 0, 0, padded],
+    splitRange(d.Co / 8, parts, 1),
+    4 * 4 * Math.ceil(K / 4),
+  );
+}
 
 /** The phases of the conv2dBackwardFilter export (wasm/kernels/conv2dBackwardFilter.ts, convWinograd.ts). */
 const FILTER_GEMM = 0,
   WINOGRAD_TRANSFORM = 1,
   WINOGRAD_PRODUCT = 2,
   WINOGRAD_OUTPUT = 3,
-  WINOGRAD_GROUPS = 4;
+  WINOGRAD_GROUPS = 4,
+  FILTER_DIRECT_PAD = 5,
+  FILTER_DIRECT = 6;
 /** The grouped form's fixed number of groups of tiles (wasm/kernels/convWinograd.ts, WINOGRAD_GROUP_COUNT). */
 const GROUPS = 4;
 /**
