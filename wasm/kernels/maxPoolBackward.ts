@@ -27,17 +27,7 @@ export function maxPoolBackward(
         let c = 0;
         for (; c + 4 <= C; c += 4) {
           const p = x + corner + (<usize>c << 2);
-          let best = v128.load(p);
-          let at = i32x4.splat(0); // byte offset of the argmax from p
-          for (let di = 0; di < wh; di++) {
-            for (let dj = 0; dj < ww; dj++) {
-              const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
-              const v = v128.load(p + off);
-              const take = poolTakes4(v, best);
-              best = v128.bitselect(v, best, take);
-              at = v128.bitselect(i32x4.splat(<i32>off), at, take);
-            }
-          }
+          const at = argmax4(p, wh, ww, rowBytes, pixelBytes);
           const q = dx + corner + (<usize>c << 2), gv = v128.load(g + (<usize>c << 2));
           addAt(q + <usize>i32x4.extract_lane(at, 0), f32x4.extract_lane(gv, 0));
           addAt(q + 4 + <usize>i32x4.extract_lane(at, 1), f32x4.extract_lane(gv, 1));
@@ -46,18 +36,7 @@ export function maxPoolBackward(
         }
         for (; c < C; c++) {
           const p = x + corner + (<usize>c << 2);
-          let best = load<f32>(p);
-          let at: usize = 0;
-          for (let di = 0; di < wh; di++) {
-            for (let dj = 0; dj < ww; dj++) {
-              const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
-              const v = load<f32>(p + off);
-              if (poolTakes(v, best)) {
-                best = v;
-                at = off;
-              }
-            }
-          }
+          const at = argmax1(p, wh, ww, rowBytes, pixelBytes);
           addAt(dx + corner + (<usize>c << 2) + at, load<f32>(g + (<usize>c << 2)));
         }
       }
@@ -80,17 +59,7 @@ function tiledWindows(x: usize, dy: usize, dx: usize, H: i32, W: i32, C: i32, Ho
         let c = 0;
         for (; c + 4 <= C; c += 4) {
           const p = x + corner + (<usize>c << 2);
-          let best = v128.load(p);
-          let at = i32x4.splat(0);
-          for (let di = 0; di < wh; di++) {
-            for (let dj = 0; dj < ww; dj++) {
-              const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
-              const v = v128.load(p + off);
-              const take = poolTakes4(v, best);
-              best = v128.bitselect(v, best, take);
-              at = v128.bitselect(i32x4.splat(<i32>off), at, take);
-            }
-          }
+          const at = argmax4(p, wh, ww, rowBytes, pixelBytes);
           const q = dx + corner + (<usize>c << 2), gv = f32x4.add(zero, v128.load(g + (<usize>c << 2)));
           for (let di = 0; di < wh; di++) {
             for (let dj = 0; dj < ww; dj++) {
@@ -101,18 +70,7 @@ function tiledWindows(x: usize, dy: usize, dx: usize, H: i32, W: i32, C: i32, Ho
         }
         for (; c < C; c++) {
           const p = x + corner + (<usize>c << 2);
-          let best = load<f32>(p);
-          let at: usize = 0;
-          for (let di = 0; di < wh; di++) {
-            for (let dj = 0; dj < ww; dj++) {
-              const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
-              const v = load<f32>(p + off);
-              if (poolTakes(v, best)) {
-                best = v;
-                at = off;
-              }
-            }
-          }
+          const at = argmax1(p, wh, ww, rowBytes, pixelBytes);
           const q = dx + corner + (<usize>c << 2), gs = <f32>0 + load<f32>(g + (<usize>c << 2));
           for (let di = 0; di < wh; di++) {
             for (let dj = 0; dj < ww; dj++) {
@@ -124,6 +82,39 @@ function tiledWindows(x: usize, dy: usize, dx: usize, H: i32, W: i32, C: i32, Ho
       }
     }
   }
+}
+
+/** Per lane, the byte offset from p of the wh x ww window's argmax (maxPool's rule: the first maximum, the first NaN). */
+@inline function argmax4(p: usize, wh: i32, ww: i32, rowBytes: usize, pixelBytes: usize): v128 {
+  let best = v128.load(p);
+  let at = i32x4.splat(0);
+  for (let di = 0; di < wh; di++) {
+    for (let dj = 0; dj < ww; dj++) {
+      const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
+      const v = v128.load(p + off);
+      const take = poolTakes4(v, best);
+      best = v128.bitselect(v, best, take);
+      at = v128.bitselect(i32x4.splat(<i32>off), at, take);
+    }
+  }
+  return at;
+}
+
+/** argmax4 for one channel. */
+@inline function argmax1(p: usize, wh: i32, ww: i32, rowBytes: usize, pixelBytes: usize): usize {
+  let best = load<f32>(p);
+  let at: usize = 0;
+  for (let di = 0; di < wh; di++) {
+    for (let dj = 0; dj < ww; dj++) {
+      const off = <usize>di * rowBytes + <usize>dj * pixelBytes;
+      const v = load<f32>(p + off);
+      if (poolTakes(v, best)) {
+        best = v;
+        at = off;
+      }
+    }
+  }
+  return at;
 }
 
 @inline function addAt(p: usize, v: f32): void {
