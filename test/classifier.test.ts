@@ -133,6 +133,13 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
       21,
     ],
     ["3x3x8-200C3-10 (>= 192 filters)", { height: 3, width: 3, channels: 8 }, [c3(200), dense(10)], 2],
+    // the tables built once per input row (conv2dTaps): blocks of 1, 2 and 4 rows, 2 blocks a row
+    [
+      "32x32x8-8C3-MP2-16C3-MP2-24C3-MP2-12C3-5 (conv2dTaps on every layer)",
+      { height: 32, width: 32, channels: 8 },
+      [c3(8, true), c3(16, true), c3(24, true), c3(12), dense(5)],
+      3,
+    ],
   );
   for (const [name, image, entries, count] of convCases) {
     it(`${name}, ${count} example(s): scores within atol 1e-4 + rtol 1e-4 of the reference loops`, async () => {

@@ -62,6 +62,21 @@ export interface InferExports {
     ]
   ): void;
   convPatchBytes(K: number): number;
+  /** conv2dLut's layer for stride 1 and channels in multiples of 8, tables built per input row: see wasm/infer/convTaps.ts. */
+  conv2dTaps(
+    ...args: [
+      ...ImageBatch,
+      ...kernel: Sides,
+      ...pad: Sides,
+      ...ConvOutput,
+      cache: number,
+      block: number,
+      groups: number,
+      zeros: number,
+    ]
+  ): void;
+  convTapsCacheBytes(c: number, kh: number, kw: number, wo: number): number;
+  convTapsIndexBytes(c: number, kh: number, kw: number): number;
   /** Window and stride sides, then the output's; scale and shift apply where affine is 1. */
   poolAffine(
     ...args: [...ImageBatch, ...window: Sides, ...stride: Sides, ...output: Sides, ...PoolEpilogue, dst: number]

@@ -35,6 +35,20 @@ const ROWS_PER_BLOCK = 16;
  */
 const MAX_SINGLE_ROWS = 3;
 const PAGE = 65536;
+/** Filters below which a convolution takes the 4-input tables (DENSE_LUT4_UNITS, wasm/infer/denseLut4.ts). */
+const LUT4_FILTERS = 192;
+
+/**
+ * Whether conv2dTaps (tables built once per input row, no unfolded patches) runs the layer:
+ * stride 1, channels in multiples of 8, the 4-input tables, and blocks of 16 output positions
+ * that are whole rows or lie in one row (wo a multiple of 16, or a divisor of 16 with ho wo a
+ * multiple of 16). Otherwise conv2dLut.
+ */
+export function convTakesTaps(l: BcnetConv): boolean {
+  const { height: ho, width: wo } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+  const blocksFit = wo % 16 === 0 || (16 % wo === 0 && (ho * wo) % 16 === 0);
+  return l.stride[0] === 1 && l.stride[1] === 1 && l.input.channels % 8 === 0 && l.filters < LUT4_FILTERS && blocksFit;
+}
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 /** `rows` images of shape `s` at byte offset `at`, as the kernels take them. */
@@ -62,7 +76,8 @@ interface Placed {
  * are plain NHWC images. Per layer:
  * - dense: denseLut on blocks of 16 rows (denseNibbleRow for up to 3 leftover rows), after
  *   blockRows when the input is an image;
- * - conv: conv2dLut (blocks of 16 output positions unfolded into their patches, then the
+ * - conv: conv2dTaps where convTakesTaps (the 4-input tables built once per input row), else
+ *   conv2dLut (blocks of 16 output positions unfolded into their patches, then the
  *   lookup-table kernel); its epilogue applies scale, shift and ReLU, or, when the layer pools,
  *   it gives the plain sums and poolAffine then pools and applies them;
  * - maxpool: poolAffine without scale and shift.
@@ -81,6 +96,8 @@ export class WasmEngine {
       table: number;
       planes: number;
       patch: number;
+      cache: number;
+      taps: number;
       block: number;
       ones: number;
       zeros: number;
@@ -132,13 +149,23 @@ export class WasmEngine {
     const bufferBytes = 4 * bufferFloats(model, chunk);
     const buffers: [number, number] = [take(bufferBytes), take(bufferBytes)];
     const filters = Math.max(0, ...convs.map((l) => l.filters));
+    const taps = convs.filter(convTakesTaps);
+    const cacheBytes = (l: BcnetConv) => {
+      const { width } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+      return kernels.convTapsCacheBytes(l.input.channels, l.kernel[0], l.kernel[1], width);
+    };
     const scratch = {
       table: take(kernels.denseLutTableBytes()),
       planes: take(Math.max(0, ...dense.map((l) => kernels.nibblePlaneBytes(Math.ceil(l.inputs / 8))))),
       patch: take(Math.max(0, ...convs.map((l) => kernels.convPatchBytes(fanIn(l))))),
+      cache: take(Math.max(0, ...taps.map(cacheBytes))),
+      taps: take(
+        Math.max(0, ...taps.map((l) => kernels.convTapsIndexBytes(l.input.channels, l.kernel[0], l.kernel[1]))),
+      ),
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
-      zeros: take(4 * filters),
+      // the pooling layers' shift of 0, and conv2dTaps's padding inputs
+      zeros: take(4 * Math.max(filters, ...taps.map((l) => l.input.channels))),
     };
     const folded = scaleMeanOf(model.preprocessing, model.inputs);
     const staging = {
@@ -215,7 +242,9 @@ export class WasmEngine {
     // Pooling layers take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
     const epilogue: Epilogue = pool ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
     const output: ConvOutput = [...sides(c), w.bits, l.filters, ...epilogue, dst];
-    this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
+    if (convTakesTaps(l))
+      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...output, s.cache, s.block, s.taps, s.zeros);
+    else this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
     if (!pool) return true;
     this.kernels.poolAffine(
       ...images(dst, rows, c),

@@ -45,7 +45,7 @@ export function convPatchBytes(K: i32): i32 {
  * The block's outputs [unitsPad][16 lanes] as `lanes` consecutive NHWC rows of `units` at o: 4
  * lanes x 4 units at a time by 4 x 4 transposes, the rest one by one.
  */
-function writeLanes(block: usize, units: i32, o: usize, lanes: i32): void {
+export function writeLanes(block: usize, units: i32, o: usize, lanes: i32): void {
   const rowBytes = <usize>units << 2, u4 = units & ~3;
   for (let lane = 0; lane < lanes; lane += 4) {
     const dst = o + <usize>lane * rowBytes, src = block + (<usize>lane << 2);

@@ -82,7 +82,12 @@ export function buildTables(xb: usize, g0: i32, g1: i32, table: usize): void {
  */
 @inline
 export function half(src: usize, dst: usize): void {
-  const v0 = v128.load(src), v1 = v128.load(src, 64), v2 = v128.load(src, 128), v3 = v128.load(src, 192);
+  signedSums4(v128.load(src), v128.load(src, 64), v128.load(src, 128), v128.load(src, 192), dst);
+}
+
+/** half's entries from the 4 inputs v0..v3 (4 rows each) in registers: entry l at dst + 64 l. */
+@inline
+export function signedSums4(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize): void {
   const d0 = f32x4.add(v0, v0), d1 = f32x4.add(v1, v1), d2 = f32x4.add(v2, v2), d3 = f32x4.add(v3, v3);
   const e0 = f32x4.neg(f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3)));
   const e2 = f32x4.add(e0, d1), e4 = f32x4.add(e0, d2), e6 = f32x4.add(e4, d1);
