@@ -3,11 +3,13 @@ import { Xoshiro128 } from "../src/core/rng.js";
 import type { BcnetConv } from "../src/format/bcnet.js";
 import { convOutputShape } from "../src/format/shapes.js";
 import { instantiateInfer, type InferExports } from "../src/infer/module.js";
-import { convTakesTaps } from "../src/infer/wasmEngine.js";
+import { convTakesTaps, tapBits } from "../src/infer/wasmEngine.js";
 
 // conv2dTaps (wasm/infer/convTaps.ts: the 4-input tables built once per input row) against
-// conv2dLut (the same tables over unfolded patches): the same float32 operations in the same
-// order, so the outputs must be the same bits.
+// conv2dLut (the same tables over unfolded patches): for channels in multiples of 4, the same
+// float32 operations in the same order, so the outputs must be the same bits; for other channel
+// counts (padded to 4 with zeros, the weights' rows re-laid by tapBits), within float32 rounding
+// of the formula summed in float64 here.
 
 interface Case {
   name: string;
@@ -85,12 +87,49 @@ const cases: Case[] = [
     pad: [1, 1],
     units: 191,
   },
+  {
+    name: "16x16x4 -> 8C3 (one quad a tap: groups span two taps, 9 quads)",
+    images: 2,
+    h: 16,
+    w: 16,
+    c: 4,
+    kernel: [3, 3],
+    pad: [1, 1],
+    units: 8,
+  },
+  { name: "8x8x12 -> 5C3 (3 quads a tap)", images: 2, h: 8, w: 8, c: 12, kernel: [3, 3], pad: [1, 1], units: 5 },
+];
+
+/** Channel counts not a multiple of 4: padded to quads, compared with the formula in float64. */
+const padded: Case[] = [
+  {
+    name: "32x32x3 -> 32C3 (RGB, the first layer)",
+    images: 2,
+    h: 32,
+    w: 32,
+    c: 3,
+    kernel: [3, 3],
+    pad: [1, 1],
+    units: 32,
+  },
+  { name: "16x16x1 -> 7C3 (gray)", images: 2, h: 16, w: 16, c: 1, kernel: [3, 3], pad: [1, 1], units: 7 },
+  {
+    name: "8x8x6 -> 5C5x3 (pad 2x1: a quad and a half a tap)",
+    images: 3,
+    h: 8,
+    w: 8,
+    c: 6,
+    kernel: [5, 3],
+    pad: [2, 1],
+    units: 5,
+  },
+  { name: "4x4x2 -> 3C3 (blocks of 4 rows)", images: 2, h: 4, w: 4, c: 2, kernel: [3, 3], pad: [1, 1], units: 3 },
 ];
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
 /** Lays out one case in a fresh memory and runs both kernels; returns their outputs. */
-async function runBoth(k: Case, relu: number, seed: number): Promise<{ taps: Uint32Array; lut: Uint32Array }> {
+async function runBoth(k: Case, relu: number, seed: number, huge = true) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const m: InferExports = await instantiateInfer(memory);
   const rng = new Xoshiro128(seed);
@@ -119,13 +158,14 @@ async function runBoth(k: Case, relu: number, seed: number): Promise<{ taps: Uin
     table = take(m.denseLutTableBytes());
   const cache = take(m.convTapsCacheBytes(k.c, kh, kw, wo)),
     groups = take(m.convTapsIndexBytes(k.c, kh, kw)),
-    zeros = take(4 * k.c);
+    zeros = take(16 * Math.ceil(k.c / 4)),
+    tapsBits = take(tapBits(layerOf(k, new Uint8Array(k.units * rb))).length);
   memory.grow(Math.ceil(p / 65536) - memory.buffer.byteLength / 65536);
   const f32 = new Float32Array(memory.buffer);
   // inputs: mostly uniform, with exact zeros, -0 and large values among them
   for (let i = 0; i < xFloats; i++) {
     const u = rng.next();
-    f32[x / 4 + i] = u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.09 ? 3e30 * (rng.next() - 0.5) : rng.uniform(-2, 2);
+    f32[x / 4 + i] = u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.09 && huge ? 3e30 * (rng.next() - 0.5) : rng.uniform(-2, 2);
   }
   const bytes = new Uint8Array(memory.buffer);
   for (let i = 0; i < k.units * rb; i++) bytes[bits + i] = Math.floor(rng.next() * 256);
@@ -133,13 +173,94 @@ async function runBoth(k: Case, relu: number, seed: number): Promise<{ taps: Uin
     f32[scale / 4 + u] = rng.uniform(0.5, 1.5);
     f32[shift / 4 + u] = rng.uniform(-1, 1);
   }
-  const output = [ho, wo, bits, k.units, scale, shift, relu] as const;
   const batch = [x, k.images, k.h, k.w, k.c] as const;
-  m.conv2dTaps(...batch, kh, kw, ph, pw, ...output, outTaps, cache, block, groups, zeros);
-  m.conv2dLut(...batch, kh, kw, 1, 1, ph, pw, ...output, outLut, patch, block, table);
+  m.conv2dLut(...batch, kh, kw, 1, 1, ph, pw, ho, wo, bits, k.units, scale, shift, relu, outLut, patch, block, table);
+  const rowBits = bytes.slice(bits, bits + k.units * rb);
+  const conv = layerOf(k, rowBits);
+  bytes.set(tapBits(conv), tapsBits);
+  m.conv2dTaps(
+    ...batch,
+    kh,
+    kw,
+    ph,
+    pw,
+    ho,
+    wo,
+    tapsBits,
+    k.units,
+    scale,
+    shift,
+    relu,
+    outTaps,
+    cache,
+    block,
+    groups,
+    zeros,
+  );
   const u32 = new Uint32Array(memory.buffer);
-  return { taps: u32.slice(outTaps / 4, outTaps / 4 + outFloats), lut: u32.slice(outLut / 4, outLut / 4 + outFloats) };
+  return {
+    taps: u32.slice(outTaps / 4, outTaps / 4 + outFloats),
+    lut: u32.slice(outLut / 4, outLut / 4 + outFloats),
+    x: f32.slice(x / 4, x / 4 + xFloats),
+    bits: rowBits,
+    scale: f32.slice(scale / 4, scale / 4 + k.units),
+    shift: f32.slice(shift / 4, shift / 4 + k.units),
+  };
 }
+
+/** The case as a .bcnet convolution with these sign bits (for tapBits and convTakesTaps). */
+function layerOf(k: Case, bits: Uint8Array): BcnetConv {
+  return {
+    kind: "conv",
+    input: { height: k.h, width: k.w, channels: k.c },
+    filters: k.units,
+    kernel: k.kernel,
+    stride: [1, 1],
+    pad: k.pad,
+    pool: null,
+    activation: "identity",
+    bits,
+    scale: new Float32Array(k.units),
+    shift: new Float32Array(k.units),
+  };
+}
+
+/** The layer's outputs in float64 (act(scale s + shift), s the signed sum of the patch), and each output's sum of |terms|. */
+function convFloat64(k: Case, r: Run, relu: number): { y: Float64Array; size: Float64Array } {
+  const [kh, kw] = k.kernel,
+    [ph, pw] = k.pad;
+  const ho = k.h + 2 * ph - kh + 1,
+    wo = k.w + 2 * pw - kw + 1,
+    rb = Math.ceil((kh * kw * k.c) / 8);
+  const y = new Float64Array(k.images * ho * wo * k.units),
+    size = new Float64Array(y.length);
+  for (let n = 0; n < k.images; n++)
+    for (let i = 0; i < ho; i++)
+      for (let j = 0; j < wo; j++)
+        for (let f = 0; f < k.units; f++) {
+          let s = 0,
+            a = 0;
+          for (let ki = 0; ki < kh; ki++)
+            for (let kj = 0; kj < kw; kj++) {
+              const si = i + ki - ph,
+                sj = j + kj - pw;
+              if (si < 0 || si >= k.h || sj < 0 || sj >= k.w) continue;
+              for (let c = 0; c < k.c; c++) {
+                const kk = (ki * kw + kj) * k.c + c,
+                  v = r.x[((n * k.h + si) * k.w + sj) * k.c + c];
+                s += (r.bits[f * rb + (kk >> 3)] >> (kk & 7)) & 1 ? v : -v;
+                a += Math.abs(v);
+              }
+            }
+          const o = ((n * ho + i) * wo + j) * k.units + f,
+            v = r.scale[f] * s + r.shift[f];
+          y[o] = relu && v <= 0 ? 0 : v;
+          size[o] = Math.abs(r.scale[f]) * a + 1;
+        }
+  return { y, size };
+}
+
+type Run = Awaited<ReturnType<typeof runBoth>>;
 
 describe("conv2dTaps (tables built once per input row) against conv2dLut (unfolded patches)", () => {
   for (const k of cases) {
@@ -151,6 +272,25 @@ describe("conv2dTaps (tables built once per input row) against conv2dLut (unfold
         expect(differ, `${differ} of ${lut.length} outputs differ`).toBe(0);
         const values = new Float32Array(lut.buffer);
         expect(new Set(values).size, "the outputs vary").toBeGreaterThan(Math.min(values.length / 4, 50));
+      }
+    });
+  }
+});
+
+describe("conv2dTaps on channels padded to 4 (tapBits' rows) against the formula in float64", () => {
+  for (const k of padded) {
+    it(`${k.name}, ${k.images} image(s): within 1e-5 of each output's sum of |terms|, with and without ReLU`, async () => {
+      for (const relu of [0, 1]) {
+        const r = await runBoth(k, relu, 21 + relu, false);
+        const got = new Float32Array(r.taps.buffer);
+        const { y, size } = convFloat64(k, r, relu);
+        let worst = 0;
+        for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i] - y[i]) / size[i]);
+        expect(worst).toBeLessThan(1e-5);
+        expect(new Set(got).size, "the outputs vary").toBeGreaterThan(Math.min(got.length / 4, 50));
+        // conv2dLut on the unpadded rows: the same sums up to float32 rounding
+        const lut = new Float32Array(r.lut.buffer);
+        for (let i = 0; i < y.length; i++) expect(Math.abs(got[i] - lut[i]) / size[i]).toBeLessThan(1e-5);
       }
     });
   }
@@ -170,19 +310,28 @@ describe("convTakesTaps: which convolutions take conv2dTaps", () => {
     scale: new Float32Array(0),
     shift: new Float32Array(0),
   });
-  it("stride 1, channels in multiples of 8, fewer than 192 filters, whole blocks of 16 positions", () => {
+  it("stride 1, fewer than 192 filters, whole blocks of 16 positions; any channel count", () => {
     expect(convTakesTaps(conv(32, 32, 32, 32))).toBe(true);
     expect(convTakesTaps(conv(8, 8, 128, 128))).toBe(true);
     expect(convTakesTaps(conv(4, 4, 8, 191))).toBe(true);
+    expect(convTakesTaps(conv(32, 32, 3, 32))).toBe(true);
+    expect(convTakesTaps(conv(16, 16, 12, 32))).toBe(true);
   });
-  it("the rest stays on conv2dLut: 3 channels, stride 2, 192+ filters, widths like 12 or 9", () => {
-    expect(convTakesTaps(conv(32, 32, 3, 32))).toBe(false);
-    expect(convTakesTaps(conv(32, 32, 12, 32))).toBe(false);
+  it("the rest stays on conv2dLut: stride 2, 192+ filters, widths like 12 or 9", () => {
     expect(convTakesTaps(conv(32, 32, 32, 32, 2))).toBe(false);
     expect(convTakesTaps(conv(16, 16, 64, 192))).toBe(false);
     expect(convTakesTaps(conv(12, 12, 8, 8))).toBe(false);
     expect(convTakesTaps(conv(9, 9, 8, 8))).toBe(false);
     expect(convTakesTaps(conv(3, 8, 8, 8))).toBe(false); // 24 positions: a block would span images
     expect(convOutputShape({ height: 3, width: 8, channels: 8 }, 8, [3, 3], [1, 1], [1, 1]).width).toBe(8);
+  });
+  it("tapBits: each tap's channels padded to 4 with 0 bits (C = 3: 27 -> 36 inputs a filter); C a multiple of 4 keeps the bits", () => {
+    const l = { ...conv(4, 4, 3, 2), bits: Uint8Array.of(0xff, 0xff, 0xff, 0x07, 0b101, 0, 0, 0) };
+    const padded = tapBits(l);
+    expect(padded.length).toBe(2 * 5);
+    expect(Array.from(padded.subarray(0, 5))).toEqual([0x77, 0x77, 0x77, 0x77, 0x07]);
+    expect(Array.from(padded.subarray(5))).toEqual([0b101, 0, 0, 0, 0]);
+    const four = { ...conv(4, 4, 4, 1), bits: new Uint8Array(5).fill(0xa5) };
+    expect(tapBits(four)).toBe(four.bits);
   });
 });

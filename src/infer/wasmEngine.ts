@@ -7,6 +7,7 @@ import {
   type BcnetConv,
   type BcnetDense,
   type BcnetModel,
+  rowBytes,
 } from "../format/bcnet.js";
 import { scaleMeanOf, type ScaleMean } from "../format/preprocessing.js";
 import { convOutputShape, imageSize, type ImageShape } from "../format/shapes.js";
@@ -38,17 +39,6 @@ const PAGE = 65536;
 /** Filters below which a convolution takes the 4-input tables (DENSE_LUT4_UNITS, wasm/infer/denseLut4.ts). */
 const LUT4_FILTERS = 192;
 
-/**
- * Whether conv2dTaps (tables built once per input row, no unfolded patches) runs the layer:
- * stride 1, channels in multiples of 8, the 4-input tables, and blocks of 16 output positions
- * that are whole rows or lie in one row (wo a multiple of 16, or a divisor of 16 with ho wo a
- * multiple of 16). Otherwise conv2dLut.
- */
-export function convTakesTaps(l: BcnetConv): boolean {
-  const { height: ho, width: wo } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-  const blocksFit = wo % 16 === 0 || (16 % wo === 0 && (ho * wo) % 16 === 0);
-  return l.stride[0] === 1 && l.stride[1] === 1 && l.input.channels % 8 === 0 && l.filters < LUT4_FILTERS && blocksFit;
-}
 const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const pad8 = (n: number) => Math.ceil(n / 8) * 8;
 /** `rows` images of shape `s` at byte offset `at`, as the kernels take them. */
@@ -59,6 +49,41 @@ const sides = (s: ImageShape): Sides => [s.height, s.width];
 const NO_AFFINE: PoolEpilogue = [0, 0, 0, 0];
 const blockedFloats = (rows: number, features: number) =>
   Math.ceil(rows / ROWS_PER_BLOCK) * ROWS_PER_BLOCK * pad8(features);
+
+/**
+ * Whether conv2dTaps (tables built once per input row, no unfolded patches) runs the layer:
+ * stride 1, the 4-input tables, and blocks of 16 output positions that lie in one row or are
+ * whole rows (wo a multiple of 16, or a divisor of 16 with ho wo a multiple of 16). Otherwise
+ * conv2dLut.
+ */
+export function convTakesTaps(l: BcnetConv): boolean {
+  const { height: ho, width: wo } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+  const blocksFit = wo % 16 === 0 || (16 % wo === 0 && (ho * wo) % 16 === 0);
+  return l.stride[0] === 1 && l.stride[1] === 1 && l.filters < LUT4_FILTERS && blocksFit;
+}
+
+/**
+ * A convolution's sign bits as conv2dTaps reads them: each tap's channels padded to a multiple
+ * of 4 (C4), the padding's bits 0, each filter's row ceil(kh kw C4 / 8) bytes; the bits
+ * themselves where C is a multiple of 4 (the same layout).
+ */
+export function tapBits(l: BcnetConv): Uint8Array {
+  const c = l.input.channels,
+    c4 = Math.ceil(c / 4) * 4;
+  if (c === c4) return l.bits;
+  const taps = l.kernel[0] * l.kernel[1],
+    from = rowBytes(taps * c),
+    to = rowBytes(taps * c4);
+  const out = new Uint8Array(l.filters * to);
+  for (let f = 0; f < l.filters; f++)
+    for (let t = 0; t < taps; t++)
+      for (let ch = 0; ch < c; ch++) {
+        const k = t * c + ch,
+          k4 = t * c4 + ch;
+        if ((l.bits[f * from + (k >> 3)] >> (k & 7)) & 1) out[f * to + (k4 >> 3)] |= 1 << (k4 & 7);
+      }
+  return out;
+}
 
 /** Where a binary layer's arrays are in the memory (byte offsets). */
 interface Placed {
@@ -139,7 +164,7 @@ export class WasmEngine {
       l.kind === "maxpool"
         ? null
         : {
-            bits: take(l.bits.length),
+            bits: take(l.kind === "conv" && convTakesTaps(l) ? tapBits(l).length : l.bits.length),
             scale: take(4 * fanOut(l)),
             shift: take(4 * fanOut(l)),
             nibbles: l.kind === "dense" ? take(kernels.nibbleBytes(Math.ceil(l.inputs / 8), l.units)) : 0,
@@ -165,7 +190,7 @@ export class WasmEngine {
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
       // the pooling layers' shift of 0, and conv2dTaps's padding inputs
-      zeros: take(4 * Math.max(filters, ...taps.map((l) => l.input.channels))),
+      zeros: take(4 * Math.max(filters, ...taps.map((l) => Math.ceil(l.input.channels / 4) * 4))),
     };
     const folded = scaleMeanOf(model.preprocessing, model.inputs);
     const staging = {
@@ -177,7 +202,7 @@ export class WasmEngine {
     model.layers.forEach((l, i) => {
       const at = placed[i];
       if (!at || l.kind === "maxpool") return;
-      bytes.set(l.bits, at.bits);
+      bytes.set(l.kind === "conv" && convTakesTaps(l) ? tapBits(l) : l.bits, at.bits);
       new Float32Array(memory.buffer, at.scale, l.scale.length).set(l.scale);
       new Float32Array(memory.buffer, at.shift, l.shift.length).set(l.shift);
       if (l.kind === "dense") kernels.nibbleTranspose(at.bits, Math.ceil(l.inputs / 8), l.units, at.nibbles);
