@@ -1,6 +1,6 @@
 import { writeLanes } from "./conv";
-import { affine, signedSums4 } from "./denseLut";
-import { accumulateGroups4, T4 } from "./denseLut4";
+import { affine, LANE_BYTES, signedSums4 } from "./denseLut";
+import { store4, T4 } from "./denseLut4";
 
 /**
  * conv2dTaps: conv2dLut's binary convolution (the same formula, layouts and epilogue) without
@@ -19,7 +19,7 @@ import { accumulateGroups4, T4 } from "./denseLut4";
  *   slot(r0) = r0 mod kh,  TAB at cache + ((slot colBlocks + j0 / Q) kw + kj) C4 / 4 KiB + q KiB
  * The quads of all taps in the patch's order, j = (ki kw + kj) C4 / 4 + q, pair up into groups:
  * weight byte g's low nibble reads quad 2g's table, its high nibble quad 2g + 1's (a table of
- * zeros' sums past the last quad), accumulateGroups4 (denseLut4.ts) adds them up.
+ * zeros' sums past the last quad), accumulateGroups4 (below) adds them up.
  * Scratch: cache (convTapsCacheBytes), block (units rounded up to 8, times LANE_BYTES), index
  * (convTapsIndexBytes: the block's two table addresses per group, the slots' rows, the zeros'
  * table), zeros (C4 floats of 0: the padding's inputs).
@@ -137,4 +137,52 @@ function partialQuad(p: usize, n: i32): v128 {
 function pixelAddress(image: usize, h: i32, w: i32, pixelBytes: usize, r0: i32, s: i32, q: i32, lane: i32, zeros: usize): usize {
   const r = r0 + lane / q, col = s + lane % q;
   return r < 0 || r >= h || col < 0 || col >= w ? zeros : image + <usize>(r * w + col) * pixelBytes;
+}
+
+/**
+ * accumulate4 (denseLut4.ts) on tables that lie anywhere: adds groups [g0, g1) of each unit's
+ * sums into the block's outputs (from 0 when g0 = 0), 2 units at a time, group g's two tables
+ * (read by the low nibble and the high) at the addresses (u32) groups + 8 (g - g0) and + 4.
+ * One loop over the groups (V8 spilled the sums in a loop over taps around a loop over a tap's
+ * groups: 4x slower). accumulate4 keeps its contiguous tables: the training's convLut.ts lost
+ * 10-15 % on this loop's two address loads.
+ */
+function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
+  const rb = <usize>kGroups, first = g0 == 0, zero = f32x4.splat(0);
+  let n = 0;
+  for (; n + 2 <= units; n += 2) {
+    const o = ob + <usize>n * LANE_BYTES;
+    let a0 = first ? zero : v128.load(o), b0 = first ? zero : v128.load(o, 16);
+    let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
+    let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
+    let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
+    const w0 = bits + <usize>n * rb, w1 = w0 + rb;
+    let at = groups;
+    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
+      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4);
+      const u0 = <usize>load<u8>(w0 + g), u1 = <usize>load<u8>(w1 + g);
+      const p0 = lo + ((u0 & 15) << 6), q0 = hi + ((u0 >> 4) << 6);
+      const p1 = lo + ((u1 & 15) << 6), q1 = hi + ((u1 >> 4) << 6);
+      a0 = f32x4.add(a0, f32x4.add(v128.load(p0), v128.load(q0))); b0 = f32x4.add(b0, f32x4.add(v128.load(p0, 16), v128.load(q0, 16)));
+      c0 = f32x4.add(c0, f32x4.add(v128.load(p0, 32), v128.load(q0, 32))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0, 48), v128.load(q0, 48)));
+      a1 = f32x4.add(a1, f32x4.add(v128.load(p1), v128.load(q1))); b1 = f32x4.add(b1, f32x4.add(v128.load(p1, 16), v128.load(q1, 16)));
+      c1 = f32x4.add(c1, f32x4.add(v128.load(p1, 32), v128.load(q1, 32))); d1 = f32x4.add(d1, f32x4.add(v128.load(p1, 48), v128.load(q1, 48)));
+    }
+    store4(a0, b0, c0, d0, o);
+    store4(a1, b1, c1, d1, o + LANE_BYTES);
+  }
+  if (n < units) {
+    const o = ob + <usize>n * LANE_BYTES;
+    let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
+    let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
+    const w = bits + <usize>n * rb;
+    let at = groups;
+    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
+      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4), u = <usize>load<u8>(w + g);
+      const p = lo + ((u & 15) << 6), q = hi + ((u >> 4) << 6);
+      a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q))); b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
+      c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
+    }
+    store4(a, b, c, d, o);
+  }
 }

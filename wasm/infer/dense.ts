@@ -1,5 +1,5 @@
 import { accumulate, affine, buildTables, CHUNK, LANE_BYTES } from "./denseLut";
-import { accumulateGroups4, buildTables4, CHUNK4, T4 } from "./denseLut4";
+import { accumulate4, buildTables4, CHUNK4 } from "./denseLut4";
 
 /** Layer on `blocks` full blocks of 16 rows (tables of 8 inputs: denseLut.ts). */
 export function denseLut(
@@ -37,9 +37,8 @@ function denseBlocks(
     for (let g0 = 0; g0 < kGroups; g0 += chunk) {
       const g1 = min(kGroups, g0 + chunk);
       if (four) {
-        const groups = table + <usize>CHUNK4 * 2 * T4; // the groups' table addresses after the tables
-        buildTables4(xb, g0, g1, table, groups);
-        accumulateGroups4(groups, g0, g1, kGroups, bits, units, ob);
+        buildTables4(xb, g0, g1, table);
+        accumulate4(table, g0, g1, kGroups, bits, units, ob);
       } else {
         buildTables(xb, g0, g1, table);
         accumulate(table, g0, g1, kGroups, bits, units, ob);

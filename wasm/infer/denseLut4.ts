@@ -14,18 +14,13 @@ export const DENSE_LUT4_UNITS: i32 = 192;
 
 /** 1 KiB: one table, the 16 signed sums of 4 inputs, 16 rows each. */
 export const T4: usize = 16 * LANE_BYTES;
-/** Byte groups per chunk: 2 x 64 tables of 1 KiB = 128 KiB, then their 128 addresses (within denseLutTableBytes()). */
+/** Byte groups per chunk: 2 x 64 tables of 1 KiB = 128 KiB (within denseLutTableBytes()). */
 export const CHUNK4: i32 = 64;
 
-/**
- * The two 4-input tables of each group of [g0, g1) (at most CHUNK4 groups): group g's at
- * table + (g - g0) * 2 * T4 (low nibble, then high), their addresses at groups + 8 (g - g0) (accumulateGroups4).
- */
-export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize, groups: usize): void {
+/** The two 4-input tables of each group of [g0, g1) (at most CHUNK4 groups): group g's at table + (g - g0) * 2 * T4 (low nibble, then high). */
+export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize): void {
   for (let g = g0; g < g1; g++) {
     const xg = xb + (<usize>g << 3) * LANE_BYTES, t = table + <usize>(g - g0) * 2 * T4;
-    store<u32>(groups + (<usize>(g - g0) << 3), <u32>t);
-    store<u32>(groups + (<usize>(g - g0) << 3), <u32>(t + T4), 4);
     for (let q: usize = 0; q < 64; q += 16) {
       half(xg + q, t + q);
       half(xg + 4 * LANE_BYTES + q, t + T4 + q);
@@ -35,48 +30,47 @@ export function buildTables4(xb: usize, g0: i32, g1: i32, table: usize, groups: 
 
 /**
  * Adds groups [g0, g1) of each unit's sums into the block's outputs (from 0 when g0 = 0), 2
- * units at a time (8 independent f32x4 sums): group g's two tables (read by the low nibble and
- * the high) at the addresses (u32) groups + 8 (g - g0) and + 4, so that the tables may lie anywhere (conv2dTaps's
- * per-row tables; one loop over the groups: V8 spilled the sums in a loop over taps around a
- * loop over a tap's groups, 4x slower). The plain sums: the layer's epilogue is a pass of its
- * own (affine, denseLut.ts), which keeps this loop's registers free (V8 spilled with the
+ * units at a time (8 independent f32x4 sums). The plain sums: the layer's epilogue is a pass of
+ * its own (affine, denseLut.ts), which keeps this loop's registers free (V8 spilled with the
  * epilogue's arguments live: 8.4 -> 5.6 ms on a 16x16x32 -> 64C3 convolution, batch 50).
  */
-export function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
-  const rb = <usize>kGroups, first = g0 == 0, zero = f32x4.splat(0);
+export function accumulate4(table: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
+  const rb = <usize>kGroups, len = <usize>(g1 - g0), first = g0 == 0;
+  const zero = f32x4.splat(0);
   let n = 0;
   for (; n + 2 <= units; n += 2) {
     const o = ob + <usize>n * LANE_BYTES;
+    const w0 = bits + <usize>n * rb + <usize>g0, w1 = w0 + rb;
     let a0 = first ? zero : v128.load(o), b0 = first ? zero : v128.load(o, 16);
     let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
     let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
     let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
-    const w0 = bits + <usize>n * rb, w1 = w0 + rb;
-    let at = groups;
-    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
-      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4);
+    let t = table;
+    for (let g: usize = 0; g < len; g++) {
       const u0 = <usize>load<u8>(w0 + g), u1 = <usize>load<u8>(w1 + g);
-      const p0 = lo + ((u0 & 15) << 6), q0 = hi + ((u0 >> 4) << 6);
-      const p1 = lo + ((u1 & 15) << 6), q1 = hi + ((u1 >> 4) << 6);
+      const p0 = t + ((u0 & 15) << 6), q0 = t + T4 + ((u0 >> 4) << 6);
+      const p1 = t + ((u1 & 15) << 6), q1 = t + T4 + ((u1 >> 4) << 6);
       a0 = f32x4.add(a0, f32x4.add(v128.load(p0), v128.load(q0))); b0 = f32x4.add(b0, f32x4.add(v128.load(p0, 16), v128.load(q0, 16)));
       c0 = f32x4.add(c0, f32x4.add(v128.load(p0, 32), v128.load(q0, 32))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0, 48), v128.load(q0, 48)));
       a1 = f32x4.add(a1, f32x4.add(v128.load(p1), v128.load(q1))); b1 = f32x4.add(b1, f32x4.add(v128.load(p1, 16), v128.load(q1, 16)));
       c1 = f32x4.add(c1, f32x4.add(v128.load(p1, 32), v128.load(q1, 32))); d1 = f32x4.add(d1, f32x4.add(v128.load(p1, 48), v128.load(q1, 48)));
+      t += 2 * T4;
     }
     store4(a0, b0, c0, d0, o);
     store4(a1, b1, c1, d1, o + LANE_BYTES);
   }
   if (n < units) {
     const o = ob + <usize>n * LANE_BYTES;
+    const w = bits + <usize>n * rb + <usize>g0;
     let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
     let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
-    const w = bits + <usize>n * rb;
-    let at = groups;
-    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
-      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4), u = <usize>load<u8>(w + g);
-      const p = lo + ((u & 15) << 6), q = hi + ((u >> 4) << 6);
+    let t = table;
+    for (let g: usize = 0; g < len; g++) {
+      const u = <usize>load<u8>(w + g);
+      const p = t + ((u & 15) << 6), q = t + T4 + ((u >> 4) << 6);
       a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q))); b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
       c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
+      t += 2 * T4;
     }
     store4(a, b, c, d, o);
   }

@@ -25,7 +25,7 @@
  * tables (+inf - inf) where the float product might give +-inf.
  */
 import { accumulate, buildTables, CHUNK, GROUP_TABLE, HALVES, LANE_BYTES } from "../infer/denseLut";
-import { accumulateGroups4, buildTables4, CHUNK4, T4 } from "../infer/denseLut4";
+import { accumulate4, buildTables4, CHUNK4 } from "../infer/denseLut4";
 import { packColumns, writeRows } from "./binaryMatmul";
 import { packConvBlock } from "./convPack";
 
@@ -103,9 +103,8 @@ export function convLutProduct(g: usize, bits: usize, H: f32, out: usize, M: i32
     if (units < CONV_LUT4_UNITS) {
       for (let g0 = 0; g0 < kGroups; g0 += CHUNK4) {
         const g1 = min(kGroups, g0 + CHUNK4);
-        const groups = tables + <usize>CHUNK4 * 2 * T4; // the groups' table addresses after the tables
-        buildTables4(xb, g0, g1, tables, groups);
-        accumulateGroups4(groups, g0, g1, kGroups, signs, units, sums);
+        buildTables4(xb, g0, g1, tables);
+        accumulate4(tables, g0, g1, kGroups, signs, units, sums);
       }
     } else {
       for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
