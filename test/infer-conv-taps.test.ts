@@ -317,12 +317,14 @@ describe("convTakesTaps: which convolutions take conv2dTaps", () => {
     expect(convTakesTaps(conv(32, 32, 3, 32))).toBe(true);
     expect(convTakesTaps(conv(16, 16, 12, 32))).toBe(true);
   });
-  it("the rest stays on conv2dLut: stride 2, 192+ filters, widths like 12 or 9", () => {
+  it("the rest stays on conv2dLut: stride 2, 192+ filters, widths like 12, 9 or 2, kernels wider than 5", () => {
     expect(convTakesTaps(conv(32, 32, 32, 32, 2))).toBe(false);
     expect(convTakesTaps(conv(16, 16, 64, 192))).toBe(false);
     expect(convTakesTaps(conv(12, 12, 8, 8))).toBe(false);
     expect(convTakesTaps(conv(9, 9, 8, 8))).toBe(false);
     expect(convTakesTaps(conv(3, 8, 8, 8))).toBe(false); // 24 positions: a block would span images
+    expect(convTakesTaps(conv(2, 2, 8, 8, 1, 1))).toBe(false); // width 2: blocks of 8 rows
+    expect(convTakesTaps({ ...conv(16, 16, 8, 8), kernel: [3, 7], pad: [1, 3] })).toBe(false); // 7 wide
     expect(convOutputShape({ height: 3, width: 8, channels: 8 }, 8, [3, 3], [1, 1], [1, 1]).width).toBe(8);
   });
   it("tapBits: each tap's channels padded to 4 with 0 bits (C = 3: 27 -> 36 inputs a filter); C a multiple of 4 keeps the bits", () => {

@@ -52,14 +52,16 @@ const blockedFloats = (rows: number, features: number) =>
 
 /**
  * Whether conv2dTaps (tables built once per input row, no unfolded patches) runs the layer:
- * stride 1, the 4-input tables, and blocks of 16 output positions that lie in one row or are
- * whole rows (wo a multiple of 16, or a divisor of 16 with ho wo a multiple of 16). Otherwise
- * conv2dLut.
+ * stride 1, the 4-input tables, kernels at most 5 wide, and blocks of 16 output positions that
+ * lie in one row or are whole rows of 4 or 8 (wo a multiple of 16, or 4 or 8 with ho wo a
+ * multiple of 16). Otherwise conv2dLut.
  */
 export function convTakesTaps(l: BcnetConv): boolean {
   const { height: ho, width: wo } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
   const blocksFit = wo % 16 === 0 || (16 % wo === 0 && (ho * wo) % 16 === 0);
-  return l.stride[0] === 1 && l.stride[1] === 1 && l.filters < LUT4_FILTERS && blocksFit;
+  return (
+    l.stride[0] === 1 && l.stride[1] === 1 && l.filters < LUT4_FILTERS && l.kernel[1] <= 5 && wo % 4 === 0 && blocksFit
+  );
 }
 
 /**

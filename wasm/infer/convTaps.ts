@@ -1,6 +1,6 @@
-import { writeLanes } from "./conv";
 import { affine, LANE_BYTES, signedSums4 } from "./denseLut";
-import { store4, T4 } from "./denseLut4";
+import { store4 } from "./denseLut4";
+import { transpose4 } from "./transpose4";
 
 /**
  * conv2dTaps: conv2dLut's binary convolution (the same formula, layouts and epilogue) without
@@ -10,13 +10,17 @@ import { store4, T4 } from "./denseLut4";
  *   s[r, f] = sum_k w[k][f] patch[r, k],  k = (ki kw + kj) C4 + c,  patch 0 for c >= C
  * For C a multiple of 4 the float operations are conv2dLut's, in its order: the same bits.
  * A block is 16 consecutive output positions: Q = min(wo, 16) columns of R = 16 / Q rows (wo a
- * multiple of 16, or a divisor of 16 with ho wo a multiple of 16). Its patch entries at tap
- * (ki, kj) are the input at rows r0 = i0 + ki - ph .. r0 + R - 1 and columns j0 + kj - pw ..
- * + Q - 1: the tables of channel quad q there, TAB(r0, j0, kj, q) (16 signed sums of 4 inputs,
- * 16 lanes each: 1 KiB), serve every output block row whose taps reach input row r0, so they are
- * built once per row start r0 (kh slots, each kept while a block row needs it) instead of once
- * per tap and block (conv2dLut builds kh kw per block, after packing the patches):
- *   slot(r0) = r0 mod kh,  TAB at cache + ((slot colBlocks + j0 / Q) kw + kj) C4 / 4 KiB + q KiB
+ * multiple of 16, or 4 or 8 with ho wo a multiple of 16), held in 4 vectors: lane m + 4i is
+ * element i of vector m. Its patch entries at tap (ki, kj) are the input at rows from
+ * r0 = i0 + ki - ph and columns from j0 + kj - pw. The tables of channel quad q at row start r0
+ * and column block j0 / Q (16 entries, the 16 signed sums of 4 inputs) hold kw + 3 vectors per
+ * entry (ENTRY = 128 bytes): vector u, element i = input row r0 + 4i / Q, column
+ * j0 - pw + u + 4i % Q, so tap (ki, kj) reads vectors kj .. kj + 3 (16 kj bytes into each
+ * entry), and one table serves every kj and every output block row whose taps reach input row
+ * r0. Tables are built once per row start (kh slots, each kept while a block row needs it)
+ * instead of once per tap and block (conv2dLut builds kh kw per block, after packing the
+ * patches):
+ *   slot(r0) = r0 mod kh,  table at cache + ((slot colBlocks + j0 / Q) C4 / 4 + q) TAB
  * The quads of all taps in the patch's order, j = (ki kw + kj) C4 / 4 + q, pair up into groups:
  * weight byte g's low nibble reads quad 2g's table, its high nibble quad 2g + 1's (a table of
  * zeros' sums past the last quad), accumulateGroups4 (below) adds them up.
@@ -30,11 +34,11 @@ export function conv2dTaps(
   cache: usize, block: usize, index: usize, zeros: usize,
 ): void {
   const q = min(wo, 16), rowsPerBlock = 16 / q, colBlocks = wo / q;
-  const quads = (c + 3) >> 2, setBytes = <usize>quads * T4, slotBytes = <usize>(colBlocks * kw) * setBytes;
+  const quads = (c + 3) >> 2, setBytes = <usize>quads * TAB, slotBytes = <usize>colBlocks * setBytes;
   const kGroups = tapGroups(c, kh, kw), slotRows = index + (<usize>kGroups << 3);
   const zeroTable = slotRows + <usize>(((kh << 2) + 15) & ~15);
   const z = f32x4.splat(0);
-  signedSums4(z, z, z, z, zeroTable);
+  signedSums4(z, z, z, z, zeroTable, ENTRY);
   store<u32>(index + (<usize>kGroups << 3) - 4, <u32>zeroTable); // an odd quad count's last high table
   for (let img = 0; img < images; img++) {
     for (let s = 0; s < kh; s++) store<i32>(slotRows + (<usize>s << 2), i32.MIN_VALUE);
@@ -45,25 +49,21 @@ export function conv2dTaps(
         if (load<i32>(at) == r0) continue;
         store<i32>(at, r0);
         for (let jb = 0; jb < colBlocks; jb++)
-          for (let kj = 0; kj < kw; kj++) {
-            const set = cache + <usize>slot * slotBytes + <usize>(jb * kw + kj) * setBytes;
-            buildTapTables(image, h, w, c, r0, jb * q + kj - pw, q, zeros, set);
-          }
+          buildTapTables(image, h, w, c, r0, jb * q - pw, q, kw + 3, zeros, cache + <usize>slot * slotBytes + <usize>jb * setBytes);
       }
       for (let jb = 0; jb < colBlocks; jb++) {
         let at = index;
         for (let ki = 0; ki < kh; ki++) {
           const slot = (((i0 + ki - ph) % kh) + kh) % kh;
-          for (let kj = 0; kj < kw; kj++) {
-            const set = cache + <usize>slot * slotBytes + <usize>(jb * kw + kj) * setBytes;
-            for (let t: usize = 0; t < setBytes; t += T4, at += 4) store<u32>(at, <u32>(set + t));
-          }
+          const set = cache + <usize>slot * slotBytes + <usize>jb * setBytes;
+          for (let kj = 0; kj < kw; kj++)
+            for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
         }
         for (let g0 = 0; g0 < kGroups; g0 += GROUP_CHUNK)
           accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + GROUP_CHUNK), kGroups, bits, units, block);
         affine(block, units, scale, shift, relu);
         const r = (img * ho + i0) * wo + jb * q;
-        writeLanes(block, units, out + (<usize>r * <usize>units << 2), 16);
+        writeClasses(block, units, out + (<usize>r * <usize>units << 2));
       }
     }
   }
@@ -79,34 +79,40 @@ export function tapGroups(c: i32, kh: i32, kw: i32): i32 {
  * group on 16, 2.2-2.5 on 64 or all, on a 2-core Xeon at C = 32-128).
  */
 const GROUP_CHUNK = 16;
+/** Bytes of a table entry: kw + 3 <= 8 vectors of 4 lanes (kw <= 5). */
+const ENTRY: usize = 128;
+/** Bytes of one quad's table: 16 entries. */
+const TAB: usize = 16 * ENTRY;
 
-/** Bytes of conv2dTaps's table cache: kh slots of (wo / Q) column blocks x kw shifts x C4 / 4 tables. */
+/** Bytes of conv2dTaps's table cache: kh slots of (wo / Q) column blocks x C4 / 4 tables (TAB each). */
 export function convTapsCacheBytes(c: i32, kh: i32, kw: i32, wo: i32): i32 {
-  return kh * (wo / min(wo, 16)) * kw * ((c + 3) >> 2) * <i32>T4;
+  return kh * (wo / min(wo, 16)) * ((c + 3) >> 2) * <i32>TAB;
 }
 
 /** Bytes of conv2dTaps's index scratch: two table addresses per group, kh slot rows (to 16 bytes), a table. */
 export function convTapsIndexBytes(c: i32, kh: i32, kw: i32): i32 {
-  return (tapGroups(c, kh, kw) << 3) + (((kh << 2) + 15) & ~15) + <i32>T4;
+  return (tapGroups(c, kh, kw) << 3) + (((kh << 2) + 15) & ~15) + <i32>TAB;
 }
 
 /**
- * The C4 / 4 tables (16 entries x 16 lanes) of the input at rows r0 + lane / q, columns
- * s + lane % q, into set (quad by quad, 1 KiB each); lanes outside the image read `zeros`.
- * Four lanes at a time: their pixels' channel quads transposed into 4 vectors of one channel;
- * a last quad of fewer than 4 channels is read channel by channel, the rest 0.
+ * The C4 / 4 tables of a row start r0 and column start s, into set (quad by quad, TAB bytes
+ * each): entry l's vector u (at l ENTRY + 16 u, u < vectors = kw + 3) holds the signed sums of
+ * the inputs at row r0 + 4i / Q, column s + u + 4i % Q in its element i, so that the block's 16
+ * positions read at shift kj are the vectors kj .. kj + 3 (lane m + 4i: element i of vector m).
+ * Lanes outside the image read `zeros`. A last quad of fewer than 4 channels is read channel by
+ * channel, the rest 0.
  */
-function buildTapTables(image: usize, h: i32, w: i32, c: i32, r0: i32, s: i32, q: i32, zeros: usize, set: usize): void {
+function buildTapTables(image: usize, h: i32, w: i32, c: i32, r0: i32, s: i32, q: i32, vectors: i32, zeros: usize, set: usize): void {
   const pixelBytes = <usize>c << 2, wholeBytes = <usize>(c & ~3) << 2, left = c & 3;
-  for (let lane = 0; lane < 16; lane += 4) {
-    const p0 = pixelAddress(image, h, w, pixelBytes, r0, s, q, lane, zeros);
-    const p1 = pixelAddress(image, h, w, pixelBytes, r0, s, q, lane + 1, zeros);
-    const p2 = pixelAddress(image, h, w, pixelBytes, r0, s, q, lane + 2, zeros);
-    const p3 = pixelAddress(image, h, w, pixelBytes, r0, s, q, lane + 3, zeros);
-    let t = set + (<usize>lane << 2);
+  for (let u = 0; u < vectors; u++) {
+    const p0 = pixelAddress(image, h, w, pixelBytes, r0, s + u, q, 0, zeros);
+    const p1 = pixelAddress(image, h, w, pixelBytes, r0, s + u, q, 4, zeros);
+    const p2 = pixelAddress(image, h, w, pixelBytes, r0, s + u, q, 8, zeros);
+    const p3 = pixelAddress(image, h, w, pixelBytes, r0, s + u, q, 12, zeros);
+    let t = set + (<usize>u << 4);
     for (let ch: usize = 0; ch < wholeBytes; ch += 16) {
       quadTables(v128.load(p0 + ch), v128.load(p1 + ch), v128.load(p2 + ch), v128.load(p3 + ch), t);
-      t += T4;
+      t += TAB;
     }
     if (left) {
       const ch = wholeBytes;
@@ -115,12 +121,31 @@ function buildTapTables(image: usize, h: i32, w: i32, c: i32, r0: i32, s: i32, q
   }
 }
 
+/**
+ * The block's sums [units][4 vectors] at block (vector m's element i: position m + 4i) as 16
+ * consecutive NHWC rows of `units` at o: 4 units at a time by 4 x 4 transposes (the rest one by one).
+ */
+function writeClasses(block: usize, units: i32, o: usize): void {
+  const rowBytes = <usize>units << 2, u4 = units & ~3;
+  for (let m: usize = 0; m < 4; m++) {
+    const dst = o + m * rowBytes, src = block + (m << 4);
+    let n = 0;
+    for (; n < u4; n += 4) {
+      const s = src + <usize>n * LANE_BYTES;
+      transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), 4 * rowBytes);
+    }
+    for (; n < units; n++)
+      for (let i: usize = 0; i < 4; i++)
+        store<f32>(dst + 4 * i * rowBytes + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES + (i << 2)));
+  }
+}
+
 /** The tables of 4 lanes' channel quads a, b, c, d (one pixel each): transposed to one channel per vector, then signedSums4. */
 @inline
 function quadTables(a: v128, b: v128, c: v128, d: v128, t: usize): void {
   const t0 = i32x4.shuffle(a, b, 0, 4, 1, 5), t1 = i32x4.shuffle(c, d, 0, 4, 1, 5);
   const t2 = i32x4.shuffle(a, b, 2, 6, 3, 7), t3 = i32x4.shuffle(c, d, 2, 6, 3, 7);
-  signedSums4(i64x2.shuffle(t0, t1, 0, 2), i64x2.shuffle(t0, t1, 1, 3), i64x2.shuffle(t2, t3, 0, 2), i64x2.shuffle(t2, t3, 1, 3), t);
+  signedSums4(i64x2.shuffle(t0, t1, 0, 2), i64x2.shuffle(t0, t1, 1, 3), i64x2.shuffle(t2, t3, 0, 2), i64x2.shuffle(t2, t3, 1, 3), t, ENTRY);
 }
 
 /** The n < 4 floats at p, then zeros. */
@@ -132,7 +157,7 @@ function partialQuad(p: usize, n: i32): v128 {
   return v;
 }
 
-/** Address of lane's pixel (row r0 + lane / q, column s + lane % q) in the image, or zeros outside it. */
+/** Address of lane's pixel (row r0 + lane / q, column s + lane % q; lane a multiple of 4, q of 4 or 16) in the image, or zeros outside it. */
 @inline
 function pixelAddress(image: usize, h: i32, w: i32, pixelBytes: usize, r0: i32, s: i32, q: i32, lane: i32, zeros: usize): usize {
   const r = r0 + lane / q, col = s + lane % q;
@@ -161,8 +186,8 @@ function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: 
     for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
       const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4);
       const u0 = <usize>load<u8>(w0 + g), u1 = <usize>load<u8>(w1 + g);
-      const p0 = lo + ((u0 & 15) << 6), q0 = hi + ((u0 >> 4) << 6);
-      const p1 = lo + ((u1 & 15) << 6), q1 = hi + ((u1 >> 4) << 6);
+      const p0 = lo + ((u0 & 15) << 7), q0 = hi + ((u0 >> 4) << 7);
+      const p1 = lo + ((u1 & 15) << 7), q1 = hi + ((u1 >> 4) << 7);
       a0 = f32x4.add(a0, f32x4.add(v128.load(p0), v128.load(q0))); b0 = f32x4.add(b0, f32x4.add(v128.load(p0, 16), v128.load(q0, 16)));
       c0 = f32x4.add(c0, f32x4.add(v128.load(p0, 32), v128.load(q0, 32))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0, 48), v128.load(q0, 48)));
       a1 = f32x4.add(a1, f32x4.add(v128.load(p1), v128.load(q1))); b1 = f32x4.add(b1, f32x4.add(v128.load(p1, 16), v128.load(q1, 16)));
@@ -179,7 +204,7 @@ function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: 
     let at = groups;
     for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
       const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4), u = <usize>load<u8>(w + g);
-      const p = lo + ((u & 15) << 6), q = hi + ((u >> 4) << 6);
+      const p = lo + ((u & 15) << 7), q = hi + ((u >> 4) << 7);
       a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q))); b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
       c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
     }

@@ -82,24 +82,24 @@ export function buildTables(xb: usize, g0: i32, g1: i32, table: usize): void {
  */
 @inline
 export function half(src: usize, dst: usize): void {
-  signedSums4(v128.load(src), v128.load(src, 64), v128.load(src, 128), v128.load(src, 192), dst);
+  signedSums4(v128.load(src), v128.load(src, 64), v128.load(src, 128), v128.load(src, 192), dst, 64);
 }
 
-/** half's entries from the 4 inputs v0..v3 (4 rows each) in registers: entry l at dst + 64 l. */
+/** half's entries from the 4 inputs v0..v3 (4 rows each) in registers: entry l at dst + l * stride (a constant). */
 @inline
-export function signedSums4(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize): void {
+export function signedSums4(v0: v128, v1: v128, v2: v128, v3: v128, dst: usize, stride: usize): void {
   const d0 = f32x4.add(v0, v0), d1 = f32x4.add(v1, v1), d2 = f32x4.add(v2, v2), d3 = f32x4.add(v3, v3);
   const e0 = f32x4.neg(f32x4.add(f32x4.add(v0, v1), f32x4.add(v2, v3)));
   const e2 = f32x4.add(e0, d1), e4 = f32x4.add(e0, d2), e6 = f32x4.add(e4, d1);
   const e8 = f32x4.add(e0, d3), e10 = f32x4.add(e8, d1), e12 = f32x4.add(e8, d2), e14 = f32x4.add(e12, d1);
-  v128.store(dst, e0); v128.store(dst, f32x4.add(e0, d0), 64);
-  v128.store(dst, e2, 128); v128.store(dst, f32x4.add(e2, d0), 192);
-  v128.store(dst, e4, 256); v128.store(dst, f32x4.add(e4, d0), 320);
-  v128.store(dst, e6, 384); v128.store(dst, f32x4.add(e6, d0), 448);
-  v128.store(dst, e8, 512); v128.store(dst, f32x4.add(e8, d0), 576);
-  v128.store(dst, e10, 640); v128.store(dst, f32x4.add(e10, d0), 704);
-  v128.store(dst, e12, 768); v128.store(dst, f32x4.add(e12, d0), 832);
-  v128.store(dst, e14, 896); v128.store(dst, f32x4.add(e14, d0), 960);
+  v128.store(dst, e0); v128.store(dst + stride, f32x4.add(e0, d0));
+  v128.store(dst + 2 * stride, e2); v128.store(dst + 3 * stride, f32x4.add(e2, d0));
+  v128.store(dst + 4 * stride, e4); v128.store(dst + 5 * stride, f32x4.add(e4, d0));
+  v128.store(dst + 6 * stride, e6); v128.store(dst + 7 * stride, f32x4.add(e6, d0));
+  v128.store(dst + 8 * stride, e8); v128.store(dst + 9 * stride, f32x4.add(e8, d0));
+  v128.store(dst + 10 * stride, e10); v128.store(dst + 11 * stride, f32x4.add(e10, d0));
+  v128.store(dst + 12 * stride, e12); v128.store(dst + 13 * stride, f32x4.add(e12, d0));
+  v128.store(dst + 14 * stride, e14); v128.store(dst + 15 * stride, f32x4.add(e14, d0));
 }
 
 /**
