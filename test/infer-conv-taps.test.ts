@@ -157,7 +157,7 @@ async function runBoth(k: Case, relu: number, seed: number, huge = true) {
     block = take(Math.ceil(k.units / 8) * 8 * 64),
     table = take(m.denseLutTableBytes());
   const cache = take(m.convTapsCacheBytes(k.c, kh, kw, wo)),
-    groups = take(m.convTapsIndexBytes(k.c, kh, kw)),
+    groups = take(m.convTapsIndexBytes(k.c, kh, kw, k.units)),
     zeros = take(16 * Math.ceil(k.c / 4)),
     tapsBits = take(tapBits(layerOf(k, new Uint8Array(k.units * rb))).length);
   memory.grow(Math.ceil(p / 65536) - memory.buffer.byteLength / 65536);

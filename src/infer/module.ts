@@ -76,7 +76,7 @@ export interface InferExports {
     ]
   ): void;
   convTapsCacheBytes(c: number, kh: number, kw: number, wo: number): number;
-  convTapsIndexBytes(c: number, kh: number, kw: number): number;
+  convTapsIndexBytes(c: number, kh: number, kw: number, units: number): number;
   /** Window and stride sides, then the output's; scale and shift apply where affine is 1. */
   poolAffine(
     ...args: [...ImageBatch, ...window: Sides, ...stride: Sides, ...output: Sides, ...PoolEpilogue, dst: number]

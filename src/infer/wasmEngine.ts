@@ -187,7 +187,10 @@ export class WasmEngine {
       patch: take(Math.max(0, ...convs.map((l) => kernels.convPatchBytes(fanIn(l))))),
       cache: take(Math.max(0, ...taps.map(cacheBytes))),
       taps: take(
-        Math.max(0, ...taps.map((l) => kernels.convTapsIndexBytes(l.input.channels, l.kernel[0], l.kernel[1]))),
+        Math.max(
+          0,
+          ...taps.map((l) => kernels.convTapsIndexBytes(l.input.channels, l.kernel[0], l.kernel[1], l.filters)),
+        ),
       ),
       block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),

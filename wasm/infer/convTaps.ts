@@ -26,7 +26,7 @@ import { transpose4 } from "./transpose4";
  * zeros' sums past the last quad), accumulateGroups4 (below) adds them up.
  * Scratch: cache (convTapsCacheBytes), block (units rounded up to 8, times LANE_BYTES), index
  * (convTapsIndexBytes: the block's two table addresses per group, the slots' rows, the zeros'
- * table), zeros (C4 floats of 0: the padding's inputs).
+ * table, the weights as table offsets), zeros (C4 floats of 0: the padding's inputs).
  */
 export function conv2dTaps(
   x: usize, images: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
@@ -36,7 +36,8 @@ export function conv2dTaps(
   const q = min(wo, 16), rowsPerBlock = 16 / q, colBlocks = wo / q;
   const quads = (c + 3) >> 2, setBytes = <usize>quads * TAB, slotBytes = <usize>colBlocks * setBytes;
   const kGroups = tapGroups(c, kh, kw), slotRows = index + (<usize>kGroups << 3);
-  const zeroTable = slotRows + <usize>(((kh << 2) + 15) & ~15);
+  const zeroTable = slotRows + <usize>(((kh << 2) + 15) & ~15), offsets = zeroTable + TAB;
+  tableOffsets(bits, units * kGroups, offsets);
   const z = f32x4.splat(0);
   signedSums4(z, z, z, z, zeroTable, ENTRY);
   store<u32>(index + (<usize>kGroups << 3) - 4, <u32>zeroTable); // an odd quad count's last high table
@@ -60,7 +61,7 @@ export function conv2dTaps(
             for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
         }
         for (let g0 = 0; g0 < kGroups; g0 += GROUP_CHUNK)
-          accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + GROUP_CHUNK), kGroups, bits, units, block);
+          accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + GROUP_CHUNK), kGroups, offsets, units, block);
         affine(block, units, scale, shift, relu);
         const r = (img * ho + i0) * wo + jb * q;
         writeClasses(block, units, out + (<usize>r * <usize>units << 2));
@@ -89,9 +90,25 @@ export function convTapsCacheBytes(c: i32, kh: i32, kw: i32, wo: i32): i32 {
   return kh * (wo / min(wo, 16)) * ((c + 3) >> 2) * <i32>TAB;
 }
 
-/** Bytes of conv2dTaps's index scratch: two table addresses per group, kh slot rows (to 16 bytes), a table. */
-export function convTapsIndexBytes(c: i32, kh: i32, kw: i32): i32 {
-  return (tapGroups(c, kh, kw) << 3) + (((kh << 2) + 15) & ~15) + <i32>TAB;
+/**
+ * Bytes of conv2dTaps's index scratch: two table addresses per group, kh slot rows (to 16
+ * bytes), the zeros' table, and the weight bytes as table offsets (4 bytes each).
+ */
+export function convTapsIndexBytes(c: i32, kh: i32, kw: i32, units: i32): i32 {
+  const groups = tapGroups(c, kh, kw);
+  return (groups << 3) + (((kh << 2) + 15) & ~15) + <i32>TAB + ((units * groups) << 2);
+}
+
+/**
+ * Each of the n weight bytes b as the byte offsets of its two entries, (b & 15) ENTRY in the
+ * low 16 bits and (b >> 4) ENTRY in the high: the additions' loop then spends 2 operations on
+ * a byte's addresses instead of 4 (5-7 % faster on a 2-core Xeon).
+ */
+function tableOffsets(bits: usize, n: i32, out: usize): void {
+  for (let i = 0; i < n; i++) {
+    const b = <u32>load<u8>(bits + <usize>i);
+    store<u32>(out + (<usize>i << 2), ((b & 15) * <u32>ENTRY) | (((b >> 4) * <u32>ENTRY) << 16));
+  }
 }
 
 /**
@@ -167,13 +184,14 @@ function pixelAddress(image: usize, h: i32, w: i32, pixelBytes: usize, r0: i32, 
 /**
  * accumulate4 (denseLut4.ts) on tables that lie anywhere: adds groups [g0, g1) of each unit's
  * sums into the block's outputs (from 0 when g0 = 0), 2 units at a time, group g's two tables
- * (read by the low nibble and the high) at the addresses (u32) groups + 8 (g - g0) and + 4.
+ * (read by the low nibble and the high) at the addresses (u32) groups + 8 (g - g0) and + 4, each
+ * weight byte as its two entries' offsets (tableOffsets).
  * One loop over the groups (V8 spilled the sums in a loop over taps around a loop over a tap's
  * groups: 4x slower). accumulate4 keeps its contiguous tables: the training's convLut.ts lost
  * 10-15 % on this loop's two address loads.
  */
-function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: usize, units: i32, ob: usize): void {
-  const rb = <usize>kGroups, first = g0 == 0, zero = f32x4.splat(0);
+function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, offsets: usize, units: i32, ob: usize): void {
+  const rb = <usize>kGroups << 2, first = g0 == 0, zero = f32x4.splat(0);
   let n = 0;
   for (; n + 2 <= units; n += 2) {
     const o = ob + <usize>n * LANE_BYTES;
@@ -181,13 +199,13 @@ function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: 
     let c0 = first ? zero : v128.load(o, 32), d0 = first ? zero : v128.load(o, 48);
     let a1 = first ? zero : v128.load(o, 64), b1 = first ? zero : v128.load(o, 80);
     let c1 = first ? zero : v128.load(o, 96), d1 = first ? zero : v128.load(o, 112);
-    const w0 = bits + <usize>n * rb, w1 = w0 + rb;
+    let w0 = offsets + <usize>n * rb + (<usize>g0 << 2), w1 = w0 + rb;
     let at = groups;
-    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
+    for (let g = <usize>g0; g < <usize>g1; g++, at += 8, w0 += 4, w1 += 4) {
       const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4);
-      const u0 = <usize>load<u8>(w0 + g), u1 = <usize>load<u8>(w1 + g);
-      const p0 = lo + ((u0 & 15) << 7), q0 = hi + ((u0 >> 4) << 7);
-      const p1 = lo + ((u1 & 15) << 7), q1 = hi + ((u1 >> 4) << 7);
+      const u0 = <usize>load<u32>(w0), u1 = <usize>load<u32>(w1);
+      const p0 = lo + (u0 & 0xffff), q0 = hi + (u0 >> 16);
+      const p1 = lo + (u1 & 0xffff), q1 = hi + (u1 >> 16);
       a0 = f32x4.add(a0, f32x4.add(v128.load(p0), v128.load(q0))); b0 = f32x4.add(b0, f32x4.add(v128.load(p0, 16), v128.load(q0, 16)));
       c0 = f32x4.add(c0, f32x4.add(v128.load(p0, 32), v128.load(q0, 32))); d0 = f32x4.add(d0, f32x4.add(v128.load(p0, 48), v128.load(q0, 48)));
       a1 = f32x4.add(a1, f32x4.add(v128.load(p1), v128.load(q1))); b1 = f32x4.add(b1, f32x4.add(v128.load(p1, 16), v128.load(q1, 16)));
@@ -200,11 +218,11 @@ function accumulateGroups4(groups: usize, g0: i32, g1: i32, kGroups: i32, bits: 
     const o = ob + <usize>n * LANE_BYTES;
     let a = first ? zero : v128.load(o), b = first ? zero : v128.load(o, 16);
     let c = first ? zero : v128.load(o, 32), d = first ? zero : v128.load(o, 48);
-    const w = bits + <usize>n * rb;
+    let w = offsets + <usize>n * rb + (<usize>g0 << 2);
     let at = groups;
-    for (let g = <usize>g0; g < <usize>g1; g++, at += 8) {
-      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4), u = <usize>load<u8>(w + g);
-      const p = lo + ((u & 15) << 7), q = hi + ((u >> 4) << 7);
+    for (let g = <usize>g0; g < <usize>g1; g++, at += 8, w += 4) {
+      const lo = <usize>load<u32>(at), hi = <usize>load<u32>(at, 4), u = <usize>load<u32>(w);
+      const p = lo + (u & 0xffff), q = hi + (u >> 16);
       a = f32x4.add(a, f32x4.add(v128.load(p), v128.load(q))); b = f32x4.add(b, f32x4.add(v128.load(p, 16), v128.load(q, 16)));
       c = f32x4.add(c, f32x4.add(v128.load(p, 32), v128.load(q, 32))); d = f32x4.add(d, f32x4.add(v128.load(p, 48), v128.load(q, 48)));
     }
