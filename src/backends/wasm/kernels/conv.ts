@@ -124,3 +124,13 @@ function lutPackParts(be: WasmBackend, K: number, units: number): Array<[number,
 function lutBinary(be: WasmBackend, bits: number): boolean {
   return be.readInt32(bits) === 0;
 }
+
+/**
+ * Whether a convolution's shape suits the direct products of a first layer (wasm/kernels/
+ * convDirect.ts forward, convDirectFilter.ts filter gradient): fewer than 32 inputs per position
+ * (kh kw C: a first layer's 27; from 32 the lookup tables take binary filters) and filters in
+ * multiples of 8.
+ */
+export function directShape(d: ConvDims): boolean {
+  return d.kh * d.kw * d.C < 32 && d.Co % 8 === 0;
+}

@@ -1,7 +1,7 @@
 import type { KernelImpl } from "../../backend.js";
 import type { WasmBackend } from "../index.js";
 import { type ConvDims, convDims } from "../../../kernels/convDims.js";
-import { convGeometry, convProduct, convThreads, counterParts } from "./conv.js";
+import { convGeometry, convProduct, convThreads, counterParts, directShape } from "./conv.js";
 import { convProductPaths, winogradProduct, winogradProductPays } from "./convWinogradProduct.js";
 
 /**
@@ -21,17 +21,15 @@ export const conv2d: KernelImpl<WasmBackend, "conv2d"> = (be, { x, w, out, strid
 };
 
 /**
- * The direct product (wasm/kernels/convDirect.ts) runs for fewer than DIRECT_INPUTS inputs per
- * position (kh kw C: a first layer's 27; from 32 the lookup tables take binary filters) and
- * filters in multiples of 8. The same bits as the packed float product (convGemm), without its
- * packing: 32x32x3, batch 50, best of 11 (2026-12-05), 32 filters (cifar10-small) 4.61 -> 1.82
- * ms on 1 thread, 2.30 -> 0.90 on 2; 128 filters (the paper network) 11.9 -> 7.9 and 5.5 -> 4.1.
+ * Whether conv2d takes the direct product (wasm/kernels/convDirect.ts), unless switched off in
+ * convProductPaths: on a first layer's shapes (directShape in conv.ts: fewer than 32 inputs per
+ * position, filters in multiples of 8). The same bits as the packed float product (convGemm),
+ * without its packing: 32x32x3, batch 50, best of 11 (2026-12-05), 32 filters (cifar10-small)
+ * 4.61 -> 1.82 ms on 1 thread, 2.30 -> 0.90 on 2; 128 filters (the paper network) 11.9 -> 7.9
+ * and 5.5 -> 4.1.
  */
-const DIRECT_INPUTS = 32;
-
-/** Whether conv2d takes the direct product (unless switched off in convProductPaths). */
 export function conv2dTakesDirect(d: ConvDims): boolean {
-  return convProductPaths.direct && d.kh * d.kw * d.C < DIRECT_INPUTS && d.Co % 8 === 0;
+  return convProductPaths.direct && directShape(d);
 }
 
 /** The direct product: images from the work counter; per thread, scratch for the K inputs' offsets and one padded image. */

@@ -3,7 +3,7 @@ import type { WasmBackend } from "../index.js";
 import type { Tensor } from "../../../core/tensor.js";
 import { type ConvDims, convDims } from "../../../kernels/convDims.js";
 import { split, splitRange } from "../split.js";
-import { convGeometry, convThreads, counterParts } from "./conv.js";
+import { convGeometry, convThreads, counterParts, directShape } from "./conv.js";
 import { matmulChunks } from "./matmul.js";
 import { winogradBlockTiles, winogradPays } from "./convWinogradProduct.js";
 
@@ -73,19 +73,17 @@ function fewRowChunks(rows: number, cols: number, parts: number): [number, numbe
 export const filterGradientPaths = { winograd: true, direct: true };
 
 /**
- * The direct product (wasm/kernels/convDirectFilter.ts) for fewer than DIRECT_INPUTS rows of dw
- * (kh kw C: a first layer's 27) and filters in multiples of 8: the packed product's bits without
+ * Whether the filter gradient of `d` takes the direct product (wasm/kernels/convDirectFilter.ts),
+ * unless switched off in filterGradientPaths: on a first layer's shapes (directShape in
+ * conv.ts: fewer than 32 rows of dw, filters in multiples of 8): the packed product's bits without
  * its packing. 32x32x3, batch 50, best of 11 (2026-12-05), against the packed product: 32 filters
  * (cifar10-small) 2.28 against 4.35 ms on 1 thread, 1.16 against 2.13 on 2; 128 filters (the
  * paper network) 9.8 against 13.7 and 4.95 against 6.5. The positions' blocks are the outer
  * loop and the filter blocks split statically: with the filter blocks from the counter, each over
  * all positions (so each reading all of dy), 2.32 / 1.79 ms and 12.1 / 7.5 on 1 / 2 threads.
  */
-const DIRECT_INPUTS = 32;
-
-/** Whether the filter gradient of `d` takes the direct product (unless switched off in filterGradientPaths). */
 export function filterGradientTakesDirect(d: ConvDims): boolean {
-  return filterGradientPaths.direct && d.kh * d.kw * d.C < DIRECT_INPUTS && d.Co % 8 === 0;
+  return filterGradientPaths.direct && directShape(d);
 }
 
 /** The direct product: the images padded into shared scratch (split by images), then the blocks of 8 filters split between the threads. */
