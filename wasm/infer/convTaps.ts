@@ -35,7 +35,7 @@ export function conv2dTaps(
 ): void {
   const q = min(wo, 16), rowsPerBlock = 16 / q, colBlocks = wo / q;
   const quads = (c + 3) >> 2, setBytes = <usize>quads * TAB, slotBytes = <usize>colBlocks * setBytes;
-  const kGroups = tapGroups(c, kh, kw), slotRows = index + (<usize>kGroups << 3);
+  const kGroups = tapGroups(c, kh, kw), slotRows = index + <usize>(((kGroups << 3) + 15) & ~15);
   const zeroTable = slotRows + <usize>(((kh << 2) + 15) & ~15), offsets = zeroTable + TAB;
   tableOffsets(bits, units * kGroups, offsets);
   const z = f32x4.splat(0);
@@ -76,8 +76,8 @@ export function tapGroups(c: i32, kh: i32, kw: i32): i32 {
 }
 
 /**
- * Groups per pass over the units: 16 groups' tables are 32 KiB, in L1 (1.9 ns per unit and
- * group on 16, 2.2-2.5 on 64 or all, on a 2-core Xeon at C = 32-128).
+ * Groups per pass over the units: 16 (a block's sums go through memory once per pass; 8, 12 and
+ * 32 measured slower on the network, on a 2-core Xeon).
  */
 const GROUP_CHUNK = 16;
 /** Bytes of a table entry: kw + 3 <= 8 vectors of 4 lanes (kw <= 5). */
@@ -91,12 +91,12 @@ export function convTapsCacheBytes(c: i32, kh: i32, kw: i32, wo: i32): i32 {
 }
 
 /**
- * Bytes of conv2dTaps's index scratch: two table addresses per group, kh slot rows (to 16
- * bytes), the zeros' table, and the weight bytes as table offsets (4 bytes each).
+ * Bytes of conv2dTaps's index scratch: two table addresses per group and kh slot rows (each to
+ * 16 bytes), the zeros' table, and the weight bytes as table offsets (4 bytes each).
  */
 export function convTapsIndexBytes(c: i32, kh: i32, kw: i32, units: i32): i32 {
   const groups = tapGroups(c, kh, kw);
-  return (groups << 3) + (((kh << 2) + 15) & ~15) + <i32>TAB + ((units * groups) << 2);
+  return (((groups << 3) + 15) & ~15) + (((kh << 2) + 15) & ~15) + <i32>TAB + ((units * groups) << 2);
 }
 
 /**
