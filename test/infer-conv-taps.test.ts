@@ -55,10 +55,27 @@ const padded: Case[] = [
   layer("4x4x2 -> 3C3 (blocks of 4 rows)", 2, [4, 4, 2], [3, 3], [1, 1], 3),
 ];
 
+/** Outputs of even sides with blocks of one row of 16 or two rows of 8: conv2dTaps's fused 2 x 2 pooling. */
+const pooledCases: Case[] = [
+  layer("32x32x8 -> 5C3 (2 column blocks a row, odd filters)", 2, [32, 32, 8], [3, 3], [1, 1], 5),
+  layer("16x16x32 -> 32C3 (one block a row)", 3, [16, 16, 32], [3, 3], [1, 1], 32),
+  layer("8x8x64 -> 17C3 (blocks of 2 rows)", 2, [8, 8, 64], [3, 3], [1, 1], 17),
+  layer("2x8x8 -> 3C3 (blocks of 2 rows, ho = 2)", 5, [2, 8, 8], [3, 3], [1, 1], 3),
+  layer("20x16x24 -> 11C5x3 (pad 2x1: 6 row starts a step)", 2, [20, 16, 24], [5, 3], [2, 1], 11),
+  layer("18x18x16 -> 7C3 (pad 0: 16x16 out)", 2, [18, 18, 16], [3, 3], [0, 0], 7),
+  layer("16x16x136 -> 191C3 (the most filters)", 1, [16, 16, 136], [3, 3], [1, 1], 191),
+  layer("32x32x3 -> 32C3 (RGB: channels padded to 4)", 2, [32, 32, 3], [3, 3], [1, 1], 32),
+];
+
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
-/** Lays out one case in a fresh memory and runs both kernels; returns their outputs. */
-async function runBoth(k: Case, relu: number, seed: number, huge = true) {
+/**
+ * One case laid out in a fresh memory: random inputs (with exact zeros, -0 and, when `huge`,
+ * large values), sign bits, scales (0.5 to 1.5, every odd unit's negated when `bothSigns`) and
+ * shifts, conv2dTaps's scratch (two blocks: its pooling takes them) and room for three outputs
+ * of `outFloats`.
+ */
+async function setUp(k: Case, seed: number, huge: boolean, bothSigns: boolean) {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const m: InferExports = await instantiateInfer(memory);
   const rng = new Xoshiro128(seed);
@@ -76,65 +93,136 @@ async function runBoth(k: Case, relu: number, seed: number, huge = true) {
     p = align(p + bytes);
     return at;
   };
-  const x = take(4 * xFloats),
-    bits = take(k.units * rb),
-    scale = take(4 * k.units),
-    shift = take(4 * k.units);
-  const outTaps = take(4 * outFloats),
-    outLut = take(4 * outFloats);
-  const patch = take(m.convPatchBytes(K)),
-    block = take(Math.ceil(k.units / 8) * 8 * 64),
-    table = take(m.denseLutTableBytes());
-  const cache = take(m.convTapsCacheBytes(k.c, kh, kw, wo)),
-    groups = take(m.convTapsIndexBytes(k.c, kh, kw, k.units)),
-    zeros = take(16 * Math.ceil(k.c / 4)),
-    tapsBits = take(tapBits(layerOf(k, new Uint8Array(k.units * rb))).length);
+  const at = {
+    x: take(4 * xFloats),
+    bits: take(k.units * rb),
+    scale: take(4 * k.units),
+    shift: take(4 * k.units),
+    ones: take(4 * k.units),
+    zeros: take(Math.max(4 * k.units, 16 * Math.ceil(k.c / 4))),
+    out: [take(4 * outFloats), take(4 * outFloats), take(4 * outFloats)] as const,
+    patch: take(m.convPatchBytes(K)),
+    block: take(2 * Math.ceil(k.units / 8) * 8 * 64),
+    table: take(m.denseLutTableBytes()),
+    cache: take(m.convTapsCacheBytes(k.c, kh, kw, wo)),
+    groups: take(m.convTapsIndexBytes(k.c, kh, kw, k.units)),
+    tapsBits: take(tapBits(layerOf(k, new Uint8Array(k.units * rb))).length),
+  };
   memory.grow(Math.ceil(p / 65536) - memory.buffer.byteLength / 65536);
   const f32 = new Float32Array(memory.buffer);
-  // inputs: mostly uniform, with exact zeros, -0 and large values among them
   for (let i = 0; i < xFloats; i++) {
     const u = rng.next();
-    f32[x / 4 + i] = u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.09 && huge ? 3e30 * (rng.next() - 0.5) : rng.uniform(-2, 2);
+    f32[at.x / 4 + i] =
+      u < 0.05 ? 0 : u < 0.08 ? -0 : u < 0.09 && huge ? 3e30 * (rng.next() - 0.5) : rng.uniform(-2, 2);
   }
   const bytes = new Uint8Array(memory.buffer);
-  for (let i = 0; i < k.units * rb; i++) bytes[bits + i] = Math.floor(rng.next() * 256);
+  for (let i = 0; i < k.units * rb; i++) bytes[at.bits + i] = Math.floor(rng.next() * 256);
   for (let u = 0; u < k.units; u++) {
-    f32[scale / 4 + u] = rng.uniform(0.5, 1.5);
-    f32[shift / 4 + u] = rng.uniform(-1, 1);
+    f32[at.scale / 4 + u] = (bothSigns && u % 2 ? -1 : 1) * rng.uniform(0.5, 1.5);
+    f32[at.shift / 4 + u] = rng.uniform(-1, 1);
+    f32[at.ones / 4 + u] = 1;
   }
-  const batch = [x, k.images, k.h, k.w, k.c] as const;
-  m.conv2dLut(...batch, kh, kw, 1, 1, ph, pw, ho, wo, bits, k.units, scale, shift, relu, outLut, patch, block, table);
-  const rowBits = bytes.slice(bits, bits + k.units * rb);
-  const conv = layerOf(k, rowBits);
-  bytes.set(tapBits(conv), tapsBits);
-  m.conv2dTaps(
+  const rowBits = bytes.slice(at.bits, at.bits + k.units * rb);
+  bytes.set(tapBits(layerOf(k, rowBits)), at.tapsBits);
+  const batch = [at.x, k.images, k.h, k.w, k.c] as const;
+  /** conv2dTaps into out[which], with this epilogue, pooled or not. */
+  const taps = (which: 0 | 1 | 2, scale: number, shift: number, relu: number, pool: 0 | 1) =>
+    m.conv2dTaps(
+      ...batch,
+      kh,
+      kw,
+      ph,
+      pw,
+      ho,
+      wo,
+      at.tapsBits,
+      k.units,
+      scale,
+      shift,
+      relu,
+      at.out[which],
+      at.cache,
+      at.block,
+      at.groups,
+      at.zeros,
+      pool,
+    );
+  const u32 = (at: number, n: number) => new Uint32Array(memory.buffer).slice(at / 4, at / 4 + n);
+  return { m, at, batch, ho, wo, outFloats, rowBits, f32, bytes, taps, u32 };
+}
+
+/** Runs conv2dLut and conv2dTaps (unpooled) on one case; returns their outputs and the case's data. */
+async function runBoth(k: Case, relu: number, seed: number, huge = true) {
+  const { m, at, batch, ho, wo, outFloats, rowBits, f32, taps, u32 } = await setUp(k, seed, huge, false);
+  const [kh, kw] = k.kernel,
+    [ph, pw] = k.pad;
+  m.conv2dLut(
     ...batch,
     kh,
     kw,
+    1,
+    1,
     ph,
     pw,
     ho,
     wo,
-    tapsBits,
+    at.bits,
     k.units,
-    scale,
-    shift,
+    at.scale,
+    at.shift,
     relu,
-    outTaps,
-    cache,
-    block,
-    groups,
-    zeros,
+    at.out[1],
+    at.patch,
+    at.block,
+    at.table,
   );
-  const u32 = new Uint32Array(memory.buffer);
+  taps(0, at.scale, at.shift, relu, 0);
+  const xFloats = k.images * k.h * k.w * k.c;
   return {
-    taps: u32.slice(outTaps / 4, outTaps / 4 + outFloats),
-    lut: u32.slice(outLut / 4, outLut / 4 + outFloats),
-    x: f32.slice(x / 4, x / 4 + xFloats),
+    taps: u32(at.out[0], outFloats),
+    lut: u32(at.out[1], outFloats),
+    x: f32.slice(at.x / 4, at.x / 4 + xFloats),
     bits: rowBits,
-    scale: f32.slice(scale / 4, scale / 4 + k.units),
-    shift: f32.slice(shift / 4, shift / 4 + k.units),
+    scale: f32.slice(at.scale / 4, at.scale / 4 + k.units),
+    shift: f32.slice(at.shift / 4, at.shift / 4 + k.units),
   };
+}
+
+/**
+ * conv2dTaps with its 2 x 2 pooling fused, and the unfused path the engine takes otherwise
+ * (conv2dTaps's plain sums, then poolAffine with scale, shift and ReLU); scales of both signs,
+ * so that pooling before the affine map matters; with `zeros`, all-zero images, all-minus weights
+ * and shifts of -0 (signed zeros out). Returns both pooled outputs.
+ */
+async function runPooled(k: Case, relu: number, seed: number, zeros = false) {
+  const { m, at, ho, wo, taps, u32, f32, bytes } = await setUp(k, seed, true, true);
+  if (zeros) {
+    f32.fill(0, at.x / 4, at.x / 4 + k.images * k.h * k.w * k.c);
+    bytes.fill(0, at.tapsBits); // the last of the layout
+    f32.fill(-0, at.shift / 4, at.shift / 4 + k.units);
+  }
+  const pooled = k.images * (ho / 2) * (wo / 2) * k.units;
+  taps(0, at.scale, at.shift, relu, 1);
+  taps(1, at.ones, at.zeros, 0, 0);
+  m.poolAffine(
+    at.out[1],
+    k.images,
+    ho,
+    wo,
+    k.units,
+    2,
+    2,
+    2,
+    2,
+    ho / 2,
+    wo / 2,
+    at.scale,
+    at.shift,
+    1,
+    relu,
+    at.out[2],
+  );
+  return { fused: u32(at.out[0], pooled), unfused: u32(at.out[2], pooled) };
 }
 
 /** The case as a .bcnet convolution with these sign bits (for tapBits and convTakesTaps). */
@@ -204,6 +292,32 @@ describe("conv2dTaps (tables built once per input row) against conv2dLut (unfold
       }
     });
   }
+});
+
+describe("conv2dTaps with its 2 x 2 max pooling fused against the plain sums, then poolAffine", () => {
+  for (const k of pooledCases) {
+    it(`${k.name}, ${k.images} image(s): the same bits, with and without ReLU, scales of both signs`, async () => {
+      for (const relu of [0, 1]) {
+        const { fused, unfused } = await runPooled(k, relu, 31 + relu);
+        let differ = 0;
+        for (let i = 0; i < unfused.length; i++) if (fused[i] !== unfused[i]) differ++;
+        expect(differ, `${differ} of ${unfused.length} outputs differ`).toBe(0);
+        expect(new Set(new Float32Array(unfused.buffer)).size, "the outputs vary").toBeGreaterThan(
+          Math.min(unfused.length / 4, 50),
+        );
+      }
+    });
+  }
+});
+
+it("conv2dTaps's fused pooling on zero sums with shifts of -0: the same signed zeros as the unfused path", async () => {
+  const k = layer("8x8x8 -> 4C3", 1, [8, 8, 8], [3, 3], [1, 1], 4);
+  const { fused, unfused } = await runPooled(k, 0, 41, true);
+  // the sums are +0 (they start from +0): +0 scale - 0 is +0 for the positive scales, -0 for the negative
+  const values = Array.from(new Float32Array(unfused.buffer));
+  expect(values.every((v) => v === 0)).toBe(true);
+  expect(values.map((v, i) => Object.is(v, -0) === (i % 2 === 1)).every(Boolean)).toBe(true);
+  expect(Array.from(fused)).toEqual(Array.from(unfused));
 });
 
 describe("conv2dTaps on channels padded to 4 (tapBits' rows) against the formula in float64", () => {

@@ -73,6 +73,7 @@ export interface InferExports {
       block: number,
       groups: number,
       zeros: number,
+      pool: 0 | 1,
     ]
   ): void;
   convTapsCacheBytes(c: number, kh: number, kw: number, wo: number): number;

@@ -65,6 +65,18 @@ export function convTakesTaps(l: BcnetConv): boolean {
 }
 
 /**
+ * Whether conv2dTaps fuses the layer's max pooling (its pool flag): a 2 x 2 window of stride 2 on
+ * an even output whose blocks are one row of 16 (two blocks a step) or two rows of 8.
+ */
+export function tapsPool(l: BcnetConv): boolean {
+  const { height: ho, width: wo } = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+  const p = l.pool;
+  if (!p || !convTakesTaps(l)) return false;
+  const twoByTwo = p.window[0] === 2 && p.window[1] === 2 && p.stride[0] === 2 && p.stride[1] === 2;
+  return twoByTwo && ho % 2 === 0 && (wo % 16 === 0 || wo === 8);
+}
+
+/**
  * A convolution's sign bits as conv2dTaps reads them: each tap's channels padded to a multiple
  * of 4 (C4), the padding's bits 0, each filter's row ceil(kh kw C4 / 8) bytes; the bits
  * themselves where C is a multiple of 4 (the same layout).
@@ -106,7 +118,8 @@ interface Placed {
  * - conv: conv2dTaps where convTakesTaps (the 4-input tables built once per input row), else
  *   conv2dLut (blocks of 16 output positions unfolded into their patches, then the
  *   lookup-table kernel); its epilogue applies scale, shift and ReLU, or, when the layer pools,
- *   it gives the plain sums and poolAffine then pools and applies them;
+ *   conv2dTaps pools in its pass (tapsPool) or the kernel gives the plain sums and poolAffine
+ *   then pools and applies them;
  * - maxpool: poolAffine without scale and shift.
  */
 export class WasmEngine {
@@ -192,7 +205,7 @@ export class WasmEngine {
           ...taps.map((l) => kernels.convTapsIndexBytes(l.input.channels, l.kernel[0], l.kernel[1], l.filters)),
         ),
       ),
-      block: take(pad8(filters) * ROWS_PER_BLOCK * 4),
+      block: take(2 * pad8(filters) * ROWS_PER_BLOCK * 4), // conv2dTaps's pooling takes two blocks
       ones: take(4 * filters),
       // the pooling layers' shift of 0, and conv2dTaps's padding inputs
       zeros: take(4 * Math.max(filters, ...taps.map((l) => Math.ceil(l.input.channels / 4) * 4))),
@@ -272,8 +285,13 @@ export class WasmEngine {
     // Pooling layers take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
     const epilogue: Epilogue = pool ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
     const output: ConvOutput = [...sides(c), w.bits, l.filters, ...epilogue, dst];
+    if (tapsPool(l)) {
+      const fused: ConvOutput = [...sides(c), w.bits, l.filters, w.scale, w.shift, relu, dst];
+      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...fused, s.cache, s.block, s.taps, s.zeros, 1);
+      return true;
+    }
     if (convTakesTaps(l))
-      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...output, s.cache, s.block, s.taps, s.zeros);
+      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...output, s.cache, s.block, s.taps, s.zeros, 0);
     else this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
     if (!pool) return true;
     this.kernels.poolAffine(

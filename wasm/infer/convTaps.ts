@@ -17,23 +17,29 @@ import { transpose4 } from "./transpose4";
  * entry (ENTRY = 128 bytes): vector u, element i = input row r0 + 4i / Q, column
  * j0 - pw + u + 4i % Q, so tap (ki, kj) reads vectors kj .. kj + 3 (16 kj bytes into each
  * entry), and one table serves every kj and every output block row whose taps reach input row
- * r0. Tables are built once per row start (kh slots, each kept while a block row needs it)
+ * r0. Tables are built once per row start (kh + 1 slots, each kept while a block row needs it)
  * instead of once per tap and block (conv2dLut builds kh kw per block, after packing the
  * patches):
- *   slot(r0) = r0 mod kh,  table at cache + ((slot colBlocks + j0 / Q) C4 / 4 + q) TAB
+ *   slot(r0) = r0 mod (kh + 1),  table at cache + ((slot colBlocks + j0 / Q) C4 / 4 + q) TAB
  * The quads of all taps in the patch's order, j = (ki kw + kj) C4 / 4 + q, pair up into groups:
  * weight byte g's low nibble reads quad 2g's table, its high nibble quad 2g + 1's (a table of
  * zeros' sums past the last quad), accumulateGroups4 (below) adds them up.
- * Scratch: cache (convTapsCacheBytes), block (units rounded up to 8, times LANE_BYTES), index
+ * pool = 1 (ho and wo even, Q 8 or 16) fuses a 2 x 2, stride-2 max pooling: out is then NHWC
+ * [images, ho / 2, wo / 2, units] of poolAffine's formula (conv.ts) on the plain sums,
+ *   y[img, i, j, f] = max(s at rows 2i, 2i + 1, columns 2j, 2j + 1) scale[f] + shift[f],
+ * then max(y, 0) when relu, in the same bits as conv2dTaps with scale 1, shift 0, then
+ * poolAffine; with Q = 16 each step takes two block rows (the kh + 1 row starts they need).
+ * Scratch: cache (convTapsCacheBytes), block (2 x units rounded up to 8, times LANE_BYTES), index
  * (convTapsIndexBytes: the block's two table addresses per group, the slots' rows, the zeros'
  * table, the weights as table offsets), zeros (C4 floats of 0: the padding's inputs).
  */
 export function conv2dTaps(
   x: usize, images: i32, h: i32, w: i32, c: i32, kh: i32, kw: i32, ph: i32, pw: i32, ho: i32, wo: i32,
   bits: usize, units: i32, scale: usize, shift: usize, relu: i32, out: usize,
-  cache: usize, block: usize, index: usize, zeros: usize,
+  cache: usize, block: usize, index: usize, zeros: usize, pool: i32,
 ): void {
-  const q = min(wo, 16), rowsPerBlock = 16 / q, colBlocks = wo / q;
+  const q = min(wo, 16), rowsPerBlock = 16 / q, colBlocks = wo / q, slots = kh + 1;
+  const stepBlocks = pool && q == 16 ? 2 : 1, stepRows = rowsPerBlock * stepBlocks, second = block + <usize>(units + 7 & ~7) * LANE_BYTES;
   const quads = (c + 3) >> 2, setBytes = <usize>quads * TAB, slotBytes = <usize>colBlocks * setBytes;
   const kGroups = tapGroups(c, kh, kw), slotRows = index + <usize>(((kGroups << 3) + 15) & ~15);
   const zeroTable = slotRows + <usize>(((kh << 2) + 15) & ~15), offsets = zeroTable + TAB;
@@ -43,31 +49,103 @@ export function conv2dTaps(
   signedSums4(z, z, z, z, zeroTable, ENTRY);
   store<u32>(index + (<usize>kGroups << 3) - 4, <u32>zeroTable); // an odd quad count's last high table
   for (let img = 0; img < images; img++) {
-    for (let s = 0; s < kh; s++) store<i32>(slotRows + (<usize>s << 2), i32.MIN_VALUE);
+    for (let s = 0; s < slots; s++) store<i32>(slotRows + (<usize>s << 2), i32.MIN_VALUE);
     const image = x + <usize>img * <usize>(h * w * c) * 4;
-    for (let i0 = 0; i0 < ho; i0 += rowsPerBlock) {
-      for (let ki = 0; ki < kh; ki++) {
-        const r0 = i0 + ki - ph, slot = ((r0 % kh) + kh) % kh, at = slotRows + (<usize>slot << 2);
+    for (let i0 = 0; i0 < ho; i0 += stepRows) {
+      for (let ki = 0; ki < kh + stepBlocks - 1; ki++) {
+        const r0 = i0 + ki - ph, slot = ((r0 % slots) + slots) % slots, at = slotRows + (<usize>slot << 2);
         if (load<i32>(at) == r0) continue;
         store<i32>(at, r0);
         for (let jb = 0; jb < colBlocks; jb++)
           buildTapTables(image, h, w, c, r0, jb * q - pw, q, kw + 3, zeros, cache + <usize>slot * slotBytes + <usize>jb * setBytes);
       }
       for (let jb = 0; jb < colBlocks; jb++) {
-        let at = index;
-        for (let ki = 0; ki < kh; ki++) {
-          const slot = (((i0 + ki - ph) % kh) + kh) % kh;
-          const set = cache + <usize>slot * slotBytes + <usize>jb * setBytes;
-          for (let kj = 0; kj < kw; kj++)
-            for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
+        for (let b = 0; b < stepBlocks; b++) {
+          let at = index;
+          for (let ki = 0; ki < kh; ki++) {
+            const slot = (((i0 + b + ki - ph) % slots) + slots) % slots;
+            const set = cache + <usize>slot * slotBytes + <usize>jb * setBytes;
+            for (let kj = 0; kj < kw; kj++)
+              for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
+          }
+          for (let g0 = 0; g0 < kGroups; g0 += chunk)
+            accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + chunk), kGroups, offsets, units, b ? second : block);
         }
-        for (let g0 = 0; g0 < kGroups; g0 += chunk)
-          accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + chunk), kGroups, offsets, units, block);
+        if (pool) {
+          const p = ((img * (ho >> 1) + (i0 >> 1)) * (wo >> 1) + ((jb * q) >> 1)) * units;
+          if (q == 16) poolRowPair(block, second, units, scale, shift, relu);
+          else poolBlockOfTwoRows(block, units, scale, shift, relu);
+          writePooled(block, units, q >> 3, out + (<usize>p << 2));
+          continue;
+        }
         affine(block, units, scale, shift, relu);
         const r = (img * ho + i0) * wo + jb * q;
         writeClasses(block, units, out + (<usize>r * <usize>units << 2));
       }
     }
+  }
+}
+
+/**
+ * The fused 2 x 2, stride-2 max pooling of two blocks of one output row each (Q = 16): block
+ * rows i0 (at b0) and i0 + 1 (at b1), lane m + 4i = column m + 4i. Per unit, the maximum of
+ * vectors 0 and 1 holds pooled columns 0, 2, 4, 6 (elements 0-3), of vectors 2 and 3 columns
+ * 1, 3, 5, 7; the two rows' maxima, then poolEpilogue, into b0's unit as pooled columns 0-3 and 4-7.
+ */
+function poolRowPair(b0: usize, b1: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
+  for (let n = 0; n < units; n++) {
+    const o = b0 + <usize>n * LANE_BYTES, o1 = b1 + <usize>n * LANE_BYTES;
+    const even = f32x4.max(f32x4.max(v128.load(o), v128.load(o, 16)), f32x4.max(v128.load(o1), v128.load(o1, 16)));
+    const odd = f32x4.max(f32x4.max(v128.load(o, 32), v128.load(o, 48)), f32x4.max(v128.load(o1, 32), v128.load(o1, 48)));
+    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
+    v128.store(o, poolEpilogue(i32x4.shuffle(even, odd, 0, 4, 1, 5), s, k, relu));
+    v128.store(o, poolEpilogue(i32x4.shuffle(even, odd, 2, 6, 3, 7), s, k, relu), 16);
+  }
+}
+
+/**
+ * The fused 2 x 2, stride-2 max pooling inside a block of two output rows of 8 (Q = 8): lane
+ * m + 4i = row i / 2, column m + 4 (i % 2). Per unit, the maximum of vectors 0 and 1 holds pooled
+ * columns 0, 2 of row 0 then of row 1 (elements 0-3), of vectors 2 and 3 columns 1, 3; the rows'
+ * maxima (elements i and i + 2), then poolEpilogue, into the unit's first vector as pooled columns 0-3.
+ */
+function poolBlockOfTwoRows(b0: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
+  for (let n = 0; n < units; n++) {
+    const o = b0 + <usize>n * LANE_BYTES;
+    const even = f32x4.max(v128.load(o), v128.load(o, 16)), odd = f32x4.max(v128.load(o, 32), v128.load(o, 48));
+    const pairs = f32x4.max(i64x2.shuffle(even, odd, 0, 2), i64x2.shuffle(even, odd, 1, 3));
+    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
+    v128.store(o, poolEpilogue(i32x4.shuffle(pairs, pairs, 0, 2, 1, 3), s, k, relu));
+  }
+}
+
+/**
+ * poolAffine's epilogue on the maxima m of the plain sums (conv.ts): y = m scale + shift, then
+ * max(y, 0) when relu. The same bits as conv2dTaps with scale 1 and shift 0, then poolAffine:
+ * s 1 + 0 = s, as the sums start from +0 and so are never -0.
+ */
+@inline
+function poolEpilogue(m: v128, s: v128, k: v128, relu: i32): v128 {
+  const y = f32x4.add(f32x4.mul(m, s), k);
+  return relu ? f32x4.max(y, f32x4.splat(0)) : y;
+}
+
+/**
+ * The pooled block's `vectors` (1 or 2) vectors per unit at block (vector v, element i: pooled
+ * position 4v + i) as 4 vectors consecutive NHWC rows of `units` at o: 4 units at a time by 4 x 4
+ * transposes (the rest one by one).
+ */
+function writePooled(block: usize, units: i32, vectors: i32, o: usize): void {
+  const rowBytes = <usize>units << 2, u4 = units & ~3;
+  for (let v: usize = 0; v < <usize>vectors; v++) {
+    const dst = o + 4 * v * rowBytes, src = block + (v << 4);
+    let n = 0;
+    for (; n < u4; n += 4) {
+      const s = src + <usize>n * LANE_BYTES;
+      transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), rowBytes);
+    }
+    for (; n < units; n++)
+      for (let i: usize = 0; i < 4; i++) store<f32>(dst + i * rowBytes + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES + (i << 2)));
   }
 }
 
@@ -87,9 +165,9 @@ const ENTRY: usize = 128;
 /** Bytes of one quad's table: 16 entries. */
 const TAB: usize = 16 * ENTRY;
 
-/** Bytes of conv2dTaps's table cache: kh slots of (wo / Q) column blocks x C4 / 4 tables (TAB each). */
+/** Bytes of conv2dTaps's table cache: kh + 1 slots of (wo / Q) column blocks x C4 / 4 tables (TAB each). */
 export function convTapsCacheBytes(c: i32, kh: i32, kw: i32, wo: i32): i32 {
-  return kh * (wo / min(wo, 16)) * ((c + 3) >> 2) * <i32>TAB;
+  return (kh + 1) * (wo / min(wo, 16)) * ((c + 3) >> 2) * <i32>TAB;
 }
 
 /**
