@@ -3,7 +3,7 @@ import { Xoshiro128 } from "../src/core/rng.js";
 import type { BcnetConv } from "../src/format/bcnet.js";
 import { convOutputShape } from "../src/format/shapes.js";
 import { instantiateInfer, type InferExports } from "../src/infer/module.js";
-import { convTakesTaps, tapBits } from "../src/infer/wasmEngine.js";
+import { convTakesTaps, tapBits, tapsPool } from "../src/infer/wasmEngine.js";
 
 // conv2dTaps (wasm/infer/convTaps.ts: the 4-input tables built once per input row) against
 // conv2dLut (the same tables over unfolded patches): for channels in multiples of 4, the same
@@ -369,6 +369,19 @@ describe("convTakesTaps: which convolutions take conv2dTaps", () => {
     expect(convTakesTaps(conv(2, 2, 8, 8, 1, 1))).toBe(false); // width 2: blocks of 8 rows
     expect(convTakesTaps({ ...conv(16, 16, 8, 8), kernel: [3, 7], pad: [1, 3] })).toBe(false); // 7 wide
     expect(convOutputShape({ height: 3, width: 8, channels: 8 }, 8, [3, 3], [1, 1], [1, 1]).width).toBe(8);
+  });
+  it("tapsPool: a 2x2, stride-2 pooling fuses on even outputs of rows of 16 or 8; 4-wide, 3x3 windows or unpooled do not", () => {
+    const mp = (l: BcnetConv, window = 2): BcnetConv => ({
+      ...l,
+      pool: { window: [window, window], stride: [window, window] },
+    });
+    expect(tapsPool(mp(conv(32, 32, 32, 32)))).toBe(true);
+    expect(tapsPool(mp(conv(16, 16, 3, 64)))).toBe(true);
+    expect(tapsPool(mp(conv(8, 8, 128, 128)))).toBe(true);
+    expect(tapsPool(mp(conv(4, 4, 16, 16)))).toBe(false); // blocks of 4 rows of 4
+    expect(tapsPool(mp(conv(12, 12, 8, 8)))).toBe(false); // conv2dLut
+    expect(tapsPool(mp(conv(18, 18, 8, 8), 3))).toBe(false);
+    expect(tapsPool(conv(32, 32, 32, 32))).toBe(false);
   });
   it("tapBits: each tap's channels padded to 4 with 0 bits (C = 3: 27 -> 36 inputs a filter); C a multiple of 4 keeps the bits", () => {
     const l = { ...conv(4, 4, 3, 2), bits: Uint8Array.of(0xff, 0xff, 0xff, 0x07, 0b101, 0, 0, 0) };
