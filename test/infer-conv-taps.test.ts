@@ -126,13 +126,12 @@ async function setUp(k: Case, seed: number, huge: boolean, bothSigns: boolean) {
   bytes.set(tapBits(layerOf(k, rowBits)), at.tapsBits);
   const batch = [at.x, k.images, k.h, k.w, k.c] as const;
   /** conv2dTaps into out[which], with this epilogue, pooled or not. */
+  const scratch = [at.cache, at.block, at.groups, at.zeros] as const;
   const taps = (which: 0 | 1 | 2, scale: number, shift: number, relu: number, pool: 0 | 1) =>
     m.conv2dTaps(
       ...batch,
-      kh,
-      kw,
-      ph,
-      pw,
+      ...k.kernel,
+      ...k.pad,
       ho,
       wo,
       at.tapsBits,
@@ -141,10 +140,7 @@ async function setUp(k: Case, seed: number, huge: boolean, bothSigns: boolean) {
       shift,
       relu,
       at.out[which],
-      at.cache,
-      at.block,
-      at.groups,
-      at.zeros,
+      ...scratch,
       pool,
     );
   const u32 = (at: number, n: number) => new Uint32Array(memory.buffer).slice(at / 4, at / 4 + n);
@@ -154,28 +150,8 @@ async function setUp(k: Case, seed: number, huge: boolean, bothSigns: boolean) {
 /** Runs conv2dLut and conv2dTaps (unpooled) on one case; returns their outputs and the case's data. */
 async function runBoth(k: Case, relu: number, seed: number, huge = true) {
   const { m, at, batch, ho, wo, outFloats, rowBits, f32, taps, u32 } = await setUp(k, seed, huge, false);
-  const [kh, kw] = k.kernel,
-    [ph, pw] = k.pad;
-  m.conv2dLut(
-    ...batch,
-    kh,
-    kw,
-    1,
-    1,
-    ph,
-    pw,
-    ho,
-    wo,
-    at.bits,
-    k.units,
-    at.scale,
-    at.shift,
-    relu,
-    at.out[1],
-    at.patch,
-    at.block,
-    at.table,
-  );
+  const epilogue = [at.bits, k.units, at.scale, at.shift, relu, at.out[1]] as const;
+  m.conv2dLut(...batch, ...k.kernel, 1, 1, ...k.pad, ho, wo, ...epilogue, at.patch, at.block, at.table);
   taps(0, at.scale, at.shift, relu, 0);
   const xFloats = k.images * k.h * k.w * k.c;
   return {
