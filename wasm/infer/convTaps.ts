@@ -1,5 +1,6 @@
 import { affine, LANE_BYTES, signedSums4 } from "./denseLut";
 import { store4 } from "./denseLut4";
+import { poolBlockOfTwoRows, poolRowPair } from "./tapsPool";
 import { transpose4 } from "./transpose4";
 
 /**
@@ -61,13 +62,7 @@ export function conv2dTaps(
       }
       for (let jb = 0; jb < colBlocks; jb++) {
         for (let b = 0; b < stepBlocks; b++) {
-          let at = index;
-          for (let ki = 0; ki < kh; ki++) {
-            const slot = (((i0 + b + ki - ph) % slots) + slots) % slots;
-            const set = cache + <usize>slot * slotBytes + <usize>jb * setBytes;
-            for (let kj = 0; kj < kw; kj++)
-              for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
-          }
+          groupAddresses(index, cache + <usize>jb * setBytes, i0 + b - ph, kh, kw, slots, slotBytes, setBytes);
           for (let g0 = 0; g0 < kGroups; g0 += chunk)
             accumulateGroups4(index + (<usize>g0 << 3), g0, min(kGroups, g0 + chunk), kGroups, offsets, units, b ? second : block);
         }
@@ -75,77 +70,29 @@ export function conv2dTaps(
           const p = ((img * (ho >> 1) + (i0 >> 1)) * (wo >> 1) + ((jb * q) >> 1)) * units;
           if (q == 16) poolRowPair(block, second, units, scale, shift, relu);
           else poolBlockOfTwoRows(block, units, scale, shift, relu);
-          writePooled(block, units, q >> 3, out + (<usize>p << 2));
+          writeVectors(block, units, q >> 3, 4, 1, out + (<usize>p << 2));
           continue;
         }
         affine(block, units, scale, shift, relu);
         const r = (img * ho + i0) * wo + jb * q;
-        writeClasses(block, units, out + (<usize>r * <usize>units << 2));
+        writeVectors(block, units, 4, 1, 4, out + (<usize>r * <usize>units << 2));
       }
     }
   }
 }
 
 /**
- * The fused 2 x 2, stride-2 max pooling of two blocks of one output row each (Q = 16): block
- * rows i0 (at b0) and i0 + 1 (at b1), lane m + 4i = column m + 4i. Per unit, the maximum of
- * vectors 0 and 1 holds pooled columns 0, 2, 4, 6 (elements 0-3), of vectors 2 and 3 columns
- * 1, 3, 5, 7; the two rows' maxima, then poolEpilogue, into b0's unit as pooled columns 0-3 and 4-7.
- */
-function poolRowPair(b0: usize, b1: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
-  for (let n = 0; n < units; n++) {
-    const o = b0 + <usize>n * LANE_BYTES, o1 = b1 + <usize>n * LANE_BYTES;
-    const even = f32x4.max(f32x4.max(v128.load(o), v128.load(o, 16)), f32x4.max(v128.load(o1), v128.load(o1, 16)));
-    const odd = f32x4.max(f32x4.max(v128.load(o, 32), v128.load(o, 48)), f32x4.max(v128.load(o1, 32), v128.load(o1, 48)));
-    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
-    v128.store(o, poolEpilogue(i32x4.shuffle(even, odd, 0, 4, 1, 5), s, k, relu));
-    v128.store(o, poolEpilogue(i32x4.shuffle(even, odd, 2, 6, 3, 7), s, k, relu), 16);
-  }
-}
-
-/**
- * The fused 2 x 2, stride-2 max pooling inside a block of two output rows of 8 (Q = 8): lane
- * m + 4i = row i / 2, column m + 4 (i % 2). Per unit, the maximum of vectors 0 and 1 holds pooled
- * columns 0, 2 of row 0 then of row 1 (elements 0-3), of vectors 2 and 3 columns 1, 3; the rows'
- * maxima (elements i and i + 2), then poolEpilogue, into the unit's first vector as pooled columns 0-3.
- */
-function poolBlockOfTwoRows(b0: usize, units: i32, scale: usize, shift: usize, relu: i32): void {
-  for (let n = 0; n < units; n++) {
-    const o = b0 + <usize>n * LANE_BYTES;
-    const even = f32x4.max(v128.load(o), v128.load(o, 16)), odd = f32x4.max(v128.load(o, 32), v128.load(o, 48));
-    const pairs = f32x4.max(i64x2.shuffle(even, odd, 0, 2), i64x2.shuffle(even, odd, 1, 3));
-    const s = f32x4.splat(load<f32>(scale + (<usize>n << 2))), k = f32x4.splat(load<f32>(shift + (<usize>n << 2)));
-    v128.store(o, poolEpilogue(i32x4.shuffle(pairs, pairs, 0, 2, 1, 3), s, k, relu));
-  }
-}
-
-/**
- * poolAffine's epilogue on the maxima m of the plain sums (conv.ts): y = m scale + shift, then
- * max(y, 0) when relu. The same bits as conv2dTaps with scale 1 and shift 0, then poolAffine:
- * s 1 + 0 = s, as the sums start from +0 and so are never -0.
+ * The table addresses of a block whose taps start at input row r0 (its row minus ph), in the
+ * groups' order (tap (ki, kj), then quad): row r0 + ki's set in its slot, 16 kj bytes into each
+ * quad's table, one u32 each at index (groups of two quads: 8 bytes a group).
  */
 @inline
-function poolEpilogue(m: v128, s: v128, k: v128, relu: i32): v128 {
-  const y = f32x4.add(f32x4.mul(m, s), k);
-  return relu ? f32x4.max(y, f32x4.splat(0)) : y;
-}
-
-/**
- * The pooled block's `vectors` (1 or 2) vectors per unit at block (vector v, element i: pooled
- * position 4v + i) as 4 vectors consecutive NHWC rows of `units` at o: 4 units at a time by 4 x 4
- * transposes (the rest one by one).
- */
-function writePooled(block: usize, units: i32, vectors: i32, o: usize): void {
-  const rowBytes = <usize>units << 2, u4 = units & ~3;
-  for (let v: usize = 0; v < <usize>vectors; v++) {
-    const dst = o + 4 * v * rowBytes, src = block + (v << 4);
-    let n = 0;
-    for (; n < u4; n += 4) {
-      const s = src + <usize>n * LANE_BYTES;
-      transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), rowBytes);
-    }
-    for (; n < units; n++)
-      for (let i: usize = 0; i < 4; i++) store<f32>(dst + i * rowBytes + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES + (i << 2)));
+function groupAddresses(index: usize, column: usize, r0: i32, kh: i32, kw: i32, slots: i32, slotBytes: usize, setBytes: usize): void {
+  let at = index;
+  for (let ki = 0; ki < kh; ki++) {
+    const set = column + <usize>((((r0 + ki) % slots) + slots) % slots) * slotBytes;
+    for (let kj = 0; kj < kw; kj++)
+      for (let t: usize = <usize>kj << 4; t < setBytes; t += TAB, at += 4) store<u32>(at, <u32>(set + t));
   }
 }
 
@@ -219,21 +166,23 @@ function buildTapTables(image: usize, h: i32, w: i32, c: i32, r0: i32, s: i32, q
 }
 
 /**
- * The block's sums [units][4 vectors] at block (vector m's element i: position m + 4i) as 16
- * consecutive NHWC rows of `units` at o: 4 units at a time by 4 x 4 transposes (the rest one by one).
+ * The first `vectors` of each unit's 4 vectors at block as NHWC rows of `units` at o: vector v's
+ * element i to the position at v vectorRows + i laneRows (in rows of `units` floats), 4 units
+ * at a time by 4 x 4 transposes (the rest one by one). A block's sums (position m + 4i):
+ * 4 vectors, 1, 4; pooled positions 4v + i: 1 or 2 vectors, 4, 1.
  */
-function writeClasses(block: usize, units: i32, o: usize): void {
-  const rowBytes = <usize>units << 2, u4 = units & ~3;
-  for (let m: usize = 0; m < 4; m++) {
-    const dst = o + m * rowBytes, src = block + (m << 4);
+@inline
+function writeVectors(block: usize, units: i32, vectors: i32, vectorRows: i32, laneRows: i32, o: usize): void {
+  const rowBytes = <usize>units << 2, u4 = units & ~3, laneBytes = <usize>laneRows * rowBytes;
+  for (let v: usize = 0; v < <usize>vectors; v++) {
+    const dst = o + v * <usize>vectorRows * rowBytes, src = block + (v << 4);
     let n = 0;
     for (; n < u4; n += 4) {
       const s = src + <usize>n * LANE_BYTES;
-      transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), 4 * rowBytes);
+      transpose4(v128.load(s), v128.load(s + LANE_BYTES), v128.load(s + 2 * LANE_BYTES), v128.load(s + 3 * LANE_BYTES), dst + (<usize>n << 2), laneBytes);
     }
     for (; n < units; n++)
-      for (let i: usize = 0; i < 4; i++)
-        store<f32>(dst + 4 * i * rowBytes + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES + (i << 2)));
+      for (let i: usize = 0; i < 4; i++) store<f32>(dst + i * laneBytes + (<usize>n << 2), load<f32>(src + <usize>n * LANE_BYTES + (i << 2)));
   }
 }
 
