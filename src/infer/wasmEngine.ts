@@ -205,7 +205,8 @@ export class WasmEngine {
           ...taps.map((l) => kernels.convTapsIndexBytes(l.input.channels, l.kernel[0], l.kernel[1], l.filters)),
         ),
       ),
-      block: take(2 * pad8(filters) * ROWS_PER_BLOCK * 4), // conv2dTaps's pooling takes two blocks
+      // conv2dTaps's fused pooling takes two blocks
+      block: take((taps.some(tapsPool) ? 2 : 1) * pad8(filters) * ROWS_PER_BLOCK * 4),
       ones: take(4 * filters),
       // the pooling layers' shift of 0, and conv2dTaps's padding inputs
       zeros: take(4 * Math.max(filters, ...taps.map((l) => Math.ceil(l.input.channels / 4) * 4))),
@@ -282,18 +283,24 @@ export class WasmEngine {
       pool = l.pool,
       s = this.scratch,
       input = images(src, rows, l.input);
-    // Pooling layers take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
-    const epilogue: Epilogue = pool ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
+    const fused = tapsPool(l);
+    // Pooling layers not fused take the plain sums here: poolAffine applies scale, shift and ReLU after the maximum.
+    const epilogue: Epilogue = pool && !fused ? [s.ones, s.zeros, 0] : [w.scale, w.shift, relu];
     const output: ConvOutput = [...sides(c), w.bits, l.filters, ...epilogue, dst];
-    if (tapsPool(l)) {
-      const fused: ConvOutput = [...sides(c), w.bits, l.filters, w.scale, w.shift, relu, dst];
-      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...fused, s.cache, s.block, s.taps, s.zeros, 1);
-      return true;
-    }
     if (convTakesTaps(l))
-      this.kernels.conv2dTaps(...input, ...l.kernel, ...l.pad, ...output, s.cache, s.block, s.taps, s.zeros, 0);
+      this.kernels.conv2dTaps(
+        ...input,
+        ...l.kernel,
+        ...l.pad,
+        ...output,
+        s.cache,
+        s.block,
+        s.taps,
+        s.zeros,
+        fused ? 1 : 0,
+      );
     else this.kernels.conv2dLut(...input, ...l.kernel, ...l.stride, ...l.pad, ...output, s.patch, s.block, s.table);
-    if (!pool) return true;
+    if (!pool || fused) return true;
     this.kernels.poolAffine(
       ...images(dst, rows, c),
       ...pool.window,
