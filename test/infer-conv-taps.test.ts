@@ -357,6 +357,8 @@ describe("convTakesTaps: which convolutions take conv2dTaps", () => {
     expect(tapsPool(mp(conv(4, 4, 16, 16)))).toBe(false); // blocks of 4 rows of 4
     expect(tapsPool(mp(conv(12, 12, 8, 8)))).toBe(false); // conv2dLut
     expect(tapsPool(mp(conv(18, 18, 8, 8), 3))).toBe(false);
+    expect(tapsPool({ ...conv(16, 16, 8, 8), pool: { window: [3, 2], stride: [2, 2] } })).toBe(false);
+    expect(tapsPool({ ...conv(16, 16, 8, 8), pool: { window: [2, 2], stride: [2, 1] } })).toBe(false);
     expect(tapsPool(conv(32, 32, 32, 32))).toBe(false);
   });
   it("tapBits: each tap's channels padded to 4 with 0 bits (C = 3: 27 -> 36 inputs a filter); C a multiple of 4 keeps the bits", () => {
