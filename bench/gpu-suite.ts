@@ -180,7 +180,7 @@ interface TorchEpoch {
 /** The MNIST MLP's epoch (bench/spec.ts); --quick: a narrower network and 5 batches, so that a software adapter finishes quickly. */
 async function epochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutput> {
   const spec: MlpSpec = opts.quick ? { ...MLP_SPEC, hidden: [128, 128, 128] } : MLP_SPEC;
-  const examples = opts.quick ? 5 * spec.batch : 50_000;
+  const examples = opts.epochImages ?? (opts.quick ? 5 * spec.batch : 50_000);
   const init = initialState(spec, 1);
   return compareEpochs(
     `mnist epoch ${spec.inputs}-${spec.hidden.join("-")}-${spec.classes} batch ${spec.batch}, ${examples} images`,
@@ -199,7 +199,7 @@ async function epochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutpu
  */
 async function cnnEpochSuite(opts: BenchOptions, log: Log): Promise<EpochSuiteOutput> {
   const spec: CnnSpec = opts.quick ? { ...CNN_SPEC, architecture: CIFAR10_SMALL_NET } : CNN_SPEC;
-  const examples = opts.quick ? 2 * spec.batch : 50_000;
+  const examples = opts.epochImages ?? (opts.quick ? 2 * spec.batch : 50_000);
   const init = cnnInitialState(spec, spec.batch, 1);
   const timing = { ...opts.timing, warmup: 1, runs: Math.min(opts.timing.runs, 3) };
   return compareEpochs(

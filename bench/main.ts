@@ -56,6 +56,10 @@ function parseCommandLine(argv: string[]): BenchOptions {
       `timed runs per figure (default: ${DEFAULTS.timing.runs}, or ${QUICK_TIMING.runs} with --quick)`,
     )
     .option(
+      "--epoch-images <n>",
+      "the GPU suite's epochs (mlp-step, cnn-step): images per timed epoch (default: 50,000, a training epoch)",
+    )
+    .option(
       "--quick",
       `smoke run: ${QUICK_TIMING.warmup} warm-up and ${QUICK_TIMING.runs} runs of one repetition ` +
         `(default: ${DEFAULTS.timing.warmup} warm-up, runs of >= ${DEFAULTS.timing.minRunMs} ms)`,

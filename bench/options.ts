@@ -58,6 +58,8 @@ export interface BenchOptions {
   quick: boolean;
   /** Steps from the shared start whose losses are compared across engines (also warm-up). */
   lossSteps: number;
+  /** The GPU suite's epochs (mlp-step, cnn-step): images per timed epoch, or null for the suite's own (50,000; fewer with --quick). */
+  epochImages: number | null;
 }
 
 /** What a benchmark of our engine's kernels takes of the options: the backend, its SIMD and the timing. */
@@ -86,6 +88,7 @@ export const DEFAULTS = {
   timing: { warmup: 2, runs: 10, minRunMs: 250 },
   quick: false,
   lossSteps: 3,
+  epochImages: null,
 } as const satisfies BenchOptions;
 
 /** --quick: 5 runs of one repetition after one warm-up (a smoke run; the figures are noisier). */
@@ -100,6 +103,7 @@ export interface RawBenchOptions {
   simd: string;
   runs?: string;
   quick?: boolean;
+  epochImages?: string;
 }
 
 /** Benchmarks that "all" leaves out (minutes long): run them with --only. */
@@ -142,6 +146,8 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     timing: { ...base, runs },
     quick: raw.quick === true,
     lossSteps: DEFAULTS.lossSteps,
+    epochImages:
+      raw.epochImages === undefined ? null : parseIntOption("--epoch-images", raw.epochImages, 200, 1_000_000),
   };
 }
 
