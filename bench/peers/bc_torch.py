@@ -8,6 +8,7 @@ The peers import this module before torch: where torch (or numpy) cannot be impo
 it prints {"unavailable": reason} and exits with status 0 (the caller reports the peer as "not
 available", not a failure)."""
 import json
+import os
 import statistics
 import sys
 import time
@@ -165,13 +166,18 @@ def cnn_network(spec, layers, take, batch, dev):
 
 
 def blas_library():
-    """The BLAS shared library mapped into this process (after a product has run)."""
+    """
+    The BLAS shared library mapped into this process (after a product has run): the libblas or
+    libopenblas among the mapped files whose path names blas (OpenBLAS's liblapack can be mapped
+    beside the reference libblas, so a path naming openblas alone does not say which BLAS runs).
+    """
     try:
         with open("/proc/self/maps") as f:
             names = {line.split()[-1] for line in f if "blas" in line.split()[-1]}
     except OSError:
         return "?"
-    return ", ".join(sorted(n for n in names if "openblas" in n)[:1] or sorted(names)[:1]) or "?"
+    blas = sorted(n for n in names if os.path.basename(n).startswith(("libblas", "libopenblas")))
+    return (blas or sorted(names) or ["?"])[0]
 
 
 def timed_runs(fn, cfg):
