@@ -20,7 +20,14 @@ import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { KERNEL_NAMES, type KernelName } from "../src/kernels/contract.js";
-import { BN_CHANNELS, BN_ROWS, BN_STATS, batchNormPasses } from "../src/backends/wasm/kernels/batchNorm.js";
+import {
+  BN_BLOCK_DEVIATIONS,
+  BN_BLOCK_SUMS,
+  BN_CHANNELS,
+  BN_COMBINE,
+  BN_ROWS,
+  batchNormPasses,
+} from "../src/backends/wasm/kernels/batchNorm.js";
 import { filterGradientPaths, filterGradientTakesDirect } from "../src/backends/wasm/kernels/conv2dBackwardFilter.js";
 import {
   convProductPaths,
@@ -87,9 +94,11 @@ const CASES = kernelCases(
       [200, 300, 129],
       [40, 1024, 1030],
     ],
-    // [520, 1031] splits by channels; [4100, 32] and [10, 20, 20, 36], narrow rows, on 2 threads
-    // take the statistics on one thread, then the output split by rows (batchNormPasses)
-    rowsChannels: [...SMALL_SIZES.rowsChannels, [520, 1031], [4100, 32], [10, 20, 20, 36]],
+    // [520, 1031] splits by channels (3 blocks of rows in each channel's sums); [4100, 32] and
+    // [10, 20, 20, 36], narrow rows, on 2 threads take the sums by blocks of rows (17 and 16, the
+    // last short), then the output split by rows; [513, 20] three blocks, the last of one row,
+    // on one thread (batchNormPasses)
+    rowsChannels: [...SMALL_SIZES.rowsChannels, [520, 1031], [4100, 32], [10, 20, 20, 36], [513, 20]],
     elements: [...SMALL_SIZES.elements, 524291],
     biasAdd: [...SMALL_SIZES.biasAdd, [1030, 513]],
     columnSum: [...SMALL_SIZES.columnSum, [520, 1030]],
@@ -167,37 +176,67 @@ describe("wasm conv2d and conv2dBackwardInput without Winograd's product (confor
 describe("wasm batch norm's passes", () => {
   // The conformance cases above run each kind of pass and compare bit for bit; this checks which
   // shapes take which.
-  it("splits wide rows by channels, and narrow ones into statistics on one thread then output by rows", () => {
+  it("splits wide rows by channels, and narrow ones into sums by blocks of rows, their combination, then output by rows", () => {
     const two = backends.get(label({ threads: 2, simd: "baseline" }))!,
       one = backends.get(label({ threads: 1, simd: "baseline" }))!;
-    expect(batchNormPasses(two, 520, 1031)).toEqual([
-      {
-        phase: BN_CHANNELS,
-        parts: [
-          [0, 516],
-          [516, 1031],
-        ],
-      },
+    const byChannels = {
+      phase: BN_CHANNELS,
+      parts: [
+        [0, 516],
+        [516, 1031],
+      ],
+    };
+    expect(batchNormPasses(two, 520, 1031, "train")).toEqual([byChannels]);
+    expect(batchNormPasses(two, 520, 1031, "backward")).toEqual([byChannels]);
+    // 4100 rows: 17 blocks of 256 rows (the last of 4), 9 + 8 blocks
+    const blocks = {
+      phase: BN_BLOCK_SUMS,
+      parts: [
+        [0, 9],
+        [9, 17],
+      ],
+    };
+    const rows = {
+      phase: BN_ROWS,
+      parts: [
+        [0, 2064],
+        [2064, 4100],
+      ],
+    };
+    const combine = { phase: BN_COMBINE, parts: [[0, 32]] };
+    expect(batchNormPasses(two, 4100, 32, "train")).toEqual([
+      blocks,
+      { ...blocks, phase: BN_BLOCK_DEVIATIONS },
+      combine,
+      rows,
     ]);
-    expect(batchNormPasses(two, 4100, 32)).toEqual([
-      { phase: BN_STATS, parts: [[0, 32]] },
-      {
-        phase: BN_ROWS,
-        parts: [
-          [0, 2064],
-          [2064, 4100],
-        ],
-      },
-    ]);
-    expect(batchNormPasses(two, 4000, 36)[1]).toEqual({
+    expect(batchNormPasses(two, 4100, 32, "backward")).toEqual([blocks, combine, rows]);
+    expect(batchNormPasses(two, 4000, 36, "train")[3]).toEqual({
       phase: BN_ROWS,
       parts: [
         [0, 2000],
         [2000, 4000],
       ],
     });
-    expect(batchNormPasses(one, 4100, 32)).toEqual([{ phase: BN_CHANNELS, parts: [[0, 32]] }]);
-    expect(batchNormPasses(two, 200, 64)).toEqual([{ phase: BN_CHANNELS, parts: [[0, 64]] }]);
+    // up to 511 channels by blocks, from 512 by channels (two threads of 256 or more)
+    expect(batchNormPasses(two, 3200, 511, "backward")[0]).toEqual({
+      ...blocks,
+      parts: [
+        [0, 7],
+        [7, 13],
+      ],
+    });
+    expect(batchNormPasses(two, 3200, 512, "backward")).toEqual([
+      {
+        phase: BN_CHANNELS,
+        parts: [
+          [0, 256],
+          [256, 512],
+        ],
+      },
+    ]);
+    expect(batchNormPasses(one, 4100, 32, "train")).toEqual([{ phase: BN_CHANNELS, parts: [[0, 32]] }]);
+    expect(batchNormPasses(two, 200, 64, "train")).toEqual([{ phase: BN_CHANNELS, parts: [[0, 64]] }]);
   });
 });
 

@@ -1,4 +1,7 @@
-import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShared";
+import {
+  addChannels, BN_BLOCK_ROWS, BN_BLOCK_SUMS, BN_CHANNELS, BN_COMBINE, BN_ROWS, blockCount, blockRows, channelArray32,
+  combineBlocks, invStd32,
+} from "./batchNormShared";
 
 /**
  * batchNormBackward (contract), channels [c0, c1) of x, dy: [M,C], in float32 (as
@@ -7,35 +10,70 @@ import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShare
  *   standard: dx = r (g - mean_m(g) - xhat mean_m(g xhat))
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
  * Computed as the reference does, one float32 operation at a time in its order (sums in row
- * order): dx = r (gamma dy - meanG) - xhat k. The phases as batchNormTrain's: BN_CHANNELS, or
- * BN_STATS (dbeta and dgamma, channels [start, end)) then BN_ROWS (rows [start, end) of dx,
- * meanG and k recomputed from dbeta and dgamma by the same operations): the same bits. Four
- * channels per f32x4; the sums take four rows per load and store. `scratch` holds the two sums,
- * r, meanG and k (20 bytes per channel; the sums in the thread's own memory, as batchNormTrain's).
+ * order within blocks of BN_BLOCK_ROWS rows, then block by block): dx = r (gamma dy - meanG) -
+ * xhat k. The phases as batchNormTrain's: BN_CHANNELS; or BN_BLOCK_SUMS (blocks [start, end):
+ * both sums of each block into `partials`, [blocks, C] each), BN_COMBINE (dbeta and dgamma of
+ * channels [start, end): the blocks' sums in block order) then BN_ROWS (rows [start, end) of dx,
+ * meanG and k recomputed from dbeta and dgamma by the same operations): the same bits. Four channels per f32x4; the sums take four rows per
+ * load and store. `scratch` holds the two sums, r, meanG, k and a block's two sums (28 bytes
+ * per channel; the sums in the thread's own memory, as batchNormTrain's).
  */
 export function batchNormBackward(
   x: usize, dy: usize, gamma: usize, mean: usize, variance: usize, dx: usize, dgamma: usize, dbeta: usize,
-  M: i32, C: i32, authors: bool, eps: f32, phase: i32, start: i32, end: i32, scratch: usize,
+  M: i32, C: i32, authors: bool, eps: f32, partials: usize, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
-  const rows = phase == BN_ROWS;
-  const c0 = rows ? 0 : start, c1 = rows ? C : end;
+  const blocks = blockCount(M), partDy = partials, partDyXhat = partials + (<usize>(blocks * C) << 2);
+  if (phase == BN_COMBINE) {
+    combineBlocks(partDy, blocks, C, start, end, dbeta);
+    combineBlocks(partDyXhat, blocks, C, start, end, dgamma);
+    return;
+  }
+  const c0 = phase == BN_CHANNELS ? start : 0, c1 = phase == BN_CHANNELS ? end : C;
   const r = channelArray32(scratch, 0, c0, c1), meanG = channelArray32(scratch, 1, c0, c1), k = channelArray32(scratch, 2, c0, c1);
-  const sDy = rows ? dbeta : channelArray32(scratch, 3, c0, c1), sDyXhat = rows ? dgamma : channelArray32(scratch, 4, c0, c1);
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
   }
-  if (!rows) sums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat);
-  if (phase == BN_CHANNELS || rows) factors(gamma, variance, M, authors, c0, c1, r, sDy, sDyXhat, meanG, k);
-  if (!rows) {
-    for (let c = c0; c < c1; c++) {
-      const p = <usize>c << 2;
-      store<f32>(dbeta + p, load<f32>(sDy + p));
-      store<f32>(dgamma + p, load<f32>(sDyXhat + p));
+  if (phase == BN_BLOCK_SUMS) {
+    const row = <usize>C << 2;
+    for (let b = start; b < end; b++) {
+      const first = <usize>(b * BN_BLOCK_ROWS) * row, at = <usize>b * row;
+      sums(x + first, dy + first, mean, blockRows(M, b), C, 0, C, r, partDy + at, partDyXhat + at);
+    }
+    return;
+  }
+  if (phase == BN_ROWS) {
+    factors(gamma, variance, M, authors, 0, C, r, dbeta, dgamma, meanG, k);
+    gradient(x, dy, gamma, mean, dx, start, end, C, 0, C, r, meanG, k);
+    return;
+  }
+  const sDy = channelArray32(scratch, 3, c0, c1), sDyXhat = channelArray32(scratch, 4, c0, c1);
+  blockedSums(x, dy, mean, M, C, c0, c1, r, sDy, sDyXhat, channelArray32(scratch, 5, c0, c1), channelArray32(scratch, 6, c0, c1));
+  for (let c = c0; c < c1; c++) {
+    const p = <usize>c << 2;
+    store<f32>(dbeta + p, load<f32>(sDy + p));
+    store<f32>(dgamma + p, load<f32>(sDyXhat + p));
+  }
+  factors(gamma, variance, M, authors, c0, c1, r, sDy, sDyXhat, meanG, k);
+  gradient(x, dy, gamma, mean, dx, 0, M, C, c0, c1, r, meanG, k);
+}
+
+/**
+ * sums (below) as the reference's channelSum32: each block of BN_BLOCK_ROWS rows in row order
+ * (into blockDy and blockDyXhat, from 0), the blocks added in order (from the first block's).
+ */
+function blockedSums(
+  x: usize, dy: usize, mean: usize, M: i32, C: i32, c0: i32, c1: i32, r: usize,
+  sDy: usize, sDyXhat: usize, blockDy: usize, blockDyXhat: usize,
+): void {
+  const blockBytes = <usize>BN_BLOCK_ROWS * (<usize>C << 2);
+  for (let b = 0, at: usize = 0; b < max(1, blockCount(M)); b++, at += blockBytes) {
+    sums(x + at, dy + at, mean, blockRows(M, b), C, c0, c1, r, b == 0 ? sDy : blockDy, b == 0 ? sDyXhat : blockDyXhat);
+    if (b > 0) {
+      addChannels(sDy, blockDy, c0, c1);
+      addChannels(sDyXhat, blockDyXhat, c0, c1);
     }
   }
-  if (phase == BN_CHANNELS) gradient(x, dy, gamma, mean, dx, 0, M, C, c0, c1, r, meanG, k);
-  else if (rows) gradient(x, dy, gamma, mean, dx, start, end, C, 0, C, r, meanG, k);
 }
 
 /** meanG = gamma sDy / M and k (the formula above) of channels [c0, c1), from the two sums. */

@@ -1,4 +1,7 @@
-import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShared";
+import {
+  addChannels, BN_BLOCK_DEVIATIONS, BN_BLOCK_ROWS, BN_BLOCK_SUMS, BN_CHANNELS, BN_COMBINE, BN_ROWS,
+  blockCount, blockRows, channelArray32, combineBlocks, invStd32,
+} from "./batchNormShared";
 
 /**
  * batchNormTrain (contract), x: [M,C], in float32 (as the authors' Theano code, floatX = float32):
@@ -7,21 +10,25 @@ import { BN_CHANNELS, BN_ROWS, channelArray32, invStd32 } from "./batchNormShare
  *   runningMean += momentum (mean - runningMean)
  *   runningScale += momentum (sqrt(variance) - runningScale)            (authors)
  *                 | momentum (variance M/(M-1) - runningScale)          (standard)
- * Every operation is one float32 operation in the reference's order (sums in row order, no fused
- * multiply-add), so the result equals the reference bit for bit, in every phase
- * (batchNormShared.ts): BN_CHANNELS, everything for channels [start, end); or BN_STATS (channels
- * [start, end): the statistics and running averages) then BN_ROWS (rows [start, end) of the
- * output, r recomputed from the stored variance by the same operation). Four channels per
- * f32x4; the rows are streamed three times (sum, squared deviation, output), four rows per load
- * and store of the running sums. `scratch` holds the mean, the variance and r (12 bytes per
- * channel): the sums stay in the thread's own memory (kept in the shared outputs instead, 2
- * threads ran at half the speed of 1 on the dev VM; measured, cause not pinned down).
+ * Every operation is one float32 operation in the reference's order (sums in row order within
+ * blocks of BN_BLOCK_ROWS rows, then block by block; no fused multiply-add), so the result equals
+ * the reference bit for bit, in every phase (batchNormShared.ts): BN_CHANNELS, everything for
+ * channels [start, end); or, split by blocks of rows, BN_BLOCK_SUMS, BN_BLOCK_DEVIATIONS (each
+ * block's sums into `partials`: [blocks, C] sums, then [blocks, C] squared deviations),
+ * BN_COMBINE (channels [start, end): the blocks' sums added in block order, the statistics and
+ * running averages) then BN_ROWS (rows [start, end) of the output, r recomputed from the stored
+ * variance by the same operation). Four channels per f32x4;
+ * the rows are streamed three times (sum, squared deviation, output), four rows per load and
+ * store of the running sums. `scratch` holds the mean, the variance, r and a block's sums (16
+ * bytes per channel): the sums stay in the thread's own memory (kept in the shared outputs
+ * instead, 2 threads ran at half the speed of 1 on the dev VM; measured, cause not pinned down).
  */
 export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
   runningMean: usize, runningScale: usize, M: i32, C: i32, authors: bool, eps: f32, momentum: f32,
-  phase: i32, start: i32, end: i32, scratch: usize,
+  partials: usize, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
+  const blocks = blockCount(M), sums = partials, deviations = partials + (<usize>(blocks * C) << 2);
   if (phase == BN_ROWS) {
     const r = channelArray32(scratch, 2, 0, C);
     for (let c = 0; c < C; c++) {
@@ -31,15 +38,54 @@ export function batchNormTrain(
     normalize(x, gamma, beta, out, start, end, C, 0, C, mean, r);
     return;
   }
+  if (phase == BN_BLOCK_SUMS) {
+    for (let b = start; b < end; b++) blockSums(x, M, C, b, sums, 0, false);
+    return;
+  }
+  if (phase == BN_BLOCK_DEVIATIONS) {
+    const mu = channelArray32(scratch, 0, 0, C);
+    combineMean(sums, blocks, C, 0, C, <f32>M, mu);
+    for (let b = start; b < end; b++) blockSums(x, M, C, b, deviations, mu, true);
+    return;
+  }
   const c0 = start, c1 = end;
   const mu = channelArray32(scratch, 0, c0, c1), sq = channelArray32(scratch, 1, c0, c1), r = channelArray32(scratch, 2, c0, c1);
-  const m = <f32>M;
-  columnSums(x, M, C, c0, c1, mu, 0, false);
+  if (phase == BN_COMBINE) {
+    combineMean(sums, blocks, C, c0, c1, <f32>M, mu);
+    combineBlocks(deviations, blocks, C, c0, c1, sq);
+  } else {
+    const block = channelArray32(scratch, 3, c0, c1);
+    blockedColumnSums(x, M, C, c0, c1, mu, 0, false, block);
+    divideChannels(mu, c0, c1, <f32>M);
+    blockedColumnSums(x, M, C, c0, c1, sq, mu, true, block);
+  }
+  statistics(mean, variance, runningMean, runningScale, M, authors, eps, momentum, c0, c1, mu, sq, r);
+  if (phase == BN_CHANNELS) normalize(x, gamma, beta, out, 0, M, C, c0, c1, mu, r);
+}
+
+/** mu[c] = (the blocks' sums of channel c, in block order) / m, channels [c0, c1). */
+function combineMean(sums: usize, blocks: i32, C: i32, c0: i32, c1: i32, m: f32, mu: usize): void {
+  combineBlocks(sums, blocks, C, c0, c1, mu);
+  divideChannels(mu, c0, c1, m);
+}
+
+/** a[c] = a[c] / m, channels [c0, c1). */
+function divideChannels(a: usize, c0: i32, c1: i32, m: f32): void {
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
-    store<f32>(mu + p, load<f32>(mu + p) / m);
+    store<f32>(a + p, load<f32>(a + p) / m);
   }
-  columnSums(x, M, C, c0, c1, sq, mu, true);
+}
+
+/**
+ * From the mean mu and the sum of squared deviations sq (in place: the variance), channels [c0,
+ * c1): mean, variance, r and the running averages.
+ */
+function statistics(
+  mean: usize, variance: usize, runningMean: usize, runningScale: usize, M: i32, authors: bool, eps: f32, momentum: f32,
+  c0: i32, c1: i32, mu: usize, sq: usize, r: usize,
+): void {
+  const m = <f32>M;
   for (let c = c0; c < c1; c++) {
     const p = <usize>c << 2;
     const u = load<f32>(mu + p), v = load<f32>(sq + p) / m;
@@ -52,7 +98,27 @@ export function batchNormTrain(
     const rs = load<f32>(runningScale + p);
     store<f32>(runningScale + p, rs + momentum * (scale - rs));
   }
-  if (phase == BN_CHANNELS) normalize(x, gamma, beta, out, 0, M, C, c0, c1, mu, r);
+}
+
+/** Block b's sums of every channel (t(v) as columnSums) into row b of the [blocks, C] array at parts. */
+function blockSums(x: usize, M: i32, C: i32, b: i32, parts: usize, mu: usize, deviations: bool): void {
+  const first = <usize>(b * BN_BLOCK_ROWS) * (<usize>C << 2), row = parts + (<usize>(b * C) << 2);
+  if (deviations) columnSums(x + first, blockRows(M, b), C, 0, C, row, mu, true);
+  else columnSums(x + first, blockRows(M, b), C, 0, C, row, 0, false);
+}
+
+/**
+ * acc[c] = sum_m t(x[m,c]) as the reference's channelSum32: each block of BN_BLOCK_ROWS rows in
+ * row order (into `block`, from 0), the blocks added in order (from the first block's sums).
+ */
+function blockedColumnSums(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize, mu: usize, deviations: bool, block: usize): void {
+  const blockBytes = <usize>BN_BLOCK_ROWS * (<usize>C << 2);
+  for (let b = 0, at = x; b < max(1, blockCount(M)); b++, at += blockBytes) {
+    const into = b == 0 ? acc : block;
+    if (deviations) columnSums(at, blockRows(M, b), C, c0, c1, into, mu, true);
+    else columnSums(at, blockRows(M, b), C, c0, c1, into, 0, false);
+    if (b > 0) addChannels(acc, block, c0, c1);
+  }
 }
 
 /**

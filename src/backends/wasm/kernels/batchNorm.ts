@@ -1,6 +1,7 @@
 import type { Tensor } from "../../../core/tensor.js";
 import type { BatchNormVariant } from "../../../kernels/contract.js";
 import type { WasmBackend } from "../index.js";
+import { BN_BLOCK_ROWS } from "../../reference/kernels/batchNormShared.js";
 import { MIN_ELEMENTS, partsFor, split, splitRange } from "../split.js";
 
 /**
@@ -24,8 +25,10 @@ export function pointers<T extends readonly Tensor[]>(be: WasmBackend, ...tensor
 
 /** The phases of the per-channel exports (wasm/kernels/batchNormShared.ts). */
 export const BN_CHANNELS = 0,
-  BN_STATS = 1,
-  BN_ROWS = 2;
+  BN_ROWS = 1,
+  BN_BLOCK_SUMS = 2,
+  BN_BLOCK_DEVIATIONS = 3,
+  BN_COMBINE = 4;
 
 /** One dispatch of a per-channel export: its phase and each thread's [start, end) (channels or rows). */
 export interface BatchNormPass {
@@ -34,36 +37,48 @@ export interface BatchNormPass {
 }
 
 /**
- * How a per-channel kernel (train, backward) runs on the threads. From 128 channels (at least
+ * How a per-channel kernel (train, backward) runs on the threads. From 512 channels (at least
  * MIN_SPLIT_CHANNELS per thread): one pass split by channels (BN_CHANNELS), each thread streaming
  * every row and reading its part of it. Narrower rows, on more than one thread and with rows to
- * split: the statistics on one thread (BN_STATS), then the output split by rows (BN_ROWS: each
- * thread writes whole rows). The same bits every way: each channel's sums run in row order in one
- * thread, and BN_ROWS recomputes r (and the backward's factors) from the stored statistics by the
- * same float32 operations.
+ * split (then at least 2 blocks): the sums by blocks of BN_BLOCK_ROWS rows, the blocks split
+ * between the threads (BN_BLOCK_SUMS, and for training BN_BLOCK_DEVIATIONS), their sums added in
+ * block order on one thread (BN_COMBINE: C floats a block), then the output split by rows
+ * (BN_ROWS: each thread writes whole rows). The same bits every way: each channel's sums run as
+ * the reference's channelSum32 (row order in a block, then block by block), and BN_ROWS
+ * recomputes r (and the backward's factors) from the stored statistics by the same float32
+ * operations.
  *
- * Measured inside cifar10-small's step on 2 threads (bench/profile-step.ts --network small, 6
- * steps, 3 runs interleaved, 2026-12-05), its batch norms' time per step: one thread for
- * everything 5.2-5.4 ms; statistics on one thread, output by rows 4.4-4.6 ms; statistics split
- * by channels too 5.1-5.4 ms. Splitting narrow rows by channels ran slower on 2 threads than on
- * 1 inside the step (batchNormBackward 50x32x32x32 1.2 / 3.2 ms, 50x16x16x64 0.65 / 1.7 ms; a
- * 64-channel row split into two 128-byte halves, the tensors 128-byte aligned: 1.4 -> 2.2 ms for
- * the 64-channel batch norms), though alone such calls ran 1.2x faster: the split pays only
- * where each thread's part of a row is wide.
+ * The batch norms' time per step on 2 threads (bench/profile-step.ts, 3-6 steps, 2 runs each,
+ * dev-2c-xeon, 2026-12-05): cifar10-small 9.1-9.2 ms with the statistics on one thread (the
+ * previous form for fewer than 128 channels) and by channels from 128; 6.8-7.4 ms by blocks
+ * below 128 channels, 6.6-6.7 below 256. The paper network: 35.5-36.7 ms before, 28.6-29.7 by
+ * blocks below 256 channels, 26.2-27.8 below 512; below 1024, 26.5-27.3, but its 4x4x512 layer's
+ * backward 1.5 ms against 0.45 by channels. Splitting narrow rows by channels ran slower on 2
+ * threads than on 1 inside the step (batchNormBackward 50x32x32x32 1.2 / 3.2 ms, 50x16x16x64
+ * 0.65 / 1.7 ms), though alone such calls ran 1.2x faster: the split pays only where each
+ * thread's part of a row is wide.
  */
-export function batchNormPasses(be: WasmBackend, M: number, C: number): BatchNormPass[] {
+export function batchNormPasses(be: WasmBackend, M: number, C: number, kind: "train" | "backward"): BatchNormPass[] {
   const wide = Math.floor(C / MIN_SPLIT_CHANNELS);
   const rowParts = partsFor(M * C, MIN_ELEMENTS, be.threads);
   if (wide >= 2 || rowParts === 1)
     return [{ phase: BN_CHANNELS, parts: split(C, M * C, 4, Math.min(be.threads, Math.max(1, wide))) }];
+  const blockParts = splitRange(Math.ceil(M / BN_BLOCK_ROWS), rowParts, 1);
   return [
-    { phase: BN_STATS, parts: [[0, C]] },
+    { phase: BN_BLOCK_SUMS, parts: blockParts },
+    ...(kind === "train" ? [{ phase: BN_BLOCK_DEVIATIONS, parts: blockParts }] : []),
+    { phase: BN_COMBINE, parts: [[0, C]] },
     { phase: BN_ROWS, parts: splitRange(M, rowParts, LINE_ROWS) },
   ];
+}
+
+/** Bytes of the blocks' partial sums that the block passes share: two [blocks, C] float32 arrays (0 without block passes). */
+export function batchNormPartialBytes(passes: BatchNormPass[], M: number, C: number): number {
+  return passes.some((p) => p.phase === BN_BLOCK_SUMS) ? 2 * 4 * Math.ceil(M / BN_BLOCK_ROWS) * C : 0;
 }
 
 /** Rows per quantum of BN_ROWS' split: 16 rows of any width end on a 64-byte line. */
 const LINE_ROWS = 16;
 
 /** Channels per thread below which a pass does not split by channels (see batchNormPasses). */
-const MIN_SPLIT_CHANNELS = 64;
+const MIN_SPLIT_CHANNELS = 256;
