@@ -11,7 +11,6 @@
 import { describe, expect, it } from "vitest";
 import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
-import { BN_BLOCK_ROWS, channelSum32 } from "../src/backends/reference/kernels/batchNormShared.js";
 import { BinaryConnectError, ShapeError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Shape, Tensor } from "../src/core/tensor.js";
@@ -319,42 +318,6 @@ describe("batch norm", () => {
       expectClose("runningScale after 2 calls", await be.read(runningScale), c.scale2, 1e-6);
     },
   );
-});
-
-describe("batch norm's sums by blocks of rows (channelSum32)", () => {
-  // 2^24 + 1 rounds back to 2^24 in float32, so one sum in row order of 2^24 and 511 ones stays
-  // 2^24; by blocks of 256 rows (2^24 + 255 ones -> 2^24, then 256 ones -> 256) it is 2^24 + 256
-  it("sums each block of BN_BLOCK_ROWS rows in row order, then the blocks in order", async () => {
-    expect(BN_BLOCK_ROWS).toBe(256);
-    const x = [2 ** 24, ...new Array<number>(511).fill(1)];
-    expect(channelSum32(512, 1, 0, (i) => x[i])).toBe(2 ** 24 + 256);
-    const { be, make, zeros } = setup();
-    const mean = zeros([1]),
-      dbeta = zeros([1]);
-    const common = { gamma: make([1], [1]), mean, variant: "standard" as const, eps: 1e-4 };
-    be.run("batchNormTrain", {
-      ...common,
-      x: make([512, 1], x),
-      beta: make([1], [0]),
-      out: zeros([512, 1]),
-      variance: zeros([1]),
-      runningMean: zeros([1]),
-      runningScale: zeros([1]),
-      momentum: 0.1,
-    });
-    // (2^24 + 256) / 512 = 32768.5; in plain row order it would be 32768
-    expect(Array.from(await be.read(mean))).toEqual([32768.5]);
-    be.run("batchNormBackward", {
-      ...common,
-      x: zeros([512, 1]),
-      dy: make([512, 1], x),
-      variance: make([1], [1]),
-      dx: zeros([512, 1]),
-      dgamma: zeros([1]),
-      dbeta,
-    });
-    expect(Array.from(await be.read(dbeta))).toEqual([2 ** 24 + 256]);
-  });
 });
 
 describe("matmul accumulate", () => {

@@ -25,6 +25,7 @@ import {
   BN_BLOCK_SUMS,
   BN_CHANNELS,
   BN_COMBINE,
+  BN_BLOCK_ROWS,
   BN_ROWS,
   batchNormPasses,
 } from "../src/backends/wasm/kernels/batchNorm.js";
@@ -49,6 +50,7 @@ import {
   SMALL_SIZES,
   sparseMatmulCase,
   type Case,
+  type Tolerance,
 } from "./kernel-cases.js";
 
 /**
@@ -121,6 +123,19 @@ const SPARSE_MATMUL: Array<Parameters<typeof sparseMatmulCase>> = [
   [70, 37, 100, false, 0.5, TOLERANCE.matmul, [5, 30]],
 ];
 CASES.matmul.push(...SPARSE_MATMUL.map((args) => sparseMatmulCase(...args)));
+
+/**
+ * Batch norm in training sums by blocks of BN_BLOCK_ROWS rows (wasm/kernels/batchNormShared.ts),
+ * the reference in plain row order: bit for bit up to BN_BLOCK_ROWS rows, within float32
+ * rounding beyond. Two orders of a float32 sum of M terms differ by about u sqrt(M) times the
+ * running sum (u = 2^-24), itself ~ sqrt(M) for these cases' inputs: atol 2e-7 M (observed: up to
+ * 1.4e-4 on 4100 rows, against 8.2e-4).
+ */
+const blockedSums = (rows: number): Tolerance => ({ atol: 2e-7 * rows, rtol: 1e-5 });
+const caseRows = (c: Case<"batchNormTrain"> | Case<"batchNormBackward">) =>
+  c.tensors.x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+for (const c of [...CASES.batchNormTrain, ...CASES.batchNormBackward])
+  if (caseRows(c) > BN_BLOCK_ROWS) c.tol = blockedSums(caseRows(c));
 
 /** Every kernel runs on each build of the module with 1 and 2 threads. */
 const VARIANTS = [
@@ -237,6 +252,75 @@ describe("wasm batch norm's passes", () => {
     ]);
     expect(batchNormPasses(one, 4100, 32, "train")).toEqual([{ phase: BN_CHANNELS, parts: [[0, 32]] }]);
     expect(batchNormPasses(two, 200, 64, "train")).toEqual([{ phase: BN_CHANNELS, parts: [[0, 64]] }]);
+  });
+});
+
+describe("wasm batch norm's sums by blocks of rows", () => {
+  it("gives the same bits on every build and thread count", async () => {
+    for (const kernel of ["batchNormTrain", "batchNormBackward"] as const) {
+      for (const [i, c] of (CASES[kernel] as Case<KernelName>[]).entries()) {
+        const values = initialValues(c, 1000 + i);
+        const [first, ...others] = [...backends.values()];
+        const expected = await runCase(first, kernel, c, values);
+        for (const be of others) {
+          const actual = await runCase(be, kernel, c, values);
+          for (const name of Object.keys(expected))
+            expect(mismatches(name, actual[name], expected[name], { atol: 0, rtol: 0 }, be.description)).toBe("");
+        }
+      }
+    }
+  });
+
+  // 2^24 + 1 rounds back to 2^24 in float32: in plain row order (the reference) 2^24 followed
+  // by 511 ones sums to 2^24; by blocks of 256 rows to 2^24 + 255 ones = 2^24, then 256 ones =
+  // 256, so 2^24 + 256
+  it("sums each block of BN_BLOCK_ROWS rows in row order, then the blocks in order", async () => {
+    expect(BN_BLOCK_ROWS).toBe(256);
+    const column = [2 ** 24, ...new Array<number>(511).fill(1)];
+    const M = column.length,
+      C = 256; // every channel holds the column; 512 x 256 splits into blocks on 2 threads
+    const x = Float32Array.from({ length: M * C }, (_, i) => column[Math.floor(i / C)]);
+    const run = async (be: WasmBackend | ReferenceBackend) => {
+      const t = (shape: number[], values?: Float32Array) => {
+        const tensor = be.alloc(shape);
+        if (values) be.upload(tensor, values);
+        return tensor;
+      };
+      const mean = t([C]),
+        dbeta = t([C]),
+        gamma = t([C], new Float32Array(C).fill(1));
+      const common = { gamma, mean, variant: "standard" as const, eps: 1e-4 };
+      be.run("batchNormTrain", {
+        ...common,
+        x: t([M, C], x),
+        beta: t([C]),
+        out: t([M, C]),
+        variance: t([C]),
+        runningMean: t([C]),
+        runningScale: t([C]),
+        momentum: 0.1,
+      });
+      const means = await be.read(mean);
+      be.run("batchNormBackward", {
+        ...common,
+        x: t([M, C]),
+        dy: t([M, C], x),
+        variance: t([C], new Float32Array(C).fill(1)),
+        dx: t([M, C]),
+        dgamma: t([C]),
+        dbeta,
+      });
+      return { mean: Array.from(means), dbeta: Array.from(await be.read(dbeta)) };
+    };
+    const two = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    expect(batchNormPasses(two, M, C, "train")[0].phase).toBe(BN_BLOCK_SUMS);
+    // (2^24 + 256) / 512 = 32768.5; in plain row order 2^24 / 512 = 32768
+    for (const be of backends.values())
+      expect(await run(be)).toEqual({ mean: new Array(C).fill(32768.5), dbeta: new Array(C).fill(2 ** 24 + 256) });
+    expect(await run(new ReferenceBackend())).toEqual({
+      mean: new Array(C).fill(32768),
+      dbeta: new Array(C).fill(2 ** 24),
+    });
   });
 });
 

@@ -9,8 +9,8 @@ import {
  *   dbeta = sum_m dy;  dgamma = sum_m dy xhat
  *   standard: dx = r (g - mean_m(g) - xhat mean_m(g xhat))
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
- * Computed as the reference does, one float32 operation at a time in its order (sums in row
- * order within blocks of BN_BLOCK_ROWS rows, then block by block): dx = r (gamma dy - meanG) -
+ * Computed as the reference does, one float32 operation at a time in its order, the sums as
+ * batchNormTrain's (row order within blocks of BN_BLOCK_ROWS rows, then block by block): dx = r (gamma dy - meanG) -
  * xhat k. The phases as batchNormTrain's: BN_CHANNELS; or BN_BLOCK_SUMS (blocks [start, end):
  * both sums of each block into `partials`, [blocks, C] each), BN_COMBINE (dbeta and dgamma of
  * channels [start, end): the blocks' sums in block order) then BN_ROWS (rows [start, end) of dx,
@@ -59,7 +59,7 @@ export function batchNormBackward(
 }
 
 /**
- * sums (below) as the reference's channelSum32: each block of BN_BLOCK_ROWS rows in row order
+ * sums (below) by blocks: each block of BN_BLOCK_ROWS rows in row order
  * (into blockDy and blockDyXhat, from 0), the blocks added in order (from the first block's).
  */
 function blockedSums(

@@ -14,9 +14,11 @@ export const BN_BLOCK_DEVIATIONS = 3;
 export const BN_COMBINE = 4;
 
 /**
- * Rows per block of the statistics' sums: row order within a block, then block by block (the
- * reference's channelSum32, src/backends/reference/kernels/batchNormShared.ts, with the same
- * constant), so blocks summed on different threads give the same bits.
+ * Rows per block of the statistics' sums: row order within a block, then block by block, so
+ * blocks summed on different threads give the same bits (the host's BN_BLOCK_ROWS,
+ * src/backends/wasm/kernels/batchNorm.ts, is the same constant). The reference sums in plain row
+ * order: the same bits up to BN_BLOCK_ROWS rows (the MLP's batches), within float32 rounding
+ * beyond (a CNN's batch times its positions).
  */
 export const BN_BLOCK_ROWS = 256;
 

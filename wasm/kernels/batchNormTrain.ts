@@ -10,9 +10,10 @@ import {
  *   runningMean += momentum (mean - runningMean)
  *   runningScale += momentum (sqrt(variance) - runningScale)            (authors)
  *                 | momentum (variance M/(M-1) - runningScale)          (standard)
- * Every operation is one float32 operation in the reference's order (sums in row order within
- * blocks of BN_BLOCK_ROWS rows, then block by block; no fused multiply-add), so the result equals
- * the reference bit for bit, in every phase (batchNormShared.ts): BN_CHANNELS, everything for
+ * Every operation is one float32 operation in the reference's order (no fused multiply-add),
+ * except that the sums run in row order within blocks of BN_BLOCK_ROWS rows, then block by block
+ * (batchNormShared.ts): the reference's bits up to BN_BLOCK_ROWS rows, within float32 rounding
+ * beyond; the same bits in every phase (batchNormShared.ts): BN_CHANNELS, everything for
  * channels [start, end); or, split by blocks of rows, BN_BLOCK_SUMS, BN_BLOCK_DEVIATIONS (each
  * block's sums into `partials`: [blocks, C] sums, then [blocks, C] squared deviations),
  * BN_COMBINE (channels [start, end): the blocks' sums added in block order, the statistics and
@@ -108,7 +109,7 @@ function blockSums(x: usize, M: i32, C: i32, b: i32, parts: usize, mu: usize, de
 }
 
 /**
- * acc[c] = sum_m t(x[m,c]) as the reference's channelSum32: each block of BN_BLOCK_ROWS rows in
+ * acc[c] = sum_m t(x[m,c]) by blocks: each block of BN_BLOCK_ROWS rows in
  * row order (into `block`, from 0), the blocks added in order (from the first block's sums).
  */
 function blockedColumnSums(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usize, mu: usize, deviations: bool, block: usize): void {

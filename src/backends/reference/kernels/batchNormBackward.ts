@@ -6,7 +6,7 @@ const f = Math.fround;
 
 /**
  * Gradient of batchNormTrain with respect to x, gamma and beta (formulas in the contract), in
- * float32 as batchNormTrain: one float32 operation at a time, sums as channelSum32's.
+ * float32 as batchNormTrain: one float32 operation at a time, sums in row order.
  */
 export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchNormBackward"]): void {
   const { x: X, dy: dY, dx: dX, gamma, mean, variance, dgamma, dbeta } = be.buffersOf(args);

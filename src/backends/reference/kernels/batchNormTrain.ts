@@ -8,8 +8,8 @@ const f = Math.fround;
  * Batch norm, training mode: batch statistics, normalize, update the running statistics
  * (formulas in the contract). In float32 like the authors' Theano code (floatX = float32): every
  * operation is one float32 operation (a float64 operation on float32 values rounded with
- * Math.fround: the same result), no fused multiply-adds; the sums in row order within blocks of
- * BN_BLOCK_ROWS rows, then block by block (channelSum32). Fast backends match it bit for bit.
+ * Math.fround: the same result), sums in row order, no fused multiply-adds. Fast backends match
+ * it bit for bit.
  */
 export function batchNormTrain(be: ReferenceBackend, args: KernelArgs["batchNormTrain"]): void {
   const { variant } = args;

@@ -1,7 +1,6 @@
 import type { Tensor } from "../../../core/tensor.js";
 import type { BatchNormVariant } from "../../../kernels/contract.js";
 import type { WasmBackend } from "../index.js";
-import { BN_BLOCK_ROWS } from "../../reference/kernels/batchNormShared.js";
 import { MIN_ELEMENTS, partsFor, split, splitRange } from "../split.js";
 
 /**
@@ -23,6 +22,14 @@ export function pointers<T extends readonly Tensor[]>(be: WasmBackend, ...tensor
   return tensors.map(be.ptr) as { [I in keyof T]: number };
 }
 
+/**
+ * Rows per block of the statistics' sums (wasm/kernels/batchNormShared.ts, the same constant):
+ * row order within a block, then block by block, so blocks summed on different threads give the
+ * same bits. The reference sums in plain row order: the same bits up to 256 rows (the MLP's
+ * batches of 200), beyond that within float32 rounding.
+ */
+export const BN_BLOCK_ROWS = 256;
+
 /** The phases of the per-channel exports (wasm/kernels/batchNormShared.ts). */
 export const BN_CHANNELS = 0,
   BN_ROWS = 1,
@@ -43,10 +50,10 @@ export interface BatchNormPass {
  * split (then at least 2 blocks): the sums by blocks of BN_BLOCK_ROWS rows, the blocks split
  * between the threads (BN_BLOCK_SUMS, and for training BN_BLOCK_DEVIATIONS), their sums added in
  * block order on one thread (BN_COMBINE: C floats a block), then the output split by rows
- * (BN_ROWS: each thread writes whole rows). The same bits every way: each channel's sums run as
- * the reference's channelSum32 (row order in a block, then block by block), and BN_ROWS
- * recomputes r (and the backward's factors) from the stored statistics by the same float32
- * operations.
+ * (BN_ROWS: each thread writes whole rows). The same bits every way and on any number of
+ * threads: each channel's sums run in row order within each block of BN_BLOCK_ROWS rows, then
+ * block by block (also in BN_CHANNELS), and BN_ROWS recomputes r (and the backward's factors)
+ * from the stored statistics by the same float32 operations.
  *
  * The batch norms' time per step on 2 threads (bench/profile-step.ts, 3-6 steps, 2 runs each,
  * dev-2c-xeon, 2026-12-05): cifar10-small 9.1-9.2 ms with the statistics on one thread (the

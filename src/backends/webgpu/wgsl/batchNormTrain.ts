@@ -7,7 +7,7 @@ import { COLUMN_REDUCTION_WGSL, columnMain } from "./common.js";
  *   out = (x - mean) r gamma + beta
  *   runningMean += momentum (mean - runningMean)
  *   runningScale += momentum (s - runningScale),  s = sqrt(variance) (authors) or variance M/(M-1) (standard)
- * Float32, as the reference (whose sums run in row order by blocks of rows; these reduce in another order, so
+ * Float32, as the reference (whose sums run in row order; these reduce in another order, so
  * results agree within float32 rounding).
  */
 export const batchNormTrainWgsl = (): string => `${COLUMN_REDUCTION_WGSL}
