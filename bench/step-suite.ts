@@ -11,8 +11,16 @@ import { describeError, measureEngineThreads, threadsLabel, type Log, type Suite
 
 /** The target: our training step at least 10x tfjs-wasm's. */
 export const STEP_GOAL_VS_TFJS = 10;
-/** Losses of the first steps from the shared start must agree to this relative difference. */
+/** The loss of step 1 from the shared start (the forward pass of the same network) must agree to this relative difference. */
 export const LOSS_RTOL = 1e-3;
+/**
+ * The losses of the later steps (after Adam's updates) to this one: a weight whose gradient is
+ * near 0 takes Adam's first step (+-lr, by the gradient's sign) in the direction its rounding
+ * gives, and a weight near 0 then binarizes to the other sign. Seen: PyTorch on 1 thread with
+ * OpenBLAS's AVX-512 (SkylakeX) kernel, step 3 2.3e-3 from ours; with its AVX2 kernel
+ * (OPENBLAS_CORETYPE=Haswell) and on 2 threads, 1.5e-7.
+ */
+export const LATER_LOSS_RTOL = 1e-2;
 
 const UNIT = "examples/s";
 
@@ -126,13 +134,16 @@ function checkLosses(results: StepResult[]): SuiteOutput & { report: string } {
   const ref = shared[0];
   const width = Math.max(...shared.map((r) => r.name.length));
   const lines = [
-    `Same network? Losses of steps 1-${ref.losses.length} from the shared start (tolerance: relative ${LOSS_RTOL}):`,
+    `Same network? Losses of steps 1-${ref.losses.length} from the shared start (tolerance: relative ${LOSS_RTOL} at step 1, ${LATER_LOSS_RTOL} after):`,
   ];
   const rows: Row[] = [];
   const problems: string[] = [];
+  const relDiff = (r: StepResult, i: number) =>
+    Math.abs((r.losses[i] ?? NaN) - ref.losses[i]) / Math.abs(ref.losses[i]);
   for (const r of shared) {
-    const rel = r === ref ? 0 : Math.max(...ref.losses.map((l, i) => Math.abs((r.losses[i] ?? NaN) - l) / Math.abs(l)));
-    const ok = rel <= LOSS_RTOL; // NaN (a missing or non-finite loss) fails
+    const rel = r === ref ? 0 : Math.max(...ref.losses.map((_, i) => relDiff(r, i)));
+    const later = ref.losses.slice(1).map((_, i) => relDiff(r, i + 1));
+    const ok = r === ref || (relDiff(r, 0) <= LOSS_RTOL && later.every((d) => d <= LATER_LOSS_RTOL)); // NaN fails
     lines.push(
       `  ${r.name.padEnd(width)}  ${r.losses.map((l) => l.toFixed(6)).join("  ")}${r === ref ? "  (reference)" : `  max rel. diff ${fmt(rel)} ${ok ? "ok" : "MISMATCH"}`}`,
     );
@@ -141,7 +152,7 @@ function checkLosses(results: StepResult[]): SuiteOutput & { report: string } {
       name: `mlp-step losses ${r.name} vs ${ref.name}`,
       value: rel,
       unit: "max relative difference",
-      goal: `<= ${LOSS_RTOL}`,
+      goal: `<= ${LOSS_RTOL} at step 1, ${LATER_LOSS_RTOL} after`,
       goalMet: ok,
     });
     if (!ok)
