@@ -10,13 +10,15 @@ import {
  *   standard: dx = r (g - mean_m(g) - xhat mean_m(g xhat))
  *   authors:  dx = r (g - mean_m(g)) - xhat mean_m(g xhat) / s      (0 where s = 0)
  * Computed as the reference does, one float32 operation at a time in its order, the sums as
- * batchNormTrain's (row order within blocks of BN_BLOCK_ROWS rows, then block by block): dx = r (gamma dy - meanG) -
- * xhat k. The phases as batchNormTrain's: BN_CHANNELS; or BN_BLOCK_SUMS (blocks [start, end):
- * both sums of each block into `partials`, [blocks, C] each), BN_COMBINE (dbeta and dgamma of
- * channels [start, end): the blocks' sums in block order) then BN_ROWS (rows [start, end) of dx,
- * meanG and k recomputed from dbeta and dgamma by the same operations): the same bits. Four channels per f32x4; the sums take four rows per
- * load and store. `scratch` holds the two sums, r, meanG, k and a block's two sums (28 bytes
- * per channel; the sums in the thread's own memory, as batchNormTrain's).
+ * batchNormTrain's (row order within blocks of BN_BLOCK_ROWS rows, then block by block):
+ *   dx = r (gamma dy - meanG) - xhat k
+ * The phases as batchNormTrain's: BN_CHANNELS; or BN_BLOCK_SUMS (blocks [start, end): both sums
+ * of each block into `partials`, [blocks, C] each), BN_COMBINE (dbeta and dgamma of channels
+ * [start, end): the blocks' sums in block order) then BN_ROWS (rows [start, end) of dx, meanG
+ * and k recomputed from dbeta and dgamma by the same operations): the same bits. Four channels
+ * per f32x4; the sums take four rows per load and store. `scratch` holds the two sums, r,
+ * meanG, k and a block's two sums (28 bytes per channel; the sums in the thread's own memory,
+ * as batchNormTrain's).
  */
 export function batchNormBackward(
   x: usize, dy: usize, gamma: usize, mean: usize, variance: usize, dx: usize, dgamma: usize, dbeta: usize,
@@ -59,8 +61,8 @@ export function batchNormBackward(
 }
 
 /**
- * sums (below) by blocks: each block of BN_BLOCK_ROWS rows in row order
- * (into blockDy and blockDyXhat, from 0), the blocks added in order (from the first block's).
+ * sums (below) by blocks: each block of BN_BLOCK_ROWS rows in row order (into blockDy and
+ * blockDyXhat, from 0), the blocks added in order (from the first block's).
  */
 function blockedSums(
   x: usize, dy: usize, mean: usize, M: i32, C: i32, c0: i32, c1: i32, r: usize,

@@ -18,11 +18,11 @@ import {
  * block's sums into `partials`: [blocks, C] sums, then [blocks, C] squared deviations),
  * BN_COMBINE (channels [start, end): the blocks' sums added in block order, the statistics and
  * running averages) then BN_ROWS (rows [start, end) of the output, r recomputed from the stored
- * variance by the same operation). Four channels per f32x4;
- * the rows are streamed three times (sum, squared deviation, output), four rows per load and
- * store of the running sums. `scratch` holds the mean, the variance, r and a block's sums (16
- * bytes per channel): the sums stay in the thread's own memory (kept in the shared outputs
- * instead, 2 threads ran at half the speed of 1 on the dev VM; measured, cause not pinned down).
+ * variance by the same operation). Four channels per f32x4; the rows are streamed three times
+ * (sum, squared deviation, output), four rows per load and store of the running sums.
+ * `scratch` holds the mean, the variance, r and a block's sums (16 bytes per channel): the sums
+ * stay in the thread's own memory (kept in the shared outputs instead, 2 threads ran at half the
+ * speed of 1 on the dev VM; measured, cause not pinned down).
  */
 export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
