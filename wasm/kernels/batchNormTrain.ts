@@ -79,8 +79,8 @@ function divideChannels(a: usize, c0: i32, c1: i32, m: f32): void {
 }
 
 /**
- * From the mean mu and the sum of squared deviations sq (in place: the variance), channels [c0,
- * c1): mean, variance, r and the running averages.
+ * From the mean mu and the sum of squared deviations sq, channels [c0, c1): mean, variance
+ * (sq / M), r (into the scratch array r) and the running averages.
  */
 function statistics(
   mean: usize, variance: usize, runningMean: usize, runningScale: usize, M: i32, authors: bool, eps: f32, momentum: f32,
