@@ -12,6 +12,7 @@ import {
   OPT_IN_BENCHMARKS,
   QUICK_TIMING,
   STEP_BENCHMARKS,
+  TORCH_ISA_ENV,
   parseBenchOptions,
   type BenchOptions,
   type RawBenchOptions,
@@ -60,6 +61,11 @@ function parseCommandLine(argv: string[]): BenchOptions {
       "the GPU suite's epochs (mlp-step, cnn-step): images per timed epoch (default: 50,000, a training epoch)",
     )
     .option(
+      "--torch-isa <isa>",
+      "the CPU PyTorch peers' vector instructions: native, or avx2 (oneDNN and OpenBLAS capped at AVX2: a diagnostic of what 512-bit vectors give them)",
+      DEFAULTS.torchIsa,
+    )
+    .option(
       "--quick",
       `smoke run: ${QUICK_TIMING.warmup} warm-up and ${QUICK_TIMING.runs} runs of one repetition ` +
         `(default: ${DEFAULTS.timing.warmup} warm-up, runs of >= ${DEFAULTS.timing.minRunMs} ms)`,
@@ -71,6 +77,8 @@ function parseCommandLine(argv: string[]): BenchOptions {
 
 async function main(): Promise<number> {
   const opts = parseCommandLine(process.argv);
+  // the PyTorch peers are child processes: they inherit the caps
+  Object.assign(process.env, TORCH_ISA_ENV[opts.torchIsa]);
   if (opts.backend === "webgpu") return runGpuBench(opts);
   const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
   const started = performance.now();

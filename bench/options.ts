@@ -60,6 +60,30 @@ export interface BenchOptions {
   lossSteps: number;
   /** The GPU suite's epochs (mlp-step, cnn-step): images per timed epoch, or null for the suite's own (50,000; fewer with --quick). */
   epochImages: number | null;
+  /** The CPU PyTorch peers' vector instructions: the machine's own (native), or capped at AVX2 (see TORCH_ISA_ENV). */
+  torchIsa: TorchIsa;
+}
+
+/** --torch-isa: the CPU PyTorch peers on the machine's widest vectors (native), or capped at AVX2. */
+export const TORCH_ISAS = ["native", "avx2"] as const;
+export type TorchIsa = (typeof TORCH_ISAS)[number];
+
+/**
+ * The environment that caps a PyTorch child at AVX2: oneDNN's convolutions
+ * (ONEDNN_MAX_CPU_ISA) and OpenBLAS's products (OPENBLAS_CORETYPE=Haswell, its AVX2 kernels).
+ * A diagnostic: WebAssembly's SIMD is 128 bits wide on every CPU, and this shows how much of a
+ * peer's lead on an AVX-512 machine its 512-bit vectors give.
+ */
+export const TORCH_ISA_ENV: Record<TorchIsa, Record<string, string>> = {
+  native: {},
+  avx2: { ONEDNN_MAX_CPU_ISA: "AVX2", OPENBLAS_CORETYPE: "Haswell" },
+};
+
+/** The variables of TORCH_ISA_ENV's caps that `env` sets, as "NAME=value" (the peers' label names them). */
+export function torchIsaCaps(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(TORCH_ISA_ENV.avx2)
+    .filter((name) => env[name] !== undefined && env[name] !== "")
+    .map((name) => `${name}=${env[name]}`);
 }
 
 /** What a benchmark of our engine's kernels takes of the options: the backend, its SIMD and the timing. */
@@ -89,6 +113,7 @@ export const DEFAULTS = {
   quick: false,
   lossSteps: 3,
   epochImages: null,
+  torchIsa: "native",
 } as const satisfies BenchOptions;
 
 /** --quick: 5 runs of one repetition after one warm-up (a smoke run; the figures are noisier). */
@@ -104,6 +129,7 @@ export interface RawBenchOptions {
   runs?: string;
   quick?: boolean;
   epochImages?: string;
+  torchIsa?: string;
 }
 
 /** Benchmarks that "all" leaves out (minutes long): run them with --only. */
@@ -134,6 +160,13 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
       `did you mean "${closest(raw.simd, SIMD_CHOICES)}"?`,
     );
   }
+  const torchIsa = raw.torchIsa ?? DEFAULTS.torchIsa;
+  if (!(TORCH_ISAS as readonly string[]).includes(torchIsa)) {
+    throw new OptionError(
+      `--torch-isa: expected one of ${TORCH_ISAS.join(", ")}, found "${torchIsa}"`,
+      `did you mean "${closest(torchIsa, TORCH_ISAS)}"?`,
+    );
+  }
   const base = raw.quick ? QUICK_TIMING : DEFAULTS.timing;
   const runs = raw.runs === undefined ? base.runs : parseIntOption("--runs", raw.runs, 1, 1000);
   return {
@@ -148,6 +181,7 @@ export function parseBenchOptions(raw: RawBenchOptions): BenchOptions {
     lossSteps: DEFAULTS.lossSteps,
     epochImages:
       raw.epochImages === undefined ? null : parseIntOption("--epoch-images", raw.epochImages, 200, 1_000_000),
+    torchIsa: torchIsa as TorchIsa,
   };
 }
 

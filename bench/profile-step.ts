@@ -4,11 +4,15 @@
  * many steps. Usage (after `npm run build`):
  *
  *   node dist/bench/profile-step.js [--network mlp|paper|small] [--threads N] [--steps N] [--simd auto|relaxed|baseline]
+ *                                   [--peer torch [--torch-isa native|avx2]]
  *
  * The same network, batch and start as the benchmark's mlp-step (bench/spec.ts: the MNIST MLP)
  * or cnn-step (bench/cnn-networks.ts: the CIFAR-10 paper network, cifar10-small's). Prints one
  * line per kernel and shape (ms per step, share of the step), then the step's mean time and the
- * time outside the kernels. A diagnostic: the speed figures are the benchmark's (npm run bench).
+ * time outside the kernels. With `--peer torch`, then the same for PyTorch on the CPU, from the
+ * same start on as many threads (bench/peers/bc_torch.py profile_table: torch.profiler's self
+ * CPU time per operator and input shapes, over as many steps). A diagnostic: the speed figures
+ * are the benchmark's (npm run bench).
  */
 import { Command, Option } from "commander";
 import { createBackend } from "../src/backends/index.js";
@@ -21,6 +25,10 @@ import { CNN_NETWORKS } from "./cnn-networks.js";
 import { cnnInitialState, createCnnNetwork, type CnnSpec } from "./cnn-spec.js";
 import { engineStepRunner } from "./engine-runner.js";
 import { engineRunnerOn } from "./mlp-step.js";
+import { PeerUnavailable } from "./runner.js";
+import { TORCH_ISA_ENV, TORCH_ISAS, type TorchIsa } from "./options.js";
+import { measureTorchCnn } from "./peers/torch-cnn.js";
+import { measureTorch, writeInitFile } from "./peers/torch-mlp.js";
 import { MLP_SPEC, initialState } from "./spec.js";
 
 const opts = new Command("profile-step")
@@ -31,8 +39,21 @@ const opts = new Command("profile-step")
   .option("--threads <n>", "threads of the wasm backend", integer(1), 2)
   .option("--steps <n>", "timed steps (after the warm-up steps: 20 for the MLP, 2 for a CNN)", integer(1), 50)
   .addOption(simdOption())
+  .addOption(new Option("--peer <name>", "also profile this peer's step from the same start").choices(["torch"]))
+  .addOption(
+    new Option("--torch-isa <isa>", "the PyTorch peer's vector instructions (bench --torch-isa)")
+      .choices(TORCH_ISAS)
+      .default("native"),
+  )
   .parse()
-  .opts<{ network: "mlp" | "paper" | "small"; threads: number; steps: number; simd: SimdChoice }>();
+  .opts<{
+    network: "mlp" | "paper" | "small";
+    threads: number;
+    steps: number;
+    simd: SimdChoice;
+    peer?: "torch";
+    torchIsa: TorchIsa;
+  }>();
 
 const backend = await createBackend("wasm", { threads: opts.threads, simd: opts.simd });
 const cnn = opts.network === "mlp" ? undefined : CNN_NETWORKS[opts.network === "paper" ? 0 : 1];
@@ -73,6 +94,28 @@ for (const [key, ms] of [...totals].sort((a, b) => b[1] - a[1])) {
 console.log(
   `step ${step.toFixed(2)} ms (${((1000 * batch) / step).toFixed(0)} examples/s); in kernels ${inKernels.toFixed(2)} ms, outside ${(step - inKernels).toFixed(2)} ms`,
 );
+
+if (opts.peer === "torch") await profileTorch();
+
+/** PyTorch's step from the same start, profiled per operator (bc_torch.py profile_table). */
+async function profileTorch(): Promise<void> {
+  Object.assign(process.env, TORCH_ISA_ENV[opts.torchIsa]);
+  const timing = { warmup: cnn ? 2 : 20, runs: 1, minRunMs: 0 };
+  const init = cnn ? cnnInitialState(cnn.spec, cnn.spec.batch, 1) : initialState(MLP_SPEC, 1);
+  const file = await writeInitFile(init);
+  try {
+    const r = cnn
+      ? await measureTorchCnn(cnn.spec, cnn.label, file, batch, opts.threads, 1, timing, opts.steps)
+      : await measureTorch(MLP_SPEC, file, opts.threads, 1, timing, opts.steps);
+    console.log(`\n${title}, ${r.description}, mean of ${opts.steps} steps:\n${r.profile ?? "(no profile)"}`);
+  } catch (e) {
+    if (!(e instanceof PeerUnavailable)) throw e;
+    console.log(`\n${e.peer}: ${e.note}`);
+    process.exitCode = 1;
+  } finally {
+    await file.cleanup();
+  }
+}
 
 /** Our engine's step of a benchmarked CNN from the shared start on `backend`. */
 function engineStepRunnerOf(be: typeof backend, spec: CnnSpec) {

@@ -197,11 +197,38 @@ def timed_runs(fn, cfg):
     return seconds, reps
 
 
+def profile_table(step, steps):
+    """
+    Where `steps` steps' time goes, as bench/profile-step.ts prints our engine's: each operator's
+    self CPU time per step (ms, share of the step) with its input shapes, largest first, from
+    torch.profiler; then the step's mean time under the profiler (its bookkeeping included).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            step()
+        step_ms = (time.perf_counter() - t0) / steps * 1000
+    lines = []
+    for e in sorted(prof.key_averages(group_by_input_shape=True), key=lambda e: -e.self_cpu_time_total):
+        ms = e.self_cpu_time_total / 1000 / steps
+        if ms >= 0.01:
+            shapes = ", ".join("x".join(map(str, s)) for s in e.input_shapes if s)
+            lines.append(f"{ms:9.3f} ms {100 * ms / step_ms:5.1f} %  {e.key} {shapes}")
+    lines.append(f"step {step_ms:.2f} ms under the profiler, mean of {steps} steps")
+    return "\n".join(lines)
+
+
 def report_steps(step, cfg):
-    """Prints, as JSON, the losses of the first cfg["lossSteps"] training steps (which also warm up) and the timed steps."""
+    """
+    Prints, as JSON, the losses of the first cfg["lossSteps"] training steps (which also warm up)
+    and the timed steps; with cfg["profile"] = n, also profile_table of n more steps.
+    """
     losses = [step() for _ in range(cfg["lossSteps"])]
     seconds, reps = timed_runs(step, cfg)
+    extra = {"profile": profile_table(step, cfg["profile"])} if cfg.get("profile") else {}
     print(json.dumps({
         "torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library(), "losses": losses,
-        "seconds": seconds, "repsPerRun": reps, "median": statistics.median(seconds),
+        "seconds": seconds, "repsPerRun": reps, "median": statistics.median(seconds), **extra,
     }))

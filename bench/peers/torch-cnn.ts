@@ -1,15 +1,15 @@
 import { parseArchitecture } from "../../src/nn/architecture.js";
 import type { CnnSpec } from "../cnn-spec.js";
-import type { StepResult } from "../runner.js";
 import type { TimingOptions } from "../stats.js";
 import { threadsLabel } from "../suite.js";
-import { runTorchPeer, type InitFile } from "./torch-mlp.js";
+import { runTorchPeer, type InitFile, type TorchStepResult } from "./torch-mlp.js";
 
 /**
  * Peer: the benchmarked CNN's training step (bench/cnn-spec.ts, `spec`'s architecture) in
  * PyTorch on the CPU (oneDNN convolutions), measured by bench/peers/torch_cnn.py in a child
  * process of this run from the shared start in `initFile` (its batch `batch`): the losses of
- * the first `lossSteps` steps, then the timed steps. Throws PeerUnavailable without torch.
+ * the first `lossSteps` steps, then the timed steps (and with `profileSteps`, the per-operator
+ * table of that many more). Throws PeerUnavailable without torch.
  */
 export function measureTorchCnn(
   spec: CnnSpec,
@@ -19,7 +19,8 @@ export function measureTorchCnn(
   threads: number,
   lossSteps: number,
   timing: TimingOptions,
-): Promise<StepResult> {
+  profileSteps = 0,
+): Promise<TorchStepResult> {
   return runTorchPeer("torch_cnn.py", `PyTorch ${label} ${threadsLabel(threads)}`, threads, {
     spec,
     layers: parseArchitecture(spec.architecture),
@@ -28,5 +29,6 @@ export function measureTorchCnn(
     threads,
     lossSteps,
     ...timing,
+    profile: profileSteps,
   });
 }

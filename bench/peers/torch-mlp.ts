@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { BinaryConnectError } from "../../src/core/errors.js";
 import { PeerUnavailable, type StepResult } from "../runner.js";
 import type { InitialState, MlpSpec } from "../spec.js";
+import { torchIsaCaps } from "../options.js";
 import { threadsLabel } from "../suite.js";
 import { summarize, type TimingOptions } from "../stats.js";
 
@@ -43,13 +44,23 @@ interface TorchOutput {
   seconds?: number[];
   repsPerRun?: number;
   blas?: string;
+  profile?: string;
 }
+
+/** A PyTorch peer's step, and with a profile asked for, its per-operator table (bc_torch.py profile_table). */
+export type TorchStepResult = StepResult & { profile?: string };
 
 /** A short name of the BLAS torch uses, with a hint when it is the slow reference BLAS. */
 function blasLabel(path: string | undefined): string {
   if (!path || path === "?") return "BLAS: ?";
   if (/openblas/i.test(path)) return `BLAS: OpenBLAS (${path.split("/").slice(-2).join("/")})`;
   return `BLAS: ${path} - the reference BLAS, ~15x slower than OpenBLAS: apt-get install libopenblas0-pthread`;
+}
+
+/** ", vector ISA capped: NAME=value, ..." when the environment caps the peer's vectors (bench --torch-isa), else "". */
+export function capsLabel(env: NodeJS.ProcessEnv): string {
+  const caps = torchIsaCaps(env);
+  return caps.length === 0 ? "" : `, vector ISA capped: ${caps.join(", ")}`;
 }
 
 /**
@@ -63,13 +74,15 @@ export async function measureTorch(
   threads: number,
   lossSteps: number,
   timing: TimingOptions,
-): Promise<StepResult> {
+  profileSteps = 0,
+): Promise<TorchStepResult> {
   return runTorchPeer("torch_mlp.py", `PyTorch ${threadsLabel(threads)}`, threads, {
     spec,
     init: initFile.path,
     threads,
     lossSteps,
     ...timing,
+    profile: profileSteps,
   });
 }
 
@@ -83,7 +96,7 @@ export async function runTorchPeer(
   name: string,
   threads: number,
   config: Record<string, unknown>,
-): Promise<StepResult> {
+): Promise<TorchStepResult> {
   const path = fileURLToPath(new URL(`../../../bench/peers/${script}`, import.meta.url));
   if (!existsSync(PYTHON)) throw new PeerUnavailable(name, `${PYTHON} not found`, "apt-get install -y python3-torch");
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -112,10 +125,11 @@ export async function runTorchPeer(
   }
   return {
     name,
-    description: `PyTorch ${out.torch} (CPU, Debian python3-torch), ${threadsLabel(out.threads ?? threads)}, ${blasLabel(out.blas)}`,
+    description: `PyTorch ${out.torch} (CPU, Debian python3-torch), ${threadsLabel(out.threads ?? threads)}, ${blasLabel(out.blas)}${capsLabel(process.env)}`,
     sharedStart: true,
     threads,
     losses: out.losses,
     timing: summarize(out.seconds, out.repsPerRun),
+    ...(out.profile === undefined ? {} : { profile: out.profile }),
   };
 }

@@ -7,9 +7,10 @@ Run by bench/peers/torch-cnn.ts as a child process in the same benchmark run:
 CONFIG_JSON: {"spec": CnnSpec, "layers": [LayerSpec] (src/nn/architecture.ts's parse of the
 architecture), "init": path of the shared start (float32 little-endian: the weights of each
 layer, [kh, kw, Cin, Cout] or [in, out] row-major, then x [batch, 32, 32, 3] NHWC, then targets
-[batch, classes]), "batch": n, "threads": n, "lossSteps": k, "warmup": w, "runs": r, "minRunMs": ms}.
+[batch, classes]), "batch": n, "threads": n, "lossSteps": k, "warmup": w, "runs": r, "minRunMs": ms, "profile": n (optional)}.
 Prints one JSON object: {"torch": version, "threads": n, "losses": [k floats],
-"seconds": [r seconds per step], "repsPerRun": n} - or {"unavailable": reason}.
+"seconds": [r seconds per step], "repsPerRun": n, "profile": the per-operator table of n more steps
+(bc_torch.py profile_table) when asked} - or {"unavailable": reason}.
 
 The network is what a PyTorch user would write (bc_torch.py cnn_network): F.conv2d (oneDNN on
 the CPU) and torch.mm on the straight-through sign of W, F.max_pool2d, F.batch_norm (standard

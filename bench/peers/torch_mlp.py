@@ -5,9 +5,10 @@ Run by bench/peers/torch-mlp.ts as a child process in the same benchmark run:
     /usr/bin/python3 torch_mlp.py CONFIG_JSON
 CONFIG_JSON: {"spec": MlpSpec, "init": path of the shared start (float32 little-endian:
 the weights of each layer [fanIn, fanOut] row-major, then x [batch, inputs], then targets
-[batch, classes]), "threads": n, "lossSteps": k, "warmup": w, "runs": r, "minRunMs": ms}.
+[batch, classes]), "threads": n, "lossSteps": k, "warmup": w, "runs": r, "minRunMs": ms, "profile": n (optional)}.
 Prints one JSON object: {"torch": version, "threads": n, "losses": [k floats],
-"seconds": [r seconds per step], "repsPerRun": n} - or {"unavailable": reason}.
+"seconds": [r seconds per step], "repsPerRun": n, "profile": the per-operator table of n more steps
+(bc_torch.py profile_table) when asked} - or {"unavailable": reason}.
 
 The network is what a PyTorch user would write (bc_torch.py): torch.mm, F.batch_norm (standard
 variant), a straight-through sign as an autograd.Function, torch.optim.Adam with one parameter
