@@ -113,6 +113,32 @@ describe("binaryconnect CLI", () => {
     }
   });
 
+  it("train --architecture of dense layers only trains the MLP of those widths, with --dropout", () => {
+    const out = mkdtempSync(join(tmpdir(), "bc-cli-wide-"));
+    try {
+      const t = run(
+        ...words("train --preset mnist-lasagne --architecture (2x16FC)-10 --dropout --epochs 1"),
+        ...words("--train-size 300 --val-size 100 --test-size 100 --threads 1 --out"),
+        out,
+      );
+      expect(t.status, t.stderr).toBe(0);
+      expect(t.stdout).toContain("(det, 16-16)");
+      const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+      expect(config).toMatchObject({ hidden: [16, 16], dropout: { input: 0.2, hidden: 0.5 }, batchSize: 100 });
+      expect(config.architecture).toBeUndefined();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it("train --dropout with a network that has convolutions is refused, naming the network", () => {
+    const r = run(...words("train --architecture (2x4C3)-MP2-16FC-10 --dropout --epochs 1 --train-size 100"));
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(
+      "--dropout is defined for MLPs (dense layers only); the network (2x4C3)-MP2-16FC-10 (preset mnist-quick) has other layers",
+    );
+  });
+
   it("a bad --architecture is refused before any data is loaded, with the notation's rules", () => {
     const r = run("train", "--architecture", "(2x8C3)-MP2-16F");
     expect(r.status).not.toBe(0);

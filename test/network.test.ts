@@ -11,7 +11,7 @@ import { ReferenceBackend } from "../src/backends/reference/index.js";
 import { OptionError, UsageError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
-import { describeLayers, parseArchitecture } from "../src/nn/architecture.js";
+import { denseWidths, describeLayers, parseArchitecture } from "../src/nn/architecture.js";
 import { Conv2D } from "../src/nn/conv2d.js";
 import { Dense } from "../src/nn/dense.js";
 import { Network, type NetworkConfig } from "../src/nn/network.js";
@@ -53,6 +53,14 @@ describe("architecture notation", () => {
     // the first layer needs no input gradient; all others do
     expect(net.weighted.map((l) => l.opts.inputGrad)).toEqual([false, true, true, true, true, true, true, true, true]);
     net.dispose();
+  });
+
+  it("gives the widths of a network of dense layers only, and null for any other", () => {
+    expect(denseWidths(parseArchitecture("(3x4096FC)-10"))).toEqual([4096, 4096, 4096, 10]);
+    expect(denseWidths(parseArchitecture("512FC-10"))).toEqual([512, 10]);
+    expect(denseWidths(parseArchitecture("(2x4C3)-MP2-16FC-10"))).toBeNull();
+    expect(denseWidths([{ kind: "flatten" }, { kind: "dropout", p: 0.5 }, { kind: "dense", units: 10 }])).toBeNull();
+    expect(denseWidths([{ kind: "flatten" }])).toBeNull();
   });
 
   it("reads the SVHN CNN and rejects what it cannot read, naming the part", () => {

@@ -4,7 +4,7 @@ import { createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { BinaryConnectError, OptionError } from "../core/errors.js";
 import { MEAN_FROM_VALUES, type MeanFrom } from "../data/split.js";
-import { parseArchitecture } from "../nn/architecture.js";
+import { denseWidths, parseArchitecture } from "../nn/architecture.js";
 import {
   BINARIZATIONS,
   BINARIZATION_SYNONYMS,
@@ -50,6 +50,21 @@ export interface TrainCliOptions {
   testSize?: number;
 }
 
+/**
+ * The configuration's network for a replacing --architecture: one of dense layers only that ends
+ * in the preset's classes ("(3x4096FC)-10") is the MLP of those hidden widths, as the MLP presets
+ * train it (--dropout included); any other is the network in the paper's notation.
+ */
+function architectureFields(
+  architecture: string | undefined,
+  classes: number,
+): { architecture?: string; hidden?: number[] } {
+  if (!architecture) return {};
+  const widths = denseWidths(parseArchitecture(architecture));
+  if (widths && widths.length > 1 && widths.at(-1) === classes) return { hidden: widths.slice(0, -1) };
+  return { architecture, hidden: [] };
+}
+
 /** Builds the run's configuration: the preset, then each flag given. */
 export function configFromOptions(o: TrainCliOptions): TrainConfig {
   const p = getPreset(o.preset);
@@ -60,7 +75,7 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
   return {
     ...p,
     preset: o.preset,
-    ...(o.architecture ? { architecture: o.architecture, hidden: [] } : {}),
+    ...architectureFields(o.architecture, p.classes ?? 10),
     mode: o.mode,
     dropout: o.dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },
     epochs: o.epochs ?? p.epochs,
@@ -87,7 +102,7 @@ export function trainCommand(): Command {
     .addOption(
       new Option(
         "--architecture <net>",
-        "the network in the paper's notation, replacing the preset's, e.g. \"(2x16C3)-MP2-(2x32C3)-MP2-256FC-10\" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes)",
+        'the network in the paper\'s notation, replacing the preset\'s, e.g. "(2x16C3)-MP2-(2x32C3)-MP2-256FC-10" (NCk: k x k conv with N filters, MPk: max pool, NFC: dense, (2xT): T twice, last: the classes); dense layers only, e.g. "(3x4096FC)-10", give the MLP of those widths (--dropout applies)',
       ).argParser(parseArchitectureOption),
     )
     .addOption(

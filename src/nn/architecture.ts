@@ -141,6 +141,21 @@ export function layerOutputShape(layer: LayerSpec, shape: readonly number[]): nu
   }
 }
 
+/**
+ * The widths of a network of dense layers only ("(3x4096FC)-10" parses to flatten, then dense,
+ * batch norm and ReLU per hidden layer, then the output's dense and batch norm): every dense
+ * layer's units in order, the classes last. null when the layers hold anything else (a
+ * convolution, a pooling, a dropout).
+ */
+export function denseWidths(layers: readonly LayerSpec[]): number[] | null {
+  const widths: number[] = [];
+  for (const l of layers) {
+    if (l.kind === "dense") widths.push(l.units);
+    else if (l.kind !== "flatten" && l.kind !== "batchnorm" && l.kind !== "relu") return null;
+  }
+  return widths.length > 0 ? widths : null;
+}
+
 /** A compact description of layers ("conv 3x3x128 pad 1 - maxpool 2x2 - bn - relu - ..."). */
 export function describeLayers(layers: readonly LayerSpec[]): string {
   return layers

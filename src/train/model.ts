@@ -26,7 +26,7 @@ export function networkConfigOf(config: TrainConfig): NetworkConfig {
     );
   if (config.dropout.input > 0 || config.dropout.hidden > 0) {
     throw new OptionError(
-      `--dropout is defined for the MLP only (preset ${config.preset} is a CNN)`,
+      `--dropout is defined for MLPs (dense layers only); the network ${config.architecture} (preset ${config.preset}) has other layers`,
       "add dropout layers to a model built with the library instead",
     );
   }
