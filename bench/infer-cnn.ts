@@ -1,12 +1,12 @@
 import { OptionError } from "../src/core/errors.js";
 import { Xoshiro128 } from "../src/core/rng.js";
 import { encodeOnnx, type OnnxLayer } from "../src/export/onnx.js";
-import { fanIn, fanOut, rowBytes, type BcnetLayer, type BcnetModel } from "../src/format/bcnet.js";
+import { fanIn, fanOut, rowBytes, type BcnetConv, type BcnetLayer, type BcnetModel } from "../src/format/bcnet.js";
 import { chainLayers, type LayerEntry } from "../src/format/chain.js";
 import { foldBatchNorm, type BatchNormState } from "../src/format/fold.js";
 import { unpackSigns } from "../src/format/pack.js";
 import type { Preprocessing } from "../src/format/preprocessing.js";
-import { imageSize, type ImageShape } from "../src/format/shapes.js";
+import { convOutputShape, imageSize, type ImageShape } from "../src/format/shapes.js";
 import { parseArchitecture, type LayerSpec } from "../src/nn/architecture.js";
 import { CIFAR10_SMALL_NET } from "../src/train/presets.js";
 import type { InferNetwork } from "./infer-net.js";
@@ -16,6 +16,17 @@ export const INFER_CNN_ARCHITECTURE = CIFAR10_SMALL_NET;
 export const INFER_CNN_IMAGE: ImageShape = { height: 32, width: 32, channels: 3 };
 /** Images of the benchmark's batch (the CNN presets' batch size). */
 export const INFER_CNN_IMAGES = 50;
+
+/** Multiply-adds of a convolution layer per image: Ho Wo Cin Cout kh kw. */
+export function convMacs(l: BcnetConv): number {
+  const o = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
+  return o.height * o.width * l.input.channels * l.filters * l.kernel[0] * l.kernel[1];
+}
+
+/** A convolution layer's label: input, filters and kernel ("32x32x3 -> 32C3"). */
+export function convLabel(l: BcnetConv): string {
+  return `${l.input.height}x${l.input.width}x${l.input.channels} -> ${l.filters}C${l.kernel[0]}`;
+}
 
 /**
  * The inference benchmark's CNN: cifar10-small's layers with random sign bits, an authors'

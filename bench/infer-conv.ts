@@ -5,9 +5,9 @@
 //   node dist/bench/infer-conv.js [runs] [images,...]
 import type { BcnetDense, BcnetMaxPool, BcnetModel } from "../src/format/bcnet.js";
 import { imageOutput } from "../src/format/bcnet.js";
-import { convOutputShape, imageSize } from "../src/format/shapes.js";
+import { imageSize } from "../src/format/shapes.js";
 import { BinaryClassifier } from "../src/infer/index.js";
-import { inferCnnNetwork } from "./infer-cnn.js";
+import { convLabel, convMacs, inferCnnNetwork } from "./infer-cnn.js";
 import { timeInterleaved } from "./stats.js";
 
 const runs = Number(process.argv[2] ?? 7);
@@ -41,19 +41,10 @@ function layerModel(i: number): BcnetModel {
 
 const what = (model: BcnetModel) => {
   const l = model.layers[0];
-  return model === net.model
-    ? "network"
-    : l.kind === "conv"
-      ? `${l.input.height}x${l.input.width}x${l.input.channels} -> ${l.filters}C${l.kernel[0]}${l.pool ? "-MP2" : ""}`
-      : "network";
+  return model === net.model ? "network" : l.kind === "conv" ? `${convLabel(l)}${l.pool ? "-MP2" : ""}` : "network";
 };
 /** Multiply-adds of a model's convolutions per image. */
-const macs = (model: BcnetModel) =>
-  model.layers.reduce((sum, l) => {
-    if (l.kind !== "conv") return sum;
-    const c = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-    return sum + c.height * c.width * l.input.channels * l.filters * l.kernel[0] * l.kernel[1];
-  }, 0);
+const macs = (model: BcnetModel) => model.layers.reduce((sum, l) => sum + (l.kind === "conv" ? convMacs(l) : 0), 0);
 const models = [...net.model.layers.flatMap((l, i) => (l.kind === "conv" ? [layerModel(i)] : [])), net.model];
 console.log(`${"layer".padEnd(26)} batch       ms  GFLOP/s-equivalent`);
 for (const model of models) {

@@ -12,8 +12,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { convOutputShape } from "../src/format/shapes.js";
-import { inferCnnNetwork } from "./infer-cnn.js";
+import { convLabel, convMacs, inferCnnNetwork } from "./infer-cnn.js";
 import { packageVersion } from "./peers/version.js";
 
 const batch = Number(process.argv[2] ?? 50);
@@ -63,10 +62,7 @@ for (const e of events) {
 /** A convolution layer's label and multiply-adds per image, by its index among the model's layers. */
 function convLayer(i: number): { label: string; macs: number } | undefined {
   const l = net.model.layers[i];
-  if (l?.kind !== "conv") return undefined;
-  const o = convOutputShape(l.input, l.filters, l.kernel, l.stride, l.pad);
-  const label = `${l.input.height}x${l.input.width}x${l.input.channels} -> ${l.filters}C${l.kernel[0]}`;
-  return { label, macs: o.height * o.width * l.input.channels * l.filters * l.kernel[0] * l.kernel[1] };
+  return l?.kind === "conv" ? { label: convLabel(l), macs: convMacs(l) } : undefined;
 }
 console.log(
   `onnxruntime-node ${packageVersion("onnxruntime-node")}, 1 thread, cifar10-small's CNN, batch ${batch}: ` +
