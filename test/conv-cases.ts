@@ -211,7 +211,8 @@ function withFilters(): [ConvShape, string, Init | undefined][] {
  * conv2d's and conv2dBackwardInput's product by Winograd's F(4x4, 3x3) (the wasm backend: 3x3,
  * stride 1, channels multiples of 4 from 16): odd sizes, padding 0, 2 and per axis (the input
  * gradient's padding 2 - p: 2, 0, and per axis), tiles past the output's edge and inside the
- * image, and a call of two blocks of tiles.
+ * image, a call of two blocks of tiles, and more than 256 channels on either side (the pre-packed
+ * filters' blocks of k, matmulPack.ts).
  */
 export const WINOGRAD_PRODUCT_SHAPES: ConvShape[] = [
   [1, 6, 7, 16, 20, 3, 3, [1, 1], [1, 1]],
@@ -220,6 +221,7 @@ export const WINOGRAD_PRODUCT_SHAPES: ConvShape[] = [
   [2, 4, 5, 16, 16, 3, 3, [1, 1], [0, 1]],
   [1, 17, 18, 16, 24, 3, 3, [1, 1], [1, 1]], // tiles inside the image (read straight from it)
   [8, 16, 16, 16, 16, 3, 3, [1, 1], [1, 1]], // 128 tiles: two blocks
+  [1, 5, 6, 260, 20, 3, 3, [1, 1], [1, 1]], // over 256 channels: two blocks of k in the pre-packed filters (either side)
 ];
 
 /** The filter gradient's shapes with their inputs' values: random, x half zeros (its sparse path), and Winograd's. */

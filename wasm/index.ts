@@ -38,7 +38,11 @@ import { CONV_HEADER_BYTES } from "./kernels/convPack";
 import { binaryMatmulScratchBytes as binaryMatmulScratch } from "./kernels/binaryMatmul";
 import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
 import { winogradGroupScratchBytes as winogradGroupScratch, winogradWorkFloats as winogradWork } from "./kernels/convWinograd";
-import { winogradProductScratchBytes as winogradProductScratch } from "./kernels/convWinogradProduct";
+import {
+  winogradFilterFloats as winogradFilterWork,
+  winogradFiltersScratchBytes as winogradFiltersScratch,
+  winogradProductScratchBytes as winogradProductScratch,
+} from "./kernels/convWinogradProduct";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -73,6 +77,16 @@ export function winogradWorkFloats(tiles: i32, C: i32, Co: i32): f64 {
 /** Bytes of scratch one thread needs for Winograd's convolution product (WINOGRAD_TILES) in blocks of `block` tiles, K input and Nc output channels. */
 export function winogradProductScratchBytes(block: i32, K: i32, Nc: i32): i32 {
   return winogradProductScratch(block, K, Nc);
+}
+
+/** Floats of the shared work area of the filters' transforms of Winograd's convolution product (WINOGRAD_FILTERS), K input and Nc output channels. */
+export function winogradFilterFloats(K: i32, Nc: i32): f64 {
+  return winogradFilterWork(K, Nc);
+}
+
+/** Bytes of scratch one thread needs for the filters' transforms of Winograd's convolution product (WINOGRAD_FILTERS) with Nc output channels. */
+export function winogradFiltersScratchBytes(Nc: i32): i32 {
+  return winogradFiltersScratch(Nc);
 }
 
 /** Bytes of scratch one thread needs for the Winograd filter gradient's grouped form in blocks of `block` tiles, C input and Co output channels. */

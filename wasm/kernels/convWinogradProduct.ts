@@ -17,7 +17,8 @@
  * (flipped), the padding (2 - ph, 2 - pw): dx[r, c] = sum dy[r + ph - a, c + pw - b] w[a, b].
  *
  * Two phases of the convolution exports:
- * - WINOGRAD_FILTERS: U (the shared work area `u`, [36][K][Nc] floats) for inputs k in [start, end);
+ * - WINOGRAD_FILTERS: U (the shared work area `u`: 36 terms of K x Nc, each packed as matmul packs
+ *   its b, winogradFilterFloats) for inputs k in [start, end);
  * - WINOGRAD_TILES: blocks of `block` tiles taken from the work counter, each by one thread from
  *   its start to its outputs (V, the 36 products, A^T M A): every output is computed by one thread
  *   in one order, so any number of threads gives the same bits.
@@ -25,8 +26,10 @@
  * the outputs differ from it in the last bits (tested against the reference with a tolerance).
  * K and Nc multiples of 4 (the transforms take 4 channels at a time).
  */
-import { DENSE_SCRATCH_BYTES, matmulBlock } from "./matmul";
+import { DENSE_SCRATCH_BYTES, matmulPackedB } from "./matmul";
+import { NR, packedColumns, packedOffset } from "./matmulPack";
 import { termFloats, transformPatch } from "./convWinograd";
+import { transpose4 } from "../infer/transpose4";
 
 /** The phases of conv2d's and conv2dBackwardInput's exports that run Winograd's product (after convLut.ts's). */
 export const WINOGRAD_FILTERS = 3;
@@ -42,35 +45,90 @@ export function winogradProductScratchBytes(block: i32, K: i32, Nc: i32): i32 {
   return DENSE_SCRATCH_BYTES + PATCH_BYTES + TERMS * (termFloats(block, K) + termFloats(block, Nc)) * 4;
 }
 
+/** Floats of the filters' transforms U for K input and Nc output channels: 36 terms, each a pre-packed K x Nc (matmulPack.ts). */
+export function winogradFilterFloats(K: i32, Nc: i32): f64 {
+  return <f64>TERMS * <f64>K * <f64>packedColumns(Nc);
+}
+
 /**
- * U[e][k][n] = (G g[k, n] G^T)[e] for k in [start, end), every n, 4 at a time. w [3,3,C,Co];
- * `flipped`: conv2dBackwardInput's filters (K = Co, Nc = C), else conv2d's (K = C, Nc = Co).
+ * Bytes of per-thread scratch of WINOGRAD_FILTERS for Nc output channels: the 3 x 3 taps of 4
+ * inputs and a 6 x 3 half-transformed filter (f32x4), then the 36 terms of 4 rows of U (the
+ * staging area, rows of Nc rounded up to 16 floats).
+ */
+export function winogradFiltersScratchBytes(Nc: i32): i32 {
+  return (4 * 9 + 18) * 16 + TERMS * <i32>stageTermBytes(Nc);
+}
+
+/**
+ * Bytes from one staged term to the next: 4 rows of Nc floats (rounded up to 16) and a cache
+ * line (terms a multiple of 4 KiB apart would share the L1 cache's sets).
+ */
+@inline function stageTermBytes(Nc: i32): usize {
+  return (<usize>packedColumns(Nc) << 4) + 64;
+}
+
+/**
+ * U_e = (G g[k, n] G^T)[e] for k in [start, end) (multiples of 4), every n, 4 inputs and 4
+ * outputs at a time, each term U_e [K x Nc] pre-packed for the products (matmulPack.ts; columns
+ * past Nc are 0). w [3,3,C,Co]; `flipped`: conv2dBackwardInput's filters (K = Co, Nc = C), read
+ * as 4 x 4 blocks and transposed, else conv2d's (K = C, Nc = Co). The 36 terms of 4 rows of U
+ * are staged in scratch and copied out in runs of 4 rows x 8 columns: stored straight, each
+ * (k, n) would write to 36 places K Nc floats apart, and the flipped taps would be 4 strided
+ * scalar reads each (the 8x8 512 -> 512 layer, 1 thread: 12-15 and 36-39 ms a call before,
+ * 6-10 and 10-15 staged). `scratch`: winogradFiltersScratchBytes(Nc).
  */
 export function winogradFilters(w: usize, u: usize, K: i32, Nc: i32, flipped: bool, start: i32, end: i32, scratch: usize): void {
-  const termBytes = <usize>K * <usize>Nc << 2;
-  const g = scratch, half = scratch + 9 * 16;
-  for (let k = start; k < end; k++) {
+  const nPad = packedColumns(Nc), termBytes = <usize>K * <usize>nPad << 2;
+  const rowBytes = <usize>nPad << 2, stageTerm = stageTermBytes(Nc);
+  const g = scratch, half = g + 4 * 9 * 16, stage = half + 18 * 16;
+  for (let e = 0; e < TERMS; e++) {
+    for (let i = 0; i < 4; i++) memory.fill(stage + <usize>e * stageTerm + <usize>i * rowBytes + (<usize>Nc << 2), 0, <usize>(nPad - Nc) << 2);
+  }
+  for (let k = start; k < end; k += 4) {
     for (let n = 0; n < Nc; n += 4) {
-      for (let a = 0; a < 3; a++) {
-        for (let b = 0; b < 3; b++) {
-          v128.store(g + <usize>((a * 3 + b) << 4), flipped ? flippedTaps(w, K, Nc, 2 - a, 2 - b, k, n) : v128.load(w + ((<usize>((a * 3 + b) * K + k) * <usize>Nc + <usize>n) << 2)));
-        }
+      if (flipped) flippedTaps(w, K, Nc, k, n, g);
+      else directTaps(w, K, Nc, k, n, g);
+      for (let i = 0; i < 4; i++) {
+        const gi = g + <usize>(i * 9 << 4), out = stage + <usize>i * rowBytes + (<usize>n << 2);
+        // columns: G g (3 -> 6 down each of the 3 columns), then rows: (G g) G^T (3 -> 6 along each of the 6 rows)
+        for (let b = 0; b < 3; b++) filterTransform(gi + <usize>(b << 4), 3 * 16, half + <usize>(b << 4), 3 * 16);
+        for (let r = 0; r < 6; r++) filterTransform(half + <usize>(r * 3 << 4), 16, out + <usize>(r * 6) * stageTerm, stageTerm);
       }
-      // columns: G g (3 -> 6 down each of the 3 columns), then rows: (G g) G^T (3 -> 6 along each of the 6 rows)
-      for (let b = 0; b < 3; b++) filterTransform(g + <usize>(b << 4), 3 * 16, half + <usize>(b << 4), 3 * 16);
-      const out = u + ((<usize>k * <usize>Nc + <usize>n) << 2);
-      for (let r = 0; r < 6; r++) filterTransform(half + <usize>(r * 3 << 4), 16, out + <usize>(r * 6) * termBytes, termBytes);
+    }
+    for (let e = 0; e < TERMS; e++) storePacked(stage + <usize>e * stageTerm, rowBytes, u + <usize>e * termBytes, K, nPad, k);
+  }
+}
+
+/** Rows k .. k + 3 of a term (staged at src, rows rowBytes apart) into its pre-packed place at dst: 8 columns x 4 rows a run. */
+@inline function storePacked(src: usize, rowBytes: usize, dst: usize, K: i32, nPad: i32, k: i32): void {
+  for (let j = 0; j < nPad; j += NR) {
+    const to = dst + (packedOffset(K, nPad, k, j) << 2), from = src + (<usize>j << 2);
+    for (let i: usize = 0; i < 4; i++) {
+      v128.store(to + (i << 5), v128.load(from + i * rowBytes));
+      v128.store(to + (i << 5), v128.load(from + i * rowBytes, 16), 16);
     }
   }
 }
 
-/** The 4 taps w[a, b, n + j, k], j < 4: 4 filters of conv2dBackwardInput read across w's input channels. */
-@inline function flippedTaps(w: usize, K: i32, Nc: i32, a: i32, b: i32, k: i32, n: i32): v128 {
-  const p = w + ((<usize>((a * 3 + b) * Nc + n) * <usize>K + <usize>k) << 2), s = <usize>K << 2;
-  let v = f32x4.splat(load<f32>(p));
-  v = f32x4.replace_lane(v, 1, load<f32>(p + s));
-  v = f32x4.replace_lane(v, 2, load<f32>(p + 2 * s));
-  return f32x4.replace_lane(v, 3, load<f32>(p + 3 * s));
+/** g[i][a, b] (at g + (9 i + 3 a + b) 16) = w[a, b, k + i, n .. n + 3], i < 4: conv2d's taps. */
+@inline function directTaps(w: usize, K: i32, Nc: i32, k: i32, n: i32, g: usize): void {
+  for (let i = 0; i < 4; i++) {
+    for (let tap = 0; tap < 9; tap++) {
+      v128.store(g + <usize>((i * 9 + tap) << 4), v128.load(w + ((<usize>(tap * K + k + i) * <usize>Nc + <usize>n) << 2)));
+    }
+  }
+}
+
+/**
+ * g[i][a, b] = w[2 - a, 2 - b, n .. n + 3, k + i], i < 4: conv2dBackwardInput's flipped taps,
+ * across w's input channels: 4 rows of w's [C, Co] block read at columns k .. k + 3, transposed.
+ */
+@inline function flippedTaps(w: usize, K: i32, Nc: i32, k: i32, n: i32, g: usize): void {
+  const s = <usize>K << 2;
+  for (let tap = 0; tap < 9; tap++) {
+    const p = w + ((<usize>((8 - tap) * Nc + n) * <usize>K + <usize>k) << 2);
+    transpose4(v128.load(p), v128.load(p + s), v128.load(p + 2 * s), v128.load(p + 3 * s), g + <usize>(tap << 4), 9 * 16);
+  }
 }
 
 /**
@@ -85,7 +143,7 @@ export function winogradTiles(
   const vTerm = <usize>termFloats(block, K) << 2, mTerm = <usize>termFloats(block, Nc) << 2;
   const m = v + <usize>TERMS * vTerm;
   const th = (Ho + TILE - 1) / TILE, tw = (Wo + TILE - 1) / TILE, tiles = N * th * tw;
-  const blocks = (tiles + block - 1) / block;
+  const blocks = (tiles + block - 1) / block, nPad = packedColumns(Nc);
   for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
     const t0 = b * block, n = min(block, tiles - t0);
     for (let t = 0; t < n; t++) {
@@ -93,8 +151,8 @@ export function winogradTiles(
       transformPatch(x, image, H, W, K, (r / tw) * TILE - ph, (r % tw) * TILE - pw, v + (<usize>t * <usize>K << 2), vTerm, patch);
     }
     for (let e = 0; e < TERMS; e++) {
-      const ve = v + <usize>e * vTerm, ue = u + (<usize>(e * K) * <usize>Nc << 2), me = m + <usize>e * mTerm;
-      matmulBlock(ve, ue, me, n, Nc, K, false, false, false, 0, n, 0, Nc, 0, scratch);
+      const ve = v + <usize>e * vTerm, ue = u + (<usize>(e * K) * <usize>nPad << 2), me = m + <usize>e * mTerm;
+      matmulPackedB(ve, ue, me, n, Nc, nPad, K, scratch);
     }
     for (let t = 0; t < n; t++) {
       const g = t0 + t, image = g / (th * tw), r = g % (th * tw);

@@ -20,7 +20,7 @@
  */
 
 import { madd } from "./madd";
-import { KC, MC, MR, NR, packA, packAT, packB, packBT } from "./matmulPack";
+import { KC, MC, MR, NR, packA, packAT, packB, packBT, STRIP } from "./matmulPack";
 import { looksSparse, sparseRowsAT, SPARSE_SCRATCH_BYTES } from "./matmulSparse";
 
 /** Bytes of scratch the dense path needs: packed a, packed b (two tiles), an edge tile (also the convolutions', convGemm.ts). */
@@ -98,6 +98,28 @@ export function matmulBlock(
         const nb = min(2 * NR, c1 - j);
         packB2(b, N, K, transB, j, nb, k0, kc, bp);
         multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge);
+      }
+    }
+  }
+}
+
+/**
+ * out[M, N] = a . b for a: [M, K] and b pre-packed at `packedB` (matmulPack.ts: nPad columns):
+ * matmulBlock's loops and micro-kernel on the same packed values, without packing b, so the same
+ * bits as matmulBlock(a, b, ..., accumulate false). For a b reused by many products (Winograd's
+ * filters: packing them in every product of a block of 32 tiles took ~15 % of the product).
+ * `scratch`: DENSE_SCRATCH_BYTES.
+ */
+export function matmulPackedB(a: usize, packedB: usize, out: usize, M: i32, N: i32, nPad: i32, K: i32, scratch: usize): void {
+  zeroBlock(out, N, 0, M, 0, N);
+  const edge = scratch + <usize>((MC * KC + 2 * KC * NR) * 4), ldc = <usize>N << 2;
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = min(KC, K - k0), strips = packedB + (<usize>k0 * <usize>nPad << 2);
+    for (let m0 = 0; m0 < M; m0 += MC) {
+      const mc = min(MC, M - m0);
+      packA(a, K, m0, mc, k0, kc, scratch);
+      for (let j = 0; j < N; j += STRIP) {
+        multiplyPanels(scratch, strips + (<usize>j * <usize>kc << 2), kc, mc, min(STRIP, N - j), out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge);
       }
     }
   }

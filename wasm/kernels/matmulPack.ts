@@ -14,6 +14,26 @@ export const MR = 4;
 export const NR = 8;
 
 /**
+ * A whole b packed once ("pre-packed", for products that reuse one b many times: Winograd's
+ * filters, convWinogradProduct.ts): for each block of k from k0 (kc = min(KC, K - k0)), the
+ * 16-column strips that packB writes for it, in order: strip j (a multiple of 16) at float
+ * k0 nPad + j kc, its two tiles of kc x 8 one after the other, b[k0 + k, j + c] at
+ * + (c / 8) kc 8 + k 8 + c % 8. nPad = N rounded up to 16 (packedColumns); columns past N are 0.
+ */
+export const STRIP: i32 = 2 * NR;
+
+/** N rounded up to whole strips of a pre-packed b. */
+@inline export function packedColumns(N: i32): i32 {
+  return (N + STRIP - 1) & ~(STRIP - 1);
+}
+
+/** The float offset of b[k, j] (j a multiple of 8) in a pre-packed b of K rows and nPad columns: its 8 columns j .. j + 7 follow. */
+@inline export function packedOffset(K: i32, nPad: i32, k: i32, j: i32): usize {
+  const kk = k % KC, k0 = k - kk, kc = min(KC, K - k0);
+  return <usize>k0 * <usize>nPad + <usize>(j & ~(STRIP - 1)) * <usize>kc + <usize>((j & NR) * kc + kk * NR);
+}
+
+/**
  * Packs rows [m0, m0+mc) x k [k0, k0+kc) of a: [M,K] into panels of 4 rows:
  * ap[(i/4) kc 4 + k 4 + i%4] = a[m0+i, k0+k], zero past the last row.
  */

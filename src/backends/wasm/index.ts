@@ -211,6 +211,16 @@ export class WasmBackend implements Backend {
     return this.exports.winogradProductScratchBytes(block, K, Nc);
   }
 
+  /** Floats of the shared work area the filters' transforms of Winograd's convolution product write for K input and Nc output channels. */
+  winogradFilterFloats(K: number, Nc: number): number {
+    return this.exports.winogradFilterFloats(K, Nc);
+  }
+
+  /** Bytes of scratch the filters' transforms of Winograd's convolution product need per thread for Nc output channels. */
+  winogradFiltersScratchBytes(Nc: number): number {
+    return this.exports.winogradFiltersScratchBytes(Nc);
+  }
+
   /** Bytes of scratch the Winograd filter gradient's grouped form needs per thread for blocks of `block` tiles, C input and Co output channels. */
   winogradGroupScratchBytes(block: number, C: number, Co: number): number {
     return this.exports.winogradGroupScratchBytes(block, C, Co);

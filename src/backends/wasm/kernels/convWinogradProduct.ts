@@ -58,8 +58,9 @@ const MIN_GRID = 16;
 const MAX_SMALL_GRID_PAIRS = 128 * 128;
 
 /**
- * The product by Winograd: the filters' transforms (inputs split between the threads, into the
- * shared work area), then blocks of tiles of the Ho x Wo output grid from the work counter.
+ * The product by Winograd: the filters' transforms (inputs split between the threads, 4 at a
+ * time, into the shared work area, packed for the products), then blocks of tiles of the Ho x Wo
+ * output grid from the work counter.
  * K, Nc: the product's input and output channels (conv2d: C, Co; conv2dBackwardInput: Co, C).
  */
 export function winogradProduct(
@@ -74,9 +75,9 @@ export function winogradProduct(
 ): void {
   const tiles = images * Math.ceil(Ho / TILE) * Math.ceil(Wo / TILE);
   const block = winogradBlockTiles(K, Nc);
-  const u = be.sharedScratch(4 * 36 * K * Nc);
-  const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 1);
-  be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, FILTER_SCRATCH_BYTES);
+  const u = be.sharedScratch(4 * be.winogradFilterFloats(K, Nc));
+  const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 4);
+  be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, be.winogradFiltersScratchBytes(Nc));
   const parts = Math.min(convThreads(tiles * 16, Nc, 9 * K, be.threads), Math.ceil(tiles / block));
   be.dispatch(
     kernel,
@@ -85,9 +86,6 @@ export function winogradProduct(
     be.winogradProductScratchBytes(block, K, Nc),
   );
 }
-
-/** Bytes of scratch the filters' transforms take per thread: a 3 x 3 and a 6 x 3 block of f32x4. */
-const FILTER_SCRATCH_BYTES = (9 + 18) * 16;
 
 /** Tiles per block for K input and Nc output channels (multiples of 4: the products' 4-row panels; also the filter gradient's grouped form's). */
 export function winogradBlockTiles(K: number, Nc: number): number {
