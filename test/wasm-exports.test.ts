@@ -30,7 +30,7 @@ const DECLARED_COUNTS: {
   convLutScratchBytes: 2,
   winogradWorkFloats: 3,
   winogradProductScratchBytes: 3,
-  winogradFiltersScratchBytes: 1,
+  winogradFilterScratchBytes: 1,
   winogradFilterFloats: 2,
   winogradGroupScratchBytes: 3,
   adam: 13,

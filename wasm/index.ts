@@ -40,7 +40,7 @@ import { convLutScratchBytes as convLutScratch } from "./kernels/convLut";
 import { winogradGroupScratchBytes as winogradGroupScratch, winogradWorkFloats as winogradWork } from "./kernels/convWinograd";
 import {
   winogradFilterFloats as winogradFilterWork,
-  winogradFiltersScratchBytes as winogradFiltersScratch,
+  winogradFilterScratchBytes as winogradFilterScratch,
   winogradProductScratchBytes as winogradProductScratch,
 } from "./kernels/convWinogradProduct";
 
@@ -85,8 +85,8 @@ export function winogradFilterFloats(K: i32, Nc: i32): f64 {
 }
 
 /** Bytes of scratch one thread needs for the filters' transforms of Winograd's convolution product (WINOGRAD_FILTERS) with Nc output channels. */
-export function winogradFiltersScratchBytes(Nc: i32): i32 {
-  return winogradFiltersScratch(Nc);
+export function winogradFilterScratchBytes(Nc: i32): i32 {
+  return winogradFilterScratch(Nc);
 }
 
 /** Bytes of scratch one thread needs for the Winograd filter gradient's grouped form in blocks of `block` tiles, C input and Co output channels. */

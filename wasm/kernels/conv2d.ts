@@ -17,7 +17,7 @@ import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from
  * WINOGRAD_TILES blocks of rowChunk tiles through `counter`). Or, for few inputs per position,
  * CONV_DIRECT: the float product without packing, images through `counter` (convDirect.ts).
  * `scratch`: the thread's CONV_HEADER_BYTES + DENSE_SCRATCH_BYTES (matmul.ts), or
- * + convLutScratchBytes for CONV_LUT_PRODUCT, or winogradFiltersScratchBytes (WINOGRAD_FILTERS),
+ * + convLutScratchBytes for CONV_LUT_PRODUCT, or winogradFilterScratchBytes (WINOGRAD_FILTERS),
  * or winogradProductScratchBytes (WINOGRAD_TILES), or one padded image for CONV_DIRECT.
  */
 export function conv2d(

@@ -55,7 +55,7 @@ export function winogradFilterFloats(K: i32, Nc: i32): f64 {
  * inputs and a 6 x 3 half-transformed filter (f32x4), then the 36 terms of 4 rows of U (the
  * staging area, rows of Nc rounded up to 16 floats).
  */
-export function winogradFiltersScratchBytes(Nc: i32): i32 {
+export function winogradFilterScratchBytes(Nc: i32): i32 {
   return (4 * 9 + 18) * 16 + TERMS * <i32>stageTermBytes(Nc);
 }
 
@@ -75,7 +75,7 @@ export function winogradFiltersScratchBytes(Nc: i32): i32 {
  * are staged in scratch and copied out in runs of 4 rows x 8 columns: stored straight, each
  * (k, n) would write to 36 places K Nc floats apart, and the flipped taps would be 4 strided
  * scalar reads each (the 8x8 512 -> 512 layer, 1 thread: 12-15 and 36-39 ms a call before,
- * 6-10 and 10-15 staged). `scratch`: winogradFiltersScratchBytes(Nc).
+ * 6-10 and 10-15 staged). `scratch`: winogradFilterScratchBytes(Nc).
  */
 export function winogradFilters(w: usize, u: usize, K: i32, Nc: i32, flipped: bool, start: i32, end: i32, scratch: usize): void {
   const nPad = packedColumns(Nc), termBytes = <usize>K * <usize>nPad << 2;

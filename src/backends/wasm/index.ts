@@ -217,8 +217,8 @@ export class WasmBackend implements Backend {
   }
 
   /** Bytes of scratch the filters' transforms of Winograd's convolution product need per thread for Nc output channels. */
-  winogradFiltersScratchBytes(Nc: number): number {
-    return this.exports.winogradFiltersScratchBytes(Nc);
+  winogradFilterScratchBytes(Nc: number): number {
+    return this.exports.winogradFilterScratchBytes(Nc);
   }
 
   /** Bytes of scratch the Winograd filter gradient's grouped form needs per thread for blocks of `block` tiles, C input and Co output channels. */

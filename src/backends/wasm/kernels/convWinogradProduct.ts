@@ -77,7 +77,7 @@ export function winogradProduct(
   const block = winogradBlockTiles(K, Nc);
   const u = be.sharedScratch(4 * be.winogradFilterFloats(K, Nc));
   const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 4);
-  be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, be.winogradFiltersScratchBytes(Nc));
+  be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, be.winogradFilterScratchBytes(Nc));
   const parts = Math.min(convThreads(tiles * 16, Nc, 9 * K, be.threads), Math.ceil(tiles / block));
   be.dispatch(
     kernel,
