@@ -7,6 +7,8 @@
  * Forms at M=200, K=N=1024 (a is [K,M] for A^T.B, b is [N,K] for A.B^T), accumulate, the
  * weight gradient of a 1024x1024 layer at batch 200 (A^T.B with M=1024, K=200; again with half
  * and 80 % of a's entries 0, as after a ReLU: matmul's sparse path, in dense-equivalent GFLOP/s),
+ * the CIFAR-10 paper network's first dense layer's weight gradient at batch 50 (M=8192, K=50:
+ * few terms per output, so the output's passes through memory count; dense and half zeros),
  * and binaryMatmul (b = +-1: the lookup-table product, additions only) in the two forms of a binary dense layer,
  * x.Wb and dy.Wb^T, at the float product's equivalent GFLOP/s (2 M K N / time).
  */
@@ -46,6 +48,8 @@ const FORMS: Form[] = [
   form("matmul", "A^T.B dW M=1024 K=200 N=1024", [1024, 200, 1024], { transA: true }),
   form("matmul", "  same, a half zeros (sparse)", [1024, 200, 1024], { transA: true, zeros: 0.5 }),
   form("matmul", "  same, a 80 % zeros (sparse)", [1024, 200, 1024], { transA: true, zeros: 0.8 }),
+  form("matmul", "A^T.B dW M=8192 K=50 N=1024", [8192, 50, 1024], { transA: true }),
+  form("matmul", "  same, a half zeros (sparse)", [8192, 50, 1024], { transA: true, zeros: 0.5 }),
   form("binaryMatmul", "binary x.Wb     M=200 K=N=1024", [200, 1024, 1024]),
   form("binaryMatmul", "binary dy.Wb^T  M=200 K=N=1024", [200, 1024, 1024], { transB: true }),
 ];

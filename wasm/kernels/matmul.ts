@@ -73,20 +73,27 @@ function packRowsOfA(a: usize, M: i32, K: i32, transA: bool, packedA: usize, r0:
   }
 }
 
-/** The block rows [r0, r1) x columns [c0, c1) of out (op(a) packed at `packedA` when not 0; also the Winograd filter gradient's products, convWinograd.ts). */
+/**
+ * The block rows [r0, r1) x columns [c0, c1) of out (op(a) packed at `packedA` when not 0; also
+ * the Winograd filter gradient's products, convWinograd.ts). Without `accumulate`, the first block
+ * of k stores its sums instead of adding them to a zeroed out (firstBlock): one pass over out
+ * fewer. The micro-kernel's sums start at +0, so they never end at -0 but where every product
+ * underflows to -0; there +0 + sum would give +0 and the store -0, the same value.
+ */
 export function matmulBlock(
   a: usize, b: usize, out: usize, M: i32, N: i32, K: i32, transA: bool, transB: bool, accumulate: bool,
   r0: i32, r1: i32, c0: i32, c1: i32, packedA: usize, scratch: usize,
 ): void {
-  if (!accumulate) zeroBlock(out, N, r0, r1, c0, c1);
+  if (!accumulate && K <= 0) zeroBlock(out, N, r0, r1, c0, c1);
   const bp = scratch + <usize>(MC * KC * 4), edge = bp + <usize>(2 * KC * NR * 4);
   const ldc = <usize>N << 2, mPad = <usize>((M + 3) & ~3);
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0);
+    const kc = min(KC, K - k0), store = firstBlock(accumulate, k0);
     for (let m0 = r0; m0 < r1; m0 += MC) {
       const mc = min(MC, r1 - m0);
       let j = c0;
       if (transA && !transB && looksSparse(a, M, m0, mc, k0, kc, c1 - c0)) {
+        if (store) zeroBlock(out, N, m0, m0 + mc, c0, c1);
         j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch);
         if (j >= c1) continue;
       }
@@ -97,10 +104,15 @@ export function matmulBlock(
       for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
         packB2(b, N, K, transB, j, nb, k0, kc, bp);
-        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge);
+        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, store);
       }
     }
   }
+}
+
+/** Whether the block of k from k0 stores its sums (the first, without accumulate) rather than adding them to out. */
+@inline export function firstBlock(accumulate: bool, k0: i32): bool {
+  return !accumulate && k0 == 0;
 }
 
 /**
@@ -111,15 +123,15 @@ export function matmulBlock(
  * `scratch`: DENSE_SCRATCH_BYTES.
  */
 export function matmulPackedB(a: usize, packedB: usize, out: usize, M: i32, N: i32, nPad: i32, K: i32, scratch: usize): void {
-  zeroBlock(out, N, 0, M, 0, N);
+  if (K <= 0) zeroBlock(out, N, 0, M, 0, N);
   const edge = scratch + <usize>((MC * KC + 2 * KC * NR) * 4), ldc = <usize>N << 2;
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0), strips = packedB + (<usize>k0 * <usize>nPad << 2);
+    const kc = min(KC, K - k0), strips = packedB + (<usize>k0 * <usize>nPad << 2), store = firstBlock(false, k0);
     for (let m0 = 0; m0 < M; m0 += MC) {
       const mc = min(MC, M - m0);
       packA(a, K, m0, mc, k0, kc, scratch);
       for (let j = 0; j < N; j += STRIP) {
-        multiplyPanels(scratch, strips + (<usize>j * <usize>kc << 2), kc, mc, min(STRIP, N - j), out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge);
+        multiplyPanels(scratch, strips + (<usize>j * <usize>kc << 2), kc, mc, min(STRIP, N - j), out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, store);
       }
     }
   }
@@ -135,8 +147,11 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   if (nb > NR) packBT(b, K, j + NR, nb - NR, k0, kc, bp + <usize>(kc * NR * 4));
 }
 
-/** c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), one 4x8 tile at a time. (Also the inner loop of the convolutions.) */
-@inline export function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize): void {
+/**
+ * c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), or = when `store`, one 4x8 tile
+ * at a time. (Also the inner loop of the convolutions.)
+ */
+@inline export function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize, store: bool): void {
   for (let t = 0; t < nb; t += NR) {
     const nr = min(NR, nb - t);
     const tile = bp + <usize>(t / NR) * <usize>(kc * NR * 4);
@@ -145,16 +160,16 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
       const panel = ap + <usize>i * <usize>kc * 4;
       const ct = c + <usize>i * ldc + (<usize>t << 2);
       if (mr == MR && nr == NR) {
-        kernel4x8(panel, tile, kc, ct, ldc);
+        kernel4x8(panel, tile, kc, ct, ldc, store);
       } else {
-        edgeTile(panel, tile, kc, edge, ct, ldc, mr, nr);
+        edgeTile(panel, tile, kc, edge, ct, ldc, mr, nr, store);
       }
     }
   }
 }
 
-/** c[0..4, 0..8] += (packed a panel) . (packed b panel) over kc steps. */
-@inline function kernel4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize): void {
+/** c[0..4, 0..8] += (packed a panel) . (packed b panel) over kc steps (= when `store`). */
+@inline function kernel4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, store: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   // (a loop on the pointer alone, and no unrolling, gave V8 the tightest loop: ~10% faster)
@@ -176,10 +191,22 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
     ap += 16;
     bp += 32;
   }
+  if (store) {
+    storeRow(c, c00, c01);
+    storeRow(c + ldc, c10, c11);
+    storeRow(c + 2 * ldc, c20, c21);
+    storeRow(c + 3 * ldc, c30, c31);
+    return;
+  }
   addRow(c, c00, c01);
   addRow(c + ldc, c10, c11);
   addRow(c + 2 * ldc, c20, c21);
   addRow(c + 3 * ldc, c30, c31);
+}
+
+@inline function storeRow(c: usize, lo: v128, hi: v128): void {
+  v128.store(c, lo);
+  v128.store(c, hi, 16);
 }
 
 @inline function addRow(c: usize, lo: v128, hi: v128): void {
@@ -187,19 +214,18 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
 }
 
-/** A tile at the edge of out (mr < 4 or nr < 8): computed into `edge`, then its valid corner added to c. */
-function edgeTile(ap: usize, bp: usize, kc: i32, edge: usize, c: usize, ldc: usize, mr: i32, nr: i32): void {
-  memory.fill(edge, 0, MR * NR * 4);
-  kernel4x8(ap, bp, kc, edge, NR * 4);
-  addEdge(edge, c, ldc, mr, nr);
+/** A tile at the edge of out (mr < 4 or nr < 8): computed into `edge`, then its valid corner added to c (stored when `store`). */
+function edgeTile(ap: usize, bp: usize, kc: i32, edge: usize, c: usize, ldc: usize, mr: i32, nr: i32, store: bool): void {
+  kernel4x8(ap, bp, kc, edge, NR * 4, true);
+  addEdge(edge, c, ldc, mr, nr, store);
 }
 
-/** c[i, j] += edge[i, j] for the valid mr x nr corner of a 4x8 tile. */
-function addEdge(edge: usize, c: usize, ldc: usize, mr: i32, nr: i32): void {
+/** c[i, j] += edge[i, j] (= when `store`) for the valid mr x nr corner of a 4x8 tile. */
+function addEdge(edge: usize, c: usize, ldc: usize, mr: i32, nr: i32, overwrite: bool): void {
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < nr; j++) {
-      const p = c + <usize>i * ldc + (<usize>j << 2);
-      store<f32>(p, load<f32>(p) + load<f32>(edge + <usize>(i * NR + j) * 4));
+      const p = c + <usize>i * ldc + (<usize>j << 2), v = load<f32>(edge + <usize>(i * NR + j) * 4);
+      store<f32>(p, overwrite ? v : load<f32>(p) + v);
     }
   }
 }
