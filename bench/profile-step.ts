@@ -4,10 +4,12 @@
  * many steps. Usage (after `npm run build`):
  *
  *   node dist/bench/profile-step.js [--network mlp|paper|small] [--threads N] [--steps N] [--simd auto|relaxed|baseline]
- *                                   [--peer torch [--torch-isa native|avx2]]
+ *                                   [--peer torch [--torch-isa native|avx2]] [--hidden 4096,4096,4096] [--batch 100]
  *
  * The same network, batch and start as the benchmark's mlp-step (bench/spec.ts: the MNIST MLP)
- * or cnn-step (bench/cnn-networks.ts: the CIFAR-10 paper network, cifar10-small's). Prints one
+ * or cnn-step (bench/cnn-networks.ts: the CIFAR-10 paper network, cifar10-small's); for the MLP,
+ * `--hidden` and `--batch` change its hidden layers' widths and its batch (e.g. the 3x4096 MLP of
+ * `train --architecture "(3x4096FC)-10"`, batch 100; no dropout). Prints one
  * line per kernel and shape (ms per step, share of the step), then the step's mean time and the
  * time outside the kernels. With `--peer torch`, then the same for PyTorch on the CPU, from the
  * same start on as many threads (bench/peers/bc_torch.py profile_table: torch.profiler's self
@@ -31,13 +33,19 @@ import { measureTorchCnn } from "./peers/torch-cnn.js";
 import { measureTorch, writeInitFile } from "./peers/torch-mlp.js";
 import { MLP_SPEC, initialState } from "./spec.js";
 
-const opts = new Command("profile-step")
+const command = new Command("profile-step")
   .description("Per-kernel time of a training step on the wasm backend.")
   .addOption(
     new Option("--network <name>", "the MNIST MLP, or a CNN").choices(["mlp", "paper", "small"]).default("mlp"),
   )
   .option("--threads <n>", "threads of the wasm backend", integer(1), 2)
   .option("--steps <n>", "timed steps (after the warm-up steps: 20 for the MLP, 2 for a CNN)", integer(1), 50)
+  .option(
+    "--hidden <widths>",
+    "the MLP's hidden layers, comma-separated (default: the benchmark's 1024,1024,1024)",
+    widths,
+  )
+  .option("--batch <n>", "the MLP's batch (default: the benchmark's 200)", integer(1))
   .addOption(simdOption())
   .addOption(new Option("--peer <name>", "also profile this peer's step from the same start").choices(["torch"]))
   .addOption(
@@ -45,25 +53,36 @@ const opts = new Command("profile-step")
       .choices(TORCH_ISAS)
       .default("native"),
   )
-  .parse()
-  .opts<{
-    network: "mlp" | "paper" | "small";
-    threads: number;
-    steps: number;
-    simd: SimdChoice;
-    peer?: "torch";
-    torchIsa: TorchIsa;
-  }>();
+  .parse();
+const opts = command.opts<{
+  network: "mlp" | "paper" | "small";
+  threads: number;
+  steps: number;
+  simd: SimdChoice;
+  peer?: "torch";
+  torchIsa: TorchIsa;
+  hidden?: number[];
+  batch?: number;
+}>();
+
+/** A comma-separated list of layer widths (integers >= 1). */
+function widths(text: string): number[] {
+  return text.split(",").map((w) => integer(1)(w));
+}
+
+if (opts.network !== "mlp" && (opts.hidden || opts.batch))
+  command.error("profile-step: --hidden and --batch apply to the MLP (--network mlp) only");
+const mlpSpec = { ...MLP_SPEC, hidden: opts.hidden ?? MLP_SPEC.hidden, batch: opts.batch ?? MLP_SPEC.batch };
 
 const backend = await createBackend("wasm", { threads: opts.threads, simd: opts.simd });
 const cnn = opts.network === "mlp" ? undefined : CNN_NETWORKS[opts.network === "paper" ? 0 : 1];
-const batch = cnn ? cnn.spec.batch : MLP_SPEC.batch;
+const batch = cnn ? cnn.spec.batch : mlpSpec.batch;
 const title = cnn
   ? `${cnn.label} step (${cnn.spec.architecture}, batch ${batch})`
-  : `MLP step (${MLP_SPEC.inputs}-${MLP_SPEC.hidden.join("-")}-${MLP_SPEC.classes}, batch ${batch})`;
+  : `MLP step (${mlpSpec.inputs}-${mlpSpec.hidden.join("-")}-${mlpSpec.classes}, batch ${batch})`;
 const runner = cnn
   ? engineStepRunnerOf(backend, cnn.spec)
-  : engineRunnerOn(backend, "wasm", opts.threads, MLP_SPEC, initialState(MLP_SPEC, 1));
+  : engineRunnerOn(backend, "wasm", opts.threads, mlpSpec, initialState(mlpSpec, 1));
 
 const totals = new Map<string, number>();
 let timing = false;
@@ -101,12 +120,12 @@ if (opts.peer === "torch") await profileTorch();
 async function profileTorch(): Promise<void> {
   Object.assign(process.env, TORCH_ISA_ENV[opts.torchIsa]);
   const timing = { warmup: cnn ? 2 : 20, runs: 1, minRunMs: 0 };
-  const init = cnn ? cnnInitialState(cnn.spec, cnn.spec.batch, 1) : initialState(MLP_SPEC, 1);
+  const init = cnn ? cnnInitialState(cnn.spec, cnn.spec.batch, 1) : initialState(mlpSpec, 1);
   const file = await writeInitFile(init);
   try {
     const r = cnn
       ? await measureTorchCnn(cnn.spec, cnn.label, file, batch, opts.threads, 1, timing, opts.steps)
-      : await measureTorch(MLP_SPEC, file, opts.threads, 1, timing, opts.steps);
+      : await measureTorch(mlpSpec, file, opts.threads, 1, timing, opts.steps);
     console.log(`\n${title}, ${r.description}, mean of ${opts.steps} steps:\n${r.profile ?? "(no profile)"}`);
   } catch (e) {
     if (!(e instanceof PeerUnavailable)) throw e;

@@ -44,8 +44,7 @@ function block(aMode: i32, bMode: i32, g: usize, b: usize, out: usize, N: i32, K
       else packConvColsT(g, m0, mc, k0, kc, ap);
       let j = c0;
       if (aMode == A_COLS_T && bMode == B_PLAIN && panelLooksSparse(ap, mc, kc, c1 - c0)) {
-        if (store) zeroBlock(out, N, m0, m0 + mc, c0, c1);
-        j = sparsePanelRows(ap, b, out, N, m0, mc, k0, kc, c0, c1, work + <usize>DENSE_SCRATCH_BYTES);
+        j = sparsePanelRows(ap, b, out, N, m0, mc, k0, kc, c0, c1, work + <usize>DENSE_SCRATCH_BYTES, store);
       }
       for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);

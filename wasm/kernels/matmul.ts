@@ -93,8 +93,7 @@ export function matmulBlock(
       const mc = min(MC, r1 - m0);
       let j = c0;
       if (transA && !transB && looksSparse(a, M, m0, mc, k0, kc, c1 - c0)) {
-        if (store) zeroBlock(out, N, m0, m0 + mc, c0, c1);
-        j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch);
+        j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch, store);
         if (j >= c1) continue;
       }
       let ap = scratch;

@@ -4,6 +4,7 @@
  * uncentred pixels. For a block of rows [m0, m0+mc) of out and steps [k0, k0+kc) of k:
  *
  *   out[i, j] += sum over k with a[k, i] != 0 of a[k, i] * b[k, j]        (a: [K,M] holds op(a)^T)
+ *   (out[i, j] = the sum when `store`: the first block of k of a product without accumulate)
  *
  * in the same order of k and with the same multiply-add as the dense micro-kernel (matmul.ts),
  * so the result is bit for bit the dense one: a skipped term a*b is +-0, and a sum that starts
@@ -55,10 +56,10 @@ export function looksSparse(a: usize, M: i32, m0: i32, mc: i32, k0: i32, kc: i32
  * when it did them all): the caller runs the dense path from there.
  */
 export function sparseRowsAT(
-  a: usize, b: usize, out: usize, M: i32, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize,
+  a: usize, b: usize, out: usize, M: i32, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, store: bool,
 ): i32 {
   buildLists(a, M, m0, mc, k0, kc, scratch, listCounts(scratch, mc, kc));
-  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch);
+  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch, store);
 }
 
 /**
@@ -70,14 +71,14 @@ export function sparseRowsAT(
 }
 
 /**
- * out[m0.., c0..c1) += the mc rows' lists (in `scratch`, as listCounts lays it out) times b
+ * out[m0.., c0..c1) += (= when `overwrite`) the mc rows' lists (in `scratch`, as listCounts lays it out) times b
  * ([K, N]) over k in [k0, k0+kc), for the column blocks of 24 that b holds only finite values
  * in: each block packed (packBlock), then every row runs over its list (rowTimesBlock). Returns
  * the first column it did not do (c1 when it did them all). For matmul's and the convolution's
  * lists alike (sparseRowsAT, convSparse.ts's sparsePanelRows).
  */
 @inline export function listsTimesB(
-  b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize,
+  b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, overwrite: bool,
 ): i32 {
   const lists = scratch, counts = listCounts(scratch, mc, kc), bp = counts + <usize>(mc * 4), edge = bp + <usize>(kc * SPARSE_NB * 4);
   const ldc = <usize>N << 2;
@@ -88,11 +89,13 @@ export function sparseRowsAT(
       const list = lists + <usize>(i * kc * 8), n = load<i32>(counts + (<usize>i << 2));
       const c = out + <usize>(m0 + i) * ldc + (<usize>j << 2);
       if (nb == SPARSE_NB) {
-        rowTimesBlock(list, n, bp, c);
+        rowTimesBlock(list, n, bp, c, overwrite);
       } else {
-        memory.fill(edge, 0, SPARSE_NB * 4);
-        rowTimesBlock(list, n, bp, edge);
-        for (let t = 0; t < nb; t++) store<f32>(c + (<usize>t << 2), load<f32>(c + (<usize>t << 2)) + load<f32>(edge + (<usize>t << 2)));
+        rowTimesBlock(list, n, bp, edge, true);
+        for (let t = 0; t < nb; t++) {
+          const p = c + (<usize>t << 2), v = load<f32>(edge + (<usize>t << 2));
+          store<f32>(p, overwrite ? v : load<f32>(p) + v);
+        }
       }
     }
   }
@@ -173,8 +176,8 @@ export function packBlock(b: usize, N: i32, j: i32, nb: i32, k0: i32, kc: i32, b
   return v128.any_true(f32x4.ne(finite, finite)) == 0;
 }
 
-/** c[0..24) += sum over the list's entries (offset, x) of x * bp[offset ..+24), 6 accumulators. */
-@inline export function rowTimesBlock(list: usize, n: i32, bp: usize, c: usize): void {
+/** c[0..24) += (= when `overwrite`) sum over the list's entries (offset, x) of x * bp[offset ..+24), 6 accumulators. */
+@inline export function rowTimesBlock(list: usize, n: i32, bp: usize, c: usize, overwrite: bool): void {
   // (6, not 8: V8 keeps 15 vector registers, and 8 accumulators + 8 loaded values spilled one to the stack)
   let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0);
   let c3 = f32x4.splat(0), c4 = f32x4.splat(0), c5 = f32x4.splat(0);
@@ -188,6 +191,11 @@ export function packBlock(b: usize, N: i32, j: i32, nb: i32, k0: i32, kc: i32, b
     c3 = madd(x, v128.load(row, 48), c3);
     c4 = madd(x, v128.load(row, 64), c4);
     c5 = madd(x, v128.load(row, 80), c5);
+  }
+  if (overwrite) {
+    v128.store(c, c0); v128.store(c, c1, 16); v128.store(c, c2, 32);
+    v128.store(c, c3, 48); v128.store(c, c4, 64); v128.store(c, c5, 80);
+    return;
   }
   v128.store(c, f32x4.add(v128.load(c), c0));
   v128.store(c, f32x4.add(v128.load(c, 16), c1), 16);
