@@ -38,6 +38,7 @@ import {
 import type { Tensor } from "../src/core/tensor.js";
 import { type ConvShape, convGeometry, DIRECT_CONV_SHAPES, SPARSE_FILTER_SHAPES } from "./conv-cases.js";
 import { conv2dTakesDirect } from "../src/backends/wasm/kernels/conv2d.js";
+import { wholeBlocks } from "../src/backends/wasm/kernels/binaryMatmul.js";
 import {
   conformance,
   expectBufferLifecycle,
@@ -402,6 +403,41 @@ describe("wasm conv2dBackwardFilter's sparse path", () => {
         const [conv, product] = [await be.read(dw), await be.read(out)];
         expect(new Uint32Array(conv.buffer)).toEqual(new Uint32Array(product.buffer));
         for (const t of [x, dy, a, dyRows, dw, out]) be.dispose(t);
+      }
+    });
+  }
+});
+
+describe("wasm binaryMatmul's last blocks cut by units", () => {
+  // The conformance cases compare with the reference within matmul's tolerance; here the blocks
+  // of 16 rows that do not divide between 2 threads are cut into ranges of units, and every output
+  // must still be the same float operations: the same bits as on 1 thread.
+  const SHAPES: Array<[number, number, number]> = [
+    [16, 256, 260], // one block: its units in two ranges (128 + 132, the last 4 one by one)
+    [100, 300, 512], // 7 blocks: 6 whole, the last (4 rows) in halves
+    [200, 256, 1024], // 13 blocks: 12 whole, the last (8 rows) in halves
+  ];
+  for (const simd of ["baseline", "relaxed"] as const) {
+    it(`gives the same bits on 1 and 2 threads (${simd})`, async () => {
+      const one = backends.get(label({ threads: 1, simd }))!,
+        two = backends.get(label({ threads: 2, simd }))!;
+      const rng = new Xoshiro128(77);
+      for (const [M, K, N] of SHAPES) {
+        expect(wholeBlocks(M, 2)).toBeLessThan(Math.ceil(M / 16));
+        const a = Float32Array.from({ length: M * K }, () => rng.uniform(-1, 1));
+        for (const transB of [false, true]) {
+          const wb = Float32Array.from({ length: K * N }, () => (rng.next() < 0.5 ? -0.7 : 0.7));
+          const run = async (be: WasmBackend) => {
+            const at = tensorFrom(be, [M, K], a),
+              wt = tensorFrom(be, transB ? [N, K] : [K, N], wb),
+              out = be.alloc([M, N]);
+            be.run("binaryMatmul", { a: at, wb: wt, out, transB });
+            const values = await be.read(out);
+            for (const t of [at, wt, out]) be.dispose(t);
+            return new Uint32Array(values.buffer);
+          };
+          expect(await run(two), `M=${M} K=${K} N=${N} transB=${transB}`).toEqual(await run(one));
+        }
       }
     });
   }

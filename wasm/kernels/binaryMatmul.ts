@@ -16,7 +16,11 @@
  * - phase 1 (PRODUCT): blocks of 16 rows taken from the shared counter (as matmul's chunks):
  *   the block's rows of a are transposed into the thread's scratch (features past K and rows
  *   past M are 0), tables are built 16 groups at a time, every unit accumulates its sums in the
- *   scratch, and after the last group out = H * sums (rows past M are not written).
+ *   scratch, and after the last group out = H * sums (rows past M are not written). The blocks
+ *   from `start` on are each cut into `end` ranges of units, one work item each (the host sets
+ *   them so that every thread gets as many blocks: 7 blocks on 2 threads are 6 whole blocks and
+ *   the last one's two halves of the units); an item builds its block's tables and sums its
+ *   units only, so every output is the same float operations whoever computes it.
  *
  * Sums are float32 in another order than matmul's (the tables add 4 inputs, then two halves,
  * then the groups): the result equals the float product within float32 rounding. A non-finite
@@ -51,17 +55,25 @@ export function binaryMatmul(
   const H = abs<f32>(load<f32>(wb));
   const tables = scratch, xb = tables + <usize>CHUNK * GROUP_TABLE + HALVES;
   const sums = xb + (<usize>kGroups << 3) * LANE_BYTES;
-  const blocks = (M + ROWS - 1) / ROWS;
-  for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
+  const blocks = (M + ROWS - 1) / ROWS, whole = min(start, blocks), parts = max(1, end);
+  const items = whole + (blocks - whole) * parts;
+  for (let item = atomic.add<i32>(counter, 1); item < items; item = atomic.add<i32>(counter, 1)) {
+    const b = item < whole ? item : whole + (item - whole) / parts, part = item < whole ? 0 : (item - whole) % parts;
+    const n0 = item < whole ? 0 : unitBound(N, parts, part), n1 = item < whole ? N : unitBound(N, parts, part + 1);
     const r0 = b * ROWS, rows = min(ROWS, M - r0);
     blockRows(a + ((<usize>r0 * <usize>K) << 2), rows, K, kGroups << 3, xb, 1);
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
       const g1 = min(kGroups, g0 + CHUNK);
       buildTables(xb, g0, g1, tables);
-      accumulate(tables, g0, g1, kGroups, bits, N, sums); // the sums, unit n at sums + n * 64
+      accumulate(tables, g0, g1, kGroups, bits + <usize>n0 * <usize>kGroups, n1 - n0, sums); // unit n0 + n at sums + n * 64
     }
-    writeRows(sums, N, H, out, r0, rows);
+    writeRows(sums, n1 - n0, H, out + (<usize>n0 << 2), r0, rows, N);
   }
+}
+
+/** The first unit of range `part` of `parts` ranges of N units, in multiples of 4 (the output's 4 x 4 transposes). */
+@inline function unitBound(N: i32, parts: i32, part: i32): i32 {
+  return part >= parts ? N : min(N, (((N + 3) >> 2) * part / parts) << 2);
 }
 
 /** transB: unit n's inputs are the row n of wb [N, K] (contiguous): 8 signs per byte by two bitmasks. */
@@ -133,11 +145,12 @@ export function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize
 }
 
 /**
- * out[r0 + r, n] = H * sums[n][r] for the block's valid rows: four units by four rows at a time
- * (scaled, then a 4 x 4 transpose), the last N % 4 units (and rows % 4 rows) one by one.
+ * out[r0 + r, n] = H * sums[n][r] for the block's valid rows and N units, out's rows `stride`
+ * floats apart (N when 0): four units by four rows at a time (scaled, then a 4 x 4 transpose),
+ * the last N % 4 units (and rows % 4 rows) one by one.
  */
-export function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32): void {
-  const rowBytes = <usize>N << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
+export function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32, stride: i32 = 0): void {
+  const rowBytes = <usize>(stride ? stride : N) << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
   for (let r = 0; r < r4; r += 4) {
     const dst = out + <usize>(r0 + r) * rowBytes, src = sums + (<usize>r << 2);
     for (let n = 0; n < n4; n += 4) {

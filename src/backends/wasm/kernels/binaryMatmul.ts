@@ -20,13 +20,28 @@ export const binaryMatmul: KernelImpl<WasmBackend, "binaryMatmul"> = (be, { a, w
   const common = [be.ptr(a), be.ptr(wb), be.ptr(out), M, N, K, transB ? 1 : 0, bits, be.workCounter] as const;
   be.dispatch("binaryMatmul", [...common, LUT_PACK], splitRange(N, partsFor(N * K, MIN_ELEMENTS, be.threads), 1), 0);
   const parts = partsFor(M * N * K, MIN_MATMUL_MACS, be.threads);
+  const whole = wholeBlocks(M, parts);
   be.dispatch(
     "binaryMatmul",
     [...common, LUT_PRODUCT],
-    Array.from({ length: parts }, (): [number, number] => [0, 0]),
+    Array.from({ length: parts }, (): [number, number] => [whole, parts]),
     be.binaryMatmulScratchBytes(K, N),
   );
 };
+
+/** Rows per block of the lookup-table product (wasm/kernels/binaryMatmul.ts). */
+const BLOCK_ROWS = 16;
+
+/**
+ * The blocks of 16 rows the product's threads take whole: as many as divide evenly between the
+ * `parts` threads; each block after them is cut into `parts` ranges of units (wasm/kernels/
+ * binaryMatmul.ts), so no thread waits on another's extra block. At batch 100 (7 blocks) on 2
+ * threads: 6 whole blocks, the last one's units in halves.
+ */
+export function wholeBlocks(M: number, parts: number): number {
+  const blocks = Math.ceil(M / BLOCK_ROWS);
+  return blocks - (blocks % parts);
+}
 
 /**
  * binaryMatmul's lookup tables pay when many units share them: below these sizes (the
