@@ -10,7 +10,8 @@
  * the CIFAR-10 paper network's first dense layer's weight gradient at batch 50 (M=8192, K=50:
  * few terms per output, so the output's passes through memory count; dense and half zeros),
  * and binaryMatmul (b = +-1: the lookup-table product, additions only) in the two forms of a binary dense layer,
- * x.Wb and dy.Wb^T, at the float product's equivalent GFLOP/s (2 M K N / time).
+ * x.Wb and dy.Wb^T, at the float product's equivalent GFLOP/s (2 M K N / time); then x.Wb of the
+ * 3x4096 MLP at batch 100 (7 blocks of 16 rows, the last of 4 rows) and at 96 rows (6 blocks).
  */
 import type { Tensor } from "../src/core/tensor.js";
 import { tensorFrom } from "../src/backends/backend.js";
@@ -52,6 +53,8 @@ const FORMS: Form[] = [
   form("matmul", "  same, a half zeros (sparse)", [8192, 50, 1024], { transA: true, zeros: 0.5 }),
   form("binaryMatmul", "binary x.Wb     M=200 K=N=1024", [200, 1024, 1024]),
   form("binaryMatmul", "binary dy.Wb^T  M=200 K=N=1024", [200, 1024, 1024], { transB: true }),
+  form("binaryMatmul", "binary x.Wb     M=100 K=N=4096", [100, 4096, 4096]),
+  form("binaryMatmul", "binary x.Wb     M=96 K=N=4096", [96, 4096, 4096]),
 ];
 
 type MatmulArgs = { a: Tensor; b: Tensor; out: Tensor; transA: boolean; transB: boolean; accumulate: boolean };
