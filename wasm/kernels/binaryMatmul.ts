@@ -58,8 +58,13 @@ export function binaryMatmul(
   const blocks = (M + ROWS - 1) / ROWS, whole = min(start, blocks), parts = max(1, end);
   const items = whole + (blocks - whole) * parts;
   for (let item = atomic.add<i32>(counter, 1); item < items; item = atomic.add<i32>(counter, 1)) {
-    const b = item < whole ? item : whole + (item - whole) / parts, part = item < whole ? 0 : (item - whole) % parts;
-    const n0 = item < whole ? 0 : unitBound(N, parts, part), n1 = item < whole ? N : unitBound(N, parts, part + 1);
+    let b = item, ranges = 1, part = 0; // a whole block: one range of all N units
+    if (item >= whole) {
+      b = whole + (item - whole) / parts;
+      ranges = parts;
+      part = (item - whole) % parts;
+    }
+    const n0 = unitBound(N, ranges, part), n1 = unitBound(N, ranges, part + 1);
     const r0 = b * ROWS, rows = min(ROWS, M - r0);
     blockRows(a + ((<usize>r0 * <usize>K) << 2), rows, K, kGroups << 3, xb, 1);
     for (let g0 = 0; g0 < kGroups; g0 += CHUNK) {
@@ -71,9 +76,9 @@ export function binaryMatmul(
   }
 }
 
-/** The first unit of range `part` of `parts` ranges of N units, in multiples of 4 (the output's 4 x 4 transposes). */
+/** The first unit of range `part` of `parts` ranges of N units (N for part = parts), in multiples of 4 (the output's 4 x 4 transposes). */
 @inline function unitBound(N: i32, parts: i32, part: i32): i32 {
-  return part >= parts ? N : min(N, (((N + 3) >> 2) * part / parts) << 2);
+  return min(N, (((N + 3) >> 2) * part / parts) << 2);
 }
 
 /** transB: unit n's inputs are the row n of wb [N, K] (contiguous): 8 signs per byte by two bitmasks. */
@@ -146,11 +151,11 @@ export function packColumns(wb: usize, N: i32, K: i32, kGroups: i32, bits: usize
 
 /**
  * out[r0 + r, n] = H * sums[n][r] for the block's valid rows and N units, out's rows `stride`
- * floats apart (N when 0): four units by four rows at a time (scaled, then a 4 x 4 transpose),
+ * floats apart: four units by four rows at a time (scaled, then a 4 x 4 transpose),
  * the last N % 4 units (and rows % 4 rows) one by one.
  */
-export function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32, stride: i32 = 0): void {
-  const rowBytes = <usize>(stride ? stride : N) << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
+export function writeRows(sums: usize, N: i32, H: f32, out: usize, r0: i32, rows: i32, stride: i32): void {
+  const rowBytes = <usize>stride << 2, h = f32x4.splat(H), n4 = N & ~3, r4 = rows & ~3;
   for (let r = 0; r < r4; r += 4) {
     const dst = out + <usize>(r0 + r) * rowBytes, src = sums + (<usize>r << 2);
     for (let n = 0; n < n4; n += 4) {

@@ -37,20 +37,20 @@ function block(aMode: i32, bMode: i32, g: usize, b: usize, out: usize, N: i32, K
   const ap = work, bp = ap + <usize>(MC * KC * 4), edge = bp + <usize>(2 * KC * NR * 4);
   const ldc = <usize>N << 2;
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0), store = firstBlock(false, k0);
+    const kc = min(KC, K - k0), overwrite = firstBlock(false, k0);
     for (let m0 = r0; m0 < r1; m0 += MC) {
       const mc = min(MC, r1 - m0);
       if (aMode == A_ROWS) packConvRows(g, m0, mc, k0, kc, ap);
       else packConvColsT(g, m0, mc, k0, kc, ap);
       let j = c0;
       if (aMode == A_COLS_T && bMode == B_PLAIN && panelLooksSparse(ap, mc, kc, c1 - c0)) {
-        j = sparsePanelRows(ap, b, out, N, m0, mc, k0, kc, c0, c1, work + <usize>DENSE_SCRATCH_BYTES, store);
+        j = sparsePanelRows(ap, b, out, N, m0, mc, k0, kc, c0, c1, work + <usize>DENSE_SCRATCH_BYTES, overwrite);
       }
       for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
         if (bMode == B_PLAIN) packB(b, N, j, nb, k0, kc, bp);
         else packFlippedFilter(g, N, j, nb, k0, kc, bp);
-        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, store);
+        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, overwrite);
       }
     }
   }

@@ -113,7 +113,7 @@ export function convLutProduct(g: usize, bits: usize, H: f32, out: usize, M: i32
         accumulate(tables, g0, g1, kGroups, signs, units, sums);
       }
     }
-    writeRows(sums, units, H, out, r0, rows);
+    writeRows(sums, units, H, out, r0, rows, units);
   }
 }
 

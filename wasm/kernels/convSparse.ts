@@ -42,10 +42,10 @@ export function panelLooksSparse(ap: usize, mc: i32, kc: i32, cols: i32): bool {
  * it did them all): the caller runs the dense path from there. `scratch`: SPARSE_SCRATCH_BYTES.
  */
 export function sparsePanelRows(
-  ap: usize, b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, store: bool,
+  ap: usize, b: usize, out: usize, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, overwrite: bool,
 ): i32 {
   buildPanelLists(ap, mc, kc, scratch, listCounts(scratch, mc, kc));
-  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch, store);
+  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch, overwrite);
 }
 
 /** Per row i < mc: lists[i kc ..] = (k * 96, value) for its non-zero values in order of k (as matmulSparse's buildLists); counts[i] = how many. */

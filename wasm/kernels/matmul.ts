@@ -88,12 +88,12 @@ export function matmulBlock(
   const bp = scratch + <usize>(MC * KC * 4), edge = bp + <usize>(2 * KC * NR * 4);
   const ldc = <usize>N << 2, mPad = <usize>((M + 3) & ~3);
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0), store = firstBlock(accumulate, k0);
+    const kc = min(KC, K - k0), overwrite = firstBlock(accumulate, k0);
     for (let m0 = r0; m0 < r1; m0 += MC) {
       const mc = min(MC, r1 - m0);
       let j = c0;
       if (transA && !transB && looksSparse(a, M, m0, mc, k0, kc, c1 - c0)) {
-        j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch, store);
+        j = sparseRowsAT(a, b, out, M, N, m0, mc, k0, kc, c0, c1, scratch, overwrite);
         if (j >= c1) continue;
       }
       let ap = scratch;
@@ -103,7 +103,7 @@ export function matmulBlock(
       for (; j < c1; j += 2 * NR) {
         const nb = min(2 * NR, c1 - j);
         packB2(b, N, K, transB, j, nb, k0, kc, bp);
-        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, store);
+        multiplyPanels(ap, bp, kc, mc, nb, out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, overwrite);
       }
     }
   }
@@ -125,12 +125,12 @@ export function matmulPackedB(a: usize, packedB: usize, out: usize, M: i32, N: i
   if (K <= 0) zeroBlock(out, N, 0, M, 0, N);
   const edge = scratch + <usize>((MC * KC + 2 * KC * NR) * 4), ldc = <usize>N << 2;
   for (let k0 = 0; k0 < K; k0 += KC) {
-    const kc = min(KC, K - k0), strips = packedB + (<usize>k0 * <usize>nPad << 2), store = firstBlock(false, k0);
+    const kc = min(KC, K - k0), strips = packedB + (<usize>k0 * <usize>nPad << 2), overwrite = firstBlock(false, k0);
     for (let m0 = 0; m0 < M; m0 += MC) {
       const mc = min(MC, M - m0);
       packA(a, K, m0, mc, k0, kc, scratch);
       for (let j = 0; j < N; j += STRIP) {
-        multiplyPanels(scratch, strips + (<usize>j * <usize>kc << 2), kc, mc, min(STRIP, N - j), out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, store);
+        multiplyPanels(scratch, strips + (<usize>j * <usize>kc << 2), kc, mc, min(STRIP, N - j), out + <usize>m0 * ldc + (<usize>j << 2), ldc, edge, overwrite);
       }
     }
   }
@@ -147,10 +147,10 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
 }
 
 /**
- * c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), or = when `store`, one 4x8 tile
+ * c[0..mc, 0..nb] += (packed a: mc x kc) . (packed b: kc x nb), or = when `overwrite`, one 4x8 tile
  * at a time. (Also the inner loop of the convolutions.)
  */
-@inline export function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize, store: bool): void {
+@inline export function multiplyPanels(ap: usize, bp: usize, kc: i32, mc: i32, nb: i32, c: usize, ldc: usize, edge: usize, overwrite: bool): void {
   for (let t = 0; t < nb; t += NR) {
     const nr = min(NR, nb - t);
     const tile = bp + <usize>(t / NR) * <usize>(kc * NR * 4);
@@ -159,16 +159,16 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
       const panel = ap + <usize>i * <usize>kc * 4;
       const ct = c + <usize>i * ldc + (<usize>t << 2);
       if (mr == MR && nr == NR) {
-        kernel4x8(panel, tile, kc, ct, ldc, store);
+        kernel4x8(panel, tile, kc, ct, ldc, overwrite);
       } else {
-        edgeTile(panel, tile, kc, edge, ct, ldc, mr, nr, store);
+        edgeTile(panel, tile, kc, edge, ct, ldc, mr, nr, overwrite);
       }
     }
   }
 }
 
-/** c[0..4, 0..8] += (packed a panel) . (packed b panel) over kc steps (= when `store`). */
-@inline function kernel4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, store: bool): void {
+/** c[0..4, 0..8] += (packed a panel) . (packed b panel) over kc steps (= when `overwrite`). */
+@inline function kernel4x8(ap: usize, bp: usize, kc: i32, c: usize, ldc: usize, overwrite: bool): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
   // (a loop on the pointer alone, and no unrolling, gave V8 the tightest loop: ~10% faster)
@@ -190,7 +190,7 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
     ap += 16;
     bp += 32;
   }
-  if (store) {
+  if (overwrite) {
     storeRow(c, c00, c01);
     storeRow(c + ldc, c10, c11);
     storeRow(c + 2 * ldc, c20, c21);
@@ -213,13 +213,13 @@ function packB2(b: usize, N: i32, K: i32, transB: bool, j: i32, nb: i32, k0: i32
   v128.store(c, f32x4.add(v128.load(c, 16), hi), 16);
 }
 
-/** A tile at the edge of out (mr < 4 or nr < 8): computed into `edge`, then its valid corner added to c (stored when `store`). */
-function edgeTile(ap: usize, bp: usize, kc: i32, edge: usize, c: usize, ldc: usize, mr: i32, nr: i32, store: bool): void {
+/** A tile at the edge of out (mr < 4 or nr < 8): computed into `edge`, then its valid corner added to c (stored when `overwrite`). */
+function edgeTile(ap: usize, bp: usize, kc: i32, edge: usize, c: usize, ldc: usize, mr: i32, nr: i32, overwrite: bool): void {
   kernel4x8(ap, bp, kc, edge, NR * 4, true);
-  addEdge(edge, c, ldc, mr, nr, store);
+  addEdge(edge, c, ldc, mr, nr, overwrite);
 }
 
-/** c[i, j] += edge[i, j] (= when `store`) for the valid mr x nr corner of a 4x8 tile. */
+/** c[i, j] += edge[i, j] (= when `overwrite`) for the valid mr x nr corner of a 4x8 tile. */
 function addEdge(edge: usize, c: usize, ldc: usize, mr: i32, nr: i32, overwrite: bool): void {
   for (let i = 0; i < mr; i++) {
     for (let j = 0; j < nr; j++) {

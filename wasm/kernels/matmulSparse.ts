@@ -4,7 +4,7 @@
  * uncentred pixels. For a block of rows [m0, m0+mc) of out and steps [k0, k0+kc) of k:
  *
  *   out[i, j] += sum over k with a[k, i] != 0 of a[k, i] * b[k, j]        (a: [K,M] holds op(a)^T)
- *   (out[i, j] = the sum when `store`: the first block of k of a product without accumulate)
+ *   (out[i, j] = the sum when `overwrite`: the first block of k of a product without accumulate)
  *
  * in the same order of k and with the same multiply-add as the dense micro-kernel (matmul.ts),
  * so the result is bit for bit the dense one: a skipped term a*b is +-0, and a sum that starts
@@ -56,10 +56,10 @@ export function looksSparse(a: usize, M: i32, m0: i32, mc: i32, k0: i32, kc: i32
  * when it did them all): the caller runs the dense path from there.
  */
 export function sparseRowsAT(
-  a: usize, b: usize, out: usize, M: i32, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, store: bool,
+  a: usize, b: usize, out: usize, M: i32, N: i32, m0: i32, mc: i32, k0: i32, kc: i32, c0: i32, c1: i32, scratch: usize, overwrite: bool,
 ): i32 {
   buildLists(a, M, m0, mc, k0, kc, scratch, listCounts(scratch, mc, kc));
-  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch, store);
+  return listsTimesB(b, out, N, m0, mc, k0, kc, c0, c1, scratch, overwrite);
 }
 
 /**
