@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DataFormatError } from "../src/core/errors.js";
+import { DataFormatError, StorageError } from "../src/core/errors.js";
 import { decodeIdx, parseIdx, readIdxFile } from "../src/data/idx.js";
 import { thrownBy } from "./thrown.js";
 
@@ -136,9 +136,11 @@ describe("readIdxFile", () => {
   it("names the path of a missing file and gives a hint", async () => {
     const path = join(dir, "nope-idx1-ubyte");
     const err = await readIdxFile(path).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DataFormatError);
-    expect((err as DataFormatError).message).toContain(`IDX file not found: ${path}`);
-    expect((err as DataFormatError).hint).toContain("train-images-idx3-ubyte");
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).message).toContain(`IDX file not found: ${path}`);
+    expect((err as StorageError).hint).toContain("train-images-idx3-ubyte");
+    expect((err as StorageError).path).toBe(path);
+    expect((err as StorageError).code).toBe("ENOENT");
   });
 
   it("names the file in format errors", async () => {

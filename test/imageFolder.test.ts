@@ -4,7 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { encode as encodePng, type ImageData } from "fast-png";
 import { encode as encodeJpeg } from "jpeg-js";
 import { describe, expect, it } from "vitest";
-import { DataFormatError, OptionError } from "../src/core/errors.js";
+import { OptionError, StorageError } from "../src/core/errors.js";
 import { decodeImage, imageDataset } from "../src/data/image.js";
 import { loadImageFolder } from "../src/data/imageFolder.js";
 
@@ -112,7 +112,7 @@ describe("loadImageFolder", () => {
     await expect(loadImageFolder(folder({ "a.png": uniformPng(2, 2, [1]) }), { shape })).rejects.toThrow(
       /expected one sub-folder per class, found no sub-folders/,
     );
-    await expect(loadImageFolder(join(tmp(), "missing"), { shape })).rejects.toThrow(DataFormatError);
+    await expect(loadImageFolder(join(tmp(), "missing"), { shape })).rejects.toThrow(StorageError);
     const emptyClass = folder({ "cat/1.png": uniformPng(2, 2, [1]) });
     mkdirSync(join(emptyClass, "dog"));
     await expect(loadImageFolder(emptyClass, { shape })).rejects.toThrow(

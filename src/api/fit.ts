@@ -6,7 +6,7 @@
  * provided by the Node entry (src/index.ts registers it).
  */
 import { OptionError, UsageError } from "../core/errors.js";
-import { sliceDataset, type Dataset } from "../data/dataset.js";
+import { checkDataset, sliceDataset, type Dataset } from "../data/dataset.js";
 import { fitPreprocessing, type PreprocessSpec } from "../data/preprocessing.js";
 import { LR_SCHEDULES, type LrScheduleName, type TrainConfig } from "../train/config.js";
 import { dataDifference, dataIdentity } from "../train/dataIdentity.js";
@@ -24,7 +24,7 @@ import { networkOf } from "../train/model.js";
 import { readModelState, writeModelState } from "../train/modelState.js";
 import { preprocessingFromState } from "../train/preprocessingState.js";
 import type { Sequential } from "../nn/sequential.js";
-import { toTestTime, type Model, type TestTimeOption } from "./model.js";
+import { batchSizeOption, toTestTime, type Model, type TestTimeOption } from "./model.js";
 import { openRunFolder, type RunFolderLike } from "./platform.js";
 
 export interface FitCallbacks {
@@ -134,7 +134,7 @@ async function fitIn(
   train: Dataset,
   opts: FitOptions,
 ): Promise<History> {
-  const { trainSet, validationSet } = splitValidation(train, opts.validation);
+  const { trainSet, validationSet } = splitValidation(checkDataset(train, "fit (training set)"), opts.validation);
   const saved = folder?.hasCheckpoint() ? folder.readCheckpoint() : null;
   const previous = saved ? null : model.training;
   // a resumed run takes the preprocessing it fitted at its start (a program run again passes the same `preprocess`)
@@ -176,12 +176,14 @@ async function fitIn(
     writeModelState(net, saved.tensors, true, `${opts.checkpointDir}`);
     net.optimizer.t = saved.meta.step;
     epochsDone = saved.meta.epochsDone;
+    checkEpochsGrow(opts, epochsDone);
     best = saved.meta.best;
     partial = saved.meta.partial;
     history = folder!.resume(saved);
     if (config.epochs !== saved.meta.config.epochs) folder!.writeConfig(config);
   } else if (previous) {
     config = continuedConfig(previous.config, opts, fresh, "this model's run");
+    checkEpochsGrow(opts, previous.epochsDone);
     ({ epochsDone, best, history } = {
       epochsDone: previous.epochsDone,
       best: previous.best,
@@ -277,7 +279,7 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
   if (opts.earlyStopping && !(Number.isInteger(opts.earlyStopping.patience) && opts.earlyStopping.patience >= 1)) {
     throw new OptionError(`fit: earlyStopping.patience must be an integer >= 1, found ${opts.earlyStopping.patience}`);
   }
-  const evalBatchSize = opts.evalBatchSize ?? 500;
+  const evalBatchSize = batchSizeOption(opts.evalBatchSize ?? 500, "fit: evalBatchSize");
   const { dataDir: _dir, ...record } = opts.record ?? {};
   const net = model.network;
   return {
@@ -320,7 +322,7 @@ function continuedConfig(savedConfig: TrainConfig, opts: FitOptions, fresh: Trai
   });
   if (differs.length)
     throw new OptionError(
-      `fit: ${what} continues with its saved settings; ${differs.join(", ")} differ from them`,
+      `fit: ${what} continues with its saved settings; ${differs.join(", ")} ${differs.length === 1 ? "differs" : "differ"} from them`,
       "leave them out to continue, or start a new run",
     );
   const epochs = opts.epochs ?? savedConfig.epochs;
@@ -335,6 +337,15 @@ function continuedConfig(savedConfig: TrainConfig, opts: FitOptions, fresh: Trai
         : {}),
     ...(savedConfig.data || !fresh.data ? {} : { data: fresh.data }),
   };
+}
+
+/** A continued run's epochs (its total) at least those done: fewer would silently train nothing. */
+function checkEpochsGrow(opts: FitOptions, done: number): void {
+  if (opts.epochs !== undefined && opts.epochs < done)
+    throw new OptionError(
+      `fit: epochs ${opts.epochs} is fewer than the ${done} this run has done`,
+      "epochs is the run's total: give more than it has done to train more, or leave it out",
+    );
 }
 
 function checkSameNetwork(model: Model, savedConfig: TrainConfig, features: number, dir: string): void {

@@ -8,10 +8,11 @@
  *   const { labels } = await model.predict(test);
  */
 import type { Backend } from "../backends/backend.js";
-import { createBackend, type BackendName } from "../backends/index.js";
-import type { SimdChoice } from "../backends/wasm/simd.js";
+import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
+import { SIMD_CHOICES, type SimdChoice } from "../backends/wasm/simd.js";
+import { MAX_THREADS } from "../backends/wasm/threads.js";
 import { OptionError, ShapeError, UsageError } from "../core/errors.js";
-import type { Dataset } from "../data/dataset.js";
+import { asFloat32, checkDataset, describeValue, type Dataset, type NumericArray } from "../data/dataset.js";
 import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
 import { defaultTestTime, type TestTime } from "../nn/binarization.js";
 import { Network, validateNetwork, type NetworkConfig } from "../nn/network.js";
@@ -72,8 +73,8 @@ export interface Prediction {
 
 export type TestTimeOption = "binary" | "real" | `ensemble:${number}` | TestTime;
 
-/** Inputs to predict: a dataset, or raw examples as one array (n x prod(inputShape)). */
-export type PredictInput = Dataset | Float32Array | { x: Float32Array; n?: number };
+/** Examples to predict: values (a Float32Array, another numeric typed array or numbers), { x, n }, or a Dataset. */
+export type PredictInput = Dataset | NumericArray | { x: NumericArray; n?: number };
 
 export class Model {
   /** The input preprocessing (fitted by `fit({ preprocess })`, or set); applied to every input that is not marked preprocessed. */
@@ -97,6 +98,7 @@ export class Model {
         `model: seed must be an integer from 0 to 4294967295 (32 bits), found ${options.seed}`,
         "a larger seed would silently equal its remainder modulo 2^32",
       );
+    checkModelOptions(options);
     validateNetwork(network);
   }
 
@@ -189,7 +191,8 @@ export class Model {
    * The examples in the model's input space: the preprocessing applied unless the set is
    * marked preprocessed; the shape and classes checked against the model's.
    */
-  async prepare(data: Dataset, what: string): Promise<LabeledSet> {
+  async prepare(given: Dataset, what: string): Promise<LabeledSet> {
+    const data = checkDataset(given, what);
     if (!(data.n >= 1))
       throw new ShapeError(
         `${what}: the set is empty (${data.n} examples)`,
@@ -225,14 +228,12 @@ export class Model {
     data: Dataset,
     opts: { testTime?: TestTimeOption; batchSize?: number } = {},
   ): Promise<{ loss: number; error: number; accuracy: number }> {
+    checkKeys(opts, ["testTime", "batchSize"], "evaluate");
+    const testTime = toTestTime(opts.testTime) ?? this.defaultTestTime();
+    const batch = batchSizeOption(opts.batchSize ?? this.training?.config.evalBatchSize ?? 500, "evaluate");
     const set = await this.prepare(data, "evaluate");
     const net = await this.engineNetwork();
-    const r = await evaluateSet(
-      net,
-      set,
-      toTestTime(opts.testTime) ?? this.defaultTestTime(),
-      opts.batchSize ?? this.training?.config.evalBatchSize ?? 500,
-    );
+    const r = await evaluateSet(net, set, testTime, batch);
     return { loss: r.loss, error: r.error, accuracy: 1 - r.error };
   }
 
@@ -241,13 +242,19 @@ export class Model {
     input: PredictInput,
     opts: { testTime?: "binary" | "real"; batchSize?: number } = {},
   ): Promise<Prediction> {
+    checkKeys(opts, ["testTime", "batchSize"], "predict");
+    if (opts.testTime !== undefined && opts.testTime !== "binary" && opts.testTime !== "real")
+      throw new OptionError(
+        `predict: testTime must be "binary" or "real", found ${JSON.stringify(opts.testTime)}`,
+        'an ensemble\'s error is measured by evaluate({ testTime: "ensemble:N" })',
+      );
+    const batch = batchSizeOption(opts.batchSize ?? 500, "predict");
     const { x, n, preprocessed } = predictInput(input, this.inputSize);
     const rows = preprocessed || !this.preprocessing ? x : await applyPreprocessing(this.preprocessing, x, n);
     const net = await this.engineNetwork();
     const be = net.backend;
     const weights = opts.testTime ?? (this.defaultTestTime().kind === "binary" ? "binary" : "real");
-    const batch = opts.batchSize ?? 500,
-      classes = this.classes,
+    const classes = this.classes,
       F = this.inputSize;
     const scores = new Float32Array(n * classes);
     for (let start = 0; start < n; start += batch) {
@@ -337,22 +344,55 @@ function materialize(d: LabeledSet): Float32Array {
 }
 
 function predictInput(input: PredictInput, features: number): { x: Float32Array; n: number; preprocessed: boolean } {
-  if (input instanceof Float32Array) {
-    if (input.length % features !== 0)
-      throw new ShapeError(`predict: ${input.length} values are not a whole number of examples of ${features} values`);
-    return { x: input, n: input.length / features, preprocessed: false };
+  const isObject = typeof input === "object" && input !== null;
+  if (!isObject || ArrayBuffer.isView(input) || Array.isArray(input)) {
+    const x = asFloat32(input, "predict");
+    if (x.length === 0 || x.length % features !== 0)
+      throw new ShapeError(`predict: ${x.length} values are not a whole number of examples of ${features} values`);
+    return { x, n: x.length / features, preprocessed: false };
   }
   if ("features" in input) {
-    if (input.features !== features)
-      throw new ShapeError(`predict: examples of ${input.features} values, the model takes ${features}`);
-    return { x: materialize(input), n: input.n, preprocessed: Boolean(input.preprocessed) };
+    const set = checkDataset(input, "predict");
+    if (set.features !== features)
+      throw new ShapeError(`predict: examples of ${set.features} values, the model takes ${features}`);
+    return { x: materialize(set), n: set.n, preprocessed: Boolean(set.preprocessed) };
   }
-  const n = input.n ?? input.x.length / features;
-  if (!Number.isInteger(n) || input.x.length !== n * features)
+  if (!("x" in input))
     throw new ShapeError(
-      `predict: ${n} examples of ${features} values need ${n * features} values, found ${input.x.length}`,
+      `predict: expected examples (a Float32Array, { x, n } or a Dataset), found ${describeValue(input)}`,
     );
-  return { x: input.x, n, preprocessed: false };
+  const x = asFloat32(input.x, "predict: x");
+  const n = input.n ?? x.length / features;
+  if (!(Number.isInteger(n) && n >= 1) || x.length !== n * features)
+    throw new ShapeError(`predict: ${n} examples of ${features} values need ${n * features} values, found ${x.length}`);
+  return { x, n, preprocessed: false };
+}
+
+/** The backend, threads and simd options checked when the model is made, not at its first use. */
+function checkModelOptions(o: ModelOptions): void {
+  const b = o.backend;
+  if (typeof b !== "object" && b !== undefined && !BACKEND_NAMES.includes(b))
+    throw new OptionError(
+      `model: backend must be one of ${BACKEND_NAMES.join(", ")} or a Backend, found ${JSON.stringify(b)}`,
+    );
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= MAX_THREADS))
+    throw new OptionError(`model: threads must be an integer from 1 to ${MAX_THREADS}, found ${o.threads}`);
+  if (o.simd !== undefined && !SIMD_CHOICES.includes(o.simd))
+    throw new OptionError(`model: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(o.simd)}`);
+}
+
+/** Throws an OptionError on an option this call does not know (a misspelt option would be ignored). */
+function checkKeys(opts: object, known: readonly string[], what: string): void {
+  for (const key of Object.keys(opts))
+    if (!known.includes(key))
+      throw new OptionError(`${what}: unknown option "${key}"`, `known options: ${known.join(", ")}`);
+}
+
+/** A batch size: an integer >= 1, else an OptionError. */
+export function batchSizeOption(batch: number, what: string): number {
+  if (!(Number.isInteger(batch) && batch >= 1))
+    throw new OptionError(`${what}: batchSize must be an integer >= 1, found ${batch}`);
+  return batch;
 }
 
 /** A test-time option as the engine's TestTime. */

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { CheckpointError } from "../core/errors.js";
+import { StorageError } from "../core/errors.js";
 import { ensureDir, storageError, writeFileAtomic } from "../train/fsio.js";
 import { RunFolder } from "../train/runFolder.js";
 import { registerFileStorage } from "./persist.js";
@@ -25,7 +25,9 @@ registerFileStorage(
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === "ENOENT")
-        throw new CheckpointError(
+        throw new StorageError(
+          path,
+          code,
           `cannot read the model ${path}: no such file`,
           "pass a file written by model.save, or a run folder's best.bin / checkpoint.bin",
         );

@@ -3,26 +3,35 @@
  * at the fix. Nothing in the library throws a bare `Error`.
  */
 export class BinaryConnectError extends Error {
+  /** The class's name, written out: a bundler that shortens class names leaves it as it is. */
+  override name = "BinaryConnectError";
   constructor(
     message: string,
     readonly hint?: string,
   ) {
     super(hint ? `${message}\n  hint: ${hint}` : message);
-    this.name = new.target.name;
   }
 }
 
 /** A tensor or array has the wrong shape or size. */
-export class ShapeError extends BinaryConnectError {}
+export class ShapeError extends BinaryConnectError {
+  override name = "ShapeError";
+}
 
 /** A dataset file is missing, truncated or not in the expected format. */
-export class DataFormatError extends BinaryConnectError {}
+export class DataFormatError extends BinaryConnectError {
+  override name = "DataFormatError";
+}
 
 /** An option (CLI flag or config field) is unknown or has a bad value. */
-export class OptionError extends BinaryConnectError {}
+export class OptionError extends BinaryConnectError {
+  override name = "OptionError";
+}
 
 /** A checkpoint or model file is corrupt, of another version, or does not match. */
-export class CheckpointError extends BinaryConnectError {}
+export class CheckpointError extends BinaryConnectError {
+  override name = "CheckpointError";
+}
 
 /** Why a model file (.bcnet) was rejected: the checks of src/format/decode.ts, in the order they run. */
 export type ModelFormatProblem = "magic" | "version" | "truncated" | "checksum" | "invalid";
@@ -33,6 +42,7 @@ export type ModelFormatProblem = "magic" | "version" | "truncated" | "checksum" 
  * The only error the model loader throws (its fuzz test checks that).
  */
 export class ModelFormatError extends BinaryConnectError {
+  override name = "ModelFormatError";
   constructor(
     readonly problem: ModelFormatProblem,
     message: string,
@@ -43,16 +53,23 @@ export class ModelFormatError extends BinaryConnectError {
 }
 
 /** Training diverged: a loss or parameter became NaN or infinite. */
-export class NumericalError extends BinaryConnectError {}
+export class NumericalError extends BinaryConnectError {
+  override name = "NumericalError";
+}
 
 /** The library was called out of order, e.g. a layer's backward before its forward. */
-export class UsageError extends BinaryConnectError {}
+export class UsageError extends BinaryConnectError {
+  override name = "UsageError";
+}
 
 /** A backend cannot be created or was asked for something it does not support. */
-export class BackendError extends BinaryConnectError {}
+export class BackendError extends BinaryConnectError {
+  override name = "BackendError";
+}
 
 /** A file could not be read or written: `code` is the system's (ENOSPC, EACCES, ...). */
 export class StorageError extends BinaryConnectError {
+  override name = "StorageError";
   constructor(
     readonly path: string,
     readonly code: string | undefined,
@@ -65,6 +82,7 @@ export class StorageError extends BinaryConnectError {
 
 /** Another process (or another training of this one) is training in a run folder. */
 export class RunInUseError extends BinaryConnectError {
+  override name = "RunInUseError";
   constructor(
     readonly dir: string,
     readonly pid: number | undefined,
@@ -76,7 +94,9 @@ export class RunInUseError extends BinaryConnectError {
 }
 
 /** A cluster scheduler's command (sbatch, squeue, ...) is missing or refused a request. */
-export class SchedulerError extends BinaryConnectError {}
+export class SchedulerError extends BinaryConnectError {
+  override name = "SchedulerError";
+}
 
 /** Throws a ShapeError unless `cond` holds. */
 export function check(cond: boolean, message: () => string): asserts cond {

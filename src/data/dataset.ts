@@ -2,7 +2,7 @@
  * The dataset type every loader returns and `Model.fit` / `evaluate` / `predict` take: n
  * labelled examples of one shape, in host memory.
  */
-import { OptionError, ShapeError } from "../core/errors.js";
+import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
 import type { LabeledSet } from "../train/dataset.js";
 
 export interface Dataset extends LabeledSet {
@@ -93,8 +93,10 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   if (opts.classNames && opts.classNames.length !== classes) {
     throw new OptionError(`dataset: ${opts.classNames.length} class names for ${classes} classes`);
   }
+  const x = asFloat32(opts.x, "dataset: x");
+  checkFinite(x, features);
   return {
-    x: opts.x instanceof Float32Array ? opts.x : Float32Array.from(opts.x as ArrayLike<number>),
+    x,
     y: Float32Array.from(opts.y as ArrayLike<number>),
     n,
     features,
@@ -118,4 +120,69 @@ export function sliceDataset(d: Dataset, start: number, count: number): Dataset 
     n: count,
     ...(example ? { example: (i: number, out: Float32Array, offset: number) => example(start + i, out, offset) } : {}),
   };
+}
+
+/**
+ * Values as float32: a Float32Array as it is, another numeric typed array (raw pixels as a
+ * Uint8Array, ...) or an array of numbers converted; anything else a ShapeError.
+ */
+export function asFloat32(x: unknown, what: string): Float32Array {
+  if (x instanceof Float32Array) return x;
+  const numericView = ArrayBuffer.isView(x) && !(x instanceof DataView) && !isBigIntArray(x);
+  if (numericView || (Array.isArray(x) && x.every((v) => typeof v === "number")))
+    return Float32Array.from(x as ArrayLike<number>);
+  throw new ShapeError(
+    `${what}: expected a Float32Array, another numeric typed array or an array of numbers, found ${describeValue(x)}`,
+  );
+}
+
+const isBigIntArray = (x: unknown) => x instanceof BigInt64Array || x instanceof BigUint64Array;
+
+/** What a value is, for an error message. */
+export function describeValue(x: unknown): string {
+  if (x === null || x === undefined) return String(x);
+  if (Array.isArray(x)) return `an array of ${x.length} values, not all numbers`;
+  if (typeof x === "object") {
+    const name = (x as object).constructor?.name;
+    const keys = Object.keys(x).slice(0, 8);
+    return name && name !== "Object" ? `a ${name}` : `an object with keys {${keys.join(", ")}}`;
+  }
+  return `a ${typeof x} (${String(x).slice(0, 40)})`;
+}
+
+/** A DataFormatError at the first value of x that is NaN or infinite (training on it would give a NaN loss). */
+function checkFinite(x: Float32Array, features: number): void {
+  for (let i = 0; i < x.length; i++) {
+    if (Number.isFinite(x[i])) continue;
+    throw new DataFormatError(
+      `dataset: value ${i} of x (example ${Math.floor(i / features)}, value ${i % features} of it) is ${x[i]}; expected finite numbers`,
+      "replace missing or infinite values (e.g. by the feature's mean over the training set) before making the dataset",
+    );
+  }
+}
+
+/**
+ * The set a model's fit / evaluate / predict was given, checked to be a Dataset (fromArrays, a
+ * loader, a pipeline: n, features, shape, x, y) and its x and y as float32; a ShapeError
+ * naming what was found otherwise.
+ */
+export function checkDataset(data: unknown, what: string): Dataset {
+  const d = data as Partial<Dataset> | null;
+  const missing =
+    d === null || typeof d !== "object"
+      ? ["n", "features", "shape", "x", "y"]
+      : (["n", "features", "shape", "x", "y"] as const).filter((k) => d[k] === undefined);
+  if (missing.length > 0)
+    throw new ShapeError(
+      `${what}: expected a Dataset (n, features, shape, x, y), found ${describeValue(data)} without ${missing.join(", ")}`,
+      "make one with bc.data.fromArrays({ x, y, shape }), or load one (bc.data.loadMnist, loadCsv, loadImageFolder, ...)",
+    );
+  const set = d as Dataset;
+  if (!(Number.isInteger(set.n) && set.n >= 0 && Number.isInteger(set.features) && set.features >= 1))
+    throw new ShapeError(
+      `${what}: a Dataset's n and features are integers, found n ${set.n}, features ${set.features}`,
+    );
+  const x = set.example ? set.x : asFloat32(set.x, `${what}: x`);
+  const y = asFloat32(set.y, `${what}: y`);
+  return x === set.x && y === set.y ? set : { ...set, x, y };
 }

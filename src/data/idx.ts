@@ -20,7 +20,7 @@ import { constants as fsConstants, type Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGunzip, gunzipSync, inflateRawSync } from "node:zlib";
-import { DataFormatError } from "../core/errors.js";
+import { DataFormatError, StorageError } from "../core/errors.js";
 
 /** A decoded IDX array of unsigned bytes: `data` holds prod(dims) values, row-major. */
 export interface IdxArray {
@@ -308,15 +308,16 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
     if (err instanceof DataFormatError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") {
-      throw new DataFormatError(
+      throw new StorageError(
+        path,
+        code,
         `IDX file not found: ${path}`,
         "check the path; MNIST files are named like train-images-idx3-ubyte (optionally .gz)",
       );
     }
-    throw new DataFormatError(
-      `cannot read IDX file ${path}: ${(err as Error).message}`,
-      "expected a readable regular file",
-    );
+    const text = `cannot read IDX file ${path}: ${(err as Error).message}`;
+    if (typeof code === "string") throw new StorageError(path, code, text, "expected a readable regular file");
+    throw new DataFormatError(text, "expected a readable regular file");
   }
   try {
     const stats = await handle.stat();

@@ -7,7 +7,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DataFormatError } from "../core/errors.js";
+import { DataFormatError, StorageError } from "../core/errors.js";
 import { fromArrays, type Dataset } from "./dataset.js";
 import {
   checkImageShape,
@@ -97,8 +97,10 @@ async function list(dir: string) {
   try {
     return await readdir(dir, { withFileTypes: true });
   } catch (e) {
-    throw new DataFormatError(
-      `cannot read the folder ${dir}: ${(e as Error).message}`,
+    throw readError(
+      e,
+      dir,
+      `cannot read the folder ${dir}`,
       "pass a folder holding one sub-folder of images per class",
     );
   }
@@ -108,6 +110,13 @@ async function read(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw new DataFormatError(`cannot read ${path}: ${(e as Error).message}`);
+    throw readError(e, path, `cannot read ${path}`);
   }
+}
+
+/** A file system's failure as a StorageError (its code, e.g. ENOENT), anything else as a DataFormatError. */
+function readError(e: unknown, path: string, what: string, hint?: string): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const text = `${what}: ${(e as Error).message}`;
+  return typeof code === "string" ? new StorageError(path, code, text, hint) : new DataFormatError(text, hint);
 }

@@ -78,7 +78,8 @@ export async function applyPreprocessing(p: Preprocessing, x: Float32Array, n: n
     throw new ShapeError(
       `preprocessing: ${n} examples of shape [${p.shape}] need ${n * features} values, found ${x.length}`,
     );
-  let out: Float32Array = x.slice();
+  // a copy (the steps run in place), and float32 whatever the caller's array (integer pixels would truncate)
+  let out: Float32Array = Float32Array.from(x);
   for (const step of p.steps) out = await applyStep(step, out, n, p.shape);
   return out;
 }

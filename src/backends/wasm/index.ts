@@ -289,24 +289,27 @@ function checkOptions(options: WasmBackendOptions): {
 } {
   for (const key of Object.keys(options)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new OptionError(`WasmBackend.create: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
+      throw new OptionError(`wasm backend: unknown option "${key}"`, `known options: ${OPTION_KEYS.join(", ")}`);
     }
   }
   const threads = options.threads;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)) {
-    throw new OptionError(`WasmBackend.create: threads must be an integer in [1, ${MAX_THREADS}], found ${threads}`);
+    throw new OptionError(
+      `wasm backend: threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`,
+      "one thread per core is the fastest (the default: as many threads as cores)",
+    );
   }
   const maxMiB = options.maxMemoryMiB ?? DEFAULT_MAX_MEMORY_MIB;
   const maxBytes = maxMiB * 2 ** 20;
   if (!Number.isInteger(maxMiB) || maxBytes < INITIAL_PAGES * PAGE_BYTES || maxBytes > MODULE_MAX_BYTES) {
     throw new OptionError(
-      `WasmBackend.create: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`,
+      `wasm backend: maxMemoryMiB must be an integer in [${(INITIAL_PAGES * PAGE_BYTES) / 2 ** 20}, ${MODULE_MAX_BYTES / 2 ** 20}], found ${maxMiB}`,
     );
   }
   const simd = options.simd ?? "auto";
   if (!SIMD_CHOICES.includes(simd)) {
     throw new OptionError(
-      `WasmBackend.create: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(simd)}`,
+      `wasm backend: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(simd)}`,
     );
   }
   return { threads, maxBytes, simd };

@@ -59,19 +59,25 @@ export async function requestAdapter(options: AdapterOptions): Promise<AdapterCh
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
   } catch (e) {
-    throw new BackendError(`webgpu backend: requestAdapter failed: ${(e as Error).message}`, NO_ADAPTER_HINT);
+    throw new BackendError(`webgpu backend: requestAdapter failed: ${(e as Error).message}`, noAdapterHint());
   }
   if (!adapter)
     throw new BackendError(
       "webgpu backend: no WebGPU adapter was found (requestAdapter returned null)",
-      NO_ADAPTER_HINT,
+      noAdapterHint(),
     );
   return { gpu, adapter, label: adapterLabel(adapter), software: isSoftwareAdapter(adapter) };
 }
 
-const NO_ADAPTER_HINT =
-  "Node.js needs a Vulkan driver: the GPU's with the Vulkan loader (Debian: libvulkan1), or for tests Mesa's " +
-  "software lavapipe (Debian: mesa-vulkan-drivers, Mesa 25 or newer); a browser needs WebGPU enabled. Otherwise use --backend wasm";
+/** Why there is no adapter and what to do, for the environment the code runs in. */
+function noAdapterHint(): string {
+  const inNode = typeof process !== "undefined" && Boolean(process.versions?.node);
+  return inNode
+    ? "Node.js needs a Vulkan driver: the GPU's with the Vulkan loader (Debian: libvulkan1), or for tests Mesa's " +
+        "software lavapipe (Debian: mesa-vulkan-drivers, Mesa 25 or newer). Otherwise use --backend wasm"
+    : "the browser has WebGPU but no GPU to give it (WebGPU off for this GPU or driver, or a headless browser without one); " +
+        'use the "wasm" backend (or "auto", which falls back to it)';
+}
 
 /** Whether a WebGPU adapter can be had here (for tests and `auto`): its label, or why not. */
 export async function probeWebGpu(
