@@ -512,7 +512,7 @@ describe("nonsense is refused before any work, with what was expected", () => {
     expect(readFileSync(join(dir, "m.onnx")).subarray(0, 8).toString("latin1")).not.toMatch(/^BCNET/);
     expectCleanError(
       cli(["export", dir, "--format", "bcnet", "--out", join(dir, "x.onnx")]),
-      /--format bcnet would write a bcnet file named .*x\.onnx/,
+      /--format bcnet would write a .bcnet file named .*x\.onnx/,
     );
     expect(existsSync(join(dir, "x.onnx"))).toBe(false);
     expect(cli(["export", dir, "--out", join(dir, "m.bcnet")]).stdout).toMatch(/wrote .*m\.bcnet: /);

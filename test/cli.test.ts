@@ -1,6 +1,6 @@
 /** The command line (the built CLI in dist/, which `npm test` builds first). */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -159,5 +159,20 @@ describe("binaryconnect CLI", () => {
     const r = run("eval", "/nonexistent-run");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("no checkpoint at /nonexistent-run/best.bin");
+  });
+
+  it("eval of a run stopped before its first epoch ended points at its last checkpoint", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bc-cli-eval-"));
+    writeFileSync(join(dir, "checkpoint.bin"), "");
+    const r = run("eval", dir);
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no checkpoint at .*best\.bin\n {2}hint: the run has no best epoch yet .*--which last/);
+  });
+
+  it("summary of a network without binary layers says that it does not compress", () => {
+    const r = run("summary", "--preset", "mnist-quick", "--mode", "none");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("compression: none (no binary layers: the weights stay float32)");
   });
 });

@@ -191,7 +191,7 @@ describe("CLI on a CNN: export, summary MODEL, predict", () => {
     const small = join(root, "small.png");
     writeFileSync(small, encodePng({ width: 28, height: 28, data: new Uint8Array(784), channels: 1, depth: 8 }));
     expect(cli("predict", file, small).stderr).toMatch(
-      /small\.png: expected a 6 x 8 image, found 28 x 28[\s\S]*hint: this model takes 6 x 8 images \(width x height\) with 3 channel\(s\)/,
+      /small\.png: expected an image of 6 x 8, found 28 x 28[\s\S]*hint: this model takes 6 x 8 images \(width x height\) with 3 channel\(s\)/,
     );
     const gray = join(root, "gray.idx");
     writeFileSync(gray, Buffer.from([0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 6, ...new Uint8Array(48)]));

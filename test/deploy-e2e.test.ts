@@ -195,7 +195,7 @@ describe("CLI: export, summary MODEL, predict", () => {
     const big = join(root, "big.png");
     writeFileSync(big, encodePng({ width: 32, height: 28, data: new Uint8Array(32 * 28), channels: 1, depth: 8 }));
     expect(cli("predict", model, big).stderr).toMatch(
-      /big\.png: expected a 28 x 28 image, found 32 x 28[\s\S]*hint: MNIST models take 28 x 28 grayscale images/,
+      /big\.png: expected an image of 28 x 28, found 32 x 28[\s\S]*hint: MNIST models take 28 x 28 grayscale images/,
     );
     expect(cli("predict", model, imgs, "--labels", imgs).stderr).toMatch(/expected an IDX vector of labels/);
   });

@@ -124,6 +124,6 @@ describe("predict inputs", () => {
     png.set([8, 0, 0, 0, 0], 24);
     const path = join(dir, "huge.png");
     writeFileSync(path, png);
-    expect(() => readInputImages([path])).toThrow("huge.png: expected a 28 x 28 image, found 100000 x 100000");
+    expect(() => readInputImages([path])).toThrow("huge.png: expected an image of 28 x 28, found 100000 x 100000");
   });
 });

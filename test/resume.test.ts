@@ -90,3 +90,26 @@ describe("resume after a killed process", () => {
     expect(r.stderr).toContain("--seed cannot be changed");
   });
 });
+
+describe("resuming a finished run", () => {
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it("says that there is nothing to train, refuses fewer epochs, and trains more with --epochs", () => {
+    const dir = join(root, "extend");
+    expect(runCli([...ARGS, "--epochs", "1", "--out", dir]).status).toBe(0);
+    const again = runCli(["train", "--resume", dir, "--threads", "2"]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toContain("nothing to train: the run has finished its 1 epoch;");
+
+    const more = runCli(["train", "--resume", dir, "--epochs", "2", "--threads", "2"]);
+    expect(more.status, more.stderr).toBe(0);
+    expect(more.stdout).toMatch(/^epoch 2\/2/m);
+    expect(loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin")).meta.epochsDone).toBe(2);
+    expect(readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
+
+    const fewer = runCli(["train", "--resume", dir, "--epochs", "1"]);
+    expect(fewer.status).toBe(1);
+    expect(fewer.stderr).toContain("epochs 1 is fewer than the 2 this run has done");
+    expect(loadCheckpoint<CheckpointMeta>(join(dir, "checkpoint.bin")).meta.epochsDone).toBe(2);
+  });
+});

@@ -49,8 +49,15 @@ export function evalCommand(): Command {
     )
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-      if (!pathExists(path))
-        throw new CheckpointError(`no checkpoint at ${path}`, "train first, or pass the run folder given to --out");
+      if (!pathExists(path)) {
+        const last = o.which === "best" && pathExists(join(dir, CHECKPOINT_FILE));
+        throw new CheckpointError(
+          `no checkpoint at ${path}`,
+          last
+            ? `the run has no best epoch yet (it stopped before its first epoch ended); --which last evaluates its ${CHECKPOINT_FILE}`
+            : "train first, or pass the run folder given to --out",
+        );
+      }
       const bytes = readFileChecked(path, "read the checkpoint");
       // a diverged model is not measured (its scores would be NaN); Adam's moments are not weights
       const { tensors } = checkpointFromBytes(bytes, path);

@@ -29,7 +29,7 @@ export function exportFormat(format: ExportFormat | undefined, out: string | und
   const ext = out?.toLowerCase().match(/\.(bcnet|onnx)$/)?.[1] as ExportFormat | undefined;
   if (format && ext && format !== ext)
     throw new OptionError(
-      `--format ${format} would write a ${format} file named ${out}`,
+      `--format ${format} would write a .${format} file named ${out}`,
       `name it .${format}, or leave --format out to write ${ext}`,
     );
   return format ?? ext ?? "bcnet";

@@ -109,7 +109,7 @@ export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape
       height = view.getUint32(20, false);
     if (width !== image.width || height !== image.height)
       throw new DataFormatError(
-        `${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`,
+        `${source}: expected an image of ${image.width} x ${image.height}, found ${width} x ${height}`,
         sideHint(image),
       );
   }
@@ -122,7 +122,7 @@ export function pngToPixels(bytes: Uint8Array, source: string, image: ImageShape
   const { width, height } = png;
   if (width !== image.width || height !== image.height)
     throw new DataFormatError(
-      `${source}: expected a ${image.width} x ${image.height} image, found ${width} x ${height}`,
+      `${source}: expected an image of ${image.width} x ${image.height}, found ${width} x ${height}`,
       sideHint(image),
     );
   return rasterOf(png, image.channels).data;

@@ -88,7 +88,7 @@ export async function readLabels(path: string, count: number, classes: number): 
     );
   if (idx.dims[0] !== count)
     throw new DataFormatError(
-      `${path} holds ${idx.dims[0]} labels for ${count} images`,
+      `${path} holds ${idx.dims[0]} labels for ${count} image${count === 1 ? "" : "s"}`,
       "give the labels of exactly the images passed, in the same order",
     );
   const bad = idx.data.findIndex((label) => label >= classes);

@@ -189,6 +189,7 @@ type StopSignal = keyof typeof STOPPED_EXIT_CODES;
 
 /** Why a training was aborted: a signal (or, for a training started by `reproduce`, its parent's end). */
 export class TrainingStopped extends BinaryConnectError {
+  override name = "TrainingStopped";
   constructor(
     readonly signal: StopSignal,
     readonly why: string,
@@ -257,7 +258,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     const given = cmd.options
       .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli")
       .map((opt) => opt.long!);
-    const allowed = ["--resume", "--backend", "--threads", "--simd", "--data", "--verbose"];
+    const allowed = ["--resume", "--epochs", "--backend", "--threads", "--simd", "--data", "--verbose"];
     const conflicting = given.filter((name) => !allowed.includes(name));
     if (conflicting.length) {
       throw new OptionError(
@@ -295,7 +296,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   console.log(
     `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
   );
-  const progress = progressCallbacks(config.epochs);
+  const progress = progressCallbacks(o.resume && o.epochs !== undefined ? o.epochs : config.epochs);
   const stopper = stopOnSignals(progress);
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
@@ -310,7 +311,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       checkpointDir: outDir,
       signal: stopper.signal,
       ...(o.resume
-        ? {}
+        ? { ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) }
         : {
             epochs: config.epochs,
             batchSize: config.batchSize,
@@ -337,6 +338,10 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       },
     });
     const best = history.best;
+    if (o.resume && history.trained.length === 0)
+      console.log(
+        `nothing to train: the run has finished its ${history.epochsDone} epoch${history.epochsDone === 1 ? "" : "s"}; resume with --epochs N (more than ${history.epochsDone}) to train more`,
+      );
     console.log(
       `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
         `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { Option } from "commander";
 import { BACKEND_NAMES } from "../backends/index.js";
 import { SIMD_CHOICES } from "../backends/wasm/simd.js";
+import { MAX_THREADS } from "../backends/wasm/threads.js";
 import { integer, oneOf } from "./parse.js";
 
 /** Default thread count of the wasm backend: the number of cores. */
@@ -29,5 +30,7 @@ export function backendOption(): Option {
 
 /** `--threads`: the wasm backend's threads (default: the number of cores). */
 export function threadsOption(): Option {
-  return new Option("--threads <n>", "threads of the wasm backend").default(defaultThreads()).argParser(integer(1));
+  return new Option("--threads <n>", "threads of the wasm backend")
+    .default(defaultThreads())
+    .argParser(integer(1, MAX_THREADS));
 }

@@ -124,9 +124,13 @@ export function formatSummary(rows: LayerSummary[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...body.map((r) => r[c].length)));
   const line = (cells: string[]) =>
     cells.map((cell, c) => (c < fixed ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join("  ");
-  return [
-    line(header),
-    ...body.map(line),
-    `compression: ${(total.f / Math.max(total.p, 1)).toFixed(1)}x smaller with 1-bit weights`,
-  ].join("\n");
+  return [line(header), ...body.map(line), compressionLine(total.f, total.p)].join("\n");
+}
+
+/** The file's size with 1-bit weights against float32 (a network without binary layers stays as it is). */
+function compressionLine(float32Bytes: number, packedBytes: number): string {
+  const ratio = float32Bytes / Math.max(packedBytes, 1);
+  return ratio > 1.05
+    ? `compression: ${ratio.toFixed(1)}x smaller with 1-bit weights`
+    : "compression: none (no binary layers: the weights stay float32)";
 }

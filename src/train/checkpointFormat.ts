@@ -66,7 +66,7 @@ export function decodeCheckpoint<Meta>(
 ): CheckpointContents<Meta> {
   const fail = (
     what: string,
-    hint = "the file is damaged; a run folder's checkpoint.bin is only ever replaced whole, so this one was changed or copied incompletely",
+    hint = "the file is damaged: binaryconnect only ever replaces a run folder's checkpoint.bin and best.bin (and a saved model) whole, so this one was changed or copied incompletely",
   ): never => {
     throw new CheckpointError(`${source}: ${what}`, hint);
   };
