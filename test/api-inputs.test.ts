@@ -8,6 +8,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { build } from "vite";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as bc from "../src/index.js";
@@ -158,6 +159,23 @@ describe("data that cannot be trained on", () => {
     const model = await bc.loadModel(join(dir, "none.bcmodel")).catch((e: unknown) => e);
     expect(model).toBeInstanceOf(bc.StorageError);
     expect((model as bc.StorageError).code).toBe("ENOENT");
+  });
+});
+
+describe("save and load targets", () => {
+  it("take a file:// URL object or string (escapes decoded), and refuse other objects", async () => {
+    const model = smallMlp();
+    const dir = mkdtempSync(join(tmpdir(), "bc inputs "));
+    const url = pathToFileURL(join(dir, "a model.bcmodel"));
+    expect(url.href).toContain("%20");
+    expect(await model.save(url)).toBe(join(dir, "a model.bcmodel"));
+    const back = await bc.loadModel(url.href, { backend: "reference" });
+    const x = Float32Array.from({ length: 3 * 16 }, (_, k) => Math.cos(k));
+    expect((await back.predict(x)).scores).toEqual((await model.predict(x)).scores);
+    await expect(model.save({ path: "x" } as never)).rejects.toThrow(
+      /save: expected a file path, a file:\/\/ URL, .*found an object with keys \{path\}/,
+    );
+    await expect(bc.loadModel(42 as never)).rejects.toThrow(bc.OptionError);
   });
 });
 

@@ -225,6 +225,38 @@ describe("fit", () => {
     expect(batches).toBe(7);
     await model.dispose();
   });
+
+  it("a fit aborted part way through an epoch, without a folder, continues from that step (also saved and loaded)", async () => {
+    const data = toySet(400);
+    const opts = { epochs: 4, batchSize: 50, validation: 0.25, test: toySet(100, 16, 4) } as const;
+    const full = smallMlp();
+    const want = await full.fit(data, opts);
+    const stateOf = async (m: bc.Model) => (await m.getState(true)).tensors.map((t) => Array.from(t.data));
+    for (const viaFile of [false, true]) {
+      let model = smallMlp();
+      const controller = new AbortController();
+      let steps = 0;
+      // 6 steps an epoch: the abort comes after step 3 of epoch 2
+      const cb = { onBatchEnd: () => void (++steps === 9 && controller.abort(new Error("stop"))) };
+      await expect(model.fit(data, { ...opts, signal: controller.signal, callbacks: cb })).rejects.toThrow("stop");
+      expect(model.training?.epochsDone).toBe(1);
+      expect(model.training?.partial).toMatchObject({ epoch: 2, batch: 3 });
+      if (viaFile) model = await bc.loadModel(await model.toBytes(), { backend: "reference" });
+      const rest = await model.fit(data, opts);
+      expect(rest.epochs.map(withoutTimings)).toEqual(want.epochs.map(withoutTimings));
+      expect(await stateOf(model)).toEqual(await stateOf(full));
+      expect(model.training?.partial).toBeUndefined();
+    }
+  });
+
+  it("an abort signal stops a run of many short epochs (its clock is not reset each epoch)", async () => {
+    const model = smallMlp();
+    const started = performance.now();
+    const run = model.fit(toySet(60), { epochs: 100000, batchSize: 20, signal: AbortSignal.timeout(150) });
+    await expect(run).rejects.toThrow(/aborted|timed? ?out/i);
+    expect(model.training?.epochsDone ?? 0).toBeLessThan(100000);
+    expect(performance.now() - started).toBeLessThan(20000);
+  });
 });
 
 describe("checkpoint folders", () => {

@@ -4,7 +4,7 @@
  * built CLI (dist/), which `npm test` builds first.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -155,8 +155,22 @@ describe("reproduce runs", () => {
     expect(statSync(ckpt).mtimeMs).toBe(before);
   });
 
+  it("refuses to continue an experiment with other settings, naming them, and leaves its record as it was", () => {
+    const record = readFileSync(join(out, "sweep.json"), "utf8");
+    const r = reproduce(out, "--methods", "none", "--seeds", "1", "--train-size", "3000");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "holds an experiment with other settings: data options --train-size 2000 --val-size 200 --test-size 200 there, --train-size 3000 --val-size 200 --test-size 200 now",
+    );
+    expect(readFileSync(join(out, "sweep.json"), "utf8")).toBe(record);
+  });
+
   it("refuses a run folder trained with other settings", () => {
-    const r = reproduce(out, "--methods", "none", "--seeds", "1", "--epochs", "3");
+    // a run folder of another experiment under this one's (no record of the experiment to compare first)
+    const other = join(root, "other");
+    mkdirSync(join(other, "runs"), { recursive: true });
+    cpSync(join(out, "runs", "none-seed1"), join(other, "runs", "none-seed1"), { recursive: true });
+    const r = reproduce(other, "--methods", "none", "--seeds", "1", "--epochs", "3");
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("holds a run with epochs 2, but this experiment trains epochs 3");
   });

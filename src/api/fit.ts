@@ -189,13 +189,16 @@ async function fitIn(
       best: previous.best,
       history: [...previous.history],
     });
+    // an earlier fit aborted part way through an epoch: the weights are at that step, so continue from it
+    partial = previous.partial?.epoch === epochsDone + 1 ? previous.partial : undefined;
     folder?.start(config, history);
   } else {
     config = fresh;
     folder?.start(config);
   }
   const snapshot = opts.earlyStopping?.restoreBest ? new BestSnapshot(folder) : undefined;
-  const result = await runEpochs({
+  let aborted: { partial: PartialEpoch; best: Best } | undefined;
+  const run = runEpochs({
     config,
     model: net,
     data,
@@ -206,6 +209,9 @@ async function fitIn(
     store: snapshot ?? folder,
     signal: opts.signal,
     maxEpochsThisCall: opts.maxEpochsThisCall,
+    keepPartial: (p, b) => {
+      aborted = { partial: p, best: b };
+    },
     callbacks: {
       onEpochStart: (epoch, batches) => opts.callbacks?.onEpochBegin?.(epoch, { batches }),
       onBatch: (batch, batches, examplesPerSecond) =>
@@ -222,6 +228,21 @@ async function fitIn(
       },
     },
   });
+  let result: Awaited<typeof run>;
+  try {
+    result = await run;
+  } catch (e) {
+    // without a run folder the epoch so far lives on in the model: a later fit continues it from that step
+    if (aborted)
+      model.setTraining({
+        config,
+        epochsDone: aborted.partial.epoch - 1,
+        best: aborted.best,
+        history,
+        partial: aborted.partial,
+      });
+    throw e;
+  }
   model.setTraining({ config, epochsDone: result.epochsDone, best: result.best, history });
   if (snapshot?.state && result.best.epoch < result.epochsDone)
     writeModelState(net, snapshot.state, false, "the best epoch's weights");

@@ -21,7 +21,7 @@ import type { NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
 import type { LabeledSet } from "../train/dataset.js";
 import { evaluate as evaluateSet } from "../train/evaluate.js";
-import { NO_BEST, type Best, type EpochRecord } from "../train/loop.js";
+import { NO_BEST, type Best, type EpochRecord, type PartialEpoch } from "../train/loop.js";
 import { readModelState, writeModelState } from "../train/modelState.js";
 import { fit, type FitOptions, type History } from "./fit.js";
 import { modelToBytes, saveModel, type SaveOptions } from "./persist.js";
@@ -48,6 +48,8 @@ export interface TrainingState {
   best: Best;
   /** Every epoch's metrics, from the first. */
   history: EpochRecord[];
+  /** Epoch epochsDone + 1 so far, when an abort stopped it part way (the weights are at that step): fit continues it from there. */
+  partial?: PartialEpoch;
 }
 
 export interface ModelSummary {
@@ -274,7 +276,7 @@ export class Model {
   }
 
   /** Saves the model (weights, preprocessing, training state): "indexeddb://NAME", "downloads://NAME", or a file path in Node. */
-  save(target: string, opts: SaveOptions = {}): Promise<string> {
+  save(target: string | URL, opts: SaveOptions = {}): Promise<string> {
     return saveModel(this, target, opts);
   }
 

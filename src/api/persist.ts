@@ -10,10 +10,11 @@
  * Node (registered by src/index.ts); `model.toBytes()` anywhere.
  */
 import { BinaryConnectError, CheckpointError, OptionError, UsageError } from "../core/errors.js";
+import { describeValue } from "../data/dataset.js";
 import type { NetworkConfig } from "../nn/network.js";
 import { decodeCheckpoint, encodeCheckpoint, type NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
-import type { Best, EpochRecord } from "../train/loop.js";
+import type { Best, EpochRecord, PartialEpoch } from "../train/loop.js";
 import { networkOf } from "../train/model.js";
 import { preprocessingFromState, preprocessingToState, type PreprocessingMeta } from "../train/preprocessingState.js";
 import type { CheckpointMeta } from "../train/runFolder.js";
@@ -27,7 +28,15 @@ export interface ModelFileMeta {
   network: NetworkConfig;
   seed: number;
   preprocessing?: PreprocessingMeta;
-  training?: { config: TrainConfig; epochsDone: number; step: number; best: Best; history: EpochRecord[] };
+  training?: {
+    config: TrainConfig;
+    epochsDone: number;
+    step: number;
+    best: Best;
+    history: EpochRecord[];
+    /** The epoch an abort stopped part way (the weights are at that step). */
+    partial?: PartialEpoch;
+  };
   /** Whether Adam's moments are in the file (exact continuation of training). */
   optimizer: boolean;
 }
@@ -55,8 +64,8 @@ export async function modelToBytes(model: Model, opts: SaveOptions = {}): Promis
     all.push(...p.tensors);
   }
   if (model.training) {
-    const { config, epochsDone, best, history } = model.training;
-    meta.training = { config, epochsDone, step, best, history };
+    const { config, epochsDone, best, history, partial } = model.training;
+    meta.training = { config, epochsDone, step, best, history, ...(partial ? { partial } : {}) };
   }
   return encodeCheckpoint({ meta, tensors: all });
 }
@@ -95,8 +104,8 @@ function fromModelFile(meta: ModelFileMeta, tensors: NamedArray[], source: strin
   model.setState(tensors, meta.training?.step ?? 0, meta.optimizer);
   if (meta.preprocessing) model.preprocessing = preprocessingFromState(meta.preprocessing, tensors, source);
   if (meta.training) {
-    const { config, epochsDone, best, history } = meta.training;
-    model.setTraining({ config, epochsDone, best, history });
+    const { config, epochsDone, best, history, partial } = meta.training;
+    model.setTraining({ config, epochsDone, best, history, ...(partial ? { partial } : {}) });
   }
   return model;
 }
@@ -114,6 +123,7 @@ function checkTrainingFields(training: unknown, source: string): void {
     [isCount(t?.step), "training.step is not a count"],
     [Array.isArray(t?.history) && t.history.every(isObject), "training.history is not a list of epoch records"],
     [isObject(t?.best), "training.best is not an object"],
+    [t?.partial === undefined || isObject(t.partial), "training.partial is not an object"],
   ];
   const failed = checks.find(([ok]) => !ok);
   if (failed)
@@ -139,7 +149,13 @@ function fromCheckpoint(meta: CheckpointMeta, tensors: NamedArray[], source: str
   const withOptimizer = tensors.some((t) => t.name.endsWith("#m"));
   model.setState(tensors, meta.step, withOptimizer);
   if (meta.preprocessing) model.preprocessing = preprocessingFromState(meta.preprocessing, tensors, source);
-  model.setTraining({ config, epochsDone: meta.epochsDone, best: meta.best, history: [] });
+  model.setTraining({
+    config,
+    epochsDone: meta.epochsDone,
+    best: meta.best,
+    history: [],
+    ...(meta.partial ? { partial: meta.partial } : {}),
+  });
   return model;
 }
 
@@ -162,7 +178,8 @@ export function registerFileStorage(save: Saver, load: Loader): void {
  * downloads NAME.bcmodel), or a file path / "file://PATH" (Node, written atomically). Returns
  * where it went.
  */
-export async function saveModel(model: Model, target: string, opts: SaveOptions = {}): Promise<string> {
+export async function saveModel(model: Model, given: string | URL, opts: SaveOptions = {}): Promise<string> {
+  const target = destination(given, "save");
   const bytes = await modelToBytes(model, opts);
   const scheme = savers.find((s) => target.startsWith(s.scheme));
   if (scheme) return scheme.save(target.slice(scheme.scheme.length), bytes);
@@ -176,13 +193,31 @@ export async function saveModel(model: Model, target: string, opts: SaveOptions 
       `save: "${target}" is a file path, which needs Node.js`,
       "in a browser use indexeddb://NAME or downloads://NAME, or model.toBytes()",
     );
-  return fileSaver(target.replace(/^file:\/\//, ""), bytes);
+  return fileSaver(filePath(target), bytes);
+}
+
+/** A save or load target as a string: a URL object as its address; anything else but a string an OptionError. */
+function destination(target: unknown, what: "save" | "load"): string {
+  if (typeof target === "string") return target;
+  if (target instanceof URL) return target.href;
+  throw new OptionError(
+    `${what}: expected a file path, a file:// URL, "indexeddb://NAME"${what === "save" ? ' or "downloads://NAME"' : ""}, found ${describeValue(target)}`,
+  );
+}
+
+/** A file path, or the path of a file:// URL (its %-escapes decoded). */
+function filePath(target: string): string {
+  return target.startsWith("file://") ? decodeURIComponent(new URL(target).pathname) : target;
 }
 
 /** Loads a model saved by `save`, or a training checkpoint: "indexeddb://NAME", a file path (Node), or the bytes. */
-export async function loadModel(source: string | Uint8Array | ArrayBuffer, options: ModelOptions = {}): Promise<Model> {
-  if (typeof source !== "string")
-    return modelFromBytes(source instanceof Uint8Array ? source : new Uint8Array(source), "the given bytes", options);
+export async function loadModel(
+  given: string | URL | Uint8Array | ArrayBuffer,
+  options: ModelOptions = {},
+): Promise<Model> {
+  if (given instanceof Uint8Array || given instanceof ArrayBuffer)
+    return modelFromBytes(given instanceof Uint8Array ? given : new Uint8Array(given), "the given bytes", options);
+  const source = destination(given, "load");
   const scheme = loaders.find((s) => source.startsWith(s.scheme));
   if (scheme) return modelFromBytes(await scheme.load(source.slice(scheme.scheme.length)), source, options);
   if (!fileLoader)
@@ -190,7 +225,7 @@ export async function loadModel(source: string | Uint8Array | ArrayBuffer, optio
       `load: "${source}" is a file path, which needs Node.js`,
       "in a browser load from indexeddb://NAME, or pass the bytes (e.g. of a fetch)",
     );
-  return modelFromBytes(await fileLoader(source.replace(/^file:\/\//, "")), source, options);
+  return modelFromBytes(await fileLoader(filePath(source)), source, options);
 }
 
 const DB_NAME = "binaryconnect",

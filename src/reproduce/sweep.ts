@@ -41,7 +41,14 @@ export function sweepRecord(o: PlanOptions & TrainSettings, on: Executor): Sweep
   };
 }
 
+/**
+ * Writes DIR/sweep.json. A folder that already holds an experiment must be asked for the same
+ * runs (dataset, budget, epochs, data options): its finished runs would be skipped and its
+ * stopped ones resumed on their own data, so other settings are refused, not silently dropped.
+ * More seeds or methods, and other backends, threads or schedulers, are the same experiment.
+ */
 export function writeSweep(outDir: string, record: SweepRecord): void {
+  if (pathExists(join(outDir, SWEEP_FILE))) checkSameSweep(readSweep(outDir), record);
   writeFileAtomic(join(outDir, SWEEP_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
 }
 
@@ -61,4 +68,25 @@ export function readSweep(outDir: string): SweepRecord & { outDir: string } {
     throw new OptionError(`${path} is not JSON`, "the file was edited or damaged; run the reproduce command again");
   }
   return { ...record, outDir };
+}
+
+/** The settings that make an experiment's runs what they are, as the command line gives them. */
+function runSettings(r: SweepRecord): Record<string, string> {
+  return {
+    dataset: r.dataset,
+    "--budget": r.budget,
+    "--epochs": r.epochs === undefined ? "(the budget's)" : String(r.epochs),
+    "data options": r.extraTrainArgs.length ? r.extraTrainArgs.join(" ") : "(none)",
+  };
+}
+
+function checkSameSweep(before: SweepRecord & { outDir: string }, now: SweepRecord): void {
+  const was = runSettings(before),
+    is = runSettings(now);
+  const differ = Object.keys(is).filter((k) => is[k] !== was[k]);
+  if (differ.length)
+    throw new OptionError(
+      `${before.outDir} holds an experiment with other settings: ${differ.map((k) => `${k} ${was[k]} there, ${is[k]} now`).join("; ")}`,
+      "give its settings again to continue it (`reproduce status` shows them), or choose another --out for the new experiment",
+    );
 }

@@ -128,6 +128,12 @@ export interface LoopOptions {
   /** Stop after this many epochs of this call (tests of interrupted runs). */
   maxEpochsThisCall?: number;
   /**
+   * Without a persistent store: told the epoch so far (and the best epoch before it) when an
+   * abort stops the loop part way through an epoch, so that the caller can continue it from
+   * that step, as a run folder's checkpoint would.
+   */
+  keepPartial?(partial: PartialEpoch, best: Best): void;
+  /**
    * Checked before every step (and every evaluation batch): an aborted signal stops the loop
    * with its reason, after the store (if any) has saved the epoch so far. With a signal, the
    * loop yields to the event loop every few milliseconds, so that signal handlers run.
@@ -181,6 +187,8 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
       throw e;
     }
   };
+  // one clock for the whole call: epochs shorter than its period still give signal handlers their turn
+  const check = opts.signal ? new AbortCheck(opts.signal) : undefined;
   for (; epoch < lastEpoch; epoch++) {
     if (config.earlyStopping && best.epoch > 0 && epoch - best.epoch >= config.earlyStopping.patience) {
       stoppedEarly = true;
@@ -196,6 +204,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
       best,
       cb: callbacks,
       signal: opts.signal,
+      check,
       partial,
       diverged,
       savePartial:
@@ -204,7 +213,9 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
               await saving(epoch + 1, () => store.savePartial!(model, config, epoch, best, p));
               kept = `epoch ${p.epoch} at step ${p.batch}`;
             }
-          : undefined,
+          : opts.keepPartial
+            ? async (p) => opts.keepPartial!(p, best)
+            : undefined,
     });
     const { record } = result;
     if (result.best) {
@@ -231,6 +242,8 @@ interface EpochContext {
   best: Best;
   cb: TrainCallbacks;
   signal?: AbortSignal;
+  /** The signal's check, kept across the epochs of a call. */
+  check?: AbortCheck;
   partial?: PartialEpoch;
   diverged(what: string, epochNumber: number): NumericalError;
   /** Saves the epoch so far when it is aborted. */
@@ -257,7 +270,7 @@ async function runEpoch(c: EpochContext): Promise<{ record: EpochRecord; best: B
     metrics = be.alloc([2]);
   const first = partial?.batch ?? 0;
   if (partial) be.upload(metrics, Float32Array.of(partial.lossSum, partial.errors));
-  const check = c.signal ? new AbortCheck(c.signal) : undefined;
+  const check = c.check;
   let done = first;
   let trainSeconds: number | undefined;
   c.cb.onEpochStart?.(epoch + 1, batches);
