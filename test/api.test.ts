@@ -205,10 +205,33 @@ describe("fit", () => {
       earlyStopping: { patience: 2, restoreBest: true },
     });
     expect(history.stoppedEarly).toBe(true);
-    expect(history.epochsDone).toBe(history.best.epoch + 2);
+    const firstBest = history.epochs.findIndex((r) => r.val_error === history.best.valError) + 1;
+    expect(history.epochsDone).toBe(firstBest + 2);
     const val = bc.data.sliceDataset(toySet(600), 300, 300);
     expect((await model.evaluate(val)).error).toBe(history.best.valError);
     await model.dispose();
+  });
+
+  it("early stopping counts from the first epoch at the best validation error (a tie is no improvement)", async () => {
+    const model = smallMlp();
+    const history = await model.fit(toySet(600), {
+      epochs: 40,
+      batchSize: 50,
+      validation: 0.5,
+      earlyStopping: { patience: 3 },
+    });
+    const errors = history.epochs.map((r) => r.val_error);
+    const lowest = Math.min(...errors);
+    const first = errors.indexOf(lowest) + 1;
+    // the data are easy: the validation error reaches its lowest value and stays there (ties)
+    expect(errors.filter((e) => e === lowest).length).toBeGreaterThan(1);
+    expect(history.stoppedEarly).toBe(true);
+    expect(history.epochsDone).toBe(first + 3);
+    // the authors' rule still takes the last of the tied epochs as the best one
+    expect(history.best.epoch).toBe(errors.lastIndexOf(lowest) + 1);
+    await expect(smallMlp().fit(toySet(60), { epochs: 2, earlyStopping: { patience: 1 } })).rejects.toThrow(
+      "fit: earlyStopping watches the validation error, and no validation set was given",
+    );
   });
 
   it("an abort signal stops training before the next step", async () => {

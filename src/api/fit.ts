@@ -209,6 +209,7 @@ async function fitIn(
     store: snapshot ?? folder,
     signal: opts.signal,
     maxEpochsThisCall: opts.maxEpochsThisCall,
+    improvedAt: firstBestEpoch(history, best),
     keepPartial: (p, b) => {
       aborted = { partial: p, best: b };
     },
@@ -297,6 +298,11 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
   const schedule = opts.schedule ?? "exponential";
   if (!LR_SCHEDULES.includes(schedule))
     throw new OptionError(`fit: schedule must be one of ${LR_SCHEDULES.join(", ")}, found ${JSON.stringify(schedule)}`);
+  if (opts.earlyStopping && opts.validation === undefined)
+    throw new OptionError(
+      "fit: earlyStopping watches the validation error, and no validation set was given",
+      "give validation: a Dataset, or the fraction of the training set to hold out (e.g. 0.1)",
+    );
   if (opts.earlyStopping && !(Number.isInteger(opts.earlyStopping.patience) && opts.earlyStopping.patience >= 1)) {
     throw new OptionError(`fit: earlyStopping.patience must be an integer >= 1, found ${opts.earlyStopping.patience}`);
   }
@@ -358,6 +364,12 @@ function continuedConfig(savedConfig: TrainConfig, opts: FitOptions, fresh: Trai
         : {}),
     ...(savedConfig.data || !fresh.data ? {} : { data: fresh.data }),
   };
+}
+
+/** The first epoch of the run that reached its best validation error (early stopping counts from it). */
+function firstBestEpoch(history: EpochRecord[], best: Best): number {
+  const first = history.find((r) => r.val_error === best.valError && r.epoch <= best.epoch);
+  return first?.epoch ?? best.epoch;
 }
 
 /** A continued run's epochs (its total) at least those done: fewer would silently train nothing. */

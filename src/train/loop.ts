@@ -128,6 +128,12 @@ export interface LoopOptions {
   /** Stop after this many epochs of this call (tests of interrupted runs). */
   maxEpochsThisCall?: number;
   /**
+   * Early stopping's count starts at the first epoch that reached the best validation error
+   * (default: best.epoch). A later epoch that only ties it is the best epoch (the authors' rule:
+   * its test error is the result) but is no improvement: the patience keeps counting.
+   */
+  improvedAt?: number;
+  /**
    * Without a persistent store: told the epoch so far (and the best epoch before it) when an
    * abort stops the loop part way through an epoch, so that the caller can continue it from
    * that step, as a run folder's checkpoint would.
@@ -155,6 +161,7 @@ export const NO_BEST: Best = { valError: Infinity, testError: Number.NaN, epoch:
 export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   const { config, model, data, store, callbacks = {} } = opts;
   let best = opts.best;
+  let improvedAt = opts.improvedAt ?? best.epoch;
   const records: EpochRecord[] = [];
   const lastEpoch = Math.min(config.epochs, opts.epochsDone + (opts.maxEpochsThisCall ?? Infinity));
   let epoch = opts.epochsDone;
@@ -190,7 +197,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   // one clock for the whole call: epochs shorter than its period still give signal handlers their turn
   const check = opts.signal ? new AbortCheck(opts.signal) : undefined;
   for (; epoch < lastEpoch; epoch++) {
-    if (config.earlyStopping && best.epoch > 0 && epoch - best.epoch >= config.earlyStopping.patience) {
+    if (config.earlyStopping && improvedAt > 0 && epoch - improvedAt >= config.earlyStopping.patience) {
       stoppedEarly = true;
       break;
     }
@@ -219,6 +226,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
     });
     const { record } = result;
     if (result.best) {
+      if (!(result.best.valError >= best.valError)) improvedAt = result.best.epoch;
       best = result.best;
       await saving(epoch + 1, () => store?.saveBest(model, config, epoch + 1, best));
     }
