@@ -71,6 +71,11 @@ describe("inputs given as other arrays than Float32Array", () => {
     );
     await expect(model.predict(["a", "b"] as never)).rejects.toThrow(bc.ShapeError);
     await expect(model.predict(new Float32Array(0))).rejects.toThrow(/0 values are not a whole number of examples/);
+    const withNaN = Float32Array.from(pixels);
+    withNaN[17] = Number.NaN;
+    await expect(model.predict(withNaN)).rejects.toThrow(
+      /predict: value 17 of the inputs is NaN; expected finite numbers/,
+    );
     await expect(model.evaluate({ x: pixels, n: 60 } as never)).rejects.toThrow(
       /evaluate: expected a Dataset \(n, features, shape, x, y\), found an object with keys \{x, n\} without features, shape, y/,
     );

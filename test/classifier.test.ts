@@ -13,7 +13,7 @@ import { decodeBcnet } from "../src/format/decode.js";
 import type { LayerEntry } from "../src/format/chain.js";
 import type { ImageShape } from "../src/format/shapes.js";
 import { worstExcess } from "./backends.js";
-import { ShapeError } from "../src/core/errors.js";
+import { DataFormatError, ShapeError } from "../src/core/errors.js";
 import { encodeBcnet } from "../src/format/encode.js";
 import { BinaryClassifier } from "../src/infer/classifier.js";
 import { forwardReference, preprocess } from "../src/infer/reference.js";
@@ -203,6 +203,27 @@ describe("BinaryClassifier (wasm lookup-table engine) against the reference loop
     // 8-bit inputs are preprocessed in wasm, others on the host: the same f64 arithmetic.
     expect(Array.from(net.predict(Array.from(raw)).scores)).toEqual(Array.from(a.scores));
     expect(Array.from(net.predict(Float32Array.from(raw)).scores)).toEqual(Array.from(a.scores));
+  });
+
+  it("refuses a path for bytes, a bad count, text for inputs, and inputs that are not finite (both engines)", async () => {
+    await expect(BinaryClassifier.load("model.bcnet" as never)).rejects.toThrow(
+      /expected the model file's bytes .* found the string "model\.bcnet"\n {2}hint: read the file first/,
+    );
+    for (const engine of ["js", "wasm"] as const) {
+      const net = await BinaryClassifier.load(randomModel([16, 8, 4], 9), { engine });
+      const x = Float32Array.from(randomPixels(3, 16, 4));
+      for (const count of [-1, 1.5])
+        expect(() => net.predict(x, count)).toThrow(new RegExp(`count must be an integer >= 0 .*found ${count}`));
+      expect(() => net.predict("hello" as never)).toThrow(/expected the inputs as a typed array .*found a string/);
+      const bad = x.slice();
+      bad[21] = Number.NaN;
+      expect(() => net.predict(bad)).toThrow(DataFormatError);
+      expect(() => net.predict(bad)).toThrow("input value 21 is NaN; expected finite numbers");
+      bad[21] = 0;
+      bad[40] = Number.NEGATIVE_INFINITY;
+      expect(() => net.predictFeatures(bad)).toThrow("input value 40 is -Infinity");
+      expect(net.predict(x).count).toBe(3);
+    }
   });
 
   it("labels are the first maximum of the scores; a wrong input size is a ShapeError", async () => {

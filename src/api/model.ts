@@ -11,7 +11,7 @@ import type { Backend } from "../backends/backend.js";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import { SIMD_CHOICES, type SimdChoice } from "../backends/wasm/simd.js";
 import { MAX_THREADS } from "../backends/wasm/threads.js";
-import { OptionError, ShapeError, UsageError } from "../core/errors.js";
+import { DataFormatError, OptionError, ShapeError, UsageError } from "../core/errors.js";
 import { asFloat32, checkDataset, describeValue, type Dataset, type NumericArray } from "../data/dataset.js";
 import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
 import { defaultTestTime, type TestTime } from "../nn/binarization.js";
@@ -252,6 +252,7 @@ export class Model {
       );
     const batch = batchSizeOption(opts.batchSize ?? 500, "predict");
     const { x, n, preprocessed } = predictInput(input, this.inputSize);
+    checkFiniteInputs(x, "predict");
     const rows = preprocessed || !this.preprocessing ? x : await applyPreprocessing(this.preprocessing, x, n);
     const net = await this.engineNetwork();
     const be = net.backend;
@@ -368,6 +369,16 @@ function predictInput(input: PredictInput, features: number): { x: Float32Array;
   if (!(Number.isInteger(n) && n >= 1) || x.length !== n * features)
     throw new ShapeError(`predict: ${n} examples of ${features} values need ${n * features} values, found ${x.length}`);
   return { x, n, preprocessed: false };
+}
+
+/** A DataFormatError at the first value that is NaN or infinite (its scores would be NaN). */
+function checkFiniteInputs(x: Float32Array, what: string): void {
+  for (let i = 0; i < x.length; i++)
+    if (!Number.isFinite(x[i]))
+      throw new DataFormatError(
+        `${what}: value ${i} of the inputs is ${x[i]}; expected finite numbers`,
+        "replace missing or infinite values before predicting",
+      );
 }
 
 /** The backend, threads and simd options checked when the model is made, not at its first use. */

@@ -77,7 +77,7 @@ export function modelRun(
   if (!preprocessing) {
     throw new OptionError(
       `${source}: no preprocessing, so a deployed model would not know how to prepare raw inputs`,
-      "fit with { preprocess: [...] }, or set model.preprocessing (e.g. { shape, steps: [] } for inputs used as they are); a run folder of version 0.1: export it with binaryconnect export --data",
+      "fit with { preprocess: [...] }, or set model.preprocessing: a pipeline's (model.preprocessing = splits.preprocessing, for mnistSplits, cifar10Splits, svhnSplits), or { shape, steps: [] } for inputs used as they are; a run folder of version 0.1: export it with binaryconnect export --data",
     );
   }
   const config = run.config;

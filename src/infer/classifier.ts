@@ -1,4 +1,4 @@
-import { OptionError, ShapeError } from "../core/errors.js";
+import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
 import { classesOf, type BcnetModel } from "../format/bcnet.js";
 import { checkModel } from "../format/check.js";
 import { decodeBcnet } from "../format/decode.js";
@@ -85,6 +85,14 @@ export class BinaryClassifier {
         `BinaryClassifier.load: allowLargeCompute is ${String(options.allowLargeCompute)}; expected true or false`,
       );
     }
+    if (
+      !(source instanceof Uint8Array || source instanceof ArrayBuffer) &&
+      (typeof source !== "object" || source === null)
+    )
+      throw new OptionError(
+        `BinaryClassifier.load: expected the model file's bytes (a Uint8Array or ArrayBuffer) or a decoded model, found ${typeof source === "string" ? `the string "${String(source).slice(0, 60)}"` : String(source)}`,
+        "read the file first: BinaryClassifier.load(readFileSync(path)) in Node.js, or the bytes of (await fetch(url)).arrayBuffer() in a web page",
+      );
     const decodeOptions = { allowLargeCompute: options.allowLargeCompute === true };
     const wanted = options.engine ?? "auto";
     if (!["auto", "wasm", "js"].includes(wanted))
@@ -161,7 +169,13 @@ export class BinaryClassifier {
   }
 
   private checkCount(x: ArrayLike<number>, count: number): void {
-    if (!Number.isInteger(count) || count < 0 || x.length !== count * this.inputs) {
+    if (typeof x !== "object" || x === null || typeof x.length !== "number")
+      throw new ShapeError(
+        `expected the inputs as a typed array or an array of numbers, found ${typeof x === "string" ? "a string" : String(x)}`,
+      );
+    if (!Number.isInteger(count) || count < 0)
+      throw new OptionError(`count must be an integer >= 0 (the examples in the inputs), found ${count}`);
+    if (x.length !== count * this.inputs) {
       const expected =
         x.length % this.inputs !== 0 && count === this.countOf(x)
           ? `a multiple of ${this.inputs} input values (${this.inputs} per example)`
@@ -173,5 +187,22 @@ export class BinaryClassifier {
           : `each example is ${this.inputs} values (MNIST: 28 x 28 pixels, row-major)`,
       );
     }
+    checkFinite(x, count * this.inputs);
   }
+}
+
+/**
+ * A DataFormatError at the first input that is NaN or infinite (its scores would be NaN, its
+ * class meaningless). One multiply-add a value: the sum of x * 0 is 0 unless one is not finite.
+ */
+function checkFinite(x: ArrayLike<number>, n: number): void {
+  let probe = 0;
+  for (let i = 0; i < n; i++) probe += x[i] * 0;
+  if (probe === 0) return;
+  for (let i = 0; i < n; i++)
+    if (!Number.isFinite(x[i]))
+      throw new DataFormatError(
+        `input value ${i} is ${x[i]}; expected finite numbers`,
+        "replace missing or infinite values before classifying",
+      );
 }

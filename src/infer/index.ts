@@ -44,6 +44,7 @@ export {
 } from "../format/bcnet.js";
 export {
   BinaryConnectError,
+  DataFormatError,
   ModelFormatError,
   OptionError,
   ShapeError,

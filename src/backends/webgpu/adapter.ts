@@ -74,7 +74,7 @@ function noAdapterHint(): string {
   const inNode = typeof process !== "undefined" && Boolean(process.versions?.node);
   return inNode
     ? "Node.js needs a Vulkan driver: the GPU's with the Vulkan loader (Debian: libvulkan1), or for tests Mesa's " +
-        "software lavapipe (Debian: mesa-vulkan-drivers, Mesa 25 or newer). Otherwise use --backend wasm"
+        'software lavapipe (Debian: mesa-vulkan-drivers, Mesa 25 or newer). Otherwise use the wasm backend (--backend wasm; backend: "wasm" in code)'
     : "the browser has WebGPU but no GPU to give it (WebGPU off for this GPU or driver, or a headless browser without one); " +
         'use the "wasm" backend (or "auto", which falls back to it)';
 }
