@@ -118,6 +118,12 @@ describe("options of evaluate, predict and fit", () => {
     await expect(model.predict(train, { testTime: "ensemble:3" } as never)).rejects.toThrow(
       /predict: testTime must be "binary" or "real", found "ensemble:3"/,
     );
+    const fitHint = await smallMlp()
+      .fit(train, { epoch: 2 } as never)
+      .catch((e: Error) => e.message);
+    expect(fitHint).toMatch(/fit: unknown option "epoch"[\s\S]*known options: epochs, batchSize/);
+    expect(fitHint).not.toContain("maxEpochsThisCall");
+    expect(() => bc.layers.dense({ units: 3, unit: 2 } as never)).toThrow(/known options: units, [^\n]*lrScale$/);
     const ensemble = await model.evaluate(train, { testTime: "ensemble:3" });
     expect(ensemble.error).toBeGreaterThanOrEqual(0);
   });

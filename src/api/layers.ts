@@ -24,7 +24,10 @@ const pair = (v: number | readonly [number, number], what: string): Pair => {
 function known<T extends object>(layer: string, opts: T, keys: readonly string[]): T {
   for (const key of Object.keys(opts)) {
     if (!keys.includes(key))
-      throw new OptionError(`${layer}: unknown option "${key}"`, `known options: ${keys.join(", ")}`);
+      throw new OptionError(
+        `${layer}: unknown option "${key}"`,
+        `known options: ${keys.filter((k) => k !== "slot").join(", ")}`, // slot: the engine's own (a layer's random stream)
+      );
   }
   return opts;
 }
