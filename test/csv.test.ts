@@ -65,6 +65,11 @@ describe("parseCsv", () => {
     expect(() => parseCsv(text, {}, "pets.csv")).toThrow(
       /pets\.csv: line 3 \(data row 2\), column 2 \("b"\): expected a number, found "oops"/,
     );
+    for (const cell of ["0x10", "0b1", "Infinity", "1e400", "1,5"])
+      expect(() => parseCsv(`a,b,l\n1,"${cell}",0\n`), cell).toThrow(
+        `expected a number, found ${JSON.stringify(cell)}`,
+      );
+    expect(parseCsv("a,b,l\n-.5,+2.,1\n1E-3,7,0\n").x).toEqual(Float32Array.of(-0.5, 2, 0.001, 7));
     expect(() => parseCsv("1,,0\n", { header: false })).toThrow(
       /line 1 \(data row 1\), column 2: expected a number, found ""/,
     );

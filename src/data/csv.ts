@@ -44,9 +44,12 @@ interface Row {
   readonly line: number;
 }
 
-/** True when the (trimmed) cell is a finite number in JavaScript's syntax ("3", "-0.5", "1e-3"); "" is not. */
+/** A decimal number: "3", "-0.5", ".5", "1e-3", "+2." (not JavaScript's "0x10", "0b1", "Infinity" or ""). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** True when the (trimmed) cell is a finite decimal number. */
 function isNumber(cell: string): boolean {
-  return cell !== "" && Number.isFinite(Number(cell));
+  return DECIMAL.test(cell.trim()) && Number.isFinite(Number(cell));
 }
 
 /**
