@@ -15,7 +15,7 @@ export function words(text: string): string[] {
 
 /** The words of `reproduce mnist --out OUT SWEEP... --on CLUSTER MORE...`: a sweep handed to a cluster. */
 export function reproduceOn(
-  cluster: "slurm" | "k8s",
+  cluster: "slurm" | "k8s" | "local",
   out: string,
   sweep: readonly string[],
   ...more: string[]

@@ -5,7 +5,7 @@
  * Runs the built CLI (dist/), which `npm test` builds first.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -339,5 +339,28 @@ describe("reproduce --on slurm without Slurm", () => {
       `START=(train --preset mnist-quick --mode det --seed 2 --epochs 2 --out ${resolve(out, "runs", "det-seed2")} --backend wasm --threads 1 --simd auto --train-size 500 --val-size 100 --test-size 100)`,
     );
     expect(sh("bash", ["-n", join(out, "slurm", "sweep.sbatch")]).status).toBe(0);
+    // the experiment's record is written too: status reads the folder before anything is submitted
+    const status = spawnSync(process.execPath, [CLI, "reproduce", "status", out], { encoding: "utf8" });
+    expect(status.status, status.stderr).toBe(0);
+    expect(status.stdout).toMatch(/det-seed2/);
+  });
+
+  it("refuses a scheduler's options without --on (they would be ignored, and the runs trained here)", () => {
+    const out = join(root, "misplaced");
+    const r = spawnSync(
+      process.execPath,
+      [CLI, ...reproduceOn("local", out, SWEEP), "--dry-run", "--partition", "cpu"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("--dry-run (slurm), --partition (slurm) are not for --on local");
+    expect(existsSync(out)).toBe(false);
+    const k8s = spawnSync(process.execPath, [CLI, ...reproduceOn("k8s", out, SWEEP), "--pvc", "c", "--time", "10"], {
+      encoding: "utf8",
+    });
+    expect(k8s.status).toBe(1);
+    expect(k8s.stderr).toContain("--time (slurm) is not for --on k8s");
   });
 });

@@ -17,7 +17,7 @@ import {
 import { reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
 import { commandLine, jobName, readSubmissions, submitSlurm } from "../reproduce/slurm.js";
 import { statusLines, sweepStatus } from "../reproduce/status.js";
-import { EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
+import { checkSweepFolder, EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
 import { indexRanges } from "../reproduce/task.js";
 import { integer, oneOf, path } from "./parse.js";
 import { STOPPED_EXIT_CODES } from "./train.js";
@@ -147,7 +147,8 @@ export function reproduceCommand(): Command {
         .default(3)
         .argParser(integer(0)),
     )
-    .action(async (dataset: DatasetName, o: ReproduceCliOptions) => {
+    .action(async (dataset: DatasetName, o: ReproduceCliOptions, cmd: Command) => {
+      checkExecutorOptions(cmd, o.on);
       const outDir = o.out ?? join("reproduce", `${dataset}-${o.budget}`);
       const extraTrainArgs = [
         ...(o.data ? ["--data", o.on === "slurm" ? resolve(o.data) : o.data] : []),
@@ -208,8 +209,41 @@ export function reproduceCommand(): Command {
 
 type Settings = PlanOptions & TrainSettings;
 
+/** The options that only a scheduler takes, and which ones (given with another --on, they would be silently ignored). */
+const EXECUTOR_OPTIONS: Record<string, readonly Executor[]> = {
+  "--dry-run": ["slurm"],
+  "--partition": ["slurm"],
+  "--time": ["slurm"],
+  "--account": ["slurm"],
+  "--sbatch-arg": ["slurm"],
+  "--cpus-per-task": ["slurm", "k8s"],
+  "--gpus": ["slurm", "k8s"],
+  "--signal-before": ["slurm", "k8s"],
+  "--image": ["k8s"],
+  "--pvc": ["k8s"],
+  "--mount": ["k8s"],
+  "--retries": ["k8s"],
+};
+
+function checkExecutorOptions(cmd: Command, on: Executor): void {
+  const given = cmd.options
+    .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli")
+    .map((opt) => opt.long!);
+  const misplaced = given.filter((name) => EXECUTOR_OPTIONS[name] && !EXECUTOR_OPTIONS[name].includes(on));
+  if (misplaced.length)
+    throw new OptionError(
+      `${misplaced.map((n) => `${n} (${EXECUTOR_OPTIONS[n].join(", ")})`).join(", ")} ${misplaced.length === 1 ? "is" : "are"} not for --on ${on}`,
+      on === "local"
+        ? "add --on slurm or --on k8s to send the runs to a cluster"
+        : "leave them out, or choose the --on they are for",
+    );
+}
+
 /** --on slurm: writes the job script and submits the runs neither finished nor queued/running. */
 function submitToSlurm(settings: Settings, o: ReproduceCliOptions, cpusPerTask: number): void {
+  // a folder of another experiment is refused before anything is written or submitted
+  const record = sweepRecord(settings, "slurm");
+  checkSweepFolder(settings.outDir, record);
   const out = submitSlurm(
     settings,
     {
@@ -224,7 +258,8 @@ function submitToSlurm(settings: Settings, o: ReproduceCliOptions, cpusPerTask: 
     },
     o.dryRun ?? false,
   );
-  if (!o.dryRun) writeSweep(settings.outDir, sweepRecord(settings, "slurm"));
+  // a dry run's record too: `reproduce status` and `collect` read it once the script has been submitted by hand
+  writeSweep(settings.outDir, record);
   const finished = out.plan.filter((p) => p.status.state === "finished").length;
   const active = out.plan.filter((p) => p.active);
   console.log(
@@ -266,8 +301,10 @@ function writeK8s(settings: Settings, o: ReproduceCliOptions, cpusPerTask: numbe
     gracePeriodSeconds: o.signalBefore,
     retries: o.retries,
   };
+  const record = sweepRecord(settings, "k8s");
+  checkSweepFolder(settings.outDir, record);
   const { path, plan } = writeIndexedJob(settings, k);
-  writeSweep(settings.outDir, sweepRecord(settings, "k8s"));
+  writeSweep(settings.outDir, record);
   const inPods = podOutDir(settings, k);
   console.log(`wrote ${path}: an Indexed Job of ${plan.length} runs (image ${o.image}, claim ${o.pvc} at ${o.mount})`);
   console.log(

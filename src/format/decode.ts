@@ -35,7 +35,7 @@ import { imageSize, shapeText, type ImageShape } from "./shapes.js";
 
 const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --out model.bcnet";
 const HINT_LARGE =
-  "a model from an untrusted source should not load; if you trust this file, load it with { allowLargeCompute: true } (binaryconnect predict --allow-large-models)";
+  "a model from an untrusted source should not load; if you trust this file, load it with { allowLargeCompute: true } (the CLI's predict and summary: --allow-large-models)";
 
 /** Options of decodeBcnet. */
 export interface DecodeOptions {

@@ -48,7 +48,7 @@ export function sweepRecord(o: PlanOptions & TrainSettings, on: Executor): Sweep
  * More seeds or methods, and other backends, threads or schedulers, are the same experiment.
  */
 export function writeSweep(outDir: string, record: SweepRecord): void {
-  if (pathExists(join(outDir, SWEEP_FILE))) checkSameSweep(readSweep(outDir), record);
+  checkSweepFolder(outDir, record);
   writeFileAtomic(join(outDir, SWEEP_FILE), new TextEncoder().encode(`${JSON.stringify(record, null, 2)}\n`));
 }
 
@@ -78,6 +78,11 @@ function runSettings(r: SweepRecord): Record<string, string> {
     "--epochs": r.epochs === undefined ? "(the budget's)" : String(r.epochs),
     "data options": r.extraTrainArgs.length ? r.extraTrainArgs.join(" ") : "(none)",
   };
+}
+
+/** Refuses a folder that holds an experiment of other settings (writeSweep's check, for callers that write later). */
+export function checkSweepFolder(outDir: string, record: SweepRecord): void {
+  if (pathExists(join(outDir, SWEEP_FILE))) checkSameSweep(readSweep(outDir), record);
 }
 
 function checkSameSweep(before: SweepRecord & { outDir: string }, now: SweepRecord): void {
