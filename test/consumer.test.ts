@@ -192,14 +192,30 @@ const TSCONFIG = {
   node: { module: "node16", moduleResolution: "node16", lib: ["ES2022"], types: ["node"] },
   /** A web page built by a bundler: the DOM's types, no Node.js types. */
   web: { module: "preserve", moduleResolution: "bundler", lib: ["ES2022", "DOM"], types: [] },
+  /** The same under the exports' "browser" condition (a bundler for web pages): the web-page build's declarations. */
+  browser: {
+    module: "preserve",
+    moduleResolution: "bundler",
+    customConditions: ["browser"],
+    lib: ["ES2022", "DOM"],
+    types: [],
+  },
 };
+
+/** Under the "browser" condition the types are the web-page build's: its file loaders are type errors, not run-time ones. */
+const BROWSER_TS = `
+// @ts-expect-error the web-page build has no file loaders
+await bc.data.loadMnist();
+const fromFiles: bc.Dataset = await bc.data.imageDataset([], { shape: [4, 4, 3] });
+console.log(fromFiles.n);
+`;
 
 /**
  * Errors tsc may report in the shipped declarations themselves (skipLibCheck off). None are
  * tolerated: the declarations must type-check for a Node.js project (no DOM library) and for a
  * web project (no Node.js types) alike - e.g. no WebAssembly or NodeJS namespace in a signature.
  */
-const KNOWN_DECLARATION_ERRORS: Record<keyof typeof TSCONFIG, string[]> = { node: [], web: [] };
+const KNOWN_DECLARATION_ERRORS: Record<keyof typeof TSCONFIG, string[]> = { node: [], web: [], browser: [] };
 
 let app = "",
   packed: PackageJson,
@@ -279,7 +295,11 @@ describe("the packed package, installed in a new project", () => {
       expect(shipped, f).toContain(f);
     }
     expect(shipped.filter((f) => /\.test\.|^src\/|^test\/|^bench\/|^dist\/bench\/|^examples\//.test(f))).toEqual([]);
-    const targets = Object.values(packed.exports).flatMap((t) => (typeof t === "string" ? [t] : Object.values(t)));
+    // every file an export names, through nested conditions ({ browser: { types, default } })
+    const files = (t: unknown): string[] =>
+      typeof t === "string" ? [t] : Object.values(t as Record<string, unknown>).flatMap(files);
+    const targets = Object.values(packed.exports).flatMap(files);
+    expect(targets).toContain("./dist/src/browser.d.ts");
     for (const t of targets) expect(existsSync(join(app, "node_modules/binaryconnect", t)), t).toBe(true);
   });
 
@@ -320,7 +340,7 @@ describe("the packed package, installed in a new project", () => {
   it.each(Object.keys(TSCONFIG) as (keyof typeof TSCONFIG)[])(
     "a TypeScript program type-checks against the shipped declarations (%s project, strict, skipLibCheck off)",
     async (kind) => {
-      writeFileSync(join(app, "consumer.ts"), CONSUMER_TS);
+      writeFileSync(join(app, "consumer.ts"), kind === "browser" ? CONSUMER_TS + BROWSER_TS : CONSUMER_TS);
       const config = join(app, `tsconfig.${kind}.json`);
       writeFileSync(
         config,
