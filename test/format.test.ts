@@ -400,6 +400,30 @@ describe(".bcnet version 3: the preprocessing steps", () => {
     expect(layout.arrays[1] % 16).toBe(0);
   });
 
+  it("rejects float arrays that are not finite (a layer's scale or shift, a mean), with a valid checksum", () => {
+    const layout = layoutOf(
+      1,
+      20,
+      model.layers.map(layerSizes),
+      new TextEncoder().encode(JSON.stringify(model.info)).length,
+    );
+    const at = (offset: number, v: number, file = good) => {
+      const b = file.slice();
+      new DataView(b.buffer).setFloat32(offset, v, true);
+      return withCrc(b);
+    };
+    const cases: [Uint8Array, RegExp][] = [
+      [at(layout.layers[0].scale + 4 * 3, NaN), /layer 0's scale: value 3 is NaN; expected finite numbers/],
+      [at(layout.layers[1].shift, -Infinity), /layer 1's shift: value 0 is -Infinity/],
+      [at(layout.arrays[0] + 4 * 7, Infinity), /the mean: value 7 is Infinity/],
+    ];
+    for (const [bytes, message] of cases) {
+      const e = errorOf(bytes);
+      expect(e.problem, String(message)).toBe("invalid");
+      expect(e.message).toMatch(message);
+    }
+  });
+
   it("rejects corrupt preprocessing tables with a valid checksum, each with a message naming the step", () => {
     const set = (at: number, v: number, as: "u32" | "f64" = "u32", file = goodV3) => {
       const b = file.slice();
@@ -421,6 +445,7 @@ describe(".bcnet version 3: the preprocessing steps", () => {
       [set(T(2) + 4, 2), /preprocessing step 2 \(gcn\): useStd is 2; expected 0 or 1/],
       [set(T(2) + 8, Infinity, "f64"), /preprocessing step 2 \(gcn\): the scale is Infinity/],
       [set(T(2) + 24, NaN, "f64"), /step 2 \(gcn\): minDivisor is NaN/],
+      [set(T(2) + 8, 0, "f64"), /step 2 \(gcn\): scale 0; expected > 0/],
       [set(T(4) + 4, 4), /preprocessing step 4 \(lcn\): kernel 4; expected an odd side 1\.\.31/],
       [set(T(4) + 4, 33), /step 4 \(lcn\): kernel 33; expected an odd side/],
       [set(T(4) + 8, 0, "f64"), /step 4 \(lcn\): sigma 0; expected > 0/],

@@ -178,14 +178,20 @@ function readContents(bytes: Uint8Array, view: DataView, version: BcnetVersion, 
     for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, true);
     return out;
   };
+  const finiteFloats = (at: number, n: number, what: string) => {
+    const out = floats(at, n);
+    const bad = out.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) fail("invalid", `${what}: value ${bad} is ${out[bad]}; expected finite numbers`);
+    return out;
+  };
   const layers = heads.map((h, i): BcnetLayer => {
     if (h.kind === "maxpool") return h;
     const at = layout.layers[i],
       n = fanOut(h);
     return {
       ...h,
-      scale: floats(at.scale, n),
-      shift: floats(at.shift, n),
+      scale: finiteFloats(at.scale, n, `layer ${i}'s scale`),
+      shift: finiteFloats(at.shift, n, `layer ${i}'s shift`),
       bits: bytes.slice(at.bits, at.bits + n * rowBytes(fanIn(h))),
     };
   });
@@ -197,7 +203,7 @@ function readContents(bytes: Uint8Array, view: DataView, version: BcnetVersion, 
       shape,
       steps: [
         { kind: "scale", factor: inputScale },
-        { kind: "subtractMean", mean: floats(layout.arrays[0], inputs) },
+        { kind: "subtractMean", mean: finiteFloats(layout.arrays[0], inputs, "the mean") },
       ],
     };
   } else {

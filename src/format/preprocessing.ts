@@ -116,6 +116,8 @@ export function checkPreprocessing(
     const length = (a: Float32Array, n: number, what: string) => {
       if (!(a instanceof Float32Array) || a.length !== n)
         fail(`${at}: ${what} has ${a instanceof Float32Array ? a.length : "no"} float32 values; expected ${n}`);
+      const bad = a.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) fail(`${at}: value ${bad} of ${what} is ${a[bad]}; expected finite numbers`);
     };
     switch (step?.kind) {
       case "scale":
@@ -126,6 +128,7 @@ export function checkPreprocessing(
         return;
       case "gcn":
         finite(step.scale, "the scale");
+        if (!(step.scale > 0)) fail(`${at}: scale ${step.scale}; expected > 0 (it divides the norm)`);
         finite(step.sqrtBias, "sqrtBias");
         finite(step.minDivisor, "minDivisor");
         if (typeof step.useStd !== "boolean") fail(`${at}: useStd is ${String(step.useStd)}; expected true or false`);
