@@ -60,12 +60,13 @@ export function taskScript(plan: RunSpec[], s: TrainSettings, o: TaskScriptOptio
     'mkdir -p "$RUN"',
     "# a checkpoint: an earlier attempt was stopped (time limit, preemption, a signal) - continue it exactly",
     'if [ -f "$RUN/checkpoint.bin" ]; then ARGS=("${RESUME[@]}"); else ARGS=("${START[@]}"); fi',
-    'echo "task $INDEX on $(hostname), attempt $((${SLURM_RESTART_COUNT:-0} + 1)): binaryconnect ${ARGS[*]}"',
+    ...(o.requeueOnUsr1
+      ? ['echo "task $INDEX on $(hostname), attempt $((${SLURM_RESTART_COUNT:-0} + 1)): binaryconnect ${ARGS[*]}"']
+      : ['echo "task $INDEX on $(hostname): binaryconnect ${ARGS[*]}"']),
     'echo "\\$ binaryconnect ${ARGS[*]}" >>"$RUN/train.log"',
     "# signals reach the training, which checkpoints at its current step and exits 143",
-    "requeue=0",
     'pid=""',
-    ...(o.requeueOnUsr1 ? [`trap 'requeue=1; kill -TERM "$pid" 2>/dev/null' USR1`] : []),
+    ...(o.requeueOnUsr1 ? ["requeue=0", `trap 'requeue=1; kill -TERM "$pid" 2>/dev/null' USR1`] : []),
     `trap 'kill -TERM "$pid" 2>/dev/null' TERM`,
     `trap 'kill -INT "$pid" 2>/dev/null' INT`,
     '"${BINARYCONNECT[@]}" "${ARGS[@]}" >>"$RUN/train.log" 2>&1 &',
@@ -79,9 +80,11 @@ export function taskScript(plan: RunSpec[], s: TrainSettings, o: TaskScriptOptio
   if (o.requeueOnUsr1)
     lines.push(
       'if [ "$requeue" = 1 ] && [ "$code" = 143 ]; then',
-      '  echo "stopped before the time limit with a checkpoint; requeued: the next attempt resumes the run"',
-      '  scontrol requeue "$SLURM_JOB_ID"',
-      "  exit 0",
+      '  if scontrol requeue "$SLURM_JOB_ID"; then',
+      '    echo "stopped before the time limit with a checkpoint; requeued: the next attempt resumes the run"',
+      "    exit 0",
+      "  fi",
+      '  echo "stopped before the time limit with a checkpoint; scontrol requeue failed: the same reproduce command resubmits the run" >&2',
       "fi",
     );
   lines.push('echo "task $INDEX: exit $code"', 'exit "$code"');
