@@ -106,7 +106,7 @@ export function trainCommand(): Command {
       ).argParser(parseArchitectureOption),
     )
     .addOption(
-      new Option("--mode <mode>", "weight binarization during training")
+      new Option("--mode <mode>", `weight binarization during training: ${BINARIZATIONS.join(", ")}`)
         .default("det")
         .argParser(oneOf(BINARIZATIONS, BINARIZATION_SYNONYMS)),
     )
