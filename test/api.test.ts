@@ -249,22 +249,29 @@ describe("fit", () => {
     await model.dispose();
   });
 
-  it("a fit aborted part way through an epoch, without a folder, continues from that step (also saved and loaded)", async () => {
+  it("a fit aborted part way through an epoch continues from that step (aborted without a folder, with one, or saved and loaded)", async () => {
     const data = toySet(400);
     const opts = { epochs: 4, batchSize: 50, validation: 0.25, test: toySet(100, 16, 4) } as const;
     const full = smallMlp();
     const want = await full.fit(data, opts);
     const stateOf = async (m: bc.Model) => (await m.getState(true)).tensors.map((t) => Array.from(t.data));
-    for (const viaFile of [false, true]) {
+    for (const how of ["memory", "file", "folder"] as const) {
       let model = smallMlp();
       const controller = new AbortController();
       let steps = 0;
       // 6 steps an epoch: the abort comes after step 3 of epoch 2
       const cb = { onBatchEnd: () => void (++steps === 9 && controller.abort(new Error("stop"))) };
-      await expect(model.fit(data, { ...opts, signal: controller.signal, callbacks: cb })).rejects.toThrow("stop");
+      // "folder": the aborted fit had a run folder (which keeps the step too); the next one has none
+      const first = {
+        ...opts,
+        signal: controller.signal,
+        callbacks: cb,
+        ...(how === "folder" ? { checkpointDir: tmp() } : {}),
+      };
+      await expect(model.fit(data, first)).rejects.toThrow("stop");
       expect(model.training?.epochsDone).toBe(1);
       expect(model.training?.partial).toMatchObject({ epoch: 2, batch: 3 });
-      if (viaFile) model = await bc.loadModel(await model.toBytes(), { backend: "reference" });
+      if (how === "file") model = await bc.loadModel(await model.toBytes(), { backend: "reference" });
       const rest = await model.fit(data, opts);
       expect(rest.epochs.map(withoutTimings)).toEqual(want.epochs.map(withoutTimings));
       expect(await stateOf(model)).toEqual(await stateOf(full));

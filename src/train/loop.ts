@@ -134,9 +134,9 @@ export interface LoopOptions {
    */
   improvedAt?: number;
   /**
-   * Without a persistent store: told the epoch so far (and the best epoch before it) when an
-   * abort stops the loop part way through an epoch, so that the caller can continue it from
-   * that step, as a run folder's checkpoint would.
+   * Told the epoch so far (and the best epoch before it) when an abort stops the loop part way
+   * through an epoch (after the store, if any, has saved it), so that the caller can continue it
+   * from that step in memory, as a run folder's checkpoint would.
    */
   keepPartial?(partial: PartialEpoch, best: Best): void;
   /**
@@ -219,6 +219,7 @@ export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
           ? async (p) => {
               await saving(epoch + 1, () => store.savePartial!(model, config, epoch, best, p));
               kept = `epoch ${p.epoch} at step ${p.batch}`;
+              opts.keepPartial?.(p, best);
             }
           : opts.keepPartial
             ? async (p) => opts.keepPartial!(p, best)
