@@ -5,7 +5,7 @@
  * Runs the built CLI (dist/), which `npm test` builds first.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -343,6 +343,39 @@ describe("reproduce --on slurm without Slurm", () => {
     const status = spawnSync(process.execPath, [CLI, "reproduce", "status", out], { encoding: "utf8" });
     expect(status.status, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/det-seed2/);
+  });
+
+  it("a task stopped by USR1 whose requeue fails says so and exits with the training's status (143)", async () => {
+    const out = join(root, "requeue-fails");
+    const bin = join(root, "fake-bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "scontrol"), "#!/bin/sh\necho 'scontrol: error: Unexpected message' >&2\nexit 1\n", {
+      mode: 0o755,
+    });
+    const dry = spawnSync(
+      process.execPath,
+      [CLI, ...reproduceOn("slurm", out, SWEEP), "--epochs", "200", "--dry-run"],
+      {
+        encoding: "utf8",
+        env: { ...process.env, PATH: join(root, "no-such-folder") },
+      },
+    );
+    expect(dry.status, dry.stderr).toBe(0);
+    const log = join(out, "runs", "none-seed1", "train.log");
+    const task = spawn("bash", [join(out, "slurm", "sweep.sbatch")], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, SLURM_ARRAY_TASK_ID: "0", SLURM_JOB_ID: "999" },
+    });
+    let output = "";
+    task.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    task.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((done) => task.on("exit", (code) => done(code)));
+    // the training has started (its data line is in its log): the scheduler's warning before the time limit
+    while (!(existsSync(log) && readFileSync(log, "utf8").includes("data: ")))
+      await new Promise((r) => setTimeout(r, 50));
+    task.kill("SIGUSR1");
+    expect(await exited, output).toBe(143);
+    expect(output).toContain("scontrol requeue failed: the same reproduce command resubmits the run");
+    expect(output).not.toContain("requeued: the next attempt");
   });
 
   it("refuses a scheduler's options without --on (they would be ignored, and the runs trained here)", () => {
