@@ -20,7 +20,8 @@ import { constants as fsConstants, type Stats } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import { constants as zlibConstants, createGunzip, gunzipSync, inflateRawSync } from "node:zlib";
-import { DataFormatError, StorageError } from "../core/errors.js";
+import { DataFormatError } from "../core/errors.js";
+import { readError } from "./readError.js";
 
 /** A decoded IDX array of unsigned bytes: `data` holds prod(dims) values, row-major. */
 export interface IdxArray {
@@ -306,18 +307,19 @@ export async function readIdxFile(path: string): Promise<IdxArray> {
     handle = await open(path, OPEN_READ_NONBLOCK);
   } catch (err) {
     if (err instanceof DataFormatError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") {
-      throw new StorageError(
+    if ((err as NodeJS.ErrnoException).code === "ENOENT")
+      throw readError(
+        err,
         path,
-        code,
         `IDX file not found: ${path}`,
         "check the path; MNIST files are named like train-images-idx3-ubyte (optionally .gz)",
       );
-    }
-    const text = `cannot read IDX file ${path}: ${(err as Error).message}`;
-    if (typeof code === "string") throw new StorageError(path, code, text, "expected a readable regular file");
-    throw new DataFormatError(text, "expected a readable regular file");
+    throw readError(
+      err,
+      path,
+      `cannot read IDX file ${path}: ${(err as Error).message}`,
+      "expected a readable regular file",
+    );
   }
   try {
     const stats = await handle.stat();

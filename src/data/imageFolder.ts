@@ -7,7 +7,8 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { DataFormatError, StorageError } from "../core/errors.js";
+import { DataFormatError } from "../core/errors.js";
+import { readError } from "./readError.js";
 import { fromArrays, type Dataset } from "./dataset.js";
 import {
   checkImageShape,
@@ -100,7 +101,7 @@ async function list(dir: string) {
     throw readError(
       e,
       dir,
-      `cannot read the folder ${dir}`,
+      `cannot read the folder ${dir}: ${(e as Error).message}`,
       "pass a folder holding one sub-folder of images per class",
     );
   }
@@ -110,13 +111,6 @@ async function read(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
-    throw readError(e, path, `cannot read ${path}`);
+    throw readError(e, path, `cannot read ${path}: ${(e as Error).message}`);
   }
-}
-
-/** A file system's failure as a StorageError (its code, e.g. ENOENT), anything else as a DataFormatError. */
-function readError(e: unknown, path: string, what: string, hint?: string): Error {
-  const code = (e as NodeJS.ErrnoException).code;
-  const text = `${what}: ${(e as Error).message}`;
-  return typeof code === "string" ? new StorageError(path, code, text, hint) : new DataFormatError(text, hint);
 }
