@@ -33,6 +33,8 @@ import { filterGradientPaths, filterGradientTakesDirect } from "../src/backends/
 import {
   convProductPaths,
   winogradPays,
+  productBlockTiles,
+  winogradBlockTiles,
   winogradProductPays,
 } from "../src/backends/wasm/kernels/convWinogradProduct.js";
 import type { Tensor } from "../src/core/tensor.js";
@@ -578,6 +580,7 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
     [2, 8, 8, 64, 128, 3, 3, [1, 1], [1, 1]],
     [3, 8, 8, 128, 128, 3, 3, [1, 1], [1, 1]],
     [1, 16, 16, 128, 256, 3, 3, [1, 1], [1, 1]],
+    [9, 8, 8, 256, 512, 3, 3, [1, 1], [1, 1]], // U 18 MiB, 36 tiles: one block on 1 thread, 32 + 4 on 2
   ];
   type Product = "conv2d" | "conv2dBackwardInput";
   /** The product of `kernel` for shape s on `be`, by Winograd or (with `winograd` false) the other route. */
@@ -663,12 +666,25 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
       pw: 1,
     });
     expect(winogradProductPays(dims(8, 128, 128))).toBe(true);
-    expect(winogradProductPays(dims(8, 256, 512))).toBe(false); // the tables win there
+    expect(winogradProductPays(dims(8, 256, 512))).toBe(true);
+    expect(winogradProductPays(dims(4, 128, 128))).toBe(true);
+    expect(winogradProductPays(dims(4, 256, 512))).toBe(false); // the tables win there
     expect(winogradProductPays(dims(16, 256, 512))).toBe(true);
     expect(winogradProductPays(dims(16, 12, 32))).toBe(false); // 12 channels
     expect(winogradProductPays(dims(16, 18, 32))).toBe(false); // not a multiple of 4
     expect(winogradProductPays(dims(16, 32, 32, 5))).toBe(false);
     expect(winogradProductPays(dims(16, 32, 32, 3, 2))).toBe(false);
+  });
+
+  it("takes the tiles in as few blocks as keep the threads busy when the filters' transforms are large", () => {
+    const U = (K: number, Nc: number) => 36 * K * Nc * 4;
+    expect(U(256, 256)).toBeLessThan(16 * 2 ** 20);
+    expect(productBlockTiles(200, 256, 256, 1)).toBe(winogradBlockTiles(256, 256)); // 9 MiB: the usual blocks
+    expect(productBlockTiles(200, 512, 512, 1)).toBe(200); // the paper network's 8 x 8 layer, batch 50
+    expect(productBlockTiles(200, 512, 512, 2)).toBe(100);
+    expect(productBlockTiles(200, 256, 512, 3)).toBe(68); // ceil(200 / 3) = 67, to a multiple of 4
+    expect(productBlockTiles(200, 512, 512, 16)).toBe(winogradBlockTiles(512, 512)); // never below the usual blocks
+    expect(productBlockTiles(3200, 512, 512, 1)).toBe(256); // at most 256 tiles a block
   });
 
   it("keeps a non-finite input non-finite wherever the other route does", async () => {

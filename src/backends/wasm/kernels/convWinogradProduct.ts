@@ -49,12 +49,13 @@ export function winogradProductPays(d: ConvDims): boolean {
 }
 
 /**
- * On a small output grid with many channels the lookup tables win: 1 thread, batch 50
- * (bench/profile-step.ts): at 8 x 8, 64 -> 128 and 128 -> 128 channels Winograd 3.8 and 7.0 ms
- * against the tables' 4.7 and 9.0, but 256 -> 512 and 512 -> 512 62 and 124 ms against 56 and
- * 112; from 16 x 16 up Winograd won on every layer of the CIFAR-10 networks (up to 256 -> 256).
+ * Winograd's product on every grid from 8 x 8 up (with the blocks of productBlockTiles below); on
+ * a smaller grid, only with few channel pairs. 1 thread, batch 50 (bench/conv-winograd.ts with
+ * the 8 x 8 layers routed to Winograd, 2026-12-06): the paper network's 8 x 8 layers, against the
+ * lookup tables, conv2d / conv2dBackwardInput, blocks of 32 tiles: 256 -> 512 1.11x / 1.10x,
+ * 512 -> 512 1.03x / 0.97x; blocks of 200 tiles (the whole batch): 1.17x / 1.16x and 1.19x / 1.14x.
  */
-const MIN_GRID = 16;
+const MIN_GRID = 8;
 const MAX_SMALL_GRID_PAIRS = 128 * 128;
 
 /**
@@ -74,7 +75,7 @@ export function winogradProduct(
   Nc: number,
 ): void {
   const tiles = images * Math.ceil(Ho / TILE) * Math.ceil(Wo / TILE);
-  const block = winogradBlockTiles(K, Nc);
+  const block = productBlockTiles(tiles, K, Nc, be.threads);
   const u = be.sharedScratch(4 * be.winogradFilterFloats(K, Nc));
   const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 4);
   be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, be.winogradFilterScratchBytes(Nc));
@@ -92,3 +93,24 @@ export function winogradBlockTiles(K: number, Nc: number): number {
   const fit = Math.floor(BLOCK_FLOATS / (36 * (K + Nc)));
   return Math.min(BLOCK_TILES_MAX, Math.max(BLOCK_TILES_MIN, fit & ~3));
 }
+
+/**
+ * Tiles per block of Winograd's product of `tiles` tiles on `threads` threads: winogradBlockTiles,
+ * but when the filters' transforms U (36 K Nc floats) pass LARGE_FILTERS_BYTES, as few blocks as
+ * keep every thread busy (ceil(tiles / threads), a multiple of 4, up to WHOLE_BLOCK_TILES_MAX):
+ * each block reads all of U, from past the core's L2 cache. The bits do not depend on the block
+ * (each output's sums run in the same order in any block). 1 thread, batch 50, the paper
+ * network's 8 x 8 512 -> 512 layer (200 tiles; 2026-12-06): conv2d 111 ms in blocks of 32, 106 in
+ * one of 200; its 256 -> 512 layer 52 and 55 (the two within the machine's spread).
+ */
+export function productBlockTiles(tiles: number, K: number, Nc: number, threads: number): number {
+  const block = winogradBlockTiles(K, Nc);
+  if (36 * K * Nc * 4 <= LARGE_FILTERS_BYTES) return block;
+  const perThread = Math.ceil(Math.ceil(tiles / threads) / 4) * 4;
+  return Math.max(block, Math.min(WHOLE_BLOCK_TILES_MAX, perThread));
+}
+
+/** U's size from which productBlockTiles takes whole blocks: 16 MiB (256 -> 512 channels: 18 MiB; 256 -> 256: 9 MiB). */
+const LARGE_FILTERS_BYTES = 16 * 2 ** 20;
+/** The most tiles in one of productBlockTiles's whole blocks: its transforms V and sums M take 36 x 256 (K + Nc) floats of scratch. */
+const WHOLE_BLOCK_TILES_MAX = 256;
