@@ -91,7 +91,8 @@ export function setup() {
 
 /**
  * Checks batchNormBackward against finite differences of sum(dy * batchNormTrain(x)) on x,
- * gamma and beta (per channel: the last axis of `shape`). Returns the mean the forward saved.
+ * gamma and beta (per channel: the last axis of `shape`); with `relu`, of the kernels' fused
+ * ReLU (batchNormTrain's out = max(., 0) and its gradient). Returns the mean the forward saved.
  */
 export function checkBatchNormGradients(opts: {
   shape: Shape;
@@ -101,8 +102,10 @@ export function checkBatchNormGradients(opts: {
   dy: Float32Array;
   variant: BatchNormVariant;
   eps: number;
+  relu?: boolean;
 }): Float32Array {
   const { be, make, zeros, get, weightedSum } = setup();
+  const relu = opts.relu ?? false;
   const C = opts.shape[opts.shape.length - 1];
   const x = make(opts.shape, opts.x),
     gamma = make([C], opts.gamma),
@@ -127,6 +130,7 @@ export function checkBatchNormGradients(opts: {
         variant,
         eps,
         momentum: 0.1,
+        relu,
       }),
     [x, opts.x],
     [gamma, opts.gamma],
@@ -134,10 +138,39 @@ export function checkBatchNormGradients(opts: {
   );
   objective(); // saves mean and variance at the unperturbed point
   const savedMean = get(mean);
-  be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps });
+  be.run("batchNormBackward", { x, dy, gamma, mean, variance, dx, dgamma, dbeta, variant, eps, relu, beta });
   const [dxData, dgammaData, dbetaData] = [get(dx), get(dgamma), get(dbeta)];
   expectGradientsClose("dx", dxData, numericGradient(opts.x, objective));
   expectGradientsClose("dgamma", dgammaData, numericGradient(opts.gamma, objective));
   expectGradientsClose("dbeta", dbetaData, numericGradient(opts.beta, objective));
   return savedMean;
+}
+
+/** batchNormTrain's out (no ReLU) on the reference backend: where a fused ReLU's kink falls. */
+export function batchNormOut(
+  shape: Shape,
+  x: Float32Array,
+  gammaData: Float32Array,
+  betaData: Float32Array,
+  variant: BatchNormVariant,
+  eps: number,
+): Float32Array {
+  const { be, make, zeros, get } = setup();
+  const C = shape[shape.length - 1];
+  const out = zeros(shape);
+  const [mean, variance, runningMean, runningScale] = Array.from({ length: 4 }, () => zeros([C]));
+  be.run("batchNormTrain", {
+    x: make(shape, x),
+    gamma: make([C], gammaData),
+    beta: make([C], betaData),
+    out,
+    mean,
+    variance,
+    runningMean,
+    runningScale,
+    variant,
+    eps,
+    momentum: 0.1,
+  });
+  return get(out);
 }

@@ -188,11 +188,26 @@ export function sparseMatmulCase(
   };
 }
 
+/**
+ * The batch-norm kernels' cases of one variant: every shape without the fused ReLU, then every
+ * shape with it (`relu`: training's forward with the ReLU after it, and its gradient).
+ */
 function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
+  const plain = batchNormVariantCases(variant, shapes, false),
+    relu = batchNormVariantCases(variant, shapes, true);
+  return {
+    train: [...plain.train, ...relu.train],
+    infer: plain.infer,
+    backward: [...plain.backward, ...relu.backward],
+  };
+}
+
+function batchNormVariantCases(variant: "authors" | "standard", shapes: number[][], relu: boolean) {
+  const tag = relu ? " relu" : "";
   return {
     train: shapes.map(
       (shape): Case<"batchNormTrain"> => ({
-        label: `${variant} x[${shape}]`,
+        label: `${variant}${tag} x[${shape}]`,
         tensors: {
           x: { shape, init: uniform(-2, 3) },
           gamma: { shape: [channels(shape)] },
@@ -208,6 +223,7 @@ function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
           variant,
           eps: 1e-4,
           momentum: 0.1,
+          ...(relu ? { relu } : {}),
         }),
       }),
     ),
@@ -227,11 +243,12 @@ function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
     ),
     backward: shapes.map(
       (shape): Case<"batchNormBackward"> => ({
-        label: `${variant} x[${shape}]`,
+        label: `${variant}${tag} x[${shape}]`,
         tensors: {
           x: { shape },
           dy: { shape },
           gamma: { shape: [channels(shape)] },
+          beta: { shape: [channels(shape)] },
           mean: { shape: [channels(shape)] },
           // channel 0 has zero variance (the authors' s = 0 branch)
           variance: { shape: [channels(shape)], init: (rng, i) => (i === 0 ? 0 : rng.uniform(0.1, 2)) },
@@ -243,6 +260,7 @@ function batchNormCases(variant: "authors" | "standard", shapes: number[][]) {
           ...pick(t, "x", "dy", "gamma", "mean", "variance", "dx", "dgamma", "dbeta"),
           variant,
           eps: 1e-4,
+          ...(relu ? { relu, beta: t.beta } : {}),
         }),
       }),
     ),

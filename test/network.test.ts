@@ -13,6 +13,7 @@ import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { denseWidths, describeLayers, parseArchitecture } from "../src/nn/architecture.js";
 import { Conv2D } from "../src/nn/conv2d.js";
+import { layerFusion } from "../src/nn/batchNorm.js";
 import { Dense } from "../src/nn/dense.js";
 import { Network, type NetworkConfig } from "../src/nn/network.js";
 import { readModelState, writeModelState } from "../src/train/modelState.js";
@@ -187,6 +188,59 @@ describe("the wasm backend against the reference on training steps of a small bi
       expect(worstExcess(b.state[i].data, t.data, 1e-4, 1e-3).excess, t.name).toBeLessThanOrEqual(0);
     }
     await wasm.close();
+  });
+});
+
+describe("a batch norm and the ReLU after it, run as one call in training", () => {
+  it("give the same steps, bit for bit, as the two layers apart; no relu kernel runs in training", async () => {
+    const backends: Backend[] = [
+      new ReferenceBackend(),
+      await createBackend("wasm", { threads: 1 }),
+      await createBackend("wasm", { threads: 2 }),
+    ];
+    const run = async (be: Backend, fused: boolean) => {
+      layerFusion.batchNormRelu = fused;
+      const calls: string[] = [];
+      const spied = new Proxy(be, {
+        get(target, key) {
+          if (key === "run")
+            return ((kernel, args) => {
+              calls.push(kernel);
+              target.run(kernel, args);
+            }) as Backend["run"];
+          const value = Reflect.get(target, key);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      try {
+        const net = Network.create(spied, smallConfig("det"), 5);
+        const { x, y } = batch(be, 8, 72, 6);
+        const metrics = be.alloc([2]);
+        for (let s = 0; s < 3; s++) net.trainStep(x, y, 0.01, metrics);
+        const trained = calls.splice(0);
+        const test = await be.read(net.evaluateBatch(x, y, "binary", metrics));
+        const state = await readModelState(net, true);
+        const bits = (a: Float32Array) => Array.from(new Uint32Array(a.buffer.slice(0)));
+        const values = {
+          test: bits(test),
+          metrics: bits(await be.read(metrics)),
+          state: state.map((t) => [t.name, bits(t.data)]),
+        };
+        net.dispose();
+        return { values, trained, evaluated: calls };
+      } finally {
+        layerFusion.batchNormRelu = true;
+      }
+    };
+    for (const be of backends) {
+      const fused = await run(be, true),
+        apart = await run(be, false);
+      expect(fused.values, be.description).toEqual(apart.values);
+      expect(fused.trained.filter((k) => k === "relu" || k === "reluBackward")).toEqual([]);
+      expect(apart.trained.filter((k) => k === "relu").length).toBe(3 * 2); // two ReLUs a step
+      expect(fused.evaluated.filter((k) => k === "relu").length).toBe(2); // at test time each layer runs its own
+      await be.close();
+    }
   });
 });
 

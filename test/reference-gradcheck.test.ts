@@ -22,6 +22,7 @@ import { Xoshiro128 } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import type { BatchNormVariant } from "../src/kernels/contract.js";
 import {
+  batchNormOut,
   checkBatchNormGradients,
   expectGradientsClose,
   numericGradient,
@@ -141,6 +142,29 @@ describe("batchNormTrain / batchNormBackward", () => {
       betaData = randomArray(rng, C);
     const dyData = randomArray(rng, M * C);
     checkBatchNormGradients({ shape: [M, C], x: xData, gamma: gammaData, beta: betaData, dy: dyData, variant, eps });
+  });
+
+  it.each(cases)("%s, eps %s, with the fused ReLU: dx, dgamma, dbeta of sum(dy * max(out, 0))", (variant, eps) => {
+    const rng = new Xoshiro128(305);
+    const xData = Float32Array.from({ length: M * C }, (_, i) => (i % C) - 1 + (1 + (i % C)) * rng.uniform(-1, 1));
+    const gammaData = randomAwayFromZero(rng, C, 0.5, 1.5),
+      betaData = Float32Array.from({ length: C }, () => rng.uniform(-0.5, 0.5));
+    const dyData = randomArray(rng, M * C);
+    const shape = [M, C];
+    // the normalized values away from the ReLU's kink (finite differences across it would mislead), both signs present
+    const y = batchNormOut(shape, xData, gammaData, betaData, variant, eps);
+    expect(Math.min(...y.map(Math.abs))).toBeGreaterThan(0.05);
+    expect(y.some((v) => v < 0) && y.some((v) => v > 0)).toBe(true);
+    checkBatchNormGradients({
+      shape,
+      x: xData,
+      gamma: gammaData,
+      beta: betaData,
+      dy: dyData,
+      variant,
+      eps,
+      relu: true,
+    });
   });
 });
 

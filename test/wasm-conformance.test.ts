@@ -327,6 +327,62 @@ describe("wasm batch norm's sums by blocks of rows", () => {
   });
 });
 
+describe("batch norm with the fused ReLU", () => {
+  // Every pass form: one pass by channels ([200, 64]; [160, 1024] split between threads), the
+  // sums by blocks of rows on 2 threads ([4100, 32]); odd channels ([33, 7]).
+  const SHAPES = [
+    [200, 64],
+    [160, 1024],
+    [4100, 32],
+    [33, 7],
+  ];
+  /** batchNormTrain and batchNormBackward on `be`, fused with the ReLU or followed / preceded by relu and reluBackward. */
+  async function run(be: WasmBackend | ReferenceBackend, [M, C]: number[], fused: boolean, seed: number) {
+    const rng = new Xoshiro128(seed);
+    const t = (shape: number[], value?: () => number) => {
+      const tensor = be.alloc(shape);
+      if (value) be.upload(tensor, Float32Array.from({ length: tensor.size }, value));
+      return tensor;
+    };
+    const x = t([M, C], () => rng.uniform(-2, 3)),
+      gamma = t([C], () => rng.uniform(-1, 1.5)),
+      beta = t([C], () => rng.uniform(-1, 1)),
+      dy = t([M, C], () => rng.uniform(-1, 1));
+    const [mean, variance, runningMean, runningScale, dgamma, dbeta] = Array.from({ length: 6 }, () => t([C]));
+    const [out, dx, normalized, masked] = Array.from({ length: 4 }, () => t([M, C]));
+    const common = { x, gamma, mean, variance, variant: "authors" as const, eps: 1e-4 };
+    const train = { ...common, beta, runningMean, runningScale, momentum: 0.1 };
+    const backward = { ...common, dx, dgamma, dbeta };
+    if (fused) {
+      be.run("batchNormTrain", { ...train, out, relu: true });
+      be.run("batchNormBackward", { ...backward, dy, relu: true, beta });
+    } else {
+      be.run("batchNormTrain", { ...train, out: normalized });
+      be.run("relu", { x: normalized, out });
+      be.run("reluBackward", { x: normalized, dy, dx: masked });
+      be.run("batchNormBackward", { ...backward, dy: masked });
+    }
+    const read = async (tensor: Tensor) => Array.from(new Uint32Array((await be.read(tensor)).buffer));
+    return { out: await read(out), dx: await read(dx), dgamma: await read(dgamma), dbeta: await read(dbeta) };
+  }
+
+  it("equals batch norm, then relu (and reluBackward, then batch norm's gradient), bit for bit", async () => {
+    const all = [new ReferenceBackend(), ...backends.values()];
+    for (const [i, shape] of SHAPES.entries()) {
+      for (const be of all) {
+        const fused = await run(be, shape, true, 70 + i),
+          separate = await run(be, shape, false, 70 + i);
+        expect(fused, `${be.description} [${shape}]`).toEqual(separate);
+        const zeros = fused.out.filter((b) => b === 0).length;
+        expect(zeros > 0 && zeros < fused.out.length, "both sides of the ReLU").toBe(true);
+      }
+    }
+    const two = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    expect(batchNormPasses(two, 4100, 32, "backward")[0].phase).toBe(BN_BLOCK_SUMS);
+    expect(batchNormPasses(two, 160, 1024, "backward")[0].parts.length).toBe(2);
+  });
+});
+
 describe("wasm matmul's sparse path", () => {
   // a^T.b takes the sparse path, a^T.(b^T)^T the dense one (its b is transposed): same terms in
   // the same order with the same multiply-add, so the same bits

@@ -42,6 +42,7 @@ export interface KernelArgs {
    *   authors:  runningMean += momentum (mean - runningMean); runningScale += momentum (sqrt(variance) - runningScale)
    *   standard: runningMean likewise;  runningScale += momentum (variance * M/(M-1) - runningScale)
    * `mean` and `variance` ([C]) are saved for the backward pass.
+   * With `relu`, a ReLU follows in the same pass: out[m,c] = max(that value, 0), as `relu` (NaN stays NaN).
    */
   batchNormTrain: {
     x: Tensor;
@@ -55,6 +56,7 @@ export interface KernelArgs {
     variant: BatchNormVariant;
     eps: number;
     momentum: number;
+    relu?: boolean;
   };
 
   /**
@@ -78,6 +80,10 @@ export interface KernelArgs {
    *   dbeta[c] = sum_m dy;  dgamma[c] = sum_m dy * xhat
    *   standard: dx = r (g - mean_m(g) - xhat * mean_m(g xhat))
    *   authors:  dx = r (g - mean_m(g)) - xhat * mean_m(g xhat) / s     (0 where s = 0)
+   * With `relu` (the gradient of batchNormTrain with `relu`): dy is first taken as 0 wherever the
+   * normalized value xhat * gamma + beta (batchNormTrain's out before its ReLU, recomputed from
+   * x, mean, variance, gamma and `beta` by the same float32 operations) is not > 0, as
+   * reluBackward does: the result equals reluBackward then batchNormBackward.
    */
   batchNormBackward: {
     x: Tensor;
@@ -90,6 +96,9 @@ export interface KernelArgs {
     dbeta: Tensor;
     variant: BatchNormVariant;
     eps: number;
+    relu?: boolean;
+    /** batchNormTrain's beta: needed with `relu`. */
+    beta?: Tensor;
   };
 
   /** out = max(x, 0), NaN propagating (a diverged run stays detectable). */

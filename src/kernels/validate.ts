@@ -98,6 +98,12 @@ function rowsChannels(t: Tensor): [number, number] {
 }
 
 /** The batch-norm checks: each named tensor holds one value per channel of x (its last axis). */
+/** The tensor an option requires (a ShapeError naming it when absent). */
+function present(kernel: string, name: string, t: Tensor | undefined): Tensor {
+  if (!t) throw new ShapeError(`${kernel}: ${name} must be given, found none`);
+  return t;
+}
+
 function perChannel(kernel: string, x: Tensor, vectors: Record<string, Tensor>): void {
   const [, c] = rowsChannels(x);
   for (const [name, t] of Object.entries(vectors)) vector(kernel, name, t, c);
@@ -138,8 +144,9 @@ const VALIDATORS: Validators = {
     perChannel("batchNormInfer", x, { gamma, beta, runningMean, runningScale });
     sameSize("batchNormInfer", "out", out, x);
   },
-  batchNormBackward({ x, dy, gamma, mean, variance, dx, dgamma, dbeta }) {
+  batchNormBackward({ x, dy, gamma, mean, variance, dx, dgamma, dbeta, relu, beta }) {
     perChannel("batchNormBackward", x, { gamma, mean, variance, dgamma, dbeta });
+    if (relu) perChannel("batchNormBackward", x, { beta: present("batchNormBackward", "beta (with relu)", beta) });
     sameSize("batchNormBackward", "dy", dy, x);
     sameSize("batchNormBackward", "dx", dx, x);
   },

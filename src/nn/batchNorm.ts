@@ -2,8 +2,17 @@ import type { Backend } from "../backends/backend.js";
 import type { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
+import type { Relu } from "./relu.js";
 import { disposeParams, makeParam, type Param } from "./param.js";
 import { Workspace } from "./workspace.js";
+
+/**
+ * Which layer pairs a training step runs as one kernel call (benchmarks and tests switch them off
+ * to compare): a batch norm followed by a ReLU (Sequential pairs them), as batchNormTrain and
+ * batchNormBackward with `relu`: the same values as the two layers apart (the kernel contract),
+ * one pass over the activations fewer each way.
+ */
+export const layerFusion = { batchNormRelu: true };
 
 export interface BatchNormOptions {
   /** "authors": eps added to the std, EMA of the std (the paper's code); "standard": eps inside the sqrt. */
@@ -27,6 +36,10 @@ export class BatchNorm implements Layer {
   private readonly variance: Tensor;
   private readonly ws: Workspace;
   private x: Tensor | null = null;
+  /** The ReLU right after this layer in its network (Sequential sets it), which training runs in this layer's calls. */
+  reluAfter: Relu | null = null;
+  /** Whether the last forward pass applied reluAfter's ReLU (training, layerFusion on): its backward then takes that ReLU's gradient too. */
+  private fusedRelu = false;
 
   constructor(
     private readonly backend: Backend,
@@ -45,8 +58,15 @@ export class BatchNorm implements Layer {
     this.ws = new Workspace(backend);
   }
 
+  /**
+   * y = the normalized x; in training with a ReLU after it (reluAfter, layerFusion on), y =
+   * max(that, 0): the ReLU's forward then passes y on, its backward passes dy back, and this
+   * layer's backward takes the pair's gradient.
+   */
   forward(x: Tensor, ctx: ForwardContext): Tensor {
     const y = this.ws.get("y", x.shape);
+    const relu = ctx.weights === "train" && this.reluAfter !== null && layerFusion.batchNormRelu;
+    this.fusedRelu = relu;
     const { variant, eps, momentum } = this.opts;
     const common = {
       x,
@@ -59,12 +79,17 @@ export class BatchNorm implements Layer {
       eps,
     };
     if (ctx.weights === "train") {
-      this.backend.run("batchNormTrain", { ...common, mean: this.mean, variance: this.variance, momentum });
+      this.backend.run("batchNormTrain", { ...common, mean: this.mean, variance: this.variance, momentum, relu });
       this.x = x;
     } else {
       this.backend.run("batchNormInfer", common);
     }
     return y;
+  }
+
+  /** Whether the last forward pass applied the ReLU after this layer (see forward). */
+  get ranRelu(): boolean {
+    return this.fusedRelu;
   }
 
   backward(dy: Tensor): Tensor {
@@ -81,6 +106,8 @@ export class BatchNorm implements Layer {
       dbeta: this.beta.grad,
       variant: this.opts.variant,
       eps: this.opts.eps,
+      relu: this.fusedRelu,
+      beta: this.beta.value,
     });
     return dx;
   }

@@ -2,8 +2,10 @@ import type { Backend } from "../backends/backend.js";
 import { streamKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
 import { Adam, type AdamOptions } from "../optim/adam.js";
+import { BatchNorm } from "./batchNorm.js";
 import type { ForwardContext, Layer, WeightMode } from "./layer.js";
 import type { Param } from "./param.js";
+import { Relu } from "./relu.js";
 import { Workspace } from "./workspace.js";
 
 /**
@@ -28,6 +30,7 @@ export abstract class Sequential {
   ) {
     this.optimizer = new Adam(backend, this.params(), adam);
     this.ws = new Workspace(backend);
+    pairBatchNormRelus(layers);
   }
 
   /** Number of classes (the width of the logits). */
@@ -88,5 +91,16 @@ export abstract class Sequential {
   dispose(): void {
     for (const l of this.layers) l.dispose();
     this.ws.dispose();
+  }
+}
+
+/** Tells each batch norm followed by a ReLU, and that ReLU, of each other: training runs the pair in the batch norm's kernel calls (batchNorm.ts, layerFusion). */
+function pairBatchNormRelus(layers: readonly Layer[]): void {
+  for (let i = 0; i + 1 < layers.length; i++) {
+    const [bn, relu] = [layers[i], layers[i + 1]];
+    if (bn instanceof BatchNorm && relu instanceof Relu) {
+      bn.reluAfter = relu;
+      relu.fusedAfter = bn;
+    }
   }
 }

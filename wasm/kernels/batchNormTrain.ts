@@ -20,13 +20,14 @@ import {
  * running averages) then BN_ROWS (rows [start, end) of the output, r recomputed from the stored
  * variance by the same operation). Four channels per f32x4; the rows are streamed three times
  * (sum, squared deviation, output), four rows per load and store of the running sums.
+ * With `relu`, each output y becomes y <= 0 ? 0 : y (relu.ts) as it is written.
  * `scratch` holds the mean, the variance, r and a block's sums (16 bytes per channel): the sums
  * stay in the thread's own memory (kept in the shared outputs instead, 2 threads ran at half the
  * speed of 1 on the dev VM; measured, cause not pinned down).
  */
 export function batchNormTrain(
   x: usize, gamma: usize, beta: usize, out: usize, mean: usize, variance: usize,
-  runningMean: usize, runningScale: usize, M: i32, C: i32, authors: bool, eps: f32, momentum: f32,
+  runningMean: usize, runningScale: usize, M: i32, C: i32, authors: bool, eps: f32, momentum: f32, relu: bool,
   partials: usize, phase: i32, start: i32, end: i32, scratch: usize,
 ): void {
   const blocks = blockCount(M), sums = partials, deviations = partials + (<usize>(blocks * C) << 2);
@@ -36,7 +37,7 @@ export function batchNormTrain(
       const p = <usize>c << 2;
       store<f32>(r + p, invStd32(authors, load<f32>(variance + p), eps));
     }
-    normalize(x, gamma, beta, out, start, end, C, 0, C, mean, r);
+    normalizeRows(x, gamma, beta, out, start, end, C, 0, C, mean, r, relu);
     return;
   }
   if (phase == BN_BLOCK_SUMS) {
@@ -61,7 +62,7 @@ export function batchNormTrain(
     blockedColumnSums(x, M, C, c0, c1, sq, mu, true, block);
   }
   statistics(mean, variance, runningMean, runningScale, M, authors, eps, momentum, c0, c1, mu, sq, r);
-  if (phase == BN_CHANNELS) normalize(x, gamma, beta, out, 0, M, C, c0, c1, mu, r);
+  if (phase == BN_CHANNELS) normalizeRows(x, gamma, beta, out, 0, M, C, c0, c1, mu, r, relu);
 }
 
 /** mu[c] = (the blocks' sums of channel c, in block order) / m, channels [c0, c1). */
@@ -174,20 +175,33 @@ function blockedColumnSums(x: usize, M: i32, C: i32, c0: i32, c1: i32, acc: usiz
   return d * d;
 }
 
-/** out[m,c] = (x[m,c] - mu[c]) * r[c] * gamma[c] + beta[c], row by row. */
-function normalize(x: usize, gamma: usize, beta: usize, out: usize, m0: i32, m1: i32, C: i32, c0: i32, c1: i32, mu: usize, r: usize): void {
+/** normalize (below), each form compiled on its own: with relu, or without. */
+function normalizeRows(x: usize, gamma: usize, beta: usize, out: usize, m0: i32, m1: i32, C: i32, c0: i32, c1: i32, mu: usize, r: usize, relu: bool): void {
+  if (relu) normalize(x, gamma, beta, out, m0, m1, C, c0, c1, mu, r, true);
+  else normalize(x, gamma, beta, out, m0, m1, C, c0, c1, mu, r, false);
+}
+
+/**
+ * out[m,c] = (x[m,c] - mu[c]) * r[c] * gamma[c] + beta[c], row by row; with `relu` (a constant
+ * in each call) then y <= 0 ? 0 : y, as relu.ts (NaN stays NaN, -0 becomes +0).
+ */
+@inline function normalize(
+  x: usize, gamma: usize, beta: usize, out: usize, m0: i32, m1: i32, C: i32, c0: i32, c1: i32, mu: usize, r: usize, relu: bool,
+): void {
   const c4 = c0 + ((c1 - c0) & ~3);
   for (let m = m0; m < m1; m++) {
     const off = (<usize>m * <usize>C) << 2;
     for (let c = c0; c < c4; c += 4) {
       const p = <usize>c << 2;
       const xh = f32x4.mul(f32x4.sub(v128.load(x + off + p), v128.load(mu + p)), v128.load(r + p));
-      v128.store(out + off + p, f32x4.add(f32x4.mul(xh, v128.load(gamma + p)), v128.load(beta + p)));
+      const y = f32x4.add(f32x4.mul(xh, v128.load(gamma + p)), v128.load(beta + p));
+      v128.store(out + off + p, relu ? v128.andnot(y, f32x4.le(y, f32x4.splat(0))) : y);
     }
     for (let c = c4; c < c1; c++) {
       const p = <usize>c << 2;
       const xh = (load<f32>(x + off + p) - load<f32>(mu + p)) * load<f32>(r + p);
-      store<f32>(out + off + p, xh * load<f32>(gamma + p) + load<f32>(beta + p));
+      const y = xh * load<f32>(gamma + p) + load<f32>(beta + p);
+      store<f32>(out + off + p, relu && y <= 0 ? 0 : y);
     }
   }
 }

@@ -1,19 +1,28 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
-import { channelSum32, invStd32 } from "./batchNormShared.js";
+import { channelSum32, invStd32, normalized } from "./batchNormShared.js";
 
 const f = Math.fround;
 
 /**
  * Gradient of batchNormTrain with respect to x, gamma and beta (formulas in the contract), in
- * float32 as batchNormTrain: one float32 operation at a time, sums in row order.
+ * float32 as batchNormTrain: one float32 operation at a time, sums in row order. With `relu`,
+ * dy masked first as reluBackward would after batchNormTrain's ReLU (the normalized value
+ * recomputed by batchNormTrain's operations).
  */
 export function batchNormBackward(be: ReferenceBackend, args: KernelArgs["batchNormBackward"]): void {
-  const { x: X, dy: dY, dx: dX, gamma, mean, variance, dgamma, dbeta } = be.buffersOf(args);
+  const { x: X, dy: rawDy, dx: dX, gamma, mean, variance, dgamma, dbeta } = be.buffersOf(args);
+  const beta = args.relu && args.beta ? be.data(args.beta) : null;
   const C = gamma.length,
     M = X.length / C;
+  const dY = beta ? new Float32Array(rawDy.length) : rawDy;
   for (let c = 0; c < C; c++) {
     const r = invStd32(args.variant, variance[c], args.eps);
+    if (beta)
+      for (let m = 0; m < M; m++) {
+        const i = m * C + c;
+        dY[i] = normalized(X[i], mean[c], r, gamma[c], beta[c]) > 0 ? rawDy[i] : 0;
+      }
     const sumDy = channelSum32(M, C, c, (i) => dY[i]);
     const sumDyXhat = channelSum32(M, C, c, (i) => f(f(dY[i] * f(X[i] - mean[c])) * r));
     dbeta[c] = sumDy;

@@ -21,3 +21,8 @@ export function channelSum32(M: number, C: number, c: number, term: (i: number) 
   for (let m = 0; m < M; m++) s = f(s + term(m * C + c));
   return s;
 }
+
+/** batchNormTrain's out before any ReLU: (x - mean) r gamma + beta, each operation rounded to float32 (train, and backward's mask with relu). */
+export function normalized(x: number, mean: number, r: number, gamma: number, beta: number): number {
+  return f(f(f(f(x - mean) * r) * gamma) + beta);
+}

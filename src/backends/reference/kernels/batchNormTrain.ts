@@ -1,6 +1,6 @@
 import type { KernelArgs } from "../../../kernels/contract.js";
 import type { ReferenceBackend } from "../index.js";
-import { channelSum32, invStd32 } from "./batchNormShared.js";
+import { channelSum32, invStd32, normalized } from "./batchNormShared.js";
 
 const f = Math.fround;
 
@@ -9,7 +9,7 @@ const f = Math.fround;
  * (formulas in the contract). In float32 like the authors' Theano code (floatX = float32): every
  * operation is one float32 operation (a float64 operation on float32 values rounded with
  * Math.fround: the same result), sums in row order, no fused multiply-adds. Fast backends match
- * it bit for bit.
+ * it bit for bit. With `relu`, out = max(out, 0) as the relu kernel: NaN stays NaN, -0 becomes +0.
  */
 export function batchNormTrain(be: ReferenceBackend, args: KernelArgs["batchNormTrain"]): void {
   const { variant } = args;
@@ -21,7 +21,10 @@ export function batchNormTrain(be: ReferenceBackend, args: KernelArgs["batchNorm
     const mu = f(channelSum32(M, C, c, (i) => X[i]) / M);
     const v = f(channelSum32(M, C, c, (i) => f(f(X[i] - mu) * f(X[i] - mu))) / M);
     const r = invStd32(variant, v, args.eps);
-    for (let m = 0; m < M; m++) Y[m * C + c] = f(f(f(f(X[m * C + c] - mu) * r) * gamma[c]) + beta[c]);
+    for (let m = 0; m < M; m++) {
+      const y = normalized(X[m * C + c], mu, r, gamma[c], beta[c]);
+      Y[m * C + c] = args.relu && y <= 0 ? 0 : y;
+    }
     mean[c] = mu;
     variance[c] = v;
     rMean[c] = f(rMean[c] + f(momentum * f(mu - rMean[c])));

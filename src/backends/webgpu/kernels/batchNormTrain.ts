@@ -7,17 +7,17 @@ import { columnProgram } from "./launch.js";
 
 const PROGRAM = columnProgram(
   "batchNormTrain",
-  [...BATCH_NORM_PARAMS, ["momentum", "f32"]],
+  [...BATCH_NORM_PARAMS, ["momentum", "f32"], ["relu", "u32"]],
   bindings(["x", "gamma", "beta"], ["out", "mean", "variance", "runningMean", "runningScale"]),
   batchNormTrainWgsl,
 );
 
-/** Batch normalization, training mode (batch statistics; running statistics updated). */
+/** Batch normalization, training mode (batch statistics; running statistics updated), and the ReLU after it with `relu`. */
 export const batchNormTrain: KernelImpl<WebGpuBackend, "batchNormTrain"> = (be, a) =>
   dispatchBatchNormColumns(
     be,
     PROGRAM,
     [a.x, a.gamma, a.beta, a.out, a.mean, a.variance, a.runningMean, a.runningScale],
     a,
-    [a.momentum],
+    [a.momentum, a.relu ? 1 : 0],
   );
