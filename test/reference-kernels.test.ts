@@ -438,6 +438,29 @@ describe("shape checks: a ShapeError naming the kernel and the shapes, before an
         }),
       /^batchNormBackward: dx must have shape \[4, 2\] \(8 elements\), found \[3, 2\]/,
     ],
+    ...(["missing", "wrong"] as const).map(
+      (beta): [string, (be: ReferenceBackend, zeros: (s: Shape) => Tensor) => void, RegExp] => [
+        `batchNormBackward with relu, beta ${beta}`,
+        (be, z) =>
+          be.run("batchNormBackward", {
+            x: z([4, 2]),
+            dy: z([4, 2]),
+            gamma: z([2]),
+            mean: z([2]),
+            variance: z([2]),
+            dx: z([4, 2]),
+            dgamma: z([2]),
+            dbeta: z([2]),
+            variant: "standard",
+            eps: 1e-5,
+            relu: true,
+            ...(beta === "wrong" ? { beta: z([3]) } : {}),
+          }),
+        beta === "wrong"
+          ? /^batchNormBackward: beta must have shape \[2\], found \[3\]/
+          : /^batchNormBackward: beta \(with relu\) must be given, found none/,
+      ],
+    ),
     [
       "squareHingeLoss labels",
       (be, z) => be.run("squareHingeLoss", { logits: z([2, 3]), labels: z([3]), grad: null, metrics: z([2]) }),

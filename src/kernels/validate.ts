@@ -97,13 +97,13 @@ function rowsChannels(t: Tensor): [number, number] {
   return [t.size / c, c];
 }
 
-/** The batch-norm checks: each named tensor holds one value per channel of x (its last axis). */
 /** The tensor an option requires (a ShapeError naming it when absent). */
 function present(kernel: string, name: string, t: Tensor | undefined): Tensor {
   if (!t) throw new ShapeError(`${kernel}: ${name} must be given, found none`);
   return t;
 }
 
+/** The batch-norm checks: each named tensor holds one value per channel of x (its last axis). */
 function perChannel(kernel: string, x: Tensor, vectors: Record<string, Tensor>): void {
   const [, c] = rowsChannels(x);
   for (const [name, t] of Object.entries(vectors)) vector(kernel, name, t, c);
