@@ -8,7 +8,7 @@ import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
 import type { Xoshiro128 } from "../src/core/rng.js";
 import type { Shape, Tensor } from "../src/core/tensor.js";
-import type { BatchNormVariant } from "../src/kernels/contract.js";
+import type { BatchNormVariant, KernelArgs } from "../src/kernels/contract.js";
 
 export const H_STEP = 1e-2;
 export const ATOL = 5e-4;
@@ -111,27 +111,15 @@ export function checkBatchNormGradients(opts: {
     gamma = make([C], opts.gamma),
     beta = make([C], opts.beta),
     dy = make(opts.shape, opts.dy);
-  const [out, dx] = [zeros(opts.shape), zeros(opts.shape)];
-  const [mean, variance, runningMean, runningScale, dgamma, dbeta] = Array.from({ length: 6 }, () => zeros([C]));
+  const dx = zeros(opts.shape);
+  const [dgamma, dbeta] = [zeros([C]), zeros([C])];
   const { variant, eps } = opts;
+  const train = batchNormTrainArgs(zeros, { x, gamma, beta }, variant, eps, relu);
+  const { out, mean, variance } = train;
   const objective = weightedSum(
     opts.dy,
     out,
-    () =>
-      be.run("batchNormTrain", {
-        x,
-        gamma,
-        beta,
-        out,
-        mean,
-        variance,
-        runningMean,
-        runningScale,
-        variant,
-        eps,
-        momentum: 0.1,
-        relu,
-      }),
+    () => be.run("batchNormTrain", train),
     [x, opts.x],
     [gamma, opts.gamma],
     [beta, opts.beta],
@@ -157,20 +145,27 @@ export function batchNormOut(
 ): Float32Array {
   const { be, make, zeros, get } = setup();
   const C = shape[shape.length - 1];
-  const out = zeros(shape);
-  const [mean, variance, runningMean, runningScale] = Array.from({ length: 4 }, () => zeros([C]));
-  be.run("batchNormTrain", {
-    x: make(shape, x),
-    gamma: make([C], gammaData),
-    beta: make([C], betaData),
-    out,
-    mean,
-    variance,
-    runningMean,
-    runningScale,
+  const train = batchNormTrainArgs(
+    zeros,
+    { x: make(shape, x), gamma: make([C], gammaData), beta: make([C], betaData) },
     variant,
     eps,
-    momentum: 0.1,
-  });
+    false,
+  );
+  be.run("batchNormTrain", train);
+  const { out } = train;
   return get(out);
+}
+
+/** batchNormTrain's arguments for x, gamma and beta: new zero tensors for the rest, momentum 0.1. */
+function batchNormTrainArgs(
+  zeros: (shape: Shape) => Tensor,
+  t: { x: Tensor; gamma: Tensor; beta: Tensor },
+  variant: BatchNormVariant,
+  eps: number,
+  relu: boolean,
+): KernelArgs["batchNormTrain"] {
+  const C = t.gamma.size;
+  const [mean, variance, runningMean, runningScale] = Array.from({ length: 4 }, () => zeros([C]));
+  return { ...t, out: zeros(t.x.shape), mean, variance, runningMean, runningScale, variant, eps, momentum: 0.1, relu };
 }
