@@ -5,6 +5,7 @@
  * signals, and a checkpoint folder for an exact resume. Browser-safe: the checkpoint folder is
  * provided by the Node entry (src/index.ts registers it).
  */
+import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError, UsageError } from "../core/errors.js";
 import { checkDataset, sliceDataset, type Dataset } from "../data/dataset.js";
 import { fitPreprocessing, type PreprocessSpec } from "../data/preprocessing.js";
@@ -112,12 +113,7 @@ const FIT_KEYS = [
 const FIXED_ON_RESUME: (keyof FitOptions)[] = ["batchSize", "lr", "schedule", "preprocess"];
 
 export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): Promise<History> {
-  for (const key of Object.keys(opts))
-    if (!FIT_KEYS.includes(key))
-      throw new OptionError(
-        `fit: unknown option "${key}"`,
-        `known options: ${FIT_KEYS.filter((k) => k !== "maxEpochsThisCall").join(", ")}`, // the tests' own
-      );
+  checkKnownKeys("fit", opts, FIT_KEYS, ["maxEpochsThisCall"]); // maxEpochsThisCall: the tests' own
   const folder = opts.checkpointDir !== undefined ? openRunFolder(opts.checkpointDir, model) : undefined;
   folder?.open();
   try {

@@ -7,6 +7,7 @@
  *   bc.layers.dense({ units: 1024, binarize: "stoch" })   // a binary layer (paper section 2.3)
  *   bc.layers.dense({ units: 10, binarize: "none" })      // a real-valued layer in the same model
  */
+import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/architecture.js";
 import type { Pair } from "../kernels/contract.js";
@@ -22,13 +23,7 @@ const pair = (v: number | readonly [number, number], what: string): Pair => {
 
 /** Checks that an options object has only known keys (a typo is an error, not a default). */
 function known<T extends object>(layer: string, opts: T, keys: readonly string[]): T {
-  for (const key of Object.keys(opts)) {
-    if (!keys.includes(key))
-      throw new OptionError(
-        `${layer}: unknown option "${key}"`,
-        `known options: ${keys.filter((k) => k !== "slot").join(", ")}`, // slot: the engine's own (a layer's random stream)
-      );
-  }
+  checkKnownKeys(layer, opts, keys, ["slot"]); // slot: the engine's own (a layer's random stream)
   return opts;
 }
 

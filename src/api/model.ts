@@ -7,6 +7,7 @@
  *   await model.fit(train, { epochs: 10, validation: 0.1 });
  *   const { labels } = await model.predict(test);
  */
+import { checkKnownKeys } from "./knownKeys.js";
 import type { Backend } from "../backends/backend.js";
 import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/index.js";
 import { SIMD_CHOICES, type SimdChoice } from "../backends/wasm/simd.js";
@@ -230,7 +231,7 @@ export class Model {
     data: Dataset,
     opts: { testTime?: TestTimeOption; batchSize?: number } = {},
   ): Promise<{ loss: number; error: number; accuracy: number }> {
-    checkKeys(opts, ["testTime", "batchSize"], "evaluate");
+    checkKnownKeys("evaluate", opts, ["testTime", "batchSize"]);
     const testTime = toTestTime(opts.testTime) ?? this.defaultTestTime();
     const batch = batchSizeOption(opts.batchSize ?? this.training?.config.evalBatchSize ?? 500, "evaluate");
     const set = await this.prepare(data, "evaluate");
@@ -244,7 +245,7 @@ export class Model {
     input: PredictInput,
     opts: { testTime?: "binary" | "real"; batchSize?: number } = {},
   ): Promise<Prediction> {
-    checkKeys(opts, ["testTime", "batchSize"], "predict");
+    checkKnownKeys("predict", opts, ["testTime", "batchSize"]);
     if (opts.testTime !== undefined && opts.testTime !== "binary" && opts.testTime !== "real")
       throw new OptionError(
         `predict: testTime must be "binary" or "real", found ${JSON.stringify(opts.testTime)}`,
@@ -392,13 +393,6 @@ function checkModelOptions(o: ModelOptions): void {
     throw new OptionError(`model: threads must be an integer from 1 to ${MAX_THREADS}, found ${o.threads}`);
   if (o.simd !== undefined && !SIMD_CHOICES.includes(o.simd))
     throw new OptionError(`model: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(o.simd)}`);
-}
-
-/** Throws an OptionError on an option this call does not know (a misspelt option would be ignored). */
-function checkKeys(opts: object, known: readonly string[], what: string): void {
-  for (const key of Object.keys(opts))
-    if (!known.includes(key))
-      throw new OptionError(`${what}: unknown option "${key}"`, `known options: ${known.join(", ")}`);
 }
 
 /** A batch size: an integer >= 1, else an OptionError. */

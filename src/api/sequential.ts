@@ -2,6 +2,7 @@
  * Building models: from layers (`sequential`), from the paper's notation (`fromArchitecture`),
  * or as the paper's networks with their schedules (presets.ts).
  */
+import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { parseArchitecture, type LayerSpec } from "../nn/architecture.js";
@@ -31,9 +32,7 @@ const KEYS = ["inputShape", "layers", "binarize", "H", "batchNorm", "backend", "
  *     bc.layers.dense({ units: 10 }), bc.layers.batchNorm() ] });
  */
 export function sequential(opts: SequentialOptions): Model {
-  for (const key of Object.keys(opts))
-    if (!KEYS.includes(key))
-      throw new OptionError(`sequential: unknown option "${key}"`, `known options: ${KEYS.join(", ")}`);
+  checkKnownKeys("sequential", opts, KEYS);
   if (!Array.isArray(opts.layers) || opts.layers.length === 0)
     throw new OptionError("sequential: layers must be a non-empty array of bc.layers.*");
   const { inputShape, layers, binarize, H, batchNorm, ...modelOptions } = opts;
