@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createBackend } from "../src/backends/index.js";
 import { isSoftwareAdapter } from "../src/backends/webgpu/adapter.js";
+import { bindings, MAX_STORAGE_BUFFERS, program } from "../src/backends/webgpu/program.js";
 import { WEBGPU } from "./backends.js";
 
 const adapter = (info: Partial<GPUAdapterInfo> & { isFallbackAdapter?: boolean }) =>
@@ -49,5 +50,17 @@ describe("backend auto", () => {
     } finally {
       await be.close();
     }
+  });
+});
+
+describe("webgpu programs", () => {
+  it("bind at most 8 tensors, the storage buffers every adapter allows a shader", async () => {
+    expect(MAX_STORAGE_BUFFERS).toBe(8);
+    // every kernel's programs are made when its module loads: one over the limit throws here
+    await expect(import("../src/backends/webgpu/kernels/all.js")).resolves.toBeDefined();
+    const names = Array.from({ length: 9 }, (_, i) => `t${i}`);
+    expect(() => program("nine-tensors", [], bindings(names.slice(0, 8), names.slice(8)), () => "")).toThrow(
+      /nine-tensors: at most 8 tensors, found 9/,
+    );
   });
 });

@@ -46,6 +46,13 @@ const cache = new Map<string, Program>();
  * The program `key`, built on first use by `make` (which returns the WGSL body: helper functions
  * and `@compute fn main`). Programs are plain data and shared by every backend instance.
  */
+/**
+ * The most tensors (storage buffers) a program binds: WebGPU's default
+ * maxStorageBuffersPerShaderStage, the limit every adapter supports (many phones' and integrated
+ * GPUs' adapters allow no more).
+ */
+export const MAX_STORAGE_BUFFERS = 8;
+
 export function program(
   key: string,
   params: Program["params"],
@@ -56,6 +63,8 @@ export function program(
   if (!p) {
     if (params.length > MAX_PARAMS)
       throw new BackendError(`${key}: at most ${MAX_PARAMS} parameters, found ${params.length}`);
+    if (tensors.length > MAX_STORAGE_BUFFERS)
+      throw new BackendError(`${key}: at most ${MAX_STORAGE_BUFFERS} tensors, found ${tensors.length}`);
     p = {
       key,
       params,
