@@ -15,6 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { tensorFrom } from "../src/backends/backend.js";
 import { ReferenceBackend } from "../src/backends/reference/index.js";
+import { invStd32 } from "../src/backends/reference/kernels/batchNormShared.js";
 import { Allocator } from "../src/backends/wasm/allocator.js";
 import { WasmBackend } from "../src/backends/wasm/index.js";
 import { BackendError, OptionError } from "../src/core/errors.js";
@@ -329,11 +330,13 @@ describe("wasm batch norm's sums by blocks of rows", () => {
 
 describe("batch norm with the fused ReLU", () => {
   // Every pass form: one pass by channels ([200, 64]; [160, 1024] split between threads), the
-  // sums by blocks of rows on 2 threads ([4100, 32]); odd channels ([33, 7]).
+  // sums by blocks of rows on 2 threads ([4100, 32]; with a scalar channel tail [4100, 37]); odd
+  // channels ([33, 7]).
   const SHAPES = [
     [200, 64],
     [160, 1024],
     [4100, 32],
+    [4100, 37],
     [33, 7],
   ];
   /** batchNormTrain and batchNormBackward on `be`, fused with the ReLU or followed / preceded by relu and reluBackward. */
@@ -344,14 +347,31 @@ describe("batch norm with the fused ReLU", () => {
       if (value) be.upload(tensor, Float32Array.from({ length: tensor.size }, value));
       return tensor;
     };
-    const x = t([M, C], () => rng.uniform(-2, 3)),
-      gamma = t([C], () => rng.uniform(-1, 1.5)),
-      beta = t([C], () => rng.uniform(-1, 1)),
+    const xs = Float32Array.from({ length: M * C }, () => rng.uniform(-2, 3)),
+      gammas = Float32Array.from({ length: C }, () => rng.uniform(-1, 1.5));
+    const x = t([M, C], () => 0),
+      gamma = t([C], () => 0),
+      beta = t([C]),
       dy = t([M, C], () => rng.uniform(-1, 1));
+    be.upload(x, xs);
+    be.upload(gamma, gammas);
     const [mean, variance, runningMean, runningScale, dgamma, dbeta] = Array.from({ length: 6 }, () => t([C]));
     const [out, dx, normalized, masked] = Array.from({ length: 4 }, () => t([M, C]));
     const common = { x, gamma, mean, variance, variant: "authors" as const, eps: 1e-4 };
     const train = { ...common, beta, runningMean, runningScale, momentum: 0.1 };
+    // beta such that row c % M of each channel c normalizes to exactly 0 (the statistics of this
+    // backend's own forward): there a mask computed in another order than the forward's, or with
+    // a fused multiply-add, falls on the wrong side of the ReLU
+    be.run("batchNormTrain", { ...train, out: normalized });
+    const [mu, v] = [await be.read(mean), await be.read(variance)];
+    const f = Math.fround;
+    be.upload(
+      beta,
+      Float32Array.from({ length: C }, (_, c) => {
+        const r = invStd32("authors", v[c], 1e-4);
+        return -f(f(f(xs[(c % M) * C + c] - mu[c]) * r) * gammas[c]);
+      }),
+    );
     const backward = { ...common, dx, dgamma, dbeta };
     if (fused) {
       be.run("batchNormTrain", { ...train, out, relu: true });
@@ -732,15 +752,19 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
     expect(winogradProductPays(dims(16, 32, 32, 3, 2))).toBe(false);
   });
 
-  it("takes the tiles in as few blocks as keep the threads busy when the filters' transforms are large", () => {
+  it("takes the tiles in as few blocks as keep the threads busy, within a scratch budget, when the filters' transforms are large", () => {
     const U = (K: number, Nc: number) => 36 * K * Nc * 4;
     expect(U(256, 256)).toBeLessThan(16 * 2 ** 20);
     expect(productBlockTiles(200, 256, 256, 1)).toBe(winogradBlockTiles(256, 256)); // 9 MiB: the usual blocks
-    expect(productBlockTiles(200, 512, 512, 1)).toBe(200); // the paper network's 8 x 8 layer, batch 50
+    expect(productBlockTiles(200, 512, 512, 1)).toBe(200); // the paper network's 8 x 8 layer, batch 50: one block
     expect(productBlockTiles(200, 512, 512, 2)).toBe(100);
     expect(productBlockTiles(200, 256, 512, 3)).toBe(68); // ceil(200 / 3) = 67, to a multiple of 4
     expect(productBlockTiles(200, 512, 512, 16)).toBe(winogradBlockTiles(512, 512)); // never below the usual blocks
-    expect(productBlockTiles(3200, 512, 512, 1)).toBe(256); // at most 256 tiles a block
+    // within 64 MiB of scratch over the threads, at least 16 MiB a thread (36 x 4 (K + Nc) bytes a tile)
+    expect(productBlockTiles(3200, 512, 512, 1)).toBe(452); // 64 MiB / 147,456 = 455, to a multiple of 4
+    expect(productBlockTiles(3200, 512, 512, 2)).toBe(224);
+    expect(productBlockTiles(3200, 512, 512, 8)).toBe(112); // 16 MiB a thread
+    expect(productBlockTiles(3200, 400, 400, 8)).toBe(144); // U 22 MiB: 16 MiB / 115,200 = 145
   });
 
   it("keeps a non-finite input non-finite wherever the other route does", async () => {

@@ -97,7 +97,7 @@ export function winogradBlockTiles(K: number, Nc: number): number {
 /**
  * Tiles per block of Winograd's product of `tiles` tiles on `threads` threads: winogradBlockTiles,
  * but when the filters' transforms U (36 K Nc floats) pass LARGE_FILTERS_BYTES, as few blocks as
- * keep every thread busy (ceil(tiles / threads), a multiple of 4, up to WHOLE_BLOCK_TILES_MAX):
+ * keep every thread busy (ceil(tiles / threads), a multiple of 4, within the scratch budget below):
  * each block reads all of U, from past the core's L2 cache. The bits do not depend on the block
  * (each output's sums run in the same order in any block). 1 thread, batch 50, the paper
  * network's 8 x 8 512 -> 512 layer (200 tiles; 2026-12-06): conv2d 111 ms in blocks of 32, 106 in
@@ -107,10 +107,20 @@ export function productBlockTiles(tiles: number, K: number, Nc: number, threads:
   const block = winogradBlockTiles(K, Nc);
   if (36 * K * Nc * 4 <= LARGE_FILTERS_BYTES) return block;
   const perThread = Math.ceil(Math.ceil(tiles / threads) / 4) * 4;
-  return Math.max(block, Math.min(WHOLE_BLOCK_TILES_MAX, perThread));
+  const budget = Math.max(WHOLE_BLOCK_SCRATCH_BYTES, WHOLE_BLOCKS_SCRATCH_BYTES / threads);
+  const inBudget = Math.floor(budget / (36 * 4 * (K + Nc))) & ~3;
+  return Math.max(block, Math.min(inBudget, perThread));
 }
 
 /** U's size from which productBlockTiles takes whole blocks: 16 MiB (256 -> 512 channels: 18 MiB; 256 -> 256: 9 MiB). */
 const LARGE_FILTERS_BYTES = 16 * 2 ** 20;
-/** The most tiles in one of productBlockTiles's whole blocks: its transforms V and sums M take 36 x 256 (K + Nc) floats of scratch. */
-const WHOLE_BLOCK_TILES_MAX = 256;
+/**
+ * The scratch a whole block's V and M may take (36 x 4 (K + Nc) bytes a tile): 64 MiB over all
+ * threads, at least 16 MiB a thread (112 tiles of 512 -> 512 channels). Each thread keeps its
+ * scratch for the backend's life, so blocks sized by the batch alone would hold ~2.25x a layer's
+ * activations (300 MB on 8 threads at batch 500). The paper network's 8 x 8 layers at batch 50
+ * (200 tiles) stay in one block a thread on 1 and 2 threads: in two blocks on 1 thread, 512 -> 512
+ * took 110-113 ms against 103-110 (conv2d, alternated, 2026-12-06).
+ */
+const WHOLE_BLOCKS_SCRATCH_BYTES = 64 * 2 ** 20;
+const WHOLE_BLOCK_SCRATCH_BYTES = 16 * 2 ** 20;
