@@ -659,7 +659,10 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
     [9, 8, 8, 256, 512, 3, 3, [1, 1], [1, 1]], // U 18 MiB, 36 tiles: one block on 1 thread, 32 + 4 on 2
   ];
   type Product = "conv2d" | "conv2dBackwardInput";
-  /** The product of `kernel` for shape s on `be`, by Winograd or (with `winograd` false) the other route. */
+  /**
+   * The product of `kernel` for shape s on `be`, by Winograd or (with `winograd` false) the other
+   * route; with `signs` false, Winograd never takes the filters' signs.
+   */
   async function product(
     be: WasmBackend,
     kernel: Product,
@@ -667,6 +670,7 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
     input: Float32Array,
     ws: Float32Array,
     winograd: boolean,
+    signs = true,
   ) {
     const g = convGeometry(s);
     const forward = kernel === "conv2d";
@@ -674,11 +678,13 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
       w = tensorFrom(be, g.w, ws),
       out = be.alloc(forward ? g.y : g.x);
     convProductPaths.winograd = winograd;
+    convProductPaths.winogradSigns = signs;
     try {
       if (forward) be.run("conv2d", { x: a, w, out, stride: g.stride, pad: g.pad });
       else be.run("conv2dBackwardInput", { dy: a, w, dx: out, stride: g.stride, pad: g.pad });
     } finally {
       convProductPaths.winograd = true;
+      convProductPaths.winogradSigns = true;
     }
     const values = await be.read(out);
     for (const t of [a, w, out]) be.dispose(t);
@@ -724,6 +730,48 @@ describe("wasm conv2d and conv2dBackwardInput by Winograd's F(4x4, 3x3)", () => 
       });
     }
   }
+
+  // U past 16 MiB: the terms from the signs. 516 channels: a last block of 4 of the products' k
+  // (KC 256) on one side, 4 columns past the last strip of 16 on the other.
+  const LARGE: ConvShape[] = [
+    [9, 8, 8, 256, 512, 3, 3, [1, 1], [1, 1]],
+    [2, 8, 8, 512, 516, 3, 3, [1, 1], [1, 1]],
+    [2, 8, 8, 516, 512, 3, 3, [1, 1], [1, 1]],
+  ];
+  const bits = (a: Float32Array) => new Uint32Array(a.buffer);
+
+  for (const kernel of ["conv2d", "conv2dBackwardInput"] as const) {
+    it(`${kernel}: takes large binary filters' transforms from their signs, in the same bits as from the filters`, async () => {
+      for (const threads of [1, 2] as const) {
+        const be = backends.get(label({ threads, simd: "relaxed" }))!;
+        for (const [k, s] of LARGE.entries()) {
+          const { input, ws } = operands(kernel, s, 90 + k);
+          const fromSigns = await product(be, kernel, s, input, ws, true);
+          expect(bits(fromSigns), `${s}, ${threads} threads`).toEqual(
+            bits(await product(be, kernel, s, input, ws, true, false)),
+          );
+        }
+      }
+    });
+  }
+
+  it("takes the filters' transforms when a weight is not +-H, or H is 0", async () => {
+    const be = backends.get(label({ threads: 2, simd: "baseline" }))!;
+    const s = LARGE[1];
+    for (const kernel of ["conv2d", "conv2dBackwardInput"] as const) {
+      const { input, ws } = operands(kernel, s, 97);
+      const binary = await product(be, kernel, s, input, ws, true);
+      const uneven = ws.slice();
+      uneven[ws.length - 7] *= 1.5; // one weight of the last filters: the other threads' part
+      const unevenOut = await product(be, kernel, s, input, uneven, true);
+      expect(bits(unevenOut)).not.toEqual(bits(binary));
+      expect(bits(unevenOut)).toEqual(bits(await product(be, kernel, s, input, uneven, true, false)));
+      const zeros = ws.map((w) => (w > 0 ? 0 : -0));
+      expect(bits(await product(be, kernel, s, input, zeros, true))).toEqual(
+        bits(await product(be, kernel, s, input, zeros, true, false)),
+      );
+    }
+  });
 
   it("leaves small output grids with many channels, other strides and sizes to the other routes", () => {
     const dims = (H: number, C: number, Co: number, k = 3, stride = 1) => ({

@@ -33,6 +33,8 @@ const DECLARED_COUNTS: {
   winogradFilterScratchBytes: 1,
   winogradFilterFloats: 2,
   winogradGroupScratchBytes: 3,
+  winogradSignBytes: 2,
+  winogradSignScratchBytes: 2,
   adam: 13,
   batchNormBackward: 19,
   batchNormInfer: 12,

@@ -43,6 +43,7 @@ import {
   winogradFilterScratchBytes as winogradFilterScratch,
   winogradProductScratchBytes as winogradProductScratch,
 } from "./kernels/convWinogradProduct";
+import { winogradSignBytes as winogradSignBlock, winogradSignScratchBytes as winogradSignScratch } from "./kernels/convWinogradSigns";
 
 /** The first byte the host may use: everything below belongs to the module. */
 export function heapBase(): usize {
@@ -87,6 +88,16 @@ export function winogradFilterFloats(K: i32, Nc: i32): f64 {
 /** Bytes of scratch one thread needs for the filters' transforms of Winograd's convolution product (WINOGRAD_FILTERS) with Nc output channels. */
 export function winogradFilterScratchBytes(Nc: i32): i32 {
   return winogradFilterScratch(Nc);
+}
+
+/** Bytes of the shared block of the signs of Winograd's convolution product from binary filters (WINOGRAD_SIGNS), K input and Nc output channels. */
+export function winogradSignBytes(K: i32, Nc: i32): i32 {
+  return winogradSignBlock(K, Nc);
+}
+
+/** Bytes of scratch one thread needs, beyond winogradProductScratchBytes, for Winograd's product from the signs (WINOGRAD_SIGN_TILES). */
+export function winogradSignScratchBytes(K: i32, Nc: i32): i32 {
+  return winogradSignScratch(K, Nc);
 }
 
 /** Bytes of scratch one thread needs for the Winograd filter gradient's grouped form in blocks of `block` tiles, C input and Co output channels. */

@@ -1,7 +1,8 @@
 import { A_ROWS, B_FLIPPED, convGemm } from "./convGemm";
 import { CONV_LUT_PACK, CONV_LUT_PRODUCT, convLutProduct, packFlippedSigns } from "./convLut";
 import { CONV_HEADER_BYTES, setGeometry } from "./convPack";
-import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from "./convWinogradProduct";
+import { WINOGRAD_FILTERS, WINOGRAD_SIGN_TILES, WINOGRAD_SIGNS, WINOGRAD_TILES, winogradFilters, winogradTiles } from "./convWinogradProduct";
+import { winogradSigns } from "./convWinogradSigns";
 
 /**
  * conv2dBackwardInput (contract): dy [N,Ho,Wo,Co], w [kh,kw,C,Co], dx [N,H,W,C];
@@ -12,7 +13,8 @@ import { WINOGRAD_FILTERS, WINOGRAD_TILES, winogradFilters, winogradTiles } from
  * `phase` as conv2d's: the float product (CONV_GEMM), or for binary filters the lookup tables
  * (convLut.ts: CONV_LUT_PACK the signs of w' for input channels [start, end), CONV_LUT_PRODUCT),
  * or for a 3x3 stride-1 filter Winograd's F(4x4, 3x3) on the flipped filters and the padding
- * 2 - p (convWinogradProduct.ts: WINOGRAD_FILTERS for dy's channels [start, end), WINOGRAD_TILES).
+ * 2 - p (convWinogradProduct.ts: WINOGRAD_FILTERS for dy's channels [start, end), WINOGRAD_TILES;
+ * or for large binary filters WINOGRAD_SIGNS, then WINOGRAD_SIGN_TILES: convWinogradSigns.ts).
  */
 export function conv2dBackwardInput(
   dy: usize, w: usize, dx: usize, N: i32, H: i32, W: i32, C: i32, Ho: i32, Wo: i32, Co: i32,
@@ -24,7 +26,10 @@ export function conv2dBackwardInput(
     return;
   }
   if (phase == WINOGRAD_FILTERS) return winogradFilters(w, bits, Co, C, true, start, end, scratch);
-  if (phase == WINOGRAD_TILES) return winogradTiles(dy, bits, dx, N, Ho, Wo, Co, H, W, C, 2 - ph, 2 - pw, rowChunk, counter, scratch);
+  if (phase == WINOGRAD_SIGNS) return winogradSigns(w, bits, Co, C, true, start, end);
+  if (phase == WINOGRAD_TILES || phase == WINOGRAD_SIGN_TILES) {
+    return winogradTiles(dy, bits, dx, N, Ho, Wo, Co, H, W, C, 2 - ph, 2 - pw, rowChunk, counter, scratch, phase == WINOGRAD_SIGN_TILES ? w : 0);
+  }
   setGeometry(scratch, dy, Ho, Wo, Co, H, W, kh, kw, 1, ph - (kh - 1), sh, 1, pw - (kw - 1), sw, w);
   const work = scratch + CONV_HEADER_BYTES;
   if (phase == CONV_LUT_PRODUCT) convLutProduct(scratch, bits, abs<f32>(load<f32>(w)), dx, N * H * W, C, kh * kw * Co, counter, work);

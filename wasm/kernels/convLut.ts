@@ -118,12 +118,12 @@ export function convLutProduct(g: usize, bits: usize, H: f32, out: usize, M: i32
 }
 
 /** The bits of |w[0]|. */
-@inline function absBits(w: usize): u32 {
+@inline export function absBits(w: usize): u32 {
   return load<u32>(w) & 0x7fffffff;
 }
 
 /** Whether the float with these bits of |H| is finite and > 0. */
-@inline function finitePositive(hBits: u32): bool {
+@inline export function finitePositive(hBits: u32): bool {
   return hBits != 0 && hBits < 0x7f800000;
 }
 

@@ -30,10 +30,17 @@ import { DENSE_SCRATCH_BYTES, matmulPackedB } from "./matmul";
 import { NR, packedColumns, packedOffset } from "./matmulPack";
 import { termFloats, transformPatch } from "./convWinograd";
 import { transpose4 } from "../infer/transpose4";
+import { SIGN_TABLES_BYTES, signTables, termFromSigns } from "./convWinogradSigns";
 
-/** The phases of conv2d's and conv2dBackwardInput's exports that run Winograd's product (after convLut.ts's). */
+/**
+ * The phases of conv2d's and conv2dBackwardInput's exports that run Winograd's product (after
+ * convLut.ts's and convDirect.ts's): from the filters' transforms, or (binary filters) from
+ * their signs (convWinogradSigns.ts).
+ */
 export const WINOGRAD_FILTERS = 3;
 export const WINOGRAD_TILES = 4;
+export const WINOGRAD_SIGNS = 6;
+export const WINOGRAD_SIGN_TILES = 7;
 
 const TILE: i32 = 4;
 const TERMS: i32 = 36;
@@ -134,25 +141,38 @@ export function winogradFilters(w: usize, u: usize, K: i32, Nc: i32, flipped: bo
 /**
  * The tiles of blocks taken from `counter`: x [N,H,W,K] the input, u the filters' transforms,
  * out [N,Ho,Wo,Nc], (ph, pw) the padding; `scratch` winogradProductScratchBytes(block, K, Nc).
+ * With the filters w (WINOGRAD_SIGN_TILES; not 0: a tensor's offset), u is instead
+ * WINOGRAD_SIGNS' shared block, and each term of U is filled from the signs just before its
+ * product (convWinogradSigns.ts; scratch + winogradSignScratchBytes(K, Nc)).
  */
 export function winogradTiles(
   x: usize, u: usize, out: usize, N: i32, H: i32, W: i32, K: i32, Ho: i32, Wo: i32, Nc: i32, ph: i32, pw: i32,
-  block: i32, counter: usize, scratch: usize,
+  block: i32, counter: usize, scratch: usize, w: usize = 0,
 ): void {
   const patch = scratch + <usize>DENSE_SCRATCH_BYTES, v = patch + <usize>PATCH_BYTES;
   const vTerm = <usize>termFloats(block, K) << 2, mTerm = <usize>termFloats(block, Nc) << 2;
-  const m = v + <usize>TERMS * vTerm;
+  const m = v + <usize>TERMS * vTerm, tables = m + <usize>TERMS * mTerm;
+  const term = tables + <usize>SIGN_TABLES_BYTES;
   const th = (Ho + TILE - 1) / TILE, tw = (Wo + TILE - 1) / TILE, tiles = N * th * tw;
   const blocks = (tiles + block - 1) / block, nPad = packedColumns(Nc);
+  let tabled = false;
   for (let b = atomic.add<i32>(counter, 1); b < blocks; b = atomic.add<i32>(counter, 1)) {
     const t0 = b * block, n = min(block, tiles - t0);
     for (let t = 0; t < n; t++) {
       const g = t0 + t, image = g / (th * tw), r = g % (th * tw);
       transformPatch(x, image, H, W, K, (r / tw) * TILE - ph, (r % tw) * TILE - pw, v + (<usize>t * <usize>K << 2), vTerm, patch);
     }
+    if (w && !tabled) {
+      signTables(w, tables, patch);
+      tabled = true;
+    }
     for (let e = 0; e < TERMS; e++) {
-      const ve = v + <usize>e * vTerm, ue = u + (<usize>(e * K) * <usize>nPad << 2), me = m + <usize>e * mTerm;
-      matmulPackedB(ve, ue, me, n, Nc, nPad, K, scratch);
+      let ue = u + (<usize>(e * K) * <usize>nPad << 2);
+      if (w) {
+        termFromSigns(u, tables, e, K, Nc, term);
+        ue = term;
+      }
+      matmulPackedB(v + <usize>e * vTerm, ue, m + <usize>e * mTerm, n, Nc, nPad, K, scratch);
     }
     for (let t = 0; t < n; t++) {
       const g = t0 + t, image = g / (th * tw), r = g % (th * tw);
@@ -192,7 +212,7 @@ function outputTile(mt: usize, termBytes: usize, Nc: i32, out: usize, image: i32
  * The 6 values q[k qs] = (G g)[k] of the 3 at p[k s], G of F(4x4, 3x3):
  *   [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1].
  */
-@inline function filterTransform(p: usize, s: usize, q: usize, qs: usize): void {
+@inline export function filterTransform(p: usize, s: usize, q: usize, qs: usize): void {
   const g0 = v128.load(p), g1 = v128.load(p + s), g2 = v128.load(p + 2 * s);
   const even = f32x4.add(g0, g2);
   const sixth = f32x4.splat(<f32>(1.0 / 6.0));

@@ -221,6 +221,16 @@ export class WasmBackend implements Backend {
     return this.exports.winogradFilterScratchBytes(Nc);
   }
 
+  /** Bytes of the shared block of Winograd's product from binary filters' signs (WINOGRAD_SIGNS) for K input and Nc output channels. */
+  winogradSignBytes(K: number, Nc: number): number {
+    return this.exports.winogradSignBytes(K, Nc);
+  }
+
+  /** Bytes of scratch Winograd's product from the signs needs per thread beyond winogradProductScratchBytes. */
+  winogradSignScratchBytes(K: number, Nc: number): number {
+    return this.exports.winogradSignScratchBytes(K, Nc);
+  }
+
   /** Bytes of scratch the Winograd filter gradient's grouped form needs per thread for blocks of `block` tiles, C input and Co output channels. */
   winogradGroupScratchBytes(block: number, C: number, Co: number): number {
     return this.exports.winogradGroupScratchBytes(block, C, Co);

@@ -12,13 +12,16 @@ import { convThreads, counterParts } from "./conv.js";
 
 /**
  * Which product methods conv2d and conv2dBackwardInput may use (benchmarks and tests switch them
- * off to compare): Winograd's, and conv2d's direct product for few inputs (conv2d.ts).
+ * off to compare): Winograd's, its terms from binary filters' signs (winogradProduct), and
+ * conv2d's direct product for few inputs (conv2d.ts).
  */
-export const convProductPaths = { winograd: true, direct: true };
+export const convProductPaths = { winograd: true, winogradSigns: true, direct: true };
 
 /** The phases of the convolution exports that run Winograd's product (after the float and lookup-table ones, conv.ts). */
 const WINOGRAD_FILTERS = 3,
-  WINOGRAD_TILES = 4;
+  WINOGRAD_TILES = 4,
+  WINOGRAD_SIGNS = 6,
+  WINOGRAD_SIGN_TILES = 7;
 
 /** Winograd's output tiles: 4 x 4. */
 const TILE = 4;
@@ -61,7 +64,10 @@ const MAX_SMALL_GRID_PAIRS = 128 * 128;
 /**
  * The product by Winograd: the filters' transforms (inputs split between the threads, 4 at a
  * time, into the shared work area, packed for the products), then blocks of tiles of the Ho x Wo
- * output grid from the work counter.
+ * output grid from the work counter. Where U passes the cache (largeFilters) and the filters are
+ * binary (+-H, the training step's Wb), their signs instead (binarySigns), and each block's
+ * thread fills each term of U from them just before its product (wasm/kernels/convWinogradSigns.ts:
+ * the same bits).
  * K, Nc: the product's input and output channels (conv2d: C, Co; conv2dBackwardInput: Co, C).
  */
 export function winogradProduct(
@@ -76,16 +82,42 @@ export function winogradProduct(
 ): void {
   const tiles = images * Math.ceil(Ho / TILE) * Math.ceil(Wo / TILE);
   const block = productBlockTiles(tiles, K, Nc, be.threads);
+  const parts = counterParts(Math.min(convThreads(tiles * 16, Nc, 9 * K, be.threads), Math.ceil(tiles / block)));
+  const scratch = be.winogradProductScratchBytes(block, K, Nc);
+  const signs =
+    convProductPaths.winogradSigns && largeFilters(K, Nc) ? binarySigns(be, kernel, geometry, K, Nc) : undefined;
+  if (signs !== undefined) {
+    const extra = be.winogradSignScratchBytes(K, Nc);
+    be.dispatch(
+      kernel,
+      [...geometry, block, 0, be.workCounter, signs, WINOGRAD_SIGN_TILES, 0, 0],
+      parts,
+      scratch + extra,
+    );
+    return;
+  }
   const u = be.sharedScratch(4 * be.winogradFilterFloats(K, Nc));
   const filterParts = splitRange(K, partsFor(36 * K * Nc, MIN_ELEMENTS, be.threads), 4);
   be.dispatch(kernel, [...geometry, block, 0, 0, u, WINOGRAD_FILTERS], filterParts, be.winogradFilterScratchBytes(Nc));
-  const parts = Math.min(convThreads(tiles * 16, Nc, 9 * K, be.threads), Math.ceil(tiles / block));
-  be.dispatch(
-    kernel,
-    [...geometry, block, 0, be.workCounter, u, WINOGRAD_TILES, 0, 0],
-    counterParts(parts),
-    be.winogradProductScratchBytes(block, K, Nc),
-  );
+  be.dispatch(kernel, [...geometry, block, 0, be.workCounter, u, WINOGRAD_TILES, 0, 0], parts, scratch);
+}
+
+/**
+ * The filters' signs (WINOGRAD_SIGNS, inputs split between the threads) in the shared block, or
+ * undefined when a weight is not +-H (the flag the phase sets).
+ */
+function binarySigns(
+  be: WasmBackend,
+  kernel: "conv2d" | "conv2dBackwardInput",
+  geometry: ReturnType<typeof convGeometry>,
+  K: number,
+  Nc: number,
+): number | undefined {
+  const block = be.sharedScratch(be.winogradSignBytes(K, Nc));
+  be.writeInt32(block, 0);
+  const parts = splitRange(K, partsFor(9 * K * Nc, MIN_ELEMENTS, be.threads), 4);
+  be.dispatch(kernel, [...geometry, 0, 0, 0, block, WINOGRAD_SIGNS], parts, 0);
+  return be.readInt32(block) === 0 ? block : undefined;
 }
 
 /** Tiles per block for K input and Nc output channels (multiples of 4: the products' 4-row panels; also the filter gradient's grouped form's). */
@@ -105,11 +137,16 @@ export function winogradBlockTiles(K: number, Nc: number): number {
  */
 export function productBlockTiles(tiles: number, K: number, Nc: number, threads: number): number {
   const block = winogradBlockTiles(K, Nc);
-  if (36 * K * Nc * 4 <= LARGE_FILTERS_BYTES) return block;
+  if (!largeFilters(K, Nc)) return block;
   const perThread = Math.ceil(Math.ceil(tiles / threads) / 4) * 4;
   const budget = Math.max(WHOLE_BLOCK_SCRATCH_BYTES, WHOLE_BLOCKS_SCRATCH_BYTES / threads);
   const inBudget = Math.floor(budget / (36 * 4 * (K + Nc))) & ~3;
   return Math.max(block, Math.min(inBudget, perThread));
+}
+
+/** Whether the filters' transforms U (36 K Nc floats) pass LARGE_FILTERS_BYTES. */
+function largeFilters(K: number, Nc: number): boolean {
+  return 36 * K * Nc * 4 > LARGE_FILTERS_BYTES;
 }
 
 /** U's size from which productBlockTiles takes whole blocks: 16 MiB (256 -> 512 channels: 18 MiB; 256 -> 256: 9 MiB). */
