@@ -8,7 +8,12 @@
 import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError, UsageError } from "../core/errors.js";
 import { checkDataset, sliceDataset, type Dataset } from "../data/dataset.js";
-import { fitPreprocessing, type PreprocessSpec } from "../data/preprocessing.js";
+import {
+  checkPreprocessSpecs,
+  fitPreprocessing,
+  preprocessDifference,
+  type PreprocessSpec,
+} from "../data/preprocessing.js";
 import { LR_SCHEDULES, type LrScheduleName, type TrainConfig } from "../train/config.js";
 import { dataDifference, dataIdentity } from "../train/dataIdentity.js";
 import type { LabeledSet } from "../train/dataset.js";
@@ -110,10 +115,11 @@ const FIT_KEYS = [
 ];
 
 /** The settings given to this call that a continued run takes from its saved configuration. */
-const FIXED_ON_RESUME: (keyof FitOptions)[] = ["batchSize", "lr", "schedule", "preprocess"];
+const FIXED_ON_RESUME: (keyof FitOptions)[] = ["batchSize", "lr", "schedule"];
 
 export async function fit(model: Model, train: Dataset, opts: FitOptions = {}): Promise<History> {
   checkKnownKeys("fit", opts, FIT_KEYS, ["maxEpochsThisCall"]); // maxEpochsThisCall: the tests' own
+  checkNestedOptions(opts);
   const folder = opts.checkpointDir !== undefined ? openRunFolder(opts.checkpointDir, model) : undefined;
   folder?.open();
   try {
@@ -141,6 +147,13 @@ async function fitIn(
     model.preprocessing = preprocessingFromState(saved.meta.preprocessing, saved.tensors, `${opts.checkpointDir}`);
   if ((saved || previous) && opts.preprocess && !model.preprocessing)
     throw new OptionError("fit: preprocess is fitted at a run's first epoch; this run has started without one");
+  const difference =
+    (saved || previous) && opts.preprocess && preprocessDifference(opts.preprocess, model.preprocessing!);
+  if (difference)
+    throw new OptionError(
+      `fit: ${saved ? `the run in ${opts.checkpointDir}` : "this model's run"} continues with the preprocessing fitted at its first epoch; the preprocess given differs (${difference})`,
+      "leave preprocess out to continue, or start a new run",
+    );
   if (!saved && !previous && opts.preprocess && !model.preprocessing) {
     if (trainSet.preprocessed)
       throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
@@ -255,6 +268,44 @@ async function fitIn(
   };
 }
 
+/** The shapes of the options that are objects or functions (a typo in them would otherwise be ignored, or fail an epoch later). */
+function checkNestedOptions(opts: FitOptions): void {
+  const isObject = (v: unknown): v is object => typeof v === "object" && v !== null && !Array.isArray(v);
+  const found = (v: unknown) => JSON.stringify(v) ?? String(v);
+  if (opts.lr !== undefined && typeof opts.lr !== "number") {
+    if (!isObject(opts.lr))
+      throw new OptionError(
+        `fit: lr must be a number or { start, end }, found ${found(opts.lr)}`,
+        "e.g. lr: 1e-3, or lr: { start: 1e-3, end: 3e-6 }",
+      );
+    checkKnownKeys("fit: lr", opts.lr, ["start", "end"]);
+  }
+  if (opts.preprocess !== undefined) checkPreprocessSpecs(opts.preprocess, "fit");
+  if (opts.callbacks !== undefined) {
+    if (!isObject(opts.callbacks))
+      throw new OptionError(`fit: callbacks must be an object, found ${found(opts.callbacks)}`);
+    checkKnownKeys("fit: callbacks", opts.callbacks, CALLBACK_KEYS);
+    for (const [name, f] of Object.entries(opts.callbacks))
+      if (f !== undefined && typeof f !== "function")
+        throw new OptionError(`fit: callbacks.${name} must be a function, found ${found(f)}`);
+  }
+  if (opts.earlyStopping !== undefined) {
+    if (!isObject(opts.earlyStopping))
+      throw new OptionError(
+        `fit: earlyStopping must be { patience, restoreBest? }, found ${found(opts.earlyStopping)}`,
+      );
+    checkKnownKeys("fit: earlyStopping", opts.earlyStopping, ["patience", "restoreBest"]);
+  }
+  const signal = opts.signal as unknown;
+  if (signal !== undefined && !(isObject(signal) && typeof (signal as AbortSignal).aborted === "boolean"))
+    throw new OptionError(
+      `fit: signal must be an AbortSignal, found ${found(signal)}`,
+      "pass an AbortController's signal: const c = new AbortController(); fit(data, { signal: c.signal })",
+    );
+}
+
+const CALLBACK_KEYS: (keyof FitCallbacks)[] = ["onEpochBegin", "onBatchEnd", "onEpochEnd"];
+
 /** The training set and the validation set: a given one, or the last fraction of the training set. */
 function splitValidation(
   train: Dataset,
@@ -280,10 +331,10 @@ function splitValidation(
 function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: TrainConfig["data"]): TrainConfig {
   const epochs = opts.epochs ?? 10;
   if (!(Number.isInteger(epochs) && epochs >= 1))
-    throw new OptionError(`fit: epochs must be an integer >= 1, found ${opts.epochs}`);
+    throw new OptionError(`fit: epochs must be an integer >= 1, found ${JSON.stringify(opts.epochs)}`);
   const batchSize = opts.batchSize ?? Math.min(100, train.n);
   if (!(Number.isInteger(batchSize) && batchSize >= 1))
-    throw new OptionError(`fit: batchSize must be an integer >= 1, found ${opts.batchSize}`);
+    throw new OptionError(`fit: batchSize must be an integer >= 1, found ${JSON.stringify(opts.batchSize)}`);
   if (batchSize > train.n)
     throw new OptionError(
       `fit: batchSize ${batchSize} is larger than the ${train.n} training examples`,
@@ -292,8 +343,11 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
   const lr = typeof opts.lr === "number" ? { start: opts.lr } : (opts.lr ?? {});
   const lrStart = lr.start ?? 3e-3,
     lrEnd = lr.end ?? lrStart / 1000;
-  if (!(lrStart > 0 && lrEnd > 0))
-    throw new OptionError(`fit: learning rates must be > 0, found start ${lrStart}, end ${lrEnd}`);
+  const rate = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
+  if (!(rate(lrStart) && rate(lrEnd)))
+    throw new OptionError(
+      `fit: learning rates must be finite numbers > 0, found start ${JSON.stringify(lrStart)}, end ${JSON.stringify(lrEnd)}`,
+    );
   const schedule = opts.schedule ?? "exponential";
   if (!LR_SCHEDULES.includes(schedule))
     throw new OptionError(`fit: schedule must be one of ${LR_SCHEDULES.join(", ")}, found ${JSON.stringify(schedule)}`);
@@ -303,7 +357,9 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
       "give validation: a Dataset, or the fraction of the training set to hold out (e.g. 0.1)",
     );
   if (opts.earlyStopping && !(Number.isInteger(opts.earlyStopping.patience) && opts.earlyStopping.patience >= 1)) {
-    throw new OptionError(`fit: earlyStopping.patience must be an integer >= 1, found ${opts.earlyStopping.patience}`);
+    throw new OptionError(
+      `fit: earlyStopping.patience must be an integer >= 1, found ${JSON.stringify(opts.earlyStopping.patience)}`,
+    );
   }
   const evalBatchSize = batchSizeOption(opts.evalBatchSize ?? 500, "fit: evalBatchSize");
   const { dataDir: _dir, ...record } = opts.record ?? {};

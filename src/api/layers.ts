@@ -11,6 +11,8 @@ import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/architecture.js";
 import type { Pair } from "../kernels/contract.js";
+import { checkBatchNormOptions } from "../nn/batchNorm.js";
+import { checkBinarization } from "../nn/binarization.js";
 
 export type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/architecture.js";
 
@@ -29,11 +31,13 @@ function known<T extends object>(layer: string, opts: T, keys: readonly string[]
 
 const BINARY_KEYS = ["binarize", "H", "clip", "lrScale", "slot"] as const;
 
+/** The options of batch norm's settings (bc.layers.batchNorm, and sequential's defaults). */
+export const BATCH_NORM_KEYS = ["variant", "eps", "momentum"] as const;
+
 function binaryPart(o: BinaryOptions): BinaryOptions {
   const out: BinaryOptions = {};
   for (const key of BINARY_KEYS) if (o[key] !== undefined) (out as Record<string, unknown>)[key] = o[key];
-  if (o.binarize !== undefined && !["det", "stoch", "none"].includes(o.binarize))
-    throw new OptionError(`binarize must be "det", "stoch" or "none", found ${JSON.stringify(o.binarize)}`);
+  if (o.binarize !== undefined) checkBinarization(o.binarize, "binarize");
   return out;
 }
 
@@ -47,7 +51,7 @@ export function dense(opts: DenseOptions): LayerSpec {
   known("dense", opts, ["units", ...BINARY_KEYS]);
   if (!(Number.isInteger(opts.units) && opts.units >= 1))
     throw new OptionError(
-      `dense: units must be an integer >= 1, found ${opts.units}`,
+      `dense: units must be an integer >= 1, found ${JSON.stringify(opts.units)}`,
       "units is the layer's number of outputs, e.g. bc.layers.dense({ units: 1024 })",
     );
   return { kind: "dense", units: opts.units, ...binaryPart(opts) };
@@ -67,7 +71,7 @@ export interface Conv2dOptions extends BinaryOptions {
 export function conv2d(opts: Conv2dOptions): LayerSpec {
   known("conv2d", opts, ["filters", "kernelSize", "strides", "padding", ...BINARY_KEYS]);
   if (!(Number.isInteger(opts.filters) && opts.filters >= 1))
-    throw new OptionError(`conv2d: filters must be an integer >= 1, found ${opts.filters}`);
+    throw new OptionError(`conv2d: filters must be an integer >= 1, found ${JSON.stringify(opts.filters)}`);
   const kernel = pair(opts.kernelSize, "conv2d: kernelSize");
   if (kernel[0] < 1 || kernel[1] < 1)
     throw new OptionError(`conv2d: kernelSize must be >= 1, found ${JSON.stringify(opts.kernelSize)}`);
@@ -97,9 +101,8 @@ export function maxPooling2d(
  * Szegedy: eps inside the square root, a moving average of the variance).
  */
 export function batchNorm(opts: BatchNormSpecOptions = {}): LayerSpec {
-  known("batchNorm", opts, ["variant", "eps", "momentum"]);
-  if (opts.variant !== undefined && opts.variant !== "authors" && opts.variant !== "standard")
-    throw new OptionError(`batchNorm: variant must be "authors" or "standard", found ${JSON.stringify(opts.variant)}`);
+  known("batchNorm", opts, BATCH_NORM_KEYS);
+  checkBatchNormOptions(opts, "batchNorm");
   return { kind: "batchnorm", ...opts };
 }
 
@@ -109,8 +112,14 @@ export function relu(): LayerSpec {
 
 /** Inverted dropout with probability `rate` of dropping a unit, during training only. */
 export function dropout(opts: { rate: number; slot?: number }): LayerSpec {
+  if (typeof opts !== "object" || opts === null)
+    throw new OptionError(
+      `dropout: expected { rate }, found ${JSON.stringify(opts) ?? String(opts)}`,
+      "e.g. bc.layers.dropout({ rate: 0.5 })",
+    );
   known("dropout", opts, ["rate", "slot"]);
-  if (!(opts.rate >= 0 && opts.rate < 1)) throw new OptionError(`dropout: rate must be in [0, 1), found ${opts.rate}`);
+  if (!(opts.rate >= 0 && opts.rate < 1))
+    throw new OptionError(`dropout: rate must be in [0, 1), found ${JSON.stringify(opts.rate)}`);
   return { kind: "dropout", p: opts.rate, ...(opts.slot !== undefined ? { slot: opts.slot } : {}) };
 }
 

@@ -13,7 +13,14 @@ import { BACKEND_NAMES, createBackend, type BackendName } from "../backends/inde
 import { SIMD_CHOICES, type SimdChoice } from "../backends/wasm/simd.js";
 import { MAX_THREADS } from "../backends/wasm/threads.js";
 import { DataFormatError, OptionError, ShapeError, UsageError } from "../core/errors.js";
-import { asFloat32, checkDataset, describeValue, type Dataset, type NumericArray } from "../data/dataset.js";
+import {
+  asFloat32,
+  checkDataset,
+  checkFinite,
+  describeValue,
+  type Dataset,
+  type NumericArray,
+} from "../data/dataset.js";
 import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
 import { defaultTestTime, type TestTime } from "../nn/binarization.js";
 import { Network, validateNetwork, type NetworkConfig } from "../nn/network.js";
@@ -201,13 +208,19 @@ export class Model {
         `${what}: the set is empty (${data.n} examples)`,
         "an error rate over no examples is not a number: give at least one example, or leave the set out",
       );
-    if (data.features !== this.inputSize) {
+    const input = this.network.input;
+    if (
+      data.features !== this.inputSize ||
+      (input.length === 3 && data.shape.length === 3 && `${data.shape}` !== `${input}`)
+    ) {
       throw new ShapeError(
         `${what}: examples of shape [${data.shape}] (${data.features} values), the model takes [${this.network.input}] (${this.inputSize})`,
-        "give data of the model's input shape, or build the model for this data's shape",
+        "give data of the model's input shape (images as [height, width, channels]), or build the model for this data's shape",
       );
     }
     checkLabels(data, this.classes, what);
+    // a lazily computed set (`example`: a pipeline's) is made one example at a time; its values are not scanned here
+    if (!data.example) checkFinite(data.x, data.features, what);
     if (data.preprocessed || !this.preprocessing) return data;
     checkShape(
       this.preprocessing,
@@ -390,7 +403,9 @@ function checkModelOptions(o: ModelOptions): void {
       `model: backend must be one of ${BACKEND_NAMES.join(", ")} or a Backend, found ${JSON.stringify(b)}`,
     );
   if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1 && o.threads <= MAX_THREADS))
-    throw new OptionError(`model: threads must be an integer from 1 to ${MAX_THREADS}, found ${o.threads}`);
+    throw new OptionError(
+      `model: threads must be an integer from 1 to ${MAX_THREADS}, found ${JSON.stringify(o.threads)}`,
+    );
   if (o.simd !== undefined && !SIMD_CHOICES.includes(o.simd))
     throw new OptionError(`model: simd must be one of ${SIMD_CHOICES.join(", ")}, found ${JSON.stringify(o.simd)}`);
 }

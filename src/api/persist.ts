@@ -11,10 +11,11 @@
  */
 import { BinaryConnectError, CheckpointError, OptionError, UsageError } from "../core/errors.js";
 import { describeValue } from "../data/dataset.js";
+import { checkKnownKeys } from "./knownKeys.js";
 import type { NetworkConfig } from "../nn/network.js";
 import { decodeCheckpoint, encodeCheckpoint, type NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
-import type { Best, EpochRecord, PartialEpoch } from "../train/loop.js";
+import { bestFromJson, type Best, type EpochRecord, type PartialEpoch } from "../train/loop.js";
 import { networkOf } from "../train/model.js";
 import { preprocessingFromState, preprocessingToState, type PreprocessingMeta } from "../train/preprocessingState.js";
 import type { CheckpointMeta } from "../train/runFolder.js";
@@ -48,6 +49,7 @@ export interface SaveOptions {
 
 /** The model as the bytes of a model file. */
 export async function modelToBytes(model: Model, opts: SaveOptions = {}): Promise<Uint8Array> {
+  checkKnownKeys("save", opts, ["includeOptimizer"]);
   const withOptimizer = opts.includeOptimizer ?? true;
   const { tensors, step } = await model.getState(withOptimizer);
   const meta: ModelFileMeta = {
@@ -105,7 +107,7 @@ function fromModelFile(meta: ModelFileMeta, tensors: NamedArray[], source: strin
   if (meta.preprocessing) model.preprocessing = preprocessingFromState(meta.preprocessing, tensors, source);
   if (meta.training) {
     const { config, epochsDone, best, history, partial } = meta.training;
-    model.setTraining({ config, epochsDone, best, history, ...(partial ? { partial } : {}) });
+    model.setTraining({ config, epochsDone, best: bestFromJson(best), history, ...(partial ? { partial } : {}) });
   }
   return model;
 }
@@ -152,7 +154,7 @@ function fromCheckpoint(meta: CheckpointMeta, tensors: NamedArray[], source: str
   model.setTraining({
     config,
     epochsDone: meta.epochsDone,
-    best: meta.best,
+    best: bestFromJson(meta.best),
     history: [],
     ...(meta.partial ? { partial: meta.partial } : {}),
   });
@@ -215,6 +217,8 @@ export async function loadModel(
   given: string | URL | Uint8Array | ArrayBuffer,
   options: ModelOptions = {},
 ): Promise<Model> {
+  // the seed is the file's (its random streams continue)
+  checkKnownKeys("load", options, ["backend", "threads", "simd"]);
   if (given instanceof Uint8Array || given instanceof ArrayBuffer)
     return modelFromBytes(given instanceof Uint8Array ? given : new Uint8Array(given), "the given bytes", options);
   const source = destination(given, "load");

@@ -6,8 +6,7 @@
  *   const { model, fitOptions } = bc.presets.mnistQuick({ mode: "det" });
  *   await model.fit(train, { ...fitOptions, validation, test });
  */
-import { OptionError } from "../core/errors.js";
-import { BINARIZATION_SYNONYMS, BINARIZATIONS, defaultTestTime, type Binarization } from "../nn/binarization.js";
+import { checkBinarization, defaultTestTime, type Binarization } from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
 import { networkOf } from "../train/model.js";
 import { getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
@@ -37,14 +36,7 @@ export const PRESET_NAMES: readonly string[] = Object.keys(PRESETS);
 /** A preset by name (`PRESET_NAMES`). */
 export function preset(name: string, opts: PresetOptions = {}): Preset {
   const p = getPreset(name);
-  const mode = opts.mode ?? "det";
-  if (!BINARIZATIONS.includes(mode))
-    throw new OptionError(
-      `preset: mode must be one of ${BINARIZATIONS.join(", ")}, found ${JSON.stringify(mode)}`,
-      typeof mode === "string" && Object.hasOwn(BINARIZATION_SYNONYMS, mode.toLowerCase())
-        ? `did you mean "${BINARIZATION_SYNONYMS[mode.toLowerCase()]}"?`
-        : "det: sign(W), stoch: sampled signs, none: real weights (paper section 2.3)",
-    );
+  const mode = checkBinarization(opts.mode ?? "det", "preset: mode");
   const { mode: _m, dropout, ...modelOptions } = opts;
   const seed = opts.seed ?? 1;
   const config: TrainConfig = {

@@ -6,7 +6,9 @@ import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { parseArchitecture, type LayerSpec } from "../nn/architecture.js";
-import type { Binarization } from "../nn/binarization.js";
+import { checkBatchNormOptions } from "../nn/batchNorm.js";
+import { checkBinarization, type Binarization } from "../nn/binarization.js";
+import { BATCH_NORM_KEYS } from "./layers.js";
 import { Model, type ModelOptions } from "./model.js";
 
 export interface SequentialOptions extends ModelOptions {
@@ -36,6 +38,18 @@ export function sequential(opts: SequentialOptions): Model {
   if (!Array.isArray(opts.layers) || opts.layers.length === 0)
     throw new OptionError("sequential: layers must be a non-empty array of bc.layers.*");
   const { inputShape, layers, binarize, H, batchNorm, ...modelOptions } = opts;
+  if (!Array.isArray(inputShape))
+    throw new OptionError(
+      `sequential: inputShape must be an array, found ${JSON.stringify(inputShape)}`,
+      "one example's shape: [features], e.g. [784], or [height, width, channels], e.g. [32, 32, 3]",
+    );
+  if (binarize !== undefined) checkBinarization(binarize, "sequential: binarize");
+  if (batchNorm !== undefined) {
+    if (typeof batchNorm !== "object" || batchNorm === null)
+      throw new OptionError(`sequential: batchNorm must be an object, found ${JSON.stringify(batchNorm)}`);
+    checkKnownKeys("sequential: batchNorm", batchNorm, BATCH_NORM_KEYS);
+    checkBatchNormOptions(batchNorm, "sequential: batchNorm");
+  }
   return new Model(
     {
       input: [...inputShape],

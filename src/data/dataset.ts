@@ -4,6 +4,7 @@
  */
 import { DataFormatError, OptionError, ShapeError } from "../core/errors.js";
 import type { LabeledSet } from "../train/dataset.js";
+import { checkKnownKeys } from "../api/knownKeys.js";
 
 export interface Dataset extends LabeledSet {
   /** n examples, row-major, each of `shape` values ([H, W, C] for NHWC images, [F] for feature vectors). */
@@ -58,6 +59,15 @@ export interface FromArraysOptions {
  * the first bad one otherwise).
  */
 export function fromArrays(opts: FromArraysOptions): Dataset {
+  if (typeof opts !== "object" || opts === null)
+    throw new OptionError(`dataset: fromArrays takes { x, y, shape }, found ${describeValue(opts)}`);
+  checkKnownKeys("dataset: fromArrays", opts, ["x", "y", "shape", "classes", "classNames"]);
+  for (const key of ["x", "y", "shape"] as const)
+    if (opts[key] === undefined || opts[key] === null || typeof opts[key] !== "object")
+      throw new ShapeError(
+        `dataset: fromArrays needs ${key}, found ${describeValue(opts[key])}`,
+        "x: n x prod(shape) values; y: n labels; shape: one example's shape, [features] or [H, W, C]",
+      );
   const shape = [...opts.shape];
   if (shape.length === 0 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
     throw new ShapeError(`dataset: expected shape to be positive integers ([features] or [H, W, C]), found [${shape}]`);
@@ -150,12 +160,12 @@ export function describeValue(x: unknown): string {
   return `a ${typeof x} (${String(x).slice(0, 40)})`;
 }
 
-/** A DataFormatError at the first value of x that is NaN or infinite (training on it would give a NaN loss). */
-function checkFinite(x: Float32Array, features: number): void {
+/** A DataFormatError (naming `what`) at the first value of x that is NaN or infinite (training on it would give a NaN loss). */
+export function checkFinite(x: Float32Array, features: number, what = "dataset"): void {
   for (let i = 0; i < x.length; i++) {
     if (Number.isFinite(x[i])) continue;
     throw new DataFormatError(
-      `dataset: value ${i} of x (example ${Math.floor(i / features)}, value ${i % features} of it) is ${x[i]}; expected finite numbers`,
+      `${what}: value ${i} of x (example ${Math.floor(i / features)}, value ${i % features} of it) is ${x[i]}; expected finite numbers`,
       "replace missing or infinite values (e.g. by the feature's mean over the training set) before making the dataset",
     );
   }

@@ -116,15 +116,50 @@ async function fitStep(
   const features = x.length / Math.max(n, 1);
   switch (spec.kind) {
     case "scale":
-      if (!Number.isFinite(spec.factor))
-        throw new OptionError(`preprocessing: scale factor must be finite, found ${spec.factor}`);
-      return { kind: "scale", factor: spec.factor };
+    case "gcn":
+      return settingsStep(spec);
     case "subtractMean": {
       if (n < 1) throw new OptionError("preprocessing: subtractMean needs at least one training example");
       const sum = new Float64Array(features);
       for (let i = 0; i < n; i++) for (let k = 0; k < features; k++) sum[k] += x[i * features + k];
       return { kind: "subtractMean", mean: Float32Array.from(sum, (s) => s / n) };
     }
+    case "zca": {
+      const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1, ...(backend ? { backend } : {}) });
+      return { kind: "zca", mean: zca.mean, P: zca.P };
+    }
+    case "lcn":
+      if (shape.length !== 3)
+        throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
+      return settingsStep(spec);
+    default:
+      throw unknownStep(spec);
+  }
+}
+
+const STEP_KINDS: readonly string[] = ["scale", "subtractMean", "gcn", "zca", "lcn"];
+
+/** Throws an OptionError (naming `what`) unless `specs` is an array of steps made by bc.preprocess. */
+export function checkPreprocessSpecs(specs: unknown, what: string): asserts specs is PreprocessSpec[] {
+  if (!Array.isArray(specs))
+    throw new OptionError(
+      `${what}: preprocess must be an array of steps, found ${JSON.stringify(specs) ?? String(specs)}`,
+      "e.g. preprocess: [bc.preprocess.scale(1 / 255), bc.preprocess.subtractMean()]",
+    );
+  for (const spec of specs)
+    if (typeof spec !== "object" || spec === null || !STEP_KINDS.includes((spec as { kind: string }).kind))
+      throw unknownStep(spec);
+}
+
+type SettingsSpec = Extract<PreprocessSpec, { kind: "scale" | "gcn" | "lcn" }>;
+
+/** The fitted step of a spec that fits nothing from the data (scale, gcn, lcn): its settings, defaults filled in. */
+function settingsStep(spec: SettingsSpec): PreprocessStep {
+  switch (spec.kind) {
+    case "scale":
+      if (!Number.isFinite(spec.factor))
+        throw new OptionError(`preprocessing: scale factor must be finite, found ${JSON.stringify(spec.factor)}`);
+      return { kind: "scale", factor: spec.factor };
     case "gcn":
       return {
         kind: "gcn",
@@ -133,22 +168,37 @@ async function fitStep(
         minDivisor: spec.minDivisor ?? 1e-8,
         useStd: spec.useStd ?? false,
       };
-    case "zca": {
-      const zca = await fitZca(x, n, features, { filterBias: spec.filterBias ?? 0.1, ...(backend ? { backend } : {}) });
-      return { kind: "zca", mean: zca.mean, P: zca.P };
-    }
     case "lcn":
-      if (shape.length !== 3)
-        throw new OptionError(`preprocessing: lcn needs images [H, W, C], found shape [${shape}]`);
       if (spec.kernel !== undefined && (!Number.isInteger(spec.kernel) || spec.kernel < 1 || spec.kernel % 2 !== 1))
         throw new OptionError(`preprocessing: lcn kernel ${spec.kernel}; expected an odd positive integer`);
       return { kind: "lcn", kernel: spec.kernel ?? 7, sigma: spec.sigma ?? 2, threshold: spec.threshold ?? 1e-4 };
-    default:
-      throw new OptionError(
-        `preprocessing: unknown step ${JSON.stringify((spec as { kind: unknown }).kind)}`,
-        "use scale, subtractMean, gcn, zca or lcn",
-      );
   }
+}
+
+function unknownStep(spec: unknown): OptionError {
+  const kind = typeof spec === "object" && spec !== null ? (spec as { kind: unknown }).kind : spec;
+  return new OptionError(
+    `preprocessing: unknown step ${JSON.stringify(kind)}`,
+    "build the steps with bc.preprocess: scale, subtractMean, gcn, zca or lcn",
+  );
+}
+
+/**
+ * How `specs` differ from the steps `fitted` was fitted with, or null where they agree: the
+ * number of steps, each step's kind, and the settings of the steps that fit nothing from the
+ * data (scale, gcn, lcn; zca's filterBias is not kept with the fitted whitening).
+ */
+export function preprocessDifference(specs: readonly PreprocessSpec[], fitted: Preprocessing): string | null {
+  const kinds = (steps: readonly { kind: string }[]) => steps.map((s) => s.kind).join(", ") || "none";
+  if (specs.length !== fitted.steps.length || specs.some((spec, i) => spec.kind !== fitted.steps[i].kind))
+    return `given [${kinds(specs)}], fitted [${kinds(fitted.steps)}]`;
+  for (const [i, spec] of specs.entries()) {
+    if (spec.kind !== "scale" && spec.kind !== "gcn" && spec.kind !== "lcn") continue;
+    const given = JSON.stringify(settingsStep(spec)),
+      had = JSON.stringify(fitted.steps[i]);
+    if (given !== had) return `step ${i + 1} given ${given}, fitted ${had}`;
+  }
+  return null;
 }
 
 /** One step over n examples, in place where it can (the array is ours); the arithmetic is src/format/preprocessSteps.ts's, which inference shares. */

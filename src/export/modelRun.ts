@@ -145,7 +145,7 @@ export function toBcnet(run: RunModel): BcnetModel {
       all
         ? `${run.source} was trained with real weights (--mode none): a .bcnet file holds binary weights only, and sign(W) of this model is not the network that was trained`
         : `${run.source} has layers with real weights (binarize "none"): a .bcnet file holds binary weights only`,
-      "export it as ONNX (--format onnx keeps the real weights), or train with --mode det or stoch",
+      'export it as ONNX, which keeps the real weights (model.exportOnnx(); the CLI: export --format onnx), or train it with binary layers (binarize "det" or "stoch"; the CLI: --mode det or stoch)',
     );
   }
   const layers = run.layers.map((l): BcnetLayer => {

@@ -33,7 +33,8 @@ import {
 } from "./preprocessing.js";
 import { imageSize, shapeText, type ImageShape } from "./shapes.js";
 
-const HINT_REEXPORT = "export the model again: binaryconnect export RUN_DIR --out model.bcnet";
+const HINT_REEXPORT =
+  "export the model again (model.exportBcnet() in the library; the CLI: binaryconnect export RUN_DIR --out model.bcnet)";
 const HINT_LARGE =
   "a model from an untrusted source should not load; if you trust this file, load it with { allowLargeCompute: true } (the CLI's predict and summary: --allow-large-models)";
 

@@ -1,4 +1,5 @@
 import type { Backend } from "../backends/backend.js";
+import { OptionError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { savedByForward, type ForwardContext, type Layer } from "./layer.js";
@@ -20,6 +21,23 @@ export interface BatchNormOptions {
   eps: number;
   /** EMA factor of the running statistics (alpha: 0.15 MNIST, 0.1 CIFAR-10/SVHN). */
   momentum: number;
+}
+
+/**
+ * Throws an OptionError (naming `what`) on batch-norm settings out of their range: variant
+ * "authors" or "standard", eps a finite number >= 0, momentum in [0, 1]. Fields left out pass.
+ */
+export function checkBatchNormOptions(opts: Partial<BatchNormOptions>, what: string): void {
+  const { variant, eps, momentum } = opts;
+  if (variant !== undefined && variant !== "authors" && variant !== "standard")
+    throw new OptionError(
+      `${what}: variant must be "authors" or "standard", found ${JSON.stringify(variant)}`,
+      "authors: eps added to the std, as the paper's code; standard: eps inside the square root (Ioffe & Szegedy)",
+    );
+  if (eps !== undefined && !(typeof eps === "number" && Number.isFinite(eps) && eps >= 0))
+    throw new OptionError(`${what}: eps must be a finite number >= 0, found ${JSON.stringify(eps)}`);
+  if (momentum !== undefined && !(typeof momentum === "number" && momentum >= 0 && momentum <= 1))
+    throw new OptionError(`${what}: momentum must be a number in [0, 1], found ${JSON.stringify(momentum)}`);
 }
 
 /**

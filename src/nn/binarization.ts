@@ -24,6 +24,21 @@ export const BINARIZATION_SYNONYMS: Readonly<Record<string, Binarization>> = {
 };
 
 /**
+ * `value` as a Binarization, or an OptionError that names `what`, says what was found and, for
+ * another word of the same meaning (BINARIZATION_SYNONYMS, any case), which one was meant.
+ */
+export function checkBinarization(value: unknown, what: string): Binarization {
+  if (BINARIZATIONS.includes(value as Binarization)) return value as Binarization;
+  const key = typeof value === "string" ? value.toLowerCase() : "";
+  throw new OptionError(
+    `${what} must be "det", "stoch" or "none", found ${JSON.stringify(value)}`,
+    Object.hasOwn(BINARIZATION_SYNONYMS, key)
+      ? `did you mean "${BINARIZATION_SYNONYMS[key]}"?`
+      : "det: sign(W), stoch: sampled signs, none: real weights (paper section 2.3)",
+  );
+}
+
+/**
  * Test-time inference (paper section 2.6): "binary" (Wb, for det), "real" (W, for stoch in
  * the paper's table), or an ensemble of N stochastic binarizations whose outputs are averaged.
  */

@@ -5,8 +5,8 @@ import { Tensor } from "../core/tensor.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { ADAM_DEFAULTS, type AdamOptions } from "../optim/adam.js";
 import { layerOutputShape, unknownLayer, type LayerSpec } from "./architecture.js";
-import { BatchNorm } from "./batchNorm.js";
-import type { Binarization } from "./binarization.js";
+import { BatchNorm, checkBatchNormOptions } from "./batchNorm.js";
+import { checkBinarization, type Binarization } from "./binarization.js";
 import { Conv2D } from "./conv2d.js";
 import { Dense } from "./dense.js";
 import { Dropout } from "./dropout.js";
@@ -128,6 +128,8 @@ function checkNetworkFields(config: NetworkConfig): void {
       fail(`layer ${i} must be an object with a kind`, l);
   if (typeof batchNorm !== "object" || batchNorm === null)
     fail("batchNorm must be { variant, eps, momentum }", batchNorm);
+  checkBinarization(config.binarization, "network: binarization");
+  checkBatchNormOptions(batchNorm, "network: batchNorm");
 }
 
 function fans(l: Conv2D | Dense): [number, number] {
@@ -178,7 +180,7 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
     if (spec.lrScale !== undefined && spec.lrScale !== "glorot" && !(spec.lrScale > 0))
       fail(`lrScale must be "glorot" or a positive number, found ${spec.lrScale}`);
     return {
-      binarization: spec.binarize ?? config.binarization,
+      binarization: checkBinarization(spec.binarize ?? config.binarization, "network: binarize"),
       H,
       clip: spec.clip ?? true,
       lrScale: spec.lrScale ?? "glorot",
@@ -240,13 +242,14 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
         break;
       case "batchnorm": {
         const d = config.batchNorm;
-        layers.push(
-          new BatchNorm(backend, name("bn"), shape[shape.length - 1], {
-            variant: spec.variant ?? d.variant,
-            eps: spec.eps ?? d.eps,
-            momentum: spec.momentum ?? d.momentum,
-          }),
-        );
+        const opts = {
+          variant: spec.variant ?? d.variant,
+          eps: spec.eps ?? d.eps,
+          momentum: spec.momentum ?? d.momentum,
+        };
+        const bn = name("bn");
+        checkBatchNormOptions(opts, `network: ${bn}`);
+        layers.push(new BatchNorm(backend, bn, shape[shape.length - 1], opts));
         break;
       }
       case "relu":

@@ -102,7 +102,7 @@ const CAUSES: Record<string, [string, string]> = {
     "a part of the path is a file, not a folder",
     "check the path: every part before the last must be a folder",
   ],
-  EISDIR: ["it is a folder, not a file", "name a file, e.g. DIR/model.bcnet"],
+  EISDIR: ["it is a folder, not a file", "name a file in the folder, not the folder itself"],
   ENOENT: ["no such file or folder", "check the path; a folder to write into must exist"],
   EEXIST: ["it exists and is not a folder", "choose a folder (or a new name) for it"],
   EIO: ["an input/output error (the disk or its connection failed)", "check the disk, then run again"],
@@ -201,7 +201,7 @@ function checkReplaceable(path: string): void {
       path,
       "EISDIR",
       `cannot write ${path}: it is a folder, not a file`,
-      `name a file inside it, e.g. ${join(path, "model.bcnet")}`,
+      "name a file inside it, not the folder itself",
     );
   if (!st.isFile())
     throw new StorageError(

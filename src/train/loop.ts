@@ -157,6 +157,20 @@ export interface LoopResult {
 
 export const NO_BEST: Best = { valError: Infinity, testError: Number.NaN, epoch: 0 };
 
+/**
+ * A best epoch as saved in a file's JSON metadata, with the numbers JSON wrote as null: NaN (no
+ * validation or test set), or before the first best epoch (epoch 0: a checkpoint part way
+ * through epoch 1) a validation error of Infinity.
+ */
+export function bestFromJson(saved: Best): Best {
+  const best = saved as { valError: number | null; testError: number | null; epoch: number };
+  return {
+    valError: best.valError ?? (best.epoch === 0 ? Infinity : Number.NaN),
+    testError: best.testError ?? Number.NaN,
+    epoch: best.epoch,
+  };
+}
+
 /** Runs epochs epochsDone+1 .. config.epochs (or fewer: maxEpochsThisCall, early stopping, abort). */
 export async function runEpochs(opts: LoopOptions): Promise<LoopResult> {
   const { config, model, data, store, callbacks = {} } = opts;

@@ -33,6 +33,7 @@ import {
   type Lock,
 } from "./fsio.js";
 import {
+  bestFromJson,
   epochResult,
   type Best,
   type EpochRecord,
@@ -195,13 +196,7 @@ export function trainingCheckpoint(
   ) {
     throw new CheckpointError(`${path}: its partial epoch is not one after epoch ${m.epochsDone}`);
   }
-  // JSON has no Infinity or NaN: before its first best epoch (a checkpoint part way through epoch 1), the best validation error is Infinity
-  const best = m.best as { valError: number | null; testError: number | null; epoch: number };
-  ckpt.meta.best = {
-    valError: best.valError ?? (best.epoch === 0 ? Infinity : Number.NaN),
-    testError: best.testError ?? Number.NaN,
-    epoch: best.epoch,
-  };
+  ckpt.meta.best = bestFromJson(m.best);
   return ckpt;
 }
 
