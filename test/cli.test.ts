@@ -167,7 +167,26 @@ describe("binaryconnect CLI", () => {
     const r = run("eval", dir);
     rmSync(dir, { recursive: true, force: true });
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/no checkpoint at .*best\.bin\n {2}hint: the run has no best epoch yet .*--which last/);
+    expect(r.stderr).toMatch(
+      /no checkpoint at .*best\.bin\n {2}hint: the folder has no best\.bin .*--which last evaluates/,
+    );
+  });
+
+  it("export and train --resume of a folder that is not a run say what it is, and how to go on", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bc-cli-resume-"));
+    writeFileSync(join(dir, "checkpoint.bin"), "");
+    const exported = run("export", dir);
+    expect(exported.stderr).toMatch(/no checkpoint at .*best\.bin\n {2}hint: .*--which last reads/);
+    rmSync(join(dir, "checkpoint.bin"));
+    writeFileSync(join(dir, "config.json"), "{}");
+    const stopped = run("train", "--resume", dir);
+    expect(stopped.stderr).toMatch(
+      /no checkpoint\.bin in that folder\n {2}hint: the run in it stopped before its first checkpoint .*--out /,
+    );
+    writeFileSync(join(dir, "a-file"), "");
+    expect(run("train", "--resume", join(dir, "a-file")).stderr).toContain("a file, not a run folder");
+    expect(run("train", "--resume", join(dir, "nothing")).stderr).toContain("no such folder");
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("summary of a network without binary layers says that it does not compress", () => {

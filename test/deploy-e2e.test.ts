@@ -158,7 +158,7 @@ describe("CLI: export, summary MODEL, predict", () => {
     expect(s.stdout).toMatch(/bn2 \(folded, identity\)\s+2x10/);
     expect(s.stdout).toContain('"mode":"det"');
     expect(cli("summary", out, "--preset", "mnist-paper").stderr).toMatch(
-      /--preset describe a preset's network, not the model file/,
+      /--preset describes a preset's network, not the model file/,
     );
     const onnx = cli("export", deploy.runs.det, "--format", "onnx", "--out", join(root, "m.onnx"));
     expect(onnx.stdout).toMatch(/wrote .*m\.onnx: ONNX \(opset 13\), 784-256-128-10, binary weights as float32 \+-1/);

@@ -184,8 +184,12 @@ describe("mnistSplits on synthetic data", () => {
     expect(bad({ meanFrom: "valid" })).toThrow('expected meanFrom to be one of split, train, pylearn2, found "valid"');
     expect(bad({ limits: {} })).toThrow('unknown option "limits"');
     expect(bad({ limit: { tain: 3 } })).toThrow('unknown limit "tain"');
-    expect(bad({ limit: { train: 3 } })).toThrow("expected limit.train to be an integer in 0..2, found 3");
-    expect(bad({ limit: { test: 1.5 } })).toThrow("expected limit.test to be an integer in 0..2, found 1.5");
+    expect(bad({ limit: { train: 3 } })).toThrow(
+      "expected limit.train (the CLI's --train-size) to be an integer in 0..2, found 3",
+    );
+    expect(bad({ limit: { test: 1.5 } })).toThrow(
+      "expected limit.test (the CLI's --test-size) to be an integer in 0..2, found 1.5",
+    );
     expect(bad({ limit: 100 })).toThrow("expected limit to be an object");
   });
 

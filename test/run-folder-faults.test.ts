@@ -343,14 +343,11 @@ describe("the run folder's lock", () => {
     expect((inner as Error).message).toMatch(/is in use: this process is already training in it/);
     expect(existsSync(join(dir, "train.lock"))).toBe(false);
 
-    // another live process (this one's parent) holds it
+    // another live process (this one's parent, started before the lock was written) holds it
+    const started = new Date().toISOString();
     writeFileSync(
       join(dir, "train.lock"),
-      JSON.stringify({
-        pid: process.ppid,
-        host: (await import("node:os")).hostname(),
-        started: "2025-01-01T00:00:00.000Z",
-      }),
+      JSON.stringify({ pid: process.ppid, host: (await import("node:os")).hostname(), started }),
     );
     const e = await fitIn(dir).then(
       () => null,
@@ -358,9 +355,7 @@ describe("the run folder's lock", () => {
     );
     expect(e).toBeInstanceOf(RunInUseError);
     expect((e as RunInUseError).pid).toBe(process.ppid);
-    expect((e as Error).message).toContain(
-      `process ${process.ppid} has been training in it since 2025-01-01T00:00:00.000Z`,
-    );
+    expect((e as Error).message).toContain(`process ${process.ppid} has been training in it since ${started}`);
     expect((e as Error).message).toMatch(/hint: .*kill \d+.*delete .*train\.lock/);
 
     // a process that no longer runs

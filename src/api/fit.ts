@@ -192,7 +192,8 @@ async function fitIn(
     best = saved.meta.best;
     partial = saved.meta.partial;
     history = folder!.resume(saved);
-    if (config.epochs !== saved.meta.config.epochs) folder!.writeConfig(config);
+    // written again even where unchanged: a config.json deleted or damaged since is repaired from the checkpoint
+    folder!.writeConfig(config);
   } else if (previous) {
     config = continuedConfig(previous.config, opts, fresh, "this model's run");
     checkEpochsGrow(opts, previous.epochsDone);

@@ -10,6 +10,7 @@ import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
+import { noCheckpoint } from "../train/runFolder.js";
 import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
 import { oneOf, path } from "./parse.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
@@ -49,15 +50,7 @@ export function evalCommand(): Command {
     )
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-      if (!pathExists(path)) {
-        const last = o.which === "best" && pathExists(join(dir, CHECKPOINT_FILE));
-        throw new CheckpointError(
-          `no checkpoint at ${path}`,
-          last
-            ? `the run has no best epoch yet (it stopped before its first epoch ended); --which last evaluates its ${CHECKPOINT_FILE}`
-            : "train first, or pass the run folder given to --out",
-        );
-      }
+      if (!pathExists(path)) throw noCheckpoint(dir, o.which, "evaluates");
       const bytes = readFileChecked(path, "read the checkpoint");
       // a diverged model is not measured (its scores would be NaN); Adam's moments are not weights
       const { tensors } = checkpointFromBytes(bytes, path);
@@ -84,11 +77,17 @@ export function evalCommand(): Command {
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(data.test, { testTime, batchSize: config.evalBatchSize });
         console.log(
-          `${path} (epoch ${training.epochsDone}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
+          `${path} (${epochText(training)}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
             `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
       } finally {
         await backend.close();
       }
     });
+}
+
+/** Which model a checkpoint holds: "epoch N", or for one taken part way through an epoch "epoch N and S steps of epoch N + 1". */
+export function epochText(training: { epochsDone: number; partial?: { epoch: number; batch: number } }): string {
+  const { epochsDone, partial } = training;
+  return partial ? `epoch ${epochsDone} and ${partial.batch} steps of epoch ${partial.epoch}` : `epoch ${epochsDone}`;
 }

@@ -88,7 +88,7 @@ export function exportCommand(): Command {
       const f32 = float32Bytes(model);
       console.log(
         `wrote ${out}: ${architecture(model)}, ${bytes.length.toLocaleString("en-US")} bytes (${mib(bytes.length)}; ` +
-          `${mib(f32)} as float32, ${(f32 / bytes.length).toFixed(1)}x smaller); trained ${String(run.info.mode)}, epoch ${String(run.info.epoch)}` +
+          `${mib(f32)} as float32, ${(f32 / bytes.length).toFixed(1)}x smaller); trained ${String(run.info.mode)}, epoch ${String(run.info.epoch)}${run.info.stepsOfNextEpoch !== undefined ? ` and ${String(run.info.stepsOfNextEpoch)} steps of the next` : ""}` +
           (run.info.mode === "stoch"
             ? "; exported with its binary test-time weights (eval --test-time binary gives their error)"
             : ""),

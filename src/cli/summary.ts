@@ -157,7 +157,7 @@ export function summaryCommand(): Command {
           const given = ["preset", "mode"].filter((k) => cmd.getOptionValueSource(k) === "cli");
           if (given.length)
             throw new OptionError(
-              `--${given.join(", --")} describe a preset's network, not the model file ${model}`,
+              `--${given.join(", --")} ${given.length === 1 ? "describes" : "describe"} a preset's network, not the model file ${model}`,
               "give either a model file or --preset/--mode",
             );
           console.log(formatModelSummary(model, readModelFile(model), o.allowLargeModels));

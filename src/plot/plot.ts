@@ -48,6 +48,8 @@ export async function plotFolder(options: PlotOptions): Promise<string[]> {
     layers.push({ method, layer, H: run.config.mode === "none" ? null : run.config.H });
   }
   if (layers.length > 0) await save("weight-histogram", weightHistogramSpec(input, layers));
+  if (input.dataset === "custom" && layers.length > 0)
+    log("features: not drawn for a run on data given to the library (its examples' layout is not known here)");
   for (const { method, layer } of input.dataset === "custom" ? [] : layers) {
     const mosaic = featureMosaic(tilesOf(layer.weights, input.dataset as DatasetName));
     await save(`features-${method}`, featuresSpec(input.labels[method], input.dataset as DatasetName, layer, mosaic));

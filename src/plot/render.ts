@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { UsageError } from "../core/errors.js";
+import { ensureDir, writeFileAtomic } from "../train/fsio.js";
 
 /**
  * The plotting libraries (vega, vega-lite, @resvg/resvg-js: ~20 MB) are optional peer
@@ -121,12 +122,16 @@ function hasFontFile(dir: string, depth = 4): boolean {
   );
 }
 
-/** Writes NAME.svg and NAME.png into `dir` and returns their paths. */
+/**
+ * Writes NAME.svg and NAME.png into `dir` (created where missing) and returns their paths. Each
+ * file is replaced whole (written aside, then renamed): a full disk or a kill leaves the old
+ * figure or none, never a cut-off one; a file error is a StorageError that says what failed.
+ */
 export function writeFigure(dir: string, name: string, figure: Figure): string[] {
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const svgPath = join(dir, `${name}.svg`);
   const pngPath = join(dir, `${name}.png`);
-  writeFileSync(svgPath, figure.svg);
-  writeFileSync(pngPath, figure.png);
+  writeFileAtomic(svgPath, new TextEncoder().encode(figure.svg));
+  writeFileAtomic(pngPath, figure.png);
   return [svgPath, pngPath];
 }

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import type { DatasetName, TrainConfig } from "../train/config.js";
+import { parseMetrics } from "../train/runFolder.js";
 import { BEST_FILE, CHECKPOINT_FILE, METRICS_FILE, type EpochRecord } from "../train/trainer.js";
 
 /** The paper's method names (Table 2), by the method id of a reproduce folder's runs. */
@@ -87,7 +88,9 @@ function readRun(dir: string, name: string | null): PlotRun {
   if (!existsSync(configPath))
     throw new DataFormatError(
       `${dir}: has ${METRICS_FILE} but no config.json`,
-      "the run folder is incomplete; rerun it",
+      existsSync(join(dir, CHECKPOINT_FILE))
+        ? `its ${CHECKPOINT_FILE} holds the configuration: \`binaryconnect train --resume ${dir}\` writes config.json again`
+        : "the run folder is incomplete; rerun it",
     );
   const config = parseJson<TrainConfig>(readFileSync(configPath, "utf8"), configPath);
   const match = name ? /^(.+)-seed(\d+)$/.exec(name) : null;
@@ -100,23 +103,12 @@ function readRun(dir: string, name: string | null): PlotRun {
 }
 
 /**
- * The records of a metrics.jsonl. The last line of a run in progress may be half written:
- * an unparsable last line is left out; one anywhere else is an error.
+ * The records of a metrics.jsonl, checked as a run folder reads them (src/train/runFolder.ts): the
+ * last line of a run in progress may be half written and is left out; a line anywhere else
+ * that is not an epoch's record is an error.
  */
 export function readMetrics(path: string): EpochRecord[] {
-  const lines = readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "");
-  const records: EpochRecord[] = [];
-  lines.forEach((line, i) => {
-    try {
-      records.push(JSON.parse(line) as EpochRecord);
-    } catch (e) {
-      if (i < lines.length - 1)
-        throw new DataFormatError(`${path}: line ${i + 1} is not JSON (${(e as Error).message})`);
-    }
-  });
-  return records;
+  return parseMetrics(readFileSync(path, "utf8"), path);
 }
 
 /** The dataset and method labels of DIR/results.json, or nothing where the file is absent. */

@@ -120,7 +120,7 @@ export function resultsMarkdown(x: ExperimentResults): string {
   const lines = [
     `# ${x.dataset}: the paper's Table 2, ${x.budget} budget`,
     "",
-    `Preset ${x.preset}, ${x.epochs} epochs, seeds 1-${x.seeds}. Test error at the epoch of best validation error, ` +
+    `Preset ${x.preset}, ${x.epochs} ${x.epochs === 1 ? "epoch" : "epochs"}, seeds 1-${x.seeds}. Test error at the epoch of best validation error, ` +
       `mean +- sample std over the finished seeds. Machine: ${x.machine}. Written ${x.date}.`,
     "",
     "| method | test error (ours) | runs finished | paper | epochs | wall time per run |",

@@ -66,7 +66,7 @@ export function decodeCheckpoint<Meta>(
 ): CheckpointContents<Meta> {
   const fail = (
     what: string,
-    hint = "the file is damaged: binaryconnect only ever replaces a run folder's checkpoint.bin and best.bin (and a saved model) whole, so this one was changed or copied incompletely",
+    hint = "the file is damaged: binaryconnect only ever replaces a run folder's checkpoint.bin and best.bin (and a saved model) whole, so this one was changed or copied incompletely; restore it from a copy, or use the run's other file (eval and export read best.bin, or checkpoint.bin with --which last; a run whose checkpoint.bin is damaged starts again with its train command)",
   ): never => {
     throw new CheckpointError(`${source}: ${what}`, hint);
   };

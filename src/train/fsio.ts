@@ -159,6 +159,11 @@ export function readFileChecked(path: string, what = "read"): Uint8Array {
   });
 }
 
+/** Whether a folder exists at `path` (pathExists's rules). */
+export function isFolder(path: string): boolean {
+  return pathExists(path) && statSync(path).isDirectory();
+}
+
 /** Whether a file or folder exists at `path` (a path through a file is "no"; other failures are errors). */
 export function pathExists(path: string): boolean {
   try {
@@ -388,7 +393,27 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
   if (!info) return { info: null, live: age < UNREADABLE_LOCK_STALE_MS };
   if (info.host !== hostname()) return { info, live: !(info.slurmTask && info.slurmTask === slurmTask()) };
   if (info.pid === process.pid) return { info, live: held.has(resolve(path)) };
-  return { info, live: processAlive(info.pid) };
+  return { info, live: processAlive(info.pid) && !startedAfter(info.pid, Date.parse(info.started)) };
+}
+
+/**
+ * Whether process `pid` started after `time` (ms since the epoch), so that it cannot be the one
+ * that wrote a lock at that time (its number was reused: after a reboot, or by the system since).
+ * Read from Linux's /proc (the start in clock ticks of 1/100 s after boot, and the boot time);
+ * false where that cannot be read (other systems) or `time` is not a time.
+ */
+export function startedAfter(pid: number, time: number): boolean {
+  if (!Number.isFinite(time)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+    const boot = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const start = (boot + ticks / 100) * 1000;
+    // the boot time is whole seconds: a second and a half of slack
+    return Number.isFinite(start) && start > time + 1500;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -418,7 +443,7 @@ export function acquireLock(path: string, dir: string): Lock {
       if (holder?.live || tries >= 2) throw inUse(dir, path, holder?.info ?? null);
       if (holder) {
         note = holder.info
-          ? `note: ${dir} was locked by process ${holder.info.pid} on ${holder.info.host} (started ${holder.info.started}), which no longer runs; taking the run over`
+          ? `note: ${dir} was locked by process ${holder.info.pid} on ${holder.info.host} ${holder.info.started ? ` (started ${holder.info.started})` : ""}, which no longer runs; taking the run over`
           : `note: ${dir} had an unreadable lock file left by a killed process; taking the run over`;
         removeFile(path);
       }

@@ -116,10 +116,18 @@ function recordFromJson<R extends EpochResult>(r: R): R {
 }
 
 function isRecord(x: unknown): x is EpochRecord {
+  if (typeof x !== "object" || x === null) return false;
+  const r = x as Record<string, unknown>;
+  // null: a NaN or an infinity as JSON writes it (no validation or test set, a diverged loss)
   return (
-    typeof x === "object" && x !== null && Number.isInteger((x as EpochRecord).epoch) && (x as EpochRecord).epoch >= 1
+    Number.isInteger(r.epoch) &&
+    (r.epoch as number) >= 1 &&
+    RECORD_NUMBERS.every((key) => typeof r[key] === "number" || r[key] === null)
   );
 }
+
+/** The numbers every epoch's record holds (besides its epoch; the timings may be absent). */
+const RECORD_NUMBERS = ["train_loss", "train_error", "val_loss", "val_error", "test_error", "best_epoch", "lr"];
 
 /**
  * The records of a metrics.jsonl text, one per epoch (a later line of an epoch replaces an
@@ -198,6 +206,35 @@ export function trainingCheckpoint(
   }
   ckpt.meta.best = bestFromJson(m.best);
   return ckpt;
+}
+
+/** What is wrong with a run folder's best.bin (missing, or not a checkpoint that reads back), or null. */
+function bestFileProblem(path: string): string | null {
+  if (!pathExists(path)) return `${path} is missing`;
+  try {
+    loadCheckpoint(path);
+    return null;
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    return `${path} is damaged (${e.message.split("\n")[0]})`;
+  }
+}
+
+/**
+ * The error for a run folder without the checkpoint asked for (`which`: best.bin or
+ * checkpoint.bin): where a run stopped before its first epoch ended, it has a checkpoint.bin but
+ * no best.bin yet, and the hint says that --which last reads it (`verb`: what the command does
+ * with it).
+ */
+export function noCheckpoint(dir: string, which: "best" | "last", verb = "reads"): CheckpointError {
+  const path = join(dir, which === "best" ? BEST_FILE : CHECKPOINT_FILE);
+  const last = which === "best" && pathExists(join(dir, CHECKPOINT_FILE));
+  return new CheckpointError(
+    `no checkpoint at ${path}`,
+    last
+      ? `the folder has no ${BEST_FILE} (a run that stopped in its first epoch has none yet); --which last ${verb} its ${CHECKPOINT_FILE}`
+      : "train first, or pass the run folder given to --out",
+  );
 }
 
 export class RunFolder implements RunStore {
@@ -304,6 +341,11 @@ export class RunFolder implements RunStore {
     }
     this.history = records;
     writeFileAtomic(this.path(METRICS_FILE), metricsBytes(records));
+    const problem = meta.best.epoch > 0 ? bestFileProblem(this.path(BEST_FILE)) : null;
+    if (problem)
+      console.warn(
+        `note: ${problem}; it is written again at the next epoch whose validation error is the best so far (until then eval and export can read ${CHECKPOINT_FILE} with --which last)`,
+      );
     return [...records];
   }
 
