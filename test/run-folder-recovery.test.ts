@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it, vi } from "vitest";
-import * as bc from "../src/index.js";
 import { epochText } from "../src/cli/eval.js";
 import { StorageError } from "../src/core/errors.js";
 import { modelInfo } from "../src/export/modelRun.js";
