@@ -239,9 +239,10 @@ describe("reproduce runs", () => {
     writeFileSync(join(bad, "runs", "none-seed1", "checkpoint.bin"), "not a checkpoint");
     const r = reproduce(bad, "--methods", "none,det", "--seeds", "1");
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain("none-seed1: FAILED");
+    // the cause from the run's train.log, in the runner's line and in the final error
+    expect(r.stdout).toMatch(/none-seed1: FAILED \(exit code 1\): error: .*checkpoint\.bin.*; see /);
     expect(r.stdout).toContain("det-seed1: finished");
-    expect(r.stderr).toContain("1 run(s) failed: none-seed1");
+    expect(r.stderr).toMatch(/1 run\(s\) failed: none-seed1; each with error: .*checkpoint\.bin/);
     const results = JSON.parse(readFileSync(join(bad, "results.json"), "utf8")) as ExperimentResults;
     expect(results.methods[0].runs[0].state).toBe("failed");
     expect(results.methods[1].finished).toBe(1);

@@ -14,7 +14,7 @@ import {
   type PlanOptions,
   type TrainSettings,
 } from "../reproduce/plan.js";
-import { reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
+import { lastError, reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
 import { commandLine, jobName, readSubmissions, submitSlurm } from "../reproduce/slurm.js";
 import { statusLines, sweepStatus } from "../reproduce/status.js";
 import { checkSweepFolder, EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
@@ -197,11 +197,14 @@ export function reproduceCommand(): Command {
         process.exitCode = STOPPED_EXIT_CODES[signal];
         return;
       }
-      if (failed.length)
+      if (failed.length) {
+        const causes = new Set(failed.map((name) => lastError(join(outDir, "runs", name))));
+        const [cause] = causes;
         throw new BinaryConnectError(
-          `${failed.length} run(s) failed: ${failed.join(", ")}`,
+          `${failed.length} run(s) failed: ${failed.join(", ")}${causes.size === 1 && cause ? `; each with ${cause}` : ""}`,
           "see each run's train.log; run the same command again to retry them",
         );
+      }
     })
     .addCommand(statusCommand())
     .addCommand(collectCommand());

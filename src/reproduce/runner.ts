@@ -98,7 +98,8 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
         log(`${run.name}: stopped with a checkpoint; the same command continues it`);
       } else if (code !== 0) {
         failed.push(run.name);
-        log(`${run.name}: FAILED (exit code ${code}); see ${join(run.dir, "train.log")}`);
+        const cause = lastError(run.dir);
+        log(`${run.name}: FAILED (exit code ${code})${cause ? `: ${cause}` : ""}; see ${join(run.dir, "train.log")}`);
       } else {
         log(`${run.name}: finished`);
       }
@@ -143,6 +144,16 @@ export function writeResults(
   writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
   writeFileAtomic(join(o.outDir, "results.md"), new TextEncoder().encode(resultsMarkdown(results)));
   return results;
+}
+
+/** The last error line ("error: ...") a run's `train` processes wrote to its train.log, or null. */
+export function lastError(dir: string): string | null {
+  const path = join(dir, "train.log");
+  if (!existsSync(path)) return null;
+  const lines = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("error: "));
+  return lines.at(-1) ?? null;
 }
 
 /** The backend a run's last `train` process reported in its train.log ("... on wasm (SIMD128, 1 thread); run folder ..."). */
