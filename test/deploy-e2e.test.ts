@@ -135,7 +135,7 @@ describe("CLI: export, summary MODEL, predict", () => {
       '--which <model> best (the best validation epoch) or last (the last checkpoint) (default: "best")',
     );
     expect(help("predict")).toContain(
-      '--engine <name> auto (wasm SIMD where available), wasm, or js (plain loops) (default: "auto")',
+      '--engine <name> auto (wasm SIMD where available), wasm, or js (the plain-loop reference, for checking: far slower) (default: "auto")',
     );
     expect(help("predict")).toContain("--labels <file>");
     expect(cli("export", deploy.runs.det, "--format", "onx").stderr).toMatch(

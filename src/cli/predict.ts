@@ -31,7 +31,10 @@ export function predictCommand(): Command {
       ),
     )
     .addOption(
-      new Option("--engine <name>", "auto (wasm SIMD where available), wasm, or js (plain loops)")
+      new Option(
+        "--engine <name>",
+        "auto (wasm SIMD where available), wasm, or js (the plain-loop reference, for checking: far slower)",
+      )
         .default("auto")
         .argParser(oneOf(["auto", "wasm", "js"] as const)),
     )
