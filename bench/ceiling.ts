@@ -2,8 +2,8 @@
  * The WebAssembly SIMD128 ceiling of this machine, measured: f32x4.mul and f32x4.add in equal
  * numbers (baseline SIMD128 has no FMA) on independent accumulators, the most a SIMD128
  * matrix kernel can reach on one core; and, for the kernels built with relaxed SIMD, the same
- * loop of f32x4.relaxed_madd (a fused multiply-add where the CPU has one: 8 FLOPs an operation). docs/performance.md measured ~31 GFLOP/s per core on
- * its Xeon (2 FMA ports); CPUs with separate add and multiply pipes (AMD Zen) go higher, so
+ * loop of f32x4.relaxed_madd (a fused multiply-add where the CPU has one: 8 FLOPs an operation). The mul+add loop
+ * ran at ~35.8 GFLOP/s per core on docs/RESULTS.md's Xeon (dev-2c-xeon); CPUs with separate add and multiply pipes (AMD Zen 4, dev-2c: ~48.6) go higher, so
  * measuring here keeps "fraction of the ceiling" meaningful on any machine. The module is
  * assembled below byte by byte (no build step). m and c are parameters so that the compiler
  * cannot fold `acc * 1` or `acc + 0`.

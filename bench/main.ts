@@ -99,7 +99,7 @@ async function main(): Promise<number> {
   const fma = simd === "relaxed" ? await measureWasmSimdCeiling("fma") : null;
   const ceiling = fma ?? mulAdd;
   const ceilingName = fma ? "relaxed-SIMD multiply-add loop" : "SIMD128 mul+add loop";
-  const ceilingNote = `best run; the ceiling per core of the fractions below (docs/performance.md: ~${DOC_WASM_SIMD_GFLOPS_PER_CORE} on its Xeon, mul+add)`;
+  const ceilingNote = `best run; the ceiling per core of the fractions below (docs/RESULTS.md's dev-2c-xeon: ~${DOC_WASM_SIMD_GFLOPS_PER_CORE}, mul+add)`;
   const ceilingRows: Row[] = [
     {
       name: `wasm SIMD128 mul+add loop 1 thread${fma ? "" : " (the ceiling)"}`,

@@ -117,7 +117,7 @@ export function benchEngineMatmul(opts: EngineOptions, threads: number): Promise
 
 /**
  * Peer: the same products with tfjs-wasm's matMul (XNNPACK, 1 thread in Node), using its
- * transposeA / transposeB flags - the transposed forms are its slow path (docs/performance.md).
+ * transposeA / transposeB flags - the transposed forms are its slow path (measured in docs/RESULTS.md, "Matrix products").
  */
 export async function benchTfjsMatmul(timing: TimingOptions): Promise<MatmulResult[]> {
   const { loadTfjs } = await import("./peers/tfjs-load.js");

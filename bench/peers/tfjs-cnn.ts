@@ -9,7 +9,7 @@ import { tfjsTrainStep } from "./tfjs-train.js";
  * Peer: the benchmarked CNN's training step (bench/cnn-spec.ts) in TensorFlow.js 4.x with its
  * cpu backend (plain JavaScript, one thread). Not its wasm backend: tfjs-backend-wasm has no
  * Conv2DBackpropFilter kernel, so a convolutional network cannot train on it
- * (docs/performance.md; it also returns wrong MaxPoolGrad gradients for negative inputs).
+ * (bench/README.md; it also returns wrong MaxPoolGrad gradients for negative inputs).
  *
  * Binarization is an op with a straight-through gradient (tf.customGrad: value H sign(W), 0 ->
  * +H; gradient passed unchanged to W); convolutions, pooling, batch norm (standard, batch

@@ -9,7 +9,7 @@ import { tfjsTrainStep } from "./tfjs-train.js";
  * WebAssembly backend (XNNPACK kernels). In Node, tfjs-backend-wasm runs on ONE thread
  * (WASM_HAS_MULTITHREAD_SUPPORT is false there), whatever --threads says.
  *
- * Written the way that makes tfjs fastest (docs/performance.md): its transposed matrix
+ * Written the way that makes tfjs fastest (docs/RESULTS.md, "Matrix products"): its transposed matrix
  * products (A^T.B, A.B^T) are ~28x slower than plain ones, so the binary dense layer is a
  * `tf.customGrad` matmul whose backward pass transposes explicitly (tf.transpose) and then
  * calls a plain `tf.matMul`. A plain `optimizer.minimize` over `tf.matMul` is ~6x slower.

@@ -11,7 +11,7 @@ import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/architecture.js";
 import type { Pair } from "../kernels/contract.js";
-import { checkBatchNormOptions } from "../nn/batchNorm.js";
+import { BATCH_NORM_KEYS, checkBatchNormOptions } from "../nn/batchNorm.js";
 import { checkBinarization } from "../nn/binarization.js";
 
 export type { BatchNormSpecOptions, BinaryOptions, LayerSpec } from "../nn/architecture.js";
@@ -30,9 +30,6 @@ function known<T extends object>(layer: string, opts: T, keys: readonly string[]
 }
 
 const BINARY_KEYS = ["binarize", "H", "clip", "lrScale", "slot"] as const;
-
-/** The options of batch norm's settings (bc.layers.batchNorm, and sequential's defaults). */
-export const BATCH_NORM_KEYS = ["variant", "eps", "momentum"] as const;
 
 function binaryPart(o: BinaryOptions): BinaryOptions {
   const out: BinaryOptions = {};

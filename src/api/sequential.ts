@@ -6,9 +6,8 @@ import { checkKnownKeys } from "./knownKeys.js";
 import { OptionError } from "../core/errors.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import { parseArchitecture, type LayerSpec } from "../nn/architecture.js";
-import { checkBatchNormOptions } from "../nn/batchNorm.js";
+import { BATCH_NORM_KEYS, checkBatchNormOptions } from "../nn/batchNorm.js";
 import { checkBinarization, type Binarization } from "../nn/binarization.js";
-import { BATCH_NORM_KEYS } from "./layers.js";
 import { Model, type ModelOptions } from "./model.js";
 
 export interface SequentialOptions extends ModelOptions {

@@ -1,6 +1,5 @@
 /**
- * The authors' image preprocessing (pylearn2, which their Lasagne scripts load; docs:
- * binaryconnect.md "Experiments"):
+ * The authors' image preprocessing (pylearn2, which their Lasagne scripts load; paper section 3):
  * - global contrast normalization, pylearn2's global_contrast_normalize(X, scale, subtract_mean=True,
  *   use_std=False, sqrt_bias=0, min_divisor=1e-8): per example, x -= mean(x); x /= sqrt(sum x^2) / scale
  *   (a divisor below 1e-8 is replaced by 1). CIFAR-10 uses scale 55, SVHN scale 1.

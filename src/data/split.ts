@@ -29,7 +29,7 @@ export interface MnistSplits {
 /**
  * Which images the per-pixel mean is computed over:
  * - "split" (default): each split its own mean (train over its 50,000, validation over its
- *   10,000, test over its 10,000), as the docs' Experiments table states.
+ *   10,000, test over its 10,000), as the authors' MNIST script does (docs/REPRODUCTION.md).
  * - "train": the train split's mean (first 50,000 images) for all three splits; no
  *   statistic of the validation or test images is used.
  * - "pylearn2": what the authors' Lasagne code does through pylearn2's

@@ -23,6 +23,9 @@ export interface BatchNormOptions {
   momentum: number;
 }
 
+/** The options of batch norm's settings (bc.layers.batchNorm, and sequential's defaults). */
+export const BATCH_NORM_KEYS = ["variant", "eps", "momentum"] as const;
+
 /**
  * Throws an OptionError (naming `what`) on batch-norm settings out of their range: variant
  * "authors" or "standard", eps a finite number >= 0, momentum in [0, 1]. Fields left out pass.

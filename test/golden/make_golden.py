@@ -7,8 +7,8 @@ Run from the repository root:
 
 It writes test/golden/golden.json (layout: test/golden/README.md).
 
-Generated with the pyenv interpreter on PATH (/root/.pyenv/shims/python3, Python 3.11.7,
-NumPy 2.4.6). /usr/bin/python3 on the development machine has no NumPy. The data and the
+Generated with a Python 3.11.7 interpreter with NumPy 2.4.6 (Debian's python3 there had no
+NumPy). The data and the
 initial weights come from numpy.random.default_rng(42) (PCG64), whose output is stable across
 NumPy versions for standard_normal, integers and uniform, and every value the TS side needs is
 stored explicitly in the JSON anyway.
@@ -16,7 +16,7 @@ stored explicitly in the JSON anyway.
 Everything is float64. The implementation does not share code with the TypeScript engine: the
 forward pass, the hand-written backward pass (checked by central finite differences before the
 JSON is written), the Adam update and the counter-based RNG are written here from the
-specification (docs/binaryconnect.md, src/kernels/contract.ts, src/core/rng.ts).
+specification (the paper's Algorithm 1, src/kernels/contract.ts, src/core/rng.ts).
 
 Network: 7 -> dense 6 -> BN -> ReLU -> dense 5 -> BN -> ReLU -> dense 3 -> BN (logits).
 Dense layers have no bias, weights stored [in, out], y = x . Wb.

@@ -1,6 +1,6 @@
 /**
  * denseLut: a binary dense layer with folded batch norm, multiply-free in the weight product,
- * by the 8-bit lookup-table accumulate (docs: performance.md, "Binary-weight inference").
+ * by the 8-bit lookup-table accumulate (README.md, "Inference"; measured in docs/RESULTS.md).
  *
  *   s[m, n] = sum_k w[k][n] x[m, k],  w in {-1, +1} stored as bits (1 = +1; src/format/bcnet.ts)
  *   y[m, n] = act(scale[n] * s[m, n] + shift[n]),  act = max(., 0) when relu != 0, else identity
