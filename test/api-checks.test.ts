@@ -215,3 +215,28 @@ describe("a saved model's best epoch", () => {
     );
   });
 });
+
+describe("a disposed model and the save and load targets", () => {
+  it("a disposed model is a UsageError on use, not a model rebuilt from its seed", async () => {
+    const m = smallMlp();
+    await m.fit(toySet(60), { epochs: 1, batchSize: 20 });
+    await m.dispose();
+    await expect(m.predict(new Float32Array(16))).rejects.toThrow(bc.UsageError);
+    await expect(m.evaluate(toySet(6))).rejects.toThrow(/this model was disposed/);
+    await expect(m.toBytes()).rejects.toThrow(/this model was disposed/);
+    await m.dispose(); // twice is harmless
+  });
+
+  it("a target without a name, a scheme in capitals, and sources load cannot read", async () => {
+    const m = smallMlp();
+    await expect(m.save("indexeddb://")).rejects.toThrow(/save: "indexeddb:\/\/" has no name/);
+    await expect(m.save("DownLoads://")).rejects.toThrow(/has no name/);
+    await expect(m.save("ftp://host/x")).rejects.toThrow(/unknown destination "ftp:\/\/host\/x"/);
+    await expect(bc.loadModel("IndexedDB://")).rejects.toThrow(/load: "IndexedDB:\/\/" has no name/);
+    await expect(bc.loadModel("downloads://x")).rejects.toThrow(/cannot be read back[\s\S]*arrayBuffer/);
+    await expect(bc.loadModel("https://example.org/m.bcmodel")).rejects.toThrow(
+      /is a URL[\s\S]*fetch it and pass the bytes/,
+    );
+    await expect(bc.loadModel("s3://bucket/m")).rejects.toThrow(/unknown source/);
+  });
+});

@@ -93,6 +93,8 @@ export class Model {
   training: TrainingState | undefined;
   readonly seed: number;
   private engine: Network | undefined;
+  /** Set by dispose: the weights are gone, so a later use is an error (not a model rebuilt from its seed). */
+  private disposed = false;
   private backendInstance: Backend | undefined;
   private ownsBackend = false;
   /** Weights (and optimizer state) waiting for the engine: a loaded model builds it on first use. */
@@ -147,6 +149,11 @@ export class Model {
 
   /** The backend the model's weights live on (created on first use). */
   async backend(): Promise<Backend> {
+    if (this.disposed)
+      throw new UsageError(
+        "model: this model was disposed (its weights were freed)",
+        "load it again (bc.loadModel, bc.modelFromBytes) or build a new one; dispose a model after its last use",
+      );
     if (!this.backendInstance) {
       const b = this.options.backend ?? "auto";
       if (typeof b === "string") {
@@ -323,6 +330,7 @@ export class Model {
 
   /** Frees the weights, and the backend when the model created it. */
   async dispose(): Promise<void> {
+    this.disposed = true;
     this.engine?.dispose();
     this.engine = undefined;
     if (this.ownsBackend) await this.backendInstance?.close();

@@ -182,14 +182,15 @@ export function registerFileStorage(save: Saver, load: Loader): void {
  */
 export async function saveModel(model: Model, given: string | URL, opts: SaveOptions = {}): Promise<string> {
   const target = destination(given, "save");
-  const bytes = await modelToBytes(model, opts);
-  const scheme = savers.find((s) => target.startsWith(s.scheme));
-  if (scheme) return scheme.save(target.slice(scheme.scheme.length), bytes);
-  if (/^[a-z]+:\/\//.test(target) && !target.startsWith("file://"))
+  const scheme = savers.find((s) => hasScheme(target, s.scheme));
+  if (scheme) checkName(target, scheme.scheme, "save");
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target) && !hasScheme(target, "file://"))
     throw new OptionError(
       `save: unknown destination "${target}"`,
       "use indexeddb://NAME or downloads://NAME in a browser, a file path in Node",
     );
+  const bytes = await modelToBytes(model, opts);
+  if (scheme) return scheme.save(target.slice(scheme.scheme.length), bytes);
   if (!fileSaver)
     throw new UsageError(
       `save: "${target}" is a file path, which needs Node.js`,
@@ -207,9 +208,20 @@ function destination(target: unknown, what: "save" | "load"): string {
   );
 }
 
+/** Whether `target` starts with `scheme` ("indexeddb://"), in any case (as URLs' schemes are). */
+function hasScheme(target: string, scheme: string): boolean {
+  return target.slice(0, scheme.length).toLowerCase() === scheme;
+}
+
+/** An OptionError for a scheme's target without a name ("indexeddb://"). */
+function checkName(target: string, scheme: string, what: "save" | "load"): void {
+  if (target.length === scheme.length)
+    throw new OptionError(`${what}: "${target}" has no name`, `name the model, e.g. "${scheme}mnist-mlp"`);
+}
+
 /** A file path, or the path of a file:// URL (its %-escapes decoded). */
 function filePath(target: string): string {
-  return target.startsWith("file://") ? decodeURIComponent(new URL(target).pathname) : target;
+  return hasScheme(target, "file://") ? decodeURIComponent(new URL(target).pathname) : target;
 }
 
 /** Loads a model saved by `save`, or a training checkpoint: "indexeddb://NAME", a file path (Node), or the bytes. */
@@ -222,8 +234,26 @@ export async function loadModel(
   if (given instanceof Uint8Array || given instanceof ArrayBuffer)
     return modelFromBytes(given instanceof Uint8Array ? given : new Uint8Array(given), "the given bytes", options);
   const source = destination(given, "load");
-  const scheme = loaders.find((s) => source.startsWith(s.scheme));
-  if (scheme) return modelFromBytes(await scheme.load(source.slice(scheme.scheme.length)), source, options);
+  const scheme = loaders.find((s) => hasScheme(source, s.scheme));
+  if (scheme) {
+    checkName(source, scheme.scheme, "load");
+    return modelFromBytes(await scheme.load(source.slice(scheme.scheme.length)), source, options);
+  }
+  if (hasScheme(source, "downloads://"))
+    throw new OptionError(
+      `load: "${source}": downloads:// is where save puts a file for the user; it cannot be read back`,
+      "load the downloaded file's bytes instead: bc.loadModel(await file.arrayBuffer()) (e.g. from an <input type=file>)",
+    );
+  if (/^https?:\/\//i.test(source))
+    throw new OptionError(
+      `load: "${source}" is a URL; loadModel reads files (Node.js), indexeddb:// and bytes`,
+      "fetch it and pass the bytes: bc.loadModel(await (await fetch(url)).arrayBuffer())",
+    );
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(source) && !hasScheme(source, "file://"))
+    throw new OptionError(
+      `load: unknown source "${source}"`,
+      "use indexeddb://NAME in a browser, a file path in Node, or the bytes",
+    );
   if (!fileLoader)
     throw new UsageError(
       `load: "${source}" is a file path, which needs Node.js`,
