@@ -345,9 +345,11 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
   const lrStart = lr.start ?? 3e-3,
     lrEnd = lr.end ?? lrStart / 1000;
   const rate = (v: unknown) => typeof v === "number" && Number.isFinite(v) && v > 0;
+  // a number as itself (JSON writes Infinity and NaN as null), anything else as JSON (a string in quotes)
+  const shown = (v: unknown) => (typeof v === "number" ? String(v) : JSON.stringify(v));
   if (!(rate(lrStart) && rate(lrEnd)))
     throw new OptionError(
-      `fit: learning rates must be finite numbers > 0, found start ${JSON.stringify(lrStart)}, end ${JSON.stringify(lrEnd)}`,
+      `fit: learning rates must be finite numbers > 0, found start ${shown(lrStart)}, end ${shown(lrEnd)}`,
     );
   const schedule = opts.schedule ?? "exponential";
   if (!LR_SCHEDULES.includes(schedule))
