@@ -228,6 +228,21 @@ describe("reproduce runs", () => {
     );
   });
 
+  it("refuses to start CIFAR-10 or SVHN runs whose prepared data is missing, naming the command that prepares it", () => {
+    const empty = join(root, "empty-cache");
+    mkdirSync(empty, { recursive: true });
+    for (const [dataset, command] of [
+      ["cifar10", "binaryconnect data cifar10"],
+      ["svhn", "binaryconnect data svhn --from DIR"],
+    ]) {
+      const out = join(root, `unprepared-${dataset}`);
+      const r = cli("reproduce", dataset, "--out", out, "--data", empty, "--seeds", "1");
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`is not prepared: .*${empty}.* is missing\\n {2}hint: run \`${command}\` first`));
+      expect(r.stdout).not.toMatch(/starting/);
+    }
+  });
+
   it("reports a failed run and goes on with the others", () => {
     const bad = join(root, "bad");
     // a corrupt checkpoint in an unfinished run: its resume fails, the other run still trains

@@ -28,6 +28,8 @@ export interface ReproduceOptions extends PlanOptions, TrainSettings {
    * (stopTrainings sends them another, which stops them at once).
    */
   signal?: AbortSignal;
+  /** Throws where the runs' data is not there (checked once, before the first run starts; none when every run is done). */
+  checkData?: () => void;
 }
 
 export interface ReproduceOutcome {
@@ -70,6 +72,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
     `${plan.length} runs (${finished} finished, ${busy.length ? `${busy.length} training in another process, ` : ""}${todo.filter((r) => statuses.get(r.name)!.state === "interrupted").length} to resume, ` +
       `${todo.filter((r) => statuses.get(r.name)!.state === "new").length} to start); ${o.parallel} at a time, ${o.threads} thread(s) each`,
   );
+  if (todo.length > 0) o.checkData?.();
   for (const run of busy) {
     const t = statuses.get(run.name)!.trainer!;
     const stale =
