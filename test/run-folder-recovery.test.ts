@@ -15,7 +15,7 @@ import { StorageError } from "../src/core/errors.js";
 import { modelInfo } from "../src/export/modelRun.js";
 import { writeFigure } from "../src/plot/render.js";
 import { readMetrics } from "../src/plot/runs.js";
-import { lockHolder, startedAfter } from "../src/train/fsio.js";
+import { acquireLock, lockHolder, startedAfter } from "../src/train/fsio.js";
 import { noCheckpoint } from "../src/train/runFolder.js";
 import type { TrainConfig } from "../src/train/config.js";
 import { smallMlp, toySet } from "./toy-model.js";
@@ -43,6 +43,23 @@ describe("a lock whose process number was reused", () => {
       expect(lockHolder(path)?.live).toBe(true);
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe("a lock written without its start time", () => {
+  it("is read with an empty start, and the takeover note leaves the start out", () => {
+    const dir = join(root, "lock-no-start");
+    const path = join(root, "lock-no-start.lock");
+    writeFileSync(path, JSON.stringify({ pid: 2 ** 22 + 54321, host: hostname() }));
+    expect(lockHolder(path)?.info?.started).toBe("");
+    const lock = acquireLock(path, dir);
+    try {
+      expect(lock.note).toBe(
+        `note: ${dir} was locked by process ${2 ** 22 + 54321} on ${hostname()}, which no longer runs; taking the run over`,
+      );
+    } finally {
+      lock.release();
     }
   });
 });

@@ -384,7 +384,8 @@ export function lockHolder(path: string): { info: LockInfo | null; live: boolean
       info = {
         pid: parsed.pid,
         host: parsed.host,
-        started: String(parsed.started),
+        // a lock written by hand may lack its start time: "" (the notes then leave it out)
+        started: typeof parsed.started === "string" ? parsed.started : "",
         ...(typeof parsed.slurmTask === "string" ? { slurmTask: parsed.slurmTask } : {}),
       };
   } catch {
@@ -443,7 +444,7 @@ export function acquireLock(path: string, dir: string): Lock {
       if (holder?.live || tries >= 2) throw inUse(dir, path, holder?.info ?? null);
       if (holder) {
         note = holder.info
-          ? `note: ${dir} was locked by process ${holder.info.pid} on ${holder.info.host} ${holder.info.started ? ` (started ${holder.info.started})` : ""}, which no longer runs; taking the run over`
+          ? `note: ${dir} was locked by process ${holder.info.pid} on ${holder.info.host}${holder.info.started ? ` (started ${holder.info.started})` : ""}, which no longer runs; taking the run over`
           : `note: ${dir} had an unreadable lock file left by a killed process; taking the run over`;
         removeFile(path);
       }
@@ -520,7 +521,7 @@ function inUse(dir: string, path: string, info: LockInfo | null): RunInUseError 
   return new RunInUseError(
     dir,
     info.pid,
-    `${dir} is in use: ${where} has been training in it since ${info.started}`,
+    `${dir} is in use: ${where} has been training in it${info.started ? ` since ${info.started}` : ""}`,
     `wait for it to finish or stop it (kill ${info.pid}: it checkpoints and exits); if no such process runs, delete ${path}`,
   );
 }
