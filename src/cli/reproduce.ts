@@ -1,13 +1,12 @@
-import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { BACKEND_NAMES } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
-import { BinaryConnectError, DataFormatError, OptionError } from "../core/errors.js";
+import { BinaryConnectError, OptionError } from "../core/errors.js";
 import { defaultCacheDir } from "../data/cache.js";
-import { cifar10PreparedDir } from "../data/cifar10Prepare.js";
-import { svhnPreparedDir } from "../data/svhnPrepare.js";
+import { preparedCifar10File } from "../data/cifar10Prepare.js";
+import { preparedSvhnFile } from "../data/svhnPrepare.js";
 import { k8sJobName, podOutDir, writeIndexedJob } from "../reproduce/k8s.js";
 import { PAPER_DATASETS as DATASET_NAMES, type DatasetName } from "../reproduce/plan.js";
 import {
@@ -402,21 +401,9 @@ function methodList(text: string): MethodId[] {
   return ids.map(oneOf(Object.keys(METHODS) as MethodId[]));
 }
 
-/**
- * A DataFormatError, as the training's own, where CIFAR-10 or SVHN has not been prepared in the
- * cache folder (`--data`, else the default): every run would fail on it.
- */
+/** Where CIFAR-10 or SVHN has not been prepared in the cache folder (`--data`, else the default), the loader's own DataFormatError: every run would fail on it. */
 function checkPrepared(dataset: DatasetName, dir: string | undefined): void {
   const cache = dir ?? defaultCacheDir();
-  const [path, command] =
-    dataset === "cifar10"
-      ? [join(cifar10PreparedDir(cache), "train.bin"), "binaryconnect data cifar10"]
-      : dataset === "svhn"
-        ? [join(svhnPreparedDir(cache), "train.u8"), "binaryconnect data svhn --from DIR"]
-        : [null, ""];
-  if (path && !existsSync(path))
-    throw new DataFormatError(
-      `${dataset === "svhn" ? "SVHN" : "CIFAR-10"} is not prepared: ${path} is missing`,
-      `run \`${command}\` first, or pass --data with the cache folder it used`,
-    );
+  if (dataset === "cifar10") preparedCifar10File(cache, "train");
+  if (dataset === "svhn") preparedSvhnFile(cache, "train");
 }

@@ -133,15 +133,20 @@ function readMeta(path: string): PreparedMeta | null {
 /** What a prepared set is: 32 x 32 RGB images of the 10 classes, already preprocessed (GCN + ZCA). */
 const PREPARED = { shape: [32, 32, 3], classes: 10, classNames: CIFAR10_CLASSES, preprocessed: true } as const;
 
-/** One prepared set (train: 50,000; test: 10,000) as float32 NHWC rows (shape [32, 32, 3], preprocessed). */
-export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Dataset {
+/** The file of a prepared set in the cache folder; a DataFormatError naming the command that prepares it where it is missing. */
+export function preparedCifar10File(cacheDir: string, set: "train" | "test"): string {
   const path = join(cifar10PreparedDir(cacheDir), `${set}.bin`);
-  if (!existsSync(path)) {
+  if (!existsSync(path))
     throw new DataFormatError(
       `CIFAR-10 is not prepared: ${path} is missing`,
       `run \`binaryconnect data cifar10\` first (it fetches and preprocesses once), or pass --data with the cache folder it used`,
     );
-  }
+  return path;
+}
+
+/** One prepared set (train: 50,000; test: 10,000) as float32 NHWC rows (shape [32, 32, 3], preprocessed). */
+export function loadPreparedCifar10(cacheDir: string, set: "train" | "test"): Dataset {
+  const path = preparedCifar10File(cacheDir, set);
   const { meta, tensors } = loadCheckpoint<PreparedMeta>(path);
   if (meta.kind !== "cifar10-preprocessed" || meta.set !== set || meta.version !== CIFAR10_PREP_VERSION) {
     throw new DataFormatError(

@@ -147,13 +147,18 @@ function encodeSet(set: SvhnSet, name: string): Uint8Array[] {
   return [prefix, header, set.labels, set.images];
 }
 
-function decodeSet(path: string, name: string): SvhnSet {
-  if (!existsSync(path)) {
+/** The file of a prepared set in the cache folder; a DataFormatError naming the command that prepares it where it is missing. */
+export function preparedSvhnFile(cacheDir: string, set: "train" | "valid" | "test"): string {
+  const path = join(svhnPreparedDir(cacheDir), `${set}.u8`);
+  if (!existsSync(path))
     throw new DataFormatError(
       `SVHN is not prepared: ${path} is missing`,
-      "run `binaryconnect data svhn --from DIR` with the folder of the official format-2 files",
+      "run `binaryconnect data svhn --from DIR` first, with the folder of the official format-2 files",
     );
-  }
+  return path;
+}
+
+function decodeSet(path: string, name: string): SvhnSet {
   const bytes = readFileSync(path);
   const fail = (why: string): never => {
     throw new DataFormatError(`${path}: ${why}`, "run `binaryconnect data svhn --from DIR` again");
@@ -206,11 +211,10 @@ export function svhnSplits(
   cacheDir: string,
   limit: SplitLimit = {},
 ): { train: Dataset; validation: Dataset; test: Dataset } {
-  const dir = svhnPreparedDir(cacheDir);
   const sets = {
-    train: decodeSet(join(dir, "train.u8"), "train"),
-    validation: decodeSet(join(dir, "valid.u8"), "valid"),
-    test: decodeSet(join(dir, "test.u8"), "test"),
+    train: decodeSet(preparedSvhnFile(cacheDir, "train"), "train"),
+    validation: decodeSet(preparedSvhnFile(cacheDir, "valid"), "valid"),
+    test: decodeSet(preparedSvhnFile(cacheDir, "test"), "test"),
   };
   const keep = (name: keyof typeof sets): number | undefined => {
     const k = limit[name];
