@@ -238,7 +238,9 @@ describe("reproduce runs", () => {
       const out = join(root, `unprepared-${dataset}`);
       const r = cli("reproduce", dataset, "--out", out, "--data", empty, "--seeds", "1");
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`is not prepared: .*${empty}.* is missing\\n {2}hint: run \`${command}\` first`));
+      expect(r.stderr).toMatch(
+        new RegExp(`is not prepared: .*${empty}.* is missing\\n {2}hint: run \`${command}\` first`),
+      );
       expect(r.stdout).not.toMatch(/starting/);
     }
   });
