@@ -17,7 +17,7 @@ import {
   type PlanOptions,
   type TrainSettings,
 } from "../reproduce/plan.js";
-import { lastError, reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
+import { reproduce, stopTrainings, writeResults } from "../reproduce/runner.js";
 import { commandLine, jobName, readSubmissions, submitSlurm } from "../reproduce/slurm.js";
 import { statusLines, sweepStatus } from "../reproduce/status.js";
 import { checkSweepFolder, EXECUTORS, readSweep, sweepRecord, writeSweep, type Executor } from "../reproduce/sweep.js";
@@ -193,7 +193,7 @@ export function reproduceCommand(): Command {
       } finally {
         stop.dispose();
       }
-      const { failed, stopped } = outcome;
+      const { failed, causes: failureCauses, stopped } = outcome;
       console.log(
         `wrote ${join(outDir, "results.json")} and ${join(outDir, "results.md")}; the figures: binaryconnect plot ${outDir}`,
       );
@@ -206,7 +206,7 @@ export function reproduceCommand(): Command {
         return;
       }
       if (failed.length) {
-        const causes = new Set(failed.map((name) => lastError(join(outDir, "runs", name))));
+        const causes = new Set(failed.map((name) => failureCauses[name]));
         const [cause] = causes;
         throw new BinaryConnectError(
           `${failed.length} run(s) failed: ${failed.join(", ")}${causes.size === 1 && cause ? `; each with ${cause}` : ""}`,

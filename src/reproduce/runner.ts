@@ -35,6 +35,8 @@ export interface ReproduceOptions extends PlanOptions, TrainSettings {
 export interface ReproduceOutcome {
   results: ExperimentResults;
   failed: string[];
+  /** Each failed run's cause: the last error line of its train.log (null where it wrote none). */
+  causes: Record<string, string | null>;
   /** The experiment was stopped (the signal): the runs under way were checkpointed, and the same command continues them. */
   stopped: string[];
 }
@@ -79,6 +81,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
       t.host === hostname() ? "" : ` (if nothing trains it there any more, delete ${join(run.dir, LOCK_FILE)})`;
     log(`${run.name}: left to process ${t.pid} on ${t.host}, which trains it now${stale}`);
   }
+  const causes: Record<string, string | null> = {};
   const failed: string[] = [],
     stopped: string[] = [];
   let next = 0,
@@ -102,6 +105,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
       } else if (code !== 0) {
         failed.push(run.name);
         const cause = lastError(run.dir);
+        causes[run.name] = cause;
         log(`${run.name}: FAILED (exit code ${code})${cause ? `: ${cause}` : ""}; see ${join(run.dir, "train.log")}`);
       } else {
         log(`${run.name}: finished`);
@@ -115,7 +119,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
     o.signal?.removeEventListener("abort", onAbort);
   }
   const results = writeResults(o, plan, failed);
-  return { results, failed, stopped };
+  return { results, failed, causes, stopped };
 }
 
 /** Collects every run's state into results.json and results.md (atomically). */
