@@ -80,7 +80,10 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Settings recorded in the run's configuration (the CLI's preset, dataset and data folder). */
   record?: Partial<
-    Pick<TrainConfig, "preset" | "dataset" | "hidden" | "architecture" | "mode" | "dropout" | "meanFrom" | "limit">
+    Pick<
+      TrainConfig,
+      "preset" | "dataset" | "source" | "hidden" | "architecture" | "mode" | "dropout" | "meanFrom" | "limit"
+    >
   > & { dataDir?: string };
   /** Stop after this many epochs of this call (tests of interrupted runs). */
   maxEpochsThisCall?: number;
@@ -166,7 +169,7 @@ async function fitIn(
   };
   // the data as given (raw pixels, or a pipeline's preprocessed values), before the model's preprocessing
   const identity = dataIdentity(trainSet, opts.record?.dataDir);
-  const fresh = freshConfig(model, opts, data.train, identity);
+  const fresh = freshConfig(model, opts, data.train, identity, trainSet.classNames);
   let config: TrainConfig;
   let epochsDone = 0,
     best: Best = NO_BEST,
@@ -329,7 +332,13 @@ function splitValidation(
 }
 
 /** The configuration of a new run of `model` with these options. */
-function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: TrainConfig["data"]): TrainConfig {
+function freshConfig(
+  model: Model,
+  opts: FitOptions,
+  train: LabeledSet,
+  data: TrainConfig["data"],
+  classNames: readonly string[] | undefined,
+): TrainConfig {
   const epochs = opts.epochs ?? 10;
   if (!(Number.isInteger(epochs) && epochs >= 1))
     throw new OptionError(`fit: epochs must be an integer >= 1, found ${JSON.stringify(opts.epochs)}`);
@@ -389,6 +398,7 @@ function freshConfig(model: Model, opts: FitOptions, train: LabeledSet, data: Tr
     evalBatchSize,
     ...(opts.earlyStopping ? { earlyStopping: { patience: opts.earlyStopping.patience } } : {}),
     ...(data ? { data } : {}),
+    ...(classNames && classNames.length === model.classes ? { classNames: [...classNames] } : {}),
   };
 }
 

@@ -4,7 +4,10 @@ import { dataFingerprint } from "../train/dataIdentity.js";
 import { Command, Option } from "commander";
 import { createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
-import { CheckpointError } from "../core/errors.js";
+import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js";
+import type { Dataset } from "../data/dataset.js";
+import type { TrainConfig } from "../train/config.js";
+import { readOwnData, type OwnDataKind } from "../train/ownData.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
@@ -45,7 +48,7 @@ export function evalCommand(): Command {
     .addOption(
       new Option(
         "--data <dir>",
-        "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`",
+        "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`; a run on your own data - a test CSV file or image folder (default: its --test)",
       ).argParser(path),
     )
     .action(async (dir: string, o: EvalCliOptions) => {
@@ -67,23 +70,49 @@ export function evalCommand(): Command {
       // the run's own data unless told otherwise (its configuration names the folder it trained on)
       const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
       try {
-        const data = (await loadRunData(config, dataDir)).splits;
-        if (o.data !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
-          console.warn(
-            `note: ${o.data} is not the data ${path} was trained on (${dataSource(config.dataset, config.data.dir)}); measuring on its test split anyway`,
-          );
-        }
+        const test = config.source
+          ? await ownTestSet(config, o.data)
+          : await paperTestSet(config, o.data, dataDir, path);
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
-        const result = await model.evaluate(data.test, { testTime, batchSize: config.evalBatchSize });
+        const result = await model.evaluate(test, { testTime, batchSize: config.evalBatchSize });
         console.log(
           `${path} (${epochText(training)}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
-            `on ${data.test.n} images with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
+            `on ${test.n} ${config.source?.shape?.length === 3 || !config.source ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
       } finally {
         await backend.close();
       }
     });
+}
+
+/** A paper dataset's test split (from `--data` where given: a note when that is not the run's data). */
+async function paperTestSet(config: TrainConfig, given: string | undefined, dataDir: string | undefined, path: string) {
+  const data = (await loadRunData(config, dataDir)).splits;
+  if (given !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
+    console.warn(
+      `note: ${given} is not the data ${path} was trained on (${dataSource(config.dataset, config.data.dir)}); measuring on its test split anyway`,
+    );
+  }
+  if (!data.test) throw new DataFormatError(`${config.dataset} has no test split`);
+  return data.test;
+}
+
+/**
+ * Own data's test set: the file or folder given with `--data` (read as the training data was,
+ * with its classes), else the run's --test.
+ */
+async function ownTestSet(config: TrainConfig, given: string | undefined): Promise<Dataset> {
+  const source = config.source!;
+  const kind = config.dataset as OwnDataKind;
+  const at = given !== undefined ? resolve(given) : source.test;
+  if (at === undefined)
+    throw new OptionError(
+      `this run (${source.train}) was trained without a test set`,
+      `give one with --data: a ${kind === "csv" ? "CSV file" : "folder of images"} like its training data`,
+    );
+  const classes = config.classes ?? 10;
+  return readOwnData(kind, at, source, { count: classes, ...(config.classNames ? { names: config.classNames } : {}) });
 }
 
 /** Which model a checkpoint holds: "epoch N", or for one taken part way through an epoch "epoch N and S steps of epoch N + 1". */

@@ -21,7 +21,7 @@ const MNIST_HINT =
 function sideHint(image: ImageShape): string {
   return image.height === MNIST_ROWS && image.width === MNIST_COLS && image.channels === 1
     ? MNIST_HINT
-    : `this model takes ${image.width} x ${image.height} images (width x height) with ${image.channels} channel(s): resize it first`;
+    : `this model takes ${image.width} x ${image.height} images (width x height) with ${image.channels} channel(s): resize it first, or pass --resize`;
 }
 
 /**
@@ -74,7 +74,7 @@ export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE
 }
 
 /** The bytes of a regular file (checked before it is opened and again once open: reading a FIFO would wait for a writer). */
-function readRegularFile(path: string, hint: string): Uint8Array {
+export function readRegularFile(path: string, hint: string): Uint8Array {
   let fd: number;
   try {
     requireRegularFile(path, statSync(path), hint);

@@ -1,14 +1,21 @@
 import { Command, Option } from "commander";
-import { DataFormatError } from "../core/errors.js";
+import { basename } from "node:path";
+import { DataFormatError, OptionError } from "../core/errors.js";
+import { decodeImage } from "../data/image.js";
+import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
-import { BinaryClassifier, decodeBcnet, type Prediction } from "../infer/index.js";
-import { MNIST_IMAGE, readInputImages } from "./inputs.js";
+import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";
+import { isCsvPath, readInputCsv } from "./inputCsv.js";
+import { MNIST_IMAGE, readInputImages, readRegularFile } from "./inputs.js";
+import { labelColumn } from "./ownData.js";
 import { oneOf } from "./parse.js";
 import { readModelFile } from "./summary.js";
 
 /** Options of `binaryconnect predict`, as parsed by commander. */
 export interface PredictCliOptions {
+  resize: boolean;
   labels?: string;
+  label?: string | number;
   engine: "auto" | "wasm" | "js";
   json: boolean;
   allowLargeModels: boolean;
@@ -22,7 +29,7 @@ export function predictCommand(): Command {
     .argument("<model>", "a .bcnet file written by `binaryconnect export`")
     .argument(
       "<inputs...>",
-      "PNG images of the model's size (MNIST: 28 x 28, white digit on black; RGB for a model on 3 channels) and/or IDX image files (N x 28 x 28, or N x H x W x C; plain or .gz)",
+      "PNG images of the model's size (MNIST: 28 x 28, white digit on black; RGB for a model on 3 channels) and/or IDX image files (N x 28 x 28, or N x H x W x C; plain or .gz); or, for a model trained on a CSV, CSV files (.csv, .tsv) of its inputs, one example a row",
     )
     .addOption(
       new Option(
@@ -32,11 +39,22 @@ export function predictCommand(): Command {
     )
     .addOption(
       new Option(
+        "--label <column>",
+        "CSV inputs: the label column, by header name or 0-based index (default: the last column, where a row has one more value than the model's inputs)",
+      ).argParser(labelColumn),
+    )
+    .addOption(
+      new Option(
         "--engine <name>",
         "auto (wasm SIMD where available), wasm, or js (the plain-loop reference, for checking: far slower)",
       )
         .default("auto")
         .argParser(oneOf(["auto", "wasm", "js"] as const)),
+    )
+    .option(
+      "--resize",
+      "convert PNG and JPEG images of any size to the model's (bilinear, as `train --images` read its examples) instead of requiring its exact size",
+      false,
     )
     .option("--json", "print a JSON object (per image: name, class, scores; or the error rate) instead of text", false)
     .option(
@@ -47,38 +65,81 @@ export function predictCommand(): Command {
     .action(async (modelPath: string, inputs: string[], o: PredictCliOptions) => {
       const model = decodeBcnet(readModelFile(modelPath), modelPath, { allowLargeCompute: o.allowLargeModels });
       const net = await BinaryClassifier.load(model, { engine: o.engine });
-      const images = readInputImages(inputs, model.image ?? MNIST_IMAGE);
-      if (images.pixels.length !== images.names.length * net.inputs) {
-        throw new DataFormatError(
-          `the model takes ${net.inputs} inputs per image; the images have ${images.pixels.length / images.names.length}`,
-        );
-      }
-      // The labels before the work: a bad file fails at once.
-      const labels = o.labels ? await readLabels(o.labels, images.names.length, net.classes) : null;
+      const input = await readInputs(inputs, model, net, o);
       const started = performance.now();
-      const p = net.predict(images.pixels, images.names.length);
+      const p = net.predict(input.values, input.names.length);
       const ms = performance.now() - started;
-      if (labels) return printErrorRate(p, labels, o, ms, net.engine);
+      if (input.labels) return printErrorRate(p, input.labels, o, ms, net.engine, input.noun);
+      const names = net.classNames;
       if (o.json) {
         console.log(
           JSON.stringify({
-            predictions: images.names.map((name, m) => ({
+            predictions: input.names.map((name, m) => ({
               name,
               class: p.labels[m],
+              ...(names ? { className: names[p.labels[m]] } : {}),
               scores: Array.from(p.scores.subarray(m * p.classes, (m + 1) * p.classes)),
             })),
           }),
         );
         return;
       }
-      images.names.forEach((name, m) => {
+      input.names.forEach((name, m) => {
         const scores = Array.from(
           p.scores.subarray(m * p.classes, (m + 1) * p.classes),
-          (s, k) => `${k}:${s.toFixed(3)}`,
+          (s, k) => `${names ? names[k] : k}:${s.toFixed(3)}`,
         ).join(" ");
-        console.log(`${name}: class ${p.labels[m]}  scores ${scores}`);
+        console.log(`${name}: class ${p.labels[m]}${names ? ` (${names[p.labels[m]]})` : ""}  scores ${scores}`);
       });
     });
+}
+
+/**
+ * The inputs to classify: images (PNG, IDX) as raw pixels, or CSV rows of the model's inputs
+ * (their own label column, or --labels for images, gives the labels of the error rate).
+ */
+async function readInputs(
+  paths: string[],
+  model: BcnetModel,
+  net: BinaryClassifier,
+  o: PredictCliOptions,
+): Promise<{ values: ArrayLike<number>; names: string[]; labels?: ArrayLike<number>; noun: string }> {
+  const csv = paths.filter(isCsvPath);
+  if (csv.length > 0) {
+    if (csv.length < paths.length)
+      throw new OptionError("CSV inputs cannot be mixed with images", "classify them in separate calls");
+    if (o.labels)
+      throw new OptionError("--labels gives the labels of images; a CSV file's labels are its label column");
+    const files = csv.map((path) => ({ path, bytes: readRegularFile(path, "pass CSV files of the model's inputs") }));
+    return { ...readInputCsv(files, net, o.label), noun: "rows" };
+  }
+  if (o.label !== undefined) throw new OptionError("--label names a column of CSV inputs; these inputs are images");
+  const image = model.image ?? MNIST_IMAGE;
+  const images = o.resize ? resizedImages(paths, image) : readInputImages(paths, image);
+  if (images.pixels.length !== images.names.length * net.inputs) {
+    throw new DataFormatError(
+      `the model takes ${net.inputs} inputs per image; the images have ${images.pixels.length / images.names.length}`,
+    );
+  }
+  // The labels before the work: a bad file fails at once.
+  const labels = o.labels ? await readLabels(o.labels, images.names.length, net.classes) : undefined;
+  return { values: images.pixels, names: images.names, ...(labels ? { labels } : {}), noun: "images" };
+}
+
+/**
+ * PNG and JPEG files converted to the model's channels and resized to its height and width, as
+ * `train --images` (loadImageFolder) read its examples: values 0..255 (bilinear, so not whole).
+ */
+function resizedImages(paths: string[], image: ImageShape): { pixels: Float32Array; names: string[] } {
+  const { height, width, channels } = image;
+  if (channels !== 1 && channels !== 3)
+    throw new OptionError(`--resize converts images to 1 or 3 channels; this model takes ${channels}`);
+  const size = height * width * channels;
+  const pixels = new Float32Array(paths.length * size);
+  paths.forEach((path, i) => {
+    decodeImage(path, readRegularFile(path, "pass PNG or JPEG images"), [height, width, channels], pixels, i * size);
+  });
+  return { pixels, names: paths.map((p) => basename(p)) };
 }
 
 /** The labels of the `count` images: an IDX vector of `count` values, each a class of the model (0..classes-1). */
@@ -104,14 +165,21 @@ export async function readLabels(path: string, count: number, classes: number): 
   return idx.data;
 }
 
-function printErrorRate(p: Prediction, labels: Uint8Array, o: PredictCliOptions, ms: number, engine: string): void {
+function printErrorRate(
+  p: Prediction,
+  labels: ArrayLike<number>,
+  o: PredictCliOptions,
+  ms: number,
+  engine: string,
+  noun: string,
+): void {
   let errors = 0;
   for (let m = 0; m < p.count; m++) if (p.labels[m] !== labels[m]) errors++;
   if (o.json) {
-    console.log(JSON.stringify({ images: p.count, errors, errorRate: errors / p.count }));
+    console.log(JSON.stringify({ [noun]: p.count, errors, errorRate: errors / p.count }));
     return;
   }
   console.log(
-    `error rate ${((100 * errors) / p.count).toFixed(2)}% (${errors} of ${p.count} images) in ${ms.toFixed(0)} ms (${engine} engine)`,
+    `error rate ${((100 * errors) / p.count).toFixed(2)}% (${errors} of ${p.count} ${noun}) in ${ms.toFixed(0)} ms (${engine} engine)`,
   );
 }

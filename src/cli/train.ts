@@ -16,7 +16,8 @@ import {
 } from "../nn/binarization.js";
 import type { TrainConfig } from "../train/config.js";
 import { dataSource, loadRunData, runPreprocess } from "../train/data.js";
-import { networkOf } from "../train/model.js";
+import { networkOf, ownDataNetwork } from "../train/model.js";
+import type { Dataset } from "../data/dataset.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
 import { loadCheckpoint } from "../train/checkpoint.js";
@@ -25,9 +26,17 @@ import { CHECKPOINT_FILE, CONFIG_FILE, LOCK_FILE, type CheckpointMeta } from "..
 import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
+import {
+  misplacedOwnDataFlags,
+  ownDataKind,
+  ownDataOptions,
+  ownDataRunName,
+  ownDataSource,
+  type OwnDataCliOptions,
+} from "./ownData.js";
 
 /** Options of `binaryconnect train`, as parsed by commander. */
-export interface TrainCliOptions {
+export interface TrainCliOptions extends OwnDataCliOptions {
   preset: string;
   architecture?: string;
   mode: Binarization;
@@ -65,17 +74,32 @@ function architectureFields(
   return { architecture, hidden: [] };
 }
 
-/** Builds the run's configuration: the preset, then each flag given. */
+/**
+ * Builds the run's configuration: the preset, then each flag given. With --csv or --images the
+ * run trains on that data with the preset's settings; its network is the --architecture given,
+ * else the preset's (ownDataNetwork, once the data's classes are known).
+ */
 export function configFromOptions(o: TrainCliOptions): TrainConfig {
   const p = getPreset(o.preset);
   const limit =
     o.trainSize || o.valSize || o.testSize
       ? { train: o.trainSize, validation: o.valSize, test: o.testSize }
       : undefined;
+  const kind = ownDataKind(o);
+  if (!kind) {
+    const misplaced = misplacedOwnDataFlags(o);
+    if (misplaced.length)
+      throw new OptionError(
+        `${misplaced.join(", ")} appl${misplaced.length === 1 ? "ies" : "y"} to your own data only; preset ${o.preset} trains on ${p.dataset}`,
+        "give --csv FILE or --images DIR to train on your own data",
+      );
+  }
   return {
     ...p,
     preset: o.preset,
-    ...architectureFields(o.architecture, p.classes ?? 10),
+    ...(kind
+      ? { dataset: kind, source: ownDataSource(kind, o), ...(o.architecture ? { architecture: o.architecture } : {}) }
+      : architectureFields(o.architecture, p.classes ?? 10)),
     mode: o.mode,
     dropout: o.dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },
     epochs: o.epochs ?? p.epochs,
@@ -90,7 +114,7 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
 }
 
 export function trainCommand(): Command {
-  return new Command("train")
+  const command = new Command("train")
     .description(
       "train a BinaryConnect network (checkpoint after every epoch, and where SIGINT/SIGTERM stopped it, exit status 130/143; --resume continues exactly)",
     )
@@ -163,6 +187,8 @@ export function trainCommand(): Command {
     .addOption(new Option("--val-size <n>", "use only the first n validation examples").argParser(integer(1)))
     .addOption(new Option("--test-size <n>", "use only the first n test examples").argParser(integer(1)))
     .action(async (o: TrainCliOptions, cmd: Command) => runTrain(o, cmd));
+  for (const option of ownDataOptions()) command.addOption(option);
+  return command;
 }
 
 /** Checks the notation while parsing flags, so that a typo fails before any data is loaded. */
@@ -285,12 +311,8 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
   } else {
     config = configFromOptions(o);
-    outDir =
-      o.out ??
-      join(
-        "runs",
-        `${config.preset}${o.architecture ? "-custom" : ""}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`,
-      );
+    const name = config.source ? ownDataRunName(config.source) : `${config.preset}${o.architecture ? "-custom" : ""}`;
+    outDir = o.out ?? join("runs", `${name}-${config.mode}${o.dropout ? "-dropout" : ""}-seed${config.seed}`);
     checkNotLocked(join(outDir, LOCK_FILE), outDir);
     if (pathExists(join(outDir, CHECKPOINT_FILE))) {
       throw new OptionError(
@@ -303,15 +325,16 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(
-    `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
+    `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.source ? `${config.source.train} with ${config.preset}'s settings` : config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
   );
   const progress = progressCallbacks(o.resume && o.epochs !== undefined ? o.epochs : config.epochs);
   const stopper = stopOnSignals(progress);
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
     console.log(
-      `data: ${dataSource(config.dataset, dataDir)}: train ${splits.train.n}, validation ${splits.validation.n}, test ${splits.test.n}; test-time mode ${testTimeToString(config.testTime)}`,
+      `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; test-time mode ${testTimeToString(config.testTime)}`,
     );
+    if (config.source && !o.resume) fitOwnData(config, splits.train, o);
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;
     const history = await model.fit(splits.train, {
@@ -331,6 +354,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
             record: {
               preset: config.preset,
               dataset: config.dataset,
+              ...(config.source ? { source: config.source } : {}),
               hidden: config.hidden,
               ...(config.architecture ? { architecture: config.architecture } : {}),
               mode: config.mode,
@@ -351,9 +375,11 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       console.log(
         `nothing to train: the run has finished its ${history.epochsDone} epoch${history.epochsDone === 1 ? "" : "s"}; resume with --epochs N (more than ${history.epochsDone}) to train more`,
       );
+    const test = Number.isNaN(best.testError)
+      ? "no test set"
+      : `test error at that epoch ${(100 * best.testError).toFixed(2)}%`;
     console.log(
-      `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ` +
-        `test error at that epoch ${(100 * best.testError).toFixed(2)}% (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,
+      `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ${test} (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,
     );
   } catch (e) {
     if (!(e instanceof TrainingStopped && e === stopper.signal.reason)) throw e;
@@ -365,6 +391,27 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     progress.stop();
     await backend.close();
   }
+}
+
+/**
+ * A new run on own data, once its training split is read: the network for its shape and classes
+ * (a preset's network ends in the data's classes instead of its own), and a batch no larger than
+ * the training split where --batch-size was not given.
+ */
+function fitOwnData(config: TrainConfig, train: Dataset, o: TrainCliOptions): void {
+  if (!o.architecture && config.architecture)
+    config.architecture = config.architecture.replace(/\d+\s*$/, String(train.classes));
+  config.network = ownDataNetwork(config, train.shape, train.classes);
+  config.classes = train.classes;
+  if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, train.n);
+}
+
+/** ", 3 classes (setosa, versicolor, virginica)" for the data line (the first names of many). */
+function classesText(train: Dataset): string {
+  const names = train.classNames;
+  if (!names) return `, ${train.classes} classes`;
+  const shown = names.slice(0, 10).join(", ") + (names.length > 10 ? ", ..." : "");
+  return `, ${train.classes} classes (${shown})`;
 }
 
 /** Where a stopped training's run folder stands, and how to continue it. */

@@ -48,7 +48,7 @@ interface Row {
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** True when the (trimmed) cell is a finite decimal number. */
-function isNumber(cell: string): boolean {
+export function isNumber(cell: string): boolean {
   return DECIMAL.test(cell.trim()) && Number.isFinite(Number(cell));
 }
 

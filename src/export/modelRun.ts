@@ -105,6 +105,9 @@ function reshapedFor(p: Preprocessing, input: readonly number[], source: string)
   );
 }
 
+/** The most JSON the class names may take in a model file's info. */
+const CLASS_NAMES_BYTES = 16384;
+
 /** Provenance recorded in the model file. */
 export function modelInfo(network: NetworkConfig, source: string, run: RunProvenance): ModelInfo {
   const c = run.config;
@@ -117,6 +120,8 @@ export function modelInfo(network: NetworkConfig, source: string, run: RunProven
     info.H = c.H;
     info.batchNorm = `${c.batchNorm.variant} (eps ${c.batchNorm.eps})`;
     if (c.dataset === "mnist") info.meanFrom = c.meanFrom;
+    // the names where they leave the info well inside the format's 64 KiB (predict then prints them)
+    if (c.classNames && JSON.stringify(c.classNames).length <= CLASS_NAMES_BYTES) info.classNames = c.classNames;
     info.testTime = testTimeToString(c.testTime);
   } else {
     info.mode = network.binarization;

@@ -23,6 +23,14 @@ export interface ClassifierOptions {
 
 const OPTION_KEYS = ["engine", "allowLargeCompute"];
 
+/** info.classNames when it is one string per class (a file's info is the producer's free JSON: anything else is left out). */
+export function classNamesOf(info: BcnetModel["info"], classes: number): readonly string[] | undefined {
+  const names = info.classNames;
+  return Array.isArray(names) && names.length === classes && names.every((n) => typeof n === "string")
+    ? (names as string[])
+    : undefined;
+}
+
 /** Scores and classes of `count` examples. */
 export interface Prediction {
   readonly count: number;
@@ -49,6 +57,8 @@ export interface Prediction {
 export class BinaryClassifier {
   readonly inputs: number;
   readonly classes: number;
+  /** The classes' names in label order, where the model file records them (info.classNames); else undefined. */
+  readonly classNames: readonly string[] | undefined;
 
   /** True when the preprocessing is x * inputScale - mean, computed inside the engine (scaleMeanOf). */
   private readonly folded: boolean;
@@ -60,6 +70,7 @@ export class BinaryClassifier {
   ) {
     this.inputs = model.inputs;
     this.classes = classesOf(model);
+    this.classNames = classNamesOf(model.info, this.classes);
     this.folded = scaleMeanOf(model.preprocessing, model.inputs) !== null;
   }
 

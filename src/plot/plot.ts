@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { DatasetName } from "../train/config.js";
+import { isPaperDataset } from "../train/config.js";
 import { learningCurvesSpec } from "./curves.js";
 import { featureMosaic, featuresSpec, tilesOf } from "./features.js";
 import { firstLayerWeights } from "./firstLayer.js";
@@ -48,11 +48,15 @@ export async function plotFolder(options: PlotOptions): Promise<string[]> {
     layers.push({ method, layer, H: run.config.mode === "none" ? null : run.config.H });
   }
   if (layers.length > 0) await save("weight-histogram", weightHistogramSpec(input, layers));
-  if (input.dataset === "custom" && layers.length > 0)
-    log("features: not drawn for a run on data given to the library (its examples' layout is not known here)");
-  for (const { method, layer } of input.dataset === "custom" ? [] : layers) {
-    const mosaic = featureMosaic(tilesOf(layer.weights, input.dataset as DatasetName));
-    await save(`features-${method}`, featuresSpec(input.labels[method], input.dataset as DatasetName, layer, mosaic));
+  const dataset = input.dataset;
+  if (!isPaperDataset(dataset)) {
+    if (layers.length > 0)
+      log("features: not drawn for a run on data other than the paper's (its examples' layout is not known here)");
+    return written;
+  }
+  for (const { method, layer } of layers) {
+    const mosaic = featureMosaic(tilesOf(layer.weights, dataset));
+    await save(`features-${method}`, featuresSpec(input.labels[method], dataset, layer, mosaic));
   }
   return written;
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DataFormatError, OptionError } from "../core/errors.js";
-import type { DatasetName, TrainConfig } from "../train/config.js";
+import type { DatasetName, RunDataset, TrainConfig } from "../train/config.js";
 import { parseMetrics } from "../train/runFolder.js";
 import { BEST_FILE, CHECKPOINT_FILE, METRICS_FILE, type EpochRecord } from "../train/trainer.js";
 
@@ -27,7 +27,7 @@ export interface PlotRun {
 
 /** The runs of a reproduce folder, grouped by method in the paper's order. */
 export interface PlotInput {
-  dataset: DatasetName | "custom";
+  dataset: RunDataset;
   /** Method ids in display order: none, det, stoch, dropout, then any other id alphabetically. */
   methods: string[];
   labels: Record<string, string>;

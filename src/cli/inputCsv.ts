@@ -1,0 +1,112 @@
+/**
+ * CSV inputs of `binaryconnect predict` for a model trained on feature vectors (`train --csv`):
+ * each row holds the model's inputs, optionally with one more column, the label (named by
+ * --label, else the last), which turns the output into the error rate. A first row with a cell
+ * that is not a number is a header.
+ */
+import { basename } from "node:path";
+import { parse } from "csv-parse/sync";
+import { DataFormatError, OptionError } from "../core/errors.js";
+import { isNumber, parseCsv } from "../data/csv.js";
+import { errorText } from "../data/png.js";
+
+/** The rows of one or more CSV files: inputs row after row, a name per row, and labels where the files have them. */
+export interface InputRows {
+  values: Float32Array;
+  names: string[];
+  /** Each row's class (0..classes-1), where the files have a label column. */
+  labels?: Int32Array;
+}
+
+/** A path predict reads as CSV. */
+export function isCsvPath(path: string): boolean {
+  return /\.(csv|tsv)$/i.test(path);
+}
+
+/** Reads CSV files of rows for a model of `inputs` inputs (see the module's comment); all labelled, or none. */
+export function readInputCsv(
+  files: { path: string; bytes: Uint8Array }[],
+  model: { inputs: number; classes: number; classNames?: readonly string[] },
+  label?: string | number,
+): InputRows {
+  const parts = files.map((f) => readOne(f.path, f.bytes, model, label));
+  const labelled = parts.filter((p) => p.labels).length;
+  if (labelled > 0 && labelled < parts.length)
+    throw new DataFormatError(
+      "some CSV inputs have a label column and others do not",
+      "pass labelled files and unlabelled ones in separate calls",
+    );
+  const values = new Float32Array(parts.reduce((s, p) => s + p.values.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    values.set(p.values, at);
+    at += p.values.length;
+  }
+  return {
+    values,
+    names: parts.flatMap((p) => p.names),
+    ...(labelled ? { labels: Int32Array.from(parts.flatMap((p) => Array.from(p.labels!))) } : {}),
+  };
+}
+
+function readOne(
+  path: string,
+  bytes: Uint8Array,
+  model: { inputs: number; classes: number; classNames?: readonly string[] },
+  label: string | number | undefined,
+): InputRows {
+  const delimiter = /\.tsv$/i.test(path) ? "\t" : ",";
+  let rows: string[][];
+  try {
+    rows = parse(new TextDecoder("utf-8").decode(bytes), { delimiter, bom: true, trim: true, skip_empty_lines: true });
+  } catch (e) {
+    throw new DataFormatError(`${path}: expected well-formed CSV, found: ${errorText(e)}`);
+  }
+  if (rows.length === 0) throw new DataFormatError(`${path}: expected rows of values, found none`);
+  const width = rows[0].length;
+  const name = basename(path);
+  if (width === model.inputs + 1 || (label !== undefined && width > model.inputs)) {
+    // a label column: the library's reader maps class names (or indices) to the model's classes
+    const set = parseCsv(
+      bytes,
+      {
+        delimiter,
+        ...(label !== undefined ? { label } : {}),
+        classes: model.classNames ?? model.classes,
+      },
+      path,
+    );
+    if (set.features !== model.inputs)
+      throw new DataFormatError(
+        `${path}: ${set.features} feature columns besides the label; the model takes ${model.inputs}`,
+      );
+    return { values: set.x, names: rowNames(name, set.n), labels: Int32Array.from(set.y) };
+  }
+  if (label !== undefined)
+    throw new OptionError(
+      `${path}: --label ${label}, but the rows have ${width} columns: the model's ${model.inputs} inputs and no label`,
+    );
+  if (width !== model.inputs)
+    throw new DataFormatError(
+      `${path}: expected ${model.inputs} numbers a row (the model's inputs), or ${model.inputs + 1} with a label column; found ${width} columns`,
+      "give the same feature columns the model was trained on, in the same order",
+    );
+  // rows of numbers only: a first row with anything else names the columns
+  const data = rows[0].some((c) => !isNumber(c)) ? rows.slice(1) : rows;
+  const values = new Float32Array(data.length * width);
+  data.forEach((row, r) => {
+    row.forEach((cell, c) => {
+      if (!isNumber(cell))
+        throw new DataFormatError(
+          `${path}: data row ${r + 1}, column ${c + 1}: expected a number, found ${JSON.stringify(cell)}`,
+        );
+      values[r * width + c] = Number(cell);
+    });
+  });
+  return { values, names: rowNames(name, data.length) };
+}
+
+/** "file.csv[0]", "file.csv[1]", ... */
+function rowNames(file: string, n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `${file}[${i}]`);
+}

@@ -1,0 +1,291 @@
+/**
+ * The command line on the user's own data: `train --csv FILE` and `train --images DIR` (with
+ * --test, --label, --shape, --validation, --preprocess), then `eval`, `train --resume`, `export`
+ * and `predict` on the same run, which read the data back from the run's configuration. (The
+ * built CLI in dist/.)
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { encode as encodePng } from "fast-png";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
+import { fromArrays } from "../src/data/dataset.js";
+import { shuffled, splitValidation } from "../src/train/ownData.js";
+import { cli, expectCleanError, metricsOf, words } from "./cli-helpers.js";
+
+const QUIET = words("--backend wasm --threads 1");
+const CLASSES = ["cat", "dog", "owl"];
+
+/** Seeded uniform numbers in [0, 1) (a linear congruential generator: fixtures only). */
+function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
+/** Rows of 4 features around a centre per class, the class's name in the column "kind" (second of five). */
+function blobsCsv(n: number, seed: number): string {
+  const r = uniform(seed);
+  const lines = ["a,kind,b,c,d"];
+  for (let i = 0; i < n; i++) {
+    const k = i % 3;
+    const f = [0, 1, 2, 3].map((j) => (2 * k + j + (r() - 0.5) * 1.5).toFixed(3));
+    lines.push([f[0], CLASSES[k], ...f.slice(1)].join(","));
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/** A folder of two classes: "left" images bright on their left half, "right" on their right, of varied sizes. */
+function writeImages(dir: string, perClass: number, seed: number): void {
+  const r = uniform(seed);
+  for (const cls of ["left", "right"]) {
+    mkdirSync(join(dir, cls), { recursive: true });
+    for (let i = 0; i < perClass; i++) {
+      const width = 12 + (i % 3) * 4,
+        height = 12;
+      const data = new Uint8Array(width * height * 3);
+      for (let y = 0; y < height; y++)
+        for (let x = 0; x < width; x++) {
+          const bright = (cls === "left") === x < width / 2;
+          for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = Math.floor((bright ? 150 : 30) + r() * 80);
+        }
+      writeFileSync(
+        join(dir, cls, `${String(i).padStart(3, "0")}.png`),
+        encodePng({ width, height, data, channels: 3 }),
+      );
+    }
+  }
+}
+
+const testErrorOf = (text: string) => Number(/test error (?:at that epoch )?([\d.]+)%/.exec(text)?.[1]);
+const configOf = (dir: string) => JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+
+describe("train --csv", () => {
+  let root: string, train: string, test: string, runDir: string, trained: ReturnType<typeof cli>;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "bc-csv-"));
+    train = join(root, "blobs.csv");
+    test = join(root, "blobs-test.csv");
+    writeFileSync(train, blobsCsv(300, 1));
+    writeFileSync(test, blobsCsv(60, 2));
+    runDir = join(root, "run");
+    trained = cli([
+      "train",
+      ...QUIET,
+      ...words("--label kind --architecture (2x32FC)-3 --epochs 6 --batch-size 30 --validation 0.2"),
+      ...["--csv", train, "--test", test, "--out", runDir],
+    ]);
+  }, 60_000);
+
+  it("trains on the file's split and names its classes", () => {
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toContain(
+      `data: ${train}, test ${test}: train 240, validation 60, test 60, 3 classes (cat, dog, owl)`,
+    );
+    const config = configOf(runDir);
+    expect(config.dataset).toBe("csv");
+    expect(config.source).toMatchObject({
+      train,
+      test,
+      label: "kind",
+      validation: 0.2,
+      preprocess: [{ kind: "subtractMean" }],
+    });
+    expect(config.classNames).toEqual(CLASSES);
+    expect(config.network.input).toEqual([4]);
+    expect(metricsOf(runDir)).toHaveLength(6);
+    // the classes are told apart (3 classes: chance is 67 % error)
+    expect(testErrorOf(trained.stdout)).toBeLessThan(20);
+  });
+
+  it("eval reads the run's test file again: the error the training reported", () => {
+    const r = cli(["eval", runDir, ...QUIET]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(testErrorOf(r.stdout)).toBe(testErrorOf(trained.stdout));
+    expect(r.stdout).toContain("on 60 examples");
+    const onTrain = cli(["eval", runDir, ...QUIET, "--data", train]);
+    expect(onTrain.stdout).toContain("on 300 examples");
+  });
+
+  it("--resume continues on the recorded file, or on the same data moved (--data), and refuses other data", () => {
+    const moved = join(root, "moved.csv");
+    copyFileSync(train, moved);
+    const copy = join(root, "run-copy");
+    const first = cli([
+      "train",
+      ...QUIET,
+      ...words("--label kind --architecture (2x32FC)-3 --epochs 2 --batch-size 30"),
+      "--csv",
+      train,
+      "--out",
+      copy,
+    ]);
+    expect(first.status, first.stderr).toBe(0);
+    const resumed = cli(["train", "--resume", copy, ...QUIET, "--epochs", "3", "--data", moved]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(metricsOf(copy).map((m) => m.epoch)).toEqual([1, 2, 3]);
+    const other = join(root, "other.csv");
+    writeFileSync(other, blobsCsv(300, 9));
+    expectCleanError(
+      cli(["train", "--resume", copy, ...QUIET, "--epochs", "4", "--data", other]),
+      /trained on other data/,
+    );
+  });
+
+  it("export keeps the class names; predict prints them, and gives the eval's error on a labelled file", () => {
+    const model = join(root, "blobs.bcnet");
+    expect(cli(["export", runDir, "--out", model]).status).toBe(0);
+    const rows = join(root, "rows.csv");
+    const lines = readFileSync(test, "utf8").trim().split("\n");
+    // rows of the four features only (the label column dropped), with a header
+    writeFileSync(
+      rows,
+      `${lines
+        .slice(0, 4)
+        .map((l) =>
+          l
+            .split(",")
+            .filter((_, i) => i !== 1)
+            .join(","),
+        )
+        .join("\n")}\n`,
+    );
+    const p = cli(["predict", model, rows]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(
+      /^rows\.csv\[0\]: class \d \((cat|dog|owl)\) {2}scores cat:-?[\d.]+ dog:-?[\d.]+ owl:-?[\d.]+$/m,
+    );
+    expect(p.stdout.trim().split("\n")).toHaveLength(3);
+    const json = JSON.parse(cli(["predict", model, rows, "--json"]).stdout);
+    expect(CLASSES[json.predictions[0].class]).toBe(json.predictions[0].className);
+    const labelled = cli(["predict", model, test, "--label", "kind"]);
+    expect(labelled.status, labelled.stderr).toBe(0);
+    expect(labelled.stdout).toMatch(/of 60 rows\)/);
+    expect(Number(/error rate ([\d.]+)%/.exec(labelled.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
+  });
+
+  it("bad input gets a clear error", () => {
+    const base = ["train", ...QUIET, "--epochs", "1", "--out", join(root, "never")];
+    expectCleanError(
+      cli([...base, "--csv", train, "--label", "kind", "--architecture", "64FC-10"]),
+      /ends in 10 classes; the data has 3/,
+    );
+    expectCleanError(
+      cli([...base, "--csv", train, "--label", "kind", "--architecture", "8C3-3"]),
+      /need images; the examples have shape \[4\]/,
+    );
+    expectCleanError(cli([...base, "--csv", root]), /is a folder, not a CSV file/);
+    expectCleanError(cli([...base, "--csv", train, "--label", "nope"]), /expected a column named "nope"/);
+    expectCleanError(cli([...base, "--test", test]), /--test applies to your own data only/);
+    expectCleanError(cli([...base, "--csv", train, "--images", root]), /cannot be used with option '--images/);
+    expect(cli([...base, "--csv", train, "--validation", "1.5"]).stderr).toContain(
+      'expected a fraction between 0 and 1 (e.g. 0.1), found "1.5"',
+    );
+    const noTest = join(root, "no-test");
+    expect(
+      cli(["train", ...QUIET, "--epochs", "1", "--label", "kind", "--csv", train, "--out", noTest]).stdout,
+    ).toContain("no test set");
+    expectCleanError(
+      cli(["eval", noTest, ...QUIET]),
+      /trained without a test set[\s\S]*give one with --data: a CSV file/,
+    );
+  });
+});
+
+describe("train --images", () => {
+  let root: string, runDir: string, trained: ReturnType<typeof cli>;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "bc-images-"));
+    writeImages(join(root, "train"), 40, 3);
+    writeImages(join(root, "test"), 10, 4);
+    runDir = join(root, "run");
+    trained = cli([
+      "train",
+      ...QUIET,
+      ...words("--shape 8x8x3 --architecture (2x8C3)-MP2-32FC-2 --epochs 8 --batch-size 16"),
+      ...["--images", join(root, "train"), "--test", join(root, "test"), "--out", runDir],
+    ]);
+  }, 60_000);
+
+  it("trains a CNN on the folder's images, resized to --shape", () => {
+    expect(trained.status, trained.stderr).toBe(0);
+    expect(trained.stdout).toContain("train 72, validation 8, test 20, 2 classes (left, right)");
+    const config = configOf(runDir);
+    expect(config.dataset).toBe("images");
+    expect(config.network.input).toEqual([8, 8, 3]);
+    expect(config.source.preprocess).toEqual([{ kind: "scale", factor: 1 / 255 }, { kind: "subtractMean" }]);
+    expect(testErrorOf(trained.stdout)).toBeLessThan(20);
+    const e = cli(["eval", runDir, ...QUIET]);
+    expect(testErrorOf(e.stdout)).toBe(testErrorOf(trained.stdout));
+  });
+
+  it("predict --resize reads images of any size as the training did, and names the class", () => {
+    const model = join(root, "lr.bcnet");
+    expect(cli(["export", runDir, "--out", model]).status).toBe(0);
+    const image = join(root, "test", "right", "001.png");
+    expectCleanError(
+      cli(["predict", model, image]),
+      /expected an image of 8 x 8, found 16 x 12[\s\S]*or pass --resize/,
+    );
+    const p = cli(["predict", model, "--resize", image]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^001\.png: class \d \((left|right)\)/);
+  });
+
+  it("a preset's CNN ends in the data's classes; --images needs --shape", () => {
+    const dir = join(root, "small");
+    const r = cli([
+      "train",
+      ...QUIET,
+      ...words("--preset cifar10-small --shape 8x8x3 --epochs 1 --batch-size 16"),
+      "--images",
+      join(root, "train"),
+      "--out",
+      dir,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(configOf(dir).architecture).toBe("(2x32C3)-MP2-(2x64C3)-MP2-(2x128C3)-MP2-(2x256FC)-2");
+    expectCleanError(cli(["train", ...QUIET, "--images", join(root, "train")]), /--images needs --shape/);
+  });
+});
+
+describe("own data: parsing and the split", () => {
+  it("shapes and preprocessing steps", () => {
+    expect(parseShape("32x32x3")).toEqual([32, 32, 3]);
+    expect(parseShape("28x28")).toEqual([28, 28, 1]);
+    expect(parseShape("784")).toEqual([784]);
+    expect(() => parseShape("32x0x3")).toThrow(/expected a shape/);
+    expect(parsePreprocess("scale=1/255,subtract-mean")).toEqual([
+      { kind: "scale", factor: 1 / 255 },
+      { kind: "subtractMean" },
+    ]);
+    expect(parsePreprocess("gcn,zca")).toEqual([{ kind: "gcn" }, { kind: "zca" }]);
+    expect(parsePreprocess("none")).toEqual([]);
+    expect(() => parsePreprocess("scale")).toThrow(/scale needs a factor/);
+    expect(() => parsePreprocess("whiten")).toThrow(/expected steps among/);
+  });
+
+  it("the shuffle is the seed's (every example once), and the validation is its last fraction", () => {
+    const d = fromArrays({
+      x: Float32Array.from({ length: 20 }, (_, i) => i),
+      y: Array.from({ length: 10 }, (_, i) => i % 2),
+      shape: [2],
+    });
+    const a = shuffled(d, 1),
+      b = shuffled(d, 1),
+      c = shuffled(d, 2);
+    expect(Array.from(a.x)).toEqual(Array.from(b.x));
+    expect(Array.from(a.x)).not.toEqual(Array.from(c.x));
+    expect(Array.from(a.x)).not.toEqual(Array.from(d.x));
+    const firsts = Array.from({ length: 10 }, (_, i) => a.x[2 * i]);
+    expect([...firsts].sort((p, q) => p - q)).toEqual(Array.from({ length: 10 }, (_, i) => 2 * i));
+    firsts.forEach((v, i) => {
+      expect(a.x[2 * i + 1]).toBe(v + 1);
+      expect(a.y[i]).toBe((v / 2) % 2);
+    });
+    const { train, validation } = splitValidation(a, 0.3, "set");
+    expect([train.n, validation.n]).toEqual([7, 3]);
+    expect(Array.from(validation.x)).toEqual(Array.from(a.x.subarray(14)));
+    expect(() => splitValidation(a, 0.01, "set")).toThrow(/cannot be split/);
+  });
+});
