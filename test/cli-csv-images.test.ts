@@ -177,6 +177,7 @@ describe("train --csv", () => {
     expectCleanError(cli([...base, "--csv", root]), /is a folder, not a CSV file/);
     expectCleanError(cli([...base, "--csv", train, "--label", "nope"]), /expected a column named "nope"/);
     expectCleanError(cli([...base, "--test", test]), /--test applies to your own data only/);
+    expectCleanError(cli([...base, "--csv", train, "--data", root]), /--data applies to the preset's datasets/);
     expectCleanError(cli([...base, "--csv", train, "--images", root]), /cannot be used with option '--images/);
     expect(cli([...base, "--csv", train, "--validation", "1.5"]).stderr).toContain(
       'expected a fraction between 0 and 1 (e.g. 0.1), found "1.5"',

@@ -86,6 +86,11 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
       ? { train: o.trainSize, validation: o.valSize, test: o.testSize }
       : undefined;
   const kind = ownDataKind(o);
+  if (kind && (o.data !== undefined || o.meanFrom !== undefined))
+    throw new OptionError(
+      `${o.data !== undefined ? "--data" : "--mean-from"} applies to the preset's datasets; with --${kind} the data is that ${kind === "csv" ? "file" : "folder"}`,
+      "leave it out (--preprocess sets how your data is preprocessed)",
+    );
   if (!kind) {
     const misplaced = misplacedOwnDataFlags(o);
     if (misplaced.length)
