@@ -240,3 +240,27 @@ describe("a disposed model and the save and load targets", () => {
     await expect(bc.loadModel("s3://bucket/m")).rejects.toThrow(/unknown source/);
   });
 });
+
+describe("class names", () => {
+  it("a model keeps its training set's class names: after fit, in saved files and in the .bcnet", async () => {
+    const x = Float32Array.from({ length: 60 * 16 }, (_, i) => Math.sin(i * 0.7));
+    const y = Array.from({ length: 60 }, (_, i) => i % 3);
+    const named = bc.data.fromArrays({ x, y, shape: [16], classNames: ["ant", "bee", "cow"] });
+    const m = model({});
+    expect(m.classNames).toBeUndefined();
+    await m.fit(named, { epochs: 1, batchSize: 20, preprocess: [bc.preprocess.subtractMean()] });
+    expect(m.classNames).toEqual(["ant", "bee", "cow"]);
+    const loaded = await bc.loadModel(await m.toBytes(), { backend: "reference" });
+    expect(loaded.classNames).toEqual(["ant", "bee", "cow"]);
+    const { BinaryClassifier } = await import("../src/infer/index.js");
+    expect((await BinaryClassifier.load(await m.exportBcnet(), { engine: "js" })).classNames).toEqual([
+      "ant",
+      "bee",
+      "cow",
+    ]);
+    const plain = model({});
+    await plain.fit(bc.data.fromArrays({ x, y, shape: [16] }), { epochs: 1, batchSize: 20, preprocess: [] });
+    expect(plain.classNames).toBeUndefined();
+    expect((await BinaryClassifier.load(await plain.exportBcnet(), { engine: "js" })).classNames).toBeUndefined();
+  });
+});

@@ -124,6 +124,11 @@ export class Model {
     return this.network.input.reduce((a, b) => a * b, 1);
   }
 
+  /** The classes' names in label order, where the data `fit` trained on named them (kept in saved files); else undefined. */
+  get classNames(): readonly string[] | undefined {
+    return this.training?.config.classNames;
+  }
+
   /** The number of classes (the last dense layer's units). */
   get classes(): number {
     const dense = this.network.layers.filter((l) => l.kind === "dense");
