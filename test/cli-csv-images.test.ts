@@ -92,6 +92,7 @@ describe("train --csv", () => {
       preprocess: [{ kind: "subtractMean" }],
     });
     expect(config.classNames).toEqual(CLASSES);
+    expect([config.architecture, config.hidden]).toEqual(["(2x32FC)-3", []]);
     expect(config.network.input).toEqual([4]);
     expect(metricsOf(runDir)).toHaveLength(6);
     // the classes are told apart (3 classes: chance is 67 % error)

@@ -140,7 +140,11 @@ describe("reproduce runs", () => {
         : "wasm (SIMD128, 1 thread)"; // --simd auto
       expect(m.runs.map((x) => x.backend)).toEqual([wasm, wasm]);
     }
+    expect(results.limit).toEqual({ train: 2000, validation: 200, test: 200 });
     const md = readFileSync(join(out, "results.md"), "utf8");
+    expect(md).toContain(
+      "**Limited data**: the runs used only the first 2000 training, 200 validation and 200 test examples",
+    );
     expect(md).toContain("| No regularizer |");
     expect(md).toContain("| 1.29 +- 0.08 % |");
     expect(md).toMatch(/\| det-seed2 \| finished \| 2\/2 \|/);

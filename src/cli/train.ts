@@ -103,7 +103,11 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
     ...p,
     preset: o.preset,
     ...(kind
-      ? { dataset: kind, source: ownDataSource(kind, o), ...(o.architecture ? { architecture: o.architecture } : {}) }
+      ? {
+          dataset: kind,
+          source: ownDataSource(kind, o),
+          ...(o.architecture ? { architecture: o.architecture, hidden: [] } : {}),
+        }
       : architectureFields(o.architecture, p.classes ?? 10)),
     mode: o.mode,
     dropout: o.dropout ? { ...PAPER_DROPOUT } : { input: 0, hidden: 0 },

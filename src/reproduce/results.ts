@@ -41,7 +41,20 @@ export interface ExperimentResults {
   date: string;
   /** The machine (CPU model, cores) and backend the runs used. */
   machine: string;
+  /** The split limits the runs trained with (--train-size, --val-size, --test-size), where any was given. */
+  limit?: { train?: number; validation?: number; test?: number };
   methods: MethodResult[];
+}
+
+/** The split limits among `train`'s extra arguments (reproduce passes --train-size N and the like through). */
+export function splitLimitOf(args: readonly string[]): ExperimentResults["limit"] {
+  const value = (flag: string) => {
+    const i = args.indexOf(flag);
+    return i >= 0 && i + 1 < args.length ? Number(args[i + 1]) : undefined;
+  };
+  const limit = { train: value("--train-size"), validation: value("--val-size"), test: value("--test-size") };
+  const given = Object.entries(limit).filter(([, v]) => v !== undefined);
+  return given.length ? Object.fromEntries(given) : undefined;
 }
 
 /** A run's result from its epoch records. */
@@ -115,6 +128,17 @@ export function duration(seconds: number): string {
   return minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
 }
 
+/** The note on a limited experiment: its errors are not comparable with the paper's. */
+function limitText(limit: NonNullable<ExperimentResults["limit"]>): string {
+  const parts = [
+    limit.train !== undefined ? `${limit.train} training` : "",
+    limit.validation !== undefined ? `${limit.validation} validation` : "",
+    limit.test !== undefined ? `${limit.test} test` : "",
+  ].filter(Boolean);
+  const list = parts.length > 1 ? `${parts.slice(0, -1).join(", ")} and ${parts.at(-1)}` : parts[0];
+  return `**Limited data**: the runs used only the first ${list} examples of the splits (--train-size, --val-size, --test-size): a trial of the commands, not comparable with the paper's figures.`;
+}
+
 /** results.md: the table side by side with the paper's, then every run. */
 export function resultsMarkdown(x: ExperimentResults): string {
   const lines = [
@@ -123,6 +147,7 @@ export function resultsMarkdown(x: ExperimentResults): string {
     `Preset ${x.preset}, ${x.epochs} ${x.epochs === 1 ? "epoch" : "epochs"}, seeds 1-${x.seeds}. Test error at the epoch of best validation error, ` +
       `mean +- sample std over the finished seeds. Machine: ${x.machine}. Written ${x.date}.`,
     "",
+    ...(x.limit ? [limitText(x.limit), ""] : []),
     "| method | test error (ours) | runs finished | paper | epochs | wall time per run |",
     "|---|---|---|---|---|---|",
   ];

@@ -8,7 +8,14 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { writeFileAtomic } from "../train/checkpoint.js";
 import { LOCK_FILE } from "../train/runFolder.js";
 import { planRuns, runArgs, type PlanOptions, type RunSpec, type TrainSettings } from "./plan.js";
-import { resultsMarkdown, runResult, summarize, type ExperimentResults, type RunResult } from "./results.js";
+import {
+  resultsMarkdown,
+  runResult,
+  splitLimitOf,
+  summarize,
+  type ExperimentResults,
+  type RunResult,
+} from "./results.js";
 import { runStatus } from "./runStatus.js";
 import { sweepRecord, writeSweep } from "./sweep.js";
 
@@ -124,7 +131,7 @@ export async function reproduce(o: ReproduceOptions): Promise<ReproduceOutcome> 
 
 /** Collects every run's state into results.json and results.md (atomically). */
 export function writeResults(
-  o: PlanOptions & { backend: string; machine?: string },
+  o: PlanOptions & { backend: string; machine?: string; extraTrainArgs?: readonly string[] },
   plan: RunSpec[] = planRuns(o),
   failed: string[] = [],
 ): ExperimentResults {
@@ -138,6 +145,7 @@ export function writeResults(
     );
   });
   const backends = [...new Set(runs.map((r) => r.backend).filter((b) => b !== null))];
+  const limit = splitLimitOf(o.extraTrainArgs ?? []);
   const results: ExperimentResults = {
     dataset: o.dataset,
     budget: o.budget,
@@ -146,6 +154,7 @@ export function writeResults(
     seeds: o.seeds,
     date: new Date().toISOString().slice(0, 10),
     machine: `${o.machine ?? `${cpus()[0]?.model.trim() ?? "unknown CPU"}, ${cpus().length} cores`}; ${backends.length ? backends.join(", ") : `backend ${o.backend}`}`,
+    ...(limit ? { limit } : {}),
     methods: summarize(o.dataset, plan, runs),
   };
   writeFileAtomic(join(o.outDir, "results.json"), new TextEncoder().encode(`${JSON.stringify(results, null, 2)}\n`));
