@@ -4,7 +4,8 @@
  * and `predict` on the same run, which read the data back from the run's configuration. (The
  * built CLI in dist/.)
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
@@ -12,7 +13,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
 import { shuffled, splitValidation } from "../src/train/ownData.js";
-import { cli, expectCleanError, metricsOf, words } from "./cli-helpers.js";
+import { CLI, cli, expectCleanError, metricsOf, words } from "./cli-helpers.js";
 
 const QUIET = words("--backend wasm --threads 1");
 const CLASSES = ["cat", "dog", "owl"];
@@ -165,6 +166,83 @@ describe("train --csv", () => {
     expect(Number(/error rate ([\d.]+)%/.exec(labelled.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
   });
 
+  it("a test set is numbered by the training data's class names (a subset is fine) and needs its columns", () => {
+    const lines = readFileSync(test, "utf8").trim().split("\n");
+    const owls = join(root, "owls.csv");
+    writeFileSync(owls, `${[lines[0], ...lines.slice(1).filter((l) => l.includes(",owl,"))].join("\n")}\n`);
+    const r = cli(["eval", runDir, ...QUIET, "--data", owls]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("on 20 examples");
+    expect(testErrorOf(r.stdout)).toBeLessThan(50); // "owl" is class 2 here too (the file's only class would be 0)
+    const narrow = join(root, "narrow.csv");
+    writeFileSync(narrow, `${lines.map((l) => l.split(",").slice(0, 3).join(",")).join("\n")}\n`);
+    expectCleanError(
+      cli(["eval", runDir, ...QUIET, "--data", narrow]),
+      /narrow\.csv: 2 values per example \(the columns besides the label\); the training data has 4/,
+    );
+    const rose = join(root, "rose.csv");
+    writeFileSync(rose, "a,kind,b,c,d\n1,rose,2,3,4\n");
+    expectCleanError(
+      cli(["eval", runDir, ...QUIET, "--data", rose]),
+      /class "rose" is not one of the training data's: "cat", "dog", "owl"/,
+    );
+  });
+
+  it("--resume takes the training file (--data) and the test file (--test) where they moved", () => {
+    const moved = join(root, "moved");
+    mkdirSync(moved);
+    const a = join(root, "a.csv"),
+      b = join(root, "b.csv");
+    copyFileSync(train, a);
+    copyFileSync(test, b);
+    const dir = join(root, "run-moved");
+    const args = words("--label kind --architecture (2x32FC)-3 --epochs 1 --batch-size 30");
+    expect(cli(["train", ...QUIET, ...args, "--csv", a, "--test", b, "--out", dir]).status).toBe(0);
+    renameSync(a, join(moved, "a.csv"));
+    renameSync(b, join(moved, "b.csv"));
+    expectCleanError(
+      cli(["train", "--resume", dir, ...QUIET, "--epochs", "2", "--data", join(moved, "a.csv")]),
+      /cannot read .*b\.csv/,
+    );
+    const r = cli([
+      "train",
+      "--resume",
+      dir,
+      ...QUIET,
+      "--epochs",
+      "2",
+      "--data",
+      join(moved, "a.csv"),
+      "--test",
+      join(moved, "b.csv"),
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(metricsOf(dir).map((m) => m.epoch)).toEqual([1, 2]);
+  });
+
+  it("defaults for a small file: a batch of a tenth of the training split; another delimiter with --delimiter", () => {
+    const semi = join(root, "semi.csv");
+    writeFileSync(semi, readFileSync(train, "utf8").replaceAll(",", ";"));
+    const dir = join(root, "run-semi");
+    const r = cli([
+      "train",
+      ...QUIET,
+      "--epochs",
+      "1",
+      "--label",
+      "kind",
+      "--delimiter",
+      ";",
+      "--csv",
+      semi,
+      "--out",
+      dir,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(configOf(dir).batchSize).toBe(27); // 270 training rows
+    expect(configOf(dir).source.delimiter).toBe(";");
+  });
+
   it("bad input gets a clear error", () => {
     const base = ["train", ...QUIET, "--epochs", "1", "--out", join(root, "never")];
     expectCleanError(
@@ -191,6 +269,17 @@ describe("train --csv", () => {
       cli(["eval", noTest, ...QUIET]),
       /trained without a test set[\s\S]*give one with --data: a CSV file/,
     );
+    const model = join(root, "no-test.bcnet");
+    expect(cli(["export", noTest, "--out", model]).status).toBe(0);
+    const png = join(root, "one.png");
+    writeFileSync(png, encodePng({ width: 2, height: 2, data: new Uint8Array(12), channels: 3 }));
+    expectCleanError(
+      cli(["predict", model, png]),
+      /this model takes rows of 4 values, not images[\s\S]*pass CSV files/,
+    );
+    const header = join(root, "header.csv");
+    writeFileSync(header, "a,b,c,d\n");
+    expectCleanError(cli(["predict", model, header]), /expected data rows after the header, found none/);
   });
 });
 
@@ -232,6 +321,30 @@ describe("train --images", () => {
     const p = cli(["predict", model, "--resize", image]);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/^001\.png: class \d \((left|right)\)/);
+    const jpeg = join(root, "photo.jpg");
+    writeFileSync(jpeg, Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
+    expectCleanError(cli(["predict", model, jpeg]), /photo\.jpg: a JPEG image[\s\S]*pass --resize/);
+  });
+
+  it("a test folder may hold some of the classes; the default run folder names the data's folder", () => {
+    const some = join(root, "some");
+    mkdirSync(some);
+    cpSync(join(root, "test", "right"), join(some, "right"), { recursive: true });
+    const r = cli(["eval", runDir, ...QUIET, "--data", some]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("on 10 images");
+    expect(testErrorOf(r.stdout)).toBeLessThan(50); // "right" is class 1 here too
+    const pets = join(root, "pets");
+    mkdirSync(pets);
+    cpSync(join(root, "train"), join(pets, "train"), { recursive: true });
+    const out = mkdtempSync(join(tmpdir(), "bc-cwd-"));
+    const t = spawnSync(
+      process.execPath,
+      [CLI, "train", ...QUIET, ...words("--epochs 1 --shape 8x8x3 --images"), join(pets, "train")],
+      { cwd: out, encoding: "utf8" },
+    );
+    expect(t.status, t.stderr).toBe(0);
+    expect(t.stdout).toContain("run folder runs/pets-train-det-seed1");
   });
 
   it("a preset's CNN ends in the data's classes; --images needs --shape", () => {

@@ -111,8 +111,14 @@ async function ownTestSet(config: TrainConfig, given: string | undefined): Promi
       `this run (${source.train}) was trained without a test set`,
       `give one with --data: a ${kind === "csv" ? "CSV file" : "folder of images"} like its training data`,
     );
-  const classes = config.classes ?? 10;
-  return readOwnData(kind, at, source, { count: classes, ...(config.classNames ? { names: config.classNames } : {}) });
+  if (at === source.train)
+    console.warn(`note: ${given} is the run's training data; the error on it is not a test error`);
+  const features = (config.network?.input ?? []).reduce((a, b) => a * b, 1);
+  return readOwnData(kind, at, source, {
+    features,
+    count: config.classes ?? 10,
+    ...(config.classNames ? { names: config.classNames } : {}),
+  });
 }
 
 /** Which model a checkpoint holds: "epoch N", or for one taken part way through an epoch "epoch N and S steps of epoch N + 1". */

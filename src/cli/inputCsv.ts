@@ -9,6 +9,7 @@ import { parse } from "csv-parse/sync";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { isNumber, parseCsv } from "../data/csv.js";
 import { errorText } from "../data/png.js";
+import { withTrainingClasses } from "../train/ownData.js";
 
 /** The rows of one or more CSV files: inputs row after row, a name per row, and labels where the files have them. */
 export interface InputRows {
@@ -27,9 +28,9 @@ export function isCsvPath(path: string): boolean {
 export function readInputCsv(
   files: { path: string; bytes: Uint8Array }[],
   model: { inputs: number; classes: number; classNames?: readonly string[] },
-  label?: string | number,
+  options: { label?: string | number; delimiter?: string } = {},
 ): InputRows {
-  const parts = files.map((f) => readOne(f.path, f.bytes, model, label));
+  const parts = files.map((f) => readOne(f.path, f.bytes, model, options));
   const labelled = parts.filter((p) => p.labels).length;
   if (labelled > 0 && labelled < parts.length)
     throw new DataFormatError(
@@ -53,9 +54,8 @@ function readOne(
   path: string,
   bytes: Uint8Array,
   model: { inputs: number; classes: number; classNames?: readonly string[] },
-  label: string | number | undefined,
+  { label, delimiter = /\.tsv$/i.test(path) ? "\t" : "," }: { label?: string | number; delimiter?: string },
 ): InputRows {
-  const delimiter = /\.tsv$/i.test(path) ? "\t" : ",";
   let rows: string[][];
   try {
     rows = parse(new TextDecoder("utf-8").decode(bytes), { delimiter, bom: true, trim: true, skip_empty_lines: true });
@@ -66,20 +66,17 @@ function readOne(
   const width = rows[0].length;
   const name = basename(path);
   if (width === model.inputs + 1 || (label !== undefined && width > model.inputs)) {
-    // a label column: the library's reader maps class names (or indices) to the model's classes
-    const set = parseCsv(
-      bytes,
-      {
-        delimiter,
-        ...(label !== undefined ? { label } : {}),
-        classes: model.classNames ?? model.classes,
-      },
+    // a label column: class names mapped to the model's (or whole numbers, its class indices)
+    const parsed = parseCsv(bytes, { delimiter, ...(label !== undefined ? { label } : {}) }, path);
+    if (parsed.features !== model.inputs)
+      throw new DataFormatError(
+        `${path}: ${parsed.features} feature columns besides the label; the model takes ${model.inputs}`,
+      );
+    const set = withTrainingClasses(
+      parsed,
+      { count: model.classes, ...(model.classNames ? { names: model.classNames } : {}) },
       path,
     );
-    if (set.features !== model.inputs)
-      throw new DataFormatError(
-        `${path}: ${set.features} feature columns besides the label; the model takes ${model.inputs}`,
-      );
     return { values: set.x, names: rowNames(name, set.n), labels: Int32Array.from(set.y) };
   }
   if (label !== undefined)
@@ -93,6 +90,7 @@ function readOne(
     );
   // rows of numbers only: a first row with anything else names the columns
   const data = rows[0].some((c) => !isNumber(c)) ? rows.slice(1) : rows;
+  if (data.length === 0) throw new DataFormatError(`${path}: expected data rows after the header, found none`);
   const values = new Float32Array(data.length * width);
   data.forEach((row, r) => {
     row.forEach((cell, c) => {

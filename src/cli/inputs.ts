@@ -44,6 +44,11 @@ export function readInputImages(paths: string[], image: ImageShape = MNIST_IMAGE
       names.push(basename(path));
       continue;
     }
+    if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+      throw new DataFormatError(
+        `${path}: a JPEG image`,
+        "pass --resize to decode JPEG images (converted to the model's size)",
+      );
     const idx = parseIdx(bytes, path);
     const d = idx.dims,
       { height, width, channels } = image;

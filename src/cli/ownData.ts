@@ -3,7 +3,7 @@
  * --test, --label, --shape, --validation and --preprocess. They become the run's OwnDataSource
  * (src/train/ownData.ts), which --resume, eval and export read back.
  */
-import { basename, extname, resolve } from "node:path";
+import { basename, dirname, extname, resolve } from "node:path";
 import { InvalidArgumentError, Option } from "commander";
 import { OptionError } from "../core/errors.js";
 import type { PreprocessSpec } from "../data/preprocessing.js";
@@ -19,10 +19,11 @@ export interface OwnDataCliOptions {
   shape?: number[];
   validation?: number;
   preprocess?: PreprocessSpec[];
+  delimiter?: string;
 }
 
 /** The flags that only apply to own data (an error with a preset's dataset). */
-export const OWN_DATA_ONLY = ["test", "label", "shape", "validation", "preprocess"] as const;
+export const OWN_DATA_ONLY = ["test", "label", "shape", "validation", "preprocess", "delimiter"] as const;
 
 export function ownDataOptions(): Option[] {
   return [
@@ -46,8 +47,9 @@ export function ownDataOptions(): Option[] {
     ).argParser(labelColumn),
     new Option(
       "--shape <HxWxC>",
-      "the shape of one example: required with --images (e.g. 32x32x3; C = 1 gray, 3 RGB); with --csv, each row reshaped to an image (for convolutions)",
+      "the shape of one example: required with --images (e.g. 32x32x3; C = 1 gray, 3 RGB; HxW: one channel); with --csv, each row reshaped to an image (for convolutions)",
     ).argParser(parseShape),
+    delimiterOption(),
     new Option(
       "--validation <fraction>",
       `with --csv or --images: the fraction of the shuffled training data held out for validation (default ${DEFAULT_VALIDATION})`,
@@ -57,6 +59,18 @@ export function ownDataOptions(): Option[] {
       'with --csv or --images: steps fitted on the training split, comma-separated: scale=F, subtract-mean, gcn, zca, lcn, or none (default: images "scale=1/255,subtract-mean", CSV "subtract-mean")',
     ).argParser(parsePreprocess),
   ];
+}
+
+/** --delimiter: a CSV's field separator (train and predict). */
+export function delimiterOption(): Option {
+  return new Option(
+    "--delimiter <char>",
+    'with CSV files: the field separator, e.g. ";" or "\\t" for a tab (default: "," or, for .tsv files, a tab)',
+  ).argParser((text: string) => {
+    const d = text === "\\t" || text.toLowerCase() === "tab" ? "\t" : text;
+    if (d.length !== 1) throw new InvalidArgumentError(`expected one character (or \\t for a tab), found "${text}"`);
+    return d;
+  });
 }
 
 /** Which own data the flags name, if any. */
@@ -71,14 +85,17 @@ export function ownDataSource(kind: OwnDataKind, o: OwnDataCliOptions): OwnDataS
       "--images needs --shape: the size every image is converted to",
       "e.g. --shape 32x32x3 (height x width x channels; 1 channel for gray, 3 for RGB)",
     );
-  if (kind === "images" && o.label !== undefined)
-    throw new OptionError("--label names a CSV column; an image folder's classes are its sub-folders");
+  if (kind === "images" && (o.label !== undefined || o.delimiter !== undefined))
+    throw new OptionError(
+      `${o.label !== undefined ? "--label" : "--delimiter"} applies to CSV files; an image folder's classes are its sub-folders`,
+    );
   return {
     train: resolve((kind === "csv" ? o.csv : o.images)!),
     ...(o.test !== undefined ? { test: resolve(o.test) } : {}),
     validation: o.validation ?? DEFAULT_VALIDATION,
     ...(o.label !== undefined ? { label: o.label } : {}),
     ...(o.shape ? { shape: o.shape } : {}),
+    ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
     preprocess: o.preprocess ?? defaultPreprocess(kind),
   };
 }
@@ -88,10 +105,15 @@ export function misplacedOwnDataFlags(o: OwnDataCliOptions): string[] {
   return OWN_DATA_ONLY.filter((key) => o[key] !== undefined).map((key) => `--${key}`);
 }
 
-/** The default run folder's name for own data: the file's or folder's name. */
+/** Names that say which split a folder holds, not which data: the run is named after the folder above too. */
+const SPLIT_NAMES = /^(train|training|trainset|train-set|train_set|data|dataset|images|all)$/i;
+
+/** The default run folder's name for own data: the file's or folder's name ("pets-train" for pets/train). */
 export function ownDataRunName(source: OwnDataSource): string {
   const name = basename(source.train, extname(source.train));
-  return name.replace(/[^A-Za-z0-9._-]+/g, "-") || "data";
+  const parent = basename(dirname(source.train));
+  const full = SPLIT_NAMES.test(name) && parent ? `${parent}-${name}` : name;
+  return full.replace(/[^A-Za-z0-9._-]+/g, "-") || "data";
 }
 
 /** A column: a 0-based index (negative from the end) or a header name. */

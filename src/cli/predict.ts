@@ -7,13 +7,14 @@ import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";
 import { isCsvPath, readInputCsv } from "./inputCsv.js";
 import { MNIST_IMAGE, readInputImages, readRegularFile } from "./inputs.js";
-import { labelColumn } from "./ownData.js";
+import { delimiterOption, labelColumn } from "./ownData.js";
 import { oneOf } from "./parse.js";
 import { readModelFile } from "./summary.js";
 
 /** Options of `binaryconnect predict`, as parsed by commander. */
 export interface PredictCliOptions {
   resize: boolean;
+  delimiter?: string;
   labels?: string;
   label?: string | number;
   engine: "auto" | "wasm" | "js";
@@ -51,6 +52,7 @@ export function predictCommand(): Command {
         .default("auto")
         .argParser(oneOf(["auto", "wasm", "js"] as const)),
     )
+    .addOption(delimiterOption())
     .option(
       "--resize",
       "convert PNG and JPEG images of any size to the model's (bilinear, as `train --images` read its examples) instead of requiring its exact size",
@@ -111,9 +113,17 @@ async function readInputs(
     if (o.labels)
       throw new OptionError("--labels gives the labels of images; a CSV file's labels are its label column");
     const files = csv.map((path) => ({ path, bytes: readRegularFile(path, "pass CSV files of the model's inputs") }));
-    return { ...readInputCsv(files, net, o.label), noun: "rows" };
+    return { ...readInputCsv(files, net, { label: o.label, delimiter: o.delimiter }), noun: "rows" };
   }
-  if (o.label !== undefined) throw new OptionError("--label names a column of CSV inputs; these inputs are images");
+  if (o.label !== undefined || o.delimiter !== undefined)
+    throw new OptionError(
+      `${o.label !== undefined ? "--label" : "--delimiter"} applies to CSV inputs; these inputs are images`,
+    );
+  if (!model.image && net.inputs !== MNIST_INPUTS)
+    throw new OptionError(
+      `this model takes rows of ${net.inputs} values, not images (it was trained on feature vectors, e.g. a CSV file)`,
+      "pass CSV files (.csv, .tsv) of its inputs, one example a row",
+    );
   const image = model.image ?? MNIST_IMAGE;
   const images = o.resize ? resizedImages(paths, image) : readInputImages(paths, image);
   if (images.pixels.length !== images.names.length * net.inputs) {
@@ -141,6 +151,9 @@ function resizedImages(paths: string[], image: ImageShape): { pixels: Float32Arr
   });
   return { pixels, names: paths.map((p) => basename(p)) };
 }
+
+/** Inputs of an MNIST MLP (version 1 files carry no image shape). */
+const MNIST_INPUTS = 784;
 
 /** The labels of the `count` images: an IDX vector of `count` values, each a class of the model (0..classes-1). */
 export async function readLabels(path: string, count: number, classes: number): Promise<Uint8Array> {

@@ -296,7 +296,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     const given = cmd.options
       .filter((opt) => cmd.getOptionValueSource(opt.attributeName()) === "cli")
       .map((opt) => opt.long!);
-    const allowed = ["--resume", "--epochs", "--backend", "--threads", "--simd", "--data", "--verbose"];
+    const allowed = ["--resume", "--epochs", "--backend", "--threads", "--simd", "--data", "--test", "--verbose"];
     const conflicting = given.filter((name) => !allowed.includes(name));
     if (conflicting.length) {
       throw new OptionError(
@@ -317,7 +317,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
           ? `the run in it stopped before its first checkpoint (in epoch 1): start it again with its train command and --out ${o.resume} (its ${CONFIG_FILE} holds the settings)`
           : "pass the folder given to --out of the run to continue",
       );
-    config = loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config;
+    config = relocatedTest(loadCheckpoint<CheckpointMeta>(join(outDir, CHECKPOINT_FILE)).meta.config, o.test);
   } else {
     config = configFromOptions(o);
     const name = config.source ? ownDataRunName(config.source) : `${config.preset}${o.architecture ? "-custom" : ""}`;
@@ -412,7 +412,19 @@ function fitOwnData(config: TrainConfig, train: Dataset, o: TrainCliOptions): vo
     config.architecture = config.architecture.replace(/\d+\s*$/, String(train.classes));
   config.network = ownDataNetwork(config, train.shape, train.classes);
   config.classes = train.classes;
-  if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, train.n);
+  // at least ten steps an epoch unless the batch was given (the presets' batches are for the paper's 45,000-60,000 images)
+  if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, Math.max(1, Math.floor(train.n / 10)));
+}
+
+/** A resumed run on own data whose test set moved: `--test` gives its place (the training data's is `--data`). */
+function relocatedTest(config: TrainConfig, test: string | undefined): TrainConfig {
+  if (test === undefined) return config;
+  if (!config.source)
+    throw new OptionError(
+      `--test gives the test set of a run on your own data; this run trains on ${config.dataset}`,
+      "leave it out",
+    );
+  return { ...config, source: { ...config.source, test: resolve(test) } };
 }
 
 /** ", 3 classes (setosa, versicolor, virginica)" for the data line (the first names of many). */

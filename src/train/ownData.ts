@@ -6,7 +6,7 @@
  * second file or folder of the same kind.
  */
 import { statSync } from "node:fs";
-import { OptionError } from "../core/errors.js";
+import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
 import { loadCsv } from "../data/csvFile.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
@@ -31,6 +31,8 @@ export interface OwnDataSource {
   label?: string | number;
   /** The shape of one example: [H, W, C] for images (required); a CSV row's reshape (absent: [features]). */
   shape?: number[];
+  /** CSV: the field separator (absent: "," or, for a .tsv file, a tab). */
+  delimiter?: string;
   /** Preprocessing fitted on the training split when the run starts. */
   preprocess: PreprocessSpec[];
 }
@@ -48,31 +50,92 @@ export function defaultPreprocess(kind: OwnDataKind): PreprocessSpec[] {
 /** The seeded stream of the split's shuffle (apart from the weights' and the batches'). */
 const SPLIT_STREAM = 0x5eed5;
 
-/** Reads one file or folder of the kind, with the training data's classes where known (a test set then numbers them alike). */
+/** What a second set (a test set) must match: the training data's values per example and classes. */
+export interface TrainingClasses {
+  features: number;
+  count: number;
+  names?: readonly string[];
+}
+
+/**
+ * Reads one file or folder of the kind. A second set (`expected`: the training data's) must have
+ * as many values per example, and is numbered as the training data: its class names mapped to
+ * the training data's (it may hold some of them only).
+ */
 export async function readOwnData(
   kind: OwnDataKind,
   path: string,
-  source: Pick<OwnDataSource, "label" | "shape">,
-  classes?: { count: number; names?: readonly string[] },
+  source: Pick<OwnDataSource, "label" | "shape" | "delimiter">,
+  expected?: TrainingClasses,
 ): Promise<Dataset> {
   checkPathKind(kind, path);
-  if (kind === "csv") {
-    return loadCsv(path, {
-      ...(source.label !== undefined ? { label: source.label } : {}),
-      ...(source.shape ? { shape: source.shape } : {}),
-      ...(classes ? { classes: classes.names ?? classes.count } : {}),
-      ...(/\.tsv$/i.test(path) ? { delimiter: "\t" } : {}),
-    });
-  }
+  const set = kind === "csv" ? await readCsv(path, source) : await readImages(path, source);
+  if (!expected) return set;
+  if (set.features !== expected.features)
+    throw new DataFormatError(
+      `${path}: ${set.features} values per example${kind === "csv" ? " (the columns besides the label)" : ""}; the training data has ${expected.features}`,
+      kind === "csv" ? "a test set has the training data's columns, the label column included" : undefined,
+    );
+  return withTrainingClasses(set, expected, path);
+}
+
+function readCsv(path: string, source: Pick<OwnDataSource, "label" | "shape" | "delimiter">): Promise<Dataset> {
+  return loadCsv(path, {
+    ...(source.label !== undefined ? { label: source.label } : {}),
+    ...(source.shape ? { shape: source.shape } : {}),
+    delimiter: source.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","),
+  });
+}
+
+function readImages(path: string, source: Pick<OwnDataSource, "shape">): Promise<Dataset> {
   if (source.shape?.length !== 3)
     throw new OptionError(
       `an image folder's examples need a shape [H, W, C], found ${source.shape ? `[${source.shape}]` : "none"}`,
       "give --shape, e.g. --shape 32x32x3 (C: 1 for gray, 3 for RGB)",
     );
-  return loadImageFolder(path, {
-    shape: source.shape as [number, number, number] as ImageExampleShape,
-    ...(classes?.names ? { classes: classes.names } : {}),
-  });
+  return loadImageFolder(path, { shape: source.shape as [number, number, number] as ImageExampleShape });
+}
+
+/**
+ * A set numbered as the training data: class names mapped to the training data's (a set may
+ * hold some of them only); labels that are whole numbers are class indices, below its count.
+ */
+export function withTrainingClasses(
+  set: Dataset,
+  training: Omit<TrainingClasses, "features">,
+  source: string,
+): Dataset {
+  const { count, names } = training;
+  let y = set.y;
+  if (set.classNames) {
+    if (!names)
+      throw new DataFormatError(
+        `${source}: its labels are names (${listed(set.classNames)}); the training data's classes are numbers 0..${count - 1}`,
+      );
+    const index = set.classNames.map((n) => names.indexOf(n));
+    const unknown = index.indexOf(-1);
+    if (unknown >= 0)
+      throw new DataFormatError(
+        `${source}: class ${JSON.stringify(set.classNames[unknown])} is not one of the training data's: ${listed(names)}`,
+        "a second set uses the training data's class names",
+      );
+    y = Float32Array.from(set.y, (v) => index[v]);
+  } else if (set.classes > count) {
+    throw new DataFormatError(
+      `${source}: label ${set.classes - 1} is past the training data's ${count} classes (0..${count - 1})`,
+    );
+  }
+  return fromArrays({ x: set.x, y, shape: set.shape, classes: count, ...(names ? { classNames: names } : {}) });
+}
+
+/** The first names of a list, quoted. */
+function listed(names: readonly string[]): string {
+  return (
+    names
+      .slice(0, 12)
+      .map((n) => JSON.stringify(n))
+      .join(", ") + (names.length > 12 ? ", ..." : "")
+  );
 }
 
 /** A CSV must be a file and an image folder a folder; a clear error otherwise. */
@@ -87,11 +150,14 @@ function checkPathKind(kind: OwnDataKind, path: string): void {
     );
   }
   if (kind === "csv" && folder)
-    throw new OptionError(`${path} is a folder, not a CSV file`, "for a folder of images use --images (and --shape)");
+    throw new OptionError(
+      `${path} is a folder, not a CSV file`,
+      "a run on CSV data reads CSV files; folders of images train with `train --images DIR --shape HxWxC`",
+    );
   if (kind === "images" && !folder)
     throw new OptionError(
       `${path} is a file, not a folder of images`,
-      "pass a folder with one sub-folder of images per class (for a CSV file use --csv)",
+      "a run on images reads folders with one sub-folder of images per class; CSV files train with `train --csv FILE`",
     );
 }
 
@@ -136,10 +202,10 @@ export async function ownDataSplits(
   const all = await readOwnData(kind, trainPath, source);
   const splits = splitValidation(shuffled(all, seed), source.validation, trainPath);
   if (!source.test) return splits;
-  return { ...splits, test: await readOwnData(kind, source.test, source, classesOf(all)) };
+  return { ...splits, test: await readOwnData(kind, source.test, source, trainingClassesOf(all)) };
 }
 
-/** A dataset's classes, as readOwnData takes them for a second set. */
-export function classesOf(d: Pick<Dataset, "classes" | "classNames">): { count: number; names?: readonly string[] } {
-  return { count: d.classes, ...(d.classNames ? { names: d.classNames } : {}) };
+/** A training set's values per example and classes, as readOwnData takes them for a second set. */
+export function trainingClassesOf(d: Pick<Dataset, "features" | "classes" | "classNames">): TrainingClasses {
+  return { features: d.features, count: d.classes, ...(d.classNames ? { names: d.classNames } : {}) };
 }
