@@ -320,7 +320,12 @@ describe("train --images", () => {
     );
     const p = cli(["predict", model, "--resize", image]);
     expect(p.status, p.stderr).toBe(0);
-    expect(p.stdout).toMatch(/^001\.png: class \d \((left|right)\)/);
+    expect(p.stdout).toMatch(/^.*right\/001\.png: class \d \((left|right)\)/);
+    const folder = cli(["predict", model, join(root, "test")]);
+    expect(folder.status, folder.stderr).toBe(0);
+    expect(Number(/error rate ([\d.]+)% \(\d+ of 20 images\)/.exec(folder.stdout)?.[1])).toBe(
+      testErrorOf(trained.stdout),
+    );
     const jpeg = join(root, "photo.jpg");
     writeFileSync(jpeg, Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
     expectCleanError(cli(["predict", model, jpeg]), /photo\.jpg: a JPEG image[\s\S]*pass --resize/);
@@ -361,6 +366,24 @@ describe("train --images", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(configOf(dir).architecture).toBe("(2x32C3)-MP2-(2x64C3)-MP2-(2x128C3)-MP2-(2x256FC)-2");
     expectCleanError(cli(["train", ...QUIET, "--images", join(root, "train")]), /--images needs --shape/);
+    const tiny = cli([
+      "train",
+      ...QUIET,
+      ...words("--preset cifar10-small --shape 4x4x3 --epochs 1 --images"),
+      join(root, "train"),
+      "--out",
+      join(root, "tiny"),
+    ]);
+    expectCleanError(
+      tiny,
+      /pooling window is larger than its 1x1 input \(the network .* on examples of shape \[4,4,3\]\)/,
+    );
+    const one = join(root, "one");
+    cpSync(join(root, "train", "left"), join(one, "left"), { recursive: true });
+    expectCleanError(
+      cli(["train", ...QUIET, "--shape", "8x8x3", "--images", one, "--out", join(root, "one-run")]),
+      /holds one class only \(left\)/,
+    );
   });
 });
 

@@ -1,7 +1,10 @@
 import { Command, Option } from "commander";
-import { basename } from "node:path";
+import { statSync } from "node:fs";
+import { join } from "node:path";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { decodeImage } from "../data/image.js";
+import { loadImageFolder } from "../data/imageFolder.js";
+import { withTrainingClasses } from "../train/ownData.js";
 import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";
@@ -30,7 +33,7 @@ export function predictCommand(): Command {
     .argument("<model>", "a .bcnet file written by `binaryconnect export`")
     .argument(
       "<inputs...>",
-      "PNG images of the model's size (MNIST: 28 x 28, white digit on black; RGB for a model on 3 channels) and/or IDX image files (N x 28 x 28, or N x H x W x C; plain or .gz); or, for a model trained on a CSV, CSV files (.csv, .tsv) of its inputs, one example a row",
+      "PNG images of the model's size (MNIST: 28 x 28, white digit on black; RGB for a model on 3 channels) and/or IDX image files (N x 28 x 28, or N x H x W x C; plain or .gz); or folders of one sub-folder of images per class, as train --images reads them (the error rate); or, for a model trained on a CSV, CSV files (.csv, .tsv) of its inputs, one example a row",
     )
     .addOption(
       new Option(
@@ -125,6 +128,17 @@ async function readInputs(
       "pass CSV files (.csv, .tsv) of its inputs, one example a row",
     );
   const image = model.image ?? MNIST_IMAGE;
+  const folders = paths.filter(isFolder);
+  if (folders.length > 0) {
+    if (folders.length < paths.length)
+      throw new OptionError(
+        "a folder of class sub-folders cannot be mixed with image files",
+        "classify them in separate calls",
+      );
+    if (o.labels)
+      throw new OptionError("--labels gives the labels of image files; a folder's labels are its sub-folders");
+    return { ...(await labelledFolders(folders, image, net)), noun: "images" };
+  }
   const images = o.resize ? resizedImages(paths, image) : readInputImages(paths, image);
   if (images.pixels.length !== images.names.length * net.inputs) {
     throw new DataFormatError(
@@ -149,7 +163,49 @@ function resizedImages(paths: string[], image: ImageShape): { pixels: Float32Arr
   paths.forEach((path, i) => {
     decodeImage(path, readRegularFile(path, "pass PNG or JPEG images"), [height, width, channels], pixels, i * size);
   });
-  return { pixels, names: paths.map((p) => basename(p)) };
+  return { pixels, names: paths };
+}
+
+/**
+ * Folders of one sub-folder per class (as `train --images` reads them): every image converted
+ * and resized to the model's, labelled by its sub-folder's name among the model's class names.
+ */
+async function labelledFolders(
+  folders: string[],
+  image: ImageShape,
+  net: BinaryClassifier,
+): Promise<{ values: Float32Array; names: string[]; labels: Int32Array }> {
+  if (!net.classNames)
+    throw new OptionError(
+      "this model's file names no classes, so a folder's sub-folders cannot be matched to them",
+      "classify the images as files, with --resize (and --labels for an IDX labels file)",
+    );
+  const expected = { count: net.classes, names: net.classNames };
+  const sets = [];
+  for (const dir of folders) {
+    const read = await loadImageFolder(dir, { shape: [image.height, image.width, image.channels] });
+    sets.push({ set: withTrainingClasses(read, expected, dir), files: read.files.map((f) => join(dir, f)) });
+  }
+  const values = new Float32Array(sets.reduce((n, s) => n + s.set.x.length, 0));
+  let at = 0;
+  for (const { set } of sets) {
+    values.set(set.x, at);
+    at += set.x.length;
+  }
+  return {
+    values,
+    names: sets.flatMap((s) => s.files),
+    labels: Int32Array.from(sets.flatMap((s) => Array.from(s.set.y))),
+  };
+}
+
+/** True for an existing folder. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Inputs of an MNIST MLP (version 1 files carry no image shape). */

@@ -391,6 +391,11 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ${test} (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,
     );
   } catch (e) {
+    if (config.source && e instanceof OptionError && e.message.startsWith("network: "))
+      throw new OptionError(
+        `${e.message} (the network ${config.architecture ?? "of the preset"} on examples of shape [${config.network?.input}])`,
+        "give a larger --shape, or an --architecture with fewer poolings",
+      );
     if (!(e instanceof TrainingStopped && e === stopper.signal.reason)) throw e;
     progress.stop();
     console.log(stoppedReport(e, outDir));
@@ -408,6 +413,13 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
  * the training split where --batch-size was not given.
  */
 function fitOwnData(config: TrainConfig, train: Dataset, o: TrainCliOptions): void {
+  if (train.classes < 2)
+    throw new OptionError(
+      `${config.source!.train} holds one class only${train.classNames ? ` (${train.classNames[0]})` : ""}: a classifier learns from examples of two classes or more`,
+      o.images !== undefined
+        ? "put each class's images in a sub-folder of its own"
+        : "check the label column (--label)",
+    );
   if (!o.architecture && config.architecture)
     config.architecture = config.architecture.replace(/\d+\s*$/, String(train.classes));
   config.network = ownDataNetwork(config, train.shape, train.classes);
