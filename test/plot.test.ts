@@ -120,6 +120,28 @@ describe("binaryconnect plot", () => {
     );
   });
 
+  it("puts a validation error of 0 on a linear axis; own data's figures name its file", () => {
+    const input = readRuns(dir);
+    input.runs[0].records[1] = { ...input.runs[0].records[1], val_error: 0 };
+    input.runs[0].config = {
+      ...input.runs[0].config,
+      source: { train: "/data/pets/train", validation: 0.1, preprocess: [] },
+    };
+    const spec = learningCurvesSpec(input) as unknown as {
+      title: { text: string; subtitle: string[] };
+      hconcat: { transform: unknown[]; layer: { encoding: { y: { title?: string; scale: { type: string } } } }[] }[];
+    };
+    expect(spec.title.text).toBe("Learning curves, pets/train");
+    expect(spec.title.subtitle).toContain("validation error 0 in some epochs: its axis is linear");
+    const [cost, validation] = spec.hconcat;
+    expect(cost.layer.at(-1)!.encoding.y.scale.type).toBe("log");
+    expect(validation.layer.at(-1)!.encoding.y).toMatchObject({
+      title: "validation error (%)",
+      scale: { type: "linear" },
+    });
+    expect(validation.transform).toEqual([]); // every epoch drawn
+  });
+
   it("writes every figure as SVG and PNG and prints each file", () => {
     const figures = join(dir, "figures");
     const names = ["learning-curves", "weight-histogram", "features-none", "features-det"];

@@ -4,6 +4,13 @@ import type { PlotInput } from "./runs.js";
 /** Display names of the datasets, as the paper writes them. */
 export const DATASET_TITLES: Record<string, string> = { mnist: "MNIST", cifar10: "CIFAR-10", svhn: "SVHN" };
 
+/** The data a figure names in its title: the paper's dataset, or own data's file or folder name. */
+export function dataTitle(input: Pick<PlotInput, "dataset" | "runs">): string {
+  const source = input.runs.find((r) => r.config.source)?.config.source;
+  if (source) return source.train.split(/[\\/]/).filter(Boolean).slice(-2).join("/");
+  return DATASET_TITLES[input.dataset] ?? input.dataset;
+}
+
 /** A fixed colour per method, so every figure of a folder agrees. */
 const METHOD_COLORS: Record<string, string> = { none: "#555555", det: "#1f77b4", stoch: "#d62728", dropout: "#2ca02c" };
 const OTHER_COLORS = ["#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
@@ -52,11 +59,13 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
     scale: { domain: [maxEpoch > 1 ? 1 : 0, maxEpoch] },
     axis: { tickMinStep: 1 },
   };
-  // a log axis cannot show 0: the epochs whose training cost is exactly 0 (every margin met) are left out of its panel
-  const panel = (field: string, title: string) => ({
+  // a log axis cannot show 0: the epochs whose training cost is exactly 0 (every margin met) are
+  // left out of its panel; a validation error of 0 (small data sets) puts its panel on a linear axis
+  const zeroError = rows.some((r) => !(r.val_error > 0));
+  const panel = (field: string, title: string, log = true) => ({
     width: 380,
     height: 280,
-    transform: [{ filter: `datum.${field} > 0` }],
+    transform: log ? [{ filter: `datum.${field} > 0` }] : [],
     layer: [
       ...(seedsPerMethod > 1
         ? [
@@ -64,7 +73,7 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
               mark: { type: "line", strokeWidth: 1, opacity: 0.35 },
               encoding: {
                 x,
-                y: { field, type: "quantitative", scale: { type: "log" } },
+                y: { field, type: "quantitative", scale: { type: log ? "log" : "linear" } },
                 color,
                 detail: { field: "seed", type: "nominal" },
               },
@@ -73,7 +82,11 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
         : []),
       {
         mark: { type: "line", strokeWidth: 2.5, point: maxEpoch <= 20 },
-        encoding: { x, y: { aggregate: "mean", field, type: "quantitative", title, scale: { type: "log" } }, color },
+        encoding: {
+          x,
+          y: { aggregate: "mean", field, type: "quantitative", title, scale: { type: log ? "log" : "linear" } },
+          color,
+        },
       },
     ],
   });
@@ -84,6 +97,7 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
       ? `bold: mean over seeds (${seedsPerMethod} per method at most); thin: each seed`
       : "one seed per method",
     ...(zeroCost > 0 ? [`training cost exactly 0 in ${zeroCost} epochs: not drawn on its log axis`] : []),
+    ...(zeroError ? ["validation error 0 in some epochs: its axis is linear"] : []),
     ...(incomplete.length
       ? [
           `in progress: ${incomplete.map((r) => `${r.method}-seed${r.seed} ${r.records.length}/${r.config.epochs}`).join(", ")} epochs`,
@@ -92,11 +106,11 @@ export function learningCurvesSpec(input: PlotInput): TopLevelSpec {
   ];
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: { text: `Learning curves, ${DATASET_TITLES[input.dataset] ?? input.dataset}`, subtitle },
+    title: { text: `Learning curves, ${dataTitle(input)}`, subtitle },
     data: { values: rows },
     hconcat: [
       panel("train_loss", "training cost (square hinge loss, log)"),
-      panel("val_error", "validation error (%, log)"),
+      zeroError ? panel("val_error", "validation error (%)", false) : panel("val_error", "validation error (%, log)"),
     ],
     resolve: { scale: { color: "shared" } },
   } as TopLevelSpec;

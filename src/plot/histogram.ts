@@ -1,6 +1,6 @@
 import { basename } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { DATASET_TITLES, methodColorScale } from "./curves.js";
+import { dataTitle, methodColorScale } from "./curves.js";
 import type { FirstLayer } from "./firstLayer.js";
 import type { PlotInput } from "./runs.js";
 
@@ -84,7 +84,7 @@ export function weightHistogramSpec(input: PlotInput, layers: MethodLayer[], bin
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: {
-      text: `First-layer weights, ${DATASET_TITLES[input.dataset] ?? input.dataset}`,
+      text: `First-layer weights, ${dataTitle(input)}`,
       subtitle: "histogram of the real-valued weights of the first seed",
     },
     // two panels a row: four methods stay readable on a page
