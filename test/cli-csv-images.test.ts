@@ -201,9 +201,14 @@ describe("train --csv", () => {
     renameSync(a, join(moved, "a.csv"));
     renameSync(b, join(moved, "b.csv"));
     expectCleanError(
-      cli(["train", "--resume", dir, ...QUIET, "--epochs", "2", "--data", join(moved, "a.csv")]),
-      /cannot read .*b\.csv/,
+      cli(["train", "--resume", dir, ...QUIET, "--epochs", "2"]),
+      /the run's training data .*a\.csv is not there[\s\S]*give its new place: train --resume DIR --data PATH/,
     );
+    expectCleanError(
+      cli(["train", "--resume", dir, ...QUIET, "--epochs", "2", "--data", join(moved, "a.csv")]),
+      /the run's test set .*b\.csv is not there[\s\S]*--test PATH/,
+    );
+    expectCleanError(cli(["eval", dir, ...QUIET]), /the run's test set .*b\.csv is not there[\s\S]*--data PATH/);
     const r = cli([
       "train",
       "--resume",
@@ -218,6 +223,31 @@ describe("train --csv", () => {
     ]);
     expect(r.status, r.stderr).toBe(0);
     expect(metricsOf(dir).map((m) => m.epoch)).toEqual([1, 2]);
+    // the run keeps the new places: a later resume and eval need no flags
+    expect(configOf(dir).source).toMatchObject({ train: join(moved, "a.csv"), test: join(moved, "b.csv") });
+    const later = cli(["train", "--resume", dir, ...QUIET, "--epochs", "3"]);
+    expect(later.status, later.stderr).toBe(0);
+    expect(cli(["eval", dir, ...QUIET, "--which", "last"]).status).toBe(0);
+  });
+
+  it("eval measures on the run's --test-size; whole-number labels are class indices, and the errors say so", () => {
+    const dir = join(root, "run-limited");
+    const args = words("--label kind --architecture (2x32FC)-3 --epochs 1 --batch-size 30 --test-size 7");
+    const r = cli(["train", ...QUIET, ...args, "--csv", train, "--test", test, "--out", dir]);
+    expect(r.stdout).toContain("test 7");
+    expect(cli(["eval", dir, ...QUIET]).stdout).toContain("on 7 examples");
+    const numbered = join(root, "numbered.csv");
+    const n = CLASSES.length;
+    writeFileSync(
+      numbered,
+      readFileSync(train, "utf8").replace(/,(cat|dog|owl),/g, (_, c: string) => `,${CLASSES.indexOf(c) + 1},`),
+    );
+    expectCleanError(
+      cli(["train", ...QUIET, ...words("--label kind --architecture (2x32FC)-3 --csv"), numbered]),
+      new RegExp(
+        `ends in ${n} classes; the data has ${n + 1} \\(its labels are whole numbers, read as class indices 0\\.\\.${n}\\)`,
+      ),
+    );
   });
 
   it("defaults for a small file: a batch of a tenth of the training split; another delimiter with --delimiter", () => {
@@ -329,6 +359,34 @@ describe("train --images", () => {
     const jpeg = join(root, "photo.jpg");
     writeFileSync(jpeg, Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16]));
     expectCleanError(cli(["predict", model, jpeg]), /photo\.jpg: a JPEG image[\s\S]*pass --resize/);
+  });
+
+  it("a network of dense layers on images keeps the image's shape: its model file classifies images", () => {
+    const dir = join(root, "dense");
+    const args = words(
+      "--shape 8x8x3 --architecture (2x32FC)-2 --epochs 2 --batch-size 16 --preprocess scale=1/255,lcn",
+    );
+    const r = cli([
+      "train",
+      ...QUIET,
+      ...args,
+      "--images",
+      join(root, "train"),
+      "--test",
+      join(root, "test"),
+      "--out",
+      dir,
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const network = configOf(dir).network;
+    expect(network.input).toEqual([8, 8, 3]);
+    expect(network.layers[0]).toEqual({ kind: "flatten" });
+    const model = join(root, "dense.bcnet");
+    const e = cli(["export", dir, "--out", model]);
+    expect(e.status, e.stderr).toBe(0);
+    const p = cli(["predict", model, join(root, "test")]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(Number(/error rate ([\d.]+)%/.exec(p.stdout)?.[1])).toBe(testErrorOf(r.stdout));
   });
 
   it("a test folder may hold some of the classes; the default run folder names the data's folder", () => {

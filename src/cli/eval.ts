@@ -5,9 +5,10 @@ import { Command, Option } from "commander";
 import { createBackend, type BackendName } from "../backends/index.js";
 import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js";
-import type { Dataset } from "../data/dataset.js";
+import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
 import { readOwnData, type OwnDataKind } from "../train/ownData.js";
+import { checkOwnDataThere } from "./ownData.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
@@ -47,7 +48,7 @@ export function evalCommand(): Command {
     .addOption(simdOption())
     .addOption(
       new Option(
-        "--data <dir>",
+        "--data <path>",
         "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`; a run on your own data - a test CSV file or image folder (default: its --test)",
       ).argParser(path),
     )
@@ -105,6 +106,7 @@ async function paperTestSet(config: TrainConfig, given: string | undefined, data
 async function ownTestSet(config: TrainConfig, given: string | undefined): Promise<Dataset> {
   const source = config.source!;
   const kind = config.dataset as OwnDataKind;
+  if (given === undefined) checkOwnDataThere(source, "eval");
   const at = given !== undefined ? resolve(given) : source.test;
   if (at === undefined)
     throw new OptionError(
@@ -114,11 +116,14 @@ async function ownTestSet(config: TrainConfig, given: string | undefined): Promi
   if (at === source.train)
     console.warn(`note: ${given} is the run's training data; the error on it is not a test error`);
   const features = (config.network?.input ?? []).reduce((a, b) => a * b, 1);
-  return readOwnData(kind, at, source, {
+  const test = await readOwnData(kind, at, source, {
     features,
     count: config.classes ?? 10,
     ...(config.classNames ? { names: config.classNames } : {}),
   });
+  // the run's --test-size, as the training measured
+  const limit = config.limit?.test;
+  return limit !== undefined && limit < test.n ? sliceDataset(test, 0, limit) : test;
 }
 
 /** Which model a checkpoint holds: "epoch N", or for one taken part way through an epoch "epoch N and S steps of epoch N + 1". */

@@ -67,7 +67,7 @@ function readOne(
   const name = basename(path);
   if (width === model.inputs + 1 || (label !== undefined && width > model.inputs)) {
     // a label column: class names mapped to the model's (or whole numbers, its class indices)
-    const parsed = parseCsv(bytes, { delimiter, ...(label !== undefined ? { label } : {}) }, path);
+    const parsed = parseLabelled(bytes, path, delimiter, label);
     if (parsed.features !== model.inputs)
       throw new DataFormatError(
         `${path}: ${parsed.features} feature columns besides the label; the model takes ${model.inputs}`,
@@ -86,7 +86,9 @@ function readOne(
   if (width !== model.inputs)
     throw new DataFormatError(
       `${path}: expected ${model.inputs} numbers a row (the model's inputs), or ${model.inputs + 1} with a label column; found ${width} columns`,
-      "give the same feature columns the model was trained on, in the same order",
+      width === 1
+        ? "if the fields are separated by something other than commas, give --delimiter"
+        : "give the same feature columns the model was trained on, in the same order",
     );
   // rows of numbers only: a first row with anything else names the columns
   const data = rows[0].some((c) => !isNumber(c)) ? rows.slice(1) : rows;
@@ -102,6 +104,20 @@ function readOne(
     });
   });
   return { values, names: rowNames(name, data.length) };
+}
+
+/** A CSV with a label column (the library's reader); a number expected where the label is: the hint names --label. */
+function parseLabelled(bytes: Uint8Array, path: string, delimiter: string, label: string | number | undefined) {
+  try {
+    return parseCsv(bytes, { delimiter, ...(label !== undefined ? { label } : {}) }, path);
+  } catch (e) {
+    if (label === undefined && e instanceof DataFormatError && e.message.includes("expected a number"))
+      throw new DataFormatError(
+        e.message,
+        "the label is read from the last column: if it is another one, give --label (its name or 0-based index)",
+      );
+    throw e;
+  }
 }
 
 /** "file.csv[0]", "file.csv[1]", ... */

@@ -3,6 +3,7 @@
  * --test, --label, --shape, --validation and --preprocess. They become the run's OwnDataSource
  * (src/train/ownData.ts), which --resume, eval and export read back.
  */
+import { existsSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
 import { InvalidArgumentError, Option } from "commander";
 import { OptionError } from "../core/errors.js";
@@ -39,7 +40,7 @@ export function ownDataOptions(): Option[] {
     ).argParser(path),
     new Option(
       "--test <path>",
-      "with --csv or --images: a test set of the same kind (a CSV file, an image folder); its error is measured at each best validation epoch (default: none)",
+      "with --csv or --images: a test set of the same kind (a CSV file, an image folder); its error is measured at each best validation epoch (default: none); with --resume: the test set's new place",
     ).argParser(path),
     new Option(
       "--label <column>",
@@ -98,6 +99,25 @@ export function ownDataSource(kind: OwnDataKind, o: OwnDataCliOptions): OwnDataS
     ...(o.delimiter !== undefined ? { delimiter: o.delimiter } : {}),
     preprocess: o.preprocess ?? defaultPreprocess(kind),
   };
+}
+
+/**
+ * A recorded run's own data where it was recorded (or where --data / --test say it is now); a
+ * clear error with the way out when a file or folder is not there (moved or deleted).
+ */
+export function checkOwnDataThere(source: OwnDataSource, command: "resume" | "eval", trainPath = source.train): void {
+  if (command === "resume" && !existsSync(trainPath))
+    throw new OptionError(
+      `the run's training data ${trainPath} is not there`,
+      "if it moved, give its new place: train --resume DIR --data PATH",
+    );
+  if (source.test && !existsSync(source.test))
+    throw new OptionError(
+      `the run's test set ${source.test} is not there`,
+      command === "resume"
+        ? "if it moved, give its new place: train --resume DIR --test PATH"
+        : "give a test set with --data PATH (its new place, if it moved)",
+    );
 }
 
 /** The flags given that apply to own data only, when training on a preset's dataset. */

@@ -28,7 +28,7 @@ export interface PredictCliOptions {
 export function predictCommand(): Command {
   return new Command("predict")
     .description(
-      "classify images with a .bcnet model: the class and per-class scores of each, or the error rate when labels are given",
+      "classify images (or, for a model trained on a CSV, rows of numbers) with a .bcnet model: the class and per-class scores of each, or the error rate when labels are given",
     )
     .argument("<model>", "a .bcnet file written by `binaryconnect export`")
     .argument(

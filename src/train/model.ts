@@ -49,24 +49,40 @@ export function networkConfigOf(config: TrainConfig, shape?: readonly number[]):
  * (dense layers only: the MLP of those widths, as the presets train it, --dropout included), else
  * the MLP of its `hidden` widths.
  */
-export function ownDataNetwork(config: TrainConfig, shape: readonly number[], classes: number): NetworkConfig {
+export function ownDataNetwork(
+  config: TrainConfig,
+  shape: readonly number[],
+  classes: number,
+  classesNote = "",
+): NetworkConfig {
   const features = shape.reduce((a, b) => a * b, 1);
-  if (!config.architecture) return mlpNetwork(mlpConfigOf(config, features, classes));
+  if (!config.architecture) return onImages(mlpNetwork(mlpConfigOf(config, features, classes)), shape);
   const layers = parseArchitecture(config.architecture);
   const widths = denseWidths(layers);
   const out = [...layers].reverse().find((l) => l.kind === "dense");
   if (out?.kind === "dense" && out.units !== classes)
     throw new OptionError(
-      `the architecture ${config.architecture} ends in ${out.units} classes; the data has ${classes}`,
+      `the architecture ${config.architecture} ends in ${out.units} classes; the data has ${classes}${classesNote}`,
       `end it with -${classes}`,
     );
-  if (widths) return mlpNetwork({ ...mlpConfigOf(config, features, classes), hidden: widths.slice(0, -1) });
+  if (widths)
+    return onImages(mlpNetwork({ ...mlpConfigOf(config, features, classes), hidden: widths.slice(0, -1) }), shape);
   if (shape.length !== 3)
     throw new OptionError(
       `the architecture ${config.architecture} has convolutions or pooling, which need images; the examples have shape [${shape}]`,
       "give the rows' image shape with --shape HxWxC, or an architecture of dense layers only",
     );
   return networkConfigOf({ ...config, dataset: "custom" }, shape);
+}
+
+/**
+ * An MLP on examples of `shape`: on images ([H, W, C]) it takes the image and flattens it first,
+ * so that its model file keeps the image's shape (predict then reads images, and an LCN
+ * preprocessing, which needs the image, fits).
+ */
+function onImages(mlp: NetworkConfig, shape: readonly number[]): NetworkConfig {
+  if (shape.length !== 3) return mlp;
+  return { ...mlp, input: [...shape], layers: [{ kind: "flatten" }, ...mlp.layers] };
 }
 
 /**
