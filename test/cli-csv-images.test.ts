@@ -13,7 +13,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
 import { shuffled, splitValidation } from "../src/train/ownData.js";
-import { CLI, cli, expectCleanError, metricsOf, words } from "./cli-helpers.js";
+import { loadCheckpoint } from "../src/train/checkpoint.js";
+import type { CheckpointMeta } from "../src/train/trainer.js";
+import { CLI, cli, expectCleanError, metricsOf, withoutTimings, words } from "./cli-helpers.js";
 
 const QUIET = words("--backend wasm --threads 1");
 const CLASSES = ["cat", "dog", "owl"];
@@ -228,6 +230,27 @@ describe("train --csv", () => {
     const later = cli(["train", "--resume", dir, ...QUIET, "--epochs", "3"]);
     expect(later.status, later.stderr).toBe(0);
     expect(cli(["eval", dir, ...QUIET, "--which", "last"]).status).toBe(0);
+  });
+
+  it("a run stopped after its first epoch and resumed ends with the weights of an uninterrupted one (the same split)", () => {
+    const args = [...QUIET, ...words("--label kind --architecture (2x32FC)-3 --batch-size 30 --seed 7 --csv"), train];
+    const whole = join(root, "whole"),
+      parts = join(root, "parts");
+    expect(cli(["train", ...args, "--epochs", "3", "--out", whole]).status).toBe(0);
+    expect(cli(["train", ...args, "--epochs", "1", "--out", parts]).status).toBe(0);
+    expect(cli(["train", "--resume", parts, ...QUIET, "--epochs", "3"]).status).toBe(0);
+    const a = loadCheckpoint<CheckpointMeta>(join(whole, "checkpoint.bin")).tensors;
+    const b = loadCheckpoint<CheckpointMeta>(join(parts, "checkpoint.bin")).tensors;
+    expect(b.map((t) => t.name)).toEqual(a.map((t) => t.name));
+    a.forEach((t, i) => {
+      expect(
+        Buffer.from(b[i].data.buffer, b[i].data.byteOffset, b[i].data.byteLength).equals(
+          Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+        ),
+        t.name,
+      ).toBe(true);
+    });
+    expect(metricsOf(parts).map(withoutTimings)).toEqual(metricsOf(whole).map(withoutTimings));
   });
 
   it("eval measures on the run's --test-size; whole-number labels are class indices, and the errors say so", () => {
