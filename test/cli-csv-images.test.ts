@@ -162,7 +162,11 @@ describe("train --csv", () => {
     expect(p.stdout.trim().split("\n")).toHaveLength(3);
     const json = JSON.parse(cli(["predict", model, rows, "--json"]).stdout);
     expect(CLASSES[json.predictions[0].class]).toBe(json.predictions[0].className);
+    // the model file records the label column: the same file without --label, and with it
+    const recorded = cli(["predict", model, test]);
+    expect(recorded.status, recorded.stderr).toBe(0);
     const labelled = cli(["predict", model, test, "--label", "kind"]);
+    expect(labelled.stdout.replace(/ in \d+ ms/, "")).toBe(recorded.stdout.replace(/ in \d+ ms/, ""));
     expect(labelled.status, labelled.stderr).toBe(0);
     expect(labelled.stdout).toMatch(/of 60 rows\)/);
     expect(Number(/error rate ([\d.]+)%/.exec(labelled.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
@@ -294,6 +298,12 @@ describe("train --csv", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(configOf(dir).batchSize).toBe(27); // 270 training rows
     expect(configOf(dir).source.delimiter).toBe(";");
+    // predict reads a file of the training's kind with the recorded delimiter and label column
+    const model = join(root, "semi.bcnet");
+    expect(cli(["export", dir, "--out", model]).status).toBe(0);
+    const p = cli(["predict", model, semi]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^error rate [\d.]+% \(\d+ of 300 rows\)/);
   });
 
   it("bad input gets a clear error", () => {

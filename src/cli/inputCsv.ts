@@ -11,6 +11,24 @@ import { isNumber, parseCsv } from "../data/csv.js";
 import { errorText } from "../data/png.js";
 import { withTrainingClasses } from "../train/ownData.js";
 
+/** How a model's training CSV was read (its .bcnet info's `csv`): the label column and the delimiter. */
+export interface CsvReading {
+  label?: string | number;
+  delimiter?: string;
+}
+
+/** The info's `csv` where it is well formed (a file's info is the producer's free JSON). */
+export function csvReadingOf(info: Record<string, unknown>): CsvReading {
+  const csv = info.csv as Record<string, unknown> | undefined;
+  if (typeof csv !== "object" || csv === null) return {};
+  const label = csv.label,
+    delimiter = csv.delimiter;
+  return {
+    ...(typeof label === "string" || (typeof label === "number" && Number.isInteger(label)) ? { label } : {}),
+    ...(typeof delimiter === "string" && delimiter.length === 1 ? { delimiter } : {}),
+  };
+}
+
 /** The rows of one or more CSV files: inputs row after row, a name per row, and labels where the files have them. */
 export interface InputRows {
   values: Float32Array;
@@ -28,7 +46,7 @@ export function isCsvPath(path: string): boolean {
 export function readInputCsv(
   files: { path: string; bytes: Uint8Array }[],
   model: { inputs: number; classes: number; classNames?: readonly string[] },
-  options: { label?: string | number; delimiter?: string } = {},
+  options: { label?: string | number; delimiter?: string; trained?: CsvReading } = {},
 ): InputRows {
   const parts = files.map((f) => readOne(f.path, f.bytes, model, options));
   const labelled = parts.filter((p) => p.labels).length;
@@ -54,7 +72,11 @@ function readOne(
   path: string,
   bytes: Uint8Array,
   model: { inputs: number; classes: number; classNames?: readonly string[] },
-  { label, delimiter = /\.tsv$/i.test(path) ? "\t" : "," }: { label?: string | number; delimiter?: string },
+  {
+    label: given,
+    trained = {},
+    delimiter = trained.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","),
+  }: { label?: string | number; delimiter?: string; trained?: CsvReading },
 ): InputRows {
   let rows: string[][];
   try {
@@ -65,7 +87,10 @@ function readOne(
   if (rows.length === 0) throw new DataFormatError(`${path}: expected rows of values, found none`);
   const width = rows[0].length;
   const name = basename(path);
-  if (width === model.inputs + 1 || (label !== undefined && width > model.inputs)) {
+  // a row with the label: the label column given, else the training's (its model file records it), else the last
+  const labelled = width === model.inputs + 1 || (given !== undefined && width > model.inputs);
+  const label = given ?? (labelled ? trained.label : undefined);
+  if (labelled) {
     // a label column: class names mapped to the model's (or whole numbers, its class indices)
     const parsed = parseLabelled(bytes, path, delimiter, label);
     if (parsed.features !== model.inputs)

@@ -8,7 +8,7 @@ import { withTrainingClasses } from "../train/ownData.js";
 import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";
-import { isCsvPath, readInputCsv } from "./inputCsv.js";
+import { csvReadingOf, isCsvPath, readInputCsv } from "./inputCsv.js";
 import { MNIST_IMAGE, readInputImages, readRegularFile } from "./inputs.js";
 import { delimiterOption, labelColumn } from "./ownData.js";
 import { oneOf } from "./parse.js";
@@ -116,7 +116,8 @@ async function readInputs(
     if (o.labels)
       throw new OptionError("--labels gives the labels of images; a CSV file's labels are its label column");
     const files = csv.map((path) => ({ path, bytes: readRegularFile(path, "pass CSV files of the model's inputs") }));
-    return { ...readInputCsv(files, net, { label: o.label, delimiter: o.delimiter }), noun: "rows" };
+    const trained = csvReadingOf(model.info);
+    return { ...readInputCsv(files, net, { label: o.label, delimiter: o.delimiter, trained }), noun: "rows" };
   }
   if (o.label !== undefined || o.delimiter !== undefined)
     throw new OptionError(

@@ -108,6 +108,15 @@ function reshapedFor(p: Preprocessing, input: readonly number[], source: string)
 /** The most JSON the class names may take in a model file's info. */
 const CLASS_NAMES_BYTES = 16384;
 
+/** A CSV source's label column and delimiter, where either was given. */
+function csvReading(
+  source: NonNullable<TrainConfig["source"]>,
+): { label?: string | number; delimiter?: string } | undefined {
+  const { label, delimiter } = source;
+  if (label === undefined && delimiter === undefined) return undefined;
+  return { ...(label !== undefined ? { label } : {}), ...(delimiter !== undefined ? { delimiter } : {}) };
+}
+
 /** Provenance recorded in the model file. */
 export function modelInfo(network: NetworkConfig, source: string, run: RunProvenance): ModelInfo {
   const c = run.config;
@@ -122,6 +131,9 @@ export function modelInfo(network: NetworkConfig, source: string, run: RunProven
     if (c.dataset === "mnist") info.meanFrom = c.meanFrom;
     // the names where they leave the info well inside the format's 64 KiB (predict then prints them)
     if (c.classNames && JSON.stringify(c.classNames).length <= CLASS_NAMES_BYTES) info.classNames = c.classNames;
+    // how the training CSV was read: predict reads rows the same way unless told otherwise
+    const csv = c.dataset === "csv" && c.source ? csvReading(c.source) : undefined;
+    if (csv) info.csv = csv;
     info.testTime = testTimeToString(c.testTime);
   } else {
     info.mode = network.binarization;
