@@ -500,8 +500,16 @@ describe("nonsense is refused before any work, with what was expected", () => {
   it("a training set smaller than one batch is an error, and leaves no run folder behind", () => {
     const out = join(root, "tiny-set");
     const r = cli(["train", ...SMALL.filter((_, i) => i < 4), "--train-size", "100", "--epochs", "1", "--out", out]);
-    expectCleanError(r, /batchSize 200 is larger than the 100 training examples/);
+    expectCleanError(
+      r,
+      /--train-size 100 is smaller than the batch of 200 \(preset mnist-quick's\): no step could be taken[\s\S]*give --batch-size 10/,
+    );
     expect(existsSync(out)).toBe(false);
+    // a batch given is checked the same way; the split's size after the limit is fit's to check
+    expectCleanError(
+      cli(["train", ...SMALL.filter((_, i) => i < 4), ...words("--train-size 100 --batch-size 150 --out"), out]),
+      /--train-size 100 is smaller than the batch of 150: no step could be taken/,
+    );
   });
 
   it("export infers the format from --out's extension; a contradicting --format is refused", () => {

@@ -93,6 +93,13 @@ export function configFromOptions(o: TrainCliOptions): TrainConfig {
       `${o.data !== undefined ? "--data" : "--mean-from"} applies to the preset's datasets; with --${kind} the data is that ${kind === "csv" ? "file" : "folder"}`,
       "leave it out (--preprocess sets how your data is preprocessed)",
     );
+  // own data's batch is at most a tenth of its training split unless given
+  const batch = o.batchSize ?? (kind ? 1 : p.batchSize);
+  if (o.trainSize !== undefined && o.trainSize < batch)
+    throw new OptionError(
+      `--train-size ${o.trainSize} is smaller than the batch of ${batch}${o.batchSize === undefined ? ` (preset ${o.preset}'s)` : ""}: no step could be taken`,
+      `give --batch-size ${Math.max(1, Math.floor(o.trainSize / 10))} (or less) too, or a larger --train-size`,
+    );
   if (!kind) {
     const misplaced = misplacedOwnDataFlags(o);
     if (misplaced.length)
