@@ -132,7 +132,7 @@ describe("binaryconnect CLI", () => {
   });
 
   it("train --dropout with a network that has convolutions is refused, naming the network", () => {
-    const r = run(...words("train --architecture (2x4C3)-MP2-16FC-10 --dropout --epochs 1 --train-size 100"));
+    const r = run(...words("train --architecture (2x4C3)-MP2-16FC-10 --dropout --epochs 1 --train-size 300"));
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain(
       "--dropout is defined for MLPs (dense layers only); the network (2x4C3)-MP2-16FC-10 (preset mnist-quick) has other layers",
