@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import { beforeAll, describe, expect, it } from "vitest";
+import { confusionCounts, confusionText } from "../src/cli/confusion.js";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
 import { shuffled, splitValidation } from "../src/train/ownData.js";
@@ -107,6 +108,24 @@ describe("train --csv", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(testErrorOf(r.stdout)).toBe(testErrorOf(trained.stdout));
     expect(r.stdout).toContain("on 60 examples");
+    // --confusion: each class's error, and a matrix whose off-diagonal counts are the errors
+    const c = cli(["eval", runDir, ...QUIET, "--confusion"]);
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/^per class \(error, examples\):\n {2}cat +[\d.]+% +\d+\n {2}dog /m);
+    const rows = CLASSES.map((name) =>
+      new RegExp(`^ {2}${name}((?: +\\d+){3})$`, "m").exec(c.stdout)![1].trim().split(/ +/).map(Number),
+    );
+    const total = rows.flat().reduce((a, b) => a + b, 0);
+    const wrong = total - rows.reduce((a, row, t) => a + row[t], 0);
+    expect(total).toBe(60);
+    // a row holds the test file's examples of that class
+    const inFile = CLASSES.map((name) => readFileSync(test, "utf8").split(`,${name},`).length - 1);
+    expect(rows.map((row) => row.reduce((a, b) => a + b, 0))).toEqual(inFile);
+    expect(((100 * wrong) / total).toFixed(2)).toBe(testErrorOf(trained.stdout).toFixed(2));
+    expectCleanError(
+      cli(["eval", runDir, ...QUIET, "--confusion", "--test-time", "ensemble:3"]),
+      /--confusion needs one network's predictions/,
+    );
     const onTrain = cli(["eval", runDir, ...QUIET, "--data", train]);
     expect(onTrain.stdout).toContain("on 300 examples");
   });
@@ -479,6 +498,15 @@ describe("train --images", () => {
 });
 
 describe("own data: parsing and the split", () => {
+  it("the confusion text: a class without examples has no error; past 20 classes the matrix is left out", () => {
+    const counts = confusionCounts([0, 0, 1, 1], [0, 1, 1, 1], 3);
+    expect(Array.from(counts)).toEqual([1, 1, 0, 0, 2, 0, 0, 0, 0]);
+    const text = confusionText(counts, 3, ["a", "b", "c"]);
+    expect(text).toContain("  a   50.00%  2\n  b    0.00%  2\n  c      -    0");
+    const many = confusionText(new Int32Array(21 * 21), 21);
+    expect(many).toContain("the 21 x 21 confusion matrix is left out");
+  });
+
   it("shapes and preprocessing steps", () => {
     expect(parseShape("32x32x3")).toEqual([32, 32, 3]);
     expect(parseShape("28x28")).toEqual([28, 28, 1]);

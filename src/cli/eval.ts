@@ -9,6 +9,7 @@ import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
 import { readOwnData, type OwnDataKind } from "../train/ownData.js";
 import { checkOwnDataThere } from "./ownData.js";
+import { confusionCounts, confusionText } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
@@ -21,6 +22,7 @@ import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
 
 interface EvalCliOptions {
+  confusion: boolean;
   testTime?: TestTime;
   which: "best" | "last";
   backend: BackendName;
@@ -52,6 +54,11 @@ export function evalCommand(): Command {
         "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`; a run on your own data - a test CSV file or image folder (default: its --test)",
       ).argParser(path),
     )
+    .option(
+      "--confusion",
+      "also print each class's error and the confusion matrix (rows: the true class, columns: the predicted one; binary or real test-time weights)",
+      false,
+    )
     .action(async (dir: string, o: EvalCliOptions) => {
       const path = join(dir, o.which === "best" ? BEST_FILE : CHECKPOINT_FILE);
       if (!pathExists(path)) throw noCheckpoint(dir, o.which, "evaluates");
@@ -67,6 +74,11 @@ export function evalCommand(): Command {
       if (!training) throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
       const config = training.config;
       const testTime = o.testTime ?? config.testTime;
+      if (o.confusion && testTime.kind === "ensemble")
+        throw new OptionError(
+          "--confusion needs one network's predictions; an ensemble's error only is measured",
+          "give --test-time binary or real with --confusion",
+        );
       const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
       // the run's own data unless told otherwise (its configuration names the folder it trained on)
       const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
@@ -81,6 +93,11 @@ export function evalCommand(): Command {
           `${path} (${epochText(training)}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
             `on ${test.n} ${config.source?.shape?.length === 3 || !config.source ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
+        if (o.confusion && testTime.kind !== "ensemble") {
+          const p = await model.predict(test, { testTime: testTime.kind, batchSize: config.evalBatchSize });
+          const counts = confusionCounts(test.y, p.labels, model.classes);
+          console.log(confusionText(counts, model.classes, config.classNames ?? test.classNames));
+        }
       } finally {
         await backend.close();
       }
