@@ -24,7 +24,7 @@ export interface OwnDataCliOptions {
 }
 
 /** The flags that only apply to own data (an error with a preset's dataset). */
-export const OWN_DATA_ONLY = ["test", "label", "shape", "validation", "preprocess", "delimiter"] as const;
+const OWN_DATA_ONLY = ["test", "label", "shape", "validation", "preprocess", "delimiter"] as const;
 
 export function ownDataOptions(): Option[] {
   return [

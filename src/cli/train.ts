@@ -358,7 +358,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
     console.log(
       `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; test-time mode ${testTimeToString(config.testTime)}`,
     );
-    if (config.source && !o.resume) fitOwnData(config, splits.train, o);
+    if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o);
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;
     const history = await model.fit(splits.train, {
@@ -424,10 +424,10 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
 
 /**
  * A new run on own data, once its training split is read: the network for its shape and classes
- * (a preset's network ends in the data's classes instead of its own), and a batch no larger than
- * the training split where --batch-size was not given.
+ * (a preset's network ends in the data's classes instead of its own), and a batch of at most a
+ * tenth of the training split where --batch-size was not given.
  */
-function fitOwnData(config: TrainConfig, train: Dataset, o: TrainCliOptions): void {
+function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions): void {
   if (train.classes < 2)
     throw new OptionError(
       `${config.source!.train} holds one class only${train.classNames ? ` (${train.classNames[0]})` : ""}: a classifier learns from examples of two classes or more`,

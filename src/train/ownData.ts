@@ -17,7 +17,6 @@ import { errorText } from "../data/png.js";
 
 /** The kinds of own data: a CSV file (one example a row), or a folder of one sub-folder per class. */
 export type OwnDataKind = "csv" | "images";
-export const OWN_DATA_KINDS: readonly OwnDataKind[] = ["csv", "images"];
 
 /** Where a run's own data comes from and how it is read (stored in the run's configuration). */
 export interface OwnDataSource {
@@ -206,6 +205,6 @@ export async function ownDataSplits(
 }
 
 /** A training set's values per example and classes, as readOwnData takes them for a second set. */
-export function trainingClassesOf(d: Pick<Dataset, "features" | "classes" | "classNames">): TrainingClasses {
+function trainingClassesOf(d: Pick<Dataset, "features" | "classes" | "classNames">): TrainingClasses {
   return { features: d.features, count: d.classes, ...(d.classNames ? { names: d.classNames } : {}) };
 }
