@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import { beforeAll, describe, expect, it } from "vitest";
+import * as bc from "../src/index.js";
 import { confusionCounts, confusionText } from "../src/cli/confusion.js";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
@@ -363,6 +364,64 @@ describe("train --csv", () => {
     writeFileSync(header, "a,b,c,d\n");
     expectCleanError(cli(["predict", model, header]), /expected data rows after the header, found none/);
   });
+});
+
+describe("a run folder written by the library", () => {
+  it("eval measures it on a CSV given with --data; train --resume says to continue from code", async () => {
+    const root = mkdtempSync(join(tmpdir(), "bc-library-run-"));
+    const train = join(root, "blobs.csv"),
+      test = join(root, "blobs-test.csv"),
+      dir = join(root, "run");
+    writeFileSync(train, blobsCsv(300, 5));
+    writeFileSync(test, blobsCsv(60, 6));
+    const data = await bc.data.loadCsv(train, { label: "kind" });
+    const model = bc.sequential({
+      inputShape: [4],
+      backend: "wasm",
+      layers: [
+        bc.layers.dense({ units: 16 }),
+        bc.layers.batchNorm(),
+        bc.layers.relu(),
+        bc.layers.dense({ units: 3 }),
+        bc.layers.batchNorm(),
+      ],
+    });
+    await model.fit(data, {
+      epochs: 3,
+      batchSize: 30,
+      validation: 0.1,
+      checkpointDir: dir,
+      preprocess: [bc.preprocess.subtractMean()],
+    });
+    expectCleanError(
+      cli(["eval", dir, ...QUIET]),
+      /trained on data given to the library[\s\S]*give a test set with --data/,
+    );
+    // the CSV's label is its last column for eval; this file's is the second: a copy with it moved last
+    const lastLabel = join(root, "test-last.csv");
+    writeFileSync(
+      lastLabel,
+      readFileSync(test, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => {
+          const c = l.split(",");
+          return [c[0], ...c.slice(2), c[1]].join(",");
+        })
+        .join("\n"),
+    );
+    const r = cli(["eval", dir, ...QUIET, "--data", lastLabel]);
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = await bc.loadModel(join(dir, "best.bin"), { backend: "reference" });
+    const expected = await loaded.evaluate(await bc.data.loadCsv(test, { label: "kind", classes: CLASSES }));
+    expect(testErrorOf(r.stdout)).toBe(Number((100 * expected.error).toFixed(2)));
+    const resumed = cli(["train", "--resume", dir, ...QUIET, "--epochs", "4"]);
+    expectCleanError(
+      resumed,
+      /trained on data given to the library, which train --resume cannot read back[\s\S]*Model\.fit/,
+    );
+    expect(resumed.stdout).not.toContain("binaryconnect train:");
+  }, 60_000);
 });
 
 describe("train --images", () => {

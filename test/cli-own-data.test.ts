@@ -4,7 +4,7 @@
  * continues on it - or refuses other data, naming the difference. (The built CLI in dist/.)
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -102,5 +102,37 @@ describe("a run trained with --data", () => {
     const resumed = run("train", "--resume", runDir, "--backend", "wasm", "--threads", "1");
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain(`data: ${inverted}`);
+  }, 60_000);
+
+  it("a data folder that moved: resume names --data for its new place, records it, and eval then finds it", () => {
+    const moved = join(root, "moved");
+    renameSync(inverted, moved);
+    try {
+      const lost = run("train", "--resume", runDir, "--backend", "wasm", "--threads", "1", "--epochs", "4");
+      expect(lost.status).toBe(1);
+      expect(lost.stderr).toMatch(
+        /the run's data folder .*inverted is not there[\s\S]*train --resume DIR --data NEWDIR/,
+      );
+      expect(lost.stdout).not.toContain("binaryconnect train:"); // refused before anything starts
+      const r = run(
+        "train",
+        "--resume",
+        runDir,
+        "--backend",
+        "wasm",
+        "--threads",
+        "1",
+        "--epochs",
+        "4",
+        "--data",
+        moved,
+      );
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")).data.dir).toBe(moved);
+      const e = run("eval", runDir, "--backend", "wasm", "--threads", "1");
+      expect(e.status, e.stderr).toBe(0);
+    } finally {
+      renameSync(moved, inverted);
+    }
   }, 60_000);
 });

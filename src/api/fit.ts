@@ -431,8 +431,11 @@ function continuedConfig(savedConfig: TrainConfig, opts: FitOptions, fresh: Trai
         ? { earlyStopping: savedConfig.earlyStopping }
         : {}),
     ...(savedConfig.data || !fresh.data ? {} : { data: fresh.data }),
-    // own data that moved (the CLI's --resume --data / --test): its new place, the data checked by its fingerprint
+    // data that moved (the CLI's --resume --data / --test): its new place, the data checked by its fingerprint
     ...(savedConfig.source && opts.record?.source ? { source: opts.record.source } : {}),
+    ...(savedConfig.data?.dir && opts.record?.dataDir
+      ? { data: { ...savedConfig.data, dir: opts.record.dataDir } }
+      : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
@@ -16,7 +17,7 @@ import { dataSource, loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
 import { pathExists, readFileChecked } from "../train/fsio.js";
 import { noCheckpoint } from "../train/runFolder.js";
-import { BEST_FILE, CHECKPOINT_FILE } from "../train/trainer.js";
+import { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE } from "../train/trainer.js";
 import { oneOf, path } from "./parse.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 import { parseTestTimeOption } from "./train.js";
@@ -72,7 +73,7 @@ export function evalCommand(): Command {
       );
       const training = modelFromBytes(bytes, path, { backend: "reference" }).training;
       if (!training) throw new CheckpointError(`${path} is not a model written by binaryconnect train`);
-      const config = training.config;
+      const config = withCurrentDataPlace(training.config, dir);
       const testTime = o.testTime ?? config.testTime;
       if (o.confusion && testTime.kind === "ensemble")
         throw new OptionError(
@@ -83,9 +84,12 @@ export function evalCommand(): Command {
       // the run's own data unless told otherwise (its configuration names the folder it trained on)
       const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
       try {
-        const test = config.source
-          ? await ownTestSet(config, o.data)
-          : await paperTestSet(config, o.data, dataDir, path);
+        const test =
+          config.dataset === "custom"
+            ? await libraryTestSet(config, o.data)
+            : config.source
+              ? await ownTestSet(config, o.data)
+              : await paperTestSet(config, o.data, dataDir, path);
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(test, { testTime, batchSize: config.evalBatchSize });
@@ -104,8 +108,32 @@ export function evalCommand(): Command {
     });
 }
 
+/**
+ * Where a run's data is now: the data place of its config.json (which each resume rewrites, with
+ * the new place given to `--resume --data / --test`) over the one a checkpoint recorded (best.bin
+ * keeps the place of its epoch). A config.json that is missing, unreadable or of another dataset
+ * leaves `config` as it is.
+ */
+function withCurrentDataPlace(config: TrainConfig, dir: string): TrainConfig {
+  let current: Partial<TrainConfig>;
+  try {
+    current = JSON.parse(readFileSync(join(dir, CONFIG_FILE), "utf8")) as Partial<TrainConfig>;
+  } catch {
+    return config;
+  }
+  if (typeof current !== "object" || current === null || current.dataset !== config.dataset) return config;
+  const source = config.source && typeof current.source?.train === "string" ? { source: current.source } : {};
+  const data =
+    config.data && current.data && typeof current.data.dir === "string"
+      ? { data: { ...config.data, dir: current.data.dir } }
+      : {};
+  return { ...config, ...source, ...data };
+}
+
 /** A paper dataset's test split (from `--data` where given: a note when that is not the run's data). */
 async function paperTestSet(config: TrainConfig, given: string | undefined, dataDir: string | undefined, path: string) {
+  if (given === undefined && dataDir && !existsSync(dataDir))
+    throw new OptionError(`the run's data folder ${dataDir} is not there`, "give its new place with --data NEWDIR");
   const data = (await loadRunData(config, dataDir)).splits;
   if (given !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
     console.warn(
@@ -114,6 +142,28 @@ async function paperTestSet(config: TrainConfig, given: string | undefined, data
   }
   if (!data.test) throw new DataFormatError(`${config.dataset} has no test split`);
   return data.test;
+}
+
+/**
+ * A library run's test set: only `--data`, a CSV file (the label in its last column) or a folder
+ * of class sub-folders of images, read for the run's network input and numbered by its classes.
+ */
+async function libraryTestSet(config: TrainConfig, given: string | undefined): Promise<Dataset> {
+  if (given === undefined)
+    throw new OptionError(
+      "this run trained on data given to the library, which eval cannot read back",
+      "give a test set with --data: a CSV file (the label in its last column) or a folder of one sub-folder of images per class",
+    );
+  const at = resolve(given);
+  const kind: OwnDataKind = existsSync(at) && statSync(at).isDirectory() ? "images" : "csv";
+  const input = config.network?.input ?? [];
+  if (kind === "images" && input.length !== 3)
+    throw new OptionError(`${given} is a folder of images; this run's network takes [${input}], not images`);
+  return readOwnData(kind, at, kind === "images" ? { shape: [...input] } : {}, {
+    features: input.reduce((a, b) => a * b, 1),
+    count: config.classes ?? 10,
+    ...(config.classNames ? { names: config.classNames } : {}),
+  });
 }
 
 /**

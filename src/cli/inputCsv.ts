@@ -110,7 +110,7 @@ function readOne(
     );
   if (width !== model.inputs)
     throw new DataFormatError(
-      `${path}: expected ${model.inputs} numbers a row (the model's inputs), or ${model.inputs + 1} with a label column; found ${width} columns`,
+      `${path}: expected ${model.inputs} numbers a row (the model's inputs), or ${model.inputs + 1} with a label column; found ${width} column${width === 1 ? "" : "s"}`,
       width === 1
         ? "if the fields are separated by something other than commas, give --delimiter"
         : "give the same feature columns the model was trained on, in the same order",

