@@ -254,6 +254,21 @@ describe("train --csv", () => {
     const later = cli(["train", "--resume", dir, ...QUIET, "--epochs", "3"]);
     expect(later.status, later.stderr).toBe(0);
     expect(cli(["eval", dir, ...QUIET, "--which", "last"]).status).toBe(0);
+    // moved again, and resumed with nothing to train: config.json takes the new place, best.bin
+    // keeps its epoch's old one, and eval reads the data where it is now
+    const again = join(root, "moved-again");
+    renameSync(moved, again);
+    const noop = cli([
+      "train",
+      "--resume",
+      dir,
+      ...QUIET,
+      ...["--data", join(again, "a.csv"), "--test", join(again, "b.csv")],
+    ]);
+    expect(noop.stdout).toContain("nothing to train");
+    const e = cli(["eval", dir, ...QUIET]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(e.stdout).toContain("on 60 examples");
   });
 
   it("a run stopped after its first epoch and resumed ends with the weights of an uninterrupted one (the same split)", () => {
