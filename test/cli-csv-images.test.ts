@@ -332,6 +332,7 @@ describe("train --csv", () => {
     ]);
     expect(r.status, r.stderr).toBe(0);
     expect(configOf(dir).batchSize).toBe(27); // 270 training rows
+    expect(r.stdout).toContain("3 classes (cat, dog, owl); batch 27;");
     expect(configOf(dir).source.delimiter).toBe(";");
     // predict reads a file of the training's kind with the recorded delimiter and label column
     const model = join(root, "semi.bcnet");

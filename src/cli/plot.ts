@@ -10,7 +10,7 @@ interface PlotCliOptions {
 export function plotCommand(): Command {
   return new Command("plot")
     .description(
-      "draw the paper's figures from a reproduce folder's runs: learning curves (Fig. 3), first-layer weight histogram (Fig. 2) and features (Fig. 1), as SVG and PNG",
+      "draw the paper's figures from a reproduce folder's runs or one run folder: learning curves (Fig. 3), first-layer weight histogram (Fig. 2) and features (Fig. 1), as SVG and PNG",
     )
     .argument(
       "<dir>",

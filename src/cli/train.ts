@@ -356,10 +356,10 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const stopper = stopOnSignals(progress);
   try {
     const { splits, preprocessing } = await loadRunData(config, dataDir);
-    console.log(
-      `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; test-time mode ${testTimeToString(config.testTime)}`,
-    );
     if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o);
+    console.log(
+      `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; ${config.source ? `batch ${config.batchSize}; ` : ""}test-time mode ${testTimeToString(config.testTime)}`,
+    );
     const model = new Model(networkOf(config, splits.train.features), { backend, seed: config.seed });
     model.preprocessing = preprocessing;
     const history = await model.fit(splits.train, {
