@@ -128,7 +128,8 @@ describe("train --csv", () => {
       /--confusion needs one network's predictions/,
     );
     const onTrain = cli(["eval", runDir, ...QUIET, "--data", train]);
-    expect(onTrain.stdout).toContain("on 300 examples");
+    expect(onTrain.stdout).toMatch(/error on its training data [\d.]+% on 300 examples/);
+    expect(onTrain.stderr).toContain("is the run's training data; the error on it is not a test error");
   });
 
   it("--resume continues on the recorded file, or on the same data moved (--data), and refuses other data", () => {
@@ -228,11 +229,11 @@ describe("train --csv", () => {
     renameSync(b, join(moved, "b.csv"));
     expectCleanError(
       cli(["train", "--resume", dir, ...QUIET, "--epochs", "2"]),
-      /the run's training data .*a\.csv is not there[\s\S]*give its new place: train --resume DIR --data PATH/,
+      /the run's training data .*a\.csv and its test set .*b\.csv are not there[\s\S]*if they moved, give the new place: train --resume DIR --data PATH --test PATH/,
     );
     expectCleanError(
       cli(["train", "--resume", dir, ...QUIET, "--epochs", "2", "--data", join(moved, "a.csv")]),
-      /the run's test set .*b\.csv is not there[\s\S]*--test PATH/,
+      /the run's test set .*b\.csv is not there[\s\S]*if it moved, give the new place: train --resume DIR --test PATH/,
     );
     expectCleanError(cli(["eval", dir, ...QUIET]), /the run's test set .*b\.csv is not there[\s\S]*--data PATH/);
     const r = cli([

@@ -90,11 +90,13 @@ export function evalCommand(): Command {
             : config.source
               ? await ownTestSet(config, o.data)
               : await paperTestSet(config, o.data, dataDir, path);
+        const onTraining =
+          config.source !== undefined && o.data !== undefined && resolve(o.data) === config.source.train;
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(test, { testTime, batchSize: config.evalBatchSize });
         console.log(
-          `${path} (${epochText(training)}, ${config.mode}): test error ${(100 * result.error).toFixed(2)}% ` +
+          `${path} (${epochText(training)}, ${config.mode}): ${onTraining ? "error on its training data" : "test error"} ${(100 * result.error).toFixed(2)}% ` +
             `on ${test.n} ${config.source?.shape?.length === 3 || !config.source ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
         if (o.confusion && testTime.kind !== "ensemble") {

@@ -106,18 +106,22 @@ export function ownDataSource(kind: OwnDataKind, o: OwnDataCliOptions): OwnDataS
  * clear error with the way out when a file or folder is not there (moved or deleted).
  */
 export function checkOwnDataThere(source: OwnDataSource, command: "resume" | "eval", trainPath = source.train): void {
-  if (command === "resume" && !existsSync(trainPath))
-    throw new OptionError(
-      `the run's training data ${trainPath} is not there`,
-      "if it moved, give its new place: train --resume DIR --data PATH",
-    );
-  if (source.test && !existsSync(source.test))
+  const trainGone = command === "resume" && !existsSync(trainPath);
+  const testGone = source.test !== undefined && !existsSync(source.test);
+  if (command === "eval" && testGone)
     throw new OptionError(
       `the run's test set ${source.test} is not there`,
-      command === "resume"
-        ? "if it moved, give its new place: train --resume DIR --test PATH"
-        : "give a test set with --data PATH (its new place, if it moved)",
+      "give a test set with --data PATH (its new place, if it moved)",
     );
+  if (!trainGone && !testGone) return;
+  const what = [trainGone ? `training data ${trainPath}` : "", testGone ? `test set ${source.test}` : ""].filter(
+    Boolean,
+  );
+  const flags = [trainGone ? "--data PATH" : "", testGone ? "--test PATH" : ""].filter(Boolean).join(" ");
+  throw new OptionError(
+    `the run's ${what.join(" and its ")} ${what.length > 1 ? "are" : "is"} not there`,
+    `if ${what.length > 1 ? "they" : "it"} moved, give the new place: train --resume DIR ${flags}`,
+  );
 }
 
 /** The flags given that apply to own data only, when training on a preset's dataset. */
