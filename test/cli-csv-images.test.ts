@@ -123,6 +123,13 @@ describe("train --csv", () => {
     const inFile = CLASSES.map((name) => readFileSync(test, "utf8").split(`,${name},`).length - 1);
     expect(rows.map((row) => row.reduce((a, b) => a + b, 0))).toEqual(inFile);
     expect(((100 * wrong) / total).toFixed(2)).toBe(testErrorOf(trained.stdout).toFixed(2));
+    const json = JSON.parse(cli(["eval", runDir, ...QUIET, "--confusion", "--json"]).stdout);
+    expect(json).toMatchObject({ epoch: 6, mode: "det", testTime: "binary", examples: 60, classes: CLASSES });
+    expect((100 * json.testError).toFixed(2)).toBe(testErrorOf(trained.stdout).toFixed(2));
+    expect(json.confusion).toEqual(rows);
+    expect(Object.keys(JSON.parse(cli(["eval", runDir, ...QUIET, "--json", "--data", train]).stdout))).toContain(
+      "trainingError",
+    );
     expectCleanError(
       cli(["eval", runDir, ...QUIET, "--confusion", "--test-time", "ensemble:3"]),
       /--confusion needs one network's predictions/,

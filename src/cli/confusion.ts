@@ -10,6 +10,11 @@ export function confusionCounts(labels: ArrayLike<number>, predicted: ArrayLike<
   return counts;
 }
 
+/** The matrix as rows (true class) of counts (predicted class), for JSON. */
+export function rowsOf(counts: Int32Array, classes: number): number[][] {
+  return Array.from({ length: classes }, (_, t) => Array.from(counts.subarray(t * classes, (t + 1) * classes)));
+}
+
 /** Classes past which the matrix is left out (its lines would not fit a terminal). */
 export const MATRIX_CLASSES = 20;
 

@@ -10,7 +10,7 @@ import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
 import { readOwnData, type OwnDataKind } from "../train/ownData.js";
 import { checkOwnDataThere } from "./ownData.js";
-import { confusionCounts, confusionText } from "./confusion.js";
+import { confusionCounts, confusionText, rowsOf } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
@@ -24,6 +24,7 @@ import { parseTestTimeOption } from "./train.js";
 
 interface EvalCliOptions {
   confusion: boolean;
+  json: boolean;
   testTime?: TestTime;
   which: "best" | "last";
   backend: BackendName;
@@ -58,6 +59,11 @@ export function evalCommand(): Command {
     .option(
       "--confusion",
       "also print each class's error and the confusion matrix (rows: the true class, columns: the predicted one; binary or real test-time weights)",
+      false,
+    )
+    .option(
+      "--json",
+      "print one JSON object (model, epoch, test error, loss, examples; with --confusion the matrix) instead of text",
       false,
     )
     .action(async (dir: string, o: EvalCliOptions) => {
@@ -95,15 +101,42 @@ export function evalCommand(): Command {
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(test, { testTime, batchSize: config.evalBatchSize });
+        const counts =
+          o.confusion && testTime.kind !== "ensemble"
+            ? confusionCounts(
+                test.y,
+                (await model.predict(test, { testTime: testTime.kind, batchSize: config.evalBatchSize })).labels,
+                model.classes,
+              )
+            : undefined;
+        const names = config.classNames ?? test.classNames;
+        if (o.json) {
+          console.log(
+            JSON.stringify({
+              model: path,
+              epoch: training.epochsDone,
+              ...(training.partial ? { stepsOfNextEpoch: training.partial.batch } : {}),
+              mode: config.mode,
+              testTime: testTimeToString(testTime),
+              [onTraining ? "trainingError" : "testError"]: result.error,
+              loss: result.loss,
+              examples: test.n,
+              backend: backend.description,
+              ...(counts
+                ? {
+                    classes: names ?? Array.from({ length: model.classes }, (_, k) => String(k)),
+                    confusion: rowsOf(counts, model.classes),
+                  }
+                : {}),
+            }),
+          );
+          return;
+        }
         console.log(
           `${path} (${epochText(training)}, ${config.mode}): ${onTraining ? "error on its training data" : "test error"} ${(100 * result.error).toFixed(2)}% ` +
             `on ${test.n} ${config.source?.shape?.length === 3 || !config.source ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
-        if (o.confusion && testTime.kind !== "ensemble") {
-          const p = await model.predict(test, { testTime: testTime.kind, batchSize: config.evalBatchSize });
-          const counts = confusionCounts(test.y, p.labels, model.classes);
-          console.log(confusionText(counts, model.classes, config.classNames ?? test.classNames));
-        }
+        if (counts) console.log(confusionText(counts, model.classes, names));
       } finally {
         await backend.close();
       }
