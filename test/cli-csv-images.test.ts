@@ -167,6 +167,12 @@ describe("train --csv", () => {
   it("export keeps the class names; predict prints them, and gives the eval's error on a labelled file", () => {
     const model = join(root, "blobs.bcnet");
     expect(cli(["export", runDir, "--out", model]).status).toBe(0);
+    // summary of the run folder: the file export wrote, line for line after the first
+    const ofFile = cli(["summary", model]).stdout.split("\n");
+    const ofRun = cli(["summary", runDir]).stdout.split("\n");
+    expect(ofRun[0]).toContain(`${runDir} (best.bin, as export writes it): .bcnet model`);
+    expect(ofRun.slice(1)).toEqual(ofFile.slice(1));
+    expect(ofFile.join("\n")).toContain('"classNames":["cat","dog","owl"]');
     const rows = join(root, "rows.csv");
     const lines = readFileSync(test, "utf8").trim().split("\n");
     // rows of the four features only (the label column dropped), with a header

@@ -21,6 +21,9 @@ import { BINARIZATION_SYNONYMS, BINARIZATIONS, type Binarization } from "../nn/b
 import { DATASET_IMAGE } from "../train/config.js";
 import { DEFAULT_PRESET, getPreset, PRESETS } from "../train/presets.js";
 import { oneOf } from "./parse.js";
+import { encodeBcnet } from "../format/encode.js";
+import { toBcnet } from "../export/modelRun.js";
+import { readRun } from "../export/runModel.js";
 
 export { formatSummary, type LayerSummary } from "../nn/summary.js";
 
@@ -131,7 +134,10 @@ export function summaryCommand(): Command {
     .description(
       "parameters per layer, which are binary, and memory as float32 vs 1-bit: of a preset's network, or of a .bcnet model file",
     )
-    .argument("[model]", "a .bcnet file written by `binaryconnect export` (default: describe --preset's network)")
+    .argument(
+      "[model]",
+      "a .bcnet file written by `binaryconnect export`, or a run folder (its best.bin as export would write it) (default: describe --preset's network)",
+    )
     .addOption(
       new Option("--preset <name>", `preset: ${Object.keys(PRESETS).join(", ")}`)
         .default(DEFAULT_PRESET)
@@ -148,7 +154,7 @@ export function summaryCommand(): Command {
       false,
     )
     .action(
-      (
+      async (
         model: string | undefined,
         o: { preset: string; mode: Binarization; allowLargeModels: boolean },
         cmd: Command,
@@ -160,6 +166,12 @@ export function summaryCommand(): Command {
               `--${given.join(", --")} ${given.length === 1 ? "describes" : "describe"} a preset's network, not the model file ${model}`,
               "give either a model file or --preset/--mode",
             );
+          if (isFolder(model)) {
+            // a run folder: the model file export would write from its best epoch
+            const bytes = encodeBcnet(toBcnet(await readRun(model)));
+            console.log(formatModelSummary(`${model} (best.bin, as export writes it)`, bytes, true));
+            return;
+          }
           console.log(formatModelSummary(model, readModelFile(model), o.allowLargeModels));
           return;
         }
@@ -174,6 +186,15 @@ export function summaryCommand(): Command {
         console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
       },
     );
+}
+
+/** True for an existing folder. */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** The bytes of a model file; a missing or unreadable file is an OptionError naming it. */
