@@ -41,6 +41,29 @@ export const CONTROL_BYTES = CONTROL_LAYOUT.f64Byte + CONTROL_LAYOUT.f64s * 8;
 /** How long the main thread waits for the workers before it reports them as stuck. */
 const STUCK_MS = 10 * 60 * 1000;
 
+/** The main thread's waits for the workers are slices of this length (Atomics.wait's timeout). */
+const WAIT_SLICE_MS = 1000;
+
+/**
+ * The time spent waiting for the workers, counted slice by slice: a gap between two looks at the
+ * clock longer than two slices is a suspension of the whole process (SIGSTOP or Ctrl-Z, a
+ * machine's sleep), in which the workers were stopped too; it counts as two slices, so that a
+ * training resumed after a long pause is not reported as stuck.
+ */
+export class WaitClock {
+  private waited = 0;
+  constructor(
+    private last: number,
+    private readonly stuckMs = STUCK_MS,
+  ) {}
+  /** Records the clock at `now`; true once the waits add up past stuckMs. */
+  tick(now: number): boolean {
+    this.waited += Math.min(Math.max(0, now - this.last), 2 * WAIT_SLICE_MS);
+    this.last = now;
+    return this.waited > this.stuckMs;
+  }
+}
+
 /** What a worker gets at start (worker.ts: `workerData`, or a Web Worker's first message). */
 export interface WorkerData {
   module: WebAssembly.Module;
@@ -199,28 +222,29 @@ export class ThreadPool {
   private waitDone(expected: number): void {
     const i32 = this.i32,
       at = CONTROL_LAYOUT.done,
-      t0 = Date.now();
+      clock = new WaitClock(Date.now());
     const until = performance.now() + CONTROL_LAYOUT.spinMs;
     for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
       if ((spin & 63) === 0 && performance.now() > until) break;
     }
     if (!this.mainCanWait) {
-      this.spinDone(expected, t0);
+      this.spinDone(expected, clock);
       return;
     }
     for (;;) {
       const done = Atomics.load(i32, at);
       if (done >= expected) return;
-      if (Atomics.wait(i32, at, done, 1000) === "timed-out" && Date.now() - t0 > STUCK_MS) throw stuck();
+      Atomics.wait(i32, at, done, WAIT_SLICE_MS);
+      if (clock.tick(Date.now())) throw stuck();
     }
   }
 
   /** waitDone's end where the main thread may not block (a page's): spins until the workers are done. */
-  private spinDone(expected: number, t0: number): void {
+  private spinDone(expected: number, clock: WaitClock): void {
     const i32 = this.i32,
       at = CONTROL_LAYOUT.done;
     for (let spin = 1; Atomics.load(i32, at) < expected; spin++) {
-      if ((spin & 1023) === 0 && Date.now() - t0 > STUCK_MS) throw stuck();
+      if ((spin & 1023) === 0 && clock.tick(Date.now())) throw stuck();
     }
   }
 }
