@@ -108,25 +108,15 @@ describe("a run trained with --data", () => {
     const moved = join(root, "moved");
     renameSync(inverted, moved);
     try {
-      const lost = run("train", "--resume", runDir, "--backend", "wasm", "--threads", "1", "--epochs", "4");
+      const resume = (...more: string[]) =>
+        run("train", "--resume", runDir, ...words("--backend wasm --threads 1 --epochs 4"), ...more);
+      const lost = resume();
       expect(lost.status).toBe(1);
       expect(lost.stderr).toMatch(
         /the run's data folder .*inverted is not there[\s\S]*train --resume DIR --data NEWDIR/,
       );
       expect(lost.stdout).not.toContain("binaryconnect train:"); // refused before anything starts
-      const r = run(
-        "train",
-        "--resume",
-        runDir,
-        "--backend",
-        "wasm",
-        "--threads",
-        "1",
-        "--epochs",
-        "4",
-        "--data",
-        moved,
-      );
+      const r = resume("--data", moved);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")).data.dir).toBe(moved);
       const e = run("eval", runDir, "--backend", "wasm", "--threads", "1");
