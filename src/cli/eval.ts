@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
@@ -15,7 +15,7 @@ import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
 import { dataSource, loadRunData } from "../train/data.js";
 import { checkFinite } from "../train/finite.js";
-import { pathExists, readFileChecked } from "../train/fsio.js";
+import { isFolder, pathExists, readFileChecked } from "../train/fsio.js";
 import { noCheckpoint } from "../train/runFolder.js";
 import { BEST_FILE, CHECKPOINT_FILE, CONFIG_FILE } from "../train/trainer.js";
 import { oneOf, path } from "./parse.js";
@@ -190,7 +190,7 @@ async function libraryTestSet(config: TrainConfig, given: string | undefined): P
       "give a test set with --data: a CSV file (the label in its last column) or a folder of one sub-folder of images per class",
     );
   const at = resolve(given);
-  const kind: OwnDataKind = existsSync(at) && statSync(at).isDirectory() ? "images" : "csv";
+  const kind: OwnDataKind = isFolder(at) ? "images" : "csv";
   const input = config.network?.input ?? [];
   if (kind === "images" && input.length !== 3)
     throw new OptionError(`${given} is a folder of images; this run's network takes [${input}], not images`);

@@ -1,9 +1,9 @@
 import { Command, Option } from "commander";
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { decodeImage } from "../data/image.js";
 import { loadImageFolder } from "../data/imageFolder.js";
+import { isFolder } from "../train/fsio.js";
 import { withTrainingClasses } from "../train/ownData.js";
 import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
@@ -198,15 +198,6 @@ async function labelledFolders(
     names: sets.flatMap((s) => s.files),
     labels: Int32Array.from(sets.flatMap((s) => Array.from(s.set.y))),
   };
-}
-
-/** True for an existing folder. */
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** Inputs of an MNIST MLP (version 1 files carry no image shape). */

@@ -24,6 +24,7 @@ import { oneOf } from "./parse.js";
 import { encodeBcnet } from "../format/encode.js";
 import { toBcnet } from "../export/modelRun.js";
 import { readRun } from "../export/runModel.js";
+import { isFolder } from "../train/fsio.js";
 
 export { formatSummary, type LayerSummary } from "../nn/summary.js";
 
@@ -186,15 +187,6 @@ export function summaryCommand(): Command {
         console.log(formatSummary(summarize(p.hidden, 784, 10, o.mode)));
       },
     );
-}
-
-/** True for an existing folder. */
-function isFolder(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /** The bytes of a model file; a missing or unreadable file is an OptionError naming it. */
