@@ -8,7 +8,7 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js";
 import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
-import { readOwnData, type OwnDataKind } from "../train/ownData.js";
+import { readOwnData, type OwnDataKind, type TrainingClasses } from "../train/ownData.js";
 import { checkOwnDataThere } from "./ownData.js";
 import { confusionCounts, confusionText, rowsOf } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
@@ -98,6 +98,7 @@ export function evalCommand(): Command {
               : await paperTestSet(config, o.data, dataDir, path);
         const onTraining =
           config.source !== undefined && o.data !== undefined && resolve(o.data) === config.source.train;
+        if (onTraining) console.warn(`note: ${o.data} is the run's training data; the error on it is not a test error`);
         // the library's model: the run's network, weights and preprocessing (applied to data that is not preprocessed already)
         const model = modelFromBytes(bytes, path, { backend });
         const result = await model.evaluate(test, { testTime, batchSize: config.evalBatchSize });
@@ -194,11 +195,16 @@ async function libraryTestSet(config: TrainConfig, given: string | undefined): P
   const input = config.network?.input ?? [];
   if (kind === "images" && input.length !== 3)
     throw new OptionError(`${given} is a folder of images; this run's network takes [${input}], not images`);
-  return readOwnData(kind, at, kind === "images" ? { shape: [...input] } : {}, {
-    features: input.reduce((a, b) => a * b, 1),
+  return readOwnData(kind, at, kind === "images" ? { shape: [...input] } : {}, trainingClassesOfRun(config));
+}
+
+/** What a test set must match of a run: its network's values per example and its classes. */
+function trainingClassesOfRun(config: TrainConfig): TrainingClasses {
+  return {
+    features: (config.network?.input ?? []).reduce((a, b) => a * b, 1),
     count: config.classes ?? 10,
     ...(config.classNames ? { names: config.classNames } : {}),
-  });
+  };
 }
 
 /**
@@ -215,14 +221,7 @@ async function ownTestSet(config: TrainConfig, given: string | undefined): Promi
       `this run (${source.train}) was trained without a test set`,
       `give one with --data: a ${kind === "csv" ? "CSV file" : "folder of images"} like its training data`,
     );
-  if (at === source.train)
-    console.warn(`note: ${given} is the run's training data; the error on it is not a test error`);
-  const features = (config.network?.input ?? []).reduce((a, b) => a * b, 1);
-  const test = await readOwnData(kind, at, source, {
-    features,
-    count: config.classes ?? 10,
-    ...(config.classNames ? { names: config.classNames } : {}),
-  });
+  const test = await readOwnData(kind, at, source, trainingClassesOfRun(config));
   // the run's --test-size, as the training measured
   const limit = config.limit?.test;
   return limit !== undefined && limit < test.n ? sliceDataset(test, 0, limit) : test;

@@ -55,14 +55,8 @@ export function readInputCsv(
       "some CSV inputs have a label column and others do not",
       "pass labelled files and unlabelled ones in separate calls",
     );
-  const values = new Float32Array(parts.reduce((s, p) => s + p.values.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    values.set(p.values, at);
-    at += p.values.length;
-  }
   return {
-    values,
+    values: concatRows(parts.map((p) => p.values)),
     names: parts.flatMap((p) => p.names),
     ...(labelled ? { labels: Int32Array.from(parts.flatMap((p) => Array.from(p.labels!))) } : {}),
   };
@@ -143,6 +137,17 @@ function parseLabelled(bytes: Uint8Array, path: string, delimiter: string, label
       );
     throw e;
   }
+}
+
+/** Arrays of rows one after another, in one array (predict's inputs from several files). */
+export function concatRows(parts: readonly Float32Array[]): Float32Array {
+  const values = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    values.set(p, at);
+    at += p.length;
+  }
+  return values;
 }
 
 /** "file.csv[0]", "file.csv[1]", ... */

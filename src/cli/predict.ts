@@ -8,7 +8,7 @@ import { withTrainingClasses } from "../train/ownData.js";
 import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";
-import { csvReadingOf, isCsvPath, readInputCsv } from "./inputCsv.js";
+import { concatRows, csvReadingOf, isCsvPath, readInputCsv } from "./inputCsv.js";
 import { MNIST_IMAGE, readInputImages, readRegularFile } from "./inputs.js";
 import { delimiterOption, labelColumn } from "./ownData.js";
 import { oneOf } from "./parse.js";
@@ -187,14 +187,8 @@ async function labelledFolders(
     const read = await loadImageFolder(dir, { shape: [image.height, image.width, image.channels] });
     sets.push({ set: withTrainingClasses(read, expected, dir), files: read.files.map((f) => join(dir, f)) });
   }
-  const values = new Float32Array(sets.reduce((n, s) => n + s.set.x.length, 0));
-  let at = 0;
-  for (const { set } of sets) {
-    values.set(set.x, at);
-    at += set.x.length;
-  }
   return {
-    values,
+    values: concatRows(sets.map((s) => s.set.x)),
     names: sets.flatMap((s) => s.files),
     labels: Int32Array.from(sets.flatMap((s) => Array.from(s.set.y))),
   };
