@@ -18,15 +18,10 @@ import { shuffled, splitValidation } from "../src/train/ownData.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta } from "../src/train/trainer.js";
 import { CLI, cli, expectCleanError, metricsOf, withoutTimings, words } from "./cli-helpers.js";
+import { smallMlp, uniform } from "./toy-model.js";
 
 const QUIET = words("--backend wasm --threads 1");
 const CLASSES = ["cat", "dog", "owl"];
-
-/** Seeded uniform numbers in [0, 1) (a linear congruential generator: fixtures only). */
-function uniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
-}
 
 /** Rows of 4 features around a centre per class, the class's name in the column "kind" (second of five). */
 function blobsCsv(n: number, seed: number): string {
@@ -405,17 +400,7 @@ describe("a run folder written by the library", () => {
     writeFileSync(train, blobsCsv(300, 5));
     writeFileSync(test, blobsCsv(60, 6));
     const data = await bc.data.loadCsv(train, { label: "kind" });
-    const model = bc.sequential({
-      inputShape: [4],
-      backend: "wasm",
-      layers: [
-        bc.layers.dense({ units: 16 }),
-        bc.layers.batchNorm(),
-        bc.layers.relu(),
-        bc.layers.dense({ units: 3 }),
-        bc.layers.batchNorm(),
-      ],
-    });
+    const model = smallMlp({ inputShape: [4], backend: "wasm" });
     await model.fit(data, {
       epochs: 3,
       batchSize: 30,

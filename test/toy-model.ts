@@ -1,10 +1,15 @@
 /** A small labelled set and a small MLP for tests of the library's training (api, run folders). */
 import * as bc from "../src/index.js";
 
+/** Seeded uniform numbers in [0, 1) (a linear congruential generator: fixtures only). */
+export function uniform(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
 /** n examples of `features` values in 3 classes: class k has a bump at features [k*4, k*4+4), plus seeded noise. */
 export function toySet(n: number, features = 16, seed = 1): bc.Dataset {
-  let s = seed;
-  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const next = uniform(seed);
   const x = new Float32Array(n * features),
     y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
