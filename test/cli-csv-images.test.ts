@@ -427,6 +427,7 @@ describe("a run folder written by the library", () => {
     );
     const r = cli(["eval", dir, ...QUIET, "--data", lastLabel]);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("on 60 examples"); // rows of features, not images
     const loaded = await bc.loadModel(join(dir, "best.bin"), { backend: "reference" });
     const expected = await loaded.evaluate(await bc.data.loadCsv(test, { label: "kind", classes: CLASSES }));
     expect(testErrorOf(r.stdout)).toBe(Number((100 * expected.error).toFixed(2)));

@@ -135,7 +135,7 @@ export function evalCommand(): Command {
         }
         console.log(
           `${path} (${epochText(training)}, ${config.mode}): ${onTraining ? "error on its training data" : "test error"} ${(100 * result.error).toFixed(2)}% ` +
-            `on ${test.n} ${config.source?.shape?.length === 3 || !config.source ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
+            `on ${test.n} ${test.shape.length === 3 ? "images" : "examples"} with test-time mode ${testTimeToString(testTime)} (${backend.description})`,
         );
         if (counts) console.log(confusionText(counts, model.classes, names));
       } finally {
