@@ -99,16 +99,8 @@ export async function loadRunData(config: RunDataConfig, dir?: string): Promise<
       const { train, test } = await loadCifar100(dir, { labels: "fine" });
       const validation = cifar100Validation(train.n),
         n = train.n - validation;
-      const limit = config.limit ?? {};
-      const keep = (set: typeof train, start: number, count: number, k: number | undefined) =>
-        sliceDataset(set, start, Math.min(k ?? count, count));
-      return {
-        splits: {
-          train: keep(train, 0, n, limit.train),
-          validation: keep(train, n, validation, limit.validation),
-          test: keep(test, 0, test.n, limit.test),
-        },
-      };
+      const splits = { train: sliceDataset(train, 0, n), validation: sliceDataset(train, n, validation), test };
+      return { splits: limitSplits(splits, config.limit) };
     }
     case "csv":
     case "images": {
