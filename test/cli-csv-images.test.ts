@@ -35,6 +35,16 @@ function blobsCsv(n: number, seed: number): string {
   return `${lines.join("\n")}\n`;
 }
 
+/** The CSV text with its columns in the order of `names` (header names). */
+function withColumns(text: string, names: readonly string[]): string {
+  const [head, ...rows] = text
+    .trim()
+    .split("\n")
+    .map((l) => l.split(","));
+  const order = names.map((n) => head.indexOf(n));
+  return `${[head, ...rows].map((cells) => order.map((c) => cells[c]).join(",")).join("\n")}\n`;
+}
+
 /** A folder of two classes: "left" images bright on their left half, "right" on their right, of varied sizes. */
 function writeImages(dir: string, perClass: number, seed: number): void {
   const r = uniform(seed);
@@ -213,7 +223,26 @@ describe("train --csv", () => {
     writeFileSync(narrow, `${lines.map((l) => l.split(",").slice(0, 3).join(",")).join("\n")}\n`);
     expectCleanError(
       cli(["eval", runDir, ...QUIET, "--data", narrow]),
-      /narrow\.csv: 2 values per example \(the columns besides the label\); the training data has 4/,
+      /narrow\.csv: expected the feature columns "a", "b", "c", "d", found no column named "c", "d"/,
+    );
+    // files without a header are read by position: the width is checked
+    const bareTrain = join(root, "bare.csv"),
+      bare = join(root, "narrow-bare.csv"),
+      bareRun = join(root, "run-bare");
+    writeFileSync(bareTrain, `${readFileSync(train, "utf8").trim().split("\n").slice(1).join("\n")}\n`);
+    writeFileSync(
+      bare,
+      `${lines
+        .slice(1)
+        .map((l) => l.split(",").slice(0, 3).join(","))
+        .join("\n")}\n`,
+    );
+    const args = words("--label 1 --architecture (2x32FC)-3 --epochs 1 --batch-size 30");
+    expect(cli(["train", ...QUIET, ...args, "--csv", bareTrain, "--out", bareRun]).status).toBe(0);
+    expect(configOf(bareRun).source.columns).toBeUndefined();
+    expectCleanError(
+      cli(["eval", bareRun, ...QUIET, "--data", bare]),
+      /narrow-bare\.csv: 2 values per example \(the columns besides the label\); the training data has 4/,
     );
     const rose = join(root, "rose.csv");
     writeFileSync(rose, "a,kind,b,c,d\n1,rose,2,3,4\n");
@@ -221,6 +250,52 @@ describe("train --csv", () => {
       cli(["eval", runDir, ...QUIET, "--data", rose]),
       /class "rose" is not one of the training data's: "cat", "dog", "owl"/,
     );
+  });
+
+  it("files with a header are read by the training file's column names, in any order", () => {
+    expect(configOf(runDir).source.columns).toEqual(["a", "b", "c", "d"]);
+    const reordered = join(root, "reordered.csv");
+    writeFileSync(reordered, withColumns(readFileSync(test, "utf8"), ["d", "kind", "b", "a", "c"]));
+    const r = cli(["eval", runDir, ...QUIET, "--data", reordered]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(testErrorOf(r.stdout)).toBe(testErrorOf(trained.stdout));
+    // the same run with the reordered file as its --test: the same test error
+    const again = cli([
+      "train",
+      ...QUIET,
+      ...words("--label kind --architecture (2x32FC)-3 --epochs 6 --batch-size 30 --validation 0.2"),
+      ...["--csv", train, "--test", reordered, "--out", join(root, "run-reordered")],
+    ]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(testErrorOf(again.stdout)).toBe(testErrorOf(trained.stdout));
+    // the model file records the names: predict finds them too, with the label left over or without it
+    const model = join(root, "named.bcnet");
+    expect(cli(["export", runDir, "--out", model]).status).toBe(0);
+    expect(cli(["summary", model]).stdout).toContain('"columns":["a","b","c","d"]');
+    const p = cli(["predict", model, reordered]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(Number(/error rate ([\d.]+)%/.exec(p.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
+    const inOrder = join(root, "features.csv"),
+      shuffledColumns = join(root, "features-shuffled.csv");
+    writeFileSync(inOrder, withColumns(readFileSync(test, "utf8"), ["a", "b", "c", "d"]));
+    writeFileSync(shuffledColumns, withColumns(readFileSync(test, "utf8"), ["c", "a", "d", "b"]));
+    const classesOf = (file: string) =>
+      JSON.parse(cli(["predict", model, file, "--json"]).stdout).predictions.map((q: { class: number }) => q.class);
+    const expected = classesOf(inOrder);
+    expect(expected).toHaveLength(60);
+    expect(classesOf(shuffledColumns)).toEqual(expected);
+    // a column missing, or one that is neither a feature nor the label: clear errors
+    const missing = join(root, "missing.csv"),
+      extra = join(root, "extra.csv");
+    writeFileSync(missing, withColumns(readFileSync(test, "utf8"), ["kind", "a", "b", "d"]));
+    const [head, ...rest] = withColumns(readFileSync(test, "utf8"), ["kind", "a", "b", "c", "d"]).trim().split("\n");
+    writeFileSync(extra, `${[`${head},e`, ...rest.map((l) => `${l},7`)].join("\n")}\n`);
+    expectCleanError(cli(["eval", runDir, ...QUIET, "--data", missing]), /found no column named "c"/);
+    expectCleanError(
+      cli(["predict", model, missing]),
+      /expected the model's feature columns by name .*found no column named "c"/,
+    );
+    expectCleanError(cli(["eval", runDir, ...QUIET, "--data", extra]), /found also "e"/);
   });
 
   it("--resume takes the training file (--data) and the test file (--test) where they moved", () => {

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DataFormatError, OptionError, ShapeError } from "../src/core/errors.js";
-import { parseCsv } from "../src/data/csv.js";
+import { parseCsv, parseCsvTable } from "../src/data/csv.js";
 import { loadCsv } from "../src/data/csvFile.js";
+import * as bc from "../src/index.js";
 
 describe("parseCsv", () => {
   it("reads a header, numeric features and string labels (sorted to class indices)", () => {
@@ -63,7 +64,7 @@ describe("parseCsv", () => {
     const text = "a,b,label\n1,2,cat\n3,oops,dog\n";
     expect(() => parseCsv(text, {}, "pets.csv")).toThrow(DataFormatError);
     expect(() => parseCsv(text, {}, "pets.csv")).toThrow(
-      /pets\.csv: line 3 \(data row 2\), column 2 \("b"\): expected a number, found "oops"/,
+      /pets\.csv: line 3 \(data row 2\), column index 1 \("b"\): expected a number, found "oops"/,
     );
     for (const cell of ["0x10", "0b1", "Infinity", "1e400", "1,5"])
       expect(() => parseCsv(`a,b,l\n1,"${cell}",0\n`), cell).toThrow(
@@ -71,11 +72,41 @@ describe("parseCsv", () => {
       );
     expect(parseCsv("a,b,l\n-.5,+2.,1\n1E-3,7,0\n").x).toEqual(Float32Array.of(-0.5, 2, 0.001, 7));
     expect(() => parseCsv("1,,0\n", { header: false })).toThrow(
-      /line 1 \(data row 1\), column 2: expected a number, found ""/,
+      /line 1 \(data row 1\), column index 1: expected a number, found ""/,
     );
-    expect(() => parseCsv('a,b,l\n"1\n",x,0\n')).toThrow(/line 2 \(data row 1\), column 2 \("b"\)/); // the row starts on line 2
+    expect(() => parseCsv('a,b,l\n"1\n",x,0\n')).toThrow(/line 2 \(data row 1\), column index 1 \("b"\)/); // the row starts on line 2
     expect(() => parseCsv("a,b\n1,\n", { header: true })).toThrow(
-      /column 2 \("b"\): expected a label, found an empty cell/,
+      /column index 1 \("b"\): expected a label, found an empty cell/,
+    );
+  });
+
+  it("reads the feature columns by header name (columns), in any order; the label is the column left over", () => {
+    const columns = ["a", "b", "c"];
+    const inOrder = bc.data.parseCsvTable("a,b,c,y\n1,2,3,cat\n4,5,6,dog\n");
+    expect(inOrder.featureNames).toEqual(columns);
+    for (const text of ["c,y,a,b\n3,cat,1,2\n6,dog,4,5\n", "y,b,c,a\ncat,2,3,1\ndog,5,6,4\n"]) {
+      const d = parseCsv(text, { columns });
+      expect(Array.from(d.x)).toEqual(Array.from(inOrder.set.x));
+      expect([Array.from(d.y), d.classNames]).toEqual([
+        [0, 1],
+        ["cat", "dog"],
+      ]);
+    }
+    expect(parseCsv("y,c,b,a\ncat,3,2,1\n", { columns, label: "y" }).x).toEqual(Float32Array.of(1, 2, 3)); // a named label
+    expect(parseCsvTable("1,2,0\n3,4,1\n").featureNames).toBeNull();
+    expect(parseCsv("2,1,0\n", { columns: ["b", "a"] }).x).toEqual(Float32Array.of(2, 1)); // no header: file order
+    expect(() => parseCsv("a,c,y\n1,3,0\n", { columns })).toThrow(
+      /expected the feature columns "a", "b", "c", found no column named "b"/,
+    );
+    expect(() => parseCsv("a,b,c,y,z\n1,2,3,0,0\n", { columns })).toThrow(
+      /found also "y", "z"[\s\S]*name the label column/,
+    );
+    expect(() => parseCsv("a,b,c,y,z\n1,2,3,0,0\n", { columns, label: "y" })).toThrow(/found also "z"/);
+    expect(() => parseCsv("a,b,c,y\n1,2,3,0\n", { columns, label: "a" })).toThrow(
+      /the label column index 0 \("a"\) is one of the feature columns/,
+    );
+    expect(() => parseCsv("a,b,y\n1,2,0\n", { columns: "a" as never })).toThrow(
+      /expected columns to be a list of column names/,
     );
   });
 
@@ -93,7 +124,7 @@ describe("parseCsv", () => {
     expect(() => parseCsv("1,2,0\n", { label: "y", header: false })).toThrow(OptionError);
     expect(() => parseCsv("1,2,0\n", { label: 3 })).toThrow(/column index in -3\.\.2, found 3/);
     expect(() => parseCsv("1,2,5\n", { classes: 3 })).toThrow(
-      /line 1 \(data row 1\), column 3: expected a class index in 0\.\.2, found 5/,
+      /line 1 \(data row 1\), column index 2: expected a class index in 0\.\.2, found 5/,
     );
     expect(() => parseCsv("1,2,cow\n", { classes: ["cat"] })).toThrow(/expected one of the classes "cat", found "cow"/);
     expect(() => parseCsv("1,2,cow\n", { classes: 2 })).toThrow(/classes is 2, but the labels are 1 class names/);
@@ -109,9 +140,14 @@ describe("loadCsv", () => {
     writeFileSync(path, "f1,f2,y\n0.5,1,b\n2,3,a\n");
     const d = await loadCsv(path, { label: "y" });
     expect([d.n, d.classNames, Array.from(d.y), Array.from(d.x)]).toEqual([2, ["a", "b"], [1, 0], [0.5, 1, 2, 3]]);
+    const table = await bc.data.loadCsvTable(path, { columns: ["f2", "f1"] });
+    expect([table.featureNames, Array.from(table.set.x)]).toEqual([
+      ["f2", "f1"],
+      [1, 0.5, 3, 2],
+    ]);
     writeFileSync(path, "f1,f2,y\n0.5,x,b\n");
     await expect(loadCsv(path)).rejects.toThrow(
-      /data\.csv: line 2 \(data row 1\), column 2 \("f2"\): expected a number, found "x"/,
+      /data\.csv: line 2 \(data row 1\), column index 1 \("f2"\): expected a number, found "x"/,
     );
     await expect(loadCsv(join(dir, "missing.csv"))).rejects.toThrow(/cannot read .*missing\.csv/);
   });

@@ -11,7 +11,7 @@ export {
   type ImageExampleShape,
   type ImageFile,
 } from "../data/image.js";
-export { parseCsv, type CsvOptions } from "../data/csv.js";
+export { parseCsv, parseCsvTable, type CsvOptions, type CsvTable } from "../data/csv.js";
 export {
   applyPreprocessing,
   fitPreprocessing,

@@ -13,7 +13,7 @@ import { DataFormatError } from "../core/errors.js";
 import { readIdxFile } from "../data/idx.js";
 
 export * from "./data.js";
-export { loadCsv } from "../data/csvFile.js";
+export { loadCsv, loadCsvTable } from "../data/csvFile.js";
 export { loadImageFolder, type ImageFolderDataset, type ImageFolderOptions } from "../data/imageFolder.js";
 export {
   loadCifar100,

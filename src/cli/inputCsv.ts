@@ -2,19 +2,22 @@
  * CSV inputs of `binaryconnect predict` for a model trained on feature vectors (`train --csv`):
  * each row holds the model's inputs, optionally with one more column, the label (named by
  * --label, else the last), which turns the output into the error rate. A first row with a cell
- * that is not a number is a header.
+ * that is not a number is a header; where the model records its training file's feature columns,
+ * a header's columns are found by those names, in any order (the label: the one column left over).
  */
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";
 import { DataFormatError, OptionError } from "../core/errors.js";
-import { isNumber, parseCsv } from "../data/csv.js";
+import { columnText, isNumber, parseCsv, quotedList } from "../data/csv.js";
+import type { Dataset } from "../data/dataset.js";
 import { errorText } from "../data/png.js";
 import { withTrainingClasses } from "../train/ownData.js";
 
-/** How a model's training CSV was read (its .bcnet info's `csv`): the label column and the delimiter. */
+/** How a model's training CSV was read (its .bcnet info's `csv`): the label column, the delimiter, the feature columns' names. */
 export interface CsvReading {
   label?: string | number;
   delimiter?: string;
+  columns?: string[];
 }
 
 /** The info's `csv` where it is well formed (a file's info is the producer's free JSON). */
@@ -22,10 +25,12 @@ export function csvReadingOf(info: Record<string, unknown>): CsvReading {
   const csv = info.csv as Record<string, unknown> | undefined;
   if (typeof csv !== "object" || csv === null) return {};
   const label = csv.label,
-    delimiter = csv.delimiter;
+    delimiter = csv.delimiter,
+    columns = csv.columns;
   return {
     ...(typeof label === "string" || (typeof label === "number" && Number.isInteger(label)) ? { label } : {}),
     ...(typeof delimiter === "string" && delimiter.length === 1 ? { delimiter } : {}),
+    ...(Array.isArray(columns) && columns.length > 0 && columns.every((c) => typeof c === "string") ? { columns } : {}),
   };
 }
 
@@ -80,23 +85,20 @@ function readOne(
   }
   if (rows.length === 0) throw new DataFormatError(`${path}: expected rows of values, found none`);
   const width = rows[0].length;
-  const name = basename(path);
+  const header = rows[0].some((c) => !isNumber(c));
+  if (header && trained.columns?.length === model.inputs)
+    return readByName(path, bytes, rows, trained.columns, model, {
+      delimiter,
+      // the training's label by name where this header has it
+      label:
+        given ?? (typeof trained.label === "string" && rows[0].includes(trained.label) ? trained.label : undefined),
+    });
   // a row with the label: the label column given, else the training's (its model file records it), else the last
   const labelled = width === model.inputs + 1 || (given !== undefined && width > model.inputs);
   const label = given ?? (labelled ? trained.label : undefined);
   if (labelled) {
     // a label column: class names mapped to the model's (or whole numbers, its class indices)
-    const parsed = parseLabelled(bytes, path, delimiter, label);
-    if (parsed.features !== model.inputs)
-      throw new DataFormatError(
-        `${path}: ${parsed.features} feature columns besides the label; the model takes ${model.inputs}`,
-      );
-    const set = withTrainingClasses(
-      parsed,
-      { count: model.classes, ...(model.classNames ? { names: model.classNames } : {}) },
-      path,
-    );
-    return { values: set.x, names: rowNames(name, set.n), labels: Int32Array.from(set.y) };
+    return labelledRows(parseLabelled(bytes, path, delimiter, label), path, model);
   }
   if (label !== undefined)
     throw new OptionError(
@@ -110,25 +112,93 @@ function readOne(
         : "give the same feature columns the model was trained on, in the same order",
     );
   // rows of numbers only: a first row with anything else names the columns
-  const data = rows[0].some((c) => !isNumber(c)) ? rows.slice(1) : rows;
+  const order = [...Array(width).keys()];
+  return numberRows(path, header ? rows.slice(1) : rows, order, header ? rows[0] : null);
+}
+
+/**
+ * The rows of a file with a header, for a model that records its feature columns' names: those
+ * columns found by name, in the model's order; a column left over is the label (as `label`).
+ */
+function readByName(
+  path: string,
+  bytes: Uint8Array,
+  rows: string[][],
+  columns: readonly string[],
+  model: { inputs: number; classes: number; classNames?: readonly string[] },
+  { delimiter, label }: { delimiter: string; label?: string | number },
+): InputRows {
+  const names = rows[0];
+  const missing = columns.filter((n) => !names.includes(n));
+  if (missing.length > 0)
+    throw new DataFormatError(
+      `${path}: expected the model's feature columns by name (${quotedList(columns)}), found no column named ${quotedList(missing)}`,
+      `the file's header: ${quotedList(names)}`,
+    );
+  if (label === undefined && names.length === columns.length)
+    return numberRows(
+      path,
+      rows.slice(1),
+      columns.map((n) => names.indexOf(n)),
+      names,
+    );
+  return labelledRows(parseLabelled(bytes, path, delimiter, label, columns), path, model);
+}
+
+/** The numbers of `data`'s columns `order` (row after row), with the header's `names` in messages. */
+function numberRows(
+  path: string,
+  data: string[][],
+  order: readonly number[],
+  names: readonly string[] | null,
+): InputRows {
   if (data.length === 0) throw new DataFormatError(`${path}: expected data rows after the header, found none`);
-  const values = new Float32Array(data.length * width);
+  const values = new Float32Array(data.length * order.length);
   data.forEach((row, r) => {
-    row.forEach((cell, c) => {
+    order.forEach((c, k) => {
+      const cell = row[c];
       if (!isNumber(cell))
         throw new DataFormatError(
-          `${path}: data row ${r + 1}, column ${c + 1}: expected a number, found ${JSON.stringify(cell)}`,
+          `${path}: data row ${r + 1}, ${columnText(c, names)}: expected a number, found ${JSON.stringify(cell)}`,
         );
-      values[r * width + c] = Number(cell);
+      values[r * order.length + k] = Number(cell);
     });
   });
-  return { values, names: rowNames(name, data.length) };
+  return { values, names: rowNames(basename(path), data.length) };
+}
+
+/** A labelled file's rows: its inputs, and its labels numbered by the model's classes. */
+function labelledRows(
+  parsed: Dataset,
+  path: string,
+  model: { inputs: number; classes: number; classNames?: readonly string[] },
+): InputRows {
+  if (parsed.features !== model.inputs)
+    throw new DataFormatError(
+      `${path}: ${parsed.features} feature columns besides the label; the model takes ${model.inputs}`,
+    );
+  const set = withTrainingClasses(
+    parsed,
+    { count: model.classes, ...(model.classNames ? { names: model.classNames } : {}) },
+    path,
+  );
+  return { values: set.x, names: rowNames(basename(path), set.n), labels: Int32Array.from(set.y) };
 }
 
 /** A CSV with a label column (the library's reader); a number expected where the label is: the hint names --label. */
-function parseLabelled(bytes: Uint8Array, path: string, delimiter: string, label: string | number | undefined) {
+function parseLabelled(
+  bytes: Uint8Array,
+  path: string,
+  delimiter: string,
+  label: string | number | undefined,
+  columns?: readonly string[],
+): Dataset {
   try {
-    return parseCsv(bytes, { delimiter, ...(label !== undefined ? { label } : {}) }, path);
+    return parseCsv(
+      bytes,
+      { delimiter, ...(label !== undefined ? { label } : {}), ...(columns ? { columns } : {}) },
+      path,
+    );
   } catch (e) {
     if (label === undefined && e instanceof DataFormatError && e.message.includes("expected a number"))
       throw new DataFormatError(

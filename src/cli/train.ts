@@ -355,8 +355,8 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const progress = progressCallbacks(o.resume && o.epochs !== undefined ? o.epochs : config.epochs);
   const stopper = stopOnSignals(progress);
   try {
-    const { splits, preprocessing } = await loadRunData(config, dataDir);
-    if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o);
+    const { splits, preprocessing, columns } = await loadRunData(config, dataDir);
+    if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o, columns);
     console.log(
       `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; ${config.source ? `batch ${config.batchSize}; ` : ""}test-time mode ${testTimeToString(config.testTime)}`,
     );
@@ -425,10 +425,11 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
 
 /**
  * A new run on own data, once its training split is read: the network for its shape and classes
- * (a preset's network ends in the data's classes instead of its own), and a batch of at most a
- * tenth of the training split where --batch-size was not given.
+ * (a preset's network ends in the data's classes instead of its own), a batch of at most a
+ * tenth of the training split where --batch-size was not given, and the CSV header's feature
+ * columns (later reads find them by name).
  */
-function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions): void {
+function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions, columns?: string[]): void {
   if (train.classes < 2)
     throw new OptionError(
       `${config.source!.train} holds one class only${train.classNames ? ` (${train.classNames[0]})` : ""}: a classifier learns from examples of two classes or more`,
@@ -441,6 +442,7 @@ function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOption
   const note = train.classNames ? "" : ` (its labels are whole numbers, read as class indices 0..${train.classes - 1})`;
   config.network = ownDataNetwork(config, train.shape, train.classes, note);
   config.classes = train.classes;
+  if (columns) config.source = { ...config.source!, columns };
   // at least ten steps an epoch unless the batch was given (the presets' batches are for the paper's 45,000-60,000 images)
   if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, Math.max(1, Math.floor(train.n / 10)));
 }

@@ -34,9 +34,23 @@ export interface CsvOptions {
   classes?: number | readonly string[];
   /** The field separator (default ","; "\t" for TSV, ";" for some locales). */
   delimiter?: string;
+  /**
+   * The feature columns by header name, in the order the examples take them (e.g. the columns a
+   * model was trained on): a file with a header is read by these names, whatever the order of
+   * its columns. Without `label`, the one column left over is the label. A name the header lacks,
+   * or a column that is neither one of them nor the label, is an error. A file without a header
+   * is read in its own column order.
+   */
+  columns?: readonly string[];
 }
 
-const KEYS = ["label", "shape", "header", "classes", "delimiter"];
+const KEYS = ["label", "shape", "header", "classes", "delimiter", "columns"];
+
+/** A CSV file read: its dataset, and its feature columns' names in the examples' order (null without a header). */
+export interface CsvTable {
+  readonly set: Dataset;
+  readonly featureNames: readonly string[] | null;
+}
 
 /** A row as parsed: its cells and the line of the file it starts on. */
 interface Row {
@@ -54,11 +68,16 @@ export function isNumber(cell: string): boolean {
 
 /**
  * Parses CSV text (or its UTF-8 bytes) to a dataset: x is n x features float32 (row-major, the
- * feature columns in file order), y the class index of each row (see CsvOptions). `source`
+ * feature columns in file order, or in the order of `columns`), y the class index of each row (see CsvOptions). `source`
  * names the text in errors. DataFormatError: malformed CSV, rows of different lengths, no data
  * rows, a feature cell that is not a number or an empty label (naming line, row and column).
  */
 export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, source = "CSV"): Dataset {
+  return parseCsvTable(text, opts, source).set;
+}
+
+/** parseCsv's dataset, and the names of its feature columns (see CsvTable). */
+export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, source = "CSV"): CsvTable {
   checkOptions(opts, source);
   const rows = parseRows(text, opts.delimiter ?? ",", source);
   if (rows.length === 0) throw new DataFormatError(`${source}: expected rows of comma-separated values, found none`);
@@ -72,8 +91,10 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
   const names = header ? rows[0].cells : null;
   const data = header ? rows.slice(1) : rows;
   if (data.length === 0) throw new DataFormatError(`${source}: expected data rows after the header, found none`);
-  const labelCol = labelColumn(opts.label, names, width, source);
-  const featureCols = [...Array(width).keys()].filter((c) => c !== labelCol);
+  const { labelCol, featureCols } =
+    opts.columns && names
+      ? columnsByName(opts.columns, names, opts.label, source)
+      : columnsInOrder(opts.label, names, width, source);
   const shape = opts.shape ? [...opts.shape] : [featureCols.length];
   const features = shape.reduce((a, b) => a * b, 1);
   if (features !== featureCols.length) {
@@ -82,8 +103,7 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
       "pass a shape whose product is the number of feature columns, or none",
     );
   }
-  const where = (r: number, c: number) =>
-    `line ${data[r].line} (data row ${r + 1}), column ${c + 1}${names ? ` (${JSON.stringify(names[c])})` : ""}`;
+  const where = (r: number, c: number) => `line ${data[r].line} (data row ${r + 1}), ${columnText(c, names)}`;
   const x = new Float32Array(data.length * features);
   data.forEach((row, r) => {
     featureCols.forEach((c, k) => {
@@ -100,7 +120,67 @@ export function parseCsv(text: string | Uint8Array, opts: CsvOptions = {}, sourc
   const empty = labels.indexOf("");
   if (empty >= 0)
     throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
-  return fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
+  const set = fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
+  return { set, featureNames: names ? featureCols.map((c) => names[c]) : null };
+}
+
+/** "column index 2 ("petal_width")": counted from 0, as the label option counts. */
+export function columnText(c: number, names: readonly string[] | null): string {
+  return `column index ${c}${names ? ` (${JSON.stringify(names[c])})` : ""}`;
+}
+
+/** The label column (label, else the last) and the others, in file order. */
+function columnsInOrder(
+  label: string | number | undefined,
+  names: readonly string[] | null,
+  width: number,
+  source: string,
+): { labelCol: number; featureCols: number[] } {
+  const labelCol = labelColumn(label, names, width, source);
+  return { labelCol, featureCols: [...Array(width).keys()].filter((c) => c !== labelCol) };
+}
+
+/**
+ * The feature columns found by their names in the header, in the order of `columns`; the label
+ * column (label, else the one column left over). Missing names and columns that are neither are errors.
+ */
+function columnsByName(
+  columns: readonly string[],
+  names: readonly string[],
+  label: string | number | undefined,
+  source: string,
+): { labelCol: number; featureCols: number[] } {
+  const featureCols = columns.map((n) => names.indexOf(n));
+  const missing = columns.filter((_, k) => featureCols[k] < 0);
+  if (missing.length > 0)
+    throw new DataFormatError(
+      `${source}: expected the feature columns ${quotedList(columns)}, found no column named ${quotedList(missing)}`,
+      `the file's header: ${quotedList(names)}`,
+    );
+  const left = [...names.keys()].filter((c) => !featureCols.includes(c));
+  const labelCol =
+    label !== undefined ? labelColumn(label, names, names.length, source) : left.length === 1 ? left[0] : -1;
+  if (featureCols.includes(labelCol))
+    throw new OptionError(`${source}: the label ${columnText(labelCol, names)} is one of the feature columns`);
+  const others = left.filter((c) => c !== labelCol);
+  if (labelCol < 0 || others.length > 0)
+    throw new DataFormatError(
+      `${source}: expected the feature columns ${quotedList(columns)} and a label, found also ${quotedList(others.map((c) => names[c]))}`,
+      labelCol < 0
+        ? "name the label column (label), and remove the other columns"
+        : "remove the columns that are neither features nor the label",
+    );
+  return { labelCol, featureCols };
+}
+
+/** Names quoted and joined, the first 12 of a long list. */
+export function quotedList(names: readonly string[]): string {
+  return (
+    names
+      .slice(0, 12)
+      .map((n) => JSON.stringify(n))
+      .join(", ") + (names.length > 12 ? `, ... (${names.length} in all)` : "")
+  );
 }
 
 function checkOptions(opts: CsvOptions, source: string): void {
@@ -113,6 +193,13 @@ function checkOptions(opts: CsvOptions, source: string): void {
       `${source}: expected header to be true, false or "auto", found ${JSON.stringify(opts.header)}`,
     );
   }
+  if (
+    opts.columns !== undefined &&
+    (!Array.isArray(opts.columns) || opts.columns.length === 0 || opts.columns.some((c) => typeof c !== "string"))
+  )
+    throw new OptionError(
+      `${source}: expected columns to be a list of column names, found ${JSON.stringify(opts.columns)}`,
+    );
   if (opts.delimiter !== undefined && (typeof opts.delimiter !== "string" || opts.delimiter.length === 0)) {
     throw new OptionError(
       `${source}: expected delimiter to be a non-empty string, found ${JSON.stringify(opts.delimiter)}`,

@@ -105,16 +105,23 @@ function reshapedFor(p: Preprocessing, input: readonly number[], source: string)
   );
 }
 
-/** The most JSON the class names may take in a model file's info. */
+/** The most JSON the class names (and, apart, a CSV's column names) may take in a model file's info. */
 const CLASS_NAMES_BYTES = 16384;
 
-/** A CSV source's label column and delimiter, where either was given. */
+/** A CSV source's label column and delimiter, where either was given, and its feature columns' names, where it had a header. */
 function csvReading(
   source: NonNullable<TrainConfig["source"]>,
-): { label?: string | number; delimiter?: string } | undefined {
+): { label?: string | number; delimiter?: string; columns?: string[] } | undefined {
   const { label, delimiter } = source;
-  if (label === undefined && delimiter === undefined) return undefined;
-  return { ...(label !== undefined ? { label } : {}), ...(delimiter !== undefined ? { delimiter } : {}) };
+  // the feature columns' names where they fit as the class names do
+  const columns =
+    source.columns && JSON.stringify(source.columns).length <= CLASS_NAMES_BYTES ? source.columns : undefined;
+  if (label === undefined && delimiter === undefined && !columns) return undefined;
+  return {
+    ...(label !== undefined ? { label } : {}),
+    ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(columns ? { columns } : {}),
+  };
 }
 
 /** Provenance recorded in the model file. */

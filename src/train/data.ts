@@ -26,6 +26,8 @@ export interface RunData {
   splits: { train: Dataset; validation: Dataset; test?: Dataset };
   /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
   preprocessing?: Preprocessing;
+  /** Own data in a CSV file with a header: its feature columns' names, in the examples' order. */
+  columns?: string[];
 }
 
 /** What loadRunData reads of a configuration (source and seed: own data only). */
@@ -106,8 +108,11 @@ export async function loadRunData(config: RunDataConfig, dir?: string): Promise<
     case "images": {
       if (!config.source || config.seed === undefined)
         throw new DataFormatError(`a run on ${config.dataset} data without its source and seed in the configuration`);
-      const { train, validation, test } = await ownDataSplits(config.dataset, config.source, config.seed, dir);
-      return { splits: limitSplits({ train, validation, ...(test ? { test } : {}) }, config.limit) };
+      const { train, validation, test, columns } = await ownDataSplits(config.dataset, config.source, config.seed, dir);
+      return {
+        splits: limitSplits({ train, validation, ...(test ? { test } : {}) }, config.limit),
+        ...(columns ? { columns } : {}),
+      };
     }
     case "custom":
       throw new OptionError(

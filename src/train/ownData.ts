@@ -8,7 +8,8 @@
 import { statSync } from "node:fs";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
-import { loadCsv } from "../data/csvFile.js";
+import { quotedList } from "../data/csv.js";
+import { loadCsvTable } from "../data/csvFile.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
 import type { ImageExampleShape } from "../data/image.js";
 import { loadImageFolder } from "../data/imageFolder.js";
@@ -32,6 +33,12 @@ export interface OwnDataSource {
   shape?: number[];
   /** CSV: the field separator (absent: "," or, for a .tsv file, a tab). */
   delimiter?: string;
+  /**
+   * CSV: the training file's feature columns by header name, in the examples' order (recorded
+   * when the run starts, absent for a file without a header). Files with a header are read by
+   * these names, so a test set's columns may come in another order.
+   */
+  columns?: string[];
   /** Preprocessing fitted on the training split when the run starts. */
   preprocess: PreprocessSpec[];
 }
@@ -64,11 +71,10 @@ export interface TrainingClasses {
 export async function readOwnData(
   kind: OwnDataKind,
   path: string,
-  source: Pick<OwnDataSource, "label" | "shape" | "delimiter">,
+  source: OwnDataReading,
   expected?: TrainingClasses,
 ): Promise<Dataset> {
-  checkPathKind(kind, path);
-  const set = kind === "csv" ? await readCsv(path, source) : await readImages(path, source);
+  const { set } = await readSet(kind, path, source);
   if (!expected) return set;
   if (set.features !== expected.features)
     throw new DataFormatError(
@@ -78,12 +84,24 @@ export async function readOwnData(
   return withTrainingClasses(set, expected, path);
 }
 
-function readCsv(path: string, source: Pick<OwnDataSource, "label" | "shape" | "delimiter">): Promise<Dataset> {
-  return loadCsv(path, {
+/** How readOwnData reads a file or folder: its source's label, shape, delimiter and feature columns. */
+export type OwnDataReading = Pick<OwnDataSource, "label" | "shape" | "delimiter" | "columns">;
+
+/** One file or folder of the kind, and (a CSV file with a header) its feature columns' names. */
+async function readSet(
+  kind: OwnDataKind,
+  path: string,
+  source: OwnDataReading,
+): Promise<{ set: Dataset; columns?: string[] }> {
+  checkPathKind(kind, path);
+  if (kind === "images") return { set: await readImages(path, source) };
+  const { set, featureNames } = await loadCsvTable(path, {
     ...(source.label !== undefined ? { label: source.label } : {}),
     ...(source.shape ? { shape: source.shape } : {}),
+    ...(source.columns ? { columns: source.columns } : {}),
     delimiter: source.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","),
   });
+  return { set, ...(featureNames ? { columns: [...featureNames] } : {}) };
 }
 
 function readImages(path: string, source: Pick<OwnDataSource, "shape">): Promise<Dataset> {
@@ -109,13 +127,13 @@ export function withTrainingClasses(
   if (set.classNames) {
     if (!names)
       throw new DataFormatError(
-        `${source}: its labels are names (${listed(set.classNames)}); the training data's classes are numbers 0..${count - 1}`,
+        `${source}: its labels are names (${quotedList(set.classNames)}); the training data's classes are numbers 0..${count - 1}`,
       );
     const index = set.classNames.map((n) => names.indexOf(n));
     const unknown = index.indexOf(-1);
     if (unknown >= 0)
       throw new DataFormatError(
-        `${source}: class ${JSON.stringify(set.classNames[unknown])} is not one of the training data's: ${listed(names)}`,
+        `${source}: class ${JSON.stringify(set.classNames[unknown])} is not one of the training data's: ${quotedList(names)}`,
         "a second set uses the training data's class names",
       );
     y = Float32Array.from(set.y, (v) => index[v]);
@@ -125,16 +143,6 @@ export function withTrainingClasses(
     );
   }
   return fromArrays({ x: set.x, y, shape: set.shape, classes: count, ...(names ? { classNames: names } : {}) });
-}
-
-/** The first names of a list, quoted. */
-function listed(names: readonly string[]): string {
-  return (
-    names
-      .slice(0, 12)
-      .map((n) => JSON.stringify(n))
-      .join(", ") + (names.length > 12 ? ", ..." : "")
-  );
 }
 
 /** A CSV must be a file and an image folder a folder; a clear error otherwise. */
@@ -191,17 +199,25 @@ export function splitValidation(d: Dataset, fraction: number, path: string): { t
   return { train: sliceDataset(d, 0, d.n - held), validation: sliceDataset(d, d.n - held, held) };
 }
 
-/** Reads a run's own data: the shuffled training file split into train and validation, and the test set if the run has one. */
+/**
+ * Reads a run's own data: the shuffled training file split into train and validation, and the
+ * test set if the run has one (a CSV test set with a header by the training file's column names),
+ * with the training file's feature columns (a CSV file with a header).
+ */
 export async function ownDataSplits(
   kind: OwnDataKind,
   source: OwnDataSource,
   seed: number,
   trainPath = source.train,
-): Promise<{ train: Dataset; validation: Dataset; test?: Dataset }> {
-  const all = await readOwnData(kind, trainPath, source);
-  const splits = splitValidation(shuffled(all, seed), source.validation, trainPath);
+): Promise<{ train: Dataset; validation: Dataset; test?: Dataset; columns?: string[] }> {
+  const { set: all, columns } = await readSet(kind, trainPath, source);
+  const splits = {
+    ...splitValidation(shuffled(all, seed), source.validation, trainPath),
+    ...(columns ? { columns } : {}),
+  };
   if (!source.test) return splits;
-  return { ...splits, test: await readOwnData(kind, source.test, source, trainingClassesOf(all)) };
+  const reading = columns ? { ...source, columns } : source;
+  return { ...splits, test: await readOwnData(kind, source.test, reading, trainingClassesOf(all)) };
 }
 
 /** A training set's values per example and classes, as readOwnData takes them for a second set. */
