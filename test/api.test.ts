@@ -79,7 +79,19 @@ describe("building models", () => {
           bc.layers.dense({ units: 2 }),
         ],
       }),
-    ).toThrow(/kernel is larger/);
+    ).toThrow(/conv0: the kernel is larger than its padded 3x3 input \(the network's input: \[3,3,1\]\)/);
+    expect(() =>
+      bc.sequential({
+        inputShape: [6, 6, 1],
+        layers: [
+          bc.layers.maxPooling2d({ poolSize: 2 }),
+          bc.layers.maxPooling2d({ poolSize: 2 }),
+          bc.layers.maxPooling2d({ poolSize: 2 }),
+        ],
+      }),
+    ).toThrow(
+      /pool2: the 2x2 pooling window is larger than its 1x1 input \(the network's input: \[6,6,1\]\)[\s\S]*hint: give a larger input, or fewer poolings/,
+    );
   });
 
   it("errors whose message alone does not say what to do carry a hint", async () => {

@@ -636,7 +636,7 @@ describe("train --images", () => {
     ]);
     expectCleanError(
       tiny,
-      /pooling window is larger than its 1x1 input \(the network .* on examples of shape \[4,4,3\]\)/,
+      /network: pool\d: the 2x2 pooling window is larger than its 1x1 input \(the network's input: \[4,4,3\]\)[\s\S]*hint: give a larger input, or fewer poolings/,
     );
     const one = join(root, "one");
     cpSync(join(root, "train", "left"), join(one, "left"), { recursive: true });

@@ -407,11 +407,6 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
       `done: best validation error ${(100 * best.valError).toFixed(2)}% at epoch ${best.epoch}; ${test} (${config.mode}, ${config.architecture ?? config.hidden.join("-")})`,
     );
   } catch (e) {
-    if (config.source && e instanceof OptionError && e.message.startsWith("network: "))
-      throw new OptionError(
-        `${e.message} (the network ${config.architecture ?? "of the preset"} on examples of shape [${config.network?.input}])`,
-        "give a larger --shape, or an --architecture with fewer poolings",
-      );
     if (!(e instanceof TrainingStopped && e === stopper.signal.reason)) throw e;
     progress.stop();
     console.log(stoppedReport(e, outDir));

@@ -159,6 +159,9 @@ function slotAllocator(slotsPerStep: number, layers: readonly LayerSpec[], fail:
   };
 }
 
+/** The hint of a layer whose window does not fit the image it gets. */
+const SMALL_INPUT_HINT = "give a larger input, or fewer poolings (or strides) before this layer";
+
 /** The layers of `config`, following the shape of one example through them. */
 function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: number): Layer[] {
   const fail = (why: string, hint?: string): never => {
@@ -166,6 +169,7 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
   };
   const layers: Layer[] = [];
   let shape = [...config.input];
+  const inputText = ` (the network's input: [${shape}])`;
   if (shape.some((d) => !Number.isInteger(d) || d < 1))
     fail(`input dimensions must be integers >= 1, found [${shape}]`);
   if (shape.length === 3) layers.push(new Reshape("input", shape));
@@ -206,16 +210,23 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
           randomSlot: randomSlot(spec.slot),
         });
         if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1])
-          fail(`${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input`);
+          fail(
+            `${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input${inputText}`,
+            SMALL_INPUT_HINT,
+          );
         shape = layerOutputShape(spec, shape);
         layers.push(conv);
         break;
       }
       case "maxpool": {
         if (shape.length !== 3) fail(`max pooling needs images, but its input is [${shape}]`);
+        const pool = name("pool");
         if (shape[0] < spec.window[0] || shape[1] < spec.window[1])
-          fail(`the ${spec.window} pooling window is larger than its ${shape[0]}x${shape[1]} input`);
-        layers.push(new MaxPool2D(backend, name("pool"), spec.window, spec.stride));
+          fail(
+            `${pool}: the ${spec.window.join("x")} pooling window is larger than its ${shape[0]}x${shape[1]} input${inputText}`,
+            SMALL_INPUT_HINT,
+          );
+        layers.push(new MaxPool2D(backend, pool, spec.window, spec.stride));
         shape = layerOutputShape(spec, shape);
         break;
       }
