@@ -14,7 +14,7 @@ import * as bc from "../src/index.js";
 import { confusionCounts, confusionText } from "../src/cli/confusion.js";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
-import { shuffled, splitValidation } from "../src/train/ownData.js";
+import { ownDataSplits, shuffled, splitValidation } from "../src/train/ownData.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta } from "../src/train/trainer.js";
 import { CLI, cli, expectCleanError, metricsOf, withoutTimings, words } from "./cli-helpers.js";
@@ -670,6 +670,18 @@ describe("own data: parsing and the split", () => {
     expect(parsePreprocess("none")).toEqual([]);
     expect(() => parsePreprocess("scale")).toThrow(/scale needs a factor/);
     expect(() => parsePreprocess("whiten")).toThrow(/expected steps among/);
+  });
+
+  it("a training file's feature columns are recorded where its header tells them apart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bc-columns-"));
+    const source = (file: string, text: string) => {
+      writeFileSync(join(dir, file), text);
+      return { train: join(dir, file), validation: 0.5, preprocess: [] };
+    };
+    const rows = "1,2,3,cat\n4,5,6,dog\n7,8,9,cat\n1,1,1,dog\n";
+    expect((await ownDataSplits("csv", source("named.csv", `p,q,r,y\n${rows}`), 1)).columns).toEqual(["p", "q", "r"]);
+    expect((await ownDataSplits("csv", source("twice.csv", `p,p,r,y\n${rows}`), 1)).columns).toBeUndefined();
+    expect((await ownDataSplits("csv", source("bare.csv", rows), 1)).columns).toBeUndefined();
   });
 
   it("the shuffle is the seed's (every example once), and the validation is its last fraction", () => {

@@ -106,7 +106,11 @@ describe("parseCsv", () => {
       /the label column index 0 \("a"\) is one of the feature columns/,
     );
     expect(() => parseCsv("a,b,y\n1,2,0\n", { columns: "a" as never })).toThrow(
-      /expected columns to be a list of column names/,
+      /expected columns to be a list of distinct column names/,
+    );
+    expect(() => parseCsv("a,b,y\n1,2,0\n", { columns: ["a", "a"] })).toThrow(/list of distinct column names/);
+    expect(() => parseCsv("a,b,a,y\n1,2,3,0\n", { columns: ["a", "b"] })).toThrow(
+      /the header names the column "a" twice/,
     );
   });
 

@@ -150,6 +150,12 @@ function columnsByName(
   label: string | number | undefined,
   source: string,
 ): { labelCol: number; featureCols: number[] } {
+  const twice = columns.find((n) => names.indexOf(n) !== names.lastIndexOf(n));
+  if (twice !== undefined)
+    throw new DataFormatError(
+      `${source}: the header names the column ${JSON.stringify(twice)} twice`,
+      "give each column its own name",
+    );
   const featureCols = columns.map((n) => names.indexOf(n));
   const missing = columns.filter((_, k) => featureCols[k] < 0);
   if (missing.length > 0)
@@ -195,10 +201,13 @@ function checkOptions(opts: CsvOptions, source: string): void {
   }
   if (
     opts.columns !== undefined &&
-    (!Array.isArray(opts.columns) || opts.columns.length === 0 || opts.columns.some((c) => typeof c !== "string"))
+    (!Array.isArray(opts.columns) ||
+      opts.columns.length === 0 ||
+      opts.columns.some((c) => typeof c !== "string") ||
+      new Set(opts.columns).size !== opts.columns.length)
   )
     throw new OptionError(
-      `${source}: expected columns to be a list of column names, found ${JSON.stringify(opts.columns)}`,
+      `${source}: expected columns to be a list of distinct column names, found ${JSON.stringify(opts.columns)}`,
     );
   if (opts.delimiter !== undefined && (typeof opts.delimiter !== "string" || opts.delimiter.length === 0)) {
     throw new OptionError(

@@ -101,7 +101,9 @@ async function readSet(
     ...(source.columns ? { columns: source.columns } : {}),
     delimiter: source.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","),
   });
-  return { set, ...(featureNames ? { columns: [...featureNames] } : {}) };
+  // names that tell the columns apart: a header with a name twice is read by position
+  const distinct = featureNames && new Set(featureNames).size === featureNames.length;
+  return { set, ...(distinct ? { columns: [...featureNames] } : {}) };
 }
 
 function readImages(path: string, source: Pick<OwnDataSource, "shape">): Promise<Dataset> {
