@@ -252,6 +252,38 @@ describe("train --csv", () => {
     );
   });
 
+  it("a second file without a header is read by position, its label where the training file had it", () => {
+    const [, ...rows] = readFileSync(test, "utf8").trim().split("\n");
+    const bare = join(root, "test-bare.csv");
+    writeFileSync(bare, `${rows.join("\n")}\n`);
+    const e = cli(["eval", runDir, ...QUIET, "--data", bare]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(testErrorOf(e.stdout)).toBe(testErrorOf(trained.stdout));
+    const model = join(root, "bare.bcnet");
+    expect(cli(["export", runDir, "--out", model]).status).toBe(0);
+    const p = cli(["predict", model, bare]);
+    expect(p.status, p.stderr).toBe(0);
+    expect(Number(/error rate ([\d.]+)%/.exec(p.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
+  });
+
+  it("a label given by index, or named otherwise in a second file: its header's left-over column", () => {
+    const renamed = join(root, "test-renamed.csv");
+    writeFileSync(renamed, readFileSync(test, "utf8").replace(/^a,kind,/, "a,class,"));
+    const e = cli(["eval", runDir, ...QUIET, "--data", renamed]);
+    expect(e.status, e.stderr).toBe(0);
+    expect(testErrorOf(e.stdout)).toBe(testErrorOf(trained.stdout));
+    // trained with --label 1 (an index), tested on a file with its label last
+    const lastLabel = join(root, "test-label-last.csv"),
+      dir = join(root, "run-index");
+    writeFileSync(lastLabel, withColumns(readFileSync(test, "utf8"), ["a", "b", "c", "d", "kind"]));
+    const args = words("--label 1 --architecture (2x32FC)-3 --epochs 2 --batch-size 30");
+    const r = cli(["train", ...QUIET, ...args, "--csv", train, "--test", lastLabel, "--out", dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const original = cli(["eval", dir, ...QUIET, "--data", test]);
+    expect(original.status, original.stderr).toBe(0);
+    expect(testErrorOf(original.stdout)).toBe(testErrorOf(r.stdout));
+  });
+
   it("files with a header are read by the training file's column names, in any order", () => {
     expect(configOf(runDir).source.columns).toEqual(["a", "b", "c", "d"]);
     const reordered = join(root, "reordered.csv");
@@ -672,16 +704,19 @@ describe("own data: parsing and the split", () => {
     expect(() => parsePreprocess("whiten")).toThrow(/expected steps among/);
   });
 
-  it("a training file's feature columns are recorded where its header tells them apart", async () => {
+  it("a training file records its feature columns where its header tells them apart, and its label's place", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bc-columns-"));
-    const source = (file: string, text: string) => {
+    const recorded = async (file: string, text: string, label?: string) => {
       writeFileSync(join(dir, file), text);
-      return { train: join(dir, file), validation: 0.5, preprocess: [] };
+      const source = { train: join(dir, file), validation: 0.5, preprocess: [], ...(label ? { label } : {}) };
+      return (await ownDataSplits("csv", source, 1)).recorded;
     };
     const rows = "1,2,3,cat\n4,5,6,dog\n7,8,9,cat\n1,1,1,dog\n";
-    expect((await ownDataSplits("csv", source("named.csv", `p,q,r,y\n${rows}`), 1)).columns).toEqual(["p", "q", "r"]);
-    expect((await ownDataSplits("csv", source("twice.csv", `p,p,r,y\n${rows}`), 1)).columns).toBeUndefined();
-    expect((await ownDataSplits("csv", source("bare.csv", rows), 1)).columns).toBeUndefined();
+    expect(await recorded("named.csv", `p,q,r,y\n${rows}`)).toEqual({ columns: ["p", "q", "r"], labelIndex: 3 });
+    expect(await recorded("twice.csv", `p,p,r,y\n${rows}`)).toEqual({ labelIndex: 3 });
+    expect(await recorded("bare.csv", rows)).toEqual({ labelIndex: 3 });
+    const first = `y,p,q,r\n${rows.replace(/^(.*),(\w+)$/gm, "$2,$1")}`;
+    expect(await recorded("first.csv", first, "y")).toEqual({ columns: ["p", "q", "r"], labelIndex: 0 });
   });
 
   it("the shuffle is the seed's (every example once), and the validation is its last fraction", () => {

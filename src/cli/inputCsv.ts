@@ -11,26 +11,18 @@ import { DataFormatError, OptionError } from "../core/errors.js";
 import { columnText, isNumber, parseCsv, quotedList } from "../data/csv.js";
 import type { Dataset } from "../data/dataset.js";
 import { errorText } from "../data/png.js";
-import { withTrainingClasses } from "../train/ownData.js";
-
-/** How a model's training CSV was read (its .bcnet info's `csv`): the label column, the delimiter, the feature columns' names. */
-export interface CsvReading {
-  label?: string | number;
-  delimiter?: string;
-  columns?: string[];
-}
+import { type CsvReading, secondCsvOptions, withTrainingClasses } from "../train/ownData.js";
 
 /** The info's `csv` where it is well formed (a file's info is the producer's free JSON). */
 export function csvReadingOf(info: Record<string, unknown>): CsvReading {
   const csv = info.csv as Record<string, unknown> | undefined;
   if (typeof csv !== "object" || csv === null) return {};
-  const label = csv.label,
-    delimiter = csv.delimiter,
-    columns = csv.columns;
+  const { label, delimiter, columns, labelIndex } = csv;
   return {
     ...(typeof label === "string" || (typeof label === "number" && Number.isInteger(label)) ? { label } : {}),
     ...(typeof delimiter === "string" && delimiter.length === 1 ? { delimiter } : {}),
     ...(Array.isArray(columns) && columns.length > 0 && columns.every((c) => typeof c === "string") ? { columns } : {}),
+    ...(typeof labelIndex === "number" && Number.isInteger(labelIndex) && labelIndex >= 0 ? { labelIndex } : {}),
   };
 }
 
@@ -85,20 +77,16 @@ function readOne(
   }
   if (rows.length === 0) throw new DataFormatError(`${path}: expected rows of values, found none`);
   const width = rows[0].length;
-  const header = rows[0].some((c) => !isNumber(c));
+  // a header, and the label's column, as a test set of the training is read
+  const { header, label: trainedLabel } = secondCsvOptions(rows[0], rows[1], trained);
   if (header && trained.columns?.length === model.inputs)
-    return readByName(path, bytes, rows, trained.columns, model, {
-      delimiter,
-      // the training's label by name where this header has it
-      label:
-        given ?? (typeof trained.label === "string" && rows[0].includes(trained.label) ? trained.label : undefined),
-    });
+    return readByName(path, bytes, rows, trained.columns, model, { delimiter, label: given ?? trainedLabel });
   // a row with the label: the label column given, else the training's (its model file records it), else the last
   const labelled = width === model.inputs + 1 || (given !== undefined && width > model.inputs);
-  const label = given ?? (labelled ? trained.label : undefined);
+  const label = given ?? (labelled ? trainedLabel : undefined);
   if (labelled) {
     // a label column: class names mapped to the model's (or whole numbers, its class indices)
-    return labelledRows(parseLabelled(bytes, path, delimiter, label), path, model);
+    return labelledRows(parseLabelled(bytes, path, { delimiter, header, label }), path, model);
   }
   if (label !== undefined)
     throw new OptionError(
@@ -142,7 +130,7 @@ function readByName(
       columns.map((n) => names.indexOf(n)),
       names,
     );
-  return labelledRows(parseLabelled(bytes, path, delimiter, label, columns), path, model);
+  return labelledRows(parseLabelled(bytes, path, { delimiter, header: true, label, columns }), path, model);
 }
 
 /** The numbers of `data`'s columns `order` (row after row), with the header's `names` in messages. */
@@ -189,14 +177,13 @@ function labelledRows(
 function parseLabelled(
   bytes: Uint8Array,
   path: string,
-  delimiter: string,
-  label: string | number | undefined,
-  columns?: readonly string[],
+  options: { delimiter: string; header: boolean; label?: string | number; columns?: readonly string[] },
 ): Dataset {
+  const { label, columns, ...rest } = options;
   try {
     return parseCsv(
       bytes,
-      { delimiter, ...(label !== undefined ? { label } : {}), ...(columns ? { columns } : {}) },
+      { ...rest, ...(label !== undefined ? { label } : {}), ...(columns ? { columns } : {}) },
       path,
     );
   } catch (e) {

@@ -18,7 +18,7 @@ import {
 import type { TrainConfig } from "../train/config.js";
 import { dataSource, loadRunData, runPreprocess } from "../train/data.js";
 import { networkOf, ownDataNetwork } from "../train/model.js";
-import type { OwnDataSource } from "../train/ownData.js";
+import type { CsvColumns, OwnDataSource } from "../train/ownData.js";
 import type { Dataset } from "../data/dataset.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
@@ -355,8 +355,8 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
   const progress = progressCallbacks(o.resume && o.epochs !== undefined ? o.epochs : config.epochs);
   const stopper = stopOnSignals(progress);
   try {
-    const { splits, preprocessing, columns } = await loadRunData(config, dataDir);
-    if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o, columns);
+    const { splits, preprocessing, recorded } = await loadRunData(config, dataDir);
+    if (config.source && !o.resume) settleOwnDataRun(config, splits.train, o, recorded);
     console.log(
       `data: ${dataSource(config.dataset, dataDir, config.source)}: train ${splits.train.n}, validation ${splits.validation.n}, ${splits.test ? `test ${splits.test.n}` : "no test set"}${classesText(splits.train)}; ${config.source ? `batch ${config.batchSize}; ` : ""}test-time mode ${testTimeToString(config.testTime)}`,
     );
@@ -421,10 +421,10 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
 /**
  * A new run on own data, once its training split is read: the network for its shape and classes
  * (a preset's network ends in the data's classes instead of its own), a batch of at most a
- * tenth of the training split where --batch-size was not given, and the CSV header's feature
- * columns (later reads find them by name).
+ * tenth of the training split where --batch-size was not given, and what a CSV training file
+ * records of its columns (later reads find them by name, or by place).
  */
-function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions, columns?: string[]): void {
+function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions, recorded?: CsvColumns): void {
   if (train.classes < 2)
     throw new OptionError(
       `${config.source!.train} holds one class only${train.classNames ? ` (${train.classNames[0]})` : ""}: a classifier learns from examples of two classes or more`,
@@ -437,7 +437,7 @@ function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOption
   const note = train.classNames ? "" : ` (its labels are whole numbers, read as class indices 0..${train.classes - 1})`;
   config.network = ownDataNetwork(config, train.shape, train.classes, note);
   config.classes = train.classes;
-  if (columns) config.source = { ...config.source!, columns };
+  if (recorded) config.source = { ...config.source!, ...recorded };
   // at least ten steps an epoch unless the batch was given (the presets' batches are for the paper's 45,000-60,000 images)
   if (o.batchSize === undefined) config.batchSize = Math.min(config.batchSize, Math.max(1, Math.floor(train.n / 10)));
 }

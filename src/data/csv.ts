@@ -46,10 +46,12 @@ export interface CsvOptions {
 
 const KEYS = ["label", "shape", "header", "classes", "delimiter", "columns"];
 
-/** A CSV file read: its dataset, and its feature columns' names in the examples' order (null without a header). */
+/** A CSV file read: its dataset, its feature columns' names in the examples' order (null without a header), its label's column. */
 export interface CsvTable {
   readonly set: Dataset;
   readonly featureNames: readonly string[] | null;
+  /** The label's column, counted from 0 in the file. */
+  readonly labelIndex: number;
 }
 
 /** A row as parsed: its cells and the line of the file it starts on. */
@@ -121,7 +123,7 @@ export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, 
   if (empty >= 0)
     throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
   const set = fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
-  return { set, featureNames: names ? featureCols.map((c) => names[c]) : null };
+  return { set, featureNames: names ? featureCols.map((c) => names[c]) : null, labelIndex: labelCol };
 }
 
 /** "column index 2 ("petal_width")": counted from 0, as the label option counts. */
@@ -217,11 +219,12 @@ function checkOptions(opts: CsvOptions, source: string): void {
 }
 
 /** The records of the text with the line each starts on (csv-parse's errors become DataFormatErrors). */
-function parseRows(text: string | Uint8Array, delimiter: string, source: string): Row[] {
+function parseRows(text: string | Uint8Array, delimiter: string, source: string, count?: number): Row[] {
   let records: { record: string[]; info: { lines: number } }[];
   try {
     const input = typeof text === "string" ? text : new TextDecoder("utf-8").decode(text);
     records = parse(input, {
+      ...(count !== undefined ? { to: count } : {}),
       delimiter,
       bom: true,
       trim: true,
@@ -245,9 +248,21 @@ function hasHeader(rows: readonly Row[], opts: CsvOptions): boolean {
   const h = opts.header ?? "auto";
   if (h !== "auto") return h;
   if (typeof opts.label === "string") return true;
-  const [first, second] = rows;
-  if (!second) return first.cells.every((c) => !isNumber(c));
-  return first.cells.some((c, i) => !isNumber(c) && isNumber(second.cells[i]));
+  return looksLikeHeader(rows[0].cells, rows[1]?.cells);
+}
+
+/**
+ * Whether a first row names the columns by its content: one of its cells is not a number while
+ * the cell under it is (a single row: none of its cells is a number).
+ */
+export function looksLikeHeader(first: readonly string[], second?: readonly string[]): boolean {
+  if (!second) return first.every((c) => !isNumber(c));
+  return first.some((c, i) => !isNumber(c) && isNumber(second[i]));
+}
+
+/** The first two rows of CSV text (or its UTF-8 bytes), fewer in a shorter file; errors as parseCsv's. */
+export function firstRows(text: string | Uint8Array, delimiter: string, source = "CSV"): string[][] {
+  return parseRows(text, delimiter, source, 2).map((r) => [...r.cells]);
 }
 
 function labelColumn(

@@ -10,13 +10,16 @@ export async function loadCsv(path: string, opts: CsvOptions = {}): Promise<Data
   return (await loadCsvTable(path, opts)).set;
 }
 
-/** Reads a CSV file (UTF-8) as a dataset and its feature columns' names; see parseCsvTable. */
+/** Reads a CSV file (UTF-8) as a dataset, its feature columns' names and its label's column; see parseCsvTable. */
 export async function loadCsvTable(path: string, opts: CsvOptions = {}): Promise<CsvTable> {
-  let bytes: Uint8Array;
+  return parseCsvTable(await readCsvBytes(path), opts, path);
+}
+
+/** A CSV file's bytes; a clear error where it cannot be read. */
+export async function readCsvBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = new Uint8Array(await readFile(path));
+    return new Uint8Array(await readFile(path));
   } catch (e) {
     throw readError(e, path, `cannot read ${path}: ${errorText(e)}`, "pass the path of a CSV file");
   }
-  return parseCsvTable(bytes, opts, path);
 }

@@ -14,6 +14,7 @@ import { testTimeToString } from "../nn/binarization.js";
 import type { NetworkConfig } from "../nn/network.js";
 import type { NamedArray } from "../train/checkpointFormat.js";
 import type { TrainConfig } from "../train/config.js";
+import type { CsvReading } from "../train/ownData.js";
 import type { Best } from "../train/loop.js";
 import { CheckpointError } from "../core/errors.js";
 import { checkFinite } from "../train/finite.js";
@@ -108,18 +109,20 @@ function reshapedFor(p: Preprocessing, input: readonly number[], source: string)
 /** The most JSON the class names (and, apart, a CSV's column names) may take in a model file's info. */
 const CLASS_NAMES_BYTES = 16384;
 
-/** A CSV source's label column and delimiter, where either was given, and its feature columns' names, where it had a header. */
-function csvReading(
-  source: NonNullable<TrainConfig["source"]>,
-): { label?: string | number; delimiter?: string; columns?: string[] } | undefined {
-  const { label, delimiter } = source;
+/**
+ * How a CSV source was read, for predict: its label column and delimiter where given, the label's
+ * place in the file, and its feature columns' names where it had a header.
+ */
+function csvReading(source: NonNullable<TrainConfig["source"]>): CsvReading | undefined {
+  const { label, delimiter, labelIndex } = source;
   // the feature columns' names where they fit as the class names do
   const columns =
     source.columns && JSON.stringify(source.columns).length <= CLASS_NAMES_BYTES ? source.columns : undefined;
-  if (label === undefined && delimiter === undefined && !columns) return undefined;
+  if (label === undefined && delimiter === undefined && labelIndex === undefined && !columns) return undefined;
   return {
     ...(label !== undefined ? { label } : {}),
     ...(delimiter !== undefined ? { delimiter } : {}),
+    ...(labelIndex !== undefined ? { labelIndex } : {}),
     ...(columns ? { columns } : {}),
   };
 }

@@ -11,7 +11,7 @@ import { MNIST_SHAPE, mnistSplits, trainingMean } from "../data/split.js";
 import { svhnSplits } from "../data/svhnPrepare.js";
 import { decodeCheckpoint } from "./checkpointFormat.js";
 import type { DatasetName, TrainConfig } from "./config.js";
-import { ownDataSplits } from "./ownData.js";
+import { type CsvColumns, ownDataSplits } from "./ownData.js";
 
 /** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's); a set of at most 10,000 images (a sample in the same layout) keeps its last tenth. */
 export const CIFAR100_VALIDATION = 5000;
@@ -26,8 +26,8 @@ export interface RunData {
   splits: { train: Dataset; validation: Dataset; test?: Dataset };
   /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
   preprocessing?: Preprocessing;
-  /** Own data in a CSV file with a header: its feature columns' names, in the examples' order. */
-  columns?: string[];
+  /** Own data in a CSV file: what its training file records of its columns (the label's place, the features' names). */
+  recorded?: CsvColumns;
 }
 
 /** What loadRunData reads of a configuration (source and seed: own data only). */
@@ -108,10 +108,15 @@ export async function loadRunData(config: RunDataConfig, dir?: string): Promise<
     case "images": {
       if (!config.source || config.seed === undefined)
         throw new DataFormatError(`a run on ${config.dataset} data without its source and seed in the configuration`);
-      const { train, validation, test, columns } = await ownDataSplits(config.dataset, config.source, config.seed, dir);
+      const { train, validation, test, recorded } = await ownDataSplits(
+        config.dataset,
+        config.source,
+        config.seed,
+        dir,
+      );
       return {
         splits: limitSplits({ train, validation, ...(test ? { test } : {}) }, config.limit),
-        ...(columns ? { columns } : {}),
+        ...(recorded ? { recorded } : {}),
       };
     }
     case "custom":

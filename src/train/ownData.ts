@@ -8,8 +8,8 @@
 import { statSync } from "node:fs";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
-import { quotedList } from "../data/csv.js";
-import { loadCsvTable } from "../data/csvFile.js";
+import { type CsvOptions, firstRows, looksLikeHeader, parseCsvTable, quotedList } from "../data/csv.js";
+import { readCsvBytes } from "../data/csvFile.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
 import type { ImageExampleShape } from "../data/image.js";
 import { loadImageFolder } from "../data/imageFolder.js";
@@ -39,6 +39,8 @@ export interface OwnDataSource {
    * these names, so a test set's columns may come in another order.
    */
   columns?: string[];
+  /** CSV: the training file's label column, counted from 0 (recorded when the run starts): a file without a header has its label there. */
+  labelIndex?: number;
   /** Preprocessing fitted on the training split when the run starts. */
   preprocess: PreprocessSpec[];
 }
@@ -64,9 +66,9 @@ export interface TrainingClasses {
 }
 
 /**
- * Reads one file or folder of the kind. A second set (`expected`: the training data's) must have
- * as many values per example, and is numbered as the training data: its class names mapped to
- * the training data's (it may hold some of them only).
+ * Reads one file or folder of the kind. A second set (`expected`: the training data's) is read
+ * as secondCsvOptions says, must have as many values per example, and is numbered as the
+ * training data: its class names mapped to the training data's (it may hold some of them only).
  */
 export async function readOwnData(
   kind: OwnDataKind,
@@ -74,7 +76,7 @@ export async function readOwnData(
   source: OwnDataReading,
   expected?: TrainingClasses,
 ): Promise<Dataset> {
-  const { set } = await readSet(kind, path, source);
+  const { set } = await readSet(kind, path, source, expected !== undefined);
   if (!expected) return set;
   if (set.features !== expected.features)
     throw new DataFormatError(
@@ -84,26 +86,74 @@ export async function readOwnData(
   return withTrainingClasses(set, expected, path);
 }
 
-/** How readOwnData reads a file or folder: its source's label, shape, delimiter and feature columns. */
-export type OwnDataReading = Pick<OwnDataSource, "label" | "shape" | "delimiter" | "columns">;
+/** How readOwnData reads a file or folder: its source's label, shape, delimiter and the training file's columns. */
+export type OwnDataReading = Pick<OwnDataSource, "label" | "shape" | "delimiter" | "columns" | "labelIndex">;
 
-/** One file or folder of the kind, and (a CSV file with a header) its feature columns' names. */
+/** How a CSV training file was read (a model file's info `csv`): predict reads rows the same way. */
+export type CsvReading = Pick<OwnDataSource, "label" | "delimiter" | "columns" | "labelIndex">;
+
+/** What a CSV training file records of its columns: the features' names (a header naming each once) and the label's place. */
+export type CsvColumns = Pick<OwnDataSource, "columns" | "labelIndex">;
+
+/**
+ * One file or folder of the kind; a CSV training file with what it records of its columns. A
+ * second CSV file (`second`) is read as secondCsvOptions says.
+ */
 async function readSet(
   kind: OwnDataKind,
   path: string,
   source: OwnDataReading,
-): Promise<{ set: Dataset; columns?: string[] }> {
+  second = false,
+): Promise<{ set: Dataset; recorded?: CsvColumns }> {
   checkPathKind(kind, path);
   if (kind === "images") return { set: await readImages(path, source) };
-  const { set, featureNames } = await loadCsvTable(path, {
-    ...(source.label !== undefined ? { label: source.label } : {}),
-    ...(source.shape ? { shape: source.shape } : {}),
-    ...(source.columns ? { columns: source.columns } : {}),
-    delimiter: source.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ","),
-  });
+  const delimiter = csvDelimiter(source, path);
+  const bytes = await readCsvBytes(path);
+  const [first = [], next] = firstRows(bytes, delimiter, path);
+  const reading = second
+    ? secondCsvOptions(first, next, source)
+    : {
+        ...(source.label !== undefined ? { label: source.label } : {}),
+        ...(source.columns ? { columns: source.columns } : {}),
+      };
+  const { set, featureNames, labelIndex } = parseCsvTable(
+    bytes,
+    { ...reading, ...(source.shape ? { shape: source.shape } : {}), delimiter },
+    path,
+  );
   // names that tell the columns apart: a header with a name twice is read by position
   const distinct = featureNames && new Set(featureNames).size === featureNames.length;
-  return { set, ...(distinct ? { columns: [...featureNames] } : {}) };
+  return { set, recorded: { labelIndex, ...(distinct ? { columns: [...featureNames] } : {}) } };
+}
+
+/** A CSV file's field separator: the run's, else a tab for a .tsv file, else a comma. */
+export function csvDelimiter(source: Pick<OwnDataSource, "delimiter">, path: string): string {
+  return source.delimiter ?? (/\.tsv$/i.test(path) ? "\t" : ",");
+}
+
+/**
+ * How a second CSV file (a test set, eval's --data, predict's rows) is read, from its first two
+ * rows and the training file's record. It has a header when its first row holds the training's
+ * label name or all of its feature columns' names, or looks like a header (looksLikeHeader).
+ * - A header, the training's feature columns known: those columns by name, in any order; the
+ *   label by the training's label name where the header has it, else the one column left over.
+ * - A header otherwise: the training's label (name or index), else the last column.
+ * - No header: by position, the label where the training file had it (else the last column).
+ */
+export function secondCsvOptions(
+  first: readonly string[],
+  next: readonly string[] | undefined,
+  training: Pick<OwnDataSource, "label" | "columns" | "labelIndex">,
+): Pick<CsvOptions, "label" | "columns"> & { header: boolean } {
+  const { label, columns, labelIndex } = training;
+  const named = typeof label === "string" && first.includes(label);
+  const header = named || (columns?.every((n) => first.includes(n)) ?? false) || looksLikeHeader(first, next);
+  if (!header) {
+    const at = labelIndex ?? (typeof label === "number" ? label : undefined);
+    return { header: false, ...(at !== undefined ? { label: at } : {}) };
+  }
+  if (columns) return { header: true, columns, ...(named ? { label } : {}) };
+  return { header: true, ...(label !== undefined ? { label } : {}) };
 }
 
 function readImages(path: string, source: Pick<OwnDataSource, "shape">): Promise<Dataset> {
@@ -203,22 +253,22 @@ export function splitValidation(d: Dataset, fraction: number, path: string): { t
 
 /**
  * Reads a run's own data: the shuffled training file split into train and validation, and the
- * test set if the run has one (a CSV test set with a header by the training file's column names),
- * with the training file's feature columns (a CSV file with a header).
+ * test set if the run has one (a CSV test set read as secondCsvOptions says), with what a CSV
+ * training file records of its columns.
  */
 export async function ownDataSplits(
   kind: OwnDataKind,
   source: OwnDataSource,
   seed: number,
   trainPath = source.train,
-): Promise<{ train: Dataset; validation: Dataset; test?: Dataset; columns?: string[] }> {
-  const { set: all, columns } = await readSet(kind, trainPath, source);
+): Promise<{ train: Dataset; validation: Dataset; test?: Dataset; recorded?: CsvColumns }> {
+  const { set: all, recorded } = await readSet(kind, trainPath, source);
   const splits = {
     ...splitValidation(shuffled(all, seed), source.validation, trainPath),
-    ...(columns ? { columns } : {}),
+    ...(recorded ? { recorded } : {}),
   };
   if (!source.test) return splits;
-  const reading = columns ? { ...source, columns } : source;
+  const reading = { ...source, ...recorded };
   return { ...splits, test: await readOwnData(kind, source.test, reading, trainingClassesOf(all)) };
 }
 
