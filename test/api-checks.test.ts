@@ -263,4 +263,28 @@ describe("class names", () => {
     expect(plain.classNames).toBeUndefined();
     expect((await BinaryClassifier.load(await plain.exportBcnet(), { engine: "js" })).classNames).toBeUndefined();
   });
+
+  it("a set with other class names is numbered by the model's: evaluate, and fit's validation and test sets", async () => {
+    const x = Float32Array.from({ length: 60 * 16 }, (_, i) => Math.sin(i * 0.7) + (i % 3));
+    const y = Array.from({ length: 60 }, (_, i) => i % 3);
+    const names = ["ant", "bee", "cow"];
+    const all = bc.data.fromArrays({ x, y, shape: [16], classNames: names });
+    // the bees and cows only, numbered 0 and 1 in a set of their own
+    const keep = y.flatMap((c, i) => (c > 0 ? [i] : []));
+    const subset = (classNames?: string[]) =>
+      bc.data.fromArrays({
+        x: Float32Array.from(keep.flatMap((i) => Array.from(x.subarray(i * 16, (i + 1) * 16)))),
+        y: keep.map((i) => (classNames ? y[i] - 1 : y[i])),
+        shape: [16],
+        ...(classNames ? { classNames } : {}),
+      });
+    const m = model({});
+    const history = await m.fit(all, { epochs: 2, batchSize: 20, preprocess: [], test: subset(["bee", "cow"]) });
+    const asModel = await m.evaluate(subset()); // labels 1 and 2: the model's numbering
+    expect((await m.evaluate(subset(["bee", "cow"]))).error).toBe(asModel.error);
+    expect([history.best.epoch, history.best.testError]).toEqual([2, asModel.error]);
+    await expect(m.evaluate(subset(["bee", "yak"]))).rejects.toThrow(
+      /class "yak" is not one of the training data's: "ant", "bee", "cow"/,
+    );
+  });
 });

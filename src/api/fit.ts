@@ -162,10 +162,12 @@ async function fitIn(
       throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
     model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet, { backend: await model.backend() });
   }
+  const names = model.classNames ?? trainSet.classNames;
   const data: LoopData = {
     train: await model.prepare(trainSet, "fit (training set)"),
-    ...(validationSet ? { validation: await model.prepare(validationSet, "fit (validation set)") } : {}),
-    ...(opts.test ? { test: await model.prepare(opts.test, "fit (test set)") } : {}),
+    // the other sets numbered by the training set's class names (a model's first fit has none yet)
+    ...(validationSet ? { validation: await model.prepare(validationSet, "fit (validation set)", names) } : {}),
+    ...(opts.test ? { test: await model.prepare(opts.test, "fit (test set)", names) } : {}),
   };
   // the data as given (raw pixels, or a pipeline's preprocessed values), before the model's preprocessing
   const identity = dataIdentity(trainSet, opts.record?.dataDir);

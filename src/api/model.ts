@@ -21,6 +21,7 @@ import {
   type Dataset,
   type NumericArray,
 } from "../data/dataset.js";
+import { withTrainingClasses } from "../data/classes.js";
 import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
 import { defaultTestTime, type TestTime } from "../nn/binarization.js";
 import { Network, validateNetwork, type NetworkConfig } from "../nn/network.js";
@@ -213,8 +214,8 @@ export class Model {
    * The examples in the model's input space: the preprocessing applied unless the set is
    * marked preprocessed; the shape and classes checked against the model's.
    */
-  async prepare(given: Dataset, what: string): Promise<LabeledSet> {
-    const data = checkDataset(given, what);
+  async prepare(given: Dataset, what: string, names = this.classNames): Promise<LabeledSet> {
+    const data = byClassNames(checkDataset(given, what), names, what);
     if (!(data.n >= 1))
       throw new ShapeError(
         `${what}: the set is empty (${data.n} examples)`,
@@ -351,6 +352,18 @@ export class Model {
   get best(): Best {
     return this.training?.best ?? NO_BEST;
   }
+}
+
+/**
+ * A set whose class names differ from the model's (`names`: the training data's) numbered by the
+ * model's names (it may hold some of them only; a name the model lacks is a DataFormatError).
+ * A set without names, or with the same ones, as it is.
+ */
+function byClassNames(data: Dataset, names: readonly string[] | undefined, what: string): Dataset {
+  if (!names || !data.classNames || data.example || `${JSON.stringify(data.classNames)}` === JSON.stringify(names))
+    return data;
+  const renumbered = withTrainingClasses(data, { count: names.length, names }, what);
+  return data.preprocessed ? { ...renumbered, preprocessed: true } : renumbered;
 }
 
 /** Every label an integer in 0..classes-1, else an OptionError naming the first bad one. */

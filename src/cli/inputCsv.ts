@@ -11,7 +11,8 @@ import { DataFormatError, OptionError } from "../core/errors.js";
 import { columnText, isNumber, parseCsv, quotedList } from "../data/csv.js";
 import type { Dataset } from "../data/dataset.js";
 import { errorText } from "../data/png.js";
-import { type CsvReading, secondCsvOptions, withTrainingClasses } from "../train/ownData.js";
+import { withTrainingClasses } from "../data/classes.js";
+import { type CsvReading, secondCsvOptions } from "../train/ownData.js";
 
 /** The info's `csv` where it is well formed (a file's info is the producer's free JSON). */
 export function csvReadingOf(info: Record<string, unknown>): CsvReading {

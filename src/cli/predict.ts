@@ -4,7 +4,7 @@ import { DataFormatError, OptionError } from "../core/errors.js";
 import { decodeImage } from "../data/image.js";
 import { loadImageFolder } from "../data/imageFolder.js";
 import { isFolder } from "../train/fsio.js";
-import { withTrainingClasses } from "../train/ownData.js";
+import { withTrainingClasses } from "../data/classes.js";
 import type { ImageShape } from "../format/shapes.js";
 import { readIdxFile } from "../data/idx.js";
 import { BinaryClassifier, decodeBcnet, type BcnetModel, type Prediction } from "../infer/index.js";

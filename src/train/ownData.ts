@@ -10,6 +10,7 @@ import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
 import { type CsvOptions, firstRows, looksLikeHeader, parseCsvTable, quotedList } from "../data/csv.js";
 import { readCsvBytes } from "../data/csvFile.js";
+import { withTrainingClasses } from "../data/classes.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
 import type { ImageExampleShape } from "../data/image.js";
 import { loadImageFolder } from "../data/imageFolder.js";
@@ -163,38 +164,6 @@ function readImages(path: string, source: Pick<OwnDataSource, "shape">): Promise
       "give --shape, e.g. --shape 32x32x3 (C: 1 for gray, 3 for RGB)",
     );
   return loadImageFolder(path, { shape: source.shape as [number, number, number] as ImageExampleShape });
-}
-
-/**
- * A set numbered as the training data: class names mapped to the training data's (a set may
- * hold some of them only); labels that are whole numbers are class indices, below its count.
- */
-export function withTrainingClasses(
-  set: Dataset,
-  training: Omit<TrainingClasses, "features">,
-  source: string,
-): Dataset {
-  const { count, names } = training;
-  let y = set.y;
-  if (set.classNames) {
-    if (!names)
-      throw new DataFormatError(
-        `${source}: its labels are names (${quotedList(set.classNames)}); the training data's classes are numbers 0..${count - 1}`,
-      );
-    const index = set.classNames.map((n) => names.indexOf(n));
-    const unknown = index.indexOf(-1);
-    if (unknown >= 0)
-      throw new DataFormatError(
-        `${source}: class ${JSON.stringify(set.classNames[unknown])} is not one of the training data's: ${quotedList(names)}`,
-        "a second set uses the training data's class names",
-      );
-    y = Float32Array.from(set.y, (v) => index[v]);
-  } else if (set.classes > count) {
-    throw new DataFormatError(
-      `${source}: label ${set.classes - 1} is past the training data's ${count} classes (0..${count - 1})`,
-    );
-  }
-  return fromArrays({ x: set.x, y, shape: set.shape, classes: count, ...(names ? { classNames: names } : {}) });
 }
 
 /** A CSV must be a file and an image folder a folder; a clear error otherwise. */
