@@ -264,6 +264,30 @@ describe("class names", () => {
     expect((await BinaryClassifier.load(await plain.exportBcnet(), { engine: "js" })).classNames).toBeUndefined();
   });
 
+  it("a model keeps a CSV's feature names: Model.featureNames and the .bcnet's info", async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `${Math.sin(i)},${Math.cos(i)},${i % 2 ? "odd" : "even"}`);
+    const set = bc.data.parseCsv(`left,right,kind\n${lines.join("\n")}\n`);
+    expect(set.featureNames).toEqual(["left", "right"]);
+    const m = bc.sequential({
+      inputShape: [2],
+      backend: "reference",
+      layers: [bc.layers.dense({ units: 2 }), bc.layers.batchNorm()],
+    });
+    expect(m.featureNames).toBeUndefined();
+    await m.fit(set, { epochs: 1, batchSize: 10, preprocess: [] });
+    expect(m.featureNames).toEqual(["left", "right"]);
+    expect((await bc.loadModel(await m.toBytes(), { backend: "reference" })).featureNames).toEqual(["left", "right"]);
+    const { BinaryClassifier } = await import("../src/infer/index.js");
+    const net = await BinaryClassifier.load(await m.exportBcnet(), { engine: "js" });
+    expect(net.model.info.csv).toEqual({ columns: ["left", "right"] });
+    expect(() => bc.data.fromArrays({ x: [1, 2], y: [0], shape: [2], featureNames: ["a", "a"] })).toThrow(
+      /featureNames to be distinct strings/,
+    );
+    expect(() => bc.data.fromArrays({ x: [1, 2], y: [0], shape: [2], featureNames: ["a"] })).toThrow(
+      /1 feature names for examples of 2 values/,
+    );
+  });
+
   it("a set with other class names is numbered by the model's: evaluate, and fit's validation and test sets", async () => {
     const x = Float32Array.from({ length: 60 * 16 }, (_, i) => Math.sin(i * 0.7) + (i % 3));
     const y = Array.from({ length: 60 }, (_, i) => i % 3);

@@ -239,7 +239,7 @@ describe("train --csv", () => {
     );
     const args = words("--label 1 --architecture (2x32FC)-3 --epochs 1 --batch-size 30");
     expect(cli(["train", ...QUIET, ...args, "--csv", bareTrain, "--out", bareRun]).status).toBe(0);
-    expect(configOf(bareRun).source.columns).toBeUndefined();
+    expect(configOf(bareRun).featureNames).toBeUndefined();
     expectCleanError(
       cli(["eval", bareRun, ...QUIET, "--data", bare]),
       /narrow-bare\.csv: 2 values per example \(the columns besides the label\); the training data has 4/,
@@ -285,7 +285,8 @@ describe("train --csv", () => {
   });
 
   it("files with a header are read by the training file's column names, in any order", () => {
-    expect(configOf(runDir).source.columns).toEqual(["a", "b", "c", "d"]);
+    expect(configOf(runDir).featureNames).toEqual(["a", "b", "c", "d"]);
+    expect(configOf(runDir).source).toMatchObject({ label: "kind", labelIndex: 1 });
     const reordered = join(root, "reordered.csv");
     writeFileSync(reordered, withColumns(readFileSync(test, "utf8"), ["d", "kind", "b", "a", "c"]));
     const r = cli(["eval", runDir, ...QUIET, "--data", reordered]);
@@ -704,19 +705,20 @@ describe("own data: parsing and the split", () => {
     expect(() => parsePreprocess("whiten")).toThrow(/expected steps among/);
   });
 
-  it("a training file records its feature columns where its header tells them apart, and its label's place", async () => {
+  it("a training file names its features where its header tells them apart, and records its label's place", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bc-columns-"));
-    const recorded = async (file: string, text: string, label?: string) => {
+    const read = async (file: string, text: string, label?: string) => {
       writeFileSync(join(dir, file), text);
       const source = { train: join(dir, file), validation: 0.5, preprocess: [], ...(label ? { label } : {}) };
-      return (await ownDataSplits("csv", source, 1)).recorded;
+      const { train, recorded } = await ownDataSplits("csv", source, 1);
+      return [train.featureNames, recorded];
     };
     const rows = "1,2,3,cat\n4,5,6,dog\n7,8,9,cat\n1,1,1,dog\n";
-    expect(await recorded("named.csv", `p,q,r,y\n${rows}`)).toEqual({ columns: ["p", "q", "r"], labelIndex: 3 });
-    expect(await recorded("twice.csv", `p,p,r,y\n${rows}`)).toEqual({ labelIndex: 3 });
-    expect(await recorded("bare.csv", rows)).toEqual({ labelIndex: 3 });
+    expect(await read("named.csv", `p,q,r,y\n${rows}`)).toEqual([["p", "q", "r"], { labelIndex: 3 }]);
+    expect(await read("twice.csv", `p,p,r,y\n${rows}`)).toEqual([undefined, { labelIndex: 3 }]);
+    expect(await read("bare.csv", rows)).toEqual([undefined, { labelIndex: 3 }]);
     const first = `y,p,q,r\n${rows.replace(/^(.*),(\w+)$/gm, "$2,$1")}`;
-    expect(await recorded("first.csv", first, "y")).toEqual({ columns: ["p", "q", "r"], labelIndex: 0 });
+    expect(await read("first.csv", first, "y")).toEqual([["p", "q", "r"], { labelIndex: 0 }]);
   });
 
   it("the shuffle is the seed's (every example once), and the validation is its last fraction", () => {

@@ -171,7 +171,7 @@ async function fitIn(
   };
   // the data as given (raw pixels, or a pipeline's preprocessed values), before the model's preprocessing
   const identity = dataIdentity(trainSet, opts.record?.dataDir);
-  const fresh = freshConfig(model, opts, data.train, identity, trainSet.classNames);
+  const fresh = freshConfig(model, opts, data.train, identity, trainSet);
   let config: TrainConfig;
   let epochsDone = 0,
     best: Best = NO_BEST,
@@ -339,7 +339,7 @@ function freshConfig(
   opts: FitOptions,
   train: LabeledSet,
   data: TrainConfig["data"],
-  classNames: readonly string[] | undefined,
+  { classNames, featureNames }: Pick<Dataset, "classNames" | "featureNames">,
 ): TrainConfig {
   const epochs = opts.epochs ?? 10;
   if (!(Number.isInteger(epochs) && epochs >= 1))
@@ -401,6 +401,7 @@ function freshConfig(
     ...(opts.earlyStopping ? { earlyStopping: { patience: opts.earlyStopping.patience } } : {}),
     ...(data ? { data } : {}),
     ...(classNames && classNames.length === model.classes ? { classNames: [...classNames] } : {}),
+    ...(featureNames && featureNames.length === train.features ? { featureNames: [...featureNames] } : {}),
   };
 }
 

@@ -130,6 +130,11 @@ export class Model {
     return this.training?.config.classNames;
   }
 
+  /** The names of an example's values where the training set had them (a CSV file's header columns; exported .bcnet files keep them). */
+  get featureNames(): readonly string[] | undefined {
+    return this.training?.config.featureNames;
+  }
+
   /** The number of classes (the last dense layer's units). */
   get classes(): number {
     const dense = this.network.layers.filter((l) => l.kind === "dense");

@@ -8,7 +8,7 @@ import type { SimdChoice } from "../backends/wasm/simd.js";
 import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js";
 import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
-import { readOwnData, type OwnDataKind, type TrainingClasses } from "../train/ownData.js";
+import { readOwnData, type OwnDataKind, type TrainingClasses, type TrainingColumns } from "../train/ownData.js";
 import { checkOwnDataThere } from "./ownData.js";
 import { confusionCounts, confusionText, rowsOf } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
@@ -195,7 +195,13 @@ async function libraryTestSet(config: TrainConfig, given: string | undefined): P
   const input = config.network?.input ?? [];
   if (kind === "images" && input.length !== 3)
     throw new OptionError(`${given} is a folder of images; this run's network takes [${input}], not images`);
-  return readOwnData(kind, at, kind === "images" ? { shape: [...input] } : {}, trainingClassesOfRun(config));
+  const reading = kind === "images" ? { shape: [...input] } : { ...trainingColumnsOfRun(config) };
+  return readOwnData(kind, at, reading, trainingClassesOfRun(config));
+}
+
+/** A run's training set's feature columns by name, where it had them (a CSV file's header): a second CSV file is read by them. */
+function trainingColumnsOfRun(config: TrainConfig): TrainingColumns {
+  return config.featureNames ? { columns: config.featureNames } : {};
 }
 
 /** What a test set must match of a run: its network's values per example and its classes. */
@@ -221,7 +227,12 @@ async function ownTestSet(config: TrainConfig, given: string | undefined): Promi
       `this run (${source.train}) was trained without a test set`,
       `give one with --data: a ${kind === "csv" ? "CSV file" : "folder of images"} like its training data`,
     );
-  const test = await readOwnData(kind, at, source, trainingClassesOfRun(config));
+  const test = await readOwnData(
+    kind,
+    at,
+    { ...source, ...trainingColumnsOfRun(config) },
+    trainingClassesOfRun(config),
+  );
   // the run's --test-size, as the training measured
   const limit = config.limit?.test;
   return limit !== undefined && limit < test.n ? sliceDataset(test, 0, limit) : test;

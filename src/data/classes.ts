@@ -35,5 +35,12 @@ export function withTrainingClasses(
       `${source}: label ${set.classes - 1} is past the training data's ${count} classes (0..${count - 1})`,
     );
   }
-  return fromArrays({ x: set.x, y, shape: set.shape, classes: count, ...(names ? { classNames: names } : {}) });
+  return fromArrays({
+    x: set.x,
+    y,
+    shape: set.shape,
+    classes: count,
+    ...(names ? { classNames: names } : {}),
+    ...(set.featureNames ? { featureNames: set.featureNames } : {}),
+  });
 }

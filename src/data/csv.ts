@@ -122,8 +122,16 @@ export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, 
   const empty = labels.indexOf("");
   if (empty >= 0)
     throw new DataFormatError(`${source}: ${where(empty, labelCol)}: expected a label, found an empty cell`);
-  const set = fromArrays({ x, shape, ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source) });
-  return { set, featureNames: names ? featureCols.map((c) => names[c]) : null, labelIndex: labelCol };
+  const featureNames = names ? featureCols.map((c) => names[c]) : null;
+  // the dataset names its features where the header tells them apart
+  const distinct = featureNames && new Set(featureNames).size === featureNames.length ? { featureNames } : {};
+  const set = fromArrays({
+    x,
+    shape,
+    ...labelsOf(labels, opts.classes, (r) => where(r, labelCol), source),
+    ...distinct,
+  });
+  return { set, featureNames, labelIndex: labelCol };
 }
 
 /** "column index 2 ("petal_width")": counted from 0, as the label option counts. */

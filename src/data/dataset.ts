@@ -20,6 +20,8 @@ export interface Dataset extends LabeledSet {
   readonly classes: number;
   /** Optional names of the classes (image folders: the folder names). */
   readonly classNames?: readonly string[];
+  /** Optional names of an example's values, one each, distinct (a CSV file's header columns). */
+  readonly featureNames?: readonly string[];
   /**
    * True when `x` already went through the preprocessing of the pipeline that produced it (the
    * paper's MNIST / CIFAR-10 / SVHN splits): a model then takes it as it is instead of applying
@@ -51,6 +53,8 @@ export interface FromArraysOptions {
   /** Number of classes (default: the largest label + 1). */
   classes?: number;
   classNames?: readonly string[];
+  /** Names of an example's prod(shape) values, distinct (e.g. a CSV file's feature columns). */
+  featureNames?: readonly string[];
 }
 
 /**
@@ -61,7 +65,7 @@ export interface FromArraysOptions {
 export function fromArrays(opts: FromArraysOptions): Dataset {
   if (typeof opts !== "object" || opts === null)
     throw new OptionError(`dataset: fromArrays takes { x, y, shape }, found ${describeValue(opts)}`);
-  checkKnownKeys("dataset: fromArrays", opts, ["x", "y", "shape", "classes", "classNames"]);
+  checkKnownKeys("dataset: fromArrays", opts, ["x", "y", "shape", "classes", "classNames", "featureNames"]);
   for (const key of ["x", "y", "shape"] as const)
     if (opts[key] === undefined || opts[key] === null || typeof opts[key] !== "object")
       throw new ShapeError(
@@ -103,6 +107,7 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   if (opts.classNames && opts.classNames.length !== classes) {
     throw new OptionError(`dataset: ${opts.classNames.length} class names for ${classes} classes`);
   }
+  checkFeatureNames(opts.featureNames, features);
   const x = asFloat32(opts.x, "dataset: x");
   checkFinite(x, features);
   return {
@@ -113,7 +118,17 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
     shape,
     classes,
     ...(opts.classNames ? { classNames: [...opts.classNames] } : {}),
+    ...(opts.featureNames ? { featureNames: [...opts.featureNames] } : {}),
   };
+}
+
+/** Feature names, where given, are `features` distinct strings (an OptionError otherwise). */
+function checkFeatureNames(names: readonly string[] | undefined, features: number): void {
+  if (names === undefined) return;
+  if (!Array.isArray(names) || names.some((n) => typeof n !== "string") || new Set(names).size !== names.length)
+    throw new OptionError(`dataset: expected featureNames to be distinct strings, found ${describeValue(names)}`);
+  if (names.length !== features)
+    throw new OptionError(`dataset: ${names.length} feature names for examples of ${features} values`);
 }
 
 /** Examples [start, start + count) of a dataset (views, no copy). */

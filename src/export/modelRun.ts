@@ -110,14 +110,14 @@ function reshapedFor(p: Preprocessing, input: readonly number[], source: string)
 const CLASS_NAMES_BYTES = 16384;
 
 /**
- * How a CSV source was read, for predict: its label column and delimiter where given, the label's
- * place in the file, and its feature columns' names where it had a header.
+ * How a run's CSV data was read, for predict: a CSV source's label column and delimiter where
+ * given and the label's place in the file, and the training set's feature names (a header's
+ * columns; also a library run's) where they fit as the class names do.
  */
-function csvReading(source: NonNullable<TrainConfig["source"]>): CsvReading | undefined {
-  const { label, delimiter, labelIndex } = source;
-  // the feature columns' names where they fit as the class names do
-  const columns =
-    source.columns && JSON.stringify(source.columns).length <= CLASS_NAMES_BYTES ? source.columns : undefined;
+function csvReading(c: TrainConfig): CsvReading | undefined {
+  const { label, delimiter, labelIndex } = c.dataset === "csv" && c.source ? c.source : {};
+  const names = c.featureNames;
+  const columns = names && JSON.stringify(names).length <= CLASS_NAMES_BYTES ? names : undefined;
   if (label === undefined && delimiter === undefined && labelIndex === undefined && !columns) return undefined;
   return {
     ...(label !== undefined ? { label } : {}),
@@ -142,7 +142,7 @@ export function modelInfo(network: NetworkConfig, source: string, run: RunProven
     // the names where they leave the info well inside the format's 64 KiB (predict then prints them)
     if (c.classNames && JSON.stringify(c.classNames).length <= CLASS_NAMES_BYTES) info.classNames = c.classNames;
     // how the training CSV was read: predict reads rows the same way unless told otherwise
-    const csv = c.dataset === "csv" && c.source ? csvReading(c.source) : undefined;
+    const csv = csvReading(c);
     if (csv) info.csv = csv;
     info.testTime = testTimeToString(c.testTime);
   } else {

@@ -37,6 +37,8 @@ export interface TrainConfig {
   source?: OwnDataSource;
   /** The names of the classes, in label order, where the training data has them. */
   classNames?: string[];
+  /** The training set's feature names (a CSV file's header columns), where it had them: files with a header are read by them. */
+  featureNames?: string[];
   /**
    * The network, layer by layer (runs of the library); absent: the MLP of `hidden` or the
    * network of `architecture` on the dataset's images (runs of the presets).

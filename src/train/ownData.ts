@@ -35,12 +35,10 @@ export interface OwnDataSource {
   /** CSV: the field separator (absent: "," or, for a .tsv file, a tab). */
   delimiter?: string;
   /**
-   * CSV: the training file's feature columns by header name, in the examples' order (recorded
-   * when the run starts, absent for a file without a header). Files with a header are read by
-   * these names, so a test set's columns may come in another order.
+   * CSV: the training file's label column, counted from 0 (recorded when the run starts): a
+   * second file without a header has its label there. (Its feature columns' names are the
+   * run's featureNames.)
    */
-  columns?: string[];
-  /** CSV: the training file's label column, counted from 0 (recorded when the run starts): a file without a header has its label there. */
   labelIndex?: number;
   /** Preprocessing fitted on the training split when the run starts. */
   preprocess: PreprocessSpec[];
@@ -87,14 +85,19 @@ export async function readOwnData(
   return withTrainingClasses(set, expected, path);
 }
 
-/** How readOwnData reads a file or folder: its source's label, shape, delimiter and the training file's columns. */
-export type OwnDataReading = Pick<OwnDataSource, "label" | "shape" | "delimiter" | "columns" | "labelIndex">;
+/** How readOwnData reads a file or folder: its source's label, shape and delimiter, and the training file's columns. */
+export type OwnDataReading = Pick<OwnDataSource, "label" | "shape" | "delimiter" | "labelIndex"> & TrainingColumns;
+
+/** The training file's feature columns by name (its featureNames), where known. */
+export interface TrainingColumns {
+  columns?: readonly string[];
+}
 
 /** How a CSV training file was read (a model file's info `csv`): predict reads rows the same way. */
-export type CsvReading = Pick<OwnDataSource, "label" | "delimiter" | "columns" | "labelIndex">;
+export type CsvReading = Pick<OwnDataSource, "label" | "delimiter" | "labelIndex"> & TrainingColumns;
 
-/** What a CSV training file records of its columns: the features' names (a header naming each once) and the label's place. */
-export type CsvColumns = Pick<OwnDataSource, "columns" | "labelIndex">;
+/** What a CSV training file records in the run's source: its label's place. */
+export type CsvColumns = Pick<OwnDataSource, "labelIndex">;
 
 /**
  * One file or folder of the kind; a CSV training file with what it records of its columns. A
@@ -113,18 +116,15 @@ async function readSet(
   const [first = [], next] = firstRows(bytes, delimiter, path);
   const reading = second
     ? secondCsvOptions(first, next, source)
-    : {
-        ...(source.label !== undefined ? { label: source.label } : {}),
-        ...(source.columns ? { columns: source.columns } : {}),
-      };
-  const { set, featureNames, labelIndex } = parseCsvTable(
+    : source.label !== undefined
+      ? { label: source.label }
+      : {};
+  const { set, labelIndex } = parseCsvTable(
     bytes,
     { ...reading, ...(source.shape ? { shape: source.shape } : {}), delimiter },
     path,
   );
-  // names that tell the columns apart: a header with a name twice is read by position
-  const distinct = featureNames && new Set(featureNames).size === featureNames.length;
-  return { set, recorded: { labelIndex, ...(distinct ? { columns: [...featureNames] } : {}) } };
+  return { set, recorded: { labelIndex } };
 }
 
 /** A CSV file's field separator: the run's, else a tab for a .tsv file, else a comma. */
@@ -144,7 +144,7 @@ export function csvDelimiter(source: Pick<OwnDataSource, "delimiter">, path: str
 export function secondCsvOptions(
   first: readonly string[],
   next: readonly string[] | undefined,
-  training: Pick<OwnDataSource, "label" | "columns" | "labelIndex">,
+  training: Pick<OwnDataSource, "label" | "labelIndex"> & TrainingColumns,
 ): Pick<CsvOptions, "label" | "columns"> & { header: boolean } {
   const { label, columns, labelIndex } = training;
   const named = typeof label === "string" && first.includes(label);
@@ -206,6 +206,7 @@ export function shuffled(d: Dataset, seed: number): Dataset {
     shape: d.shape,
     classes: d.classes,
     ...(d.classNames ? { classNames: d.classNames } : {}),
+    ...(d.featureNames ? { featureNames: d.featureNames } : {}),
   });
 }
 
@@ -222,8 +223,8 @@ export function splitValidation(d: Dataset, fraction: number, path: string): { t
 
 /**
  * Reads a run's own data: the shuffled training file split into train and validation, and the
- * test set if the run has one (a CSV test set read as secondCsvOptions says), with what a CSV
- * training file records of its columns.
+ * test set if the run has one (a CSV test set read as secondCsvOptions says, by the training
+ * set's featureNames), with what a CSV training file records of its columns.
  */
 export async function ownDataSplits(
   kind: OwnDataKind,
@@ -237,7 +238,7 @@ export async function ownDataSplits(
     ...(recorded ? { recorded } : {}),
   };
   if (!source.test) return splits;
-  const reading = { ...source, ...recorded };
+  const reading = { ...source, ...recorded, ...(all.featureNames ? { columns: all.featureNames } : {}) };
   return { ...splits, test: await readOwnData(kind, source.test, reading, trainingClassesOf(all)) };
 }
 
