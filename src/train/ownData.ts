@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
-import { type CsvOptions, firstRows, looksLikeHeader, parseCsvTable, quotedList } from "../data/csv.js";
+import { type CsvOptions, firstRows, looksLikeHeader, parseCsvTable } from "../data/csv.js";
 import { readCsvBytes } from "../data/csvFile.js";
 import { withTrainingClasses } from "../data/classes.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
