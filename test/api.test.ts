@@ -79,7 +79,9 @@ describe("building models", () => {
           bc.layers.dense({ units: 2 }),
         ],
       }),
-    ).toThrow(/conv0: the kernel is larger than its padded 3x3 input \(the network's input: \[3,3,1\]\)/);
+    ).toThrow(
+      /conv0: the kernel is larger than its padded 3x3 input \(the network's input: \[3,3,1\]\)\n {2}hint: give a larger input, or a smaller window/,
+    );
     expect(() =>
       bc.sequential({
         inputShape: [6, 6, 1],
@@ -103,7 +105,7 @@ describe("building models", () => {
       }),
     ).toThrow(/a convolution needs images[\s\S]*hint: give an image input shape \[height, width, channels\]/);
     expect(() => bc.data.fromArrays({ x: new Float32Array(12), y: [0, -1, 1], shape: [4] })).toThrow(
-      /label 1 is -1[\s\S]*hint: labels are class indices/,
+      /example 1's label is -1[\s\S]*hint: labels are class indices/,
     );
     const model = bc.sequential({ inputShape: [4], backend: "reference", layers: [bc.layers.dense({ units: 2 })] });
     const data = bc.data.fromArrays({ x: new Float32Array(8), y: [0, 1], shape: [4] });
@@ -184,10 +186,10 @@ describe("fit", () => {
     const model = smallMlp();
     const bad = bc.data.fromArrays({ x: new Float32Array(16 * 10), y: [0, 1, 2, 3, 0, 1, 2, 3, 0, 1], shape: [16] });
     await expect(model.fit(bad, { epochs: 1, batchSize: 5 })).rejects.toThrow(
-      /label 3 is 3, outside the model's 3 classes 0\.\.2/,
+      /example 3's label is 3, outside the model's 3 classes 0\.\.2/,
     );
     expect(() => bc.data.fromArrays({ x: new Float32Array(4), y: [0, 5], shape: [2], classes: 3 })).toThrow(
-      /label 1 is 5, outside the 3 classes/,
+      /example 1's label is 5, outside the 3 classes/,
     );
     await model.dispose();
   });

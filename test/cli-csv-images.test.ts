@@ -457,6 +457,16 @@ describe("train --csv", () => {
     const p = cli(["predict", model, semi]);
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/^error rate [\d.]+% \(\d+ of 300 rows\)/);
+    // eval reads the run's delimiter; --delimiter reads a file of another (the same error on the same rows)
+    const e = cli(["eval", dir, ...QUIET, "--data", semi]);
+    expect(e.status, e.stderr).toBe(0);
+    const commas = cli(["eval", dir, ...QUIET, "--data", train, "--delimiter", ","]);
+    expect(commas.status, commas.stderr).toBe(0);
+    const rate = (text: string) => /([\d.]+)% on 300 examples/.exec(text)?.[1];
+    expect(rate(commas.stdout)).toBeDefined();
+    expect(rate(commas.stdout)).toBe(rate(e.stdout));
+    expectCleanError(cli(["eval", dir, ...QUIET, "--data", train]), /expected at least 2 columns[\s\S]*--delimiter/);
+    expectCleanError(cli(["eval", semi, ...QUIET]), /semi\.csv is a file, not a run folder/);
   });
 
   it("bad input gets a clear error", () => {

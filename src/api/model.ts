@@ -377,7 +377,7 @@ export function checkLabels(data: { y: Float32Array; n: number }, classes: numbe
     const label = data.y[i];
     if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
       throw new OptionError(
-        `${what}: label ${i} is ${label}, outside the model's ${classes} classes 0..${classes - 1}`,
+        `${what}: example ${i}'s label is ${label}, outside the model's ${classes} classes 0..${classes - 1}`,
         "build the model with as many output units as the data has classes, or fix the labels",
       );
     }

@@ -9,7 +9,7 @@ import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js
 import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
 import { readOwnData, type OwnDataKind, type TrainingClasses, type TrainingColumns } from "../train/ownData.js";
-import { checkOwnDataThere } from "./ownData.js";
+import { checkOwnDataThere, delimiterOption } from "./ownData.js";
 import { confusionCounts, confusionText, rowsOf } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
@@ -31,6 +31,7 @@ interface EvalCliOptions {
   threads: number;
   simd: SimdChoice;
   data?: string;
+  delimiter?: string;
 }
 
 export function evalCommand(): Command {
@@ -56,6 +57,7 @@ export function evalCommand(): Command {
         "the data to measure on (default: the data the run trained on): MNIST - folder with the four IDX files; CIFAR-10, SVHN - the cache folder of `binaryconnect data`; a run on your own data - a test CSV file or image folder (default: its --test)",
       ).argParser(path),
     )
+    .addOption(delimiterOption('the run\'s; else "," or, for .tsv files, a tab'))
     .option(
       "--confusion",
       "also print each class's error and the confusion matrix (rows: the true class, columns: the predicted one; binary or real test-time weights)",
@@ -86,15 +88,20 @@ export function evalCommand(): Command {
           "--confusion needs one network's predictions; an ensemble's error only is measured",
           "give --test-time binary or real with --confusion",
         );
+      if (o.delimiter !== undefined && config.dataset !== "csv" && config.dataset !== "custom")
+        throw new OptionError(
+          `--delimiter applies to CSV files; this run trained on ${config.dataset}`,
+          "leave it out",
+        );
       const backend = await createBackend(o.backend, { threads: o.threads, simd: o.simd });
       // the run's own data unless told otherwise (its configuration names the folder it trained on)
       const dataDir = o.data !== undefined ? resolve(o.data) : config.data?.dir;
       try {
         const test =
           config.dataset === "custom"
-            ? await libraryTestSet(config, o.data)
+            ? await libraryTestSet(config, o.data, o.delimiter)
             : config.source
-              ? await ownTestSet(config, o.data)
+              ? await ownTestSet(config, o.data, o.delimiter)
               : await paperTestSet(config, o.data, dataDir, path);
         const onTraining =
           config.source !== undefined && o.data !== undefined && resolve(o.data) === config.source.train;
@@ -184,7 +191,7 @@ async function paperTestSet(config: TrainConfig, given: string | undefined, data
  * A library run's test set: only `--data`, a CSV file (the label in its last column) or a folder
  * of class sub-folders of images, read for the run's network input and numbered by its classes.
  */
-async function libraryTestSet(config: TrainConfig, given: string | undefined): Promise<Dataset> {
+async function libraryTestSet(config: TrainConfig, given: string | undefined, delimiter?: string): Promise<Dataset> {
   if (given === undefined)
     throw new OptionError(
       "this run trained on data given to the library, which eval cannot read back",
@@ -195,7 +202,10 @@ async function libraryTestSet(config: TrainConfig, given: string | undefined): P
   const input = config.network?.input ?? [];
   if (kind === "images" && input.length !== 3)
     throw new OptionError(`${given} is a folder of images; this run's network takes [${input}], not images`);
-  const reading = kind === "images" ? { shape: [...input] } : { ...trainingColumnsOfRun(config) };
+  const reading =
+    kind === "images"
+      ? { shape: [...input] }
+      : { ...trainingColumnsOfRun(config), ...(delimiter ? { delimiter } : {}) };
   return readOwnData(kind, at, reading, trainingClassesOfRun(config));
 }
 
@@ -217,7 +227,7 @@ function trainingClassesOfRun(config: TrainConfig): TrainingClasses {
  * Own data's test set: the file or folder given with `--data` (read as the training data was,
  * with its classes), else the run's --test.
  */
-async function ownTestSet(config: TrainConfig, given: string | undefined): Promise<Dataset> {
+async function ownTestSet(config: TrainConfig, given: string | undefined, delimiter?: string): Promise<Dataset> {
   const source = config.source!;
   const kind = config.dataset as OwnDataKind;
   if (given === undefined) checkOwnDataThere(source, "eval");
@@ -230,7 +240,7 @@ async function ownTestSet(config: TrainConfig, given: string | undefined): Promi
   const test = await readOwnData(
     kind,
     at,
-    { ...source, ...trainingColumnsOfRun(config) },
+    { ...source, ...trainingColumnsOfRun(config), ...(delimiter ? { delimiter } : {}) },
     trainingClassesOfRun(config),
   );
   // the run's --test-size, as the training measured

@@ -62,11 +62,11 @@ export function ownDataOptions(): Option[] {
   ];
 }
 
-/** --delimiter: a CSV's field separator (train and predict). */
-export function delimiterOption(): Option {
+/** --delimiter: a CSV's field separator; `usual` says where its default comes from (train, eval, predict). */
+export function delimiterOption(usual = '"," or, for .tsv files, a tab'): Option {
   return new Option(
     "--delimiter <char>",
-    'with CSV files: the field separator, e.g. ";" or "\\t" for a tab (default: predict uses the training\'s, as the model file records it; else "," or, for .tsv files, a tab)',
+    `with CSV files: the field separator, e.g. ";" or "\\t" for a tab (default: ${usual})`,
   ).argParser((text: string) => {
     const d = text === "\\t" || text.toLowerCase() === "tab" ? "\t" : text;
     if (d.length !== 1) throw new InvalidArgumentError(`expected one character (or \\t for a tab), found "${text}"`);

@@ -55,7 +55,7 @@ export function predictCommand(): Command {
         .default("auto")
         .argParser(oneOf(["auto", "wasm", "js"] as const)),
     )
-    .addOption(delimiterOption())
+    .addOption(delimiterOption('the training\'s, as the model file records it; else "," or, for .tsv files, a tab'))
     .option(
       "--resize",
       "convert PNG and JPEG images of any size to the model's (bilinear, as `train --images` read its examples) instead of requiring its exact size",

@@ -87,7 +87,7 @@ export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, 
   if (width < 2)
     throw new DataFormatError(
       `${source}: expected at least 2 columns (features and a label), found ${width}`,
-      `if the fields are not separated by commas, pass delimiter (found line 1: ${JSON.stringify(rows[0].cells.join(""))})`,
+      `if the fields are not separated by commas, pass delimiter (--delimiter on the command line; found line 1: ${JSON.stringify(rows[0].cells.join(""))})`,
     );
   const header = hasHeader(rows, opts);
   const names = header ? rows[0].cells : null;

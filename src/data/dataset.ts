@@ -89,7 +89,7 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
     const label = Number(opts.y[i]);
     if (!Number.isInteger(label) || label < 0)
       throw new OptionError(
-        `dataset: label ${i} is ${label}; expected an integer class index >= 0`,
+        `dataset: example ${i}'s label is ${label}; expected an integer class index >= 0`,
         "labels are class indices 0, 1, 2, ...; map names or other codes to indices first (parseCsv does this for a CSV)",
       );
     if (label > maxLabel) maxLabel = label;
@@ -100,7 +100,7 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
   if (maxLabel >= classes) {
     const i = Array.prototype.findIndex.call(opts.y, (v: number) => Number(v) >= classes);
     throw new OptionError(
-      `dataset: label ${i} is ${Number(opts.y[i])}, outside the ${classes} classes 0..${classes - 1}`,
+      `dataset: example ${i}'s label is ${Number(opts.y[i])}, outside the ${classes} classes 0..${classes - 1}`,
       "pass the right classes, or fix the labels",
     );
   }

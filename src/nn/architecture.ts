@@ -209,7 +209,7 @@ function expand(text: string): Item[] {
     else
       throw archError(
         text,
-        `cannot read "${token}": expected NC K (a KxK convolution with N filters, e.g. 128C3), MPk, NFC, (RxPART), or the number of classes last`,
+        `cannot read "${token}": expected NCK (a KxK convolution with N filters, e.g. 128C3), MPk, NFC, (RxPART), or the number of classes last`,
       );
     if (("n" in item && item.n < 1) || ("size" in item && item.size < 1) || count < 1)
       throw archError(text, `"${token}": sizes must be >= 1`);

@@ -159,8 +159,11 @@ function slotAllocator(slotsPerStep: number, layers: readonly LayerSpec[], fail:
   };
 }
 
-/** The hint of a layer whose window does not fit the image it gets. */
-const SMALL_INPUT_HINT = "give a larger input, or fewer poolings (or strides) before this layer";
+/** The hint of a layer whose window does not fit the image it gets (`after`: convolutions or poolings before it). */
+const smallInputHint = (after: boolean) =>
+  after
+    ? "give a larger input, or fewer poolings (or strides) before this layer"
+    : "give a larger input, or a smaller window";
 
 /** The layers of `config`, following the shape of one example through them. */
 function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: number): Layer[] {
@@ -212,7 +215,7 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
         if (shape[0] + 2 * spec.pad[0] < spec.kernel[0] || shape[1] + 2 * spec.pad[1] < spec.kernel[1])
           fail(
             `${conv.name}: the kernel is larger than its padded ${shape[0]}x${shape[1]} input${inputText}`,
-            SMALL_INPUT_HINT,
+            smallInputHint(layers.length > 1),
           );
         shape = layerOutputShape(spec, shape);
         layers.push(conv);
@@ -224,7 +227,7 @@ function buildLayers(backend: Backend, config: NetworkConfig, slotsPerStep: numb
         if (shape[0] < spec.window[0] || shape[1] < spec.window[1])
           fail(
             `${pool}: the ${spec.window.join("x")} pooling window is larger than its ${shape[0]}x${shape[1]} input${inputText}`,
-            SMALL_INPUT_HINT,
+            smallInputHint(layers.length > 1),
           );
         layers.push(new MaxPool2D(backend, pool, spec.window, spec.stride));
         shape = layerOutputShape(spec, shape);
