@@ -142,7 +142,7 @@ describe("binaryconnect CLI", () => {
   it("a bad --architecture is refused before any data is loaded, with the notation's rules", () => {
     const r = run("train", "--architecture", "(2x8C3)-MP2-16F");
     expect(r.status).not.toBe(0);
-    expect(r.stderr).toContain('cannot read "16F": expected NC K');
+    expect(r.stderr).toContain('cannot read "16F": expected NCK');
     expect(r.stdout, "refused while parsing the flags, before the data is loaded").not.toContain("data:");
   });
 
