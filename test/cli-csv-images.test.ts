@@ -209,6 +209,12 @@ describe("train --csv", () => {
     expect(labelled.status, labelled.stderr).toBe(0);
     expect(labelled.stdout).toMatch(/of 60 rows\)/);
     expect(Number(/error rate ([\d.]+)%/.exec(labelled.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
+    // --json: the error rate, and each row's prediction beside its label
+    const j = JSON.parse(cli(["predict", model, test, "--json"]).stdout);
+    expect([j.rows, j.predictions.length]).toEqual([60, 60]);
+    const wrong = j.predictions.filter((q: { class: number; label: number }) => q.class !== q.label).length;
+    expect([j.errors, (100 * j.errorRate).toFixed(2)]).toEqual([wrong, testErrorOf(trained.stdout).toFixed(2)]);
+    expect(j.predictions[0]).toMatchObject({ name: "blobs-test.csv[0]", className: CLASSES[j.predictions[0].class] });
   });
 
   it("a test set is numbered by the training data's class names (a subset is fine) and needs its columns", () => {

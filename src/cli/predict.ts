@@ -74,19 +74,17 @@ export function predictCommand(): Command {
       const started = performance.now();
       const p = net.predict(input.values, input.names.length);
       const ms = performance.now() - started;
-      if (input.labels) return printErrorRate(p, input.labels, o, ms, net.engine, input.noun);
       const names = net.classNames;
+      if (input.labels)
+        return printErrorRate(p, input.labels, o, {
+          ms,
+          engine: net.engine,
+          noun: input.noun,
+          rows: input.names,
+          names,
+        });
       if (o.json) {
-        console.log(
-          JSON.stringify({
-            predictions: input.names.map((name, m) => ({
-              name,
-              class: p.labels[m],
-              ...(names ? { className: names[p.labels[m]] } : {}),
-              scores: Array.from(p.scores.subarray(m * p.classes, (m + 1) * p.classes)),
-            })),
-          }),
-        );
+        console.log(JSON.stringify({ predictions: predictionRecords(p, input.names, names) }));
         return;
       }
       input.names.forEach((name, m) => {
@@ -220,18 +218,34 @@ export async function readLabels(path: string, count: number, classes: number): 
   return idx.data;
 }
 
+/** Each input's prediction for --json: its name, class (and class name), scores, and its label where known. */
+function predictionRecords(
+  p: Prediction,
+  rows: readonly string[],
+  names?: readonly string[],
+  labels?: ArrayLike<number>,
+) {
+  return rows.map((name, m) => ({
+    name,
+    class: p.labels[m],
+    ...(names ? { className: names[p.labels[m]] } : {}),
+    ...(labels ? { label: labels[m] } : {}),
+    scores: Array.from(p.scores.subarray(m * p.classes, (m + 1) * p.classes)),
+  }));
+}
+
 function printErrorRate(
   p: Prediction,
   labels: ArrayLike<number>,
   o: PredictCliOptions,
-  ms: number,
-  engine: string,
-  noun: string,
+  run: { ms: number; engine: string; noun: string; rows: readonly string[]; names?: readonly string[] },
 ): void {
+  const { ms, engine, noun } = run;
   let errors = 0;
   for (let m = 0; m < p.count; m++) if (p.labels[m] !== labels[m]) errors++;
   if (o.json) {
-    console.log(JSON.stringify({ [noun]: p.count, errors, errorRate: errors / p.count }));
+    const predictions = predictionRecords(p, run.rows, run.names, labels);
+    console.log(JSON.stringify({ [noun]: p.count, errors, errorRate: errors / p.count, predictions }));
     return;
   }
   console.log(
