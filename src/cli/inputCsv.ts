@@ -1,9 +1,11 @@
 /**
  * CSV inputs of `binaryconnect predict` for a model trained on feature vectors (`train --csv`):
  * each row holds the model's inputs, optionally with one more column, the label (named by
- * --label, else the last), which turns the output into the error rate. A first row with a cell
- * that is not a number is a header; where the model records its training file's feature columns,
- * a header's columns are found by those names, in any order (the label: the one column left over).
+ * --label, else the last), which turns the output into the error rate. A file is read as a test
+ * set of the training is (secondCsvOptions): where the model records its training set's feature
+ * names, a header's columns are found by them, in any order (the label: the training's label name,
+ * else the one column left over); a file without a header is read by position, its label where
+ * the training file had it.
  */
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";

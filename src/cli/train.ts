@@ -18,7 +18,7 @@ import {
 import type { TrainConfig } from "../train/config.js";
 import { dataSource, loadRunData, runPreprocess } from "../train/data.js";
 import { networkOf, ownDataNetwork } from "../train/model.js";
-import type { CsvColumns, OwnDataSource } from "../train/ownData.js";
+import type { CsvLabelPlace, OwnDataSource } from "../train/ownData.js";
 import type { Dataset } from "../data/dataset.js";
 import { Model } from "../api/model.js";
 import { DEFAULT_PRESET, getPreset, PAPER_DROPOUT, PRESETS } from "../train/presets.js";
@@ -424,7 +424,7 @@ async function runTrain(o: TrainCliOptions, cmd: Command): Promise<void> {
  * tenth of the training split where --batch-size was not given, and what a CSV training file
  * records of its columns (later reads find them by name, or by place).
  */
-function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions, recorded?: CsvColumns): void {
+function settleOwnDataRun(config: TrainConfig, train: Dataset, o: TrainCliOptions, recorded?: CsvLabelPlace): void {
   if (train.classes < 2)
     throw new OptionError(
       `${config.source!.train} holds one class only${train.classNames ? ` (${train.classNames[0]})` : ""}: a classifier learns from examples of two classes or more`,

@@ -11,7 +11,7 @@ import { MNIST_SHAPE, mnistSplits, trainingMean } from "../data/split.js";
 import { svhnSplits } from "../data/svhnPrepare.js";
 import { decodeCheckpoint } from "./checkpointFormat.js";
 import type { DatasetName, TrainConfig } from "./config.js";
-import { type CsvColumns, ownDataSplits } from "./ownData.js";
+import { type CsvLabelPlace, ownDataSplits } from "./ownData.js";
 
 /** CIFAR-100's validation split: the last 5,000 training images (as CIFAR-10's); a set of at most 10,000 images (a sample in the same layout) keeps its last tenth. */
 export const CIFAR100_VALIDATION = 5000;
@@ -27,7 +27,7 @@ export interface RunData {
   /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
   preprocessing?: Preprocessing;
   /** Own data in a CSV file: what its training file records of its columns (the label's place, the features' names). */
-  recorded?: CsvColumns;
+  recorded?: CsvLabelPlace;
 }
 
 /** What loadRunData reads of a configuration (source and seed: own data only). */

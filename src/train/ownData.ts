@@ -97,7 +97,7 @@ export interface TrainingColumns {
 export type CsvReading = Pick<OwnDataSource, "label" | "delimiter" | "labelIndex"> & TrainingColumns;
 
 /** What a CSV training file records in the run's source: its label's place. */
-export type CsvColumns = Pick<OwnDataSource, "labelIndex">;
+export type CsvLabelPlace = Pick<OwnDataSource, "labelIndex">;
 
 /**
  * One file or folder of the kind; a CSV training file with what it records of its columns. A
@@ -108,14 +108,13 @@ async function readSet(
   path: string,
   source: OwnDataReading,
   second = false,
-): Promise<{ set: Dataset; recorded?: CsvColumns }> {
+): Promise<{ set: Dataset; recorded?: CsvLabelPlace }> {
   checkPathKind(kind, path);
   if (kind === "images") return { set: await readImages(path, source) };
   const delimiter = csvDelimiter(source, path);
   const bytes = await readCsvBytes(path);
-  const [first = [], next] = firstRows(bytes, delimiter, path);
   const reading = second
-    ? secondCsvOptions(first, next, source)
+    ? secondCsvOptions(...firstTwo(bytes, delimiter, path), source)
     : source.label !== undefined
       ? { label: source.label }
       : {};
@@ -125,6 +124,12 @@ async function readSet(
     path,
   );
   return { set, recorded: { labelIndex } };
+}
+
+/** A CSV file's first row and the one after it (if any). */
+function firstTwo(bytes: Uint8Array, delimiter: string, path: string): [string[], string[] | undefined] {
+  const [first = [], next] = firstRows(bytes, delimiter, path);
+  return [first, next];
 }
 
 /** A CSV file's field separator: the run's, else a tab for a .tsv file, else a comma. */
@@ -231,7 +236,7 @@ export async function ownDataSplits(
   source: OwnDataSource,
   seed: number,
   trainPath = source.train,
-): Promise<{ train: Dataset; validation: Dataset; test?: Dataset; recorded?: CsvColumns }> {
+): Promise<{ train: Dataset; validation: Dataset; test?: Dataset; recorded?: CsvLabelPlace }> {
   const { set: all, recorded } = await readSet(kind, trainPath, source);
   const splits = {
     ...splitValidation(shuffled(all, seed), source.validation, trainPath),
