@@ -280,6 +280,27 @@ describe("class names", () => {
     const { BinaryClassifier } = await import("../src/infer/index.js");
     const net = await BinaryClassifier.load(await m.exportBcnet(), { engine: "js" });
     expect(net.model.info.csv).toEqual({ columns: ["left", "right"] });
+    // a set with the same features in another order is read in the model's order; other names are refused
+    const swapped = bc.data.parseCsv(
+      `kind,right,left\n${lines.map((l) => l.split(",").reverse().join(",")).join("\n")}\n`,
+      { label: "kind" },
+    );
+    expect(swapped.featureNames).toEqual(["right", "left"]);
+    const [a, b] = [await m.evaluate(set), await m.evaluate(swapped)];
+    expect(b).toEqual(a);
+    const scrambled = bc.data.fromArrays({ x: swapped.x, y: swapped.y, shape: [2] }); // the same values, no names: by position
+    expect(Array.from((await m.predict(scrambled)).labels)).not.toEqual(Array.from((await m.predict(set)).labels));
+    const fresh = bc.sequential({
+      inputShape: [2],
+      backend: "reference",
+      layers: [bc.layers.dense({ units: 2 }), bc.layers.batchNorm()],
+    });
+    const history = await fresh.fit(set, { epochs: 1, batchSize: 10, preprocess: [], test: swapped });
+    expect(history.best.testError).toBe((await fresh.evaluate(set)).error);
+    const renamed = bc.data.parseCsv(`up,down,kind\n${lines.join("\n")}\n`);
+    await expect(m.evaluate(renamed)).rejects.toThrow(
+      /its features are named "up", "down"; the model's are "left", "right"/,
+    );
     expect(() => bc.data.fromArrays({ x: [1, 2], y: [0], shape: [2], featureNames: ["a", "a"] })).toThrow(
       /featureNames to be distinct strings/,
     );

@@ -14,7 +14,7 @@ import * as bc from "../src/index.js";
 import { confusionCounts, confusionText } from "../src/cli/confusion.js";
 import { parsePreprocess, parseShape } from "../src/cli/ownData.js";
 import { fromArrays } from "../src/data/dataset.js";
-import { ownDataSplits, shuffled, splitValidation } from "../src/train/ownData.js";
+import { ownDataSplits, secondCsvOptions, shuffled, splitValidation } from "../src/train/ownData.js";
 import { loadCheckpoint } from "../src/train/checkpoint.js";
 import type { CheckpointMeta } from "../src/train/trainer.js";
 import { CLI, cli, expectCleanError, metricsOf, withoutTimings, words } from "./cli-helpers.js";
@@ -735,6 +735,37 @@ describe("own data: parsing and the split", () => {
     expect(await read("bare.csv", rows)).toEqual([undefined, { labelIndex: 3 }]);
     const first = `y,p,q,r\n${rows.replace(/^(.*),(\w+)$/gm, "$2,$1")}`;
     expect(await read("first.csv", first, "y")).toEqual([["p", "q", "r"], { labelIndex: 0 }]);
+  });
+
+  it("a second file's header: the training's label name, its feature names (not all numbers), or its content", () => {
+    const training = { label: "species", columns: ["0", "1", "2", "3"], labelIndex: 4 };
+    const row = (...cells: string[]) => cells;
+    // a data row holding every feature name (pandas' numbered columns) is not a header
+    expect(
+      secondCsvOptions(row("3", "0", "1", "2", "setosa"), row("0.1", "3", "0.3", "0.1", "versicolor"), training),
+    ).toEqual({
+      header: false,
+      label: 4,
+    });
+    expect(secondCsvOptions(row("0", "1", "2", "3", "species"), row("3", "0", "1", "2", "setosa"), training)).toEqual({
+      header: true,
+      columns: training.columns,
+      label: "species",
+    });
+    const unnamed = { columns: ["0", "1"], labelIndex: 2 };
+    expect(secondCsvOptions(row("1", "0", "y"), row("0.5", "2", "1"), unnamed)).toEqual({
+      header: true,
+      columns: ["0", "1"],
+    });
+    expect(secondCsvOptions(row("1", "0", "1"), row("0.5", "2", "0"), unnamed)).toEqual({ header: false, label: 2 });
+    const named = { label: 1, columns: ["a", "b"], labelIndex: 1 };
+    expect(secondCsvOptions(row("b", "a", "kind"), row("1", "2", "cat"), named)).toEqual({
+      header: true,
+      columns: ["a", "b"],
+    });
+    expect(() => bc.data.parseCsv("a,b\n1,2\n", { columns: ["a", "b"] })).toThrow(
+      /expected a label column besides the feature columns "a", "b", found none/,
+    );
   });
 
   it("the shuffle is the seed's (every example once), and the validation is its last fraction", () => {

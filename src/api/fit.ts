@@ -162,10 +162,13 @@ async function fitIn(
       throw new OptionError("fit: preprocess was given, but the training set is marked preprocessed");
     model.preprocessing = await fitPreprocessing(opts.preprocess, trainSet, { backend: await model.backend() });
   }
-  const names = model.classNames ?? trainSet.classNames;
+  // the other sets matched to the training set's names (a model's first fit has none yet)
+  const names = {
+    classNames: model.classNames ?? trainSet.classNames,
+    featureNames: model.featureNames ?? trainSet.featureNames,
+  };
   const data: LoopData = {
     train: await model.prepare(trainSet, "fit (training set)"),
-    // the other sets numbered by the training set's class names (a model's first fit has none yet)
     ...(validationSet ? { validation: await model.prepare(validationSet, "fit (validation set)", names) } : {}),
     ...(opts.test ? { test: await model.prepare(opts.test, "fit (test set)", names) } : {}),
   };

@@ -22,6 +22,7 @@ import {
   type NumericArray,
 } from "../data/dataset.js";
 import { withTrainingClasses } from "../data/classes.js";
+import { quotedList } from "../data/csv.js";
 import { applyPreprocessing, checkShape, type Preprocessing } from "../data/preprocessing.js";
 import { defaultTestTime, type TestTime } from "../nn/binarization.js";
 import { Network, validateNetwork, type NetworkConfig } from "../nn/network.js";
@@ -219,8 +220,12 @@ export class Model {
    * The examples in the model's input space: the preprocessing applied unless the set is
    * marked preprocessed; the shape and classes checked against the model's.
    */
-  async prepare(given: Dataset, what: string, names = this.classNames): Promise<LabeledSet> {
-    const data = byClassNames(checkDataset(given, what), names, what);
+  async prepare(given: Dataset, what: string, training: TrainingNames = this): Promise<LabeledSet> {
+    const data = byFeatureNames(
+      byClassNames(checkDataset(given, what), training.classNames, what),
+      training.featureNames,
+      what,
+    );
     if (!(data.n >= 1))
       throw new ShapeError(
         `${what}: the set is empty (${data.n} examples)`,
@@ -357,6 +362,32 @@ export class Model {
   get best(): Best {
     return this.training?.best ?? NO_BEST;
   }
+}
+
+/** The names a set is matched to: the training data's classes and features. */
+export interface TrainingNames {
+  readonly classNames?: readonly string[];
+  readonly featureNames?: readonly string[];
+}
+
+/**
+ * A set whose features are named otherwise than the model's (`names`: the training data's) with
+ * its values in the model's order, where the names are the same ones in another order (a
+ * DataFormatError where they are not). A set without names, or with the same ones, as it is.
+ */
+function byFeatureNames(data: Dataset, names: readonly string[] | undefined, what: string): Dataset {
+  const own = data.featureNames;
+  if (!names || !own || data.example || JSON.stringify(own) === JSON.stringify(names)) return data;
+  const order = names.map((n) => own.indexOf(n));
+  if (own.length !== names.length || order.includes(-1))
+    throw new DataFormatError(
+      `${what}: its features are named ${quotedList(own)}; the model's are ${quotedList(names)}`,
+      "give the model's features (parseCsv / loadCsv read a file by them with columns: model.featureNames)",
+    );
+  const f = names.length,
+    x = new Float32Array(data.n * f);
+  for (let i = 0; i < data.n; i++) for (let k = 0; k < f; k++) x[i * f + k] = data.x[i * f + order[k]];
+  return { ...data, x, featureNames: [...names] };
 }
 
 /**

@@ -10,7 +10,7 @@
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";
 import { DataFormatError, OptionError } from "../core/errors.js";
-import { columnText, isNumber, parseCsv, quotedList } from "../data/csv.js";
+import { columnText, delimiterName, isNumber, parseCsv, quotedList } from "../data/csv.js";
 import type { Dataset } from "../data/dataset.js";
 import { errorText } from "../data/png.js";
 import { withTrainingClasses } from "../data/classes.js";
@@ -99,7 +99,7 @@ function readOne(
     throw new DataFormatError(
       `${path}: expected ${model.inputs} numbers a row (the model's inputs), or ${model.inputs + 1} with a label column; found ${width} column${width === 1 ? "" : "s"}`,
       width === 1
-        ? "if the fields are separated by something other than commas, give --delimiter"
+        ? `if the fields are separated by something other than ${delimiterName(delimiter)}, give --delimiter`
         : "give the same feature columns the model was trained on, in the same order",
     );
   // rows of numbers only: a first row with anything else names the columns

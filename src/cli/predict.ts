@@ -61,7 +61,11 @@ export function predictCommand(): Command {
       "convert PNG and JPEG images of any size to the model's (bilinear, as `train --images` read its examples) instead of requiring its exact size",
       false,
     )
-    .option("--json", "print a JSON object (per image: name, class, scores; or the error rate) instead of text", false)
+    .option(
+      "--json",
+      "print a JSON object instead of text: per input its name, class, scores (and its label, with the error rate, where labels are given)",
+      false,
+    )
     .option(
       "--allow-large-models",
       'load a model whose work per image passes the format\'s compute bounds (docs/FORMAT.md, "Compute bounds"): only for a file you trust',

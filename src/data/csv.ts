@@ -87,7 +87,7 @@ export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, 
   if (width < 2)
     throw new DataFormatError(
       `${source}: expected at least 2 columns (features and a label), found ${width}`,
-      `if the fields are not separated by commas, pass delimiter (--delimiter on the command line; found line 1: ${JSON.stringify(rows[0].cells.join(""))})`,
+      `if the fields are not separated by ${delimiterName(opts.delimiter ?? ",")}, pass delimiter (--delimiter on the command line; found line 1: ${JSON.stringify(rows[0].cells.join(""))})`,
     );
   const header = hasHeader(rows, opts);
   const names = header ? rows[0].cells : null;
@@ -132,6 +132,11 @@ export function parseCsvTable(text: string | Uint8Array, opts: CsvOptions = {}, 
     ...distinct,
   });
   return { set, featureNames, labelIndex: labelCol };
+}
+
+/** A separator as messages name it: "commas", "tabs", or the character quoted. */
+export function delimiterName(d: string): string {
+  return d === "," ? "commas" : d === "\t" ? "tabs" : JSON.stringify(d);
 }
 
 /** "column index 2 ("petal_width")": counted from 0, as the label option counts. */
@@ -179,6 +184,10 @@ function columnsByName(
   if (featureCols.includes(labelCol))
     throw new OptionError(`${source}: the label ${columnText(labelCol, names)} is one of the feature columns`);
   const others = left.filter((c) => c !== labelCol);
+  if (labelCol < 0 && others.length === 0)
+    throw new DataFormatError(
+      `${source}: expected a label column besides the feature columns ${quotedList(columns)}, found none`,
+    );
   if (labelCol < 0 || others.length > 0)
     throw new DataFormatError(
       `${source}: expected the feature columns ${quotedList(columns)} and a label, found also ${quotedList(others.map((c) => names[c]))}`,

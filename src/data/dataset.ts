@@ -126,7 +126,9 @@ export function fromArrays(opts: FromArraysOptions): Dataset {
 function checkFeatureNames(names: readonly string[] | undefined, features: number): void {
   if (names === undefined) return;
   if (!Array.isArray(names) || names.some((n) => typeof n !== "string") || new Set(names).size !== names.length)
-    throw new OptionError(`dataset: expected featureNames to be distinct strings, found ${describeValue(names)}`);
+    throw new OptionError(
+      `dataset: expected featureNames to be distinct strings, found ${JSON.stringify(names)?.slice(0, 200)}`,
+    );
   if (names.length !== features)
     throw new OptionError(`dataset: ${names.length} feature names for examples of ${features} values`);
 }

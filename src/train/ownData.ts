@@ -8,7 +8,7 @@
 import { statSync } from "node:fs";
 import { DataFormatError, OptionError } from "../core/errors.js";
 import { streamKey, Xoshiro128 } from "../core/rng.js";
-import { type CsvOptions, firstRows, looksLikeHeader, parseCsvTable } from "../data/csv.js";
+import { type CsvOptions, firstRows, isNumber, looksLikeHeader, parseCsvTable } from "../data/csv.js";
 import { readCsvBytes } from "../data/csvFile.js";
 import { withTrainingClasses } from "../data/classes.js";
 import { fromArrays, sliceDataset, type Dataset } from "../data/dataset.js";
@@ -140,7 +140,8 @@ export function csvDelimiter(source: Pick<OwnDataSource, "delimiter">, path: str
 /**
  * How a second CSV file (a test set, eval's --data, predict's rows) is read, from its first two
  * rows and the training file's record. It has a header when its first row holds the training's
- * label name or all of its feature columns' names, or looks like a header (looksLikeHeader).
+ * label name, or all of its feature columns' names (one of them not a number), or looks like a
+ * header (looksLikeHeader).
  * - A header, the training's feature columns known: those columns by name, in any order; the
  *   label by the training's label name where the header has it, else the one column left over.
  * - A header otherwise: the training's label (name or index), else the last column.
@@ -153,7 +154,9 @@ export function secondCsvOptions(
 ): Pick<CsvOptions, "label" | "columns"> & { header: boolean } {
   const { label, columns, labelIndex } = training;
   const named = typeof label === "string" && first.includes(label);
-  const header = named || (columns?.every((n) => first.includes(n)) ?? false) || looksLikeHeader(first, next);
+  // feature names that are all numbers (pandas' 0, 1, 2, ...) could be a data row's values: content decides
+  const byNames = !!columns && columns.some((n) => !isNumber(n)) && columns.every((n) => first.includes(n));
+  const header = named || byNames || looksLikeHeader(first, next);
   if (!header) {
     const at = labelIndex ?? (typeof label === "number" ? label : undefined);
     return { header: false, ...(at !== undefined ? { label: at } : {}) };
