@@ -207,7 +207,7 @@ describe("train --csv", () => {
     const labelled = cli(["predict", model, test, "--label", "kind"]);
     expect(labelled.stdout.replace(/ in \d+ ms/, "")).toBe(recorded.stdout.replace(/ in \d+ ms/, ""));
     expect(labelled.status, labelled.stderr).toBe(0);
-    expect(labelled.stdout).toMatch(/of 60 rows\)/);
+    expect(labelled.stdout).toMatch(/of 60 rows, labels from column index 1 \("kind"\)\)/);
     expect(Number(/error rate ([\d.]+)%/.exec(labelled.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
     // --json: the error rate, and each row's prediction beside its label
     const j = JSON.parse(cli(["predict", model, test, "--json"]).stdout);
@@ -269,6 +269,7 @@ describe("train --csv", () => {
     expect(cli(["export", runDir, "--out", model]).status).toBe(0);
     const p = cli(["predict", model, bare]);
     expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout).toContain("labels from column index 1)"); // no header: the index alone
     expect(Number(/error rate ([\d.]+)%/.exec(p.stdout)?.[1])).toBe(testErrorOf(trained.stdout));
   });
 
@@ -462,7 +463,7 @@ describe("train --csv", () => {
     expect(cli(["export", dir, "--out", model]).status).toBe(0);
     const p = cli(["predict", model, semi]);
     expect(p.status, p.stderr).toBe(0);
-    expect(p.stdout).toMatch(/^error rate [\d.]+% \(\d+ of 300 rows\)/);
+    expect(p.stdout).toMatch(/^error rate [\d.]+% \(\d+ of 300 rows, labels from column index 1 \("kind"\)\)/);
     // eval reads the run's delimiter; --delimiter reads a file of another (the same error on the same rows)
     const e = cli(["eval", dir, ...QUIET, "--data", semi]);
     expect(e.status, e.stderr).toBe(0);

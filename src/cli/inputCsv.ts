@@ -10,7 +10,7 @@
 import { basename } from "node:path";
 import { parse } from "csv-parse/sync";
 import { DataFormatError, OptionError } from "../core/errors.js";
-import { columnText, delimiterName, isNumber, parseCsv, quotedList } from "../data/csv.js";
+import { columnText, delimiterName, isNumber, parseCsvTable, quotedList } from "../data/csv.js";
 import type { Dataset } from "../data/dataset.js";
 import { errorText } from "../data/png.js";
 import { withTrainingClasses } from "../data/classes.js";
@@ -35,6 +35,8 @@ export interface InputRows {
   names: string[];
   /** Each row's class (0..classes-1), where the files have a label column. */
   labels?: Int32Array;
+  /** Where the labels were read: "column index 1 ("kind")", where every file had them in the same column. */
+  labelColumn?: string;
 }
 
 /** A path predict reads as CSV. */
@@ -58,6 +60,9 @@ export function readInputCsv(
   return {
     values: concatRows(parts.map((p) => p.values)),
     names: parts.flatMap((p) => p.names),
+    ...(new Set(parts.map((p) => p.labelColumn)).size === 1 && parts[0].labelColumn
+      ? { labelColumn: parts[0].labelColumn }
+      : {}),
     ...(labelled ? { labels: Int32Array.from(parts.flatMap((p) => Array.from(p.labels!))) } : {}),
   };
 }
@@ -89,7 +94,7 @@ function readOne(
   const label = given ?? (labelled ? trainedLabel : undefined);
   if (labelled) {
     // a label column: class names mapped to the model's (or whole numbers, its class indices)
-    return labelledRows(parseLabelled(bytes, path, { delimiter, header, label }), path, model);
+    return labelledRows(parseLabelled(bytes, path, { delimiter, header, label }, header ? rows[0] : null), path, model);
   }
   if (label !== undefined)
     throw new OptionError(
@@ -133,7 +138,7 @@ function readByName(
       columns.map((n) => names.indexOf(n)),
       names,
     );
-  return labelledRows(parseLabelled(bytes, path, { delimiter, header: true, label, columns }), path, model);
+  return labelledRows(parseLabelled(bytes, path, { delimiter, header: true, label, columns }, names), path, model);
 }
 
 /** The numbers of `data`'s columns `order` (row after row), with the header's `names` in messages. */
@@ -160,7 +165,7 @@ function numberRows(
 
 /** A labelled file's rows: its inputs, and its labels numbered by the model's classes. */
 function labelledRows(
-  parsed: Dataset,
+  { set: parsed, labelColumn }: { set: Dataset; labelColumn: string },
   path: string,
   model: { inputs: number; classes: number; classNames?: readonly string[] },
 ): InputRows {
@@ -173,22 +178,24 @@ function labelledRows(
     { count: model.classes, ...(model.classNames ? { names: model.classNames } : {}) },
     path,
   );
-  return { values: set.x, names: rowNames(basename(path), set.n), labels: Int32Array.from(set.y) };
+  return { values: set.x, names: rowNames(basename(path), set.n), labels: Int32Array.from(set.y), labelColumn };
 }
 
-/** A CSV with a label column (the library's reader); a number expected where the label is: the hint names --label. */
+/**
+ * A CSV with a label column (the library's reader), and where its label was (`names`: the
+ * header's); a number expected where the label is: the hint names --label.
+ */
 function parseLabelled(
   bytes: Uint8Array,
   path: string,
   options: { delimiter: string; header: boolean; label?: string | number; columns?: readonly string[] },
-): Dataset {
+  names: readonly string[] | null,
+): { set: Dataset; labelColumn: string } {
   const { label, columns, ...rest } = options;
   try {
-    return parseCsv(
-      bytes,
-      { ...rest, ...(label !== undefined ? { label } : {}), ...(columns ? { columns } : {}) },
-      path,
-    );
+    const read = { ...rest, ...(label !== undefined ? { label } : {}), ...(columns ? { columns } : {}) };
+    const { set, labelIndex } = parseCsvTable(bytes, read, path);
+    return { set, labelColumn: columnText(labelIndex, names) };
   } catch (e) {
     if (label === undefined && e instanceof DataFormatError && e.message.includes("expected a number"))
       throw new DataFormatError(

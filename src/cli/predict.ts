@@ -86,6 +86,7 @@ export function predictCommand(): Command {
           noun: input.noun,
           rows: input.names,
           names,
+          ...(input.labelColumn ? { labelColumn: input.labelColumn } : {}),
         });
       if (o.json) {
         console.log(JSON.stringify({ predictions: predictionRecords(p, input.names, names) }));
@@ -110,7 +111,13 @@ async function readInputs(
   model: BcnetModel,
   net: BinaryClassifier,
   o: PredictCliOptions,
-): Promise<{ values: ArrayLike<number>; names: string[]; labels?: ArrayLike<number>; noun: string }> {
+): Promise<{
+  values: ArrayLike<number>;
+  names: string[];
+  labels?: ArrayLike<number>;
+  labelColumn?: string;
+  noun: string;
+}> {
   const csv = paths.filter(isCsvPath);
   if (csv.length > 0) {
     if (csv.length < paths.length)
@@ -242,7 +249,14 @@ function printErrorRate(
   p: Prediction,
   labels: ArrayLike<number>,
   o: PredictCliOptions,
-  run: { ms: number; engine: string; noun: string; rows: readonly string[]; names?: readonly string[] },
+  run: {
+    ms: number;
+    engine: string;
+    noun: string;
+    rows: readonly string[];
+    names?: readonly string[];
+    labelColumn?: string;
+  },
 ): void {
   const { ms, engine, noun } = run;
   let errors = 0;
@@ -253,6 +267,6 @@ function printErrorRate(
     return;
   }
   console.log(
-    `error rate ${((100 * errors) / p.count).toFixed(2)}% (${errors} of ${p.count} ${noun}) in ${ms.toFixed(0)} ms (${engine} engine)`,
+    `error rate ${((100 * errors) / p.count).toFixed(2)}% (${errors} of ${p.count} ${noun}${run.labelColumn ? `, labels from ${run.labelColumn}` : ""}) in ${ms.toFixed(0)} ms (${engine} engine)`,
   );
 }
