@@ -377,7 +377,7 @@ export interface TrainingNames {
  */
 function byFeatureNames(data: Dataset, names: readonly string[] | undefined, what: string): Dataset {
   const own = data.featureNames;
-  if (!names || !own || data.example || JSON.stringify(own) === JSON.stringify(names)) return data;
+  if (!names || !own || data.example || sameNames(own, names)) return data;
   const order = names.map((n) => own.indexOf(n));
   if (own.length !== names.length || order.includes(-1))
     throw new DataFormatError(
@@ -396,10 +396,14 @@ function byFeatureNames(data: Dataset, names: readonly string[] | undefined, wha
  * A set without names, or with the same ones, as it is.
  */
 function byClassNames(data: Dataset, names: readonly string[] | undefined, what: string): Dataset {
-  if (!names || !data.classNames || data.example || `${JSON.stringify(data.classNames)}` === JSON.stringify(names))
-    return data;
+  if (!names || !data.classNames || data.example || sameNames(data.classNames, names)) return data;
   const renumbered = withTrainingClasses(data, { count: names.length, names }, what);
   return data.preprocessed ? { ...renumbered, preprocessed: true } : renumbered;
+}
+
+/** Whether two lists of names are the same, in the same order. */
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((n, i) => n === b[i]);
 }
 
 /** Every label an integer in 0..classes-1, else an OptionError naming the first bad one. */
