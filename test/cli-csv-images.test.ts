@@ -9,6 +9,7 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync,
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
+import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import * as bc from "../src/index.js";
 import { confusionCounts, confusionText } from "../src/cli/confusion.js";
@@ -291,7 +292,7 @@ describe("train --csv", () => {
     expect(testErrorOf(original.stdout)).toBe(testErrorOf(r.stdout));
   });
 
-  it("files with a header are read by the training file's column names, in any order", () => {
+  it("files with a header are read by the training file's column names, in any order", async () => {
     expect(configOf(runDir).featureNames).toEqual(["a", "b", "c", "d"]);
     expect(configOf(runDir).source).toMatchObject({ label: "kind", labelIndex: 1 });
     const reordered = join(root, "reordered.csv");
@@ -324,6 +325,20 @@ describe("train --csv", () => {
     const expected = classesOf(inOrder);
     expect(expected).toHaveLength(60);
     expect(classesOf(shuffledColumns)).toEqual(expected);
+    // the ONNX graph of a model on feature vectors takes "features" (in the training's order), and classifies as predict does
+    const onnx = join(root, "named.onnx");
+    expect(cli(["export", runDir, "--format", "onnx", "--out", onnx]).status).toBe(0);
+    const session = await ort.InferenceSession.create(readFileSync(onnx));
+    expect(session.inputNames).toEqual(["features"]);
+    const rows = readFileSync(inOrder, "utf8").trim().split("\n").slice(1);
+    const x = Float32Array.from(rows.flatMap((l) => l.split(",").map(Number)));
+    const scores = (await session.run({ features: new ort.Tensor("float32", x, [60, 4]) })).scores.data as Float32Array;
+    const argmax = Array.from({ length: 60 }, (_, i) => {
+      const s = Array.from(scores.subarray(3 * i, 3 * i + 3));
+      return s.indexOf(Math.max(...s));
+    });
+    expect(argmax).toEqual(expected);
+    await session.release();
     // a column missing, or one that is neither a feature nor the label: clear errors
     const missing = join(root, "missing.csv"),
       extra = join(root, "extra.csv");

@@ -1,7 +1,7 @@
 import {
   buildGraph,
-  ONNX_INPUT,
   ONNX_OUTPUT,
+  onnxInputName,
   type OnnxInitializer,
   type OnnxLayer,
   type OnnxNetwork,
@@ -11,7 +11,14 @@ import { ProtoWriter } from "./protobuf.js";
 import { shapeSize } from "../format/preprocessing.js";
 import { PRODUCER, type RunModel } from "./modelRun.js";
 
-export { ONNX_INPUT, ONNX_OUTPUT, type OnnxLayer, type OnnxNetwork } from "./onnxGraph.js";
+export {
+  ONNX_FEATURES_INPUT,
+  ONNX_INPUT,
+  ONNX_OUTPUT,
+  onnxInputName,
+  type OnnxLayer,
+  type OnnxNetwork,
+} from "./onnxGraph.js";
 
 /**
  * ONNX's IR version and the default-domain opset the graph uses (MatMul, Conv, MaxPool, Mul,
@@ -58,7 +65,8 @@ export function toOnnx(run: RunModel): Uint8Array {
 /**
  * The ONNX model of a network (written with our protobuf writer, protobuf.ts): the graph of
  * buildGraph, input `pixels` [batch, inputs] (raw values, e.g. pixels 0..255; NHWC rows for
- * images: the graph starts with the preprocessing), output `scores`
+ * images: the graph starts with the preprocessing; `features` for a model trained on feature
+ * vectors: onnxInputName), output `scores`
  * [batch, classes]; the model info goes into metadata_props["binaryconnect"] as JSON.
  */
 export function encodeOnnx(net: OnnxNetwork): Uint8Array {
@@ -73,7 +81,7 @@ export function encodeOnnx(net: OnnxNetwork): Uint8Array {
       for (const n of nodes) g.message(F.graph.node, (w) => writeNode(w, n));
       g.string(F.graph.name, net.name);
       for (const t of initializers) g.message(F.graph.initializer, (w) => writeTensor(w, t));
-      g.message(F.graph.input, (w) => writeValueInfo(w, ONNX_INPUT, shapeSize(net.preprocessing.shape)));
+      g.message(F.graph.input, (w) => writeValueInfo(w, onnxInputName(net.info), shapeSize(net.preprocessing.shape)));
       g.message(F.graph.output, (w) => writeValueInfo(w, ONNX_OUTPUT, classes));
     })
     .message(F.model.opsetImport, (w) => w.string(F.opset.domain, "").varint(F.opset.version, ONNX_OPSET))

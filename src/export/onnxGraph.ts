@@ -5,6 +5,13 @@ import { gaussian1d } from "../format/preprocessSteps.js";
 import type { ImageShape } from "../format/shapes.js";
 
 export const ONNX_INPUT = "pixels";
+/** The input of a model trained on feature vectors (its info has `csv`: a CSV file's, or named features). */
+export const ONNX_FEATURES_INPUT = "features";
+
+/** The graph's input name: ONNX_FEATURES_INPUT for a model trained on feature vectors, else ONNX_INPUT. */
+export function onnxInputName(info: ModelInfo): string {
+  return typeof info.csv === "object" && info.csv !== null ? ONNX_FEATURES_INPUT : ONNX_INPUT;
+}
 export const ONNX_OUTPUT = "scores";
 
 /** A layer as the ONNX graph holds it: float weights (+-H for a binary layer, real ones otherwise), its batch norm (folded) and ReLU. */
@@ -81,7 +88,7 @@ export function buildGraph(net: OnnxNetwork): { nodes: OnnxNode[]; initializers:
     return output;
   };
   const last = net.layers.length - 1;
-  let x = preprocessingNodes(net.preprocessing, constant, op);
+  let x = preprocessingNodes(net.preprocessing, constant, op, onnxInputName(net.info));
   let nchw = false;
   if (net.layers[0].kind !== "dense") {
     const { height, width, channels } = net.image ?? { height: 0, width: 0, channels: 0 };
@@ -138,7 +145,7 @@ type Constant = (name: string, dims: number[], data: Float32Array | BigInt64Arra
 type Op = (opType: string, inputs: string[], output: string, attributes?: OnnxAttribute[]) => string;
 
 /**
- * The preprocessing as standard ops on pixels [batch, F] (F = the values per example; images
+ * The preprocessing as standard ops on the input [batch, F] (`input`: pixels, or features; F = the values per example; images
  * NHWC), each step's output [batch, F], the last one named x0 (float32 throughout):
  *   scale:        Mul(factor)
  *   subtractMean: Sub(mean [F])
@@ -149,11 +156,11 @@ type Op = (opType: string, inputs: string[], output: string, attributes?: OnnxAt
  *                 k x k Gaussian g g^T, zero padding (k-1)/2: mean = conv(x), denom = Sqrt(conv(x x));
  *                 divisor = Max(ReduceMean(denom, axes [2, 3]), denom, threshold); (x - mean) / divisor;
  *                 back to NHWC and [batch, F]
- * With no steps, x0 is Identity(pixels).
+ * With no steps, x0 is Identity(input).
  */
-export function preprocessingNodes(p: Preprocessing, constant: Constant, op: Op): string {
+export function preprocessingNodes(p: Preprocessing, constant: Constant, op: Op, input = ONNX_INPUT): string {
   const F = shapeSize(p.shape);
-  let x = ONNX_INPUT;
+  let x = input;
   const scalar = (name: string, v: number) => constant(name, [], Float32Array.of(v));
   p.steps.forEach((step, i) => {
     const out = i === p.steps.length - 1 ? "x0" : `pre${i}`;
