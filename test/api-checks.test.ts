@@ -280,6 +280,10 @@ describe("class names", () => {
     const { BinaryClassifier } = await import("../src/infer/index.js");
     const net = await BinaryClassifier.load(await m.exportBcnet(), { engine: "js" });
     expect(net.model.info.csv).toEqual({ columns: ["left", "right"] });
+    const ort = await import("onnxruntime-node");
+    const session = await ort.InferenceSession.create(await m.exportOnnx());
+    expect(session.inputNames).toEqual(["features"]);
+    await session.release();
     // a set with the same features in another order is read in the model's order; other names are refused
     const swapped = bc.data.parseCsv(
       `kind,right,left\n${lines.map((l) => l.split(",").reverse().join(",")).join("\n")}\n`,
