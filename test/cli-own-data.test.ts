@@ -116,6 +116,11 @@ describe("a run trained with --data", () => {
         /the run's data folder .*inverted is not there[\s\S]*train --resume DIR --data NEWDIR/,
       );
       expect(lost.stdout).not.toContain("binaryconnect train:"); // refused before anything starts
+      const unseen = run("eval", runDir, "--backend", "wasm", "--threads", "1");
+      expect(unseen.status).toBe(1);
+      expect(unseen.stderr).toMatch(
+        /the run's data folder .*inverted is not there[\s\S]*give its new place with --data NEWDIR/,
+      );
       const r = resume("--data", moved);
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(readFileSync(join(runDir, "config.json"), "utf8")).data.dir).toBe(moved);

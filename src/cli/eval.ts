@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { modelFromBytes } from "../api/persist.js";
 import { dataFingerprint } from "../train/dataIdentity.js";
@@ -9,7 +9,7 @@ import { CheckpointError, DataFormatError, OptionError } from "../core/errors.js
 import { sliceDataset, type Dataset } from "../data/dataset.js";
 import type { TrainConfig } from "../train/config.js";
 import { readOwnData, type OwnDataKind, type TrainingClasses, type TrainingColumns } from "../train/ownData.js";
-import { checkOwnDataThere, delimiterOption } from "./ownData.js";
+import { checkDataFolderThere, checkOwnDataThere, delimiterOption } from "./ownData.js";
 import { confusionCounts, confusionText, rowsOf } from "./confusion.js";
 import { testTimeToString, type TestTime } from "../nn/binarization.js";
 import { checkpointFromBytes } from "../train/checkpoint.js";
@@ -175,8 +175,7 @@ function withCurrentDataPlace(config: TrainConfig, dir: string): TrainConfig {
 
 /** A paper dataset's test split (from `--data` where given: a note when that is not the run's data). */
 async function paperTestSet(config: TrainConfig, given: string | undefined, dataDir: string | undefined, path: string) {
-  if (given === undefined && dataDir && !existsSync(dataDir))
-    throw new OptionError(`the run's data folder ${dataDir} is not there`, "give its new place with --data NEWDIR");
+  if (given === undefined && dataDir) checkDataFolderThere(dataDir, "eval");
   const data = (await loadRunData(config, dataDir)).splits;
   if (given !== undefined && config.data && dataFingerprint(data.train) !== config.data.train.fingerprint) {
     console.warn(

@@ -124,6 +124,20 @@ export function checkOwnDataThere(source: OwnDataSource, command: "resume" | "ev
   );
 }
 
+/**
+ * A paper dataset's data folder where the run recorded it (read with --data); else an error
+ * naming --data for its new place, as the command takes it.
+ */
+export function checkDataFolderThere(dir: string, command: "resume" | "eval"): void {
+  if (existsSync(dir)) return;
+  throw new OptionError(
+    `the run's data folder ${dir} is not there`,
+    command === "resume"
+      ? "if it moved, give its new place: train --resume DIR --data NEWDIR"
+      : "give its new place with --data NEWDIR",
+  );
+}
+
 /** The flags given that apply to own data only, when training on a preset's dataset. */
 export function misplacedOwnDataFlags(o: OwnDataCliOptions): string[] {
   return OWN_DATA_ONLY.filter((key) => o[key] !== undefined).map((key) => `--${key}`);

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { createBackend, type BackendName } from "../backends/index.js";
@@ -29,6 +28,7 @@ import { integer, oneOf, path, positiveNumber, seed } from "./parse.js";
 import { progressCallbacks } from "./progress.js";
 import { backendOption, simdOption, threadsOption } from "./wasmOptions.js";
 import {
+  checkDataFolderThere,
   checkOwnDataThere,
   misplacedOwnDataFlags,
   ownDataKind,
@@ -483,11 +483,7 @@ function checkDataThere(config: TrainConfig, dataDir: string | undefined, given:
       "continue it from code: Model.fit with the same data and checkpointDir",
     );
   if (config.source) checkOwnDataThere(config.source, "resume", dataDir);
-  else if (!given && dataDir && !existsSync(dataDir))
-    throw new OptionError(
-      `the run's data folder ${dataDir} is not there`,
-      "if it moved, give its new place: train --resume DIR --data NEWDIR",
-    );
+  else if (!given && dataDir) checkDataFolderThere(dataDir, "resume");
 }
 
 /** Where a stopped training's run folder stands, and how to continue it. */
