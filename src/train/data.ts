@@ -26,7 +26,7 @@ export interface RunData {
   splits: { train: Dataset; validation: Dataset; test?: Dataset };
   /** For the paper pipelines (already applied to the splits); absent where `fit` fits it (CIFAR-100). */
   preprocessing?: Preprocessing;
-  /** Own data in a CSV file: what its training file records of its columns (the label's place, the features' names). */
+  /** Own data in a CSV file: what its training file records in the run's source (the label's place; the features' names are the training set's featureNames). */
   recorded?: CsvLabelPlace;
 }
 

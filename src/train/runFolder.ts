@@ -229,9 +229,9 @@ function bestFileProblem(path: string): string | null {
  */
 export function noCheckpoint(dir: string, which: "best" | "last", verb = "reads"): CheckpointError {
   const path = join(dir, which === "best" ? BEST_FILE : CHECKPOINT_FILE);
-  const last = which === "best" && pathExists(join(dir, CHECKPOINT_FILE));
   if (pathExists(dir) && !isFolder(dir))
     return new CheckpointError(`${dir} is a file, not a run folder`, "pass the run folder given to train's --out");
+  const last = which === "best" && pathExists(join(dir, CHECKPOINT_FILE));
   return new CheckpointError(
     `no checkpoint at ${path}`,
     last
